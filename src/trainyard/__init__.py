@@ -1,0 +1,65 @@
+"""trainyard: tracked runs, script jobs, environments and compute on your own machines.
+
+    import trainyard as ty
+    ws = ty.Workspace.from_config()
+    run = ty.Experiment(ws, "diabetes").submit(ty.ScriptRunConfig("examples/diabetes", "train.py"))
+    run.wait_for_completion(show_output=True)
+
+Names are imported on first use, so ``from trainyard import Run`` in a training script does not
+pay for the parts of trainyard it never touches.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+__version__ = "0.1.0"
+
+_EXPORTS = {
+    "CommandJob": "trainyard.jobs.spec",
+    "Environment": "trainyard.environments",
+    "Experiment": "trainyard.sdk.experiment",
+    "Run": "trainyard.sdk.run",
+    "RunFailedError": "trainyard.sdk.run",
+    "RunStatus": "trainyard.status",
+    "ScriptRunConfig": "trainyard.sdk.script_run_config",
+    "TrainyardError": "trainyard.errors",
+    "Workspace": "trainyard.workspace",
+    "load_job": "trainyard.jobs.spec",
+}
+
+__all__ = [
+    "CommandJob",
+    "Environment",
+    "Experiment",
+    "Run",
+    "RunFailedError",
+    "RunStatus",
+    "ScriptRunConfig",
+    "TrainyardError",
+    "Workspace",
+    "load_job",
+]
+
+if TYPE_CHECKING:
+    from trainyard.environments import Environment
+    from trainyard.errors import TrainyardError
+    from trainyard.jobs.spec import CommandJob, load_job
+    from trainyard.sdk.experiment import Experiment
+    from trainyard.sdk.run import Run, RunFailedError
+    from trainyard.sdk.script_run_config import ScriptRunConfig
+    from trainyard.status import RunStatus
+    from trainyard.workspace import Workspace
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _EXPORTS:
+        raise AttributeError(f"module 'trainyard' has no attribute {name!r}")
+    value = getattr(importlib.import_module(_EXPORTS[name]), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *_EXPORTS])

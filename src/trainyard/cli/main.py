@@ -1,0 +1,93 @@
+"""Entry point: ``trainyard <noun> <verb>``; user mistakes print one line, never a traceback."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import typer
+
+from trainyard.cli import envs, experiments, jobs, runs
+from trainyard.cli.output import console, err_console
+from trainyard.errors import TrainyardError
+
+app = typer.Typer(
+    help="trainyard: tracked runs, script jobs and environments on your own machines.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+app.add_typer(jobs.app, name="job")
+app.add_typer(runs.app, name="run")
+app.add_typer(experiments.app, name="experiment")
+app.add_typer(envs.app, name="env")
+db = typer.Typer(help="The workspace's metadata store.", no_args_is_help=True)
+app.add_typer(db, name="db")
+compute = typer.Typer(help="Compute targets.", no_args_is_help=True)
+app.add_typer(compute, name="compute")
+
+
+@app.command()
+def init(
+    path: Path = typer.Argument(Path("."), help="Folder to create .trainyard in."),
+    store: str = typer.Option(None, help="Metadata store URI, e.g. postgresql://host/db (default: SQLite)."),
+    artifacts: str = typer.Option(
+        None, help="Artifact store folder or fsspec URL (default: .trainyard/artifacts)."
+    ),
+) -> None:
+    """Create a workspace (SQLite + local files unless told otherwise)."""
+    from trainyard.workspace import Workspace
+
+    ws = Workspace.create(path, store=store, artifacts=artifacts)
+    console.print(f"workspace ready at [bold]{ws.root}[/] (store: {ws.config.store})")
+
+
+@db.command("upgrade")
+def db_upgrade() -> None:
+    """Migrate the store to this trainyard's schema (back it up first)."""
+    from trainyard.store.sql import schema
+    from trainyard.store.sql.engine import make_engine
+    from trainyard.workspace import Workspace
+
+    ws = Workspace.from_config()
+    engine = make_engine(ws._resolve(ws.config.store))
+    before = schema.upgrade(engine)
+    console.print(f"store schema: {before or 'empty'} -> {schema.current_revision(engine)}")
+
+
+@db.command("current")
+def db_current() -> None:
+    """Print the store's schema revision."""
+    from trainyard.store.sql import schema
+    from trainyard.store.sql.engine import make_engine
+    from trainyard.workspace import Workspace
+
+    ws = Workspace.from_config()
+    rev = schema.current_revision(make_engine(ws._resolve(ws.config.store)))
+    console.print(f"{rev or 'empty'} (this trainyard needs {schema.HEAD})")
+
+
+@compute.command("list")
+def compute_list() -> None:
+    """The compute targets jobs can name."""
+    from trainyard.compute import compute_names
+    from trainyard.workspace import Workspace
+
+    ws = Workspace.from_config()
+    for name in compute_names():
+        console.print(f"{name}  (concurrency {ws.config.local.concurrency})")
+
+
+def main() -> None:
+    try:
+        app()
+    except TrainyardError as exc:
+        err_console.print(f"[red]error:[/] {exc}", highlight=False)
+        sys.exit(exc.exit_code)
+    except KeyboardInterrupt:
+        err_console.print("interrupted")
+        sys.exit(130)
+
+
+if __name__ == "__main__":
+    main()

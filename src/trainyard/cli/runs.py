@@ -1,0 +1,231 @@
+"""``trainyard run list|show|logs|metrics|cancel|download``."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import typer
+
+from trainyard.cli.output import (
+    Format,
+    console,
+    fmt_duration,
+    fmt_number,
+    fmt_time,
+    print_json,
+    status_text,
+    table,
+)
+from trainyard.errors import InvalidInputError
+from trainyard.status import parse_status
+
+app = typer.Typer(help="Tracked runs.", no_args_is_help=True)
+OutputOpt = typer.Option(Format.table, "--output", "-o", help="table or json.")
+
+
+def _ws():  # noqa: ANN202
+    from trainyard.workspace import Workspace
+
+    return Workspace.from_config()
+
+
+def _run(run_id: str):  # noqa: ANN202
+    from trainyard.sdk.run import Run
+
+    ws = _ws()
+    return Run(ws, run_id, ws.store.get_run(run_id))
+
+
+def run_summary(info, experiment: str, files: list[str]) -> dict:  # noqa: ANN001
+    return {
+        "id": info.id,
+        "name": info.name,
+        "experiment": experiment,
+        "status": info.status.value,
+        "created": info.created_at,
+        "start_time": info.start_time,
+        "end_time": info.end_time,
+        "duration": info.duration,
+        "compute": info.compute,
+        "environment": info.environment,
+        "attempt": info.attempt,
+        "exit_code": info.exit_code,
+        "error": info.error,
+        "parent_id": info.parent_id,
+        "params": info.params,
+        "tags": info.tags,
+        "metrics": info.metrics,
+        "artifacts": files,
+    }
+
+
+def print_summary(summary: dict) -> None:
+    rows = [
+        ["run", f"{summary['id']}  ({summary['name']})"],
+        ["experiment", summary["experiment"]],
+        ["status", status_text(summary["status"])],
+        ["duration", fmt_duration(summary["duration"])],
+        ["compute", summary["compute"] or "-"],
+    ]
+    if summary["error"]:
+        rows.append(["error", f"[red]{summary['error']}[/]"])
+    rows += [[f"param {k}", v] for k, v in sorted(summary["params"].items())]
+    rows += [[f"metric {k}", fmt_number(v)] for k, v in sorted(summary["metrics"].items())]
+    rows += [["artifact", name] for name in summary["artifacts"]]
+    console.print(table(None, ["", ""], rows))
+
+
+@app.command("list")
+def list_runs(
+    experiment: str = typer.Option(None, "--experiment", "-e", help="Only this experiment."),
+    status: str = typer.Option(None, help="Only runs in this status."),
+    max_results: int = typer.Option(50, "--max", help="At most this many runs, newest first."),
+    output: Format = OutputOpt,
+) -> None:
+    """Runs, newest first, with their latest metrics."""
+    from trainyard.compute.reaper import reap
+
+    ws = _ws()
+    reap(ws)
+    experiments = {e.id: e.name for e in ws.store.list_experiments()}
+    ids = None
+    if experiment:
+        found = ws.store.get_experiment_by_name(experiment)
+        if found is None:
+            raise InvalidInputError(
+                f"no experiment named {experiment!r}; `trainyard experiment list` shows them"
+            )
+        ids = [found.id]
+    statuses = [parse_status(status)] if status else None
+    runs = ws.store.search_runs(ids, statuses=statuses, max_results=max_results)
+    if output == Format.json:
+        print_json([run_summary(r, experiments[r.experiment_id], []) | {"artifacts": None} for r in runs])
+        return
+    metric_keys = sorted({k for r in runs for k in r.metrics})[:6]
+    rows = [
+        [
+            r.id[:12],
+            r.name,
+            experiments[r.experiment_id],
+            status_text(r.status.value),
+            fmt_time(r.created_at),
+            fmt_duration(r.duration),
+            *[fmt_number(r.metrics[k]) if k in r.metrics else "" for k in metric_keys],
+        ]
+        for r in runs
+    ]
+    console.print(
+        table(None, ["id", "name", "experiment", "status", "created", "duration", *metric_keys], rows)
+    )
+
+
+def _resolve_id(run_id: str) -> str:
+    """Accept the 12-character id prefix that ``run list`` prints."""
+    if len(run_id) == 32:
+        return run_id
+    ws = _ws()
+    matches = [r.id for r in ws.store.search_runs() if r.id.startswith(run_id)]
+    if len(matches) != 1:
+        raise InvalidInputError(
+            f"{'no run' if not matches else 'several runs'} with an id starting {run_id!r}; give the full id"
+        )
+    return matches[0]
+
+
+@app.command("show")
+def show(run_id: str, output: Format = OutputOpt) -> None:
+    """Status, params, metrics, error and artifacts of one run."""
+    run = _run(_resolve_id(run_id))
+    from trainyard.compute.reaper import reap
+
+    reap(run.workspace)
+    info = run.refresh()
+    summary = run_summary(
+        info, run.workspace.store.get_experiment(info.experiment_id).name, run.get_file_names()
+    )
+    if output == Format.json:
+        print_json(summary)
+    else:
+        print_summary(summary)
+
+
+@app.command("logs")
+def logs(
+    run_id: str,
+    follow: bool = typer.Option(False, "--follow", "-f", help="Keep printing until the run ends."),
+) -> None:
+    """The run's log (stdout and stderr of the job, and trainyard's own lines)."""
+    import sys
+
+    run = _run(_resolve_id(run_id))
+    if follow:
+        run.wait_for_completion(show_output=True, raise_on_error=False)
+        return
+    text, _ = run.log_text()
+    sys.stdout.write(text)
+
+
+@app.command("metrics")
+def metrics(
+    run_id: str,
+    name: str = typer.Option(None, help="Only this metric."),
+    plot: Path = typer.Option(None, help="Also draw the metric curves to this PNG file."),
+    output: Format = OutputOpt,
+) -> None:
+    """Every metric series of a run; ``--plot`` draws them."""
+    run = _run(_resolve_id(run_id))
+    history = run.get_metric_history(name) if name else run.workspace.store.get_metric_history(run.id)
+    series: dict[str, list] = {}
+    for m in history:
+        series.setdefault(m.key, []).append(m)
+    if output == Format.json:
+        print_json(
+            {
+                k: [{"step": m.step, "value": m.value, "timestamp": m.timestamp} for m in v]
+                for k, v in series.items()
+            }
+        )
+    else:
+        rows = [
+            [
+                k,
+                len(v),
+                fmt_number(v[-1].value),
+                fmt_number(min(m.value for m in v)),
+                fmt_number(max(m.value for m in v)),
+            ]
+            for k, v in series.items()
+        ]
+        console.print(table(None, ["metric", "values", "last", "min", "max"], rows))
+    if plot:
+        from trainyard.cli.plots import plot_metrics
+
+        plot_metrics(series, plot, title=f"run {run.id[:12]}")
+        console.print(f"wrote {plot}")
+
+
+@app.command("cancel")
+def cancel(run_id: str) -> None:
+    """Stop a queued or running run (SIGTERM, then SIGKILL after a grace period)."""
+    run = _run(_resolve_id(run_id))
+    run.cancel()
+    deadline = time.monotonic() + 20
+    while not run.refresh().status.is_terminal and time.monotonic() < deadline:
+        time.sleep(0.2)
+    console.print(f"run {run.id}: {status_text(run.refresh().status.value)}")
+
+
+@app.command("download")
+def download(
+    run_id: str,
+    path: str = typer.Option("", help="Only files under this artifact path, e.g. outputs."),
+    output_dir: Path = typer.Option(Path("."), "--output-dir", "-d", help="Where to put them."),
+) -> None:
+    """Download a run's artifacts, keeping their relative paths."""
+    run = _run(_resolve_id(run_id))
+    files = run.download_files(path, output_dir)
+    if not files:
+        raise InvalidInputError(f"run {run.id} has no artifacts under {path or 'its root'!r}")
+    for f in files:
+        console.print(str(f))

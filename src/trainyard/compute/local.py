@@ -1,0 +1,53 @@
+"""Local compute: each run gets a detached worker process (``trainyard.compute.worker``).
+
+The worker outlives whoever submitted; it waits for one of ``local.concurrency`` slots
+(file locks under the workspace, released by the kernel if the worker dies), prepares the
+environment, runs the command in its own process group and records the outcome.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import subprocess
+import sys
+from typing import TYPE_CHECKING
+
+from trainyard.compute.base import ComputeTarget
+from trainyard.liveness import worker_alive, worker_id
+from trainyard.status import RunStatus
+from trainyard.store import RunInfo
+
+if TYPE_CHECKING:
+    from trainyard.workspace import Workspace
+
+
+class LocalCompute(ComputeTarget):
+    name = "local"
+
+    def submit(self, ws: Workspace, run: RunInfo) -> None:
+        job_dir = ws.jobs_dir / run.id
+        job_dir.mkdir(parents=True, exist_ok=True)
+        with open(job_dir / "worker.log", "ab") as log:
+            proc = subprocess.Popen(
+                [sys.executable, "-m", "trainyard.compute.worker", str(ws.root), run.id],
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,  # survives the submitter's terminal closing
+                close_fds=True,
+            )
+        ws.store.heartbeat(run.id, worker_id(proc.pid))
+
+    def cancel(self, ws: Workspace, run: RunInfo) -> None:
+        info = ws.store.request_cancel(run.id)
+        if info.status.is_terminal:
+            return
+        if run.compute == "offline":  # a notebook's run: nobody else to tell
+            ws.store.set_status(run.id, RunStatus.CANCELED, error="canceled by the user")
+            return
+        if worker_alive(info.worker):
+            pid = int(info.worker.rsplit(":", 2)[1])  # type: ignore[union-attr]
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGTERM)

@@ -1,0 +1,238 @@
+"""The local worker: one process per run, started detached by ``LocalCompute.submit``.
+
+queued (wait for a slot) -> preparing (restore the snapshot, resolve the environment) ->
+running (the command, in its own process group, dying with the worker) -> completed | failed
+| canceled. A heartbeat thread reports liveness and picks up cancel requests; a cancel or a
+timeout sends SIGTERM to the job's process group, then SIGKILL after a grace period.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+from trainyard.artifacts import run_key
+from trainyard.compute.slots import try_acquire
+from trainyard.environments import Environment, resolve
+from trainyard.errors import TrainyardError
+from trainyard.jobs.snapshot import restore_snapshot
+from trainyard.liveness import worker_id
+from trainyard.status import RunStatus
+from trainyard.store import RunInfo
+from trainyard.tracking.context import EXPERIMENT_VAR, RUN_ID_VAR, WORKSPACE_VAR
+from trainyard.workspace import Workspace
+
+LOG = "logs/std_log.txt"
+GRACE_SECONDS = 10.0
+PR_SET_PDEATHSIG = 1
+_prctl = ctypes.CDLL(None, use_errno=True).prctl if sys.platform == "linux" else None
+
+
+def _die_with_parent() -> None:  # runs in the child between fork and exec
+    if _prctl is not None:
+        _prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+
+
+class Worker:
+    def __init__(self, ws: Workspace, run_id: str) -> None:
+        self.ws = ws
+        self.store = ws.store
+        self.run_id = run_id
+        self.me = worker_id()
+        self.job_dir = ws.jobs_dir / run_id
+        self.work = self.job_dir / "work"
+        self.stop = threading.Event()
+        self.stop_reason = ""
+        self.log_path = ws.artifacts.local_path(run_key(run_id, LOG)) or self.job_dir / "std_log.txt"
+        self.log_path.parent.mkdir(parents=True, exist_ok=True)
+        self.log = open(self.log_path, "ab", buffering=0)  # noqa: SIM115 - closed in run()
+
+    def say(self, line: str) -> None:
+        self.log.write(f"[trainyard] {line}\n".encode())
+
+    # -- phases ---------------------------------------------------------------------------------
+    def run(self) -> None:
+        signal.signal(signal.SIGTERM, lambda *_: self._request_stop("canceled by the user"))
+        slot = self._wait_for_slot()
+        if slot is None:
+            return
+        try:
+            if not self.store.set_status(
+                self.run_id, RunStatus.PREPARING, expected=RunStatus.QUEUED, worker=self.me
+            ):
+                return
+            threading.Thread(target=self._heartbeat, daemon=True).start()
+            self._execute(self.store.get_run(self.run_id))
+        except TrainyardError as exc:
+            self.say(f"error: {exc}")
+            self._finish(RunStatus.FAILED, str(exc))
+        except Exception as exc:  # a bug in trainyard: still never leave the run hanging
+            self.say(f"internal error: {exc!r}")
+            self._finish(RunStatus.FAILED, f"trainyard worker error: {exc!r}")
+            raise
+        finally:
+            slot.release()
+            shutil.rmtree(self.work, ignore_errors=True)
+            self.log.close()
+
+    def _wait_for_slot(self):  # noqa: ANN202 - Slot | None
+        folder = self.ws.root / "compute" / "local"
+        waited = False
+        beat = 0.0
+        while True:
+            info = self.store.get_run(self.run_id)
+            if info.status != RunStatus.QUEUED or self.stop.is_set():
+                if not info.status.is_terminal:
+                    self._finish(RunStatus.CANCELED, self.stop_reason or "canceled before it started")
+                return None
+            slot = try_acquire(folder, self.ws.config.local.concurrency)
+            if slot is not None:
+                return slot
+            if not waited:
+                self.say(f"waiting for a free local slot ({self.ws.config.local.concurrency} in use)")
+                waited = True
+            if time.monotonic() - beat > self.ws.config.heartbeat_seconds:
+                self.store.heartbeat(self.run_id, self.me)
+                beat = time.monotonic()
+            time.sleep(0.2)
+
+    def _execute(self, info: RunInfo) -> None:
+        job = info.job or {}
+        started = time.monotonic()
+        files = restore_snapshot(info.snapshot_id or "", self.ws.artifacts, self.work)
+        self.say(f"run {info.id}: {files} files from snapshot {(info.snapshot_id or '')[:12]}")
+        env = Environment.model_validate(job.get("environment") or {})
+        resolved = resolve(env, log=self.say)
+        argv = list(job["argv"])
+        if argv[0] in ("python", "python3"):
+            argv[0] = resolved.python
+        if self.stop.is_set():
+            self._finish(RunStatus.CANCELED, self.stop_reason)
+            return
+        if not self.store.set_status(self.run_id, RunStatus.RUNNING, expected=RunStatus.PREPARING):
+            return
+        self.say(f"prepared in {time.monotonic() - started:.2f}s; running: {' '.join(argv)}")
+        code, reason = self._run_command(argv, resolved.env_vars, info, job.get("timeout"))
+        self._upload_outputs()
+        self._finish_command(code, reason)
+
+    def _run_command(
+        self, argv: list[str], env_vars: dict[str, str], info: RunInfo, timeout: float | None
+    ) -> tuple[int, str]:
+        env = {
+            **os.environ,
+            **env_vars,
+            RUN_ID_VAR: self.run_id,
+            WORKSPACE_VAR: str(self.ws.root),
+            EXPERIMENT_VAR: self.store.get_experiment(info.experiment_id).name,
+            "PYTHONUNBUFFERED": "1",
+        }
+        (self.work / "outputs").mkdir(exist_ok=True)
+        try:
+            proc = subprocess.Popen(
+                argv,
+                cwd=self.work,
+                env=env,
+                stdin=subprocess.DEVNULL,
+                stdout=self.log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+                preexec_fn=_die_with_parent,
+            )
+        except OSError as exc:
+            return 127, f"cannot start {argv[0]!r}: {exc.strerror}"
+        deadline = None if timeout is None else time.monotonic() + float(timeout)
+        while proc.poll() is None:
+            if deadline is not None and time.monotonic() > deadline:
+                self._request_stop(f"timed out after {timeout:g}s (the job's timeout)")
+            if self.stop.is_set():
+                self._terminate(proc)
+                return proc.returncode, self.stop_reason
+            time.sleep(0.05)
+        return proc.returncode, ""
+
+    def _terminate(self, proc: subprocess.Popen[bytes]) -> None:
+        """SIGTERM the whole process group, then SIGKILL what is left after the grace period."""
+        self.say(f"stopping: {self.stop_reason}")
+        for sig, wait in ((signal.SIGTERM, GRACE_SECONDS), (signal.SIGKILL, 5.0)):
+            try:
+                os.killpg(proc.pid, sig)
+            except ProcessLookupError:
+                break
+            try:
+                proc.wait(wait)
+                break
+            except subprocess.TimeoutExpired:
+                continue
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)  # stragglers of the group
+
+    def _upload_outputs(self) -> None:
+        for folder in ("outputs", "logs"):
+            src = self.work / folder
+            if src.is_dir() and any(src.iterdir()):
+                keys = self.ws.artifacts.copy_tree_in(run_key(self.run_id, folder), src)
+                self.say(f"uploaded {len(keys)} file(s) from ./{folder}")
+
+    def _finish_command(self, code: int, reason: str) -> None:
+        if reason:
+            status = RunStatus.FAILED if reason.startswith("timed out") else RunStatus.CANCELED
+            self._finish(status, reason, code)
+        elif code == 0:
+            error = self.store.get_run(self.run_id).error
+            self._finish(RunStatus.FAILED if error else RunStatus.COMPLETED, error, code)
+        else:
+            self._finish(RunStatus.FAILED, _describe_exit(code, self.log_path), code)
+
+    def _finish(self, status: RunStatus, error: str | None = None, code: int | None = None) -> None:
+        self.stop.set()
+        done = self.store.set_status(
+            self.run_id, status, error=error, exit_code=code, expected=self.store.get_run(self.run_id).status
+        )
+        if done:
+            self.say(f"run {status.value}" + (f": {error}" if error else ""))
+
+    # -- background ---------------------------------------------------------------------------
+    def _request_stop(self, reason: str) -> None:
+        if not self.stop.is_set():
+            self.stop_reason = reason
+            self.stop.set()
+
+    def _heartbeat(self) -> None:
+        while not self.stop.wait(self.ws.config.heartbeat_seconds):
+            try:
+                if self.store.heartbeat(self.run_id, self.me):
+                    self._request_stop("canceled by the user")
+            except Exception as exc:  # a store hiccup must not kill the job
+                self.say(f"heartbeat failed: {exc}")
+
+
+def _describe_exit(code: int, log_path: Path) -> str:
+    """``exit code 1: ValueError: bad alpha`` - the last line the script printed, usually the error."""
+    if code < 0:
+        return f"killed by signal {signal.Signals(-code).name}"
+    try:
+        with open(log_path, "rb") as fh:
+            fh.seek(max(0, log_path.stat().st_size - 8192))
+            lines = fh.read().decode(errors="replace").splitlines()
+    except OSError:
+        lines = []
+    last = next((ln.strip() for ln in reversed(lines) if ln.strip() and not ln.startswith("[trainyard]")), "")
+    return f"exit code {code}" + (f": {last[:500]}" if last else "")
+
+
+def main(argv: list[str] | None = None) -> None:
+    ws_root, run_id = (argv or sys.argv[1:])[:2]
+    Worker(Workspace(ws_root), run_id).run()
+
+
+if __name__ == "__main__":
+    main()

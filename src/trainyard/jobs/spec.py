@@ -1,0 +1,136 @@
+"""Job specs: what is submitted. A command job is code + a command + inputs + environment + compute.
+
+YAML follows Azure ML's v2 command job shape::
+
+    experiment_name: diabetes
+    code: ./src
+    command: python train.py --alpha ${{inputs.alpha}} --data ${{inputs.data}}
+    inputs:
+      alpha: 0.5
+      data: {type: uri_file, path: ./diabetes.csv}
+    environment: {requirements: [scikit-learn]}   # or the name of a registered one; default: this Python
+    compute: local
+    timeout: 3600
+
+The command is split into an argv list first and ``${{inputs.x}}`` is substituted inside each
+argument, so an input value is always exactly one argument: never parsed by a shell.
+"""
+
+from __future__ import annotations
+
+import re
+import shlex
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from trainyard.environments import Environment
+from trainyard.errors import InvalidInputError
+
+REFERENCE = re.compile(r"\$\{\{\s*([^}]*?)\s*\}\}")
+
+
+class PathInput(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    type: str = Field(pattern="^(uri_file|uri_folder)$")
+    path: str
+
+
+InputValue = str | int | float | bool | PathInput
+
+
+class CommandJob(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    type: str = Field(default="command", pattern="^command$")
+    experiment_name: str = "Default"
+    display_name: str | None = None
+    description: str | None = None
+    code: str = "."
+    command: str | list[str]
+    inputs: dict[str, InputValue] = Field(default_factory=dict)
+    environment: Environment | str = "default"
+    compute: str = "local"
+    timeout: float | None = Field(default=None, gt=0)
+    tags: dict[str, str] = Field(default_factory=dict)
+
+    @field_validator("command")
+    @classmethod
+    def _command_not_empty(cls, value: str | list[str]) -> str | list[str]:
+        if not (value.strip() if isinstance(value, str) else value):
+            raise ValueError("the command is empty; give the program to run, e.g. 'python train.py'")
+        return value
+
+    def argv(self) -> list[str]:
+        """The command as an argv list with every ``${{inputs.x}}`` replaced."""
+        try:
+            parts = (
+                shlex.split(self.command) if isinstance(self.command, str) else [str(p) for p in self.command]
+            )
+        except ValueError as exc:
+            raise InvalidInputError(f"cannot parse the command {self.command!r}: {exc}") from None
+        return [REFERENCE.sub(self._substitute, part) for part in parts]
+
+    def _substitute(self, match: re.Match[str]) -> str:
+        ref = match.group(1)
+        kind, _, name = ref.partition(".")
+        if kind != "inputs" or not name:
+            raise InvalidInputError(
+                f"unknown reference ${{{{{ref}}}}} in the command; only ${{{{inputs.NAME}}}} is supported"
+            )
+        if name not in self.inputs:
+            known = ", ".join(sorted(self.inputs)) or "none"
+            raise InvalidInputError(
+                f"the command uses ${{{{inputs.{name}}}}} but the job has no input {name!r} (inputs: {known})"
+            )
+        value = self.inputs[name]
+        if isinstance(value, PathInput):
+            return value.path
+        return str(value).lower() if isinstance(value, bool) else str(value)
+
+
+def _one_line(exc: ValidationError, where: str) -> InvalidInputError:
+    problems = "; ".join(
+        f"{'.'.join(str(p) for p in err['loc']) or 'spec'}: {err['msg']}" for err in exc.errors()
+    )
+    return InvalidInputError(f"{where} is not a valid job spec: {problems}")
+
+
+def load_job(path: str | Path) -> CommandJob:
+    """Read a YAML job spec; relative paths in it are relative to the file."""
+    path = Path(path)
+    if not path.is_file():
+        raise InvalidInputError(f"job file {path} does not exist")
+    try:
+        raw: Any = yaml.safe_load(path.read_text())
+    except yaml.YAMLError as exc:
+        raise InvalidInputError(f"{path} is not valid YAML: {exc}") from None
+    if not isinstance(raw, dict):
+        raise InvalidInputError(f"{path} must hold a mapping with at least a 'command'")
+    raw.pop("$schema", None)
+    env = raw.get("environment")
+    if isinstance(env, dict) and "requirements_file" in env:
+        req = (path.parent / str(env.pop("requirements_file"))).resolve()
+        if not req.is_file():
+            raise InvalidInputError(f"{path}: environment.requirements_file {req} does not exist")
+        lines = [ln.split("#", 1)[0].strip() for ln in req.read_text().splitlines()]
+        env["requirements"] = [*env.get("requirements", []), *filter(None, lines)]
+    try:
+        job = CommandJob.model_validate(raw)
+    except ValidationError as exc:
+        raise _one_line(exc, str(path)) from None
+    base = path.parent.resolve()
+    job.code = str((base / job.code).resolve())
+    for value in job.inputs.values():
+        if isinstance(value, PathInput) and "://" not in value.path:
+            value.path = str((base / value.path).resolve())
+    job.argv()  # bad references fail now, before anything is queued
+    return job
+
+
+def make_job(**fields: Any) -> CommandJob:
+    try:
+        return CommandJob.model_validate(fields)
+    except ValidationError as exc:
+        raise _one_line(exc, "the job") from None

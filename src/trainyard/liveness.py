@@ -1,0 +1,51 @@
+"""Who is working on a run, and whether that process still lives.
+
+A worker is named ``host:pid:start`` where ``start`` is the process start time from
+``/proc``, so a recycled pid is not mistaken for the original process.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+
+
+def _start_ticks(pid: int) -> str:
+    try:
+        with open(f"/proc/{pid}/stat") as fh:
+            stat = fh.read()
+    except OSError:
+        return "0"
+    return stat.rsplit(")", 1)[1].split()[19]
+
+
+def worker_id(pid: int | None = None) -> str:
+    pid = pid or os.getpid()
+    return f"{socket.gethostname()}:{pid}:{_start_ticks(pid)}"
+
+
+def worker_alive(worker: str | None) -> bool | None:
+    """True/False for a worker on this host; None when it runs elsewhere (or is unknown)."""
+    if not worker or worker.count(":") < 2:
+        return None
+    host, pid_s, start = worker.rsplit(":", 2)
+    if host != socket.gethostname():
+        return None
+    pid = int(pid_s)
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    if _is_zombie(pid):
+        return False
+    return start == "0" or _start_ticks(pid) == start
+
+
+def _is_zombie(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as fh:
+            return fh.read().rsplit(")", 1)[1].split()[0] == "Z"
+    except OSError:
+        return False

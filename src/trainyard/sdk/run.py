@@ -1,0 +1,187 @@
+"""``Run``: a tracked run, seen from the script that logs to it or from whoever submitted it."""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TextIO
+
+from trainyard.artifacts import run_key
+from trainyard.errors import InvalidInputError, TrainyardError
+from trainyard.status import RunStatus
+from trainyard.tracking import context
+from trainyard.tracking.run import TrackedRun
+
+if TYPE_CHECKING:
+    from trainyard.sdk.experiment import Experiment
+
+LOG_FILE = "logs/std_log.txt"
+_context_run: Run | None = None
+
+
+class RunFailedError(TrainyardError):
+    """``wait_for_completion`` saw the run end failed or canceled."""
+
+
+class Run(TrackedRun):
+    # the script's view ---------------------------------------------------------------------
+    @classmethod
+    def get_context(cls, allow_offline: bool = True) -> Run:
+        """The submitted job's run; outside a job, an offline run recorded in the workspace."""
+        global _context_run
+        if _context_run is not None:
+            return _context_run
+        from trainyard.workspace import Workspace
+
+        run_id = os.environ.get(context.RUN_ID_VAR)
+        if run_id:
+            run = cls(Workspace(os.environ[context.WORKSPACE_VAR]), run_id)
+            run._job_owned = True
+            context.install_hooks()
+        elif not allow_offline:
+            raise TrainyardError("not inside a trainyard job and allow_offline=False")
+        else:
+            from trainyard.sdk.experiment import Experiment
+
+            ws = Workspace.get_or_create()
+            name = os.environ.get(context.EXPERIMENT_VAR) or "Default"
+            run = Experiment(ws, name).start_logging(display_name=Path(sys.argv[0] or "notebook").name)
+        _context_run = run
+        return run
+
+    _job_owned = False
+
+    def complete(self) -> None:
+        """Finish the run; inside a job the worker finishes it when the script exits."""
+        if self._job_owned:
+            self.flush()
+            return
+        super().complete()
+
+    def fail(self, error_details: Any = None, error_code: str | None = None) -> None:
+        if self._job_owned:
+            self.flush()
+            self.workspace.store.set_run_error(self.id, str(error_details or "failed by the script"))
+            return
+        super().fail(error_details, error_code)
+
+    @property
+    def experiment(self) -> Experiment:
+        from trainyard.sdk.experiment import Experiment
+
+        return Experiment(self.workspace, self.workspace.store.get_experiment(self.experiment_id).name)
+
+    @property
+    def parent(self) -> Run | None:
+        pid = self.info.parent_id
+        return type(self)(self.workspace, pid) if pid else None
+
+    def child_run(
+        self, name: str | None = None, run_id: str | None = None, outputs: str | None = None
+    ) -> Run:
+        """A child run, running now, finished when this process exits if not before."""
+        info = self.workspace.store.create_run(
+            self.experiment_id,
+            name=name,
+            parent_id=self.id,
+            status=RunStatus.RUNNING,
+            compute=self.info.compute,
+        )
+        child = type(self)(self.workspace, info.id, info)
+        context.own(child)
+        return child
+
+    def create_children(
+        self, count: int | None = None, tag_key: str | None = None, tag_values: list[str] | None = None
+    ) -> list[Run]:
+        if tag_values is not None:
+            children = [self.child_run() for _ in tag_values]
+            for child, value in zip(children, tag_values, strict=True):
+                child.tag(tag_key or "child", value)
+            return children
+        if count is None or count < 1:
+            raise InvalidInputError("create_children needs count >= 1 or tag_values")
+        return [self.child_run() for _ in range(count)]
+
+    def get_children(self) -> list[Run]:
+        return [
+            type(self)(self.workspace, r.id, r) for r in self.workspace.store.search_runs(parent_id=self.id)
+        ]
+
+    # the submitter's view --------------------------------------------------------------------
+    def get_details(self) -> dict[str, Any]:
+        info = self.refresh()
+        return {
+            "runId": info.id,
+            "name": info.name,
+            "status": info.status.value,
+            "experiment": self.workspace.store.get_experiment(info.experiment_id).name,
+            "startTimeUtc": info.start_time,
+            "endTimeUtc": info.end_time,
+            "compute": info.compute,
+            "error": info.error,
+            "exitCode": info.exit_code,
+            "attempt": info.attempt,
+            "tags": info.tags,
+            "params": info.params,
+            "job": info.job,
+        }
+
+    def cancel(self) -> None:
+        from trainyard.compute import get_compute
+
+        info = self.refresh()
+        get_compute(info.compute or "local").cancel(self.workspace, info)
+        self._info = None
+
+    def log_text(self, offset: int = 0) -> tuple[str, int]:
+        """The run's log from byte ``offset``; returns the text and the next offset."""
+        path = self.workspace.artifacts.local_path(run_key(self.id, LOG_FILE))
+        if path is None or not path.exists():
+            return "", offset
+        with open(path, "rb") as fh:
+            fh.seek(offset)
+            data = fh.read()
+        return data.decode(errors="replace"), offset + len(data)
+
+    def wait_for_completion(
+        self,
+        show_output: bool = False,
+        wait_post_processing: bool = False,
+        raise_on_error: bool = True,
+        timeout_seconds: float | None = None,
+        stream: TextIO | None = None,
+    ) -> dict[str, Any]:
+        """Block until the run ends, printing its log as it grows when ``show_output``."""
+        from trainyard.compute.reaper import reap
+
+        out = stream or sys.stdout
+        offset = 0
+        deadline = None if timeout_seconds is None else time.monotonic() + timeout_seconds
+        last_reap = 0.0
+        while True:
+            status = self.refresh().status
+            if show_output:
+                text, offset = self.log_text(offset)
+                if text:
+                    out.write(text)
+                    out.flush()
+            if status.is_terminal:
+                break
+            if time.monotonic() - last_reap > 2:
+                reap(self.workspace)
+                last_reap = time.monotonic()
+            if deadline is not None and time.monotonic() > deadline:
+                raise TrainyardError(f"run {self.id} is still {status.value} after {timeout_seconds}s")
+            time.sleep(0.1)
+        if show_output:
+            text, offset = self.log_text(offset)
+            out.write(text)
+        details = self.get_details()
+        if raise_on_error and status != RunStatus.COMPLETED:
+            raise RunFailedError(
+                f"run {self.id} ended {status.value}: {details['error'] or 'no reason recorded'}"
+            )
+        return details

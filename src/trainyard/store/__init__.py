@@ -1,0 +1,12 @@
+"""Metadata store: the ``Store`` interface and its SQL implementation."""
+
+from trainyard.store.base import EnvironmentRecord, Experiment, Metric, RunInfo, Store
+
+__all__ = ["EnvironmentRecord", "Experiment", "Metric", "RunInfo", "Store", "open_store"]
+
+
+def open_store(uri: str) -> Store:
+    """Open the store named by a SQLAlchemy-style URI (``sqlite:///…``, ``postgresql://…``)."""
+    from trainyard.store.sql.store import SqlStore
+
+    return SqlStore(uri)

@@ -1,0 +1,261 @@
+"""The Store seam: every read and write of metadata goes through this interface.
+
+Contract (what every implementation must honour, checked by ``trainyard.testing.store_suite``):
+
+* Thread safety: one Store object may be shared by the threads of a process.
+* Multi-process safety: several processes may write the same workspace at once; no call
+  fails because another process holds a lock (implementations wait and retry).
+* Metrics append and are never overwritten; tags overwrite; params are write-once (the same
+  value again is accepted, a different one is an ``InvalidInputError``).
+* Status changes follow ``trainyard.status.ALLOWED`` and are compare-and-set: a terminal run
+  is never changed again, whoever asks.
+* NaN, +/-inf are stored and returned exactly.
+* Runs and experiments are never lost once a create call returned.
+"""
+
+from __future__ import annotations
+
+import abc
+import math
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from trainyard.errors import InvalidInputError
+from trainyard.status import RunStatus
+
+MAX_KEY_LENGTH = 250
+MAX_PARAM_VALUE_LENGTH = 6000
+MAX_TAG_VALUE_LENGTH = 8000
+
+
+@dataclass(frozen=True)
+class Experiment:
+    id: str
+    name: str
+    created_at: float
+    tags: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Metric:
+    key: str
+    value: float
+    step: int
+    timestamp: float
+
+
+@dataclass(frozen=True)
+class RunInfo:
+    """A run as the store knows it. ``metrics`` holds the latest value of each metric."""
+
+    id: str
+    experiment_id: str
+    name: str
+    status: RunStatus
+    created_at: float
+    parent_id: str | None = None
+    start_time: float | None = None
+    end_time: float | None = None
+    heartbeat_at: float | None = None
+    compute: str | None = None
+    job: dict[str, Any] | None = None
+    snapshot_id: str | None = None
+    environment: str | None = None
+    error: str | None = None
+    exit_code: int | None = None
+    attempt: int = 1
+    worker: str | None = None
+    cancel_requested: bool = False
+    tags: dict[str, str] = field(default_factory=dict)
+    params: dict[str, str] = field(default_factory=dict)
+    metrics: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def duration(self) -> float | None:
+        """Seconds between start and end (or now, while running)."""
+        import time
+
+        if self.start_time is None:
+            return None
+        return (self.end_time or time.time()) - self.start_time
+
+
+@dataclass(frozen=True)
+class EnvironmentRecord:
+    name: str
+    version: int
+    spec_hash: str
+    spec: dict[str, Any]
+    created_at: float
+
+
+def validate_key(kind: str, key: str) -> str:
+    if not isinstance(key, str) or not key.strip():
+        raise InvalidInputError(f"{kind} names must be non-empty strings, got {key!r}")
+    if len(key) > MAX_KEY_LENGTH:
+        raise InvalidInputError(
+            f"{kind} name {key[:40]!r}… is {len(key)} characters; the limit is {MAX_KEY_LENGTH}"
+        )
+    if "\x00" in key:
+        raise InvalidInputError(f"{kind} name {key!r} contains a NUL character")
+    return key
+
+
+def validate_value(kind: str, key: str, value: str, limit: int) -> str:
+    value = str(value)
+    if len(value) > limit:
+        raise InvalidInputError(
+            f"{kind} {key!r} has a value of {len(value)} characters; the limit is {limit}. "
+            "Upload long text as a file with run.upload_file instead."
+        )
+    return value
+
+
+def as_metric_value(key: str, value: Any) -> float:
+    """Metrics are numbers; say so clearly when a script logs something else."""
+    if isinstance(value, bool):
+        return float(value)
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        raise InvalidInputError(
+            f"metric {key!r} must be a number, got {type(value).__name__} {str(value)[:60]!r}; "
+            "use run.set_tags() for text"
+        ) from None
+
+
+def metric_sort_key(m: Metric) -> tuple[int, float]:
+    return (m.step, m.timestamp)
+
+
+def same_float(a: float, b: float) -> bool:
+    return (math.isnan(a) and math.isnan(b)) or a == b
+
+
+class Store(abc.ABC):
+    """Metadata of a workspace. See the module docstring for the contract."""
+
+    # experiments -------------------------------------------------------------------------
+    @abc.abstractmethod
+    def create_experiment(self, name: str, tags: dict[str, str] | None = None) -> Experiment: ...
+
+    @abc.abstractmethod
+    def get_experiment(self, experiment_id: str) -> Experiment: ...
+
+    @abc.abstractmethod
+    def get_experiment_by_name(self, name: str) -> Experiment | None: ...
+
+    @abc.abstractmethod
+    def list_experiments(self) -> list[Experiment]: ...
+
+    def get_or_create_experiment(self, name: str) -> Experiment:
+        """Race-safe: two processes asking at once get the same experiment."""
+        from trainyard.errors import AlreadyExistsError
+
+        found = self.get_experiment_by_name(name)
+        if found is not None:
+            return found
+        try:
+            return self.create_experiment(name)
+        except AlreadyExistsError:
+            found = self.get_experiment_by_name(name)
+            assert found is not None
+            return found
+
+    # runs --------------------------------------------------------------------------------
+    @abc.abstractmethod
+    def create_run(
+        self,
+        experiment_id: str,
+        *,
+        name: str | None = None,
+        parent_id: str | None = None,
+        status: RunStatus = RunStatus.QUEUED,
+        compute: str | None = None,
+        job: dict[str, Any] | None = None,
+        snapshot_id: str | None = None,
+        environment: str | None = None,
+        tags: dict[str, str] | None = None,
+    ) -> RunInfo: ...
+
+    @abc.abstractmethod
+    def get_run(self, run_id: str) -> RunInfo: ...
+
+    @abc.abstractmethod
+    def search_runs(
+        self,
+        experiment_ids: Sequence[str] | None = None,
+        *,
+        statuses: Iterable[RunStatus] | None = None,
+        parent_id: str | None = None,
+        max_results: int | None = None,
+    ) -> list[RunInfo]:
+        """Runs newest first, with params, tags and latest metrics filled in."""
+
+    @abc.abstractmethod
+    def set_status(
+        self,
+        run_id: str,
+        status: RunStatus,
+        *,
+        error: str | None = None,
+        exit_code: int | None = None,
+        worker: str | None = None,
+        expected: RunStatus | None = None,
+    ) -> bool:
+        """Move the run to ``status``; compare-and-set.
+
+        Returns False (and changes nothing) when the run is no longer in ``expected`` (if
+        given) or already terminal; raises ``InvalidTransitionError`` for a move the table
+        forbids from the current status.
+        """
+
+    @abc.abstractmethod
+    def requeue(self, run_id: str, expected: RunStatus, error: str) -> bool:
+        """Put a run whose worker was lost back in the queue, counting the attempt."""
+
+    @abc.abstractmethod
+    def heartbeat(self, run_id: str, worker: str | None = None) -> bool:
+        """Record that the run's worker (``host:pid:start``) is alive; True if a cancel was requested."""
+
+    @abc.abstractmethod
+    def request_cancel(self, run_id: str) -> RunInfo: ...
+
+    @abc.abstractmethod
+    def set_run_error(self, run_id: str, error: str) -> None:
+        """Record a failure reported by the script itself (run.fail) while it still runs."""
+
+    # metrics, params, tags -----------------------------------------------------------------
+    @abc.abstractmethod
+    def log_batch(
+        self,
+        run_id: str,
+        metrics: Sequence[Metric] = (),
+        params: dict[str, str] | None = None,
+        tags: dict[str, str] | None = None,
+    ) -> None: ...
+
+    def log_metric(self, run_id: str, metric: Metric) -> None:
+        self.log_batch(run_id, metrics=[metric])
+
+    @abc.abstractmethod
+    def get_metric_history(self, run_id: str, key: str | None = None) -> list[Metric]:
+        """Every value logged, sorted by key, then step, then timestamp."""
+
+    @abc.abstractmethod
+    def delete_tag(self, run_id: str, key: str) -> None: ...
+
+    # environments --------------------------------------------------------------------------
+    @abc.abstractmethod
+    def register_environment(self, name: str, spec: dict[str, Any], spec_hash: str) -> EnvironmentRecord:
+        """Store a spec under ``name``; the same spec again returns the existing version."""
+
+    @abc.abstractmethod
+    def get_environment(self, name: str, version: int | None = None) -> EnvironmentRecord: ...
+
+    @abc.abstractmethod
+    def list_environments(self) -> list[EnvironmentRecord]: ...
+
+    def close(self) -> None:  # noqa: B027 - optional hook
+        """Release connections."""

@@ -1,0 +1,1 @@
+"""Alembic migrations of the SQL store (``trainyard db upgrade`` runs them)."""

@@ -1,0 +1,1 @@
+"""SQL implementation of the Store (SQLite by default, PostgreSQL for teams)."""

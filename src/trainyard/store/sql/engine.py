@@ -1,0 +1,105 @@
+"""Engines for SQLite and PostgreSQL, set up for many processes writing one workspace.
+
+SQLite: WAL journal, a 30 s busy timeout, foreign keys on, and ``BEGIN IMMEDIATE`` for every
+write transaction, so that a read-then-write never deadlocks on the lock upgrade. PostgreSQL:
+psycopg 3, with bounded retries on serialization failures and deadlocks.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import TypeVar
+
+from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.pool import NullPool
+
+from trainyard.errors import WorkspaceError
+
+BUSY_TIMEOUT_MS = 30_000
+RETRIES = 8
+
+T = TypeVar("T")
+
+
+def normalize_uri(uri: str) -> str:
+    """Map ``postgresql://`` and ``postgres://`` to the psycopg 3 driver."""
+    for prefix in ("postgresql://", "postgres://"):
+        if uri.startswith(prefix):
+            return "postgresql+psycopg://" + uri[len(prefix) :]
+    return uri
+
+
+def make_engine(uri: str) -> Engine:
+    uri = normalize_uri(uri)
+    try:
+        url = make_url(uri)
+    except Exception:
+        raise WorkspaceError(
+            f"cannot read store URI {uri!r}; use sqlite:///path/to/file.db or postgresql://host/db"
+        ) from None
+    if url.get_backend_name() == "sqlite":
+        if url.database in (None, "", ":memory:"):
+            raise WorkspaceError(
+                "an in-memory SQLite store cannot be shared between the processes of a job; "
+                "use a file: sqlite:///path/to/trainyard.db"
+            )
+        # NullPool: connections are cheap for SQLite and a forked job never inherits one.
+        engine = create_engine(url, poolclass=NullPool, connect_args={"timeout": BUSY_TIMEOUT_MS / 1000})
+        _setup_sqlite(engine)
+        return engine
+    if url.get_backend_name() == "postgresql":
+        return create_engine(url, pool_pre_ping=True, pool_size=2, max_overflow=4)
+    raise WorkspaceError(f"unsupported store {url.get_backend_name()!r}: use sqlite or postgresql")
+
+
+def _setup_sqlite(engine: Engine) -> None:
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_conn, _record) -> None:  # noqa: ANN001 - DBAPI types
+        dbapi_conn.isolation_level = None  # we issue BEGIN ourselves
+        cur = dbapi_conn.cursor()
+        cur.execute("PRAGMA journal_mode=WAL")
+        cur.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+        cur.execute("PRAGMA foreign_keys=ON")
+        cur.execute("PRAGMA synchronous=NORMAL")
+        cur.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Connection) -> None:
+        mode = "IMMEDIATE" if conn.get_execution_options().get("write") else "DEFERRED"
+        conn.exec_driver_sql(f"BEGIN {mode}")
+
+
+def _retryable(exc: DBAPIError) -> bool:
+    text = str(exc.orig).lower() if exc.orig is not None else str(exc).lower()
+    return any(s in text for s in ("database is locked", "deadlock detected", "could not serialize", "busy"))
+
+
+def with_retries(fn: Callable[[], T]) -> T:
+    """Run a whole transaction again on a lock timeout, deadlock or serialization failure."""
+    for attempt in range(RETRIES):
+        try:
+            return fn()
+        except (OperationalError, DBAPIError) as exc:
+            if not _retryable(exc) or attempt == RETRIES - 1:
+                raise
+            time.sleep(min(0.05 * 2**attempt, 1.0))
+    raise AssertionError("unreachable")
+
+
+@contextmanager
+def write_tx(engine: Engine) -> Iterator[Connection]:
+    """A short write transaction (``BEGIN IMMEDIATE`` on SQLite)."""
+    with engine.connect() as conn:
+        conn = conn.execution_options(write=True)
+        with conn.begin():
+            yield conn
+
+
+@contextmanager
+def read_tx(engine: Engine) -> Iterator[Connection]:
+    with engine.connect() as conn, conn.begin():
+        yield conn

@@ -1,0 +1,475 @@
+"""``SqlStore``: the Store over SQLAlchemy Core, for SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import math
+import time
+import uuid
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from sqlalchemy import Connection, Engine, delete, func, insert, select, update
+from sqlalchemy.exc import IntegrityError
+
+from trainyard.errors import AlreadyExistsError, InvalidInputError, NotFoundError
+from trainyard.status import RunStatus, check_transition
+from trainyard.store.base import (
+    MAX_PARAM_VALUE_LENGTH,
+    MAX_TAG_VALUE_LENGTH,
+    EnvironmentRecord,
+    Experiment,
+    Metric,
+    RunInfo,
+    Store,
+    validate_key,
+    validate_value,
+)
+from trainyard.store.sql import schema
+from trainyard.store.sql.engine import make_engine, read_tx, with_retries, write_tx
+from trainyard.store.sql.models import (
+    EnvironmentRow,
+    ExperimentRow,
+    LatestMetricRow,
+    MetricRow,
+    ParamRow,
+    RunRow,
+    TagRow,
+)
+
+EXP = ExperimentRow.__table__
+RUNS = RunRow.__table__
+METRICS = MetricRow.__table__
+LATEST = LatestMetricRow.__table__
+PARAMS = ParamRow.__table__
+TAGS = TagRow.__table__
+ENVS = EnvironmentRow.__table__
+
+
+def new_id() -> str:
+    return uuid.uuid4().hex
+
+
+def _metric_value(value: float, is_nan: bool) -> float:
+    return math.nan if is_nan else value
+
+
+class SqlStore(Store):
+    """Store over a SQL database. ``create`` makes the tables in an empty database."""
+
+    def __init__(self, uri: str, *, create: bool = True) -> None:
+        self.uri = uri
+        self.engine: Engine = make_engine(uri)
+        schema.ensure_current(self.engine, create=create)
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    # experiments ---------------------------------------------------------------------------
+    def create_experiment(self, name: str, tags: dict[str, str] | None = None) -> Experiment:
+        validate_key("experiment", name)
+        row = {"id": new_id(), "name": name, "created_at": time.time(), "tags": dict(tags or {})}
+
+        def tx() -> None:
+            with write_tx(self.engine) as conn:
+                conn.execute(insert(EXP).values(**row))
+
+        try:
+            with_retries(tx)
+        except IntegrityError:
+            raise AlreadyExistsError(f"an experiment named {name!r} already exists") from None
+        return Experiment(**row)
+
+    def get_experiment(self, experiment_id: str) -> Experiment:
+        with read_tx(self.engine) as conn:
+            row = conn.execute(select(EXP).where(EXP.c.id == experiment_id)).mappings().first()
+        if row is None:
+            raise NotFoundError(f"no experiment with id {experiment_id!r}")
+        return Experiment(**row)
+
+    def get_experiment_by_name(self, name: str) -> Experiment | None:
+        with read_tx(self.engine) as conn:
+            row = conn.execute(select(EXP).where(EXP.c.name == name)).mappings().first()
+        return Experiment(**row) if row else None
+
+    def list_experiments(self) -> list[Experiment]:
+        with read_tx(self.engine) as conn:
+            rows = conn.execute(select(EXP).order_by(EXP.c.created_at)).mappings().all()
+        return [Experiment(**r) for r in rows]
+
+    # runs ------------------------------------------------------------------------------------
+    def create_run(
+        self,
+        experiment_id: str,
+        *,
+        name: str | None = None,
+        parent_id: str | None = None,
+        status: RunStatus = RunStatus.QUEUED,
+        compute: str | None = None,
+        job: dict[str, Any] | None = None,
+        snapshot_id: str | None = None,
+        environment: str | None = None,
+        tags: dict[str, str] | None = None,
+    ) -> RunInfo:
+        run_id = new_id()
+        now = time.time()
+        row = {
+            "id": run_id,
+            "experiment_id": experiment_id,
+            "parent_id": parent_id,
+            "name": name or run_id[:12],
+            "status": status.value,
+            "created_at": now,
+            "start_time": now if status == RunStatus.RUNNING else None,
+            "heartbeat_at": now,
+            "compute": compute,
+            "job": job,
+            "snapshot_id": snapshot_id,
+            "environment": environment,
+            "attempt": 1,
+            "cancel_requested": False,
+        }
+        tag_rows = self._tag_rows(run_id, tags or {})
+
+        def tx() -> None:
+            with write_tx(self.engine) as conn:
+                conn.execute(insert(RUNS).values(**row))
+                if tag_rows:
+                    conn.execute(insert(TAGS), tag_rows)
+
+        try:
+            with_retries(tx)
+        except IntegrityError:
+            raise NotFoundError(
+                f"cannot create the run: experiment {experiment_id!r} or parent {parent_id!r} does not exist"
+            ) from None
+        return self.get_run(run_id)
+
+    def get_run(self, run_id: str) -> RunInfo:
+        runs = self._load_runs(select(RUNS).where(RUNS.c.id == run_id))
+        if not runs:
+            raise NotFoundError(f"no run with id {run_id!r}; `trainyard run list` shows the runs")
+        return runs[0]
+
+    def search_runs(
+        self,
+        experiment_ids: Sequence[str] | None = None,
+        *,
+        statuses: Iterable[RunStatus] | None = None,
+        parent_id: str | None = None,
+        max_results: int | None = None,
+    ) -> list[RunInfo]:
+        query = select(RUNS)
+        if experiment_ids is not None:
+            query = query.where(RUNS.c.experiment_id.in_(list(experiment_ids)))
+        if statuses is not None:
+            query = query.where(RUNS.c.status.in_([s.value for s in statuses]))
+        if parent_id is not None:
+            query = query.where(RUNS.c.parent_id == parent_id)
+        query = query.order_by(RUNS.c.created_at.desc(), RUNS.c.id)
+        if max_results is not None:
+            query = query.limit(max_results)
+        return self._load_runs(query)
+
+    def _load_runs(self, query: Any) -> list[RunInfo]:
+        """Runs plus their params, tags and latest metrics, in four queries whatever the count."""
+        ids = query.with_only_columns(RUNS.c.id).scalar_subquery()
+        with read_tx(self.engine) as conn:
+            rows = conn.execute(query).mappings().all()
+            if not rows:
+                return []
+            extra: dict[str, dict[str, dict[str, Any]]] = {r["id"]: {"p": {}, "t": {}, "m": {}} for r in rows}
+            for rid, k, v in conn.execute(
+                select(PARAMS.c.run_id, PARAMS.c.key, PARAMS.c.value).where(PARAMS.c.run_id.in_(ids))
+            ):
+                extra[rid]["p"][k] = v
+            for rid, k, v in conn.execute(
+                select(TAGS.c.run_id, TAGS.c.key, TAGS.c.value).where(TAGS.c.run_id.in_(ids))
+            ):
+                extra[rid]["t"][k] = v
+            latest = select(LATEST.c.run_id, LATEST.c.key, LATEST.c.value, LATEST.c.is_nan).where(
+                LATEST.c.run_id.in_(ids)
+            )
+            for rid, k, v, nan in conn.execute(latest):
+                extra[rid]["m"][k] = _metric_value(v, nan)
+        return [self._run_info(r, extra[r["id"]]) for r in rows]
+
+    @staticmethod
+    def _run_info(row: Any, extra: dict[str, dict[str, Any]]) -> RunInfo:
+        data = dict(row)
+        data["status"] = RunStatus(data["status"])
+        data["cancel_requested"] = bool(data["cancel_requested"])
+        return RunInfo(**data, params=extra["p"], tags=extra["t"], metrics=extra["m"])
+
+    def _current_status(self, conn: Connection, run_id: str) -> RunStatus:
+        status = conn.execute(select(RUNS.c.status).where(RUNS.c.id == run_id)).scalar()
+        if status is None:
+            raise NotFoundError(f"no run with id {run_id!r}")
+        return RunStatus(status)
+
+    def set_status(
+        self,
+        run_id: str,
+        status: RunStatus,
+        *,
+        error: str | None = None,
+        exit_code: int | None = None,
+        worker: str | None = None,
+        expected: RunStatus | None = None,
+    ) -> bool:
+        def tx() -> bool:
+            with write_tx(self.engine) as conn:
+                current = self._current_status(conn, run_id)
+                if expected is not None and (current != expected or current.is_terminal):
+                    return False
+                if current == status and not status.is_terminal:
+                    return True
+                check_transition(current, status)
+                now = time.time()
+                values: dict[str, Any] = {"status": status.value, "heartbeat_at": now}
+                if status == RunStatus.RUNNING:
+                    values["start_time"] = func.coalesce(RUNS.c.start_time, now)
+                if status.is_terminal:
+                    values["end_time"] = now
+                if error is not None:
+                    values["error"] = error
+                if exit_code is not None:
+                    values["exit_code"] = exit_code
+                if worker is not None:
+                    values["worker"] = worker
+                result = conn.execute(
+                    update(RUNS).where(RUNS.c.id == run_id, RUNS.c.status == current.value).values(**values)
+                )
+                return result.rowcount == 1
+
+        return with_retries(tx)
+
+    def requeue(self, run_id: str, expected: RunStatus, error: str) -> bool:
+        def tx() -> bool:
+            with write_tx(self.engine) as conn:
+                result = conn.execute(
+                    update(RUNS)
+                    .where(RUNS.c.id == run_id, RUNS.c.status == expected.value)
+                    .values(
+                        status=RunStatus.QUEUED.value,
+                        attempt=RUNS.c.attempt + 1,
+                        error=error,
+                        worker=None,
+                        heartbeat_at=time.time(),
+                    )
+                )
+                return result.rowcount == 1
+
+        check_transition(expected, RunStatus.QUEUED)
+        return with_retries(tx)
+
+    def heartbeat(self, run_id: str, worker: str | None = None) -> bool:
+        values: dict[str, Any] = {"heartbeat_at": time.time()}
+        if worker is not None:
+            values["worker"] = worker
+
+        def tx() -> bool:
+            with write_tx(self.engine) as conn:
+                conn.execute(update(RUNS).where(RUNS.c.id == run_id).values(**values))
+                return bool(conn.execute(select(RUNS.c.cancel_requested).where(RUNS.c.id == run_id)).scalar())
+
+        return with_retries(tx)
+
+    def request_cancel(self, run_id: str) -> RunInfo:
+        def tx() -> None:
+            with write_tx(self.engine) as conn:
+                current = self._current_status(conn, run_id)
+                check_transition(current, RunStatus.CANCELED)
+                values: dict[str, Any] = {"cancel_requested": True}
+                if current == RunStatus.QUEUED:  # nothing runs yet: cancel at once
+                    values.update(status=RunStatus.CANCELED.value, end_time=time.time())
+                conn.execute(
+                    update(RUNS).where(RUNS.c.id == run_id, RUNS.c.status == current.value).values(**values)
+                )
+
+        with_retries(tx)
+        return self.get_run(run_id)
+
+    def set_run_error(self, run_id: str, error: str) -> None:
+        def tx() -> None:
+            with write_tx(self.engine) as conn:
+                conn.execute(update(RUNS).where(RUNS.c.id == run_id).values(error=error))
+
+        with_retries(tx)
+
+    # metrics, params, tags ---------------------------------------------------------------------
+    @staticmethod
+    def _tag_rows(run_id: str, tags: dict[str, str]) -> list[dict[str, str]]:
+        return [
+            {
+                "run_id": run_id,
+                "key": validate_key("tag", k),
+                "value": validate_value("tag", k, v, MAX_TAG_VALUE_LENGTH),
+            }
+            for k, v in tags.items()
+        ]
+
+    def log_batch(
+        self,
+        run_id: str,
+        metrics: Sequence[Metric] = (),
+        params: dict[str, str] | None = None,
+        tags: dict[str, str] | None = None,
+    ) -> None:
+        metric_rows = []
+        latest: dict[str, dict[str, Any]] = {}
+        for m in metrics:
+            validate_key("metric", m.key)
+            nan = math.isnan(m.value)
+            row = {
+                "run_id": run_id,
+                "key": m.key,
+                "value": 0.0 if nan else m.value,
+                "is_nan": nan,
+                "step": int(m.step),
+                "timestamp": float(m.timestamp),
+            }
+            metric_rows.append(row)
+            best = latest.get(m.key)
+            if best is None or (row["step"], row["timestamp"]) >= (best["step"], best["timestamp"]):
+                latest[m.key] = row
+        param_rows = [
+            {
+                "run_id": run_id,
+                "key": validate_key("param", k),
+                "value": validate_value("param", k, v, MAX_PARAM_VALUE_LENGTH),
+            }
+            for k, v in (params or {}).items()
+        ]
+        tag_rows = self._tag_rows(run_id, tags or {})
+
+        def tx() -> None:
+            with write_tx(self.engine) as conn:
+                self._current_status(conn, run_id)
+                if metric_rows:
+                    conn.execute(insert(METRICS), metric_rows)
+                    self._update_latest(conn, run_id, latest)
+                if param_rows:
+                    self._insert_params(conn, run_id, param_rows)
+                if tag_rows:
+                    keys = [t["key"] for t in tag_rows]
+                    conn.execute(delete(TAGS).where(TAGS.c.run_id == run_id, TAGS.c.key.in_(keys)))
+                    conn.execute(insert(TAGS), tag_rows)
+
+        with_retries(tx)
+
+    @staticmethod
+    def _update_latest(conn: Connection, run_id: str, latest: dict[str, dict[str, Any]]) -> None:
+        existing = {
+            r.key: (r.step, r.timestamp)
+            for r in conn.execute(
+                select(LATEST.c.key, LATEST.c.step, LATEST.c.timestamp).where(
+                    LATEST.c.run_id == run_id, LATEST.c.key.in_(list(latest))
+                )
+            )
+        }
+        new = [row for key, row in latest.items() if key not in existing]
+        newer = [
+            row
+            for key, row in latest.items()
+            if key in existing and (row["step"], row["timestamp"]) >= existing[key]
+        ]
+        if new:
+            conn.execute(insert(LATEST), new)
+        for row in newer:
+            conn.execute(
+                update(LATEST)
+                .where(LATEST.c.run_id == run_id, LATEST.c.key == row["key"])
+                .values(
+                    value=row["value"], is_nan=row["is_nan"], step=row["step"], timestamp=row["timestamp"]
+                )
+            )
+
+    @staticmethod
+    def _insert_params(conn: Connection, run_id: str, rows: list[dict[str, str]]) -> None:
+        keys = [r["key"] for r in rows]
+        existing = dict(
+            conn.execute(
+                select(PARAMS.c.key, PARAMS.c.value).where(PARAMS.c.run_id == run_id, PARAMS.c.key.in_(keys))
+            )
+            .tuples()
+            .all()
+        )
+        fresh = []
+        for r in rows:
+            old = existing.get(r["key"])
+            if old is None:
+                fresh.append(r)
+            elif old != r["value"]:
+                raise InvalidInputError(
+                    f"param {r['key']!r} is already {old!r} on this run and params cannot change "
+                    f"(got {r['value']!r}); log a metric or a tag for values that change"
+                )
+        if fresh:
+            conn.execute(insert(PARAMS), fresh)
+
+    def get_metric_history(self, run_id: str, key: str | None = None) -> list[Metric]:
+        query = select(
+            METRICS.c.key, METRICS.c.value, METRICS.c.is_nan, METRICS.c.step, METRICS.c.timestamp
+        ).where(METRICS.c.run_id == run_id)
+        if key is not None:
+            query = query.where(METRICS.c.key == key)
+        query = query.order_by(METRICS.c.key, METRICS.c.step, METRICS.c.timestamp, METRICS.c.id)
+        with read_tx(self.engine) as conn:
+            self._current_status(conn, run_id)
+            return [Metric(k, _metric_value(v, nan), s, t) for k, v, nan, s, t in conn.execute(query)]
+
+    def delete_tag(self, run_id: str, key: str) -> None:
+        def tx() -> None:
+            with write_tx(self.engine) as conn:
+                conn.execute(delete(TAGS).where(TAGS.c.run_id == run_id, TAGS.c.key == key))
+
+        with_retries(tx)
+
+    # environments ------------------------------------------------------------------------------
+    def register_environment(self, name: str, spec: dict[str, Any], spec_hash: str) -> EnvironmentRecord:
+        validate_key("environment", name)
+
+        def tx() -> None:
+            with write_tx(self.engine) as conn:
+                found = conn.execute(
+                    select(ENVS.c.version).where(ENVS.c.name == name, ENVS.c.spec_hash == spec_hash)
+                ).scalar()
+                if found is not None:
+                    return
+                top = conn.execute(select(func.max(ENVS.c.version)).where(ENVS.c.name == name)).scalar() or 0
+                conn.execute(
+                    insert(ENVS).values(
+                        name=name, version=top + 1, spec_hash=spec_hash, spec=spec, created_at=time.time()
+                    )
+                )
+
+        for _ in range(5):
+            try:
+                with_retries(tx)
+                break
+            except IntegrityError:  # another process took the version number; look again
+                continue
+        with read_tx(self.engine) as conn:
+            row = (
+                conn.execute(select(ENVS).where(ENVS.c.name == name, ENVS.c.spec_hash == spec_hash))
+                .mappings()
+                .first()
+            )
+        if row is None:
+            raise AlreadyExistsError(f"could not register environment {name!r}; try again")
+        return EnvironmentRecord(**row)
+
+    def get_environment(self, name: str, version: int | None = None) -> EnvironmentRecord:
+        query = select(ENVS).where(ENVS.c.name == name)
+        query = query.where(ENVS.c.version == version) if version else query.order_by(ENVS.c.version.desc())
+        with read_tx(self.engine) as conn:
+            row = conn.execute(query.limit(1)).mappings().first()
+        if row is None:
+            at = f" version {version}" if version else ""
+            raise NotFoundError(f"no environment {name!r}{at}; `trainyard env list` shows them")
+        return EnvironmentRecord(**row)
+
+    def list_environments(self) -> list[EnvironmentRecord]:
+        with read_tx(self.engine) as conn:
+            rows = conn.execute(select(ENVS).order_by(ENVS.c.name, ENVS.c.version)).mappings().all()
+        return [EnvironmentRecord(**r) for r in rows]

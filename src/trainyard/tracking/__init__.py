@@ -1,0 +1,5 @@
+"""Tracking: the run context scripts log metrics, tables, images and files to."""
+
+from trainyard.tracking.run import TrackedRun
+
+__all__ = ["TrackedRun"]

@@ -1,0 +1,91 @@
+"""Metric buffering: ``run.log`` appends to memory; a background thread writes batches.
+
+Batches go to the store at least every ``interval`` seconds, when many values wait, when a
+run completes, and at interpreter exit, so a loop logging 100,000 values costs a few
+``log_batch`` calls instead of 100,000 round trips. The same thread sends the heartbeats of
+runs this process owns (offline runs and child runs), so a dead notebook's run is reaped.
+"""
+
+from __future__ import annotations
+
+import atexit
+import threading
+import time
+from collections import defaultdict
+
+from trainyard.store import Metric, Store
+
+MAX_BATCH = 5000
+FLUSH_AT = 20_000
+
+
+class MetricBuffer:
+    def __init__(self, store: Store, interval: float = 1.0, heartbeat_every: float = 5.0) -> None:
+        self.store = store
+        self.interval = interval
+        self.heartbeat_every = heartbeat_every
+        self._pending: dict[str, list[Metric]] = defaultdict(list)
+        self._count = 0
+        self._lock = threading.Lock()
+        self._flush_lock = threading.Lock()
+        self._wake = threading.Event()
+        self._stopped = False
+        self._owned: dict[str, str] = {}  # run id -> worker id
+        self._last_beat = 0.0
+        self._thread = threading.Thread(target=self._loop, name="trainyard-metrics", daemon=True)
+        self._thread.start()
+        atexit.register(self.close)
+
+    def add(self, run_id: str, metric: Metric) -> None:
+        with self._lock:
+            self._pending[run_id].append(metric)
+            self._count += 1
+            full = self._count >= FLUSH_AT
+        if full:
+            self._wake.set()
+
+    def own(self, run_id: str, worker: str) -> None:
+        """Heartbeat this run from here until ``disown``."""
+        self._owned[run_id] = worker
+
+    def disown(self, run_id: str) -> None:
+        self._owned.pop(run_id, None)
+
+    def flush(self, run_id: str | None = None) -> None:
+        """Write what waits (for one run, or all) before returning."""
+        with self._flush_lock:
+            with self._lock:
+                if run_id is None:
+                    batches, self._pending = dict(self._pending), defaultdict(list)
+                    self._count = 0
+                else:
+                    batches = {run_id: self._pending.pop(run_id, [])}
+                    self._count -= len(batches[run_id])
+            for rid, metrics in batches.items():
+                try:
+                    for start in range(0, len(metrics), MAX_BATCH):
+                        self.store.log_batch(rid, metrics=metrics[start : start + MAX_BATCH])
+                except Exception:
+                    with self._lock:  # keep what was not written for the next try
+                        self._pending[rid][:0] = metrics[start:]
+                        self._count += len(metrics) - start
+                    raise
+
+    def _loop(self) -> None:
+        while not self._stopped:
+            self._wake.wait(self.interval)
+            self._wake.clear()
+            try:
+                self.flush()
+                now = time.time()
+                if now - self._last_beat >= self.heartbeat_every:
+                    self._last_beat = now
+                    for run_id, worker in list(self._owned.items()):
+                        self.store.heartbeat(run_id, worker)
+            except Exception:  # the next round or the exit flush will try again
+                time.sleep(self.interval)
+
+    def close(self) -> None:
+        self._stopped = True
+        self._wake.set()
+        self.flush()

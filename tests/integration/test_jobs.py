@@ -1,0 +1,238 @@
+"""Script jobs on local compute, end to end: real worker processes, a real SQLite workspace."""
+
+from __future__ import annotations
+
+import os
+import signal
+import time
+
+import pytest
+
+import trainyard as ty
+from trainyard.errors import InvalidInputError
+from trainyard.liveness import worker_alive, worker_id
+
+TRAIN = """
+import os, sys
+from trainyard import Run
+run = Run.get_context()
+print("hello from", os.getcwd(), "args", sys.argv[1:], flush=True)
+run.log(name="loss", value=1.0)
+run.log(name="loss", value=0.5)
+run.log("acc", 0.9)
+os.makedirs("outputs", exist_ok=True)
+open("outputs/model.txt", "w").write("weights")
+open("scratch.txt", "w").write("written in the job's copy")
+"""
+
+
+def submit(ws, src, script="train.py", args=(), **kw):
+    exp = ty.Experiment(ws, "tests")
+    return exp.submit(ty.ScriptRunConfig(source_directory=src, script=script, arguments=list(args), **kw))
+
+
+def wait_for(predicate, timeout=30.0):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return
+        time.sleep(0.1)
+    raise AssertionError("condition not met in time")
+
+
+def test_script_job_runs_logs_metrics_and_uploads_outputs(ws, script_dir, tmp_path):
+    src = script_dir({"train.py": TRAIN, ".gitignore": "data/\n", "data/big.bin": "x" * 100})
+    run = submit(ws, src, args=["--alpha", 0.5])
+    details = run.wait_for_completion(show_output=False)
+    assert details["status"] == "completed", details
+    assert run.get_metrics() == {"loss": [1.0, 0.5], "acc": 0.9}
+    names = run.get_file_names()
+    assert "outputs/model.txt" in names and "logs/std_log.txt" in names
+    log = run.log_text()[0]
+    assert "args ['--alpha', '0.5']" in log
+    assert "hello from" in log and str(src) not in log  # ran on a copy, not in the source folder
+    assert not (src / "scratch.txt").exists()
+    assert run.download_file("outputs/model.txt", tmp_path / "m.txt").read_text() == "weights"
+    from trainyard.jobs.snapshot import select_files
+
+    assert "data/big.bin" not in select_files(src)
+
+
+def test_a_script_that_raises_fails_with_its_error(ws, script_dir):
+    body = "from trainyard import Run\nRun.get_context().log('m', 1)\nraise ValueError('bad alpha')\n"
+    src = script_dir({"train.py": body})
+    run = submit(ws, src)
+    with pytest.raises(ty.RunFailedError, match="ValueError: bad alpha"):
+        run.wait_for_completion()
+    info = run.refresh()
+    assert info.status is ty.RunStatus.FAILED and info.exit_code == 1
+    assert "Traceback" in run.log_text()[0]
+    assert run.get_metrics() == {"m": 1.0}
+
+
+def test_run_fail_inside_the_script_marks_the_run_failed(ws, script_dir):
+    src = script_dir({"train.py": "from trainyard import Run\nRun.get_context().fail('data was empty')\n"})
+    run = submit(ws, src)
+    details = run.wait_for_completion(raise_on_error=False)
+    assert details["status"] == "failed" and details["error"] == "data was empty"
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"script": "missing.py"}, "not found"),
+        ({"compute_target": "gpu-cluster"}, "unknown compute target"),
+    ],
+)
+def test_bad_submissions_fail_before_anything_is_queued(ws, script_dir, kwargs, message):
+    src = script_dir({"train.py": "print(1)"})
+    kwargs = {"script": "train.py", **kwargs}
+    with pytest.raises(InvalidInputError, match=message):
+        ty.Experiment(ws, "tests").submit(ty.ScriptRunConfig(source_directory=src, **kwargs))
+    assert ws.store.search_runs() == []
+
+
+def test_missing_source_directory(ws, tmp_path):
+    with pytest.raises(InvalidInputError, match="does not exist"):
+        submit(ws, tmp_path / "nope")
+
+
+def test_killing_the_script_fails_the_run_and_keeps_earlier_metrics(ws, script_dir):
+    src = script_dir(
+        {
+            "train.py": """
+        import os, time
+        from trainyard import Run
+        run = Run.get_context()
+        for i in range(5):
+            run.log("step", i)
+        run.flush()
+        open(os.environ["PIDFILE"], "w").write(str(os.getpid()))
+        time.sleep(60)
+    """
+        }
+    )
+    pidfile = src.parent / "pid"
+    os.environ["PIDFILE"] = str(pidfile)
+    try:
+        run = submit(ws, src)
+        wait_for(lambda: pidfile.exists() and pidfile.read_text())
+        os.kill(int(pidfile.read_text()), signal.SIGKILL)
+        details = run.wait_for_completion(raise_on_error=False, timeout_seconds=30)
+    finally:
+        del os.environ["PIDFILE"]
+    assert details["status"] == "failed"
+    assert "SIGKILL" in details["error"]
+    assert run.get_metrics()["step"] == [0, 1, 2, 3, 4]
+
+
+def test_killing_the_worker_fails_the_run_within_bounded_time(ws, script_dir):
+    src = script_dir(
+        {
+            "train.py": """
+        import time
+        from trainyard import Run
+        run = Run.get_context()
+        run.log("before", 1)
+        run.flush()
+        print("started", flush=True)
+        time.sleep(60)
+    """
+        }
+    )
+    run = submit(ws, src)
+    wait_for(lambda: "started" in run.log_text()[0])
+    worker = run.refresh().worker
+    pid = int(worker.rsplit(":", 2)[1])
+    os.kill(pid, signal.SIGKILL)
+    started = time.monotonic()
+    details = run.wait_for_completion(raise_on_error=False, timeout_seconds=30)
+    assert time.monotonic() - started < 15
+    assert details["status"] == "failed" and "worker lost" in details["error"]
+    assert run.get_metrics() == {"before": 1.0}
+    assert worker_alive(worker) is False
+
+
+def test_cancel_stops_the_whole_process_group(ws, script_dir):
+    src = script_dir(
+        {
+            "train.py": """
+        import os, subprocess, sys, time
+        child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(120)"])
+        open(os.environ["PIDFILE"], "w").write(str(child.pid))
+        print("running", flush=True)
+        time.sleep(120)
+    """
+        }
+    )
+    pidfile = src.parent / "grandchild"
+    os.environ["PIDFILE"] = str(pidfile)
+    try:
+        run = submit(ws, src)
+        wait_for(lambda: "running" in run.log_text()[0])
+        run.cancel()
+        details = run.wait_for_completion(raise_on_error=False, timeout_seconds=30)
+    finally:
+        del os.environ["PIDFILE"]
+    assert details["status"] == "canceled"
+    grandchild = int(pidfile.read_text())
+    wait_for(lambda: worker_alive(worker_id(grandchild)) is not True)
+
+
+def test_cancel_of_a_finished_run_is_refused(ws, script_dir):
+    run = submit(ws, script_dir({"train.py": "print('done')"}))
+    run.wait_for_completion()
+    with pytest.raises(ty.TrainyardError, match="already completed"):
+        run.cancel()
+
+
+def test_timeout_fails_the_run(ws, script_dir):
+    src = script_dir({"train.py": "import time\nprint('sleeping', flush=True)\ntime.sleep(60)\n"})
+    run = submit(ws, src, max_run_duration_seconds=1)
+    details = run.wait_for_completion(raise_on_error=False, timeout_seconds=30)
+    assert details["status"] == "failed" and "timed out" in details["error"]
+
+
+def test_queued_runs_wait_for_a_free_slot(ws, script_dir):
+    import yaml
+
+    cfg = yaml.safe_load((ws.root / "config.yaml").read_text())
+    cfg["local"] = {"concurrency": 1}
+    (ws.root / "config.yaml").write_text(yaml.safe_dump(cfg))
+    ws = ty.Workspace(ws.root)
+    src = script_dir({"train.py": "import time\ntime.sleep(1.0)\n"})
+    first, second = submit(ws, src), submit(ws, src)
+    for run in (first, second):
+        run.wait_for_completion()
+    a, b = sorted((first.refresh(), second.refresh()), key=lambda r: r.start_time)
+    assert a.end_time <= b.start_time
+    assert "waiting for a free local slot" in ty.Run(ws, b.id).log_text()[0]
+
+
+def test_source_edited_after_submit_does_not_change_the_run(ws, script_dir):
+    import yaml
+
+    cfg = yaml.safe_load((ws.root / "config.yaml").read_text())
+    cfg["local"] = {"concurrency": 1}
+    (ws.root / "config.yaml").write_text(yaml.safe_dump(cfg))
+    ws = ty.Workspace(ws.root)
+    src = script_dir({"train.py": "import time\ntime.sleep(1)\n", "msg.py": "print('v1')"})
+    blocker = submit(ws, src)
+    run = submit(ws, src, script="msg.py")
+    (src / "msg.py").write_text("print('v2')")
+    blocker.wait_for_completion()
+    run.wait_for_completion()
+    assert "v1" in run.log_text()[0] and "v2" not in run.log_text()[0]
+
+
+def test_snapshot_limit_names_the_biggest_files(ws, script_dir):
+    import yaml
+
+    cfg = yaml.safe_load((ws.root / "config.yaml").read_text())
+    cfg["snapshot_max_mb"] = 0.01
+    (ws.root / "config.yaml").write_text(yaml.safe_dump(cfg))
+    ws = ty.Workspace(ws.root)
+    src = script_dir({"train.py": "print(1)", "weights.bin": "0" * 20_000})
+    with pytest.raises(ty.TrainyardError, match=r"weights\.bin"):
+        submit(ws, src)
+    assert ws.store.search_runs() == []

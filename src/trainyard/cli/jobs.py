@@ -90,7 +90,7 @@ def follow(ws, run_id: str) -> None:  # noqa: ANN001
     class _Printer(io.TextIOBase):
         def write(self, text: str) -> int:
             for line in text.splitlines():
-                console.print(line, markup=False, highlight=False)
+                console.print(line, markup=False, highlight=False, soft_wrap=True)
             return len(text)
 
     with console.status(f"run {run_id[:12]} in progress…"):

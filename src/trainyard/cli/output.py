@@ -70,7 +70,7 @@ def status_text(status: str) -> str:
 
 
 def table(title: str | None, columns: list[str], rows: list[list[Any]]) -> Table:
-    t = Table(title=title, title_justify="left")
+    t = Table(title=title, title_justify="left", show_header=any(columns))
     for col in columns:
         t.add_column(col, overflow="fold")
     for row in rows:

@@ -73,7 +73,7 @@ def print_summary(summary: dict) -> None:
     rows += [[f"param {k}", v] for k, v in sorted(summary["params"].items())]
     rows += [[f"metric {k}", fmt_number(v)] for k, v in sorted(summary["metrics"].items())]
     rows += [["artifact", name] for name in summary["artifacts"]]
-    console.print(table(None, ["", ""], rows))
+    console.print(table("Run summary", ["", ""], rows))
 
 
 @app.command("list")

@@ -38,6 +38,13 @@ def own(run: TrackedRun) -> None:
     _owned.append(run)
 
 
+def release(run: TrackedRun) -> None:
+    """``run`` finished in this process: stop heartbeating it and leave it alone at exit."""
+    run._buffer.disown(run.id)
+    if run in _owned:
+        _owned.remove(run)
+
+
 def install_hooks() -> None:
     global _hooks_done
     with _installed:

@@ -231,7 +231,9 @@ class TrackedRun:
         )
 
     def _finish(self, status: RunStatus, error: str | None = None) -> None:
+        from trainyard.tracking import context
+
         self.flush()
-        self._buffer.disown(self.id)
         self.workspace.store.set_status(self.id, status, error=error)
+        context.release(self)
         self._info = None

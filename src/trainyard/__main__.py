@@ -1,0 +1,5 @@
+"""``python -m trainyard`` is the ``trainyard`` command."""
+
+from trainyard.cli.main import main
+
+main()

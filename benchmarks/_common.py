@@ -30,6 +30,7 @@ def scratch_workspace(tmp: Path):  # noqa: ANN201
 def row(name: str, ours: float, baseline_name: str, theirs: float, unit: str = "ms") -> str:
     scale = 1000.0 if unit == "ms" else 1e6
     return (
-        f"{name:<44} trainyard {ours * scale:10.4f} {unit}   {baseline_name:<26} {theirs * scale:10.4f} {unit}"
+        f"{name:<44} trainyard {ours * scale:10.4f} {unit}   "
+        f"{baseline_name:<26} {theirs * scale:10.4f} {unit}"
         f"   ratio {theirs / ours:8.1f}x"
     )

@@ -10,13 +10,16 @@ from __future__ import annotations
 import os
 from functools import cached_property
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from trainyard.artifacts import ArtifactStore
 from trainyard.errors import WorkspaceError
 from trainyard.store import Store, open_store
+
+if TYPE_CHECKING:
+    from trainyard.artifacts import ArtifactStore
 
 DIRNAME = ".trainyard"
 CONFIG = "config.yaml"
@@ -136,6 +139,8 @@ class Workspace:
 
     @cached_property
     def artifacts(self) -> ArtifactStore:
+        from trainyard.artifacts import ArtifactStore  # fsspec: only when files are touched
+
         return ArtifactStore(self._resolve(self.config.artifacts))
 
     @property

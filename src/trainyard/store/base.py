@@ -194,6 +194,10 @@ class Store(abc.ABC):
         """Runs newest first, with params, tags and latest metrics filled in."""
 
     @abc.abstractmethod
+    def count_runs(self, experiment_id: str) -> int:
+        """How many runs (children included) the experiment holds."""
+
+    @abc.abstractmethod
     def set_status(
         self,
         run_id: str,

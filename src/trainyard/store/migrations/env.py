@@ -2,7 +2,7 @@
 
 from alembic import context
 
-from trainyard.store.sql.models import Base
+from trainyard.store.sql.models import metadata
 
 connection = context.config.attributes.get("connection")
 if connection is None:  # pragma: no cover - only when someone runs the alembic CLI by hand
@@ -10,7 +10,7 @@ if connection is None:  # pragma: no cover - only when someone runs the alembic 
 
 context.configure(
     connection=connection,
-    target_metadata=Base.metadata,
+    target_metadata=metadata,
     render_as_batch=connection.dialect.name == "sqlite",
 )
 with context.begin_transaction():

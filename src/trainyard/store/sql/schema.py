@@ -9,12 +9,14 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
 from filelock import FileLock
 from sqlalchemy import Connection, Engine, inspect, text
+from sqlalchemy.exc import DBAPIError
+
+if TYPE_CHECKING:
+    from alembic.config import Config
 
 from trainyard.errors import WorkspaceError
 
@@ -25,6 +27,8 @@ PG_LOCK_ID = 0x7472_6169  # "trai"
 
 
 def _config(conn: Connection) -> Config:
+    from alembic.config import Config
+
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS))
     cfg.attributes["connection"] = conn
@@ -32,8 +36,12 @@ def _config(conn: Connection) -> Config:
 
 
 def current_revision(engine: Engine) -> str | None:
+    """The store's schema revision, read directly: opening a store never imports Alembic."""
     with engine.connect() as conn:
-        return MigrationContext.configure(conn).get_current_revision()
+        try:
+            return conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
+        except DBAPIError:
+            return None
 
 
 @contextmanager
@@ -53,6 +61,8 @@ def _migration_lock(engine: Engine) -> Iterator[None]:
 
 def upgrade(engine: Engine, revision: str = "head") -> str | None:
     """Bring the store to ``revision``; returns the revision it started from."""
+    from alembic import command
+
     with _migration_lock(engine):
         before = current_revision(engine)
         with engine.begin() as conn:
@@ -61,6 +71,8 @@ def upgrade(engine: Engine, revision: str = "head") -> str | None:
 
 
 def downgrade(engine: Engine, revision: str) -> None:
+    from alembic import command
+
     with _migration_lock(engine), engine.begin() as conn:
         command.downgrade(_config(conn), revision)
 
@@ -81,6 +93,8 @@ def ensure_current(engine: Engine, *, create: bool) -> None:
                         f"the database at {where} has tables but no trainyard schema version; "
                         "point the workspace at an empty database"
                     )
+                from alembic import command
+
                 with engine.begin() as conn:
                     command.upgrade(_config(conn), "head")
         return

@@ -26,23 +26,9 @@ from trainyard.store.base import (
 )
 from trainyard.store.sql import schema
 from trainyard.store.sql.engine import make_engine, read_tx, with_retries, write_tx
-from trainyard.store.sql.models import (
-    EnvironmentRow,
-    ExperimentRow,
-    LatestMetricRow,
-    MetricRow,
-    ParamRow,
-    RunRow,
-    TagRow,
-)
-
-EXP = ExperimentRow.__table__
-RUNS = RunRow.__table__
-METRICS = MetricRow.__table__
-LATEST = LatestMetricRow.__table__
-PARAMS = ParamRow.__table__
-TAGS = TagRow.__table__
-ENVS = EnvironmentRow.__table__
+from trainyard.store.sql.models import ENVIRONMENTS as ENVS
+from trainyard.store.sql.models import EXPERIMENTS as EXP
+from trainyard.store.sql.models import LATEST, METRICS, PARAMS, RUNS, TAGS
 
 
 def new_id() -> str:
@@ -169,6 +155,11 @@ class SqlStore(Store):
         if max_results is not None:
             query = query.limit(max_results)
         return self._load_runs(query)
+
+    def count_runs(self, experiment_id: str) -> int:
+        with read_tx(self.engine) as conn:
+            query = select(func.count()).select_from(RUNS).where(RUNS.c.experiment_id == experiment_id)
+            return int(conn.execute(query).scalar() or 0)
 
     def _load_runs(self, query: Any) -> list[RunInfo]:
         """Runs plus their params, tags and latest metrics, in four queries whatever the count."""
@@ -387,13 +378,8 @@ class SqlStore(Store):
     @staticmethod
     def _insert_params(conn: Connection, run_id: str, rows: list[dict[str, str]]) -> None:
         keys = [r["key"] for r in rows]
-        existing = dict(
-            conn.execute(
-                select(PARAMS.c.key, PARAMS.c.value).where(PARAMS.c.run_id == run_id, PARAMS.c.key.in_(keys))
-            )
-            .tuples()
-            .all()
-        )
+        query = select(PARAMS.c.key, PARAMS.c.value).where(PARAMS.c.run_id == run_id, PARAMS.c.key.in_(keys))
+        existing = {key: value for key, value in conn.execute(query)}
         fresh = []
         for r in rows:
             old = existing.get(r["key"])

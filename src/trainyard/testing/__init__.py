@@ -1,0 +1,1 @@
+"""Conformance suites shipped with trainyard, for every implementation of a seam."""

@@ -1,0 +1,7 @@
+"""The shipped Store conformance suite, on SQLite and PostgreSQL."""
+
+from trainyard.testing.store_suite import StoreSuite
+
+
+class TestSqlStore(StoreSuite):
+    pass

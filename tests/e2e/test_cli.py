@@ -123,6 +123,11 @@ def test_script_submission_with_arguments_after_double_dash(project: Path):
         ),
         ({"bad.yml": "code: ./src\ncommand: python train.py\nflavour: x"}, ["-f", "bad.yml"], "flavour"),
         ({}, ["--script", "nope.py", "--source", "src"], "not found"),
+        (
+            {"bad.yml": "code: ./src\ncommand: python train.py\ninputs: {d: {type: uri_file, path: x.csv}}"},
+            ["-f", "bad.yml"],
+            "does not exist",
+        ),
         ({}, ["--script", "train.py", "--source", "missing"], "does not exist"),
     ],
 )
@@ -146,3 +151,28 @@ def test_failed_job_exits_non_zero_with_its_error(project: Path):
     (project / "src" / "boom.py").write_text("raise SystemExit('bad data')\n")
     result = ty(project, "job", "submit", "--script", "boom.py", "--source", "src", "--stream", check=False)
     assert result.returncode == 1 and "bad data" in result.stdout
+
+
+def test_env_build_list_and_a_job_on_it(project: Path):
+    ty(project, "init")
+    (project / "env.yml").write_text("name: six\nrequirements: [six==1.16.0]\nenv_vars: {GREETING: hello}\n")
+    assert "built" in ty(project, "env", "build", "-f", "env.yml").stdout
+    assert "cache hit" in ty(project, "env", "build", "-f", "env.yml").stdout
+    envs = json.loads(ty(project, "env", "list", "-o", "json").stdout)
+    assert [(e["name"], e["version"], e["built"]) for e in envs] == [("six", 1, True)]
+    (project / "src" / "greet.py").write_text(
+        "import os, six\nprint(os.environ['GREETING'], six.__version__)\n"
+    )
+    out = ty(
+        project,
+        "job",
+        "submit",
+        "--script",
+        "greet.py",
+        "--source",
+        "src",
+        "--env-file",
+        "env.yml",
+        "--stream",
+    ).stdout
+    assert "hello 1.16.0" in out and "cache hit" in out

@@ -236,3 +236,36 @@ def test_snapshot_limit_names_the_biggest_files(ws, script_dir):
     with pytest.raises(ty.TrainyardError, match=r"weights\.bin"):
         submit(ws, src)
     assert ws.store.search_runs() == []
+
+
+def test_a_lost_worker_is_retried_with_the_attempt_counted(ws, script_dir):
+    src = script_dir(
+        {
+            "train.py": """
+        import os, time
+        from trainyard import Run
+        run = Run.get_context()
+        marker = os.environ["MARKER"]
+        if os.path.exists(marker):
+            run.log("attempt", 2)
+            print("second attempt done", flush=True)
+        else:
+            open(marker, "w").close()
+            run.log("attempt", 1)
+            run.flush()
+            print("first attempt started", flush=True)
+            time.sleep(60)
+    """
+        }
+    )
+    os.environ["MARKER"] = str(src.parent / "marker")
+    try:
+        run = submit(ws, src, max_retries=1)
+        wait_for(lambda: "first attempt started" in run.log_text()[0])
+        os.kill(int(run.refresh().worker.rsplit(":", 2)[1]), signal.SIGKILL)
+        details = run.wait_for_completion(timeout_seconds=60)
+    finally:
+        del os.environ["MARKER"]
+    assert details["status"] == "completed" and details["attempt"] == 2
+    assert "second attempt done" in run.log_text()[0]
+    assert run.get_metrics()["attempt"] == [1, 2]

@@ -1,9 +1,10 @@
-"""The reaper: runs whose worker died are failed, so nothing stays "running" for ever.
+"""The reaper: runs whose worker died are failed (or retried), so nothing stays "running" for ever.
 
 It runs wherever someone is looking (waiting on a run, listing runs): a worker on this host
 that no longer exists is dead at once; one elsewhere is dead when its heartbeat is older than
-``heartbeat_timeout_seconds``. The status write is compare-and-set, so a worker that finishes
-at the same moment wins and a terminal status is never overwritten.
+``heartbeat_timeout_seconds``. A job with ``max_retries`` left goes back to the queue with its
+attempt counted and a new worker. The status write is compare-and-set, so a worker that
+finishes at the same moment wins and a terminal status is never overwritten.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 import time
 from typing import TYPE_CHECKING
 
+from trainyard.compute import get_compute
 from trainyard.liveness import worker_alive
 from trainyard.status import RunStatus
 
@@ -21,7 +23,7 @@ ACTIVE = (RunStatus.QUEUED, RunStatus.PREPARING, RunStatus.RUNNING)
 
 
 def reap(ws: Workspace, now: float | None = None) -> list[str]:
-    """Fail the active runs whose worker is gone; returns their ids."""
+    """Retry or fail the active runs whose worker is gone; returns their ids."""
     now = time.time() if now is None else now
     timeout = ws.config.heartbeat_timeout_seconds
     reaped = []
@@ -32,6 +34,11 @@ def reap(ws: Workspace, now: float | None = None) -> list[str]:
             continue
         why = "its process is gone" if alive is False else f"no heartbeat for {silent:.0f}s"
         error = f"worker lost ({run.worker or 'unknown'}): {why}; metrics logged before are kept"
-        if ws.store.set_status(run.id, RunStatus.FAILED, error=error, expected=run.status):
+        retries = int((run.job or {}).get("max_retries") or 0)
+        started = run.status != RunStatus.QUEUED
+        if started and run.attempt <= retries and ws.store.requeue(run.id, run.status, error):
+            get_compute(run.compute or "local").submit(ws, ws.store.get_run(run.id))
+            reaped.append(run.id)
+        elif ws.store.set_status(run.id, RunStatus.FAILED, error=error, expected=run.status):
             reaped.append(run.id)
     return reaped

@@ -107,6 +107,10 @@ class Worker:
     def _execute(self, info: RunInfo) -> None:
         job = info.job or {}
         started = time.monotonic()
+        if info.attempt > 1:
+            self.say(f"attempt {info.attempt} (after: {info.error})")
+            self.store.set_run_error(self.run_id, None)  # the lost worker's reason is in the log now
+        shutil.rmtree(self.work, ignore_errors=True)  # a retry starts from the snapshot again
         files = restore_snapshot(info.snapshot_id or "", self.ws.artifacts, self.work)
         self.say(f"run {info.id}: {files} files from snapshot {(info.snapshot_id or '')[:12]}")
         env = Environment.model_validate(job.get("environment") or {})

@@ -11,6 +11,7 @@ YAML follows Azure ML's v2 command job shape::
     environment: {requirements: [scikit-learn]}   # or the name of a registered one; default: this Python
     compute: local
     timeout: 3600
+    max_retries: 1        # run again (up to once) if the worker is lost
 
 The command is split into an argv list first and ``${{inputs.x}}`` is substituted inside each
 argument, so an input value is always exactly one argument: never parsed by a shell.
@@ -53,6 +54,7 @@ class CommandJob(BaseModel):
     environment: Environment | str = "default"
     compute: str = "local"
     timeout: float | None = Field(default=None, gt=0)
+    max_retries: int = Field(default=0, ge=0, le=10)
     tags: dict[str, str] = Field(default_factory=dict)
 
     @field_validator("command")
@@ -122,9 +124,13 @@ def load_job(path: str | Path) -> CommandJob:
         raise _one_line(exc, str(path)) from None
     base = path.parent.resolve()
     job.code = str((base / job.code).resolve())
-    for value in job.inputs.values():
+    for name, value in job.inputs.items():
         if isinstance(value, PathInput) and "://" not in value.path:
             value.path = str((base / value.path).resolve())
+            if not Path(value.path).exists():
+                raise InvalidInputError(
+                    f"{path}: input {name!r} points at {value.path}, which does not exist"
+                )
     job.argv()  # bad references fail now, before anything is queued
     return job
 

@@ -23,6 +23,7 @@ class ScriptRunConfig:
         environment: Environment | str | None = None,
         compute_target: str = "local",
         max_run_duration_seconds: float | None = None,
+        max_retries: int = 0,
         command: list[str] | str | None = None,
         display_name: str | None = None,
     ) -> None:
@@ -32,6 +33,7 @@ class ScriptRunConfig:
         self.environment = environment or "default"
         self.compute_target = compute_target
         self.max_run_duration_seconds = max_run_duration_seconds
+        self.max_retries = max_retries
         self.command = command
         self.display_name = display_name
 
@@ -50,6 +52,7 @@ class ScriptRunConfig:
             environment=self.environment,
             compute=self.compute_target,
             timeout=self.max_run_duration_seconds,
+            max_retries=self.max_retries,
         )
 
     def submit_to(self, experiment: Experiment, tags: dict[str, str] | None = None) -> Run:

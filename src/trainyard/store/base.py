@@ -227,8 +227,8 @@ class Store(abc.ABC):
     def request_cancel(self, run_id: str) -> RunInfo: ...
 
     @abc.abstractmethod
-    def set_run_error(self, run_id: str, error: str) -> None:
-        """Record a failure reported by the script itself (run.fail) while it still runs."""
+    def set_run_error(self, run_id: str, error: str | None) -> None:
+        """Record a failure reported by the script itself (run.fail) while it still runs; None clears it."""
 
     # metrics, params, tags -----------------------------------------------------------------
     @abc.abstractmethod

@@ -240,6 +240,8 @@ class StoreSuite:
         run_id = _run_in(store, RunStatus.RUNNING)
         store.set_run_error(run_id, "bad data")
         assert store.get_run(run_id).error == "bad data"
+        store.set_run_error(run_id, None)
+        assert store.get_run(run_id).error is None
 
     # environments ----------------------------------------------------------------------------
     def test_environments_are_versioned_by_spec(self, store: Store) -> None:

@@ -280,7 +280,7 @@ class SqlStore(Store):
         with_retries(tx)
         return self.get_run(run_id)
 
-    def set_run_error(self, run_id: str, error: str) -> None:
+    def set_run_error(self, run_id: str, error: str | None) -> None:
         def tx() -> None:
             with write_tx(self.engine) as conn:
                 conn.execute(update(RUNS).where(RUNS.c.id == run_id).values(error=error))

@@ -27,10 +27,13 @@ def scratch_workspace(tmp: Path):  # noqa: ANN201
     return Workspace.create(tmp / "ws")
 
 
-def row(name: str, ours: float, baseline_name: str, theirs: float, unit: str = "ms") -> str:
+def row(
+    name: str, ours: float, baseline_name: str, theirs: float, unit: str = "ms", added: bool = False
+) -> str:
+    """One result line: the ratio baseline/trainyard (>1: we are faster), or the time we add."""
     scale = 1000.0 if unit == "ms" else 1e6
+    verdict = f"added {(ours - theirs) * scale:8.1f} {unit}" if added else f"ratio {theirs / ours:8.1f}x"
     return (
-        f"{name:<44} trainyard {ours * scale:10.4f} {unit}   "
-        f"{baseline_name:<26} {theirs * scale:10.4f} {unit}"
-        f"   ratio {theirs / ours:8.1f}x"
+        f"{name:<46} trainyard {ours * scale:10.4f} {unit}   "
+        f"{baseline_name:<28} {theirs * scale:10.4f} {unit}   {verdict}"
     )

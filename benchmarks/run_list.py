@@ -116,7 +116,13 @@ def main() -> list[str]:
             f"mlflow search_runs {N_MLFLOW}",
             mlflow_s,
         ),
-        row(f"`trainyard run list` ({N_OURS} runs, new process)", cli_s, "bare `python -c pass`", bare_s),
+        row(
+            f"`trainyard run list` ({N_OURS} runs, new process)",
+            cli_s,
+            "bare `python -c pass`",
+            bare_s,
+            added=True,
+        ),
     ]
 
 

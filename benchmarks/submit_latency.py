@@ -52,10 +52,7 @@ def main() -> list[str]:
             )
             plain.append(float(out.stdout.split()[0]) - start)
     o, p = statistics.median(ours), statistics.median(plain)
-    return [
-        row("submit to first line (default environment)", o, "plain python script.py", p),
-        f"{'':<44} added by trainyard: {(o - p) * 1000:.0f} ms (median of {REPEAT})",
-    ]
+    return [row(f"submit to first line (median of {REPEAT})", o, "plain python script.py", p, added=True)]
 
 
 if __name__ == "__main__":

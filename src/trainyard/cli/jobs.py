@@ -82,7 +82,7 @@ def follow(ws, run_id: str) -> None:  # noqa: ANN001
     """Stream the log under a live status line, then print the run's summary table."""
     import io
 
-    from trainyard.cli.runs import print_summary, run_summary
+    from trainyard.cli.runs import metric_series, print_summary, run_summary
     from trainyard.sdk.run import Run
 
     run = Run(ws, run_id)
@@ -96,7 +96,7 @@ def follow(ws, run_id: str) -> None:  # noqa: ANN001
     with console.status(f"run {run_id[:12]} in progress…"):
         run.wait_for_completion(show_output=True, raise_on_error=False, stream=_Printer())
     info = run.refresh()
-    print_summary(run_summary(info, run.experiment.name, run.get_file_names()))
+    print_summary(run_summary(info, run.experiment.name, run.get_file_names()), metric_series(run))
     if info.status.value != "completed":
         console.print(f"run ended {status_text(info.status.value)}")
         raise typer.Exit(1)

@@ -14,6 +14,7 @@ from trainyard.cli.output import (
     fmt_number,
     fmt_time,
     print_json,
+    sparkline,
     status_text,
     table,
 )
@@ -60,7 +61,9 @@ def run_summary(info, experiment: str, files: list[str]) -> dict:  # noqa: ANN00
     }
 
 
-def print_summary(summary: dict) -> None:
+def print_summary(summary: dict, history: dict[str, list[float]] | None = None) -> None:
+    """The run as a two-column table; metric series get a sparkline of their values."""
+    history = history or {}
     rows = [
         ["run", f"{summary['id']}  ({summary['name']})"],
         ["experiment", summary["experiment"]],
@@ -71,9 +74,19 @@ def print_summary(summary: dict) -> None:
     if summary["error"]:
         rows.append(["error", f"[red]{summary['error']}[/]"])
     rows += [[f"param {k}", v] for k, v in sorted(summary["params"].items())]
-    rows += [[f"metric {k}", fmt_number(v)] for k, v in sorted(summary["metrics"].items())]
+    for key, value in sorted(summary["metrics"].items()):
+        series = history.get(key, [])
+        shape = f"  [cyan]{sparkline(series)}[/] ({len(series)} values)" if len(series) > 1 else ""
+        rows.append([f"metric {key}", fmt_number(value) + shape])
     rows += [["artifact", name] for name in summary["artifacts"]]
     console.print(table("Run summary", ["", ""], rows))
+
+
+def metric_series(run) -> dict[str, list[float]]:  # noqa: ANN001
+    series: dict[str, list[float]] = {}
+    for m in run.workspace.store.get_metric_history(run.id):
+        series.setdefault(m.key, []).append(m.value)
+    return series
 
 
 @app.command("list")
@@ -147,7 +160,7 @@ def show(run_id: str, output: Format = OutputOpt) -> None:
     if output == Format.json:
         print_json(summary)
     else:
-        print_summary(summary)
+        print_summary(summary, metric_series(run))
 
 
 @app.command("logs")
@@ -194,10 +207,11 @@ def metrics(
                 fmt_number(v[-1].value),
                 fmt_number(min(m.value for m in v)),
                 fmt_number(max(m.value for m in v)),
+                f"[cyan]{sparkline([m.value for m in v])}[/]",
             ]
             for k, v in series.items()
         ]
-        console.print(table(None, ["metric", "values", "last", "min", "max"], rows))
+        console.print(table(None, ["metric", "values", "last", "min", "max", "curve"], rows))
     if plot:
         from trainyard.cli.plots import plot_metrics
 

@@ -176,3 +176,20 @@ def test_env_build_list_and_a_job_on_it(project: Path):
         "--stream",
     ).stdout
     assert "hello 1.16.0" in out and "cache hit" in out
+
+
+def test_run_cancel_from_the_command_line(project: Path):
+    ty(project, "init")
+    (project / "src" / "slow.py").write_text("import time\nprint('working', flush=True)\ntime.sleep(120)\n")
+    ty(project, "job", "submit", "--script", "slow.py", "--source", "src")
+    run_id = json.loads(ty(project, "run", "list", "-o", "json").stdout)[0]["id"]
+    import time
+
+    deadline = time.monotonic() + 30
+    while "working" not in ty(project, "run", "logs", run_id).stdout and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert "canceled" in ty(project, "run", "cancel", run_id).stdout
+    shown = json.loads(ty(project, "run", "show", run_id, "-o", "json").stdout)
+    assert shown["status"] == "canceled" and shown["error"] == "canceled by the user"
+    again = ty(project, "run", "cancel", run_id, check=False)
+    assert again.returncode == 1 and "already canceled" in again.stderr

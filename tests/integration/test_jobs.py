@@ -269,3 +269,15 @@ def test_a_lost_worker_is_retried_with_the_attempt_counted(ws, script_dir):
     assert details["status"] == "completed" and details["attempt"] == 2
     assert "second attempt done" in run.log_text()[0]
     assert run.get_metrics()["attempt"] == [1, 2]
+
+
+@pytest.mark.postgres
+def test_a_job_on_a_postgresql_workspace(tmp_path, pg_uri, script_dir, monkeypatch):
+    monkeypatch.delenv("TRAINYARD_WORKSPACE", raising=False)
+    ws_pg = ty.Workspace.create(tmp_path / "pg", store=pg_uri)
+    src = script_dir({"train.py": TRAIN})
+    run = submit(ws_pg, src)
+    assert run.wait_for_completion()["status"] == "completed"
+    assert run.get_metrics() == {"loss": [1.0, 0.5], "acc": 0.9}
+    assert ws_pg.store.get_run(run.id).metrics == {"loss": 0.5, "acc": 0.9}
+    ws_pg.close()

@@ -9,8 +9,8 @@ half-written artifact behind.
 from __future__ import annotations
 
 import os
-import shutil
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 
 import fsspec
@@ -44,30 +44,24 @@ class ArtifactStore:
         """The file on this machine's disk, when the store is local."""
         return Path(self._path(key)) if self.is_local else None
 
-    def put_file(self, key: str, source: str | os.PathLike[str]) -> None:
+    def _write_atomically(self, key: str, write: Callable[[str], None]) -> None:
+        """``write(tmp)`` then rename into place: a crash or a full disk leaves no partial file."""
         target = self._path(key)
         tmp = f"{target}.tmp-{uuid.uuid4().hex}"
         self.fs.makedirs(os.path.dirname(target), exist_ok=True)
         try:
-            self.fs.put_file(os.fspath(source), tmp)
+            write(tmp)
             self.fs.mv(tmp, target)
         except BaseException:
             if self.fs.exists(tmp):
                 self.fs.rm(tmp)
             raise
 
+    def put_file(self, key: str, source: str | os.PathLike[str]) -> None:
+        self._write_atomically(key, lambda tmp: self.fs.put_file(os.fspath(source), tmp))
+
     def put_bytes(self, key: str, data: bytes) -> None:
-        target = self._path(key)
-        tmp = f"{target}.tmp-{uuid.uuid4().hex}"
-        self.fs.makedirs(os.path.dirname(target), exist_ok=True)
-        try:
-            with self.fs.open(tmp, "wb") as fh:
-                fh.write(data)
-            self.fs.mv(tmp, target)
-        except BaseException:
-            if self.fs.exists(tmp):
-                self.fs.rm(tmp)
-            raise
+        self._write_atomically(key, lambda tmp: self.fs.pipe_file(tmp, data))
 
     def get_bytes(self, key: str) -> bytes:
         try:
@@ -117,14 +111,8 @@ class ArtifactStore:
         """Upload every file below ``source`` under ``prefix``; returns the keys."""
         keys = []
         for path in sorted(p for p in source.rglob("*") if p.is_file() and not p.is_symlink()):
-            rel = path.relative_to(source).as_posix()
-            key = join(prefix, safe_name(rel))
-            if self.is_local:
-                target = Path(self._path(key))
-                target.parent.mkdir(parents=True, exist_ok=True)
-                shutil.copyfile(path, target)
-            else:
-                self.put_file(key, path)
+            key = join(prefix, safe_name(path.relative_to(source).as_posix()))
+            self.put_file(key, path)
             keys.append(key)
         return keys
 

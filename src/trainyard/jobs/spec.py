@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import re
 import shlex
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -64,32 +65,44 @@ class CommandJob(BaseModel):
             raise ValueError("the command is empty; give the program to run, e.g. 'python train.py'")
         return value
 
-    def argv(self) -> list[str]:
-        """The command as an argv list with every ``${{inputs.x}}`` replaced."""
+    def argv(self, search_space: Mapping[str, object] | None = None) -> list[str]:
+        """The command as an argv list with every ``${{inputs.x}}`` replaced.
+
+        ``${{search_space.x}}`` is allowed in a sweep's trial command, with the trial's values.
+        """
         try:
             parts = (
                 shlex.split(self.command) if isinstance(self.command, str) else [str(p) for p in self.command]
             )
         except ValueError as exc:
             raise InvalidInputError(f"cannot parse the command {self.command!r}: {exc}") from None
-        return [REFERENCE.sub(self._substitute, part) for part in parts]
+        namespaces: dict[str, Mapping[str, object]] = {
+            "inputs": {k: v.path if isinstance(v, PathInput) else v for k, v in self.inputs.items()}
+        }
+        if search_space is not None:
+            namespaces["search_space"] = search_space
+        return [REFERENCE.sub(lambda m: _substitute(m.group(1), namespaces), part) for part in parts]
 
-    def _substitute(self, match: re.Match[str]) -> str:
-        ref = match.group(1)
-        kind, _, name = ref.partition(".")
-        if kind != "inputs" or not name:
-            raise InvalidInputError(
-                f"unknown reference ${{{{{ref}}}}} in the command; only ${{{{inputs.NAME}}}} is supported"
-            )
-        if name not in self.inputs:
-            known = ", ".join(sorted(self.inputs)) or "none"
-            raise InvalidInputError(
-                f"the command uses ${{{{inputs.{name}}}}} but the job has no input {name!r} (inputs: {known})"
-            )
-        value = self.inputs[name]
-        if isinstance(value, PathInput):
-            return value.path
-        return str(value).lower() if isinstance(value, bool) else str(value)
+    def references(self, kind: str) -> set[str]:
+        """Names used as ``${{kind.NAME}}`` in the command."""
+        text = self.command if isinstance(self.command, str) else " ".join(self.command)
+        return {ref.partition(".")[2] for ref in REFERENCE.findall(text) if ref.partition(".")[0] == kind}
+
+
+def _substitute(ref: str, namespaces: Mapping[str, Mapping[str, object]]) -> str:
+    kind, _, name = ref.partition(".")
+    if kind not in namespaces or not name:
+        allowed = " or ".join(f"${{{{{k}.NAME}}}}" for k in namespaces)
+        raise InvalidInputError(f"unknown reference ${{{{{ref}}}}} in the command; use {allowed}")
+    values = namespaces[kind]
+    if name not in values:
+        known = ", ".join(sorted(values)) or "none"
+        what = "input" if kind == "inputs" else "search space parameter"
+        raise InvalidInputError(
+            f"the command uses ${{{{{ref}}}}} but there is no {what} {name!r} ({kind}: {known})"
+        )
+    value = values[name]
+    return str(value).lower() if isinstance(value, bool) else str(value)
 
 
 def _one_line(exc: ValidationError, where: str) -> InvalidInputError:

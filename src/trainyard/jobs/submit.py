@@ -7,8 +7,10 @@ nothing queued behind it.
 from __future__ import annotations
 
 import sys
+from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from trainyard.compute import get_compute
 from trainyard.environments import Environment
@@ -42,34 +44,71 @@ def _check_script(code: Path, argv: list[str]) -> None:
             raise InvalidInputError(f"script {argv[1]!r} not found in the source directory {code}")
 
 
-def submit_job(
-    ws: Workspace, job: CommandJob, tags: dict[str, str] | None = None, experiment_id: str | None = None
-) -> RunInfo:
+@dataclass(frozen=True)
+class PreparedJob:
+    """A validated job whose code is snapshotted and environment registered: ready to start runs."""
+
+    job: CommandJob
+    environment: Environment
+    snapshot_id: str
+    experiment_id: str
+
+
+def prepare_job(
+    ws: Workspace,
+    job: CommandJob,
+    experiment_id: str | None = None,
+    search_space: Mapping[str, object] | None = None,
+) -> PreparedJob:
+    """Check everything a user can get wrong, then snapshot; nothing is queued yet."""
     code = Path(job.code).resolve()
     if not code.is_dir():
         raise InvalidInputError(f"source directory {code} does not exist")
-    argv = job.argv()
-    _check_script(code, argv)
-    compute = get_compute(job.compute)
+    _check_script(code, job.argv(search_space))
+    get_compute(job.compute)
     env = resolve_environment(ws, job.environment)
     if not env.is_default:
         env.register(ws.store)
     snapshot = take_snapshot(code, ws.artifacts, int(ws.config.snapshot_max_mb * 1e6))
     if experiment_id is None:
         experiment_id = ws.store.get_or_create_experiment(job.experiment_name).id
-    record = job.model_dump(mode="json")
-    record.update(argv=argv, environment=env.model_dump(mode="json"))
+    return PreparedJob(job, env, snapshot.id, experiment_id)
+
+
+def start_run(
+    ws: Workspace,
+    prepared: PreparedJob,
+    *,
+    argv: list[str] | None = None,
+    parent_id: str | None = None,
+    name: str | None = None,
+    tags: dict[str, str] | None = None,
+    params: dict[str, str] | None = None,
+    record: dict[str, Any] | None = None,
+) -> RunInfo:
+    """Create a queued run of ``prepared`` (``argv`` defaults to the job's command) and start it."""
+    job = prepared.job
+    full_record = job.model_dump(mode="json")
+    full_record.update(argv=argv or job.argv(), environment=prepared.environment.model_dump(mode="json"))
+    full_record.update(record or {})
     info = ws.store.create_run(
-        experiment_id,
-        name=job.display_name,
+        prepared.experiment_id,
+        name=name or job.display_name,
+        parent_id=parent_id,
         compute=job.compute,
-        job=record,
-        snapshot_id=snapshot.id,
-        environment=env.name,
+        job=full_record,
+        snapshot_id=prepared.snapshot_id,
+        environment=prepared.environment.name,
         tags={**job.tags, **(tags or {})},
     )
-    params = {k: (v.path if hasattr(v, "path") else str(v)) for k, v in job.inputs.items()}
-    if params:
-        ws.store.log_batch(info.id, params=params)
-    compute.submit(ws, info)
+    inputs = {k: (v.path if hasattr(v, "path") else str(v)) for k, v in job.inputs.items()}
+    if inputs or params:
+        ws.store.log_batch(info.id, params={**inputs, **(params or {})})
+    get_compute(job.compute).submit(ws, info)
     return info
+
+
+def submit_job(
+    ws: Workspace, job: CommandJob, tags: dict[str, str] | None = None, experiment_id: str | None = None
+) -> RunInfo:
+    return start_run(ws, prepare_job(ws, job, experiment_id), tags=tags)

@@ -27,9 +27,30 @@ _EXPORTS = {
     "TrainyardError": "trainyard.errors",
     "Workspace": "trainyard.workspace",
     "load_job": "trainyard.jobs.spec",
+    "SweepConfig": "trainyard.sdk.sweep",
+    "SweepRun": "trainyard.sdk.sweep",
+    "BanditPolicy": "trainyard.sweep.policy",
+    "MedianStoppingPolicy": "trainyard.sweep.policy",
+    "TruncationSelectionPolicy": "trainyard.sweep.policy",
+    **{
+        name: "trainyard.sweep.space"
+        for name in (
+            "choice",
+            "randint",
+            "uniform",
+            "quniform",
+            "loguniform",
+            "qloguniform",
+            "normal",
+            "qnormal",
+            "lognormal",
+            "qlognormal",
+        )
+    },
 }
 
 __all__ = [
+    "BanditPolicy",
     "CommandJob",
     "Environment",
     "Experiment",
@@ -39,7 +60,21 @@ __all__ = [
     "ScriptRunConfig",
     "TrainyardError",
     "Workspace",
+    "MedianStoppingPolicy",
+    "SweepConfig",
+    "SweepRun",
+    "TruncationSelectionPolicy",
+    "choice",
     "load_job",
+    "loguniform",
+    "lognormal",
+    "normal",
+    "qloguniform",
+    "qlognormal",
+    "qnormal",
+    "quniform",
+    "randint",
+    "uniform",
 ]
 
 if TYPE_CHECKING:
@@ -49,7 +84,21 @@ if TYPE_CHECKING:
     from trainyard.sdk.experiment import Experiment
     from trainyard.sdk.run import Run, RunFailedError
     from trainyard.sdk.script_run_config import ScriptRunConfig
+    from trainyard.sdk.sweep import SweepConfig, SweepRun
     from trainyard.status import RunStatus
+    from trainyard.sweep.policy import BanditPolicy, MedianStoppingPolicy, TruncationSelectionPolicy
+    from trainyard.sweep.space import (
+        choice,
+        lognormal,
+        loguniform,
+        normal,
+        qlognormal,
+        qloguniform,
+        qnormal,
+        quniform,
+        randint,
+        uniform,
+    )
     from trainyard.workspace import Workspace
 
 

@@ -61,7 +61,8 @@ class Worker:
     # -- phases ---------------------------------------------------------------------------------
     def run(self) -> None:
         signal.signal(signal.SIGTERM, lambda *_: self._request_stop("canceled by the user"))
-        slot = self._wait_for_slot()
+        job = self.store.get_run(self.run_id).job or {}
+        slot = self._wait_for_slot() if job.get("uses_slot", True) else NO_SLOT
         if slot is None:
             return
         try:
@@ -188,8 +189,10 @@ class Worker:
 
     def _finish_command(self, code: int, reason: str) -> None:
         if reason:
-            status = RunStatus.FAILED if reason.startswith("timed out") else RunStatus.CANCELED
-            self._finish(status, reason, code)
+            if reason.startswith("timed out"):
+                self._finish(RunStatus.FAILED, reason, code)
+            else:  # whoever asked for the cancel may have said why (a sweep's early termination)
+                self._finish(RunStatus.CANCELED, self.store.get_run(self.run_id).error or reason, code)
         elif code == 0:
             error = self.store.get_run(self.run_id).error
             self._finish(RunStatus.FAILED if error else RunStatus.COMPLETED, error, code)
@@ -217,6 +220,16 @@ class Worker:
                     self._request_stop("canceled by the user")
             except Exception as exc:  # a store hiccup must not kill the job
                 self.say(f"heartbeat failed: {exc}")
+
+
+class _NoSlot:
+    """What a job that needs no slot holds (a sweep's driver, which mostly waits on its trials)."""
+
+    def release(self) -> None:
+        pass
+
+
+NO_SLOT = _NoSlot()
 
 
 def _describe_exit(code: int, log_path: Path) -> str:

@@ -14,11 +14,11 @@ from importlib.metadata import version as package_version
 from pathlib import Path
 from typing import Any
 
-import yaml
 from packaging.requirements import InvalidRequirement, Requirement
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from trainyard.errors import InvalidInputError
+from trainyard.yamlfile import read_yaml_mapping
 
 PYTHON_VERSION = re.compile(r"^3\.\d+(\.\d+)?$")
 ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
@@ -79,14 +79,7 @@ class Environment(BaseModel):
     def from_file(cls, path: str | Path) -> Environment:
         """YAML with ``name``, ``python``, ``requirements`` or ``requirements_file``, ``env_vars``."""
         path = Path(path)
-        if not path.is_file():
-            raise InvalidInputError(f"environment file {path} does not exist")
-        try:
-            raw = yaml.safe_load(path.read_text())
-        except yaml.YAMLError as exc:
-            raise InvalidInputError(f"{path} is not valid YAML: {exc}") from None
-        if not isinstance(raw, dict):
-            raise InvalidInputError(f"{path} must hold a mapping (name, python, requirements, env_vars)")
+        raw = read_yaml_mapping(path, "environment")
         req_file = raw.pop("requirements_file", None)
         if req_file is not None:
             raw["requirements"] = [

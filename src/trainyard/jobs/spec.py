@@ -25,11 +25,12 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from trainyard.environments import Environment
+from trainyard.environments.spec import read_requirements
 from trainyard.errors import InvalidInputError
+from trainyard.yamlfile import read_yaml_mapping
 
 REFERENCE = re.compile(r"\$\{\{\s*([^}]*?)\s*\}\}")
 
@@ -114,23 +115,15 @@ def _one_line(exc: ValidationError, where: str) -> InvalidInputError:
 
 def load_job(path: str | Path) -> CommandJob:
     """Read a YAML job spec; relative paths in it are relative to the file."""
-    path = Path(path)
-    if not path.is_file():
-        raise InvalidInputError(f"job file {path} does not exist")
-    try:
-        raw: Any = yaml.safe_load(path.read_text())
-    except yaml.YAMLError as exc:
-        raise InvalidInputError(f"{path} is not valid YAML: {exc}") from None
-    if not isinstance(raw, dict):
-        raise InvalidInputError(f"{path} must hold a mapping with at least a 'command'")
-    raw.pop("$schema", None)
+    return load_job_dict(read_yaml_mapping(path, "job"), Path(path))
+
+
+def load_job_dict(raw: dict[str, Any], path: Path, allow_search_space: bool = False) -> CommandJob:
+    """A job from a YAML mapping read from ``path``; a sweep's trial may use ``${{search_space.x}}``."""
     env = raw.get("environment")
     if isinstance(env, dict) and "requirements_file" in env:
-        req = (path.parent / str(env.pop("requirements_file"))).resolve()
-        if not req.is_file():
-            raise InvalidInputError(f"{path}: environment.requirements_file {req} does not exist")
-        lines = [ln.split("#", 1)[0].strip() for ln in req.read_text().splitlines()]
-        env["requirements"] = [*env.get("requirements", []), *filter(None, lines)]
+        extra = read_requirements((path.parent / str(env.pop("requirements_file"))).resolve())
+        env["requirements"] = [*env.get("requirements", []), *extra]
     try:
         job = CommandJob.model_validate(raw)
     except ValidationError as exc:
@@ -144,7 +137,8 @@ def load_job(path: str | Path) -> CommandJob:
                 raise InvalidInputError(
                     f"{path}: input {name!r} points at {value.path}, which does not exist"
                 )
-    job.argv()  # bad references fail now, before anything is queued
+    if not allow_search_space:
+        job.argv()  # bad references fail now, before anything is queued
     return job
 
 

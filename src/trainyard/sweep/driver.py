@@ -1,0 +1,276 @@
+"""The sweep driver: the parent run's process, which starts trials and judges them.
+
+Every fact it acts on lives in the store (the children, their params, their metric series), so a
+driver that is killed and started again (the parent job's ``max_retries``) rebuilds the Optuna
+study from the store and goes on: finished trials are told to the study, running ones are
+re-attached, and the trial count comes from the children that exist, so no trial runs twice
+and none is lost.
+"""
+
+from __future__ import annotations
+
+import json
+import signal
+import time
+from typing import Any
+
+import optuna
+from optuna.distributions import BaseDistribution
+from optuna.samplers import BaseSampler, GridSampler, QMCSampler, RandomSampler, TPESampler
+from optuna.trial import TrialState
+
+from trainyard.compute import get_compute
+from trainyard.environments import Environment
+from trainyard.jobs.spec import CommandJob
+from trainyard.jobs.submit import PreparedJob, start_run
+from trainyard.sdk.run import Run
+from trainyard.status import RunStatus
+from trainyard.store import RunInfo
+from trainyard.sweep.policy import describe
+from trainyard.sweep.space import grid_points, grid_size
+from trainyard.sweep.spec import SweepSpec
+
+INTERNAL_TAG = "sweep.internal"
+TRIAL_TAG = "sweep.trial"
+POLL_SECONDS = 0.25
+PRUNED_PREFIX = "early termination by "
+
+optuna.logging.set_verbosity(optuna.logging.WARNING)
+
+
+def make_sampler(spec: SweepSpec) -> BaseSampler:
+    if spec.sampling == "grid":
+        return GridSampler(grid_points(spec.space), seed=spec.seed)
+    if spec.sampling == "bayesian":
+        return TPESampler(seed=spec.seed, n_startup_trials=min(10, max(2, spec.limits.max_total_trials // 5)))
+    if spec.sampling == "sobol":
+        return QMCSampler(qmc_type="sobol", seed=spec.seed, warn_independent_sampling=False)
+    return RandomSampler(seed=spec.seed)
+
+
+def trial_value(store: Any, run_id: str, metric: str) -> float | None:
+    """A trial's result: the last value it logged for the primary metric."""
+    history = store.get_metric_history(run_id, metric)
+    return history[-1].value if history else None
+
+
+class Driver:
+    def __init__(self, run: Run) -> None:
+        self.run = run
+        self.ws = run.workspace
+        self.store = self.ws.store
+        self.info = self.store.get_run(run.id)
+        self.spec = SweepSpec.model_validate(self.info.job["sweep"])
+        self.space = self.spec.space
+        self.metric = self.spec.objective.primary_metric
+        self.policy = self.spec.policy
+        self.distributions: dict[str, BaseDistribution] = {n: p.distribution() for n, p in self.space.items()}
+        grid = self.spec.sampling == "grid"
+        self.capacity = min(self.spec.limits.max_total_trials, grid_size(self.space) if grid else 10**9)
+        self.study = optuna.create_study(
+            direction=self.spec.objective.goal,
+            sampler=make_sampler(self.spec),
+            pruner=self.policy.pruner() if self.policy else optuna.pruners.NopPruner(),
+        )
+        self.trials: dict[str, optuna.Trial] = {}  # active children -> their Optuna trial
+        self.reported: dict[str, int] = {}
+        self.prepared = PreparedJob(
+            CommandJob.model_validate(self.spec.trial.model_dump()),
+            Environment.model_validate(self.info.job["trial_environment"]),
+            self.info.snapshot_id or "",
+            self.info.experiment_id,
+        )
+        self.stopping = ""
+        signal.signal(signal.SIGTERM, self._on_sigterm)
+
+    def _on_sigterm(self, *_: object) -> None:
+        self.stopping = "the sweep was canceled"
+
+    def say(self, line: str) -> None:
+        print(line, flush=True)
+
+    # -- rebuilding from the store ---------------------------------------------------------------
+    def _finished_trial(self, child: RunInfo, internal: dict[str, Any]) -> optuna.trial.FrozenTrial | None:
+        history = self.store.get_metric_history(child.id, self.metric)
+        intermediate = {m.step: m.value for m in history}
+        if child.status == RunStatus.COMPLETED and history:
+            state, value = TrialState.COMPLETE, history[-1].value
+        elif child.status == RunStatus.CANCELED and (child.error or "").startswith(PRUNED_PREFIX):
+            state, value = TrialState.PRUNED, None
+        else:
+            state, value = TrialState.FAIL, None
+        try:
+            return optuna.trial.create_trial(
+                params=internal,
+                distributions=self.distributions,
+                value=value,
+                intermediate_values=intermediate,
+                state=state,
+            )
+        except ValueError:  # a warm-start sweep with another search space: skip what does not fit
+            return None
+
+    def rebuild(self) -> None:
+        for old in self.spec.warm_start:
+            for child in self.store.search_runs(parent_id=old):
+                if child.status.is_terminal and INTERNAL_TAG in child.tags:
+                    frozen = self._finished_trial(child, json.loads(child.tags[INTERNAL_TAG]))
+                    if frozen is not None and frozen.state == TrialState.COMPLETE:
+                        self.study.add_trial(frozen)
+        for child in sorted(self.store.search_runs(parent_id=self.run.id), key=lambda c: c.created_at):
+            internal = json.loads(child.tags.get(INTERNAL_TAG, "{}"))
+            if child.status.is_terminal:
+                frozen = self._finished_trial(child, internal)
+                if frozen is not None:
+                    self.study.add_trial(frozen)
+            else:
+                self.study.enqueue_trial(internal, skip_if_exists=False)
+                self.trials[child.id] = self.study.ask(self.distributions)
+                self.reported[child.id] = -1
+        if self.trials or self.study.trials:
+            self.say(f"resumed: {len(self.study.trials)} trial(s) known, {len(self.trials)} still running")
+
+    # -- the loop ----------------------------------------------------------------------------------
+    def launch(self, number: int) -> None:
+        trial = self.study.ask(self.distributions)
+        values = {name: self.space[name].value(trial.params[name]) for name in self.space}
+        child = start_run(
+            self.ws,
+            self.prepared,
+            argv=self.spec.trial_argv(values),
+            parent_id=self.run.id,
+            name=f"{self.info.name}_{number}",
+            tags={INTERNAL_TAG: json.dumps(trial.params), TRIAL_TAG: str(number)},
+            params={name: str(value) for name, value in values.items()},
+        )
+        self.trials[child.id] = trial
+        self.reported[child.id] = -1
+        shown = " ".join(f"{k}={v:.6g}" if isinstance(v, float) else f"{k}={v}" for k, v in values.items())
+        self.say(f"trial {number} started ({child.id[:12]}): {shown}")
+
+    def judge(self, child: RunInfo) -> None:
+        """Report new metric values of a running trial; stop it if the policy says so."""
+        trial = self.trials[child.id]
+        history = self.store.get_metric_history(child.id, self.metric)
+        for point in history:
+            if point.step > self.reported[child.id]:
+                trial.report(point.value, point.step)
+                self.reported[child.id] = point.step
+        if self.policy and history and trial.should_prune():
+            last = history[-1]
+            reason = (
+                f"{PRUNED_PREFIX}{describe(self.policy)} at step {last.step}: {self.metric}={last.value:.6g}"
+            )
+            self.store.set_run_error(child.id, reason)
+            get_compute(child.compute or "local").cancel(self.ws, child)
+            self.say(f"trial {child.tags.get(TRIAL_TAG)} stopped: {reason}")
+
+    def settle(self, child: RunInfo) -> None:
+        """Tell the study how a trial that just ended did."""
+        trial = self.trials.pop(child.id)
+        value = trial_value(self.store, child.id, self.metric)
+        number = child.tags.get(TRIAL_TAG)
+        if child.status == RunStatus.COMPLETED and value is not None:
+            self.study.tell(trial, value)
+            best = self.study.best_trial.value if self.study.best_trial else value
+            self.say(f"trial {number} completed: {self.metric}={value:.6g} (best so far {best:.6g})")
+            self.run.log(f"best_{self.metric}", best)
+        elif child.status == RunStatus.CANCELED and (child.error or "").startswith(PRUNED_PREFIX):
+            self.study.tell(trial, state=TrialState.PRUNED)
+        else:
+            self.study.tell(trial, state=TrialState.FAIL)
+            why = child.error or f"it never logged {self.metric!r}"
+            self.say(f"trial {number} {child.status.value}: {why}")
+
+    def loop(self) -> None:
+        limits = self.spec.limits
+        deadline = None if limits.timeout is None else self.info.created_at + limits.timeout
+        while True:
+            children = self.store.search_runs(parent_id=self.run.id)
+            for child in children:
+                if child.id in self.trials:
+                    if child.status.is_terminal:
+                        self.settle(child)
+                    elif child.status == RunStatus.RUNNING:
+                        self.judge(child)
+            active = [c for c in children if not c.status.is_terminal]
+            if not self.stopping and deadline is not None and time.time() > deadline:
+                self.stopping = f"the sweep's timeout ({limits.timeout:g}s) was reached"
+            if self.stopping:
+                self.say(f"stopping: {self.stopping}; canceling {len(active)} running trial(s)")
+                self._cancel_all(active)
+                return
+            started = len(children)
+            while len(active) < limits.max_concurrent_trials and started < self.capacity:
+                self.launch(started)
+                started += 1
+                active.append(None)  # type: ignore[arg-type] - only counted
+            if started >= self.capacity and not active:
+                return
+            time.sleep(POLL_SECONDS)
+
+    def _cancel_all(self, active: list[RunInfo], wait: float = 20.0) -> None:
+        for child in active:
+            get_compute(child.compute or "local").cancel(self.ws, child)
+        deadline = time.monotonic() + wait
+        while time.monotonic() < deadline:
+            if all(self.store.get_run(c.id).status.is_terminal for c in active):
+                return
+            time.sleep(POLL_SECONDS)
+
+    def finish(self) -> None:
+        """Record the leaderboard on the parent; fail it if no trial ever logged the metric."""
+        children = sorted(
+            self.store.search_runs(parent_id=self.run.id), key=lambda c: int(c.tags.get(TRIAL_TAG, 0))
+        )
+        rows = []
+        for child in children:
+            rows.append(
+                {
+                    "trial": int(child.tags.get(TRIAL_TAG, 0)),
+                    "run_id": child.id,
+                    "status": child.status.value,
+                    self.metric: child.metrics.get(self.metric),
+                    **child.params,
+                }
+            )
+        if rows:
+            self.run.log_table("trials", {key: [row.get(key) for row in rows] for key in rows[0]})
+        scored = [r for r in rows if r["status"] == "completed" and r[self.metric] is not None]
+        if not scored:
+            logged = sorted({k for c in children for k in c.metrics})
+            if self.stopping:
+                return
+            self.run.fail(
+                f"no trial logged the primary metric {self.metric!r}"
+                + (
+                    f"; the trials logged: {', '.join(logged)}"
+                    if logged
+                    else "; the trials logged no metrics"
+                )
+            )
+            return
+        pick = max if self.spec.objective.goal == "maximize" else min
+        best = pick(scored, key=lambda r: r[self.metric])
+        self.run.set_tags({"sweep.best_run_id": best["run_id"], "sweep.best_value": best[self.metric]})
+        self.say(f"best: trial {best['trial']} ({best['run_id']}) {self.metric}={best[self.metric]:.6g}")
+
+
+def main() -> None:
+    run = Run.get_context()
+    driver = Driver(run)
+    spec = driver.spec
+    policy = describe(driver.policy) if driver.policy else "none"
+    driver.say(
+        f"sweep: {spec.sampling} sampling of {', '.join(driver.space)}; {spec.objective.goal} "
+        f"{spec.objective.primary_metric}; policy {policy}; up to {driver.capacity} trials, "
+        f"{spec.limits.max_concurrent_trials} at a time"
+    )
+    driver.rebuild()
+    driver.loop()
+    driver.finish()
+    run.flush()
+
+
+if __name__ == "__main__":
+    main()

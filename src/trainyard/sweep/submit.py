@@ -1,0 +1,61 @@
+"""Submitting a sweep: validate everything, snapshot the code once, queue the parent run.
+
+The parent is a job whose command is the sweep driver; it takes no local slot (it mostly
+waits), and it is retried if its worker is lost, so a killed driver comes back and finishes.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from trainyard.environments import Environment
+from trainyard.jobs.spec import make_job
+from trainyard.jobs.submit import PreparedJob, prepare_job, start_run
+from trainyard.store import RunInfo
+from trainyard.sweep.spec import SweepSpec
+
+if TYPE_CHECKING:
+    from trainyard.workspace import Workspace
+
+DRIVER_RETRIES = 3
+
+
+def submit_sweep(
+    ws: Workspace, spec: SweepSpec, experiment_id: str | None = None, tags: dict[str, str] | None = None
+) -> RunInfo:
+    trial = spec.trial
+    prepared = prepare_job(ws, trial, experiment_id, search_space={name: 0 for name in spec.space})
+    for old in spec.warm_start:
+        ws.store.get_run(old)  # an unknown warm-start run fails now, not in the driver
+    driver = make_job(
+        experiment_name=trial.experiment_name,
+        display_name=trial.display_name,
+        code=trial.code,
+        command=["python", "-m", "trainyard.sweep.driver"],
+        compute=trial.compute,
+        max_retries=DRIVER_RETRIES,
+    )
+    parent = PreparedJob(driver, Environment(), prepared.snapshot_id, prepared.experiment_id)
+    return start_run(
+        ws,
+        parent,
+        tags={
+            "sweep.primary_metric": spec.objective.primary_metric,
+            "sweep.goal": spec.objective.goal,
+            **(tags or {}),
+        },
+        params={"sampling": spec.sampling, "search_space": _space_text(spec)},
+        record={
+            "type": "sweep",
+            "uses_slot": False,
+            "sweep": spec.model_dump(mode="json"),
+            "trial_environment": prepared.environment.model_dump(mode="json"),
+        },
+    )
+
+
+def _space_text(spec: SweepSpec) -> str:
+    return "; ".join(
+        f"{name}={p.kind}({', '.join(f'{k}={v}' for k, v in p.args.items())})"
+        for name, p in spec.space.items()
+    )

@@ -78,7 +78,7 @@ def submit(
     follow(ws, info.id)
 
 
-def follow(ws, run_id: str) -> None:  # noqa: ANN001
+def follow(ws, run_id: str, summary: bool = True) -> None:  # noqa: ANN001
     """Stream the log under a live status line, then print the run's summary table."""
     import io
 
@@ -96,7 +96,8 @@ def follow(ws, run_id: str) -> None:  # noqa: ANN001
     with console.status(f"run {run_id[:12]} in progress…"):
         run.wait_for_completion(show_output=True, raise_on_error=False, stream=_Printer())
     info = run.refresh()
-    print_summary(run_summary(info, run.experiment.name, run.get_file_names()), metric_series(run))
+    if summary:
+        print_summary(run_summary(info, run.experiment.name, run.get_file_names()), metric_series(run))
     if info.status.value != "completed":
         console.print(f"run ended {status_text(info.status.value)}")
         raise typer.Exit(1)

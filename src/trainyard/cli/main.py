@@ -7,7 +7,7 @@ from pathlib import Path
 
 import typer
 
-from trainyard.cli import envs, experiments, jobs, runs
+from trainyard.cli import envs, experiments, jobs, runs, sweeps
 from trainyard.cli.output import console, err_console
 from trainyard.errors import TrainyardError
 
@@ -21,6 +21,7 @@ app.add_typer(jobs.app, name="job")
 app.add_typer(runs.app, name="run")
 app.add_typer(experiments.app, name="experiment")
 app.add_typer(envs.app, name="env")
+app.add_typer(sweeps.app, name="sweep")
 db = typer.Typer(help="The workspace's metadata store.", no_args_is_help=True)
 app.add_typer(db, name="db")
 compute = typer.Typer(help="Compute targets.", no_args_is_help=True)

@@ -9,8 +9,10 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from trainyard.environments import Environment
+from trainyard.errors import InvalidInputError
 from trainyard.jobs.spec import make_job
 from trainyard.jobs.submit import PreparedJob, prepare_job, start_run
+from trainyard.status import RunStatus
 from trainyard.store import RunInfo
 from trainyard.sweep.spec import SweepSpec
 
@@ -59,3 +61,14 @@ def _space_text(spec: SweepSpec) -> str:
         f"{name}={p.kind}({', '.join(f'{k}={v}' for k, v in p.args.items())})"
         for name, p in spec.space.items()
     )
+
+
+def resume_spec(ws: Workspace, old: RunInfo) -> SweepSpec:
+    """The spec to continue ``old``: warm-started from its trials, with the trial budget left."""
+    spec = SweepSpec.model_validate(old.job["sweep"])  # type: ignore[index]
+    done = sum(1 for c in ws.store.search_runs(parent_id=old.id) if c.status == RunStatus.COMPLETED)
+    left = spec.limits.max_total_trials - done
+    if left < 1:
+        raise InvalidInputError(f"sweep {old.id} already completed all {spec.limits.max_total_trials} trials")
+    limits = spec.limits.model_copy(update={"max_total_trials": left})
+    return spec.model_copy(update={"warm_start": [*spec.warm_start, old.id], "limits": limits})

@@ -38,9 +38,17 @@ PRUNED_PREFIX = "early termination by "
 optuna.logging.set_verbosity(optuna.logging.WARNING)
 
 
+class _GridSampler(GridSampler):
+    """Optuna's grid, without its ``study.stop()`` once exhausted (which only works inside
+    ``optimize``); the driver stops at the grid's size itself."""
+
+    def after_trial(self, *args: Any, **kwargs: Any) -> None:
+        pass
+
+
 def make_sampler(spec: SweepSpec) -> BaseSampler:
     if spec.sampling == "grid":
-        return GridSampler(grid_points(spec.space), seed=spec.seed)
+        return _GridSampler(grid_points(spec.space), seed=spec.seed)
     if spec.sampling == "bayesian":
         return TPESampler(seed=spec.seed, n_startup_trials=min(10, max(2, spec.limits.max_total_trials // 5)))
     if spec.sampling == "sobol":

@@ -1,0 +1,240 @@
+"""Sweeps end to end: a real driver process, real trial processes, a real SQLite workspace."""
+
+from __future__ import annotations
+
+import os
+import signal
+import time
+
+import pytest
+
+import trainyard as ty
+from trainyard.status import RunStatus
+
+SCRIPT = """
+import argparse, os, sys, time
+from trainyard import Run
+p = argparse.ArgumentParser()
+p.add_argument("--x", type=float, default=0.0)
+p.add_argument("--q", type=float, default=1.0)
+p.add_argument("--steps", type=int, default=1)
+p.add_argument("--sleep", type=float, default=0.0)
+p.add_argument("--crash-at", type=float, default=None)
+a = p.parse_args()
+if a.crash_at is not None and a.x == a.crash_at:
+    raise RuntimeError("this x always crashes")
+run = Run.get_context()
+for step in range(a.steps):
+    run.log("score", a.q * (step + 1) - (a.x - 2) ** 2)
+    run.flush()
+    time.sleep(a.sleep)
+run.log("other", 1)
+"""
+
+
+def sweep_run(ws, src, args, space, **kw) -> ty.SweepRun:
+    cfg = ty.ScriptRunConfig(source_directory=src, script="train.py", arguments=args)
+    kw = {"primary_metric": "score", "goal": "maximize", **kw}
+    return ty.Experiment(ws, "sweeps").submit(ty.SweepConfig(cfg, space, **kw))
+
+
+def children(run):
+    return ws_children(run.workspace, run.id)
+
+
+def ws_children(ws, run_id):
+    return ws.store.search_runs(parent_id=run_id)
+
+
+def max_overlap(runs):
+    events = sorted(
+        [(r.start_time, 1) for r in runs if r.start_time] + [(r.end_time, -1) for r in runs if r.end_time]
+    )
+    level = peak = 0
+    for _, delta in events:
+        level += delta
+        peak = max(peak, level)
+    return peak
+
+
+def test_random_sweep_runs_every_trial_and_finds_the_best(ws, script_dir):
+    src = script_dir({"train.py": SCRIPT})
+    run = sweep_run(
+        ws,
+        src,
+        ["--x", "${{search_space.x}}"],
+        {"x": ty.uniform(0, 4)},
+        sampling="random",
+        max_total_trials=6,
+        max_concurrent_trials=2,
+        seed=3,
+    )
+    run.wait_for_completion()
+    kids = children(run)
+    assert len(kids) == 6 and {k.status for k in kids} == {RunStatus.COMPLETED}
+    assert max_overlap(kids) <= 2
+    xs = [float(k.params["x"]) for k in kids]
+    assert len(set(xs)) == 6 and all(0 <= x <= 4 for x in xs)
+    best = run.get_best_run()
+    ranked = run.get_children_sorted_by_primary_metric()
+    assert best.id == ranked[0]["run_id"] == run.tags["sweep.best_run_id"]
+    assert [r["best_primary_metric"] for r in ranked] == sorted(
+        (k.metrics["score"] for k in kids), reverse=True
+    )
+    table = run.get_metrics()["trials"]
+    assert sorted(table["trial"]) == list(range(6)) and len(table["score"]) == 6
+    assert run.refresh().params["sampling"] == "random"
+
+
+def test_grid_stops_when_the_space_is_exhausted(ws, script_dir):
+    src = script_dir({"train.py": SCRIPT})
+    run = sweep_run(
+        ws, src, [], {"x": ty.choice(1, 2, 3)}, sampling="grid", max_total_trials=10, max_concurrent_trials=2
+    )
+    run.wait_for_completion()
+    assert sorted(float(k.params["x"]) for k in children(run)) == [1, 2, 3]
+    assert float(run.get_best_run().refresh().params["x"]) == 2
+
+
+def test_bandit_policy_stops_a_hopeless_trial(ws, script_dir):
+    src = script_dir({"train.py": SCRIPT})
+    run = sweep_run(
+        ws,
+        src,
+        ["--x", "2", "--q", "${{search_space.q}}", "--steps", "12", "--sleep", "0.25"],
+        {"q": ty.choice(1.0, 0.05)},
+        sampling="grid",
+        max_concurrent_trials=2,
+        early_termination=ty.BanditPolicy(slack_factor=0.2, evaluation_interval=1, delay_evaluation=2),
+    )
+    run.wait_for_completion()
+    by_q = {float(k.params["q"]): k for k in children(run)}
+    assert by_q[1.0].status is RunStatus.COMPLETED
+    assert by_q[0.05].status is RunStatus.CANCELED
+    assert by_q[0.05].error.startswith("early termination by BanditPolicy(slack_factor=0.2")
+    assert run.get_best_run().id == by_q[1.0].id
+
+
+def test_a_crashing_trial_fails_and_the_sweep_goes_on(ws, script_dir):
+    src = script_dir({"train.py": SCRIPT})
+    run = sweep_run(
+        ws, src, ["--crash-at", "3"], {"x": ty.choice(1, 2, 3)}, sampling="grid", max_concurrent_trials=1
+    )
+    run.wait_for_completion()
+    statuses = sorted(k.status.value for k in children(run))
+    assert statuses == ["completed", "completed", "failed"]
+    failed = next(k for k in children(run) if k.status is RunStatus.FAILED)
+    assert "this x always crashes" in failed.error
+
+
+def test_a_metric_no_trial_logs_fails_the_sweep_naming_what_was_logged(ws, script_dir):
+    src = script_dir({"train.py": SCRIPT})
+    run = sweep_run(
+        ws,
+        src,
+        [],
+        {"x": ty.choice(1, 2)},
+        primary_metric="val_auc",
+        sampling="grid",
+        max_concurrent_trials=2,
+    )
+    details = run.wait_for_completion(raise_on_error=False)
+    assert details["status"] == "failed"
+    assert "val_auc" in details["error"] and "other, score" in details["error"]
+
+
+def test_cancel_stops_the_sweep_and_its_trials(ws, script_dir):
+    src = script_dir({"train.py": SCRIPT})
+    run = sweep_run(
+        ws,
+        src,
+        ["--steps", "200", "--sleep", "0.2"],
+        {"x": ty.uniform(0, 1)},
+        max_total_trials=10,
+        max_concurrent_trials=2,
+    )
+    deadline = time.monotonic() + 30
+    while sum(k.status is RunStatus.RUNNING for k in children(run)) < 2 and time.monotonic() < deadline:
+        time.sleep(0.1)
+    run.cancel()
+    details = run.wait_for_completion(raise_on_error=False, timeout_seconds=40)
+    assert details["status"] == "canceled"
+    kids = children(run)
+    assert len(kids) == 2 and {k.status for k in kids} == {RunStatus.CANCELED}
+
+
+def test_timeout_ends_the_sweep(ws, script_dir):
+    src = script_dir({"train.py": SCRIPT})
+    run = sweep_run(
+        ws,
+        src,
+        ["--steps", "200", "--sleep", "0.2"],
+        {"x": ty.uniform(0, 1)},
+        max_total_trials=10,
+        max_concurrent_trials=2,
+        timeout_minutes=3 / 60,
+    )
+    details = run.wait_for_completion(raise_on_error=False, timeout_seconds=60)
+    assert details["status"] in ("completed", "failed")
+    assert {k.status for k in children(run)} == {RunStatus.CANCELED}
+    assert "timeout" in run.log_text()[0]
+
+
+def test_a_killed_driver_comes_back_and_runs_exactly_the_trials_asked(ws, script_dir):
+    src = script_dir({"train.py": SCRIPT})
+    run = sweep_run(
+        ws,
+        src,
+        ["--sleep", "0.4"],
+        {"x": ty.uniform(0, 4)},
+        sampling="bayesian",
+        max_total_trials=8,
+        max_concurrent_trials=2,
+        seed=0,
+    )
+    deadline = time.monotonic() + 60
+    while sum(k.status is RunStatus.COMPLETED for k in children(run)) < 3 and time.monotonic() < deadline:
+        time.sleep(0.1)
+    worker = run.refresh().worker
+    os.kill(int(worker.rsplit(":", 2)[1]), signal.SIGKILL)
+    details = run.wait_for_completion(timeout_seconds=120)
+    assert details["status"] == "completed" and details["attempt"] == 2
+    kids = children(run)
+    assert len(kids) == 8
+    assert sorted(int(k.tags["sweep.trial"]) for k in kids) == list(range(8))
+    assert {k.status for k in kids} == {RunStatus.COMPLETED}
+    assert "resumed:" in run.log_text()[0]
+
+
+def test_resume_a_canceled_sweep_with_the_trials_left(ws, script_dir):
+    src = script_dir({"train.py": SCRIPT})
+    first = sweep_run(
+        ws,
+        src,
+        ["--sleep", "0.3"],
+        {"x": ty.uniform(0, 4)},
+        max_total_trials=6,
+        max_concurrent_trials=1,
+        seed=1,
+    )
+    deadline = time.monotonic() + 60
+    while sum(k.status is RunStatus.COMPLETED for k in children(first)) < 2 and time.monotonic() < deadline:
+        time.sleep(0.1)
+    first.cancel()
+    first.wait_for_completion(raise_on_error=False, timeout_seconds=40)
+    done = sum(k.status is RunStatus.COMPLETED for k in children(first))
+    from trainyard.sweep.submit import resume_spec, submit_sweep
+
+    spec = resume_spec(ws, first.refresh())
+    assert spec.limits.max_total_trials == 6 - done and spec.warm_start == [first.id]
+    second = ty.SweepRun(ws, submit_sweep(ws, spec).id)
+    second.wait_for_completion()
+    assert len(children(second)) == 6 - done
+    assert f"resumed: {done} trial(s) known" in second.log_text()[0]
+
+
+def test_warm_start_from_an_unknown_run_is_refused(ws, script_dir):
+    src = script_dir({"train.py": SCRIPT})
+    with pytest.raises(ty.TrainyardError, match="no run"):
+        sweep_run(ws, src, [], {"x": ty.uniform(0, 1)}, warm_start=["0" * 32])
+    assert ws.store.search_runs() == []

@@ -1,4 +1,4 @@
-"""The README's examples are tests: the SDK example runs as written, the YAML ones validate."""
+"""The README's examples are tests: the SDK examples run as written, the YAML ones validate."""
 
 from __future__ import annotations
 
@@ -18,24 +18,35 @@ def blocks(language: str) -> list[str]:
     return re.findall(rf"```{language}\n(.*?)```", README, flags=re.S)
 
 
-def test_the_sdk_example_runs(tmp_path, monkeypatch):
+SDK_EXAMPLES = [b for b in blocks("python") if b.startswith("import trainyard as ty")]
+
+
+def run_example(tmp_path: Path, monkeypatch, code: str) -> None:
     shutil.copytree(ROOT / "examples", tmp_path / "examples")
     monkeypatch.setenv("TRAINYARD_CACHE_DIR", str(tmp_path / "cache"))
     monkeypatch.delenv("TRAINYARD_WORKSPACE", raising=False)
-    subprocess.run([sys.executable, "-m", "trainyard", "init"], cwd=tmp_path, check=True)
-    example = (
-        blocks("python")[0] + "\nassert run.get_status() == 'completed'\nassert 'r2' in run.get_metrics()\n"
-    )
+    subprocess.run([sys.executable, "-m", "trainyard", "init"], cwd=tmp_path, check=True, capture_output=True)
     result = subprocess.run(
-        [sys.executable, "-c", example], cwd=tmp_path, capture_output=True, text=True, timeout=600
+        [sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True, timeout=600
     )
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+
+
+def test_the_sdk_example_runs(tmp_path, monkeypatch):
+    checks = "\nassert run.get_status() == 'completed'\nassert 'r2' in run.get_metrics()\n"
+    run_example(tmp_path, monkeypatch, SDK_EXAMPLES[0] + checks)
     assert (tmp_path / "model.pkl").exists()
+
+
+def test_the_sweep_example_runs(tmp_path, monkeypatch):
+    checks = "\nassert run.get_status() == 'completed'\nassert len(run.get_children()) == 8\nassert best\n"
+    run_example(tmp_path, monkeypatch, SDK_EXAMPLES[1] + checks)
 
 
 def test_the_yaml_examples_are_valid(tmp_path):
     from trainyard.environments import Environment
     from trainyard.jobs.spec import load_job
+    from trainyard.sweep.spec import load_sweep
 
     job_yaml, env_yaml = blocks("yaml")
     (tmp_path / "job.yml").write_text(job_yaml)
@@ -49,3 +60,5 @@ def test_the_yaml_examples_are_valid(tmp_path):
         yaml.safe_load((ROOT / "examples" / "diabetes" / "job.yml").read_text())["experiment_name"]
         == "diabetes"
     )
+    sweep = load_sweep(ROOT / "examples" / "diabetes" / "sweep.yml")
+    assert sweep.objective.primary_metric == "r2" and sweep.sampling == "bayesian"

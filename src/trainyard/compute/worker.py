@@ -194,8 +194,12 @@ class Worker:
             else:  # whoever asked for the cancel may have said why (a sweep's early termination)
                 self._finish(RunStatus.CANCELED, self.store.get_run(self.run_id).error or reason, code)
         elif code == 0:
-            error = self.store.get_run(self.run_id).error
-            self._finish(RunStatus.FAILED if error else RunStatus.COMPLETED, error, code)
+            info = self.store.get_run(self.run_id)
+            if info.cancel_requested:  # it ended on its own before the cancel landed: it completed
+                self.store.set_run_error(self.run_id, None)
+                self._finish(RunStatus.COMPLETED, None, code)
+            else:
+                self._finish(RunStatus.FAILED if info.error else RunStatus.COMPLETED, info.error, code)
         else:
             self._finish(RunStatus.FAILED, _describe_exit(code, self.log_path), code)
 

@@ -119,12 +119,14 @@ class Driver:
             return None
 
     def rebuild(self) -> None:
+        warm = 0
         for old in self.spec.warm_start:
             for child in self.store.search_runs(parent_id=old):
                 if child.status.is_terminal and INTERNAL_TAG in child.tags:
                     frozen = self._finished_trial(child, json.loads(child.tags[INTERNAL_TAG]))
                     if frozen is not None and frozen.state == TrialState.COMPLETE:
                         self.study.add_trial(frozen)
+                        warm += 1
         for child in sorted(self.store.search_runs(parent_id=self.run.id), key=lambda c: c.created_at):
             internal = json.loads(child.tags.get(INTERNAL_TAG, "{}"))
             if child.status.is_terminal:
@@ -135,6 +137,8 @@ class Driver:
                 self.study.enqueue_trial(internal, skip_if_exists=False)
                 self.trials[child.id] = self.study.ask(self.distributions)
                 self.reported[child.id] = -1
+        if self.spec.sampling == "grid":  # grid points an earlier sweep ran are not run again
+            self.capacity = min(self.spec.limits.max_total_trials, grid_size(self.space) - warm)
         if self.trials or self.study.trials:
             self.say(f"resumed: {len(self.study.trials)} trial(s) known, {len(self.trials)} still running")
 
@@ -267,6 +271,7 @@ class Driver:
 def main() -> None:
     run = Run.get_context()
     driver = Driver(run)
+    driver.rebuild()
     spec = driver.spec
     policy = describe(driver.policy) if driver.policy else "none"
     driver.say(
@@ -274,7 +279,6 @@ def main() -> None:
         f"{spec.objective.primary_metric}; policy {policy}; up to {driver.capacity} trials, "
         f"{spec.limits.max_concurrent_trials} at a time"
     )
-    driver.rebuild()
     driver.loop()
     driver.finish()
     run.flush()

@@ -65,6 +65,12 @@ def _space_text(spec: SweepSpec) -> str:
 
 def resume_spec(ws: Workspace, old: RunInfo) -> SweepSpec:
     """The spec to continue ``old``: warm-started from its trials, with the trial budget left."""
+    if old.status == RunStatus.COMPLETED:
+        raise InvalidInputError(
+            f"sweep {old.id} completed; to search further, submit a new sweep with warm_start=[{old.id!r}]"
+        )
+    if not old.status.is_terminal:
+        raise InvalidInputError(f"sweep {old.id} is still {old.status.value}; resume it once it has ended")
     spec = SweepSpec.model_validate(old.job["sweep"])  # type: ignore[index]
     done = sum(1 for c in ws.store.search_runs(parent_id=old.id) if c.status == RunStatus.COMPLETED)
     left = spec.limits.max_total_trials - done

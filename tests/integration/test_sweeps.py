@@ -83,7 +83,11 @@ def test_random_sweep_runs_every_trial_and_finds_the_best(ws, script_dir):
     )
     table = run.get_metrics()["trials"]
     assert sorted(table["trial"]) == list(range(6)) and len(table["score"]) == 6
-    assert run.refresh().params["sampling"] == "random"
+    params = run.refresh().params
+    assert (
+        params["sampling"] == "random" and params["search_space"] == "x=uniform(min_value=0.0, max_value=4.0)"
+    )
+    assert params["early_termination"] == "none" and params["max_total_trials"] == "6"
 
 
 def test_grid_stops_when_the_space_is_exhausted(ws, script_dir):

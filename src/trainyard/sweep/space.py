@@ -8,7 +8,6 @@ quantile, scripts see the value. ``q`` variants round to a multiple of ``q``.
 
 from __future__ import annotations
 
-import itertools
 import math
 from dataclasses import dataclass, field
 from statistics import NormalDist
@@ -204,8 +203,3 @@ def grid_points(space: dict[str, Parameter]) -> dict[str, list[Any]]:
 
 def grid_size(space: dict[str, Parameter]) -> int:
     return math.prod(len(v) for v in grid_points(space).values())
-
-
-def all_grid_combinations(space: dict[str, Parameter]) -> list[dict[str, Any]]:
-    points = grid_points(space)
-    return [dict(zip(points, combo, strict=True)) for combo in itertools.product(*points.values())]

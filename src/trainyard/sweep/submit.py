@@ -14,6 +14,7 @@ from trainyard.jobs.spec import make_job
 from trainyard.jobs.submit import PreparedJob, prepare_job, start_run
 from trainyard.status import RunStatus
 from trainyard.store import RunInfo
+from trainyard.sweep.policy import describe
 from trainyard.sweep.spec import SweepSpec
 
 if TYPE_CHECKING:
@@ -46,7 +47,13 @@ def submit_sweep(
             "sweep.goal": spec.objective.goal,
             **(tags or {}),
         },
-        params={"sampling": spec.sampling, "search_space": _space_text(spec)},
+        params={
+            "sampling": spec.sampling,
+            "search_space": _space_text(spec),
+            "early_termination": describe(spec.policy) if spec.policy else "none",
+            "max_total_trials": str(spec.limits.max_total_trials),
+            "max_concurrent_trials": str(spec.limits.max_concurrent_trials),
+        },
         record={
             "type": "sweep",
             "uses_slot": False,

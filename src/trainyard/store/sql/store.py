@@ -11,20 +11,17 @@ from typing import Any
 from sqlalchemy import Connection, Engine, delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
-from trainyard.errors import AlreadyExistsError, InvalidInputError, NotFoundError
+from trainyard.errors import AlreadyExistsError, NotFoundError
 from trainyard.status import RunStatus, check_transition
 from trainyard.store.base import (
-    MAX_PARAM_VALUE_LENGTH,
-    MAX_TAG_VALUE_LENGTH,
     EnvironmentRecord,
     Experiment,
     Metric,
     RunInfo,
     Store,
     validate_key,
-    validate_value,
 )
-from trainyard.store.sql import schema
+from trainyard.store.sql import rows, schema
 from trainyard.store.sql.engine import make_engine, read_tx, with_retries, write_tx
 from trainyard.store.sql.models import ENVIRONMENTS as ENVS
 from trainyard.store.sql.models import EXPERIMENTS as EXP
@@ -114,7 +111,7 @@ class SqlStore(Store):
             "attempt": 1,
             "cancel_requested": False,
         }
-        tag_rows = self._tag_rows(run_id, tags or {})
+        tag_rows = rows.tag_rows(run_id, tags or {})
 
         def tx() -> None:
             with write_tx(self.engine) as conn:
@@ -288,17 +285,6 @@ class SqlStore(Store):
         with_retries(tx)
 
     # metrics, params, tags ---------------------------------------------------------------------
-    @staticmethod
-    def _tag_rows(run_id: str, tags: dict[str, str]) -> list[dict[str, str]]:
-        return [
-            {
-                "run_id": run_id,
-                "key": validate_key("tag", k),
-                "value": validate_value("tag", k, v, MAX_TAG_VALUE_LENGTH),
-            }
-            for k, v in tags.items()
-        ]
-
     def log_batch(
         self,
         run_id: str,
@@ -306,92 +292,14 @@ class SqlStore(Store):
         params: dict[str, str] | None = None,
         tags: dict[str, str] | None = None,
     ) -> None:
-        metric_rows = []
-        latest: dict[str, dict[str, Any]] = {}
-        for m in metrics:
-            validate_key("metric", m.key)
-            nan = math.isnan(m.value)
-            row = {
-                "run_id": run_id,
-                "key": m.key,
-                "value": 0.0 if nan else m.value,
-                "is_nan": nan,
-                "step": int(m.step),
-                "timestamp": float(m.timestamp),
-            }
-            metric_rows.append(row)
-            best = latest.get(m.key)
-            if best is None or (row["step"], row["timestamp"]) >= (best["step"], best["timestamp"]):
-                latest[m.key] = row
-        param_rows = [
-            {
-                "run_id": run_id,
-                "key": validate_key("param", k),
-                "value": validate_value("param", k, v, MAX_PARAM_VALUE_LENGTH),
-            }
-            for k, v in (params or {}).items()
-        ]
-        tag_rows = self._tag_rows(run_id, tags or {})
+        batch = rows.Batch.of(run_id, metrics, params or {}, tags or {})  # validated before any write
 
         def tx() -> None:
             with write_tx(self.engine) as conn:
                 self._current_status(conn, run_id)
-                if metric_rows:
-                    conn.execute(insert(METRICS), metric_rows)
-                    self._update_latest(conn, run_id, latest)
-                if param_rows:
-                    self._insert_params(conn, run_id, param_rows)
-                if tag_rows:
-                    keys = [t["key"] for t in tag_rows]
-                    conn.execute(delete(TAGS).where(TAGS.c.run_id == run_id, TAGS.c.key.in_(keys)))
-                    conn.execute(insert(TAGS), tag_rows)
+                batch.write(conn)
 
         with_retries(tx)
-
-    @staticmethod
-    def _update_latest(conn: Connection, run_id: str, latest: dict[str, dict[str, Any]]) -> None:
-        existing = {
-            r.key: (r.step, r.timestamp)
-            for r in conn.execute(
-                select(LATEST.c.key, LATEST.c.step, LATEST.c.timestamp).where(
-                    LATEST.c.run_id == run_id, LATEST.c.key.in_(list(latest))
-                )
-            )
-        }
-        new = [row for key, row in latest.items() if key not in existing]
-        newer = [
-            row
-            for key, row in latest.items()
-            if key in existing and (row["step"], row["timestamp"]) >= existing[key]
-        ]
-        if new:
-            conn.execute(insert(LATEST), new)
-        for row in newer:
-            conn.execute(
-                update(LATEST)
-                .where(LATEST.c.run_id == run_id, LATEST.c.key == row["key"])
-                .values(
-                    value=row["value"], is_nan=row["is_nan"], step=row["step"], timestamp=row["timestamp"]
-                )
-            )
-
-    @staticmethod
-    def _insert_params(conn: Connection, run_id: str, rows: list[dict[str, str]]) -> None:
-        keys = [r["key"] for r in rows]
-        query = select(PARAMS.c.key, PARAMS.c.value).where(PARAMS.c.run_id == run_id, PARAMS.c.key.in_(keys))
-        existing = {key: value for key, value in conn.execute(query)}
-        fresh = []
-        for r in rows:
-            old = existing.get(r["key"])
-            if old is None:
-                fresh.append(r)
-            elif old != r["value"]:
-                raise InvalidInputError(
-                    f"param {r['key']!r} is already {old!r} on this run and params cannot change "
-                    f"(got {r['value']!r}); log a metric or a tag for values that change"
-                )
-        if fresh:
-            conn.execute(insert(PARAMS), fresh)
 
     def get_metric_history(self, run_id: str, key: str | None = None) -> list[Metric]:
         query = select(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import threading
+from importlib.metadata import version
 
 import pytest
 
@@ -15,23 +16,39 @@ SIX = Environment(name="six", requirements=["six==1.16.0"], env_vars={"GREETING"
 
 
 def test_build_then_cache_hit_and_trainyard_is_importable(tmp_path):
+    half_built = tmp_path / SIX.build_hash()
+    half_built.mkdir()
+    (half_built / "left-by-a-killed-build").write_text("")
     lines: list[str] = []
     built = resolve(SIX, tmp_path, log=lines.append)
-    assert not built.cache_hit and any("built" in line for line in lines)
-    out = subprocess.run(
-        [built.python, "-c", "import six, trainyard; print(six.__version__)"],
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    assert out.stdout.strip() == "1.16.0"
-    again = resolve(SIX, tmp_path)
-    assert again.cache_hit and again.python == built.python
+    assert not built.cache_hit and built.build_hash == SIX.build_hash()
+    assert built.python == str(half_built / "bin" / "python") and built.env_vars == {"GREETING": "hi"}
+    assert not (half_built / "left-by-a-killed-build").exists()
+    assert lines[-1].startswith(f"environment six: built {SIX.build_hash()[:12]} in ")
+    check = "import six, trainyard, importlib.metadata as m; print(six.__version__, m.version('trainyard'))"
+    out = subprocess.run([built.python, "-c", check], capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["1.16.0", version("trainyard")]
+    again = resolve(SIX, tmp_path, log=lines.append)
+    assert again.cache_hit and again.python == built.python and again.seconds < 0.2
+    assert lines[-1] == f"environment six: cache hit {SIX.build_hash()[:12]} (0.00s)"
 
 
 def test_unresolvable_requirement_fails_with_the_resolvers_message(tmp_path):
-    env = Environment(name="bad", requirements=["trainyard-no-such-package-xyz==1.0"])
-    with pytest.raises(EnvironmentBuildError, match="trainyard-no-such-package-xyz"):
+    env = Environment(name="bad", requirements=["six", "trainyard-no-such-package-xyz==1.0"])
+    with pytest.raises(EnvironmentBuildError) as info:
+        resolve(env, tmp_path)
+    message = " ".join(str(info.value).split())  # uv wraps its explanation at the terminal width
+    assert "environment 'bad': installing 'trainyard-no-such-package-xyz==1.0' failed" in message
+    assert "not found in the package registry" in message  # uv's own explanation
+    assert "Check the package names and versions" in message
+    assert not (tmp_path / env.build_hash()).exists()
+
+
+def test_unknown_python_version_fails_clearly(tmp_path):
+    env = Environment(name="future", python="3.99")
+    with pytest.raises(
+        EnvironmentBuildError, match="could not create a virtual environment with Python 3.99"
+    ):
         resolve(env, tmp_path)
     assert not (tmp_path / env.build_hash()).exists()
 

@@ -281,3 +281,15 @@ def test_a_job_on_a_postgresql_workspace(tmp_path, pg_uri, script_dir, monkeypat
     assert run.get_metrics() == {"loss": [1.0, 0.5], "acc": 0.9}
     assert ws_pg.store.get_run(run.id).metrics == {"loss": 0.5, "acc": 0.9}
     ws_pg.close()
+
+
+def test_two_workers_for_one_run_run_it_once(ws, script_dir):
+    from trainyard.compute.local import LocalCompute
+
+    src = script_dir({"train.py": "import os\nprint('ran in', os.getpid(), flush=True)\n"})
+    run = submit(ws, src)
+    LocalCompute().submit(ws, run.refresh())  # e.g. a restarted sweep driver starting it again
+    assert run.wait_for_completion()["status"] == "completed"
+    time.sleep(1)
+    assert run.log_text()[0].count("ran in") == 1
+    assert run.refresh().status is ty.RunStatus.COMPLETED

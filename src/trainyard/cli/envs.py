@@ -14,7 +14,7 @@ app = typer.Typer(help="Python environments for jobs.", no_args_is_help=True)
 @app.command("list")
 def list_envs(output: Format = typer.Option(Format.table, "--output", "-o")) -> None:
     """Registered environments, every version, and whether each is built here."""
-    from trainyard.environments import default_cache_dir
+    from trainyard.environments import Environment, default_cache_dir
     from trainyard.workspace import Workspace
 
     ws = Workspace.from_config()
@@ -27,7 +27,9 @@ def list_envs(output: Format = typer.Option(Format.table, "--output", "-o")) -> 
             "python": e.spec.get("python") or "current",
             "requirements": e.spec.get("requirements", []),
             "created": e.created_at,
-            "built": (cache / e.spec_hash / ".trainyard-complete").exists(),
+            "built": (
+                cache / Environment.model_validate(e.spec).build_hash() / ".trainyard-complete"
+            ).exists(),
         }
         for e in ws.store.list_environments()
     ]

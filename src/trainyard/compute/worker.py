@@ -64,12 +64,16 @@ class Worker:
         job = self.store.get_run(self.run_id).job or {}
         slot = self._wait_for_slot() if job.get("uses_slot", True) else NO_SLOT
         if slot is None:
+            self.log.close()
+            return
+        # Compare-and-set: of two workers started for one run, exactly one goes on.
+        if not self.store.set_status(
+            self.run_id, RunStatus.PREPARING, expected=RunStatus.QUEUED, worker=self.me
+        ):
+            slot.release()
+            self.log.close()
             return
         try:
-            if not self.store.set_status(
-                self.run_id, RunStatus.PREPARING, expected=RunStatus.QUEUED, worker=self.me
-            ):
-                return
             threading.Thread(target=self._heartbeat, daemon=True).start()
             self._execute(self.store.get_run(self.run_id))
         except TrainyardError as exc:
@@ -90,9 +94,10 @@ class Worker:
         beat = 0.0
         while True:
             info = self.store.get_run(self.run_id)
-            if info.status != RunStatus.QUEUED or self.stop.is_set():
-                if not info.status.is_terminal:
-                    self._finish(RunStatus.CANCELED, self.stop_reason or "canceled before it started")
+            if info.status != RunStatus.QUEUED:  # canceled, or another worker took it
+                return None
+            if self.stop.is_set():
+                self._finish(RunStatus.CANCELED, self.stop_reason or "canceled before it started")
                 return None
             slot = try_acquire(folder, self.ws.config.local.concurrency)
             if slot is not None:

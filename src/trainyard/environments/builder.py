@@ -1,35 +1,43 @@
 """Building environments into virtual environments with uv, cached by build hash.
 
 A cache hit is one ``stat`` of a marker file written last by a successful build, so resolving
-a built environment costs well under a millisecond. Builds of the same spec by several
-processes at once are serialised by a file lock: one builds, the others find the marker.
-trainyard itself is copied into every environment (and its dependencies installed), because
-job scripts ``import trainyard`` there.
+a built environment costs well under a millisecond and starts no process. Builds of the same
+spec by several processes at once are serialised by a file lock: one builds, the others find
+the marker. trainyard itself is copied into every environment (and its dependencies
+installed), because job scripts ``import trainyard`` there.
 """
 
 from __future__ import annotations
 
+import json
 import os
+import re
 import shutil
 import subprocess
 import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from importlib.metadata import requires
+from importlib.metadata import requires, version
 from pathlib import Path
 
-from filelock import FileLock
+from filelock import FileLock, Timeout
+from packaging.requirements import Requirement
+from packaging.utils import canonicalize_name
 
+import trainyard
 from trainyard.environments.spec import Environment
 from trainyard.errors import EnvironmentBuildError
 
 MARKER = ".trainyard-complete"
-TAIL = 20
+TAIL_LINES = 20
+NAME_LIKE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
 
 
 @dataclass(frozen=True)
 class ResolvedEnvironment:
+    """What a worker needs to start a job: the interpreter and the variables to set."""
+
     python: str
     env_vars: dict[str, str]
     build_hash: str | None
@@ -38,32 +46,9 @@ class ResolvedEnvironment:
 
 
 def default_cache_dir() -> Path:
+    """Built environments live outside workspaces, so every workspace on a machine shares them."""
     base = os.environ.get("TRAINYARD_CACHE_DIR") or Path.home() / ".cache" / "trainyard"
     return Path(base) / "envs"
-
-
-def _trainyard_requirements() -> list[str]:
-    """trainyard's runtime dependencies (no extras), so ``import trainyard`` works in the env."""
-    return [r for r in requires("trainyard") or [] if "extra ==" not in r]
-
-
-def _uv() -> str:
-    from uv import find_uv_bin
-
-    return find_uv_bin()
-
-
-def _run(argv: list[str], log: Callable[[str], None], what: str) -> None:
-    proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    lines: list[str] = []
-    assert proc.stdout is not None
-    for line in proc.stdout:
-        line = line.rstrip()
-        lines.append(line)
-        log(f"  {line}")
-    if proc.wait() != 0:
-        tail = "\n".join(lines[-TAIL:])
-        raise EnvironmentBuildError(f"{what} failed (exit code {proc.returncode}):\n{tail}")
 
 
 def resolve(
@@ -82,40 +67,121 @@ def resolve(
         log(f"environment {env.name}: cache hit {digest[:12]} ({seconds:.2f}s)")
         return ResolvedEnvironment(python, dict(env.env_vars), digest, True, seconds)
     cache.mkdir(parents=True, exist_ok=True)
-    with FileLock(str(cache / f"{digest}.lock")):
-        hit = (target / MARKER).exists()
+    lock = FileLock(str(cache / f"{digest}.lock"))
+    try:
+        lock.acquire(timeout=0)
+    except Timeout:
+        log(f"environment {env.name}: waiting for another process building {digest[:12]}")
+        lock.acquire()
+    try:
+        hit = (target / MARKER).exists()  # the process we waited for may have built it
         if not hit:
-            log(f"environment {env.name}: building {digest[:12]} with uv")
+            log(f"environment {env.name}: building {digest[:12]} with uv in {target}")
             try:
                 _build(env, target, log)
             except BaseException:
                 shutil.rmtree(target, ignore_errors=True)
                 raise
             log(f"environment {env.name}: built {digest[:12]} in {time.perf_counter() - start:.2f}s")
+        else:
+            log(f"environment {env.name}: cache hit {digest[:12]} (built by another process)")
+    finally:
+        lock.release()
     return ResolvedEnvironment(python, dict(env.env_vars), digest, hit, time.perf_counter() - start)
 
 
+def _trainyard_requirements() -> list[str]:
+    """trainyard's runtime dependencies (no extras), so ``import trainyard`` works in the env."""
+    found = []
+    for text in requires("trainyard") or []:
+        marker = Requirement(text).marker
+        if marker is None or "extra" not in str(marker):
+            found.append(text)
+    return found
+
+
+def _uv() -> str:
+    from uv import find_uv_bin
+
+    try:
+        return find_uv_bin()
+    except FileNotFoundError:
+        raise EnvironmentBuildError(
+            "the uv binary that trainyard builds environments with is missing; "
+            "reinstall it with `pip install --force-reinstall uv`"
+        ) from None
+
+
+def _run(argv: list[str], log: Callable[[str], None]) -> tuple[int, list[str]]:
+    """Run a build step, streaming its output to ``log``; the exit code and every line."""
+    proc = subprocess.Popen(
+        argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, errors="replace"
+    )
+    lines: list[str] = []
+    assert proc.stdout is not None
+    for raw in proc.stdout:
+        line = raw.rstrip()
+        lines.append(line)
+        log(f"  {line}")
+    return proc.wait(), lines
+
+
 def _build(env: Environment, target: Path, log: Callable[[str], None]) -> None:
-    shutil.rmtree(target, ignore_errors=True)
+    shutil.rmtree(target, ignore_errors=True)  # a build killed half-way left this behind
     uv = _uv()
-    _run(
-        [uv, "venv", "--quiet", "--python", env.python or sys.executable, str(target)],
-        log,
-        f"creating a Python {env.python or 'venv'} environment",
-    )
+    wanted_python = env.python or sys.executable
+    code, lines = _run([uv, "venv", "--quiet", "--python", wanted_python, str(target)], log)
+    if code != 0:
+        raise EnvironmentBuildError(
+            f"environment {env.name!r}: could not create a virtual environment with Python "
+            f"{wanted_python} (uv exit code {code}):\n{_tail(lines)}\n"
+            "Use a Python version installed on this machine (or `uv python install "
+            f"{env.python or '3.X'}`), or leave python unset to use the submitting interpreter."
+        )
     python = str(target / "bin" / "python")
-    wanted = [*env.requirements, *_trainyard_requirements()]
-    _run(
-        [uv, "pip", "install", "--python", python, *wanted],
-        log,
-        f"installing {', '.join(env.requirements) or 'trainyard'}",
+    code, lines = _run(
+        [uv, "pip", "install", "--python", python, *env.requirements, *_trainyard_requirements()], log
     )
-    purelib = subprocess.run(
-        [python, "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout.strip()
-    package = Path(__file__).resolve().parent.parent
-    shutil.copytree(package, Path(purelib) / "trainyard", ignore=shutil.ignore_patterns("__pycache__"))
-    (target / MARKER).write_text(env.model_dump_json())
+    if code != 0:
+        raise EnvironmentBuildError(
+            f"environment {env.name!r}: installing {_culprits(env.requirements, lines)} failed "
+            f"(uv exit code {code}):\n{_tail(lines)}\n"
+            "Check the package names and versions (and that the package index is reachable), "
+            "fix the environment's requirements and submit again."
+        )
+    _copy_trainyard(python)
+    (target / MARKER).write_text(json.dumps(env.build_inputs(), indent=2))
+
+
+def _tail(lines: list[str]) -> str:
+    return "\n".join(f"  {line}" for line in lines[-TAIL_LINES:])
+
+
+def _culprits(requirements: list[str], lines: list[str]) -> str:
+    """The requirements the resolver names in its output: usually the one that cannot be met."""
+    said = {canonicalize_name(word) for word in NAME_LIKE.findall("\n".join(lines[-TAIL_LINES:]))}
+    candidates = [*requirements, *_trainyard_requirements()]
+    named = [r for r in candidates if canonicalize_name(Requirement(r).name) in said]
+    return ", ".join(repr(r) for r in named or requirements) or "trainyard's own dependencies"
+
+
+def _copy_trainyard(python: str) -> None:
+    """Make this trainyard importable in the env, with metadata so ``version("trainyard")`` works."""
+    purelib = Path(
+        subprocess.run(
+            [python, "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+    )
+    package = Path(trainyard.__file__).resolve().parent
+    shutil.copytree(package, purelib / "trainyard", ignore=shutil.ignore_patterns("__pycache__"))
+    ours = version("trainyard")
+    dist_info = purelib / f"trainyard-{ours}.dist-info"
+    dist_info.mkdir()
+    requires_dist = "".join(f"Requires-Dist: {r}\n" for r in _trainyard_requirements())
+    (dist_info / "METADATA").write_text(
+        f"Metadata-Version: 2.1\nName: trainyard\nVersion: {ours}\n{requires_dist}"
+    )
+    (dist_info / "INSTALLER").write_text("trainyard\n")

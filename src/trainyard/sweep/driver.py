@@ -32,7 +32,7 @@ from trainyard.sweep.spec import SweepSpec
 
 INTERNAL_TAG = "sweep.internal"
 TRIAL_TAG = "sweep.trial"
-POLL_SECONDS = 0.25
+POLL_SECONDS = 0.1
 PRUNED_PREFIX = "early termination by "
 
 optuna.logging.set_verbosity(optuna.logging.WARNING)
@@ -137,6 +137,9 @@ class Driver:
                 self.study.enqueue_trial(internal, skip_if_exists=False)
                 self.trials[child.id] = self.study.ask(self.distributions)
                 self.reported[child.id] = -1
+                if child.status == RunStatus.QUEUED and child.worker is None:
+                    # the last driver died between recording this trial and starting it
+                    get_compute(child.compute or "local").submit(self.ws, child)
         if self.spec.sampling == "grid":  # grid points an earlier sweep ran are not run again
             self.capacity = min(self.spec.limits.max_total_trials, grid_size(self.space) - warm)
         if self.trials or self.study.trials:

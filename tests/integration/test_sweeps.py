@@ -242,3 +242,28 @@ def test_warm_start_from_an_unknown_run_is_refused(ws, script_dir):
     with pytest.raises(ty.TrainyardError, match="no run"):
         sweep_run(ws, src, [], {"x": ty.uniform(0, 1)}, warm_start=["0" * 32])
     assert ws.store.search_runs() == []
+
+
+def test_a_trial_whose_worker_dies_is_failed_by_the_driver_and_the_sweep_goes_on(ws, script_dir):
+    src = script_dir({"train.py": SCRIPT})
+    run = sweep_run(
+        ws,
+        src,
+        ["--sleep", "30", "--steps", "2"],
+        {"x": ty.choice(1, 2)},
+        sampling="grid",
+        max_concurrent_trials=2,
+        timeout_minutes=1,
+    )
+    deadline = time.monotonic() + 30
+    while sum(k.status is RunStatus.RUNNING for k in children(run)) < 2 and time.monotonic() < deadline:
+        time.sleep(0.1)
+    victim = children(run)[0]
+    os.kill(int(victim.worker.rsplit(":", 2)[1]), signal.SIGKILL)
+    # nobody waits on the sweep here: the driver's own reaping must notice
+    deadline = time.monotonic() + 20
+    while ws.store.get_run(victim.id).status is RunStatus.RUNNING and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert ws.store.get_run(victim.id).status is RunStatus.FAILED
+    run.cancel()
+    run.wait_for_completion(raise_on_error=False, timeout_seconds=40)

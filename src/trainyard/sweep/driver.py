@@ -20,6 +20,7 @@ from optuna.samplers import BaseSampler, GridSampler, QMCSampler, RandomSampler,
 from optuna.trial import TrialState
 
 from trainyard.compute import get_compute
+from trainyard.compute.reaper import reap
 from trainyard.environments import Environment
 from trainyard.jobs.spec import CommandJob
 from trainyard.jobs.submit import PreparedJob, start_run
@@ -33,6 +34,7 @@ from trainyard.sweep.spec import SweepSpec
 INTERNAL_TAG = "sweep.internal"
 TRIAL_TAG = "sweep.trial"
 POLL_SECONDS = 0.1
+REAP_SECONDS = 2.0
 PRUNED_PREFIX = "early termination by "
 
 optuna.logging.set_verbosity(optuna.logging.WARNING)
@@ -200,7 +202,13 @@ class Driver:
     def loop(self) -> None:
         limits = self.spec.limits
         deadline = None if limits.timeout is None else self.info.created_at + limits.timeout
+        last_reap = 0.0
         while True:
+            if (
+                time.monotonic() - last_reap > REAP_SECONDS
+            ):  # a trial whose worker died must not hang the sweep
+                reap(self.ws)
+                last_reap = time.monotonic()
             children = self.store.search_runs(parent_id=self.run.id)
             for child in children:
                 if child.id in self.trials:

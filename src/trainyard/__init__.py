@@ -27,6 +27,7 @@ _EXPORTS = {
     "TrainyardError": "trainyard.errors",
     "Workspace": "trainyard.workspace",
     "load_job": "trainyard.jobs.spec",
+    "Model": "trainyard.registry",
     "SweepConfig": "trainyard.sdk.sweep",
     "SweepRun": "trainyard.sdk.sweep",
     "BanditPolicy": "trainyard.sweep.policy",
@@ -61,6 +62,7 @@ __all__ = [
     "TrainyardError",
     "Workspace",
     "MedianStoppingPolicy",
+    "Model",
     "SweepConfig",
     "SweepRun",
     "TruncationSelectionPolicy",
@@ -81,6 +83,7 @@ if TYPE_CHECKING:
     from trainyard.environments import Environment
     from trainyard.errors import TrainyardError
     from trainyard.jobs.spec import CommandJob, load_job
+    from trainyard.registry import Model
     from trainyard.sdk.experiment import Experiment
     from trainyard.sdk.run import Run, RunFailedError
     from trainyard.sdk.script_run_config import ScriptRunConfig

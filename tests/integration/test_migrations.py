@@ -1,72 +1,183 @@
-"""Schema versions: one Alembic head, models equal to migrations, refusal of unknown schemas."""
+"""Schema versions: one Alembic head, models equal to migrations, upgrades keep data, and stores
+at an unknown revision or foreign databases are refused."""
 
 from __future__ import annotations
 
+import json
+import math
 import multiprocessing
+from collections.abc import Iterator
 
 import pytest
 from alembic.autogenerate import compare_metadata
+from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import text
+from sqlalchemy import Engine, inspect, text
 
 from trainyard.errors import WorkspaceError
+from trainyard.status import RunStatus
+from trainyard.store import Metric
 from trainyard.store.sql import schema
 from trainyard.store.sql.engine import make_engine
 from trainyard.store.sql.models import metadata
 from trainyard.store.sql.store import SqlStore
 
+TRAINYARD_TABLES = {t.name for t in metadata.sorted_tables}
 
-def test_single_head_matches_the_code():
-    from alembic.config import Config
 
+def _script() -> ScriptDirectory:
     cfg = Config()
     cfg.set_main_option("script_location", str(schema.MIGRATIONS))
-    heads = ScriptDirectory.from_config(cfg).get_heads()
-    assert heads == [schema.HEAD]
+    return ScriptDirectory.from_config(cfg)
+
+
+@pytest.fixture
+def engines() -> Iterator[list[Engine]]:
+    """Engines a test makes, disposed before its database is dropped."""
+    made: list[Engine] = []
+    yield made
+    for engine in made:
+        engine.dispose()
+
+
+def _engine(engines: list[Engine], uri: str) -> Engine:
+    engine = make_engine(uri)
+    engines.append(engine)
+    return engine
+
+
+def _tables(engine: Engine) -> set[str]:
+    return set(inspect(engine).get_table_names())
+
+
+def test_single_head_matches_the_code():
+    script = _script()
+    assert script.get_heads() == [schema.HEAD]
+    revisions = [r.revision for r in script.walk_revisions()]  # head first
+    assert revisions[0] == schema.HEAD
+    assert sorted(revisions) == sorted(schema.KNOWN), "schema.KNOWN must list every migration"
     assert schema.KNOWN[-1] == schema.HEAD
+    assert len(script.get_bases()) == 1
 
 
-def test_models_match_the_migrated_schema(store_uri):
+def test_models_match_the_migrated_schema(store_uri, engines):
     SqlStore(store_uri).close()
-    engine = make_engine(store_uri)
+    engine = _engine(engines, store_uri)
+    assert TRAINYARD_TABLES <= _tables(engine)
     with engine.connect() as conn:
         diff = compare_metadata(MigrationContext.configure(conn), metadata)
-    assert diff == []
+    assert diff == [], f"models.py and the migrations disagree; write a migration: {diff}"
 
 
-def test_downgrade_and_upgrade_again(store_uri):
+def _insert_at_first_revision(engine: Engine) -> None:
+    """Rows written with the columns of the first revision, as an old trainyard would have."""
+    rows = [
+        (
+            "INSERT INTO experiments (id, name, created_at, tags) VALUES (:id, :name, :at, :tags)",
+            {"id": "e" * 32, "name": "kept", "at": 1000.0, "tags": json.dumps({"team": "a"})},
+        ),
+        (
+            "INSERT INTO runs (id, experiment_id, parent_id, name, status, created_at, start_time,"
+            " end_time, heartbeat_at, compute, job, snapshot_id, environment, error, exit_code,"
+            " attempt, worker, cancel_requested) VALUES (:id, :exp, NULL, 'old run', 'completed',"
+            " 1001.0, 1002.0, 1003.0, 1003.0, 'local', :job, 'snap', 'sk:1', NULL, 0, 2, 'h:1:2', :f)",
+            {"id": "r" * 32, "exp": "e" * 32, "job": json.dumps({"argv": ["python", "x.py"]}), "f": False},
+        ),
+        (
+            "INSERT INTO metrics (run_id, key, value, is_nan, step, timestamp) VALUES"
+            " (:r, 'loss', 0.5, :f, 0, 1002.5), (:r, 'loss', 0.0, :t, 1, 1002.6)",
+            {"r": "r" * 32, "f": False, "t": True},
+        ),
+        (
+            "INSERT INTO latest_metrics (run_id, key, value, is_nan, step, timestamp) VALUES"
+            " (:r, 'loss', 0.0, :t, 1, 1002.6)",
+            {"r": "r" * 32, "t": True},
+        ),
+        ("INSERT INTO params (run_id, key, value) VALUES (:r, 'lr', '0.1')", {"r": "r" * 32}),
+        ("INSERT INTO run_tags (run_id, key, value) VALUES (:r, 'note', 'x')", {"r": "r" * 32}),
+        (
+            "INSERT INTO environments (name, version, spec_hash, spec, created_at) VALUES"
+            " ('sk', 1, 'h1', :spec, 1000.0)",
+            {"spec": json.dumps({"requirements": ["six"]})},
+        ),
+    ]
+    with engine.begin() as conn:
+        for sql, params in rows:
+            conn.execute(text(sql), params)
+
+
+def test_upgrade_keeps_data_and_downgrade_then_upgrade_works(empty_store_uri, engines):
+    engine = _engine(engines, empty_store_uri)
+    (first,) = _script().get_bases()
+    assert schema.upgrade(engine, first) is None
+    assert schema.current_revision(engine) == first
+    _insert_at_first_revision(engine)
+
+    assert schema.upgrade(engine) == first
+    assert schema.current_revision(engine) == schema.HEAD
+    store = SqlStore(empty_store_uri, create=False)
+    try:
+        (exp,) = store.list_experiments()
+        assert (exp.id, exp.name, exp.tags, exp.created_at) == ("e" * 32, "kept", {"team": "a"}, 1000.0)
+        run = store.get_run("r" * 32)
+        assert (run.status, run.attempt, run.exit_code, run.worker) == (RunStatus.COMPLETED, 2, 0, "h:1:2")
+        assert run.job == {"argv": ["python", "x.py"]} and run.start_time == 1002.0
+        assert run.params == {"lr": "0.1"} and run.tags == {"note": "x"}
+        assert math.isnan(run.metrics["loss"])
+        history = store.get_metric_history(run.id, "loss")
+        assert [m.value for m in history][0] == 0.5 and math.isnan(history[1].value)
+        assert store.get_environment("sk").spec == {"requirements": ["six"]}
+        store.log_batch(run.id, metrics=[Metric("loss", 0.25, 2, 1004.0)])  # writable at head
+        assert store.get_run(run.id).metrics == {"loss": 0.25}
+    finally:
+        store.close()
+
+    schema.downgrade(engine, "base")
+    assert schema.current_revision(engine) is None
+    assert _tables(engine) <= {"alembic_version"}
+
+    store = SqlStore(empty_store_uri)  # an emptied store is created again
+    try:
+        assert schema.current_revision(engine) == schema.HEAD
+        assert store.list_experiments() == []
+        assert store.create_experiment("new").name == "new"
+    finally:
+        store.close()
+    schema.downgrade(engine, "base")
+    schema.upgrade(engine)
+    assert schema.current_revision(engine) == schema.HEAD and TRAINYARD_TABLES <= _tables(engine)
+
+
+def test_unknown_newer_schema_is_refused(store_uri, engines):
     store = SqlStore(store_uri)
     store.create_experiment("kept")
     store.close()
-    engine = make_engine(store_uri)
-    schema.downgrade(engine, "base")
-    assert schema.current_revision(engine) is None
-    schema.upgrade(engine)
-    assert schema.current_revision(engine) == schema.HEAD
-    assert SqlStore(store_uri).list_experiments() == []  # base drops every table
-
-
-def test_unknown_newer_schema_is_refused(store_uri):
-    SqlStore(store_uri).close()
-    engine = make_engine(store_uri)
+    engine = _engine(engines, store_uri)
     with engine.begin() as conn:
         conn.execute(text("UPDATE alembic_version SET version_num = 'ffff'"))
-    with pytest.raises(WorkspaceError, match="newer trainyard"):
-        SqlStore(store_uri)
+    assert schema.current_revision(engine) == "ffff"
+    for create in (True, False):
+        with pytest.raises(WorkspaceError, match="upgrade trainyard") as caught:
+            SqlStore(store_uri, create=create)
+        assert "ffff" in str(caught.value)
+    assert schema.current_revision(engine) == "ffff"  # left alone
 
 
-def test_foreign_database_is_refused(sqlite_uri):
-    engine = make_engine(sqlite_uri)
+def test_foreign_database_is_refused(empty_store_uri, engines):
+    engine = _engine(engines, empty_store_uri)
     with engine.begin() as conn:
         conn.execute(text("CREATE TABLE someone_elses (id INTEGER)"))
+        conn.execute(text("INSERT INTO someone_elses (id) VALUES (1)"))
     with pytest.raises(WorkspaceError, match="no trainyard schema version"):
-        SqlStore(sqlite_uri)
+        SqlStore(empty_store_uri)
+    assert _tables(engine) == {"someone_elses"}  # nothing created beside it
 
 
-def test_empty_store_is_not_created_when_told_not_to(sqlite_uri):
+def test_empty_store_is_not_created_when_told_not_to(empty_store_uri, engines):
     with pytest.raises(WorkspaceError, match="db upgrade"):
-        SqlStore(sqlite_uri, create=False)
+        SqlStore(empty_store_uri, create=False)
+    assert _tables(_engine(engines, empty_store_uri)) == set()
 
 
 def test_in_memory_sqlite_is_refused():
@@ -74,20 +185,34 @@ def test_in_memory_sqlite_is_refused():
         SqlStore("sqlite:///:memory:")
 
 
-def _open_and_write(uri: str, name: str) -> None:
+def _open_and_write(uri: str, name: str, barrier) -> None:  # noqa: ANN001 - a multiprocessing barrier
+    barrier.wait(60)
     store = SqlStore(uri)
-    store.get_or_create_experiment("shared")
-    store.create_experiment(name)
-    store.close()
+    try:
+        store.get_or_create_experiment("shared")
+        store.create_experiment(name)
+    finally:
+        store.close()
 
 
-def test_processes_creating_a_fresh_store_at_once(sqlite_uri):
+def test_processes_creating_a_fresh_store_at_once(empty_store_uri):
     ctx = multiprocessing.get_context("spawn")
-    procs = [ctx.Process(target=_open_and_write, args=(sqlite_uri, f"p{i}")) for i in range(4)]
+    n = 3
+    barrier = ctx.Barrier(n)
+    procs = [ctx.Process(target=_open_and_write, args=(empty_store_uri, f"p{i}", barrier)) for i in range(n)]
     for p in procs:
         p.start()
-    for p in procs:
-        p.join(60)
-    assert [p.exitcode for p in procs] == [0, 0, 0, 0]
-    names = sorted(e.name for e in SqlStore(sqlite_uri).list_experiments())
-    assert names == ["p0", "p1", "p2", "p3", "shared"]
+    try:
+        for p in procs:
+            p.join(90)
+    finally:
+        for p in procs:
+            if p.is_alive():
+                p.kill()
+    assert [p.exitcode for p in procs] == [0] * n
+    store = SqlStore(empty_store_uri, create=False)
+    try:
+        names = sorted(e.name for e in store.list_experiments())
+    finally:
+        store.close()
+    assert names == [f"p{i}" for i in range(n)] + ["shared"]

@@ -63,6 +63,13 @@ class ArtifactStore:
     def put_bytes(self, key: str, data: bytes) -> None:
         self._write_atomically(key, lambda tmp: self.fs.pipe_file(tmp, data))
 
+    def copy(self, source_key: str, target_key: str) -> None:
+        """Copy one stored file to another key (atomically, like every write)."""
+        source = self._path(source_key)
+        if not self.fs.exists(source):
+            raise NotFoundError(f"no artifact {source_key!r}")
+        self._write_atomically(target_key, lambda tmp: self.fs.copy(source, tmp))
+
     def get_bytes(self, key: str) -> bytes:
         try:
             with self.fs.open(self._path(key), "rb") as fh:
@@ -81,6 +88,9 @@ class ArtifactStore:
 
     def exists(self, key: str) -> bool:
         return self.fs.exists(self._path(key))
+
+    def is_file(self, key: str) -> bool:
+        return self.fs.isfile(self._path(key))
 
     def list(self, prefix: str) -> list[str]:
         """Every file below ``prefix``, as keys relative to it, sorted; temp files left out."""

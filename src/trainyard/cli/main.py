@@ -7,7 +7,7 @@ from pathlib import Path
 
 import typer
 
-from trainyard.cli import envs, experiments, jobs, runs, sweeps
+from trainyard.cli import envs, experiments, jobs, models, runs, sweeps
 from trainyard.cli.output import console, err_console
 from trainyard.errors import TrainyardError
 
@@ -22,6 +22,7 @@ app.add_typer(runs.app, name="run")
 app.add_typer(experiments.app, name="experiment")
 app.add_typer(envs.app, name="env")
 app.add_typer(sweeps.app, name="sweep")
+app.add_typer(models.app, name="model")
 db = typer.Typer(help="The workspace's metadata store.", no_args_is_help=True)
 app.add_typer(db, name="db")
 compute = typer.Typer(help="Compute targets.", no_args_is_help=True)

@@ -15,6 +15,7 @@ from trainyard.tracking import context
 from trainyard.tracking.run import TrackedRun
 
 if TYPE_CHECKING:
+    from trainyard.registry import Model
     from trainyard.sdk.experiment import Experiment
 
 LOG_FILE = "logs/std_log.txt"
@@ -109,6 +110,22 @@ class Run(TrackedRun):
         return [
             type(self)(self.workspace, r.id, r) for r in self.workspace.store.search_runs(parent_id=self.id)
         ]
+
+    def register_model(
+        self,
+        model_name: str,
+        model_path: str = "outputs",
+        tags: dict[str, Any] | None = None,
+        properties: dict[str, Any] | None = None,
+        description: str | None = None,
+    ) -> Model:
+        """Register one of this run's artifacts (a file or a folder) as the next version of ``model_name``."""
+        from trainyard.registry import Model
+
+        self.flush()
+        return Model.register_from_run(
+            self.workspace, self.id, model_name, model_path, tags, properties, description
+        )
 
     # the submitter's view --------------------------------------------------------------------
     def get_details(self) -> dict[str, Any]:

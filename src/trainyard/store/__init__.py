@@ -1,8 +1,25 @@
 """Metadata store: the ``Store`` interface and its SQL implementation."""
 
-from trainyard.store.base import EnvironmentRecord, Experiment, Metric, RunInfo, Store
+from trainyard.store.base import (
+    EnvironmentRecord,
+    Experiment,
+    Metric,
+    ModelVersion,
+    RegisteredModel,
+    RunInfo,
+    Store,
+)
 
-__all__ = ["EnvironmentRecord", "Experiment", "Metric", "RunInfo", "Store", "open_store"]
+__all__ = [
+    "EnvironmentRecord",
+    "Experiment",
+    "Metric",
+    "ModelVersion",
+    "RegisteredModel",
+    "RunInfo",
+    "Store",
+    "open_store",
+]
 
 
 def open_store(uri: str) -> Store:

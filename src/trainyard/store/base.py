@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import abc
 import math
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -81,6 +82,36 @@ class RunInfo:
         return (self.end_time or time.time()) - self.start_time
 
 
+MODEL_READY = "ready"
+MODEL_ARCHIVED = "archived"
+
+
+@dataclass(frozen=True)
+class ModelVersion:
+    """One registered version: its files live in the artifact store under ``models/<name>/<version>``."""
+
+    name: str
+    version: int
+    source: str
+    files: list[str]
+    status: str
+    created_at: float
+    run_id: str | None = None
+    description: str | None = None
+    tags: dict[str, str] = field(default_factory=dict)
+    properties: dict[str, str] = field(default_factory=dict)
+    aliases: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class RegisteredModel:
+    name: str
+    created_at: float
+    latest_version: int
+    description: str | None = None
+    aliases: dict[str, int] = field(default_factory=dict)
+
+
 @dataclass(frozen=True)
 class EnvironmentRecord:
     name: str
@@ -110,6 +141,26 @@ def validate_value(kind: str, key: str, value: str, limit: int) -> str:
             "Upload long text as a file with run.upload_file instead."
         )
     return value
+
+
+MODEL_ALIAS = re.compile(r"^[A-Za-z][A-Za-z0-9_-]{0,63}$")
+MODEL_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,255}$")
+
+
+def check_model_name(name: str) -> str:
+    if not isinstance(name, str) or not MODEL_NAME.match(name):
+        raise InvalidInputError(
+            f"model name {name!r}: start with a letter or digit; use only letters, digits, '.', '_', '-'"
+        )
+    return name
+
+
+def check_alias(alias: str) -> str:
+    if not isinstance(alias, str) or not MODEL_ALIAS.match(alias) or alias.isdigit() or alias == "latest":
+        raise InvalidInputError(
+            f"alias {alias!r} must start with a letter, hold letters, digits, '_' or '-', and not be 'latest'"
+        )
+    return alias
 
 
 def as_metric_value(key: str, value: Any) -> float:
@@ -260,6 +311,45 @@ class Store(abc.ABC):
 
     @abc.abstractmethod
     def list_environments(self) -> list[EnvironmentRecord]: ...
+
+    # model registry --------------------------------------------------------------------------
+    @abc.abstractmethod
+    def create_model_version(
+        self,
+        name: str,
+        *,
+        source: str,
+        files: list[str],
+        run_id: str | None = None,
+        description: str | None = None,
+        tags: dict[str, str] | None = None,
+        properties: dict[str, str] | None = None,
+    ) -> ModelVersion:
+        """The next version of ``name`` (1 for a new name); race-safe across processes."""
+
+    @abc.abstractmethod
+    def get_model_version(self, name: str, version: int) -> ModelVersion: ...
+
+    @abc.abstractmethod
+    def get_model_version_by_alias(self, name: str, alias: str) -> ModelVersion: ...
+
+    @abc.abstractmethod
+    def list_model_versions(self, name: str) -> list[ModelVersion]:
+        """Every version of ``name``, newest first."""
+
+    @abc.abstractmethod
+    def list_models(self) -> list[RegisteredModel]: ...
+
+    @abc.abstractmethod
+    def set_model_alias(self, name: str, alias: str, version: int) -> None:
+        """Point ``alias`` at ``version``, moving it off any other version of ``name``."""
+
+    @abc.abstractmethod
+    def delete_model_alias(self, name: str, alias: str) -> None: ...
+
+    @abc.abstractmethod
+    def set_model_version_status(self, name: str, version: int, status: str) -> ModelVersion:
+        """``ready`` or ``archived``; an archived version keeps its files and can be restored."""
 
     def close(self) -> None:  # noqa: B027 - optional hook
         """Release connections."""

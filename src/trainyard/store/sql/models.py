@@ -13,6 +13,7 @@ from sqlalchemy import (
     Column,
     Float,
     ForeignKey,
+    ForeignKeyConstraint,
     Index,
     Integer,
     MetaData,
@@ -122,4 +123,41 @@ ENVIRONMENTS = Table(
     Column("spec", JSON, nullable=False),
     Column("created_at", Float, nullable=False),
     UniqueConstraint("name", "spec_hash"),
+)
+
+# The model registry: a name, its versions (files copied out of the run into models/<name>/<v>),
+# and aliases that point at one version each.
+MODELS = Table(
+    "models",
+    metadata,
+    Column("name", String(256), primary_key=True),
+    Column("created_at", Float, nullable=False),
+    Column("description", Text),
+)
+
+MODEL_VERSIONS = Table(
+    "model_versions",
+    metadata,
+    Column("name", String(256), ForeignKey("models.name", ondelete="CASCADE"), primary_key=True),
+    Column("version", Integer, primary_key=True),
+    Column("run_id", String(32), ForeignKey("runs.id"), nullable=True),
+    Column("source", Text, nullable=False),
+    Column("files", JSON, nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("created_at", Float, nullable=False),
+    Column("description", Text),
+    Column("tags", JSON, nullable=False),
+    Column("properties", JSON, nullable=False),
+    Index("ix_model_versions_run", "run_id"),
+)
+
+MODEL_ALIASES = Table(
+    "model_aliases",
+    metadata,
+    Column("name", String(256), primary_key=True),
+    Column("alias", String(64), primary_key=True),
+    Column("version", Integer, nullable=False),
+    ForeignKeyConstraint(
+        ["name", "version"], ["model_versions.name", "model_versions.version"], ondelete="CASCADE"
+    ),
 )

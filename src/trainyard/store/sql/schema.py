@@ -20,8 +20,8 @@ if TYPE_CHECKING:
 
 from trainyard.errors import WorkspaceError
 
-HEAD = "0001"
-KNOWN = ("0001",)
+HEAD = "0002"
+KNOWN = ("0001", "0002")
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
 PG_LOCK_ID = 0x7472_6169  # "trai"
 
@@ -87,7 +87,7 @@ def ensure_current(engine: Engine, *, create: bool) -> None:
             raise WorkspaceError("the store is empty; run `trainyard db upgrade` to create its tables")
         with _migration_lock(engine):
             if current_revision(engine) is None:
-                if inspect(engine).get_table_names():
+                if set(inspect(engine).get_table_names()) - {"alembic_version"}:  # empty after a downgrade
                     where = engine.url.render_as_string(hide_password=True)
                     raise WorkspaceError(
                         f"the database at {where} has tables but no trainyard schema version; "

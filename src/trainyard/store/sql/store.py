@@ -26,6 +26,7 @@ from trainyard.store.sql.engine import make_engine, read_tx, with_retries, write
 from trainyard.store.sql.models import ENVIRONMENTS as ENVS
 from trainyard.store.sql.models import EXPERIMENTS as EXP
 from trainyard.store.sql.models import LATEST, METRICS, PARAMS, RUNS, TAGS
+from trainyard.store.sql.registry import RegistryMixin
 
 
 def new_id() -> str:
@@ -36,7 +37,7 @@ def _metric_value(value: float, is_nan: bool) -> float:
     return math.nan if is_nan else value
 
 
-class SqlStore(Store):
+class SqlStore(RegistryMixin, Store):
     """Store over a SQL database. ``create`` makes the tables in an empty database."""
 
     def __init__(self, uri: str, *, create: bool = True) -> None:
@@ -296,6 +297,7 @@ class SqlStore(Store):
 
         def tx() -> None:
             with write_tx(self.engine) as conn:
+                conn.execute(select(RUNS.c.id).where(RUNS.c.id == run_id).with_for_update(key_share=True))
                 self._current_status(conn, run_id)
                 batch.write(conn)
 

@@ -1,0 +1,5 @@
+"""The model registry: named, versioned models with aliases and lineage to their runs."""
+
+from trainyard.registry.model import Model, parse_model_ref
+
+__all__ = ["Model", "parse_model_ref"]

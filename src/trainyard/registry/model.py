@@ -1,0 +1,218 @@
+"""``Model``: a registered model version, in Azure ML's shape (``Model.register``, ``run.register_model``).
+
+Registering copies the files into the artifact store under ``models/<name>/<upload id>/`` first
+and records the version after, so a failed copy never leaves a version without files; later
+changes to the run's artifacts or the local folder do not change a registered version.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import uuid
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from trainyard.artifacts import run_key, safe_name
+from trainyard.errors import InvalidInputError, NotFoundError
+from trainyard.store import ModelVersion
+from trainyard.store.base import MODEL_ARCHIVED, MODEL_READY, check_model_name
+
+if TYPE_CHECKING:
+    from trainyard.workspace import Workspace
+
+REF = re.compile(r"^(?:models:/)?(?P<name>[^:@/]+)(?:(?::|/)(?P<version>\d+)|@(?P<alias>[A-Za-z][\w-]*))?$")
+
+
+def parse_model_ref(ref: str) -> tuple[str, int | None, str | None]:
+    """``name``, ``name:3``, ``name@production``, ``models:/name/3`` or ``models:/name@production``."""
+    match = REF.match(ref.strip()) if isinstance(ref, str) else None
+    if match is None:
+        raise InvalidInputError(f"cannot read the model reference {ref!r}; use name, name:3 or name@alias")
+    version = match.group("version")
+    return match.group("name"), int(version) if version else None, match.group("alias")
+
+
+class Model:
+    """One version of a registered model: ``Model(ws, "diabetes")`` is the latest ready one."""
+
+    def __init__(self, workspace: Workspace, name: str, version: int | None = None) -> None:
+        self.workspace = workspace
+        ref_name, ref_version, alias = parse_model_ref(name)
+        store = workspace.store
+        if alias is not None:
+            self._record = store.get_model_version_by_alias(ref_name, alias)
+        elif (version or ref_version) is not None:
+            self._record = store.get_model_version(ref_name, int(version or ref_version))  # type: ignore[arg-type]
+        else:
+            ready = [v for v in store.list_model_versions(ref_name) if v.status == MODEL_READY]
+            if not ready:
+                raise NotFoundError(f"model {ref_name!r} has no version that is not archived")
+            self._record = ready[0]
+
+    @classmethod
+    def _of(cls, workspace: Workspace, record: ModelVersion) -> Model:
+        model = cls.__new__(cls)
+        model.workspace, model._record = workspace, record
+        return model
+
+    def __repr__(self) -> str:
+        return f"Model(name={self.name!r}, version={self.version}, aliases={self.aliases})"
+
+    # registering -------------------------------------------------------------------------------
+    @classmethod
+    def register(
+        cls,
+        workspace: Workspace,
+        model_path: str | os.PathLike[str],
+        model_name: str,
+        tags: dict[str, Any] | None = None,
+        properties: dict[str, Any] | None = None,
+        description: str | None = None,
+    ) -> Model:
+        """Register a local file or folder as the next version of ``model_name``."""
+        path = Path(model_path)
+        if not path.exists():
+            raise InvalidInputError(f"cannot register {path}: no such file or folder")
+        files = (
+            [path]
+            if path.is_file()
+            else sorted(p for p in path.rglob("*") if p.is_file() and not p.is_symlink())
+        )
+        base = path.parent if path.is_file() else path
+        upload = _upload_prefix(model_name)
+        keys = []
+        for file in files:
+            key = f"{upload}/{safe_name(file.relative_to(base).as_posix())}"
+            workspace.artifacts.put_file(key, file)
+            keys.append(key)
+        record = workspace.store.create_model_version(
+            model_name,
+            source=str(path.resolve()),
+            files=keys,
+            tags=tags,
+            properties=properties,
+            description=description,
+        )
+        return cls._of(workspace, record)
+
+    @classmethod
+    def register_from_run(
+        cls,
+        workspace: Workspace,
+        run_id: str,
+        model_name: str,
+        model_path: str,
+        tags: dict[str, Any] | None = None,
+        properties: dict[str, Any] | None = None,
+        description: str | None = None,
+    ) -> Model:
+        """Register a run's artifact (a file or a folder, e.g. ``outputs/model``)."""
+        rel = safe_name(model_path)  # refuses '..', absolute paths and the like
+        workspace.store.get_run(run_id)
+        artifacts = workspace.artifacts
+        if artifacts.is_file(run_key(run_id, rel)):
+            sources = {run_key(run_id, rel): rel.rsplit("/", 1)[-1]}
+        else:
+            sources = {run_key(run_id, f"{rel}/{f}"): f for f in artifacts.list(run_key(run_id, rel))}
+        if not sources:
+            have = ", ".join(artifacts.list(run_key(run_id))[:10]) or "nothing"
+            raise NotFoundError(f"run {run_id} has no artifact {rel!r}; it has: {have}")
+        upload = _upload_prefix(model_name)
+        keys = []
+        for source, name in sources.items():
+            artifacts.copy(source, f"{upload}/{name}")
+            keys.append(f"{upload}/{name}")
+        record = workspace.store.create_model_version(
+            model_name,
+            source=run_key(run_id, rel),
+            files=keys,
+            run_id=run_id,
+            tags=tags,
+            properties=properties,
+            description=description,
+        )
+        return cls._of(workspace, record)
+
+    @classmethod
+    def list(cls, workspace: Workspace, name: str | None = None) -> list[Model]:
+        """Every version of ``name``, or the latest version of every model."""
+        store = workspace.store
+        if name is not None:
+            return [cls._of(workspace, v) for v in store.list_model_versions(name)]
+        return [
+            cls._of(workspace, store.get_model_version(m.name, m.latest_version)) for m in store.list_models()
+        ]
+
+    # reading -----------------------------------------------------------------------------------
+    name = property(lambda self: self._record.name)
+    version = property(lambda self: self._record.version)
+    tags = property(lambda self: self._record.tags)
+    properties = property(lambda self: self._record.properties)
+    description = property(lambda self: self._record.description)
+    run_id = property(lambda self: self._record.run_id)
+    status = property(lambda self: self._record.status)
+    aliases = property(lambda self: self._record.aliases)
+    created_at = property(lambda self: self._record.created_at)
+
+    @property
+    def id(self) -> str:
+        return f"{self.name}:{self.version}"
+
+    @property
+    def file_names(self) -> list[str]:
+        """Files relative to the model's root, as ``download`` writes them."""
+        return [key.split("/", 3)[3] for key in self._record.files]
+
+    def download(self, target_dir: str | os.PathLike[str] = ".", exist_ok: bool = False) -> Path:
+        """Write the model's files into ``target_dir``; returns the folder."""
+        target = Path(target_dir)
+        for key, rel in zip(self._record.files, self.file_names, strict=True):
+            dest = target / rel
+            if dest.exists() and not exist_ok:
+                raise InvalidInputError(f"{dest} exists; pass exist_ok=True (or --overwrite) to replace it")
+            self.workspace.artifacts.download(key, dest)
+        return target
+
+    def lineage(self) -> dict[str, Any]:
+        """Where the version came from: the run, its experiment, params, metrics and code snapshot."""
+        info: dict[str, Any] = {"source": self._record.source}
+        if self.run_id:
+            run = self.workspace.store.get_run(self.run_id)
+            info.update(
+                run_id=run.id,
+                run_name=run.name,
+                experiment=self.workspace.store.get_experiment(run.experiment_id).name,
+                params=run.params,
+                metrics=run.metrics,
+                snapshot_id=run.snapshot_id,
+                environment=run.environment,
+            )
+        return info
+
+    # changing ----------------------------------------------------------------------------------
+    def set_alias(self, alias: str) -> None:
+        """Point ``alias`` (``production``, ``staging``…) at this version, off any other."""
+        self.workspace.store.set_model_alias(self.name, alias, self.version)
+        self._refresh()
+
+    def remove_alias(self, alias: str) -> None:
+        if alias not in self.aliases:
+            raise NotFoundError(
+                f"{self.id} does not carry the alias {alias!r} (it has: {self.aliases or 'none'})"
+            )
+        self.workspace.store.delete_model_alias(self.name, alias)
+        self._refresh()
+
+    def archive(self) -> None:
+        self._record = self.workspace.store.set_model_version_status(self.name, self.version, MODEL_ARCHIVED)
+
+    def restore(self) -> None:
+        self._record = self.workspace.store.set_model_version_status(self.name, self.version, MODEL_READY)
+
+    def _refresh(self) -> None:
+        self._record = self.workspace.store.get_model_version(self.name, self.version)
+
+
+def _upload_prefix(model_name: str) -> str:
+    return f"models/{check_model_name(model_name)}/{uuid.uuid4().hex}"

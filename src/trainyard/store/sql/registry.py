@@ -1,0 +1,197 @@
+"""The model registry half of ``SqlStore``: names, versions counted per name, aliases."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from sqlalchemy import Engine, delete, func, insert, select, update
+from sqlalchemy.exc import IntegrityError
+
+from trainyard.errors import AlreadyExistsError, InvalidInputError, NotFoundError
+from trainyard.store.base import (
+    MAX_TAG_VALUE_LENGTH,
+    MODEL_ARCHIVED,
+    MODEL_READY,
+    ModelVersion,
+    RegisteredModel,
+    check_alias,
+    check_model_name,
+    validate_key,
+    validate_value,
+)
+from trainyard.store.sql.engine import read_tx, with_retries, write_tx
+from trainyard.store.sql.models import MODEL_ALIASES, MODEL_VERSIONS, MODELS
+
+
+def _labels(kind: str, values: dict[str, Any] | None) -> dict[str, str]:
+    return {
+        validate_key(kind, k): validate_value(kind, k, str(v), MAX_TAG_VALUE_LENGTH)
+        for k, v in (values or {}).items()
+    }
+
+
+class RegistryMixin:
+    engine: Engine
+
+    def _version(self, row: Any, aliases: list[str]) -> ModelVersion:
+        return ModelVersion(**dict(row), aliases=aliases)
+
+    def _aliases_of(self, conn: Any, name: str) -> dict[int, list[str]]:
+        found: dict[int, list[str]] = {}
+        query = select(MODEL_ALIASES.c.alias, MODEL_ALIASES.c.version).where(MODEL_ALIASES.c.name == name)
+        for alias, version in conn.execute(query.order_by(MODEL_ALIASES.c.alias)):
+            found.setdefault(version, []).append(alias)
+        return found
+
+    def create_model_version(
+        self,
+        name: str,
+        *,
+        source: str,
+        files: list[str],
+        run_id: str | None = None,
+        description: str | None = None,
+        tags: dict[str, str] | None = None,
+        properties: dict[str, str] | None = None,
+    ) -> ModelVersion:
+        check_model_name(name)
+        if not files:
+            raise InvalidInputError(f"model {name!r}: there are no files to register")
+        row = {
+            "name": name,
+            "run_id": run_id,
+            "source": source,
+            "files": list(files),
+            "status": MODEL_READY,
+            "description": description,
+            "tags": _labels("tag", tags),
+            "properties": _labels("property", properties),
+        }
+
+        def tx() -> int:
+            with write_tx(self.engine) as conn:
+                if conn.execute(select(MODELS.c.name).where(MODELS.c.name == name)).first() is None:
+                    conn.execute(insert(MODELS).values(name=name, created_at=time.time(), description=None))
+                top = conn.execute(
+                    select(func.max(MODEL_VERSIONS.c.version)).where(MODEL_VERSIONS.c.name == name)
+                )
+                version = (top.scalar() or 0) + 1
+                conn.execute(insert(MODEL_VERSIONS).values(**row, version=version, created_at=time.time()))
+                return version
+
+        for _ in range(5):
+            try:
+                return self.get_model_version(name, with_retries(tx))
+            except IntegrityError as exc:  # another process took the number, or the run is unknown
+                if run_id is not None and "foreign" in str(exc.orig).lower():
+                    raise NotFoundError(f"cannot register {name!r}: no run with id {run_id!r}") from None
+        raise AlreadyExistsError(f"could not number a new version of {name!r}; try again")
+
+    def get_model_version(self, name: str, version: int) -> ModelVersion:
+        with read_tx(self.engine) as conn:
+            row = (
+                conn.execute(
+                    select(MODEL_VERSIONS).where(
+                        MODEL_VERSIONS.c.name == name, MODEL_VERSIONS.c.version == version
+                    )
+                )
+                .mappings()
+                .first()
+            )
+            if row is None:
+                raise NotFoundError(f"no model {name}:{version}; `trainyard model list` shows the registry")
+            return self._version(row, self._aliases_of(conn, name).get(version, []))
+
+    def get_model_version_by_alias(self, name: str, alias: str) -> ModelVersion:
+        with read_tx(self.engine) as conn:
+            version = conn.execute(
+                select(MODEL_ALIASES.c.version).where(
+                    MODEL_ALIASES.c.name == name, MODEL_ALIASES.c.alias == alias
+                )
+            ).scalar()
+        if version is None:
+            raise NotFoundError(f"model {name!r} has no alias {alias!r}")
+        return self.get_model_version(name, version)
+
+    def list_model_versions(self, name: str) -> list[ModelVersion]:
+        with read_tx(self.engine) as conn:
+            aliases = self._aliases_of(conn, name)
+            rows = (
+                conn.execute(
+                    select(MODEL_VERSIONS)
+                    .where(MODEL_VERSIONS.c.name == name)
+                    .order_by(MODEL_VERSIONS.c.version.desc())
+                )
+                .mappings()
+                .all()
+            )
+        if not rows:
+            raise NotFoundError(f"no model named {name!r}; `trainyard model list` shows the registry")
+        return [self._version(r, aliases.get(r["version"], [])) for r in rows]
+
+    def list_models(self) -> list[RegisteredModel]:
+        latest = (
+            select(MODEL_VERSIONS.c.name, func.max(MODEL_VERSIONS.c.version).label("latest"))
+            .group_by(MODEL_VERSIONS.c.name)
+            .subquery()
+        )
+        query = (
+            select(MODELS, latest.c.latest)
+            .join(latest, latest.c.name == MODELS.c.name)
+            .order_by(MODELS.c.name)
+        )
+        with read_tx(self.engine) as conn:
+            rows = conn.execute(query).mappings().all()
+            aliases = conn.execute(select(MODEL_ALIASES)).mappings().all()
+        by_name: dict[str, dict[str, int]] = {}
+        for a in aliases:
+            by_name.setdefault(a["name"], {})[a["alias"]] = a["version"]
+        return [
+            RegisteredModel(
+                r["name"], r["created_at"], r["latest"], r["description"], by_name.get(r["name"], {})
+            )
+            for r in rows
+        ]
+
+    def set_model_alias(self, name: str, alias: str, version: int) -> None:
+        check_alias(alias)
+        self.get_model_version(name, version)
+
+        def tx() -> None:
+            with write_tx(self.engine) as conn:
+                conn.execute(
+                    delete(MODEL_ALIASES).where(MODEL_ALIASES.c.name == name, MODEL_ALIASES.c.alias == alias)
+                )
+                conn.execute(insert(MODEL_ALIASES).values(name=name, alias=alias, version=version))
+
+        with_retries(tx)
+
+    def delete_model_alias(self, name: str, alias: str) -> None:
+        self.get_model_version_by_alias(name, alias)
+
+        def tx() -> None:
+            with write_tx(self.engine) as conn:
+                conn.execute(
+                    delete(MODEL_ALIASES).where(MODEL_ALIASES.c.name == name, MODEL_ALIASES.c.alias == alias)
+                )
+
+        with_retries(tx)
+
+    def set_model_version_status(self, name: str, version: int, status: str) -> ModelVersion:
+        if status not in (MODEL_READY, MODEL_ARCHIVED):
+            raise InvalidInputError(
+                f"model status must be {MODEL_READY!r} or {MODEL_ARCHIVED!r}, got {status!r}"
+            )
+        self.get_model_version(name, version)
+
+        def tx() -> None:
+            with write_tx(self.engine) as conn:
+                conn.execute(
+                    update(MODEL_VERSIONS)
+                    .where(MODEL_VERSIONS.c.name == name, MODEL_VERSIONS.c.version == version)
+                    .values(status=status)
+                )
+
+        with_retries(tx)
+        return self.get_model_version(name, version)

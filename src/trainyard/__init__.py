@@ -69,6 +69,7 @@ __all__ = [
     "choice",
     "load_job",
     "loguniform",
+    "models",
     "lognormal",
     "normal",
     "qloguniform",
@@ -105,7 +106,12 @@ if TYPE_CHECKING:
     from trainyard.workspace import Workspace
 
 
+_SUBMODULES = ("models",)
+
+
 def __getattr__(name: str) -> Any:
+    if name in _SUBMODULES:  # ty.models.save(...), ty.models.load(...)
+        return importlib.import_module(f"trainyard.{name}")
     if name not in _EXPORTS:
         raise AttributeError(f"module 'trainyard' has no attribute {name!r}")
     value = getattr(importlib.import_module(_EXPORTS[name]), name)

@@ -1,0 +1,119 @@
+"""Model directories: every flavour saves, loads and predicts as the original; trust and integrity."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+import yaml
+from sklearn.datasets import load_iris
+from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+
+import trainyard as ty
+from trainyard import models
+from trainyard.errors import InvalidInputError, TrainyardError
+
+
+@pytest.fixture(scope="module")
+def iris():
+    X, y = load_iris(return_X_y=True, as_frame=True)
+    X.columns = [c.replace(" (cm)", "").replace(" ", "_") for c in X.columns]
+    return X, y
+
+
+class Doubler:
+    def predict(self, model_input):
+        return np.asarray(model_input) * 2
+
+
+def test_sklearn_pipeline_round_trip_with_skops_and_signature(tmp_path, iris):
+    X, y = iris
+    model = make_pipeline(StandardScaler(), LogisticRegression(max_iter=500)).fit(X, y)
+    path = models.save(model, tmp_path / "m", input_example=X.head(3))
+    descriptor = yaml.safe_load((path / "MLmodel").read_text())
+    assert descriptor["flavors"]["sklearn"]["serialization_format"] == "skops"
+    assert descriptor["flavors"]["python_function"]["loader_module"] == "trainyard.models"
+    assert descriptor["uses_pickle"] is False and "model.skops" in descriptor["files"]
+    assert '"name": "sepal_length", "type": "double"' in descriptor["signature"]["inputs"]
+    assert "scikit-learn==" in (path / "requirements.txt").read_text()
+    loaded = models.load(path)
+    assert loaded.flavor == "sklearn"
+    np.testing.assert_array_equal(loaded.predict(X), model.predict(X))
+
+
+@pytest.mark.parametrize(
+    ("frame", "message"),
+    [
+        (lambda X: X.drop(columns=["petal_width"]), "missing column.*petal_width"),
+        (lambda X: X.assign(extra=1.0), "unknown column.*extra"),
+        (lambda X: X.assign(sepal_length="tall"), "'sepal_length' must be double"),
+    ],
+)
+def test_the_signature_names_what_is_wrong(tmp_path, iris, frame, message):
+    X, y = iris
+    loaded = models.load(
+        models.save(LogisticRegression(max_iter=500).fit(X, y), tmp_path / "m", input_example=X)
+    )
+    with pytest.raises(InvalidInputError, match=message):
+        loaded.predict(frame(X))
+
+
+def test_pickles_need_trust_outside_the_workspace(tmp_path, iris):
+    X, y = iris
+    model = LogisticRegression(max_iter=500).fit(X, y)
+    pickled = models.save(model, tmp_path / "p", serialization="pickle")
+    with pytest.raises(TrainyardError, match="trust=True"):
+        models.load(pickled)
+    np.testing.assert_array_equal(models.load(pickled, trust=True).predict(X), model.predict(X))
+    custom = models.save(Doubler(), tmp_path / "c")
+    with pytest.raises(TrainyardError, match="pickled"):
+        models.load(custom)
+    assert models.load(custom, trust=True).predict([[1, 2]]).tolist() == [[2, 4]]
+
+
+@pytest.mark.parametrize("kind", ["lgb-classifier", "lgb-regressor", "xgb-classifier", "xgb-regressor"])
+def test_boosters_save_natively_and_predict_the_same(tmp_path, iris, kind):
+    import lightgbm
+    import xgboost
+
+    X, y = iris
+    make = {
+        "lgb-classifier": lambda: lightgbm.LGBMClassifier(n_estimators=20, verbose=-1),
+        "lgb-regressor": lambda: lightgbm.LGBMRegressor(n_estimators=20, verbose=-1),
+        "xgb-classifier": lambda: xgboost.XGBClassifier(n_estimators=20),
+        "xgb-regressor": lambda: xgboost.XGBRegressor(n_estimators=20),
+    }[kind]
+    model = make().fit(X, y)
+    loaded = models.load(models.save(model, tmp_path / kind))
+    assert loaded.descriptor["uses_pickle"] is False
+    np.testing.assert_allclose(np.asarray(loaded.predict(X), dtype=float), model.predict(X), rtol=1e-5)
+
+
+def test_a_changed_file_is_refused_before_loading(tmp_path, iris):
+    X, y = iris
+    path = models.save(LogisticRegression(max_iter=500).fit(X, y), tmp_path / "m")
+    (path / "model.skops").write_bytes(b"tampered")
+    with pytest.raises(TrainyardError, match="sha256"):
+        models.load(path)
+    with pytest.raises(InvalidInputError, match="already holds files"):
+        models.save(Doubler(), path)
+    with pytest.raises(TrainyardError, match="not a model directory"):
+        models.load(tmp_path)
+
+
+def test_registered_models_load_by_name_version_and_alias(ws, tmp_path, iris):
+    X, y = iris
+    first = LogisticRegression(max_iter=500, C=0.01).fit(X, y)
+    second = LogisticRegression(max_iter=500).fit(X, y)
+    ty.Model.register(ws, models.save(first, tmp_path / "v1", serialization="pickle"), "iris")
+    ty.Model.register(ws, models.save(second, tmp_path / "v2", input_example=X.head()), "iris").set_alias(
+        "production"
+    )
+    from_registry = models.load("models:/iris/1", workspace=ws)  # a pickle, but from this workspace
+    np.testing.assert_array_equal(from_registry.predict(X), first.predict(X))
+    np.testing.assert_array_equal(
+        models.load("models:/iris@production", workspace=ws).predict(X), second.predict(X)
+    )
+    assert isinstance(X, pd.DataFrame)

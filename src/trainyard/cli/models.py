@@ -191,3 +191,22 @@ def restore(ref: str) -> None:
     model = Model(_ws(), ref)
     model.restore()
     console.print(f"{model.id} ready")
+
+
+@app.command("serve")
+def serve(
+    ref: str = typer.Argument(..., help="name, name:VERSION, name@ALIAS, or a model folder"),
+    host: str = typer.Option("127.0.0.1", help="Address to listen on (loopback unless you give a key)."),
+    port: int = typer.Option(5000, help="Port."),
+    workers: int = typer.Option(1, min=1, help="Worker processes."),
+    key: list[str] = typer.Option(
+        [], "--key", help="Require Authorization: Bearer KEY (repeat for a second key)."
+    ),
+    trust: bool = typer.Option(False, help="Allow a pickled model from outside the workspace's registry."),
+    insecure: bool = typer.Option(False, help="Allow a non-loopback address without a key."),
+) -> None:
+    """Serve a model on /invocations (MLflow), /score (Azure ML) and /v2 (Open Inference Protocol)."""
+    from trainyard.serving.serve import serve as run_server
+
+    console.print(f"serving {ref} on http://{host}:{port} (Ctrl-C stops)")
+    run_server(ref, host, port, workers, key, trust, insecure)

@@ -1,0 +1,1 @@
+"""Scoring: a FastAPI server speaking MLflow's, Azure ML's and the Open Inference protocols."""

@@ -1,0 +1,196 @@
+"""The scoring server: one loaded model behind ``/invocations``, ``/score`` and ``/v2``.
+
+Health routes answer without a key (probes need them); every other route wants
+``Authorization: Bearer <key>`` when keys are set, compared in constant time. Bad input is a
+4xx naming the problem; a model that raises is a 500 with its message, and the server keeps
+serving.
+"""
+
+from __future__ import annotations
+
+import hmac
+import json
+import os
+from collections.abc import Callable
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+from starlette.concurrency import run_in_threadpool
+
+from trainyard.errors import InvalidInputError, TrainyardError
+from trainyard.models.format import LoadedModel
+from trainyard.serving import codecs
+
+OPEN_ROUTES = {"/", "/ping", "/health", "/version", "/v2/health/live", "/v2/health/ready"}
+MAX_BODY = 50 * 1024 * 1024
+
+
+class _Refused(Exception):
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+def create_app(
+    model: LoadedModel, name: str, version: str, keys: list[str] | None = None, max_body: int = MAX_BODY
+) -> FastAPI:
+    app = FastAPI(title=f"trainyard scoring: {name}:{version}", version=version)
+    secrets = [k.encode() for k in keys or [] if k]
+
+    @app.middleware("http")
+    async def authorize(request: Request, call_next: Callable[..., Any]) -> Any:
+        if secrets and request.url.path not in OPEN_ROUTES:
+            given = request.headers.get("authorization", "")
+            token = given.removeprefix("Bearer ").strip().encode()
+            if not given.startswith("Bearer ") or not any(hmac.compare_digest(token, s) for s in secrets):
+                return JSONResponse(
+                    {"error_code": "UNAUTHENTICATED", "message": "send Authorization: Bearer <key>"},
+                    status_code=401,
+                    headers={"WWW-Authenticate": "Bearer"},
+                )
+        return await call_next(request)
+
+    async def body_of(request: Request, csv_ok: bool = False) -> tuple[Any, bool]:
+        length = request.headers.get("content-length")
+        if length and length.isdigit() and int(length) > max_body:
+            raise _Refused(413, f"the body is {int(length)} bytes; the limit is {max_body}")
+        raw = await request.body()
+        if len(raw) > max_body:
+            raise _Refused(413, f"the body is {len(raw)} bytes; the limit is {max_body}")
+        kind = request.headers.get("content-type", "application/json").split(";")[0].strip().lower()
+        if csv_ok and kind == "text/csv":
+            return codecs.decode_csv(raw), True
+        if kind != "application/json":
+            raise _Refused(
+                415,
+                f"content type {kind!r} is not supported; send application/json"
+                + (" or text/csv" if csv_ok else ""),
+            )
+        if not raw.strip():
+            raise InvalidInputError("the body is empty; send a JSON object")
+        try:
+            return json.loads(raw), False
+        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+            raise InvalidInputError(f"the body is not valid JSON: {exc}") from None
+
+    async def predict(data: Any) -> Any:
+        try:
+            return await run_in_threadpool(model.predict, data)
+        except TrainyardError:
+            raise
+        except Exception as exc:  # the model's own failure: report it, keep serving
+            raise _Refused(500, f"the model failed: {type(exc).__name__}: {exc}") from None
+
+    def failure(exc: Exception, oip: bool = False) -> JSONResponse:
+        status = exc.status if isinstance(exc, _Refused) else 400
+        message = str(exc)
+        if oip:
+            return JSONResponse({"error": message}, status_code=status)
+        code = {400: "BAD_REQUEST", 413: "REQUEST_TOO_LARGE", 415: "UNSUPPORTED_MEDIA_TYPE"}.get(
+            status, "INTERNAL_ERROR"
+        )
+        return JSONResponse({"error_code": code, "message": message}, status_code=status)
+
+    @app.get("/")
+    @app.get("/ping")
+    @app.get("/health")
+    @app.get("/v2/health/live")
+    @app.get("/v2/health/ready")
+    async def health() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @app.get("/version")
+    async def served_version() -> dict[str, str]:
+        return {"model": name, "version": version, "flavor": model.flavor}
+
+    @app.post("/invocations")
+    async def invocations(request: Request) -> Any:
+        try:
+            body, is_csv = await body_of(request, csv_ok=True)
+            data = body if is_csv else codecs.decode_mlflow(body, model.signature)
+            return {"predictions": codecs.as_list(await predict(data))}
+        except (InvalidInputError, _Refused) as exc:
+            return failure(exc)
+
+    @app.post("/score")
+    async def score(request: Request) -> Any:
+        try:
+            body, _ = await body_of(request)
+            return codecs.as_list(await predict(codecs.decode_azure(body, model.signature)))
+        except (InvalidInputError, _Refused) as exc:
+            return failure(exc)
+
+    @app.get("/v2")
+    async def server_metadata() -> dict[str, Any]:
+        return {"name": "trainyard", "version": _trainyard_version(), "extensions": []}
+
+    def _check_name(model_name: str, model_version: str | None = None) -> None:
+        if model_name != name or (model_version is not None and model_version != version):
+            raise _Refused(
+                404, f"this server serves {name} version {version}, not {model_name} {model_version or ''}"
+            )
+
+    @app.get("/v2/models/{model_name}")
+    @app.get("/v2/models/{model_name}/versions/{model_version}")
+    async def model_metadata(model_name: str, model_version: str | None = None) -> Any:
+        try:
+            _check_name(model_name, model_version)
+        except _Refused as exc:
+            return failure(exc, oip=True)
+        inputs = model.signature.inputs if model.signature else None
+        return {
+            "name": name,
+            "versions": [version],
+            "platform": model.flavor,
+            "inputs": [{"name": c["name"], "datatype": c["type"], "shape": [-1]} for c in inputs.columns]
+            if inputs
+            else [],
+        }
+
+    @app.get("/v2/models/{model_name}/ready")
+    @app.get("/v2/models/{model_name}/versions/{model_version}/ready")
+    async def model_ready(model_name: str, model_version: str | None = None) -> Any:
+        try:
+            _check_name(model_name, model_version)
+        except _Refused as exc:
+            return failure(exc, oip=True)
+        return {"name": name, "ready": True}
+
+    @app.post("/v2/models/{model_name}/infer")
+    @app.post("/v2/models/{model_name}/versions/{model_version}/infer")
+    async def infer(model_name: str, request: Request, model_version: str | None = None) -> Any:
+        try:
+            _check_name(model_name, model_version)
+            body, _ = await body_of(request)
+            predictions = await predict(codecs.decode_oip(body, model.signature))
+            reply = codecs.encode_oip(predictions, name, version)
+            if isinstance(body, dict) and "id" in body:
+                reply["id"] = body["id"]
+            return reply
+        except (InvalidInputError, _Refused) as exc:
+            return failure(exc, oip=True)
+
+    return app
+
+
+def _trainyard_version() -> str:
+    from importlib.metadata import version
+
+    return version("trainyard")
+
+
+ENV_MODEL = "TRAINYARD_SERVE_MODEL"
+ENV_NAME = "TRAINYARD_SERVE_NAME"
+ENV_VERSION = "TRAINYARD_SERVE_VERSION"
+ENV_KEYS = "TRAINYARD_SERVE_KEYS"
+ENV_TRUST = "TRAINYARD_SERVE_TRUST"
+
+
+def app_from_env() -> FastAPI:
+    """For ``uvicorn --factory`` worker processes: each loads the model itself."""
+    from trainyard.models import load
+
+    model = load(os.environ[ENV_MODEL], trust=os.environ.get(ENV_TRUST) == "1")
+    keys = [k for k in os.environ.get(ENV_KEYS, "").split(",") if k]
+    return create_app(model, os.environ[ENV_NAME], os.environ[ENV_VERSION], keys)

@@ -1,0 +1,233 @@
+"""The scoring server: three protocols over one model, auth, and bad input that never kills it."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+
+import httpx
+import numpy as np
+import pytest
+from fastapi.testclient import TestClient
+from sklearn.datasets import load_iris
+from sklearn.linear_model import LogisticRegression
+
+from trainyard import models
+from trainyard.serving.app import OPEN_ROUTES, create_app
+
+KEY = "k" * 32
+
+
+@pytest.fixture(scope="module")
+def iris_model(tmp_path_factory):
+    X, y = load_iris(return_X_y=True, as_frame=True)
+    X.columns = ["sl", "sw", "pl", "pw"]
+    model = LogisticRegression(max_iter=500).fit(X, y)
+    path = models.save(model, tmp_path_factory.mktemp("m") / "iris", input_example=X.head())
+    return path, model, X
+
+
+@pytest.fixture
+def client(iris_model):
+    path, _, _ = iris_model
+    app = create_app(models.load(path), "iris", "1", keys=[KEY], max_body=100_000)
+    return TestClient(app, headers={"Authorization": f"Bearer {KEY}"})
+
+
+def test_the_three_protocols_agree(client, iris_model):
+    _, model, X = iris_model
+    rows = X.head(3)
+    expected = model.predict(rows).tolist()
+    split = {"dataframe_split": json.loads(rows.to_json(orient="split", index=False))}
+    assert client.post("/invocations", json=split).json() == {"predictions": expected}
+    records = {"dataframe_records": rows.to_dict(orient="records")}
+    assert client.post("/invocations", json=records).json()["predictions"] == expected
+    assert (
+        client.post("/invocations", json={"instances": rows.values.tolist()}).json()["predictions"]
+        == expected
+    )
+    csv = client.post("/invocations", content=rows.to_csv(index=False), headers={"Content-Type": "text/csv"})
+    assert csv.json()["predictions"] == expected
+    assert client.post("/score", json={"data": rows.values.tolist()}).json() == expected
+    azure = {"input_data": {"columns": list(rows.columns), "index": [0, 1, 2], "data": rows.values.tolist()}}
+    assert client.post("/score", json=azure).json() == expected
+    oip = {
+        "id": "r1",
+        "inputs": [
+            {"name": c, "shape": [3], "datatype": "FP64", "data": rows[c].tolist()} for c in rows.columns
+        ],
+    }
+    reply = client.post("/v2/models/iris/infer", json=oip).json()
+    assert reply["id"] == "r1" and reply["outputs"][0]["data"] == expected and reply["model_version"] == "1"
+    one_tensor = {
+        "inputs": [{"name": "x", "shape": [3, 4], "datatype": "FP64", "data": rows.values.ravel().tolist()}]
+    }
+    assert (
+        client.post("/v2/models/iris/versions/1/infer", json=one_tensor).json()["outputs"][0]["data"]
+        == expected
+    )
+    assert client.get("/v2/models/iris/ready").json() == {"name": "iris", "ready": True}
+    assert [i["name"] for i in client.get("/v2/models/iris").json()["inputs"]] == ["sl", "sw", "pl", "pw"]
+
+
+@pytest.mark.parametrize(
+    ("route", "kwargs", "status", "message"),
+    [
+        ("/invocations", {"json": {}}, 400, "exactly one of"),
+        (
+            "/invocations",
+            {"json": {"instances": [[1, 2, 3, 4]], "inputs": [[1, 2, 3, 4]]}},
+            400,
+            "exactly one of",
+        ),
+        ("/invocations", {"json": [[1, 2, 3, 4]]}, 400, "must be an object"),
+        (
+            "/invocations",
+            {"json": {"dataframe_records": [{"sl": 1, "sw": 1, "pl": 1}]}},
+            400,
+            "missing column.*pw",
+        ),
+        (
+            "/invocations",
+            {"json": {"dataframe_records": [{"sl": "a", "sw": 1, "pl": 1, "pw": 1}]}},
+            400,
+            "'sl' must be double",
+        ),
+        ("/invocations", {"json": {"instances": [[1, 2]]}}, 400, "each row needs 4 values"),
+        (
+            "/invocations",
+            {"content": b"{not json", "headers": {"Content-Type": "application/json"}},
+            400,
+            "not valid",
+        ),
+        ("/invocations", {"content": b"", "headers": {"Content-Type": "application/json"}}, 400, "empty"),
+        ("/invocations", {"content": b"x", "headers": {"Content-Type": "text/plain"}}, 415, "text/plain"),
+        (
+            "/invocations",
+            {"content": b"a" * 200_000, "headers": {"Content-Type": "application/json"}},
+            413,
+            "limit",
+        ),
+        ("/score", {"json": {"rows": []}}, 400, "input_data"),
+        ("/v2/models/iris/infer", {"json": {"inputs": [{"name": "x"}]}}, 400, "shape"),
+        (
+            "/v2/models/iris/infer",
+            {"json": {"inputs": [{"name": "x", "shape": [1, 4], "datatype": "FP99", "data": [1, 2, 3, 4]}]}},
+            400,
+            "unknown datatype",
+        ),
+        ("/v2/models/other/infer", {"json": {"inputs": []}}, 404, "serves iris"),
+    ],
+)
+def test_bad_input_is_a_clear_4xx_and_the_server_keeps_serving(
+    client, iris_model, route, kwargs, status, message
+):
+    import re
+
+    reply = client.post(route, **kwargs)
+    assert reply.status_code == status
+    body = reply.json()
+    assert re.search(message, body.get("message") or body.get("error")), body
+    assert client.post("/score", json={"data": [[5.1, 3.5, 1.4, 0.2]]}).status_code == 200
+
+
+def test_a_model_that_raises_is_a_500_not_a_dead_server(tmp_path):
+    class Flaky:
+        def predict(self, data):
+            if np.asarray(data).sum() < 0:
+                raise ValueError("negative input")
+            return np.asarray(data).sum(axis=1)
+
+    loaded = models.load(models.save(Flaky(), tmp_path / "flaky"), trust=True)
+    client = TestClient(create_app(loaded, "flaky", "1"))
+    bad = client.post("/invocations", json={"inputs": [[-1, -2]]})
+    assert bad.status_code == 500 and "ValueError: negative input" in bad.json()["message"]
+    assert client.post("/invocations", json={"inputs": [[1, 2]]}).json() == {"predictions": [3]}
+
+
+def test_every_route_but_health_wants_the_key(iris_model):
+    path, _, _ = iris_model
+    app = create_app(models.load(path), "iris", "1", keys=[KEY, "second-key"])
+    anonymous = TestClient(app)
+    for route in app.routes:
+        for method in getattr(route, "methods", set()) - {"HEAD", "OPTIONS"}:
+            url = route.path.replace("{model_name}", "iris").replace("{model_version}", "1")
+            reply = anonymous.request(method, url)
+            if route.path in OPEN_ROUTES:
+                assert reply.status_code == 200, url
+            else:
+                assert reply.status_code == 401 and reply.headers["WWW-Authenticate"] == "Bearer", url
+    wrong = anonymous.post("/score", json={"data": [[1, 2, 3, 4]]}, headers={"Authorization": "Bearer nope"})
+    assert wrong.status_code == 401
+    second = anonymous.post(
+        "/score", json={"data": [[1, 2, 3, 4]]}, headers={"Authorization": "Bearer second-key"}
+    )
+    assert second.status_code == 200
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_trainyard_model_serve_serves_a_registered_model(ws, iris_model):
+    import trainyard as ty
+
+    path, model, X = iris_model
+    ty.Model.register(ws, path, "iris").set_alias("production")
+    port = free_port()
+    env = {**os.environ, "TRAINYARD_WORKSPACE": str(ws.root)}
+    server = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "trainyard",
+            "model",
+            "serve",
+            "iris@production",
+            "--port",
+            str(port),
+            "--key",
+            KEY,
+        ],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        base = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                if httpx.get(f"{base}/v2/health/ready").status_code == 200:
+                    break
+            except httpx.TransportError:
+                time.sleep(0.1)
+        reply = httpx.post(
+            f"{base}/score",
+            json={"data": X.head(2).values.tolist()},
+            headers={"Authorization": f"Bearer {KEY}"},
+        )
+        assert reply.json() == model.predict(X.head(2)).tolist()
+        assert httpx.get(f"{base}/version", timeout=5).json()["version"] == "1"
+    finally:
+        server.terminate()
+        server.wait(10)
+
+
+def test_serving_beyond_loopback_without_a_key_is_refused(ws, iris_model):
+    path, _, _ = iris_model
+    env = {**os.environ, "TRAINYARD_WORKSPACE": str(ws.root)}
+    result = subprocess.run(
+        [sys.executable, "-m", "trainyard", "model", "serve", str(path), "--host", "0.0.0.0"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 1 and "--key" in result.stderr and "Traceback" not in result.stderr

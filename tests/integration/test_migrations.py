@@ -216,3 +216,13 @@ def test_processes_creating_a_fresh_store_at_once(empty_store_uri):
     finally:
         store.close()
     assert names == [f"p{i}" for i in range(n)] + ["shared"]
+
+
+def test_an_older_store_asks_for_db_upgrade(empty_store_uri, engines):
+    engine = _engine(engines, empty_store_uri)
+    (first,) = _script().get_bases()
+    schema.upgrade(engine, first)
+    with pytest.raises(WorkspaceError, match="trainyard db upgrade"):
+        SqlStore(empty_store_uri)
+    schema.upgrade(engine)
+    SqlStore(empty_store_uri).close()

@@ -6,8 +6,9 @@ import sys
 from pathlib import Path
 
 import typer
+from rich.markup import escape
 
-from trainyard.cli import envs, experiments, jobs, models, runs, sweeps
+from trainyard.cli import batch, envs, experiments, jobs, models, runs, sweeps
 from trainyard.cli.output import console, err_console
 from trainyard.errors import TrainyardError
 
@@ -23,6 +24,7 @@ app.add_typer(experiments.app, name="experiment")
 app.add_typer(envs.app, name="env")
 app.add_typer(sweeps.app, name="sweep")
 app.add_typer(models.app, name="model")
+app.add_typer(batch.app, name="batch")
 db = typer.Typer(help="The workspace's metadata store.", no_args_is_help=True)
 app.add_typer(db, name="db")
 compute = typer.Typer(help="Compute targets.", no_args_is_help=True)
@@ -84,7 +86,7 @@ def main() -> None:
     try:
         app()
     except TrainyardError as exc:
-        err_console.print(f"[red]error:[/] {exc}", highlight=False)
+        err_console.print(f"[red]error:[/] {escape(str(exc))}", highlight=False, soft_wrap=True)
         sys.exit(exc.exit_code)
     except KeyboardInterrupt:
         err_console.print("interrupted")

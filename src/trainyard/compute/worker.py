@@ -117,6 +117,7 @@ class Worker:
             self.say(f"attempt {info.attempt} (after: {info.error})")
             self.store.set_run_error(self.run_id, None)  # the lost worker's reason is in the log now
         shutil.rmtree(self.work, ignore_errors=True)  # a retry starts from the snapshot again
+        self.work.mkdir(parents=True)  # even an empty snapshot gets a working folder
         files = restore_snapshot(info.snapshot_id or "", self.ws.artifacts, self.work)
         self.say(f"run {info.id}: {files} files from snapshot {(info.snapshot_id or '')[:12]}")
         env = Environment.model_validate(job.get("environment") or {})

@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import Engine, delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
-from trainyard.errors import AlreadyExistsError, InvalidInputError, NotFoundError
+from trainyard.errors import InvalidInputError, NotFoundError
 from trainyard.store.base import (
     MAX_TAG_VALUE_LENGTH,
     MODEL_ARCHIVED,
@@ -69,10 +69,16 @@ class RegistryMixin:
             "properties": _labels("property", properties),
         }
 
-        def tx() -> int:
+        try:  # the name's row first: it is what numbering versions locks
             with write_tx(self.engine) as conn:
                 if conn.execute(select(MODELS.c.name).where(MODELS.c.name == name)).first() is None:
                     conn.execute(insert(MODELS).values(name=name, created_at=time.time(), description=None))
+        except IntegrityError:
+            pass  # another process registered the name at the same moment
+
+        def tx() -> int:
+            with write_tx(self.engine) as conn:
+                conn.execute(select(MODELS.c.name).where(MODELS.c.name == name).with_for_update())
                 top = conn.execute(
                     select(func.max(MODEL_VERSIONS.c.version)).where(MODEL_VERSIONS.c.name == name)
                 )
@@ -80,13 +86,10 @@ class RegistryMixin:
                 conn.execute(insert(MODEL_VERSIONS).values(**row, version=version, created_at=time.time()))
                 return version
 
-        for _ in range(5):
-            try:
-                return self.get_model_version(name, with_retries(tx))
-            except IntegrityError as exc:  # another process took the number, or the run is unknown
-                if run_id is not None and "foreign" in str(exc.orig).lower():
-                    raise NotFoundError(f"cannot register {name!r}: no run with id {run_id!r}") from None
-        raise AlreadyExistsError(f"could not number a new version of {name!r}; try again")
+        try:
+            return self.get_model_version(name, with_retries(tx))
+        except IntegrityError:
+            raise NotFoundError(f"cannot register {name!r}: no run with id {run_id!r}") from None
 
     def get_model_version(self, name: str, version: int) -> ModelVersion:
         with read_tx(self.engine) as conn:

@@ -1,6 +1,8 @@
 """Metadata store: the ``Store`` interface and its SQL implementation."""
 
 from trainyard.store.base import (
+    DeploymentRecord,
+    EndpointRecord,
     EnvironmentRecord,
     Experiment,
     Metric,
@@ -11,6 +13,8 @@ from trainyard.store.base import (
 )
 
 __all__ = [
+    "DeploymentRecord",
+    "EndpointRecord",
     "EnvironmentRecord",
     "Experiment",
     "Metric",

@@ -113,6 +113,32 @@ class RegisteredModel:
 
 
 @dataclass(frozen=True)
+class EndpointRecord:
+    name: str
+    created_at: float
+    port: int
+    primary_key: str
+    secondary_key: str
+    traffic: dict[str, int] = field(default_factory=dict)
+    worker: str | None = None
+
+
+@dataclass(frozen=True)
+class DeploymentRecord:
+    endpoint: str
+    name: str
+    model_name: str
+    model_version: int
+    workers: int
+    status: str
+    created_at: float
+    port: int | None = None
+    worker: str | None = None
+    error: str | None = None
+    restarts: int = 0
+
+
+@dataclass(frozen=True)
 class EnvironmentRecord:
     name: str
     version: int
@@ -151,6 +177,17 @@ def check_model_name(name: str) -> str:
     if not isinstance(name, str) or not MODEL_NAME.match(name):
         raise InvalidInputError(
             f"model name {name!r}: start with a letter or digit; use only letters, digits, '.', '_', '-'"
+        )
+    return name
+
+
+ENDPOINT_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9-]{2,31}$")
+
+
+def check_endpoint_name(name: str, what: str = "endpoint") -> str:
+    if not isinstance(name, str) or not ENDPOINT_NAME.match(name):
+        raise InvalidInputError(
+            f"{what} name {name!r}: 3 to 32 letters, digits or '-', starting with a letter"
         )
     return name
 
@@ -350,6 +387,44 @@ class Store(abc.ABC):
     @abc.abstractmethod
     def set_model_version_status(self, name: str, version: int, status: str) -> ModelVersion:
         """``ready`` or ``archived``; an archived version keeps its files and can be restored."""
+
+    # endpoints -------------------------------------------------------------------------------
+    @abc.abstractmethod
+    def create_endpoint(
+        self, name: str, port: int, primary_key: str, secondary_key: str
+    ) -> EndpointRecord: ...
+
+    @abc.abstractmethod
+    def get_endpoint(self, name: str) -> EndpointRecord: ...
+
+    @abc.abstractmethod
+    def list_endpoints(self) -> list[EndpointRecord]: ...
+
+    @abc.abstractmethod
+    def update_endpoint(self, name: str, **fields: Any) -> EndpointRecord:
+        """Change ``traffic``, ``worker``, ``primary_key`` or ``secondary_key``."""
+
+    @abc.abstractmethod
+    def delete_endpoint(self, name: str) -> None:
+        """Remove the endpoint and its deployments' records."""
+
+    @abc.abstractmethod
+    def create_deployment(
+        self, endpoint: str, name: str, model_name: str, model_version: int, workers: int
+    ) -> DeploymentRecord: ...
+
+    @abc.abstractmethod
+    def get_deployment(self, endpoint: str, name: str) -> DeploymentRecord: ...
+
+    @abc.abstractmethod
+    def list_deployments(self, endpoint: str) -> list[DeploymentRecord]: ...
+
+    @abc.abstractmethod
+    def update_deployment(self, endpoint: str, name: str, **fields: Any) -> DeploymentRecord:
+        """Change ``status``, ``port``, ``worker``, ``error`` or ``restarts``."""
+
+    @abc.abstractmethod
+    def delete_deployment(self, endpoint: str, name: str) -> None: ...
 
     def close(self) -> None:  # noqa: B027 - optional hook
         """Release connections."""

@@ -161,3 +161,32 @@ MODEL_ALIASES = Table(
         ["name", "version"], ["model_versions.name", "model_versions.version"], ondelete="CASCADE"
     ),
 )
+
+# Online endpoints: a stable local port with keys, routing to deployments by traffic weight.
+ENDPOINTS = Table(
+    "endpoints",
+    metadata,
+    Column("name", String(64), primary_key=True),
+    Column("created_at", Float, nullable=False),
+    Column("port", Integer, nullable=False),
+    Column("primary_key", String(128), nullable=False),
+    Column("secondary_key", String(128), nullable=False),
+    Column("traffic", JSON, nullable=False),
+    Column("worker", String(256)),
+)
+
+DEPLOYMENTS = Table(
+    "deployments",
+    metadata,
+    Column("endpoint", String(64), ForeignKey("endpoints.name", ondelete="CASCADE"), primary_key=True),
+    Column("name", String(64), primary_key=True),
+    Column("model_name", String(256), nullable=False),
+    Column("model_version", Integer, nullable=False),
+    Column("workers", Integer, nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("port", Integer),
+    Column("worker", String(256)),
+    Column("error", Text),
+    Column("restarts", Integer, nullable=False),
+    Column("created_at", Float, nullable=False),
+)

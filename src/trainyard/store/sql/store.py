@@ -22,6 +22,7 @@ from trainyard.store.base import (
     validate_key,
 )
 from trainyard.store.sql import rows, schema
+from trainyard.store.sql.endpoints import EndpointsMixin
 from trainyard.store.sql.engine import make_engine, read_tx, with_retries, write_tx
 from trainyard.store.sql.models import ENVIRONMENTS as ENVS
 from trainyard.store.sql.models import EXPERIMENTS as EXP
@@ -37,7 +38,7 @@ def _metric_value(value: float, is_nan: bool) -> float:
     return math.nan if is_nan else value
 
 
-class SqlStore(RegistryMixin, Store):
+class SqlStore(RegistryMixin, EndpointsMixin, Store):
     """Store over a SQL database. ``create`` makes the tables in an empty database."""
 
     def __init__(self, uri: str, *, create: bool = True) -> None:

@@ -1,0 +1,190 @@
+"""``trainyard endpoint …`` and ``trainyard deployment …``: online scoring on this machine."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from trainyard.cli.output import Format, console, print_json, table
+
+endpoint_app = typer.Typer(help="Online endpoints: a stable scoring URL with keys.", no_args_is_help=True)
+deployment_app = typer.Typer(
+    help="Deployments: a model version serving behind an endpoint.", no_args_is_help=True
+)
+
+
+def _ws():  # noqa: ANN202
+    from trainyard.workspace import Workspace
+
+    return Workspace.from_config()
+
+
+def _print_endpoint(info: dict) -> None:
+    rows = [
+        ["endpoint", info["name"]],
+        ["scoring URI", info["scoring_uri"]],
+        ["OpenAPI", info["openapi_uri"]],
+        ["router", info["router"]],
+        ["primary key", info["keys"]["primary"]],
+        ["secondary key", info["keys"]["secondary"]],
+        ["traffic", ", ".join(f"{k}={v}" for k, v in info["traffic"].items()) or "-"],
+    ]
+    console.print(table(None, ["", ""], rows))
+    if info["deployments"]:
+        console.print(
+            table(
+                "deployments",
+                ["name", "model", "status", "workers", "restarts", "supervisor", "error"],
+                [
+                    [
+                        d["name"],
+                        d["model"],
+                        d["status"],
+                        d["workers"],
+                        d["restarts"],
+                        d["supervisor"],
+                        d["error"] or "",
+                    ]
+                    for d in info["deployments"]
+                ],
+            )
+        )
+
+
+@endpoint_app.command("create")
+def create(
+    name: str, port: int = typer.Option(None, help="Port to listen on (default: a free one).")
+) -> None:
+    """Create an endpoint and start its router on 127.0.0.1."""
+    from trainyard.serving import endpoints
+
+    ws = _ws()
+    endpoints.create_endpoint(ws, name, port)
+    _print_endpoint(endpoints.describe(ws, name))
+
+
+@endpoint_app.command("list")
+def list_endpoints(output: Format = typer.Option(Format.table, "--output", "-o")) -> None:
+    """Endpoints with their traffic and router state."""
+    from trainyard.serving import endpoints
+
+    ws = _ws()
+    infos = [endpoints.describe(ws, e.name) for e in ws.store.list_endpoints()]
+    if output == Format.json:
+        print_json(infos)
+        return
+    console.print(
+        table(
+            None,
+            ["name", "scoring URI", "router", "traffic"],
+            [
+                [
+                    i["name"],
+                    i["scoring_uri"],
+                    i["router"],
+                    ", ".join(f"{k}={v}" for k, v in i["traffic"].items()) or "-",
+                ]
+                for i in infos
+            ],
+        )
+    )
+
+
+@endpoint_app.command("show")
+def show(name: str, output: Format = typer.Option(Format.table, "--output", "-o")) -> None:
+    """Scoring URI, keys, OpenAPI URL, traffic and deployments."""
+    from trainyard.serving import endpoints
+
+    info = endpoints.describe(_ws(), name)
+    print_json(info) if output == Format.json else _print_endpoint(info)
+
+
+@endpoint_app.command("traffic")
+def traffic(
+    name: str, weights: list[str] = typer.Argument(..., help="DEPLOYMENT=PERCENT …, adding up to 100")
+) -> None:
+    """Split the endpoint's traffic: `trainyard endpoint traffic diabetes blue=90 green=10`."""
+    from trainyard.errors import InvalidInputError
+    from trainyard.serving import endpoints
+
+    parsed = {}
+    for item in weights:
+        key, sep, value = item.partition("=")
+        if not sep or not value.strip().isdigit():
+            raise InvalidInputError(f"{item!r}: write DEPLOYMENT=PERCENT, e.g. blue=90")
+        parsed[key] = int(value)
+    record = endpoints.set_traffic(_ws(), name, parsed)
+    console.print(f"{name}: " + ", ".join(f"{k}={v}" for k, v in record.traffic.items()))
+
+
+@endpoint_app.command("invoke")
+def invoke(
+    name: str,
+    data: Path = typer.Option(..., "--data", "-d", help="JSON request body file."),
+    deployment: str = typer.Option(None, help="Send to this deployment only."),
+    path: str = typer.Option("/score", help="/score, /invocations or /v2/models/NAME/infer"),
+) -> None:
+    """Call the endpoint with the primary key and print the reply."""
+    from trainyard.errors import InvalidInputError
+    from trainyard.serving import endpoints
+
+    if not data.is_file():
+        raise InvalidInputError(f"request file {data} does not exist")
+    status, reply = endpoints.invoke(_ws(), name, data.read_bytes(), deployment, path)
+    print_json(reply)
+    if status >= 400:
+        raise typer.Exit(1)
+
+
+@endpoint_app.command("regenerate-keys")
+def regenerate_keys(name: str, key_type: str = typer.Option("primary", help="primary or secondary")) -> None:
+    """Replace one key; the other keeps working meanwhile."""
+    from trainyard.serving import endpoints
+
+    record = endpoints.regenerate_key(_ws(), name, key_type)
+    console.print(f"{key_type} key: {getattr(record, key_type + '_key')}")
+
+
+@endpoint_app.command("logs")
+def logs(
+    name: str, deployment: str = typer.Option(None, help="A deployment's log instead of the router's.")
+) -> None:
+    """The router's or a deployment's log."""
+    ws = _ws()
+    ws.store.get_endpoint(name)
+    path = ws.root / "endpoints" / (f"{name}.{deployment}.log" if deployment else f"{name}.router.log")
+    print(path.read_text() if path.exists() else "")
+
+
+@endpoint_app.command("delete")
+def delete(name: str) -> None:
+    """Stop the endpoint and every deployment behind it."""
+    from trainyard.serving import endpoints
+
+    endpoints.delete_endpoint(_ws(), name)
+    console.print(f"endpoint {name} deleted")
+
+
+@deployment_app.command("create")
+def deployment_create(
+    name: str,
+    endpoint: str = typer.Option(..., "--endpoint", "-e"),
+    model: str = typer.Option(..., "--model", "-m", help="name:VERSION or name@ALIAS"),
+    workers: int = typer.Option(1, min=1, help="Scoring worker processes."),
+) -> None:
+    """Start a model version behind an endpoint (it takes traffic once you give it some)."""
+    from trainyard.serving import endpoints
+
+    with console.status(f"starting deployment {name}…"):
+        record = endpoints.create_deployment(_ws(), endpoint, name, model, workers)
+    console.print(f"deployment {name} ready: {record.model_name}:{record.model_version} on {endpoint}")
+
+
+@deployment_app.command("delete")
+def deployment_delete(name: str, endpoint: str = typer.Option(..., "--endpoint", "-e")) -> None:
+    """Stop a deployment that takes no traffic."""
+    from trainyard.serving import endpoints
+
+    endpoints.delete_deployment(_ws(), endpoint, name)
+    console.print(f"deployment {name} deleted")

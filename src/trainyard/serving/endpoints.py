@@ -1,0 +1,187 @@
+"""Online endpoints on this machine: create, deploy, shift traffic, invoke, delete.
+
+An endpoint is a router process on a fixed loopback port; each deployment is a supervisor
+process running a scoring server. Both are detached (they outlive the CLI) and record their
+worker ids, so ``show`` can tell whether they are still up.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import signal
+import subprocess
+import sys
+import time
+from typing import Any
+
+import httpx
+
+from trainyard.errors import InvalidInputError, TrainyardError
+from trainyard.liveness import worker_alive
+from trainyard.serving.deployment import free_port
+from trainyard.serving.router import REFRESH
+from trainyard.store import DeploymentRecord, EndpointRecord
+from trainyard.workspace import Workspace
+
+
+def _spawn(ws: Workspace, log_name: str, argv: list[str]) -> None:
+    folder = ws.root / "endpoints"
+    folder.mkdir(parents=True, exist_ok=True)
+    with open(folder / log_name, "ab") as log:
+        subprocess.Popen(
+            [sys.executable, "-m", *argv],
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+            close_fds=True,
+        )
+
+
+def _stop(worker: str | None, timeout: float = 20.0) -> None:
+    if not worker_alive(worker):
+        return
+    pid = int(worker.rsplit(":", 2)[1])  # type: ignore[union-attr]
+    os.kill(pid, signal.SIGTERM)
+    deadline = time.monotonic() + timeout
+    while worker_alive(worker) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    if worker_alive(worker):
+        os.kill(pid, signal.SIGKILL)
+
+
+def _settle() -> None:
+    """Wait until the router has re-read the store, so a change is in force when we return."""
+    time.sleep(REFRESH * 3)
+
+
+def scoring_uri(record: EndpointRecord) -> str:
+    return f"http://127.0.0.1:{record.port}/score"
+
+
+def create_endpoint(
+    ws: Workspace, name: str, port: int | None = None, timeout: float = 20.0
+) -> EndpointRecord:
+    record = ws.store.create_endpoint(
+        name, port or free_port(), secrets.token_urlsafe(24), secrets.token_urlsafe(24)
+    )
+    _spawn(ws, f"{name}.router.log", ["trainyard.serving.router", str(ws.root), name])
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"http://127.0.0.1:{record.port}/ping", timeout=1).status_code == 200:
+                return ws.store.get_endpoint(name)
+        except httpx.TransportError:
+            time.sleep(0.1)
+    raise TrainyardError(
+        f"endpoint {name!r} did not start; see {ws.root / 'endpoints' / (name + '.router.log')}"
+    )
+
+
+def create_deployment(
+    ws: Workspace, endpoint: str, name: str, model_ref: str, workers: int = 1, timeout: float = 90.0
+) -> DeploymentRecord:
+    from trainyard.registry import Model
+
+    if workers < 1:
+        raise InvalidInputError("a deployment needs at least 1 worker")
+    model = Model(ws, model_ref)
+    ws.store.create_deployment(endpoint, name, model.name, model.version, workers)
+    _spawn(ws, f"{endpoint}.{name}.log", ["trainyard.serving.deployment", str(ws.root), endpoint, name])
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        record = ws.store.get_deployment(endpoint, name)
+        if record.status == "ready":
+            return record
+        if record.status == "failed":
+            raise TrainyardError(
+                f"deployment {name!r} failed: {record.error}; the endpoint serves on as before"
+            )
+        time.sleep(0.1)
+    raise TrainyardError(
+        f"deployment {name!r} was not ready after {timeout:g}s; see `trainyard endpoint logs`"
+    )
+
+
+def set_traffic(ws: Workspace, endpoint: str, weights: dict[str, int]) -> EndpointRecord:
+    """Weights per deployment, in percent, adding up to 100 (deployments not named get 0)."""
+    deployments = {d.name: d for d in ws.store.list_deployments(endpoint)}
+    unknown = sorted(set(weights) - set(deployments))
+    if unknown:
+        raise InvalidInputError(f"endpoint {endpoint!r} has no deployment {', '.join(unknown)}")
+    if any(w < 0 for w in weights.values()) or sum(weights.values()) != 100:
+        raise InvalidInputError(f"traffic must add up to 100 percent, got {sum(weights.values())}")
+    not_ready = sorted(n for n, w in weights.items() if w > 0 and deployments[n].status != "ready")
+    if not_ready:
+        raise InvalidInputError(f"deployment {', '.join(not_ready)} is not ready; it cannot take traffic")
+    record = ws.store.update_endpoint(endpoint, traffic={n: w for n, w in weights.items() if w > 0})
+    _settle()
+    return record
+
+
+def delete_deployment(ws: Workspace, endpoint: str, name: str) -> None:
+    record = ws.store.get_endpoint(endpoint)
+    if record.traffic.get(name, 0) > 0:
+        raise InvalidInputError(
+            f"deployment {name!r} takes {record.traffic[name]}% of {endpoint!r}'s traffic; move it first "
+            f"(trainyard endpoint traffic {endpoint} …)"
+        )
+    deployment = ws.store.update_deployment(endpoint, name, status="deleting")
+    _settle()  # the router stops choosing it before it stops
+    _stop(deployment.worker)
+    ws.store.delete_deployment(endpoint, name)
+
+
+def delete_endpoint(ws: Workspace, name: str) -> None:
+    record = ws.store.update_endpoint(name, traffic={})
+    for deployment in ws.store.list_deployments(name):
+        delete_deployment(ws, name, deployment.name)
+    _stop(record.worker)
+    ws.store.delete_endpoint(name)
+
+
+def regenerate_key(ws: Workspace, name: str, which: str) -> EndpointRecord:
+    if which not in ("primary", "secondary"):
+        raise InvalidInputError("--key-type is primary or secondary")
+    record = ws.store.update_endpoint(name, **{f"{which}_key": secrets.token_urlsafe(24)})
+    _settle()
+    return record
+
+
+def invoke(
+    ws: Workspace, endpoint: str, body: bytes, deployment: str | None = None, path: str = "/score"
+) -> tuple[int, Any]:
+    record = ws.store.get_endpoint(endpoint)
+    headers = {"Authorization": f"Bearer {record.primary_key}", "Content-Type": "application/json"}
+    if deployment:
+        headers["azureml-model-deployment"] = deployment
+    reply = httpx.post(f"http://127.0.0.1:{record.port}{path}", content=body, headers=headers, timeout=60)
+    try:
+        return reply.status_code, reply.json()
+    except ValueError:
+        return reply.status_code, reply.text
+
+
+def describe(ws: Workspace, name: str) -> dict[str, Any]:
+    record = ws.store.get_endpoint(name)
+    return {
+        "name": record.name,
+        "scoring_uri": scoring_uri(record),
+        "openapi_uri": f"http://127.0.0.1:{record.port}/openapi.json",
+        "router": "up" if worker_alive(record.worker) else "down",
+        "keys": {"primary": record.primary_key, "secondary": record.secondary_key},
+        "traffic": record.traffic,
+        "deployments": [
+            {
+                "name": d.name,
+                "model": f"{d.model_name}:{d.model_version}",
+                "status": d.status,
+                "workers": d.workers,
+                "restarts": d.restarts,
+                "error": d.error,
+                "supervisor": "up" if worker_alive(d.worker) else "down",
+            }
+            for d in ws.store.list_deployments(name)
+        ],
+    }

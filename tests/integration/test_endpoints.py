@@ -1,0 +1,147 @@
+"""Online endpoints on 127.0.0.1: deployments, keys, traffic shifts without a failed request,
+restarts after a crash, and a broken model that never takes the endpoint down."""
+
+from __future__ import annotations
+
+import os
+import signal
+import threading
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+from sklearn.datasets import load_iris
+from sklearn.linear_model import LogisticRegression
+
+import trainyard as ty
+from trainyard import models
+from trainyard.errors import InvalidInputError, TrainyardError
+from trainyard.serving import endpoints
+
+ROW = {"data": [[5.1, 3.5, 1.4, 0.2]]}
+
+
+@pytest.fixture
+def served(ws, tmp_path):
+    X, y = load_iris(return_X_y=True, as_frame=True)
+    X.columns = ["sl", "sw", "pl", "pw"]
+    for version, c in enumerate((0.01, 1.0), start=1):
+        model = LogisticRegression(max_iter=500, C=c).fit(X, y)
+        ty.Model.register(ws, models.save(model, tmp_path / f"v{version}", input_example=X.head()), "iris")
+    endpoints.create_endpoint(ws, "iris-ep")
+    yield ws
+    endpoints.delete_endpoint(ws, "iris-ep")
+
+
+def url(ws, path="/score"):
+    return f"http://127.0.0.1:{ws.store.get_endpoint('iris-ep').port}{path}"
+
+
+def auth(ws, which="primary"):
+    return {"Authorization": f"Bearer {getattr(ws.store.get_endpoint('iris-ep'), which + '_key')}"}
+
+
+def test_deploy_invoke_keys_and_protocols(served):
+    ws = served
+    endpoints.create_deployment(ws, "iris-ep", "blue", "iris:1")
+    endpoints.set_traffic(ws, "iris-ep", {"blue": 100})
+    status, reply = endpoints.invoke(ws, "iris-ep", b'{"data": [[5.1, 3.5, 1.4, 0.2]]}')
+    assert status == 200 and reply == [0]
+    mlflow_style = httpx.post(
+        url(ws, "/invocations"), json={"instances": [[5.1, 3.5, 1.4, 0.2]]}, headers=auth(ws)
+    )
+    assert (
+        mlflow_style.json() == {"predictions": [0]}
+        and mlflow_style.headers["azureml-model-deployment"] == "blue"
+    )
+    assert httpx.post(url(ws), json=ROW).status_code == 401
+    assert httpx.post(url(ws), json=ROW, headers=auth(ws, "secondary")).status_code == 200
+    old = auth(ws)
+    endpoints.regenerate_key(ws, "iris-ep", "primary")
+    assert httpx.post(url(ws), json=ROW, headers=old).status_code == 401
+    assert httpx.post(url(ws), json={"data": [[1, 2]]}, headers=auth(ws)).status_code == 400
+    with pytest.raises(InvalidInputError, match="add up to 100"):
+        endpoints.set_traffic(ws, "iris-ep", {"blue": 90})
+    with pytest.raises(InvalidInputError, match="no deployment green"):
+        endpoints.set_traffic(ws, "iris-ep", {"green": 100})
+    with pytest.raises(InvalidInputError, match="move it first"):
+        endpoints.delete_deployment(ws, "iris-ep", "blue")
+
+
+def test_blue_green_shift_drops_no_request(served):
+    ws = served
+    endpoints.create_deployment(ws, "iris-ep", "blue", "iris:1")
+    endpoints.set_traffic(ws, "iris-ep", {"blue": 100})
+    endpoints.create_deployment(ws, "iris-ep", "green", "iris:2")
+    failures: list[str] = []
+    seen: set[str] = set()
+    done = threading.Event()
+
+    def client_loop() -> None:
+        with httpx.Client() as client:
+            while not done.is_set():
+                reply = client.post(url(ws), json=ROW, headers=auth(ws))
+                if reply.status_code != 200:
+                    failures.append(f"{reply.status_code} {reply.text}")
+                seen.add(reply.headers.get("azureml-model-deployment", "?"))
+
+    threads = [threading.Thread(target=client_loop) for _ in range(4)]
+    for t in threads:
+        t.start()
+    time.sleep(1)
+    endpoints.set_traffic(ws, "iris-ep", {"blue": 50, "green": 50})
+    time.sleep(1)
+    endpoints.set_traffic(ws, "iris-ep", {"green": 100})
+    endpoints.delete_deployment(ws, "iris-ep", "blue")
+    time.sleep(1)
+    done.set()
+    for t in threads:
+        t.join()
+    assert failures == []
+    assert seen == {"blue", "green"}
+    assert [d.name for d in ws.store.list_deployments("iris-ep")] == ["green"]
+
+
+def _children(pid: int) -> list[int]:
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text()
+            except OSError:
+                continue
+            if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
+                found.append(int(entry.name))
+    return found
+
+
+def test_a_killed_scoring_server_is_restarted(served):
+    ws = served
+    record = endpoints.create_deployment(ws, "iris-ep", "blue", "iris:1")
+    endpoints.set_traffic(ws, "iris-ep", {"blue": 100})
+    supervisor = int(record.worker.rsplit(":", 2)[1])
+    for child in _children(supervisor):
+        os.kill(child, signal.SIGKILL)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        current = ws.store.get_deployment("iris-ep", "blue")
+        if current.restarts == 1 and current.status == "ready":
+            break
+        time.sleep(0.2)
+    assert ws.store.get_deployment("iris-ep", "blue").restarts == 1
+    time.sleep(0.6)
+    assert httpx.post(url(ws), json=ROW, headers=auth(ws)).status_code == 200
+
+
+def test_a_corrupt_model_fails_its_deployment_and_the_endpoint_serves_on(served):
+    ws = served
+    endpoints.create_deployment(ws, "iris-ep", "blue", "iris:1")
+    endpoints.set_traffic(ws, "iris-ep", {"blue": 100})
+    version = ty.Model(ws, "iris:2")
+    key = next(k for k in version._record.files if k.endswith("model.skops"))
+    ws.artifacts.put_bytes(key, b"corrupted")
+    with pytest.raises(TrainyardError, match="sha256"):
+        endpoints.create_deployment(ws, "iris-ep", "green", "iris:2")
+    assert ws.store.get_deployment("iris-ep", "green").status == "failed"
+    assert httpx.post(url(ws), json=ROW, headers=auth(ws)).json() == [0]

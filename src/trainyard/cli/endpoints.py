@@ -118,6 +118,15 @@ def traffic(
     console.print(f"{name}: " + ", ".join(f"{k}={v}" for k, v in record.traffic.items()))
 
 
+@endpoint_app.command("rollback")
+def rollback(name: str) -> None:
+    """Put the traffic back as it was before the last change."""
+    from trainyard.serving import endpoints
+
+    record = endpoints.rollback(_ws(), name)
+    console.print(f"{name}: " + ", ".join(f"{k}={v}" for k, v in record.traffic.items()))
+
+
 @endpoint_app.command("invoke")
 def invoke(
     name: str,

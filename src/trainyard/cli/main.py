@@ -8,7 +8,7 @@ from pathlib import Path
 import typer
 from rich.markup import escape
 
-from trainyard.cli import batch, endpoints, envs, experiments, jobs, models, runs, sweeps
+from trainyard.cli import batch, endpoints, envs, experiments, jobs, models, retrain, runs, sweeps
 from trainyard.cli.output import console, err_console
 from trainyard.errors import TrainyardError
 
@@ -27,6 +27,7 @@ app.add_typer(models.app, name="model")
 app.add_typer(batch.app, name="batch")
 app.add_typer(endpoints.endpoint_app, name="endpoint")
 app.add_typer(endpoints.deployment_app, name="deployment")
+app.command("retrain")(retrain.retrain)
 db = typer.Typer(help="The workspace's metadata store.", no_args_is_help=True)
 app.add_typer(db, name="db")
 compute = typer.Typer(help="Compute targets.", no_args_is_help=True)

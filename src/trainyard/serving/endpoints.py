@@ -115,9 +115,21 @@ def set_traffic(ws: Workspace, endpoint: str, weights: dict[str, int]) -> Endpoi
     not_ready = sorted(n for n, w in weights.items() if w > 0 and deployments[n].status != "ready")
     if not_ready:
         raise InvalidInputError(f"deployment {', '.join(not_ready)} is not ready; it cannot take traffic")
-    record = ws.store.update_endpoint(endpoint, traffic={n: w for n, w in weights.items() if w > 0})
+    before = ws.store.get_endpoint(endpoint).traffic
+    after = {n: w for n, w in weights.items() if w > 0}
+    record = ws.store.update_endpoint(
+        endpoint, traffic=after, previous_traffic=before if before != after else None
+    )
     _settle()
     return record
+
+
+def rollback(ws: Workspace, endpoint: str) -> EndpointRecord:
+    """Put the traffic back as it was before the last change (after a retrain's swap, say)."""
+    previous = ws.store.get_endpoint(endpoint).previous_traffic
+    if not previous:
+        raise InvalidInputError(f"endpoint {endpoint!r} has no earlier traffic split to go back to")
+    return set_traffic(ws, endpoint, previous)
 
 
 def delete_deployment(ws: Workspace, endpoint: str, name: str) -> None:

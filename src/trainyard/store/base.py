@@ -121,6 +121,7 @@ class EndpointRecord:
     secondary_key: str
     traffic: dict[str, int] = field(default_factory=dict)
     worker: str | None = None
+    previous_traffic: dict[str, int] | None = None
 
 
 @dataclass(frozen=True)
@@ -402,7 +403,7 @@ class Store(abc.ABC):
 
     @abc.abstractmethod
     def update_endpoint(self, name: str, **fields: Any) -> EndpointRecord:
-        """Change ``traffic``, ``worker``, ``primary_key`` or ``secondary_key``."""
+        """Change ``traffic``, ``previous_traffic``, ``worker``, ``primary_key`` or ``secondary_key``."""
 
     @abc.abstractmethod
     def delete_endpoint(self, name: str) -> None:

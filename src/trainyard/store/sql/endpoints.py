@@ -13,7 +13,7 @@ from trainyard.store.base import DeploymentRecord, EndpointRecord, check_endpoin
 from trainyard.store.sql.engine import read_tx, with_retries, write_tx
 from trainyard.store.sql.models import DEPLOYMENTS, ENDPOINTS
 
-ENDPOINT_FIELDS = {"traffic", "worker", "primary_key", "secondary_key"}
+ENDPOINT_FIELDS = {"traffic", "previous_traffic", "worker", "primary_key", "secondary_key"}
 DEPLOYMENT_FIELDS = {"status", "port", "worker", "error", "restarts"}
 
 

@@ -173,6 +173,7 @@ ENDPOINTS = Table(
     Column("secondary_key", String(128), nullable=False),
     Column("traffic", JSON, nullable=False),
     Column("worker", String(256)),
+    Column("previous_traffic", JSON),  # what `endpoint rollback` restores
 )
 
 DEPLOYMENTS = Table(

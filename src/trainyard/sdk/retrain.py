@@ -1,0 +1,135 @@
+"""Retraining: run a registered model's training job again on new data, and swap the endpoint
+onto the new model only if it beats the one in production on the same holdout (or if forced).
+
+This is the reference documents' "retrain a model and update the web service": the job comes
+from the model's lineage (its run's code snapshot, command, environment), the new data goes in
+as one of its inputs, the comparison is logged on the new run, and the old deployment stays up
+with no traffic so that ``trainyard endpoint rollback`` can bring it back.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from trainyard.environments import Environment
+from trainyard.errors import InvalidInputError
+from trainyard.jobs.spec import CommandJob, PathInput
+from trainyard.jobs.submit import PreparedJob, start_run
+from trainyard.registry import Model
+from trainyard.sdk.run import Run
+from trainyard.workspace import Workspace
+
+
+def _rmse(y: Any, p: Any) -> float:
+    return float(np.sqrt(np.mean((np.asarray(y, dtype=float) - np.asarray(p, dtype=float)) ** 2)))
+
+
+def _metric(name: str) -> tuple[Any, str]:
+    from sklearn import metrics
+
+    table = {
+        "r2": (metrics.r2_score, "maximize"),
+        "rmse": (_rmse, "minimize"),
+        "mae": (metrics.mean_absolute_error, "minimize"),
+        "accuracy": (metrics.accuracy_score, "maximize"),
+        "f1_weighted": (lambda y, p: metrics.f1_score(y, p, average="weighted"), "maximize"),
+    }
+    if name not in table:
+        raise InvalidInputError(f"unknown metric {name!r}; use one of {', '.join(table)}")
+    return table[name]
+
+
+@dataclass(frozen=True)
+class RetrainResult:
+    run_id: str
+    previous: str
+    candidate: str
+    metric: str
+    previous_score: float
+    candidate_score: float
+    promoted: bool
+    deployment: str | None
+
+
+def _training_job(ws: Workspace, model: Model, input_name: str, data: Path) -> PreparedJob:
+    if not model.run_id:
+        raise InvalidInputError(
+            f"{model.id} was registered from files, not from a run: there is no job to rerun"
+        )
+    run = ws.store.get_run(model.run_id)
+    record = run.job or {}
+    if record.get("type", "command") != "command" or "argv" not in record:
+        raise InvalidInputError(f"{model.id} came from run {run.id}, which was not a command job")
+    job = CommandJob.model_validate({k: v for k, v in record.items() if k in CommandJob.model_fields})
+    if input_name not in job.inputs:
+        known = ", ".join(sorted(job.inputs)) or "none"
+        raise InvalidInputError(
+            f"the training job of {model.id} has no input {input_name!r} (inputs: {known})"
+        )
+    job.inputs[input_name] = PathInput(type="uri_file", path=str(data))
+    return PreparedJob(
+        job, Environment.model_validate(record["environment"]), run.snapshot_id or "", run.experiment_id
+    )
+
+
+def _score(ws: Workspace, model: Model, frame: pd.DataFrame, label: str, fn: Any) -> float:
+    from trainyard.models import load
+
+    loaded = load(f"models:/{model.name}/{model.version}", workspace=ws)
+    return float(fn(frame[label], loaded.predict(frame.drop(columns=[label]))))
+
+
+def retrain(
+    ws: Workspace,
+    model: str,
+    data: str | Path,
+    holdout: str | Path,
+    label: str,
+    metric: str = "r2",
+    endpoint: str | None = None,
+    input_name: str = "data",
+    force: bool = False,
+    show_output: bool = False,
+) -> RetrainResult:
+    """Retrain ``model`` (e.g. ``diabetes@production``) on ``data``; promote it if it does better."""
+    fn, goal = _metric(metric)
+    data, holdout = Path(data).resolve(), Path(holdout).resolve()
+    for path in (data, holdout):
+        if not path.is_file():
+            raise InvalidInputError(f"{path} does not exist")
+    frame = pd.read_parquet(holdout) if holdout.suffix == ".parquet" else pd.read_csv(holdout)
+    if label not in frame.columns:
+        raise InvalidInputError(f"the holdout has no column {label!r} (it has: {', '.join(frame.columns)})")
+    current = Model(ws, model)
+    prepared = _training_job(ws, current, input_name, data)
+    if endpoint is not None:
+        ws.store.get_endpoint(endpoint)  # an unknown endpoint fails before training, not after
+    info = start_run(ws, prepared, tags={"retrain.from_model": current.id, "retrain.data": str(data)})
+    run = Run(ws, info.id)
+    run.wait_for_completion(show_output=show_output)
+    artifact = current._record.source.split("/", 2)[2]  # runs/<id>/<path>
+    candidate = Model.register_from_run(
+        ws, run.id, current.name, artifact, tags={"retrained_from": current.id}
+    )
+    before, after = _score(ws, current, frame, label, fn), _score(ws, candidate, frame, label, fn)
+    better = after > before if goal == "maximize" else after < before
+    promoted = better or force
+    run.log_metrics({f"holdout_{metric}_previous": before, f"holdout_{metric}_candidate": after})
+    deployment = None
+    if promoted:
+        candidate.set_alias("production")
+        if endpoint is not None:
+            from trainyard.serving import endpoints
+
+            deployment = re.sub(r"[^A-Za-z0-9-]", "-", f"v{candidate.version}-{current.name}")[:32]
+            endpoints.create_deployment(ws, endpoint, deployment, candidate.id)
+            endpoints.set_traffic(ws, endpoint, {deployment: 100})
+    run.set_tags({"retrain.promoted": promoted, "retrain.forced": force and not better})
+    run.flush()
+    return RetrainResult(run.id, current.id, candidate.id, metric, before, after, promoted, deployment)

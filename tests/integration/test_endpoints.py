@@ -145,3 +145,23 @@ def test_a_corrupt_model_fails_its_deployment_and_the_endpoint_serves_on(served)
         endpoints.create_deployment(ws, "iris-ep", "green", "iris:2")
     assert ws.store.get_deployment("iris-ep", "green").status == "failed"
     assert httpx.post(url(ws), json=ROW, headers=auth(ws)).json() == [0]
+
+
+def test_a_deployment_with_an_entry_script(served, tmp_path):
+    ws = served
+    script = tmp_path / "score.py"
+    script.write_text(
+        "import json, os\nimport trainyard as ty\n"
+        "def init():\n    global model\n    model = ty.models.load(os.environ['AZUREML_MODEL_DIR'])\n"
+        "def run(raw_data):\n    return {'script': True, 'rows': len(json.loads(raw_data)['data'])}\n"
+    )
+    endpoints.create_deployment(ws, "iris-ep", "scripted", "iris:2", entry_script=str(script))
+    script.write_text("broken on purpose")  # the deployment keeps the copy it was given
+    status, reply = endpoints.invoke(
+        ws, "iris-ep", b'{"data": [[1, 2, 3, 4], [1, 2, 3, 4]]}', deployment="scripted"
+    )
+    assert status == 200 and reply == {"script": True, "rows": 2}
+    with pytest.raises(InvalidInputError, match="does not exist"):
+        endpoints.create_deployment(
+            ws, "iris-ep", "missing", "iris:2", entry_script=str(tmp_path / "nope.py")
+        )

@@ -231,3 +231,38 @@ def test_serving_beyond_loopback_without_a_key_is_refused(ws, iris_model):
         timeout=60,
     )
     assert result.returncode == 1 and "--key" in result.stderr and "Traceback" not in result.stderr
+
+
+SCORE_PY = """
+import json, os
+import pandas as pd
+import trainyard as ty
+
+def init():
+    global model
+    model = ty.models.load(os.environ["AZUREML_MODEL_DIR"])
+
+def run(raw_data):
+    rows = json.loads(raw_data)["rows"]
+    if not rows:
+        raise ValueError("no rows")
+    return {"labels": model.predict(pd.DataFrame(rows)).tolist(), "count": len(rows)}
+"""
+
+
+def test_an_entry_script_answers_score(iris_model, tmp_path):
+    path, model, X = iris_model
+    (tmp_path / "score.py").write_text(SCORE_PY)
+    client = TestClient(create_app(models.load(path), "iris", "1", entry_script=str(tmp_path / "score.py")))
+    reply = client.post("/score", json={"rows": X.head(2).to_dict(orient="records")})
+    assert reply.json() == {"labels": model.predict(X.head(2)).tolist(), "count": 2}
+    failed = client.post("/score", json={"rows": []})
+    assert (
+        failed.status_code == 500 and "run() in the entry script failed: ValueError: no rows" in failed.text
+    )
+    assert client.post("/invocations", json={"instances": X.head(1).values.tolist()}).status_code == 200
+    (tmp_path / "bad.py").write_text("def init():\n    pass\n")
+    from trainyard.errors import InvalidInputError
+
+    with pytest.raises(InvalidInputError, match="no run"):
+        create_app(models.load(path), "iris", "1", entry_script=str(tmp_path / "bad.py"))

@@ -181,12 +181,14 @@ def deployment_create(
     endpoint: str = typer.Option(..., "--endpoint", "-e"),
     model: str = typer.Option(..., "--model", "-m", help="name:VERSION or name@ALIAS"),
     workers: int = typer.Option(1, min=1, help="Scoring worker processes."),
+    entry_script: Path = typer.Option(None, help="An Azure-style score.py with init() and run(raw_data)."),
 ) -> None:
     """Start a model version behind an endpoint (it takes traffic once you give it some)."""
     from trainyard.serving import endpoints
 
     with console.status(f"starting deployment {name}…"):
-        record = endpoints.create_deployment(_ws(), endpoint, name, model, workers)
+        script = str(entry_script) if entry_script else None
+        record = endpoints.create_deployment(_ws(), endpoint, name, model, workers, entry_script=script)
     console.print(f"deployment {name} ready: {record.model_name}:{record.model_version} on {endpoint}")
 
 

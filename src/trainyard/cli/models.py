@@ -204,9 +204,12 @@ def serve(
     ),
     trust: bool = typer.Option(False, help="Allow a pickled model from outside the workspace's registry."),
     insecure: bool = typer.Option(False, help="Allow a non-loopback address without a key."),
+    entry_script: Path = typer.Option(
+        None, help="An Azure-style score.py with init() and run(raw_data) for /score."
+    ),
 ) -> None:
     """Serve a model on /invocations (MLflow), /score (Azure ML) and /v2 (Open Inference Protocol)."""
     from trainyard.serving.serve import serve as run_server
 
     console.print(f"serving {ref} on http://{host}:{port} (Ctrl-C stops)")
-    run_server(ref, host, port, workers, key, trust, insecure)
+    run_server(ref, host, port, workers, key, trust, insecure, str(entry_script) if entry_script else None)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import hmac
 import json
 import os
+from pathlib import Path
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -52,9 +53,15 @@ class _Refused(Exception):
 
 
 def create_app(
-    model: LoadedModel, name: str, version: str, keys: list[str] | None = None, max_body: int = MAX_BODY
+    model: LoadedModel,
+    name: str,
+    version: str,
+    keys: list[str] | None = None,
+    max_body: int = MAX_BODY,
+    entry_script: str | None = None,
 ) -> FastAPI:
     app = FastAPI(title=f"trainyard scoring: {name}:{version}", version=version)
+    script = load_entry_script(entry_script, model) if entry_script else None
     secrets = [k.encode() for k in keys or [] if k]
 
     if secrets:
@@ -125,6 +132,14 @@ def create_app(
     @app.post("/score")
     async def score(request: Request) -> Any:
         try:
+            if script is not None:  # Azure's entry script: run(raw_data) gets the body as text
+                raw = await request.body()
+                try:
+                    return script.run(raw.decode("utf-8", errors="replace"))
+                except Exception as exc:
+                    raise _Refused(
+                        500, f"run() in the entry script failed: {type(exc).__name__}: {exc}"
+                    ) from None
             body, _ = await body_of(request)
             return codecs.as_list(await predict(codecs.decode_azure(body, model.signature)))
         except (InvalidInputError, _Refused) as exc:
@@ -183,6 +198,23 @@ def create_app(
     return app
 
 
+def load_entry_script(path: str, model: LoadedModel) -> Any:
+    """Import an Azure-style ``score.py`` and call its ``init()``; ``AZUREML_MODEL_DIR`` is the model."""
+    import importlib.util
+
+    if not Path(path).is_file():
+        raise InvalidInputError(f"entry script {path} does not exist")
+    os.environ["AZUREML_MODEL_DIR"] = str(model.path)
+    spec = importlib.util.spec_from_file_location("trainyard_entry_script", path)
+    module = importlib.util.module_from_spec(spec)  # type: ignore[arg-type]
+    spec.loader.exec_module(module)  # type: ignore[union-attr]
+    if not callable(getattr(module, "run", None)):
+        raise InvalidInputError(f"entry script {path} has no run(raw_data) function")
+    if callable(getattr(module, "init", None)):
+        module.init()
+    return module
+
+
 def _trainyard_version() -> str:
     from importlib.metadata import version
 
@@ -194,6 +226,7 @@ ENV_NAME = "TRAINYARD_SERVE_NAME"
 ENV_VERSION = "TRAINYARD_SERVE_VERSION"
 ENV_KEYS = "TRAINYARD_SERVE_KEYS"
 ENV_TRUST = "TRAINYARD_SERVE_TRUST"
+ENV_ENTRY = "TRAINYARD_SERVE_ENTRY_SCRIPT"
 
 
 def app_from_env() -> FastAPI:
@@ -202,4 +235,5 @@ def app_from_env() -> FastAPI:
 
     model = load(os.environ[ENV_MODEL], trust=os.environ.get(ENV_TRUST) == "1")
     keys = [k for k in os.environ.get(ENV_KEYS, "").split(",") if k]
-    return create_app(model, os.environ[ENV_NAME], os.environ[ENV_VERSION], keys)
+    script = os.environ.get(ENV_ENTRY) or None
+    return create_app(model, os.environ[ENV_NAME], os.environ[ENV_VERSION], keys, entry_script=script)

@@ -24,6 +24,11 @@ from trainyard.workspace import Workspace
 READY_TIMEOUT = 60.0
 
 
+def entry_script_key(endpoint: str, name: str) -> str:
+    """Where a deployment's copy of its entry script is kept in the artifact store."""
+    return f"endpoints/{endpoint}/{name}/score.py"
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -52,6 +57,10 @@ class Supervisor:
             app_module.ENV_TRUST: "1",
         }
         env.pop(app_module.ENV_KEYS, None)  # the endpoint's router checks keys; this port is loopback only
+        script_key = entry_script_key(self.endpoint, self.name)
+        if self.ws.artifacts.exists(script_key):
+            local = self.ws.root / "endpoints" / f"{self.endpoint}.{self.name}.score.py"
+            env[app_module.ENV_ENTRY] = str(self.ws.artifacts.download(script_key, local))
         return subprocess.Popen(
             [
                 sys.executable,

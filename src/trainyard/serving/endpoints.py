@@ -13,13 +13,14 @@ import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 from typing import Any
 
 import httpx
 
 from trainyard.errors import InvalidInputError, TrainyardError
 from trainyard.liveness import worker_alive
-from trainyard.serving.deployment import free_port
+from trainyard.serving.deployment import entry_script_key, free_port
 from trainyard.serving.router import REFRESH
 from trainyard.store import DeploymentRecord, EndpointRecord
 from trainyard.workspace import Workspace
@@ -80,19 +81,30 @@ def create_endpoint(
 
 
 def create_deployment(
-    ws: Workspace, endpoint: str, name: str, model_ref: str, workers: int = 1, timeout: float = 90.0
+    ws: Workspace,
+    endpoint: str,
+    name: str,
+    model_ref: str,
+    workers: int = 1,
+    timeout: float = 90.0,
+    entry_script: str | None = None,
 ) -> DeploymentRecord:
     from trainyard.registry import Model
 
     if workers < 1:
         raise InvalidInputError("a deployment needs at least 1 worker")
     model = Model(ws, model_ref)
+    if entry_script is not None and not Path(entry_script).is_file():
+        raise InvalidInputError(f"entry script {entry_script} does not exist")
     ws.store.create_deployment(endpoint, name, model.name, model.version, workers)
+    if entry_script is not None:  # kept with the deployment, so later edits of the file change nothing
+        ws.artifacts.put_file(entry_script_key(endpoint, name), entry_script)
     _spawn(ws, f"{endpoint}.{name}.log", ["trainyard.serving.deployment", str(ws.root), endpoint, name])
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         record = ws.store.get_deployment(endpoint, name)
         if record.status == "ready":
+            _settle()  # the router knows its port before we say it is ready
             return record
         if record.status == "failed":
             raise TrainyardError(

@@ -23,6 +23,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from trainyard.serving.app import MAX_BODY
 from trainyard.workspace import Workspace
 
 REFRESH = 0.25
@@ -75,6 +76,15 @@ def create_router(ws: Workspace, endpoint: str) -> Starlette:
                 {"error_code": "UNAUTHENTICATED", "message": "send Authorization: Bearer <key>"},
                 status_code=401,
                 headers={"WWW-Authenticate": "Bearer"},
+            )
+        length = request.headers.get("content-length", "")
+        if length.isdigit() and int(length) > MAX_BODY:
+            return JSONResponse(
+                {
+                    "error_code": "REQUEST_TOO_LARGE",
+                    "message": f"the body is {length} bytes; the limit is {MAX_BODY}",
+                },
+                status_code=413,
             )
         body = await request.body()
         pinned = request.headers.get("azureml-model-deployment")

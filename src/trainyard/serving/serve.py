@@ -35,6 +35,7 @@ def serve(
     keys: list[str] | None = None,
     trust: bool = False,
     insecure: bool = False,
+    entry_script: str | None = None,
 ) -> None:
     if host not in LOOPBACK and not keys and not insecure:
         raise InvalidInputError(
@@ -42,6 +43,8 @@ def serve(
             "give --key, or --insecure if that is what you want"
         )
     folder, name, version, trusted = resolve_model(ref, trust)
+    if entry_script and not Path(entry_script).is_file():
+        raise InvalidInputError(f"entry script {entry_script} does not exist")
     os.environ.update(
         {
             app_module.ENV_MODEL: folder,
@@ -49,6 +52,7 @@ def serve(
             app_module.ENV_VERSION: version,
             app_module.ENV_KEYS: ",".join(keys or []),
             app_module.ENV_TRUST: "1" if trusted else "0",
+            app_module.ENV_ENTRY: str(Path(entry_script).resolve()) if entry_script else "",
         }
     )
     import uvicorn

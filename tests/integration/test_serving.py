@@ -266,3 +266,21 @@ def test_an_entry_script_answers_score(iris_model, tmp_path):
 
     with pytest.raises(InvalidInputError, match="no run"):
         create_app(models.load(path), "iris", "1", entry_script=str(tmp_path / "bad.py"))
+
+
+def test_the_openapi_document_describes_the_models_columns(client):
+    document = client.get("/openapi.json").json()
+    invocations = document["paths"]["/invocations"]["post"]["requestBody"]["content"]["application/json"]
+    records = invocations["schema"]["properties"]["dataframe_records"]["items"]
+    assert records["required"] == ["sl", "sw", "pl", "pw"] and records["properties"]["sl"] == {
+        "type": "number"
+    }
+    assert invocations["example"]["dataframe_split"]["columns"] == ["sl", "sw", "pl", "pw"]
+    score = document["paths"]["/score"]["post"]["requestBody"]["content"]["application/json"]["schema"]
+    assert [item["title"] for item in score["properties"]["data"]["items"]["prefixItems"]] == [
+        "sl",
+        "sw",
+        "pl",
+        "pw",
+    ]
+    assert "/v2/models/{model_name}/infer" in document["paths"]

@@ -20,6 +20,7 @@ from fastapi.responses import JSONResponse
 from trainyard.errors import InvalidInputError, TrainyardError
 from trainyard.models.format import LoadedModel
 from trainyard.serving import codecs
+from trainyard.serving.openapi import request_bodies
 
 OPEN_ROUTES = {"/", "/ping", "/health", "/version", "/v2/health/live", "/v2/health/ready"}
 MAX_BODY = 50 * 1024 * 1024
@@ -62,6 +63,7 @@ def create_app(
 ) -> FastAPI:
     app = FastAPI(title=f"trainyard scoring: {name}:{version}", version=version)
     script = load_entry_script(entry_script, model) if entry_script else None
+    bodies = request_bodies(model)
     secrets = [k.encode() for k in keys or [] if k]
 
     if secrets:
@@ -120,7 +122,7 @@ def create_app(
     async def served_version() -> dict[str, str]:
         return {"model": name, "version": version, "flavor": model.flavor}
 
-    @app.post("/invocations")
+    @app.post("/invocations", openapi_extra=bodies["invocations"])
     async def invocations(request: Request) -> Any:
         try:
             body, is_csv = await body_of(request, csv_ok=True)
@@ -129,7 +131,7 @@ def create_app(
         except (InvalidInputError, _Refused) as exc:
             return failure(exc)
 
-    @app.post("/score")
+    @app.post("/score", openapi_extra={} if script is not None else bodies["score"])
     async def score(request: Request) -> Any:
         try:
             if script is not None:  # Azure's entry script: run(raw_data) gets the body as text

@@ -1,0 +1,90 @@
+"""Request schemas for the OpenAPI document, made from the model's signature and input example."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from trainyard.models.format import EXAMPLE, LoadedModel
+
+JSON_TYPES = {
+    "double": "number",
+    "float": "number",
+    "long": "integer",
+    "integer": "integer",
+    "boolean": "boolean",
+    "string": "string",
+    "binary": "string",
+    "datetime": "string",
+}
+
+
+def _columns(model: LoadedModel) -> list[dict[str, Any]]:
+    if model.signature is None or model.signature.inputs.tensor is not None:
+        return []
+    return [c for c in model.signature.inputs.columns if "name" in c]
+
+
+def _row_schemas(model: LoadedModel) -> tuple[dict[str, Any], dict[str, Any]]:
+    columns = _columns(model)
+    if not columns:
+        return {"type": "array"}, {"type": "object"}
+    as_list = {
+        "type": "array",
+        "prefixItems": [{"type": JSON_TYPES.get(c["type"], "string"), "title": c["name"]} for c in columns],
+        "minItems": len(columns),
+        "maxItems": len(columns),
+    }
+    as_record = {
+        "type": "object",
+        "required": [c["name"] for c in columns],
+        "properties": {c["name"]: {"type": JSON_TYPES.get(c["type"], "string")} for c in columns},
+    }
+    return as_list, as_record
+
+
+def _example(model: LoadedModel) -> dict[str, Any] | None:
+    path = model.path / EXAMPLE
+    return json.loads(path.read_text()) if path.is_file() else None
+
+
+def request_bodies(model: LoadedModel) -> dict[str, dict[str, Any]]:
+    """``openapi_extra`` per route: what each protocol expects for this model."""
+    row, record = _row_schemas(model)
+    names = [c["name"] for c in _columns(model)]
+    split = {
+        "type": "object",
+        "required": ["data"],
+        "properties": {
+            "columns": {"type": "array", "items": {"enum": names} if names else {}},
+            "data": {"type": "array", "items": row},
+        },
+    }
+    invocations = {
+        "type": "object",
+        "description": "exactly one of the keys",
+        "properties": {
+            "dataframe_split": split,
+            "dataframe_records": {"type": "array", "items": record},
+            "instances": {"type": "array", "items": row},
+            "inputs": {"type": "array", "items": row},
+            "params": {"type": "object"},
+        },
+    }
+    score = {"type": "object", "properties": {"data": {"type": "array", "items": row}, "input_data": split}}
+    example = _example(model)
+    invocation_content: dict[str, Any] = {"schema": invocations}
+    if example is not None:
+        invocation_content["example"] = example
+    return {
+        "invocations": {
+            "requestBody": {
+                "required": True,
+                "content": {
+                    "application/json": invocation_content,
+                    "text/csv": {"schema": {"type": "string"}},
+                },
+            }
+        },
+        "score": {"requestBody": {"required": True, "content": {"application/json": {"schema": score}}}},
+    }

@@ -117,3 +117,46 @@ def test_registered_models_load_by_name_version_and_alias(ws, tmp_path, iris):
         models.load("models:/iris@production", workspace=ws).predict(X), second.predict(X)
     )
     assert isinstance(X, pd.DataFrame)
+
+
+def test_pytorch_modules_save_as_torchscript(tmp_path, iris):
+    import torch
+
+    X, y = iris
+    torch.manual_seed(0)
+    net = torch.nn.Sequential(torch.nn.Linear(4, 8), torch.nn.ReLU(), torch.nn.Linear(8, 3))
+    inputs = torch.as_tensor(X.to_numpy(), dtype=torch.float32)
+    with torch.no_grad():
+        expected = net(inputs).numpy()
+    traced = models.load(models.save(net, tmp_path / "traced", input_example=X.head()))
+    scripted = models.load(models.save(net, tmp_path / "scripted"))
+    assert traced.descriptor["flavors"]["pytorch"]["format"] == "torchscript"
+    assert traced.descriptor["uses_pickle"] is False
+    np.testing.assert_allclose(traced.predict(X), expected, rtol=1e-5)
+    np.testing.assert_allclose(scripted.predict(X.to_numpy()), expected, rtol=1e-5)
+
+    class Unscriptable(torch.nn.Module):
+        def forward(self, x):
+            return torch.as_tensor(np.asarray(x) * 1)  # numpy inside: TorchScript cannot compile it
+
+    pickled = models.save(Unscriptable(), tmp_path / "pickled")
+    with pytest.raises(TrainyardError, match="trust=True"):
+        models.load(pickled)
+    assert models.load(pickled, trust=True).predict(np.ones((1, 2))).tolist() == [[1.0, 1.0]]
+
+
+def test_scikit_learn_to_onnx_agrees_with_the_native_model(tmp_path, iris):
+    X, y = iris
+    model = make_pipeline(StandardScaler(), LogisticRegression(max_iter=500)).fit(X, y)
+    path = models.save(model, tmp_path / "onnx", flavor="onnx", input_example=X.head())
+    loaded = models.load(path)
+    assert loaded.flavor == "onnx" and (path / "model.onnx").exists()
+    np.testing.assert_array_equal(loaded.predict(X), model.predict(X))
+    with pytest.raises(InvalidInputError, match="input_example"):
+        models.save(model, tmp_path / "no-example", flavor="onnx")
+    import onnx
+
+    proto = onnx.load(str(path / "model.onnx"))
+    np.testing.assert_array_equal(
+        models.load(models.save(proto, tmp_path / "proto")).predict(X), model.predict(X)
+    )

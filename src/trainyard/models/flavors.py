@@ -37,7 +37,9 @@ class Flavor(abc.ABC):
     def matches(self, model: Any) -> bool: ...
 
     @abc.abstractmethod
-    def save(self, model: Any, folder: Path, serialization: str | None) -> tuple[dict[str, Any], bool]:
+    def save(
+        self, model: Any, folder: Path, serialization: str | None, example: Any = None
+    ) -> tuple[dict[str, Any], bool]:
         """Write the model into ``folder``; returns the flavour's MLmodel entry and whether it pickled."""
 
     @abc.abstractmethod
@@ -55,7 +57,9 @@ class SklearnFlavor(Flavor):
     def matches(self, model: Any) -> bool:
         return "sklearn" in _module_root(model) and hasattr(model, "predict")
 
-    def save(self, model: Any, folder: Path, serialization: str | None) -> tuple[dict[str, Any], bool]:
+    def save(
+        self, model: Any, folder: Path, serialization: str | None, example: Any = None
+    ) -> tuple[dict[str, Any], bool]:
         fmt = serialization or ("skops" if _package_version("skops") else "pickle")
         conf = {"sklearn_version": _package_version("scikit-learn"), "serialization_format": fmt}
         if fmt == "skops":
@@ -90,7 +94,9 @@ class LightGBMFlavor(Flavor):
     def matches(self, model: Any) -> bool:
         return "lightgbm" in _module_root(model)
 
-    def save(self, model: Any, folder: Path, serialization: str | None) -> tuple[dict[str, Any], bool]:
+    def save(
+        self, model: Any, folder: Path, serialization: str | None, example: Any = None
+    ) -> tuple[dict[str, Any], bool]:
         booster = getattr(model, "booster_", model)
         booster.save_model(str(folder / "model.lgb.txt"))
         classes = getattr(model, "classes_", None)
@@ -116,7 +122,9 @@ class XGBoostFlavor(Flavor):
     def matches(self, model: Any) -> bool:
         return "xgboost" in _module_root(model)
 
-    def save(self, model: Any, folder: Path, serialization: str | None) -> tuple[dict[str, Any], bool]:
+    def save(
+        self, model: Any, folder: Path, serialization: str | None, example: Any = None
+    ) -> tuple[dict[str, Any], bool]:
         model.save_model(str(folder / "model.xgb.json"))
         return {
             "model_file": "model.xgb.json",
@@ -134,6 +142,137 @@ class XGBoostFlavor(Flavor):
         return model
 
 
+def _as_array(data: Any) -> np.ndarray:
+    import pandas as pd
+
+    values = data.to_numpy() if isinstance(data, pd.DataFrame | pd.Series) else np.asarray(data)
+    return values.astype(np.float32) if values.dtype.kind in "fiub" else values
+
+
+class PyTorchFlavor(Flavor):
+    """TorchScript (traced on the input example, or scripted), so loading runs no pickled code;
+    a module TorchScript cannot take falls back to ``torch.save``, which needs trust to load."""
+
+    name = "pytorch"
+    packages = ("torch",)
+
+    def matches(self, model: Any) -> bool:
+        return "torch" in _module_root(model)
+
+    def save(
+        self, model: Any, folder: Path, serialization: str | None, example: Any = None
+    ) -> tuple[dict[str, Any], bool]:
+        import torch
+
+        model.eval()
+        try:
+            with torch.no_grad():
+                if example is not None:
+                    scripted = torch.jit.trace(model, torch.as_tensor(_as_array(example)))
+                else:
+                    scripted = torch.jit.script(model)
+            scripted.save(str(folder / "model.pt"))
+            return {
+                "model_file": "model.pt",
+                "format": "torchscript",
+                "torch_version": _package_version("torch"),
+            }, False
+        except Exception:  # not scriptable: the whole module, pickled
+            import cloudpickle
+
+            torch.save(model, folder / "model.pth", pickle_module=cloudpickle)
+            return {
+                "model_file": "model.pth",
+                "format": "pickle",
+                "torch_version": _package_version("torch"),
+            }, True
+
+    def load(self, folder: Path, conf: dict[str, Any], trust: bool) -> Any:
+        import torch
+
+        path = folder / conf["model_file"]
+        module = (
+            torch.jit.load(str(path))
+            if conf["format"] == "torchscript"
+            else torch.load(path, weights_only=False)
+        )
+        module.eval()
+        return _TorchPredictor(module)
+
+
+class _TorchPredictor:
+    def __init__(self, module: Any) -> None:
+        self.module = module
+
+    def predict(self, data: Any) -> np.ndarray:
+        import torch
+
+        with torch.no_grad():
+            return self.module(torch.as_tensor(_as_array(data))).numpy()
+
+
+class OnnxFlavor(Flavor):
+    """An ``onnx.ModelProto``, or a scikit-learn model converted with skl2onnx (``flavor="onnx"``,
+    with an input example; the conversion is checked against the native predictions)."""
+
+    name = "onnx"
+    packages = ("onnx", "onnxruntime")
+
+    def matches(self, model: Any) -> bool:
+        return type(model).__name__ == "ModelProto" and "onnx" in _module_root(model)
+
+    def save(
+        self, model: Any, folder: Path, serialization: str | None, example: Any = None
+    ) -> tuple[dict[str, Any], bool]:
+        import onnx
+
+        if not self.matches(model):
+            model = _to_onnx(model, example)
+        onnx.save(model, str(folder / "model.onnx"))
+        return {"model_file": "model.onnx", "onnx_version": _package_version("onnx")}, False
+
+    def load(self, folder: Path, conf: dict[str, Any], trust: bool) -> Any:
+        import onnxruntime
+
+        session = onnxruntime.InferenceSession(
+            str(folder / conf["model_file"]), providers=["CPUExecutionProvider"]
+        )
+        return _OnnxPredictor(session)
+
+
+def _to_onnx(model: Any, example: Any) -> Any:
+    if example is None:
+        raise InvalidInputError("converting to ONNX needs an input_example (the input's shape and type)")
+    from skl2onnx import to_onnx
+
+    sample = _as_array(example)
+    converted = to_onnx(model, sample[:1])
+    import onnxruntime
+
+    session = onnxruntime.InferenceSession(converted.SerializeToString(), providers=["CPUExecutionProvider"])
+    predictor = _OnnxPredictor(session)
+    native, ours = np.asarray(model.predict(example)), predictor.predict(sample)
+    same = (
+        np.allclose(native, ours, rtol=1e-4, atol=1e-5)
+        if native.dtype.kind in "fi"
+        else (native == ours).all()
+    )
+    if not same:
+        raise TrainyardError(
+            "the ONNX conversion predicts differently from the model; save it natively instead"
+        )
+    return converted
+
+
+class _OnnxPredictor:
+    def __init__(self, session: Any) -> None:
+        self.session = session
+        self.input = session.get_inputs()[0].name
+
+    def predict(self, data: Any) -> np.ndarray:
+        return np.asarray(self.session.run(None, {self.input: _as_array(data)})[0])
+
+
 class PythonFlavor(Flavor):
     """Any object with ``predict(model_input)``: pickled with cloudpickle, so it needs trust."""
 
@@ -142,7 +281,9 @@ class PythonFlavor(Flavor):
     def matches(self, model: Any) -> bool:
         return callable(getattr(model, "predict", None))
 
-    def save(self, model: Any, folder: Path, serialization: str | None) -> tuple[dict[str, Any], bool]:
+    def save(
+        self, model: Any, folder: Path, serialization: str | None, example: Any = None
+    ) -> tuple[dict[str, Any], bool]:
         _pickle(model, folder / "python_model.pkl")
         return {"python_model": "python_model.pkl"}, True
 
@@ -178,7 +319,14 @@ def _unpickle(path: Path) -> Any:
         return pickle.load(fh)  # noqa: S301 - callers have checked trust
 
 
-FLAVORS: list[Flavor] = [LightGBMFlavor(), XGBoostFlavor(), SklearnFlavor(), PythonFlavor()]
+FLAVORS: list[Flavor] = [
+    LightGBMFlavor(),
+    XGBoostFlavor(),
+    OnnxFlavor(),
+    PyTorchFlavor(),
+    SklearnFlavor(),
+    PythonFlavor(),
+]
 
 
 def flavor_for(model: Any, name: str | None = None) -> Flavor:

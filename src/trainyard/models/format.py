@@ -63,11 +63,12 @@ def save(
         raise InvalidInputError(f"{dest} already holds files; save the model into a new folder")
     chosen = flavor_for(model, flavor)
     if signature is None and input_example is not None:
-        signature = infer_signature(input_example, model.predict(input_example))
+        output = model.predict(input_example) if callable(getattr(model, "predict", None)) else None
+        signature = infer_signature(input_example, output)
     tmp = dest.parent / f".{dest.name}.tmp-{uuid.uuid4().hex}"
     tmp.mkdir(parents=True)
     try:
-        conf, pickled = chosen.save(model, tmp, serialization)
+        conf, pickled = chosen.save(model, tmp, serialization, input_example)
         if input_example is not None:
             (tmp / EXAMPLE).write_text(json.dumps(_example_json(input_example)))
         reqs = [*chosen.requirements(), *(requirements or [])]

@@ -166,6 +166,13 @@ def _resolve(uri: str, workspace: Workspace | None) -> tuple[Path, bool]:
     return Path(uri), False
 
 
+def fetch(uri: str | os.PathLike[str], workspace: Workspace | None = None) -> Path:
+    """The model's folder on this machine, its files checked, without deserialising anything."""
+    folder, _ = _resolve(str(uri), workspace)
+    verify(folder, read_descriptor(folder))
+    return folder
+
+
 def load(
     uri: str | os.PathLike[str], *, trust: bool = False, workspace: Workspace | None = None
 ) -> LoadedModel:

@@ -95,13 +95,11 @@ class Supervisor:
         return False
 
     def run(self) -> None:
-        from trainyard.models.format import load
+        from trainyard.models.format import fetch
 
         self._update(worker=worker_id())
         try:
-            folder = str(
-                load(f"models:/{self.record.model_name}/{self.record.model_version}", workspace=self.ws).path
-            )
+            folder = str(fetch(f"models:/{self.record.model_name}/{self.record.model_version}", self.ws))
         except Exception as exc:  # a model that cannot load: the deployment fails, the endpoint serves on
             self._update(status="failed", error=f"the model did not load: {exc}")
             return

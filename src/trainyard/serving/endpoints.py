@@ -54,7 +54,7 @@ def _stop(worker: str | None, timeout: float = 20.0) -> None:
 
 def _settle() -> None:
     """Wait until the router has re-read the store, so a change is in force when we return."""
-    time.sleep(REFRESH * 3)
+    time.sleep(REFRESH * 2 + 0.05)
 
 
 def scoring_uri(record: EndpointRecord) -> str:

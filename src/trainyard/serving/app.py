@@ -20,6 +20,7 @@ from fastapi.responses import JSONResponse
 from trainyard.errors import InvalidInputError, TrainyardError
 from trainyard.models.format import LoadedModel
 from trainyard.serving import codecs
+from trainyard.serving.env import ENV_ENTRY, ENV_KEYS, ENV_MODEL, ENV_NAME, ENV_TRUST, ENV_VERSION
 from trainyard.serving.openapi import request_bodies
 
 OPEN_ROUTES = {"/", "/ping", "/health", "/version", "/v2/health/live", "/v2/health/ready"}
@@ -221,14 +222,6 @@ def _trainyard_version() -> str:
     from importlib.metadata import version
 
     return version("trainyard")
-
-
-ENV_MODEL = "TRAINYARD_SERVE_MODEL"
-ENV_NAME = "TRAINYARD_SERVE_NAME"
-ENV_VERSION = "TRAINYARD_SERVE_VERSION"
-ENV_KEYS = "TRAINYARD_SERVE_KEYS"
-ENV_TRUST = "TRAINYARD_SERVE_TRUST"
-ENV_ENTRY = "TRAINYARD_SERVE_ENTRY_SCRIPT"
 
 
 def app_from_env() -> FastAPI:

@@ -18,7 +18,7 @@ import time
 import httpx
 
 from trainyard.liveness import worker_id
-from trainyard.serving import app as app_module
+from trainyard.serving import env as serve_env
 from trainyard.workspace import Workspace
 
 READY_TIMEOUT = 60.0
@@ -51,16 +51,16 @@ class Supervisor:
     def _start_server(self, folder: str, port: int) -> subprocess.Popen[bytes]:
         env = {
             **os.environ,
-            app_module.ENV_MODEL: folder,
-            app_module.ENV_NAME: self.record.model_name,
-            app_module.ENV_VERSION: str(self.record.model_version),
-            app_module.ENV_TRUST: "1",
+            serve_env.ENV_MODEL: folder,
+            serve_env.ENV_NAME: self.record.model_name,
+            serve_env.ENV_VERSION: str(self.record.model_version),
+            serve_env.ENV_TRUST: "1",
         }
-        env.pop(app_module.ENV_KEYS, None)  # the endpoint's router checks keys; this port is loopback only
+        env.pop(serve_env.ENV_KEYS, None)  # the endpoint's router checks keys; this port is loopback only
         script_key = entry_script_key(self.endpoint, self.name)
         if self.ws.artifacts.exists(script_key):
             local = self.ws.root / "endpoints" / f"{self.endpoint}.{self.name}.score.py"
-            env[app_module.ENV_ENTRY] = str(self.ws.artifacts.download(script_key, local))
+            env[serve_env.ENV_ENTRY] = str(self.ws.artifacts.download(script_key, local))
         return subprocess.Popen(
             [
                 sys.executable,
@@ -72,8 +72,8 @@ class Supervisor:
                 "127.0.0.1",
                 "--port",
                 str(port),
-                "--workers",
-                str(self.record.workers),
+                # one worker: no uvicorn supervisor process in between (faster to start)
+                *(["--workers", str(self.record.workers)] if self.record.workers > 1 else []),
                 "--log-level",
                 "warning",
                 "--no-access-log",

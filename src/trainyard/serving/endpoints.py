@@ -57,6 +57,19 @@ def _settle() -> None:
     time.sleep(REFRESH * 2 + 0.05)
 
 
+def _wait_routed(ws: Workspace, endpoint: str, name: str, timeout: float = 5.0) -> None:
+    """Until the router lists the deployment among those it can route to."""
+    port = ws.store.get_endpoint(endpoint).port
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            if name in httpx.get(f"http://127.0.0.1:{port}/ping", timeout=1).json().get("deployments", []):
+                return
+        except (httpx.TransportError, ValueError):
+            pass
+        time.sleep(0.02)
+
+
 def scoring_uri(record: EndpointRecord) -> str:
     return f"http://127.0.0.1:{record.port}/score"
 
@@ -104,7 +117,7 @@ def create_deployment(
     while time.monotonic() < deadline:
         record = ws.store.get_deployment(endpoint, name)
         if record.status == "ready":
-            _settle()  # the router knows its port before we say it is ready
+            _wait_routed(ws, endpoint, name)
             return record
         if record.status == "failed":
             raise TrainyardError(

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from trainyard.errors import InvalidInputError
 from trainyard.models.format import load
-from trainyard.serving import app as app_module
+from trainyard.serving import env as serve_env
 
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
 
@@ -47,12 +47,12 @@ def serve(
         raise InvalidInputError(f"entry script {entry_script} does not exist")
     os.environ.update(
         {
-            app_module.ENV_MODEL: folder,
-            app_module.ENV_NAME: name,
-            app_module.ENV_VERSION: version,
-            app_module.ENV_KEYS: ",".join(keys or []),
-            app_module.ENV_TRUST: "1" if trusted else "0",
-            app_module.ENV_ENTRY: str(Path(entry_script).resolve()) if entry_script else "",
+            serve_env.ENV_MODEL: folder,
+            serve_env.ENV_NAME: name,
+            serve_env.ENV_VERSION: version,
+            serve_env.ENV_KEYS: ",".join(keys or []),
+            serve_env.ENV_TRUST: "1" if trusted else "0",
+            serve_env.ENV_ENTRY: str(Path(entry_script).resolve()) if entry_script else "",
         }
     )
     import uvicorn

@@ -1,0 +1,8 @@
+"""How a scoring worker process is told what to serve (kept apart so supervisors need not import FastAPI)."""
+
+ENV_MODEL = "TRAINYARD_SERVE_MODEL"
+ENV_NAME = "TRAINYARD_SERVE_NAME"
+ENV_VERSION = "TRAINYARD_SERVE_VERSION"
+ENV_KEYS = "TRAINYARD_SERVE_KEYS"
+ENV_TRUST = "TRAINYARD_SERVE_TRUST"
+ENV_ENTRY = "TRAINYARD_SERVE_ENTRY_SCRIPT"

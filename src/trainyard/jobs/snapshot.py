@@ -19,6 +19,7 @@ import pathspec
 
 from trainyard.artifacts import ArtifactStore
 from trainyard.errors import InvalidInputError, SnapshotTooLargeError
+from trainyard.hashing import sha256_file
 
 IGNORE_FILES = (".gitignore", ".trainyardignore")
 ALWAYS_IGNORED = (".git/", ".trainyard/", "__pycache__/", ".venv/")
@@ -38,14 +39,6 @@ def _ignore_spec(source: Path) -> pathspec.PathSpec:
         if path.is_file():
             lines.extend(path.read_text(errors="replace").splitlines())
     return pathspec.GitIgnoreSpec.from_lines(lines)
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def select_files(source: Path) -> dict[str, Path]:
@@ -86,7 +79,7 @@ def take_snapshot(source: str | os.PathLike[str], artifacts: ArtifactStore, max_
         raise _too_large(files, sizes, max_bytes)
     manifest: dict[str, str] = {}
     for rel, path in files.items():
-        sha = _sha256(path)
+        sha = sha256_file(path)
         manifest[rel] = sha
         key = blob_key(sha)
         if not artifacts.exists(key):

@@ -8,7 +8,6 @@ fails loudly. Pickle-based models load only from this workspace's registry or wi
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import shutil
@@ -21,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 import yaml
 
 from trainyard.errors import InvalidInputError, NotFoundError, TrainyardError
+from trainyard.hashing import sha256_file
 from trainyard.models.flavors import Flavor, flavor_for, flavor_named
 from trainyard.models.signature import Signature, infer_signature
 
@@ -29,14 +29,6 @@ if TYPE_CHECKING:
 
 MLMODEL = "MLmodel"
 EXAMPLE = "input_example.json"
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def _example_json(example: Any) -> Any:
@@ -73,7 +65,7 @@ def save(
             (tmp / EXAMPLE).write_text(json.dumps(_example_json(input_example)))
         reqs = [*chosen.requirements(), *(requirements or [])]
         (tmp / "requirements.txt").write_text("".join(f"{r}\n" for r in reqs))
-        files = {p.relative_to(tmp).as_posix(): _sha256(p) for p in sorted(tmp.rglob("*")) if p.is_file()}
+        files = {p.relative_to(tmp).as_posix(): sha256_file(p) for p in sorted(tmp.rglob("*")) if p.is_file()}
         descriptor = {
             "model_uuid": uuid.uuid4().hex,
             "utc_time_created": time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime()),
@@ -139,7 +131,7 @@ def verify(folder: Path, descriptor: dict[str, Any]) -> None:
         file = folder / rel
         if not file.is_file():
             raise TrainyardError(f"model file {rel} is missing from {folder}")
-        if _sha256(file) != digest:
+        if sha256_file(file) != digest:
             raise TrainyardError(f"model file {rel} in {folder} changed since it was saved (sha256 mismatch)")
 
 

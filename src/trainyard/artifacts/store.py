@@ -109,14 +109,6 @@ class ArtifactStore:
         if self.fs.exists(path):
             self.fs.rm(path, recursive=True)
 
-    def open_append(self, key: str):  # noqa: ANN201 - a binary file object
-        """An appendable handle, for live logs; only local stores can append."""
-        if not self.is_local:
-            raise ArtifactPathError("live logs need a local artifact store")
-        path = Path(self._path(key))
-        path.parent.mkdir(parents=True, exist_ok=True)
-        return open(path, "ab")
-
     def copy_tree_in(self, prefix: str, source: Path) -> list[str]:
         """Upload every file below ``source`` under ``prefix``; returns the keys."""
         keys = []

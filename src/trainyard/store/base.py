@@ -16,7 +16,6 @@ Contract (what every implementation must honour, checked by ``trainyard.testing.
 from __future__ import annotations
 
 import abc
-import math
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -214,14 +213,6 @@ def as_metric_value(key: str, value: Any) -> float:
         ) from None
 
 
-def metric_sort_key(m: Metric) -> tuple[int, float]:
-    return (m.step, m.timestamp)
-
-
-def same_float(a: float, b: float) -> bool:
-    return (math.isnan(a) and math.isnan(b)) or a == b
-
-
 class Store(abc.ABC):
     """Metadata of a workspace. See the module docstring for the contract."""
 
@@ -330,6 +321,7 @@ class Store(abc.ABC):
     ) -> None: ...
 
     def log_metric(self, run_id: str, metric: Metric) -> None:
+        """One value: the batch path with one item, so a backend implements batches only."""
         self.log_batch(run_id, metrics=[metric])
 
     @abc.abstractmethod

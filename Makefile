@@ -1,33 +1,38 @@
 # The two commands of the README:
 #   make demo   set up .venv and run the bundled training job on a local workspace
-#   make test   set up .venv and run the test suite
+#   make test   set up .venv (with the test tools) and run the test suite
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-STAMP := $(VENV)/.installed
 
-.PHONY: setup demo test lint bench clean
+.PHONY: demo test lint bench clean
 
-$(STAMP): pyproject.toml
-	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
+
+# What the demo needs: trainyard and scikit-learn.
+$(VENV)/.demo: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e '.[examples]'
+	touch $@
+
+# Everything the tests touch: model libraries (LightGBM, XGBoost, PyTorch CPU, ONNX), pytest, ruff.
+$(VENV)/.dev: pyproject.toml | $(BIN)/python
 	$(BIN)/pip install --quiet -e '.[dev]'
-	touch $(STAMP)
+	touch $@ $(VENV)/.demo
 
-setup: $(STAMP)
-
-demo: setup
+demo: $(VENV)/.demo
 	$(BIN)/trainyard init .
 	$(BIN)/trainyard job submit -f examples/diabetes/job.yml --stream
 
-test: setup
+test: $(VENV)/.dev
 	$(BIN)/python -m pytest -q
 
-lint: setup
+lint: $(VENV)/.dev
 	$(BIN)/ruff check src tests benchmarks
 	$(BIN)/ruff format --check src tests benchmarks
 
-bench: setup
+bench: $(VENV)/.dev
 	$(BIN)/pip install --quiet -e '.[dev,bench]'
 	$(BIN)/python benchmarks/run_all.py
 

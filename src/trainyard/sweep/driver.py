@@ -9,6 +9,7 @@ and none is lost.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import signal
 import time
@@ -22,6 +23,7 @@ from optuna.trial import TrialState
 from trainyard.compute import get_compute
 from trainyard.compute.reaper import reap
 from trainyard.environments import Environment
+from trainyard.errors import InvalidTransitionError
 from trainyard.jobs.spec import CommandJob
 from trainyard.jobs.submit import PreparedJob, start_run
 from trainyard.sdk.run import Run
@@ -84,6 +86,7 @@ class Driver:
         )
         self.trials: dict[str, optuna.Trial] = {}  # active children -> their Optuna trial
         self.reported: dict[str, int] = {}
+        self.stopped: set[str] = set()
         self.prepared = PreparedJob(
             CommandJob.model_validate(self.spec.trial.model_dump()),
             Environment.model_validate(self.info.job["trial_environment"]),
@@ -167,6 +170,8 @@ class Driver:
 
     def judge(self, child: RunInfo) -> None:
         """Report new metric values of a running trial; stop it if the policy says so."""
+        if child.id in self.stopped:  # asked to stop already; its worker is on it
+            return
         trial = self.trials[child.id]
         history = self.store.get_metric_history(child.id, self.metric)
         for point in history:
@@ -179,7 +184,8 @@ class Driver:
                 f"{PRUNED_PREFIX}{describe(self.policy)} at step {last.step}: {self.metric}={last.value:.6g}"
             )
             self.store.set_run_error(child.id, reason)
-            get_compute(child.compute or "local").cancel(self.ws, child)
+            self.stopped.add(child.id)
+            self._cancel(child)
             self.say(f"trial {child.tags.get(TRIAL_TAG)} stopped: {reason}")
 
     def settle(self, child: RunInfo) -> None:
@@ -232,9 +238,13 @@ class Driver:
                 return
             time.sleep(POLL_SECONDS)
 
+    def _cancel(self, child: RunInfo) -> None:
+        with contextlib.suppress(InvalidTransitionError):  # it may have ended on its own meanwhile
+            get_compute(child.compute or "local").cancel(self.ws, child)
+
     def _cancel_all(self, active: list[RunInfo], wait: float = 20.0) -> None:
         for child in active:
-            get_compute(child.compute or "local").cancel(self.ws, child)
+            self._cancel(child)
         deadline = time.monotonic() + wait
         while time.monotonic() < deadline:
             if all(self.store.get_run(c.id).status.is_terminal for c in active):

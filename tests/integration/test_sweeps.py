@@ -38,6 +38,13 @@ def sweep_run(ws, src, args, space, **kw) -> ty.SweepRun:
     return ty.Experiment(ws, "sweeps").submit(ty.SweepConfig(cfg, space, **kw))
 
 
+def wait_for_children(run, status, count, timeout=60.0):
+    """Until ``count`` trials of the sweep are in ``status`` (or the time is up)."""
+    deadline = time.monotonic() + timeout
+    while sum(k.status is status for k in children(run)) < count and time.monotonic() < deadline:
+        time.sleep(0.1)
+
+
 def children(run):
     return ws_children(run.workspace, run.id)
 
@@ -157,9 +164,7 @@ def test_cancel_stops_the_sweep_and_its_trials(ws, script_dir):
         max_total_trials=10,
         max_concurrent_trials=2,
     )
-    deadline = time.monotonic() + 30
-    while sum(k.status is RunStatus.RUNNING for k in children(run)) < 2 and time.monotonic() < deadline:
-        time.sleep(0.1)
+    wait_for_children(run, RunStatus.RUNNING, 2, timeout=30)
     run.cancel()
     details = run.wait_for_completion(raise_on_error=False, timeout_seconds=40)
     assert details["status"] == "canceled"
@@ -196,9 +201,7 @@ def test_a_killed_driver_comes_back_and_runs_exactly_the_trials_asked(ws, script
         max_concurrent_trials=2,
         seed=0,
     )
-    deadline = time.monotonic() + 60
-    while sum(k.status is RunStatus.COMPLETED for k in children(run)) < 3 and time.monotonic() < deadline:
-        time.sleep(0.1)
+    wait_for_children(run, RunStatus.COMPLETED, 3, timeout=60)
     worker = run.refresh().worker
     os.kill(int(worker.rsplit(":", 2)[1]), signal.SIGKILL)
     details = run.wait_for_completion(timeout_seconds=120)
@@ -221,9 +224,7 @@ def test_resume_a_canceled_sweep_with_the_trials_left(ws, script_dir):
         max_concurrent_trials=1,
         seed=1,
     )
-    deadline = time.monotonic() + 60
-    while sum(k.status is RunStatus.COMPLETED for k in children(first)) < 2 and time.monotonic() < deadline:
-        time.sleep(0.1)
+    wait_for_children(first, RunStatus.COMPLETED, 2, timeout=60)
     first.cancel()
     first.wait_for_completion(raise_on_error=False, timeout_seconds=40)
     done = sum(k.status is RunStatus.COMPLETED for k in children(first))
@@ -255,9 +256,7 @@ def test_a_trial_whose_worker_dies_is_failed_by_the_driver_and_the_sweep_goes_on
         max_concurrent_trials=2,
         timeout_minutes=1,
     )
-    deadline = time.monotonic() + 30
-    while sum(k.status is RunStatus.RUNNING for k in children(run)) < 2 and time.monotonic() < deadline:
-        time.sleep(0.1)
+    wait_for_children(run, RunStatus.RUNNING, 2, timeout=30)
     victim = children(run)[0]
     os.kill(int(victim.worker.rsplit(":", 2)[1]), signal.SIGKILL)
     # nobody waits on the sweep here: the driver's own reaping must notice

@@ -60,13 +60,13 @@ def register(
     alias: str = typer.Option(None, help="Also point this alias (e.g. staging) at the new version."),
 ) -> None:
     """Register a model file or folder, from a run's artifacts or from this machine."""
-    from trainyard.cli.runs import _resolve_id
+    from trainyard.cli.runs import resolve_run_id
     from trainyard.registry import Model
 
     ws = _ws()
     tags, props = _pairs(tag, "tag"), _pairs(prop, "property")
     if run:
-        model = Model.register_from_run(ws, _resolve_id(run), name, path, tags, props, description)
+        model = Model.register_from_run(ws, resolve_run_id(ws, run), name, path, tags, props, description)
     else:
         model = Model.register(ws, path, name, tags, props, description)
     if alias:

@@ -32,10 +32,12 @@ def _ws():  # noqa: ANN202
 
 
 def _run(run_id: str):  # noqa: ANN202
+    """The run a user named by its full id or the 12-character prefix ``run list`` prints."""
     from trainyard.sdk.run import Run
 
     ws = _ws()
-    return Run(ws, run_id, ws.store.get_run(run_id))
+    full = resolve_run_id(ws, run_id)
+    return Run(ws, full, ws.store.get_run(full))
 
 
 def run_summary(info, experiment: str, files: list[str]) -> dict:  # noqa: ANN001
@@ -133,12 +135,11 @@ def list_runs(
     )
 
 
-def _resolve_id(run_id: str) -> str:
+def resolve_run_id(ws, run_id: str) -> str:  # noqa: ANN001
     """Accept the 12-character id prefix that ``run list`` prints."""
     if len(run_id) == 32:
         return run_id
-    ws = _ws()
-    matches = [r.id for r in ws.store.search_runs() if r.id.startswith(run_id)]
+    matches = ws.store.find_run_ids(run_id)
     if len(matches) != 1:
         raise InvalidInputError(
             f"{'no run' if not matches else 'several runs'} with an id starting {run_id!r}; give the full id"
@@ -149,7 +150,7 @@ def _resolve_id(run_id: str) -> str:
 @app.command("show")
 def show(run_id: str, output: Format = OutputOpt) -> None:
     """Status, params, metrics, error and artifacts of one run."""
-    run = _run(_resolve_id(run_id))
+    run = _run(run_id)
     from trainyard.compute.reaper import reap
 
     reap(run.workspace)
@@ -171,7 +172,7 @@ def logs(
     """The run's log (stdout and stderr of the job, and trainyard's own lines)."""
     import sys
 
-    run = _run(_resolve_id(run_id))
+    run = _run(run_id)
     if follow:
         run.wait_for_completion(show_output=True, raise_on_error=False)
         return
@@ -187,7 +188,7 @@ def metrics(
     output: Format = OutputOpt,
 ) -> None:
     """Every metric series of a run; ``--plot`` draws them."""
-    run = _run(_resolve_id(run_id))
+    run = _run(run_id)
     history = run.get_metric_history(name) if name else run.workspace.store.get_metric_history(run.id)
     series: dict[str, list] = {}
     for m in history:
@@ -222,7 +223,7 @@ def metrics(
 @app.command("cancel")
 def cancel(run_id: str) -> None:
     """Stop a queued or running run (SIGTERM, then SIGKILL after a grace period)."""
-    run = _run(_resolve_id(run_id))
+    run = _run(run_id)
     run.cancel()
     deadline = time.monotonic() + 20
     while not run.refresh().status.is_terminal and time.monotonic() < deadline:
@@ -237,7 +238,7 @@ def download(
     output_dir: Path = typer.Option(Path("."), "--output-dir", "-d", help="Where to put them."),
 ) -> None:
     """Download a run's artifacts, keeping their relative paths."""
-    run = _run(_resolve_id(run_id))
+    run = _run(run_id)
     files = run.download_files(path, output_dir)
     if not files:
         raise InvalidInputError(f"run {run.id} has no artifacts under {path or 'its root'!r}")

@@ -14,13 +14,13 @@ app = typer.Typer(
 
 
 def _sweep(run_id: str):  # noqa: ANN202
-    from trainyard.cli.runs import _resolve_id
+    from trainyard.cli.runs import resolve_run_id
     from trainyard.errors import InvalidInputError
     from trainyard.sdk.sweep import SweepRun
     from trainyard.workspace import Workspace
 
     ws = Workspace.from_config()
-    run = SweepRun(ws, _resolve_id(run_id))
+    run = SweepRun(ws, resolve_run_id(ws, run_id))
     if (run.info.job or {}).get("type") != "sweep":
         raise InvalidInputError(f"run {run.id} is not a sweep; `trainyard run show {run.id}` shows it")
     return run

@@ -10,6 +10,8 @@ from __future__ import annotations
 import os
 import re
 import uuid
+from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -80,21 +82,13 @@ class Model:
             else sorted(p for p in path.rglob("*") if p.is_file() and not p.is_symlink())
         )
         base = path.parent if path.is_file() else path
-        upload = _upload_prefix(model_name)
-        keys = []
-        for file in files:
-            key = f"{upload}/{safe_name(file.relative_to(base).as_posix())}"
-            workspace.artifacts.put_file(key, file)
-            keys.append(key)
-        record = workspace.store.create_model_version(
-            model_name,
-            source=str(path.resolve()),
-            files=keys,
-            tags=tags,
-            properties=properties,
-            description=description,
+        uploads = {
+            safe_name(f.relative_to(base).as_posix()): partial(workspace.artifacts.put_file, source=f)
+            for f in files
+        }
+        return cls._store_version(
+            workspace, model_name, uploads, str(path.resolve()), None, tags, properties, description
         )
-        return cls._of(workspace, record)
 
     @classmethod
     def register_from_run(
@@ -118,14 +112,32 @@ class Model:
         if not sources:
             have = ", ".join(artifacts.list(run_key(run_id))[:10]) or "nothing"
             raise NotFoundError(f"run {run_id} has no artifact {rel!r}; it has: {have}")
+        copies = {name: partial(artifacts.copy, source) for source, name in sources.items()}
+        return cls._store_version(
+            workspace, model_name, copies, run_key(run_id, rel), run_id, tags, properties, description
+        )
+
+    @classmethod
+    def _store_version(
+        cls,
+        workspace: Workspace,
+        model_name: str,
+        writers: dict[str, Callable[..., None]],
+        source: str,
+        run_id: str | None,
+        tags: dict[str, Any] | None,
+        properties: dict[str, Any] | None,
+        description: str | None,
+    ) -> Model:
+        """Write each file under a fresh upload prefix, then record the version that names them."""
         upload = _upload_prefix(model_name)
         keys = []
-        for source, name in sources.items():
-            artifacts.copy(source, f"{upload}/{name}")
+        for name, write in writers.items():
+            write(f"{upload}/{name}")
             keys.append(f"{upload}/{name}")
         record = workspace.store.create_model_version(
             model_name,
-            source=run_key(run_id, rel),
+            source=source,
             files=keys,
             run_id=run_id,
             tags=tags,

@@ -158,13 +158,18 @@ def create_app(
                 404, f"this server serves {name} version {version}, not {model_name} {model_version or ''}"
             )
 
-    @app.get("/v2/models/{model_name}")
-    @app.get("/v2/models/{model_name}/versions/{model_version}")
-    async def model_metadata(model_name: str, model_version: str | None = None) -> Any:
+    def _unknown_model(model_name: str, model_version: str | None) -> JSONResponse | None:
         try:
             _check_name(model_name, model_version)
         except _Refused as exc:
             return failure(exc, oip=True)
+        return None
+
+    @app.get("/v2/models/{model_name}")
+    @app.get("/v2/models/{model_name}/versions/{model_version}")
+    async def model_metadata(model_name: str, model_version: str | None = None) -> Any:
+        if (refused := _unknown_model(model_name, model_version)) is not None:
+            return refused
         inputs = model.signature.inputs if model.signature else None
         return {
             "name": name,
@@ -178,10 +183,8 @@ def create_app(
     @app.get("/v2/models/{model_name}/ready")
     @app.get("/v2/models/{model_name}/versions/{model_version}/ready")
     async def model_ready(model_name: str, model_version: str | None = None) -> Any:
-        try:
-            _check_name(model_name, model_version)
-        except _Refused as exc:
-            return failure(exc, oip=True)
+        if (refused := _unknown_model(model_name, model_version)) is not None:
+            return refused
         return {"name": name, "ready": True}
 
     @app.post("/v2/models/{model_name}/infer")

@@ -274,6 +274,10 @@ class Store(abc.ABC):
         """Runs newest first, with params, tags and latest metrics filled in."""
 
     @abc.abstractmethod
+    def find_run_ids(self, prefix: str, limit: int = 2) -> list[str]:
+        """Ids starting with ``prefix`` (at most ``limit``): how short ids typed by people resolve."""
+
+    @abc.abstractmethod
     def count_runs(self, experiment_id: str) -> int:
         """How many runs (children included) the experiment holds."""
 

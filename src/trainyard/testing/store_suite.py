@@ -721,3 +721,12 @@ class StoreSuite:
         assert store.set_model_version_status("m", 1, "ready").status == "ready"
         with pytest.raises(InvalidInputError):
             store.set_model_version_status("m", 1, "deleted")
+
+    def test_short_run_ids_resolve(self, store: Store) -> None:
+        exp = store.create_experiment("ids")
+        run = store.create_run(exp.id)
+        store.create_run(exp.id)
+        assert store.find_run_ids(run.id[:12]) == [run.id]
+        assert store.find_run_ids(run.id) == [run.id]
+        assert len(store.find_run_ids("")) == 2 and store.find_run_ids("zz%") == []
+        assert store.find_run_ids("_") == []  # LIKE wildcards are taken literally

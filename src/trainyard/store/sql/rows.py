@@ -26,26 +26,15 @@ from trainyard.store.sql.models import LATEST, METRICS, PARAMS, TAGS
 Row = dict[str, Any]
 
 
+def _labelled_rows(run_id: str, kind: str, values: dict[str, str], limit: int) -> list[Row]:
+    return [
+        {"run_id": run_id, "key": validate_key(kind, k), "value": validate_value(kind, k, v, limit)}
+        for k, v in values.items()
+    ]
+
+
 def tag_rows(run_id: str, tags: dict[str, str]) -> list[Row]:
-    return [
-        {
-            "run_id": run_id,
-            "key": validate_key("tag", k),
-            "value": validate_value("tag", k, v, MAX_TAG_VALUE_LENGTH),
-        }
-        for k, v in tags.items()
-    ]
-
-
-def _param_rows(run_id: str, params: dict[str, str]) -> list[Row]:
-    return [
-        {
-            "run_id": run_id,
-            "key": validate_key("param", k),
-            "value": validate_value("param", k, v, MAX_PARAM_VALUE_LENGTH),
-        }
-        for k, v in params.items()
-    ]
+    return _labelled_rows(run_id, "tag", tags, MAX_TAG_VALUE_LENGTH)
 
 
 def _metric_row(run_id: str, m: Metric) -> Row:
@@ -82,7 +71,13 @@ class Batch:
         for row in metric_rows:
             if row["key"] not in latest or _newest(row) >= _newest(latest[row["key"]]):
                 latest[row["key"]] = row
-        return cls(run_id, metric_rows, latest, _param_rows(run_id, params), tag_rows(run_id, tags))
+        return cls(
+            run_id,
+            metric_rows,
+            latest,
+            _labelled_rows(run_id, "param", params, MAX_PARAM_VALUE_LENGTH),
+            tag_rows(run_id, tags),
+        )
 
     def write(self, conn: Connection) -> None:
         if self.metrics:

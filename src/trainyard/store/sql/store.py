@@ -155,6 +155,17 @@ class SqlStore(RegistryMixin, EndpointsMixin, Store):
             query = query.limit(max_results)
         return self._load_runs(query)
 
+    def find_run_ids(self, prefix: str, limit: int = 2) -> list[str]:
+        escaped = prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        query = (
+            select(RUNS.c.id)
+            .where(RUNS.c.id.like(f"{escaped}%", escape="\\"))
+            .order_by(RUNS.c.id)
+            .limit(limit)
+        )
+        with read_tx(self.engine) as conn:
+            return list(conn.execute(query).scalars())
+
     def count_runs(self, experiment_id: str) -> int:
         with read_tx(self.engine) as conn:
             query = select(func.count()).select_from(RUNS).where(RUNS.c.experiment_id == experiment_id)

@@ -1,0 +1,463 @@
+"""Components: typed, reusable steps (Studio's "modules") with ports, parameters and a function.
+
+A component is a plain function ``fn(ctx, **inputs_and_params) -> {output port: value}`` with a
+declared interface. The interface is data (``Port``, ``Param``), so the same component runs in
+memory (``component(**kwargs)``), as a tracked run (``trainyard.components.runner``), and later
+as a pipeline step or a box in the designer, all checked by the same validation.
+
+Port kinds and their Python values:
+
+- ``table``: a pandas DataFrame (persisted as Parquet; column marks such as the label live in
+  ``df.attrs["trainyard"]``, see ``marks``/``with_marks``).
+- ``untrained_model``: ``trainyard.components.learners.UntrainedModel``.
+- ``model``: ``trainyard.components.model.TrainedModel``.
+- ``report``: ``trainyard.components.report.Report``.
+"""
+
+from __future__ import annotations
+
+import difflib
+import importlib
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from trainyard.errors import InvalidInputError, NotFoundError
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+PORT_KINDS = ("table", "untrained_model", "model", "report")
+PARAM_TYPES = ("int", "float", "bool", "string", "column", "columns", "json")
+_JSON_TYPES = {
+    "int": {"type": "integer"},
+    "float": {"type": "number"},
+    "bool": {"type": "boolean"},
+    "string": {"type": "string"},
+    "column": {"type": "string", "format": "column-name"},
+    "columns": {"type": "array", "items": {"type": "string"}, "format": "column-names"},
+    "json": {},
+}
+# Every module that defines components; ``catalogue()`` imports them all.
+COMPONENT_MODULES: tuple[str, ...] = ()
+
+
+class ComponentInputError(InvalidInputError):
+    """An input or parameter of a component is missing, of the wrong kind, or out of range."""
+
+
+class Required:
+    """The default of a parameter that has none: the caller must give a value."""
+
+    def __repr__(self) -> str:
+        return "REQUIRED"
+
+
+REQUIRED: Any = Required()
+
+
+@dataclass(frozen=True)
+class Port:
+    """A typed input or output of a component."""
+
+    name: str
+    kind: str
+    description: str
+    optional: bool = False
+
+    def __post_init__(self) -> None:
+        if self.kind not in PORT_KINDS:
+            raise ValueError(f"port {self.name!r}: kind must be one of {', '.join(PORT_KINDS)}")
+
+    def schema(self) -> dict[str, Any]:
+        return {"kind": self.kind, "description": self.description, "optional": self.optional}
+
+
+@dataclass(frozen=True)
+class Param:
+    """A parameter with a type, a default and the values it allows.
+
+    ``min``/``max`` are inclusive unless ``min_exclusive``/``max_exclusive``; ``choices`` lists
+    the allowed values. ``optional`` lets ``None`` through (meaning "not set").
+    """
+
+    name: str
+    type: str
+    default: Any = REQUIRED
+    description: str = ""
+    choices: Sequence[Any] | None = None
+    min: float | None = None
+    max: float | None = None
+    min_exclusive: bool = False
+    max_exclusive: bool = False
+    optional: bool = False
+
+    def __post_init__(self) -> None:
+        if self.type not in PARAM_TYPES:
+            raise ValueError(f"param {self.name!r}: type must be one of {', '.join(PARAM_TYPES)}")
+
+    @property
+    def required(self) -> bool:
+        return self.default is REQUIRED
+
+    def _fail(self, allowed: str, value: Any) -> ComponentInputError:
+        return ComponentInputError(f"{self.name} must be {allowed}, got {value!r}")
+
+    def _range_text(self) -> str:
+        if self.min is not None and self.max is not None:
+            if self.min_exclusive and self.max_exclusive:
+                return f"between {self.min:g} and {self.max:g} (exclusive)"
+            low = "exclusive" if self.min_exclusive else "inclusive"
+            high = "exclusive" if self.max_exclusive else "inclusive"
+            return f"between {self.min:g} ({low}) and {self.max:g} ({high})"
+        if self.min is not None:
+            return f"{'greater than' if self.min_exclusive else 'at least'} {self.min:g}"
+        return f"{'less than' if self.max_exclusive else 'at most'} {self.max:g}"
+
+    def _check_range(self, value: float) -> None:
+        if math.isnan(value):
+            raise self._fail("a number", value)
+        low_bad = self.min is not None and (value <= self.min if self.min_exclusive else value < self.min)
+        high_bad = self.max is not None and (value >= self.max if self.max_exclusive else value > self.max)
+        if low_bad or high_bad:
+            raise self._fail(self._range_text(), value)
+
+    def validate(self, value: Any) -> Any:
+        """The value as the component receives it; a ``ComponentInputError`` if not allowed."""
+        if value is None:
+            if self.optional:
+                return None
+            raise ComponentInputError(f"parameter {self.name!r} is required ({self.description})")
+        checked = self._typed(value)
+        if self.choices is not None:
+            values = checked if self.type == "columns" else [checked]
+            for item in values:
+                if item not in self.choices:
+                    raise self._fail(f"one of {', '.join(map(str, self.choices))}", item)
+        if self.type in ("int", "float") and (self.min is not None or self.max is not None):
+            self._check_range(checked)
+        return checked
+
+    def _typed(self, value: Any) -> Any:
+        if self.type == "bool":
+            if isinstance(value, bool):
+                return value
+            raise self._fail("true or false", value)
+        if self.type == "int":
+            if isinstance(value, bool) or not isinstance(value, int | float) or int(value) != value:
+                raise self._fail("a whole number", value)
+            return int(value)
+        if self.type == "float":
+            if isinstance(value, bool) or not isinstance(value, int | float):
+                raise self._fail("a number", value)
+            return float(value)
+        if self.type in ("string", "column"):
+            if not isinstance(value, str) or (self.type == "column" and not value):
+                raise self._fail("a column name" if self.type == "column" else "a string", value)
+            return value
+        if self.type == "columns":
+            names = [value] if isinstance(value, str) else value
+            if not isinstance(names, list | tuple) or not all(isinstance(n, str) and n for n in names):
+                raise self._fail("a list of column names", value)
+            return list(names)
+        return value
+
+    def parse(self, text: str) -> Any:
+        """A value typed on the command line (``--param name=text``), validated."""
+        import json
+
+        if self.type == "bool":
+            lowered = text.strip().lower()
+            if lowered not in ("true", "false", "1", "0", "yes", "no"):
+                raise self._fail("true or false", text)
+            return self.validate(lowered in ("true", "1", "yes"))
+        if self.type in ("int", "float"):
+            try:
+                number = float(text) if self.type == "float" or "." in text else int(text)
+            except ValueError:
+                raise self._fail("a whole number" if self.type == "int" else "a number", text) from None
+            return self.validate(number)
+        if self.type == "columns":
+            stripped = text.strip()
+            if stripped.startswith("["):
+                try:
+                    return self.validate(json.loads(stripped))
+                except json.JSONDecodeError:
+                    raise self._fail("a JSON list or comma-separated column names", text) from None
+            return self.validate([n.strip() for n in stripped.split(",") if n.strip()])
+        if self.type == "json":
+            try:
+                return self.validate(json.loads(text))
+            except json.JSONDecodeError as exc:
+                raise self._fail(f"JSON ({exc.msg})", text) from None
+        return self.validate(text)
+
+    def schema(self) -> dict[str, Any]:
+        out: dict[str, Any] = {**_JSON_TYPES[self.type], "description": self.description}
+        if not self.required:
+            out["default"] = self.default
+        if self.choices is not None:
+            if self.type == "columns":
+                out["items"] = {**out["items"], "enum": list(self.choices)}
+            else:
+                out["enum"] = list(self.choices)
+        for bound, value, exclusive in (
+            ("minimum", self.min, self.min_exclusive),
+            ("maximum", self.max, self.max_exclusive),
+        ):
+            if value is not None:
+                out[f"exclusive{bound.capitalize()}" if exclusive else bound] = value
+        if self.optional:
+            out["nullable"] = True
+        return out
+
+
+class Context:
+    """What a component function logs to. In memory for direct calls; the runner forwards to a run.
+
+    ``metrics``, ``tables`` and ``images`` keep what was logged, so a direct call can inspect it.
+    """
+
+    def __init__(self) -> None:
+        self.metrics: dict[str, float] = {}
+        self.tables: dict[str, dict[str, list[Any]]] = {}
+        self.images: dict[str, Any] = {}
+
+    def log(self, name: str, value: float) -> None:
+        self.metrics[name] = float(value)
+
+    def log_table(self, name: str, table: pd.DataFrame | dict[str, list[Any]]) -> None:
+        if hasattr(table, "to_dict"):
+            table = {str(k): list(v) for k, v in table.to_dict(orient="list").items()}
+        self.tables[name] = table
+
+    def log_image(self, name: str, figure: Any) -> None:
+        self.images[name] = figure
+
+
+ComponentFn = Callable[..., dict[str, Any]]
+
+
+@dataclass
+class Component:
+    """A catalogue entry: interface + function. ``component(**kwargs)`` runs it in memory."""
+
+    name: str
+    display_name: str
+    category: str
+    description: str
+    inputs: list[Port]
+    outputs: list[Port]
+    params: list[Param]
+    fn: ComponentFn
+    version: str = "1"
+    _by_name: dict[str, Param | Port] = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self._by_name = {}
+        for item in [*self.inputs, *self.params]:
+            if item.name in self._by_name:
+                raise ValueError(f"component {self.name!r}: {item.name!r} declared twice")
+            self._by_name[item.name] = item
+
+    def param(self, name: str) -> Param:
+        item = self._by_name.get(name)
+        if not isinstance(item, Param):
+            raise ComponentInputError(
+                f"{self.name} has no parameter {name!r}; parameters: {self._names(self.params)}"
+            )
+        return item
+
+    @staticmethod
+    def _names(items: Sequence[Port | Param]) -> str:
+        return ", ".join(i.name for i in items) or "none"
+
+    def validate_params(self, params: dict[str, Any]) -> dict[str, Any]:
+        """Every parameter checked and filled with its default; unknown names are refused."""
+        for name in params:
+            self.param(name)
+        out = {}
+        for p in self.params:
+            if p.name in params:
+                out[p.name] = p.validate(params[p.name])
+            elif p.required:
+                raise ComponentInputError(f"{self.name}: parameter {p.name!r} is required ({p.description})")
+            else:
+                out[p.name] = p.default
+        return out
+
+    def validate_inputs(self, inputs: dict[str, Any]) -> dict[str, Any]:
+        """Every input present (unless optional) and of its port's kind."""
+        declared = {p.name for p in self.inputs}
+        unknown = sorted(set(inputs) - declared)
+        if unknown:
+            raise ComponentInputError(
+                f"{self.name} has no input {unknown[0]!r}; inputs: {self._names(self.inputs)}"
+            )
+        out = {}
+        for port in self.inputs:
+            value = inputs.get(port.name)
+            if value is None:
+                if not port.optional:
+                    raise ComponentInputError(f"{self.name}: input {port.name!r} ({port.kind}) is required")
+                out[port.name] = None
+                continue
+            check_kind(port, value)
+            out[port.name] = value
+        return out
+
+    def split_kwargs(self, kwargs: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+        """``(inputs, params)`` from one mapping of names."""
+        inputs = {k: v for k, v in kwargs.items() if k in {p.name for p in self.inputs}}
+        params = {k: v for k, v in kwargs.items() if k not in inputs}
+        return inputs, params
+
+    def execute(self, ctx: Context, inputs: dict[str, Any], params: dict[str, Any]) -> dict[str, Any]:
+        """Validate, run ``fn`` and check that it returned every declared output."""
+        values = {**self.validate_inputs(inputs), **self.validate_params(params)}
+        result = self.fn(ctx, **values)
+        missing = [p.name for p in self.outputs if not p.optional and result.get(p.name) is None]
+        if missing:
+            raise RuntimeError(f"component {self.name!r} returned no value for output {missing[0]!r}")
+        for port in self.outputs:
+            if result.get(port.name) is not None:
+                check_kind(port, result[port.name])
+        return result
+
+    def __call__(self, ctx: Context | None = None, **kwargs: Any) -> dict[str, Any]:
+        inputs, params = self.split_kwargs(kwargs)
+        return self.execute(ctx or Context(), inputs, params)
+
+    def schema(self) -> dict[str, Any]:
+        """A JSON-schema-style description of the interface (for ``component show`` and the designer)."""
+        required = [p.name for p in self.params if p.required]
+        return {
+            "name": self.name,
+            "display_name": self.display_name,
+            "category": self.category,
+            "version": self.version,
+            "description": self.description,
+            "inputs": {p.name: p.schema() for p in self.inputs},
+            "outputs": {p.name: p.schema() for p in self.outputs},
+            "params": {
+                "type": "object",
+                "properties": {p.name: p.schema() for p in self.params},
+                "required": required,
+                "additionalProperties": False,
+            },
+        }
+
+
+def check_kind(port: Port, value: Any) -> None:
+    """Refuse a value that is not of the port's kind, naming the port."""
+    ok = isinstance(value, value_class(port.kind))
+    if not ok:
+        raise ComponentInputError(f"input {port.name!r} must be a {port.kind}, got a {type(value).__name__}")
+
+
+_KIND_CLASSES = {
+    "table": ("pandas", "DataFrame"),
+    "untrained_model": ("trainyard.components.learners", "UntrainedModel"),
+    "model": ("trainyard.components.model", "TrainedModel"),
+    "report": ("trainyard.components.report", "Report"),
+}
+
+
+def value_class(kind: str) -> type:
+    """The Python class of a port kind's values (it has ``save(dir)`` / ``load(dir)`` unless a table)."""
+    module, name = _KIND_CLASSES[kind]
+    return getattr(importlib.import_module(module), name)
+
+
+_REGISTRY: dict[str, Component] = {}
+
+
+def component(
+    *,
+    name: str,
+    display_name: str,
+    category: str,
+    description: str,
+    inputs: list[Port],
+    outputs: list[Port],
+    params: list[Param] | None = None,
+    version: str = "1",
+) -> Callable[[ComponentFn], Component]:
+    """Declare ``fn(ctx, **kwargs)`` as a component and register it in the catalogue."""
+
+    def register(fn: ComponentFn) -> Component:
+        if name in _REGISTRY and _REGISTRY[name].fn.__qualname__ != fn.__qualname__:
+            raise ValueError(f"two components are named {name!r}")
+        comp = Component(
+            name, display_name, category, description, inputs, outputs, params or [], fn, version
+        )
+        comp.__doc__ = description
+        _REGISTRY[name] = comp
+        return comp
+
+    return register
+
+
+def catalogue() -> dict[str, Component]:
+    """Every component, by name (imports every component module)."""
+    for module in COMPONENT_MODULES:
+        importlib.import_module(module)
+    return dict(sorted(_REGISTRY.items()))
+
+
+def get_component(name: str) -> Component:
+    """The component ``name``; a ``NotFoundError`` suggesting close names otherwise."""
+    comps = catalogue()
+    if name in comps:
+        return comps[name]
+    close = difflib.get_close_matches(name, list(comps), n=3, cutoff=0.5)
+    hint = f"did you mean {', '.join(close)}?" if close else "see `trainyard component list`"
+    raise NotFoundError(f"no component named {name!r}; {hint}")
+
+
+# column helpers shared by components -------------------------------------------------------
+MARKS_KEY = "trainyard"
+
+
+def require_columns(df: pd.DataFrame, columns: Sequence[str], param: str) -> list[str]:
+    """``columns`` if they are all in ``df``; otherwise an error naming the parameter and the column."""
+    missing = [c for c in columns if c not in df.columns]
+    if missing:
+        shown = ", ".join(map(str, list(df.columns)[:20]))
+        raise ComponentInputError(f"{param}: no column {missing[0]!r} in the table; columns: {shown}")
+    return list(columns)
+
+
+def marks(df: pd.DataFrame) -> dict[str, Any]:
+    """Column marks set by Edit Metadata: ``{"label": str|None, "features": [...], "categorical": [...]}``."""
+    stored = df.attrs.get(MARKS_KEY) or {}
+    return {
+        "label": stored.get("label"),
+        "features": list(stored.get("features") or []),
+        "categorical": list(stored.get("categorical") or []),
+    }
+
+
+def with_marks(df: pd.DataFrame, **changes: Any) -> pd.DataFrame:
+    """``df`` with its marks updated (in place; returns it). Marks naming dropped columns are pruned."""
+    current = marks(df)
+    current.update(changes)
+    present = set(df.columns)
+    if current["label"] not in present:
+        current["label"] = None
+    current["features"] = [c for c in current["features"] if c in present]
+    current["categorical"] = [c for c in current["categorical"] if c in present]
+    df.attrs[MARKS_KEY] = current
+    return df
+
+
+def label_column(df: pd.DataFrame, given: str | None, param: str = "label_column") -> str:
+    """The label: the parameter if given, else the column Edit Metadata marked; else an error."""
+    name = given or marks(df)["label"]
+    if not name:
+        raise ComponentInputError(
+            f"{param} is required: name the label column (or mark it with edit-metadata)"
+        )
+    require_columns(df, [name], param)
+    return name

@@ -191,3 +191,28 @@ DEPLOYMENTS = Table(
     Column("restarts", Integer, nullable=False),
     Column("created_at", Float, nullable=False),
 )
+
+# Server auth (store/sql/auth.py): users with one role in this workspace, and API tokens kept
+# only as sha256 hashes. A token's kind is "user", "agent" (claim/report jobs only) or "job"
+# (minted for one claimed run, revoked when it ends).
+USERS = Table(
+    "users",
+    metadata,
+    Column("name", String(64), primary_key=True),
+    Column("role", String(16), nullable=False),
+    Column("created_at", Float, nullable=False),
+)
+
+API_TOKENS = Table(
+    "api_tokens",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("user_name", String(64), ForeignKey("users.name", ondelete="CASCADE"), nullable=False),
+    Column("kind", String(16), nullable=False),
+    Column("secret_hash", String(64), nullable=False),
+    Column("run_id", String(32)),
+    Column("created_at", Float, nullable=False),
+    Column("expires_at", Float),
+    Column("revoked_at", Float),
+    Index("ix_api_tokens_user", "user_name"),
+)

@@ -9,6 +9,7 @@ from trainyard.store.base import (
     ModelVersion,
     RegisteredModel,
     RunInfo,
+    RunPage,
     Store,
 )
 
@@ -21,6 +22,7 @@ __all__ = [
     "ModelVersion",
     "RegisteredModel",
     "RunInfo",
+    "RunPage",
     "Store",
     "open_store",
 ]

@@ -81,6 +81,14 @@ class RunInfo:
         return (self.end_time or time.time()) - self.start_time
 
 
+class RunPage(list[RunInfo]):
+    """Runs from ``search_runs``, plus the token of the next page (``None`` on the last page)."""
+
+    def __init__(self, runs: Iterable[RunInfo] = (), next_page_token: str | None = None) -> None:
+        super().__init__(runs)
+        self.next_page_token = next_page_token
+
+
 MODEL_READY = "ready"
 MODEL_ARCHIVED = "archived"
 
@@ -270,8 +278,15 @@ class Store(abc.ABC):
         statuses: Iterable[RunStatus] | None = None,
         parent_id: str | None = None,
         max_results: int | None = None,
-    ) -> list[RunInfo]:
-        """Runs newest first, with params, tags and latest metrics filled in."""
+        filter_string: str | None = None,
+        order_by: Sequence[str] | None = None,
+        page_token: str | None = None,
+    ) -> RunPage:
+        """Runs newest first (or by ``order_by``), with params, tags and latest metrics filled in.
+
+        ``filter_string`` and ``order_by`` use MLflow's grammar (``trainyard.store.search``);
+        with ``max_results`` the result is one page, and its ``next_page_token`` fetches the next.
+        """
 
     @abc.abstractmethod
     def find_run_ids(self, prefix: str, limit: int = 2) -> list[str]:

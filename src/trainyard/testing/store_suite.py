@@ -284,6 +284,85 @@ class StoreSuite:
         assert (found[bare.id].metrics, found[bare.id].params, found[bare.id].tags) == ({}, {}, {})
         assert found[run.id] == store.get_run(run.id)
 
+    # search grammar (MLflow's filter_string, order_by, page tokens) ------------------------------
+    def _search_fixture(self, store: Store) -> tuple[str, list[RunInfo]]:
+        """Six runs: rmse 0.5..0.0 (r5 has NaN, r4 none), alpha 'a0'/'A1', tags, two statuses."""
+        exp = store.create_experiment("grammar")
+        runs = []
+        for i in range(6):
+            time.sleep(0.002)
+            run = store.create_run(exp.id, name=f"r{i}", tags={"team": "vision" if i % 2 else "nlp"})
+            metrics = [] if i == 4 else [_metric("rmse", math.nan if i == 5 else 0.5 - i / 10)]
+            store.log_batch(run.id, metrics=metrics, params={"alpha": f"a{i}" if i % 2 == 0 else f"A{i}"})
+            runs.append(run)
+        store.set_status(runs[1].id, RunStatus.RUNNING)
+        store.set_status(runs[1].id, RunStatus.COMPLETED)
+        store.set_status(runs[2].id, RunStatus.CANCELED)
+        return exp.id, runs
+
+    def test_search_filter_string(self, store: Store) -> None:
+        exp, r = self._search_fixture(store)
+
+        def names(flt: str, **kwargs: Any) -> set[str]:
+            return {x.name for x in store.search_runs([exp], filter_string=flt, **kwargs)}
+
+        assert names("metrics.rmse < 0.25") == {"r3"}  # NaN and a missing metric never match
+        assert names("metrics.rmse >= 0.3 and tags.team = 'nlp'") == {"r0", "r2"}
+        assert names("metric.rmse != 0.5") == {"r1", "r2", "r3"}
+        assert names("params.alpha = 'a2'") == {"r2"}
+        assert names("params.alpha LIKE 'a%'") == {"r0", "r2", "r4"}  # LIKE is case-sensitive
+        assert names("params.alpha ILIKE 'a%'") == {f"r{i}" for i in range(6)}
+        assert names("tags.`team` IN ('vision') and params.alpha != 'A1'") == {"r3", "r5"}
+        assert names("attributes.status = 'completed'") == {"r1"}
+        assert names("attributes.status = 'FINISHED'") == {"r1"}  # MLflow's name for completed
+        assert names("status NOT IN ('queued')") == {"r1", "r2"}
+        assert names("attributes.run_name = 'r4' and params.alpha = 'a4'") == {"r4"}
+        assert names(f"attributes.run_id IN ('{r[0].id}', '{r[3].id}')") == {"r0", "r3"}
+        assert names("metrics.rmse > -1e9", statuses=[RunStatus.QUEUED]) == {"r0", "r3"}
+        assert names("  ") == {f"r{i}" for i in range(6)}
+        for bad in (
+            "metrics.rmse <",
+            "metrics.rmse < 'x'",
+            "params.alpha < 1",
+            "metrics.rmse < 1 or metrics.rmse > 2",
+            "attributes.colour = 'red'",
+            "status = 'sleeping'",
+            "params.alpha = 'unterminated",
+        ):
+            with pytest.raises(InvalidInputError):
+                store.search_runs([exp], filter_string=bad)
+
+    def test_search_order_by_and_pages(self, store: Store) -> None:
+        exp, r = self._search_fixture(store)
+
+        def names(order: list[str]) -> list[str]:
+            return [x.name for x in store.search_runs([exp], order_by=order)]
+
+        assert names(["metrics.rmse DESC"]) == ["r0", "r1", "r2", "r3", "r5", "r4"]  # missing last
+        assert names(["metrics.rmse"]) == ["r3", "r2", "r1", "r0", "r5", "r4"]
+        assert names(["params.alpha ASC"]) == ["r1", "r3", "r5", "r0", "r2", "r4"]
+        assert names(["tags.team", "attributes.run_name DESC"]) == ["r4", "r2", "r0", "r5", "r3", "r1"]
+        assert names(["attributes.start_time DESC"])[0] == "r1"  # the only run that started
+        assert names([]) == [f"r{i}" for i in reversed(range(6))]
+        with pytest.raises(InvalidInputError):
+            store.search_runs([exp], order_by=["metrics.rmse SIDEWAYS"])
+
+        pages, token = [], None
+        while True:
+            page = store.search_runs([exp], order_by=["metrics.rmse DESC"], max_results=4, page_token=token)
+            pages.append([x.name for x in page])
+            token = page.next_page_token
+            if token is None:
+                break
+        assert pages == [["r0", "r1", "r2", "r3"], ["r5", "r4"]]
+        exact = store.search_runs([exp], max_results=6)
+        assert len(exact) == 6 and exact.next_page_token is None
+        for bad_token in ("not-a-token", "e30="):
+            with pytest.raises(InvalidInputError):
+                store.search_runs([exp], max_results=2, page_token=bad_token)
+        with pytest.raises(InvalidInputError):
+            store.search_runs([exp], max_results=0)
+
     # metrics ---------------------------------------------------------------------------------
     def test_metrics_append_and_are_never_overwritten(self, store: Store) -> None:
         run = _new_run(store)

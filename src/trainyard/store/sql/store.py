@@ -18,9 +18,11 @@ from trainyard.store.base import (
     Experiment,
     Metric,
     RunInfo,
+    RunPage,
     Store,
     validate_key,
 )
+from trainyard.store.search import check_max_results, decode_page_token, encode_page_token
 from trainyard.store.sql import rows, schema
 from trainyard.store.sql.endpoints import EndpointsMixin
 from trainyard.store.sql.engine import make_engine, read_tx, with_retries, write_tx
@@ -28,6 +30,7 @@ from trainyard.store.sql.models import ENVIRONMENTS as ENVS
 from trainyard.store.sql.models import EXPERIMENTS as EXP
 from trainyard.store.sql.models import LATEST, METRICS, PARAMS, RUNS, TAGS
 from trainyard.store.sql.registry import RegistryMixin
+from trainyard.store.sql.search import search_query
 
 
 def new_id() -> str:
@@ -142,18 +145,19 @@ class SqlStore(RegistryMixin, EndpointsMixin, Store):
         statuses: Iterable[RunStatus] | None = None,
         parent_id: str | None = None,
         max_results: int | None = None,
-    ) -> list[RunInfo]:
-        query = select(RUNS)
-        if experiment_ids is not None:
-            query = query.where(RUNS.c.experiment_id.in_(list(experiment_ids)))
-        if statuses is not None:
-            query = query.where(RUNS.c.status.in_([s.value for s in statuses]))
-        if parent_id is not None:
-            query = query.where(RUNS.c.parent_id == parent_id)
-        query = query.order_by(RUNS.c.created_at.desc(), RUNS.c.id)
-        if max_results is not None:
-            query = query.limit(max_results)
-        return self._load_runs(query)
+        filter_string: str | None = None,
+        order_by: Sequence[str] | None = None,
+        page_token: str | None = None,
+    ) -> RunPage:
+        query = search_query(
+            self.engine.dialect.name, experiment_ids, statuses, parent_id, filter_string, order_by
+        )
+        offset = decode_page_token(page_token)
+        if check_max_results(max_results) is None:
+            return RunPage(self._load_runs(query.offset(offset) if offset else query))
+        found = self._load_runs(query.offset(offset).limit(max_results + 1), by_id_list=True)
+        more = len(found) > max_results
+        return RunPage(found[:max_results], encode_page_token(offset + max_results) if more else None)
 
     def find_run_ids(self, prefix: str, limit: int = 2) -> list[str]:
         escaped = prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
@@ -171,13 +175,21 @@ class SqlStore(RegistryMixin, EndpointsMixin, Store):
             query = select(func.count()).select_from(RUNS).where(RUNS.c.experiment_id == experiment_id)
             return int(conn.execute(query).scalar() or 0)
 
-    def _load_runs(self, query: Any) -> list[RunInfo]:
-        """Runs plus their params, tags and latest metrics, in four queries whatever the count."""
-        ids = query.with_only_columns(RUNS.c.id).scalar_subquery()
+    def _load_runs(self, query: Any, *, by_id_list: bool = False) -> list[RunInfo]:
+        """Runs plus their params, tags and latest metrics, in four queries whatever the count.
+
+        ``by_id_list`` (for a page) reads the extras by the ids found rather than running the
+        search again as a subquery three times.
+        """
         with read_tx(self.engine) as conn:
             rows = conn.execute(query).mappings().all()
             if not rows:
                 return []
+            ids: Any = (
+                [r["id"] for r in rows]
+                if by_id_list
+                else query.with_only_columns(RUNS.c.id).scalar_subquery()
+            )
             extra: dict[str, dict[str, dict[str, Any]]] = {r["id"]: {"p": {}, "t": {}, "m": {}} for r in rows}
             for rid, k, v in conn.execute(
                 select(PARAMS.c.run_id, PARAMS.c.key, PARAMS.c.value).where(PARAMS.c.run_id.in_(ids))

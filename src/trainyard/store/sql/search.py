@@ -1,0 +1,100 @@
+"""Compile parsed run searches (``trainyard.store.search``) to one SQL query over ``runs``.
+
+Metric filters read ``latest_metrics`` (one row per run and key), params and tags their own
+tables, each as an ``IN (subquery)`` on the indexed ``(key, value)`` columns; ordering by a
+metric, param or tag left-joins that one key so runs without it still come back, last.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from sqlalchemy import ColumnElement, Select, and_, case, false, select
+
+from trainyard.status import RunStatus
+from trainyard.store.search import ATTRIBUTES, Clause, OrderBy, parse_filter, parse_order_by
+from trainyard.store.sql.models import LATEST, PARAMS, RUNS, TAGS
+
+_COMPARE = {
+    "=": lambda c, v: c == v,
+    "!=": lambda c, v: c != v,
+    "<": lambda c, v: c < v,
+    "<=": lambda c, v: c <= v,
+    ">": lambda c, v: c > v,
+    ">=": lambda c, v: c >= v,
+    "IN": lambda c, v: c.in_(list(v)),
+    "NOT IN": lambda c, v: c.not_in(list(v)),
+    "ILIKE": lambda c, v: c.ilike(v),
+}
+
+
+def _glob(pattern: str) -> str:
+    """A LIKE pattern as a GLOB pattern: SQLite's LIKE ignores case, MLflow's LIKE does not."""
+    out = []
+    for ch in pattern:
+        out.append({"%": "*", "_": "?", "*": "[*]", "?": "[?]", "[": "[[]"}.get(ch, ch))
+    return "".join(out)
+
+
+def _compare(column: Any, op: str, value: Any, dialect: str) -> ColumnElement[bool]:
+    if op == "LIKE":
+        return column.op("GLOB")(_glob(value)) if dialect == "sqlite" else column.like(value)
+    return _COMPARE[op](column, value)
+
+
+def _condition(clause: Clause, dialect: str) -> ColumnElement[bool]:
+    if clause.entity == "attribute":
+        return _compare(RUNS.c[ATTRIBUTES[clause.key][0]], clause.op, clause.value, dialect)
+    if clause.entity == "metric":
+        matching = select(LATEST.c.run_id).where(
+            LATEST.c.key == clause.key,
+            LATEST.c.is_nan == false(),
+            _compare(LATEST.c.value, clause.op, clause.value, dialect),
+        )
+    else:
+        table = PARAMS if clause.entity == "param" else TAGS
+        matching = select(table.c.run_id).where(
+            table.c.key == clause.key, _compare(table.c.value, clause.op, clause.value, dialect)
+        )
+    return RUNS.c.id.in_(matching)
+
+
+def _ordering(query: Select[Any], orders: list[OrderBy]) -> Select[Any]:
+    keys: list[Any] = []
+    for n, order in enumerate(orders):
+        if order.entity == "attribute":
+            column: Any = RUNS.c[order.key]
+            rank: Any = case((column.is_(None), 2), else_=0)
+        else:
+            table = {"metric": LATEST, "param": PARAMS, "tag": TAGS}[order.entity].alias(f"o{n}")
+            query = query.outerjoin(table, and_(table.c.run_id == RUNS.c.id, table.c.key == order.key))
+            column = table.c.value
+            nan = table.c.is_nan if order.entity == "metric" else false()
+            rank = case((column.is_(None), 2), (nan, 1), else_=0)
+        keys.append(rank)  # NaN, then runs without the key, come last either way
+        keys.append(column.desc() if order.descending else column.asc())
+    return query.order_by(*keys, RUNS.c.created_at.desc(), RUNS.c.id)
+
+
+def search_query(
+    dialect: str,
+    experiment_ids: Sequence[str] | None,
+    statuses: Iterable[RunStatus] | None,
+    parent_id: str | None,
+    filter_string: str | None,
+    order_by: Sequence[str] | None,
+) -> Select[Any]:
+    """``SELECT runs.*`` matching every condition, in the asked order (newest first by default)."""
+    clauses = parse_filter(filter_string)
+    orders = parse_order_by(list(order_by) if order_by is not None else None)
+    query = select(RUNS)
+    if experiment_ids is not None:
+        query = query.where(RUNS.c.experiment_id.in_(list(experiment_ids)))
+    if statuses is not None:
+        query = query.where(RUNS.c.status.in_([RunStatus(s).value for s in statuses]))
+    if parent_id is not None:
+        query = query.where(RUNS.c.parent_id == parent_id)
+    for clause in clauses:
+        query = query.where(_condition(clause, dialect))
+    return _ordering(query, orders)

@@ -28,19 +28,33 @@ from trainyard.errors import InvalidInputError, NotFoundError
 if TYPE_CHECKING:
     import pandas as pd
 
+    from trainyard.workspace import Workspace
+
 PORT_KINDS = ("table", "untrained_model", "model", "report")
-PARAM_TYPES = ("int", "float", "bool", "string", "column", "columns", "json")
+PARAM_TYPES = ("int", "float", "bool", "string", "path", "column", "columns", "json")
 _JSON_TYPES = {
     "int": {"type": "integer"},
     "float": {"type": "number"},
     "bool": {"type": "boolean"},
     "string": {"type": "string"},
+    "path": {"type": "string", "format": "path"},
     "column": {"type": "string", "format": "column-name"},
     "columns": {"type": "array", "items": {"type": "string"}, "format": "column-names"},
     "json": {},
 }
 # Every module that defines components; ``catalogue()`` imports them all.
-COMPONENT_MODULES: tuple[str, ...] = ()
+COMPONENT_MODULES: tuple[str, ...] = (
+    "trainyard.components.data_io",
+    "trainyard.components.data_split",
+    "trainyard.components.data_metadata",
+    "trainyard.components.data_clean",
+    "trainyard.components.data_transform",
+    "trainyard.components.data_smote",
+    "trainyard.components.learners",
+    "trainyard.components.training",
+    "trainyard.components.scoring",
+    "trainyard.components.persist",
+)
 
 
 class ComponentInputError(InvalidInputError):
@@ -152,9 +166,9 @@ class Param:
             if isinstance(value, bool) or not isinstance(value, int | float):
                 raise self._fail("a number", value)
             return float(value)
-        if self.type in ("string", "column"):
-            if not isinstance(value, str) or (self.type == "column" and not value):
-                raise self._fail("a column name" if self.type == "column" else "a string", value)
+        if self.type in ("string", "path", "column"):
+            if not isinstance(value, str) or (self.type != "string" and not value):
+                raise self._fail("a string" if self.type == "string" else f"a {self.type} name", value)
             return value
         if self.type == "columns":
             names = [value] if isinstance(value, str) else value
@@ -217,9 +231,13 @@ class Context:
     """What a component function logs to. In memory for direct calls; the runner forwards to a run.
 
     ``metrics``, ``tables`` and ``images`` keep what was logged, so a direct call can inspect it.
+    ``workspace`` and ``run_id`` are set when the component runs as a tracked run (components that
+    need a workspace, such as Save as Trained Model, call ``require_workspace``).
     """
 
-    def __init__(self) -> None:
+    def __init__(self, workspace: Workspace | None = None, run_id: str | None = None) -> None:
+        self.workspace = workspace
+        self.run_id = run_id
         self.metrics: dict[str, float] = {}
         self.tables: dict[str, dict[str, list[Any]]] = {}
         self.images: dict[str, Any] = {}
@@ -234,6 +252,14 @@ class Context:
 
     def log_image(self, name: str, figure: Any) -> None:
         self.images[name] = figure
+
+    def require_workspace(self, component: str) -> Workspace:
+        """The workspace of the component's run; components that write to the registry need one."""
+        if self.workspace is None or self.run_id is None:
+            raise ComponentInputError(
+                f"{component} needs a workspace: run it with `trainyard component run` or run_component"
+            )
+        return self.workspace
 
 
 ComponentFn = Callable[..., dict[str, Any]]
@@ -287,8 +313,8 @@ class Component:
                 out[p.name] = p.default
         return out
 
-    def validate_inputs(self, inputs: dict[str, Any]) -> dict[str, Any]:
-        """Every input present (unless optional) and of its port's kind."""
+    def validate_inputs(self, inputs: dict[str, Any], kinds: bool = True) -> dict[str, Any]:
+        """Every input present (unless optional) and (with ``kinds``) of its port's kind."""
         declared = {p.name for p in self.inputs}
         unknown = sorted(set(inputs) - declared)
         if unknown:
@@ -303,7 +329,8 @@ class Component:
                     raise ComponentInputError(f"{self.name}: input {port.name!r} ({port.kind}) is required")
                 out[port.name] = None
                 continue
-            check_kind(port, value)
+            if kinds:
+                check_kind(port, value)
             out[port.name] = value
         return out
 

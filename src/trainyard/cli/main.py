@@ -8,7 +8,18 @@ from pathlib import Path
 import typer
 from rich.markup import escape
 
-from trainyard.cli import batch, endpoints, envs, experiments, jobs, models, retrain, runs, sweeps
+from trainyard.cli import (
+    batch,
+    components,
+    endpoints,
+    envs,
+    experiments,
+    jobs,
+    models,
+    retrain,
+    runs,
+    sweeps,
+)
 from trainyard.cli.output import console, err_console
 from trainyard.errors import TrainyardError
 
@@ -25,6 +36,7 @@ app.add_typer(envs.app, name="env")
 app.add_typer(sweeps.app, name="sweep")
 app.add_typer(models.app, name="model")
 app.add_typer(batch.app, name="batch")
+app.add_typer(components.app, name="component")
 app.add_typer(endpoints.endpoint_app, name="endpoint")
 app.add_typer(endpoints.deployment_app, name="deployment")
 app.command("retrain")(retrain.retrain)

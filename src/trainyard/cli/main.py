@@ -9,6 +9,7 @@ import typer
 from rich.markup import escape
 
 from trainyard.cli import (
+    agent,
     batch,
     components,
     endpoints,
@@ -19,6 +20,7 @@ from trainyard.cli import (
     retrain,
     runs,
     sweeps,
+    users,
 )
 from trainyard.cli.output import console, err_console
 from trainyard.errors import TrainyardError
@@ -40,6 +42,10 @@ app.add_typer(components.app, name="component")
 app.add_typer(endpoints.endpoint_app, name="endpoint")
 app.add_typer(endpoints.deployment_app, name="deployment")
 app.command("retrain")(retrain.retrain)
+app.add_typer(users.user_app, name="user")
+app.add_typer(users.token_app, name="token")
+app.command("login")(users.login)
+app.command("agent")(agent.agent)
 db = typer.Typer(help="The workspace's metadata store.", no_args_is_help=True)
 app.add_typer(db, name="db")
 compute = typer.Typer(help="Compute targets.", no_args_is_help=True)

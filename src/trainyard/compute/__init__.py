@@ -1,11 +1,20 @@
-"""Compute targets: ``local`` runs jobs as processes on this machine."""
+"""Compute targets: ``local`` runs jobs as processes on this machine; in a server workspace every
+target name is a queue that compute agents (``trainyard agent --compute NAME``) pull from."""
 
 from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING
 
 from trainyard.compute.base import ComputeTarget
 from trainyard.errors import InvalidInputError
 
-__all__ = ["ComputeTarget", "get_compute", "compute_names"]
+if TYPE_CHECKING:
+    from trainyard.workspace import Workspace
+
+__all__ = ["ComputeTarget", "get_compute", "compute_names", "is_server_workspace"]
+
+TARGET_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 
 
 def _targets() -> dict[str, ComputeTarget]:
@@ -18,7 +27,20 @@ def compute_names() -> list[str]:
     return sorted(_targets())
 
 
-def get_compute(name: str) -> ComputeTarget:
+def is_server_workspace(ws: Workspace) -> bool:
+    return ws.uri.startswith(("http://", "https://"))
+
+
+def get_compute(name: str, ws: Workspace | None = None) -> ComputeTarget:
+    """The target called ``name``; through a server workspace, the agents' queue of that name."""
+    if ws is not None and is_server_workspace(ws) and name != "offline":
+        from trainyard.compute.agent import AgentQueueTarget
+
+        if not TARGET_NAME.match(name):
+            raise InvalidInputError(
+                f"compute target {name!r}: up to 64 letters, digits and . _ - (first a letter or digit)"
+            )
+        return AgentQueueTarget(name)
     targets = _targets()
     if name not in targets:
         raise InvalidInputError(f"unknown compute target {name!r}; available: {', '.join(sorted(targets))}")

@@ -3,7 +3,8 @@
 It runs wherever someone is looking (waiting on a run, listing runs): a worker on this host
 that no longer exists is dead at once; one elsewhere is dead when its heartbeat is older than
 ``heartbeat_timeout_seconds``. A job with ``max_retries`` left goes back to the queue with its
-attempt counted and a new worker. The status write is compare-and-set, so a worker that
+attempt counted and a new worker. A queued run without a worker waits for a compute agent (a
+server workspace's queue) and is left alone. The status write is compare-and-set, so a worker that
 finishes at the same moment wins and a terminal status is never overwritten.
 """
 
@@ -22,12 +23,17 @@ if TYPE_CHECKING:
 ACTIVE = (RunStatus.QUEUED, RunStatus.PREPARING, RunStatus.RUNNING)
 
 
-def reap(ws: Workspace, now: float | None = None) -> list[str]:
-    """Retry or fail the active runs whose worker is gone; returns their ids."""
+def reap(ws: Workspace, now: float | None = None, *, resubmit: bool = True) -> list[str]:
+    """Retry or fail the active runs whose worker is gone; returns their ids.
+
+    ``resubmit=False`` (the server) puts retries back in the queue for an agent to claim.
+    """
     now = time.time() if now is None else now
     timeout = ws.config.heartbeat_timeout_seconds
     reaped = []
     for run in ws.store.search_runs(statuses=ACTIVE):
+        if run.status == RunStatus.QUEUED and run.worker is None:
+            continue
         alive = worker_alive(run.worker)
         silent = now - (run.heartbeat_at or run.created_at)
         if alive is True or (alive is None and silent <= timeout):
@@ -37,7 +43,8 @@ def reap(ws: Workspace, now: float | None = None) -> list[str]:
         retries = int((run.job or {}).get("max_retries") or 0)
         started = run.status != RunStatus.QUEUED
         if started and run.attempt <= retries and ws.store.requeue(run.id, run.status, error):
-            get_compute(run.compute or "local").submit(ws, ws.store.get_run(run.id))
+            if resubmit:
+                get_compute(run.compute or "local", ws).submit(ws, ws.store.get_run(run.id))
             reaped.append(run.id)
         elif ws.store.set_status(run.id, RunStatus.FAILED, error=error, expected=run.status):
             reaped.append(run.id)

@@ -20,7 +20,7 @@ import time
 from pathlib import Path
 
 from trainyard.artifacts import run_key
-from trainyard.compute.slots import try_acquire
+from trainyard.compute.slots import Slot, try_acquire
 from trainyard.environments import Environment, resolve
 from trainyard.errors import TrainyardError
 from trainyard.jobs.snapshot import restore_snapshot
@@ -36,18 +36,18 @@ PR_SET_PDEATHSIG = 1
 _prctl = ctypes.CDLL(None, use_errno=True).prctl if sys.platform == "linux" else None
 
 
-def _die_with_parent() -> None:  # runs in the child between fork and exec
+def die_with_parent() -> None:  # runs in the child between fork and exec
     if _prctl is not None:
         _prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
 
 
 class Worker:
-    def __init__(self, ws: Workspace, run_id: str) -> None:
+    def __init__(self, ws: Workspace, run_id: str, job_dir: Path | None = None) -> None:
         self.ws = ws
         self.store = ws.store
         self.run_id = run_id
         self.me = worker_id()
-        self.job_dir = ws.jobs_dir / run_id
+        self.job_dir = job_dir or ws.jobs_dir / run_id
         self.work = self.job_dir / "work"
         self.stop = threading.Event()
         self.stop_reason = ""
@@ -73,6 +73,10 @@ class Worker:
             slot.release()
             self.log.close()
             return
+        self.run_claimed(slot)
+
+    def run_claimed(self, slot: Slot | _NoSlot) -> None:
+        """Prepare, run and finish a run this worker holds (``preparing``, claimed by compare-and-set)."""
         try:
             threading.Thread(target=self._heartbeat, daemon=True).start()
             self._execute(self.store.get_run(self.run_id))
@@ -142,7 +146,7 @@ class Worker:
             **os.environ,
             **env_vars,
             RUN_ID_VAR: self.run_id,
-            WORKSPACE_VAR: str(self.ws.root),
+            WORKSPACE_VAR: self.ws.uri,
             EXPERIMENT_VAR: self.store.get_experiment(info.experiment_id).name,
             "PYTHONUNBUFFERED": "1",
         }
@@ -156,7 +160,7 @@ class Worker:
                 stdout=self.log,
                 stderr=subprocess.STDOUT,
                 start_new_session=True,
-                preexec_fn=_die_with_parent,
+                preexec_fn=die_with_parent,
             )
         except OSError as exc:
             return 127, f"cannot start {argv[0]!r}: {exc.strerror}"

@@ -65,7 +65,7 @@ def prepare_job(
     if not code.is_dir():
         raise InvalidInputError(f"source directory {code} does not exist")
     _check_script(code, job.argv(search_space))
-    get_compute(job.compute)
+    get_compute(job.compute, ws)
     env = resolve_environment(ws, job.environment)
     if not env.is_default:
         env.register(ws.store)
@@ -104,7 +104,7 @@ def start_run(
     inputs = {k: (v.path if hasattr(v, "path") else str(v)) for k, v in job.inputs.items()}
     if inputs or params:
         ws.store.log_batch(info.id, params={**inputs, **(params or {})})
-    get_compute(job.compute).submit(ws, info)
+    get_compute(job.compute, ws).submit(ws, info)
     return info
 
 

@@ -150,7 +150,7 @@ class Run(TrackedRun):
         from trainyard.compute import get_compute
 
         info = self.refresh()
-        get_compute(info.compute or "local").cancel(self.workspace, info)
+        get_compute(info.compute or "local", self.workspace).cancel(self.workspace, info)
         self._info = None
 
     def log_text(self, offset: int = 0) -> tuple[str, int]:

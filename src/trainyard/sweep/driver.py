@@ -144,7 +144,7 @@ class Driver:
                 self.reported[child.id] = -1
                 if child.status == RunStatus.QUEUED and child.worker is None:
                     # the last driver died between recording this trial and starting it
-                    get_compute(child.compute or "local").submit(self.ws, child)
+                    get_compute(child.compute or "local", self.ws).submit(self.ws, child)
         if self.spec.sampling == "grid":  # grid points an earlier sweep ran are not run again
             self.capacity = min(self.spec.limits.max_total_trials, grid_size(self.space) - warm)
         if self.trials or self.study.trials:
@@ -240,7 +240,7 @@ class Driver:
 
     def _cancel(self, child: RunInfo) -> None:
         with contextlib.suppress(InvalidTransitionError):  # it may have ended on its own meanwhile
-            get_compute(child.compute or "local").cancel(self.ws, child)
+            get_compute(child.compute or "local", self.ws).cancel(self.ws, child)
 
     def _cancel_all(self, active: list[RunInfo], wait: float = 20.0) -> None:
         for child in active:

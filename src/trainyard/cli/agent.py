@@ -1,0 +1,46 @@
+"""``trainyard agent``: run a server workspace's queued jobs for one compute target on this machine."""
+
+from __future__ import annotations
+
+import logging
+import signal
+from pathlib import Path
+
+import typer
+
+from trainyard.cli.output import console
+from trainyard.errors import InvalidInputError
+
+
+def agent(
+    server: str = typer.Option(..., help="The team server, e.g. http://host:8080."),
+    compute: str = typer.Option("local", help="The compute target name whose jobs this agent runs."),
+    concurrency: int = typer.Option(1, min=1, max=256, help="Jobs run at once."),
+    token: str = typer.Option(
+        None, help="An agent token (default: $TRAINYARD_TOKEN or `trainyard login`'s)."
+    ),
+    work_dir: Path = typer.Option(
+        None, help="Scratch folder for jobs (default: ~/.cache/trainyard/agent/NAME)."
+    ),
+) -> None:
+    """Pull queued jobs for a compute target and run them; Ctrl-C stops claiming and lets jobs finish."""
+    from trainyard.compute import TARGET_NAME
+    from trainyard.compute.agent import Agent
+    from trainyard.credentials import token_for
+
+    if not server.startswith(("http://", "https://")):
+        raise InvalidInputError(f"--server {server!r} must start with http:// or https://")
+    if not TARGET_NAME.match(compute):
+        raise InvalidInputError(f"--compute {compute!r}: use letters, digits and . _ -")
+    token = token or token_for(server)
+    if not token:
+        raise InvalidInputError(
+            "no token: pass --token, set TRAINYARD_TOKEN, or run `trainyard login URL` with an agent token"
+        )
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
+    runner = Agent(server, compute, token, concurrency=concurrency, work_dir=work_dir)
+    signal.signal(signal.SIGTERM, lambda *_: runner.stop())
+    console.print(
+        f"agent {runner.me}: running {compute!r} jobs from {runner.server}, {concurrency} at a time"
+    )
+    runner.run()

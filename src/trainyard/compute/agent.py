@@ -1,0 +1,217 @@
+"""Compute agents: processes on any machine that pull a server workspace's queued runs and run them.
+
+``trainyard agent --server URL --compute NAME --concurrency N`` keeps N claim loops. Each
+long-polls ``POST /api/v1/agent/claim`` (the server answers the moment a run is queued), then
+starts ``python -m trainyard.compute.agent URL RUN`` with the run's job token: the ordinary
+worker (snapshot, environment, command, outputs, compare-and-set status, heartbeats) against
+the server workspace, plus the log uploaded as it grows. Worker and job die with the agent
+(``PR_SET_PDEATHSIG``), so a dead agent's runs go silent and the server's reaper fails or
+re-queues them after ``heartbeat_timeout_seconds``. Connection errors are retried with
+bounded backoff, so an agent rides out a server restart.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import httpx
+
+from trainyard.artifacts import run_key
+from trainyard.compute.base import ComputeTarget
+from trainyard.compute.worker import LOG, NO_SLOT, Worker, die_with_parent
+from trainyard.credentials import TOKEN_VAR, normalize_url
+from trainyard.errors import TrainyardError
+from trainyard.liveness import worker_id
+from trainyard.store import RunInfo
+from trainyard.tracking.context import WORKSPACE_VAR
+
+if TYPE_CHECKING:
+    from trainyard.workspace import Workspace
+
+CLAIM_WAIT_SECONDS = 10.0
+MAX_BACKOFF_SECONDS = 5.0
+LOG_SYNC_SECONDS = 2.0
+log = logging.getLogger(__name__)
+
+
+class AgentQueueTarget(ComputeTarget):
+    """A compute target of a server workspace: runs wait ``queued`` until an agent claims them."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def submit(self, ws: Workspace, run: RunInfo) -> None:
+        """Nothing to start here: the run is queued on the server for an agent serving this name."""
+
+    def cancel(self, ws: Workspace, run: RunInfo) -> None:
+        """A queued run is canceled at once; a running one when its worker's heartbeat sees the request."""
+        ws.store.request_cancel(run.id)
+
+
+class AgentError(TrainyardError):
+    """The server refused the agent (a wrong or revoked token, or a token that is not an agent's)."""
+
+
+class Agent:
+    """Claim loops for one compute target name; ``run()`` blocks until ``stop()``."""
+
+    def __init__(
+        self, server: str, compute: str, token: str, *, concurrency: int = 1, work_dir: Path | None = None
+    ) -> None:
+        self.server = normalize_url(server)
+        self.compute = compute
+        self.token = token
+        self.concurrency = concurrency
+        self.work_dir = work_dir or _default_work_dir(compute)
+        self.me = worker_id()
+        self.stopping = threading.Event()
+        self.error: AgentError | None = None
+        self.client = httpx.Client(
+            base_url=self.server,
+            headers={"Authorization": f"Bearer {token}"},
+            timeout=CLAIM_WAIT_SECONDS + 10,
+        )
+
+    def run(self) -> None:
+        threads = [
+            threading.Thread(target=self._loop, name=f"agent-{i}", daemon=True)
+            for i in range(self.concurrency)
+        ]
+        for thread in threads:
+            thread.start()
+        try:
+            _join(threads)
+        except KeyboardInterrupt:
+            self.stop()
+            log.info("stopping: no new jobs; waiting for the running ones (Ctrl-C again to abandon them)")
+            _join(threads)
+        finally:
+            self.client.close()
+        if self.error is not None:
+            raise self.error
+
+    def stop(self) -> None:
+        """Claim nothing more; jobs already running finish first."""
+        self.stopping.set()
+
+    def _loop(self) -> None:
+        backoff = 0.2
+        while not self.stopping.is_set():
+            try:
+                claim = self._claim()
+                backoff = 0.2
+            except httpx.TransportError as exc:
+                log.warning("server unreachable (%s); retrying in %.1fs", exc, backoff)
+                self.stopping.wait(backoff)
+                backoff = min(backoff * 2, MAX_BACKOFF_SECONDS)
+                continue
+            except AgentError as exc:
+                self.error = exc
+                self.stopping.set()
+                return
+            if claim is not None:
+                self._run_job(claim["run_id"], claim["job_token"])
+
+    def _claim(self) -> dict[str, str] | None:
+        body = {"compute": self.compute, "agent": self.me, "wait": CLAIM_WAIT_SECONDS}
+        response = self.client.post("/api/v1/agent/claim", json=body)
+        if response.status_code == 204:
+            return None
+        if response.status_code in (401, 403):
+            raise AgentError(f"{self.server} refused the agent's token: {_message(response)}")
+        if response.status_code >= 500:  # a restarting server: same as unreachable
+            raise httpx.TransportError(f"server error {response.status_code}")
+        if response.status_code != 200:
+            raise AgentError(f"claim failed with {response.status_code}: {_message(response)}")
+        return response.json()
+
+    def _run_job(self, run_id: str, job_token: str) -> None:
+        job_dir = self.work_dir / run_id
+        job_dir.mkdir(parents=True, exist_ok=True)
+        env = {**os.environ, TOKEN_VAR: job_token, WORKSPACE_VAR: self.server}
+        log.info("running %s", run_id)
+        with open(job_dir / "worker.log", "ab") as out:
+            proc = subprocess.Popen(
+                [sys.executable, "-m", "trainyard.compute.agent", self.server, run_id, str(job_dir)],
+                env=env,
+                stdin=subprocess.DEVNULL,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,  # Ctrl-C on the agent's terminal does not cancel its jobs
+                preexec_fn=die_with_parent,  # but a dead agent takes them along
+            )
+            proc.wait()
+        for attempt in range(5):  # tell the server; it fails the run if the worker never reported
+            try:
+                self.client.post(f"/api/v1/agent/runs/{run_id}/release", json={"agent": self.me})
+                break
+            except httpx.TransportError:
+                time.sleep(min(0.5 * 2**attempt, MAX_BACKOFF_SECONDS))
+
+
+class AgentWorker(Worker):
+    """The local worker, for a run an agent claimed: its log is uploaded as it grows."""
+
+    def run_claimed_remote(self) -> None:
+        signal.signal(signal.SIGTERM, lambda *_: self._request_stop("canceled by the user"))
+        threading.Thread(target=self._sync_log_loop, daemon=True).start()
+        self.run_claimed(NO_SLOT)
+        self._sync_log()
+
+    def _upload_outputs(self) -> None:
+        super()._upload_outputs()
+        self._sync_log()
+
+    def _sync_log_loop(self) -> None:
+        size = -1
+        while not self.stop.wait(LOG_SYNC_SECONDS):
+            current = self.log_path.stat().st_size if self.log_path.exists() else 0
+            if current != size:
+                size = current
+                try:
+                    self._sync_log()
+                except Exception as exc:  # a server hiccup must not kill the job; the next pass retries
+                    self.say(f"log upload failed: {exc}")
+
+    def _sync_log(self) -> None:
+        key = run_key(self.run_id, LOG)
+        if self.ws.artifacts.local_path(key) is None and self.log_path.exists():
+            self.ws.artifacts.put_file(key, self.log_path)
+
+
+def _join(threads: list[threading.Thread]) -> None:
+    for thread in threads:
+        while thread.is_alive():
+            thread.join(0.5)
+
+
+def _default_work_dir(compute: str) -> Path:
+    base = Path(os.environ.get("TRAINYARD_CACHE_DIR") or Path.home() / ".cache" / "trainyard")
+    return base / "agent" / compute
+
+
+def _message(response: httpx.Response) -> str:
+    try:
+        return str(response.json().get("message") or response.json())
+    except ValueError:
+        return response.text[:200]
+
+
+def main(argv: list[str] | None = None) -> None:
+    """The worker process of one claimed run: ``python -m trainyard.compute.agent URL RUN DIR``."""
+    from trainyard.workspace import Workspace
+
+    server, run_id, job_dir = (argv or sys.argv[1:])[:3]
+    AgentWorker(Workspace.from_config(server), run_id, Path(job_dir)).run_claimed_remote()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""The team server: REST API, auth, agents and MLflow-compatible routes over one workspace."""

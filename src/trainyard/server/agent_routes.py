@@ -1,0 +1,167 @@
+"""The job queue that compute agents pull from: claim, release, and the server's reaper timer.
+
+A run submitted through a server workspace stays ``queued`` until an agent serving its compute
+name claims it. A claim is the store's compare-and-set ``queued -> preparing``, so of two agents
+asking at once exactly one gets the run. The claim hands back a ``job`` token that lets the
+agent's worker (and the job's own ``Run.get_context()``) log to the workspace; it is revoked
+when the agent releases the run or the reaper finds the run over. Agents long-poll: a claim
+waits up to ``wait`` seconds, checking the queue every ``POLL_SECONDS``, so pickup takes well
+under a second.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import TYPE_CHECKING
+
+from fastapi import APIRouter, FastAPI, Request, Response
+from pydantic import BaseModel, Field
+
+from trainyard.compute.reaper import reap
+from trainyard.status import RunStatus
+from trainyard.store.sql.auth import AuthStore, Principal
+
+if TYPE_CHECKING:
+    from trainyard.workspace import Workspace
+
+POLL_SECONDS = 0.1
+JOB_TOKEN_SECONDS = 7 * 24 * 3600.0
+NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"
+log = logging.getLogger(__name__)
+
+
+class ClaimRequest(BaseModel):
+    compute: str = Field(pattern=NAME_PATTERN, description="The compute target name this agent serves.")
+    agent: str = Field(min_length=1, max_length=200, description="The agent's id (host:pid:start).")
+    wait: float = Field(default=10.0, ge=0, le=30, description="Seconds to wait for a queued run.")
+
+
+class ReleaseRequest(BaseModel):
+    agent: str = Field(min_length=1, max_length=200, description="The agent's id (host:pid:start).")
+
+
+class Claim(BaseModel):
+    run_id: str
+    experiment_id: str
+    attempt: int
+    job_token: str
+
+
+class Released(BaseModel):
+    run_id: str
+    status: str
+
+
+class JobQueue:
+    """Claims and releases over the workspace store, plus the reaper on a timer."""
+
+    def __init__(self, ws: Workspace, auth: AuthStore) -> None:
+        self.ws = ws
+        self.auth = auth
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def try_claim(self, compute: str, agent: str, user: str) -> Claim | None:
+        """Take the oldest queued run for ``compute``; None when there is none left to take."""
+        queued = [r for r in self.ws.store.search_runs(statuses=(RunStatus.QUEUED,)) if r.compute == compute]
+        for run in sorted(queued, key=lambda r: r.created_at):
+            if run.worker is not None:  # a local worker is on it
+                continue
+            if self.ws.store.set_status(run.id, RunStatus.PREPARING, expected=RunStatus.QUEUED, worker=agent):
+                token, _ = self.auth.create_token(
+                    user, kind="job", run_id=run.id, expires_in=JOB_TOKEN_SECONDS
+                )
+                return Claim(
+                    run_id=run.id, experiment_id=run.experiment_id, attempt=run.attempt, job_token=token
+                )
+        return None
+
+    def release(self, run_id: str, agent: str) -> Released:
+        """The agent is done with the run: a run it left unfinished is failed; its tokens end."""
+        info = self.ws.store.get_run(run_id)
+        if not info.status.is_terminal and info.status != RunStatus.QUEUED:
+            error = f"the agent {agent} ended the run's worker before it reported an outcome"
+            self.ws.store.set_status(run_id, RunStatus.FAILED, error=error, expected=info.status)
+        self.auth.revoke_run_tokens(run_id)
+        return Released(run_id=run_id, status=self.ws.store.get_run(run_id).status.value)
+
+    def reap_once(self) -> None:
+        """Fail or re-queue runs whose agent went silent; end the job tokens of finished runs."""
+        for run_id in reap(self.ws, resubmit=False):
+            log.info("reaped run %s", run_id)
+        for token in self.auth.list_tokens():
+            if token.kind == "job" and token.state == "active" and token.run_id:
+                status = self.ws.store.get_run(token.run_id).status
+                if status.is_terminal or status == RunStatus.QUEUED:
+                    self.auth.revoke_run_tokens(token.run_id)
+
+    def start(self, interval: float) -> None:
+        def loop() -> None:
+            while not self._stop.wait(interval):
+                try:
+                    self.reap_once()
+                except Exception:  # a database hiccup must not end the timer
+                    log.exception("reaper pass failed")
+
+        self._stop.clear()
+        self._thread = threading.Thread(target=loop, name="trainyard-reaper", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+
+
+router = APIRouter(prefix="/api/v1/agent", tags=["agent"])
+
+
+def _queue(request: Request) -> JobQueue:
+    return request.app.state.job_queue
+
+
+@router.post("/claim", response_model=Claim, responses={204: {"description": "Nothing queued in time."}})
+async def claim(body: ClaimRequest, request: Request) -> Claim | Response:
+    """Claim the oldest queued run for a compute target, waiting up to ``wait`` seconds for one."""
+    queue = _queue(request)
+    principal: Principal = request.state.principal
+    deadline = time.monotonic() + body.wait
+    while True:
+        got = await asyncio.to_thread(queue.try_claim, body.compute, body.agent, principal.user)
+        if got is not None:
+            return got
+        if time.monotonic() >= deadline or await request.is_disconnected():
+            return Response(status_code=204)
+        await asyncio.sleep(POLL_SECONDS)
+
+
+@router.post("/runs/{run_id}/release", response_model=Released)
+async def release(run_id: str, body: ReleaseRequest, request: Request) -> Released:
+    """The agent's worker for this run has exited."""
+    return await asyncio.to_thread(_queue(request).release, run_id, body.agent)
+
+
+def install_agent_routes(app: FastAPI, ws: Workspace, auth: AuthStore) -> JobQueue:
+    """Add the agent routes, and run the reaper every quarter heartbeat timeout while the app runs."""
+    queue = JobQueue(ws, auth)
+    app.state.job_queue = queue
+    app.include_router(router)
+    inner = app.router.lifespan_context
+    interval = max(0.2, ws.config.heartbeat_timeout_seconds / 4)
+
+    @asynccontextmanager
+    async def lifespan(app_: FastAPI) -> AsyncIterator[object]:
+        queue.start(interval)
+        try:
+            async with inner(app_) as state:
+                yield state
+        finally:
+            queue.stop()
+
+    app.router.lifespan_context = lifespan
+    return queue

@@ -1,0 +1,197 @@
+"""Users and API tokens of a team server, in the workspace's SQL database (server side only).
+
+A token reads ``ty_<id>_<secret>``: the id finds the row, and only the sha256 of the secret is
+stored, compared with ``hmac.compare_digest``; a leaked database gives no usable token. Kinds:
+``user`` (the user's role), ``agent`` (claims and reports jobs, nothing else) and ``job``
+(minted for one claimed run so the job can log to it; revoked when the run ends). This is not
+part of the ``Store`` ABC: clients never see users or hashes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import re
+import secrets
+import time
+import uuid
+from dataclasses import dataclass
+
+from sqlalchemy import Engine, insert, select, update
+from sqlalchemy.exc import IntegrityError
+
+from trainyard.errors import AlreadyExistsError, InvalidInputError, NotFoundError, TrainyardError
+from trainyard.store.sql.engine import read_tx, with_retries, write_tx
+from trainyard.store.sql.models import API_TOKENS, USERS
+
+ROLES = ("reader", "contributor", "owner")
+KINDS = ("user", "agent", "job")
+TOKEN_RE = re.compile(r"^ty_([0-9a-f]{32})_([A-Za-z0-9_-]{20,100})$")
+NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$")
+
+
+class TokenRejected(TrainyardError):
+    """The token is missing, malformed, unknown, expired or revoked (HTTP 401)."""
+
+
+@dataclass(frozen=True)
+class User:
+    name: str
+    role: str
+    created_at: float
+
+
+@dataclass(frozen=True)
+class TokenInfo:
+    id: str
+    user_name: str
+    kind: str
+    run_id: str | None
+    created_at: float
+    expires_at: float | None
+    revoked_at: float | None
+
+    @property
+    def state(self) -> str:
+        if self.revoked_at is not None:
+            return "revoked"
+        if self.expires_at is not None and self.expires_at <= time.time():
+            return "expired"
+        return "active"
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Who a request is from: the user, their role, and which kind of token they used."""
+
+    user: str
+    role: str
+    kind: str
+    token_id: str
+    run_id: str | None = None
+
+    def has_role(self, needed: str) -> bool:
+        return ROLES.index(self.role) >= ROLES.index(needed)
+
+
+def check_role(role: str) -> str:
+    if role not in ROLES:
+        raise InvalidInputError(f"role {role!r} is not one of: {', '.join(ROLES)}")
+    return role
+
+
+def _hash(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+class AuthStore:
+    """Users and tokens over the workspace's engine (SQLite or PostgreSQL)."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    def _write(self, statement: object) -> int:
+        def tx() -> int:
+            with write_tx(self.engine) as conn:
+                return conn.execute(statement).rowcount  # type: ignore[call-overload]
+
+        return with_retries(tx)
+
+    # users ------------------------------------------------------------------------------------
+    def add_user(self, name: str, role: str = "contributor") -> User:
+        if not NAME_RE.match(name):
+            raise InvalidInputError(
+                f"user name {name!r}: use up to 64 letters, digits and . _ @ - (first a letter or digit)"
+            )
+        user = User(name, check_role(role), time.time())
+        try:
+            self._write(insert(USERS).values(name=user.name, role=user.role, created_at=user.created_at))
+        except IntegrityError:
+            raise AlreadyExistsError(f"a user named {name!r} already exists") from None
+        return user
+
+    def set_role(self, name: str, role: str) -> User:
+        if not self._write(update(USERS).where(USERS.c.name == name).values(role=check_role(role))):
+            raise NotFoundError(f"no user named {name!r}; `trainyard user list` shows them")
+        return self.get_user(name)
+
+    def get_user(self, name: str) -> User:
+        with read_tx(self.engine) as conn:
+            row = conn.execute(select(USERS).where(USERS.c.name == name)).mappings().first()
+        if row is None:
+            raise NotFoundError(f"no user named {name!r}; `trainyard user list` shows them")
+        return User(**row)
+
+    def list_users(self) -> list[User]:
+        with read_tx(self.engine) as conn:
+            rows = conn.execute(select(USERS).order_by(USERS.c.name)).mappings().all()
+        return [User(**r) for r in rows]
+
+    # tokens -----------------------------------------------------------------------------------
+    def create_token(
+        self, user: str, *, kind: str = "user", expires_in: float | None = None, run_id: str | None = None
+    ) -> tuple[str, TokenInfo]:
+        """A new token for ``user``; the secret is returned here once and never stored."""
+        if kind not in KINDS:
+            raise InvalidInputError(f"token kind {kind!r} is not one of: {', '.join(KINDS)}")
+        if expires_in is not None and expires_in <= 0:
+            raise InvalidInputError("a token's lifetime must be positive")
+        self.get_user(user)
+        now = time.time()
+        info = TokenInfo(
+            uuid.uuid4().hex, user, kind, run_id, now, None if expires_in is None else now + expires_in, None
+        )
+        secret = secrets.token_urlsafe(32)
+        self._write(insert(API_TOKENS).values(**info.__dict__, secret_hash=_hash(secret)))
+        return f"ty_{info.id}_{secret}", info
+
+    def list_tokens(self, user: str | None = None) -> list[TokenInfo]:
+        query = select(*[c for c in API_TOKENS.c if c.name != "secret_hash"]).order_by(
+            API_TOKENS.c.created_at
+        )
+        if user is not None:
+            query = query.where(API_TOKENS.c.user_name == user)
+        with read_tx(self.engine) as conn:
+            return [TokenInfo(**r) for r in conn.execute(query).mappings().all()]
+
+    def revoke_token(self, token_id: str) -> None:
+        done = self._write(
+            update(API_TOKENS)
+            .where(API_TOKENS.c.id == token_id, API_TOKENS.c.revoked_at.is_(None))
+            .values(revoked_at=time.time())
+        )
+        if not done:
+            with read_tx(self.engine) as conn:
+                if conn.execute(select(API_TOKENS.c.id).where(API_TOKENS.c.id == token_id)).first() is None:
+                    raise NotFoundError(f"no token with id {token_id!r}; `trainyard token list` shows them")
+
+    def revoke_run_tokens(self, run_id: str) -> int:
+        """End the job tokens of a run that is over."""
+        return self._write(
+            update(API_TOKENS)
+            .where(API_TOKENS.c.run_id == run_id, API_TOKENS.c.revoked_at.is_(None))
+            .values(revoked_at=time.time())
+        )
+
+    def authenticate(self, token: str) -> Principal:
+        """The principal behind ``token``, or ``TokenRejected`` saying why not."""
+        match = TOKEN_RE.match(token)
+        if match is None:
+            raise TokenRejected("malformed token: expected ty_<id>_<secret> (`trainyard token create`)")
+        token_id, secret = match.groups()
+        query = (
+            select(API_TOKENS, USERS.c.role)
+            .join(USERS, USERS.c.name == API_TOKENS.c.user_name)
+            .where(API_TOKENS.c.id == token_id)
+        )
+        with read_tx(self.engine) as conn:
+            row = conn.execute(query).mappings().first()
+        if row is None or not hmac.compare_digest(_hash(secret), row["secret_hash"]):
+            raise TokenRejected("unknown token")
+        if row["revoked_at"] is not None:
+            raise TokenRejected(f"token {token_id} was revoked")
+        if row["expires_at"] is not None and row["expires_at"] <= time.time():
+            raise TokenRejected(
+                f"token {token_id} has expired; create a new one with `trainyard token create`"
+            )
+        return Principal(row["user_name"], row["role"], row["kind"], token_id, row["run_id"])

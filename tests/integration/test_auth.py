@@ -1,0 +1,175 @@
+"""Server auth: deny by default on every route, token lifecycle (hashed, expiry, revocation), roles,
+agent tokens that only claim and report, and 401/403 as JSON with a message."""
+
+from __future__ import annotations
+
+import base64
+import re
+import time
+from collections.abc import Iterator
+
+import pytest
+from fastapi.routing import iter_route_contexts
+from fastapi.testclient import TestClient
+from sqlalchemy import select
+
+from trainyard.errors import AlreadyExistsError, InvalidInputError, NotFoundError
+from trainyard.server.app import create_app
+from trainyard.server.auth import PUBLIC
+from trainyard.store.sql.auth import AuthStore, TokenRejected
+from trainyard.store.sql.models import API_TOKENS
+from trainyard.store.sql.store import SqlStore
+from trainyard.workspace import Workspace
+
+
+@pytest.fixture
+def auth_store(store_uri: str) -> Iterator[AuthStore]:
+    store = SqlStore(store_uri)
+    yield AuthStore(store.engine)
+    store.close()
+
+
+@pytest.fixture
+def server(ws: Workspace) -> Iterator[tuple[TestClient, AuthStore]]:
+    app = create_app(ws)
+    with TestClient(app) as client:
+        yield client, app.state.auth
+
+
+def _bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+def _assert_denied(response, status: int) -> None:  # noqa: ANN001 - httpx.Response
+    assert response.status_code == status, response.text
+    body = response.json()
+    assert set(body) == {"error_code", "message"} and body["message"]
+    assert "Traceback" not in response.text
+    if status == 401:
+        assert "Bearer" in response.headers["WWW-Authenticate"]
+
+
+# -- the token store, on SQLite and PostgreSQL ------------------------------------------------
+
+
+def test_tokens_are_stored_hashed_and_authenticate(auth_store: AuthStore):
+    auth_store.add_user("ada", "owner")
+    token, info = auth_store.create_token("ada")
+    assert token.startswith(f"ty_{info.id}_")
+    with auth_store.engine.connect() as conn:
+        stored = conn.execute(select(API_TOKENS.c.secret_hash)).scalar_one()
+    assert token.rsplit("_", 1)[1] not in stored and len(stored) == 64
+    principal = auth_store.authenticate(token)
+    assert (principal.user, principal.role, principal.kind) == ("ada", "owner", "user")
+
+
+def test_expired_revoked_and_forged_tokens_are_rejected(auth_store: AuthStore):
+    auth_store.add_user("bo", "contributor")
+    short, _ = auth_store.create_token("bo", expires_in=0.05)
+    revoked, info = auth_store.create_token("bo")
+    time.sleep(0.1)
+    auth_store.revoke_token(info.id)
+    with pytest.raises(TokenRejected, match="expired"):
+        auth_store.authenticate(short)
+    with pytest.raises(TokenRejected, match="revoked"):
+        auth_store.authenticate(revoked)
+    forged = revoked.rsplit("_", 1)[0] + "_" + "A" * 43
+    with pytest.raises(TokenRejected, match="unknown"):
+        auth_store.authenticate(forged)
+    with pytest.raises(TokenRejected, match="malformed"):
+        auth_store.authenticate("not-a-token")
+    assert [t.state for t in auth_store.list_tokens("bo")] == ["expired", "revoked"]
+
+
+def test_user_and_token_input_is_checked(auth_store: AuthStore):
+    with pytest.raises(InvalidInputError, match="role 'admin'"):
+        auth_store.add_user("cy", "admin")
+    auth_store.add_user("cy", "reader")
+    with pytest.raises(AlreadyExistsError):
+        auth_store.add_user("cy", "reader")
+    with pytest.raises(InvalidInputError, match="user name"):
+        auth_store.add_user("../x", "reader")
+    with pytest.raises(NotFoundError, match="no user named 'nobody'"):
+        auth_store.create_token("nobody")
+    with pytest.raises(NotFoundError, match="no token"):
+        auth_store.revoke_token("0" * 32)
+    assert auth_store.set_role("cy", "contributor").role == "contributor"
+
+
+# -- the app ------------------------------------------------------------------------------------
+
+
+def _concrete(path: str) -> str:
+    return re.sub(r"\{[^}]+\}", "x", path)
+
+
+def test_every_route_but_the_public_ones_needs_a_token(server):
+    client, _ = server
+    routes = [(c.path, m) for c in iter_route_contexts(client.app.routes) for m in sorted(c.methods or ())]
+    assert len(routes) > 20
+    checked = 0
+    for path, method in routes:
+        if path in PUBLIC or method == "HEAD":
+            continue
+        _assert_denied(client.request(method, _concrete(path)), 401)
+        checked += 1
+    assert checked == len([r for r in routes if r[0] not in PUBLIC and r[1] != "HEAD"])
+    assert client.get("/api/v1/health").status_code == 200
+
+
+def test_missing_malformed_expired_revoked_tokens_get_401(server):
+    client, auth = server
+    auth.add_user("dee", "contributor")
+    good, info = auth.create_token("dee")
+    expired, _ = auth.create_token("dee", expires_in=0.05)
+    time.sleep(0.1)
+    for headers in (
+        {},
+        {"Authorization": "Bearer"},
+        {"Authorization": "Token abc"},
+        {"Authorization": "Basic !!!"},
+        _bearer("ty_nonsense"),
+        _bearer(expired),
+    ):
+        _assert_denied(client.get("/api/v1/experiments", headers=headers), 401)
+    assert client.get("/api/v1/experiments", headers=_bearer(good)).status_code == 200
+    auth.revoke_token(info.id)
+    response = client.get("/api/v1/experiments", headers=_bearer(good))
+    _assert_denied(response, 401)
+    assert "revoked" in response.json()["message"]
+
+
+def test_readers_read_but_cannot_write(server):
+    client, auth = server
+    auth.add_user("rita", "reader")
+    auth.add_user("carl", "contributor")
+    reader, _ = auth.create_token("rita")
+    writer, _ = auth.create_token("carl")
+    _assert_denied(client.post("/api/v1/experiments", json={"name": "e"}, headers=_bearer(reader)), 403)
+    assert client.post("/api/v1/experiments", json={"name": "e"}, headers=_bearer(writer)).status_code < 300
+    assert client.get("/api/v1/experiments", headers=_bearer(reader)).json()
+    assert client.post("/api/v1/runs/search", json={}, headers=_bearer(reader)).status_code == 200
+    who = client.get("/api/v1/auth/whoami", headers=_bearer(reader)).json()
+    assert (who["user"], who["role"], who["kind"]) == ("rita", "reader", "user")
+
+
+def test_mlflow_clients_send_basic_auth_with_the_token_as_password(server):
+    client, auth = server
+    auth.add_user("mo", "contributor")
+    token, _ = auth.create_token("mo")
+    basic = base64.b64encode(f"anyone:{token}".encode()).decode()
+    assert client.get("/api/v1/experiments", headers={"Authorization": f"Basic {basic}"}).status_code == 200
+    wrong = base64.b64encode(b"anyone:ty_0_0").decode()
+    _assert_denied(client.get("/api/v1/experiments", headers={"Authorization": f"Basic {wrong}"}), 401)
+
+
+def test_agent_tokens_only_claim_and_report(server):
+    client, auth = server
+    auth.add_user("robot", "contributor")
+    agent, _ = auth.create_token("robot", kind="agent")
+    user, _ = auth.create_token("robot")
+    claim = {"compute": "gpu", "agent": "host:1:1", "wait": 0}
+    assert client.post("/api/v1/agent/claim", json=claim, headers=_bearer(agent)).status_code == 204
+    _assert_denied(client.get("/api/v1/experiments", headers=_bearer(agent)), 403)
+    _assert_denied(client.post("/api/v1/experiments", json={"name": "x"}, headers=_bearer(agent)), 403)
+    _assert_denied(client.post("/api/v1/agent/claim", json=claim, headers=_bearer(user)), 403)

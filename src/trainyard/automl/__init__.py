@@ -1,0 +1,5 @@
+"""Automated ML: featurization, a learner portfolio searched cost-aware, ensembles, forecasting.
+
+The parent run's process is ``trainyard.automl.driver``; trials are evaluated in a pool of
+worker processes and recorded as child runs directly through the store.
+"""

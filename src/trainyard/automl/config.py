@@ -1,0 +1,143 @@
+"""AutoML settings (what ``AutoMLConfig`` and ``trainyard automl submit`` record) and the checks
+that run before anything is queued: every mistake a user can make with data or settings fails
+here with one line, not minutes into the search.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+import pandas as pd
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from trainyard.automl.metrics import DEFAULT, task_metrics
+from trainyard.automl.portfolio import choose
+from trainyard.errors import InvalidInputError
+
+WORKER_START_SECONDS = 3.0  # a worker process importing scikit-learn and the boosters
+CHEAP_FIT_ROWS_PER_SECOND = 200_000.0
+
+
+class AutoMLSettings(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    task: Literal["classification", "regression", "forecasting"]
+    label_column_name: str
+    primary_metric: str | None = None
+    n_cross_validations: int | None = Field(None, ge=2)
+    validation_size: float | None = Field(None, gt=0, lt=1)
+    experiment_timeout_minutes: float = Field(15.0, gt=0)
+    iterations: int = Field(1000, ge=1)
+    max_concurrent_iterations: int = Field(1, ge=1)
+    experiment_exit_score: float | None = None
+    enable_early_stopping: bool = True
+    early_stopping_iterations: int = Field(40, ge=1)
+    allowed_models: list[str] | None = None
+    blocked_models: list[str] | None = None
+    featurization: str | dict[str, Any] = "auto"
+    enable_ensembling: bool = True
+    model_explainability: bool = True
+    model_name: str | None = None
+    seed: int = 0
+    # forecasting
+    time_column_name: str | None = None
+    forecast_horizon: int | None = Field(None, ge=1)
+    time_series_id_column_names: list[str] = []
+    lags: list[int] | None = None
+    rolling_windows: list[int] | None = None
+    seasonality: int | None = Field(None, ge=1)
+
+    @property
+    def metric(self) -> str:
+        return self.primary_metric or DEFAULT[self.task]
+
+    @property
+    def timeout_seconds(self) -> float:
+        return self.experiment_timeout_minutes * 60
+
+
+def make_settings(**fields: Any) -> AutoMLSettings:
+    try:
+        return AutoMLSettings.model_validate(fields)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        where = ".".join(str(p) for p in err["loc"]) or "settings"
+        raise InvalidInputError(f"AutoML setting {where}: {err['msg']}") from None
+
+
+def read_table(data: Any, what: str) -> pd.DataFrame:
+    """A DataFrame from a DataFrame or a CSV / Parquet path."""
+    if isinstance(data, pd.DataFrame):
+        return data.reset_index(drop=True)
+    from pathlib import Path
+
+    path = Path(str(data))
+    if not path.is_file():
+        raise InvalidInputError(f"{what} {path} is not a file (give a DataFrame, a .csv or a .parquet file)")
+    if path.suffix.lower() in (".parquet", ".pq"):
+        return pd.read_parquet(path)
+    if path.suffix.lower() == ".csv":
+        return pd.read_csv(path)
+    raise InvalidInputError(f"{what} {path}: use a .csv or .parquet file")
+
+
+def folds_needed(s: AutoMLSettings) -> int:
+    if s.task == "forecasting":
+        return s.n_cross_validations or 3
+    return s.n_cross_validations or 0
+
+
+def check(s: AutoMLSettings, train: pd.DataFrame, valid: pd.DataFrame | None) -> None:
+    """Every data and settings mistake, found before the search starts."""
+    label = s.label_column_name
+    if label not in train.columns:
+        raise InvalidInputError(
+            f"label_column_name {label!r} is not a column of training_data; its columns: "
+            + ", ".join(map(str, train.columns[:20]))
+        )
+    if valid is not None and label not in valid.columns:
+        raise InvalidInputError(f"label_column_name {label!r} is not a column of validation_data")
+    if s.metric not in task_metrics(s.task):
+        raise InvalidInputError(
+            f"primary_metric {s.metric!r} does not fit task {s.task!r}; use one of "
+            + ", ".join(task_metrics(s.task))
+        )
+    if sum(x is not None for x in (s.n_cross_validations, s.validation_size, valid)) > 1:
+        raise InvalidInputError("give only one of n_cross_validations, validation_size and validation_data")
+    choose(s.task, s.allowed_models, s.blocked_models)
+    y = train[label].dropna()
+    if len(y) < len(train):
+        raise InvalidInputError(
+            f"label {label!r} is missing in {len(train) - len(y)} row(s); drop or fill them"
+        )
+    if s.task == "classification":
+        counts = y.value_counts()
+        if len(counts) < 2:
+            raise InvalidInputError(
+                f"label {label!r} has only one class ({counts.index[0]!r}); classification needs two or more"
+            )
+        folds = s.n_cross_validations or 2
+        if counts.min() < folds:
+            raise InvalidInputError(
+                f"class {counts.idxmin()!r} has {counts.min()} row(s), too few for {folds} folds; "
+                "lower n_cross_validations or add rows"
+            )
+    else:
+        if not pd.api.types.is_numeric_dtype(y):
+            raise InvalidInputError(f"label {label!r} must be numeric for {s.task}, not {y.dtype}")
+    if s.task == "forecasting":
+        from trainyard.automl.forecast import check_forecasting
+
+        check_forecasting(s, train)
+    elif len(train) < max(10, 2 * (s.n_cross_validations or 2)):
+        raise InvalidInputError(
+            f"training_data has {len(train)} rows, too few for {s.n_cross_validations or 'a validation split'}"
+            " folds; give at least 10 rows"
+        )
+    one_trial = WORKER_START_SECONDS + train.size / CHEAP_FIT_ROWS_PER_SECOND * max(folds_needed(s), 1)
+    if s.timeout_seconds < one_trial:
+        raise InvalidInputError(
+            f"experiment_timeout_minutes={s.experiment_timeout_minutes:g} ({s.timeout_seconds:.1f} s) is "
+            f"shorter than one trial on this data (about {one_trial:.0f} s); give at least "
+            f"{one_trial / 60:.2f} minutes"
+        )

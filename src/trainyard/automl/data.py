@@ -1,0 +1,61 @@
+"""Where an AutoML run's data lives (the workspace's artifact store, written once at submit) and
+how its rows are split for validation.
+"""
+
+from __future__ import annotations
+
+import io
+import uuid
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+from sklearn.model_selection import KFold, StratifiedKFold, train_test_split
+
+from trainyard.automl.config import AutoMLSettings
+
+if TYPE_CHECKING:
+    from trainyard.workspace import Workspace
+
+AUTO_CV_ROWS = 10_000  # fewer rows than this: 5-fold cross-validation; more: a 10 % holdout
+AUTO_HOLDOUT = 0.1
+
+
+def store_frames(ws: Workspace, train: pd.DataFrame, valid: pd.DataFrame | None) -> dict[str, str]:
+    """Write the frames into the artifact store; returns their keys for the job record."""
+    prefix = f"automl/{uuid.uuid4().hex}"
+    keys = {}
+    for name, frame in (("training_data", train), ("validation_data", valid)):
+        if frame is not None:
+            buf = io.BytesIO()
+            frame.to_pickle(buf)
+            ws.artifacts.put_bytes(f"{prefix}/{name}.pkl", buf.getvalue())
+            keys[name] = f"{prefix}/{name}.pkl"
+    return keys
+
+
+def load_frames(ws: Workspace, record: dict[str, Any]) -> tuple[pd.DataFrame, pd.DataFrame | None]:
+    frames = {
+        name: pd.read_pickle(io.BytesIO(ws.artifacts.get_bytes(key)))
+        for name, key in record["automl_data"].items()
+    }
+    return frames["training_data"], frames.get("validation_data")
+
+
+def make_folds(
+    s: AutoMLSettings, n_train: int, n_all: int, y: np.ndarray
+) -> list[tuple[np.ndarray, np.ndarray]]:
+    """(train rows, validation rows) pairs: validation_data, k folds, or a holdout."""
+    if n_all > n_train:  # validation_data was appended after the training rows
+        return [(np.arange(n_train), np.arange(n_train, n_all))]
+    stratify = s.task == "classification"
+    k = s.n_cross_validations
+    if k is None and s.validation_size is None and n_train < AUTO_CV_ROWS:
+        k = 5
+    index = np.arange(n_train)
+    if k is not None:
+        splitter = (StratifiedKFold if stratify else KFold)(k, shuffle=True, random_state=s.seed)
+        return [(tr, va) for tr, va in splitter.split(index, y if stratify else None)]
+    size = s.validation_size or AUTO_HOLDOUT
+    tr, va = train_test_split(index, test_size=size, random_state=s.seed, stratify=y if stratify else None)
+    return [(np.sort(tr), np.sort(va))]

@@ -1,0 +1,321 @@
+"""The AutoML driver: the parent run's process. It evaluates trials in a pool of worker
+processes, records each as a child run, prints a live leaderboard, scores ensembles, refits the
+winner on all rows, explains it, saves and registers it, all inside the time budget.
+"""
+
+from __future__ import annotations
+
+import math
+import pickle
+import signal
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from trainyard.automl import ensemble, final, trials
+from trainyard.automl.config import AutoMLSettings
+from trainyard.automl.data import load_frames, make_folds
+from trainyard.automl.evaluate import Context, evaluate, fit_final, load_context
+from trainyard.automl.featurize import guardrails, infer_plan
+from trainyard.automl.metrics import loss
+from trainyard.automl.pool import WorkerPool
+from trainyard.automl.portfolio import choose, portfolio
+from trainyard.automl.search import Proposal, Scheduler
+from trainyard.automl.trials import Trial
+from trainyard.sdk.run import Run
+
+BOARD_EVERY = 10.0
+KEEP_PREDICTIONS = 8
+ENSEMBLE_MEMBERS = 5
+
+
+class Driver:
+    def __init__(self, run: Run, settings: AutoMLSettings, ctx: Context, classes: list[Any] | None) -> None:
+        self.run, self.s, self.ctx, self.classes = run, settings, ctx, classes
+        self.store = run.workspace.store
+        self.info = run.info
+        self.metric = settings.metric
+        self.deadline = self.info.created_at + settings.timeout_seconds
+        self.learners = choose(ctx.task, settings.allowed_models, settings.blocked_models)
+        specs = portfolio(ctx.task)
+        self.specs = specs
+        train_rows = min(len(t) for t, _ in ctx.folds)
+        self.scheduler = Scheduler([specs[n] for n in self.learners], train_rows, settings.seed)
+        self.trials: list[Trial] = []
+        self.pending: dict[int, Proposal] = {}
+        self.stopping = ""
+        self.last_board = time.monotonic()
+        signal.signal(signal.SIGTERM, self._on_sigterm)
+
+    def _on_sigterm(self, *_: object) -> None:
+        self.stopping = "the run was canceled"
+
+    def say(self, line: str) -> None:
+        print(line, flush=True)
+
+    # -- estimates ---------------------------------------------------------------------------------
+    def refit_seconds(self, trial: Trial) -> float:
+        """How long fitting ``trial`` on every row should take, from its fold fits."""
+        folds = len(self.ctx.folds)
+        per_fit = trial.seconds / folds
+        rows = len(self.ctx.X) / max(1, min(trial.sample_size, min(len(t) for t, _ in self.ctx.folds)))
+        return per_fit * rows * 1.2
+
+    def reserve(self) -> float:
+        best = trials.ranked(self.trials, self.metric)
+        if not best:
+            return 0.0
+        seconds = self.refit_seconds(best[0]) + 1.0
+        if self.s.enable_ensembling:
+            seconds = max(
+                seconds, sum(self.refit_seconds(t) for t in best[:3]) / self.s.max_concurrent_iterations
+            )
+        return min(seconds, 0.25 * self.s.timeout_seconds)
+
+    # -- the search --------------------------------------------------------------------------------
+    def _stop_reason(self) -> str:
+        best = trials.ranked(self.trials, self.metric)
+        if self.s.experiment_exit_score is not None and best:
+            if loss(self.metric, best[0].metrics[self.metric]) <= loss(
+                self.metric, self.s.experiment_exit_score
+            ):
+                return f"experiment_exit_score {self.s.experiment_exit_score:g} reached"
+        if self.s.enable_early_stopping and best:
+            since = sum(1 for t in self.trials if t.number > best[0].number and t.status != "running")
+            if since >= self.s.early_stopping_iterations:
+                return f"early stopping: no better score in the last {since} trials"
+        if time.time() >= self.deadline - self.reserve():
+            return "the time budget is spent"
+        return ""
+
+    def launch(self, pool: WorkerPool) -> bool:
+        left = self.deadline - self.reserve() - time.time()
+        too_slow = {n for n in self.learners if self.scheduler.states[n].last_cost > left}
+        proposal = self.scheduler.next(too_slow)
+        if proposal is None:
+            return False
+        trial = Trial(len(self.trials), "", proposal.learner, proposal.params, proposal.sample_size)
+        scaled = self.specs[proposal.learner].scaled
+        trials.start(self.store, self.info, trial, trials.step_params(trial.learner, trial.params, scaled))
+        self.trials.append(trial)
+        self.pending[trial.number] = proposal
+        pool.submit(trial.number, evaluate, proposal.learner, proposal.params, proposal.sample_size)
+        return True
+
+    def settle(self, number: int, ok: bool, value: Any, seconds: float) -> None:
+        trial = self.trials[number]
+        proposal = self.pending.pop(number)
+        best_before = trials.ranked(self.trials, self.metric)
+        if ok and self.metric in value["metrics"]:
+            trial.status, trial.metrics, trial.seconds = "completed", value["metrics"], value["seconds"]
+            trial.predictions = value["predictions"]
+        else:
+            trial.status, trial.seconds = "failed", seconds
+            trial.error = value if not ok else f"{self.metric} could not be computed on the validation rows"
+        trials.finish(self.store, trial)
+        result = loss(self.metric, trial.metrics[self.metric]) if trial.status == "completed" else None
+        self.scheduler.tell(proposal, result, trial.seconds)
+        keep = {t.number for t in trials.ranked(self.trials, self.metric)[:KEEP_PREDICTIONS]}
+        for t in self.trials:
+            if t.number not in keep:
+                t.predictions = None
+        if trial.status != "completed":
+            self.say(f"trial {number} {trial.learner} failed: {trial.error}")
+            return
+        value_text = f"{self.metric}={trial.metrics[self.metric]:.5f}"
+        new_best = not best_before or result < loss(self.metric, best_before[0].metrics[self.metric])
+        mark = "  << new best" if new_best else ""
+        self.say(
+            f"trial {number} {trial.learner} {value_text} ({trial.seconds:.2f} s, {trial.sample_size} rows){mark}"
+        )
+        self.run.log(f"best_{self.metric}", trials.ranked(self.trials, self.metric)[0].metrics[self.metric])
+
+    def search(self, pool: WorkerPool) -> None:
+        while True:
+            reason = self.stopping or self._stop_reason()
+            if not reason and len(self.trials) >= self.s.iterations:
+                reason = f"iterations={self.s.iterations} reached"
+            if reason:
+                for number in list(pool.running):
+                    pool.cancel(number)
+                    trial = self.trials[number]
+                    trial.status, trial.error = "canceled", f"canceled: {reason}"
+                    trial.seconds = time.time() - self.store.get_run(trial.run_id).created_at
+                    trials.finish(self.store, trial)
+                    self.pending.pop(number, None)
+                self.say(f"search stopped: {reason}")
+                return
+            while pool.idle and len(self.trials) < self.s.iterations and self.launch(pool):
+                pass
+            if not pool.running:
+                self.say("search stopped: no learner can finish a trial in the time left")
+                return
+            for outcome in pool.wait(0.25):
+                self.settle(outcome.key, outcome.ok, outcome.value, outcome.seconds)
+            if time.monotonic() - self.last_board > BOARD_EVERY:
+                self.show_board(5)
+
+    def show_board(self, top: int) -> None:
+        self.last_board = time.monotonic()
+        table = trials.leaderboard(self.trials, self.metric)
+        self.say(f"leaderboard after {len(self.trials)} trials:\n{trials.render(table, self.metric, top)}")
+
+    # -- ensembles -----------------------------------------------------------------------------------
+    def ensembles(self) -> dict[str, Any]:
+        """Voting and stacking rows on the leaderboard; returns how to build each."""
+        best = [t for t in trials.ranked(self.trials, self.metric) if t.predictions is not None]
+        members = best[:ENSEMBLE_MEMBERS]
+        if len(members) < 2:
+            return {}
+        y = self.ctx.y[self.ctx.valid_index]
+        preds = [m.predictions.astype(float) for m in members]
+        built: dict[str, Any] = {}
+        for name in ("VotingEnsemble", "StackEnsemble"):
+            start = time.perf_counter()
+            trial = Trial(
+                len(self.trials), "", name, {}, members[0].sample_size, members=[m.number for m in members]
+            )
+            if name == "VotingEnsemble":
+                weights, metrics = ensemble.voting(self.ctx.task, preds, y, self.metric)
+                trial.members = [m.number for m, w in zip(members, weights, strict=True) if w > 0]
+                trial.params = {"weights": [round(float(w), 3) for w in weights if w > 0]}
+                built[name] = [float(w) for w in weights if w > 0]
+            else:
+                meta, metrics = ensemble.stacking(self.ctx.task, preds, y, self.s.seed)
+                built[name] = meta
+            params = {"model": name, "members": ",".join(str(m) for m in trial.members)}
+            params.update({k: str(v) for k, v in trial.params.items()})
+            trials.start(self.store, self.info, trial, params)
+            trial.status, trial.metrics, trial.seconds = "completed", metrics, time.perf_counter() - start
+            trials.finish(self.store, trial)
+            self.trials.append(trial)
+            self.say(f"trial {trial.number} {name} {self.metric}={metrics.get(self.metric, math.nan):.5f}")
+        return built
+
+    # -- the winner ------------------------------------------------------------------------------------
+    def fit_winner(self, pool: WorkerPool, winner: Trial, built: dict[str, Any]) -> Any:
+        todo = [self.trials[n] for n in winner.members] if winner.members else [winner]
+        fitted: dict[int, Any] = {}
+        queue = list(todo)
+        while queue or pool.running:
+            while queue and pool.idle:
+                t = queue.pop(0)
+                pool.submit(t.number, fit_final, t.learner, t.params)
+            for outcome in pool.wait(0.25):
+                if not outcome.ok:
+                    raise RuntimeError(f"refitting trial {outcome.key} on all rows failed: {outcome.value}")
+                fitted[outcome.key] = outcome.value
+        models = [fitted[t.number] for t in todo]
+        k = self.ctx.n_classes
+        if winner.learner == "VotingEnsemble":
+            return ensemble.VotingModel(models, list(built[winner.learner]), self.ctx.task, k)
+        if winner.learner == "StackEnsemble":
+            return ensemble.StackModel(models, built[winner.learner], self.ctx.task, k)
+        return models[0]
+
+    def finish(self, pool: WorkerPool) -> None:
+        built = self.ensembles() if self.s.enable_ensembling and not self.stopping else {}
+        ranked = trials.ranked(self.trials, self.metric)
+        table = trials.leaderboard(self.trials, self.metric)
+        self.run.log_table("leaderboard", table)
+        self.say(f"final leaderboard ({len(self.trials)} trials):\n{trials.render(table, self.metric, 20)}")
+        if self.stopping:
+            return
+        if not ranked:
+            errors = {t.error for t in self.trials if t.error}
+            self.run.fail(f"no trial completed; errors: {'; '.join(sorted(errors))[:500] or 'none recorded'}")
+            return
+        winner = ranked[0]
+        raw = self.fit_winner(pool, winner, built)
+        model = final.decoded(raw, self.classes)
+        name = self.s.model_name or f"automl-{self.info.name}"
+        registered = final.save_and_register(self.run, model, self.ctx.X.head(5), name)
+        self.run.set_tags(
+            {
+                "automl.best_run_id": winner.run_id,
+                "automl.best_learner": winner.learner,
+                "automl.best_value": winner.metrics[self.metric],
+                "automl.model": f"{registered.name}:{registered.version}",
+            }
+        )
+        self.say(
+            f"best: trial {winner.number} {winner.learner} {self.metric}={winner.metrics[self.metric]:.5f}"
+        )
+        self.say(
+            f"model saved to {final.MODEL_PATH} and registered as {registered.name}:{registered.version}"
+        )
+        if self.s.model_explainability and time.time() < self.deadline:
+            self.explain(raw)
+
+    def explain(self, model: Any) -> None:
+        """Permutation importance on the validation rows, for the model fitted on encoded labels."""
+        rows = self.ctx.valid_index
+        table = final.importance(
+            model,
+            self.ctx.X.iloc[rows],
+            self.ctx.y[rows],
+            self.ctx.task,
+            self.metric,
+            self.ctx.n_classes,
+            self.s.seed,
+        )
+        self.run.log_table("feature_importance", table)
+        self.run.log_image("feature_importance", plot=final.plot_importance(table))
+        top = ", ".join(
+            f"{f} {v:.4f}" for f, v in list(zip(table["feature"], table["importance"], strict=True))[:5]
+        )
+        self.say(f"feature importance (permutation): {top}")
+
+
+def main() -> None:
+    run = Run.get_context()
+    settings = AutoMLSettings.model_validate(run.info.job["automl"])
+    train, valid = load_frames(run.workspace, run.info.job)
+    ctx, classes = prepare(run, settings, train, valid)
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "context.pkl"
+        path.write_bytes(pickle.dumps(ctx))
+        pool = WorkerPool(settings.max_concurrent_iterations, load_context, (str(path),))
+        try:
+            driver = Driver(run, settings, ctx, classes)
+            driver.say(
+                f"automl: {settings.task}, {settings.metric}, {len(ctx.X)} rows, {len(ctx.folds)} fold(s), "
+                f"learners {', '.join(driver.learners)}; budget {settings.timeout_seconds:g} s, "
+                f"{settings.max_concurrent_iterations} trial(s) at a time"
+            )
+            driver.search(pool)
+            driver.finish(pool)
+        finally:
+            pool.close()
+    run.flush()
+
+
+def prepare(
+    run: Run, s: AutoMLSettings, train: pd.DataFrame, valid: pd.DataFrame | None
+) -> tuple[Context, list[Any] | None]:
+    """Features plan, guardrails, encoded labels and folds: what every worker needs."""
+    frame = train if valid is None else pd.concat([train, valid], ignore_index=True)
+    X = frame.drop(columns=[s.label_column_name])
+    labels = frame[s.label_column_name]
+    plan = infer_plan(X, s.featurization)
+    rails = guardrails(X, labels, plan, s.task)
+    run.log_table("data_guardrails", {k: [r[k] for r in rails] for k in ("guardrail", "status", "detail")})
+    for r in rails:
+        print(f"guardrail {r['guardrail']}: {r['status']} - {r['detail']}", flush=True)
+    classes = None
+    if s.task == "classification":
+        classes_arr, y = np.unique(labels.to_numpy(), return_inverse=True)
+        classes = classes_arr.tolist()
+    else:
+        y = labels.to_numpy(dtype=float)
+    folds = make_folds(s, len(train), len(frame), y)
+    k = len(classes) if classes else 0
+    return Context(s.task, X, y, plan, folds, k, s.seed), classes
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,58 @@
+"""Submitting an AutoML experiment: check everything, store the data, queue the driver job."""
+
+from __future__ import annotations
+
+import tempfile
+from typing import TYPE_CHECKING, Any
+
+from trainyard.automl.config import AutoMLSettings, check, read_table
+from trainyard.automl.data import store_frames
+from trainyard.environments import Environment
+from trainyard.jobs.snapshot import take_snapshot
+from trainyard.jobs.spec import make_job
+from trainyard.jobs.submit import PreparedJob, start_run
+from trainyard.store import RunInfo
+
+if TYPE_CHECKING:
+    from trainyard.workspace import Workspace
+
+
+def submit_automl(
+    ws: Workspace,
+    settings: AutoMLSettings,
+    training_data: Any,
+    experiment_name: str,
+    validation_data: Any = None,
+    tags: dict[str, str] | None = None,
+) -> RunInfo:
+    train = read_table(training_data, "training_data")
+    valid = None if validation_data is None else read_table(validation_data, "validation_data")
+    check(settings, train, valid)
+    experiment_id = ws.store.get_or_create_experiment(experiment_name).id
+    with tempfile.TemporaryDirectory() as empty:  # the driver needs no user code
+        snapshot = take_snapshot(empty, ws.artifacts, int(ws.config.snapshot_max_mb * 1e6))
+    driver = make_job(
+        experiment_name=experiment_name,
+        display_name=f"automl_{settings.task}",
+        code=".",
+        command=["python", "-m", "trainyard.automl.driver"],
+    )
+    prepared = PreparedJob(driver, Environment(), snapshot.id, experiment_id)
+    return start_run(
+        ws,
+        prepared,
+        tags={"automl.task": settings.task, "automl.primary_metric": settings.metric, **(tags or {})},
+        params={
+            "task": settings.task,
+            "primary_metric": settings.metric,
+            "label_column_name": settings.label_column_name,
+            "experiment_timeout_minutes": f"{settings.experiment_timeout_minutes:g}",
+            "max_concurrent_iterations": str(settings.max_concurrent_iterations),
+        },
+        record={
+            "type": "automl",
+            "uses_slot": False,
+            "automl": settings.model_dump(mode="json"),
+            "automl_data": store_frames(ws, train, valid),
+        },
+    )

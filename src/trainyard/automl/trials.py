@@ -1,0 +1,104 @@
+"""Trials as child runs, written straight to the store by the driver (no process per trial),
+and the leaderboard built from them.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from trainyard.automl.metrics import MINIMIZED, loss
+from trainyard.liveness import worker_id
+from trainyard.status import RunStatus
+from trainyard.store import Metric, RunInfo, Store
+
+LEARNER_TAG = "automl.learner"
+TRIAL_TAG = "automl.trial"
+
+
+@dataclass
+class Trial:
+    number: int
+    run_id: str
+    learner: str
+    params: dict[str, Any]
+    sample_size: int
+    status: str = "running"
+    metrics: dict[str, float] = field(default_factory=dict)
+    seconds: float = 0.0
+    error: str | None = None
+    predictions: Any = None  # out-of-fold predictions, kept for the best few (ensembles)
+    members: list[int] = field(default_factory=list)  # ensembles: the trials they combine
+
+
+def step_params(learner: str, params: dict[str, Any], scaled: bool) -> dict[str, str]:
+    """Params as scikit-learn names them on the pipeline: ``model__n_estimators``."""
+    named = {f"model__{k}": (f"{v:.6g}" if isinstance(v, float) else str(v)) for k, v in params.items()}
+    return {"model": learner, "scale": "StandardScaler" if scaled else "none", **named}
+
+
+def start(store: Store, parent: RunInfo, trial: Trial, params: dict[str, str]) -> None:
+    info = store.create_run(
+        parent.experiment_id,
+        name=f"{parent.name}_{trial.number}",
+        parent_id=parent.id,
+        status=RunStatus.RUNNING,
+        compute=parent.compute,
+        tags={
+            LEARNER_TAG: trial.learner,
+            TRIAL_TAG: str(trial.number),
+            "automl.sample_size": str(trial.sample_size),
+        },
+    )
+    trial.run_id = info.id
+    store.heartbeat(info.id, worker_id())  # the driver's pid: the reaper fails the trial if it dies
+    store.log_batch(info.id, params=params)
+
+
+def finish(store: Store, trial: Trial) -> None:
+    now = time.time()
+    metrics = [Metric(k, v, 0, now) for k, v in trial.metrics.items()]
+    metrics.append(Metric("duration_seconds", trial.seconds, 0, now))
+    store.log_batch(trial.run_id, metrics=metrics)
+    status = {"completed": RunStatus.COMPLETED, "canceled": RunStatus.CANCELED}.get(
+        trial.status, RunStatus.FAILED
+    )
+    store.set_status(trial.run_id, status, error=trial.error)
+
+
+def ranked(trials: list[Trial], metric: str) -> list[Trial]:
+    """Completed trials, best first."""
+    done = [t for t in trials if t.status == "completed" and metric in t.metrics]
+    return sorted(done, key=lambda t: (loss(metric, t.metrics[metric]), t.number))
+
+
+def leaderboard(trials: list[Trial], metric: str) -> dict[str, list[Any]]:
+    """Every trial as a table: completed best first, then the rest in order."""
+    order = ranked(trials, metric)
+    order += [t for t in sorted(trials, key=lambda t: t.number) if t not in order]
+    return {
+        "rank": [i + 1 if t.status == "completed" else None for i, t in enumerate(order)],
+        "trial": [t.number for t in order],
+        "run_id": [t.run_id for t in order],
+        "learner": [t.learner for t in order],
+        metric: [t.metrics.get(metric) for t in order],
+        "seconds": [round(t.seconds, 2) for t in order],
+        "sample_size": [t.sample_size for t in order],
+        "status": [t.status for t in order],
+        "error": [t.error or "" for t in order],
+    }
+
+
+def render(table: dict[str, list[Any]], metric: str, top: int = 10) -> str:
+    """The leaderboard as fixed-width text, for the run's log (the live view)."""
+    arrow = "lower is better" if metric in MINIMIZED else "higher is better"
+    lines = [f"{'rank':>4}  {'trial':>5}  {'learner':<20} {metric + ' (' + arrow + ')':>40}  {'seconds':>8}"]
+    for i in range(min(top, len(table["trial"]))):
+        if table["status"][i] != "completed":
+            break
+        lines.append(
+            f"{table['rank'][i]:>4}  {table['trial'][i]:>5}  {table['learner'][i]:<20} "
+            f"{table[metric][i]:>40.5f}  {table['seconds'][i]:>8.2f}"
+        )
+    return "\n".join(lines)

@@ -146,7 +146,7 @@ class Worker:
             **os.environ,
             **env_vars,
             RUN_ID_VAR: self.run_id,
-            WORKSPACE_VAR: self.ws.uri,
+            WORKSPACE_VAR: str(self.ws.root),
             EXPERIMENT_VAR: self.store.get_experiment(info.experiment_id).name,
             "PYTHONUNBUFFERED": "1",
         }

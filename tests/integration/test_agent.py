@@ -1,0 +1,161 @@
+"""Compute agents: a job submitted to a server workspace waits queued until an agent process claims
+it, runs with its metrics, outputs and log reaching the server; two claimers never share a run;
+a killed agent's run is re-queued (max_retries) or failed by the server's reaper."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.integration.test_jobs import wait_for
+from trainyard.jobs.spec import CommandJob
+from trainyard.jobs.submit import submit_job
+from trainyard.server.app import create_app
+from trainyard.server.running import ThreadedServer
+from trainyard.status import RunStatus
+from trainyard.store.sql.auth import AuthStore
+from trainyard.workspace import Workspace
+
+TRAIN = """
+import os, time
+from trainyard import Run
+run = Run.get_context()
+for step in range(3):
+    run.log("loss", 1.0 / (step + 1), step=step)
+os.makedirs("outputs", exist_ok=True)
+open("outputs/model.txt", "w").write("weights")
+print("trained on the agent", flush=True)
+time.sleep(float(os.environ.get("SLEEP", "0")))
+"""
+
+
+class Server:
+    def __init__(self, ws: Workspace, url: str, auth: AuthStore) -> None:
+        self.ws = ws
+        self.url = url
+        self.auth = auth
+        auth.add_user("ada", "contributor")
+        self.user_token, _ = auth.create_token("ada")
+        self.agent_token, _ = auth.create_token("ada", kind="agent")
+
+
+@pytest.fixture
+def server(ws: Workspace, monkeypatch: pytest.MonkeyPatch) -> Iterator[Server]:
+    app = create_app(ws)
+    queue = app.state.job_queue
+    with ThreadedServer(app) as running:
+        queue.start(0.3)  # the reaper timer, as the server's lifespan starts it
+        srv = Server(ws, running.url, app.state.auth)
+        monkeypatch.setenv("TRAINYARD_TOKEN", srv.user_token)
+        yield srv
+        queue.stop()
+
+
+@pytest.fixture
+def agents(server: Server, tmp_path: Path) -> Iterator[list[subprocess.Popen[bytes]]]:
+    started: list[subprocess.Popen[bytes]] = []
+    yield started
+    for proc in started:
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGKILL)
+        proc.wait(10)
+
+
+def start_agent(
+    server: Server, agents: list, tmp_path: Path, compute: str = "gpu"
+) -> subprocess.Popen[bytes]:
+    env = {k: v for k, v in os.environ.items() if k not in ("TRAINYARD_TOKEN", "TRAINYARD_WORKSPACE")}
+    env["TRAINYARD_CACHE_DIR"] = str(tmp_path / "agent-cache")
+    cmd = [sys.executable, "-m", "trainyard.cli.main", "agent", "--server", server.url, "--compute", compute]
+    cmd += ["--concurrency", "2", "--token", server.agent_token]
+    log = open(tmp_path / f"agent-{len(agents)}.log", "wb")  # noqa: SIM115 - the agent holds it
+    proc = subprocess.Popen(cmd, env=env, stdout=log, stderr=subprocess.STDOUT)
+    agents.append(proc)
+    return proc
+
+
+def submit(server: Server, src: Path, **kw: object) -> str:
+    client = Workspace.from_config(server.url)
+    job = CommandJob(code=str(src), command="python train.py", compute="gpu", experiment_name="agents", **kw)
+    return submit_job(client, job).id
+
+
+def test_job_waits_for_an_agent_then_completes_with_metrics_outputs_and_log(
+    server, agents, script_dir, tmp_path
+):
+    src = script_dir({"train.py": TRAIN})
+    run_id = submit(server, src)
+    time.sleep(1.5)
+    assert server.ws.store.get_run(run_id).status == RunStatus.QUEUED  # no agent yet: it waits
+    start_agent(server, agents, tmp_path)
+    wait_for(lambda: server.ws.store.get_run(run_id).status.is_terminal, timeout=60)
+    info = server.ws.store.get_run(run_id)
+    assert info.status == RunStatus.COMPLETED, info.error
+    assert [m.value for m in server.ws.store.get_metric_history(run_id, "loss")] == [1.0, 0.5, 1.0 / 3]
+    assert server.ws.artifacts.get_bytes(f"runs/{run_id}/outputs/model.txt") == b"weights"
+    assert b"trained on the agent" in server.ws.artifacts.get_bytes(f"runs/{run_id}/logs/std_log.txt")
+    wait_for(lambda: all(t.state == "revoked" for t in server.auth.list_tokens() if t.kind == "job"))
+    assert [t.run_id for t in server.auth.list_tokens() if t.kind == "job"] == [run_id]
+
+
+def test_two_claimers_never_get_the_same_run(server):
+    queue = create_app(server.ws).state.job_queue
+    experiment = server.ws.store.get_or_create_experiment("race")
+    created = {server.ws.store.create_run(experiment.id, compute="gpu").id for _ in range(16)}
+    claimed: list[str] = []
+    lock = threading.Lock()
+
+    def claimer(index: int) -> None:
+        while (got := queue.try_claim("gpu", f"host:{index}:0", "ada")) is not None:
+            with lock:
+                claimed.append(got.run_id)
+
+    threads = [threading.Thread(target=claimer, args=(i,)) for i in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(claimed) == sorted(created)
+    assert queue.try_claim("gpu", "late", "ada") is None
+
+
+def test_killed_agent_run_is_requeued_then_finished_by_another_agent(server, agents, script_dir, tmp_path):
+    src = script_dir({"train.py": TRAIN})
+    first = submit(server, src, max_retries=1, tags={"kind": "retry"})
+    os.environ["SLEEP"] = "600"  # the agent and its job inherit it
+    try:
+        agent = start_agent(server, agents, tmp_path)
+        wait_for(lambda: server.ws.store.get_run(first).status == RunStatus.RUNNING, timeout=60)
+    finally:
+        del os.environ["SLEEP"]
+    agent.send_signal(signal.SIGKILL)
+    agent.wait(10)
+    wait_for(lambda: server.ws.store.get_run(first).attempt == 2, timeout=30)
+    assert "worker lost" in (server.ws.store.get_run(first).error or "")
+    start_agent(server, agents, tmp_path)
+    wait_for(lambda: server.ws.store.get_run(first).status.is_terminal, timeout=60)
+    assert server.ws.store.get_run(first).status == RunStatus.COMPLETED
+
+
+def test_killed_agent_run_without_retries_is_failed(server, agents, script_dir, tmp_path):
+    src = script_dir({"train.py": TRAIN})
+    run_id = submit(server, src)
+    os.environ["SLEEP"] = "600"
+    try:
+        agent = start_agent(server, agents, tmp_path)
+        wait_for(lambda: server.ws.store.get_run(run_id).status == RunStatus.RUNNING, timeout=60)
+    finally:
+        del os.environ["SLEEP"]
+    agent.send_signal(signal.SIGKILL)
+    agent.wait(10)
+    wait_for(lambda: server.ws.store.get_run(run_id).status.is_terminal, timeout=30)
+    info = server.ws.store.get_run(run_id)
+    assert info.status == RunStatus.FAILED and "worker lost" in (info.error or "")

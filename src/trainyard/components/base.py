@@ -53,6 +53,7 @@ COMPONENT_MODULES: tuple[str, ...] = (
     "trainyard.components.learners",
     "trainyard.components.training",
     "trainyard.components.scoring",
+    "trainyard.components.evaluation",
     "trainyard.components.persist",
 )
 
@@ -120,8 +121,10 @@ class Param:
 
     def _range_text(self) -> str:
         if self.min is not None and self.max is not None:
-            if self.min_exclusive and self.max_exclusive:
-                return f"between {self.min:g} and {self.max:g} (exclusive)"
+            if self.min_exclusive == self.max_exclusive:
+                return f"between {self.min:g} and {self.max:g}" + (
+                    " (exclusive)" if self.min_exclusive else ""
+                )
             low = "exclusive" if self.min_exclusive else "inclusive"
             high = "exclusive" if self.max_exclusive else "inclusive"
             return f"between {self.min:g} ({low}) and {self.max:g} ({high})"
@@ -129,13 +132,13 @@ class Param:
             return f"{'greater than' if self.min_exclusive else 'at least'} {self.min:g}"
         return f"{'less than' if self.max_exclusive else 'at most'} {self.max:g}"
 
-    def _check_range(self, value: float) -> None:
+    def _check_range(self, value: float, given: Any) -> None:
         if math.isnan(value):
-            raise self._fail("a number", value)
+            raise self._fail("a number", given)
         low_bad = self.min is not None and (value <= self.min if self.min_exclusive else value < self.min)
         high_bad = self.max is not None and (value >= self.max if self.max_exclusive else value > self.max)
         if low_bad or high_bad:
-            raise self._fail(self._range_text(), value)
+            raise self._fail(self._range_text(), given)
 
     def validate(self, value: Any) -> Any:
         """The value as the component receives it; a ``ComponentInputError`` if not allowed."""
@@ -150,7 +153,7 @@ class Param:
                 if item not in self.choices:
                     raise self._fail(f"one of {', '.join(map(str, self.choices))}", item)
         if self.type in ("int", "float") and (self.min is not None or self.max is not None):
-            self._check_range(checked)
+            self._check_range(checked, value)
         return checked
 
     def _typed(self, value: Any) -> Any:

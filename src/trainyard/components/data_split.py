@@ -50,6 +50,18 @@ def _row_split(
     return take
 
 
+def _regex_mask(series: pd.Series, regex: str) -> np.ndarray:
+    """Rows whose value (as text) contains a match of ``regex`` (Python's ``re`` syntax)."""
+    try:
+        pattern = re.compile(regex)
+    except re.error as exc:
+        raise ComponentInputError(f"regex is not a valid regular expression ({exc}): {regex!r}") from None
+    values = series.to_numpy(dtype=object)
+    return np.fromiter(
+        (not pd.isna(v) and pattern.search(str(v)) is not None for v in values), bool, len(values)
+    )
+
+
 def _expression_mask(df: pd.DataFrame, expression: str) -> np.ndarray:
     match = _EXPRESSION.match(expression or "")
     if match is None:
@@ -139,12 +151,7 @@ def split_data(
         if not column or regex is None:
             raise ComponentInputError("regex mode needs both column and regex")
         require_columns(dataset, [column], "column")
-        try:
-            mask = (
-                dataset[column].astype("string").str.contains(regex, regex=True).fillna(False).to_numpy(bool)
-            )
-        except re.error as exc:
-            raise ComponentInputError(f"regex is not a valid regular expression ({exc}): {regex!r}") from None
+        mask = _regex_mask(dataset[column], regex)
     else:
         mask = _expression_mask(dataset, expression or "")
     first, second = dataset[mask], dataset[~mask]

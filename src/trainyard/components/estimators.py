@@ -68,17 +68,20 @@ def neural(regression: bool) -> Callable[[dict[str, Any]], Any]:
         from sklearn.neural_network import MLPClassifier, MLPRegressor
 
         cls = MLPRegressor if regression else MLPClassifier
-        return scaled(
-            p,
-            cls(
-                hidden_layer_sizes=(p["number_of_hidden_nodes"],),
-                solver="sgd",
-                learning_rate_init=p["learning_rate"],
-                momentum=p["momentum"],
-                max_iter=p["number_of_learning_iterations"],
-                random_state=p["random_number_seed"],
-            ),
+        network = cls(
+            hidden_layer_sizes=(p["number_of_hidden_nodes"],),
+            solver="sgd",
+            learning_rate_init=p["learning_rate"],
+            momentum=p["momentum"],
+            max_iter=p["number_of_learning_iterations"],
+            random_state=p["random_number_seed"],
         )
+        if regression:  # gradient descent on a label in its own units diverges; learn it standardised
+            from sklearn.compose import TransformedTargetRegressor
+            from sklearn.preprocessing import StandardScaler
+
+            network = TransformedTargetRegressor(regressor=network, transformer=StandardScaler())
+        return scaled(p, network)
 
     return build
 

@@ -38,6 +38,7 @@ def _finish(model: TrainedModel, df: pd.DataFrame, scores: dict[str, Any], appen
         "task": model.task,
         "learner": model.learner,
         "label": model.label_column,
+        "features": model.feature_columns,
         "classes": None if model.classes is None else [plain_value(c) for c in model.classes],
     }
     return with_marks(out, label=model.label_column) if model.label_column else out

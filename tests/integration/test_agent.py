@@ -52,7 +52,6 @@ def server(ws: Workspace, monkeypatch: pytest.MonkeyPatch) -> Iterator[Server]:
     app = create_app(ws)
     queue = app.state.job_queue
     with ThreadedServer(app) as running:
-        queue.start(0.3)  # the reaper timer, as the server's lifespan starts it
         srv = Server(ws, running.url, app.state.auth)
         monkeypatch.setenv("TRAINYARD_TOKEN", srv.user_token)
         yield srv

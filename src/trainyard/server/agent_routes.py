@@ -63,8 +63,10 @@ class JobQueue:
     def __init__(self, ws: Workspace, auth: AuthStore) -> None:
         self.ws = ws
         self.auth = auth
+        self.interval = max(0.2, ws.config.heartbeat_timeout_seconds / 4)
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        self._starting = threading.Lock()
 
     def try_claim(self, compute: str, agent: str, user: str) -> Claim | None:
         """Take the oldest queued run for ``compute``; None when there is none left to take."""
@@ -100,17 +102,20 @@ class JobQueue:
                 if status.is_terminal or status == RunStatus.QUEUED:
                     self.auth.revoke_run_tokens(token.run_id)
 
-    def start(self, interval: float) -> None:
+    def start(self) -> None:
+        """Run the reaper every ``interval`` seconds (once per queue, however often it is asked)."""
+
         def loop() -> None:
-            while not self._stop.wait(interval):
+            while not self._stop.wait(self.interval):
                 try:
                     self.reap_once()
                 except Exception:  # a database hiccup must not end the timer
                     log.exception("reaper pass failed")
 
-        self._stop.clear()
-        self._thread = threading.Thread(target=loop, name="trainyard-reaper", daemon=True)
-        self._thread.start()
+        with self._starting:
+            if self._thread is None:
+                self._thread = threading.Thread(target=loop, name="trainyard-reaper", daemon=True)
+                self._thread.start()
 
     def stop(self) -> None:
         self._stop.set()
@@ -129,6 +134,7 @@ def _queue(request: Request) -> JobQueue:
 async def claim(body: ClaimRequest, request: Request) -> Claim | Response:
     """Claim the oldest queued run for a compute target, waiting up to ``wait`` seconds for one."""
     queue = _queue(request)
+    queue.start()  # also here, for servers run without lifespan events
     principal: Principal = request.state.principal
     deadline = time.monotonic() + body.wait
     while True:
@@ -147,16 +153,19 @@ async def release(run_id: str, body: ReleaseRequest, request: Request) -> Releas
 
 
 def install_agent_routes(app: FastAPI, ws: Workspace, auth: AuthStore) -> JobQueue:
-    """Add the agent routes, and run the reaper every quarter heartbeat timeout while the app runs."""
+    """Add the agent routes, and run the reaper every quarter heartbeat timeout while the app runs.
+
+    The timer starts with the app's lifespan, or at the first claim when the server runs without
+    lifespan events; ``JobQueue.stop`` ends it.
+    """
     queue = JobQueue(ws, auth)
     app.state.job_queue = queue
     app.include_router(router)
     inner = app.router.lifespan_context
-    interval = max(0.2, ws.config.heartbeat_timeout_seconds / 4)
 
     @asynccontextmanager
     async def lifespan(app_: FastAPI) -> AsyncIterator[object]:
-        queue.start(interval)
+        queue.start()
         try:
             async with inner(app_) as state:
                 yield state

@@ -29,6 +29,8 @@ _EXPORTS = {
     "load_job": "trainyard.jobs.spec",
     "Model": "trainyard.registry",
     "SweepConfig": "trainyard.sdk.sweep",
+    "AutoMLConfig": "trainyard.sdk.automl",
+    "AutoMLRun": "trainyard.sdk.automl",
     "SweepRun": "trainyard.sdk.sweep",
     "BanditPolicy": "trainyard.sweep.policy",
     "MedianStoppingPolicy": "trainyard.sweep.policy",
@@ -51,6 +53,8 @@ _EXPORTS = {
 }
 
 __all__ = [
+    "AutoMLConfig",
+    "AutoMLRun",
     "BanditPolicy",
     "CommandJob",
     "Environment",
@@ -85,6 +89,7 @@ if TYPE_CHECKING:
     from trainyard.errors import TrainyardError
     from trainyard.jobs.spec import CommandJob, load_job
     from trainyard.registry import Model
+    from trainyard.sdk.automl import AutoMLConfig, AutoMLRun
     from trainyard.sdk.experiment import Experiment
     from trainyard.sdk.run import Run, RunFailedError
     from trainyard.sdk.script_run_config import ScriptRunConfig

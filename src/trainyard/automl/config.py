@@ -131,8 +131,8 @@ def check(s: AutoMLSettings, train: pd.DataFrame, valid: pd.DataFrame | None) ->
         check_forecasting(s, train)
     elif len(train) < max(10, 2 * (s.n_cross_validations or 2)):
         raise InvalidInputError(
-            f"training_data has {len(train)} rows, too few for {s.n_cross_validations or 'a validation split'}"
-            " folds; give at least 10 rows"
+            f"training_data has {len(train)} rows, too few to validate "
+            f"({s.n_cross_validations or 2} folds); give at least 10 rows"
         )
     one_trial = WORKER_START_SECONDS + train.size / CHEAP_FIT_ROWS_PER_SECOND * max(folds_needed(s), 1)
     if s.timeout_seconds < one_trial:

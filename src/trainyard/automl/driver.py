@@ -79,11 +79,10 @@ class Driver:
     # -- the search --------------------------------------------------------------------------------
     def _stop_reason(self) -> str:
         best = trials.ranked(self.trials, self.metric)
-        if self.s.experiment_exit_score is not None and best:
-            if loss(self.metric, best[0].metrics[self.metric]) <= loss(
-                self.metric, self.s.experiment_exit_score
-            ):
-                return f"experiment_exit_score {self.s.experiment_exit_score:g} reached"
+        exit_score = self.s.experiment_exit_score
+        top = loss(self.metric, best[0].metrics[self.metric]) if best else None
+        if exit_score is not None and top is not None and top <= loss(self.metric, exit_score):
+            return f"experiment_exit_score {exit_score:g} reached"
         if self.s.enable_early_stopping and best:
             since = sum(1 for t in self.trials if t.number > best[0].number and t.status != "running")
             if since >= self.s.early_stopping_iterations:
@@ -130,7 +129,8 @@ class Driver:
         new_best = not best_before or result < loss(self.metric, best_before[0].metrics[self.metric])
         mark = "  << new best" if new_best else ""
         self.say(
-            f"trial {number} {trial.learner} {value_text} ({trial.seconds:.2f} s, {trial.sample_size} rows){mark}"
+            f"trial {number} {trial.learner} {value_text} "
+            f"({trial.seconds:.2f} s, {trial.sample_size} rows){mark}"
         )
         self.run.log(f"best_{self.metric}", trials.ranked(self.trials, self.metric)[0].metrics[self.metric])
 

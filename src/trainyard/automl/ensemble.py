@@ -76,7 +76,10 @@ class VotingModel(BaseEstimator):
         return self
 
     def _blend(self, X: Any) -> np.ndarray:
-        return sum(w * predict(m, X, self.task, self.n_classes) for m, w in zip(self.members, self.weights))
+        return sum(
+            w * predict(m, X, self.task, self.n_classes)
+            for m, w in zip(self.members, self.weights, strict=True)
+        )
 
     def predict_proba(self, X: Any) -> np.ndarray:
         return self._blend(X)

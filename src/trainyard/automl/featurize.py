@@ -198,7 +198,7 @@ def guardrails(frame: pd.DataFrame, y: pd.Series, plan: ColumnPlan, task: str) -
             {
                 "guardrail": "class balancing detection",
                 "status": "alerted" if ratio < 0.2 else "passed",
-                "detail": f"smallest class {counts.idxmin()!r} has {counts.min()} rows, largest {counts.max()}",
+                "detail": f"smallest class {counts.idxmin()!r}: {counts.min()} rows, largest {counts.max()}",
             }
         )
     high = [c for c in plan.columns("categorical") if frame[c].nunique() > ONE_HOT_MAX]
@@ -231,7 +231,11 @@ def _leaks(frame: pd.DataFrame, y: pd.Series, plan: ColumnPlan) -> list[str]:
         if corr is not None and abs(corr) > 0.99:
             found.append(f"{col} (|spearman| {abs(corr):.3f} with the label)")
     for col in plan.columns("categorical"):
-        if 2 < frame[col].nunique() < 0.5 * len(frame) and y.groupby(frame[col]).nunique().max() == 1:
-            if y.nunique() < frame[col].nunique():
-                found.append(f"{col} (each value maps to one label)")
+        levels = frame[col].nunique()
+        if (
+            2 < levels < 0.5 * len(frame)
+            and y.nunique() < levels
+            and y.groupby(frame[col]).nunique().max() == 1
+        ):
+            found.append(f"{col} (each value maps to one label)")
     return found

@@ -10,6 +10,7 @@ from rich.markup import escape
 
 from trainyard.cli import (
     agent,
+    automl,
     batch,
     components,
     endpoints,
@@ -36,6 +37,7 @@ app.add_typer(runs.app, name="run")
 app.add_typer(experiments.app, name="experiment")
 app.add_typer(envs.app, name="env")
 app.add_typer(sweeps.app, name="sweep")
+app.add_typer(automl.app, name="automl")
 app.add_typer(models.app, name="model")
 app.add_typer(batch.app, name="batch")
 app.add_typer(components.app, name="component")

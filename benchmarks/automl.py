@@ -1,0 +1,249 @@
+"""trainyard AutoML against FLAML's ``AutoML`` at the same time budget, one core each.
+
+Datasets ship inside PyPI packages (scikit-learn's bundled sets, statsmodels' ``datasets``) plus
+two generated 100,000-row ones. Each dataset is split 75/25 (seed 0); both systems search on
+the 75 % with the same budget and primary metric (accuracy or r2), and are scored on the 25 %.
+The two systems run side by side, each in its own process limited to one thread (the machine
+has 2 cores, shared with other work). Prints the test score of each, the rank (1 = better), the
+mean rank, and the wall time each actually used.
+
+    .venv/bin/python benchmarks/automl.py --budget 60 [--datasets breast_cancer,fair]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+SYSTEMS = ("trainyard", "flaml")
+
+
+def _sklearn(name: str) -> tuple[pd.DataFrame, str]:
+    from sklearn import datasets
+
+    frame = getattr(datasets, f"load_{name}")(as_frame=True).frame
+    return frame, "classification" if name != "diabetes" else "regression"
+
+
+def _statsmodels(name: str) -> tuple[pd.DataFrame, str]:
+    from statsmodels import datasets
+
+    df = getattr(datasets, name).load_pandas().data
+    if name == "fair":
+        df["target"] = (df.pop("affairs") > 0).astype(int)
+        return df, "classification"
+    if name == "randhie":
+        df["target"] = df.pop("mdvis")
+        return df, "regression"
+    if name == "anes96":
+        df["target"] = df.pop("vote").astype(int)
+        return df, "classification"
+    above, below = df.pop("NABOVE"), df.pop("NBELOW")  # star98
+    df["target"] = above / (above + below)
+    return df, "regression"
+
+
+def _generated(name: str) -> tuple[pd.DataFrame, str]:
+    from sklearn.datasets import make_classification, make_friedman1
+
+    rng = np.random.default_rng(0)
+    if name == "synthetic_classification_100k":
+        X, y = make_classification(100_000, 20, n_informative=8, n_redundant=4, flip_y=0.05, random_state=0)
+        task = "classification"
+    else:
+        X, y = make_friedman1(100_000, n_features=12, noise=1.0, random_state=0)
+        task = "regression"
+    df = pd.DataFrame(X, columns=[f"x{i}" for i in range(X.shape[1])])
+    df["city"] = rng.choice([f"c{i}" for i in range(40)], len(df))  # a categorical column
+    df.loc[rng.random(len(df)) < 0.05, "x0"] = np.nan  # some missing values
+    df["target"] = y
+    return df, task
+
+
+DATASETS = {
+    "breast_cancer": _sklearn,
+    "digits": _sklearn,
+    "wine": _sklearn,
+    "diabetes": _sklearn,
+    "fair": _statsmodels,
+    "randhie": _statsmodels,
+    "anes96": _statsmodels,
+    "star98": _statsmodels,
+    "synthetic_classification_100k": _generated,
+    "synthetic_regression_100k": _generated,
+}
+
+
+def load(name: str) -> tuple[pd.DataFrame, pd.DataFrame, str]:
+    from sklearn.model_selection import train_test_split
+
+    df, task = DATASETS[name](name)
+    df = df.rename(columns=str)
+    strat = df["target"] if task == "classification" else None
+    train, test = train_test_split(df, test_size=0.25, random_state=0, stratify=strat)
+    return train.reset_index(drop=True), test.reset_index(drop=True), task
+
+
+def score(task: str, y: np.ndarray, pred: np.ndarray) -> float:
+    from sklearn.metrics import accuracy_score, r2_score
+
+    return float(accuracy_score(y, pred) if task == "classification" else r2_score(y, pred))
+
+
+def run_trainyard(
+    train: pd.DataFrame, test: pd.DataFrame, task: str, budget: float
+) -> tuple[np.ndarray, float]:
+    import trainyard as ty
+
+    with tempfile.TemporaryDirectory() as tmp:
+        ws = ty.Workspace.create(tmp)
+        cfg = ty.AutoMLConfig(
+            task=task,
+            training_data=train,
+            label_column_name="target",
+            primary_metric="accuracy" if task == "classification" else "r2_score",
+            experiment_timeout_minutes=budget / 60,
+            max_concurrent_iterations=1,
+            model_explainability=False,
+        )
+        start = time.time()
+        run = ty.Experiment(ws, "bench").submit(cfg)
+        run.wait_for_completion()
+        used = time.time() - start
+        _, model = run.get_output()
+        return np.asarray(model.predict(test.drop(columns="target"))), used
+
+
+def run_flaml(train: pd.DataFrame, test: pd.DataFrame, task: str, budget: float) -> tuple[np.ndarray, float]:
+    from flaml import AutoML
+
+    X = train.drop(columns="target")
+    for col in X.columns:
+        if not pd.api.types.is_numeric_dtype(X[col]):
+            X[col] = X[col].astype("category")
+    automl = AutoML()
+    start = time.time()
+    automl.fit(
+        X,
+        train["target"],
+        task=task,
+        time_budget=budget,
+        n_jobs=1,
+        verbose=0,
+        seed=0,
+        metric="accuracy" if task == "classification" else "r2",
+    )
+    used = time.time() - start
+    Xt = test.drop(columns="target")
+    for col in Xt.columns:
+        if isinstance(X[col].dtype, pd.CategoricalDtype):
+            Xt[col] = pd.Categorical(Xt[col], categories=X[col].cat.categories)
+    return np.asarray(automl.predict(Xt)), used
+
+
+def one(system: str, name: str, budget: float) -> dict[str, object]:
+    train, test, task = load(name)
+    fn = run_trainyard if system == "trainyard" else run_flaml
+    pred, used = fn(train, test, task, budget)
+    return {
+        "system": system,
+        "dataset": name,
+        "task": task,
+        "rows": len(train) + len(test),
+        "score": score(task, test["target"].to_numpy(), pred),
+        "seconds": used,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--budget", type=float, default=60.0, help="seconds per system and dataset")
+    parser.add_argument("--datasets", default="", help="comma-separated subset of: " + ", ".join(DATASETS))
+    parser.add_argument("--json", type=Path, default=None, help="also write the results here")
+    parser.add_argument("--one", nargs=2, metavar=("SYSTEM", "DATASET"), help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.one:
+        print(json.dumps(one(args.one[0], args.one[1], args.budget)))
+        return
+    names = [n for n in args.datasets.split(",") if n] or list(DATASETS)
+    unknown = [n for n in names if n not in DATASETS]
+    if unknown:
+        parser.error(f"unknown datasets {unknown}; choose from {', '.join(DATASETS)}")
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
+    print(
+        f"budget {args.budget:g} s per system; 1 core each (OMP/BLAS threads 1, n_jobs 1); the two "
+        f"systems run side by side on a 2-core machine shared with other work",
+        flush=True,
+    )
+    results = []
+    for name in names:
+        procs = {
+            s: subprocess.Popen(
+                [sys.executable, __file__, "--budget", str(args.budget), "--one", s, name],
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
+                env=env,
+            )
+            for s in SYSTEMS
+        }
+        row: dict[str, object] = {"dataset": name}
+        for system, proc in procs.items():
+            out, err = proc.communicate()
+            if proc.returncode != 0:
+                print(f"{name}: {system} failed: {err.strip().splitlines()[-1:]}", flush=True)
+                row[system] = None
+                continue
+            result = json.loads(out.strip().splitlines()[-1])
+            row.update(task=result["task"], rows=result["rows"])
+            row[system], row[f"{system}_seconds"] = result["score"], result["seconds"]
+        results.append(row)
+        print(json.dumps(row), flush=True)
+    report(results, args.budget)
+    if args.json:
+        args.json.write_text(json.dumps(results, indent=1))
+
+
+def report(results: list[dict[str, object]], budget: float) -> None:
+    lines = [
+        "| dataset | task | rows | trainyard | FLAML | trainyard s | FLAML s |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    ranks = {s: [] for s in SYSTEMS}
+    for r in results:
+        scores = {s: r.get(s) for s in SYSTEMS}
+        if any(v is None for v in scores.values()):
+            continue
+        a, b = scores["trainyard"], scores["flaml"]
+        ranks["trainyard"].append(1.0 if a > b else 2.0 if a < b else 1.5)
+        ranks["flaml"].append(3.0 - ranks["trainyard"][-1])
+        lines.append(
+            f"| {r['dataset']} | {r['task']} | {r['rows']} | {a:.4f} | {b:.4f} | "
+            f"{r['trainyard_seconds']:.1f} | {r['flaml_seconds']:.1f} |"
+        )
+    print("\n".join(lines))
+    for s in SYSTEMS:
+        if ranks[s]:
+            print(
+                f"mean rank {s}: {np.mean(ranks[s]):.2f} over {len(ranks[s])} datasets (budget {budget:g} s)"
+            )
+    if ranks["flaml"]:
+        print(
+            f"mean rank ratio trainyard/FLAML: {np.mean(ranks['trainyard']) / np.mean(ranks['flaml']):.2f} "
+            "(below 1: trainyard ranks better)"
+        )
+
+
+if __name__ == "__main__":
+    main()

@@ -126,7 +126,7 @@ def _regression(y: np.ndarray, pred: np.ndarray) -> dict[str, float]:
     }
 
 
-def _clustering(df: pd.DataFrame) -> tuple[dict[str, float], dict[str, Any]]:
+def clustering_metrics(df: pd.DataFrame) -> tuple[dict[str, float], dict[str, Any]]:
     from sklearn import metrics
 
     scored = {ASSIGNMENTS, *[c for c in df.columns if str(c).startswith("DistancesToClusterCenter")]}
@@ -162,7 +162,7 @@ def evaluate_scored(
     """``(task, metrics, curves and tables)`` of one scored table."""
     task = scored_task(df)
     if task == "clustering":
-        metrics, extra = _clustering(df)
+        metrics, extra = clustering_metrics(df)
         return task, metrics, extra
     y = _label(df, label_column)
     if task == "regression":
@@ -254,3 +254,22 @@ def evaluate_model(
     for name, figure in report.figures.items():
         ctx.log_image(name, figure)
     return {"evaluation_results": report}
+
+
+LOWER_IS_BETTER = frozenset(
+    {
+        "mean_absolute_error",
+        "root_mean_squared_error",
+        "relative_absolute_error",
+        "relative_squared_error",
+        "log_loss",
+        "davies_bouldin",
+    }
+)
+
+
+def best_index(values: list[float], metric: str) -> int:
+    """The position of the best value of ``metric`` (NaN never wins)."""
+    sign = -1.0 if metric in LOWER_IS_BETTER else 1.0
+    keyed = [sign * v if v == v else -np.inf for v in values]
+    return int(np.argmax(keyed))

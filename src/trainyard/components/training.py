@@ -51,7 +51,7 @@ def choose_features(df: pd.DataFrame, label: str | None, given: list[str] | None
     return marked or [c for c in df.columns if c != label]
 
 
-def _complete_rows(df: pd.DataFrame, columns: list[str]) -> tuple[pd.DataFrame, int]:
+def complete_rows(df: pd.DataFrame, columns: list[str]) -> tuple[pd.DataFrame, int]:
     """``df`` without rows missing a value in ``columns``, and how many were skipped."""
     present = df[columns].notna()
     empty = [c for c in columns if not present[c].any()]
@@ -116,7 +116,7 @@ def fit_model(
     columns = choose_features(df, label, features)
     if not columns:
         raise ComponentInputError("feature_columns: the table has no column to learn from besides the label")
-    rows, skipped = _complete_rows(df, [*columns, label] if label else columns)
+    rows, skipped = complete_rows(df, [*columns, label] if label else columns)
     if rows.empty:
         raise ComponentInputError(
             "dataset has no row without a missing value; clean it first (clean-missing-data)"

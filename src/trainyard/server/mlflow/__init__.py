@@ -1,0 +1,46 @@
+"""The MLflow REST API on the trainyard server, so an unmodified ``mlflow`` client can use it.
+
+``mlflow_router(workspace)`` serves ``/api/2.0/mlflow/…`` (tracking, logged models, registry)
+and ``/api/2.0/mlflow-artifacts/…`` (the artifact proxy) over the workspace's Store and
+ArtifactStore; routes MLflow has and trainyard does not serve answer 501 ``NOT_IMPLEMENTED``
+with the route's name, never an HTML 404. ``docs/mlflow.md`` lists what maps to what.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
+
+from trainyard.server.mlflow.artifacts import artifacts_router
+from trainyard.server.mlflow.logged_models import logged_models_router
+from trainyard.server.mlflow.protocol import error_response
+from trainyard.server.mlflow.registry import registry_router
+from trainyard.server.mlflow.tracking import tracking_router
+
+if TYPE_CHECKING:
+    from trainyard.workspace import Workspace
+
+__all__ = ["mlflow_router"]
+
+
+def mlflow_router(workspace: Workspace) -> APIRouter:
+    """Every MLflow route, to ``include_router`` into the server's app."""
+    router = APIRouter()
+    for part in (tracking_router, logged_models_router, registry_router, artifacts_router):
+        router.include_router(part(workspace))
+
+    @router.api_route(
+        "/api/2.0/{api:mlflow|mlflow-artifacts}/{route:path}",
+        methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
+        include_in_schema=False,
+    )
+    def not_served(api: str, route: str, request: Request) -> JSONResponse:
+        return error_response(
+            501,
+            "NOT_IMPLEMENTED",
+            f"{request.method} /api/2.0/{api}/{route} is not served by trainyard (docs/mlflow.md)",
+        )
+
+    return router

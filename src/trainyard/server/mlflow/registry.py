@@ -1,0 +1,209 @@
+"""MLflow's model registry routes over trainyard's registry.
+
+A version created through MLflow is registered with ``Model.register_from_run``: its files are
+copied from the run's artifacts into the registry, so it shows in ``trainyard model list`` and
+loads with ``trainyard.models.load``; MLflow clients download it from that copy
+(``get-download-uri``). Trainyard has no stages: every version is in stage ``None``, archived
+ones in ``Archived``. A registered model exists from its first version on.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from fastapi import APIRouter, Depends
+
+from trainyard.artifacts import run_key
+from trainyard.errors import AlreadyExistsError, InvalidInputError, NotFoundError
+from trainyard.registry import Model
+from trainyard.server.mlflow.artifacts import SCHEME, uri_key
+from trainyard.server.mlflow.logged_models import LoggedModels
+from trainyard.server.mlflow.protocol import (
+    Args,
+    MlflowRoute,
+    NotSupportedError,
+    ms,
+    name_filter,
+    page,
+    pairs_out,
+    read_args,
+)
+from trainyard.store.base import MODEL_ARCHIVED, MODEL_READY, ModelVersion, RegisteredModel, check_model_name
+
+if TYPE_CHECKING:
+    from trainyard.workspace import Workspace
+
+SOURCE = "mlflow.source"
+MODEL_ID = "mlflow.model_id"
+
+
+def version_json(v: ModelVersion) -> dict[str, Any]:
+    found = {
+        "name": v.name,
+        "version": str(v.version),
+        "creation_timestamp": ms(v.created_at),
+        "last_updated_timestamp": ms(v.created_at),
+        "current_stage": "Archived" if v.status == MODEL_ARCHIVED else "None",
+        "description": v.description or "",
+        "source": v.properties.get(SOURCE, v.source),
+        "run_id": v.run_id,
+        "status": "READY",
+        "tags": pairs_out(v.tags),
+        "aliases": v.aliases,
+        "model_id": v.properties.get(MODEL_ID),
+    }
+    return {k: value for k, value in found.items() if value is not None}
+
+
+def download_uri(v: ModelVersion) -> str:
+    """The folder of the version's copy in the registry (``models/<name>/<upload id>``)."""
+    return SCHEME + "/".join(v.files[0].split("/", 3)[:3])
+
+
+def registry_router(workspace: Workspace) -> APIRouter:
+    router = APIRouter(prefix="/api/2.0/mlflow", route_class=MlflowRoute, tags=["mlflow"])
+    store = workspace.store
+    logged = LoggedModels(workspace)
+
+    def registered(name: str) -> RegisteredModel:
+        found = [m for m in store.list_models() if m.name == name]
+        if not found:
+            raise NotFoundError(f"no registered model named {name!r}")
+        return found[0]
+
+    def model_json(m: RegisteredModel) -> dict[str, Any]:
+        latest = store.get_model_version(m.name, m.latest_version)
+        return {
+            "name": m.name,
+            "creation_timestamp": ms(m.created_at),
+            "last_updated_timestamp": ms(latest.created_at),
+            "description": m.description or "",
+            "latest_versions": [version_json(latest)],
+            "aliases": [{"alias": a, "version": str(v)} for a, v in sorted(m.aliases.items())],
+            "tags": [],
+        }
+
+    def version_of(args: Args) -> ModelVersion:
+        return store.get_model_version(args.need("name"), args.int("version") or 0)
+
+    def run_source(source: str, model_id: str | None) -> tuple[str, str]:
+        """The run and the path within its artifacts that an MLflow ``source`` names."""
+        if model_id or source.startswith("models:/m-"):
+            info = logged.get(model_id or source.removeprefix("models:/").strip("/"))
+            key = uri_key(info["artifact_uri"])
+        elif source.startswith("runs:/"):
+            run_id, _, rel = source.removeprefix("runs:/").partition("/")
+            key = run_key(run_id, rel)
+        else:
+            key = uri_key(source)
+        parts = key.split("/", 2)
+        if parts[0] != "runs" or len(parts) < 3:
+            raise NotSupportedError(
+                f"source {source!r}: only models logged inside a run can be registered here"
+            )
+        return parts[1], parts[2]
+
+    # registered models ---------------------------------------------------------------------
+    @router.post("/registered-models/create")
+    def create_model(args: Args = Depends(read_args)) -> dict[str, Any]:
+        name = check_model_name(args.need("name"))
+        if args.list("tags") or args.str("description"):
+            raise NotSupportedError(
+                "registered-models/create: trainyard keeps tags and descriptions on versions"
+            )
+        if any(m.name == name for m in store.list_models()):
+            raise AlreadyExistsError(f"a registered model named {name!r} already exists")
+        return {"registered_model": {"name": name, "latest_versions": [], "tags": [], "aliases": []}}
+
+    @router.get("/registered-models/get")
+    def get_model(args: Args = Depends(read_args)) -> dict[str, Any]:
+        return {"registered_model": model_json(registered(args.need("name")))}
+
+    @router.get("/registered-models/search")
+    def search_models(args: Args = Depends(read_args)) -> dict[str, Any]:
+        keep = name_filter(args.str("filter"))
+        items, token = page([m for m in store.list_models() if keep(m.name, {})], args, default=100)
+        return {"registered_models": [model_json(m) for m in items], "next_page_token": token}
+
+    @router.api_route("/registered-models/get-latest-versions", methods=["GET", "POST"])
+    def latest_versions(args: Args = Depends(read_args)) -> dict[str, Any]:
+        name = registered(args.need("name")).name
+        stages = {str(s).lower() for s in args.list("stages")} or {"none", "archived"}
+        newest: dict[str, ModelVersion] = {}
+        for v in store.list_model_versions(name):  # newest first
+            stage = "archived" if v.status == MODEL_ARCHIVED else "none"
+            if stage in stages:
+                newest.setdefault(stage, v)
+        return {"model_versions": [version_json(v) for v in newest.values()]}
+
+    @router.post("/registered-models/alias")
+    def set_alias(args: Args = Depends(read_args)) -> dict[str, Any]:
+        store.set_model_alias(args.need("name"), args.need("alias"), args.int("version") or 0)
+        return {}
+
+    @router.delete("/registered-models/alias")
+    def delete_alias(args: Args = Depends(read_args)) -> dict[str, Any]:
+        store.delete_model_alias(args.need("name"), args.need("alias"))
+        return {}
+
+    @router.get("/registered-models/alias")
+    def get_by_alias(args: Args = Depends(read_args)) -> dict[str, Any]:
+        return {
+            "model_version": version_json(
+                store.get_model_version_by_alias(args.need("name"), args.need("alias"))
+            )
+        }
+
+    # model versions ----------------------------------------------------------------------------
+    @router.post("/model-versions/create")
+    def create_version(args: Args = Depends(read_args)) -> dict[str, Any]:
+        source, model_id = args.need("source"), args.str("model_id")
+        run_id, rel = run_source(source, model_id)
+        given_run = args.str("run_id")
+        if given_run and given_run != run_id:
+            raise InvalidInputError(f"run_id {given_run!r} is not the run that holds {source!r} ({run_id})")
+        properties = {SOURCE: source, **({MODEL_ID: model_id} if model_id else {})}
+        model = Model.register_from_run(
+            workspace,
+            run_id,
+            args.need("name"),
+            rel,
+            tags=args.pairs("tags"),
+            properties=properties,
+            description=args.str("description"),
+        )
+        return {"model_version": version_json(store.get_model_version(model.name, model.version))}
+
+    @router.get("/model-versions/get")
+    def get_version(args: Args = Depends(read_args)) -> dict[str, Any]:
+        return {"model_version": version_json(version_of(args))}
+
+    @router.get("/model-versions/get-download-uri")
+    def get_download_uri(args: Args = Depends(read_args)) -> dict[str, Any]:
+        return {"artifact_uri": download_uri(version_of(args))}
+
+    @router.get("/model-versions/search")
+    def search_versions(args: Args = Depends(read_args)) -> dict[str, Any]:
+        keep = name_filter(args.str("filter"))
+        versions = [
+            v for m in store.list_models() if keep(m.name, {}) for v in store.list_model_versions(m.name)
+        ]
+        items, token = page(versions, args, default=200)
+        return {"model_versions": [version_json(v) for v in items], "next_page_token": token}
+
+    @router.post("/model-versions/transition-stage")
+    def transition_stage(args: Args = Depends(read_args)) -> dict[str, Any]:
+        version = version_of(args)
+        stage = args.need("stage")
+        if stage.lower() not in ("archived", "none"):
+            raise NotSupportedError(
+                f"stage {stage!r}: trainyard has no stages; use aliases (production, staging…)"
+            )
+        status = MODEL_ARCHIVED if stage.lower() == "archived" else MODEL_READY
+        return {
+            "model_version": version_json(
+                store.set_model_version_status(version.name, version.version, status)
+            )
+        }
+
+    return router

@@ -1,0 +1,301 @@
+"""MLflow's experiments, runs, params, metrics and tags, answered from trainyard's Store.
+
+Experiments are trainyard experiments (MLflow's experiment ``"0"`` is the one named
+``Default``); runs are trainyard runs, their MLflow statuses mapped onto trainyard's. What the
+Store has no column for is kept in run tags: MLflow's lifecycle (``trainyard.deleted``) and the
+models a run produced (``trainyard.mlflow.outputs``).
+"""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING, Any
+
+from fastapi import APIRouter, Depends
+
+from trainyard.errors import InvalidInputError, NotFoundError
+from trainyard.server.mlflow.artifacts import run_artifact_uri
+from trainyard.server.mlflow.protocol import (
+    Args,
+    MlflowRoute,
+    NotSupportedError,
+    ms,
+    name_filter,
+    page,
+    pairs_out,
+    read_args,
+)
+from trainyard.status import RunStatus
+from trainyard.store.base import Experiment, Metric, RunInfo, Store
+
+if TYPE_CHECKING:
+    from trainyard.workspace import Workspace
+
+DEFAULT_EXPERIMENT = "Default"
+DELETED_TAG = "trainyard.deleted"
+OUTPUTS_TAG = "trainyard.mlflow.outputs"
+RUN_NAME_TAG = "mlflow.runName"
+STATUS_OUT = {
+    RunStatus.QUEUED: "SCHEDULED",
+    RunStatus.PREPARING: "SCHEDULED",
+    RunStatus.RUNNING: "RUNNING",
+    RunStatus.COMPLETED: "FINISHED",
+    RunStatus.FAILED: "FAILED",
+    RunStatus.CANCELED: "KILLED",
+}
+STATUS_IN = {
+    "RUNNING": RunStatus.RUNNING,
+    "SCHEDULED": RunStatus.QUEUED,
+    "FINISHED": RunStatus.COMPLETED,
+    "FAILED": RunStatus.FAILED,
+    "KILLED": RunStatus.CANCELED,
+}
+# log-batch limits of MLflow's service.proto
+MAX_BATCH_BYTES = 1024 * 1024
+MAX_BATCH_ITEMS = 1000
+MAX_BATCH = {"metrics": 1000, "params": 100, "tags": 100}
+VIEW_TYPES = ("ACTIVE_ONLY", "DELETED_ONLY", "ALL")
+
+
+def experiment_json(exp: Experiment) -> dict[str, Any]:
+    return {
+        "experiment_id": exp.id,
+        "name": exp.name,
+        "artifact_location": "mlflow-artifacts:/runs",
+        "lifecycle_stage": "active",
+        "creation_time": ms(exp.created_at),
+        "last_update_time": ms(exp.created_at),
+        "tags": pairs_out(exp.tags),
+    }
+
+
+def is_deleted(run: RunInfo) -> bool:
+    return run.tags.get(DELETED_TAG) == "true"
+
+
+def run_json(run: RunInfo) -> dict[str, Any]:
+    info = {
+        "run_id": run.id,
+        "run_uuid": run.id,
+        "run_name": run.tags.get(RUN_NAME_TAG, run.name),
+        "experiment_id": run.experiment_id,
+        "user_id": run.tags.get("mlflow.user", ""),
+        "status": STATUS_OUT[run.status],
+        "start_time": ms(run.start_time or run.created_at),
+        "end_time": ms(run.end_time),
+        "artifact_uri": run_artifact_uri(run.id),
+        "lifecycle_stage": "deleted" if is_deleted(run) else "active",
+    }
+    outputs = json.loads(run.tags.get(OUTPUTS_TAG, "[]"))
+    return {
+        "info": {k: v for k, v in info.items() if v is not None},
+        "data": {
+            "metrics": [{"key": k, "value": v} for k, v in sorted(run.metrics.items())],
+            "params": pairs_out(run.params),
+            "tags": pairs_out(run.tags),
+        },
+        "inputs": {},
+        "outputs": {"model_outputs": outputs},
+    }
+
+
+def metric_json(m: Metric) -> dict[str, Any]:
+    return {"key": m.key, "value": m.value, "timestamp": ms(m.timestamp), "step": m.step}
+
+
+def experiment_id_of(store: Store, given: str) -> str:
+    """MLflow's experiment ``"0"`` is the one named ``Default``."""
+    return store.get_or_create_experiment(DEFAULT_EXPERIMENT).id if given == "0" else given
+
+
+def tracking_router(workspace: Workspace) -> APIRouter:
+    """Experiments, runs and their data under ``/api/2.0/mlflow``."""
+    router = APIRouter(prefix="/api/2.0/mlflow", route_class=MlflowRoute, tags=["mlflow"])
+    store = workspace.store
+
+    def experiment_id(args: Args) -> str:
+        return experiment_id_of(store, args.need("experiment_id"))
+
+    def run_of(args: Args) -> RunInfo:
+        return store.get_run(args.str("run_id") or args.need("run_uuid"))
+
+    # experiments -------------------------------------------------------------------------
+    @router.post("/experiments/create")
+    def create_experiment(args: Args = Depends(read_args)) -> dict[str, Any]:
+        if args.str("artifact_location"):
+            raise InvalidInputError(
+                "artifact_location: the server keeps every run's files in its artifact store"
+            )
+        exp = store.create_experiment(args.need("name"), tags=args.pairs("tags"))
+        return {"experiment_id": exp.id}
+
+    @router.get("/experiments/get")
+    def get_experiment(args: Args = Depends(read_args)) -> dict[str, Any]:
+        return {"experiment": experiment_json(store.get_experiment(experiment_id(args)))}
+
+    @router.get("/experiments/get-by-name")
+    def get_experiment_by_name(args: Args = Depends(read_args)) -> dict[str, Any]:
+        name = args.need("experiment_name")
+        exp = store.get_experiment_by_name(name)
+        if exp is None:
+            raise NotFoundError(f"no experiment named {name!r}")
+        return {"experiment": experiment_json(exp)}
+
+    @router.api_route("/experiments/search", methods=["GET", "POST"])
+    def search_experiments(args: Args = Depends(read_args)) -> dict[str, Any]:
+        view = args.str("view_type", "ACTIVE_ONLY")
+        if view not in VIEW_TYPES:
+            raise InvalidInputError(f"view_type {view!r}: use one of {', '.join(VIEW_TYPES)}")
+        keep = name_filter(args.str("filter"))
+        found = (
+            [] if view == "DELETED_ONLY" else [e for e in store.list_experiments() if keep(e.name, e.tags)]
+        )
+        found.sort(key=lambda e: e.created_at, reverse=True)
+        items, token = page(found, args)
+        return {"experiments": [experiment_json(e) for e in items], "next_page_token": token}
+
+    # runs ----------------------------------------------------------------------------------
+    @router.post("/runs/create")
+    def create_run(args: Args = Depends(read_args)) -> dict[str, Any]:
+        tags = args.pairs("tags")
+        if args.str("user_id"):
+            tags.setdefault("mlflow.user", args.need("user_id"))
+        name = args.str("run_name") or tags.get(RUN_NAME_TAG)
+        if name:
+            tags[RUN_NAME_TAG] = name
+        run = store.create_run(experiment_id(args), name=name, status=RunStatus.RUNNING, tags=tags)
+        return {"run": run_json(run)}
+
+    @router.get("/runs/get")
+    def get_run(args: Args = Depends(read_args)) -> dict[str, Any]:
+        return {"run": run_json(run_of(args))}
+
+    @router.post("/runs/update")
+    def update_run(args: Args = Depends(read_args)) -> dict[str, Any]:
+        run = run_of(args)
+        if args.str("run_name"):
+            store.log_batch(run.id, tags={RUN_NAME_TAG: args.need("run_name")})
+        status = args.str("status")
+        if status is not None:
+            if status not in STATUS_IN:
+                raise InvalidInputError(f"status {status!r}: use one of {', '.join(STATUS_IN)}")
+            if STATUS_IN[status] != run.status:
+                store.set_status(run.id, STATUS_IN[status])
+        info = run_json(store.get_run(run.id))["info"]
+        return {"run_info": info}
+
+    @router.post("/runs/delete")
+    def delete_run(args: Args = Depends(read_args)) -> dict[str, Any]:
+        store.log_batch(run_of(args).id, tags={DELETED_TAG: "true"})
+        return {}
+
+    @router.post("/runs/restore")
+    def restore_run(args: Args = Depends(read_args)) -> dict[str, Any]:
+        store.delete_tag(run_of(args).id, DELETED_TAG)
+        return {}
+
+    @router.post("/runs/search")
+    def search_runs(args: Args = Depends(read_args)) -> dict[str, Any]:
+        view = args.str("run_view_type", "ACTIVE_ONLY")
+        if view not in VIEW_TYPES:
+            raise InvalidInputError(f"run_view_type {view!r}: use one of {', '.join(VIEW_TYPES)}")
+        found = store.search_runs(
+            [experiment_id_of(store, str(e)) for e in args.list("experiment_ids")] or None,
+            filter_string=args.str("filter"),
+            order_by=[str(o) for o in args.list("order_by")] or None,
+            max_results=args.int("max_results", 1000),
+            page_token=args.str("page_token"),
+        )
+        wanted = {"ACTIVE_ONLY": False, "DELETED_ONLY": True}.get(view)
+        runs = [r for r in found if wanted is None or is_deleted(r) == wanted]
+        return {"runs": [run_json(r) for r in runs], "next_page_token": found.next_page_token}
+
+    # params, metrics, tags -------------------------------------------------------------------
+    @router.post("/runs/log-metric")
+    def log_metric(args: Args = Depends(read_args)) -> dict[str, Any]:
+        store.log_metric(run_of(args).id, metric_of(args))
+        return {}
+
+    @router.post("/runs/log-parameter")
+    def log_param(args: Args = Depends(read_args)) -> dict[str, Any]:
+        store.log_batch(run_of(args).id, params={args.need("key"): args.str("value", "")})  # type: ignore[dict-item]
+        return {}
+
+    @router.post("/runs/set-tag")
+    def set_tag(args: Args = Depends(read_args)) -> dict[str, Any]:
+        store.log_batch(run_of(args).id, tags={args.need("key"): args.str("value", "")})  # type: ignore[dict-item]
+        return {}
+
+    @router.post("/runs/delete-tag")
+    def delete_tag(args: Args = Depends(read_args)) -> dict[str, Any]:
+        run = run_of(args)
+        key = args.need("key")
+        if key not in run.tags:
+            raise NotFoundError(f"run {run.id} has no tag {key!r}")
+        store.delete_tag(run.id, key)
+        return {}
+
+    @router.post("/runs/log-batch")
+    def log_batch(args: Args = Depends(read_args)) -> dict[str, Any]:
+        run = run_of(args)
+        check_batch_limits(args)
+        raw = args.items("metrics")
+        metrics = [metric_of(m) for m in raw]
+        linked = {m for m, given in zip(metrics, raw, strict=True) if given.str("model_id")}
+        if linked:  # MLflow 3's log_model re-sends the run's metrics to link them to the model
+            seen = {m for key in {m.key for m in linked} for m in store.get_metric_history(run.id, key)}
+            metrics = [m for m in metrics if m not in linked or m not in seen]
+        store.log_batch(run.id, metrics=metrics, params=args.pairs("params"), tags=args.pairs("tags"))
+        return {}
+
+    @router.post("/runs/outputs")
+    def log_outputs(args: Args = Depends(read_args)) -> dict[str, Any]:
+        run = run_of(args)
+        outputs = json.loads(run.tags.get(OUTPUTS_TAG, "[]"))
+        for model in args.items("models"):
+            entry = {"model_id": model.need("model_id"), "step": model.int("step", 0)}
+            if entry not in outputs:
+                outputs.append(entry)
+        store.log_batch(run.id, tags={OUTPUTS_TAG: json.dumps(outputs)})
+        return {}
+
+    @router.get("/metrics/get-history")
+    def metric_history(args: Args = Depends(read_args)) -> dict[str, Any]:
+        history = store.get_metric_history(run_of(args).id, args.need("metric_key"))
+        items, token = page(history, args, default=25_000)
+        return {"metrics": [metric_json(m) for m in items], "next_page_token": token}
+
+    @router.api_route("/runs/log-inputs", methods=["POST"])
+    def log_inputs(args: Args = Depends(read_args)) -> dict[str, Any]:
+        run_of(args)
+        if args.list("datasets"):
+            raise NotSupportedError(
+                "runs/log-inputs: trainyard does not track MLflow datasets; log them as files"
+            )
+        return {}
+
+    return router
+
+
+def metric_of(args: Args) -> Metric:
+    """A metric as MLflow sends it: milliseconds, step 0 when left out."""
+    timestamp = args.int("timestamp")
+    if timestamp is None:
+        raise InvalidInputError("missing value for parameter 'timestamp' (milliseconds since the epoch)")
+    return Metric(args.need("key"), args.number("value"), args.int("step", 0) or 0, timestamp / 1000)
+
+
+def check_batch_limits(args: Args) -> None:
+    """MLflow's per-request limits, so a client gets the same answer here as from MLflow."""
+    if args.size > MAX_BATCH_BYTES:
+        raise InvalidInputError(
+            f"log-batch: the request is {args.size} bytes; the limit is {MAX_BATCH_BYTES}"
+        )
+    total = 0
+    for field, limit in MAX_BATCH.items():
+        count = len(args.list(field))
+        total += count
+        if count > limit:
+            raise InvalidInputError(f"log-batch: {count} {field} in one request; the limit is {limit}")
+    if total > MAX_BATCH_ITEMS:
+        raise InvalidInputError(f"log-batch: {total} items in one request; the limit is {MAX_BATCH_ITEMS}")

@@ -1,0 +1,211 @@
+"""The real ``mlflow`` client against the MLflow routes: what it logs becomes trainyard runs and models.
+
+One server per module (uvicorn in a thread on a free loopback port); every request the client
+makes is recorded, so the tests can say which routes a client call uses (docs/mlflow.md).
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+mlflow = pytest.importorskip("mlflow")
+uvicorn = pytest.importorskip("uvicorn")
+
+from fastapi import FastAPI, Request  # noqa: E402
+from mlflow.exceptions import MlflowException  # noqa: E402
+from mlflow.tracking import MlflowClient  # noqa: E402
+
+from trainyard.server.mlflow import mlflow_router  # noqa: E402
+from trainyard.serving.deployment import free_port  # noqa: E402
+from trainyard.workspace import Workspace  # noqa: E402
+
+
+class Server:
+    """A FastAPI app with the MLflow routes, served in this process; ``requests`` records each call."""
+
+    def __init__(self, ws: Workspace) -> None:
+        self.requests: list[tuple[str, str, int]] = []
+        app = FastAPI()
+
+        @app.middleware("http")
+        async def record(request: Request, call_next):  # type: ignore[no-untyped-def]
+            response = await call_next(request)
+            self.requests.append((request.method, request.url.path, response.status_code))
+            return response
+
+        app.include_router(mlflow_router(ws))
+        self.url = f"http://127.0.0.1:{free_port()}"
+        port = int(self.url.rsplit(":", 1)[1])
+        self.server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+        self.thread = threading.Thread(target=self.server.run, daemon=True)
+
+    def __enter__(self) -> Server:
+        self.thread.start()
+        deadline = time.monotonic() + 20
+        while not self.server.started:
+            assert time.monotonic() < deadline and self.thread.is_alive(), "the server did not start"
+            time.sleep(0.02)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.server.should_exit = True
+        self.thread.join(10)
+
+    def routes(self, since: int = 0) -> list[str]:
+        """``METHOD path`` of each request after the ``since``-th, run ids and file names cut."""
+        return [f"{m} {p}" for m, p, _ in self.requests[since:]]
+
+
+@pytest.fixture(scope="module")
+def ws(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Workspace]:
+    workspace = Workspace.create(tmp_path_factory.mktemp("mlflow"))
+    yield workspace
+    workspace.close()
+
+
+@pytest.fixture(scope="module")
+def server(ws: Workspace) -> Iterator[Server]:
+    with Server(ws) as running, pytest.MonkeyPatch.context() as mp:
+        mp.setenv("MLFLOW_TRACKING_URI", running.url)
+        mp.setenv("MLFLOW_ENABLE_ASYNC_LOGGING", "false")
+        mlflow.set_tracking_uri(running.url)
+        yield running
+        mlflow.set_tracking_uri(None)
+
+
+@pytest.fixture(scope="module")
+def iris():  # type: ignore[no-untyped-def]
+    from sklearn.datasets import load_iris
+    from sklearn.linear_model import LogisticRegression
+
+    X, y = load_iris(return_X_y=True, as_frame=True)
+    return X, LogisticRegression(max_iter=300).fit(X, y)
+
+
+@pytest.fixture(scope="module")
+def logged(server: Server, iris, tmp_path_factory: pytest.TempPathFactory) -> dict:  # type: ignore[no-untyped-def]
+    """One run logged the way a user's script does, with a model registered from it."""
+    X, model = iris
+    files = tmp_path_factory.mktemp("files")
+    (files / "notes.txt").write_text("first run")
+    (files / "plots").mkdir()
+    (files / "plots" / "a.csv").write_text("x,y\n1,2\n")
+    mlflow.set_experiment("iris")
+    with mlflow.start_run(run_name="baseline") as run:
+        mlflow.log_param("C", 1.0)
+        mlflow.log_params({"solver": "lbfgs", "max_iter": 300})
+        for step in range(5):
+            mlflow.log_metric("loss", 1.0 / (step + 1), step=step)
+        mlflow.log_metrics({"accuracy": 0.97, "f1": 0.96})
+        mlflow.set_tags({"team": "fraud", "stage": "dev"})
+        mlflow.log_artifact(str(files / "notes.txt"))
+        mlflow.log_artifacts(str(files / "plots"), artifact_path="plots")
+        info = mlflow.sklearn.log_model(model, name="model", input_example=X.head(2))
+    version = mlflow.register_model(info.model_uri, "iris-clf")
+    return {"run_id": run.info.run_id, "model_uri": info.model_uri, "version": version}
+
+
+def test_logged_run_is_a_trainyard_run(ws: Workspace, logged: dict) -> None:
+    import trainyard as ty
+
+    run = ws.store.get_run(logged["run_id"])
+    assert ws.store.get_experiment(run.experiment_id).name == "iris"
+    assert run.name == "baseline"
+    assert (
+        run.status == ty.RunStatus.COMPLETED if hasattr(ty, "RunStatus") else run.status.value == "completed"
+    )
+    assert run.params == {"C": "1.0", "solver": "lbfgs", "max_iter": "300"}
+    assert run.metrics == {"loss": pytest.approx(0.2), "accuracy": 0.97, "f1": 0.96}
+    assert run.tags["team"] == "fraud" and run.tags["mlflow.runName"] == "baseline"
+    assert [(m.step, m.value) for m in ws.store.get_metric_history(run.id, "loss")] == [
+        (s, pytest.approx(1.0 / (s + 1))) for s in range(5)
+    ]
+    files = ws.artifacts.list(f"runs/{run.id}")
+    assert {"notes.txt", "plots/a.csv"} <= set(files)
+    assert any(f.endswith("/MLmodel") for f in files)  # the logged model's files are the run's
+    assert ws.artifacts.get_bytes(f"runs/{run.id}/notes.txt") == b"first run"
+
+
+def test_client_reads_back_what_it_logged(server: Server, logged: dict, tmp_path: Path) -> None:
+    client = MlflowClient()
+    run = client.get_run(logged["run_id"])
+    assert run.info.status == "FINISHED" and run.info.run_name == "baseline"
+    assert run.data.params["solver"] == "lbfgs" and run.data.metrics["accuracy"] == 0.97
+    history = client.get_metric_history(logged["run_id"], "loss")
+    assert [m.step for m in history] == list(range(5)) and history[0].timestamp > 1e12  # milliseconds
+    listed = {f.path: f.is_dir for f in client.list_artifacts(logged["run_id"])}
+    assert listed["notes.txt"] is False and listed["plots"] is True
+    assert [f.path for f in client.list_artifacts(logged["run_id"], "plots")] == ["plots/a.csv"]
+    target = Path(client.download_artifacts(logged["run_id"], "notes.txt", dst_path=str(tmp_path)))
+    assert target.read_text() == "first run"
+
+
+def test_search_runs_with_filter_and_order(server: Server, logged: dict) -> None:
+    for c, acc in ((0.1, 0.5), (10.0, 0.99)):
+        with mlflow.start_run(run_name=f"C={c}"):
+            mlflow.log_param("C", c)
+            mlflow.log_metric("accuracy", acc)
+    found = mlflow.search_runs(
+        experiment_names=["iris"], filter_string="metrics.accuracy > 0.9", order_by=["metrics.accuracy DESC"]
+    )
+    assert list(found["metrics.accuracy"]) == [0.99, 0.97]
+    client = MlflowClient()
+    exp = client.get_experiment_by_name("iris")
+    page = client.search_runs([exp.experiment_id], "params.C = '0.1'", max_results=10)
+    assert [r.info.run_name for r in page] == ["C=0.1"]
+
+
+def test_registered_version_is_a_trainyard_model_and_loads_back(
+    ws: Workspace, server: Server, logged, iris
+) -> None:  # type: ignore[no-untyped-def]
+    import trainyard as ty
+    from trainyard.models import load
+
+    X, model = iris
+    assert logged["version"].version == "1"
+    versions = ty.Model.list(ws, "iris-clf")
+    assert [(m.version, m.run_id) for m in versions] == [(1, logged["run_id"])]
+    expected = model.predict(X.head(5))
+    assert list(load("models:/iris-clf/1", workspace=ws).predict(X.head(5))) == list(expected)
+    since = len(server.requests)
+    pyfunc = mlflow.pyfunc.load_model("models:/iris-clf/1")
+    assert list(pyfunc.predict(X.head(5))) == list(expected)
+    assert "GET /api/2.0/mlflow/model-versions/get-download-uri" in server.routes(since)
+
+
+def test_registry_search_latest_versions_and_aliases(server: Server, logged: dict) -> None:
+    client = MlflowClient()
+    assert [m.name for m in client.search_registered_models(filter_string="name LIKE 'iris%'")] == [
+        "iris-clf"
+    ]
+    assert [v.version for v in client.get_latest_versions("iris-clf")] == ["1"]
+    client.set_registered_model_alias("iris-clf", "production", 1)
+    assert client.get_model_version_by_alias("iris-clf", "production").version == "1"
+    assert client.get_registered_model("iris-clf").aliases == {"production": "1"}
+    client.delete_registered_model_alias("iris-clf", "production")
+    with pytest.raises(MlflowException, match="RESOURCE_DOES_NOT_EXIST"):
+        client.get_model_version_by_alias("iris-clf", "production")
+
+
+def test_run_lifecycle_delete_restore_and_update(server: Server) -> None:
+    client = MlflowClient()
+    exp_id = client.create_experiment("lifecycle", tags={"owner": "ml"})
+    assert client.get_experiment(exp_id).tags == {"owner": "ml"}
+    run = client.create_run(exp_id, run_name="short")
+    client.delete_run(run.info.run_id)
+    assert client.get_run(run.info.run_id).info.lifecycle_stage == "deleted"
+    assert client.search_runs([exp_id]) == []
+    client.restore_run(run.info.run_id)
+    assert [r.info.run_id for r in client.search_runs([exp_id])] == [run.info.run_id]
+    client.update_run(run.info.run_id, name="renamed")
+    client.set_terminated(run.info.run_id, status="KILLED")
+    info = client.get_run(run.info.run_id).info
+    assert (info.run_name, info.status) == ("renamed", "KILLED")
+    client.set_tag(run.info.run_id, "k", "v")
+    client.delete_tag(run.info.run_id, "k")
+    assert "k" not in client.get_run(run.info.run_id).data.tags

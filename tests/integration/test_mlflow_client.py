@@ -1,63 +1,43 @@
 """The real ``mlflow`` client against the MLflow routes: what it logs becomes trainyard runs and models.
 
-One server per module (uvicorn in a thread on a free loopback port); every request the client
-makes is recorded, so the tests can say which routes a client call uses (docs/mlflow.md).
+One server per module (``create_app`` with its auth, in a thread on a free loopback port); every
+request the client makes is recorded, so the tests can say which routes a client call uses
+(docs/mlflow.md).
 """
 
 from __future__ import annotations
 
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 mlflow = pytest.importorskip("mlflow")
-uvicorn = pytest.importorskip("uvicorn")
 
 from fastapi import FastAPI, Request  # noqa: E402
 from mlflow.exceptions import MlflowException  # noqa: E402
 from mlflow.tracking import MlflowClient  # noqa: E402
 
-from trainyard.server.mlflow import mlflow_router  # noqa: E402
-from trainyard.serving.deployment import free_port  # noqa: E402
+from tests.integration.server_helpers import token_for_app  # noqa: E402
+from trainyard.server.app import create_app  # noqa: E402
+from trainyard.server.running import ThreadedServer  # noqa: E402
 from trainyard.workspace import Workspace  # noqa: E402
 
 
-class Server:
-    """A FastAPI app with the MLflow routes, served in this process; ``requests`` records each call."""
+class Recorder:
+    """Every request the client makes, as ``(method, path, status)``: the server's ``setup`` hook."""
 
-    def __init__(self, ws: Workspace) -> None:
+    def __init__(self) -> None:
         self.requests: list[tuple[str, str, int]] = []
-        app = FastAPI()
 
+    def __call__(self, app: FastAPI) -> None:
         @app.middleware("http")
         async def record(request: Request, call_next):  # type: ignore[no-untyped-def]
             response = await call_next(request)
             self.requests.append((request.method, request.url.path, response.status_code))
             return response
 
-        app.include_router(mlflow_router(ws))
-        self.url = f"http://127.0.0.1:{free_port()}"
-        port = int(self.url.rsplit(":", 1)[1])
-        self.server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-        self.thread = threading.Thread(target=self.server.run, daemon=True)
-
-    def __enter__(self) -> Server:
-        self.thread.start()
-        deadline = time.monotonic() + 20
-        while not self.server.started:
-            assert time.monotonic() < deadline and self.thread.is_alive(), "the server did not start"
-            time.sleep(0.02)
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.server.should_exit = True
-        self.thread.join(10)
-
     def routes(self, since: int = 0) -> list[str]:
-        """``METHOD path`` of each request after the ``since``-th, run ids and file names cut."""
         return [f"{m} {p}" for m, p, _ in self.requests[since:]]
 
 
@@ -69,12 +49,15 @@ def ws(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Workspace]:
 
 
 @pytest.fixture(scope="module")
-def server(ws: Workspace) -> Iterator[Server]:
-    with Server(ws) as running, pytest.MonkeyPatch.context() as mp:
+def server(ws: Workspace) -> Iterator[Recorder]:
+    """The team server's app with a contributor's token in ``MLFLOW_TRACKING_TOKEN``, as a user sets it."""
+    recorder = Recorder()
+    app = create_app(ws, setup=[recorder])
+    with ThreadedServer(app) as running, pytest.MonkeyPatch.context() as mp:
         mp.setenv("MLFLOW_TRACKING_URI", running.url)
-        mp.setenv("MLFLOW_ENABLE_ASYNC_LOGGING", "false")
+        mp.setenv("MLFLOW_TRACKING_TOKEN", token_for_app(app, role="contributor"))
         mlflow.set_tracking_uri(running.url)
-        yield running
+        yield recorder
         mlflow.set_tracking_uri(None)
 
 
@@ -88,7 +71,7 @@ def iris():  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture(scope="module")
-def logged(server: Server, iris, tmp_path_factory: pytest.TempPathFactory) -> dict:  # type: ignore[no-untyped-def]
+def logged(server: Recorder, iris, tmp_path_factory: pytest.TempPathFactory) -> dict:  # type: ignore[no-untyped-def]
     """One run logged the way a user's script does, with a model registered from it."""
     X, model = iris
     files = tmp_path_factory.mktemp("files")
@@ -111,14 +94,11 @@ def logged(server: Server, iris, tmp_path_factory: pytest.TempPathFactory) -> di
 
 
 def test_logged_run_is_a_trainyard_run(ws: Workspace, logged: dict) -> None:
-    import trainyard as ty
 
     run = ws.store.get_run(logged["run_id"])
     assert ws.store.get_experiment(run.experiment_id).name == "iris"
     assert run.name == "baseline"
-    assert (
-        run.status == ty.RunStatus.COMPLETED if hasattr(ty, "RunStatus") else run.status.value == "completed"
-    )
+    assert run.status == "completed"
     assert run.params == {"C": "1.0", "solver": "lbfgs", "max_iter": "300"}
     assert run.metrics == {"loss": pytest.approx(0.2), "accuracy": 0.97, "f1": 0.96}
     assert run.tags["team"] == "fraud" and run.tags["mlflow.runName"] == "baseline"
@@ -131,7 +111,7 @@ def test_logged_run_is_a_trainyard_run(ws: Workspace, logged: dict) -> None:
     assert ws.artifacts.get_bytes(f"runs/{run.id}/notes.txt") == b"first run"
 
 
-def test_client_reads_back_what_it_logged(server: Server, logged: dict, tmp_path: Path) -> None:
+def test_client_reads_back_what_it_logged(server: Recorder, logged: dict, tmp_path: Path) -> None:
     client = MlflowClient()
     run = client.get_run(logged["run_id"])
     assert run.info.status == "FINISHED" and run.info.run_name == "baseline"
@@ -145,7 +125,7 @@ def test_client_reads_back_what_it_logged(server: Server, logged: dict, tmp_path
     assert target.read_text() == "first run"
 
 
-def test_search_runs_with_filter_and_order(server: Server, logged: dict) -> None:
+def test_search_runs_with_filter_and_order(server: Recorder, logged: dict) -> None:
     for c, acc in ((0.1, 0.5), (10.0, 0.99)):
         with mlflow.start_run(run_name=f"C={c}"):
             mlflow.log_param("C", c)
@@ -161,7 +141,7 @@ def test_search_runs_with_filter_and_order(server: Server, logged: dict) -> None
 
 
 def test_registered_version_is_a_trainyard_model_and_loads_back(
-    ws: Workspace, server: Server, logged, iris
+    ws: Workspace, server: Recorder, logged, iris
 ) -> None:  # type: ignore[no-untyped-def]
     import trainyard as ty
     from trainyard.models import load
@@ -178,7 +158,7 @@ def test_registered_version_is_a_trainyard_model_and_loads_back(
     assert "GET /api/2.0/mlflow/model-versions/get-download-uri" in server.routes(since)
 
 
-def test_registry_search_latest_versions_and_aliases(server: Server, logged: dict) -> None:
+def test_registry_search_latest_versions_and_aliases(server: Recorder, logged: dict) -> None:
     client = MlflowClient()
     assert [m.name for m in client.search_registered_models(filter_string="name LIKE 'iris%'")] == [
         "iris-clf"
@@ -192,7 +172,7 @@ def test_registry_search_latest_versions_and_aliases(server: Server, logged: dic
         client.get_model_version_by_alias("iris-clf", "production")
 
 
-def test_run_lifecycle_delete_restore_and_update(server: Server) -> None:
+def test_run_lifecycle_delete_restore_and_update(server: Recorder) -> None:
     client = MlflowClient()
     exp_id = client.create_experiment("lifecycle", tags={"owner": "ml"})
     assert client.get_experiment(exp_id).tags == {"owner": "ml"}

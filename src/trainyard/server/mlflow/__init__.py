@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from trainyard.workspace import Workspace
 
 __all__ = ["mlflow_router"]
+METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE"]
 
 
 def mlflow_router(workspace: Workspace) -> APIRouter:
@@ -31,16 +32,12 @@ def mlflow_router(workspace: Workspace) -> APIRouter:
     for part in (tracking_router, logged_models_router, registry_router, artifacts_router):
         router.include_router(part(workspace))
 
-    @router.api_route(
-        "/api/2.0/{api:mlflow|mlflow-artifacts}/{route:path}",
-        methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
-        include_in_schema=False,
-    )
-    def not_served(api: str, route: str, request: Request) -> JSONResponse:
-        return error_response(
-            501,
-            "NOT_IMPLEMENTED",
-            f"{request.method} /api/2.0/{api}/{route} is not served by trainyard (docs/mlflow.md)",
-        )
+    def not_served(route: str, request: Request) -> JSONResponse:
+        message = f"{request.method} {request.url.path} is not served by trainyard (see docs/mlflow.md)"
+        return error_response(501, "NOT_IMPLEMENTED", message)
 
+    for api in ("mlflow", "mlflow-artifacts"):
+        router.add_api_route(
+            f"/api/2.0/{api}/{{route:path}}", not_served, methods=METHODS, include_in_schema=False
+        )
     return router

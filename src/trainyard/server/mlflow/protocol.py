@@ -68,9 +68,10 @@ class MlflowRoute(APIRoute):
 class Args:
     """The request's arguments, from the query string (GET) or the JSON body (other methods)."""
 
-    def __init__(self, values: dict[str, Any], size: int = 0) -> None:
+    def __init__(self, values: dict[str, Any], size: int = 0, query: bool = False) -> None:
         self.values = values
         self.size = size  # bytes of the JSON body, for the limits of log-batch
+        self.query = query  # from a query string, where a repeated argument is a list
 
     def get(self, name: str, default: Any = None) -> Any:
         value = self.values.get(name)
@@ -78,8 +79,8 @@ class Args:
 
     def str(self, name: str, default: str | None = None, *, required: bool = False) -> str | None:
         value = self.values.get(name)
-        if isinstance(value, list):
-            value = value[0] if value else None
+        if isinstance(value, list) and self.query:
+            value = value[0]
         if value is None or value == "":
             if required:
                 raise InvalidInputError(f"missing value for parameter '{name}'")
@@ -142,7 +143,7 @@ async def read_args(request: Request) -> Args:
         values: dict[str, Any] = {}
         for key, value in request.query_params.multi_items():
             values[key] = [*values[key], value] if key in values else value
-        return Args(values)
+        return Args(values, query=True)
     raw = await request.body()
     if not raw.strip():
         return Args({})

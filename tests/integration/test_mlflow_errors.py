@@ -1,0 +1,200 @@
+"""Bad input on the MLflow routes: MLflow's error codes and limits, and nothing outside the artifact root."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from tests.integration.server_helpers import token_for_app
+from trainyard.server.app import create_app
+from trainyard.workspace import Workspace
+
+API = "/api/2.0/mlflow"
+
+
+@pytest.fixture(scope="module")
+def ws(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Workspace]:
+    workspace = Workspace.create(tmp_path_factory.mktemp("mlflow-errors"))
+    yield workspace
+    workspace.close()
+
+
+@pytest.fixture(scope="module")
+def client(ws: Workspace) -> Iterator[TestClient]:
+    app = create_app(ws)
+    with TestClient(app) as http:
+        http.headers["Authorization"] = f"Bearer {token_for_app(app, role='contributor')}"
+        yield http
+
+
+@pytest.fixture(scope="module")
+def run_id(client: TestClient) -> str:
+    exp = client.post(f"{API}/experiments/create", json={"name": "errors"}).json()["experiment_id"]
+    return client.post(f"{API}/runs/create", json={"experiment_id": exp, "run_name": "r"}).json()["run"][
+        "info"
+    ]["run_id"]
+
+
+def error(reply, status: int, code: str) -> str:  # type: ignore[no-untyped-def]
+    assert reply.status_code == status, reply.text
+    body = reply.json()
+    assert body["error_code"] == code
+    return body["message"]
+
+
+def test_unknown_run_and_experiment_are_404(client: TestClient) -> None:
+    assert "nope" in error(
+        client.get(f"{API}/runs/get", params={"run_id": "nope"}), 404, "RESOURCE_DOES_NOT_EXIST"
+    )
+    reply = client.get(f"{API}/experiments/get-by-name", params={"experiment_name": "missing"})
+    error(reply, 404, "RESOURCE_DOES_NOT_EXIST")
+    reply = client.post(
+        f"{API}/runs/log-metric", json={"run_id": "nope", "key": "a", "value": 1, "timestamp": 1}
+    )
+    error(reply, 404, "RESOURCE_DOES_NOT_EXIST")
+
+
+def test_duplicate_experiment(client: TestClient) -> None:
+    assert client.post(f"{API}/experiments/create", json={"name": "twice"}).status_code == 200
+    error(client.post(f"{API}/experiments/create", json={"name": "twice"}), 400, "RESOURCE_ALREADY_EXISTS")
+
+
+def test_params_are_write_once(client: TestClient, run_id: str) -> None:
+    body = {"run_id": run_id, "key": "alpha", "value": "0.1"}
+    assert client.post(f"{API}/runs/log-parameter", json=body).status_code == 200
+    assert client.post(f"{API}/runs/log-parameter", json=body).status_code == 200  # same value: fine
+    message = error(
+        client.post(f"{API}/runs/log-parameter", json={**body, "value": "0.2"}),
+        400,
+        "INVALID_PARAMETER_VALUE",
+    )
+    assert "alpha" in message
+    batch = {"run_id": run_id, "params": [{"key": "alpha", "value": "0.3"}]}
+    error(client.post(f"{API}/runs/log-batch", json=batch), 400, "INVALID_PARAMETER_VALUE")
+
+
+def test_int64_fields_as_strings(client: TestClient, ws: Workspace, run_id: str) -> None:
+    now = int(time.time() * 1000)
+    body = {"run_id": run_id, "key": "strings", "value": "2.5", "timestamp": str(now), "step": "7"}
+    assert client.post(f"{API}/runs/log-metric", json=body).status_code == 200
+    [metric] = ws.store.get_metric_history(run_id, "strings")
+    assert (metric.step, metric.value, metric.timestamp) == (7, 2.5, now / 1000)
+    reply = client.post(f"{API}/runs/log-metric", json={**body, "step": "seven"})
+    assert "step" in error(reply, 400, "INVALID_PARAMETER_VALUE")
+
+
+@pytest.mark.parametrize(
+    ("field", "count", "limit"),
+    [("metrics", 1001, 1000), ("params", 101, 100), ("tags", 101, 100)],
+)
+def test_log_batch_limits(
+    client: TestClient, ws: Workspace, run_id: str, field: str, count: int, limit: int
+) -> None:
+    item = (
+        (lambda i: {"key": f"m{i}", "value": 1.0, "timestamp": 1, "step": 0})
+        if field == "metrics"
+        else (lambda i: {"key": f"{field}{i}", "value": "v"})
+    )
+    reply = client.post(
+        f"{API}/runs/log-batch", json={"run_id": run_id, field: [item(i) for i in range(count)]}
+    )
+    assert f"the limit is {limit}" in error(reply, 400, "INVALID_PARAMETER_VALUE")
+    assert "m1000" not in ws.store.get_run(run_id).metrics  # nothing of a refused batch is kept
+
+
+def test_log_batch_total_size_and_key_length(client: TestClient, run_id: str) -> None:
+    items = {
+        "metrics": [{"key": f"m{i}", "value": 1.0, "timestamp": 1} for i in range(600)],
+        "params": [{"key": f"p{i}", "value": "v"} for i in range(100)],
+        "tags": [{"key": f"t{i}", "value": "v"} for i in range(100)],
+        "run_id": run_id,
+    }
+    items["metrics"] += [{"key": f"n{i}", "value": 1.0, "timestamp": 1} for i in range(300)]
+    assert "1000" in error(client.post(f"{API}/runs/log-batch", json=items), 400, "INVALID_PARAMETER_VALUE")
+    big = {
+        "run_id": run_id,
+        "tags": [{"key": f"t{i}", "value": "x" * 7000} for i in range(100)],
+        "params": [],
+    }
+    big["params"] = [
+        {"key": f"p{i}", "value": "y" * 5000} for i in range(100)
+    ]  # each value in limits, 1.2 MB
+    assert "bytes" in error(client.post(f"{API}/runs/log-batch", json=big), 400, "INVALID_PARAMETER_VALUE")
+    long_key = {"run_id": run_id, "metrics": [{"key": "k" * 251, "value": 1.0, "timestamp": 1}]}
+    assert "250" in error(client.post(f"{API}/runs/log-batch", json=long_key), 400, "INVALID_PARAMETER_VALUE")
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "runs/{run}/%2e%2e/%2e%2e/escaped.txt",
+        "runs/{run}/%252e%252e/%252e%252e/escaped.txt",
+        "runs/{run}/..%2F..%2Fescaped.txt",
+        "%2Fetc%2Fescaped.txt",
+        "models/stolen/escaped.txt",
+        "snapshots/escaped.txt",
+    ],
+)
+def test_artifact_traversal_is_refused(client: TestClient, ws: Workspace, run_id: str, path: str) -> None:
+    url = f"/api/2.0/mlflow-artifacts/artifacts/{path.format(run=run_id)}"
+    error(client.put(url, content=b"payload"), 400, "INVALID_PARAMETER_VALUE")
+    if not path.startswith("models/"):  # registered versions are readable, never writable
+        error(client.get(url), 400, "INVALID_PARAMETER_VALUE")
+    root = Path(ws.artifacts.root)
+    assert not list(root.parent.rglob("escaped.txt"))
+
+
+def test_symlink_out_of_the_store_is_refused(
+    client: TestClient, ws: Workspace, run_id: str, tmp_path: Path
+) -> None:
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "secret.txt").write_text("secret")
+    run_dir = Path(ws.artifacts.root) / "runs" / run_id
+    run_dir.mkdir(parents=True, exist_ok=True)
+    (run_dir / "link").symlink_to(outside)
+    base = f"/api/2.0/mlflow-artifacts/artifacts/runs/{run_id}/link"
+    error(client.get(f"{base}/secret.txt"), 400, "INVALID_PARAMETER_VALUE")
+    error(client.put(f"{base}/planted.txt", content=b"x"), 400, "INVALID_PARAMETER_VALUE")
+    assert sorted(p.name for p in outside.iterdir()) == ["secret.txt"]
+
+
+def test_artifact_round_trip_and_unknown_run(client: TestClient, run_id: str) -> None:
+    url = f"/api/2.0/mlflow-artifacts/artifacts/runs/{run_id}/data/x.bin"
+    payload = bytes(range(256)) * 1000
+    assert client.put(url, content=payload).status_code == 200
+    assert client.get(url).content == payload
+    listing = client.get("/api/2.0/mlflow-artifacts/artifacts", params={"path": f"runs/{run_id}/data"}).json()
+    assert listing == {"files": [{"path": "x.bin", "is_dir": False, "file_size": len(payload)}]}
+    error(
+        client.put("/api/2.0/mlflow-artifacts/artifacts/runs/nope/x.bin", content=b"x"),
+        404,
+        "RESOURCE_DOES_NOT_EXIST",
+    )
+    error(client.get(f"{url}.missing"), 404, "RESOURCE_DOES_NOT_EXIST")
+
+
+def test_malformed_requests_and_unserved_routes(client: TestClient, run_id: str) -> None:
+    reply = client.post(
+        f"{API}/runs/create", content=b"{not json", headers={"Content-Type": "application/json"}
+    )
+    assert "JSON" in error(reply, 400, "INVALID_PARAMETER_VALUE")
+    error(client.post(f"{API}/runs/create", json={"experiment_id": ["a"]}), 400, "INVALID_PARAMETER_VALUE")
+    error(
+        client.post(f"{API}/runs/log-batch", json={"run_id": run_id, "metrics": [1]}),
+        400,
+        "INVALID_PARAMETER_VALUE",
+    )
+    message = error(client.post(f"{API}/experiments/set-experiment-tag", json={}), 501, "NOT_IMPLEMENTED")
+    assert "set-experiment-tag" in message
+    reply = client.post(f"{API}/experiments/search", json={"filter": "metrics.x > 1"})
+    assert "name and tags" in error(reply, 400, "INVALID_PARAMETER_VALUE")
+
+
+def test_mlflow_routes_need_a_token(ws: Workspace, client: TestClient) -> None:
+    anonymous = TestClient(client.app)
+    assert anonymous.get(f"{API}/experiments/get-by-name", params={"experiment_name": "x"}).status_code == 401

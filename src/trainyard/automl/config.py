@@ -128,6 +128,10 @@ def check(s: AutoMLSettings, train: pd.DataFrame, valid: pd.DataFrame | None) ->
     if s.task == "forecasting":
         from trainyard.automl.forecast import check_forecasting
 
+        if valid is not None or s.validation_size is not None:
+            raise InvalidInputError(
+                "forecasting validates on rolling origins: give n_cross_validations, not validation_data/size"
+            )
         check_forecasting(s, train)
     elif len(train) < max(10, 2 * (s.n_cross_validations or 2)):
         raise InvalidInputError(

@@ -21,6 +21,7 @@ from trainyard.automl.config import AutoMLSettings
 from trainyard.automl.data import load_frames, make_folds
 from trainyard.automl.evaluate import Context, evaluate, fit_final, load_context
 from trainyard.automl.featurize import guardrails, infer_plan
+from trainyard.automl.forecast import BASELINES, ForecastModel, prepare_forecasting
 from trainyard.automl.metrics import loss
 from trainyard.automl.pool import WorkerPool
 from trainyard.automl.portfolio import choose, portfolio
@@ -47,6 +48,7 @@ class Driver:
         self.scheduler = Scheduler([specs[n] for n in self.learners], train_rows, settings.seed)
         self.trials: list[Trial] = []
         self.pending: dict[int, Proposal] = {}
+        self.baselines = list(BASELINES) if ctx.task == "forecasting" else []
         self.stopping = ""
         self.last_board = time.monotonic()
         signal.signal(signal.SIGTERM, self._on_sigterm)
@@ -94,11 +96,14 @@ class Driver:
     def launch(self, pool: WorkerPool) -> bool:
         left = self.deadline - self.reserve() - time.time()
         too_slow = {n for n in self.learners if self.scheduler.states[n].last_cost > left}
-        proposal = self.scheduler.next(too_slow)
+        if self.baselines:  # forecasting: the naive baselines go on the leaderboard first
+            proposal: Proposal | None = Proposal(self.baselines.pop(0), {}, len(self.ctx.y), np.zeros(0))
+        else:
+            proposal = self.scheduler.next(too_slow)
         if proposal is None:
             return False
         trial = Trial(len(self.trials), "", proposal.learner, proposal.params, proposal.sample_size)
-        scaled = self.specs[proposal.learner].scaled
+        scaled = proposal.learner in self.specs and self.specs[proposal.learner].scaled
         trials.start(self.store, self.info, trial, trials.step_params(trial.learner, trial.params, scaled))
         self.trials.append(trial)
         self.pending[trial.number] = proposal
@@ -117,7 +122,8 @@ class Driver:
             trial.error = value if not ok else f"{self.metric} could not be computed on the validation rows"
         trials.finish(self.store, trial)
         result = loss(self.metric, trial.metrics[self.metric]) if trial.status == "completed" else None
-        self.scheduler.tell(proposal, result, trial.seconds)
+        if proposal.learner in self.scheduler.states:
+            self.scheduler.tell(proposal, result, trial.seconds)
         keep = {t.number for t in trials.ranked(self.trials, self.metric)[:KEEP_PREDICTIONS]}
         for t in self.trials:
             if t.number not in keep:
@@ -248,7 +254,13 @@ class Driver:
         self.say(
             f"model saved to {final.MODEL_PATH} and registered as {registered.name}:{registered.version}"
         )
-        if self.s.model_explainability and time.time() < self.deadline:
+        if self.ctx.task == "forecasting":
+            single = raw if isinstance(raw, ForecastModel) else raw.members[0]
+            ahead = single.forecast(self.s.forecast_horizon or 1).drop(columns="forecast")
+            ahead["forecast"] = raw.predict(ahead)
+            self.run.log_table("forecast", {str(c): ahead[c].astype(str).tolist() for c in ahead.columns})
+            self.say(f"forecast of the next {self.s.forecast_horizon} step(s) logged as the table 'forecast'")
+        elif self.s.model_explainability and time.time() < self.deadline:
             self.explain(raw)
 
     def explain(self, model: Any) -> None:
@@ -298,6 +310,15 @@ def prepare(
     run: Run, s: AutoMLSettings, train: pd.DataFrame, valid: pd.DataFrame | None
 ) -> tuple[Context, list[Any] | None]:
     """Features plan, guardrails, encoded labels and folds: what every worker needs."""
+    if s.task == "forecasting":
+        fctx = prepare_forecasting(s, train)
+        f = fctx.features
+        print(
+            f"forecasting: {fctx.frame.groupby(f.ids).ngroups if f.ids else 1} series, frequency {f.freq}, "
+            f"season {f.season}, lags {f.lags}, rolling means {f.windows}, {len(fctx.folds)} rolling origins",
+            flush=True,
+        )
+        return fctx, None  # type: ignore[return-value]
     frame = train if valid is None else pd.concat([train, valid], ignore_index=True)
     X = frame.drop(columns=[s.label_column_name])
     labels = frame[s.label_column_name]

@@ -38,7 +38,7 @@ class Context:
         return np.concatenate([v for _, v in self.folds])
 
 
-_context: Context | None = None
+_context: Any = None  # a Context, or a forecasting context
 
 
 def load_context(path: str) -> None:
@@ -48,12 +48,15 @@ def load_context(path: str) -> None:
         _context = pickle.load(fh)
 
 
-def make_pipeline(ctx: Context, learner: str, params: dict[str, Any]) -> Pipeline:
-    spec = portfolio(ctx.task)[learner]
-    steps: list[tuple[str, Any]] = [("featurize", build_featurizer(ctx.plan, ctx.X, ctx.task))]
+def make_pipeline(
+    task: str, plan: ColumnPlan, frame: pd.DataFrame, seed: int, learner: str, params: dict[str, Any]
+) -> Pipeline:
+    """Featurization (+ scaling where the learner needs it) + the learner, unfitted."""
+    spec = portfolio(task)[learner]
+    steps: list[tuple[str, Any]] = [("featurize", build_featurizer(plan, frame, task))]
     if spec.scaled:
         steps.append(("scale", StandardScaler(with_mean=False)))
-    steps.append(("model", spec.build(dict(params), ctx.task, ctx.seed)))
+    steps.append(("model", spec.build(dict(params), task, seed)))
     return Pipeline(steps)
 
 
@@ -81,11 +84,13 @@ def evaluate(learner: str, params: dict[str, Any], sample_size: int) -> dict[str
     """Fit and score one configuration on every fold; returns metrics and out-of-fold predictions."""
     ctx = _context
     assert ctx is not None, "load_context was not called in this worker"
+    if ctx.task == "forecasting":
+        return ctx.evaluate(learner, params)
     start = time.perf_counter()
     parts = []
     for train, valid in ctx.folds:
         rows = _subsample(train, sample_size, ctx.seed)
-        pipe = make_pipeline(ctx, learner, params)
+        pipe = make_pipeline(ctx.task, ctx.plan, ctx.X, ctx.seed, learner, params)
         pipe.fit(ctx.X.iloc[rows], ctx.y[rows])
         parts.append(predict(pipe, ctx.X.iloc[valid], ctx.task, ctx.n_classes))
     oof = np.concatenate(parts)
@@ -103,5 +108,6 @@ def fit_final(learner: str, params: dict[str, Any]) -> Pipeline:
     """The configuration fitted on every row (training and validation)."""
     ctx = _context
     assert ctx is not None, "load_context was not called in this worker"
-    pipe = make_pipeline(ctx, learner, params)
-    return pipe.fit(ctx.X, ctx.y)
+    if ctx.task == "forecasting":
+        return ctx.fit(learner, params)
+    return make_pipeline(ctx.task, ctx.plan, ctx.X, ctx.seed, learner, params).fit(ctx.X, ctx.y)

@@ -2,12 +2,15 @@
 
 The embedded default is a ``.trainyard`` folder holding ``config.yaml``, a SQLite file and the
 artifacts; ``trainyard init --store postgresql://…`` keeps the same folder for settings and
-job scratch space but puts the metadata in PostgreSQL.
+job scratch space but puts the metadata in PostgreSQL. ``TRAINYARD_WORKSPACE=http://host:8080``
+opens a team server's workspace: both stores over HTTP, scratch space in a cached folder.
 """
 
 from __future__ import annotations
 
 import os
+import re
+import tempfile
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -60,7 +63,7 @@ class Workspace:
             raise WorkspaceError(f"{cfg_file} is not a valid workspace config: {exc}") from None
 
     def __repr__(self) -> str:
-        return f"Workspace({str(self.root)!r})"
+        return f"Workspace({self.uri!r})"
 
     # opening -------------------------------------------------------------------------------
     @classmethod
@@ -71,8 +74,9 @@ class Workspace:
         store: str | None = None,
         artifacts: str | None = None,
         exist_ok: bool = True,
+        connect: bool = True,
     ) -> Workspace:
-        """Make ``<path>/.trainyard`` (or open it if it exists) and create the store's tables."""
+        """Make ``<path>/.trainyard`` (or open it if it exists) and, with ``connect``, the store's tables."""
         root = Path(path).resolve()
         if root.name != DIRNAME:
             root = root / DIRNAME
@@ -89,7 +93,8 @@ class Workspace:
                 config.artifacts = artifacts
             cfg_file.write_text(yaml.safe_dump(config.model_dump(), sort_keys=False))
         ws = cls(root)
-        ws.store  # noqa: B018 - creates the tables
+        if connect:
+            ws.store  # noqa: B018 - creates the tables
         return ws
 
     @classmethod
@@ -98,10 +103,8 @@ class Workspace:
         target = path or os.environ.get(ENV_VAR)
         if target:
             target = str(target)
-            if target.startswith(("http://", "https://")):
-                raise WorkspaceError(
-                    f"{target} is a server workspace; this trainyard version works with local workspaces only"
-                )
+            if is_server_url(target):
+                return cls.for_server(target)
             root = Path(target).expanduser()
             if (root / DIRNAME / CONFIG).is_file():
                 root = root / DIRNAME
@@ -114,6 +117,30 @@ class Workspace:
             f"no trainyard workspace in {here} or above; run `trainyard init` here, "
             f"or set {ENV_VAR} to a workspace folder"
         )
+
+    @classmethod
+    def for_server(cls, url: str) -> Workspace:
+        """A server workspace: metadata and artifacts over HTTP, a local folder for job scratch.
+
+        The folder (in the cache, one per server) holds a ``config.yaml`` naming the server as
+        both stores, so processes started with the folder's path (workers, jobs) reach it too.
+        """
+        url = url.rstrip("/")
+        base = Path(os.environ.get("TRAINYARD_CACHE_DIR") or Path.home() / ".cache" / "trainyard")
+        root = base / "servers" / re.sub(r"[^A-Za-z0-9.-]+", "_", url.split("://", 1)[1])
+        cfg_file = root / CONFIG
+        if not cfg_file.is_file() or Workspace(root).config.store != url:
+            root.mkdir(parents=True, exist_ok=True)
+            config = WorkspaceConfig(store=url, artifacts=url)
+            fd, tmp = tempfile.mkstemp(dir=root, prefix=".config-")
+            with os.fdopen(fd, "w") as fh:
+                yaml.safe_dump(config.model_dump(), fh, sort_keys=False)
+            os.replace(tmp, cfg_file)
+        return cls(root)
+
+    @property
+    def is_server(self) -> bool:
+        return is_server_url(self.config.store)
 
     @classmethod
     def get_or_create(cls) -> Workspace:
@@ -139,6 +166,10 @@ class Workspace:
 
     @cached_property
     def artifacts(self) -> ArtifactStore:
+        if is_server_url(self.config.artifacts):
+            from trainyard.artifacts.http import HttpArtifactStore
+
+            return HttpArtifactStore(self.config.artifacts)
         from trainyard.artifacts import ArtifactStore  # fsspec: only when files are touched
 
         return ArtifactStore(self._resolve(self.config.artifacts))
@@ -150,8 +181,13 @@ class Workspace:
 
     @property
     def uri(self) -> str:
-        return str(self.root)
+        """The server's URL for a server workspace, else the folder."""
+        return self.config.store if self.is_server else str(self.root)
 
     def close(self) -> None:
         if "store" in self.__dict__:
             self.store.close()
+
+
+def is_server_url(value: str) -> bool:
+    return value.startswith(("http://", "https://"))

@@ -12,6 +12,7 @@ import os
 import uuid
 from collections.abc import Callable
 from pathlib import Path
+from typing import BinaryIO
 
 import fsspec
 from fsspec.implementations.local import LocalFileSystem
@@ -70,6 +71,13 @@ class ArtifactStore:
             raise NotFoundError(f"no artifact {source_key!r}")
         self._write_atomically(target_key, lambda tmp: self.fs.copy(source, tmp))
 
+    def open(self, key: str) -> BinaryIO:
+        """The file for reading in chunks (what the server streams from)."""
+        try:
+            return self.fs.open(self._path(key), "rb")
+        except FileNotFoundError:
+            raise NotFoundError(f"no artifact {key!r}") from None
+
     def get_bytes(self, key: str) -> bytes:
         try:
             with self.fs.open(self._path(key), "rb") as fh:
@@ -110,13 +118,17 @@ class ArtifactStore:
             self.fs.rm(path, recursive=True)
 
     def copy_tree_in(self, prefix: str, source: Path) -> list[str]:
-        """Upload every file below ``source`` under ``prefix``; returns the keys."""
-        keys = []
-        for path in sorted(p for p in source.rglob("*") if p.is_file() and not p.is_symlink()):
-            key = join(prefix, safe_name(path.relative_to(source).as_posix()))
-            self.put_file(key, path)
-            keys.append(key)
-        return keys
+        return upload_tree(self.put_file, prefix, source)
+
+
+def upload_tree(put_file: Callable[[str, Path], None], prefix: str, source: Path) -> list[str]:
+    """Upload every file below ``source`` under ``prefix`` (symlinks left out); returns the keys."""
+    keys = []
+    for path in sorted(p for p in source.rglob("*") if p.is_file() and not p.is_symlink()):
+        key = join(prefix, safe_name(path.relative_to(source).as_posix()))
+        put_file(key, path)
+        keys.append(key)
+    return keys
 
 
 def run_key(run_id: str, name: str = "") -> str:

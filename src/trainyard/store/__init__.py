@@ -29,7 +29,11 @@ __all__ = [
 
 
 def open_store(uri: str) -> Store:
-    """Open the store named by a SQLAlchemy-style URI (``sqlite:///…``, ``postgresql://…``)."""
+    """Open the store named by a URI: ``sqlite:///…``, ``postgresql://…`` or a server's ``http(s)://…``."""
+    if uri.startswith(("http://", "https://")):
+        from trainyard.store.rest import RestStore
+
+        return RestStore(uri)
     from trainyard.store.sql.store import SqlStore
 
     return SqlStore(uri)

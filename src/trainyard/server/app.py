@@ -1,0 +1,169 @@
+"""``create_app(workspace)``: the team server's FastAPI application over one workspace.
+
+Every route reaches the workspace's Store and ArtifactStore only. Errors leave as JSON
+``{"error_code", "message"}``: a ``TrainyardError`` by its class (``ERRORS``), a malformed
+request as 400 naming the field, a database that is down as 503 (clients retry), anything else
+as a bare 500 with the traceback in the server log only. JSON bodies are capped (``MAX_BODY``);
+artifact uploads are streamed to disk instead and are not.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any
+
+from fastapi import APIRouter, FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.params import Depends
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from trainyard.errors import TrainyardError
+from trainyard.server.idempotency import IdempotencyCache
+from trainyard.server.mlflow import mlflow_router
+from trainyard.server.schemas import ERRORS
+from trainyard.workspace import Workspace
+
+log = logging.getLogger("trainyard.server")
+API = "/api/v1"
+MAX_BODY = 8 * 1024 * 1024
+# Streamed to disk chunk by chunk, so not held to the JSON cap.
+STREAMED_PREFIXES = (f"{API}/artifacts/", "/api/2.0/mlflow-artifacts/")
+HTTP_CODES = {
+    400: "BAD_REQUEST",
+    404: "ENDPOINT_NOT_FOUND",
+    405: "METHOD_NOT_ALLOWED",
+    413: "REQUEST_TOO_LARGE",
+}
+
+
+def error_response(
+    status: int, code: str, message: str, headers: dict[str, str] | None = None
+) -> JSONResponse:
+    return JSONResponse({"error_code": code, "message": message}, status_code=status, headers=headers)
+
+
+def _trainyard_error(_request: Request, exc: Exception) -> JSONResponse:
+    for cls, status, code in ERRORS:
+        if isinstance(exc, cls):
+            return error_response(status, code, str(exc))
+    raise AssertionError("TrainyardError is the last row of ERRORS")
+
+
+def _invalid_request(_request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    problems = []
+    for err in exc.errors()[:5]:
+        where = ".".join(str(p) for p in err.get("loc", ()) if p != "body") or "body"
+        problems.append(f"{where}: {err.get('msg', 'invalid')}")
+    return error_response(400, "INVALID_PARAMETER_VALUE", "; ".join(problems) or "invalid request")
+
+
+def _http_error(_request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, HTTPException)
+    message = exc.detail if isinstance(exc.detail, str) else json.dumps(exc.detail)
+    return error_response(exc.status_code, HTTP_CODES.get(exc.status_code, "ERROR"), message, exc.headers)
+
+
+def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+    from sqlalchemy.exc import DataError, IntegrityError, OperationalError
+
+    if isinstance(exc, DataError | IntegrityError):  # a value the database refused: the caller's input
+        return error_response(400, "INVALID_PARAMETER_VALUE", f"the store refused a value: {exc.orig}")
+    if isinstance(exc, OperationalError):
+        log.warning("store unavailable during %s %s: %s", request.method, request.url.path, exc.orig)
+        return error_response(503, "TEMPORARILY_UNAVAILABLE", "the store is unavailable; retry shortly")
+    log.error("error in %s %s", request.method, request.url.path, exc_info=exc)
+    return error_response(500, "INTERNAL_ERROR", "internal server error; the server log has the details")
+
+
+class BodyLimit:
+    """Pure ASGI: refuse JSON bodies over ``limit`` bytes with 413 before a route reads them."""
+
+    def __init__(self, app: ASGIApp, limit: int = MAX_BODY) -> None:
+        self.app = app
+        self.limit = limit
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["path"].startswith(STREAMED_PREFIXES):
+            await self.app(scope, receive, send)
+            return
+        length = dict(scope["headers"]).get(b"content-length")
+        if length is not None and (not length.isdigit() or int(length) > self.limit):
+            await self._refuse(scope, receive, send)
+            return
+        seen = 0
+
+        async def counted() -> Message:
+            nonlocal seen
+            message = await receive()
+            seen += len(message.get("body", b""))
+            if seen > self.limit:
+                raise _TooLarge
+            return message
+
+        try:
+            await self.app(scope, counted, send)
+        except _TooLarge:
+            await self._refuse(scope, receive, send)
+
+    async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
+        message = f"request body over {self.limit // (1024 * 1024)} MB; upload large files as artifacts"
+        await error_response(413, "REQUEST_TOO_LARGE", message)(scope, receive, send)
+
+
+class _TooLarge(Exception):
+    pass
+
+
+def default_routers() -> list[APIRouter]:
+    from trainyard.server.routes import all_routers
+
+    return all_routers()
+
+
+def create_app(
+    workspace: Workspace,
+    *,
+    routers: Iterable[APIRouter] | None = None,
+    dependencies: Sequence[Depends] = (),
+    setup: Iterable[Callable[[FastAPI], None]] = (),
+) -> FastAPI:
+    """The server app. ``dependencies`` apply to every route (auth); ``setup`` hooks may add more."""
+    from trainyard.server.agent_routes import install_agent_routes
+    from trainyard.server.auth import install_auth, require_token
+    from trainyard.store.sql.auth import AuthStore
+
+    app = FastAPI(
+        title="trainyard",
+        version="1",
+        summary="Runs, metrics, artifacts, environments, models and endpoints of one trainyard workspace.",
+        openapi_url=f"{API}/openapi.json",
+        docs_url="/api/docs",
+        redoc_url=None,
+        dependencies=[Depends(require_token), *dependencies],  # deny by default (server/auth.py)
+    )
+    app.state.workspace = workspace
+    app.state.idempotency = IdempotencyCache()
+    app.add_exception_handler(TrainyardError, _trainyard_error)
+    app.add_exception_handler(RequestValidationError, _invalid_request)
+    app.add_exception_handler(HTTPException, _http_error)
+    app.add_exception_handler(Exception, _unexpected)
+    app.add_middleware(BodyLimit)
+
+    @app.get(f"{API}/health", tags=["server"])
+    def health() -> dict[str, Any]:
+        """Liveness: answers without a token, touches nothing."""
+        return {"status": "ok"}
+
+    for router in default_routers() if routers is None else routers:
+        app.include_router(router)
+    app.include_router(mlflow_router(workspace))  # /api/2.0/mlflow/… for unmodified MLflow clients
+    install_auth(app, AuthStore(workspace.store.engine))  # type: ignore[attr-defined]
+    install_agent_routes(app, workspace, app.state.auth)
+    for hook in setup:
+        hook(app)
+    return app

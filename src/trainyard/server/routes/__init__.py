@@ -1,0 +1,27 @@
+"""REST API v1, one router per concept, all under ``/api/v1``."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+
+def all_routers() -> list[APIRouter]:
+    from trainyard.server.routes import (
+        artifacts,
+        endpoints,
+        environments,
+        experiments,
+        models,
+        runs,
+        tracking,
+    )
+
+    return [
+        experiments.router,
+        runs.router,
+        tracking.router,
+        environments.router,
+        models.router,
+        endpoints.router,
+        artifacts.router,
+    ]

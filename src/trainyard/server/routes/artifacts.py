@@ -1,0 +1,81 @@
+"""Artifacts over HTTP: upload and download streamed in chunks, list, copy, delete.
+
+Every key passes ``safe_name`` (fully decoded, no ``..``, nothing absolute) before anything is
+read or written, and the local ArtifactStore refuses a path that resolves outside its root
+(symlinks), so a bad key is a 400 and touches nothing. Uploads go to a temporary file chunk by
+chunk, then into the store atomically: a dropped upload leaves no artifact behind.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Iterator
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import FileResponse, StreamingResponse
+
+from trainyard.artifacts import safe_name
+from trainyard.server.routes.deps import ArtifactsDep
+from trainyard.server.schemas import ArtifactCopy
+
+router = APIRouter(prefix="/api/v1", tags=["artifacts"])
+CHUNK = 1024 * 1024
+
+
+@router.put("/artifacts/{key:path}")
+async def upload(key: str, request: Request, artifacts: ArtifactsDep) -> Any:
+    """The request body, streamed, becomes the file ``key``."""
+    key = safe_name(key)
+    fd, tmp = tempfile.mkstemp(prefix="trainyard-upload-")
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            async for chunk in request.stream():
+                fh.write(chunk)
+        await run_in_threadpool(artifacts.put_file, key, tmp)
+    finally:
+        os.unlink(tmp)
+    return {"key": key}
+
+
+@router.get("/artifacts/{key:path}")
+def download(key: str, artifacts: ArtifactsDep) -> Any:
+    key = safe_name(key)
+    local = artifacts.local_path(key)
+    if local is not None and local.is_file():
+        return FileResponse(local, media_type="application/octet-stream")
+    fh = artifacts.open(key)
+
+    def chunks() -> Iterator[bytes]:
+        with fh:
+            while block := fh.read(CHUNK):
+                yield block
+
+    return StreamingResponse(chunks(), media_type="application/octet-stream")
+
+
+@router.delete("/artifacts/{key:path}")
+def delete(key: str, artifacts: ArtifactsDep) -> Any:
+    """Remove a file or everything below a prefix."""
+    artifacts.delete(safe_name(key))
+    return {}
+
+
+@router.get("/artifact-list")
+def list_files(prefix: str, artifacts: ArtifactsDep) -> Any:
+    """Every file below ``prefix``, relative to it."""
+    return {"files": artifacts.list(safe_name(prefix))}
+
+
+@router.get("/artifact-info")
+def info(key: str, artifacts: ArtifactsDep) -> Any:
+    key = safe_name(key)
+    return {"exists": artifacts.exists(key), "is_file": artifacts.is_file(key)}
+
+
+@router.post("/artifact-copy")
+def copy(body: ArtifactCopy, artifacts: ArtifactsDep) -> Any:
+    artifacts.copy(safe_name(body.source), safe_name(body.target))
+    return {}

@@ -1,0 +1,74 @@
+"""Records of online endpoints and their deployments (the processes run where the server runs)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request
+
+from trainyard.server.routes.deps import IdempotencyKey, StoreDep, create_once
+from trainyard.server.schemas import DeploymentCreate, EndpointCreate, FieldsUpdate, to_json
+
+router = APIRouter(prefix="/api/v1/endpoints", tags=["endpoints"])
+
+
+@router.post("")
+def create_endpoint(
+    body: EndpointCreate, store: StoreDep, request: Request, idempotency_key: IdempotencyKey = None
+) -> Any:
+    return create_once(request, idempotency_key, lambda: store.create_endpoint(**body.model_dump()))
+
+
+@router.get("")
+def list_endpoints(store: StoreDep) -> Any:
+    return {"endpoints": to_json(store.list_endpoints())}
+
+
+@router.get("/{name}")
+def get_endpoint(name: str, store: StoreDep) -> Any:
+    return to_json(store.get_endpoint(name))
+
+
+@router.patch("/{name}")
+def update_endpoint(name: str, body: FieldsUpdate, store: StoreDep) -> Any:
+    return to_json(store.update_endpoint(name, **body.fields))
+
+
+@router.delete("/{name}")
+def delete_endpoint(name: str, store: StoreDep) -> Any:
+    store.delete_endpoint(name)
+    return {}
+
+
+@router.post("/{endpoint}/deployments")
+def create_deployment(
+    endpoint: str,
+    body: DeploymentCreate,
+    store: StoreDep,
+    request: Request,
+    idempotency_key: IdempotencyKey = None,
+) -> Any:
+    return create_once(
+        request, idempotency_key, lambda: store.create_deployment(endpoint, **body.model_dump())
+    )
+
+
+@router.get("/{endpoint}/deployments")
+def list_deployments(endpoint: str, store: StoreDep) -> Any:
+    return {"deployments": to_json(store.list_deployments(endpoint))}
+
+
+@router.get("/{endpoint}/deployments/{name}")
+def get_deployment(endpoint: str, name: str, store: StoreDep) -> Any:
+    return to_json(store.get_deployment(endpoint, name))
+
+
+@router.patch("/{endpoint}/deployments/{name}")
+def update_deployment(endpoint: str, name: str, body: FieldsUpdate, store: StoreDep) -> Any:
+    return to_json(store.update_deployment(endpoint, name, **body.fields))
+
+
+@router.delete("/{endpoint}/deployments/{name}")
+def delete_deployment(endpoint: str, name: str, store: StoreDep) -> Any:
+    store.delete_deployment(endpoint, name)
+    return {}

@@ -1,0 +1,43 @@
+"""Experiments: create, get (by id or name), list, count their runs."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Request
+
+from trainyard.errors import NotFoundError
+from trainyard.server.routes.deps import IdempotencyKey, StoreDep, create_once
+from trainyard.server.schemas import ExperimentCreate, to_json
+
+router = APIRouter(prefix="/api/v1/experiments", tags=["experiments"])
+
+
+@router.post("")
+def create_experiment(
+    body: ExperimentCreate, store: StoreDep, request: Request, idempotency_key: IdempotencyKey = None
+) -> Any:
+    return create_once(request, idempotency_key, lambda: store.create_experiment(body.name, body.tags))
+
+
+@router.get("")
+def list_experiments(store: StoreDep) -> Any:
+    return {"experiments": to_json(store.list_experiments())}
+
+
+@router.get("/by-name")
+def get_experiment_by_name(name: Annotated[str, Query(min_length=1)], store: StoreDep) -> Any:
+    found = store.get_experiment_by_name(name)
+    if found is None:
+        raise NotFoundError(f"no experiment named {name!r}")
+    return to_json(found)
+
+
+@router.get("/{experiment_id}")
+def get_experiment(experiment_id: str, store: StoreDep) -> Any:
+    return to_json(store.get_experiment(experiment_id))
+
+
+@router.get("/{experiment_id}/run-count")
+def count_runs(experiment_id: str, store: StoreDep) -> Any:
+    return {"count": store.count_runs(experiment_id)}

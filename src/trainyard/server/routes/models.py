@@ -1,0 +1,62 @@
+"""The model registry: versions per name, aliases, archive and restore."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request
+
+from trainyard.server.routes.deps import IdempotencyKey, StoreDep, create_once
+from trainyard.server.schemas import AliasIn, ModelStatus, ModelVersionCreate, to_json
+
+router = APIRouter(prefix="/api/v1/models", tags=["models"])
+
+
+@router.get("")
+def list_models(store: StoreDep) -> Any:
+    return {"models": to_json(store.list_models())}
+
+
+@router.post("/{name}/versions")
+def create_model_version(
+    name: str,
+    body: ModelVersionCreate,
+    store: StoreDep,
+    request: Request,
+    idempotency_key: IdempotencyKey = None,
+) -> Any:
+    return create_once(
+        request, idempotency_key, lambda: store.create_model_version(name, **body.model_dump())
+    )
+
+
+@router.get("/{name}/versions")
+def list_model_versions(name: str, store: StoreDep) -> Any:
+    return {"versions": to_json(store.list_model_versions(name))}
+
+
+@router.get("/{name}/versions/{version}")
+def get_model_version(name: str, version: int, store: StoreDep) -> Any:
+    return to_json(store.get_model_version(name, version))
+
+
+@router.put("/{name}/versions/{version}/status")
+def set_model_version_status(name: str, version: int, body: ModelStatus, store: StoreDep) -> Any:
+    return to_json(store.set_model_version_status(name, version, body.status))
+
+
+@router.get("/{name}/aliases/{alias}")
+def get_model_version_by_alias(name: str, alias: str, store: StoreDep) -> Any:
+    return to_json(store.get_model_version_by_alias(name, alias))
+
+
+@router.put("/{name}/aliases/{alias}")
+def set_model_alias(name: str, alias: str, body: AliasIn, store: StoreDep) -> Any:
+    store.set_model_alias(name, alias, body.version)
+    return {}
+
+
+@router.delete("/{name}/aliases/{alias}")
+def delete_model_alias(name: str, alias: str, store: StoreDep) -> Any:
+    store.delete_model_alias(name, alias)
+    return {}

@@ -1,0 +1,302 @@
+"""``RestStore``: the Store of a server workspace, over REST API v1.
+
+Each method is one HTTP call (``ServerClient``: retried through restarts, creates idempotent),
+so the conformance suite checks it unchanged against a real server. Records travel as
+``trainyard.server.schemas`` encodes them; the server's errors come back as the same classes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any
+from urllib.parse import quote
+
+from trainyard.errors import NotFoundError
+from trainyard.server.schemas import MAX_BATCH_METRICS, from_json, to_json
+from trainyard.status import RunStatus
+from trainyard.store.base import (
+    MAX_PARAM_VALUE_LENGTH,
+    MAX_TAG_VALUE_LENGTH,
+    DeploymentRecord,
+    EndpointRecord,
+    EnvironmentRecord,
+    Experiment,
+    Metric,
+    ModelVersion,
+    RegisteredModel,
+    RunInfo,
+    RunPage,
+    Store,
+    check_alias,
+    check_endpoint_name,
+    check_model_name,
+    validate_key,
+    validate_value,
+)
+from trainyard.store.http import ServerClient
+
+V1 = "/api/v1"
+
+
+def _q(segment: str) -> str:
+    """One path segment, escaped (names may hold '/', '?', '%')."""
+    return quote(str(segment), safe="")
+
+
+def _labels(kind: str, values: dict[str, str] | None, limit: int) -> dict[str, str]:
+    """Params or tags checked here as the SQL store checks them, before anything is sent."""
+    return {validate_key(kind, k): validate_value(kind, k, v, limit) for k, v in (values or {}).items()}
+
+
+class RestStore(Store):
+    def __init__(self, url: str, *, token: str | None = None, retry_seconds: float | None = None) -> None:
+        self.client = ServerClient(url, token=token, retry_seconds=retry_seconds)
+        self.uri = self.client.url
+
+    def __repr__(self) -> str:
+        return f"RestStore({self.uri!r})"
+
+    def close(self) -> None:
+        self.client.close()
+
+    def _get(self, path: str, **params: Any) -> Any:
+        return self.client.call("GET", V1 + path, params=params)
+
+    def _send(self, method: str, path: str, body: Any = None, *, create: bool = False) -> Any:
+        return self.client.call(method, V1 + path, json=body, idempotent_create=create)
+
+    # experiments -------------------------------------------------------------------------------
+    def create_experiment(self, name: str, tags: dict[str, str] | None = None) -> Experiment:
+        return from_json(
+            Experiment, self._send("POST", "/experiments", {"name": name, "tags": tags}, create=True)
+        )
+
+    def get_experiment(self, experiment_id: str) -> Experiment:
+        return from_json(Experiment, self._get(f"/experiments/{_q(experiment_id)}"))
+
+    def get_experiment_by_name(self, name: str) -> Experiment | None:
+        try:
+            return from_json(Experiment, self._get("/experiments/by-name", name=name))
+        except NotFoundError:
+            return None
+
+    def list_experiments(self) -> list[Experiment]:
+        return [from_json(Experiment, e) for e in self._get("/experiments")["experiments"]]
+
+    # runs ----------------------------------------------------------------------------------------
+    def create_run(
+        self,
+        experiment_id: str,
+        *,
+        name: str | None = None,
+        parent_id: str | None = None,
+        status: RunStatus = RunStatus.QUEUED,
+        compute: str | None = None,
+        job: dict[str, Any] | None = None,
+        snapshot_id: str | None = None,
+        environment: str | None = None,
+        tags: dict[str, str] | None = None,
+    ) -> RunInfo:
+        body = {
+            "experiment_id": experiment_id,
+            "name": name,
+            "parent_id": parent_id,
+            "status": RunStatus(status).value,
+            "compute": compute,
+            "job": job,
+            "snapshot_id": snapshot_id,
+            "environment": environment,
+            "tags": tags,
+        }
+        return from_json(RunInfo, self._send("POST", "/runs", body, create=True))
+
+    def get_run(self, run_id: str) -> RunInfo:
+        return from_json(RunInfo, self._get(f"/runs/{_q(run_id)}"))
+
+    def search_runs(
+        self,
+        experiment_ids: Sequence[str] | None = None,
+        *,
+        statuses: Iterable[RunStatus] | None = None,
+        parent_id: str | None = None,
+        max_results: int | None = None,
+        filter_string: str | None = None,
+        order_by: Sequence[str] | None = None,
+        page_token: str | None = None,
+    ) -> RunPage:
+        body = {
+            "experiment_ids": list(experiment_ids) if experiment_ids is not None else None,
+            "statuses": [RunStatus(s).value for s in statuses] if statuses is not None else None,
+            "parent_id": parent_id,
+            "max_results": max_results,
+            "filter_string": filter_string,
+            "order_by": list(order_by) if order_by is not None else None,
+            "page_token": page_token,
+        }
+        found = self._send("POST", "/runs/search", body)
+        return RunPage([from_json(RunInfo, r) for r in found["runs"]], found["next_page_token"])
+
+    def find_run_ids(self, prefix: str, limit: int = 2) -> list[str]:
+        return list(self._get("/run-ids", prefix=prefix, limit=limit)["ids"])
+
+    def count_runs(self, experiment_id: str) -> int:
+        return int(self._get(f"/experiments/{_q(experiment_id)}/run-count")["count"])
+
+    def set_status(
+        self,
+        run_id: str,
+        status: RunStatus,
+        *,
+        error: str | None = None,
+        exit_code: int | None = None,
+        worker: str | None = None,
+        expected: RunStatus | None = None,
+    ) -> bool:
+        body = {
+            "status": RunStatus(status).value,
+            "error": error,
+            "exit_code": exit_code,
+            "worker": worker,
+            "expected": RunStatus(expected).value if expected is not None else None,
+        }
+        return bool(self._send("POST", f"/runs/{_q(run_id)}/status", body)["changed"])
+
+    def requeue(self, run_id: str, expected: RunStatus, error: str) -> bool:
+        body = {"expected": RunStatus(expected).value, "error": error}
+        return bool(self._send("POST", f"/runs/{_q(run_id)}/requeue", body)["requeued"])
+
+    def heartbeat(self, run_id: str, worker: str | None = None) -> bool:
+        return bool(
+            self._send("POST", f"/runs/{_q(run_id)}/heartbeat", {"worker": worker})["cancel_requested"]
+        )
+
+    def request_cancel(self, run_id: str) -> RunInfo:
+        return from_json(RunInfo, self._send("POST", f"/runs/{_q(run_id)}/cancel"))
+
+    def set_run_error(self, run_id: str, error: str | None) -> None:
+        self._send("PUT", f"/runs/{_q(run_id)}/error", {"error": error})
+
+    # metrics, params, tags -------------------------------------------------------------------------
+    def log_batch(
+        self,
+        run_id: str,
+        metrics: Sequence[Metric] = (),
+        params: dict[str, str] | None = None,
+        tags: dict[str, str] | None = None,
+    ) -> None:
+        """A request per ``MAX_BATCH_METRICS`` metrics; names are checked first: a bad one writes nothing."""
+        metrics = list(metrics)
+        for m in metrics:
+            validate_key("metric", m.key)
+        labels = {
+            "params": _labels("param", params, MAX_PARAM_VALUE_LENGTH),
+            "tags": _labels("tag", tags, MAX_TAG_VALUE_LENGTH),
+        }
+        chunks = [metrics[i : i + MAX_BATCH_METRICS] for i in range(0, len(metrics), MAX_BATCH_METRICS)]
+        for n, chunk in enumerate(chunks or [[]]):
+            body = {"metrics": to_json(chunk), **(labels if n == 0 else {})}
+            self._send("POST", f"/runs/{_q(run_id)}/batch", body)
+
+    def get_metric_history(self, run_id: str, key: str | None = None) -> list[Metric]:
+        found = self._get(f"/runs/{_q(run_id)}/metrics", key=key)["metrics"]
+        return [from_json(Metric, m) for m in found]
+
+    def delete_tag(self, run_id: str, key: str) -> None:
+        self.client.call("DELETE", f"{V1}/runs/{_q(run_id)}/tags", params={"key": key})
+
+    # environments ----------------------------------------------------------------------------------
+    def register_environment(self, name: str, spec: dict[str, Any], spec_hash: str) -> EnvironmentRecord:
+        body = {"name": name, "spec": spec, "spec_hash": spec_hash}
+        return from_json(EnvironmentRecord, self._send("POST", "/environments", body))
+
+    def get_environment(self, name: str, version: int | None = None) -> EnvironmentRecord:
+        return from_json(EnvironmentRecord, self._get(f"/environments/{_q(name)}", version=version))
+
+    def list_environments(self) -> list[EnvironmentRecord]:
+        return [from_json(EnvironmentRecord, e) for e in self._get("/environments")["environments"]]
+
+    # model registry --------------------------------------------------------------------------------
+    def create_model_version(
+        self,
+        name: str,
+        *,
+        source: str,
+        files: list[str],
+        run_id: str | None = None,
+        description: str | None = None,
+        tags: dict[str, str] | None = None,
+        properties: dict[str, str] | None = None,
+    ) -> ModelVersion:
+        check_model_name(name)  # checked here too: a bad name would not even make a valid URL
+        body = {
+            "source": source,
+            "files": list(files),
+            "run_id": run_id,
+            "description": description,
+            "tags": tags,
+            "properties": properties,
+        }
+        return from_json(ModelVersion, self._send("POST", f"/models/{_q(name)}/versions", body, create=True))
+
+    def get_model_version(self, name: str, version: int) -> ModelVersion:
+        return from_json(ModelVersion, self._get(f"/models/{_q(name)}/versions/{int(version)}"))
+
+    def get_model_version_by_alias(self, name: str, alias: str) -> ModelVersion:
+        return from_json(ModelVersion, self._get(f"/models/{_q(name)}/aliases/{_q(alias)}"))
+
+    def list_model_versions(self, name: str) -> list[ModelVersion]:
+        return [from_json(ModelVersion, v) for v in self._get(f"/models/{_q(name)}/versions")["versions"]]
+
+    def list_models(self) -> list[RegisteredModel]:
+        return [from_json(RegisteredModel, m) for m in self._get("/models")["models"]]
+
+    def set_model_alias(self, name: str, alias: str, version: int) -> None:
+        check_alias(alias)
+        self._send("PUT", f"/models/{_q(name)}/aliases/{_q(alias)}", {"version": version})
+
+    def delete_model_alias(self, name: str, alias: str) -> None:
+        self._send("DELETE", f"/models/{_q(name)}/aliases/{_q(alias)}")
+
+    def set_model_version_status(self, name: str, version: int, status: str) -> ModelVersion:
+        path = f"/models/{_q(name)}/versions/{int(version)}/status"
+        return from_json(ModelVersion, self._send("PUT", path, {"status": status}))
+
+    # endpoints ---------------------------------------------------------------------------------------
+    def create_endpoint(self, name: str, port: int, primary_key: str, secondary_key: str) -> EndpointRecord:
+        check_endpoint_name(name)
+        body = {"name": name, "port": port, "primary_key": primary_key, "secondary_key": secondary_key}
+        return from_json(EndpointRecord, self._send("POST", "/endpoints", body, create=True))
+
+    def get_endpoint(self, name: str) -> EndpointRecord:
+        return from_json(EndpointRecord, self._get(f"/endpoints/{_q(name)}"))
+
+    def list_endpoints(self) -> list[EndpointRecord]:
+        return [from_json(EndpointRecord, e) for e in self._get("/endpoints")["endpoints"]]
+
+    def update_endpoint(self, name: str, **fields: Any) -> EndpointRecord:
+        return from_json(EndpointRecord, self._send("PATCH", f"/endpoints/{_q(name)}", {"fields": fields}))
+
+    def delete_endpoint(self, name: str) -> None:
+        self._send("DELETE", f"/endpoints/{_q(name)}")
+
+    def create_deployment(
+        self, endpoint: str, name: str, model_name: str, model_version: int, workers: int
+    ) -> DeploymentRecord:
+        check_endpoint_name(name, "deployment")
+        body = {"name": name, "model_name": model_name, "model_version": model_version, "workers": workers}
+        path = f"/endpoints/{_q(endpoint)}/deployments"
+        return from_json(DeploymentRecord, self._send("POST", path, body, create=True))
+
+    def get_deployment(self, endpoint: str, name: str) -> DeploymentRecord:
+        return from_json(DeploymentRecord, self._get(f"/endpoints/{_q(endpoint)}/deployments/{_q(name)}"))
+
+    def list_deployments(self, endpoint: str) -> list[DeploymentRecord]:
+        found = self._get(f"/endpoints/{_q(endpoint)}/deployments")["deployments"]
+        return [from_json(DeploymentRecord, d) for d in found]
+
+    def update_deployment(self, endpoint: str, name: str, **fields: Any) -> DeploymentRecord:
+        path = f"/endpoints/{_q(endpoint)}/deployments/{_q(name)}"
+        return from_json(DeploymentRecord, self._send("PATCH", path, {"fields": fields}))
+
+    def delete_deployment(self, endpoint: str, name: str) -> None:
+        self._send("DELETE", f"/endpoints/{_q(endpoint)}/deployments/{_q(name)}")

@@ -1,0 +1,73 @@
+"""Helpers for tests that talk to a real trainyard server: a user's token, a server subprocess."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+from fastapi import FastAPI
+
+from trainyard.server.running import free_port
+
+
+def token_for_app(app: FastAPI, role: str = "owner", user: str = "tester") -> str:
+    """A token of a (new) user of the server's workspace."""
+    auth = app.state.auth
+    if user not in {u.name for u in auth.list_users()}:
+        auth.add_user(user, role)
+    return auth.create_token(user)[0]
+
+
+class ServerProcess:
+    """``trainyard server`` as a subprocess, restartable on the same port (``restart``)."""
+
+    def __init__(self, store: str, artifacts: Path, log: Path) -> None:
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.args = [
+            sys.executable,
+            "-m",
+            "trainyard",
+            "server",
+            "--store",
+            store,
+            "--artifacts",
+            str(artifacts),
+        ]
+        self.args += ["--host", "127.0.0.1", "--port", str(self.port)]
+        self.log = log
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        with open(self.log, "ab") as out:
+            self.proc = subprocess.Popen(
+                self.args, stdout=out, stderr=subprocess.STDOUT, env=os.environ.copy()
+            )
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                if httpx.get(f"{self.url}/api/v1/health", timeout=1).status_code == 200:
+                    return
+            except httpx.TransportError:
+                pass
+            if self.proc.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"the server did not start: {self.log.read_text()[-2000:]}")
+            time.sleep(0.1)
+
+    def stop(self, kill: bool = False) -> None:
+        if self.proc is None:
+            return
+        if kill:
+            self.proc.kill()
+        else:
+            self.proc.terminate()
+        self.proc.wait(20)
+        self.proc = None
+
+    def restart(self) -> None:
+        self.stop(kill=True)
+        self.start()

@@ -1,0 +1,45 @@
+"""The shipped Store conformance suite against ``RestStore`` -> real HTTP -> server -> SqlStore.
+
+One server per module on a loopback port; each test gets a fresh workspace (a SQLite file, or a
+fresh PostgreSQL database) swapped in behind it, so every test starts from an empty store.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import BACKENDS
+from tests.integration.server_helpers import token_for_app
+from trainyard.server.app import create_app
+from trainyard.server.running import ThreadedServer
+from trainyard.store.rest import RestStore
+from trainyard.testing.store_suite import StoreSuite
+from trainyard.workspace import Workspace
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ThreadedServer]:
+    """The server; its users and tokens stay in the first workspace's store."""
+    idle = Workspace.create(tmp_path_factory.mktemp("idle"))
+    with ThreadedServer(create_app(idle)) as running:
+        running.token = token_for_app(running.app)  # type: ignore[attr-defined]
+        yield running
+    idle.close()
+
+
+@pytest.fixture(params=BACKENDS)
+def store(request: pytest.FixtureRequest, server: ThreadedServer, tmp_path: Path) -> Iterator[RestStore]:
+    uri = request.getfixturevalue("pg_uri" if request.param == "postgresql" else "sqlite_uri")
+    ws = Workspace.create(tmp_path / "served", store=uri)
+    server.app.state.workspace = ws
+    rest = RestStore(server.url, token=server.token, retry_seconds=5)  # type: ignore[attr-defined]
+    yield rest
+    rest.close()
+    ws.close()
+
+
+class TestRestStore(StoreSuite):
+    pass

@@ -20,6 +20,7 @@ from trainyard.cli import (
     models,
     retrain,
     runs,
+    server,
     sweeps,
     users,
 )
@@ -48,6 +49,7 @@ app.add_typer(users.user_app, name="user")
 app.add_typer(users.token_app, name="token")
 app.command("login")(users.login)
 app.command("agent")(agent.agent)
+app.add_typer(server.server_app, name="server")
 db = typer.Typer(help="The workspace's metadata store.", no_args_is_help=True)
 app.add_typer(db, name="db")
 compute = typer.Typer(help="Compute targets.", no_args_is_help=True)

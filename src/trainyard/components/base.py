@@ -52,8 +52,13 @@ COMPONENT_MODULES: tuple[str, ...] = (
     "trainyard.components.data_smote",
     "trainyard.components.learners",
     "trainyard.components.training",
+    "trainyard.components.tuning",
+    "trainyard.components.crossval",
     "trainyard.components.scoring",
     "trainyard.components.evaluation",
+    "trainyard.components.recommender",
+    "trainyard.components.text",
+    "trainyard.components.vowpal",
     "trainyard.components.persist",
 )
 

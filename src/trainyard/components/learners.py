@@ -51,6 +51,10 @@ class UntrainedModel:
 
     def spec(self) -> Learner:
         if self.learner not in LEARNERS:
+            from trainyard.components.base import catalogue
+
+            catalogue()  # learners defined in other modules (vowpal) register on import
+        if self.learner not in LEARNERS:
             raise ComponentInputError(f"unknown learner {self.learner!r}; learners: {', '.join(LEARNERS)}")
         return LEARNERS[self.learner]
 
@@ -85,7 +89,7 @@ class UntrainedModel:
         return cls(doc["learner"], doc["task"], doc["params"])
 
 
-def _register(learner: Learner) -> Component:
+def register(learner: Learner) -> Component:
     LEARNERS[learner.name] = learner
 
     def initialize(ctx: Context, **params: Any) -> dict[str, Any]:
@@ -182,7 +186,7 @@ _CONTAMINATION = Param(
 
 for prefix, title, task in (("two-class", "Two-Class", "binary"), ("multiclass", "Multiclass", "multiclass")):
     kind = "two classes" if task == "binary" else "two or more classes"
-    _register(
+    register(
         Learner(
             f"{prefix}-logistic-regression",
             f"{title} Logistic Regression",
@@ -192,7 +196,7 @@ for prefix, title, task in (("two-class", "Two-Class", "binary"), ("multiclass",
             estimators.logistic,
         )
     )
-    _register(
+    register(
         Learner(
             f"{prefix}-boosted-decision-tree",
             f"{title} Boosted Decision Tree",
@@ -202,7 +206,7 @@ for prefix, title, task in (("two-class", "Two-Class", "binary"), ("multiclass",
             estimators.boosted(False),
         )
     )
-    _register(
+    register(
         Learner(
             f"{prefix}-decision-forest",
             f"{title} Decision Forest",
@@ -212,7 +216,7 @@ for prefix, title, task in (("two-class", "Two-Class", "binary"), ("multiclass",
             estimators.forest(False),
         )
     )
-    _register(
+    register(
         Learner(
             f"{prefix}-neural-network",
             f"{title} Neural Network",
@@ -223,7 +227,7 @@ for prefix, title, task in (("two-class", "Two-Class", "binary"), ("multiclass",
         )
     )
 
-_register(
+register(
     Learner(
         "two-class-support-vector-machine",
         "Two-Class Support Vector Machine",
@@ -238,7 +242,7 @@ _register(
         estimators.svm,
     )
 )
-_register(
+register(
     Learner(
         "linear-regression",
         "Linear Regression",
@@ -248,7 +252,7 @@ _register(
         estimators.linear,
     )
 )
-_register(
+register(
     Learner(
         "boosted-decision-tree-regression",
         "Boosted Decision Tree Regression",
@@ -258,7 +262,7 @@ _register(
         estimators.boosted(True),
     )
 )
-_register(
+register(
     Learner(
         "decision-forest-regression",
         "Decision Forest Regression",
@@ -268,7 +272,7 @@ _register(
         estimators.forest(True),
     )
 )
-_register(
+register(
     Learner(
         "neural-network-regression",
         "Neural Network Regression",
@@ -278,7 +282,7 @@ _register(
         estimators.neural(True),
     )
 )
-_register(
+register(
     Learner(
         "poisson-regression",
         "Poisson Regression",
@@ -288,7 +292,7 @@ _register(
         estimators.poisson,
     )
 )
-_register(
+register(
     Learner(
         "bayesian-linear-regression",
         "Bayesian Linear Regression",
@@ -307,7 +311,7 @@ _register(
         estimators.bayesian,
     )
 )
-_register(
+register(
     Learner(
         "k-means-clustering",
         "K-Means Clustering",
@@ -335,7 +339,7 @@ _register(
         estimators.kmeans,
     )
 )
-_register(
+register(
     Learner(
         "pca-based-anomaly-detection",
         "PCA-Based Anomaly Detection",
@@ -362,7 +366,7 @@ _register(
         estimators.pca_anomaly,
     )
 )
-_register(
+register(
     Learner(
         "one-class-support-vector-machine",
         "One-Class Support Vector Machine",
@@ -383,7 +387,7 @@ _register(
         estimators.one_class_svm,
     )
 )
-_register(
+register(
     Learner(
         "isolation-forest-anomaly-detection",
         "Isolation Forest Anomaly Detection",

@@ -59,6 +59,12 @@ def score(model: TrainedModel, df: pd.DataFrame, append: bool = True) -> pd.Data
             scores[PROBABILITIES] = proba[:, 1]
         else:
             scores.update({class_column(c): proba[:, i] for i, c in enumerate(classes)})
+    elif model.task == "topics":
+        from trainyard.components.text import topic_columns
+
+        mixture = model.estimator.transform(model.features(df))
+        scores[LABELS] = mixture.argmax(axis=1) + 1
+        scores.update(dict(zip(topic_columns(mixture.shape[1]), mixture.T, strict=True)))
     elif model.task == "anomaly_detection":
         probability = model.anomaly_scores(df)
         scores[LABELS] = (probability > 0.5).astype(np.int64)

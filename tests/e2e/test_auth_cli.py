@@ -100,3 +100,6 @@ def test_users_agents_and_bad_input(tmp_path: Path, server_dir: Path, url: str):
     assert not (tmp_path / "config" / "credentials.json").exists()
     no_token = ty(tmp_path, "agent", "--server", url, check=False)
     assert_one_line_error(no_token, "no token")
+    user_token = ty(tmp_path, "token", "create", "--user", "runner", "--store", store).stdout.split()[-1]
+    not_an_agent = ty(tmp_path, "agent", "--server", url, "--token", user_token, check=False)
+    assert_one_line_error(not_an_agent, "refused the agent's token", "only claim and report")

@@ -38,6 +38,7 @@ def agent(
             "no token: pass --token, set TRAINYARD_TOKEN, or run `trainyard login URL` with an agent token"
         )
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # not a line per claim
     runner = Agent(server, compute, token, concurrency=concurrency, work_dir=work_dir)
     signal.signal(signal.SIGTERM, lambda *_: runner.stop())
     console.print(

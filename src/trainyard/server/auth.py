@@ -6,9 +6,11 @@ users, so it answers nothing but health until an owner token is made on the serv
 (``trainyard user add NAME --role owner --store URL``, then ``trainyard token create``).
 
 Rules, in order: agent tokens reach the agent routes only, and only agent tokens reach them;
-reads (GET, and MLflow's read-only POST searches) need ``reader``; every other method needs
-``contributor``; ``job`` tokens act at most as contributors. Failures are 401 with
-``WWW-Authenticate`` or 403, with a JSON ``{"error_code", "message"}`` body.
+reads (GET, and the read-only POST searches of MLflow and ``RestStore``) need ``reader``; every
+other method needs ``contributor``. A ``job`` token carries its user's role while its run is
+active. Failures are 401 with ``WWW-Authenticate`` or 403, with a JSON
+``{"error_code", "message"}`` body. Tokens travel in the ``Authorization`` header, which
+browsers never add on their own, so a cross-site page cannot borrow a user's session.
 """
 
 from __future__ import annotations

@@ -186,3 +186,22 @@ def test_bad_inputs_to_train_model(cancer: pd.DataFrame) -> None:
     with pytest.raises(ComponentInputError) as exc:
         run("score-model", trained_model=model, dataset=cancer)
     one_line(exc, "missing values", "mean texture", "clean-missing-data")
+
+
+def test_the_documented_example_runs(tmp_path, monkeypatch, capsys) -> None:
+    from pathlib import Path
+
+    doc = (Path(__file__).parents[2] / "docs" / "components-learners.md").read_text()
+    example = doc.split("```python\n", 1)[1].split("```", 1)[0]
+    rng = np.random.default_rng(0)
+    age, hours = rng.integers(18, 80, 400), rng.integers(10, 60, 400)
+    work = rng.choice(["private", "public", "self"], 400)
+    income = np.where(
+        age / 60 + hours / 50 + (work == "self") + rng.normal(scale=0.3, size=400) > 1.6, ">50K", "<=50K"
+    )
+    pd.DataFrame({"age": age, "hours": hours, "workclass": work, "income": income}).to_csv(
+        tmp_path / "adult.csv", index=False
+    )
+    monkeypatch.chdir(tmp_path)
+    exec(compile(example, "components-learners.md", "exec"), {})
+    assert float(capsys.readouterr().out.split()[0]) > 0.8

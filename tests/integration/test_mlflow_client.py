@@ -189,3 +189,14 @@ def test_run_lifecycle_delete_restore_and_update(server: Recorder) -> None:
     client.set_tag(run.info.run_id, "k", "v")
     client.delete_tag(run.info.run_id, "k")
     assert "k" not in client.get_run(run.info.run_id).data.tags
+
+
+def test_the_client_met_no_unserved_route(server: Recorder, logged: dict) -> None:
+    """Every request of the flows above was answered; 404s only where the client expects them."""
+    failed = [(m, p, s) for m, p, s in server.requests if s >= 400]
+    expected = {
+        ("GET", "/api/2.0/mlflow/experiments/get-by-name", 404),  # set_experiment of a new name
+        ("GET", "/api/2.0/mlflow/registered-models/alias", 404),  # the alias test's deleted alias
+    }
+    assert set(failed) <= expected, failed
+    assert "POST /api/2.0/mlflow/logged-models" in server.routes()  # MLflow 3's log_model flow

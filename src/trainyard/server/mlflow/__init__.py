@@ -8,7 +8,7 @@ with the route's name, never an HTML 404. ``docs/mlflow.md`` lists what maps to 
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
@@ -31,6 +31,18 @@ def mlflow_router(workspace: Workspace) -> APIRouter:
     router = APIRouter()
     for part in (tracking_router, logged_models_router, registry_router, artifacts_router):
         router.include_router(part(workspace))
+
+    @router.get("/api/3.0/mlflow/server-info", tags=["mlflow"])
+    def server_info() -> dict[str, Any]:
+        """What MLflow 3 clients ask before artifact transfers: no multipart, presigned URLs or workspaces."""
+        features = ("workspaces", "trace_archival", "multipart_uploads", "multipart_downloads")
+        return {
+            "store_type": None,
+            **{f"{feature}_enabled": False for feature in features},
+            "presigned_upload_run_id_supported": False,
+            "presigned_upload_model_id_supported": False,
+            "features_enabled": {"gateway": False},
+        }
 
     def not_served(route: str, request: Request) -> JSONResponse:
         message = f"{request.method} {request.url.path} is not served by trainyard (see docs/mlflow.md)"

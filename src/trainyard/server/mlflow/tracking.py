@@ -3,7 +3,7 @@
 Experiments are trainyard experiments (MLflow's experiment ``"0"`` is the one named
 ``Default``); runs are trainyard runs, their MLflow statuses mapped onto trainyard's. What the
 Store has no column for is kept in run tags: MLflow's lifecycle (``trainyard.deleted``) and the
-models a run produced (``trainyard.mlflow.outputs``).
+models a run used and produced (``trainyard.mlflow.inputs`` and ``trainyard.mlflow.outputs``).
 """
 
 from __future__ import annotations
@@ -33,7 +33,8 @@ if TYPE_CHECKING:
 
 DEFAULT_EXPERIMENT = "Default"
 DELETED_TAG = "trainyard.deleted"
-OUTPUTS_TAG = "trainyard.mlflow.outputs"
+# the models a run used and produced (MLflow 3's LoggedModelInput / LoggedModelOutput)
+MODEL_LINK_TAGS = {"inputs": "trainyard.mlflow.inputs", "outputs": "trainyard.mlflow.outputs"}
 RUN_NAME_TAG = "mlflow.runName"
 STATUS_OUT = {
     RunStatus.QUEUED: "SCHEDULED",
@@ -86,7 +87,7 @@ def run_json(run: RunInfo) -> dict[str, Any]:
         "artifact_uri": run_artifact_uri(run.id),
         "lifecycle_stage": "deleted" if is_deleted(run) else "active",
     }
-    outputs = json.loads(run.tags.get(OUTPUTS_TAG, "[]"))
+    links = {side: json.loads(run.tags.get(tag, "[]")) for side, tag in MODEL_LINK_TAGS.items()}
     return {
         "info": {k: v for k, v in info.items() if v is not None},
         "data": {
@@ -94,8 +95,8 @@ def run_json(run: RunInfo) -> dict[str, Any]:
             "params": pairs_out(run.params),
             "tags": pairs_out(run.tags),
         },
-        "inputs": {},
-        "outputs": {"model_outputs": outputs},
+        "inputs": {"model_inputs": [{"model_id": m["model_id"]} for m in links["inputs"]]},
+        "outputs": {"model_outputs": links["outputs"]},
     }
 
 
@@ -248,15 +249,27 @@ def tracking_router(workspace: Workspace) -> APIRouter:
         store.log_batch(run.id, metrics=metrics, params=args.pairs("params"), tags=args.pairs("tags"))
         return {}
 
-    @router.post("/runs/outputs")
-    def log_outputs(args: Args = Depends(read_args)) -> dict[str, Any]:
+    def link_models(args: Args, side: str) -> None:
         run = run_of(args)
-        outputs = json.loads(run.tags.get(OUTPUTS_TAG, "[]"))
+        links = json.loads(run.tags.get(MODEL_LINK_TAGS[side], "[]"))
         for model in args.items("models"):
             entry = {"model_id": model.need("model_id"), "step": model.int("step", 0)}
-            if entry not in outputs:
-                outputs.append(entry)
-        store.log_batch(run.id, tags={OUTPUTS_TAG: json.dumps(outputs)})
+            if entry not in links:
+                links.append(entry)
+        store.log_batch(run.id, tags={MODEL_LINK_TAGS[side]: json.dumps(links)})
+
+    @router.post("/runs/outputs")
+    def log_outputs(args: Args = Depends(read_args)) -> dict[str, Any]:
+        link_models(args, "outputs")
+        return {}
+
+    @router.post("/runs/log-inputs")
+    def log_inputs(args: Args = Depends(read_args)) -> dict[str, Any]:
+        if args.list("datasets"):
+            raise NotSupportedError(
+                "runs/log-inputs: trainyard does not track MLflow datasets; log them as files"
+            )
+        link_models(args, "inputs")
         return {}
 
     @router.get("/metrics/get-history")
@@ -264,15 +277,6 @@ def tracking_router(workspace: Workspace) -> APIRouter:
         history = store.get_metric_history(run_of(args).id, args.need("metric_key"))
         items, token = page(history, args, default=25_000)
         return {"metrics": [metric_json(m) for m in items], "next_page_token": token}
-
-    @router.api_route("/runs/log-inputs", methods=["POST"])
-    def log_inputs(args: Args = Depends(read_args)) -> dict[str, Any]:
-        run_of(args)
-        if args.list("datasets"):
-            raise NotSupportedError(
-                "runs/log-inputs: trainyard does not track MLflow datasets; log them as files"
-            )
-        return {}
 
     return router
 

@@ -95,28 +95,30 @@ class BodyLimit:
         if length is not None and (not length.isdigit() or int(length) > self.limit):
             await self._refuse(scope, receive, send)
             return
+        if length is not None:
+            await self.app(scope, receive, send)
+            return
+        # chunked: read it here, up to the limit, then hand the route what was read
+        messages: list[Message] = []
         seen = 0
-
-        async def counted() -> Message:
-            nonlocal seen
+        while True:
             message = await receive()
+            messages.append(message)
             seen += len(message.get("body", b""))
             if seen > self.limit:
-                raise _TooLarge
-            return message
+                await self._refuse(scope, receive, send)
+                return
+            if message["type"] != "http.request" or not message.get("more_body"):
+                break
 
-        try:
-            await self.app(scope, counted, send)
-        except _TooLarge:
-            await self._refuse(scope, receive, send)
+        async def replay() -> Message:
+            return messages.pop(0) if messages else await receive()
+
+        await self.app(scope, replay, send)
 
     async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
         message = f"request body over {self.limit // (1024 * 1024)} MB; upload large files as artifacts"
         await error_response(413, "REQUEST_TOO_LARGE", message)(scope, receive, send)
-
-
-class _TooLarge(Exception):
-    pass
 
 
 def default_routers() -> list[APIRouter]:

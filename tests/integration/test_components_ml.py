@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from sklearn import metrics as skm
 from sklearn.datasets import load_breast_cancer, load_diabetes, load_iris, make_blobs
 
 from trainyard import models
@@ -50,6 +51,11 @@ def test_two_class_train_score_evaluate_and_save(cancer: pd.DataFrame, tmp_path)
     report = run("evaluate-model", ctx, scored_dataset=scored)["evaluation_results"]
     assert report.metrics["accuracy"] > 0.95 and report.metrics["auc"] > 0.95
     assert {"precision", "recall", "f1_score", "log_loss"} <= set(report.metrics)
+    truth, said = scored["target"] == 1, scored["Scored Labels"] == 1
+    assert report.metrics["f1_score"] == pytest.approx(skm.f1_score(truth, said))
+    assert report.metrics["precision"] == pytest.approx(skm.precision_score(truth, said))
+    assert report.metrics["auc"] == pytest.approx(skm.roc_auc_score(truth, scored["Scored Probabilities"]))
+    assert report.metrics["log_loss"] == pytest.approx(skm.log_loss(truth, scored["Scored Probabilities"]))
     assert {"roc_curve", "precision_recall_curve", "confusion_matrix"} <= set(ctx.images)
     strict = run("evaluate-model", scored_dataset=scored, threshold=0.99)["evaluation_results"]
     assert strict.metrics["recall"] < report.metrics["recall"]

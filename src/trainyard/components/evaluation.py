@@ -60,6 +60,11 @@ def _positive(y: pd.Series, task: str, given: str | None, classes: list[Any] | N
     return classes[1] if classes and len(classes) == 2 else sorted(values)[-1]
 
 
+def _ratio(part: float, whole: float) -> float:
+    """``part / whole``, 0 when there is nothing to divide (scikit-learn's ``zero_division=0``)."""
+    return float(part / whole) if whole else 0.0
+
+
 def _binary(
     y_true: np.ndarray, proba: np.ndarray, threshold: float
 ) -> tuple[dict[str, float], dict[str, Any]]:
@@ -68,12 +73,16 @@ def _binary(
     y_pred = proba >= threshold
     fpr, tpr, _ = metrics.roc_curve(y_true, proba)
     precision, recall, _ = metrics.precision_recall_curve(y_true, proba)
-    tn, fp, fn, tp = metrics.confusion_matrix(y_true, y_pred, labels=[False, True]).ravel()
+    tp = int(np.count_nonzero(y_pred & y_true))
+    fp = int(np.count_nonzero(y_pred & ~y_true))
+    fn = int(np.count_nonzero(~y_pred & y_true))
+    tn = len(y_true) - tp - fp - fn
+    precision_at, recall_at = _ratio(tp, tp + fp), _ratio(tp, tp + fn)
     out = {
-        "accuracy": metrics.accuracy_score(y_true, y_pred),
-        "precision": metrics.precision_score(y_true, y_pred, zero_division=0),
-        "recall": metrics.recall_score(y_true, y_pred, zero_division=0),
-        "f1_score": metrics.f1_score(y_true, y_pred, zero_division=0),
+        "accuracy": _ratio(tp + tn, len(y_true)),
+        "precision": precision_at,
+        "recall": recall_at,
+        "f1_score": _ratio(2 * precision_at * recall_at, precision_at + recall_at),
         "auc": metrics.auc(fpr, tpr) if len(np.unique(y_true)) == 2 else float("nan"),
         "log_loss": metrics.log_loss(y_true, np.clip(proba, 1e-15, 1 - 1e-15), labels=[False, True]),
         "true_positives": tp,

@@ -63,9 +63,13 @@ def test_bootstrap_login_use_and_revoke(tmp_path: Path, server_dir: Path, url: s
 
     listed = ty(tmp_path, "experiment", "list", "-o", "json", TRAINYARD_WORKSPACE=url)
     assert isinstance(json.loads(listed.stdout), list)
+    ty(tmp_path, "user", "add", "bob", "--role", "reader", TRAINYARD_WORKSPACE=url)  # over HTTP, as owner
+    bobs = ty(tmp_path, "token", "create", "--user", "bob", TRAINYARD_WORKSPACE=url).stdout.split()[-1]
+    as_bob = ty(tmp_path, "user", "list", TRAINYARD_WORKSPACE=url, TRAINYARD_TOKEN=bobs, check=False)
+    assert_one_line_error(as_bob, "owner")
 
     tokens = json.loads(ty(tmp_path, "token", "list", "-o", "json", "--store", store).stdout)
-    assert [(t["user_name"], t["kind"], t["state"]) for t in tokens] == [("admin", "user", "active")]
+    assert [(t["user_name"], t["state"]) for t in tokens] == [("admin", "active"), ("bob", "active")]
     assert "secret_hash" not in tokens[0]
     ty(tmp_path, "token", "revoke", tokens[0]["id"], "--store", store)
     refused = ty(tmp_path, "experiment", "list", TRAINYARD_WORKSPACE=url, check=False)

@@ -178,3 +178,29 @@ def test_agent_tokens_only_claim_and_report(server):
     _assert_denied(client.get("/api/v1/experiments", headers=_bearer(agent)), 403)
     _assert_denied(client.post("/api/v1/experiments", json={"name": "x"}, headers=_bearer(agent)), 403)
     _assert_denied(client.post("/api/v1/agent/claim", json=claim, headers=_bearer(user)), 403)
+
+
+def test_only_owners_manage_users_and_tokens_over_http(server):
+    client, auth = server
+    auth.add_user("olga", "owner")
+    auth.add_user("carl", "contributor")
+    owner, _ = auth.create_token("olga")
+    owner_agent, _ = auth.create_token("olga", kind="agent")
+    contributor, _ = auth.create_token("carl")
+    made = client.post("/api/v1/users", json={"name": "bob", "role": "reader"}, headers=_bearer(owner))
+    assert made.status_code == 201 and made.json()["role"] == "reader"
+    bad_role = client.post("/api/v1/users", json={"name": "eve", "role": "admin"}, headers=_bearer(owner))
+    assert bad_role.status_code == 400 and "role" in bad_role.json()["message"]
+    minted = client.post(
+        "/api/v1/tokens", json={"user": "bob", "expires_in": 60}, headers=_bearer(owner)
+    ).json()
+    assert client.get("/api/v1/experiments", headers=_bearer(minted["token"])).status_code == 200
+    listed = client.get("/api/v1/tokens", params={"user": "bob"}, headers=_bearer(owner)).json()
+    assert [(t["id"], t["state"]) for t in listed] == [(minted["id"], "active")]
+    assert all("secret_hash" not in t and "token" not in t for t in listed)
+    assert client.delete(f"/api/v1/tokens/{minted['id']}", headers=_bearer(owner)).status_code == 200
+    _assert_denied(client.get("/api/v1/experiments", headers=_bearer(minted["token"])), 401)
+    for token in (contributor, owner_agent, minted["token"]):
+        assert client.get("/api/v1/users", headers=_bearer(token)).status_code in (401, 403)
+    _assert_denied(client.get("/api/v1/users", headers=_bearer(contributor)), 403)
+    _assert_denied(client.post("/api/v1/tokens", json={"user": "carl"}, headers=_bearer(contributor)), 403)

@@ -1,9 +1,9 @@
 """``trainyard user add|list``, ``trainyard token create|list|revoke`` and ``trainyard login``.
 
-Users and tokens are managed on the server machine, straight in the workspace's database
-(``--store`` names it; default: the workspace here), so the first owner token can be made on a
-fresh server that answers nobody yet. ``login`` runs on a client: it checks a token against the
-server and stores it (0600) for every later call to that URL.
+On the server machine they work straight in the workspace's database (``--store`` names it),
+which is how the first owner token is made on a fresh server that answers nobody yet; from a
+client whose workspace is the server, an owner's token manages them over HTTP. ``login`` runs
+on a client: it checks a token against the server and stores it (0600) for later calls.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from trainyard.cli.output import Format, console, fmt_time, print_json, table
 from trainyard.errors import InvalidInputError, WorkspaceError
 
 if TYPE_CHECKING:
-    from trainyard.store.sql.auth import AuthStore
+    from trainyard.store.sql.auth import AuthStore, TokenInfo, User
 
 user_app = typer.Typer(help="Users of a team server and their roles.", no_args_is_help=True)
 token_app = typer.Typer(help="API tokens of a team server (stored hashed).", no_args_is_help=True)
@@ -38,8 +38,46 @@ def parse_lifetime(text: str) -> float:
     return float(match.group(1)) * UNITS[match.group(2)]
 
 
-def open_auth(store: str | None) -> AuthStore:
-    """The user/token tables of ``store``: a database URI, a workspace folder, or this workspace."""
+class RemoteAuth:
+    """The ``AuthStore`` calls the CLI makes, over a server's owner-only routes."""
+
+    def __init__(self, url: str) -> None:
+        from trainyard.store.http import ServerClient
+
+        self.client = ServerClient(url)
+
+    def add_user(self, name: str, role: str) -> User:
+        from trainyard.store.sql.auth import User
+
+        return User(**self.client.call("POST", "/api/v1/users", json={"name": name, "role": role}))
+
+    def list_users(self) -> list[User]:
+        from trainyard.store.sql.auth import User
+
+        return [User(**u) for u in self.client.call("GET", "/api/v1/users")]
+
+    def create_token(self, user: str, *, kind: str, expires_in: float | None) -> tuple[str, TokenInfo]:
+        body = {"user": user, "kind": kind, "expires_in": expires_in}
+        made = self.client.call("POST", "/api/v1/tokens", json=body)
+        return made.pop("token"), _token_info(made)
+
+    def list_tokens(self, user: str | None) -> list[TokenInfo]:
+        return [_token_info(t) for t in self.client.call("GET", "/api/v1/tokens", params={"user": user})]
+
+    def revoke_token(self, token_id: str) -> None:
+        self.client.call("DELETE", f"/api/v1/tokens/{token_id}")
+
+
+def _token_info(data: dict) -> TokenInfo:
+    from trainyard.store.sql.auth import TokenInfo
+
+    data.pop("state", None)
+    return TokenInfo(**data)
+
+
+def open_auth(store: str | None) -> AuthStore | RemoteAuth:
+    """Users and tokens of ``store``: a database URI or workspace folder (direct access, on the
+    server machine), else this workspace; a server workspace goes through its owner-only routes."""
     from trainyard.store.sql.auth import AuthStore
     from trainyard.store.sql.store import SqlStore
     from trainyard.workspace import Workspace
@@ -47,12 +85,9 @@ def open_auth(store: str | None) -> AuthStore:
     if store and "://" in store and not store.startswith(("http://", "https://")):
         return AuthStore(SqlStore(store).engine)
     ws = Workspace.from_config(store)
-    engine = getattr(ws.store, "engine", None)
-    if engine is None:
-        raise WorkspaceError(
-            "users and tokens are managed on the server machine: run this there with --store <its database>"
-        )
-    return AuthStore(engine)
+    if ws.uri.startswith(("http://", "https://")):
+        return RemoteAuth(ws.uri)
+    return AuthStore(ws.store.engine)  # type: ignore[attr-defined]
 
 
 @user_app.command("add")

@@ -6,8 +6,9 @@ users, so it answers nothing but health until an owner token is made on the serv
 (``trainyard user add NAME --role owner --store URL``, then ``trainyard token create``).
 
 Rules, in order: agent tokens reach the agent routes only, and only agent tokens reach them;
-reads (GET, and the read-only POST searches of MLflow and ``RestStore``) need ``reader``; every
-other method needs ``contributor``. A ``job`` token carries its user's role while its run is
+users and tokens (``/api/v1/users``, ``/api/v1/tokens``) need an owner's user token; reads (GET,
+and the read-only POST searches of MLflow and ``RestStore``) need ``reader``; every other method
+needs ``contributor``. A ``job`` token carries its user's role while its run is
 active. Failures are 401 with ``WWW-Authenticate`` or 403, with a JSON
 ``{"error_code", "message"}`` body. Tokens travel in the ``Authorization`` header, which
 browsers never add on their own, so a cross-site page cannot borrow a user's session.
@@ -18,7 +19,7 @@ from __future__ import annotations
 import base64
 import binascii
 
-from fastapi import APIRouter, FastAPI, Request
+from fastapi import FastAPI, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 
@@ -27,6 +28,7 @@ from trainyard.store.sql.auth import AuthStore, Principal, TokenRejected
 PUBLIC = frozenset({"/api/v1/health", "/api/v1/openapi.json", "/api/docs", "/docs/oauth2-redirect"})
 AGENT_PREFIX = "/api/v1/agent/"
 WHOAMI = "/api/v1/auth/whoami"
+OWNER_PREFIXES = ("/api/v1/users", "/api/v1/tokens")  # who may do what: owners only
 READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 # MLflow clients search and read with POST; these change nothing.
 MLFLOW_READ_POSTS = (
@@ -78,6 +80,10 @@ def authorize(principal: Principal, method: str, path: str) -> None:
         return
     if path == WHOAMI:
         return
+    if path.startswith(OWNER_PREFIXES) and not (principal.has_role("owner") and principal.kind == "user"):
+        raise AuthFailed(
+            403, f"managing users and tokens needs an owner's own token; {principal.user!r} has none"
+        )
     if not is_read(method, path) and not principal.has_role("contributor"):
         raise AuthFailed(403, f"user {principal.user!r} is a {principal.role}; {method} needs a contributor")
 
@@ -111,26 +117,13 @@ async def _auth_failed(_request: Request, exc: Exception) -> JSONResponse:
     return JSONResponse({"error_code": code, "message": exc.message}, exc.status, headers=headers)
 
 
-router = APIRouter()
-
-
-@router.get(WHOAMI, tags=["auth"])
-def whoami(request: Request) -> dict[str, str | None]:
-    """Who the token belongs to: what ``trainyard login`` checks before it stores a token."""
-    principal: Principal = request.state.principal
-    return {
-        "user": principal.user,
-        "role": principal.role,
-        "kind": principal.kind,
-        "token_id": principal.token_id,
-    }
-
-
 def install_auth(app: FastAPI, store: AuthStore) -> None:
-    """Give ``app`` its user/token store, the 401/403 handler and the whoami route.
+    """Give ``app`` its user/token store, the 401/403 handler and the user/token routes.
 
     The app must have been created with ``dependencies=[Depends(require_token)]``.
     """
+    from trainyard.server.auth_routes import router
+
     app.state.auth = store
     app.add_exception_handler(AuthFailed, _auth_failed)
     app.include_router(router)

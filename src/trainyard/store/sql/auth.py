@@ -27,7 +27,8 @@ from trainyard.store.sql.models import API_TOKENS, USERS
 ROLES = ("reader", "contributor", "owner")
 KINDS = ("user", "agent", "job")
 TOKEN_RE = re.compile(r"^ty_([0-9a-f]{32})_([A-Za-z0-9_-]{20,100})$")
-NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$")
+NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$"
+NAME_RE = re.compile(NAME_PATTERN)
 
 
 class TokenRejected(TrainyardError):

@@ -18,13 +18,15 @@ ROUNDS = 20
 
 
 def greedy_weights(preds: list[np.ndarray], y: np.ndarray, metric: str) -> np.ndarray:
-    """Caruana's ensemble selection: add (with replacement) the member that helps most."""
+    """Caruana's ensemble selection: add (with replacement) the member that helps most; on a
+    tie, the member that is best alone."""
     counts = np.zeros(len(preds))
     total = np.zeros_like(preds[0], dtype=float)
+    alone = [loss(metric, SCORERS[metric](y, p)) for p in preds]
     for _ in range(ROUNDS):
         n = counts.sum() + 1
-        scores = [loss(metric, SCORERS[metric](y, (total + p) / n)) for p in preds]
-        pick = int(np.argmin(scores))
+        scores = [(loss(metric, SCORERS[metric](y, (total + p) / n)), alone[i]) for i, p in enumerate(preds)]
+        pick = min(range(len(preds)), key=scores.__getitem__)
         counts[pick] += 1
         total += preds[pick]
     return counts / counts.sum()

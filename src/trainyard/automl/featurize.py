@@ -137,15 +137,15 @@ def _date_parts(X: Any) -> np.ndarray:
     parts = []
     for c in frame.columns:
         when = pd.to_datetime(frame[c], errors="coerce", format="mixed")
-        parts += [
-            when.dt.year,
-            when.dt.month,
-            when.dt.day,
-            when.dt.dayofweek,
-            when.dt.hour,
-            when.dt.dayofyear,
-        ]
+        parts += [getattr(when.dt, part) for part in DATE_PARTS]
     return np.column_stack([p.to_numpy(float) for p in parts])
+
+
+DATE_PARTS = ("year", "month", "day", "day_of_week", "hour", "day_of_year")
+
+
+def _date_names(_: Any, columns: Any) -> list[str]:
+    return [f"{c}_{part}" for c in columns for part in DATE_PARTS]
 
 
 def _one_text(X: Any) -> np.ndarray:
@@ -164,19 +164,51 @@ def build_featurizer(plan: ColumnPlan, frame: pd.DataFrame, task: str) -> Column
     fill = SimpleImputer(strategy="constant", fill_value="(missing)")
     if low:
         onehot = OneHotEncoder(handle_unknown="ignore", sparse_output=False)
-        steps.append(("onehot", make_pipeline(FunctionTransformer(_as_text), fill, onehot), low))
+        steps.append(
+            (
+                "onehot",
+                make_pipeline(FunctionTransformer(_as_text, feature_names_out="one-to-one"), fill, onehot),
+                low,
+            )
+        )
     if high:
         target = TargetEncoder(
             target_type="continuous" if task != "classification" else "auto", random_state=0
         )
-        steps.append(("target", make_pipeline(FunctionTransformer(_as_text), fill, target), high))
-        steps.append(("count", make_pipeline(FunctionTransformer(_as_text), CountEncoder()), high))
+        steps.append(
+            (
+                "target",
+                make_pipeline(FunctionTransformer(_as_text, feature_names_out="one-to-one"), fill, target),
+                high,
+            )
+        )
+        steps.append(
+            (
+                "count",
+                make_pipeline(FunctionTransformer(_as_text, feature_names_out="one-to-one"), CountEncoder()),
+                high,
+            )
+        )
     dates = plan.columns("datetime")
     if dates:
-        steps.append(("datetime", make_pipeline(FunctionTransformer(_date_parts), SimpleImputer()), dates))
+        steps.append(
+            (
+                "datetime",
+                make_pipeline(
+                    FunctionTransformer(_date_parts, feature_names_out=_date_names), SimpleImputer()
+                ),
+                dates,
+            )
+        )
     for col in plan.columns("text"):
         tfidf = TfidfVectorizer(max_features=300, sublinear_tf=True, min_df=2)
-        steps.append((f"tfidf_{col}", make_pipeline(FunctionTransformer(_one_text), tfidf), [col]))
+        steps.append(
+            (
+                f"tfidf_{col}",
+                make_pipeline(FunctionTransformer(_one_text, feature_names_out="one-to-one"), tfidf),
+                [col],
+            )
+        )
     return ColumnTransformer(steps, remainder="drop", sparse_threshold=0.3)
 
 
@@ -222,20 +254,28 @@ def guardrails(frame: pd.DataFrame, y: pd.Series, plan: ColumnPlan, task: str) -
     return rows
 
 
+LEAK_SCORE = 0.99
+LEAK_ROWS = 5000
+
+
 def _leaks(frame: pd.DataFrame, y: pd.Series, plan: ColumnPlan) -> list[str]:
-    """Columns that alone almost determine the label: likely derived from it."""
+    """Columns that alone almost determine the label (a shallow tree on that column alone scores
+    >= 0.99 accuracy or R², well above the majority class): likely derived from the label."""
+    from sklearn.model_selection import cross_val_score
+    from sklearn.tree import DecisionTreeClassifier, DecisionTreeRegressor
+
+    rows = frame.sample(min(len(frame), LEAK_ROWS), random_state=0).index
+    target = y.loc[rows]
+    classify = not pd.api.types.is_float_dtype(target) or target.nunique() <= 20
+    majority = target.value_counts(normalize=True).iloc[0] if classify else 0.0
+    if majority >= LEAK_SCORE or len(rows) < 20:
+        return []
+    tree = (DecisionTreeClassifier if classify else DecisionTreeRegressor)(max_depth=3, random_state=0)
     found = []
-    target = y if pd.api.types.is_numeric_dtype(y) else pd.Series(pd.factorize(y)[0], index=y.index)
-    for col in plan.columns("numeric"):
-        corr = frame[col].corr(target, method="spearman")
-        if corr is not None and abs(corr) > 0.99:
-            found.append(f"{col} (|spearman| {abs(corr):.3f} with the label)")
-    for col in plan.columns("categorical"):
-        levels = frame[col].nunique()
-        if (
-            2 < levels < 0.5 * len(frame)
-            and y.nunique() < levels
-            and y.groupby(frame[col]).nunique().max() == 1
-        ):
-            found.append(f"{col} (each value maps to one label)")
+    for col in plan.columns("numeric") + plan.columns("categorical") + plan.columns("boolean"):
+        values = frame.loc[rows, col]
+        codes = values if plan.purposes[col] == "numeric" else pd.Series(pd.factorize(values)[0], index=rows)
+        score = cross_val_score(tree, codes.fillna(-1).to_frame(), target, cv=3).mean()
+        if score >= LEAK_SCORE:
+            found.append(f"{col} (alone scores {score:.3f})")
     return found

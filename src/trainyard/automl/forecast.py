@@ -94,8 +94,8 @@ class Features:
         t = pd.to_datetime(times)
         return {
             "month": t.dt.month.to_numpy(),
-            "dayofweek": t.dt.dayofweek.to_numpy(),
-            "dayofyear": t.dt.dayofyear.to_numpy(),
+            "dayofweek": t.dt.day_of_week.to_numpy(),
+            "dayofyear": t.dt.day_of_year.to_numpy(),
             "hour": t.dt.hour.to_numpy(),
         }
 

@@ -18,6 +18,7 @@ import pytest
 from tests.integration.test_jobs import wait_for
 from trainyard.jobs.spec import CommandJob
 from trainyard.jobs.submit import submit_job
+from trainyard.server.agent_routes import JobQueue
 from trainyard.server.app import create_app
 from trainyard.server.running import ThreadedServer
 from trainyard.status import RunStatus
@@ -105,10 +106,14 @@ def test_job_waits_for_an_agent_then_completes_with_metrics_outputs_and_log(
     assert [t.run_id for t in server.auth.list_tokens() if t.kind == "job"] == [run_id]
 
 
-def test_two_claimers_never_get_the_same_run(server):
-    queue = create_app(server.ws).state.job_queue
-    experiment = server.ws.store.get_or_create_experiment("race")
-    created = {server.ws.store.create_run(experiment.id, compute="gpu").id for _ in range(16)}
+def test_two_claimers_never_get_the_same_run(store_uri: str, tmp_path: Path):
+    ws = Workspace.create(tmp_path / "race", store=store_uri)
+    auth = AuthStore(ws.store.engine)  # type: ignore[attr-defined]
+    auth.add_user("ada", "contributor")
+    queue = JobQueue(ws, auth)
+    experiment = ws.store.get_or_create_experiment("race")
+    created = {ws.store.create_run(experiment.id, compute="gpu").id for _ in range(16)}
+    ws.store.create_run(experiment.id, compute="cpu")  # another target's queue: not taken
     claimed: list[str] = []
     lock = threading.Lock()
 
@@ -124,6 +129,8 @@ def test_two_claimers_never_get_the_same_run(server):
         thread.join()
     assert sorted(claimed) == sorted(created)
     assert queue.try_claim("gpu", "late", "ada") is None
+    assert {t.run_id for t in auth.list_tokens("ada") if t.kind == "job"} == created
+    ws.close()
 
 
 def test_killed_agent_run_is_requeued_then_finished_by_another_agent(server, agents, script_dir, tmp_path):

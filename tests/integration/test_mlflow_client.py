@@ -10,42 +10,22 @@ from __future__ import annotations
 from collections.abc import Iterator
 from pathlib import Path
 
+import mlflow
 import pytest
+from mlflow.exceptions import MlflowException
+from mlflow.tracking import MlflowClient
 
-mlflow = pytest.importorskip("mlflow")
-
-from fastapi import FastAPI, Request  # noqa: E402
-from mlflow.exceptions import MlflowException  # noqa: E402
-from mlflow.tracking import MlflowClient  # noqa: E402
-
-from tests.integration.server_helpers import token_for_app  # noqa: E402
-from trainyard.server.app import create_app  # noqa: E402
-from trainyard.server.running import ThreadedServer  # noqa: E402
-from trainyard.workspace import Workspace  # noqa: E402
+from tests.conftest import BACKENDS
+from tests.integration.mlflow_helpers import Recorder, module_workspace
+from tests.integration.server_helpers import token_for_app
+from trainyard.server.app import create_app
+from trainyard.server.running import ThreadedServer
+from trainyard.workspace import Workspace
 
 
-class Recorder:
-    """Every request the client makes, as ``(method, path, status)``: the server's ``setup`` hook."""
-
-    def __init__(self) -> None:
-        self.requests: list[tuple[str, str, int]] = []
-
-    def __call__(self, app: FastAPI) -> None:
-        @app.middleware("http")
-        async def record(request: Request, call_next):  # type: ignore[no-untyped-def]
-            response = await call_next(request)
-            self.requests.append((request.method, request.url.path, response.status_code))
-            return response
-
-    def routes(self, since: int = 0) -> list[str]:
-        return [f"{m} {p}" for m, p, _ in self.requests[since:]]
-
-
-@pytest.fixture(scope="module")
-def ws(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Workspace]:
-    workspace = Workspace.create(tmp_path_factory.mktemp("mlflow"))
-    yield workspace
-    workspace.close()
+@pytest.fixture(scope="module", params=BACKENDS)
+def ws(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Workspace]:
+    yield from module_workspace(request, tmp_path_factory)
 
 
 @pytest.fixture(scope="module")
@@ -88,7 +68,12 @@ def logged(server: Recorder, iris, tmp_path_factory: pytest.TempPathFactory) -> 
         mlflow.set_tags({"team": "fraud", "stage": "dev"})
         mlflow.log_artifact(str(files / "notes.txt"))
         mlflow.log_artifacts(str(files / "plots"), artifact_path="plots")
-        info = mlflow.sklearn.log_model(model, name="model", input_example=X.head(2))
+        info = mlflow.sklearn.log_model(
+            model,
+            name="model",
+            input_example=X.head(2),
+            pip_requirements=["scikit-learn"],  # no inference: faster
+        )
     version = mlflow.register_model(info.model_uri, "iris-clf")
     return {"run_id": run.info.run_id, "model_uri": info.model_uri, "version": version}
 

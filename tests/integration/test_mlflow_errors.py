@@ -9,6 +9,8 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
+from tests.conftest import BACKENDS
+from tests.integration.mlflow_helpers import module_workspace
 from tests.integration.server_helpers import token_for_app
 from trainyard.server.app import create_app
 from trainyard.workspace import Workspace
@@ -16,11 +18,9 @@ from trainyard.workspace import Workspace
 API = "/api/2.0/mlflow"
 
 
-@pytest.fixture(scope="module")
-def ws(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Workspace]:
-    workspace = Workspace.create(tmp_path_factory.mktemp("mlflow-errors"))
-    yield workspace
-    workspace.close()
+@pytest.fixture(scope="module", params=BACKENDS)
+def ws(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Workspace]:
+    yield from module_workspace(request, tmp_path_factory)
 
 
 @pytest.fixture(scope="module")

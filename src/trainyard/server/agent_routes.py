@@ -25,6 +25,7 @@ from pydantic import BaseModel, Field
 from trainyard.compute.reaper import reap
 from trainyard.status import RunStatus
 from trainyard.store.sql.auth import AuthStore, Principal
+from trainyard.store.sql.queue import queued_for
 
 if TYPE_CHECKING:
     from trainyard.workspace import Workspace
@@ -63,6 +64,7 @@ class JobQueue:
     def __init__(self, ws: Workspace, auth: AuthStore) -> None:
         self.ws = ws
         self.auth = auth
+        self.engine = auth.engine
         self.interval = max(0.2, ws.config.heartbeat_timeout_seconds / 4)
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -70,17 +72,18 @@ class JobQueue:
 
     def try_claim(self, compute: str, agent: str, user: str) -> Claim | None:
         """Take the oldest queued run for ``compute``; None when there is none left to take."""
-        queued = [r for r in self.ws.store.search_runs(statuses=(RunStatus.QUEUED,)) if r.compute == compute]
-        for run in sorted(queued, key=lambda r: r.created_at):
-            if run.worker is not None:  # a local worker is on it
-                continue
-            if self.ws.store.set_status(run.id, RunStatus.PREPARING, expected=RunStatus.QUEUED, worker=agent):
-                token, _ = self.auth.create_token(
-                    user, kind="job", run_id=run.id, expires_in=JOB_TOKEN_SECONDS
-                )
-                return Claim(
-                    run_id=run.id, experiment_id=run.experiment_id, attempt=run.attempt, job_token=token
-                )
+        while ids := queued_for(self.engine, compute):
+            for run_id in ids:
+                if self.ws.store.set_status(
+                    run_id, RunStatus.PREPARING, expected=RunStatus.QUEUED, worker=agent
+                ):
+                    run = self.ws.store.get_run(run_id)
+                    token, _ = self.auth.create_token(
+                        user, kind="job", run_id=run_id, expires_in=JOB_TOKEN_SECONDS
+                    )
+                    return Claim(
+                        run_id=run_id, experiment_id=run.experiment_id, attempt=run.attempt, job_token=token
+                    )
         return None
 
     def release(self, run_id: str, agent: str) -> Released:
@@ -96,11 +99,10 @@ class JobQueue:
         """Fail or re-queue runs whose agent went silent; end the job tokens of finished runs."""
         for run_id in reap(self.ws, resubmit=False):
             log.info("reaped run %s", run_id)
-        for token in self.auth.list_tokens():
-            if token.kind == "job" and token.state == "active" and token.run_id:
-                status = self.ws.store.get_run(token.run_id).status
-                if status.is_terminal or status == RunStatus.QUEUED:
-                    self.auth.revoke_run_tokens(token.run_id)
+        for run_id in self.auth.runs_with_job_tokens():
+            status = self.ws.store.get_run(run_id).status
+            if status.is_terminal or status == RunStatus.QUEUED:
+                self.auth.revoke_run_tokens(run_id)
 
     def start(self) -> None:
         """Run the reaper every ``interval`` seconds (once per queue, however often it is asked)."""

@@ -174,6 +174,20 @@ class AuthStore:
             .values(revoked_at=time.time())
         )
 
+    def runs_with_job_tokens(self) -> list[str]:
+        """Runs that have a job token not yet revoked (the reaper ends those of finished runs)."""
+        query = (
+            select(API_TOKENS.c.run_id)
+            .distinct()
+            .where(
+                API_TOKENS.c.kind == "job",
+                API_TOKENS.c.revoked_at.is_(None),
+                API_TOKENS.c.run_id.is_not(None),
+            )
+        )
+        with read_tx(self.engine) as conn:
+            return list(conn.execute(query).scalars())
+
     def authenticate(self, token: str) -> Principal:
         """The principal behind ``token``, or ``TokenRejected`` saying why not."""
         match = TOKEN_RE.match(token)

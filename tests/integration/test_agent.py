@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import yaml
 
 from tests.integration.test_jobs import wait_for
 from trainyard.jobs.spec import CommandJob
@@ -165,3 +166,31 @@ def test_killed_agent_run_without_retries_is_failed(server, agents, script_dir, 
     wait_for(lambda: server.ws.store.get_run(run_id).status.is_terminal, timeout=30)
     info = server.ws.store.get_run(run_id)
     assert info.status == RunStatus.FAILED and "worker lost" in (info.error or "")
+
+
+def test_silent_remote_agent_is_reaped_after_the_heartbeat_timeout(tmp_path: Path):
+    ws = Workspace.create(tmp_path / "remote")
+    cfg = yaml.safe_load((ws.root / "config.yaml").read_text())
+    (ws.root / "config.yaml").write_text(yaml.safe_dump({**cfg, "heartbeat_timeout_seconds": 1.0}))
+    ws = Workspace(ws.root)
+    auth = AuthStore(ws.store.engine)  # type: ignore[attr-defined]
+    auth.add_user("ada", "contributor")
+    queue = JobQueue(ws, auth)
+    experiment = ws.store.get_or_create_experiment("silent")
+    retried = ws.store.create_run(experiment.id, compute="gpu", job={"max_retries": 1}).id
+    failed = ws.store.create_run(experiment.id, compute="gpu").id
+    waiting = ws.store.create_run(experiment.id, compute="gpu").id
+    for run_id in (retried, failed):
+        assert queue.try_claim("gpu", "elsewhere:4242:1", "ada").run_id == run_id  # a host we cannot see
+    queue.reap_once()
+    assert ws.store.get_run(failed).status == RunStatus.PREPARING  # within the timeout: left alone
+    time.sleep(1.3)
+    queue.reap_once()
+    assert ws.store.get_run(failed).status == RunStatus.FAILED
+    assert "no heartbeat" in (ws.store.get_run(failed).error or "")
+    again = ws.store.get_run(retried)
+    assert (again.status, again.attempt, again.worker) == (RunStatus.QUEUED, 2, None)  # back for an agent
+    assert ws.store.get_run(waiting).status == RunStatus.QUEUED  # never claimed: still waiting, not reaped
+    assert auth.runs_with_job_tokens() == []
+    assert queue.try_claim("gpu", "another:1:1", "ada").run_id == retried
+    ws.close()

@@ -73,6 +73,8 @@ def _unexpected(request: Request, exc: Exception) -> JSONResponse:
 
     if isinstance(exc, DataError | IntegrityError):  # a value the database refused: the caller's input
         return error_response(400, "INVALID_PARAMETER_VALUE", f"the store refused a value: {exc.orig}")
+    if isinstance(exc, OverflowError):  # a number in a free-form field (endpoint updates) too large
+        return error_response(400, "INVALID_PARAMETER_VALUE", f"a number is out of range: {exc}")
     if isinstance(exc, OperationalError):
         log.warning("store unavailable during %s %s: %s", request.method, request.url.path, exc.orig)
         return error_response(503, "TEMPORARILY_UNAVAILABLE", "the store is unavailable; retry shortly")

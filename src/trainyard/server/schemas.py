@@ -115,6 +115,10 @@ def from_json(cls: type[T], data: Any) -> T:
 
 # request bodies ---------------------------------------------------------------------------------
 Key = Annotated[str, Field(min_length=1, max_length=MAX_KEY_LENGTH)]
+Int64 = Annotated[int, Field(ge=-(2**63), le=2**63 - 1)]
+Int32 = Annotated[int, Field(ge=-(2**31), le=2**31 - 1)]
+Version = Annotated[int, Field(ge=1, le=2**31 - 1)]
+Finite = Annotated[float, Field(allow_inf_nan=False)]
 JsonFloat = float | Annotated[str, Field(pattern="^(NaN|Infinity|-Infinity)$")]
 
 
@@ -152,7 +156,7 @@ class RunSearch(Body):
 class StatusChange(Body):
     status: RunStatus
     error: str | None = None
-    exit_code: int | None = None
+    exit_code: Int32 | None = None
     worker: str | None = Field(default=None, max_length=256)
     expected: RunStatus | None = None
 
@@ -173,8 +177,8 @@ class RunError(Body):
 class MetricIn(Body):
     key: Key
     value: JsonFloat
-    step: int = 0
-    timestamp: float
+    step: Int64 = 0
+    timestamp: Finite
 
     def to_metric(self) -> Metric:
         return Metric(self.key, decode_float(self.value), self.step, self.timestamp)
@@ -202,7 +206,7 @@ class ModelVersionCreate(Body):
 
 
 class AliasIn(Body):
-    version: int
+    version: Version
 
 
 class ModelStatus(Body):
@@ -211,7 +215,7 @@ class ModelStatus(Body):
 
 class EndpointCreate(Body):
     name: str
-    port: int
+    port: Annotated[int, Field(ge=1, le=65535)]
     primary_key: str
     secondary_key: str
 
@@ -219,14 +223,14 @@ class EndpointCreate(Body):
 class DeploymentCreate(Body):
     name: str
     model_name: str
-    model_version: int
-    workers: int
+    model_version: Version
+    workers: Annotated[int, Field(ge=1, le=2**31 - 1)]
 
 
 class FieldsUpdate(Body):
     """Fields of an endpoint or deployment record to change; the store checks which are allowed."""
 
-    fields: dict[str, Any]
+    fields: dict[str, Any] = Field(min_length=1)
 
 
 class ArtifactCopy(Body):

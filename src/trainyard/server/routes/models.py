@@ -7,7 +7,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 
 from trainyard.server.routes.deps import IdempotencyKey, StoreDep, create_once
-from trainyard.server.schemas import AliasIn, ModelStatus, ModelVersionCreate, to_json
+from trainyard.server.schemas import AliasIn, ModelStatus, ModelVersionCreate, Version, to_json
 
 router = APIRouter(prefix="/api/v1/models", tags=["models"])
 
@@ -36,12 +36,12 @@ def list_model_versions(name: str, store: StoreDep) -> Any:
 
 
 @router.get("/{name}/versions/{version}")
-def get_model_version(name: str, version: int, store: StoreDep) -> Any:
+def get_model_version(name: str, version: Version, store: StoreDep) -> Any:
     return to_json(store.get_model_version(name, version))
 
 
 @router.put("/{name}/versions/{version}/status")
-def set_model_version_status(name: str, version: int, body: ModelStatus, store: StoreDep) -> Any:
+def set_model_version_status(name: str, version: Version, body: ModelStatus, store: StoreDep) -> Any:
     return to_json(store.set_model_version_status(name, version, body.status))
 
 

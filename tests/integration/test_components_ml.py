@@ -9,7 +9,7 @@ from sklearn import metrics as skm
 from sklearn.datasets import load_breast_cancer, load_diabetes, load_iris, make_blobs
 
 from trainyard import models
-from trainyard.components.base import ComponentInputError, Context, get_component
+from trainyard.components.base import ComponentInputError, Context, get_component, with_marks
 from trainyard.components.model import TrainedModel
 from trainyard.components.report import Report
 
@@ -120,10 +120,11 @@ def test_regression_learners_fit_the_diabetes_data(name: str) -> None:
 
 @pytest.mark.parametrize("metric", ["euclidean", "cosine"])
 def test_clustering_train_assign_and_evaluate(metric: str) -> None:
-    X, _ = make_blobs(n_samples=300, centers=[[5, 5], [-5, 5], [0, -6]], random_state=1)
-    df = pd.DataFrame(X, columns=["x", "y"])
+    X, truth = make_blobs(n_samples=300, centers=[[5, 5], [-5, 5], [0, -6]], random_state=1)
+    df = with_marks(pd.DataFrame(X, columns=["x", "y"]).assign(truth=truth), label="truth")
     untrained = learner("k-means-clustering", number_of_centroids=3, metric=metric)
     out = run("train-clustering-model", untrained_model=untrained, dataset=df)
+    assert out["trained_model"].feature_columns == ["x", "y"]  # the marked label is left out
     assert sorted(out["results_dataset"]["Assignments"].value_counts()) == [100, 100, 100]
     assigned = run("assign-data-to-clusters", trained_model=out["trained_model"], dataset=df)[
         "results_dataset"

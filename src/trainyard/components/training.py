@@ -111,9 +111,8 @@ def fit_model(
 ) -> TrainedModel:
     """Train ``untrained`` on ``df`` (rows missing a label or feature are skipped and counted)."""
     supervised = untrained.task in TRAINERS["train-model"]
-    if supervised:
-        label = label_column(df, label)
-    columns = choose_features(df, label, features)
+    label = label_column(df, label) if supervised else None
+    columns = choose_features(df, label or marks(df)["label"], features)  # a marked label is never a feature
     if not columns:
         raise ComponentInputError("feature_columns: the table has no column to learn from besides the label")
     rows, skipped = complete_rows(df, [*columns, label] if label else columns)

@@ -107,6 +107,21 @@ def test_tune_random_sweep_with_cross_validation_for_regression() -> None:
     assert len(random_grid) == 2
 
 
+def test_interval_of_a_whole_number_parameter_gives_whole_numbers() -> None:
+    from trainyard.components.tuning import settings
+
+    untrained = learner("two-class-decision-forest")
+    ranges = {
+        "number_of_decision_trees": {"min": 2, "max": 40},
+        "resampling_method": ["bagging", "replicate"],
+    }
+    for mode in ("random sweep", "entire grid"):
+        tried = settings(untrained, ranges, mode, runs=6, seed=1)
+        assert all(isinstance(t["number_of_decision_trees"], int) for t in tried)
+        assert {t["resampling_method"] for t in tried} <= {"bagging", "replicate"}
+    assert len(settings(untrained, ranges, "entire grid", runs=6, seed=1)) == 10
+
+
 def test_tune_refuses_a_range_outside_the_parameter(cancer: pd.DataFrame) -> None:
     with pytest.raises(ComponentInputError, match="learning_rate"):
         run(

@@ -101,6 +101,8 @@ def settings(
         if mode == "random grid" and len(grid) > runs:
             grid = [grid[i] for i in sorted(rng.choice(len(grid), size=runs, replace=False))]
         tried = grid
+    whole = {p.name for p in untrained.spec().params if p.type == "int"}
+    tried = [{k: round(v) if k in whole and isinstance(v, float) else v for k, v in t.items()} for t in tried]
     for setting in tried:
         untrained.with_params(**setting)  # a value outside a parameter's range fails here, named
     return tried

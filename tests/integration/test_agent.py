@@ -83,9 +83,11 @@ def start_agent(
     return proc
 
 
-def submit(server: Server, src: Path, **kw: object) -> str:
+def submit(server: Server, src: Path, compute: str = "gpu", **kw: object) -> str:
     client = Workspace.from_config(server.url)
-    job = CommandJob(code=str(src), command="python train.py", compute="gpu", experiment_name="agents", **kw)
+    job = CommandJob(
+        code=str(src), command="python train.py", compute=compute, experiment_name="agents", **kw
+    )
     return submit_job(client, job).id
 
 
@@ -194,3 +196,22 @@ def test_silent_remote_agent_is_reaped_after_the_heartbeat_timeout(tmp_path: Pat
     assert auth.runs_with_job_tokens() == []
     assert queue.try_claim("gpu", "another:1:1", "ada").run_id == retried
     ws.close()
+
+
+def test_cancel_from_a_client_stops_the_job_on_its_agent(server, agents, script_dir, tmp_path):
+    from trainyard.sdk.run import Run
+
+    src = script_dir({"train.py": TRAIN})
+    run_id = submit(server, src)
+    os.environ["SLEEP"] = "600"
+    try:
+        start_agent(server, agents, tmp_path)
+        wait_for(lambda: server.ws.store.get_run(run_id).status == RunStatus.RUNNING, timeout=60)
+    finally:
+        del os.environ["SLEEP"]
+    Run(Workspace.from_config(server.url), run_id).cancel()
+    wait_for(lambda: server.ws.store.get_run(run_id).status.is_terminal, timeout=30)
+    assert server.ws.store.get_run(run_id).status == RunStatus.CANCELED
+    queued = submit(server, src, compute="nobody-serves-this")  # a queued run is canceled at once
+    Run(Workspace.from_config(server.url), queued).cancel()
+    assert server.ws.store.get_run(queued).status == RunStatus.CANCELED

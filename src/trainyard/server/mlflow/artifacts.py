@@ -4,23 +4,22 @@ The proxy path *is* the artifact key, checked by ``safe_name`` (so ``..``, absol
 encoded traversal are refused with 400) and confined to three prefixes: ``runs/<run id>/``
 (a run's files, where trainyard's own runs keep theirs), ``mlflow-models/`` (MLflow 3 models
 logged outside any run) and, read-only, ``models/`` (registered versions, for
-``models:/name/1`` downloads). Uploads are streamed to a temporary file, then stored atomically.
+``models:/name/1`` downloads). Transfers are the v1 artifact routes' own: uploads streamed to a
+temporary file, then stored atomically; downloads streamed in chunks.
 """
 
 from __future__ import annotations
 
-import os
-import tempfile
 from typing import TYPE_CHECKING, Any
 
-from fastapi import APIRouter, Depends, Request
-from fastapi.responses import FileResponse
-from starlette.background import BackgroundTask
+from fastapi import APIRouter, Depends, Request, Response
+from fastapi.concurrency import run_in_threadpool
 
 from trainyard.artifacts import run_key, safe_name
 from trainyard.artifacts.paths import join
 from trainyard.errors import ArtifactPathError, NotFoundError
 from trainyard.server.mlflow.protocol import Args, MlflowRoute, read_args
+from trainyard.server.routes import artifacts as v1
 
 if TYPE_CHECKING:
     from trainyard.artifacts import ArtifactStore
@@ -87,31 +86,15 @@ def artifacts_router(workspace: Workspace) -> APIRouter:
 
     @router.put("/mlflow-artifacts/artifacts/{path:path}")
     async def upload(path: str, request: Request) -> dict[str, Any]:
-        key = writable(path)
-        fd, tmp = tempfile.mkstemp(prefix="trainyard-upload-")
-        try:
-            with os.fdopen(fd, "wb") as fh:
-                async for chunk in request.stream():
-                    fh.write(chunk)
-            artifacts.put_file(key, tmp)
-        finally:
-            os.unlink(tmp)
+        await v1.upload(await run_in_threadpool(writable, path), request, artifacts)
         return {}
 
     @router.get("/mlflow-artifacts/artifacts/{path:path}")
-    def download(path: str) -> FileResponse:
+    def download(path: str) -> Response:
         key = artifact_key(path, write=False)
         if not artifacts.is_file(key):
             raise NotFoundError(f"no artifact {key!r}")
-        local = artifacts.local_path(key)
-        if local is not None:
-            return FileResponse(local, media_type="application/octet-stream")
-        fd, tmp = tempfile.mkstemp(prefix="trainyard-download-")
-        os.close(fd)
-        artifacts.download(key, tmp)
-        return FileResponse(
-            tmp, media_type="application/octet-stream", background=BackgroundTask(os.unlink, tmp)
-        )
+        return v1.download(key, artifacts)
 
     @router.delete("/mlflow-artifacts/artifacts/{path:path}")
     def delete(path: str) -> dict[str, Any]:

@@ -108,19 +108,19 @@ def logged_models_router(workspace: Workspace) -> APIRouter:
         info["status"] = status
         return {"model": model_json(models.save(info))}
 
-    @router.patch("/{model_id}/tags")
-    def set_tags(model_id: str, args: Args = Depends(read_args)) -> dict[str, Any]:
+    def update(model_id: str, field: str, args: Args) -> dict[str, Any]:
         info = models.get(model_id)
-        info["tags"].update(args.pairs("tags"))
+        info[field].update(args.pairs(field))
         models.save(info)
         return {}
 
+    @router.patch("/{model_id}/tags")
+    def set_tags(model_id: str, args: Args = Depends(read_args)) -> dict[str, Any]:
+        return update(model_id, "tags", args)
+
     @router.post("/{model_id}/params")
     def log_params(model_id: str, args: Args = Depends(read_args)) -> dict[str, Any]:
-        info = models.get(model_id)
-        info["params"].update(args.pairs("params"))
-        models.save(info)
-        return {}
+        return update(model_id, "params", args)
 
     @router.post("/search")
     def search(args: Args = Depends(read_args)) -> dict[str, Any]:

@@ -36,6 +36,7 @@ DELETED_TAG = "trainyard.deleted"
 # the models a run used and produced (MLflow 3's LoggedModelInput / LoggedModelOutput)
 MODEL_LINK_TAGS = {"inputs": "trainyard.mlflow.inputs", "outputs": "trainyard.mlflow.outputs"}
 RUN_NAME_TAG = "mlflow.runName"
+LOG_MODEL_TAG = "mlflow.log-model.history"
 STATUS_OUT = {
     RunStatus.QUEUED: "SCHEDULED",
     RunStatus.PREPARING: "SCHEDULED",
@@ -257,6 +258,18 @@ def tracking_router(workspace: Workspace) -> APIRouter:
             if entry not in links:
                 links.append(entry)
         store.log_batch(run.id, tags={MODEL_LINK_TAGS[side]: json.dumps(links)})
+
+    @router.post("/runs/log-model")
+    def log_model(args: Args = Depends(read_args)) -> dict[str, Any]:
+        """MLflow 2 clients record each logged model's MLmodel here; MLflow keeps them in this tag too."""
+        run = run_of(args)
+        try:
+            model = json.loads(args.need("model_json"))
+        except json.JSONDecodeError:
+            raise InvalidInputError("model_json must hold the model's MLmodel as JSON") from None
+        history = json.loads(run.tags.get(LOG_MODEL_TAG, "[]"))
+        store.log_batch(run.id, tags={LOG_MODEL_TAG: json.dumps([*history, model])})
+        return {}
 
     @router.post("/runs/outputs")
     def log_outputs(args: Args = Depends(read_args)) -> dict[str, Any]:

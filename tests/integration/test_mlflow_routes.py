@@ -1,7 +1,9 @@
-"""Bad input on the MLflow routes: MLflow's error codes and limits, and nothing outside the artifact root."""
+"""The MLflow routes over HTTP: error codes, limits, no file outside the artifact root, and the routes
+the client test does not reach (MLflow 2's log-model, searches, stages)."""
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -198,3 +200,67 @@ def test_malformed_requests_and_unserved_routes(client: TestClient, run_id: str)
 def test_mlflow_routes_need_a_token(ws: Workspace, client: TestClient) -> None:
     anonymous = TestClient(client.app)
     assert anonymous.get(f"{API}/experiments/get-by-name", params={"experiment_name": "x"}).status_code == 401
+
+
+@pytest.fixture(scope="module")
+def mlflow2_model(client: TestClient, run_id: str) -> str:
+    """What an MLflow 2 client's log_model sends: the files under the run, then runs/log-model."""
+    base = f"/api/2.0/mlflow-artifacts/artifacts/runs/{run_id}/model"
+    assert client.put(f"{base}/MLmodel", content=b"flavors: {}\n").status_code == 200
+    assert client.put(f"{base}/model.bin", content=b"weights").status_code == 200
+    model_json = json.dumps({"artifact_path": "model", "run_id": run_id, "flavors": {}})
+    reply = client.post(f"{API}/runs/log-model", json={"run_id": run_id, "model_json": model_json})
+    assert reply.status_code == 200
+    body = {"name": "from-run-path", "source": f"runs:/{run_id}/model", "run_id": run_id}
+    version = client.post(f"{API}/model-versions/create", json=body).json()["model_version"]
+    assert (version["version"], version["status"], version["source"]) == ("1", "READY", body["source"])
+    return body["name"]
+
+
+def test_mlflow2_log_model_and_registering_from_a_run_path(
+    client: TestClient, ws: Workspace, run_id: str, mlflow2_model: str
+) -> None:
+    """The run keeps MLflow's log-model history; the version is a copy of the run's files."""
+    history = json.loads(ws.store.get_run(run_id).tags["mlflow.log-model.history"])
+    assert history[0]["artifact_path"] == "model"
+    params = {"name": mlflow2_model, "version": 1}
+    uri = client.get(f"{API}/model-versions/get-download-uri", params=params).json()["artifact_uri"]
+    assert uri.startswith(f"mlflow-artifacts:/models/{mlflow2_model}/")
+    files = client.get("/api/2.0/mlflow-artifacts/artifacts", params={"path": uri.split(":/", 1)[1]})
+    assert sorted(f["path"] for f in files.json()["files"]) == ["MLmodel", "model.bin"]
+    wrong_run = {"name": mlflow2_model, "source": f"runs:/{run_id}/model", "run_id": "another"}
+    reply = client.post(f"{API}/model-versions/create", json=wrong_run)
+    assert "another" in error(reply, 400, "INVALID_PARAMETER_VALUE")
+    missing = {"name": mlflow2_model, "source": f"runs:/{run_id}/nothing-here"}
+    error(client.post(f"{API}/model-versions/create", json=missing), 404, "RESOURCE_DOES_NOT_EXIST")
+
+
+def test_searches_by_name_and_tag_and_stages(client: TestClient, ws: Workspace, mlflow2_model: str) -> None:
+    for name, team in (("search-a", "risk"), ("search-b", "growth")):
+        client.post(
+            f"{API}/experiments/create", json={"name": name, "tags": [{"key": "team", "value": team}]}
+        )
+    found = client.post(
+        f"{API}/experiments/search", json={"filter": "name LIKE 'search-%' and tags.team = 'risk'"}
+    )
+    assert [e["name"] for e in found.json()["experiments"]] == ["search-a"]
+    first = client.get(
+        f"{API}/experiments/search", params={"filter": "name LIKE 'search-%'", "max_results": 1}
+    ).json()
+    second = client.get(
+        f"{API}/experiments/search",
+        params={"filter": "name LIKE 'search-%'", "max_results": 1, "page_token": first["next_page_token"]},
+    ).json()
+    assert [e["name"] for e in first["experiments"] + second["experiments"]] == ["search-b", "search-a"]
+    assert second["next_page_token"] is None
+
+    versions = client.get(f"{API}/model-versions/search", params={"filter": "name = 'from-run-path'"}).json()
+    assert [(v["name"], v["version"]) for v in versions["model_versions"]] == [("from-run-path", "1")]
+    body = {"name": "from-run-path", "version": "1", "stage": "Archived"}
+    archived = client.post(f"{API}/model-versions/transition-stage", json=body).json()["model_version"]
+    assert archived["current_stage"] == "Archived"
+    assert ws.store.get_model_version("from-run-path", 1).status == "archived"
+    client.post(f"{API}/model-versions/transition-stage", json={**body, "stage": "None"})
+    assert ws.store.get_model_version("from-run-path", 1).status == "ready"
+    reply = client.post(f"{API}/model-versions/transition-stage", json={**body, "stage": "Production"})
+    assert "aliases" in error(reply, 501, "NOT_IMPLEMENTED")

@@ -25,7 +25,7 @@ def token_for_app(app: FastAPI, role: str = "owner", user: str = "tester") -> st
 class ServerProcess:
     """``trainyard server`` as a subprocess, restartable on the same port (``restart``)."""
 
-    def __init__(self, store: str, artifacts: Path, log: Path) -> None:
+    def __init__(self, folder: Path, store: str) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.args = [
@@ -33,16 +33,24 @@ class ServerProcess:
             "-m",
             "trainyard",
             "server",
+            "--workspace",
+            str(folder),
             "--store",
             store,
-            "--artifacts",
-            str(artifacts),
         ]
-        self.args += ["--host", "127.0.0.1", "--port", str(self.port)]
-        self.log = log
+        self.args += [
+            "--artifacts",
+            str(folder / "artifacts"),
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(self.port),
+        ]
+        self.log = folder / "server.log"
         self.proc: subprocess.Popen[bytes] | None = None
 
     def start(self) -> None:
+        self.log.parent.mkdir(parents=True, exist_ok=True)
         with open(self.log, "ab") as out:
             self.proc = subprocess.Popen(
                 self.args, stdout=out, stderr=subprocess.STDOUT, env=os.environ.copy()

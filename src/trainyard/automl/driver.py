@@ -76,7 +76,9 @@ class Driver:
             seconds = max(
                 seconds, sum(self.refit_seconds(t) for t in best[:3]) / self.s.max_concurrent_iterations
             )
-        return min(seconds, 0.25 * self.s.timeout_seconds)
+        if self.s.model_explainability and self.ctx.task != "forecasting":
+            seconds += min(10.0, 0.05 * self.s.timeout_seconds)  # permutation importance after the refit
+        return min(seconds, 0.3 * self.s.timeout_seconds)
 
     # -- the search --------------------------------------------------------------------------------
     def _stop_reason(self) -> str:
@@ -260,7 +262,7 @@ class Driver:
             ahead["forecast"] = raw.predict(ahead)
             self.run.log_table("forecast", {str(c): ahead[c].astype(str).tolist() for c in ahead.columns})
             self.say(f"forecast of the next {self.s.forecast_horizon} step(s) logged as the table 'forecast'")
-        elif self.s.model_explainability and time.time() < self.deadline:
+        elif self.s.model_explainability:
             self.explain(raw)
 
     def explain(self, model: Any) -> None:

@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import pickle
 import time
+import warnings
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import pandas as pd
 from scipy.special import expit, softmax
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
 
@@ -44,6 +46,7 @@ _context: Any = None  # a Context, or a forecasting context
 def load_context(path: str) -> None:
     """Worker initializer: read the experiment's data once."""
     global _context
+    warnings.filterwarnings("ignore", category=ConvergenceWarning)  # the trial's score already says it
     with open(path, "rb") as fh:
         _context = pickle.load(fh)
 

@@ -10,6 +10,7 @@ columns are not used: their future values are unknown when forecasting.
 from __future__ import annotations
 
 import time
+import warnings
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -125,12 +126,12 @@ class Features:
 class ForecastModel(BaseEstimator):
     """Forecasts from the end of its history; ``predict`` takes rows of time (+ ID) columns."""
 
-    def __init__(self, features: Features, learner: str, regressor: Any, history: pd.DataFrame) -> None:
-        self.features, self.learner, self.regressor, self.history = features, learner, regressor, history
+    def __init__(self, features: Features, learner: str, regressor: Any = None) -> None:
+        self.features, self.learner, self.regressor = features, learner, regressor
 
     def fit(self, X: pd.DataFrame, y: Any) -> ForecastModel:
         """Refit on new history (same learner and settings)."""
-        self.history = X.assign(_y=np.asarray(y, dtype=float))
+        self.history_ = X.assign(_y=np.asarray(y, dtype=float))
         if self.learner not in BASELINES:
             keys = _keys(X, self.features.ids)
             rows = self.features.training(X, np.asarray(y, dtype=float), keys)
@@ -140,7 +141,7 @@ class ForecastModel(BaseEstimator):
 
     def _grouped(self) -> tuple[pd.DataFrame, list[np.ndarray], list[pd.Timestamp]]:
         f = self.features
-        h = self.history.sort_values(f.time_col)
+        h = self.history_.sort_values(f.time_col)
         groups = list(h.groupby(_keys(h, f.ids).to_numpy(), sort=True))
         ids = (
             pd.DataFrame([g[f.ids].iloc[-1] for _, g in groups])
@@ -178,7 +179,7 @@ class ForecastModel(BaseEstimator):
         """Forecasts for the rows' (series, time) pairs, which must lie after the history's end."""
         f = self.features
         times = pd.to_datetime(X[f.time_col])
-        end = pd.to_datetime(self.history[f.time_col]).max()
+        end = pd.to_datetime(self.history_[f.time_col]).max()
         steps = max(1, len(pd.date_range(end, times.max(), freq=f.freq)) - 1)
         table = self.forecast(steps)
         table[f.time_col] = pd.to_datetime(table[f.time_col])
@@ -192,7 +193,9 @@ def infer_freq(frame: pd.DataFrame, time_col: str, keys: pd.Series) -> str:
     """The series' frequency (from the longest series), e.g. ``D`` or ``MS``."""
     longest = keys.value_counts().idxmax()
     times = pd.to_datetime(frame.loc[keys == longest, time_col]).sort_values()
-    freq = pd.infer_freq(times) if len(times) >= 3 else None
+    with warnings.catch_warnings():  # pandas 3 announces an offset return type; the string is kept
+        warnings.simplefilter("ignore")
+        freq = pd.infer_freq(times) if len(times) >= 3 else None
     if freq is None:
         raise InvalidInputError(
             f"cannot tell the frequency of time column {time_col!r}; its timestamps must be evenly spaced"
@@ -235,7 +238,7 @@ class ForecastContext:
         regressor = None
         if learner not in BASELINES:
             regressor = make_pipeline("regression", self.plan, self.rows, self.seed, learner, params)
-        model = ForecastModel(self.features, learner, regressor, self.frame.iloc[:0])
+        model = ForecastModel(self.features, learner, regressor)
         return model.fit(self.frame.iloc[train], self.y[train])
 
     def evaluate(self, learner: str, params: dict[str, Any]) -> dict[str, Any]:

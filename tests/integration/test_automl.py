@@ -1,0 +1,109 @@
+"""AutoML end to end: a real driver job, a real worker pool, trials recorded as child runs."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.datasets import load_diabetes, load_iris
+
+import trainyard as ty
+from trainyard.registry import Model
+from trainyard.status import RunStatus
+
+
+def iris() -> pd.DataFrame:
+    frame = load_iris(as_frame=True).frame
+    frame["target"] = frame["target"].map(dict(enumerate(["setosa", "versicolor", "virginica"])))
+    frame["batch"] = [f"b{i % 4}" for i in range(len(frame))]  # a categorical column
+    frame.loc[::17, "sepal width (cm)"] = np.nan  # imputed
+    return frame
+
+
+def test_classification_trials_leaderboard_model_and_explanations(ws):
+    cfg = ty.AutoMLConfig(
+        task="classification",
+        training_data=iris(),
+        label_column_name="target",
+        primary_metric="AUC_weighted",
+        n_cross_validations=3,
+        experiment_timeout_minutes=0.4,
+        max_concurrent_iterations=2,
+        model_name="iris-automl",
+    )
+    run = ty.Experiment(ws, "automl").submit(cfg)
+    assert isinstance(run, ty.AutoMLRun)
+    run.wait_for_completion(timeout_seconds=120)
+    info = run.refresh()
+    assert info.end_time - info.created_at < 0.4 * 60 + 10  # the budget, within 10 s
+
+    children = ws.store.search_runs(parent_id=run.id)
+    completed = [c for c in children if c.status == RunStatus.COMPLETED]
+    learners = {c.tags["automl.learner"] for c in completed}
+    assert {"LightGBM", "RandomForest", "VotingEnsemble", "StackEnsemble"} <= learners
+    lgbm = next(c for c in completed if c.tags["automl.learner"] == "LightGBM")
+    assert lgbm.params["model"] == "LightGBM" and "model__n_estimators" in lgbm.params
+    assert {"AUC_weighted", "accuracy", "norm_macro_recall", "duration_seconds"} <= set(lgbm.metrics)
+
+    board = run.get_leaderboard()
+    assert board["rank"][0] == 1 and board["run_id"][0] == run.tags["automl.best_run_id"]
+    scores = [v for v in board["AUC_weighted"] if v is not None]
+    assert scores == sorted(scores, reverse=True) and len(board["trial"]) == len(children)
+
+    best, pipeline = run.get_output()
+    assert best.id == run.tags["automl.best_run_id"]
+    raw = iris().drop(columns="target")
+    assert set(pipeline.predict(raw)) <= {"setosa", "versicolor", "virginica"}
+    assert (pipeline.predict(raw) == iris()["target"]).mean() > 0.9
+    assert Model(ws, "iris-automl").version == 1
+
+    metrics = run.get_metrics()
+    rails = dict(
+        zip(metrics["data_guardrails"]["guardrail"], metrics["data_guardrails"]["status"], strict=True)
+    )
+    assert rails["missing feature values imputation"] == "done"
+    importance = metrics["feature_importance"]
+    assert importance["feature"][0].startswith("petal")
+    assert "images/feature_importance.png" in run.get_file_names()
+    log = run.log_text()[0]
+    assert "leaderboard" in log and "<< new best" in log and "model saved to outputs/model" in log
+
+
+def test_regression_with_allowed_models_iterations_and_exit_score(ws):
+    frame = load_diabetes(as_frame=True).frame
+    cfg = ty.AutoMLConfig(
+        task="regression",
+        training_data=frame.iloc[:300],
+        validation_data=frame.iloc[300:],
+        label_column_name="target",
+        primary_metric="r2_score",
+        allowed_models=["ElasticNet", "LightGBM"],
+        iterations=6,
+        enable_ensembling=False,
+        experiment_timeout_minutes=1,
+    )
+    run = ty.Experiment(ws, "automl").submit(cfg)
+    run.wait_for_completion(timeout_seconds=120)
+    children = ws.store.search_runs(parent_id=run.id)
+    assert len(children) == 6 and {c.tags["automl.learner"] for c in children} == {"ElasticNet", "LightGBM"}
+    assert "iterations=6 reached" in run.log_text()[0]
+    _, pipeline = run.get_output()
+    assert pipeline.predict(frame.drop(columns="target").head(3)).shape == (3,)
+
+    easy = ty.AutoMLConfig(
+        task="regression",
+        training_data=frame,
+        label_column_name="target",
+        primary_metric="r2_score",
+        experiment_exit_score=0.0,
+        enable_ensembling=False,
+        experiment_timeout_minutes=1,
+    )
+    quick = ty.Experiment(ws, "automl").submit(easy)
+    quick.wait_for_completion(timeout_seconds=120)
+    assert "experiment_exit_score 0 reached" in quick.log_text()[0]
+
+
+@pytest.fixture(autouse=True)
+def _one_thread(monkeypatch):
+    monkeypatch.setenv("OMP_NUM_THREADS", "1")

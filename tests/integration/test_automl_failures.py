@@ -1,0 +1,91 @@
+"""Trials that crash or run out of memory fail alone; the worker pool survives its workers."""
+
+from __future__ import annotations
+
+import functools
+import os
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.datasets import load_iris
+
+import trainyard as ty
+from trainyard.automl.evaluate import evaluate
+from trainyard.automl.pool import WorkerPool
+from trainyard.status import RunStatus
+
+
+def iris() -> pd.DataFrame:
+    frame = load_iris(as_frame=True).frame
+    frame["target"] = frame["target"].map(dict(enumerate(["setosa", "versicolor", "virginica"])))
+    frame["batch"] = [f"b{i % 4}" for i in range(len(frame))]  # a categorical column
+    frame.loc[::17, "sepal width (cm)"] = np.nan  # imputed
+    return frame
+
+
+def flaky(learner: str, params: dict, sample_size: int) -> dict:
+    """A trial function whose KNN trials die and whose LinearSVM trials run out of memory."""
+    if learner == "KNN":
+        os._exit(9)
+    if learner == "LinearSVM":
+        bytearray(1 << 50)
+    return evaluate(learner, params, sample_size)
+
+
+def test_crashing_and_out_of_memory_trials_fail_and_the_search_goes_on(ws, monkeypatch):
+    monkeypatch.setattr("trainyard.automl.driver.evaluate", flaky)
+    from trainyard.automl import driver
+    from trainyard.automl.config import make_settings
+
+    settings = make_settings(
+        task="classification",
+        label_column_name="target",
+        iterations=12,
+        enable_ensembling=False,
+        experiment_timeout_minutes=1,
+        max_concurrent_iterations=2,
+        allowed_models=["KNN", "LinearSVM", "LogisticRegression"],
+    )
+    run = ty.Experiment(ws, "automl").start_logging()
+    ctx, classes = driver.prepare(run, settings, iris(), None)
+    import pickle
+
+    path = ws.root / "ctx.pkl"
+    path.write_bytes(pickle.dumps(ctx))
+    pool = WorkerPool(2, driver.load_context, (str(path),))
+    try:
+        d = driver.Driver(run, settings, ctx, classes)
+        d.search(pool)
+        d.finish(pool)
+    finally:
+        pool.close()
+    children = {c.tags["automl.learner"]: c for c in ws.store.search_runs(parent_id=run.id)}
+    assert children["KNN"].status == RunStatus.FAILED and "exit code 9" in children["KNN"].error
+    assert children["LinearSVM"].status == RunStatus.FAILED and "MemoryError" in children["LinearSVM"].error
+    assert children["LogisticRegression"].status == RunStatus.COMPLETED
+    assert run.tags["automl.best_learner"] == "LogisticRegression"
+
+
+def test_pool_survives_worker_deaths_and_cancels():
+    pool = WorkerPool(2)
+    try:
+        pool.submit("dies", functools.partial(os._exit, 3))
+        pool.submit("oom", bytearray, 1 << 50)
+        outcomes = {}
+        while len(outcomes) < 2:
+            outcomes.update({o.key: o for o in pool.wait(10)})
+        assert not outcomes["dies"].ok and "exit code 3" in outcomes["dies"].value
+        assert not outcomes["oom"].ok and outcomes["oom"].value.startswith("MemoryError")
+        pool.submit("sum", sum, [1, 2, 3])
+        assert [(o.key, o.ok, o.value) for o in pool.wait(10)] == [("sum", True, 6)]
+        pool.submit("slow", __import__("time").sleep, 60)
+        pool.cancel("slow")
+        assert pool.idle == 2 and not pool.running
+    finally:
+        pool.close()
+
+
+@pytest.fixture(autouse=True)
+def _one_thread(monkeypatch):
+    monkeypatch.setenv("OMP_NUM_THREADS", "1")

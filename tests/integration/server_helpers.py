@@ -28,24 +28,8 @@ class ServerProcess:
     def __init__(self, folder: Path, store: str) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        self.args = [
-            sys.executable,
-            "-m",
-            "trainyard",
-            "server",
-            "--workspace",
-            str(folder),
-            "--store",
-            store,
-        ]
-        self.args += [
-            "--artifacts",
-            str(folder / "artifacts"),
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(self.port),
-        ]
+        server = ["server", "--workspace", str(folder), "--store", store, "--port", str(self.port)]
+        self.args = [sys.executable, "-m", "trainyard", *server]
         self.log = folder / "server.log"
         self.proc: subprocess.Popen[bytes] | None = None
 

@@ -42,7 +42,7 @@ def open_served(workspace: Path, store: str | None, artifacts: str | None):  # n
         (store, ws.config.store, "store"),
         (artifacts, ws.config.artifacts, "artifacts"),
     ):
-        if given and given != configured:
+        if given and ws._resolve(given) != ws._resolve(configured):
             raise WorkspaceError(
                 f"--{name} {given!r}: the workspace at {ws.root} already uses {configured!r}; "
                 f"edit {ws.root / 'config.yaml'} to move it, or serve another --workspace"

@@ -176,6 +176,23 @@ def test_run_lifecycle_delete_restore_and_update(server: Recorder) -> None:
     assert "k" not in client.get_run(run.info.run_id).data.tags
 
 
+def test_autolog_records_params_metrics_datasets_and_model(server: Recorder, ws: Workspace, iris) -> None:  # type: ignore[no-untyped-def]
+    from sklearn.linear_model import LogisticRegression
+
+    X, model = iris
+    mlflow.set_experiment("autolog")
+    mlflow.sklearn.autolog(log_models=False)
+    try:
+        with mlflow.start_run() as run:
+            LogisticRegression(max_iter=300).fit(X, model.predict(X))
+    finally:
+        mlflow.sklearn.autolog(disable=True)
+    stored = ws.store.get_run(run.info.run_id)
+    assert stored.params["max_iter"] == "300" and "training_accuracy_score" in stored.metrics
+    [dataset] = MlflowClient().get_run(run.info.run_id).inputs.dataset_inputs
+    assert dataset.dataset.digest and {t.key: t.value for t in dataset.tags}["mlflow.data.context"] == "train"
+
+
 def test_the_client_met_no_unserved_route(server: Recorder, logged: dict) -> None:
     """Every request of the flows above was answered; 404s only where the client expects them."""
     failed = [(m, p, s) for m, p, s in server.requests if s >= 400]

@@ -191,6 +191,10 @@ def test_malformed_requests_and_unserved_routes(client: TestClient, run_id: str)
         400,
         "INVALID_PARAMETER_VALUE",
     )
+    bad_dataset = {"run_id": run_id, "datasets": [{"dataset": {"name": "train"}}]}
+    assert "digest" in error(
+        client.post(f"{API}/runs/log-inputs", json=bad_dataset), 400, "INVALID_PARAMETER_VALUE"
+    )
     message = error(client.post(f"{API}/experiments/set-experiment-tag", json={}), 501, "NOT_IMPLEMENTED")
     assert "set-experiment-tag" in message
     reply = client.post(f"{API}/experiments/search", json={"filter": "metrics.x > 1"})

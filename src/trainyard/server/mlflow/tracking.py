@@ -15,10 +15,10 @@ from fastapi import APIRouter, Depends
 
 from trainyard.errors import InvalidInputError, NotFoundError
 from trainyard.server.mlflow.artifacts import run_artifact_uri
+from trainyard.server.mlflow.datasets import RunDatasets
 from trainyard.server.mlflow.protocol import (
     Args,
     MlflowRoute,
-    NotSupportedError,
     ms,
     name_filter,
     page,
@@ -75,7 +75,8 @@ def is_deleted(run: RunInfo) -> bool:
     return run.tags.get(DELETED_TAG) == "true"
 
 
-def run_json(run: RunInfo) -> dict[str, Any]:
+def run_json(run: RunInfo, datasets: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+    """The run as MLflow writes it; dataset inputs only where given (``runs/get``)."""
     info = {
         "run_id": run.id,
         "run_uuid": run.id,
@@ -96,7 +97,10 @@ def run_json(run: RunInfo) -> dict[str, Any]:
             "params": pairs_out(run.params),
             "tags": pairs_out(run.tags),
         },
-        "inputs": {"model_inputs": [{"model_id": m["model_id"]} for m in links["inputs"]]},
+        "inputs": {
+            "model_inputs": [{"model_id": m["model_id"]} for m in links["inputs"]],
+            "dataset_inputs": datasets or [],
+        },
         "outputs": {"model_outputs": links["outputs"]},
     }
 
@@ -114,6 +118,7 @@ def tracking_router(workspace: Workspace) -> APIRouter:
     """Experiments, runs and their data under ``/api/2.0/mlflow``."""
     router = APIRouter(prefix="/api/2.0/mlflow", route_class=MlflowRoute, tags=["mlflow"])
     store = workspace.store
+    datasets = RunDatasets(workspace)
 
     def experiment_id(args: Args) -> str:
         return experiment_id_of(store, args.need("experiment_id"))
@@ -170,7 +175,8 @@ def tracking_router(workspace: Workspace) -> APIRouter:
 
     @router.get("/runs/get")
     def get_run(args: Args = Depends(read_args)) -> dict[str, Any]:
-        return {"run": run_json(run_of(args))}
+        run = run_of(args)
+        return {"run": run_json(run, datasets.get(run))}
 
     @router.post("/runs/update")
     def update_run(args: Args = Depends(read_args)) -> dict[str, Any]:
@@ -251,6 +257,8 @@ def tracking_router(workspace: Workspace) -> APIRouter:
         return {}
 
     def link_models(args: Args, side: str) -> None:
+        if not args.list("models"):
+            return
         run = run_of(args)
         links = json.loads(run.tags.get(MODEL_LINK_TAGS[side], "[]"))
         for model in args.items("models"):
@@ -278,10 +286,9 @@ def tracking_router(workspace: Workspace) -> APIRouter:
 
     @router.post("/runs/log-inputs")
     def log_inputs(args: Args = Depends(read_args)) -> dict[str, Any]:
+        run = run_of(args)
         if args.list("datasets"):
-            raise NotSupportedError(
-                "runs/log-inputs: trainyard does not track MLflow datasets; log them as files"
-            )
+            datasets.add(run, args.items("datasets"))
         link_models(args, "inputs")
         return {}
 

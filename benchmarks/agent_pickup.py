@@ -21,16 +21,13 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
 from _common import row, scratch_workspace  # noqa: E402
+from submit_latency import SCRIPT, first_line_time  # noqa: E402
 
-SCRIPT = "import time; print(time.time(), flush=True)\n"
 REPEAT = 7
 
 
 def _first_line(ws, run_id: str) -> float:  # noqa: ANN001 - a Workspace
-    text = ws.artifacts.get_bytes(f"runs/{run_id}/logs/std_log.txt").decode()
-    return float(
-        next(ln for ln in text.splitlines() if ln.strip() and not ln.startswith("[trainyard]")).split()[0]
-    )
+    return first_line_time(ws.artifacts.get_bytes(f"runs/{run_id}/logs/std_log.txt").decode())
 
 
 def _until(ws, run_id: str, done, every: float = 0.002) -> None:  # noqa: ANN001 - Workspace, predicate

@@ -83,6 +83,19 @@ def start_agent(
     return proc
 
 
+def agent_running_a_long_job(
+    server: Server, agents: list, tmp_path: Path, run_id: str
+) -> subprocess.Popen[bytes]:
+    """Start an agent whose jobs sleep (``SLEEP`` is inherited), and wait until it runs ``run_id``."""
+    os.environ["SLEEP"] = "600"
+    try:
+        agent = start_agent(server, agents, tmp_path)
+        wait_for(lambda: server.ws.store.get_run(run_id).status == RunStatus.RUNNING, timeout=60)
+    finally:
+        del os.environ["SLEEP"]
+    return agent
+
+
 def submit(server: Server, src: Path, compute: str = "gpu", **kw: object) -> str:
     client = Workspace.from_config(server.url)
     job = CommandJob(
@@ -139,12 +152,7 @@ def test_two_claimers_never_get_the_same_run(store_uri: str, tmp_path: Path):
 def test_killed_agent_run_is_requeued_then_finished_by_another_agent(server, agents, script_dir, tmp_path):
     src = script_dir({"train.py": TRAIN})
     first = submit(server, src, max_retries=1, tags={"kind": "retry"})
-    os.environ["SLEEP"] = "600"  # the agent and its job inherit it
-    try:
-        agent = start_agent(server, agents, tmp_path)
-        wait_for(lambda: server.ws.store.get_run(first).status == RunStatus.RUNNING, timeout=60)
-    finally:
-        del os.environ["SLEEP"]
+    agent = agent_running_a_long_job(server, agents, tmp_path, first)
     agent.send_signal(signal.SIGKILL)
     agent.wait(10)
     wait_for(lambda: server.ws.store.get_run(first).attempt == 2, timeout=30)
@@ -157,12 +165,7 @@ def test_killed_agent_run_is_requeued_then_finished_by_another_agent(server, age
 def test_killed_agent_run_without_retries_is_failed(server, agents, script_dir, tmp_path):
     src = script_dir({"train.py": TRAIN})
     run_id = submit(server, src)
-    os.environ["SLEEP"] = "600"
-    try:
-        agent = start_agent(server, agents, tmp_path)
-        wait_for(lambda: server.ws.store.get_run(run_id).status == RunStatus.RUNNING, timeout=60)
-    finally:
-        del os.environ["SLEEP"]
+    agent = agent_running_a_long_job(server, agents, tmp_path, run_id)
     agent.send_signal(signal.SIGKILL)
     agent.wait(10)
     wait_for(lambda: server.ws.store.get_run(run_id).status.is_terminal, timeout=30)
@@ -203,12 +206,7 @@ def test_cancel_from_a_client_stops_the_job_on_its_agent(server, agents, script_
 
     src = script_dir({"train.py": TRAIN})
     run_id = submit(server, src)
-    os.environ["SLEEP"] = "600"
-    try:
-        start_agent(server, agents, tmp_path)
-        wait_for(lambda: server.ws.store.get_run(run_id).status == RunStatus.RUNNING, timeout=60)
-    finally:
-        del os.environ["SLEEP"]
+    agent_running_a_long_job(server, agents, tmp_path, run_id)
     Run(Workspace.from_config(server.url), run_id).cancel()
     wait_for(lambda: server.ws.store.get_run(run_id).status.is_terminal, timeout=30)
     assert server.ws.store.get_run(run_id).status == RunStatus.CANCELED

@@ -86,6 +86,11 @@ class JobQueue:
                     )
         return None
 
+    def unclaim(self, run_id: str) -> None:
+        """Put back a run whose claimer went away before it got the answer."""
+        self.ws.store.requeue(run_id, RunStatus.PREPARING, "its agent went away before it got the run")
+        self.auth.revoke_run_tokens(run_id)
+
     def release(self, run_id: str, agent: str) -> Released:
         """The agent is done with the run: a run it left unfinished is failed; its tokens end."""
         info = self.ws.store.get_run(run_id)
@@ -139,13 +144,17 @@ async def claim(body: ClaimRequest, request: Request) -> Claim | Response:
     queue.start()  # also here, for servers run without lifespan events
     principal: Principal = request.state.principal
     deadline = time.monotonic() + body.wait
-    while True:
+    while not await request.is_disconnected():  # a dead agent's long-poll claims nothing
         got = await asyncio.to_thread(queue.try_claim, body.compute, body.agent, principal.user)
         if got is not None:
+            if await request.is_disconnected():  # it died while we claimed: the run goes back
+                await asyncio.to_thread(queue.unclaim, got.run_id)
+                break
             return got
-        if time.monotonic() >= deadline or await request.is_disconnected():
-            return Response(status_code=204)
+        if time.monotonic() >= deadline:
+            break
         await asyncio.sleep(POLL_SECONDS)
+    return Response(status_code=204)
 
 
 @router.post("/runs/{run_id}/release", response_model=Released)

@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from sklearn.base import BaseEstimator
+from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.inspection import permutation_importance
 from sklearn.pipeline import Pipeline
 
@@ -21,7 +21,7 @@ MODEL_PATH = "outputs/model"
 EXPLAIN_ROWS = 2000
 
 
-class DecodedClassifier(BaseEstimator):
+class DecodedClassifier(ClassifierMixin, BaseEstimator):
     """A classifier fitted on encoded labels that answers in the user's own classes."""
 
     def __init__(self, model: Any, classes: list[Any]) -> None:

@@ -43,7 +43,6 @@ class Learner:
     space: dict[str, Dim]
     build: Callable[[dict[str, Any], str, int], Any]  # (params, task, seed) -> estimator
     scaled: bool = False  # wants standardized features
-    tree: bool = False
 
     def params(self, unit: np.ndarray) -> dict[str, Any]:
         return {name: dim.from_unit(u) for (name, dim), u in zip(self.space.items(), unit, strict=True)}
@@ -107,6 +106,12 @@ _TREES = Dim(4, 32768, 4, log=True, integer=True)
 _LEAVES = Dim(4, 32768, 4, log=True, integer=True)
 _RATE = Dim(1 / 1024, 1.0, 0.1, log=True)
 _FRACTION = Dim(0.1, 1.0, 1.0)
+_BOOSTING = {  # what LightGBM and XGBoost share
+    "learning_rate": _RATE,
+    "colsample_bytree": Dim(0.01, 1.0, 1.0),
+    "reg_alpha": _REG,
+    "reg_lambda": Dim(1 / 1024, 1024, 1.0, log=True),
+}
 
 
 def _learners(task: str) -> list[Learner]:
@@ -133,33 +138,25 @@ def _learners(task: str) -> list[Learner]:
                 "n_estimators": _TREES,
                 "num_leaves": _LEAVES,
                 "min_child_samples": Dim(2, 129, 20, log=True, integer=True),
-                "learning_rate": _RATE,
                 "log_max_bin": Dim(3, 10, 8, integer=True),
-                "colsample_bytree": Dim(0.01, 1.0, 1.0),
-                "reg_alpha": _REG,
-                "reg_lambda": Dim(1 / 1024, 1024, 1.0, log=True),
+                **_BOOSTING,
             },
             _lgbm,
-            tree=True,
         ),
-        Learner("RandomForest", forest, _forest(False), tree=True),
+        Learner("RandomForest", forest, _forest(False)),
         Learner(
             xgb_name,
             {
                 "n_estimators": _TREES,
                 "max_leaves": _LEAVES,
                 "min_child_weight": Dim(1 / 1024, 128, 1.0, log=True),
-                "learning_rate": _RATE,
                 "subsample": _FRACTION,
                 "colsample_bylevel": Dim(0.01, 1.0, 1.0),
-                "colsample_bytree": Dim(0.01, 1.0, 1.0),
-                "reg_alpha": _REG,
-                "reg_lambda": Dim(1 / 1024, 1024, 1.0, log=True),
+                **_BOOSTING,
             },
             _xgb,
-            tree=True,
         ),
-        Learner("ExtremeRandomTrees", forest, _forest(True), tree=True),
+        Learner("ExtremeRandomTrees", forest, _forest(True)),
         linear,
         Learner("LinearSVM", {"C": Dim(1 / 32, 1024, 1.0, log=True)}, _svm, scaled=True),
         Learner(

@@ -125,7 +125,8 @@ def registry_router(workspace: Workspace) -> APIRouter:
         items, token = page([m for m in store.list_models() if keep(m.name, {})], args, default=100)
         return {"registered_models": [model_json(m) for m in items], "next_page_token": token}
 
-    @router.api_route("/registered-models/get-latest-versions", methods=["GET", "POST"])
+    @router.get("/registered-models/get-latest-versions")
+    @router.post("/registered-models/get-latest-versions")
     def latest_versions(args: Args = Depends(read_args)) -> dict[str, Any]:
         name = registered(args.need("name")).name
         stages = {str(s).lower() for s in args.list("stages")} or {"none", "archived"}

@@ -148,7 +148,8 @@ def tracking_router(workspace: Workspace) -> APIRouter:
             raise NotFoundError(f"no experiment named {name!r}")
         return {"experiment": experiment_json(exp)}
 
-    @router.api_route("/experiments/search", methods=["GET", "POST"])
+    @router.get("/experiments/search")
+    @router.post("/experiments/search")
     def search_experiments(args: Args = Depends(read_args)) -> dict[str, Any]:
         view = args.str("view_type", "ACTIVE_ONLY")
         if view not in VIEW_TYPES:

@@ -1,9 +1,10 @@
 """``trainyard component list|show|run``: the module catalogue from the command line.
 
 Inputs are ``--input PORT=REF`` where REF is a file (CSV, Parquet, JSON lines), a model folder,
-or ``runs:<run id>/<output port>`` (the 12-character run id prefix is enough, and the port may
-be left out when that run has one output). Parameters are ``--param NAME=VALUE``; lists are
-comma-separated (``columns=a,b``) or JSON.
+``runs:<run id>/<output port>`` (the 12-character run id prefix is enough, and the port may
+be left out when that run has one output), or ``last:<component>/<output port>``: the newest
+completed run of that component (its exact run id is recorded on the new run). Parameters are
+``--param NAME=VALUE``; lists are comma-separated (``columns=a,b``) or JSON.
 """
 
 from __future__ import annotations
@@ -87,7 +88,9 @@ def _range(spec: dict) -> str:
 @app.command("run")
 def run(
     name: str,
-    inputs: list[str] = typer.Option([], "--input", "-i", help="PORT=file, folder or runs:<run id>/<port>."),
+    inputs: list[str] = typer.Option(
+        [], "--input", "-i", help="PORT=file, folder, runs:<run id>/<port> or last:<component>/<port>."
+    ),
     params: list[str] = typer.Option([], "--param", "-p", help="NAME=VALUE, repeatable."),
     experiment: str = typer.Option("components", "--experiment", "-e", help="Experiment of the run."),
     output: Format = OutputOpt,

@@ -464,6 +464,13 @@ def require_columns(df: pd.DataFrame, columns: Sequence[str], param: str) -> lis
     return list(columns)
 
 
+def is_numeric(series: pd.Series) -> bool:
+    """Numbers a mean or a scale applies to (booleans are numeric to pandas, not here)."""
+    import pandas as pd
+
+    return pd.api.types.is_numeric_dtype(series) and not pd.api.types.is_bool_dtype(series)
+
+
 def marks(df: pd.DataFrame) -> dict[str, Any]:
     """Column marks set by Edit Metadata: ``{"label": str|None, "features": [...], "categorical": [...]}``."""
     stored = df.attrs.get(MARKS_KEY) or {}

@@ -17,6 +17,7 @@ from trainyard.components.base import (
     Param,
     Port,
     component,
+    is_numeric,
     require_columns,
     with_marks,
 )
@@ -26,7 +27,7 @@ CLEANING_MODES = ("mean", "median", "mode", "custom_value", "iterative", "remove
 
 def _numeric_only(df: pd.DataFrame, columns: list[str], mode: str) -> None:
     for name in columns:
-        if not pd.api.types.is_numeric_dtype(df[name]) or pd.api.types.is_bool_dtype(df[name]):
+        if not is_numeric(df[name]):
             raise ComponentInputError(
                 f"cleaning_mode={mode} needs numeric columns; {name!r} is {df[name].dtype} "
                 "(use mode or custom_value, or select other columns)"
@@ -49,7 +50,7 @@ def _fill_value(series: pd.Series, mode: str) -> Any:
 def _custom(series: pd.Series, text: str | None) -> Any:
     if text is None:
         raise ComponentInputError("cleaning_mode=custom_value needs replacement_value")
-    if pd.api.types.is_numeric_dtype(series) and not pd.api.types.is_bool_dtype(series):
+    if is_numeric(series):
         try:
             return float(text)
         except ValueError:
@@ -69,11 +70,7 @@ def _iterative(df: pd.DataFrame, columns: list[str], seed: int) -> pd.DataFrame:
         raise ComponentInputError(
             f"column {empty[0]!r} has no values, so it cannot be imputed; use remove_column for it"
         )
-    numeric = [
-        c
-        for c in df.columns
-        if pd.api.types.is_numeric_dtype(df[c]) and not pd.api.types.is_bool_dtype(df[c])
-    ]
+    numeric = [c for c in df.columns if is_numeric(df[c])]
     imputer = IterativeImputer(random_state=seed, max_iter=10)
     filled = imputer.fit_transform(df[numeric].to_numpy(dtype=float))
     out = df.copy()

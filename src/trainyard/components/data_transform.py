@@ -13,6 +13,7 @@ from trainyard.components.base import (
     Param,
     Port,
     component,
+    is_numeric,
     marks,
     require_columns,
 )
@@ -26,14 +27,10 @@ def _numeric_columns(df: pd.DataFrame, columns: list[str] | None, param: str) ->
     """The named columns (all numeric ones but the label if none are named); refuses non-numeric ones."""
     if not columns:
         label = marks(df)["label"]
-        return [
-            c
-            for c in df.columns
-            if c != label and pd.api.types.is_numeric_dtype(df[c]) and not pd.api.types.is_bool_dtype(df[c])
-        ]
+        return [c for c in df.columns if c != label and is_numeric(df[c])]
     require_columns(df, columns, param)
     for name in columns:
-        if not pd.api.types.is_numeric_dtype(df[name]) or pd.api.types.is_bool_dtype(df[name]):
+        if not is_numeric(df[name]):
             raise ComponentInputError(f"{param}: column {name!r} is {df[name].dtype}, not numeric")
     return list(columns)
 

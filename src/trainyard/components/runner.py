@@ -49,6 +49,7 @@ if TYPE_CHECKING:
 OUTPUTS = "outputs"
 TABLE_FILE = "data.parquet"
 REF_PREFIX = "runs:"
+LAST_PREFIX = "last:"
 TAG = "component"
 
 
@@ -115,22 +116,32 @@ class _Input:
 
 
 def parse_ref(ref: str) -> tuple[str, str | None]:
-    """``runs:<run id>/<port>`` (the port may be left out when the run has one output)."""
-    body = ref[len(REF_PREFIX) :]
-    run_id, _, port = body.partition("/")
-    if not run_id:
-        raise InvalidInputError(f"cannot read {ref!r}; write runs:<run id>/<output port>")
-    return run_id, port or None
+    """``(run id or component name, port)`` of ``runs:<run id>[/<port>]`` or ``last:<component>[/<port>]``."""
+    body = ref.split(":", 1)[1]
+    head, _, port = body.partition("/")
+    if not head:
+        raise InvalidInputError(f"cannot read {ref!r}; write runs:<run id>/<port> or last:<component>/<port>")
+    return head, port or None
+
+
+def _ref_run(ws: Workspace, ref: str, port: Port) -> tuple[str, str | None]:
+    """The run a reference names and the port (None: the run's only output)."""
+    head, name = parse_ref(ref)
+    if ref.startswith(LAST_PREFIX):
+        for info in ws.store.search_runs(statuses=[RunStatus.COMPLETED]):
+            if info.tags.get(TAG) == head:
+                return info.id, name
+        raise ComponentInputError(f"input {port.name!r}: no completed run of the component {head!r}")
+    ids = ws.store.find_run_ids(head)
+    if len(ids) != 1:
+        raise ComponentInputError(
+            f"input {port.name!r}: {'no run' if not ids else 'several runs'} with an id starting {head!r}"
+        )
+    return ids[0], name
 
 
 def _run_output(ws: Workspace, ref: str, port: Port) -> _Input:
-    short, name = parse_ref(ref)
-    ids = ws.store.find_run_ids(short)
-    if len(ids) != 1:
-        raise ComponentInputError(
-            f"input {port.name!r}: {'no run' if not ids else 'several runs'} with an id starting {short!r}"
-        )
-    run_id = ids[0]
+    run_id, name = _ref_run(ws, ref, port)
     info = ws.store.get_run(run_id)
     produced = {
         k.removeprefix(f"{TAG}.output."): v for k, v in info.tags.items() if k.startswith(f"{TAG}.output.")
@@ -188,10 +199,12 @@ def _memory_input(value: Any, port: Port) -> _Input:
 
 
 def resolve_input(ws: Workspace, port: Port, given: Any) -> _Input:
-    """An input given as a value, a file or folder path, or ``runs:<id>/<port>``."""
+    """An input given as a value, a file or folder path, ``runs:<id>/<port>`` or ``last:<component>``."""
     if isinstance(given, str | Path):
         text = str(given)
-        return _run_output(ws, text, port) if text.startswith(REF_PREFIX) else _file_input(text, port)
+        if text.startswith((REF_PREFIX, LAST_PREFIX)):
+            return _run_output(ws, text, port)
+        return _file_input(text, port)
     return _memory_input(given, port)
 
 

@@ -89,6 +89,16 @@ def test_int64_fields_as_strings(client: TestClient, ws: Workspace, run_id: str)
     assert "step" in error(reply, 400, "INVALID_PARAMETER_VALUE")
 
 
+def test_nan_and_infinite_metrics_round_trip(client: TestClient, run_id: str) -> None:
+    for step, value in enumerate(("NaN", "Infinity", "-Infinity")):
+        body = {"run_id": run_id, "key": "odd", "value": value, "timestamp": 1, "step": step}
+        assert client.post(f"{API}/runs/log-metric", json=body).status_code == 200
+    history = client.get(f"{API}/metrics/get-history", params={"run_id": run_id, "metric_key": "odd"}).json()
+    assert [m["value"] for m in history["metrics"]] == ["NaN", "Infinity", "-Infinity"]
+    latest = client.get(f"{API}/runs/get", params={"run_id": run_id}).json()["run"]["data"]["metrics"]
+    assert {"key": "odd", "value": "-Infinity"} in latest
+
+
 @pytest.mark.parametrize(
     ("field", "count", "limit"),
     [("metrics", 1001, 1000), ("params", 101, 100), ("tags", 101, 100)],

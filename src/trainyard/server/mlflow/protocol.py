@@ -9,6 +9,7 @@ one-line message.
 from __future__ import annotations
 
 import json
+import math
 import re
 from collections.abc import Callable, Coroutine, Sequence
 from typing import Any
@@ -159,6 +160,13 @@ async def read_args(request: Request) -> Args:
 def ms(seconds: float | None) -> int | None:
     """Trainyard keeps seconds; MLflow speaks milliseconds."""
     return None if seconds is None else int(round(seconds * 1000))
+
+
+def number_out(value: float) -> float | str:
+    """NaN and infinities as protobuf's JSON writes them (``"NaN"``, ``"Infinity"``); JSON has no literal."""
+    if math.isfinite(value):
+        return value
+    return "NaN" if math.isnan(value) else ("Infinity" if value > 0 else "-Infinity")
 
 
 def pairs_out(values: dict[str, str]) -> list[dict[str, str]]:

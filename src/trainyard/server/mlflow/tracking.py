@@ -21,6 +21,7 @@ from trainyard.server.mlflow.protocol import (
     MlflowRoute,
     ms,
     name_filter,
+    number_out,
     page,
     pairs_out,
     read_args,
@@ -93,7 +94,7 @@ def run_json(run: RunInfo, datasets: list[dict[str, Any]] | None = None) -> dict
     return {
         "info": {k: v for k, v in info.items() if v is not None},
         "data": {
-            "metrics": [{"key": k, "value": v} for k, v in sorted(run.metrics.items())],
+            "metrics": [{"key": k, "value": number_out(v)} for k, v in sorted(run.metrics.items())],
             "params": pairs_out(run.params),
             "tags": pairs_out(run.tags),
         },
@@ -106,7 +107,7 @@ def run_json(run: RunInfo, datasets: list[dict[str, Any]] | None = None) -> dict
 
 
 def metric_json(m: Metric) -> dict[str, Any]:
-    return {"key": m.key, "value": m.value, "timestamp": ms(m.timestamp), "step": m.step}
+    return {"key": m.key, "value": number_out(m.value), "timestamp": ms(m.timestamp), "step": m.step}
 
 
 def experiment_id_of(store: Store, given: str) -> str:
@@ -227,12 +228,12 @@ def tracking_router(workspace: Workspace) -> APIRouter:
 
     @router.post("/runs/log-parameter")
     def log_param(args: Args = Depends(read_args)) -> dict[str, Any]:
-        store.log_batch(run_of(args).id, params={args.need("key"): args.str("value", "")})  # type: ignore[dict-item]
+        store.log_batch(run_of(args).id, params={args.need("key"): args.str("value") or ""})
         return {}
 
     @router.post("/runs/set-tag")
     def set_tag(args: Args = Depends(read_args)) -> dict[str, Any]:
-        store.log_batch(run_of(args).id, tags={args.need("key"): args.str("value", "")})  # type: ignore[dict-item]
+        store.log_batch(run_of(args).id, tags={args.need("key"): args.str("value") or ""})
         return {}
 
     @router.post("/runs/delete-tag")

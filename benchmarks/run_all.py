@@ -7,6 +7,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
 
+import agent_pickup  # noqa: E402
 import endpoint_shift  # noqa: E402
 import env_cache  # noqa: E402
 import metric_logging  # noqa: E402
@@ -16,7 +17,16 @@ import submit_latency  # noqa: E402
 import sweep  # noqa: E402
 
 if __name__ == "__main__":
-    for bench in (metric_logging, submit_latency, env_cache, run_list, sweep, scoring, endpoint_shift):
+    for bench in (
+        metric_logging,
+        submit_latency,
+        agent_pickup,
+        env_cache,
+        run_list,
+        sweep,
+        scoring,
+        endpoint_shift,
+    ):
         print(f"# {bench.__name__}", flush=True)
         for line in bench.main():
             print(line, flush=True)

@@ -50,7 +50,15 @@ class Server:
 
 
 @pytest.fixture
-def server(ws: Workspace, monkeypatch: pytest.MonkeyPatch) -> Iterator[Server]:
+def server(
+    ws: Workspace, request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[Server]:
+    """The served workspace: ``ws`` (SQLite), or with ``indirect`` param "postgresql" its PostgreSQL twin."""
+    if getattr(request, "param", "sqlite") == "postgresql":
+        cfg = yaml.safe_load((ws.root / "config.yaml").read_text())
+        ws = Workspace.create(ws.root.parent.parent / "pg", store=request.getfixturevalue("pg_uri"))
+        (ws.root / "config.yaml").write_text(yaml.safe_dump({**cfg, "store": ws.config.store}))
+        ws = Workspace(ws.root)
     app = create_app(ws)
     queue = app.state.job_queue
     with ThreadedServer(app) as running:
@@ -58,6 +66,7 @@ def server(ws: Workspace, monkeypatch: pytest.MonkeyPatch) -> Iterator[Server]:
         monkeypatch.setenv("TRAINYARD_TOKEN", srv.user_token)
         yield srv
         queue.stop()
+    ws.close()
 
 
 @pytest.fixture
@@ -104,6 +113,9 @@ def submit(server: Server, src: Path, compute: str = "gpu", **kw: object) -> str
     return submit_job(client, job).id
 
 
+@pytest.mark.parametrize(
+    "server", ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)], indirect=True
+)
 def test_job_waits_for_an_agent_then_completes_with_metrics_outputs_and_log(
     server, agents, script_dir, tmp_path
 ):
@@ -146,6 +158,12 @@ def test_two_claimers_never_get_the_same_run(store_uri: str, tmp_path: Path):
     assert sorted(claimed) == sorted(created)
     assert queue.try_claim("gpu", "late", "ada") is None
     assert {t.run_id for t in auth.list_tokens("ada") if t.kind == "job"} == created
+    back = claimed[0]  # its agent vanished while the claim was answered
+    queue.unclaim(back)
+    info = ws.store.get_run(back)
+    assert (info.status, info.attempt, info.worker) == (RunStatus.QUEUED, 2, None)
+    assert back not in auth.runs_with_job_tokens()
+    assert queue.try_claim("gpu", "late", "ada").run_id == back
     ws.close()
 
 

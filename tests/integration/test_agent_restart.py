@@ -1,0 +1,126 @@
+"""The whole team-server story in processes: ``trainyard server`` bootstrapped with a token made in
+its database, an agent, a job from a client; the server is killed and restarted mid-job, and the
+job still completes with every value it logged before and after."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+import yaml
+
+from tests.integration.test_jobs import wait_for
+from trainyard.jobs.spec import CommandJob
+from trainyard.jobs.submit import submit_job
+from trainyard.server.running import free_port
+from trainyard.status import RunStatus
+from trainyard.store.sql.auth import AuthStore
+from trainyard.workspace import Workspace
+
+TRAIN = """
+import os, time
+from trainyard import Run
+run = Run.get_context()
+run.log("phase", 1.0)
+open("started", "w").close()
+while not os.path.exists(os.environ["RESUME_FLAG"]):
+    time.sleep(0.1)
+run.log("phase", 2.0)
+os.makedirs("outputs", exist_ok=True)
+open("outputs/after.txt", "w").write("after the restart")
+"""
+
+
+class ServerProc:
+    def __init__(self, root: Path, log: Path) -> None:
+        self.url = f"http://127.0.0.1:{free_port()}"
+        self.args = [sys.executable, "-m", "trainyard.cli.main", "server", "--workspace", str(root)]
+        self.args += ["--port", self.url.rsplit(":", 1)[1]]
+        self.log = log
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        with open(self.log, "ab") as out:
+            self.proc = subprocess.Popen(self.args, stdout=out, stderr=subprocess.STDOUT)
+        wait_for(self._healthy, timeout=60)
+
+    def _healthy(self) -> bool:
+        assert self.proc is not None and self.proc.poll() is None, self.log.read_text()[-2000:]
+        try:
+            return httpx.get(f"{self.url}/api/v1/health", timeout=1).status_code == 200
+        except httpx.TransportError:
+            return False
+
+    def kill(self) -> None:
+        if self.proc is not None:
+            self.proc.kill()
+            self.proc.wait(20)
+
+
+@pytest.fixture
+def served(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[tuple[ServerProc, Workspace, AuthStore]]:
+    monkeypatch.setenv("TRAINYARD_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.delenv("TRAINYARD_WORKSPACE", raising=False)
+    ws = Workspace.create(tmp_path / "srv")
+    cfg = yaml.safe_load((ws.root / "config.yaml").read_text())
+    (ws.root / "config.yaml").write_text(yaml.safe_dump({**cfg, "heartbeat_seconds": 0.5}))
+    ws = Workspace(ws.root)
+    server = ServerProc(tmp_path / "srv", tmp_path / "server.log")
+    server.start()
+    yield server, ws, AuthStore(ws.store.engine)  # type: ignore[attr-defined]
+    server.kill()
+    ws.close()
+
+
+def test_job_on_an_agent_survives_a_server_restart(served, script_dir, tmp_path, monkeypatch):
+    server, ws, auth = served
+    auth.add_user("ada", "contributor")  # straight in the database, as `trainyard user add --store` does
+    user_token, _ = auth.create_token("ada")
+    agent_token, _ = auth.create_token("ada", kind="agent")
+    flag = tmp_path / "resume"
+    env = {k: v for k, v in os.environ.items() if k not in ("TRAINYARD_TOKEN", "TRAINYARD_WORKSPACE")}
+    env.update(RESUME_FLAG=str(flag), TRAINYARD_RETRY_SECONDS="60")
+    with open(tmp_path / "agent.log", "wb") as log:
+        agent = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "trainyard.cli.main",
+                "agent",
+                "--server",
+                server.url,
+                "--token",
+                agent_token,
+            ],
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        monkeypatch.setenv("TRAINYARD_TOKEN", user_token)
+        src = script_dir({"train.py": TRAIN})
+        job = CommandJob(code=str(src), command="python train.py", compute="local")
+        run_id = submit_job(Workspace.from_config(server.url), job).id
+        wait_for(lambda: ws.store.get_metric_history(run_id, "phase") != [], timeout=60)
+
+        server.kill()  # mid-job: the job, its worker and the agent keep retrying
+        time.sleep(1.0)
+        server.start()
+        flag.touch()
+
+        wait_for(lambda: ws.store.get_run(run_id).status.is_terminal, timeout=90)
+        info = ws.store.get_run(run_id)
+        assert info.status == RunStatus.COMPLETED, (info.error, (tmp_path / "agent.log").read_text()[-2000:])
+        assert [m.value for m in ws.store.get_metric_history(run_id, "phase")] == [1.0, 2.0]
+        assert ws.artifacts.get_bytes(f"runs/{run_id}/outputs/after.txt") == b"after the restart"
+    finally:
+        agent.kill()
+        agent.wait(10)

@@ -19,6 +19,7 @@ from scipy.special import expit, softmax
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
+from threadpoolctl import threadpool_limits
 
 from trainyard.automl.featurize import ColumnPlan, build_featurizer
 from trainyard.automl.metrics import score_all
@@ -46,6 +47,7 @@ _context: Any = None  # a Context, or a forecasting context
 def load_context(path: str) -> None:
     """Worker initializer: read the experiment's data once."""
     global _context
+    threadpool_limits(1)  # one core per worker: max_concurrent_iterations workers use that many cores
     warnings.filterwarnings("ignore", category=ConvergenceWarning)  # the trial's score already says it
     with open(path, "rb") as fh:
         _context = pickle.load(fh)

@@ -230,7 +230,7 @@ def guardrails(frame: pd.DataFrame, y: pd.Series, plan: ColumnPlan, task: str) -
             {
                 "guardrail": "class balancing detection",
                 "status": "alerted" if ratio < 0.2 else "passed",
-                "detail": f"smallest class {counts.idxmin()!r}: {counts.min()} rows, largest {counts.max()}",
+                "detail": f"smallest class {counts.idxmin()}: {counts.min()} rows, largest {counts.max()}",
             }
         )
     high = [c for c in plan.columns("categorical") if frame[c].nunique() > ONE_HOT_MAX]

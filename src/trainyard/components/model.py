@@ -48,7 +48,6 @@ class TrainedModel:
     training_rows: int = 0
     skipped_rows: int = 0
     params: dict[str, Any] = field(default_factory=dict)
-    info: dict[str, Any] = field(default_factory=dict)
     example: pd.DataFrame | None = field(default=None, repr=False)  # a few training rows, for the signature
 
     def features(self, df: pd.DataFrame, param: str = "dataset") -> pd.DataFrame:

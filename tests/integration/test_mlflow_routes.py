@@ -249,7 +249,9 @@ def test_mlflow2_log_model_and_registering_from_a_run_path(
     error(client.post(f"{API}/model-versions/create", json=missing), 404, "RESOURCE_DOES_NOT_EXIST")
 
 
-def test_searches_by_name_and_tag_and_stages(client: TestClient, ws: Workspace, mlflow2_model: str) -> None:
+def test_searches_by_name_and_tag_and_stages(
+    client: TestClient, ws: Workspace, run_id: str, mlflow2_model: str
+) -> None:
     for name, team in (("search-a", "risk"), ("search-b", "growth")):
         client.post(
             f"{API}/experiments/create", json={"name": name, "tags": [{"key": "team", "value": team}]}
@@ -268,8 +270,9 @@ def test_searches_by_name_and_tag_and_stages(client: TestClient, ws: Workspace, 
     assert [e["name"] for e in first["experiments"] + second["experiments"]] == ["search-b", "search-a"]
     assert second["next_page_token"] is None
 
-    versions = client.get(f"{API}/model-versions/search", params={"filter": "name = 'from-run-path'"}).json()
-    assert [(v["name"], v["version"]) for v in versions["model_versions"]] == [("from-run-path", "1")]
+    for query in ("name = 'from-run-path'", f"run_id = '{run_id}'"):
+        versions = client.get(f"{API}/model-versions/search", params={"filter": query}).json()
+        assert [(v["name"], v["version"]) for v in versions["model_versions"]] == [("from-run-path", "1")]
     body = {"name": "from-run-path", "version": "1", "stage": "Archived"}
     archived = client.post(f"{API}/model-versions/transition-stage", json=body).json()["model_version"]
     assert archived["current_stage"] == "Archived"

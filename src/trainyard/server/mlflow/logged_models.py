@@ -18,7 +18,7 @@ from fastapi import APIRouter, Depends
 from trainyard.artifacts import run_key
 from trainyard.errors import InvalidInputError, NotFoundError
 from trainyard.server.mlflow.artifacts import SCHEME
-from trainyard.server.mlflow.protocol import Args, MlflowRoute, name_filter, page, pairs_out, read_args
+from trainyard.server.mlflow.protocol import Args, MlflowRoute, entity_filter, page, pairs_out, read_args
 from trainyard.server.mlflow.tracking import experiment_id_of
 
 if TYPE_CHECKING:
@@ -124,12 +124,12 @@ def logged_models_router(workspace: Workspace) -> APIRouter:
 
     @router.post("/search")
     def search(args: Args = Depends(read_args)) -> dict[str, Any]:
-        keep = name_filter(args.str("filter"))
+        keep = entity_filter(args.str("filter"))
         wanted = {experiment_id_of(workspace.store, str(e)) for e in args.list("experiment_ids")}
         found = [
             m
             for m in models.all()
-            if (not wanted or m["experiment_id"] in wanted) and keep(m["name"], m["tags"])
+            if (not wanted or m["experiment_id"] in wanted) and keep({"name": m["name"]}, m["tags"])
         ]
         found.sort(key=lambda m: m["creation_timestamp_ms"], reverse=True)
         items, token = page(found, args, default=100)

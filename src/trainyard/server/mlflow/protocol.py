@@ -199,15 +199,21 @@ def _matches(clause: Clause, value: str | None) -> bool:
     return (value == wanted) == (clause.op == "=")
 
 
-def name_filter(filter_string: str | None) -> Callable[[str, dict[str, str]], bool]:
-    """Filters of experiment, model and logged-model searches: name and tags, in run search's grammar."""
+def entity_filter(
+    filter_string: str | None, attributes: tuple[str, ...] = ("name",)
+) -> Callable[[dict[str, str | None], dict[str, str]], bool]:
+    """Filters of experiment, model and logged-model searches, in run search's grammar.
+
+    They compare ``attributes`` (the name; a version's ``run_id`` too) and tags:
+    ``keep({"name": …}, tags)``.
+    """
     clauses = parse_filter(filter_string)
     for clause in clauses:
-        if clause.entity != "tag" and (clause.entity, clause.key) != ("attribute", "name"):
+        if clause.entity != "tag" and (clause.entity != "attribute" or clause.key not in attributes):
             raise InvalidInputError(
-                f"filter {filter_string!r}: this search compares the name and tags only, "
+                f"filter {filter_string!r}: this search compares {', '.join(attributes)} and tags only, "
                 "e.g. \"name LIKE 'fraud%' and tags.team = 'risk'\""
             )
-    return lambda name, tags: all(
-        _matches(c, name if c.entity == "attribute" else tags.get(c.key)) for c in clauses
+    return lambda values, tags: all(
+        _matches(c, values.get(c.key) if c.entity == "attribute" else tags.get(c.key)) for c in clauses
     )

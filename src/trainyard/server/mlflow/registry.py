@@ -22,8 +22,8 @@ from trainyard.server.mlflow.protocol import (
     Args,
     MlflowRoute,
     NotSupportedError,
+    entity_filter,
     ms,
-    name_filter,
     page,
     pairs_out,
     read_args,
@@ -121,8 +121,8 @@ def registry_router(workspace: Workspace) -> APIRouter:
 
     @router.get("/registered-models/search")
     def search_models(args: Args = Depends(read_args)) -> dict[str, Any]:
-        keep = name_filter(args.str("filter"))
-        items, token = page([m for m in store.list_models() if keep(m.name, {})], args, default=100)
+        keep = entity_filter(args.str("filter"))
+        items, token = page([m for m in store.list_models() if keep({"name": m.name}, {})], args, default=100)
         return {"registered_models": [model_json(m) for m in items], "next_page_token": token}
 
     @router.get("/registered-models/get-latest-versions")
@@ -185,9 +185,12 @@ def registry_router(workspace: Workspace) -> APIRouter:
 
     @router.get("/model-versions/search")
     def search_versions(args: Args = Depends(read_args)) -> dict[str, Any]:
-        keep = name_filter(args.str("filter"))
+        keep = entity_filter(args.str("filter"), ("name", "run_id"))
         versions = [
-            v for m in store.list_models() if keep(m.name, {}) for v in store.list_model_versions(m.name)
+            v
+            for m in store.list_models()
+            for v in store.list_model_versions(m.name)
+            if keep({"name": v.name, "run_id": v.run_id}, v.tags)
         ]
         items, token = page(versions, args, default=200)
         return {"model_versions": [version_json(v) for v in items], "next_page_token": token}

@@ -19,8 +19,8 @@ from trainyard.server.mlflow.datasets import RunDatasets
 from trainyard.server.mlflow.protocol import (
     Args,
     MlflowRoute,
+    entity_filter,
     ms,
-    name_filter,
     number_out,
     page,
     pairs_out,
@@ -155,9 +155,11 @@ def tracking_router(workspace: Workspace) -> APIRouter:
         view = args.str("view_type", "ACTIVE_ONLY")
         if view not in VIEW_TYPES:
             raise InvalidInputError(f"view_type {view!r}: use one of {', '.join(VIEW_TYPES)}")
-        keep = name_filter(args.str("filter"))
+        keep = entity_filter(args.str("filter"))
         found = (
-            [] if view == "DELETED_ONLY" else [e for e in store.list_experiments() if keep(e.name, e.tags)]
+            []
+            if view == "DELETED_ONLY"
+            else [e for e in store.list_experiments() if keep({"name": e.name}, e.tags)]
         )
         found.sort(key=lambda e: e.created_at, reverse=True)
         items, token = page(found, args)

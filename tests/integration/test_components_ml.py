@@ -69,6 +69,16 @@ def test_two_class_train_score_evaluate_and_save(cancer: pd.DataFrame, tmp_path)
     assert Report.load(tmp_path / "report").metrics["auc"] == pytest.approx(report.metrics["auc"])
 
 
+@pytest.mark.parametrize("name", ["two-class-logistic-regression", "two-class-neural-network"])
+def test_other_two_class_learners_score_only_when_asked(cancer: pd.DataFrame, name: str) -> None:
+    data = cancer.dropna()
+    model = train(learner(name), data, "target")
+    scores = run("score-model", trained_model=model, dataset=data, append_score_columns_to_output=False)
+    assert list(scores["scored_dataset"].columns) == ["target", "Scored Labels", "Scored Probabilities"]
+    metrics = run("evaluate-model", scored_dataset=scores["scored_dataset"])["evaluation_results"].metrics
+    assert metrics["auc"] > 0.9
+
+
 def test_two_models_side_by_side(cancer: pd.DataFrame) -> None:
     data = cancer.dropna()
     scored = [
@@ -82,7 +92,15 @@ def test_two_models_side_by_side(cancer: pd.DataFrame) -> None:
     assert list(report.tables["metrics"]["model"]) == ["scored_dataset", "scored_dataset_to_compare"]
 
 
-@pytest.mark.parametrize("name", ["multiclass-logistic-regression", "multiclass-neural-network"])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "multiclass-logistic-regression",
+        "multiclass-neural-network",
+        "multiclass-boosted-decision-tree",
+        "multiclass-decision-forest",
+    ],
+)
 def test_multiclass_scores_one_probability_column_per_class(name: str) -> None:
     iris = load_iris(as_frame=True).frame
     iris["target"] = iris["target"].map({0: "setosa", 1: "versicolor", 2: "virginica"})

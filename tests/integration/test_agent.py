@@ -17,6 +17,7 @@ import pytest
 import yaml
 
 from tests.integration.test_jobs import wait_for
+from trainyard.errors import InvalidInputError
 from trainyard.jobs.spec import CommandJob
 from trainyard.jobs.submit import submit_job
 from trainyard.server.agent_routes import JobQueue
@@ -158,6 +159,10 @@ def test_two_claimers_never_get_the_same_run(store_uri: str, tmp_path: Path):
     assert sorted(claimed) == sorted(created)
     assert queue.try_claim("gpu", "late", "ada") is None
     assert {t.run_id for t in auth.list_tokens("ada") if t.kind == "job"} == created
+    with pytest.raises(InvalidInputError, match="not held"):  # another host's agent cannot release it
+        queue.release(claimed[1], "elsewhere:1:1")
+    released = queue.release(claimed[1], "host:9:9")  # its worker ended without an outcome
+    assert released.status == "failed" and claimed[1] not in auth.runs_with_job_tokens()
     back = claimed[0]  # its agent vanished while the claim was answered
     queue.unclaim(back)
     info = ws.store.get_run(back)

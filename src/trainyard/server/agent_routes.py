@@ -23,6 +23,7 @@ from fastapi import APIRouter, FastAPI, Request, Response
 from pydantic import BaseModel, Field
 
 from trainyard.compute.reaper import reap
+from trainyard.errors import InvalidInputError
 from trainyard.status import RunStatus
 from trainyard.store.sql.auth import AuthStore, Principal
 from trainyard.store.sql.queue import queued_for
@@ -94,7 +95,9 @@ class JobQueue:
     def release(self, run_id: str, agent: str) -> Released:
         """The agent is done with the run: a run it left unfinished is failed; its tokens end."""
         info = self.ws.store.get_run(run_id)
-        if not info.status.is_terminal and info.status != RunStatus.QUEUED:
+        if info.status == RunStatus.QUEUED or _host(info.worker) != _host(agent):
+            raise InvalidInputError(f"run {run_id} is not held by a worker on the host of agent {agent}")
+        if not info.status.is_terminal:
             error = f"the agent {agent} ended the run's worker before it reported an outcome"
             self.ws.store.set_status(run_id, RunStatus.FAILED, error=error, expected=info.status)
         self.auth.revoke_run_tokens(run_id)
@@ -128,6 +131,11 @@ class JobQueue:
         self._stop.set()
         if self._thread is not None:
             self._thread.join(timeout=5)
+
+
+def _host(worker: str | None) -> str:
+    """``host`` of a ``host:pid:start`` worker id."""
+    return (worker or "").rsplit(":", 2)[0]
 
 
 router = APIRouter(prefix="/api/v1/agent", tags=["agent"])

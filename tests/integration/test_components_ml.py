@@ -112,6 +112,8 @@ def test_multiclass_scores_one_probability_column_per_class(name: str) -> None:
     report = run("evaluate-model", scored_dataset=scored)["evaluation_results"]
     assert report.metrics["accuracy"] > 0.8 and report.metrics["auc"] > 0.9
     assert "confusion_matrix" in report.figures and "macro_f1_score" in report.metrics
+    with pytest.raises(ComponentInputError, match="never saw"):
+        run("evaluate-model", scored_dataset=scored.assign(target="daisy"))
 
 
 @pytest.mark.parametrize(
@@ -134,6 +136,8 @@ def test_regression_learners_fit_the_diabetes_data(name: str) -> None:
     assert metrics["r2"] > 0.2, metrics
     assert metrics["root_mean_squared_error"] >= metrics["mean_absolute_error"] > 0
     assert metrics["relative_squared_error"] == pytest.approx(1 - metrics["coefficient_of_determination"])
+    with pytest.raises(ComponentInputError, match="needs numbers"):
+        run("evaluate-model", scored_dataset=scored.assign(target="high"))
 
 
 @pytest.mark.parametrize("metric", ["euclidean", "cosine"])

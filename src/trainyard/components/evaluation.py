@@ -103,6 +103,12 @@ def _multiclass(
 ) -> tuple[dict[str, float], dict[str, Any]]:
     from sklearn import metrics
 
+    unknown = set(pd.unique(y.dropna())) - set(classes)
+    if unknown:
+        raise ComponentInputError(
+            f"label_column {y.name!r} has values the model never saw ({sorted(map(str, unknown))[:5]}); "
+            f"its classes: {classes}"
+        )
     proba = df[[class_column(c) for c in classes]].to_numpy()
     y_pred = df[LABELS]
     out = {
@@ -175,6 +181,10 @@ def evaluate_scored(
         return task, metrics, extra
     y = _label(df, label_column)
     if task == "regression":
+        if not pd.api.types.is_numeric_dtype(y):
+            raise ComponentInputError(
+                f"label_column {y.name!r} holds {y.dtype} values; a regression needs numbers"
+            )
         return task, _regression(y.to_numpy(dtype=float), df[LABELS].to_numpy(dtype=float)), {}
     classes = (df.attrs.get(SCORES_KEY) or {}).get("classes")
     if task == "multiclass":

@@ -125,7 +125,7 @@ def tracking_router(workspace: Workspace) -> APIRouter:
         return experiment_id_of(store, args.need("experiment_id"))
 
     def run_of(args: Args) -> RunInfo:
-        return store.get_run(args.str("run_id") or args.need("run_uuid"))
+        return store.get_run(run_id_of(args))
 
     # experiments -------------------------------------------------------------------------
     @router.post("/experiments/create")
@@ -225,17 +225,17 @@ def tracking_router(workspace: Workspace) -> APIRouter:
     # params, metrics, tags -------------------------------------------------------------------
     @router.post("/runs/log-metric")
     def log_metric(args: Args = Depends(read_args)) -> dict[str, Any]:
-        store.log_metric(run_of(args).id, metric_of(args))
+        store.log_metric(run_id_of(args), metric_of(args))
         return {}
 
     @router.post("/runs/log-parameter")
     def log_param(args: Args = Depends(read_args)) -> dict[str, Any]:
-        store.log_batch(run_of(args).id, params={args.need("key"): args.str("value") or ""})
+        store.log_batch(run_id_of(args), params={args.need("key"): args.str("value") or ""})
         return {}
 
     @router.post("/runs/set-tag")
     def set_tag(args: Args = Depends(read_args)) -> dict[str, Any]:
-        store.log_batch(run_of(args).id, tags={args.need("key"): args.str("value") or ""})
+        store.log_batch(run_id_of(args), tags={args.need("key"): args.str("value") or ""})
         return {}
 
     @router.post("/runs/delete-tag")
@@ -249,15 +249,16 @@ def tracking_router(workspace: Workspace) -> APIRouter:
 
     @router.post("/runs/log-batch")
     def log_batch(args: Args = Depends(read_args)) -> dict[str, Any]:
-        run = run_of(args)
+        """The hot path of MLflow clients: no run read, the store's write checks that the run exists."""
+        run_id = run_id_of(args)
         check_batch_limits(args)
         raw = args.items("metrics")
         metrics = [metric_of(m) for m in raw]
         linked = {m for m, given in zip(metrics, raw, strict=True) if given.str("model_id")}
         if linked:  # MLflow 3's log_model re-sends the run's metrics to link them to the model
-            seen = {m for key in {m.key for m in linked} for m in store.get_metric_history(run.id, key)}
+            seen = {m for key in {m.key for m in linked} for m in store.get_metric_history(run_id, key)}
             metrics = [m for m in metrics if m not in linked or m not in seen]
-        store.log_batch(run.id, metrics=metrics, params=args.pairs("params"), tags=args.pairs("tags"))
+        store.log_batch(run_id, metrics=metrics, params=args.pairs("params"), tags=args.pairs("tags"))
         return {}
 
     def link_models(args: Args, side: str) -> None:
@@ -303,6 +304,11 @@ def tracking_router(workspace: Workspace) -> APIRouter:
         return {"metrics": [metric_json(m) for m in items], "next_page_token": token}
 
     return router
+
+
+def run_id_of(args: Args) -> str:
+    """MLflow 1 clients send ``run_uuid``, later ones ``run_id``."""
+    return args.str("run_id") or args.need("run_uuid")
 
 
 def metric_of(args: Args) -> Metric:

@@ -18,7 +18,7 @@ from fastapi.concurrency import run_in_threadpool
 from trainyard.artifacts import run_key, safe_name
 from trainyard.artifacts.paths import join
 from trainyard.errors import ArtifactPathError, NotFoundError
-from trainyard.server.mlflow.protocol import Args, MlflowRoute, read_args
+from trainyard.server.mlflow.protocol import Args, MlflowRoute, read_args, run_id_of
 from trainyard.server.routes import artifacts as v1
 
 if TYPE_CHECKING:
@@ -110,7 +110,7 @@ def artifacts_router(workspace: Workspace) -> APIRouter:
 
     @router.get("/mlflow/artifacts/list")
     def list_run_files(args: Args = Depends(read_args)) -> dict[str, Any]:
-        run = workspace.store.get_run(args.str("run_id") or args.need("run_uuid"))
+        run = workspace.store.get_run(run_id_of(args))
         rel = safe_name(args.need("path")) if args.str("path") else ""
         files = children(artifacts, run_key(run.id, rel))
         return {

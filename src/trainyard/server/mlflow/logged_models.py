@@ -59,11 +59,14 @@ class LoggedModels:
             location = run_key(run_id, f"models/{model_id}")
         else:
             location = f"mlflow-models/{model_id}"
+        experiment = self.workspace.store.get_experiment(
+            experiment_id_of(self.workspace.store, args.need("experiment_id"))
+        )
         now = int(time.time() * 1000)
         return self.save(
             {
                 "model_id": model_id,
-                "experiment_id": experiment_id_of(self.workspace.store, args.need("experiment_id")),
+                "experiment_id": experiment.id,
                 "name": args.str("name") or model_id,
                 "model_type": args.str("model_type", ""),
                 "source_run_id": run_id,

@@ -78,20 +78,23 @@ class Args:
         value = self.values.get(name)
         return default if value is None else value
 
-    def str(self, name: str, default: str | None = None, *, required: bool = False) -> str | None:
+    def str(self, name: str, default: str | None = None) -> str | None:
+        """A scalar argument as text (``default`` when absent or empty)."""
         value = self.values.get(name)
         if isinstance(value, list) and self.query:
             value = value[0]
         if value is None or value == "":
-            if required:
-                raise InvalidInputError(f"missing value for parameter '{name}'")
             return default
         if not isinstance(value, str | int | float) or isinstance(value, bool):
             raise InvalidInputError(f"parameter '{name}' must be a string, got {type(value).__name__}")
         return str(value)
 
     def need(self, name: str) -> str:
-        return self.str(name, required=True)  # type: ignore[return-value]
+        """A required scalar argument."""
+        value = self.str(name)
+        if value is None:
+            raise InvalidInputError(f"missing value for parameter '{name}'")
+        return value
 
     def int(self, name: str, default: int | None = None) -> int | None:
         """An int64 field, given as a JSON number or as a string of digits."""
@@ -155,6 +158,11 @@ async def read_args(request: Request) -> Args:
     if not isinstance(body, dict):
         raise InvalidInputError("the request body must be a JSON object")
     return Args(body, len(raw))
+
+
+def run_id_of(args: Args) -> str:
+    """MLflow 1 clients send ``run_uuid``, later ones ``run_id``."""
+    return args.str("run_id") or args.need("run_uuid")
 
 
 def ms(seconds: float | None) -> int | None:

@@ -25,6 +25,7 @@ from trainyard.server.mlflow.protocol import (
     page,
     pairs_out,
     read_args,
+    run_id_of,
 )
 from trainyard.status import RunStatus
 from trainyard.store.base import Experiment, Metric, RunInfo, Store
@@ -304,11 +305,6 @@ def tracking_router(workspace: Workspace) -> APIRouter:
         return {"metrics": [metric_json(m) for m in items], "next_page_token": token}
 
     return router
-
-
-def run_id_of(args: Args) -> str:
-    """MLflow 1 clients send ``run_uuid``, later ones ``run_id``."""
-    return args.str("run_id") or args.need("run_uuid")
 
 
 def metric_of(args: Args) -> Metric:

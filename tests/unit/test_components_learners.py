@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import pytest
+from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from trainyard.components.base import ComponentInputError, get_component
 from trainyard.components.learners import LEARNERS, UntrainedModel
+from trainyard.components.pca_anomaly import PcaAnomalyDetector
 
 
 @pytest.mark.parametrize("name", sorted(LEARNERS))
@@ -58,3 +60,8 @@ def test_untrained_model_round_trips_and_copies_with_checked_params(tmp_path) ->
         untrained.with_params(depth=3)
     with pytest.raises(ComponentInputError, match="untrained model"):
         UntrainedModel.load(tmp_path / "nothing")
+
+
+@parametrize_with_checks([PcaAnomalyDetector()])
+def test_pca_anomaly_detector_is_a_scikit_learn_estimator(estimator, check) -> None:
+    check(estimator)

@@ -93,6 +93,9 @@ class TrainedModel:
             # scikit-learn's score_samples is minus the isolation score of the paper, in (0, 1)
             raw = -np.asarray(self._call("score_samples", X))
             return np.clip(raw + (0.5 + final.offset_), 0.0, 1.0)
+        if hasattr(final, "threshold_"):  # PCA: reconstruction error e against the threshold t, e / (e + t)
+            errors = -np.asarray(self._call("score_samples", X))
+            return errors / (errors + final.threshold_)
         from scipy.special import expit
 
         return expit(-4.0 * np.asarray(self._call("decision_function", X)))

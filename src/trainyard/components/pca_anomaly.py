@@ -43,19 +43,28 @@ class PcaAnomalyDetector(OutlierMixin, BaseEstimator):
         scale = X.std(axis=0) if self.normalize else np.ones(X.shape[1])
         self.scale_ = np.where(scale > 0, scale, 1.0)
         Z = (X - self.mean_) / self.scale_
-        components = min(self.n_components, *Z.shape)
-        self.pca_ = PCA(
-            n_components=components,
-            svd_solver="randomized" if components < min(Z.shape) else "full",
-            n_oversamples=max(self.oversampling * components, 10),
-            random_state=self.random_state,
-        ).fit(Z)
+        # fewer components than features, or every row would be rebuilt exactly
+        rank = min(self.n_components, Z.shape[1] - 1, Z.shape[0])
+        self.components_ = np.empty((0, Z.shape[1]))
+        if rank > 0:
+            self.components_ = (
+                PCA(
+                    n_components=rank,
+                    svd_solver="randomized" if rank < min(Z.shape) - 1 else "full",
+                    n_oversamples=max(self.oversampling * rank, 10),
+                    random_state=self.random_state,
+                )
+                .fit(Z)
+                .components_
+            )
         errors = self._errors(Z)
         self.threshold_ = max(float(np.quantile(errors, 1.0 - self.contamination)), 1e-12)
+        self.offset_ = -self.threshold_  # scikit-learn's convention: decision = score - offset
         return self
 
     def _errors(self, Z: np.ndarray) -> np.ndarray:
-        rebuilt = self.pca_.inverse_transform(self.pca_.transform(Z))
+        """Squared distance of each standardised row from the principal subspace."""
+        rebuilt = (Z @ self.components_.T) @ self.components_
         return np.square(Z - rebuilt).sum(axis=1)
 
     def score_samples(self, X: Any) -> np.ndarray:
@@ -65,8 +74,8 @@ class PcaAnomalyDetector(OutlierMixin, BaseEstimator):
         return -self._errors((X - self.mean_) / self.scale_)
 
     def decision_function(self, X: Any) -> np.ndarray:
-        """Relative distance to the threshold: negative for anomalies."""
-        return (self.threshold_ + self.score_samples(X)) / self.threshold_
+        """Threshold minus reconstruction error: negative for anomalies."""
+        return self.score_samples(X) - self.offset_
 
     def predict(self, X: Any) -> np.ndarray:
         return np.where(self.decision_function(X) < 0, -1, 1)

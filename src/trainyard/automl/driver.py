@@ -42,10 +42,9 @@ class Driver:
         self.metric = settings.metric
         self.deadline = self.info.created_at + settings.timeout_seconds
         self.learners = choose(ctx.task, settings.allowed_models, settings.blocked_models)
-        specs = portfolio(ctx.task)
-        self.specs = specs
+        self.specs = portfolio(ctx.task)
         train_rows = min(len(t) for t, _ in ctx.folds)
-        self.scheduler = Scheduler([specs[n] for n in self.learners], train_rows, settings.seed)
+        self.scheduler = Scheduler([self.specs[n] for n in self.learners], train_rows, settings.seed)
         self.trials: list[Trial] = []
         self.pending: dict[int, Proposal] = {}
         self.baselines = list(BASELINES) if ctx.task == "forecasting" else []

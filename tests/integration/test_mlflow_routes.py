@@ -211,9 +211,17 @@ def test_malformed_requests_and_unserved_routes(client: TestClient, run_id: str)
     assert "name and tags" in error(reply, 400, "INVALID_PARAMETER_VALUE")
 
 
-def test_mlflow_routes_need_a_token(ws: Workspace, client: TestClient) -> None:
+def test_mlflow_routes_need_a_token_and_readers_only_read(client: TestClient, run_id: str) -> None:
     anonymous = TestClient(client.app)
     assert anonymous.get(f"{API}/experiments/get-by-name", params={"experiment_name": "x"}).status_code == 401
+    reader = TestClient(client.app)
+    reader.headers["Authorization"] = f"Bearer {token_for_app(client.app, role='reader', user='reader')}"
+    assert reader.post(f"{API}/runs/search", json={"max_results": 5}).status_code == 200
+    assert reader.get(f"{API}/runs/get", params={"run_id": run_id}).status_code == 200
+    metric = {"run_id": run_id, "key": "blocked", "value": 1, "timestamp": 1}
+    assert reader.post(f"{API}/runs/log-metric", json=metric).status_code == 403
+    upload = f"/api/2.0/mlflow-artifacts/artifacts/runs/{run_id}/blocked.txt"
+    assert reader.put(upload, content=b"x").status_code == 403
 
 
 @pytest.fixture(scope="module")

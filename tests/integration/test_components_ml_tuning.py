@@ -37,6 +37,19 @@ def test_cross_validate_scores_every_row_out_of_fold(cancer: pd.DataFrame) -> No
     )
     scored = out["scored_results"]
     assert list(scored.index) == list(cancer.index) and sorted(scored[FOLD].unique()) == [0, 1, 2, 3]
+    assert (scored["mean radius"].to_numpy() == cancer["mean radius"].to_numpy()).all()
+    twice = pd.concat([cancer, cancer])  # an index with repeated labels keeps its rows and order
+    again = run(
+        "cross-validate-model",
+        untrained_model=learner("two-class-decision-forest"),
+        dataset=twice,
+        label_column="target",
+        number_of_folds=3,
+    )["scored_results"]
+    assert (
+        len(again) == len(twice)
+        and (again["mean radius"].to_numpy() == twice["mean radius"].to_numpy()).all()
+    )
     table = out["evaluation_results_by_fold"].tables["evaluation_results_by_fold"]
     assert list(table["fold"]) == [0, 1, 2, 3, "Mean", "Standard Deviation"]
     assert table["rows"].iloc[:4].sum() == len(cancer)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from trainyard.components.base import ComponentInputError, Context, Param, Port, component, label_column
@@ -51,14 +52,15 @@ def cross_validate(
             f"number_of_folds is {folds} but the dataset has only {len(rows)} complete rows"
         )
     splitter = (StratifiedKFold if stratify else KFold)(n_splits=folds, shuffle=True, random_state=seed)
-    scored, metrics = [], []
+    scored, metrics, order = [], [], []
     for fold, (train_at, test_at) in enumerate(splitter.split(rows, rows[label] if stratify else None)):
         model = fit_model(untrained, rows.iloc[train_at], label, columns)
         part = score(model, rows.iloc[test_at])
         _, values, _ = evaluate_scored(part)
         metrics.append({"fold": fold, "rows": len(test_at), **values})
         scored.append(part.assign(**{FOLD: fold}))
-    out = pd.concat(scored).loc[rows.index]
+        order.append(test_at)
+    out = pd.concat(scored).iloc[np.argsort(np.concatenate(order), kind="stable")]  # back in input order
     out.attrs = scored[0].attrs
     return out, pd.DataFrame(metrics)
 

@@ -94,6 +94,9 @@ def test_user_and_token_input_is_checked(auth_store: AuthStore):
     with pytest.raises(NotFoundError, match="no token"):
         auth_store.revoke_token("0" * 32)
     assert auth_store.set_role("cy", "contributor").role == "contributor"
+    for lifetime in (0, -1, 1e300, float("inf")):
+        with pytest.raises(InvalidInputError, match="lifetime"):
+            auth_store.create_token("cy", expires_in=lifetime)
 
 
 # -- the app ------------------------------------------------------------------------------------

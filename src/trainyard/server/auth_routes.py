@@ -9,7 +9,7 @@ from fastapi import APIRouter, Request
 from pydantic import BaseModel, Field
 
 from trainyard.server.auth import WHOAMI
-from trainyard.store.sql.auth import NAME_PATTERN, ROLES, AuthStore, Principal
+from trainyard.store.sql.auth import MAX_LIFETIME, NAME_PATTERN, ROLES, AuthStore, Principal
 
 Role = Literal[ROLES]  # type: ignore[valid-type]
 router = APIRouter(tags=["auth"])
@@ -27,7 +27,9 @@ class RoleChange(BaseModel):
 class NewToken(BaseModel):
     user: str = Field(pattern=NAME_PATTERN)
     kind: Literal["user", "agent"] = "user"
-    expires_in: float | None = Field(default=None, gt=0, description="Seconds; none: never expires.")
+    expires_in: float | None = Field(
+        default=None, gt=0, le=MAX_LIFETIME, description="Seconds; none: never expires."
+    )
 
 
 def _auth(request: Request) -> AuthStore:

@@ -26,6 +26,7 @@ from trainyard.store.sql.models import API_TOKENS, USERS
 
 ROLES = ("reader", "contributor", "owner")
 KINDS = ("user", "agent", "job")
+MAX_LIFETIME = 100 * 365 * 86400.0
 TOKEN_RE = re.compile(r"^ty_([0-9a-f]{32})_([A-Za-z0-9_-]{20,100})$")
 NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$"
 NAME_RE = re.compile(NAME_PATTERN)
@@ -135,8 +136,8 @@ class AuthStore:
         """A new token for ``user``; the secret is returned here once and never stored."""
         if kind not in KINDS:
             raise InvalidInputError(f"token kind {kind!r} is not one of: {', '.join(KINDS)}")
-        if expires_in is not None and expires_in <= 0:
-            raise InvalidInputError("a token's lifetime must be positive")
+        if expires_in is not None and not 0 < expires_in <= MAX_LIFETIME:
+            raise InvalidInputError("a token's lifetime must be positive and at most 100 years")
         self.get_user(user)
         now = time.time()
         info = TokenInfo(

@@ -67,6 +67,21 @@ def finish(store: Store, trial: Trial) -> None:
     store.set_status(trial.run_id, status, error=trial.error)
 
 
+def from_run(info: RunInfo) -> Trial:
+    """A recorded trial read back from its child run."""
+    return Trial(
+        number=int(info.tags.get(TRIAL_TAG, 0)),
+        run_id=info.id,
+        learner=info.tags.get(LEARNER_TAG, ""),
+        params=info.params,
+        sample_size=int(info.tags.get("automl.sample_size", 0)),
+        status=info.status.value,
+        metrics={k: v for k, v in info.metrics.items() if k != "duration_seconds"},
+        seconds=info.metrics.get("duration_seconds", info.duration or 0.0),
+        error=info.error,
+    )
+
+
 def ranked(trials: list[Trial], metric: str) -> list[Trial]:
     """Completed trials, best first."""
     done = [t for t in trials if t.status == "completed" and metric in t.metrics]

@@ -56,11 +56,16 @@ class AutoMLRun(Run):
     """The parent run of an AutoML experiment; its children are the trials."""
 
     def get_leaderboard(self) -> dict[str, list[Any]]:
-        """The table the driver logged at the end: every trial, best first."""
+        """Every trial, best first: the table logged at the end, or while the run is still
+        searching, the same table built from the trials recorded so far."""
         table = self.get_metrics("leaderboard").get("leaderboard")
-        if table is None:
-            raise NotFoundError(f"run {self.id} has no leaderboard yet (status {self.get_status()})")
-        return table
+        if table is not None:
+            return table
+        from trainyard.automl import trials
+
+        metric = self.tags.get("automl.primary_metric", "")
+        children = self.workspace.store.search_runs(parent_id=self.id)
+        return trials.leaderboard([trials.from_run(c) for c in children], metric)
 
     def get_output(self) -> tuple[Run, Any]:
         """The best trial's run and the fitted pipeline (featurization + model; scores raw rows)."""

@@ -1,0 +1,60 @@
+"""Trials recorded as child runs through the store, and the leaderboard read back from them."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+import trainyard as ty
+from trainyard.automl import trials
+from trainyard.automl.trials import Trial
+from trainyard.status import RunStatus
+
+
+@pytest.fixture
+def parent(tmp_path: Path):
+    ws = ty.Workspace.create(tmp_path)
+    run = ty.Experiment(ws, "automl").start_logging()
+    run.tag("automl.primary_metric", "AUC_weighted")
+    yield ty.AutoMLRun(ws, run.id)
+    ws.close()
+
+
+def record(parent, number: int, learner: str, auc: float | None, error: str | None = None) -> Trial:
+    trial = Trial(number, "", learner, {"n_estimators": 4, "learning_rate": 0.1}, 500)
+    trials.start(parent.workspace.store, parent.info, trial, trials.step_params(learner, trial.params, False))
+    trial.status = "failed" if error else "completed"
+    trial.metrics = {} if auc is None else {"AUC_weighted": auc, "accuracy": 0.9}
+    trial.seconds, trial.error = 1.5, error
+    trials.finish(parent.workspace.store, trial)
+    return trial
+
+
+def test_trials_are_child_runs_with_pipeline_param_names_metrics_and_status(parent):
+    record(parent, 0, "LightGBM", 0.91)
+    record(parent, 1, "KNN", None, error="MemoryError: out of memory")
+    children = {c.tags["automl.learner"]: c for c in parent.workspace.store.search_runs(parent_id=parent.id)}
+    lgbm = children["LightGBM"]
+    assert lgbm.status == RunStatus.COMPLETED and lgbm.parent_id == parent.id
+    assert lgbm.params == {
+        "model": "LightGBM",
+        "scale": "none",
+        "model__n_estimators": "4",
+        "model__learning_rate": "0.1",
+    }
+    assert lgbm.metrics["AUC_weighted"] == 0.91 and lgbm.metrics["duration_seconds"] == 1.5
+    assert (
+        children["KNN"].status == RunStatus.FAILED and children["KNN"].error == "MemoryError: out of memory"
+    )
+
+
+def test_the_leaderboard_is_built_from_the_children_while_no_table_is_logged(parent):
+    record(parent, 0, "LightGBM", 0.91)
+    record(parent, 1, "KNN", None, error="died")
+    record(parent, 2, "RandomForest", 0.95)
+    board = parent.get_leaderboard()
+    assert board["learner"] == ["RandomForest", "LightGBM", "KNN"]
+    assert board["rank"] == [1, 2, None] and board["status"][2] == "failed" and board["error"][2] == "died"
+    text = trials.render(board, "AUC_weighted")
+    assert "higher is better" in text and "RandomForest" in text and "KNN" not in text

@@ -110,6 +110,22 @@ def test_client_reads_back_what_it_logged(server: Recorder, logged: dict, tmp_pa
     assert target.read_text() == "first run"
 
 
+def test_artifact_over_the_json_body_cap_round_trips(server: Recorder, ws: Workspace, tmp_path: Path) -> None:
+    """The proxy streams: a file bigger than the server's 8 MB JSON cap goes up and comes back whole."""
+    import hashlib
+    import os
+
+    big = tmp_path / "weights.bin"
+    big.write_bytes(os.urandom(9 * 1024 * 1024))
+    with mlflow.start_run() as run:
+        mlflow.log_artifact(str(big), artifact_path="blobs")
+    back = Path(MlflowClient().download_artifacts(run.info.run_id, "blobs/weights.bin", str(tmp_path / "dl")))
+    digest = hashlib.sha256(big.read_bytes()).hexdigest()
+    assert hashlib.sha256(back.read_bytes()).hexdigest() == digest
+    stored = ws.artifacts.local_path(f"runs/{run.info.run_id}/blobs/weights.bin")
+    assert stored is not None and hashlib.sha256(stored.read_bytes()).hexdigest() == digest
+
+
 def test_search_runs_with_filter_and_order(server: Recorder, logged: dict) -> None:
     for c, acc in ((0.1, 0.5), (10.0, 0.99)):
         with mlflow.start_run(run_name=f"C={c}"):

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from sklearn import metrics as skm
 
-from trainyard.automl.metrics import MINIMIZED, better, loss, score_all, task_metrics
+from trainyard.automl.metrics import MINIMIZED, loss, score_all, task_metrics
 
 Y = np.array([0, 0, 1, 1, 2, 2, 2, 0])
 P = np.array(
@@ -57,4 +57,3 @@ def test_loss_points_the_same_way_for_every_metric():
     assert "normalized_root_mean_squared_error" in MINIMIZED
     assert loss("r2_score", 0.9) < loss("r2_score", 0.5)
     assert loss("normalized_root_mean_squared_error", 0.1) < loss("normalized_root_mean_squared_error", 0.2)
-    assert better("accuracy", 0.9, 0.8) and not better("accuracy", 0.7, 0.8) and better("accuracy", 0.1, None)

@@ -99,7 +99,3 @@ def score_all(task: str, y: np.ndarray, pred: np.ndarray) -> dict[str, float]:
 def loss(metric: str, value: float) -> float:
     """Lower is better, whatever the metric."""
     return value if metric in MINIMIZED else -value
-
-
-def better(metric: str, a: float, b: float | None) -> bool:
-    return b is None or loss(metric, a) < loss(metric, b)

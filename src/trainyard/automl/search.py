@@ -124,10 +124,6 @@ class Scheduler:
         }
         self.best_loss = math.inf
 
-    def estimated_cost(self, name: str) -> float:
-        state = self.states[name]
-        return state.last_cost or 1.0
-
     def _eci(self, name: str) -> float:
         state = self.states[name]
         eci = max(state.since_improved, 2 * state.last_cost, 1e-3)

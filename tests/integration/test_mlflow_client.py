@@ -7,6 +7,10 @@ request the client makes is recorded, so the tests can say which routes a client
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -151,6 +155,12 @@ def test_registered_version_is_a_trainyard_model_and_loads_back(
     assert logged["version"].version == "1"
     versions = ty.Model.list(ws, "iris-clf")
     assert [(m.version, m.run_id) for m in versions] == [(1, logged["run_id"])]
+    env = {**os.environ, "TRAINYARD_WORKSPACE": str(ws.root)}
+    command = [sys.executable, "-m", "trainyard", "model", "list", "iris-clf", "-o", "json"]
+    listed = json.loads(subprocess.run(command, env=env, capture_output=True, check=True, text=True).stdout)
+    assert [(m["name"], m["version"], m["properties"]["mlflow.source"]) for m in listed] == [
+        ("iris-clf", 1, logged["model_uri"])
+    ]
     expected = model.predict(X.head(5))
     assert list(load("models:/iris-clf/1", workspace=ws).predict(X.head(5))) == list(expected)
     since = len(server.requests)

@@ -179,6 +179,7 @@ def test_agent_tokens_only_claim_and_report(server):
     claim = {"compute": "gpu", "agent": "host:1:1", "wait": 0}
     assert client.post("/api/v1/agent/claim", json=claim, headers=_bearer(agent)).status_code == 204
     _assert_denied(client.get("/api/v1/experiments", headers=_bearer(agent)), 403)
+    assert client.get("/api/v1/auth/whoami", headers=_bearer(agent)).json()["kind"] == "agent"  # login
     _assert_denied(client.post("/api/v1/experiments", json={"name": "x"}, headers=_bearer(agent)), 403)
     _assert_denied(client.post("/api/v1/agent/claim", json=claim, headers=_bearer(user)), 403)
 

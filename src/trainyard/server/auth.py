@@ -74,11 +74,11 @@ def is_read(method: str, path: str) -> bool:
 
 def authorize(principal: Principal, method: str, path: str) -> None:
     """Raise ``AuthFailed(403)`` unless ``principal`` may make this request."""
+    if path == WHOAMI:  # any valid token may ask whose it is (`trainyard login`)
+        return
     if principal.kind == "agent" or path.startswith(AGENT_PREFIX):
         if principal.kind != "agent" or not path.startswith(AGENT_PREFIX):
             raise AuthFailed(403, "agent tokens can only claim and report jobs, and only they can")
-        return
-    if path == WHOAMI:
         return
     if path.startswith(OWNER_PREFIXES) and not (principal.has_role("owner") and principal.kind == "user"):
         raise AuthFailed(

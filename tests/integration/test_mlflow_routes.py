@@ -257,6 +257,33 @@ def test_mlflow2_log_model_and_registering_from_a_run_path(
     error(client.post(f"{API}/model-versions/create", json=missing), 404, "RESOURCE_DOES_NOT_EXIST")
 
 
+def test_a_model_logged_outside_a_run_registers_from_its_folder(client: TestClient, ws: Workspace) -> None:
+    """MLflow 3 logs a model without a run under ``mlflow-models/<id>``; registering copies that folder."""
+    exp = client.get(f"{API}/experiments/get-by-name", params={"experiment_name": "errors"}).json()
+    created = client.post(f"{API}/logged-models", json={"experiment_id": exp["experiment"]["experiment_id"]})
+    info = created.json()["model"]["info"]
+    assert info["artifact_uri"] == f"mlflow-artifacts:/mlflow-models/{info['model_id']}"
+    folder = info["artifact_uri"].split(":/", 1)[1]
+    for name in ("MLmodel", "data/weights.bin"):
+        assert (
+            client.put(f"/api/2.0/mlflow-artifacts/artifacts/{folder}/{name}", content=b"x").status_code
+            == 200
+        )
+    body = {"model_id": info["model_id"], "status": "LOGGED_MODEL_READY"}
+    assert client.patch(f"{API}/logged-models/{info['model_id']}", json=body).status_code == 200
+    version = client.post(
+        f"{API}/model-versions/create",
+        json={"name": "no-run", "source": f"models:/{info['model_id']}", "model_id": info["model_id"]},
+    ).json()["model_version"]
+    assert (version["version"], version.get("run_id"), version["model_id"]) == ("1", None, info["model_id"])
+    [model] = ws.store.list_model_versions("no-run")
+    assert sorted(f.split("/", 3)[3] for f in model.files) == ["MLmodel", "data/weights.bin"]
+    empty = client.post(f"{API}/logged-models", json={"experiment_id": exp["experiment"]["experiment_id"]})
+    source = f"models:/{empty.json()['model']['info']['model_id']}"
+    reply = client.post(f"{API}/model-versions/create", json={"name": "no-run", "source": source})
+    error(reply, 404, "RESOURCE_DOES_NOT_EXIST")
+
+
 def test_searches_by_name_and_tag_and_stages(
     client: TestClient, ws: Workspace, run_id: str, mlflow2_model: str
 ) -> None:

@@ -9,6 +9,8 @@ ones in ``Archived``. A registered model exists from its first version on.
 
 from __future__ import annotations
 
+import tempfile
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from fastapi import APIRouter, Depends
@@ -86,22 +88,32 @@ def registry_router(workspace: Workspace) -> APIRouter:
     def version_of(args: Args) -> ModelVersion:
         return store.get_model_version(args.need("name"), args.int("version") or 0)
 
-    def run_source(source: str, model_id: str | None) -> tuple[str, str]:
-        """The run and the path within its artifacts that an MLflow ``source`` names."""
+    def source_key(source: str, model_id: str | None) -> str:
+        """The artifact-store folder an MLflow ``source`` names."""
         if model_id or source.startswith("models:/m-"):
             info = logged.get(model_id or source.removeprefix("models:/").strip("/"))
-            key = uri_key(info["artifact_uri"])
-        elif source.startswith("runs:/"):
+            return uri_key(info["artifact_uri"])
+        if source.startswith("runs:/"):
             run_id, _, rel = source.removeprefix("runs:/").partition("/")
-            key = run_key(run_id, rel)
-        else:
-            key = uri_key(source)
+            return run_key(run_id, rel)
+        return uri_key(source)
+
+    def register(key: str, name: str, args: Args, properties: dict[str, str]) -> Model:
+        """From a run's files with the run as lineage; a model logged outside a run from its folder."""
+        extra: dict[str, Any] = {"tags": args.pairs("tags"), "description": args.str("description")}
         parts = key.split("/", 2)
-        if parts[0] != "runs" or len(parts) < 3:
-            raise NotSupportedError(
-                f"source {source!r}: only models logged inside a run can be registered here"
-            )
-        return parts[1], parts[2]
+        if parts[0] == "runs" and len(parts) == 3:
+            run_id, rel, given_run = parts[1], parts[2], args.str("run_id")
+            if given_run and given_run != run_id:
+                raise InvalidInputError(f"run_id {given_run!r} is not the run that holds {key!r} ({run_id})")
+            return Model.register_from_run(workspace, run_id, name, rel, properties=properties, **extra)
+        files = workspace.artifacts.list(key)
+        if not files:
+            raise NotFoundError(f"no model files under {key!r}")
+        with tempfile.TemporaryDirectory(prefix="trainyard-mlflow-") as tmp:
+            for rel_file in files:
+                workspace.artifacts.download(f"{key}/{rel_file}", Path(tmp) / rel_file)
+            return Model.register(workspace, tmp, name, properties=properties, **extra)
 
     # registered models ---------------------------------------------------------------------
     @router.post("/registered-models/create")
@@ -159,20 +171,8 @@ def registry_router(workspace: Workspace) -> APIRouter:
     @router.post("/model-versions/create")
     def create_version(args: Args = Depends(read_args)) -> dict[str, Any]:
         source, model_id = args.need("source"), args.str("model_id")
-        run_id, rel = run_source(source, model_id)
-        given_run = args.str("run_id")
-        if given_run and given_run != run_id:
-            raise InvalidInputError(f"run_id {given_run!r} is not the run that holds {source!r} ({run_id})")
         properties = {SOURCE: source, **({MODEL_ID: model_id} if model_id else {})}
-        model = Model.register_from_run(
-            workspace,
-            run_id,
-            args.need("name"),
-            rel,
-            tags=args.pairs("tags"),
-            properties=properties,
-            description=args.str("description"),
-        )
+        model = register(source_key(source, model_id), args.need("name"), args, properties)
         return {"model_version": version_json(store.get_model_version(model.name, model.version))}
 
     @router.get("/model-versions/get")

@@ -132,6 +132,7 @@ def test_job_waits_for_an_agent_then_completes_with_metrics_outputs_and_log(
     assert server.ws.artifacts.get_bytes(f"runs/{run_id}/outputs/model.txt") == b"weights"
     assert b"trained on the agent" in server.ws.artifacts.get_bytes(f"runs/{run_id}/logs/std_log.txt")
     wait_for(lambda: all(t.state == "revoked" for t in server.auth.list_tokens() if t.kind == "job"))
+    wait_for(lambda: not (tmp_path / "agent-cache" / "agent" / "gpu" / run_id).exists())  # scratch cleaned
     assert [t.run_id for t in server.auth.list_tokens() if t.kind == "job"] == [run_id]
 
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import logging
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -155,6 +156,8 @@ class Agent:
                 break
             except httpx.TransportError:
                 time.sleep(min(0.5 * 2**attempt, MAX_BACKOFF_SECONDS))
+        if proc.returncode == 0:  # the log is on the server; keep a worker's crash report only
+            shutil.rmtree(job_dir, ignore_errors=True)
 
 
 class AgentWorker(Worker):

@@ -86,7 +86,7 @@ def populate(uri: str) -> str:
                 conn.execute(insert(LATEST), metrics)
                 conn.execute(insert(TAGS), tags)
             progress.advance(task, len(runs))
-    with store.engine.connect() as conn:
+    with store.engine.begin() as conn:  # planner statistics, as autovacuum would gather them later
         conn.exec_driver_sql("ANALYZE")
     store.close()
     return exp

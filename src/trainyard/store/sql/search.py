@@ -1,8 +1,8 @@
 """Compile parsed run searches (``trainyard.store.search``) to one SQL query over ``runs``.
 
-Metric filters read ``latest_metrics`` (one row per run and key), params and tags their own
-tables, each as an ``IN (subquery)`` on the indexed ``(key, value)`` columns; ordering by a
-metric, param or tag left-joins that one key so runs without it still come back, last.
+Metric filters join ``latest_metrics`` (one row per run and key) once per metric, and ordering
+by a filtered metric reuses that join; params and tags filter as ``IN (subquery)``; ordering by
+any other metric, param or tag left-joins that one key so runs without it still come back, last.
 """
 
 from __future__ import annotations
@@ -43,32 +43,32 @@ def _compare(column: Any, op: str, value: Any, dialect: str) -> ColumnElement[bo
     return _COMPARE[op](column, value)
 
 
-def _condition(clause: Clause, dialect: str) -> ColumnElement[bool]:
+def _condition(clause: Clause, dialect: str, metrics: dict[str, Any]) -> ColumnElement[bool]:
+    """The WHERE term of one clause; a metric's term is on its joined ``latest_metrics`` row."""
     if clause.entity == "attribute":
         return _compare(RUNS.c[ATTRIBUTES[clause.key][0]], clause.op, clause.value, dialect)
     if clause.entity == "metric":
-        matching = select(LATEST.c.run_id).where(
-            LATEST.c.key == clause.key,
-            LATEST.c.is_nan == false(),
-            _compare(LATEST.c.value, clause.op, clause.value, dialect),
-        )
-    else:
-        table = PARAMS if clause.entity == "param" else TAGS
-        matching = select(table.c.run_id).where(
-            table.c.key == clause.key, _compare(table.c.value, clause.op, clause.value, dialect)
-        )
+        table = metrics[clause.key]
+        return and_(table.c.is_nan == false(), _compare(table.c.value, clause.op, clause.value, dialect))
+    table = PARAMS if clause.entity == "param" else TAGS
+    matching = select(table.c.run_id).where(
+        table.c.key == clause.key, _compare(table.c.value, clause.op, clause.value, dialect)
+    )
     return RUNS.c.id.in_(matching)
 
 
-def _ordering(query: Select[Any], orders: list[OrderBy]) -> Select[Any]:
+def _ordering(query: Select[Any], orders: list[OrderBy], metrics: dict[str, Any]) -> Select[Any]:
     keys: list[Any] = []
     for n, order in enumerate(orders):
         if order.entity == "attribute":
             column: Any = RUNS.c[order.key]
             rank: Any = case((column.is_(None), 2), else_=0)
         else:
-            table = {"metric": LATEST, "param": PARAMS, "tag": TAGS}[order.entity].alias(f"o{n}")
-            query = query.outerjoin(table, and_(table.c.run_id == RUNS.c.id, table.c.key == order.key))
+            if order.entity == "metric" and order.key in metrics:  # filtered on: already joined
+                table = metrics[order.key]
+            else:
+                table = {"metric": LATEST, "param": PARAMS, "tag": TAGS}[order.entity].alias(f"o{n}")
+                query = query.outerjoin(table, and_(table.c.run_id == RUNS.c.id, table.c.key == order.key))
             column = table.c.value
             nan = table.c.is_nan if order.entity == "metric" else false()
             rank = case((column.is_(None), 2), (nan, 1), else_=0)
@@ -95,6 +95,10 @@ def search_query(
         query = query.where(RUNS.c.status.in_([RunStatus(s).value for s in statuses]))
     if parent_id is not None:
         query = query.where(RUNS.c.parent_id == parent_id)
+    metrics: dict[str, Any] = {}  # one inner join per filtered metric, shared by its clauses and order
     for clause in clauses:
-        query = query.where(_condition(clause, dialect))
-    return _ordering(query, orders)
+        if clause.entity == "metric" and clause.key not in metrics:
+            table = metrics[clause.key] = LATEST.alias(f"m{len(metrics)}")
+            query = query.join(table, and_(table.c.run_id == RUNS.c.id, table.c.key == clause.key))
+        query = query.where(_condition(clause, dialect, metrics))
+    return _ordering(query, orders, metrics)

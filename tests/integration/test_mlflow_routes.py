@@ -304,6 +304,15 @@ def test_searches_by_name_and_tag_and_stages(
     ).json()
     assert [e["name"] for e in first["experiments"] + second["experiments"]] == ["search-b", "search-a"]
     assert second["next_page_token"] is None
+    by_name = client.post(
+        f"{API}/experiments/search", json={"filter": "name LIKE 'search-%'", "order_by": ["name DESC"]}
+    )
+    assert [e["name"] for e in by_name.json()["experiments"]] == ["search-b", "search-a"]
+    reply = client.post(f"{API}/experiments/search", json={"order_by": ["metrics.loss"]})
+    assert "order by name" in error(reply, 400, "INVALID_PARAMETER_VALUE")
+    models = client.get(f"{API}/registered-models/search", params={"order_by": "name DESC"}).json()
+    names = [m["name"] for m in models["registered_models"]]
+    assert names == sorted(names, reverse=True) and "from-run-path" in names
 
     for query in ("name = 'from-run-path'", f"run_id = '{run_id}'"):
         versions = client.get(f"{API}/model-versions/search", params={"filter": query}).json()

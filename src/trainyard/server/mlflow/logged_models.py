@@ -18,7 +18,15 @@ from fastapi import APIRouter, Depends
 from trainyard.artifacts import run_key
 from trainyard.errors import InvalidInputError, NotFoundError
 from trainyard.server.mlflow.artifacts import SCHEME
-from trainyard.server.mlflow.protocol import Args, MlflowRoute, entity_filter, page, pairs_out, read_args
+from trainyard.server.mlflow.protocol import (
+    Args,
+    MlflowRoute,
+    entity_filter,
+    ordered,
+    page,
+    pairs_out,
+    read_args,
+)
 from trainyard.server.mlflow.tracking import experiment_id_of
 
 if TYPE_CHECKING:
@@ -90,6 +98,16 @@ def model_json(info: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def _field_alias(order: Any) -> Any:
+    """MLflow names the timestamps ``creation_timestamp``; the documents keep milliseconds in ``…_ms``."""
+    if isinstance(order, dict) and order.get("field_name") in (
+        "creation_timestamp",
+        "last_updated_timestamp",
+    ):
+        return {**order, "field_name": f"{order['field_name']}_ms"}
+    return order
+
+
 def logged_models_router(workspace: Workspace) -> APIRouter:
     router = APIRouter(prefix="/api/2.0/mlflow/logged-models", route_class=MlflowRoute, tags=["mlflow"])
     models = LoggedModels(workspace)
@@ -134,7 +152,12 @@ def logged_models_router(workspace: Workspace) -> APIRouter:
             for m in models.all()
             if (not wanted or m["experiment_id"] in wanted) and keep({"name": m["name"]}, m["tags"])
         ]
-        found.sort(key=lambda m: m["creation_timestamp_ms"], reverse=True)
+        found = ordered(
+            found,
+            [_field_alias(o) for o in args.list("order_by")]
+            or [{"field_name": "creation_timestamp_ms", "ascending": False}],
+            ("name", "model_id", "creation_timestamp_ms", "last_updated_timestamp_ms"),
+        )
         items, token = page(found, args, default=100)
         return {"models": [model_json(m) for m in items], "next_page_token": token}
 

@@ -189,6 +189,35 @@ def page(items: Sequence[Any], args: Args, default: int = MAX_RESULTS) -> tuple[
     return list(items[start:end]), (encode_page_token(end) if end < len(items) else None)
 
 
+def ordered(rows: list[dict[str, Any]], order_by: list[Any], fields: tuple[str, ...]) -> list[dict[str, Any]]:
+    """Response objects sorted by MLflow's ``order_by``.
+
+    Items are ``"name ASC"`` strings, or logged models' ``{"field_name", "ascending"}``;
+    ``fields`` are the keys of ``rows`` that may be named.
+    """
+    result = list(rows)
+    for item in reversed(order_by):
+        if isinstance(item, dict):
+            field, ascending = str(item.get("field_name", "")), item.get("ascending", True) is not False
+        else:
+            field, _, direction = str(item).strip().partition(" ")
+            ascending = direction.strip().upper() != "DESC"
+            if direction.strip().upper() not in ("", "ASC", "DESC"):
+                field = ""
+        field = field.removeprefix("attributes.").strip("`")
+        if field not in fields:
+            raise InvalidInputError(f"order_by {item!r}: order by {', '.join(fields)}, with ASC or DESC")
+        result.sort(key=lambda row: _sort_value(row.get(field)), reverse=not ascending)
+    return result
+
+
+def _sort_value(value: Any) -> tuple[int, Any]:
+    """Missing values last; version numbers (strings of digits) as numbers."""
+    if value is None:
+        return (1, 0)
+    return (0, int(value) if isinstance(value, str) and value.isdigit() else value)
+
+
 def _like(pattern: str, flags: int = 0) -> re.Pattern[str]:
     return re.compile(
         "".join(".*" if c == "%" else "." if c == "_" else re.escape(c) for c in pattern), flags

@@ -26,6 +26,7 @@ from trainyard.server.mlflow.protocol import (
     NotSupportedError,
     entity_filter,
     ms,
+    ordered,
     page,
     pairs_out,
     read_args,
@@ -134,8 +135,13 @@ def registry_router(workspace: Workspace) -> APIRouter:
     @router.get("/registered-models/search")
     def search_models(args: Args = Depends(read_args)) -> dict[str, Any]:
         keep = entity_filter(args.str("filter"))
-        items, token = page([m for m in store.list_models() if keep({"name": m.name}, {})], args, default=100)
-        return {"registered_models": [model_json(m) for m in items], "next_page_token": token}
+        rows = ordered(
+            [model_json(m) for m in store.list_models() if keep({"name": m.name}, {})],
+            args.list("order_by") or ["name ASC"],
+            ("name", "creation_timestamp", "last_updated_timestamp"),
+        )
+        items, token = page(rows, args, default=100)
+        return {"registered_models": items, "next_page_token": token}
 
     @router.get("/registered-models/get-latest-versions")
     @router.post("/registered-models/get-latest-versions")
@@ -192,8 +198,13 @@ def registry_router(workspace: Workspace) -> APIRouter:
             for v in store.list_model_versions(m.name)
             if keep({"name": v.name, "run_id": v.run_id}, v.tags)
         ]
-        items, token = page(versions, args, default=200)
-        return {"model_versions": [version_json(v) for v in items], "next_page_token": token}
+        rows = ordered(
+            [version_json(v) for v in versions],
+            args.list("order_by") or ["name ASC", "version DESC"],
+            ("name", "version", "creation_timestamp", "last_updated_timestamp"),
+        )
+        items, token = page(rows, args, default=200)
+        return {"model_versions": items, "next_page_token": token}
 
     @router.post("/model-versions/transition-stage")
     def transition_stage(args: Args = Depends(read_args)) -> dict[str, Any]:

@@ -22,6 +22,7 @@ from trainyard.server.mlflow.protocol import (
     entity_filter,
     ms,
     number_out,
+    ordered,
     page,
     pairs_out,
     read_args,
@@ -162,9 +163,13 @@ def tracking_router(workspace: Workspace) -> APIRouter:
             if view == "DELETED_ONLY"
             else [e for e in store.list_experiments() if keep({"name": e.name}, e.tags)]
         )
-        found.sort(key=lambda e: e.created_at, reverse=True)
-        items, token = page(found, args)
-        return {"experiments": [experiment_json(e) for e in items], "next_page_token": token}
+        rows = ordered(
+            [experiment_json(e) for e in found],
+            args.list("order_by") or ["creation_time DESC"],
+            ("name", "experiment_id", "creation_time", "last_update_time"),
+        )
+        items, token = page(rows, args)
+        return {"experiments": items, "next_page_token": token}
 
     # runs ----------------------------------------------------------------------------------
     @router.post("/runs/create")

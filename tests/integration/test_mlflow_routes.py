@@ -60,6 +60,15 @@ def test_unknown_run_and_experiment_are_404(client: TestClient) -> None:
     error(reply, 404, "RESOURCE_DOES_NOT_EXIST")
 
 
+def test_experiment_zero_is_default(client: TestClient, ws: Workspace) -> None:
+    """A client with no experiment set logs to "0": trainyard's experiment named Default."""
+    run = client.post(f"{API}/runs/create", json={"experiment_id": "0"}).json()["run"]["info"]
+    default = ws.store.get_experiment_by_name("Default")
+    assert default is not None and run["experiment_id"] == default.id
+    exp = client.get(f"{API}/experiments/get", params={"experiment_id": "0"}).json()["experiment"]
+    assert (exp["name"], exp["experiment_id"]) == ("Default", default.id)
+
+
 def test_duplicate_experiment(client: TestClient) -> None:
     assert client.post(f"{API}/experiments/create", json={"name": "twice"}).status_code == 200
     error(client.post(f"{API}/experiments/create", json={"name": "twice"}), 400, "RESOURCE_ALREADY_EXISTS")

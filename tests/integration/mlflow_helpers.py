@@ -1,14 +1,21 @@
-"""Shared by the MLflow route tests: a workspace per backend for a whole module, and a request log."""
+"""Shared by the MLflow route tests: a workspace per backend for a whole module, a client with a
+token, MLflow error checks, and a request log."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 
+import httpx
 import pytest
 from fastapi import FastAPI, Request
+from fastapi.testclient import TestClient
 
 from tests.conftest import _fresh_pg_database
+from tests.integration.server_helpers import token_for_app
+from trainyard.server.app import create_app
 from trainyard.workspace import Workspace
+
+API = "/api/2.0/mlflow"
 
 
 def module_workspace(request: pytest.FixtureRequest, factory: pytest.TempPathFactory) -> Iterator[Workspace]:
@@ -24,6 +31,29 @@ def module_workspace(request: pytest.FixtureRequest, factory: pytest.TempPathFac
         workspace = Workspace.create(folder, store=uri)
         yield workspace
         workspace.close()
+
+
+def contributor_client(ws: Workspace) -> Iterator[TestClient]:
+    """The server's app in process, with a contributor's token on every request."""
+    app = create_app(ws)
+    with TestClient(app) as http:
+        http.headers["Authorization"] = f"Bearer {token_for_app(app, role='contributor')}"
+        yield http
+
+
+def new_run(client: TestClient, experiment: str) -> str:
+    """A run (in a new experiment) created the way MLflow clients do."""
+    exp = client.post(f"{API}/experiments/create", json={"name": experiment}).json()["experiment_id"]
+    reply = client.post(f"{API}/runs/create", json={"experiment_id": exp, "run_name": "r"})
+    return reply.json()["run"]["info"]["run_id"]
+
+
+def error(reply: httpx.Response, status: int, code: str) -> str:
+    """The message of an MLflow error reply, after checking its status and code."""
+    assert reply.status_code == status, reply.text
+    body = reply.json()
+    assert body["error_code"] == code
+    return body["message"]
 
 
 class Recorder:

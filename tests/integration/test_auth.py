@@ -157,6 +157,10 @@ def test_readers_read_but_cannot_write(server):
     assert client.post("/api/v1/experiments", json={"name": "e"}, headers=_bearer(writer)).status_code < 300
     assert client.get("/api/v1/experiments", headers=_bearer(reader)).json()
     assert client.post("/api/v1/runs/search", json={}, headers=_bearer(reader)).status_code == 200
+    for search in ("runs/search", "experiments/search", "registered-models/get-latest-versions"):
+        response = client.post(f"/api/2.0/mlflow/{search}", json={}, headers=_bearer(reader))
+        assert response.status_code not in (401, 403), (search, response.text)  # MLflow reads by POST
+    _assert_denied(client.post("/api/2.0/mlflow/runs/create", json={}, headers=_bearer(reader)), 403)
     who = client.get("/api/v1/auth/whoami", headers=_bearer(reader)).json()
     assert (who["user"], who["role"], who["kind"]) == ("rita", "reader", "user")
 

@@ -27,8 +27,9 @@ def agent(
     from trainyard.compute import TARGET_NAME
     from trainyard.compute.agent import Agent
     from trainyard.credentials import token_for
+    from trainyard.workspace import is_server_url
 
-    if not server.startswith(("http://", "https://")):
+    if not is_server_url(server):
         raise InvalidInputError(f"--server {server!r} must start with http:// or https://")
     if not TARGET_NAME.match(compute):
         raise InvalidInputError(f"--compute {compute!r}: use letters, digits and . _ -")

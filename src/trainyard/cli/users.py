@@ -80,12 +80,12 @@ def open_auth(store: str | None) -> AuthStore | RemoteAuth:
     server machine), else this workspace; a server workspace goes through its owner-only routes."""
     from trainyard.store.sql.auth import AuthStore
     from trainyard.store.sql.store import SqlStore
-    from trainyard.workspace import Workspace
+    from trainyard.workspace import Workspace, is_server_url
 
-    if store and "://" in store and not store.startswith(("http://", "https://")):
+    if store and "://" in store and not is_server_url(store):
         return AuthStore(SqlStore(store).engine)
     ws = Workspace.from_config(store)
-    if ws.uri.startswith(("http://", "https://")):
+    if ws.is_server:
         return RemoteAuth(ws.uri)
     return AuthStore(ws.store.engine)  # type: ignore[attr-defined]
 
@@ -190,8 +190,9 @@ def login(
     import httpx
 
     from trainyard.credentials import normalize_url, save_token
+    from trainyard.workspace import is_server_url
 
-    if not url.startswith(("http://", "https://")):
+    if not is_server_url(url):
         raise InvalidInputError(f"server URL {url!r} must start with http:// or https://")
     token = token or typer.prompt("token", hide_input=True)
     try:

@@ -12,7 +12,7 @@ from trainyard.errors import InvalidInputError
 if TYPE_CHECKING:
     from trainyard.workspace import Workspace
 
-__all__ = ["ComputeTarget", "get_compute", "compute_names", "is_server_workspace"]
+__all__ = ["ComputeTarget", "get_compute", "compute_names"]
 
 TARGET_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 
@@ -27,13 +27,9 @@ def compute_names() -> list[str]:
     return sorted(_targets())
 
 
-def is_server_workspace(ws: Workspace) -> bool:
-    return ws.uri.startswith(("http://", "https://"))
-
-
 def get_compute(name: str, ws: Workspace | None = None) -> ComputeTarget:
     """The target called ``name``; through a server workspace, the agents' queue of that name."""
-    if ws is not None and is_server_workspace(ws) and name != "offline":
+    if ws is not None and ws.is_server and name != "offline":
         from trainyard.compute.agent import AgentQueueTarget
 
         if not TARGET_NAME.match(name):

@@ -52,6 +52,20 @@ def test_experiment_zero_is_default(client: TestClient, ws: Workspace) -> None:
     assert (exp["name"], exp["experiment_id"]) == ("Default", default.id)
 
 
+def test_search_compares_start_time_in_milliseconds(client: TestClient, run_id: str) -> None:
+    """MLflow clients filter times in milliseconds; trainyard keeps seconds."""
+    now_ms = int(time.time() * 1000)
+    exp = client.get(f"{API}/runs/get", params={"run_id": run_id}).json()["run"]["info"]["experiment_id"]
+
+    def found(filter_string: str) -> list[str]:
+        reply = client.post(f"{API}/runs/search", json={"experiment_ids": [exp], "filter": filter_string})
+        return [r["info"]["run_id"] for r in reply.json().get("runs", [])]
+
+    assert found(f"attributes.start_time > {now_ms - 3_600_000} and params.missing != 'x'") == []
+    assert run_id in found(f"attributes.start_time > {now_ms - 3_600_000} and attributes.status = 'RUNNING'")
+    assert found(f"attributes.start_time > {now_ms + 3_600_000}") == []
+
+
 def test_duplicate_experiment(client: TestClient) -> None:
     assert client.post(f"{API}/experiments/create", json={"name": "twice"}).status_code == 200
     error(client.post(f"{API}/experiments/create", json={"name": "twice"}), 400, "RESOURCE_ALREADY_EXISTS")

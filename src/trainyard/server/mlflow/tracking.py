@@ -9,6 +9,7 @@ models a run used and produced (``trainyard.mlflow.inputs`` and ``trainyard.mlfl
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from fastapi import APIRouter, Depends
@@ -30,6 +31,7 @@ from trainyard.server.mlflow.protocol import (
 )
 from trainyard.status import RunStatus
 from trainyard.store.base import Experiment, Metric, RunInfo, Store
+from trainyard.store.search import Clause, parse_filter
 
 if TYPE_CHECKING:
     from trainyard.workspace import Workspace
@@ -60,6 +62,7 @@ MAX_BATCH_BYTES = 1024 * 1024
 MAX_BATCH_ITEMS = 1000
 MAX_BATCH = {"metrics": 1000, "params": 100, "tags": 100}
 VIEW_TYPES = ("ACTIVE_ONLY", "DELETED_ONLY", "ALL")
+MS_ATTRIBUTES = ("start_time", "end_time")  # what MLflow clients compare in milliseconds
 
 
 def experiment_json(exp: Experiment) -> dict[str, Any]:
@@ -219,7 +222,7 @@ def tracking_router(workspace: Workspace) -> APIRouter:
             raise InvalidInputError(f"run_view_type {view!r}: use one of {', '.join(VIEW_TYPES)}")
         found = store.search_runs(
             [experiment_id_of(store, str(e)) for e in args.list("experiment_ids")] or None,
-            filter_string=args.str("filter"),
+            filter_string=in_seconds(args.str("filter")),
             order_by=[str(o) for o in args.list("order_by")] or None,
             max_results=args.int("max_results", 1000),
             page_token=args.str("page_token"),
@@ -318,6 +321,31 @@ def metric_of(args: Args) -> Metric:
     if timestamp is None:
         raise InvalidInputError("missing value for parameter 'timestamp' (milliseconds since the epoch)")
     return Metric(args.need("key"), args.number("value"), args.int("step", 0) or 0, timestamp / 1000)
+
+
+def in_seconds(filter_string: str | None) -> str | None:
+    """The filter with MLflow's millisecond times (``attributes.start_time > 1732500000000``) in seconds."""
+    clauses = parse_filter(filter_string)
+    if not any(c.entity == "attribute" and c.key in MS_ATTRIBUTES for c in clauses):
+        return filter_string
+    return " and ".join(
+        _clause_text(
+            replace(c, value=c.value / 1000) if c.key in MS_ATTRIBUTES and c.entity == "attribute" else c
+        )
+        for c in clauses
+    )
+
+
+def _clause_text(clause: Clause) -> str:
+    def quoted(value: str) -> str:
+        return "'" + value.replace("'", "''") + "'"
+
+    value = clause.value
+    if isinstance(value, tuple):
+        text = "(" + ", ".join(quoted(v) for v in value) + ")"
+    else:
+        text = repr(value) if isinstance(value, float) else quoted(value)
+    return f"{clause.entity}s.`{clause.key}` {clause.op} {text}"
 
 
 def check_batch_limits(args: Args) -> None:

@@ -81,12 +81,12 @@ def agents(server: Server, tmp_path: Path) -> Iterator[list[subprocess.Popen[byt
 
 
 def start_agent(
-    server: Server, agents: list, tmp_path: Path, compute: str = "gpu"
+    server: Server, agents: list, tmp_path: Path, compute: str = "gpu", concurrency: int = 2
 ) -> subprocess.Popen[bytes]:
     env = {k: v for k, v in os.environ.items() if k not in ("TRAINYARD_TOKEN", "TRAINYARD_WORKSPACE")}
     env["TRAINYARD_CACHE_DIR"] = str(tmp_path / "agent-cache")
     cmd = [sys.executable, "-m", "trainyard.cli.main", "agent", "--server", server.url, "--compute", compute]
-    cmd += ["--concurrency", "2", "--token", server.agent_token]
+    cmd += ["--concurrency", str(concurrency), "--token", server.agent_token]
     log = open(tmp_path / f"agent-{len(agents)}.log", "wb")  # noqa: SIM115 - the agent holds it
     proc = subprocess.Popen(cmd, env=env, stdout=log, stderr=subprocess.STDOUT)
     agents.append(proc)
@@ -237,3 +237,23 @@ def test_cancel_from_a_client_stops_the_job_on_its_agent(server, agents, script_
     queued = submit(server, src, compute="nobody-serves-this")  # a queued run is canceled at once
     Run(Workspace.from_config(server.url), queued).cancel()
     assert server.ws.store.get_run(queued).status == RunStatus.CANCELED
+
+
+def test_a_sweep_runs_on_one_single_slot_agent(server, agents, script_dir, tmp_path):
+    """The sweep's driver takes no slot, so its trials get the agent's only one."""
+    import trainyard as ty
+
+    src = script_dir({"train.py": TRAIN})
+    client = Workspace.from_config(server.url)
+    cfg = ty.ScriptRunConfig(source_directory=src, script="train.py", compute_target="gpu")
+    space = {"lr": ty.choice(0.1, 0.2)}
+    sweep = ty.SweepConfig(cfg, space, primary_metric="loss", goal="minimize", max_total_trials=2)
+    parent = ty.Experiment(client, "sweeps").submit(sweep).id
+    start_agent(server, agents, tmp_path, concurrency=1)
+    wait_for(lambda: server.ws.store.get_run(parent).status.is_terminal, timeout=120)
+    assert server.ws.store.get_run(parent).status == RunStatus.COMPLETED, server.ws.store.get_run(
+        parent
+    ).error
+    trials = server.ws.store.search_runs(parent_id=parent)
+    assert sorted(t.status for t in trials) == [RunStatus.COMPLETED] * 2
+    assert {t.compute for t in trials} == {"gpu"}

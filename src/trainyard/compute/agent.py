@@ -118,8 +118,14 @@ class Agent:
                 self.error = exc
                 self.stopping.set()
                 return
-            if claim is not None:
+            if claim is None:
+                continue
+            if claim.get("uses_slot", True):
                 self._run_job(claim["run_id"], claim["job_token"])
+            else:  # a sweep's driver waits on trials that need this agent's slots: it takes none.
+                # It dies with the agent, and the reaper re-queues it (a driver resumes from the store).
+                args = (claim["run_id"], claim["job_token"])
+                threading.Thread(target=self._run_job, args=args, daemon=True).start()
 
     def _claim(self) -> dict[str, str] | None:
         body = {"compute": self.compute, "agent": self.me, "wait": CLAIM_WAIT_SECONDS}

@@ -52,6 +52,7 @@ class Claim(BaseModel):
     experiment_id: str
     attempt: int
     job_token: str
+    uses_slot: bool = Field(default=True, description="False for a sweep's driver: it mostly waits.")
 
 
 class Released(BaseModel):
@@ -82,8 +83,13 @@ class JobQueue:
                     token, _ = self.auth.create_token(
                         user, kind="job", run_id=run_id, expires_in=JOB_TOKEN_SECONDS
                     )
+                    uses_slot = bool((run.job or {}).get("uses_slot", True))
                     return Claim(
-                        run_id=run_id, experiment_id=run.experiment_id, attempt=run.attempt, job_token=token
+                        run_id=run_id,
+                        experiment_id=run.experiment_id,
+                        attempt=run.attempt,
+                        job_token=token,
+                        uses_slot=uses_slot,
                     )
         return None
 

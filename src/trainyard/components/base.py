@@ -446,7 +446,8 @@ def get_component(name: str) -> Component:
     comps = catalogue()
     if name in comps:
         return comps[name]
-    close = difflib.get_close_matches(name, list(comps), n=3, cutoff=0.5)
+    containing = sorted((n for n in comps if name in n), key=lambda n: (not n.startswith(name), n))
+    close = difflib.get_close_matches(name, list(comps), n=3, cutoff=0.75) or containing[:3]
     hint = f"did you mean {', '.join(close)}?" if close else "see `trainyard component list`"
     raise NotFoundError(f"no component named {name!r}; {hint}")
 

@@ -258,8 +258,9 @@ def run_component(
 ) -> ComponentResult:
     """Run a component as a completed (or failed) run of ``experiment`` and return its outputs.
 
-    Inputs are values, file/folder paths or ``runs:<run id>/<port>`` references. A user mistake
-    raises the ``TrainyardError`` after failing the run with its message.
+    Inputs are values, file/folder paths, or ``runs:<run id>/<port>`` / ``last:<component>/<port>``
+    references. Parameters and inputs are checked before a run exists; a mistake found later
+    fails the run with its message and raises the ``TrainyardError``.
     """
     from trainyard.tracking import context
     from trainyard.tracking.run import TrackedRun

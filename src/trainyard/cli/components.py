@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import typer
 
-from trainyard.cli.output import Format, console, fmt_number, print_json, table
+from trainyard.cli.output import Format, console, err_console, fmt_number, print_json, table
 from trainyard.errors import InvalidInputError
 
 app = typer.Typer(help="Components: the Studio-style module catalogue.", no_args_is_help=True)
@@ -103,7 +103,8 @@ def run(
     comp = get_component(name)
     values = {key: comp.param(key).parse(text) for key, text in _pairs(params, "param").items()}
     ws = Workspace.from_config()
-    result = run_component(ws, comp, _pairs(inputs, "input"), values, experiment=experiment)
+    with err_console.status(f"running {comp.name}…"):  # shown on a terminal only
+        result = run_component(ws, comp, _pairs(inputs, "input"), values, experiment=experiment)
     if output == Format.json:
         print_json(
             {"run_id": result.run_id, "component": result.component, "reuse_key": result.reuse_key,
@@ -114,4 +115,4 @@ def run(
     for key, value in result.metrics.items():
         console.print(f"  {key} = {fmt_number(value)}")
     for port, ref in result.locations.items():
-        console.print(f"  output {port}: {ref}")
+        console.print(f"  output {port}: {ref}", soft_wrap=True)

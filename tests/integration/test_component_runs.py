@@ -187,5 +187,12 @@ def test_save_and_load_trained_model_through_the_registry(ws: Workspace, csv: Pa
         ws, "score-model", {"trained_model": f"runs:{loaded.run_id}/model", "dataset": df}, {}
     ).outputs
     assert len(next(iter(scored.values()))) == len(df)
+    # the reuse key follows the version an alias resolves to, not the alias's name
+    by_alias = run_component(ws, "load-trained-model", params={"model": "churn@prod"})
+    run_component(ws, "save-trained-model", {"model": model}, {"model_name": "churn", "alias": "prod"})
+    assert (
+        run_component(ws, "load-trained-model", params={"model": "churn@prod"}).reuse_key
+        != by_alias.reuse_key
+    )
     with pytest.raises(ComponentInputError, match="save-trained-model needs a workspace"):
         get_component("save-trained-model")(model=model, model_name="x")

@@ -31,13 +31,14 @@ if TYPE_CHECKING:
     from trainyard.workspace import Workspace
 
 PORT_KINDS = ("table", "untrained_model", "model", "report")
-PARAM_TYPES = ("int", "float", "bool", "string", "path", "column", "columns", "json")
+PARAM_TYPES = ("int", "float", "bool", "string", "path", "model_ref", "column", "columns", "json")
 _JSON_TYPES = {
     "int": {"type": "integer"},
     "float": {"type": "number"},
     "bool": {"type": "boolean"},
     "string": {"type": "string"},
     "path": {"type": "string", "format": "path"},
+    "model_ref": {"type": "string", "format": "model-reference"},
     "column": {"type": "string", "format": "column-name"},
     "columns": {"type": "array", "items": {"type": "string"}, "format": "column-names"},
     "json": {},
@@ -174,9 +175,10 @@ class Param:
             if isinstance(value, bool) or not isinstance(value, int | float):
                 raise self._fail("a number", value)
             return float(value)
-        if self.type in ("string", "path", "column"):
+        if self.type in ("string", "path", "model_ref", "column"):
             if not isinstance(value, str) or (self.type != "string" and not value):
-                raise self._fail("a string" if self.type == "string" else f"a {self.type} name", value)
+                allowed = {"string": "a string", "model_ref": "name, name:version or name@alias"}
+                raise self._fail(allowed.get(self.type, f"a {self.type} name"), value)
             return value
         if self.type == "columns":
             names = [value] if isinstance(value, str) else value

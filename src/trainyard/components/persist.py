@@ -65,7 +65,7 @@ def save_trained_model(
     description="Read a registered model (name, name:version or name@alias) for scoring or evaluation.",
     inputs=[],
     outputs=[Port("model", "model", "The registered model.")],
-    params=[Param("model", "string", description="name, name:3 or name@alias.")],
+    params=[Param("model", "model_ref", description="name, name:3 or name@alias.")],
 )
 def load_trained_model(ctx: Context, model: str) -> dict[str, Any]:
     from trainyard.registry import Model

@@ -11,9 +11,10 @@ A component run records:
   otherwise).
 
 The reuse key is the sha256 of the component name, version, input hashes and parameters (files
-named by ``path`` parameters count by content), so a pipeline can find a completed run that did
-the same work (``find_reusable_run``). Every output is serialised before the first byte is
-uploaded, and a run that fails has its ``outputs/`` removed: no half-written output is left behind.
+named by ``path`` parameters count by content, ``model_ref`` ones by the version they resolve
+to), so a pipeline can find a completed run that did the same work (``find_reusable_run``).
+Every output is serialised before the first byte is uploaded, and a run that fails has its
+``outputs/`` removed: no half-written output is left behind.
 """
 
 from __future__ import annotations
@@ -239,14 +240,19 @@ def _persist(ws: Workspace, run_id: str, comp: Component, outputs: dict[str, Any
 
 
 # running -----------------------------------------------------------------------------------------
-def _path_param_hashes(comp: Component, params: dict[str, Any]) -> dict[str, str]:
-    """Files named by ``path`` parameters count in the reuse key by content, not by name."""
-    hashes = {}
+def _param_content(ws: Workspace, comp: Component, params: dict[str, Any]) -> dict[str, str]:
+    """What ``path`` and ``model_ref`` parameters point at, for the reuse key: a file's content,
+    the registered version an alias resolves to now."""
+    from trainyard.registry import Model
+
+    found = {}
     for p in comp.params:
         value = params.get(p.name)
         if p.type == "path" and value and Path(value).is_file():
-            hashes[f"param:{p.name}"] = sha256_file(Path(value))
-    return hashes
+            found[f"param:{p.name}"] = sha256_file(Path(value))
+        elif p.type == "model_ref" and value:
+            found[f"param:{p.name}"] = Model(ws, value).id
+    return found
 
 
 def run_component(
@@ -275,7 +281,7 @@ def run_component(
         if given.get(p.name) is not None
     }
     hashes = {k: v.sha256 for k, v in resolved.items()}
-    key = reuse_key(comp, {**hashes, **_path_param_hashes(comp, checked)}, checked)
+    key = reuse_key(comp, {**hashes, **_param_content(workspace, comp, checked)}, checked)
     tags = {TAG: comp.name, f"{TAG}.version": comp.version, f"{TAG}.reuse_key": key}
     tags.update({f"{TAG}.input.{k}": v.sha256 for k, v in resolved.items()})
     tags.update({f"{TAG}.source.{k}": v.source for k, v in resolved.items()})

@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
-from fastapi import APIRouter, FastAPI, Request
+from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.params import Depends
 from fastapi.responses import JSONResponse
@@ -123,22 +123,18 @@ class BodyLimit:
         await error_response(413, "REQUEST_TOO_LARGE", message)(scope, receive, send)
 
 
-def default_routers() -> list[APIRouter]:
-    from trainyard.server.routes import all_routers
-
-    return all_routers()
-
-
 def create_app(
     workspace: Workspace,
     *,
-    routers: Iterable[APIRouter] | None = None,
     dependencies: Sequence[Depends] = (),
-    setup: Iterable[Callable[[FastAPI], None]] = (),
 ) -> FastAPI:
-    """The server app. ``dependencies`` apply to every route (auth); ``setup`` hooks may add more."""
+    """The server app: REST API v1 (``routes.all_routers``), then the MLflow, auth and agent parts.
+
+    Every route depends on the token check; ``dependencies`` adds more app-wide ones.
+    """
     from trainyard.server.agent_routes import install_agent_routes
     from trainyard.server.auth import install_auth, require_token
+    from trainyard.server.routes import all_routers
     from trainyard.store.sql.auth import AuthStore
 
     app = FastAPI(
@@ -163,11 +159,9 @@ def create_app(
         """Liveness: answers without a token, touches nothing."""
         return {"status": "ok"}
 
-    for router in default_routers() if routers is None else routers:
+    for router in all_routers():
         app.include_router(router)
     app.include_router(mlflow_router(workspace))  # /api/2.0/mlflow/… for unmodified MLflow clients
     install_auth(app, AuthStore(workspace.store.engine))  # type: ignore[attr-defined]
     install_agent_routes(app, workspace, app.state.auth)
-    for hook in setup:
-        hook(app)
     return app

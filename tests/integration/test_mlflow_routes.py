@@ -66,6 +66,16 @@ def test_search_compares_start_time_in_milliseconds(client: TestClient, run_id: 
     assert found(f"attributes.start_time > {now_ms + 3_600_000}") == []
 
 
+def test_mlflow_runs_are_not_reaped_while_their_client_is_quiet(client: TestClient, ws: Workspace) -> None:
+    """MLflow clients send no heartbeats: a run stays running until its client ends it, as in MLflow."""
+    from trainyard.compute.reaper import reap
+
+    run = client.post(f"{API}/runs/create", json={"experiment_id": "0"}).json()["run"]["info"]["run_id"]
+    later = time.time() + ws.config.heartbeat_timeout_seconds * 10
+    assert run not in reap(ws, now=later)
+    assert ws.store.get_run(run).status == "running" and ws.store.get_run(run).compute == "external"
+
+
 def test_duplicate_experiment(client: TestClient) -> None:
     assert client.post(f"{API}/experiments/create", json={"name": "twice"}).status_code == 200
     error(client.post(f"{API}/experiments/create", json={"name": "twice"}), 400, "RESOURCE_ALREADY_EXISTS")

@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from trainyard.workspace import Workspace
 
 ACTIVE = (RunStatus.QUEUED, RunStatus.PREPARING, RunStatus.RUNNING)
+EXTERNAL = "external"  # the compute of runs logged through the MLflow API: no trainyard process runs them
 
 
 def reap(ws: Workspace, now: float | None = None, *, resubmit: bool = True) -> list[str]:
@@ -33,6 +34,8 @@ def reap(ws: Workspace, now: float | None = None, *, resubmit: bool = True) -> l
     reaped = []
     for run in ws.store.search_runs(statuses=ACTIVE):
         if run.status == RunStatus.QUEUED and run.worker is None:
+            continue
+        if run.compute == EXTERNAL:  # its client (an MLflow script) ends it; there is no worker to lose
             continue
         alive = worker_alive(run.worker)
         silent = now - (run.heartbeat_at or run.created_at)

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from fastapi import APIRouter, Depends
 
+from trainyard.compute.reaper import EXTERNAL
 from trainyard.errors import InvalidInputError, NotFoundError
 from trainyard.server.mlflow.artifacts import run_artifact_uri
 from trainyard.server.mlflow.datasets import RunDatasets
@@ -183,7 +184,9 @@ def tracking_router(workspace: Workspace) -> APIRouter:
         name = args.str("run_name") or tags.get(RUN_NAME_TAG)
         if name:
             tags[RUN_NAME_TAG] = name
-        run = store.create_run(experiment_id(args), name=name, status=RunStatus.RUNNING, tags=tags)
+        run = store.create_run(
+            experiment_id(args), name=name, status=RunStatus.RUNNING, compute=EXTERNAL, tags=tags
+        )
         return {"run": run_json(run)}
 
     @router.get("/runs/get")

@@ -191,6 +191,15 @@ def test_artifact_paths_cannot_escape_the_root(
         Workspace.for_server(server.url).artifacts.put_bytes("../x", b"")
 
 
+def test_folders_are_not_files(client: httpx.Client) -> None:
+    assert client.put("/api/v1/artifacts/runs/f/a/b.txt", content=b"x").status_code == 200
+    _json_error(client.get("/api/v1/artifacts/runs/f/a"), 404, "RESOURCE_DOES_NOT_EXIST")
+    _json_error(client.put("/api/v1/artifacts/runs/f/a", content=b"y"), 400, "INVALID_PARAMETER_VALUE")
+    copy = {"source": "runs/f/a/b.txt", "target": "runs/f/a"}
+    _json_error(client.post("/api/v1/artifact-copy", json=copy), 400, "INVALID_PARAMETER_VALUE")
+    assert client.get("/api/v1/artifact-list", params={"prefix": "runs/f"}).json() == {"files": ["a/b.txt"]}
+
+
 def _sha(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 

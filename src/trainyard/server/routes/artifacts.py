@@ -17,7 +17,8 @@ from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import FileResponse, StreamingResponse
 
-from trainyard.artifacts import safe_name
+from trainyard.artifacts import ArtifactStore, safe_name
+from trainyard.errors import InvalidInputError, NotFoundError
 from trainyard.server.routes.deps import ArtifactsDep
 from trainyard.server.schemas import ArtifactCopy
 
@@ -29,6 +30,8 @@ CHUNK = 1024 * 1024
 async def upload(key: str, request: Request, artifacts: ArtifactsDep) -> Any:
     """The request body, streamed, becomes the file ``key``."""
     key = safe_name(key)
+    if await run_in_threadpool(_is_folder, artifacts, key):
+        raise InvalidInputError(f"artifact {key!r} is a folder; upload files below it")
     fd, tmp = tempfile.mkstemp(prefix="trainyard-upload-")
     try:
         with os.fdopen(fd, "wb") as fh:
@@ -43,8 +46,10 @@ async def upload(key: str, request: Request, artifacts: ArtifactsDep) -> Any:
 @router.get("/artifacts/{key:path}")
 def download(key: str, artifacts: ArtifactsDep) -> Any:
     key = safe_name(key)
+    if not artifacts.is_file(key):
+        raise NotFoundError(f"no artifact file {key!r}; `GET /api/v1/artifact-list?prefix=` lists a folder")
     local = artifacts.local_path(key)
-    if local is not None and local.is_file():
+    if local is not None:
         return FileResponse(local, media_type="application/octet-stream")
     fh = artifacts.open(key)
 
@@ -77,5 +82,14 @@ def info(key: str, artifacts: ArtifactsDep) -> Any:
 
 @router.post("/artifact-copy")
 def copy(body: ArtifactCopy, artifacts: ArtifactsDep) -> Any:
-    artifacts.copy(safe_name(body.source), safe_name(body.target))
+    source, target = safe_name(body.source), safe_name(body.target)
+    if not artifacts.is_file(source):
+        raise NotFoundError(f"no artifact file {source!r}")
+    if _is_folder(artifacts, target):
+        raise InvalidInputError(f"artifact {target!r} is a folder")
+    artifacts.copy(source, target)
     return {}
+
+
+def _is_folder(artifacts: ArtifactStore, key: str) -> bool:
+    return artifacts.exists(key) and not artifacts.is_file(key)

@@ -257,6 +257,7 @@ def parse_order_by(order_by: list[str] | tuple[str, ...] | None) -> list[OrderBy
 
 
 def encode_page_token(offset: int) -> str:
+    """Tokens hold an offset: a run created between two page requests can shift later pages by one."""
     return base64.urlsafe_b64encode(json.dumps({"offset": offset}).encode()).decode()
 
 

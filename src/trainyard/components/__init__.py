@@ -4,17 +4,8 @@
 memory and ``trainyard.components.runner.run_component`` runs it as a tracked run.
 """
 
-from trainyard.components.base import (
-    REQUIRED,
-    Component,
-    ComponentInputError,
-    Context,
-    Param,
-    Port,
-    catalogue,
-    component,
-    get_component,
-)
+from trainyard.components.base import Component, Context, Port, catalogue, component, get_component
+from trainyard.components.params import REQUIRED, ComponentInputError, Param
 
 __all__ = [
     "REQUIRED",

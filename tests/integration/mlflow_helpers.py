@@ -57,7 +57,7 @@ def error(reply: httpx.Response, status: int, code: str) -> str:
 
 
 class Recorder:
-    """Every request a client makes, as ``(method, path, status)``: a ``create_app`` setup hook."""
+    """Every request a client makes, as ``(method, path, status)``: ``recorder(app)`` before serving."""
 
     def __init__(self) -> None:
         self.requests: list[tuple[str, str, int]] = []

@@ -36,7 +36,8 @@ def ws(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory)
 def server(ws: Workspace) -> Iterator[Recorder]:
     """The team server's app with a contributor's token in ``MLFLOW_TRACKING_TOKEN``, as a user sets it."""
     recorder = Recorder()
-    app = create_app(ws, setup=[recorder])
+    app = create_app(ws)
+    recorder(app)
     with ThreadedServer(app) as running, pytest.MonkeyPatch.context() as mp:
         mp.setenv("MLFLOW_TRACKING_URI", running.url)
         mp.setenv("MLFLOW_TRACKING_TOKEN", token_for_app(app, role="contributor"))

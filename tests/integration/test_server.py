@@ -8,6 +8,7 @@ from __future__ import annotations
 import hashlib
 import http.client
 import os
+import time
 import tracemalloc
 from collections.abc import Iterator
 from pathlib import Path
@@ -241,3 +242,16 @@ def test_a_server_workspace_runs_the_sdk_and_streams_large_files(
     assert _sha(local.artifacts.local_path(f"runs/{run.id}/outputs/big.bin")) == _sha(big)
     assert "outputs/big.bin" in ws.artifacts.list(f"runs/{run.id}")
     assert [r.id for r in ws.store.search_runs(filter_string="attributes.run_name = 'over-http'")] == [run.id]
+
+
+def test_a_client_gives_up_on_a_server_that_stays_down() -> None:
+    from trainyard.server.running import free_port
+    from trainyard.store.http import ServerUnavailableError
+    from trainyard.store.rest import RestStore
+
+    store = RestStore(f"http://127.0.0.1:{free_port()}", token="t", retry_seconds=1.0)
+    start = time.monotonic()
+    with pytest.raises(ServerUnavailableError, match="unavailable for 1 s"):
+        store.get_run("0" * 32)
+    assert 0.5 < time.monotonic() - start < 10, "retried with backoff, then stopped"
+    store.close()

@@ -211,11 +211,13 @@ def ordered(rows: list[dict[str, Any]], order_by: list[Any], fields: tuple[str, 
     return result
 
 
-def _sort_value(value: Any) -> tuple[int, Any]:
-    """Missing values last; version numbers (strings of digits) as numbers."""
+def _sort_value(value: Any) -> tuple[int, float, str]:
+    """Missing values last; numbers (and strings of digits, such as versions) before other strings."""
     if value is None:
-        return (1, 0)
-    return (0, int(value) if isinstance(value, str) and value.isdigit() else value)
+        return (2, 0.0, "")
+    if isinstance(value, (int, float)) or (isinstance(value, str) and value.isdigit()):
+        return (0, float(value), "")
+    return (1, 0.0, str(value))
 
 
 def _like(pattern: str, flags: int = 0) -> re.Pattern[str]:

@@ -11,6 +11,8 @@ import pytest
 
 import trainyard as ty
 from trainyard.errors import InvalidInputError
+from trainyard.status import RunStatus
+from trainyard.workspace import Workspace
 
 
 def run_python(code: str, cwd, env_extra=None) -> subprocess.CompletedProcess:
@@ -165,3 +167,17 @@ def test_four_processes_logging_to_one_sqlite_workspace(ws):
     assert not any("locked" in o[1] for o in outs)
     for out, _ in outs:
         assert len(ws.store.get_metric_history(out.strip(), "v")) == 2000
+
+
+def test_cancel_records_a_self_driven_run_as_canceled(tmp_path):
+    """Offline (notebook) and MLflow-client runs have no worker: canceling them only records it."""
+    from trainyard.compute import get_compute
+
+    ws = Workspace.create(tmp_path / "ws")
+    exp = ws.store.get_or_create_experiment("notebook")
+    for compute in ("offline", "external"):
+        info = ws.store.create_run(exp.id, status=RunStatus.RUNNING, compute=compute)
+        get_compute(compute, ws).cancel(ws, info)
+        assert ws.store.get_run(info.id).status == RunStatus.CANCELED
+        with pytest.raises(InvalidInputError, match="submit jobs to 'local'"):
+            get_compute(compute, ws).submit(ws, info)

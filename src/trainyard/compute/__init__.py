@@ -7,6 +7,7 @@ import re
 from typing import TYPE_CHECKING
 
 from trainyard.compute.base import ComputeTarget
+from trainyard.compute.external import SELF_DRIVEN, SelfDrivenRuns
 from trainyard.errors import InvalidInputError
 
 if TYPE_CHECKING:
@@ -29,7 +30,9 @@ def compute_names() -> list[str]:
 
 def get_compute(name: str, ws: Workspace | None = None) -> ComputeTarget:
     """The target called ``name``; through a server workspace, the agents' queue of that name."""
-    if ws is not None and ws.is_server and name != "offline":
+    if name in SELF_DRIVEN:
+        return SelfDrivenRuns(name)
+    if ws is not None and ws.is_server:
         from trainyard.compute.agent import AgentQueueTarget
 
         if not TARGET_NAME.match(name):

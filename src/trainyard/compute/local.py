@@ -16,7 +16,6 @@ from typing import TYPE_CHECKING
 
 from trainyard.compute.base import ComputeTarget
 from trainyard.liveness import worker_alive, worker_id
-from trainyard.status import RunStatus
 from trainyard.store import RunInfo
 
 if TYPE_CHECKING:
@@ -43,9 +42,6 @@ class LocalCompute(ComputeTarget):
     def cancel(self, ws: Workspace, run: RunInfo) -> None:
         info = ws.store.request_cancel(run.id)
         if info.status.is_terminal:
-            return
-        if run.compute == "offline":  # a notebook's run: nobody else to tell
-            ws.store.set_status(run.id, RunStatus.CANCELED, error="canceled by the user")
             return
         if worker_alive(info.worker):
             pid = int(info.worker.rsplit(":", 2)[1])  # type: ignore[union-attr]

@@ -14,6 +14,7 @@ import time
 from typing import TYPE_CHECKING
 
 from trainyard.compute import get_compute
+from trainyard.compute.external import EXTERNAL
 from trainyard.liveness import worker_alive
 from trainyard.status import RunStatus
 
@@ -21,7 +22,6 @@ if TYPE_CHECKING:
     from trainyard.workspace import Workspace
 
 ACTIVE = (RunStatus.QUEUED, RunStatus.PREPARING, RunStatus.RUNNING)
-EXTERNAL = "external"  # the compute of runs logged through the MLflow API: no trainyard process runs them
 
 
 def reap(ws: Workspace, now: float | None = None, *, resubmit: bool = True) -> list[str]:

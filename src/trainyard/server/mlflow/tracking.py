@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from fastapi import APIRouter, Depends
 
-from trainyard.compute.reaper import EXTERNAL
+from trainyard.compute.external import EXTERNAL
 from trainyard.errors import InvalidInputError, NotFoundError
 from trainyard.server.mlflow.artifacts import run_artifact_uri
 from trainyard.server.mlflow.datasets import RunDatasets

@@ -196,3 +196,38 @@ def test_save_and_load_trained_model_through_the_registry(ws: Workspace, csv: Pa
     )
     with pytest.raises(ComponentInputError, match="save-trained-model needs a workspace"):
         get_component("save-trained-model")(model=model, model_name="x")
+
+
+def test_every_data_module_on_a_real_dataset_as_chained_runs(ws: Workspace, tmp_path: Path):
+    """scikit-learn's breast cancer data (shipped with the package) through the Data modules."""
+    from sklearn.datasets import load_breast_cancer
+
+    df = load_breast_cancer(as_frame=True).frame
+    df.loc[::25, "mean radius"] = np.nan
+    df.to_csv(tmp_path / "cancer.csv", index=False)
+
+    def step(name: str, port: str, **params) -> str:
+        inputs = {} if name == "import-data" else {"dataset": "last:" + steps[-1][0] + "/" + steps[-1][1]}
+        result = run_component(ws, name, inputs, params)
+        assert ws.store.get_run(result.run_id).status.value == "completed"
+        steps.append((name, port))
+        return result.outputs[port]
+
+    steps: list[tuple[str, str]] = []
+    step("import-data", "dataset", path=str(tmp_path / "cancer.csv"))
+    step("edit-metadata", "dataset", columns=["target"], fields="label")
+    step("select-columns", "dataset", columns=["worst texture"], mode="exclude")
+    assert step("clean-missing-data", "cleaned_dataset", cleaning_mode="mean")["mean radius"].notna().all()
+    scaled = step("normalize-data", "transformed_dataset", method="zscore")
+    assert abs(scaled["mean area"].mean()) < 1e-9 and set(scaled["target"]) == {0, 1}  # the label is kept
+    binned = step("group-data-into-bins", "quantized_dataset", columns=["mean area"], bins=5)
+    assert binned["mean area_bin"].value_counts().tolist() == [114, 114, 114, 114, 113]
+    step("split-data", "results1", fraction=0.7, stratify_column="target", seed=2)
+    balanced = step("smote", "dataset", smote_percentage=50, k_neighbors=5)
+    counts = balanced["target"].value_counts()
+    assert counts[0] == round(148 * 1.5) and counts[1] == 250  # 212 malignant, 357 benign; 70 % of each
+    learner = get_component("two-class-logistic-regression")()["untrained_model"]
+    model = get_component("train-model")(
+        untrained_model=learner, dataset=balanced.drop(columns=["mean area_bin"])
+    )
+    assert model["trained_model"].label_column == "target"  # found from the mark Edit Metadata set

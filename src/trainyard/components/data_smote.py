@@ -63,11 +63,12 @@ def smote(
         ctx.log("rows_added", 0)
         return {"dataset": dataset}
     sampler = SMOTE(sampling_strategy={minority: have + extra}, k_neighbors=k_neighbors, random_state=seed)
-    x, y = sampler.fit_resample(dataset[features], dataset[label])
-    added = x.iloc[len(dataset) :].assign(**{label: y.iloc[len(dataset) :].to_numpy()})[list(dataset.columns)]
-    for name in features:  # interpolated integers stay integers
+    x, y = sampler.fit_resample(dataset[features].to_numpy(dtype=float), dataset[label].to_numpy())
+    added = pd.DataFrame(x[len(dataset) :], columns=features).assign(**{label: y[len(dataset) :]})
+    for name in features:  # interpolated integers are rounded back to integers
         if pd.api.types.is_integer_dtype(dataset[name]):
-            added[name] = added[name].round().astype(dataset[name].dtype)
+            added[name] = added[name].round()
+    added = added[list(dataset.columns)].astype(dataset.dtypes.to_dict())
     out = pd.concat([dataset, added], ignore_index=True)
     out.attrs = copy.deepcopy(dataset.attrs)
     ctx.log("rows_added", len(added))

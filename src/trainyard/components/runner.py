@@ -129,10 +129,10 @@ def _ref_run(ws: Workspace, ref: str, port: Port) -> tuple[str, str | None]:
     """The run a reference names and the port (None: the run's only output)."""
     head, name = parse_ref(ref)
     if ref.startswith(LAST_PREFIX):
-        for info in ws.store.search_runs(statuses=[RunStatus.COMPLETED]):
-            if info.tags.get(TAG) == head:
-                return info.id, name
-        raise ComponentInputError(f"input {port.name!r}: no completed run of the component {head!r}")
+        run_id = _newest_completed(ws, TAG, get_component(head).name)
+        if run_id is None:
+            raise ComponentInputError(f"input {port.name!r}: no completed run of the component {head!r}")
+        return run_id, name
     ids = ws.store.find_run_ids(head)
     if len(ids) != 1:
         raise ComponentInputError(
@@ -307,7 +307,12 @@ def run_component(
 
 def find_reusable_run(workspace: Workspace, key: str) -> str | None:
     """The newest completed component run with this reuse key, if any."""
-    for info in workspace.store.search_runs(statuses=[RunStatus.COMPLETED]):
-        if info.tags.get(f"{TAG}.reuse_key") == key:
-            return info.id
-    return None
+    return _newest_completed(workspace, f"{TAG}.reuse_key", key)
+
+
+def _newest_completed(ws: Workspace, tag: str, value: str) -> str | None:
+    """One indexed query: the newest completed run whose tag ``tag`` is ``value`` (a name or a hash)."""
+    runs = ws.store.search_runs(
+        statuses=[RunStatus.COMPLETED], filter_string=f"tags.`{tag}` = '{value}'", max_results=1
+    )
+    return runs[0].id if runs else None

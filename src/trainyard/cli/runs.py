@@ -103,7 +103,7 @@ def list_runs(
 
     ws = _ws()
     reap(ws)
-    experiments = {e.id: e.name for e in ws.store.list_experiments()}
+    experiments = {e.id: e.name for e in ws.store.list_experiments(include_deleted=True)}
     ids = None
     if experiment:
         found = ws.store.get_experiment_by_name(experiment)

@@ -209,6 +209,29 @@ class AliasIn(Body):
     version: Version
 
 
+class ExperimentUpdate(Body):
+    name: Key | None = None
+    deleted: bool | None = None
+    tags: dict[str, str | None] | None = None
+
+
+class RegisteredModelCreate(Body):
+    name: str
+    description: str | None = None
+    tags: dict[str, str] | None = None
+
+
+class RegisteredModelUpdate(Body):
+    new_name: str | None = None
+    description: str | None = None
+    tags: dict[str, str | None] | None = None
+
+
+class ModelVersionUpdate(Body):
+    description: str | None = None
+    tags: dict[str, str | None] | None = None
+
+
 class ModelStatus(Body):
     status: str
 

@@ -35,6 +35,7 @@ class Experiment:
     name: str
     created_at: float
     tags: dict[str, str] = field(default_factory=dict)
+    deleted: bool = False
 
 
 @dataclass(frozen=True)
@@ -112,11 +113,14 @@ class ModelVersion:
 
 @dataclass(frozen=True)
 class RegisteredModel:
+    """A name in the registry; ``latest_version`` is 0 while it has no versions."""
+
     name: str
     created_at: float
     latest_version: int
     description: str | None = None
     aliases: dict[str, int] = field(default_factory=dict)
+    tags: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -208,6 +212,20 @@ def check_alias(alias: str) -> str:
     return alias
 
 
+def tag_changes(tags: dict[str, str | None] | None) -> dict[str, str | None]:
+    """Tag updates checked before any write: a value sets the tag, ``None`` deletes it."""
+    return {
+        validate_key("tag", k): None if v is None else validate_value("tag", k, str(v), MAX_TAG_VALUE_LENGTH)
+        for k, v in (tags or {}).items()
+    }
+
+
+def apply_tag_changes(current: dict[str, str], changes: dict[str, str | None]) -> dict[str, str]:
+    """The tags after ``changes``: values overwrite, ``None`` removes."""
+    merged = {**current, **changes}
+    return {k: v for k, v in merged.items() if v is not None}
+
+
 def as_metric_value(key: str, value: Any) -> float:
     """Metrics are numbers; say so clearly when a script logs something else."""
     if isinstance(value, bool):
@@ -235,7 +253,22 @@ class Store(abc.ABC):
     def get_experiment_by_name(self, name: str) -> Experiment | None: ...
 
     @abc.abstractmethod
-    def list_experiments(self) -> list[Experiment]: ...
+    def list_experiments(self, *, include_deleted: bool = False) -> list[Experiment]: ...
+
+    @abc.abstractmethod
+    def update_experiment(
+        self,
+        experiment_id: str,
+        *,
+        name: str | None = None,
+        deleted: bool | None = None,
+        tags: dict[str, str | None] | None = None,
+    ) -> Experiment:
+        """Rename, soft-delete or restore (``deleted``), and set tags (a ``None`` value deletes the tag).
+
+        A deleted experiment keeps its runs and its name (no other experiment may take it) until
+        it is restored; ``None`` arguments leave their field as it is.
+        """
 
     def get_or_create_experiment(self, name: str) -> Experiment:
         """Race-safe: two processes asking at once get the same experiment."""
@@ -377,6 +410,51 @@ class Store(abc.ABC):
         """The next version of ``name`` (1 for a new name); race-safe across processes."""
 
     @abc.abstractmethod
+    def create_registered_model(
+        self, name: str, *, description: str | None = None, tags: dict[str, str] | None = None
+    ) -> RegisteredModel:
+        """A name with no versions yet; ``AlreadyExistsError`` if it is taken."""
+
+    @abc.abstractmethod
+    def get_registered_model(self, name: str) -> RegisteredModel: ...
+
+    @abc.abstractmethod
+    def update_registered_model(
+        self,
+        name: str,
+        *,
+        new_name: str | None = None,
+        description: str | None = None,
+        tags: dict[str, str | None] | None = None,
+    ) -> RegisteredModel:
+        """Rename (versions and aliases follow), describe, set tags (``None`` deletes the tag).
+
+        Version files keep their artifact keys, so a renamed model's versions still load.
+        """
+
+    @abc.abstractmethod
+    def delete_registered_model(self, name: str) -> None:
+        """Remove the name with its versions and aliases; refused while a deployment serves one."""
+
+    @abc.abstractmethod
+    def update_model_version(
+        self,
+        name: str,
+        version: int,
+        *,
+        description: str | None = None,
+        tags: dict[str, str | None] | None = None,
+    ) -> ModelVersion:
+        """Describe a version and set its tags (``None`` deletes the tag)."""
+
+    @abc.abstractmethod
+    def delete_model_version(self, name: str, version: int) -> None:
+        """Remove one version and its aliases; its number is never given again.
+
+        Refused while a deployment serves it.
+        """
+
+    @abc.abstractmethod
     def get_model_version(self, name: str, version: int) -> ModelVersion: ...
 
     @abc.abstractmethod
@@ -384,7 +462,7 @@ class Store(abc.ABC):
 
     @abc.abstractmethod
     def list_model_versions(self, name: str) -> list[ModelVersion]:
-        """Every version of ``name``, newest first."""
+        """Every version of ``name``, newest first (none for a name created without versions)."""
 
     @abc.abstractmethod
     def list_models(self) -> list[RegisteredModel]: ...

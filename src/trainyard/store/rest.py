@@ -30,6 +30,7 @@ from trainyard.store.base import (
     check_alias,
     check_endpoint_name,
     check_model_name,
+    tag_changes,
     validate_key,
     validate_value,
 )
@@ -80,8 +81,22 @@ class RestStore(Store):
         except NotFoundError:
             return None
 
-    def list_experiments(self) -> list[Experiment]:
-        return [from_json(Experiment, e) for e in self._get("/experiments")["experiments"]]
+    def list_experiments(self, *, include_deleted: bool = False) -> list[Experiment]:
+        found = self._get("/experiments", include_deleted=include_deleted)["experiments"]
+        return [from_json(Experiment, e) for e in found]
+
+    def update_experiment(
+        self,
+        experiment_id: str,
+        *,
+        name: str | None = None,
+        deleted: bool | None = None,
+        tags: dict[str, str | None] | None = None,
+    ) -> Experiment:
+        if name is not None:
+            validate_key("experiment", name)
+        body = {"name": name, "deleted": deleted, "tags": tag_changes(tags)}
+        return from_json(Experiment, self._send("PATCH", f"/experiments/{_q(experiment_id)}", body))
 
     # runs ----------------------------------------------------------------------------------------
     def create_run(
@@ -237,6 +252,47 @@ class RestStore(Store):
             "properties": properties,
         }
         return from_json(ModelVersion, self._send("POST", f"/models/{_q(name)}/versions", body, create=True))
+
+    def create_registered_model(
+        self, name: str, *, description: str | None = None, tags: dict[str, str] | None = None
+    ) -> RegisteredModel:
+        check_model_name(name)
+        body = {"name": name, "description": description, "tags": _labels("tag", tags, MAX_TAG_VALUE_LENGTH)}
+        return from_json(RegisteredModel, self._send("POST", "/models", body, create=True))
+
+    def get_registered_model(self, name: str) -> RegisteredModel:
+        return from_json(RegisteredModel, self._get(f"/models/{_q(name)}"))
+
+    def update_registered_model(
+        self,
+        name: str,
+        *,
+        new_name: str | None = None,
+        description: str | None = None,
+        tags: dict[str, str | None] | None = None,
+    ) -> RegisteredModel:
+        if new_name is not None:
+            check_model_name(new_name)
+        body = {"new_name": new_name, "description": description, "tags": tag_changes(tags)}
+        return from_json(RegisteredModel, self._send("PATCH", f"/models/{_q(name)}", body))
+
+    def delete_registered_model(self, name: str) -> None:
+        self._send("DELETE", f"/models/{_q(name)}")
+
+    def update_model_version(
+        self,
+        name: str,
+        version: int,
+        *,
+        description: str | None = None,
+        tags: dict[str, str | None] | None = None,
+    ) -> ModelVersion:
+        body = {"description": description, "tags": tag_changes(tags)}
+        path = f"/models/{_q(name)}/versions/{int(version)}"
+        return from_json(ModelVersion, self._send("PATCH", path, body))
+
+    def delete_model_version(self, name: str, version: int) -> None:
+        self._send("DELETE", f"/models/{_q(name)}/versions/{int(version)}")
 
     def get_model_version(self, name: str, version: int) -> ModelVersion:
         return from_json(ModelVersion, self._get(f"/models/{_q(name)}/versions/{int(version)}"))

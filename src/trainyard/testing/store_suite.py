@@ -40,6 +40,7 @@ from hypothesis import strategies as st
 from trainyard.errors import AlreadyExistsError, InvalidInputError, InvalidTransitionError, NotFoundError
 from trainyard.status import ALLOWED, TERMINAL, RunStatus
 from trainyard.store.base import MAX_KEY_LENGTH, Metric, RunInfo, Store
+from trainyard.testing.store_suite_updates import UpdateSuite
 
 UNKNOWN_ID = "0" * 32
 
@@ -130,7 +131,7 @@ def _unchanged(before: RunInfo, after: RunInfo) -> None:
         assert getattr(after, name) == getattr(before, name), f"{name} changed"
 
 
-class StoreSuite:
+class StoreSuite(UpdateSuite):
     """Subclass in a module that provides a ``store`` fixture (a fresh, empty Store)."""
 
     # experiments -----------------------------------------------------------------------------

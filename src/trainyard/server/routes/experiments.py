@@ -1,4 +1,4 @@
-"""Experiments: create, get (by id or name), list, count their runs."""
+"""Experiments: create, get (by id or name), list, update (rename, delete, restore, tags), count runs."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from fastapi import APIRouter, Query, Request
 
 from trainyard.errors import NotFoundError
 from trainyard.server.routes.deps import IdempotencyKey, StoreDep, create_once
-from trainyard.server.schemas import ExperimentCreate, to_json
+from trainyard.server.schemas import ExperimentCreate, ExperimentUpdate, to_json
 
 router = APIRouter(prefix="/api/v1/experiments", tags=["experiments"])
 
@@ -21,8 +21,8 @@ def create_experiment(
 
 
 @router.get("")
-def list_experiments(store: StoreDep) -> Any:
-    return {"experiments": to_json(store.list_experiments())}
+def list_experiments(store: StoreDep, include_deleted: bool = False) -> Any:
+    return {"experiments": to_json(store.list_experiments(include_deleted=include_deleted))}
 
 
 @router.get("/by-name")
@@ -41,3 +41,8 @@ def get_experiment(experiment_id: str, store: StoreDep) -> Any:
 @router.get("/{experiment_id}/run-count")
 def count_runs(experiment_id: str, store: StoreDep) -> Any:
     return {"count": store.count_runs(experiment_id)}
+
+
+@router.patch("/{experiment_id}")
+def update_experiment(experiment_id: str, body: ExperimentUpdate, store: StoreDep) -> Any:
+    return to_json(store.update_experiment(experiment_id, **body.model_dump()))

@@ -1,4 +1,4 @@
-"""The model registry: versions per name, aliases, archive and restore."""
+"""The model registry: names, versions per name, aliases, archive and restore, updates and deletes."""
 
 from __future__ import annotations
 
@@ -7,7 +7,16 @@ from typing import Any
 from fastapi import APIRouter, Request
 
 from trainyard.server.routes.deps import IdempotencyKey, StoreDep, create_once
-from trainyard.server.schemas import AliasIn, ModelStatus, ModelVersionCreate, Version, to_json
+from trainyard.server.schemas import (
+    AliasIn,
+    ModelStatus,
+    ModelVersionCreate,
+    ModelVersionUpdate,
+    RegisteredModelCreate,
+    RegisteredModelUpdate,
+    Version,
+    to_json,
+)
 
 router = APIRouter(prefix="/api/v1/models", tags=["models"])
 
@@ -15,6 +24,33 @@ router = APIRouter(prefix="/api/v1/models", tags=["models"])
 @router.get("")
 def list_models(store: StoreDep) -> Any:
     return {"models": to_json(store.list_models())}
+
+
+@router.post("")
+def create_registered_model(
+    body: RegisteredModelCreate, store: StoreDep, request: Request, idempotency_key: IdempotencyKey = None
+) -> Any:
+    return create_once(
+        request,
+        idempotency_key,
+        lambda: store.create_registered_model(body.name, description=body.description, tags=body.tags),
+    )
+
+
+@router.get("/{name}")
+def get_registered_model(name: str, store: StoreDep) -> Any:
+    return to_json(store.get_registered_model(name))
+
+
+@router.patch("/{name}")
+def update_registered_model(name: str, body: RegisteredModelUpdate, store: StoreDep) -> Any:
+    return to_json(store.update_registered_model(name, **body.model_dump()))
+
+
+@router.delete("/{name}")
+def delete_registered_model(name: str, store: StoreDep) -> Any:
+    store.delete_registered_model(name)
+    return {}
 
 
 @router.post("/{name}/versions")
@@ -38,6 +74,17 @@ def list_model_versions(name: str, store: StoreDep) -> Any:
 @router.get("/{name}/versions/{version}")
 def get_model_version(name: str, version: Version, store: StoreDep) -> Any:
     return to_json(store.get_model_version(name, version))
+
+
+@router.patch("/{name}/versions/{version}")
+def update_model_version(name: str, version: Version, body: ModelVersionUpdate, store: StoreDep) -> Any:
+    return to_json(store.update_model_version(name, version, **body.model_dump()))
+
+
+@router.delete("/{name}/versions/{version}")
+def delete_model_version(name: str, version: Version, store: StoreDep) -> Any:
+    store.delete_model_version(name, version)
+    return {}
 
 
 @router.put("/{name}/versions/{version}/status")

@@ -21,6 +21,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    false,
 )
 
 NAMING = {
@@ -44,6 +45,7 @@ EXPERIMENTS = Table(
     Column("name", String(256), nullable=False, unique=True),
     Column("created_at", Float, nullable=False),
     Column("tags", JSON, nullable=False),
+    Column("deleted", Boolean, nullable=False, server_default=false()),  # MLflow can restore it
 )
 
 RUNS = Table(
@@ -133,6 +135,9 @@ MODELS = Table(
     Column("name", String(256), primary_key=True),
     Column("created_at", Float, nullable=False),
     Column("description", Text),
+    Column("tags", JSON, nullable=False, server_default="{}"),
+    # the highest version ever numbered: a deleted version's number is never given again
+    Column("last_version", Integer, nullable=False, server_default="0"),
 )
 
 MODEL_VERSIONS = Table(

@@ -8,20 +8,48 @@ from typing import Any
 from sqlalchemy import Engine, delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
-from trainyard.errors import InvalidInputError, NotFoundError
+from trainyard.errors import AlreadyExistsError, InvalidInputError, NotFoundError
 from trainyard.store.base import (
     MAX_TAG_VALUE_LENGTH,
     MODEL_ARCHIVED,
     MODEL_READY,
     ModelVersion,
     RegisteredModel,
+    apply_tag_changes,
     check_alias,
     check_model_name,
+    tag_changes,
     validate_key,
     validate_value,
 )
 from trainyard.store.sql.engine import read_tx, with_retries, write_tx
-from trainyard.store.sql.models import MODEL_ALIASES, MODEL_VERSIONS, MODELS
+from trainyard.store.sql.models import DEPLOYMENTS, MODEL_ALIASES, MODEL_VERSIONS, MODELS
+
+
+def _model_row(
+    name: str, description: str | None = None, tags: dict[str, str] | None = None
+) -> dict[str, Any]:
+    return {
+        "name": check_model_name(name),
+        "created_at": time.time(),
+        "description": description,
+        "tags": _labels("tag", tags),
+        "last_version": 0,
+    }
+
+
+def _refuse_if_deployed(conn: Any, name: str, version: int | None = None) -> None:
+    """A served version's record must outlive its deployments: they load it on every restart."""
+    query = select(DEPLOYMENTS.c.endpoint, DEPLOYMENTS.c.name, DEPLOYMENTS.c.model_version).where(
+        DEPLOYMENTS.c.model_name == name
+    )
+    if version is not None:
+        query = query.where(DEPLOYMENTS.c.model_version == version)
+    serving = [f"{e}/{d} (version {v})" for e, d, v in conn.execute(query)]
+    if serving:
+        raise InvalidInputError(
+            f"model {name!r} is served by deployment {', '.join(serving)}; delete those deployments first"
+        )
 
 
 def _labels(kind: str, values: dict[str, Any] | None) -> dict[str, str]:
@@ -72,18 +100,21 @@ class RegistryMixin:
         try:  # the name's row first: it is what numbering versions locks
             with write_tx(self.engine) as conn:
                 if conn.execute(select(MODELS.c.name).where(MODELS.c.name == name)).first() is None:
-                    conn.execute(insert(MODELS).values(name=name, created_at=time.time(), description=None))
+                    conn.execute(insert(MODELS).values(**_model_row(name)))
         except IntegrityError:
             pass  # another process registered the name at the same moment
 
         def tx() -> int:
             with write_tx(self.engine) as conn:
-                conn.execute(select(MODELS.c.name).where(MODELS.c.name == name).with_for_update())
+                last = conn.execute(
+                    select(MODELS.c.last_version).where(MODELS.c.name == name).with_for_update()
+                ).scalar()
                 top = conn.execute(
                     select(func.max(MODEL_VERSIONS.c.version)).where(MODEL_VERSIONS.c.name == name)
                 )
-                version = (top.scalar() or 0) + 1
+                version = max(top.scalar() or 0, last or 0) + 1
                 conn.execute(insert(MODEL_VERSIONS).values(**row, version=version, created_at=time.time()))
+                conn.execute(update(MODELS).where(MODELS.c.name == name).values(last_version=version))
                 return version
 
         try:
@@ -130,32 +161,170 @@ class RegistryMixin:
                 .all()
             )
         if not rows:
-            raise NotFoundError(f"no model named {name!r}; `trainyard model list` shows the registry")
+            self.get_registered_model(name)  # a name created without versions has none
         return [self._version(r, aliases.get(r["version"], [])) for r in rows]
 
-    def list_models(self) -> list[RegisteredModel]:
+    def _models(self, name: str | None = None) -> list[RegisteredModel]:
         latest = (
             select(MODEL_VERSIONS.c.name, func.max(MODEL_VERSIONS.c.version).label("latest"))
             .group_by(MODEL_VERSIONS.c.name)
             .subquery()
         )
         query = (
-            select(MODELS, latest.c.latest)
-            .join(latest, latest.c.name == MODELS.c.name)
+            select(MODELS, func.coalesce(latest.c.latest, 0).label("latest"))
+            .outerjoin(latest, latest.c.name == MODELS.c.name)
             .order_by(MODELS.c.name)
         )
+        aliases_query = select(MODEL_ALIASES)
+        if name is not None:
+            query = query.where(MODELS.c.name == name)
+            aliases_query = aliases_query.where(MODEL_ALIASES.c.name == name)
         with read_tx(self.engine) as conn:
             rows = conn.execute(query).mappings().all()
-            aliases = conn.execute(select(MODEL_ALIASES)).mappings().all()
+            aliases = conn.execute(aliases_query).mappings().all()
         by_name: dict[str, dict[str, int]] = {}
         for a in aliases:
             by_name.setdefault(a["name"], {})[a["alias"]] = a["version"]
         return [
             RegisteredModel(
-                r["name"], r["created_at"], r["latest"], r["description"], by_name.get(r["name"], {})
+                r["name"],
+                r["created_at"],
+                r["latest"],
+                r["description"],
+                by_name.get(r["name"], {}),
+                dict(r["tags"] or {}),
             )
             for r in rows
         ]
+
+    def list_models(self) -> list[RegisteredModel]:
+        return self._models()
+
+    def get_registered_model(self, name: str) -> RegisteredModel:
+        found = self._models(name)
+        if not found:
+            raise NotFoundError(f"no model named {name!r}; `trainyard model list` shows the registry")
+        return found[0]
+
+    def create_registered_model(
+        self, name: str, *, description: str | None = None, tags: dict[str, str] | None = None
+    ) -> RegisteredModel:
+        row = _model_row(name, description, tags)
+
+        def tx() -> None:
+            with write_tx(self.engine) as conn:
+                conn.execute(insert(MODELS).values(**row))
+
+        try:
+            with_retries(tx)
+        except IntegrityError:
+            raise AlreadyExistsError(f"a registered model named {name!r} already exists") from None
+        return self.get_registered_model(name)
+
+    def update_registered_model(
+        self,
+        name: str,
+        *,
+        new_name: str | None = None,
+        description: str | None = None,
+        tags: dict[str, str | None] | None = None,
+    ) -> RegisteredModel:
+        changes = tag_changes(tags)
+        if new_name is not None:
+            check_model_name(new_name)
+
+        def tx() -> None:
+            with write_tx(self.engine) as conn:
+                found = conn.execute(select(MODELS).where(MODELS.c.name == name)).mappings().first()
+                if found is None:
+                    raise NotFoundError(f"no model named {name!r}; `trainyard model list` shows the registry")
+                model = dict(found)
+                if description is not None:
+                    model["description"] = description
+                model["tags"] = apply_tag_changes(model["tags"] or {}, changes)
+                if new_name is None or new_name == name:
+                    conn.execute(update(MODELS).where(MODELS.c.name == name).values(**model))
+                else:
+                    self._rename(conn, model, new_name)
+
+        try:
+            with_retries(tx)
+        except IntegrityError:
+            raise AlreadyExistsError(f"a registered model named {new_name!r} already exists") from None
+        return self.get_registered_model(new_name or name)
+
+    @staticmethod
+    def _rename(conn: Any, model: dict[str, Any], new_name: str) -> None:
+        """Copy the name's rows under ``new_name``, then drop the old ones (keys are not updatable)."""
+        old = model["name"]
+        versions = conn.execute(select(MODEL_VERSIONS).where(MODEL_VERSIONS.c.name == old)).mappings().all()
+        aliases = conn.execute(select(MODEL_ALIASES).where(MODEL_ALIASES.c.name == old)).mappings().all()
+        conn.execute(insert(MODELS).values(**{**model, "name": new_name}))
+        if versions:
+            conn.execute(insert(MODEL_VERSIONS), [{**v, "name": new_name} for v in versions])
+        if aliases:
+            conn.execute(insert(MODEL_ALIASES), [{**a, "name": new_name} for a in aliases])
+        conn.execute(update(DEPLOYMENTS).where(DEPLOYMENTS.c.model_name == old).values(model_name=new_name))
+        conn.execute(delete(MODEL_ALIASES).where(MODEL_ALIASES.c.name == old))
+        conn.execute(delete(MODEL_VERSIONS).where(MODEL_VERSIONS.c.name == old))
+        conn.execute(delete(MODELS).where(MODELS.c.name == old))
+
+    def delete_registered_model(self, name: str) -> None:
+        self.get_registered_model(name)
+
+        def tx() -> None:
+            with write_tx(self.engine) as conn:
+                _refuse_if_deployed(conn, name)
+                conn.execute(delete(MODEL_ALIASES).where(MODEL_ALIASES.c.name == name))
+                conn.execute(delete(MODEL_VERSIONS).where(MODEL_VERSIONS.c.name == name))
+                conn.execute(delete(MODELS).where(MODELS.c.name == name))
+
+        with_retries(tx)
+
+    def update_model_version(
+        self,
+        name: str,
+        version: int,
+        *,
+        description: str | None = None,
+        tags: dict[str, str | None] | None = None,
+    ) -> ModelVersion:
+        changes = tag_changes(tags)
+        where = (MODEL_VERSIONS.c.name == name, MODEL_VERSIONS.c.version == version)
+
+        def tx() -> None:
+            with write_tx(self.engine) as conn:
+                current = conn.execute(select(MODEL_VERSIONS.c.tags).where(*where)).scalar()
+                if current is None:
+                    raise NotFoundError(
+                        f"no model {name}:{version}; `trainyard model list` shows the registry"
+                    )
+                values: dict[str, Any] = {"tags": apply_tag_changes(current, changes)}
+                if description is not None:
+                    values["description"] = description
+                conn.execute(update(MODEL_VERSIONS).where(*where).values(**values))
+
+        with_retries(tx)
+        return self.get_model_version(name, version)
+
+    def delete_model_version(self, name: str, version: int) -> None:
+        self.get_model_version(name, version)
+
+        def tx() -> None:
+            with write_tx(self.engine) as conn:
+                _refuse_if_deployed(conn, name, version)
+                conn.execute(
+                    delete(MODEL_ALIASES).where(
+                        MODEL_ALIASES.c.name == name, MODEL_ALIASES.c.version == version
+                    )
+                )
+                conn.execute(
+                    delete(MODEL_VERSIONS).where(
+                        MODEL_VERSIONS.c.name == name, MODEL_VERSIONS.c.version == version
+                    )
+                )
+
+        with_retries(tx)
 
     def set_model_alias(self, name: str, alias: str, version: int) -> None:
         check_alias(alias)

@@ -20,8 +20,8 @@ if TYPE_CHECKING:
 
 from trainyard.errors import WorkspaceError
 
-HEAD = "0005"
-KNOWN = ("0001", "0002", "0003", "0004", "0005")
+HEAD = "0006"
+KNOWN = ("0001", "0002", "0003", "0004", "0005", "0006")
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
 PG_LOCK_ID = 0x7472_6169  # "trai"
 

@@ -20,6 +20,8 @@ from trainyard.store.base import (
     RunInfo,
     RunPage,
     Store,
+    apply_tag_changes,
+    tag_changes,
     validate_key,
 )
 from trainyard.store.search import check_max_results, decode_page_token, encode_page_token
@@ -55,7 +57,13 @@ class SqlStore(RegistryMixin, EndpointsMixin, Store):
     # experiments ---------------------------------------------------------------------------
     def create_experiment(self, name: str, tags: dict[str, str] | None = None) -> Experiment:
         validate_key("experiment", name)
-        row = {"id": new_id(), "name": name, "created_at": time.time(), "tags": dict(tags or {})}
+        row = {
+            "id": new_id(),
+            "name": name,
+            "created_at": time.time(),
+            "tags": dict(tags or {}),
+            "deleted": False,
+        }
 
         def tx() -> None:
             with write_tx(self.engine) as conn:
@@ -79,10 +87,44 @@ class SqlStore(RegistryMixin, EndpointsMixin, Store):
             row = conn.execute(select(EXP).where(EXP.c.name == name)).mappings().first()
         return Experiment(**row) if row else None
 
-    def list_experiments(self) -> list[Experiment]:
+    def list_experiments(self, *, include_deleted: bool = False) -> list[Experiment]:
+        query = select(EXP).order_by(EXP.c.created_at)
+        if not include_deleted:
+            query = query.where(EXP.c.deleted.is_(False))
         with read_tx(self.engine) as conn:
-            rows = conn.execute(select(EXP).order_by(EXP.c.created_at)).mappings().all()
+            rows = conn.execute(query).mappings().all()
         return [Experiment(**r) for r in rows]
+
+    def update_experiment(
+        self,
+        experiment_id: str,
+        *,
+        name: str | None = None,
+        deleted: bool | None = None,
+        tags: dict[str, str | None] | None = None,
+    ) -> Experiment:
+        values: dict[str, Any] = {}
+        if name is not None:
+            values["name"] = validate_key("experiment", name)
+        if deleted is not None:
+            values["deleted"] = bool(deleted)
+        changes = tag_changes(tags)
+
+        def tx() -> None:
+            with write_tx(self.engine) as conn:
+                current = conn.execute(select(EXP.c.tags).where(EXP.c.id == experiment_id)).first()
+                if current is None:
+                    raise NotFoundError(f"no experiment with id {experiment_id!r}")
+                if changes:
+                    values["tags"] = apply_tag_changes(current.tags, changes)
+                if values:
+                    conn.execute(update(EXP).where(EXP.c.id == experiment_id).values(**values))
+
+        try:
+            with_retries(tx)
+        except IntegrityError:
+            raise AlreadyExistsError(f"an experiment named {name!r} already exists") from None
+        return self.get_experiment(experiment_id)
 
     # runs ------------------------------------------------------------------------------------
     def create_run(

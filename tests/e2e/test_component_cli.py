@@ -116,3 +116,8 @@ def test_list_show_and_bad_input_on_the_command_line(project: Path):
     for run in failed:
         files = json.loads(ty(project, "run", "show", run["id"], "-o", "json").stdout)["artifacts"]
         assert not [f for f in files if f.startswith("outputs/")]
+
+
+def test_the_readme_shows_the_documented_workflow():
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    assert blocks("bash")[0] in readme and blocks("python")[0] in readme

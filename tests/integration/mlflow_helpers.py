@@ -13,6 +13,7 @@ from fastapi.testclient import TestClient
 from tests.conftest import _fresh_pg_database
 from tests.integration.server_helpers import token_for_app
 from trainyard.server.app import create_app
+from trainyard.server.running import ThreadedServer
 from trainyard.workspace import Workspace
 
 API = "/api/2.0/mlflow"
@@ -71,3 +72,18 @@ class Recorder:
 
     def routes(self, since: int = 0) -> list[str]:
         return [f"{m} {p}" for m, p, _ in self.requests[since:]]
+
+
+def mlflow_server(ws: Workspace) -> Iterator[Recorder]:
+    """The team server's app with a contributor's token in ``MLFLOW_TRACKING_TOKEN``, as a user sets it."""
+    import mlflow
+
+    recorder = Recorder()
+    app = create_app(ws)
+    recorder(app)
+    with ThreadedServer(app) as running, pytest.MonkeyPatch.context() as mp:
+        mp.setenv("MLFLOW_TRACKING_URI", running.url)
+        mp.setenv("MLFLOW_TRACKING_TOKEN", token_for_app(app, role="contributor"))
+        mlflow.set_tracking_uri(running.url)
+        yield recorder
+        mlflow.set_tracking_uri(None)

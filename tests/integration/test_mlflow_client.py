@@ -20,10 +20,7 @@ from mlflow.exceptions import MlflowException
 from mlflow.tracking import MlflowClient
 
 from tests.conftest import BACKENDS
-from tests.integration.mlflow_helpers import Recorder, module_workspace
-from tests.integration.server_helpers import token_for_app
-from trainyard.server.app import create_app
-from trainyard.server.running import ThreadedServer
+from tests.integration.mlflow_helpers import Recorder, mlflow_server, module_workspace
 from trainyard.workspace import Workspace
 
 
@@ -34,16 +31,7 @@ def ws(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory)
 
 @pytest.fixture(scope="module")
 def server(ws: Workspace) -> Iterator[Recorder]:
-    """The team server's app with a contributor's token in ``MLFLOW_TRACKING_TOKEN``, as a user sets it."""
-    recorder = Recorder()
-    app = create_app(ws)
-    recorder(app)
-    with ThreadedServer(app) as running, pytest.MonkeyPatch.context() as mp:
-        mp.setenv("MLFLOW_TRACKING_URI", running.url)
-        mp.setenv("MLFLOW_TRACKING_TOKEN", token_for_app(app, role="contributor"))
-        mlflow.set_tracking_uri(running.url)
-        yield recorder
-        mlflow.set_tracking_uri(None)
+    yield from mlflow_server(ws)
 
 
 @pytest.fixture(scope="module")

@@ -221,8 +221,11 @@ def test_malformed_requests_and_unserved_routes(client: TestClient, run_id: str)
     assert "digest" in error(
         client.post(f"{API}/runs/log-inputs", json=bad_dataset), 400, "INVALID_PARAMETER_VALUE"
     )
-    message = error(client.post(f"{API}/experiments/set-experiment-tag", json={}), 501, "NOT_IMPLEMENTED")
-    assert "set-experiment-tag" in message
+    message = error(
+        client.post(f"{API}/experiments/set-experiment-tag", json={}), 400, "INVALID_PARAMETER_VALUE"
+    )
+    assert "experiment_id" in message
+    assert "webhooks/create" in error(client.post(f"{API}/webhooks/create", json={}), 501, "NOT_IMPLEMENTED")
     reply = client.post(f"{API}/experiments/search", json={"filter": "metrics.x > 1"})
     assert "name and tags" in error(reply, 400, "INVALID_PARAMETER_VALUE")
 

@@ -4,7 +4,8 @@ A version created through MLflow is registered with ``Model.register_from_run``:
 copied from the run's artifacts into the registry, so it shows in ``trainyard model list`` and
 loads with ``trainyard.models.load``; MLflow clients download it from that copy
 (``get-download-uri``). Trainyard has no stages: every version is in stage ``None``, archived
-ones in ``Archived``. A registered model exists from its first version on.
+ones in ``Archived``. Deleting a model deletes its versions and aliases; a deleted version's
+number is never given again.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 from fastapi import APIRouter, Depends
 
 from trainyard.artifacts import run_key
-from trainyard.errors import AlreadyExistsError, InvalidInputError, NotFoundError
+from trainyard.errors import InvalidInputError, NotFoundError
 from trainyard.registry import Model
 from trainyard.server.mlflow.artifacts import SCHEME, uri_key
 from trainyard.server.mlflow.logged_models import LoggedModels
@@ -31,7 +32,7 @@ from trainyard.server.mlflow.protocol import (
     pairs_out,
     read_args,
 )
-from trainyard.store.base import MODEL_ARCHIVED, MODEL_READY, ModelVersion, RegisteredModel, check_model_name
+from trainyard.store.base import MODEL_ARCHIVED, MODEL_READY, ModelVersion, RegisteredModel
 
 if TYPE_CHECKING:
     from trainyard.workspace import Workspace
@@ -68,22 +69,16 @@ def registry_router(workspace: Workspace) -> APIRouter:
     store = workspace.store
     logged = LoggedModels(workspace)
 
-    def registered(name: str) -> RegisteredModel:
-        found = [m for m in store.list_models() if m.name == name]
-        if not found:
-            raise NotFoundError(f"no registered model named {name!r}")
-        return found[0]
-
     def model_json(m: RegisteredModel) -> dict[str, Any]:
-        latest = store.get_model_version(m.name, m.latest_version)
+        latest = [store.get_model_version(m.name, m.latest_version)] if m.latest_version else []
         return {
             "name": m.name,
             "creation_timestamp": ms(m.created_at),
-            "last_updated_timestamp": ms(latest.created_at),
+            "last_updated_timestamp": ms(max([m.created_at] + [v.created_at for v in latest])),
             "description": m.description or "",
-            "latest_versions": [version_json(latest)],
+            "latest_versions": [version_json(v) for v in latest],
             "aliases": [{"alias": a, "version": str(v)} for a, v in sorted(m.aliases.items())],
-            "tags": [],
+            "tags": pairs_out(m.tags),
         }
 
     def version_of(args: Args) -> ModelVersion:
@@ -119,18 +114,42 @@ def registry_router(workspace: Workspace) -> APIRouter:
     # registered models ---------------------------------------------------------------------
     @router.post("/registered-models/create")
     def create_model(args: Args = Depends(read_args)) -> dict[str, Any]:
-        name = check_model_name(args.need("name"))
-        if args.list("tags") or args.str("description"):
-            raise NotSupportedError(
-                "registered-models/create: trainyard keeps tags and descriptions on versions"
-            )
-        if any(m.name == name for m in store.list_models()):
-            raise AlreadyExistsError(f"a registered model named {name!r} already exists")
-        return {"registered_model": {"name": name, "latest_versions": [], "tags": [], "aliases": []}}
+        made = store.create_registered_model(
+            args.need("name"), description=args.str("description"), tags=args.pairs("tags")
+        )
+        return {"registered_model": model_json(made)}
 
     @router.get("/registered-models/get")
     def get_model(args: Args = Depends(read_args)) -> dict[str, Any]:
-        return {"registered_model": model_json(registered(args.need("name")))}
+        return {"registered_model": model_json(store.get_registered_model(args.need("name")))}
+
+    @router.patch("/registered-models/update")
+    def update_model(args: Args = Depends(read_args)) -> dict[str, Any]:
+        changed = store.update_registered_model(args.need("name"), description=args.str("description") or "")
+        return {"registered_model": model_json(changed)}
+
+    @router.post("/registered-models/rename")
+    def rename_model(args: Args = Depends(read_args)) -> dict[str, Any]:
+        changed = store.update_registered_model(args.need("name"), new_name=args.need("new_name"))
+        return {"registered_model": model_json(changed)}
+
+    @router.delete("/registered-models/delete")
+    def delete_model(args: Args = Depends(read_args)) -> dict[str, Any]:
+        store.delete_registered_model(args.need("name"))
+        return {}
+
+    @router.post("/registered-models/set-tag")
+    def set_model_tag(args: Args = Depends(read_args)) -> dict[str, Any]:
+        store.update_registered_model(args.need("name"), tags={args.need("key"): args.str("value") or ""})
+        return {}
+
+    @router.delete("/registered-models/delete-tag")
+    def delete_model_tag(args: Args = Depends(read_args)) -> dict[str, Any]:
+        model, key = store.get_registered_model(args.need("name")), args.need("key")
+        if key not in model.tags:
+            raise NotFoundError(f"registered model {model.name!r} has no tag {key!r}")
+        store.update_registered_model(model.name, tags={key: None})
+        return {}
 
     @router.get("/registered-models/search")
     def search_models(args: Args = Depends(read_args)) -> dict[str, Any]:
@@ -146,7 +165,7 @@ def registry_router(workspace: Workspace) -> APIRouter:
     @router.get("/registered-models/get-latest-versions")
     @router.post("/registered-models/get-latest-versions")
     def latest_versions(args: Args = Depends(read_args)) -> dict[str, Any]:
-        name = registered(args.need("name")).name
+        name = store.get_registered_model(args.need("name")).name
         stages = {str(s).lower() for s in args.list("stages")} or {"none", "archived"}
         newest: dict[str, ModelVersion] = {}
         for v in store.list_model_versions(name):  # newest first
@@ -205,6 +224,32 @@ def registry_router(workspace: Workspace) -> APIRouter:
         )
         items, token = page(rows, args, default=200)
         return {"model_versions": items, "next_page_token": token}
+
+    @router.patch("/model-versions/update")
+    def update_version(args: Args = Depends(read_args)) -> dict[str, Any]:
+        v = version_of(args)
+        changed = store.update_model_version(v.name, v.version, description=args.str("description") or "")
+        return {"model_version": version_json(changed)}
+
+    @router.delete("/model-versions/delete")
+    def delete_version(args: Args = Depends(read_args)) -> dict[str, Any]:
+        v = version_of(args)
+        store.delete_model_version(v.name, v.version)
+        return {}
+
+    @router.post("/model-versions/set-tag")
+    def set_version_tag(args: Args = Depends(read_args)) -> dict[str, Any]:
+        v = version_of(args)
+        store.update_model_version(v.name, v.version, tags={args.need("key"): args.str("value") or ""})
+        return {}
+
+    @router.delete("/model-versions/delete-tag")
+    def delete_version_tag(args: Args = Depends(read_args)) -> dict[str, Any]:
+        v, key = version_of(args), args.need("key")
+        if key not in v.tags:
+            raise NotFoundError(f"model {v.name} version {v.version} has no tag {key!r}")
+        store.update_model_version(v.name, v.version, tags={key: None})
+        return {}
 
     @router.post("/model-versions/transition-stage")
     def transition_stage(args: Args = Depends(read_args)) -> dict[str, Any]:

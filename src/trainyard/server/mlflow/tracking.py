@@ -71,7 +71,7 @@ def experiment_json(exp: Experiment) -> dict[str, Any]:
         "experiment_id": exp.id,
         "name": exp.name,
         "artifact_location": "mlflow-artifacts:/runs",
-        "lifecycle_stage": "active",
+        "lifecycle_stage": "deleted" if exp.deleted else "active",
         "creation_time": ms(exp.created_at),
         "last_update_time": ms(exp.created_at),
         "tags": pairs_out(exp.tags),
@@ -162,11 +162,11 @@ def tracking_router(workspace: Workspace) -> APIRouter:
         if view not in VIEW_TYPES:
             raise InvalidInputError(f"view_type {view!r}: use one of {', '.join(VIEW_TYPES)}")
         keep = entity_filter(args.str("filter"))
-        found = (
-            []
-            if view == "DELETED_ONLY"
-            else [e for e in store.list_experiments() if keep({"name": e.name}, e.tags)]
-        )
+        found = [
+            e
+            for e in store.list_experiments(include_deleted=view != "ACTIVE_ONLY")
+            if keep({"name": e.name}, e.tags) and (view != "DELETED_ONLY" or e.deleted)
+        ]
         rows = ordered(
             [experiment_json(e) for e in found],
             args.list("order_by") or ["creation_time DESC"],
@@ -174,6 +174,35 @@ def tracking_router(workspace: Workspace) -> APIRouter:
         )
         items, token = page(rows, args)
         return {"experiments": items, "next_page_token": token}
+
+    @router.post("/experiments/delete")
+    def delete_experiment(args: Args = Depends(read_args)) -> dict[str, Any]:
+        store.update_experiment(experiment_id(args), deleted=True)
+        return {}
+
+    @router.post("/experiments/restore")
+    def restore_experiment(args: Args = Depends(read_args)) -> dict[str, Any]:
+        store.update_experiment(experiment_id(args), deleted=False)
+        return {}
+
+    @router.post("/experiments/update")
+    def rename_experiment(args: Args = Depends(read_args)) -> dict[str, Any]:
+        store.update_experiment(experiment_id(args), name=args.need("new_name"))
+        return {}
+
+    @router.post("/experiments/set-experiment-tag")
+    def set_experiment_tag(args: Args = Depends(read_args)) -> dict[str, Any]:
+        store.update_experiment(experiment_id(args), tags={args.need("key"): args.str("value") or ""})
+        return {}
+
+    @router.post("/experiments/delete-experiment-tag")
+    def delete_experiment_tag(args: Args = Depends(read_args)) -> dict[str, Any]:
+        exp = store.get_experiment(experiment_id(args))
+        key = args.need("key")
+        if key not in exp.tags:
+            raise NotFoundError(f"experiment {exp.id} has no tag {key!r}")
+        store.update_experiment(exp.id, tags={key: None})
+        return {}
 
     # runs ----------------------------------------------------------------------------------
     @router.post("/runs/create")
@@ -184,9 +213,10 @@ def tracking_router(workspace: Workspace) -> APIRouter:
         name = args.str("run_name") or tags.get(RUN_NAME_TAG)
         if name:
             tags[RUN_NAME_TAG] = name
-        run = store.create_run(
-            experiment_id(args), name=name, status=RunStatus.RUNNING, compute=EXTERNAL, tags=tags
-        )
+        exp = store.get_experiment(experiment_id(args))
+        if exp.deleted:
+            raise InvalidInputError(f"experiment {exp.id} is deleted; restore it before creating runs in it")
+        run = store.create_run(exp.id, name=name, status=RunStatus.RUNNING, compute=EXTERNAL, tags=tags)
         return {"run": run_json(run)}
 
     @router.get("/runs/get")

@@ -153,7 +153,9 @@ class Model:
         if name is not None:
             return [cls._of(workspace, v) for v in store.list_model_versions(name)]
         return [
-            cls._of(workspace, store.get_model_version(m.name, m.latest_version)) for m in store.list_models()
+            cls._of(workspace, store.get_model_version(m.name, m.latest_version))
+            for m in store.list_models()
+            if m.latest_version  # a name created (through MLflow) without versions yet
         ]
 
     # reading -----------------------------------------------------------------------------------

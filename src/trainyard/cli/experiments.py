@@ -1,22 +1,30 @@
-"""``trainyard experiment list``."""
+"""``trainyard experiment list``, ``rename``, ``delete`` and ``restore``."""
 
 from __future__ import annotations
+
+from typing import TYPE_CHECKING
 
 import typer
 
 from trainyard.cli.output import Format, console, fmt_time, print_json, table
 
+if TYPE_CHECKING:
+    from trainyard.store.base import Experiment
+
 app = typer.Typer(help="Experiments: named groups of runs.", no_args_is_help=True)
 
 
 @app.command("list")
-def list_experiments(output: Format = typer.Option(Format.table, "--output", "-o")) -> None:
+def list_experiments(
+    output: Format = typer.Option(Format.table, "--output", "-o"),
+    deleted: bool = typer.Option(False, "--deleted", help="Include deleted experiments."),
+) -> None:
     """Experiments with their run counts."""
     from trainyard.workspace import Workspace
 
     ws = Workspace.from_config()
     rows = []
-    for exp in ws.store.list_experiments():
+    for exp in ws.store.list_experiments(include_deleted=deleted):
         runs = ws.store.search_runs([exp.id])
         latest = runs[0].created_at if runs else None
         rows.append(
@@ -26,6 +34,7 @@ def list_experiments(output: Format = typer.Option(Format.table, "--output", "-o
                 "created": exp.created_at,
                 "runs": len(runs),
                 "latest_run": latest,
+                "deleted": exp.deleted,
             }
         )
     if output == Format.json:
@@ -41,3 +50,35 @@ def list_experiments(output: Format = typer.Option(Format.table, "--output", "-o
             ],
         )
     )
+
+
+def _change(name: str, *, new_name: str | None = None, deleted: bool | None = None) -> Experiment:
+    """Rename, delete or restore the experiment called ``name`` (deleted ones included)."""
+    from trainyard.errors import NotFoundError
+    from trainyard.workspace import Workspace
+
+    store = Workspace.from_config().store
+    found = store.get_experiment_by_name(name)
+    if found is None:
+        raise NotFoundError(f"no experiment named {name!r}; `trainyard experiment list --deleted` shows them")
+    return store.update_experiment(found.id, name=new_name, deleted=deleted)
+
+
+@app.command("rename")
+def rename_experiment(name: str, new_name: str) -> None:
+    """Give an experiment a new name; its runs stay in it."""
+    console.print(f"renamed {name!r} to {_change(name, new_name=new_name).name!r}")
+
+
+@app.command("delete")
+def delete_experiment(name: str) -> None:
+    """Hide an experiment from lists; its runs and files are kept and `restore` brings it back."""
+    _change(name, deleted=True)
+    console.print(f"deleted {name!r} (`trainyard experiment restore {name}` brings it back)")
+
+
+@app.command("restore")
+def restore_experiment(name: str) -> None:
+    """Bring back a deleted experiment."""
+    _change(name, deleted=False)
+    console.print(f"restored {name!r}")

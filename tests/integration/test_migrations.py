@@ -226,3 +226,30 @@ def test_an_older_store_asks_for_db_upgrade(empty_store_uri, engines):
         SqlStore(empty_store_uri)
     schema.upgrade(engine)
     SqlStore(empty_store_uri).close()
+
+
+def test_0006_keeps_version_numbering_and_experiments(empty_store_uri, engines):
+    """Models registered before 0006 go on numbering after their highest version, untagged."""
+    engine = _engine(engines, empty_store_uri)
+    schema.upgrade(engine, "0005")
+    with engine.begin() as conn:
+        conn.execute(text("INSERT INTO experiments VALUES ('e', 'old', 1000.0, '{}')"))
+        conn.execute(text("INSERT INTO models (name, created_at) VALUES ('m', 1000.0)"))
+        for version in (1, 2):
+            conn.execute(
+                text(
+                    "INSERT INTO model_versions (name, version, source, files, status, created_at, tags, "
+                    "properties) VALUES ('m', :v, 's', '[\"f\"]', 'ready', 1000.0, '{}', '{}')"
+                ),
+                {"v": version},
+            )
+    schema.upgrade(engine)
+    store = SqlStore(empty_store_uri, create=False)
+    try:
+        assert [(e.name, e.deleted) for e in store.list_experiments()] == [("old", False)]
+        model = store.get_registered_model("m")
+        assert (model.latest_version, model.tags) == (2, {})
+        store.delete_model_version("m", 2)
+        assert store.create_model_version("m", source="s", files=["f"]).version == 3
+    finally:
+        store.close()

@@ -4,29 +4,17 @@ server machine, log in from a client (token stored 0600), use it, revoke it."""
 from __future__ import annotations
 
 import json
-import os
 import stat
 import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from tests.e2e.test_cli import ty
 from trainyard.server.app import create_app
 from trainyard.server.running import ThreadedServer
 from trainyard.workspace import Workspace
-
-
-def ty(cwd: Path, *args: str, check: bool = True, **env_extra: str) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("TRAINYARD_")}
-    env.update(TRAINYARD_CACHE_DIR=str(cwd / ".cache"), TRAINYARD_CONFIG_DIR=str(cwd / "config"), **env_extra)
-    proc = subprocess.run(
-        [sys.executable, "-m", "trainyard.cli.main", *args], cwd=cwd, env=env, capture_output=True, text=True
-    )
-    if check:
-        assert proc.returncode == 0, proc.stdout + proc.stderr
-    return proc
 
 
 def assert_one_line_error(proc: subprocess.CompletedProcess[str], *words: str) -> None:

@@ -45,10 +45,13 @@ def project(tmp_path: Path) -> Path:
     return tmp_path
 
 
-def ty(cwd: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess:
+def ty(cwd: Path, *args: str, check: bool = True, **extra_env: str) -> subprocess.CompletedProcess:
+    """``trainyard ARGS`` in ``cwd`` as a user would type it, with no TRAINYARD_* but ``extra_env``."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("TRAINYARD_")}
-    env["TRAINYARD_CACHE_DIR"] = str(cwd / ".cache")
-    env["COLUMNS"] = "200"
+    env.update(
+        TRAINYARD_CACHE_DIR=str(cwd / ".cache"), TRAINYARD_CONFIG_DIR=str(cwd / "config"), COLUMNS="200"
+    )
+    env.update(extra_env)
     result = subprocess.run(
         [sys.executable, "-m", "trainyard", *args],
         cwd=cwd,

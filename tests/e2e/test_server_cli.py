@@ -10,25 +10,8 @@ import sys
 import textwrap
 from pathlib import Path
 
+from tests.e2e.test_cli import ty
 from tests.integration.server_helpers import ServerProcess
-
-
-def ty(
-    cwd: Path, *args: str, env: dict[str, str] | None = None, check: bool = True
-) -> subprocess.CompletedProcess:
-    clean = {k: v for k, v in os.environ.items() if not k.startswith("TRAINYARD_")}
-    clean.update(TRAINYARD_CACHE_DIR=str(cwd / ".cache"), COLUMNS="200", **(env or {}))
-    result = subprocess.run(
-        [sys.executable, "-m", "trainyard", *args],
-        cwd=cwd,
-        env=clean,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    if check:
-        assert result.returncode == 0, result.stdout + result.stderr
-    return result
 
 
 def _refused(result: subprocess.CompletedProcess, *words: str) -> None:
@@ -73,13 +56,14 @@ def test_db_upgrade_refusals_and_a_client_by_url(tmp_path: Path) -> None:
             check=True,
             timeout=120,
         )
-        runs = json.loads(ty(tmp_path, "run", "list", "-o", "json", env=client).stdout)
+        runs = json.loads(ty(tmp_path, "run", "list", "-o", "json", **client).stdout)
         assert [(r["name"], r["status"]) for r in runs] == [("laptop", "completed")]
         denied = ty(
             tmp_path,
             "run",
             "list",
-            env={"TRAINYARD_WORKSPACE": process.url, "TRAINYARD_TOKEN": "x"},
+            TRAINYARD_WORKSPACE=process.url,
+            TRAINYARD_TOKEN="x",
             check=False,
         )
         _refused(denied, "token")

@@ -43,6 +43,14 @@ def test_the_sweep_example_runs(tmp_path, monkeypatch):
     run_example(tmp_path, monkeypatch, SDK_EXAMPLES[1] + checks)
 
 
+def test_the_automl_example_runs(tmp_path, monkeypatch):
+    checks = (
+        "\nassert run.get_status() == 'completed' and best_run.get_status() == 'completed'"
+        "\nassert ty.Model(ws, 'breast-cancer').version == 1\n"
+    )
+    run_example(tmp_path, monkeypatch, SDK_EXAMPLES[2] + checks)
+
+
 def test_the_yaml_examples_are_valid(tmp_path):
     from trainyard.environments import Environment
     from trainyard.jobs.spec import load_job

@@ -5,23 +5,13 @@ from __future__ import annotations
 import functools
 import os
 
-import numpy as np
-import pandas as pd
 import pytest
-from sklearn.datasets import load_iris
 
 import trainyard as ty
+from tests.integration.test_automl import iris
 from trainyard.automl.evaluate import evaluate
 from trainyard.automl.pool import WorkerPool
 from trainyard.status import RunStatus
-
-
-def iris() -> pd.DataFrame:
-    frame = load_iris(as_frame=True).frame
-    frame["target"] = frame["target"].map(dict(enumerate(["setosa", "versicolor", "virginica"])))
-    frame["batch"] = [f"b{i % 4}" for i in range(len(frame))]  # a categorical column
-    frame.loc[::17, "sepal width (cm)"] = np.nan  # imputed
-    return frame
 
 
 def flaky(learner: str, params: dict, sample_size: int) -> dict:

@@ -64,18 +64,23 @@ def stacking(task: str, preds: list[np.ndarray], y: np.ndarray, seed: int) -> tu
     return meta.fit(features, y), scores
 
 
-class VotingModel(BaseEstimator):
+class _Combined(BaseEstimator):
+    """Fitted pipelines combined; refitting refits the members and keeps how they combine."""
+
+    members: list[Any]
+
+    def fit(self, X: Any, y: Any) -> _Combined:
+        for member in self.members:
+            member.fit(X, y)
+        return self
+
+
+class VotingModel(_Combined):
     """Weighted average of fitted pipelines' predictions (probabilities for classes)."""
 
     def __init__(self, members: list[Any], weights: list[float], task: str, n_classes: int) -> None:
         self.members, self.weights, self.task, self.n_classes = members, weights, task, n_classes
         self.classes_ = np.arange(n_classes)
-
-    def fit(self, X: Any, y: Any) -> VotingModel:
-        """Refit every member on new rows; the weights stay."""
-        for member in self.members:
-            member.fit(X, y)
-        return self
 
     def _blend(self, X: Any) -> np.ndarray:
         return sum(
@@ -91,18 +96,12 @@ class VotingModel(BaseEstimator):
         return out.argmax(1) if self.task == "classification" else out
 
 
-class StackModel(BaseEstimator):
+class StackModel(_Combined):
     """A meta-learner over fitted pipelines' predictions."""
 
     def __init__(self, members: list[Any], meta: Any, task: str, n_classes: int) -> None:
         self.members, self.meta, self.task, self.n_classes = members, meta, task, n_classes
         self.classes_ = np.arange(n_classes)
-
-    def fit(self, X: Any, y: Any) -> StackModel:
-        """Refit every member on new rows; the meta-learner stays."""
-        for member in self.members:
-            member.fit(X, y)
-        return self
 
     def _features(self, X: Any) -> np.ndarray:
         return _stack_features([predict(m, X, self.task, self.n_classes) for m in self.members])

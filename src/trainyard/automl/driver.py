@@ -224,6 +224,14 @@ class Driver:
             return ensemble.StackModel(models, built[winner.learner], self.ctx.task, k)
         return models[0]
 
+    def _refit_need(self, trial: Trial) -> float:
+        members = [self.trials[n] for n in trial.members] if trial.members else [trial]
+        return sum(self.refit_seconds(m) for m in members) / self.s.max_concurrent_iterations
+
+    def _refit_fits(self, trial: Trial) -> bool:
+        """Whether refitting ``trial`` (an ensemble: all its members) should end within the budget."""
+        return time.time() + self._refit_need(trial) <= self.deadline
+
     def finish(self, pool: WorkerPool) -> None:
         built = self.ensembles() if self.s.enable_ensembling and not self.stopping else {}
         ranked = trials.ranked(self.trials, self.metric)
@@ -236,7 +244,12 @@ class Driver:
             errors = {t.error for t in self.trials if t.error}
             self.run.fail(f"no trial completed; errors: {'; '.join(sorted(errors))[:500] or 'none recorded'}")
             return
-        winner = ranked[0]
+        winner = next((t for t in ranked if self._refit_fits(t)), None) or min(ranked, key=self._refit_need)
+        if winner is not ranked[0]:
+            self.say(
+                f"trial {ranked[0].number} {ranked[0].learner} would not refit within the budget; "
+                "using the best one that does"
+            )
         raw = self.fit_winner(pool, winner, built)
         model = final.decoded(raw, self.classes)
         name = self.s.model_name or f"automl-{self.info.name}"

@@ -1,4 +1,8 @@
-"""Run every benchmark and print its ratios against the baseline measured in the same run."""
+"""Run every benchmark and print its ratios against the baseline measured in the same run.
+
+The long ones run alone: ``automl.py --budget 60`` (against FLAML), ``server_logging.py``,
+``server_search.py`` and ``mlflow_client.py`` (they need PostgreSQL and the ``bench`` extra).
+"""
 
 from __future__ import annotations
 
@@ -8,6 +12,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).parent))
 
 import agent_pickup  # noqa: E402
+import components  # noqa: E402
 import endpoint_shift  # noqa: E402
 import env_cache  # noqa: E402
 import metric_logging  # noqa: E402
@@ -26,6 +31,7 @@ if __name__ == "__main__":
         sweep,
         scoring,
         endpoint_shift,
+        components,
     ):
         print(f"# {bench.__name__}", flush=True)
         for line in bench.main():

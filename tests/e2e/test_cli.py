@@ -196,3 +196,16 @@ def test_run_cancel_from_the_command_line(project: Path):
     assert shown["status"] == "canceled" and shown["error"] == "canceled by the user"
     again = ty(project, "run", "cancel", run_id, check=False)
     assert again.returncode == 1 and "already canceled" in again.stderr
+
+
+def test_a_missing_model_library_names_the_extra(project: Path):
+    """A bare `pip install trainyard` lacks the `ml` extra: AutoML and components say what to install."""
+    code = (
+        "import sys; sys.modules['sklearn'] = None; sys.argv = ['trainyard', 'component', 'list']\n"
+        "from trainyard.cli.main import main; main()"
+    )
+    result = subprocess.run([sys.executable, "-c", code], cwd=project, capture_output=True, text=True)
+    assert result.returncode == 1
+    assert result.stderr.strip() == (
+        "error: this command needs sklearn, one of the model libraries: pip install 'trainyard[ml]'"
+    )

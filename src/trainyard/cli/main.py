@@ -107,12 +107,27 @@ def compute_list() -> None:
         console.print(f"{name}  (concurrency {ws.config.local.concurrency})")
 
 
+# What the `ml` extra installs: AutoML and the component catalogue import them; a bare install lacks them.
+ML_LIBRARIES = {"sklearn", "lightgbm", "xgboost", "skops", "vowpalwabbit", "imblearn", "onnx", "onnxruntime"}
+
+
 def main() -> None:
     try:
         app()
     except TrainyardError as exc:
         err_console.print(f"[red]error:[/] {escape(str(exc))}", highlight=False, soft_wrap=True)
         sys.exit(exc.exit_code)
+    except ModuleNotFoundError as exc:
+        library = (exc.name or "").split(".")[0]
+        if library not in ML_LIBRARIES:
+            raise
+        err_console.print(
+            f"[red]error:[/] this command needs {library}, one of the model libraries: "
+            + escape("pip install 'trainyard[ml]'"),
+            highlight=False,
+            soft_wrap=True,
+        )
+        sys.exit(1)
     except KeyboardInterrupt:
         err_console.print("interrupted")
         sys.exit(130)

@@ -165,6 +165,20 @@ def test_readers_read_but_cannot_write(server):
     assert (who["user"], who["role"], who["kind"]) == ("rita", "reader", "user")
 
 
+def test_endpoint_keys_are_for_writers_only(server, ws: Workspace):
+    client, auth = server
+    auth.add_user("rita", "reader")
+    auth.add_user("carl", "contributor")
+    reader, _ = auth.create_token("rita")
+    writer, _ = auth.create_token("carl")
+    ws.store.create_endpoint("churn", port=5000, primary_key="k1", secondary_key="k2")
+    seen = client.get("/api/v1/endpoints/churn", headers=_bearer(reader)).json()
+    assert (seen["name"], seen["primary_key"], seen["secondary_key"]) == ("churn", "", "")
+    listed = client.get("/api/v1/endpoints", headers=_bearer(reader)).json()["endpoints"]
+    assert [e["primary_key"] for e in listed] == [""]
+    assert client.get("/api/v1/endpoints/churn", headers=_bearer(writer)).json()["primary_key"] == "k1"
+
+
 def test_mlflow_clients_send_basic_auth_with_the_token_as_password(server):
     client, auth = server
     auth.add_user("mo", "contributor")

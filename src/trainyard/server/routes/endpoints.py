@@ -8,8 +8,18 @@ from fastapi import APIRouter, Request
 
 from trainyard.server.routes.deps import IdempotencyKey, StoreDep, create_once
 from trainyard.server.schemas import DeploymentCreate, EndpointCreate, FieldsUpdate, to_json
+from trainyard.store import EndpointRecord
 
 router = APIRouter(prefix="/api/v1/endpoints", tags=["endpoints"])
+
+
+def _shown(request: Request, record: EndpointRecord) -> dict[str, Any]:
+    """An endpoint as the caller may see it: its scoring keys are secrets for writers only."""
+    data = to_json(record)
+    principal = getattr(request.state, "principal", None)
+    if principal is not None and not principal.has_role("contributor"):
+        data.update(primary_key="", secondary_key="")
+    return data
 
 
 @router.post("")
@@ -20,13 +30,13 @@ def create_endpoint(
 
 
 @router.get("")
-def list_endpoints(store: StoreDep) -> Any:
-    return {"endpoints": to_json(store.list_endpoints())}
+def list_endpoints(store: StoreDep, request: Request) -> Any:
+    return {"endpoints": [_shown(request, record) for record in store.list_endpoints()]}
 
 
 @router.get("/{name}")
-def get_endpoint(name: str, store: StoreDep) -> Any:
-    return to_json(store.get_endpoint(name))
+def get_endpoint(name: str, store: StoreDep, request: Request) -> Any:
+    return _shown(request, store.get_endpoint(name))
 
 
 @router.patch("/{name}")

@@ -60,6 +60,9 @@ def test_mlflow2_log_model_and_registering_from_a_run_path(
     assert "another" in error(reply, 400, "INVALID_PARAMETER_VALUE")
     missing = {"name": mlflow2_model, "source": f"runs:/{run_id}/nothing-here"}
     error(client.post(f"{API}/model-versions/create", json=missing), 404, "RESOURCE_DOES_NOT_EXIST")
+    for not_a_run in ("runs:/..", "runs:/.", "runs:/"):  # the whole store is nobody's run
+        reply = client.post(f"{API}/model-versions/create", json={"name": mlflow2_model, "source": not_a_run})
+        error(reply, 404, "RESOURCE_DOES_NOT_EXIST")
 
 
 def test_a_model_logged_outside_a_run_registers_from_its_folder(client: TestClient, ws: Workspace) -> None:

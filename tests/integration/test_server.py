@@ -199,6 +199,15 @@ def test_folders_are_not_files(client: httpx.Client) -> None:
     copy = {"source": "runs/f/a/b.txt", "target": "runs/f/a"}
     _json_error(client.post("/api/v1/artifact-copy", json=copy), 400, "INVALID_PARAMETER_VALUE")
     assert client.get("/api/v1/artifact-list", params={"prefix": "runs/f"}).json() == {"files": ["a/b.txt"]}
+    below_a_file = client.put("/api/v1/artifacts/runs/f/a/b.txt/c", content=b"z")
+    _json_error(below_a_file, 400, "INVALID_ARTIFACT_PATH")
+    copy_below = {"source": "runs/f/a/b.txt", "target": "runs/f/a/b.txt/d"}
+    _json_error(client.post("/api/v1/artifact-copy", json=copy_below), 400, "INVALID_ARTIFACT_PATH")
+    _json_error(
+        client.put(f"/api/v1/artifacts/runs/f/{'n' * 300}", content=b"z"), 400, "INVALID_ARTIFACT_PATH"
+    )
+    version = {"source": "http://169.254.169.254/latest", "files": ["../../etc/passwd"]}
+    _json_error(client.post("/api/v1/models/m/versions", json=version), 400, "INVALID_ARTIFACT_PATH")
 
 
 def _sha(path: Path) -> str:

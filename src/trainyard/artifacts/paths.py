@@ -13,6 +13,7 @@ from trainyard.errors import ArtifactPathError
 
 _DRIVE = re.compile(r"^[A-Za-z]:")
 MAX_NAME = 1024
+MAX_PART = 255
 
 
 def _fully_decoded(name: str) -> str:
@@ -42,6 +43,10 @@ def safe_name(name: str) -> str:
         raise ArtifactPathError(f"artifact name {name!r} may not contain '..'")
     if not parts:
         raise ArtifactPathError(f"artifact name {name!r} names no file")
+    if any(len(p.encode()) > MAX_PART for p in parts):
+        raise ArtifactPathError(
+            f"each part of an artifact name may be at most {MAX_PART} bytes (a file system limit)"
+        )
     return "/".join(parts)
 
 

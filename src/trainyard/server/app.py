@@ -68,6 +68,12 @@ def _http_error(_request: Request, exc: Exception) -> JSONResponse:
     return error_response(exc.status_code, HTTP_CODES.get(exc.status_code, "ERROR"), message, exc.headers)
 
 
+def _path_clash(_request: Request, _exc: Exception) -> JSONResponse:
+    """A file where an artifact path needs a folder (or the reverse): the caller's path, not a bug."""
+    message = "the artifact path runs into an existing file (a name cannot be a file and a folder)"
+    return error_response(400, "INVALID_ARTIFACT_PATH", message)
+
+
 def _unexpected(request: Request, exc: Exception) -> JSONResponse:
     from sqlalchemy.exc import DataError, IntegrityError, OperationalError
 
@@ -151,6 +157,8 @@ def create_app(
     app.add_exception_handler(TrainyardError, _trainyard_error)
     app.add_exception_handler(RequestValidationError, _invalid_request)
     app.add_exception_handler(HTTPException, _http_error)
+    for clash in (NotADirectoryError, FileExistsError, IsADirectoryError):
+        app.add_exception_handler(clash, _path_clash)
     app.add_exception_handler(Exception, _unexpected)
     app.add_middleware(BodyLimit)
 

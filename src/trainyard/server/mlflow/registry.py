@@ -91,7 +91,7 @@ def registry_router(workspace: Workspace) -> APIRouter:
             return uri_key(info["artifact_uri"])
         if source.startswith("runs:/"):
             run_id, _, rel = source.removeprefix("runs:/").partition("/")
-            return run_key(run_id, rel)
+            return run_key(store.get_run(run_id).id, rel)  # a run that exists, not `runs:/..`
         return uri_key(source)
 
     def register(key: str, name: str, args: Args, properties: dict[str, str]) -> Model:

@@ -6,6 +6,7 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 
+from trainyard.artifacts.paths import safe_name
 from trainyard.server.routes.deps import IdempotencyKey, StoreDep, create_once
 from trainyard.server.schemas import (
     AliasIn,
@@ -61,9 +62,8 @@ def create_model_version(
     request: Request,
     idempotency_key: IdempotencyKey = None,
 ) -> Any:
-    return create_once(
-        request, idempotency_key, lambda: store.create_model_version(name, **body.model_dump())
-    )
+    fields = {**body.model_dump(), "files": [safe_name(f) for f in body.files]}  # keys inside the store
+    return create_once(request, idempotency_key, lambda: store.create_model_version(name, **fields))
 
 
 @router.get("/{name}/versions")

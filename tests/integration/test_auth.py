@@ -16,6 +16,7 @@ from sqlalchemy import select
 from trainyard.errors import AlreadyExistsError, InvalidInputError, NotFoundError
 from trainyard.server.app import create_app
 from trainyard.server.auth import PUBLIC
+from trainyard.status import RunStatus
 from trainyard.store.sql.auth import AuthStore, TokenRejected
 from trainyard.store.sql.models import API_TOKENS
 from trainyard.store.sql.store import SqlStore
@@ -79,6 +80,21 @@ def test_expired_revoked_and_forged_tokens_are_rejected(auth_store: AuthStore):
     with pytest.raises(TokenRejected, match="malformed"):
         auth_store.authenticate("not-a-token")
     assert [t.state for t in auth_store.list_tokens("bo")] == ["expired", "revoked"]
+
+
+def test_a_job_token_ends_soon_after_its_run(store_uri: str, monkeypatch):
+    store = SqlStore(store_uri)
+    auth_store = AuthStore(store.engine)
+    auth_store.add_user("bo", "contributor")
+    run = store.create_run(store.get_or_create_experiment("e").id, status=RunStatus.RUNNING)
+    token, _ = auth_store.create_token("bo", kind="job", run_id=run.id, expires_in=3600)
+    assert auth_store.authenticate(token).run_id == run.id
+    store.set_status(run.id, RunStatus.COMPLETED)
+    assert auth_store.authenticate(token).run_id == run.id  # the worker's last upload, in the grace period
+    monkeypatch.setattr("trainyard.store.sql.auth.JOB_TOKEN_GRACE_SECONDS", -1.0)
+    with pytest.raises(TokenRejected, match="job has ended"):
+        auth_store.authenticate(token)
+    store.close()
 
 
 def test_user_and_token_input_is_checked(auth_store: AuthStore):

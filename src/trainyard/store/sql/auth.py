@@ -22,7 +22,7 @@ from sqlalchemy.exc import IntegrityError
 
 from trainyard.errors import AlreadyExistsError, InvalidInputError, NotFoundError, TrainyardError
 from trainyard.store.sql.engine import read_tx, with_retries, write_tx
-from trainyard.store.sql.models import API_TOKENS, USERS
+from trainyard.store.sql.models import API_TOKENS, RUNS, USERS
 
 ROLES = ("reader", "contributor", "owner")
 KINDS = ("user", "agent", "job")
@@ -34,6 +34,10 @@ NAME_RE = re.compile(NAME_PATTERN)
 
 class TokenRejected(TrainyardError):
     """The token is missing, malformed, unknown, expired or revoked (HTTP 401)."""
+
+
+# A job token still works this long after its run ended (its worker's last log upload), then never.
+JOB_TOKEN_GRACE_SECONDS = 60.0
 
 
 @dataclass(frozen=True)
@@ -202,6 +206,9 @@ class AuthStore:
         )
         with read_tx(self.engine) as conn:
             row = conn.execute(query).mappings().first()
+            ended = None
+            if row is not None and row["run_id"] is not None:
+                ended = conn.execute(select(RUNS.c.end_time).where(RUNS.c.id == row["run_id"])).scalar()
         if row is None or not hmac.compare_digest(_hash(secret), row["secret_hash"]):
             raise TokenRejected("unknown token")
         if row["revoked_at"] is not None:
@@ -210,4 +217,6 @@ class AuthStore:
             raise TokenRejected(
                 f"token {token_id} has expired; create a new one with `trainyard token create`"
             )
+        if ended is not None and ended < time.time() - JOB_TOKEN_GRACE_SECONDS:
+            raise TokenRejected(f"token {token_id} was its job's, and the job has ended")
         return Principal(row["user_name"], row["role"], row["kind"], token_id, row["run_id"])

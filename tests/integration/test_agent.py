@@ -160,9 +160,12 @@ def test_two_claimers_never_get_the_same_run(store_uri: str, tmp_path: Path):
     assert sorted(claimed) == sorted(created)
     assert queue.try_claim("gpu", "late", "ada") is None
     assert {t.run_id for t in auth.list_tokens("ada") if t.kind == "job"} == created
+    auth.add_user("eve", "contributor")
     with pytest.raises(InvalidInputError, match="not held"):  # another host's agent cannot release it
-        queue.release(claimed[1], "elsewhere:1:1")
-    released = queue.release(claimed[1], "host:9:9")  # its worker ended without an outcome
+        queue.release(claimed[1], "elsewhere:1:1", "ada")
+    with pytest.raises(InvalidInputError, match="not held"):  # nor another user's agent on its host
+        queue.release(claimed[1], "host:9:9", "eve")
+    released = queue.release(claimed[1], "host:9:9", "ada")  # its worker ended without an outcome
     assert released.status == "failed" and claimed[1] not in auth.runs_with_job_tokens()
     back = claimed[0]  # its agent vanished while the claim was answered
     queue.unclaim(back)

@@ -98,12 +98,15 @@ class JobQueue:
         self.ws.store.requeue(run_id, RunStatus.PREPARING, "its agent went away before it got the run")
         self.auth.revoke_run_tokens(run_id)
 
-    def release(self, run_id: str, agent: str) -> Released:
-        """The agent is done with the run: a run it left unfinished is failed; its tokens end."""
+    def release(self, run_id: str, agent: str, user: str) -> Released:
+        """The agent is done with the run: a run it left unfinished is failed; its tokens end.
+
+        Only an agent of the user whose claim minted the run's job token may release it.
+        """
         info = self.ws.store.get_run(run_id)
-        if info.status == RunStatus.QUEUED or _host(info.worker) != _host(agent):
-            raise InvalidInputError(f"run {run_id} is not held by a worker on the host of agent {agent}")
         if not info.status.is_terminal:
+            if not self.auth.holds_run(run_id, user) or _host(info.worker) != _host(agent):
+                raise InvalidInputError(f"run {run_id} is not held by a worker on the host of agent {agent}")
             error = f"the agent {agent} ended the run's worker before it reported an outcome"
             self.ws.store.set_status(run_id, RunStatus.FAILED, error=error, expected=info.status)
         self.auth.revoke_run_tokens(run_id)
@@ -174,7 +177,8 @@ async def claim(body: ClaimRequest, request: Request) -> Claim | Response:
 @router.post("/runs/{run_id}/release", response_model=Released)
 async def release(run_id: str, body: ReleaseRequest, request: Request) -> Released:
     """The agent's worker for this run has exited."""
-    return await asyncio.to_thread(_queue(request).release, run_id, body.agent)
+    principal: Principal = request.state.principal
+    return await asyncio.to_thread(_queue(request).release, run_id, body.agent, principal.user)
 
 
 def install_agent_routes(app: FastAPI, ws: Workspace, auth: AuthStore) -> JobQueue:

@@ -179,6 +179,17 @@ class AuthStore:
             .values(revoked_at=time.time())
         )
 
+    def holds_run(self, run_id: str, user: str) -> bool:
+        """Whether ``user`` was handed a job token for ``run_id`` that is not revoked (the run's claimer)."""
+        query = select(API_TOKENS.c.id).where(
+            API_TOKENS.c.run_id == run_id,
+            API_TOKENS.c.user_name == user,
+            API_TOKENS.c.kind == "job",
+            API_TOKENS.c.revoked_at.is_(None),
+        )
+        with read_tx(self.engine) as conn:
+            return conn.execute(query.limit(1)).first() is not None
+
     def runs_with_job_tokens(self) -> list[str]:
         """Runs that have a job token not yet revoked (the reaper ends those of finished runs)."""
         query = (

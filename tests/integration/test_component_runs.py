@@ -118,7 +118,19 @@ def test_bad_references_and_parameters_are_refused_before_a_run(ws: Workspace, c
         run_component(ws, "split-data", {"dataset": f"runs:{imported.run_id}/model"}, {})
     with pytest.raises(ComponentInputError, match="input 'dataset': no such file or folder"):
         run_component(ws, "split-data", {"dataset": "nope.csv"}, {})
-    assert len(ws.store.search_runs()) == 1
+    lr = run_component(ws, "two-class-logistic-regression")
+    ref = f"runs:{lr.run_id}/untrained_model"
+    with pytest.raises(ComponentInputError) as err:
+        run_component(ws, "train-model", {"untrained_model": ref, "dataset": ref}, {"label_column": "y"})
+    assert str(err.value) == "input 'dataset' wants a table; the referenced output is an untrained model"
+    with pytest.raises(ComponentInputError) as err:
+        run_component(
+            ws, "train-model", {"untrained_model": f"runs:{imported.run_id}/dataset", "dataset": str(csv)}, {}
+        )
+    assert (
+        str(err.value) == "input 'untrained_model' wants an untrained model; the referenced output is a table"
+    )
+    assert len(ws.store.search_runs()) == 2
 
 
 def test_report_outputs_and_logged_tables_and_images(ws: Workspace):

@@ -208,6 +208,17 @@ def test_bad_inputs_to_train_model(cancer: pd.DataFrame) -> None:
     with pytest.raises(ComponentInputError) as exc:
         train(learner("k-means-clustering"), iris, "target")
     one_line(exc, "train-clustering-model")
+    with pytest.raises(ComponentInputError) as exc:
+        run(
+            "train-clustering-model",
+            untrained_model=learner("k-means-clustering", number_of_centroids=100),
+            dataset=iris.head(60),
+            feature_columns=None,
+        )
+    one_line(exc, "number_of_centroids must be at most the number of rows with values, 60; got 100")
+    with pytest.raises(ComponentInputError) as exc:
+        train(lr, cancer.assign(**{"mean radius": np.inf}), "target")
+    one_line(exc, "two-class-logistic-regression could not be fitted on this data", "infinity")
     model = train(lr, cancer, "target")
     with pytest.raises(ComponentInputError) as exc:
         run("score-model", trained_model=model, dataset=cancer.drop(columns=["size"]))

@@ -31,6 +31,21 @@ FRACTION = Param("fraction", "float", 0.5, "share", min=0, max=1, min_exclusive=
         (Param("mode", "string", "a", "m", choices=("a", "b")), "c", "mode must be one of a, b, got 'c'"),
         (Param("cols", "columns", REQUIRED, "c"), [1], "cols must be a list of column names, got [1]"),
         (Param("flag", "bool", False, "f"), "yes", "flag must be true or false, got 'yes'"),
+        (
+            Param("tol", "float", 1.0, "t"),
+            float("inf"),
+            "tol must be a finite number (not inf or nan), got inf",
+        ),
+        (
+            Param("tol", "float", 1.0, "t"),
+            float("nan"),
+            "tol must be a finite number (not inf or nan), got nan",
+        ),
+        (
+            Param("k", "int", 2, "k", min=2),
+            10**23,
+            f"k must be a whole number between 2 and 2147483647, got {10**23}",
+        ),
     ],
 )
 def test_bad_values_name_the_parameter_and_what_is_allowed(param: Param, value, message: str):

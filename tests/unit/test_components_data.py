@@ -78,6 +78,13 @@ def test_import_reads_latin1_when_told_and_names_bad_json_lines(tmp_path: Path):
         read_table(tmp_path / "x.parquet")
     with pytest.raises(ComponentInputError, match="path: no such file"):
         read_table(tmp_path / "missing.csv")
+    with pytest.raises(ComponentInputError, match="is a folder, not a table file"):
+        read_table(tmp_path)
+    (tmp_path / "latin.csv").write_bytes(b"name,city\nx,Z\xfcrich\n")
+    with pytest.raises(ComponentInputError, match="read it with import-data and its encoding parameter"):
+        read_table(tmp_path / "latin.csv")
+    with pytest.raises(ComponentInputError, match="is a folder"):
+        run("import-data", path=str(tmp_path))
 
 
 # Split Data ----------------------------------------------------------------------------------
@@ -263,7 +270,7 @@ def test_smote_refuses_one_class_text_features_and_k_too_large(table: pd.DataFra
         run("smote", dataset=numeric.assign(y=0), label_column="y")
     with pytest.raises(ComponentInputError, match="SMOTE needs numeric features; column 'city'"):
         run("smote", dataset=table.dropna(), label_column="y")
-    with pytest.raises(ComponentInputError, match="k_neighbors must be less than the 3 rows"):
+    with pytest.raises(ComponentInputError, match=r"the 3 rows of the minority class 1, got 5$"):
         run(
             "smote",
             dataset=numeric.assign(y=[1, 1, 1] + [0] * (len(numeric) - 3)),
@@ -272,3 +279,5 @@ def test_smote_refuses_one_class_text_features_and_k_too_large(table: pd.DataFra
         )
     with pytest.raises(ComponentInputError, match="k_neighbors must be between 1 and 1000, got 0"):
         run("smote", dataset=numeric, label_column="y", k_neighbors=0)
+    with pytest.raises(ComponentInputError, match="label_column 'income' is not a class column"):
+        run("smote", dataset=numeric.assign(income=numeric["income"] + 0.5), label_column="income")

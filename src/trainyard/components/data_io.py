@@ -48,15 +48,18 @@ def _line_of(path: Path, offset: int) -> int:
         return fh.read(offset).count(b"\n") + 1
 
 
-def _read_delimited(path: Path, sep: str, encoding: str) -> pd.DataFrame:
+OTHER_ENCODING = "read it with import-data and its encoding parameter (e.g. latin-1)"
+"""What to do about a file in another encoding, for an input path (only import-data has ``encoding``)."""
+
+
+def _read_delimited(path: Path, sep: str, encoding: str, advice: str = OTHER_ENCODING) -> pd.DataFrame:
     codec = "utf-8-sig" if encoding.lower().replace("_", "-") in ("utf-8", "utf8") else encoding
     try:
         return pd.read_csv(path, sep=sep, encoding=codec, index_col=False, low_memory=False)
     except UnicodeDecodeError as exc:
         line = _line_of(path, exc.start)
         raise ComponentInputError(
-            f"{path.name}: line {line} is not valid {encoding} (byte 0x{exc.object[exc.start]:02x}); "
-            "set the encoding parameter (e.g. latin-1)"
+            f"{path.name}: line {line} is not valid {encoding} (byte 0x{exc.object[exc.start]:02x}); {advice}"
         ) from None
     except LookupError:
         raise ComponentInputError(
@@ -76,7 +79,7 @@ def _read_delimited(path: Path, sep: str, encoding: str) -> pd.DataFrame:
         ) from None
 
 
-def _read_jsonl(path: Path, encoding: str) -> pd.DataFrame:
+def _read_jsonl(path: Path, encoding: str, advice: str = OTHER_ENCODING) -> pd.DataFrame:
     rows: list[Any] = []
     try:
         with open(path, encoding=encoding) as fh:
@@ -92,15 +95,20 @@ def _read_jsonl(path: Path, encoding: str) -> pd.DataFrame:
                 rows.append(row)
     except UnicodeDecodeError as exc:
         raise ComponentInputError(
-            f"{path.name}: line {_line_of(path, exc.start)} is not valid {encoding}; "
-            "set the encoding parameter"
+            f"{path.name}: line {_line_of(path, exc.start)} is not valid {encoding}; {advice}"
         ) from None
     return pd.DataFrame.from_records(rows)
 
 
-def read_table(path: str | Path, fmt: str = "auto", encoding: str = "utf-8") -> pd.DataFrame:
-    """A table from a CSV/TSV/Parquet/JSON-lines file; a ``ComponentInputError`` for a bad file."""
+def read_table(
+    path: str | Path, fmt: str = "auto", encoding: str = "utf-8", advice: str = OTHER_ENCODING
+) -> pd.DataFrame:
+    """A table from a CSV/TSV/Parquet/JSON-lines file; a ``ComponentInputError`` for a bad file.
+
+    ``advice`` says what to do about a file that is not valid ``encoding``."""
     path = Path(path)
+    if path.is_dir():
+        raise ComponentInputError(f"path: {str(path)!r} is a folder, not a table file")
     if not path.is_file():
         raise ComponentInputError(f"path: no such file {str(path)!r}")
     if path.stat().st_size == 0:
@@ -112,9 +120,9 @@ def read_table(path: str | Path, fmt: str = "auto", encoding: str = "utf-8") -> 
         except Exception as exc:  # pyarrow raises several types for a file that is not Parquet
             raise ComponentInputError(f"{path.name} is not a readable Parquet file: {exc}") from None
     elif kind == "jsonl":
-        df = _read_jsonl(path, encoding)
+        df = _read_jsonl(path, encoding, advice)
     else:
-        df = _read_delimited(path, "\t" if kind == "tsv" else ",", encoding)
+        df = _read_delimited(path, "\t" if kind == "tsv" else ",", encoding, advice)
     if len(df) == 0:
         raise ComponentInputError(f"{path.name} has no rows")
     return df
@@ -134,7 +142,7 @@ def read_table(path: str | Path, fmt: str = "auto", encoding: str = "utf-8") -> 
     ],
 )
 def import_data(ctx: Context, path: str, format: str, encoding: str) -> dict[str, Any]:
-    df = read_table(path, format, encoding)
+    df = read_table(path, format, encoding, "set the encoding parameter (e.g. latin-1)")
     ctx.log("rows", len(df))
     ctx.log("columns", df.shape[1])
     return {"dataset": df}

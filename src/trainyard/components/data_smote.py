@@ -49,13 +49,19 @@ def smote(
             )
     if dataset[features].isna().any().any() or dataset[label].isna().any():
         raise ComponentInputError("SMOTE cannot use rows with missing values; run clean-missing-data first")
+    if pd.api.types.is_float_dtype(dataset[label]) and not (dataset[label] % 1 == 0).all():
+        raise ComponentInputError(
+            f"label_column {label!r} is not a class column: it holds continuous numbers; "
+            "SMOTE needs a label of classes"
+        )
     counts = dataset[label].value_counts()
     if len(counts) < 2:
         raise ComponentInputError(f"label_column {label!r} has one class; SMOTE needs at least two")
     minority, have = counts.index[-1], int(counts.iloc[-1])
+    shown = minority.item() if hasattr(minority, "item") else minority  # 1, not np.int64(1)
     if have <= k_neighbors:
         raise ComponentInputError(
-            f"k_neighbors must be less than the {have} rows of the minority class {minority!r}, "
+            f"k_neighbors must be less than the {have} rows of the minority class {shown!r}, "
             f"got {k_neighbors}"
         )
     extra = have * smote_percentage // 100

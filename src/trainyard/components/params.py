@@ -40,6 +40,8 @@ class Required:
 
 
 REQUIRED: Any = Required()
+INT_LIMIT = 2**31 - 1
+"""The largest whole number any ``int`` parameter takes (libraries and seeds overflow beyond it)."""
 
 
 @dataclass(frozen=True)
@@ -117,10 +119,15 @@ class Param:
         if self.type == "int":
             if isinstance(value, bool) or not isinstance(value, int | float) or int(value) != value:
                 raise self._fail("a whole number", value)
+            if abs(int(value)) > INT_LIMIT:
+                low = -INT_LIMIT if self.min is None else self.min
+                raise self._fail(f"a whole number between {low:g} and {INT_LIMIT}", value)
             return int(value)
         if self.type == "float":
             if isinstance(value, bool) or not isinstance(value, int | float):
                 raise self._fail("a number", value)
+            if not math.isfinite(value):
+                raise self._fail("a finite number (not inf or nan)", value)
             return float(value)
         if self.type in ("string", "path", "model_ref", "column"):
             if not isinstance(value, str) or (self.type != "string" and not value):

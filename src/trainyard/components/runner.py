@@ -156,9 +156,31 @@ def _run_output(ws: Workspace, ref: str, port: Port) -> _Input:
     return _Input(_load_stored(ws, prefix, port), produced[name], f"{REF_PREFIX}{run_id}/{name}")
 
 
+_KIND_FILES = {
+    TABLE_FILE: "table",
+    "untrained_model.json": "untrained model",
+    "trainyard_model.json": "trained model",
+    "report.json": "report",
+}
+
+
+def _check_stored_kind(ws: Workspace, prefix: str, port: Port) -> None:
+    """Refuse a stored output of another kind than the port's, naming the port and both kinds."""
+    names = set(ws.artifacts.list(prefix))
+    found = next((kind for file, kind in _KIND_FILES.items() if file in names), "something unknown")
+    wanted = {"untrained_model": "untrained model", "model": "trained model"}.get(port.kind, port.kind)
+    if found != wanted:
+        article = "an" if found[0] in "aeiou" else "a"
+        raise ComponentInputError(
+            f"input {port.name!r} wants {'an' if wanted[0] in 'aeiou' else 'a'} {wanted}; "
+            f"the referenced output is {article} {found}"
+        )
+
+
 def _load_stored(ws: Workspace, prefix: str, port: Port) -> Any:
     import pandas as pd
 
+    _check_stored_kind(ws, prefix, port)
     local = ws.artifacts.local_path(prefix)
     if port.kind == "table":
         source = local / TABLE_FILE if local else io.BytesIO(ws.artifacts.get_bytes(f"{prefix}/{TABLE_FILE}"))

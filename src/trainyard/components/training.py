@@ -106,6 +106,15 @@ def _with_encoding(estimator: Any, X: pd.DataFrame, categorical: list[str]) -> A
     return Pipeline([("encode", prep), ("learner", estimator)])
 
 
+def fit_checked(learner: str, estimator: Any, X: Any, y: Any = None) -> Any:
+    """``estimator.fit(X, y)``; a library ``ValueError`` about the data or parameters becomes one line."""
+    try:
+        return estimator.fit(X, y)
+    except ValueError as exc:
+        text = " ".join(str(exc).split()) or type(exc).__name__
+        raise ComponentInputError(f"{learner} could not be fitted on this data: {text}") from None
+
+
 def fit_model(
     untrained: UntrainedModel, df: pd.DataFrame, label: str | None = None, features: list[str] | None = None
 ) -> TrainedModel:
@@ -124,8 +133,14 @@ def fit_model(
     y = rows[label] if label else None
     if supervised:
         _check_label(y, untrained)
+    centroids = untrained.params.get("number_of_centroids")
+    if centroids is not None and centroids > len(rows):
+        raise ComponentInputError(
+            "number_of_centroids must be at most the number of rows with values, "
+            f"{len(rows)}; got {centroids}"
+        )
     estimator = _with_encoding(untrained.build(), X, marks(df)["categorical"])
-    estimator.fit(X, y)
+    fit_checked(untrained.learner, estimator, X, y)
     classes = getattr(estimator, "classes_", None) if untrained.task in CLASSIFICATION else None
     return TrainedModel(
         estimator=estimator,

@@ -69,3 +69,36 @@ def test_submit_with_test_set_then_show_and_bad_input(tmp_path: Path):
         tmp_path, "automl", "submit", "--data", "train.csv", "--label", "y", "--timeout", "ten", check=False
     )
     assert wrong_time.returncode == 1 and "--timeout 'ten'" in wrong_time.stderr
+
+
+def test_bad_files_fail_before_anything_is_queued(tmp_path: Path):
+    ty(tmp_path, "init")
+    frame = load_breast_cancer(as_frame=True).frame.rename(columns={"target": "y"})
+    frame.iloc[:200].to_csv(tmp_path / "train.csv", index=False)
+    frame.iloc[200:].drop(columns=["y"]).to_csv(tmp_path / "nolabel.csv", index=False)
+    frame.iloc[200:].drop(columns=["mean radius"]).to_csv(tmp_path / "fewer.csv", index=False)
+    (tmp_path / "empty.csv").write_text("")
+    (tmp_path / "header.csv").write_text("a,y\n")
+    (tmp_path / "latin1.csv").write_bytes("a,y\ncaf\u00e9,1\n".encode("latin-1"))
+    (tmp_path / "fake.parquet").write_text("a,y\n1,2\n")
+    cases = [
+        (["--data", "empty.csv"], "--data empty.csv is empty"),
+        (["--data", "header.csv"], "--data header.csv has no data rows"),
+        (["--data", "latin1.csv"], "--data latin1.csv is not UTF-8 text"),
+        (["--data", "fake.parquet"], "--data fake.parquet is not a Parquet file"),
+        (["--validation", "latin1.csv"], "--validation latin1.csv is not UTF-8 text"),
+        (["--validation", "fewer.csv"], "validation_data lacks training_data column(s) 'mean radius'"),
+        (["--test", "missing.csv"], "--test missing.csv is not a file"),
+        (["--test", "nolabel.csv"], "--test nolabel.csv has no label column 'y'"),
+        (["--test", "empty.csv"], "--test empty.csv is empty"),
+        (["--test", "header.csv"], "--test header.csv has no data rows"),
+    ]
+    for extra, message in cases:
+        args = {"--data": "train.csv", "--label": "y", "--timeout": "5s"}
+        args.update(zip(extra[::2], extra[1::2], strict=True))
+        flat = [part for pair in args.items() for part in pair]
+        bad = ty(tmp_path, "automl", "submit", *flat, check=False)
+        assert bad.returncode == 1 and "Traceback" not in bad.stderr, (extra, bad.stderr)
+        assert bad.stderr.strip().startswith(f"error: {message}"), (extra, bad.stderr)
+        assert len(bad.stderr.strip().splitlines()) == 1, (extra, bad.stderr)
+    assert json.loads(ty(tmp_path, "run", "list", "-o", "json").stdout) == []

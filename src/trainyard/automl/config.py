@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
+import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -65,20 +66,52 @@ def make_settings(**fields: Any) -> AutoMLSettings:
         raise InvalidInputError(f"AutoML setting {where}: {err['msg']}") from None
 
 
+def plain(value: Any) -> str:
+    """A value for a message: ``1`` or ``'p'``, never ``np.int64(1)``."""
+    if isinstance(value, np.generic):
+        value = value.item()
+    return repr(value) if isinstance(value, str) else str(value)
+
+
 def read_table(data: Any, what: str) -> pd.DataFrame:
-    """A DataFrame from a DataFrame or a CSV / Parquet path."""
+    """A DataFrame from a DataFrame or a CSV / Parquet path; a file that cannot be read as a table
+    (empty, header only, not UTF-8, not really Parquet) fails with one line naming it."""
     if isinstance(data, pd.DataFrame):
         return data.reset_index(drop=True)
     from pathlib import Path
 
     path = Path(str(data))
     if not path.is_file():
-        raise InvalidInputError(f"{what} {path} is not a file (give a DataFrame, a .csv or a .parquet file)")
-    if path.suffix.lower() in (".parquet", ".pq"):
-        return pd.read_parquet(path)
-    if path.suffix.lower() == ".csv":
-        return pd.read_csv(path)
-    raise InvalidInputError(f"{what} {path}: use a .csv or .parquet file")
+        hint = (
+            "a .csv or a .parquet file" if what.startswith("--") else "a DataFrame, a .csv or a .parquet file"
+        )
+        raise InvalidInputError(f"{what} {path} is not a file (give {hint})")
+    suffix = path.suffix.lower()
+    if suffix not in (".parquet", ".pq", ".csv"):
+        raise InvalidInputError(f"{what} {path}: use a .csv or .parquet file")
+    try:
+        frame = pd.read_csv(path) if suffix == ".csv" else pd.read_parquet(path)
+    except pd.errors.EmptyDataError:
+        raise InvalidInputError(
+            f"{what} {path} is empty: a CSV file needs a header row and data rows"
+        ) from None
+    except UnicodeDecodeError as exc:
+        raise InvalidInputError(
+            f"{what} {path} is not UTF-8 text (byte 0x{exc.object[exc.start]:02x}); save it as UTF-8 CSV"
+        ) from None
+    except (OSError, ValueError) as exc:  # pandas' ParserError and pyarrow's ArrowInvalid are ValueErrors
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        kind = "a valid CSV file" if suffix == ".csv" else "a Parquet file"
+        raise InvalidInputError(f"{what} {path} is not {kind}: {first}") from None
+    if len(frame) == 0:
+        raise InvalidInputError(f"{what} {path} has no data rows (columns: {_columns(frame)})")
+    return frame
+
+
+def _columns(frame: pd.DataFrame) -> str:
+    names = [str(c) for c in frame.columns[:20]]
+    more = f", ... ({len(frame.columns)} in all)" if len(frame.columns) > 20 else ""
+    return (", ".join(names) + more) if names else "none"
 
 
 def folds_needed(s: AutoMLSettings) -> int:
@@ -92,11 +125,22 @@ def check(s: AutoMLSettings, train: pd.DataFrame, valid: pd.DataFrame | None) ->
     label = s.label_column_name
     if label not in train.columns:
         raise InvalidInputError(
-            f"label_column_name {label!r} is not a column of training_data; its columns: "
-            + ", ".join(map(str, train.columns[:20]))
+            f"label_column_name {label!r} is not a column of training_data; its columns: " + _columns(train)
         )
-    if valid is not None and label not in valid.columns:
-        raise InvalidInputError(f"label_column_name {label!r} is not a column of validation_data")
+    if len(train) == 0:
+        raise InvalidInputError("training_data has no rows")
+    if valid is not None:
+        if label not in valid.columns:
+            raise InvalidInputError(f"label_column_name {label!r} is not a column of validation_data")
+        missing = [str(c) for c in train.columns if c not in valid.columns]
+        if missing:
+            raise InvalidInputError(
+                "validation_data lacks training_data column(s) "
+                + ", ".join(repr(c) for c in missing[:20])
+                + (f" ({len(missing)} in all)" if len(missing) > 20 else "")
+            )
+        if len(valid) == 0:
+            raise InvalidInputError("validation_data has no rows")
     if s.metric not in task_metrics(s.task):
         raise InvalidInputError(
             f"primary_metric {s.metric!r} does not fit task {s.task!r}; use one of "
@@ -114,12 +158,13 @@ def check(s: AutoMLSettings, train: pd.DataFrame, valid: pd.DataFrame | None) ->
         counts = y.value_counts()
         if len(counts) < 2:
             raise InvalidInputError(
-                f"label {label!r} has only one class ({counts.index[0]!r}); classification needs two or more"
+                f"label {label!r} has only one class ({plain(counts.index[0])}); "
+                "classification needs two or more"
             )
         folds = s.n_cross_validations or 2
         if counts.min() < folds:
             raise InvalidInputError(
-                f"class {counts.idxmin()!r} has {counts.min()} row(s), too few for {folds} folds; "
+                f"class {plain(counts.idxmin())} has {int(counts.min())} row(s), too few for {folds} folds; "
                 "lower n_cross_validations or add rows"
             )
     else:

@@ -47,7 +47,7 @@ def submit(
     stream: bool = typer.Option(False, "--stream", help="Follow the live leaderboard and wait for the end."),
 ) -> None:
     """Queue an AutoML run; with --stream or --test, follow it and end with the leaderboard."""
-    from trainyard.automl.config import make_settings
+    from trainyard.automl.config import make_settings, read_table
     from trainyard.automl.submit import submit_automl
     from trainyard.workspace import Workspace
 
@@ -65,8 +65,12 @@ def submit(
             time_column_name=time_column, forecast_horizon=horizon, time_series_id_column_names=series_ids
         )
     settings = make_settings(**fields)
+    # every file is read (and the test file checked) before anything is queued
+    train = read_table(data, "--data")
+    valid = None if validation is None else read_table(validation, "--validation")
+    test_frame = None if test is None else _read_test(test, settings.label_column_name)
     ws = Workspace.from_config()
-    info = submit_automl(ws, settings, data, experiment, validation)
+    info = submit_automl(ws, settings, train, experiment, valid)
     console.print(f"automl run [bold]{info.id}[/] queued in experiment [bold]{experiment}[/]")
     if not (stream or test):
         console.print(
@@ -80,17 +84,27 @@ def submit(
     finally:
         show(info.id, output=Format.table)
     if test:
-        _score_test(ws, info.id, test, settings)
+        _score_test(ws, info.id, test, test_frame, settings)
 
 
-def _score_test(ws, run_id: str, path: Path, settings) -> None:  # noqa: ANN001
+def _read_test(path: Path, label: str):  # noqa: ANN202
+    from trainyard.automl.config import read_table
+    from trainyard.errors import InvalidInputError
+
+    frame = read_table(path, "--test")
+    if label not in frame.columns:
+        raise InvalidInputError(
+            f"--test {path} has no label column {label!r}; the test set needs it to score"
+        )
+    return frame
+
+
+def _score_test(ws, run_id: str, path: Path, frame, settings) -> None:  # noqa: ANN001
     import numpy as np
 
-    from trainyard.automl.config import read_table
     from trainyard.automl.metrics import score_all
     from trainyard.sdk.automl import AutoMLRun
 
-    frame = read_table(path, "--test")
     _, model = AutoMLRun(ws, run_id).get_output()
     truth = frame[settings.label_column_name].to_numpy()
     rows = frame.drop(columns=[settings.label_column_name])

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING
 from fastapi import APIRouter, FastAPI, Request, Response
 from pydantic import BaseModel, Field
 
+from trainyard.compute import TARGET_NAME
 from trainyard.compute.reaper import reap
 from trainyard.errors import InvalidInputError
 from trainyard.status import RunStatus
@@ -33,12 +34,13 @@ if TYPE_CHECKING:
 
 POLL_SECONDS = 0.1
 JOB_TOKEN_SECONDS = 7 * 24 * 3600.0
-NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"
 log = logging.getLogger(__name__)
 
 
 class ClaimRequest(BaseModel):
-    compute: str = Field(pattern=NAME_PATTERN, description="The compute target name this agent serves.")
+    compute: str = Field(
+        pattern=TARGET_NAME.pattern, description="The compute target name this agent serves."
+    )
     agent: str = Field(min_length=1, max_length=200, description="The agent's id (host:pid:start).")
     wait: float = Field(default=10.0, ge=0, le=30, description="Seconds to wait for a queued run.")
 

@@ -23,6 +23,7 @@ from fastapi import FastAPI, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 
+from trainyard.server.app import error_response
 from trainyard.store.sql.auth import AuthStore, Principal, TokenRejected
 
 PUBLIC = frozenset({"/api/v1/health", "/api/v1/openapi.json", "/api/docs", "/docs/oauth2-redirect"})
@@ -114,7 +115,7 @@ async def _auth_failed(_request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, AuthFailed)
     code = "UNAUTHENTICATED" if exc.status == 401 else "PERMISSION_DENIED"
     headers = {"WWW-Authenticate": CHALLENGE} if exc.status == 401 else None
-    return JSONResponse({"error_code": code, "message": exc.message}, exc.status, headers=headers)
+    return error_response(exc.status, code, exc.message, headers)
 
 
 def install_auth(app: FastAPI, store: AuthStore) -> None:

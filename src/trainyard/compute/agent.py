@@ -209,9 +209,10 @@ def _default_work_dir(compute: str) -> Path:
 
 def _message(response: httpx.Response) -> str:
     try:
-        return str(response.json().get("message") or response.json())
+        body = response.json()
     except ValueError:
         return response.text[:200]
+    return str(body.get("message") or body)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -1,4 +1,4 @@
-"""Shared helpers for the benchmarks: a scratch workspace and a timer."""
+"""Shared helpers for the benchmarks: a scratch workspace, a timer, metric logging and a result row."""
 
 from __future__ import annotations
 
@@ -25,6 +25,20 @@ def scratch_workspace(tmp: Path):  # noqa: ANN201
     from trainyard.workspace import Workspace
 
     return Workspace.create(tmp / "ws")
+
+
+def log_values(ws, n: int) -> float:  # noqa: ANN001 - a Workspace
+    """Seconds to log ``n`` values one ``run.log`` call at a time in a new run, until all are stored."""
+    import trainyard as ty
+
+    run = ty.Experiment(ws, "bench").start_logging()
+    with timer() as t:
+        for i in range(n):
+            run.log("loss", 1.0 / (i + 1), step=i)
+        run.flush()
+    assert len(ws.store.get_metric_history(run.id, "loss")) == n, "values were lost"
+    run.complete()
+    return t["s"]
 
 
 def row(

@@ -15,24 +15,14 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
-from _common import row, scratch_workspace, timer  # noqa: E402
+from _common import log_values, row, scratch_workspace, timer  # noqa: E402
 
 N = 10_000
 N_SINGLE = 500
 
 
 def trainyard_per_value(tmp: Path) -> float:
-    import trainyard as ty
-
-    ws = scratch_workspace(tmp)
-    run = ty.Experiment(ws, "bench").start_logging()
-    with timer() as t:
-        for i in range(N):
-            run.log("loss", 1.0 / (i + 1), step=i)
-        run.flush()
-    assert len(ws.store.get_metric_history(run.id, "loss")) == N, "values were lost"
-    run.complete()
-    return t["s"] / N
+    return log_values(scratch_workspace(tmp), N) / N
 
 
 def mlflow_per_value(tmp: Path) -> tuple[float, float]:

@@ -26,7 +26,7 @@ from pathlib import Path
 from rich.console import Console
 
 sys.path.insert(0, str(Path(__file__).parent))
-from _common import timer  # noqa: E402
+from _common import log_values, timer  # noqa: E402
 from _server import database, process, trainyard_server  # noqa: E402
 
 N = 10_000
@@ -37,19 +37,10 @@ console = Console()
 
 
 def trainyard_per_value(url: str, token: str, tmp: Path) -> float:
-    import trainyard as ty
     from trainyard.workspace import Workspace
 
     os.environ.update(TRAINYARD_TOKEN=token, TRAINYARD_CACHE_DIR=str(tmp / "cache"))
-    ws = Workspace.from_config(url)
-    run = ty.Experiment(ws, "bench").start_logging()
-    with timer() as t:
-        for i in range(N):
-            run.log("loss", 1.0 / (i + 1), step=i)
-        run.flush()
-    assert len(ws.store.get_metric_history(run.id, "loss")) == N, "values were lost"
-    run.complete()
-    return N / t["s"]
+    return N / log_values(Workspace.from_config(url), N)
 
 
 def trainyard_per_request(url: str, token: str) -> float:

@@ -125,7 +125,8 @@ class Driver:
         result = loss(self.metric, trial.metrics[self.metric]) if trial.status == "completed" else None
         if proposal.learner in self.scheduler.states:
             self.scheduler.tell(proposal, result, trial.seconds)
-        keep = {t.number for t in trials.ranked(self.trials, self.metric)[:KEEP_PREDICTIONS]}
+        best_now = trials.ranked(self.trials, self.metric)
+        keep = {t.number for t in best_now[:KEEP_PREDICTIONS]}
         for t in self.trials:
             if t.number not in keep:
                 t.predictions = None
@@ -139,7 +140,7 @@ class Driver:
             f"trial {number} {trial.learner} {value_text} "
             f"({trial.seconds:.2f} s, {trial.sample_size} rows){mark}"
         )
-        self.run.log(f"best_{self.metric}", trials.ranked(self.trials, self.metric)[0].metrics[self.metric])
+        self.run.log(f"best_{self.metric}", best_now[0].metrics[self.metric])
 
     def search(self, pool: WorkerPool) -> None:
         while True:

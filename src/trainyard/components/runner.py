@@ -164,23 +164,25 @@ _KIND_FILES = {
 }
 
 
-def _check_stored_kind(ws: Workspace, prefix: str, port: Port) -> None:
-    """Refuse a stored output of another kind than the port's, naming the port and both kinds."""
-    names = set(ws.artifacts.list(prefix))
+def _a(word: str) -> str:
+    return f"{'an' if word[0] in 'aeiou' else 'a'} {word}"
+
+
+def _check_stored_kind(names: list[str], port: Port) -> None:
+    """Refuse a stored output (its files ``names``) of another kind than the port's, naming both kinds."""
     found = next((kind for file, kind in _KIND_FILES.items() if file in names), "something unknown")
     wanted = {"untrained_model": "untrained model", "model": "trained model"}.get(port.kind, port.kind)
     if found != wanted:
-        article = "an" if found[0] in "aeiou" else "a"
         raise ComponentInputError(
-            f"input {port.name!r} wants {'an' if wanted[0] in 'aeiou' else 'a'} {wanted}; "
-            f"the referenced output is {article} {found}"
+            f"input {port.name!r} wants {_a(wanted)}; the referenced output is {_a(found)}"
         )
 
 
 def _load_stored(ws: Workspace, prefix: str, port: Port) -> Any:
     import pandas as pd
 
-    _check_stored_kind(ws, prefix, port)
+    names = ws.artifacts.list(prefix)  # listed once: for the kind check and the download
+    _check_stored_kind(names, port)
     local = ws.artifacts.local_path(prefix)
     if port.kind == "table":
         source = local / TABLE_FILE if local else io.BytesIO(ws.artifacts.get_bytes(f"{prefix}/{TABLE_FILE}"))
@@ -189,7 +191,7 @@ def _load_stored(ws: Workspace, prefix: str, port: Port) -> Any:
         value = value_class(port.kind).load(local)
     else:
         with tempfile.TemporaryDirectory() as tmp:
-            for rel in ws.artifacts.list(prefix):
+            for rel in names:
                 ws.artifacts.download(f"{prefix}/{rel}", Path(tmp) / rel)
             value = value_class(port.kind).load(Path(tmp))
     check_kind(port, value)

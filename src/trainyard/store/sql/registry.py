@@ -38,6 +38,11 @@ def _model_row(
     }
 
 
+def _no_model(name: str, version: int | None = None) -> NotFoundError:
+    what = f"model named {name!r}" if version is None else f"model {name}:{version}"
+    return NotFoundError(f"no {what}; `trainyard model list` shows the registry")
+
+
 def _refuse_if_deployed(conn: Any, name: str, version: int | None = None) -> None:
     """A served version's record must outlive its deployments: they load it on every restart."""
     query = select(DEPLOYMENTS.c.endpoint, DEPLOYMENTS.c.name, DEPLOYMENTS.c.model_version).where(
@@ -134,7 +139,7 @@ class RegistryMixin:
                 .first()
             )
             if row is None:
-                raise NotFoundError(f"no model {name}:{version}; `trainyard model list` shows the registry")
+                raise _no_model(name, version)
             return self._version(row, self._aliases_of(conn, name).get(version, []))
 
     def get_model_version_by_alias(self, name: str, alias: str) -> ModelVersion:
@@ -203,7 +208,7 @@ class RegistryMixin:
     def get_registered_model(self, name: str) -> RegisteredModel:
         found = self._models(name)
         if not found:
-            raise NotFoundError(f"no model named {name!r}; `trainyard model list` shows the registry")
+            raise _no_model(name)
         return found[0]
 
     def create_registered_model(
@@ -237,7 +242,7 @@ class RegistryMixin:
             with write_tx(self.engine) as conn:
                 found = conn.execute(select(MODELS).where(MODELS.c.name == name)).mappings().first()
                 if found is None:
-                    raise NotFoundError(f"no model named {name!r}; `trainyard model list` shows the registry")
+                    raise _no_model(name)
                 model = dict(found)
                 if description is not None:
                     model["description"] = description
@@ -296,9 +301,7 @@ class RegistryMixin:
             with write_tx(self.engine) as conn:
                 current = conn.execute(select(MODEL_VERSIONS.c.tags).where(*where)).scalar()
                 if current is None:
-                    raise NotFoundError(
-                        f"no model {name}:{version}; `trainyard model list` shows the registry"
-                    )
+                    raise _no_model(name, version)
                 values: dict[str, Any] = {"tags": apply_tag_changes(current, changes)}
                 if description is not None:
                     values["description"] = description

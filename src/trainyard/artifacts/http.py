@@ -26,8 +26,8 @@ def _path(key: str) -> str:
 class HttpArtifactStore:
     is_local = False
 
-    def __init__(self, url: str, *, client: ServerClient | None = None) -> None:
-        self.client = client or ServerClient(url)
+    def __init__(self, url: str) -> None:
+        self.client = ServerClient(url)
         self.root = self.client.url
 
     def __repr__(self) -> str:

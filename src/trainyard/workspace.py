@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from trainyard.credentials import normalize_url
 from trainyard.errors import WorkspaceError
 from trainyard.store import Store, open_store
 
@@ -125,17 +126,20 @@ class Workspace:
         The folder (in the cache, one per server) holds a ``config.yaml`` naming the server as
         both stores, so processes started with the folder's path (workers, jobs) reach it too.
         """
-        url = url.rstrip("/")
+        url = normalize_url(url)
         base = Path(os.environ.get("TRAINYARD_CACHE_DIR") or Path.home() / ".cache" / "trainyard")
         root = base / "servers" / re.sub(r"[^A-Za-z0-9.-]+", "_", url.split("://", 1)[1])
         cfg_file = root / CONFIG
-        if not cfg_file.is_file() or Workspace(root).config.store != url:
-            root.mkdir(parents=True, exist_ok=True)
-            config = WorkspaceConfig(store=url, artifacts=url)
-            fd, tmp = tempfile.mkstemp(dir=root, prefix=".config-")
-            with os.fdopen(fd, "w") as fh:
-                yaml.safe_dump(config.model_dump(), fh, sort_keys=False)
-            os.replace(tmp, cfg_file)
+        if cfg_file.is_file():
+            ws = cls(root)
+            if ws.config.store == url:
+                return ws  # the usual case: config.yaml read once
+        root.mkdir(parents=True, exist_ok=True)
+        config = WorkspaceConfig(store=url, artifacts=url)
+        fd, tmp = tempfile.mkstemp(dir=root, prefix=".config-")
+        with os.fdopen(fd, "w") as fh:
+            yaml.safe_dump(config.model_dump(), fh, sort_keys=False)
+        os.replace(tmp, cfg_file)
         return cls(root)
 
     @property

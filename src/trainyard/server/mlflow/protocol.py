@@ -9,7 +9,6 @@ one-line message.
 from __future__ import annotations
 
 import json
-import math
 import re
 from collections.abc import Callable, Coroutine, Sequence
 from typing import Any
@@ -168,13 +167,6 @@ def run_id_of(args: Args) -> str:
 def ms(seconds: float | None) -> int | None:
     """Trainyard keeps seconds; MLflow speaks milliseconds."""
     return None if seconds is None else int(round(seconds * 1000))
-
-
-def number_out(value: float) -> float | str:
-    """NaN and infinities as protobuf's JSON writes them (``"NaN"``, ``"Infinity"``); JSON has no literal."""
-    if math.isfinite(value):
-        return value
-    return "NaN" if math.isnan(value) else ("Infinity" if value > 0 else "-Infinity")
 
 
 def pairs_out(values: dict[str, str]) -> list[dict[str, str]]:

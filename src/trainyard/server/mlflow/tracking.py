@@ -23,13 +23,13 @@ from trainyard.server.mlflow.protocol import (
     MlflowRoute,
     entity_filter,
     ms,
-    number_out,
     ordered,
     page,
     pairs_out,
     read_args,
     run_id_of,
 )
+from trainyard.server.schemas import encode_float
 from trainyard.status import RunStatus
 from trainyard.store.base import Experiment, Metric, RunInfo, Store
 from trainyard.store.search import Clause, parse_filter
@@ -100,7 +100,7 @@ def run_json(run: RunInfo, datasets: list[dict[str, Any]] | None = None) -> dict
     return {
         "info": {k: v for k, v in info.items() if v is not None},
         "data": {
-            "metrics": [{"key": k, "value": number_out(v)} for k, v in sorted(run.metrics.items())],
+            "metrics": [{"key": k, "value": encode_float(v)} for k, v in sorted(run.metrics.items())],
             "params": pairs_out(run.params),
             "tags": pairs_out(run.tags),
         },
@@ -113,7 +113,7 @@ def run_json(run: RunInfo, datasets: list[dict[str, Any]] | None = None) -> dict
 
 
 def metric_json(m: Metric) -> dict[str, Any]:
-    return {"key": m.key, "value": number_out(m.value), "timestamp": ms(m.timestamp), "step": m.step}
+    return {"key": m.key, "value": encode_float(m.value), "timestamp": ms(m.timestamp), "step": m.step}
 
 
 def experiment_id_of(store: Store, given: str) -> str:

@@ -25,10 +25,12 @@ def token_for_app(app: FastAPI, role: str = "owner", user: str = "tester") -> st
 class ServerProcess:
     """``trainyard server`` as a subprocess, restartable on the same port (``restart``)."""
 
-    def __init__(self, folder: Path, store: str) -> None:
+    def __init__(self, folder: Path, store: str | None = None) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        server = ["server", "--workspace", str(folder), "--store", store, "--port", str(self.port)]
+        server = ["server", "--workspace", str(folder), "--port", str(self.port)]
+        if store is not None:  # else the workspace's own store
+            server += ["--store", store]
         self.args = [sys.executable, "-m", "trainyard", *server]
         self.log = folder / "server.log"
         self.proc: subprocess.Popen[bytes] | None = None

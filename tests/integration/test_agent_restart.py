@@ -11,14 +11,13 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
 import pytest
 import yaml
 
+from tests.integration.server_helpers import ServerProcess
 from tests.integration.test_jobs import wait_for
 from trainyard.jobs.spec import CommandJob
 from trainyard.jobs.submit import submit_job
-from trainyard.server.running import free_port
 from trainyard.status import RunStatus
 from trainyard.store.sql.auth import AuthStore
 from trainyard.workspace import Workspace
@@ -37,46 +36,20 @@ open("outputs/after.txt", "w").write("after the restart")
 """
 
 
-class ServerProc:
-    def __init__(self, root: Path, log: Path) -> None:
-        self.url = f"http://127.0.0.1:{free_port()}"
-        self.args = [sys.executable, "-m", "trainyard.cli.main", "server", "--workspace", str(root)]
-        self.args += ["--port", self.url.rsplit(":", 1)[1]]
-        self.log = log
-        self.proc: subprocess.Popen[bytes] | None = None
-
-    def start(self) -> None:
-        with open(self.log, "ab") as out:
-            self.proc = subprocess.Popen(self.args, stdout=out, stderr=subprocess.STDOUT)
-        wait_for(self._healthy, timeout=60)
-
-    def _healthy(self) -> bool:
-        assert self.proc is not None and self.proc.poll() is None, self.log.read_text()[-2000:]
-        try:
-            return httpx.get(f"{self.url}/api/v1/health", timeout=1).status_code == 200
-        except httpx.TransportError:
-            return False
-
-    def kill(self) -> None:
-        if self.proc is not None:
-            self.proc.kill()
-            self.proc.wait(20)
-
-
 @pytest.fixture
 def served(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> Iterator[tuple[ServerProc, Workspace, AuthStore]]:
+) -> Iterator[tuple[ServerProcess, Workspace, AuthStore]]:
     monkeypatch.setenv("TRAINYARD_CACHE_DIR", str(tmp_path / "cache"))
     monkeypatch.delenv("TRAINYARD_WORKSPACE", raising=False)
     ws = Workspace.create(tmp_path / "srv")
     cfg = yaml.safe_load((ws.root / "config.yaml").read_text())
     (ws.root / "config.yaml").write_text(yaml.safe_dump({**cfg, "heartbeat_seconds": 0.5}))
     ws = Workspace(ws.root)
-    server = ServerProc(tmp_path / "srv", tmp_path / "server.log")
+    server = ServerProcess(ws.root)
     server.start()
     yield server, ws, AuthStore(ws.store.engine)  # type: ignore[attr-defined]
-    server.kill()
+    server.stop(kill=True)
     ws.close()
 
 
@@ -111,7 +84,7 @@ def test_job_on_an_agent_survives_a_server_restart(served, script_dir, tmp_path,
         run_id = submit_job(Workspace.from_config(server.url), job).id
         wait_for(lambda: ws.store.get_metric_history(run_id, "phase") != [], timeout=60)
 
-        server.kill()  # mid-job: the job, its worker and the agent keep retrying
+        server.stop(kill=True)  # mid-job: the job, its worker and the agent keep retrying
         time.sleep(1.0)
         server.start()
         flag.touch()

@@ -24,6 +24,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from trainyard.errors import TrainyardError
 from trainyard.server.idempotency import IdempotencyCache
 from trainyard.server.mlflow import mlflow_router
+from trainyard.server.mlflow.protocol import error_response
 from trainyard.server.schemas import ERRORS
 from trainyard.workspace import Workspace
 
@@ -38,12 +39,6 @@ HTTP_CODES = {
     405: "METHOD_NOT_ALLOWED",
     413: "REQUEST_TOO_LARGE",
 }
-
-
-def error_response(
-    status: int, code: str, message: str, headers: dict[str, str] | None = None
-) -> JSONResponse:
-    return JSONResponse({"error_code": code, "message": message}, status_code=status, headers=headers)
 
 
 def _trainyard_error(_request: Request, exc: Exception) -> JSONResponse:

@@ -23,7 +23,7 @@ from fastapi import FastAPI, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 
-from trainyard.server.app import error_response
+from trainyard.server.mlflow.protocol import error_response
 from trainyard.store.sql.auth import AuthStore, Principal, TokenRejected
 
 PUBLIC = frozenset({"/api/v1/health", "/api/v1/openapi.json", "/api/docs", "/docs/oauth2-redirect"})

@@ -39,8 +39,11 @@ class NotSupportedError(TrainyardError):
     """An MLflow route or option trainyard does not serve."""
 
 
-def error_response(status: int, code: str, message: str) -> JSONResponse:
-    return JSONResponse({"error_code": code, "message": message}, status_code=status)
+def error_response(
+    status: int, code: str, message: str, headers: dict[str, str] | None = None
+) -> JSONResponse:
+    """The JSON error body of every server answer, trainyard's and MLflow's: ``{"error_code", "message"}``."""
+    return JSONResponse({"error_code": code, "message": message}, status_code=status, headers=headers)
 
 
 def as_error_response(exc: TrainyardError) -> JSONResponse:

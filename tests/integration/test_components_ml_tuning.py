@@ -6,18 +6,11 @@ import pandas as pd
 import pytest
 from sklearn.datasets import load_breast_cancer, load_diabetes, make_blobs
 
-from trainyard.components.base import ComponentInputError, Context, get_component
+from tests.integration.test_components_ml import learner, run
+from trainyard.components.base import ComponentInputError, Context
 from trainyard.components.crossval import FOLD
 
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
-
-
-def run(name: str, ctx: Context | None = None, **kwargs):
-    return get_component(name)(ctx, **kwargs)
-
-
-def learner(name: str, **params):
-    return run(name, **params)["untrained_model"]
 
 
 @pytest.fixture(scope="module")

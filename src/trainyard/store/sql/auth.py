@@ -210,16 +210,14 @@ class AuthStore:
         if match is None:
             raise TokenRejected("malformed token: expected ty_<id>_<secret> (`trainyard token create`)")
         token_id, secret = match.groups()
-        query = (
-            select(API_TOKENS, USERS.c.role)
+        query = (  # one query per request: a job token's run comes along for its end time
+            select(API_TOKENS, USERS.c.role, RUNS.c.end_time.label("run_end_time"))
             .join(USERS, USERS.c.name == API_TOKENS.c.user_name)
+            .outerjoin(RUNS, RUNS.c.id == API_TOKENS.c.run_id)
             .where(API_TOKENS.c.id == token_id)
         )
         with read_tx(self.engine) as conn:
             row = conn.execute(query).mappings().first()
-            ended = None
-            if row is not None and row["run_id"] is not None:
-                ended = conn.execute(select(RUNS.c.end_time).where(RUNS.c.id == row["run_id"])).scalar()
         if row is None or not hmac.compare_digest(_hash(secret), row["secret_hash"]):
             raise TokenRejected("unknown token")
         if row["revoked_at"] is not None:
@@ -228,6 +226,7 @@ class AuthStore:
             raise TokenRejected(
                 f"token {token_id} has expired; create a new one with `trainyard token create`"
             )
+        ended = row["run_end_time"]
         if ended is not None and ended < time.time() - JOB_TOKEN_GRACE_SECONDS:
             raise TokenRejected(f"token {token_id} was its job's, and the job has ended")
         return Principal(row["user_name"], row["role"], row["kind"], token_id, row["run_id"])

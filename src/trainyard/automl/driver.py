@@ -43,8 +43,8 @@ class Driver:
         self.deadline = self.info.created_at + settings.timeout_seconds
         self.learners = choose(ctx.task, settings.allowed_models, settings.blocked_models)
         self.specs = portfolio(ctx.task)
-        train_rows = min(len(t) for t, _ in ctx.folds)
-        self.scheduler = Scheduler([self.specs[n] for n in self.learners], train_rows, settings.seed)
+        self.train_rows = min(len(t) for t, _ in ctx.folds)
+        self.scheduler = Scheduler([self.specs[n] for n in self.learners], self.train_rows, settings.seed)
         self.trials: list[Trial] = []
         self.pending: dict[int, Proposal] = {}
         self.baselines = list(BASELINES) if ctx.task == "forecasting" else []
@@ -63,7 +63,7 @@ class Driver:
         """How long fitting ``trial`` on every row should take, from its fold fits."""
         folds = len(self.ctx.folds)
         per_fit = trial.seconds / folds
-        rows = len(self.ctx.X) / max(1, min(trial.sample_size, min(len(t) for t, _ in self.ctx.folds)))
+        rows = len(self.ctx.X) / max(1, min(trial.sample_size, self.train_rows))
         return per_fit * rows * 1.2
 
     def reserve(self) -> float:
@@ -148,11 +148,11 @@ class Driver:
             if not reason and len(self.trials) >= self.s.iterations:
                 reason = f"iterations={self.s.iterations} reached"
             if reason:
-                for number in list(pool.running):
+                for number, started in list(pool.running.items()):
                     pool.cancel(number)
                     trial = self.trials[number]
                     trial.status, trial.error = "canceled", f"canceled: {reason}"
-                    trial.seconds = time.time() - self.store.get_run(trial.run_id).created_at
+                    trial.seconds = time.monotonic() - started
                     trials.finish(self.store, trial)
                     self.pending.pop(number, None)
                 self.say(f"search stopped: {reason}")

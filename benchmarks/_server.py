@@ -66,3 +66,17 @@ def trainyard_server(tmp: Path, pg_uri: str) -> Iterator[tuple[str, str]]:
         token = auth.create_token("bench")[0]
         db.close()
         yield url, token
+
+
+@contextmanager
+def mlflow_server(tmp: Path, pg_uri: str) -> Iterator[str]:
+    """``mlflow server`` (one worker) on PostgreSQL, artifacts under ``tmp``: its URL."""
+    from trainyard.server.running import free_port
+
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    store = pg_uri.replace("postgresql://", "postgresql+psycopg://", 1)
+    args = [sys.executable, "-m", "mlflow", "server", "--backend-store-uri", store, "--workers", "1"]
+    args += ["--host", "127.0.0.1", "--port", str(port), "--artifacts-destination", str(tmp / "ml")]
+    with process(args, f"{url}/health", tmp / "mlflow.log"):
+        yield url

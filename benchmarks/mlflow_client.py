@@ -21,40 +21,19 @@ import statistics
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 from rich.console import Console
 
 sys.path.insert(0, str(Path(__file__).parent))
 from _common import timer  # noqa: E402
-from _server import database, process, trainyard_server  # noqa: E402
+from _server import database, mlflow_server, trainyard_server  # noqa: E402
 
 N_VALUES = 300
 N_BATCHES = 20
 N_RUNS = 300
 N_SEARCHES = 20
 console = Console()
-
-
-@contextmanager
-def mlflow_server(tmp: Path, pg_uri: str) -> Iterator[str]:
-    from trainyard.server.running import free_port
-
-    url = f"http://127.0.0.1:{free_port()}"
-    store = pg_uri.replace("postgresql://", "postgresql+psycopg://", 1)
-    args = [sys.executable, "-m", "mlflow", "server", "--backend-store-uri", store, "--workers", "1"]
-    args += [
-        "--host",
-        "127.0.0.1",
-        "--port",
-        url.rsplit(":", 1)[1],
-        "--artifacts-destination",
-        str(tmp / "ml"),
-    ]
-    with process(args, f"{url}/health", tmp / "mlflow.log"):
-        yield url
 
 
 def measure(url: str) -> dict[str, float]:

@@ -27,7 +27,7 @@ from rich.console import Console
 
 sys.path.insert(0, str(Path(__file__).parent))
 from _common import log_values, timer  # noqa: E402
-from _server import database, process, trainyard_server  # noqa: E402
+from _server import database, mlflow_server, trainyard_server  # noqa: E402
 
 N = 10_000
 N_MLFLOW = 300
@@ -62,15 +62,8 @@ def trainyard_per_request(url: str, token: str) -> float:
 def mlflow_per_value(tmp: Path, pg_uri: str) -> float:
     from mlflow import MlflowClient
 
-    from trainyard.server.running import free_port
-
     logging.getLogger("mlflow").setLevel(logging.ERROR)
-    port = free_port()
-    url = f"http://127.0.0.1:{port}"
-    store = pg_uri.replace("postgresql://", "postgresql+psycopg://", 1)
-    args = [sys.executable, "-m", "mlflow", "server", "--backend-store-uri", store, "--host", "127.0.0.1"]
-    args += ["--port", str(port), "--workers", "1", "--default-artifact-root", str(tmp / "mlartifacts")]
-    with process(args, f"{url}/health", tmp / "mlflow.log"):
+    with mlflow_server(tmp, pg_uri) as url:
         client = MlflowClient(tracking_uri=url)
         run = client.create_run(client.create_experiment("bench"))
         with timer() as t:

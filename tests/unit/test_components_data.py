@@ -87,6 +87,14 @@ def test_import_reads_latin1_when_told_and_names_bad_json_lines(tmp_path: Path):
         run("import-data", path=str(tmp_path))
 
 
+@pytest.mark.parametrize("name", ["t.csv", "t.jsonl"])
+def test_import_refuses_an_unknown_encoding_in_one_line(tmp_path: Path, name: str):
+    path = tmp_path / name
+    path.write_text('{"a": 1}\n')
+    with pytest.raises(ComponentInputError, match="encoding must be a Python codec name .* got 'bogus'"):
+        read_table(path, encoding="bogus")
+
+
 # Split Data ----------------------------------------------------------------------------------
 def test_split_by_fraction_is_seeded_and_stratified(table: pd.DataFrame):
     a = run("split-data", dataset=table, fraction=0.8, seed=3, stratify_column="y")

@@ -52,6 +52,18 @@ OTHER_ENCODING = "read it with import-data and its encoding parameter (e.g. lati
 """What to do about a file in another encoding, for an input path (only import-data has ``encoding``)."""
 
 
+def _check_codec(encoding: str) -> None:
+    """Refuse an unknown codec before reading (both text readers would raise ``LookupError``)."""
+    import codecs
+
+    try:
+        codecs.lookup(encoding)
+    except LookupError:
+        raise ComponentInputError(
+            f"encoding must be a Python codec name (utf-8, latin-1, …), got {encoding!r}"
+        ) from None
+
+
 def _read_delimited(path: Path, sep: str, encoding: str, advice: str = OTHER_ENCODING) -> pd.DataFrame:
     codec = "utf-8-sig" if encoding.lower().replace("_", "-") in ("utf-8", "utf8") else encoding
     try:
@@ -60,10 +72,6 @@ def _read_delimited(path: Path, sep: str, encoding: str, advice: str = OTHER_ENC
         line = _line_of(path, exc.start)
         raise ComponentInputError(
             f"{path.name}: line {line} is not valid {encoding} (byte 0x{exc.object[exc.start]:02x}); {advice}"
-        ) from None
-    except LookupError:
-        raise ComponentInputError(
-            f"encoding must be a Python codec name (utf-8, latin-1, …), got {encoding!r}"
         ) from None
     except pd.errors.EmptyDataError:
         raise ComponentInputError(f"{path.name} is empty: no header and no rows") from None
@@ -119,10 +127,12 @@ def read_table(
             df = pd.read_parquet(path)
         except Exception as exc:  # pyarrow raises several types for a file that is not Parquet
             raise ComponentInputError(f"{path.name} is not a readable Parquet file: {exc}") from None
-    elif kind == "jsonl":
-        df = _read_jsonl(path, encoding, advice)
     else:
-        df = _read_delimited(path, "\t" if kind == "tsv" else ",", encoding, advice)
+        _check_codec(encoding)
+        if kind == "jsonl":
+            df = _read_jsonl(path, encoding, advice)
+        else:
+            df = _read_delimited(path, "\t" if kind == "tsv" else ",", encoding, advice)
     if len(df) == 0:
         raise ComponentInputError(f"{path.name} has no rows")
     return df

@@ -181,7 +181,8 @@ class Component:
 
     def split_kwargs(self, kwargs: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
         """``(inputs, params)`` from one mapping of names."""
-        inputs = {k: v for k, v in kwargs.items() if k in {p.name for p in self.inputs}}
+        ports = {p.name for p in self.inputs}
+        inputs = {k: v for k, v in kwargs.items() if k in ports}
         params = {k: v for k, v in kwargs.items() if k not in inputs}
         return inputs, params
 
@@ -223,8 +224,7 @@ class Component:
 
 def check_kind(port: Port, value: Any) -> None:
     """Refuse a value that is not of the port's kind, naming the port."""
-    ok = isinstance(value, value_class(port.kind))
-    if not ok:
+    if not isinstance(value, value_class(port.kind)):
         raise ComponentInputError(f"input {port.name!r} must be a {port.kind}, got a {type(value).__name__}")
 
 

@@ -148,7 +148,7 @@ def fit_model(
         learner=untrained.learner,
         feature_columns=columns,
         feature_types={c: str(X[c].dtype) for c in columns},
-        label_column=label if supervised else None,
+        label_column=label,  # None unless supervised
         classes=None if classes is None else list(classes),
         training_rows=len(rows),
         skipped_rows=skipped,

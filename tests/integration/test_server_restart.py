@@ -6,7 +6,10 @@ retry with backoff; nothing logged before or after the restart is lost. Latencie
 
 from __future__ import annotations
 
+import os
 import statistics
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -111,10 +114,6 @@ def test_fifty_clients_log_through_a_server_restart(served: Served) -> None:
 def test_a_running_job_completes_through_a_server_restart(
     served: Served, script_dir, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:  # noqa: ANN001 - fixtures
-    import os
-    import subprocess
-    import sys
-
     src = script_dir({"train.py": LONG_TRAIN})
     env = {k: v for k, v in os.environ.items() if k not in ("TRAINYARD_TOKEN", "TRAINYARD_WORKSPACE")}
     env["TRAINYARD_CACHE_DIR"] = str(tmp_path / "agent-cache")

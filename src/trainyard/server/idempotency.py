@@ -40,13 +40,13 @@ class IdempotencyCache:
                 return found[1]
             try:
                 result = create()
+                with self._lock:  # recorded before the key's lock goes, so no later request runs it again
+                    self._done[key] = (time.monotonic(), result)
+                    while len(self._done) > self.max_keys:
+                        self._done.popitem(last=False)
             finally:
                 with self._lock:
                     self._running.pop(key, None)
-            with self._lock:
-                self._done[key] = (time.monotonic(), result)
-                while len(self._done) > self.max_keys:
-                    self._done.popitem(last=False)
             return result
 
     def _get(self, key: str) -> tuple[float, Any] | None:

@@ -135,14 +135,15 @@ def show(run_id: str, output: Format = typer.Option(Format.table, "--output", "-
     if (run.info.job or {}).get("type") != "automl":
         raise InvalidInputError(f"run {run.id} is not an AutoML run; `trainyard run show {run.id}` shows it")
     board = run.get_leaderboard()
-    tags = run.tags
+    info = run.refresh()  # one read for the tags and the status
+    tags, status = info.tags, info.status.value
     metric = tags.get("automl.primary_metric", "")
     rails = run.get_metrics("data_guardrails").get("data_guardrails", {})
     if output == Format.json:
         print_json(
             {
                 "run": run.id,
-                "status": run.get_status(),
+                "status": status,
                 "primary_metric": metric,
                 "best_run_id": tags.get("automl.best_run_id"),
                 "model": tags.get("automl.model"),
@@ -171,7 +172,7 @@ def show(run_id: str, output: Format = typer.Option(Format.table, "--output", "-
     ]
     console.print(
         table(
-            f"AutoML {run.id[:12]} ({run.get_status()}): {metric}",
+            f"AutoML {run.id[:12]} ({status}): {metric}",
             ["rank", "trial", "learner", "status", metric, "seconds", "run"],
             rows,
         )

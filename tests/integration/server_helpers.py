@@ -1,4 +1,4 @@
-"""Helpers for tests that talk to a real trainyard server: a user's token, a server subprocess."""
+"""Helpers for tests that talk to a real trainyard server: a user's token, server and agent subprocesses."""
 
 from __future__ import annotations
 
@@ -6,6 +6,8 @@ import os
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
@@ -65,3 +67,19 @@ class ServerProcess:
     def restart(self) -> None:
         self.stop(kill=True)
         self.start()
+
+
+@contextmanager
+def agent_process(url: str, token: str, log: Path, *args: str, **env: str) -> Iterator[None]:
+    """``trainyard agent --server URL --token TOKEN ARGS`` as a subprocess while in the block, output in
+    ``log``: the test's own token and workspace are not passed on, ``env`` is added."""
+    environ = {k: v for k, v in os.environ.items() if k not in ("TRAINYARD_TOKEN", "TRAINYARD_WORKSPACE")}
+    environ.update(env)
+    cmd = [sys.executable, "-m", "trainyard", "agent", "--server", url, "--token", token, *args]
+    with open(log, "wb") as out:
+        agent = subprocess.Popen(cmd, env=environ, stdout=out, stderr=subprocess.STDOUT)
+    try:
+        yield
+    finally:
+        agent.kill()
+        agent.wait(10)

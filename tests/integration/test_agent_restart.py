@@ -4,9 +4,6 @@ job still completes with every value it logged before and after."""
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -14,7 +11,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.integration.server_helpers import ServerProcess
+from tests.integration.server_helpers import ServerProcess, agent_process
 from tests.integration.test_jobs import wait_for
 from trainyard.jobs.spec import CommandJob
 from trainyard.jobs.submit import submit_job
@@ -59,25 +56,9 @@ def test_job_on_an_agent_survives_a_server_restart(served, script_dir, tmp_path,
     user_token, _ = auth.create_token("ada")
     agent_token, _ = auth.create_token("ada", kind="agent")
     flag = tmp_path / "resume"
-    env = {k: v for k, v in os.environ.items() if k not in ("TRAINYARD_TOKEN", "TRAINYARD_WORKSPACE")}
-    env.update(RESUME_FLAG=str(flag), TRAINYARD_RETRY_SECONDS="60")
-    with open(tmp_path / "agent.log", "wb") as log:
-        agent = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "trainyard.cli.main",
-                "agent",
-                "--server",
-                server.url,
-                "--token",
-                agent_token,
-            ],
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-    try:
+    agent_log = tmp_path / "agent.log"
+    agent_env = {"RESUME_FLAG": str(flag), "TRAINYARD_RETRY_SECONDS": "60"}
+    with agent_process(server.url, agent_token, agent_log, **agent_env):
         monkeypatch.setenv("TRAINYARD_TOKEN", user_token)
         src = script_dir({"train.py": TRAIN})
         job = CommandJob(code=str(src), command="python train.py", compute="local")
@@ -91,9 +72,6 @@ def test_job_on_an_agent_survives_a_server_restart(served, script_dir, tmp_path,
 
         wait_for(lambda: ws.store.get_run(run_id).status.is_terminal, timeout=90)
         info = ws.store.get_run(run_id)
-        assert info.status == RunStatus.COMPLETED, (info.error, (tmp_path / "agent.log").read_text()[-2000:])
+        assert info.status == RunStatus.COMPLETED, (info.error, agent_log.read_text()[-2000:])
         assert [m.value for m in ws.store.get_metric_history(run_id, "phase")] == [1.0, 2.0]
         assert ws.artifacts.get_bytes(f"runs/{run_id}/outputs/after.txt") == b"after the restart"
-    finally:
-        agent.kill()
-        agent.wait(10)

@@ -6,10 +6,7 @@ retry with backoff; nothing logged before or after the restart is lost. Latencie
 
 from __future__ import annotations
 
-import os
 import statistics
-import subprocess
-import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -17,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.integration.server_helpers import ServerProcess
+from tests.integration.server_helpers import ServerProcess, agent_process
 from tests.integration.test_jobs import wait_for
 from trainyard.jobs.spec import CommandJob
 from trainyard.jobs.submit import submit_job
@@ -115,12 +112,9 @@ def test_a_running_job_completes_through_a_server_restart(
     served: Served, script_dir, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:  # noqa: ANN001 - fixtures
     src = script_dir({"train.py": LONG_TRAIN})
-    env = {k: v for k, v in os.environ.items() if k not in ("TRAINYARD_TOKEN", "TRAINYARD_WORKSPACE")}
-    env["TRAINYARD_CACHE_DIR"] = str(tmp_path / "agent-cache")
-    cmd = [sys.executable, "-m", "trainyard", "agent", "--server", served.url, "--compute", "cpu"]
-    with open(tmp_path / "agent.log", "wb") as log:
-        agent = subprocess.Popen([*cmd, "--token", served.agent_token], env=env, stdout=log, stderr=log)
-    try:
+    cache = str(tmp_path / "agent-cache")
+    log = tmp_path / "agent.log"
+    with agent_process(served.url, served.agent_token, log, "--compute", "cpu", TRAINYARD_CACHE_DIR=cache):
         monkeypatch.setenv("TRAINYARD_TOKEN", served.token)
         monkeypatch.setenv("TRAINYARD_CACHE_DIR", str(tmp_path / "client-cache"))
         client = Workspace.from_config(served.url)
@@ -129,9 +123,6 @@ def test_a_running_job_completes_through_a_server_restart(
         wait_for(lambda: len(served.db.get_metric_history(run_id, "loss")) >= 5, timeout=60)
         served.process.restart()
         wait_for(lambda: served.db.get_run(run_id).status.is_terminal, timeout=90)
-    finally:
-        agent.kill()
-        agent.wait(10)
     info = served.db.get_run(run_id)
-    assert info.status == RunStatus.COMPLETED, (info.error, (tmp_path / "agent.log").read_text()[-2000:])
+    assert info.status == RunStatus.COMPLETED, (info.error, log.read_text()[-2000:])
     assert [m.step for m in served.db.get_metric_history(run_id, "loss")] == list(range(30))

@@ -58,3 +58,31 @@ def test_the_leaderboard_is_built_from_the_children_while_no_table_is_logged(par
     assert board["rank"] == [1, 2, None] and board["status"][2] == "failed" and board["error"][2] == "died"
     text = trials.render(board, "AUC_weighted")
     assert "higher is better" in text and "RandomForest" in text and "KNN" not in text
+
+
+def test_stopping_cancels_running_trials_as_canceled_child_runs(parent):
+    import time
+
+    from trainyard.automl.driver import Driver
+
+    class Pool:
+        def __init__(self) -> None:
+            self.running = {0: time.monotonic() - 2.0}
+            self.canceled: list[int] = []
+
+        def cancel(self, key: int) -> None:
+            self.canceled.append(key)
+            del self.running[key]
+
+    driver = Driver.__new__(Driver)
+    driver.store, driver.stopping, driver.say = parent.workspace.store, "stop", print
+    driver.pending = {0: None}
+    trial = Trial(0, "", "LightGBM", {}, 100)
+    trials.start(driver.store, parent.info, trial, {})
+    driver.trials = [trial]
+    pool = Pool()
+    driver.search(pool)
+    assert pool.canceled == [0] and driver.pending == {}
+    info = driver.store.get_run(trial.run_id)
+    assert info.status == RunStatus.CANCELED and info.error == "canceled: stop"
+    assert 2.0 <= info.metrics["duration_seconds"] < 60

@@ -40,10 +40,6 @@ def voting(
     return weights, score_all(task, y, np.asarray(blended))
 
 
-def _meta(task: str, seed: int) -> Any:
-    return LogisticRegression(max_iter=500) if task == "classification" else RidgeCV()
-
-
 def _stack_features(preds: list[np.ndarray]) -> np.ndarray:
     return np.column_stack([p if p.ndim == 2 else p[:, None] for p in preds])
 
@@ -52,7 +48,7 @@ def stacking(task: str, preds: list[np.ndarray], y: np.ndarray, seed: int) -> tu
     """A linear meta-learner on the members' predictions, scored by cross-validation over them."""
     features = _stack_features(preds)
     folds = KFold(5, shuffle=True, random_state=seed)
-    meta = _meta(task, seed)
+    meta = LogisticRegression(max_iter=500) if task == "classification" else RidgeCV()
     if task == "classification":
         inner = cross_val_predict(meta, features, y, cv=folds, method="predict_proba")
         k = preds[0].shape[1]

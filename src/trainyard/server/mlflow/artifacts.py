@@ -94,7 +94,7 @@ def artifacts_router(workspace: Workspace) -> APIRouter:
         key = artifact_key(path, write=False)
         if not artifacts.is_file(key):
             raise NotFoundError(f"no artifact {key!r}")
-        return v1.download(key, artifacts)
+        return v1.file_response(artifacts, key)
 
     @router.delete("/mlflow-artifacts/artifacts/{path:path}")
     def delete(path: str) -> dict[str, Any]:

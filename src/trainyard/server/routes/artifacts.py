@@ -48,6 +48,11 @@ def download(key: str, artifacts: ArtifactsDep) -> Any:
     key = safe_name(key)
     if not artifacts.is_file(key):
         raise NotFoundError(f"no artifact file {key!r}; `GET /api/v1/artifact-list?prefix=` lists a folder")
+    return file_response(artifacts, key)
+
+
+def file_response(artifacts: ArtifactStore, key: str) -> Any:
+    """The file ``key`` (known to exist), sent from disk or streamed in chunks from the store."""
     local = artifacts.local_path(key)
     if local is not None:
         return FileResponse(local, media_type="application/octet-stream")

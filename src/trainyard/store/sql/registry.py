@@ -111,13 +111,10 @@ class RegistryMixin:
 
         def tx() -> int:
             with write_tx(self.engine) as conn:
-                last = conn.execute(
+                last = conn.execute(  # never below any version's number (migration 0006 set it so)
                     select(MODELS.c.last_version).where(MODELS.c.name == name).with_for_update()
                 ).scalar()
-                top = conn.execute(
-                    select(func.max(MODEL_VERSIONS.c.version)).where(MODEL_VERSIONS.c.name == name)
-                )
-                version = max(top.scalar() or 0, last or 0) + 1
+                version = (last or 0) + 1
                 conn.execute(insert(MODEL_VERSIONS).values(**row, version=version, created_at=time.time()))
                 conn.execute(update(MODELS).where(MODELS.c.name == name).values(last_version=version))
                 return version

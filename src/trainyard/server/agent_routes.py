@@ -111,8 +111,9 @@ class JobQueue:
                 raise InvalidInputError(f"run {run_id} is not held by a worker on the host of agent {agent}")
             error = f"the agent {agent} ended the run's worker before it reported an outcome"
             self.ws.store.set_status(run_id, RunStatus.FAILED, error=error, expected=info.status)
+            info = self.ws.store.get_run(run_id)  # failed here, or ended by its worker just before
         self.auth.revoke_run_tokens(run_id)
-        return Released(run_id=run_id, status=self.ws.store.get_run(run_id).status.value)
+        return Released(run_id=run_id, status=info.status.value)
 
     def reap_once(self) -> None:
         """Fail or re-queue runs whose agent went silent; end the job tokens of finished runs."""

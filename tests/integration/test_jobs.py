@@ -92,6 +92,32 @@ def test_bad_submissions_fail_before_anything_is_queued(ws, script_dir, kwargs, 
     assert ws.store.search_runs() == []
 
 
+def test_an_input_the_store_refuses_leaves_no_run_behind(ws, script_dir):
+    from trainyard.jobs.spec import CommandJob
+    from trainyard.jobs.submit import submit_job
+
+    src = script_dir({"train.py": "print(1)"})
+    job = CommandJob(code=str(src), command="python train.py", inputs={"note": "x" * 7000})
+    with pytest.raises(InvalidInputError, match="limit is 6000"):
+        submit_job(ws, job)
+    assert ws.store.search_runs() == []
+
+
+def test_a_submit_that_fails_after_the_run_exists_fails_the_run_with_the_reason(ws, script_dir, monkeypatch):
+    from trainyard.compute.local import LocalCompute
+
+    def no_process(self, ws, info):
+        raise OSError("Resource temporarily unavailable")
+
+    monkeypatch.setattr(LocalCompute, "submit", no_process)
+    src = script_dir({"train.py": "print(1)"})
+    with pytest.raises(OSError):
+        submit(ws, src)
+    (run,) = ws.store.search_runs()
+    assert run.status == ty.RunStatus.FAILED
+    assert "Resource temporarily unavailable" in run.error
+
+
 def test_missing_source_directory(ws, tmp_path):
     with pytest.raises(InvalidInputError, match="does not exist"):
         submit(ws, tmp_path / "nope")

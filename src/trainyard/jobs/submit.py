@@ -6,6 +6,7 @@ nothing queued behind it.
 
 from __future__ import annotations
 
+import contextlib
 import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -14,10 +15,12 @@ from typing import TYPE_CHECKING, Any
 
 from trainyard.compute import get_compute
 from trainyard.environments import Environment
-from trainyard.errors import InvalidInputError
+from trainyard.errors import InvalidInputError, TrainyardError
 from trainyard.jobs.snapshot import take_snapshot
 from trainyard.jobs.spec import CommandJob
+from trainyard.status import RunStatus
 from trainyard.store import RunInfo
+from trainyard.store.base import MAX_PARAM_VALUE_LENGTH, check_labels
 
 if TYPE_CHECKING:
     from trainyard.workspace import Workspace
@@ -91,6 +94,8 @@ def start_run(
     full_record = job.model_dump(mode="json")
     full_record.update(argv=argv or job.argv(), environment=prepared.environment.model_dump(mode="json"))
     full_record.update(record or {})
+    inputs = {k: (v.path if hasattr(v, "path") else str(v)) for k, v in job.inputs.items()}
+    run_params = check_labels("param", {**inputs, **(params or {})}, MAX_PARAM_VALUE_LENGTH)
     info = ws.store.create_run(
         prepared.experiment_id,
         name=name or job.display_name,
@@ -101,10 +106,16 @@ def start_run(
         environment=prepared.environment.name,
         tags={**job.tags, **(tags or {})},
     )
-    inputs = {k: (v.path if hasattr(v, "path") else str(v)) for k, v in job.inputs.items()}
-    if inputs or params:
-        ws.store.log_batch(info.id, params={**inputs, **(params or {})})
-    get_compute(job.compute, ws).submit(ws, info)
+    try:
+        if run_params:
+            ws.store.log_batch(info.id, params=run_params)
+        get_compute(job.compute, ws).submit(ws, info)
+    except BaseException as exc:  # no worker will take it: it must not stay queued
+        reason = str(exc) if isinstance(exc, TrainyardError) else f"{type(exc).__name__}: {exc}"
+        with contextlib.suppress(Exception):  # the first error is the one to report
+            failed = f"submit failed: {reason}"
+            ws.store.set_status(info.id, RunStatus.FAILED, error=failed, expected=RunStatus.QUEUED)
+        raise
     return info
 
 

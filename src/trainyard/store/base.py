@@ -68,6 +68,7 @@ class RunInfo:
     attempt: int = 1
     worker: str | None = None
     cancel_requested: bool = False
+    cancel_reason: str | None = None
     tags: dict[str, str] = field(default_factory=dict)
     params: dict[str, str] = field(default_factory=dict)
     metrics: dict[str, float] = field(default_factory=dict)
@@ -179,6 +180,11 @@ def validate_value(kind: str, key: str, value: str, limit: int) -> str:
             "Upload long text as a file with run.upload_file instead."
         )
     return value
+
+
+def check_labels(kind: str, values: dict[str, Any] | None, limit: int) -> dict[str, str]:
+    """Params, tags or properties checked as a store checks them, before anything is written."""
+    return {validate_key(kind, k): validate_value(kind, k, str(v), limit) for k, v in (values or {}).items()}
 
 
 MODEL_ALIAS = re.compile(r"^[A-Za-z][A-Za-z0-9_-]{0,63}$")

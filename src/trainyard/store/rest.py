@@ -29,10 +29,10 @@ from trainyard.store.base import (
     Store,
     check_alias,
     check_endpoint_name,
+    check_labels,
     check_model_name,
     tag_changes,
     validate_key,
-    validate_value,
 )
 from trainyard.store.http import ServerClient
 
@@ -42,11 +42,6 @@ V1 = "/api/v1"
 def _q(segment: str) -> str:
     """One path segment, escaped (names may hold '/', '?', '%')."""
     return quote(str(segment), safe="")
-
-
-def _labels(kind: str, values: dict[str, str] | None, limit: int) -> dict[str, str]:
-    """Params or tags checked here as the SQL store checks them, before anything is sent."""
-    return {validate_key(kind, k): validate_value(kind, k, v, limit) for k, v in (values or {}).items()}
 
 
 class RestStore(Store):
@@ -204,8 +199,8 @@ class RestStore(Store):
         for m in metrics:
             validate_key("metric", m.key)
         labels = {
-            "params": _labels("param", params, MAX_PARAM_VALUE_LENGTH),
-            "tags": _labels("tag", tags, MAX_TAG_VALUE_LENGTH),
+            "params": check_labels("param", params, MAX_PARAM_VALUE_LENGTH),
+            "tags": check_labels("tag", tags, MAX_TAG_VALUE_LENGTH),
         }
         chunks = [metrics[i : i + MAX_BATCH_METRICS] for i in range(0, len(metrics), MAX_BATCH_METRICS)]
         for n, chunk in enumerate(chunks or [[]]):
@@ -257,7 +252,8 @@ class RestStore(Store):
         self, name: str, *, description: str | None = None, tags: dict[str, str] | None = None
     ) -> RegisteredModel:
         check_model_name(name)
-        body = {"name": name, "description": description, "tags": _labels("tag", tags, MAX_TAG_VALUE_LENGTH)}
+        tags = check_labels("tag", tags, MAX_TAG_VALUE_LENGTH)
+        body = {"name": name, "description": description, "tags": tags}
         return from_json(RegisteredModel, self._send("POST", "/models", body, create=True))
 
     def get_registered_model(self, name: str) -> RegisteredModel:

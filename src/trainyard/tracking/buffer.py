@@ -52,7 +52,12 @@ class MetricBuffer:
         self._owned.pop(run_id, None)
 
     def flush(self, run_id: str | None = None) -> None:
-        """Write what waits (for one run, or all) before returning."""
+        """Write what waits (for one run, or all) before returning.
+
+        Each run's values are written batch by batch; when a write fails, what was not written
+        (of that run and of every run after it) goes back to the front of the buffer and the
+        first error is raised, so a later flush writes each value exactly once.
+        """
         with self._flush_lock:
             with self._lock:
                 if run_id is None:
@@ -61,15 +66,24 @@ class MetricBuffer:
                 else:
                     batches = {run_id: self._pending.pop(run_id, [])}
                     self._count -= len(batches[run_id])
+            unwritten: dict[str, list[Metric]] = {}
+            error: Exception | None = None
             for rid, metrics in batches.items():
+                start = 0
                 try:
-                    for start in range(0, len(metrics), MAX_BATCH):
+                    while start < len(metrics):
                         self.store.log_batch(rid, metrics=metrics[start : start + MAX_BATCH])
-                except Exception:
-                    with self._lock:  # keep what was not written for the next try
-                        self._pending[rid][:0] = metrics[start:]
-                        self._count += len(metrics) - start
-                    raise
+                        start += MAX_BATCH
+                except Exception as exc:  # the other runs' values are still written
+                    unwritten[rid] = metrics[start:]
+                    error = error or exc
+            if unwritten:
+                with self._lock:  # ahead of what was logged since, to keep each run's order
+                    for rid, metrics in unwritten.items():
+                        self._pending[rid][:0] = metrics
+                        self._count += len(metrics)
+            if error is not None:
+                raise error
 
     def _loop(self) -> None:
         while not self._stopped:

@@ -69,6 +69,7 @@ RUNS = Table(
     Column("attempt", Integer, nullable=False),
     Column("worker", String(256)),
     Column("cancel_requested", Boolean, nullable=False),
+    Column("cancel_reason", Text),  # who asked and why (a sweep's early termination, a user)
     Index("ix_runs_experiment_created", "experiment_id", "created_at"),
     Index("ix_runs_parent", "parent_id"),
     Index("ix_runs_status", "status"),
@@ -220,4 +221,17 @@ API_TOKENS = Table(
     Column("expires_at", Float),
     Column("revoked_at", Float),
     Index("ix_api_tokens_user", "user_name"),
+)
+
+# Creates that a client may retry (``Idempotency-Key``): the key (a hash of who sent it and the
+# client's key), what was created, and the result to answer again; written in the create's own
+# transaction, so a reply lost in a crash is answered from here on the retry.
+IDEMPOTENCY_KEYS = Table(
+    "idempotency_keys",
+    metadata,
+    Column("key", String(64), primary_key=True),
+    Column("kind", String(32), nullable=False),
+    Column("result", JSON, nullable=False),
+    Column("created_at", Float, nullable=False),
+    Index("ix_idempotency_keys_created", "created_at"),
 )

@@ -17,10 +17,9 @@ from trainyard.store.base import (
     RegisteredModel,
     apply_tag_changes,
     check_alias,
+    check_labels,
     check_model_name,
     tag_changes,
-    validate_key,
-    validate_value,
 )
 from trainyard.store.sql.engine import read_tx, with_retries, write_tx
 from trainyard.store.sql.models import DEPLOYMENTS, MODEL_ALIASES, MODEL_VERSIONS, MODELS
@@ -33,7 +32,7 @@ def _model_row(
         "name": check_model_name(name),
         "created_at": time.time(),
         "description": description,
-        "tags": _labels("tag", tags),
+        "tags": check_labels("tag", tags, MAX_TAG_VALUE_LENGTH),
         "last_version": 0,
     }
 
@@ -55,13 +54,6 @@ def _refuse_if_deployed(conn: Any, name: str, version: int | None = None) -> Non
         raise InvalidInputError(
             f"model {name!r} is served by deployment {', '.join(serving)}; delete those deployments first"
         )
-
-
-def _labels(kind: str, values: dict[str, Any] | None) -> dict[str, str]:
-    return {
-        validate_key(kind, k): validate_value(kind, k, str(v), MAX_TAG_VALUE_LENGTH)
-        for k, v in (values or {}).items()
-    }
 
 
 class RegistryMixin:
@@ -98,8 +90,8 @@ class RegistryMixin:
             "files": list(files),
             "status": MODEL_READY,
             "description": description,
-            "tags": _labels("tag", tags),
-            "properties": _labels("property", properties),
+            "tags": check_labels("tag", tags, MAX_TAG_VALUE_LENGTH),
+            "properties": check_labels("property", properties, MAX_TAG_VALUE_LENGTH),
         }
 
         try:  # the name's row first: it is what numbering versions locks

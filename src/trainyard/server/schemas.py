@@ -170,6 +170,10 @@ class Heartbeat(Body):
     worker: str | None = Field(default=None, max_length=256)
 
 
+class CancelRequest(Body):
+    reason: str | None = None
+
+
 class RunError(Body):
     error: str | None = None
 

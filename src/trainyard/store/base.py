@@ -362,7 +362,13 @@ class Store(abc.ABC):
         """Record that the run's worker (``host:pid:start``) is alive; True if a cancel was requested."""
 
     @abc.abstractmethod
-    def request_cancel(self, run_id: str) -> RunInfo: ...
+    def request_cancel(self, run_id: str, reason: str | None = None) -> RunInfo:
+        """Ask the run's worker to stop (a queued run is canceled at once), keeping ``reason``.
+
+        The reason (who asked and why: a user, a sweep's early termination) is the run's
+        ``cancel_reason`` and what a canceled run reports; ``InvalidTransitionError`` for a run
+        that already ended.
+        """
 
     @abc.abstractmethod
     def set_run_error(self, run_id: str, error: str | None) -> None:

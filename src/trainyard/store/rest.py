@@ -180,8 +180,8 @@ class RestStore(Store):
             self._send("POST", f"/runs/{_q(run_id)}/heartbeat", {"worker": worker})["cancel_requested"]
         )
 
-    def request_cancel(self, run_id: str) -> RunInfo:
-        return from_json(RunInfo, self._send("POST", f"/runs/{_q(run_id)}/cancel"))
+    def request_cancel(self, run_id: str, reason: str | None = None) -> RunInfo:
+        return from_json(RunInfo, self._send("POST", f"/runs/{_q(run_id)}/cancel", {"reason": reason}))
 
     def set_run_error(self, run_id: str, error: str | None) -> None:
         self._send("PUT", f"/runs/{_q(run_id)}/error", {"error": error})

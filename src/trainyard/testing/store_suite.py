@@ -673,7 +673,13 @@ class StoreSuite(UpdateSuite):
         run_id = _run_in(store, RunStatus.QUEUED)
         info = store.request_cancel(run_id)
         assert info.status is RunStatus.CANCELED and info.end_time is not None
-        assert store.get_run(run_id) == info
+        assert info.cancel_reason is None and store.get_run(run_id) == info
+
+    def test_cancel_keeps_its_reason(self, store: Store) -> None:
+        run_id = _run_in(store, RunStatus.RUNNING)
+        info = store.request_cancel(run_id, "early termination: below the median at step 3")
+        assert info.cancel_reason == "early termination: below the median at step 3"
+        assert store.get_run(run_id).cancel_reason == info.cancel_reason and info.error is None
 
     @pytest.mark.parametrize("current", [RunStatus.PREPARING, RunStatus.RUNNING])
     def test_cancel_a_started_run_asks_its_worker(self, store: Store, current: RunStatus) -> None:

@@ -7,7 +7,16 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request
 
 from trainyard.server.routes.deps import IdempotencyKey, StoreDep, create_once
-from trainyard.server.schemas import Heartbeat, Requeue, RunCreate, RunError, RunSearch, StatusChange, to_json
+from trainyard.server.schemas import (
+    CancelRequest,
+    Heartbeat,
+    Requeue,
+    RunCreate,
+    RunError,
+    RunSearch,
+    StatusChange,
+    to_json,
+)
 
 router = APIRouter(prefix="/api/v1", tags=["runs"])
 
@@ -53,8 +62,8 @@ def heartbeat(run_id: str, body: Heartbeat, store: StoreDep) -> Any:
 
 
 @router.post("/runs/{run_id}/cancel")
-def request_cancel(run_id: str, store: StoreDep) -> Any:
-    return to_json(store.request_cancel(run_id))
+def request_cancel(run_id: str, store: StoreDep, body: CancelRequest | None = None) -> Any:
+    return to_json(store.request_cancel(run_id, body.reason if body else None))
 
 
 @router.put("/runs/{run_id}/error")

@@ -14,6 +14,7 @@ from sqlalchemy.exc import IntegrityError
 from trainyard.errors import AlreadyExistsError, NotFoundError
 from trainyard.status import RunStatus, check_transition
 from trainyard.store.base import (
+    MAX_TAG_VALUE_LENGTH,
     EnvironmentRecord,
     Experiment,
     Metric,
@@ -23,6 +24,7 @@ from trainyard.store.base import (
     apply_tag_changes,
     tag_changes,
     validate_key,
+    validate_value,
 )
 from trainyard.store.search import check_max_results, decode_page_token, encode_page_token
 from trainyard.store.sql import rows, schema
@@ -329,12 +331,15 @@ class SqlStore(RegistryMixin, EndpointsMixin, Store):
 
         return with_retries(tx)
 
-    def request_cancel(self, run_id: str) -> RunInfo:
+    def request_cancel(self, run_id: str, reason: str | None = None) -> RunInfo:
+        if reason is not None:
+            reason = validate_value("cancel", "reason", reason, MAX_TAG_VALUE_LENGTH)
+
         def tx() -> None:
             with write_tx(self.engine) as conn:
                 current = self._current_status(conn, run_id)
                 check_transition(current, RunStatus.CANCELED)
-                values: dict[str, Any] = {"cancel_requested": True}
+                values: dict[str, Any] = {"cancel_requested": True, "cancel_reason": reason}
                 if current == RunStatus.QUEUED:  # nothing runs yet: cancel at once
                     values.update(status=RunStatus.CANCELED.value, end_time=time.time())
                 conn.execute(

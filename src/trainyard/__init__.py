@@ -19,7 +19,7 @@ __version__ = "0.1.0"
 _EXPORTS = {
     "CommandJob": "trainyard.jobs.spec",
     "Environment": "trainyard.environments",
-    "Experiment": "trainyard.sdk.experiment",
+    "Experiment": "trainyard.sdk.run",
     "Run": "trainyard.sdk.run",
     "RunFailedError": "trainyard.sdk.run",
     "RunStatus": "trainyard.status",
@@ -90,8 +90,7 @@ if TYPE_CHECKING:
     from trainyard.jobs.spec import CommandJob, load_job
     from trainyard.registry import Model
     from trainyard.sdk.automl import AutoMLConfig, AutoMLRun
-    from trainyard.sdk.experiment import Experiment
-    from trainyard.sdk.run import Run, RunFailedError
+    from trainyard.sdk.run import Experiment, Run, RunFailedError
     from trainyard.sdk.script_run_config import ScriptRunConfig
     from trainyard.sdk.sweep import SweepConfig, SweepRun
     from trainyard.status import RunStatus

@@ -27,7 +27,7 @@ from trainyard.automl.pool import WorkerPool
 from trainyard.automl.portfolio import choose, portfolio
 from trainyard.automl.search import Proposal, Scheduler
 from trainyard.automl.trials import Trial
-from trainyard.sdk.run import Run
+from trainyard.tracking import TrackedRun, current_run
 
 BOARD_EVERY = 10.0
 KEEP_PREDICTIONS = 8
@@ -35,7 +35,9 @@ ENSEMBLE_MEMBERS = 5
 
 
 class Driver:
-    def __init__(self, run: Run, settings: AutoMLSettings, ctx: Context, classes: list[Any] | None) -> None:
+    def __init__(
+        self, run: TrackedRun, settings: AutoMLSettings, ctx: Context, classes: list[Any] | None
+    ) -> None:
         self.run, self.s, self.ctx, self.classes = run, settings, ctx, classes
         self.store = run.workspace.store
         self.info = run.info
@@ -299,7 +301,7 @@ class Driver:
 
 
 def main() -> None:
-    run = Run.get_context()
+    run = current_run(TrackedRun)
     settings = AutoMLSettings.model_validate(run.info.job["automl"])
     train, valid = load_frames(run.workspace, run.info.job)
     ctx, classes = prepare(run, settings, train, valid)
@@ -322,7 +324,7 @@ def main() -> None:
 
 
 def prepare(
-    run: Run, s: AutoMLSettings, train: pd.DataFrame, valid: pd.DataFrame | None
+    run: TrackedRun, s: AutoMLSettings, train: pd.DataFrame, valid: pd.DataFrame | None
 ) -> tuple[Context, list[Any] | None]:
     """Features plan, guardrails, encoded labels and folds: what every worker needs."""
     if s.task == "forecasting":

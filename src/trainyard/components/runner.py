@@ -292,7 +292,6 @@ def run_component(
     references. Parameters and inputs are checked before a run exists; a mistake found later
     fails the run with its message and raises the ``TrainyardError``.
     """
-    from trainyard.tracking import context
     from trainyard.tracking.run import TrackedRun
 
     comp = get_component(name) if isinstance(name, str) else name
@@ -310,11 +309,7 @@ def run_component(
     tags.update({f"{TAG}.input.{k}": v.sha256 for k, v in resolved.items()})
     tags.update({f"{TAG}.source.{k}": v.source for k, v in resolved.items()})
     exp = workspace.store.get_or_create_experiment(experiment)
-    info = workspace.store.create_run(
-        exp.id, name=comp.name, status=RunStatus.RUNNING, compute="local", tags=tags
-    )
-    run = TrackedRun(workspace, info.id, info)
-    context.own(run)
+    run = TrackedRun.start(workspace, exp.id, name=comp.name, compute="local", tags=tags)
     try:
         run.log_params({k: json.dumps(v) if isinstance(v, list | dict) else v for k, v in checked.items()})
         ctx = RunContext(run)

@@ -25,7 +25,6 @@ from filelock import FileLock, Timeout
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
-import trainyard
 from trainyard.environments.spec import Environment
 from trainyard.errors import EnvironmentBuildError
 
@@ -175,7 +174,7 @@ def _copy_trainyard(python: str) -> None:
             check=True,
         ).stdout.strip()
     )
-    package = Path(trainyard.__file__).resolve().parent
+    package = Path(__file__).resolve().parents[1]  # the trainyard package this module is part of
     shutil.copytree(package, purelib / "trainyard", ignore=shutil.ignore_patterns("__pycache__"))
     ours = version("trainyard")
     dist_info = purelib / f"trainyard-{ours}.dist-info"

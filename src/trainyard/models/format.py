@@ -137,25 +137,10 @@ def verify(folder: Path, descriptor: dict[str, Any]) -> None:
 
 def _resolve(uri: str, workspace: Workspace | None) -> tuple[Path, bool]:
     """A local folder for ``uri`` and whether it comes from this workspace (so is trusted)."""
-    if uri.startswith("models:/") or uri.startswith("runs:/"):
-        from trainyard.workspace import Workspace
+    from trainyard.registry.uri import resolve_uri
 
-        ws = workspace or Workspace.from_config()
-        if uri.startswith("models:/"):
-            from trainyard.registry import Model
-
-            model = Model(ws, uri)
-            target = ws.root / "cache" / "models" / model.name / str(model.version)
-            if not (target / MLMODEL).exists():
-                model.download(target, exist_ok=True)
-            return target, True
-        run_id, _, rel = uri.removeprefix("runs:/").partition("/")
-        from trainyard.sdk.run import Run
-
-        target = ws.root / "cache" / "runs" / run_id / (rel or "outputs")
-        Run(ws, run_id).download_files(rel or "outputs", target.parent.parent / run_id)
-        return target, True
-    return Path(uri), False
+    folder = resolve_uri(uri, workspace)
+    return (Path(uri), False) if folder is None else (folder, True)
 
 
 def fetch(uri: str | os.PathLike[str], workspace: Workspace | None = None) -> Path:

@@ -7,10 +7,11 @@ changes to the run's artifacts or the local folder do not change a registered ve
 
 from __future__ import annotations
 
+import builtins
 import os
 import re
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -122,7 +123,7 @@ class Model:
         cls,
         workspace: Workspace,
         model_name: str,
-        writers: dict[str, Callable[..., None]],
+        writers: Mapping[str, Callable[..., None]],
         source: str,
         run_id: str | None,
         tags: dict[str, Any] | None,
@@ -174,7 +175,7 @@ class Model:
         return f"{self.name}:{self.version}"
 
     @property
-    def file_names(self) -> list[str]:
+    def file_names(self) -> builtins.list[str]:  # `list` is the classmethod here
         """Files relative to the model's root, as ``download`` writes them."""
         return [key.split("/", 3)[3] for key in self._record.files]
 

@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from trainyard.automl.config import AutoMLSettings, make_settings
 from trainyard.errors import NotFoundError
-from trainyard.sdk.run import Run
-
-if TYPE_CHECKING:
-    from trainyard.sdk.experiment import Experiment
+from trainyard.sdk.run import Experiment, Run
 
 
 class AutoMLConfig:

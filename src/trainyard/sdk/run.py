@@ -1,25 +1,28 @@
-"""``Run``: a tracked run, seen from the script that logs to it or from whoever submitted it."""
+"""``Run`` and ``Experiment``: a tracked run, seen from the script that logs to it or from whoever
+submitted it, and the named group of runs it belongs to.
+
+They live in one module because each hands out the other (``experiment.submit`` returns a run,
+``run.experiment`` its experiment).
+"""
 
 from __future__ import annotations
 
-import os
+import builtins
 import sys
 import time
-from pathlib import Path
-from typing import TYPE_CHECKING, Any, TextIO
+from typing import TYPE_CHECKING, Any, Protocol, TextIO
 
 from trainyard.artifacts import run_key
 from trainyard.errors import InvalidInputError, TrainyardError
 from trainyard.status import RunStatus
-from trainyard.tracking import context
+from trainyard.tracking.context import current_run
 from trainyard.tracking.run import TrackedRun
 
 if TYPE_CHECKING:
     from trainyard.registry import Model
-    from trainyard.sdk.experiment import Experiment
+    from trainyard.workspace import Workspace
 
 LOG_FILE = "logs/std_log.txt"
-_context_run: Run | None = None
 
 
 class RunFailedError(TrainyardError):
@@ -31,47 +34,10 @@ class Run(TrackedRun):
     @classmethod
     def get_context(cls, allow_offline: bool = True) -> Run:
         """The submitted job's run; outside a job, an offline run recorded in the workspace."""
-        global _context_run
-        if _context_run is not None:
-            return _context_run
-        from trainyard.workspace import Workspace
-
-        run_id = os.environ.get(context.RUN_ID_VAR)
-        if run_id:
-            run = cls(Workspace(os.environ[context.WORKSPACE_VAR]), run_id)
-            run._job_owned = True
-            context.install_hooks()
-        elif not allow_offline:
-            raise TrainyardError("not inside a trainyard job and allow_offline=False")
-        else:
-            from trainyard.sdk.experiment import Experiment
-
-            ws = Workspace.get_or_create()
-            name = os.environ.get(context.EXPERIMENT_VAR) or "Default"
-            run = Experiment(ws, name).start_logging(display_name=Path(sys.argv[0] or "notebook").name)
-        _context_run = run
-        return run
-
-    _job_owned = False
-
-    def complete(self) -> None:
-        """Finish the run; inside a job the worker finishes it when the script exits."""
-        if self._job_owned:
-            self.flush()
-            return
-        super().complete()
-
-    def fail(self, error_details: Any = None, error_code: str | None = None) -> None:
-        if self._job_owned:
-            self.flush()
-            self.workspace.store.set_run_error(self.id, str(error_details or "failed by the script"))
-            return
-        super().fail(error_details, error_code)
+        return current_run(cls, allow_offline)
 
     @property
     def experiment(self) -> Experiment:
-        from trainyard.sdk.experiment import Experiment
-
         return Experiment(self.workspace, self.workspace.store.get_experiment(self.experiment_id).name)
 
     @property
@@ -83,16 +49,9 @@ class Run(TrackedRun):
         self, name: str | None = None, run_id: str | None = None, outputs: str | None = None
     ) -> Run:
         """A child run, running now, finished when this process exits if not before."""
-        info = self.workspace.store.create_run(
-            self.experiment_id,
-            name=name,
-            parent_id=self.id,
-            status=RunStatus.RUNNING,
-            compute=self.info.compute,
+        return self.start(
+            self.workspace, self.experiment_id, name=name, parent_id=self.id, compute=self.info.compute
         )
-        child = type(self)(self.workspace, info.id, info)
-        context.own(child)
-        return child
 
     def create_children(
         self, count: int | None = None, tag_key: str | None = None, tag_values: list[str] | None = None
@@ -202,3 +161,47 @@ class Run(TrackedRun):
                 f"run {self.id} ended {status.value}: {details['error'] or 'no reason recorded'}"
             )
         return details
+
+
+class Submittable(Protocol):
+    """Anything ``Experiment.submit`` accepts: a ScriptRunConfig, a job spec, later sweeps."""
+
+    def submit_to(self, experiment: Experiment, tags: dict[str, str] | None = None) -> Run: ...
+
+
+class Experiment:
+    def __init__(self, workspace: Workspace, name: str) -> None:
+        self.workspace = workspace
+        self.name = name
+        self._record = workspace.store.get_or_create_experiment(name)
+        self.id = self._record.id
+
+    def __repr__(self) -> str:
+        return f"Experiment(name={self.name!r})"
+
+    @classmethod
+    def list(cls, workspace: Workspace) -> list[Experiment]:
+        return [cls(workspace, e.name) for e in workspace.store.list_experiments()]
+
+    def submit(self, config: Submittable, tags: dict[str, str] | None = None, **kwargs: Any) -> Run:
+        """Queue ``config`` as a run of this experiment and return it at once."""
+        from trainyard.jobs.spec import CommandJob
+
+        if isinstance(config, CommandJob):
+            from trainyard.jobs.submit import submit_job
+
+            info = submit_job(self.workspace, config, tags, self.id)
+            return Run(self.workspace, info.id, info)
+        if not hasattr(config, "submit_to"):
+            raise InvalidInputError(
+                f"cannot submit a {type(config).__name__}; pass a ScriptRunConfig or a job spec"
+            )
+        return config.submit_to(self, tags=tags)
+
+    def start_logging(self, display_name: str | None = None, **kwargs: Any) -> Run:
+        """An interactive run (notebooks): running now, finished by ``complete()`` or at exit."""
+        return Run.start(self.workspace, self.id, name=display_name, compute="offline")
+
+    def get_runs(self, include_children: bool = False) -> builtins.list[Run]:  # `list` is the classmethod
+        runs = self.workspace.store.search_runs([self.id])
+        return [Run(self.workspace, r.id, r) for r in runs if include_children or r.parent_id is None]

@@ -10,8 +10,7 @@ from trainyard.jobs.spec import CommandJob, make_job
 from trainyard.jobs.submit import submit_job
 
 if TYPE_CHECKING:
-    from trainyard.sdk.experiment import Experiment
-    from trainyard.sdk.run import Run
+    from trainyard.sdk.run import Experiment, Run
 
 
 class ScriptRunConfig:

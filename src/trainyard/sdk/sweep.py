@@ -2,19 +2,16 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from trainyard.errors import InvalidInputError
 from trainyard.jobs.spec import CommandJob
-from trainyard.sdk.run import Run
+from trainyard.sdk.run import Experiment, Run
 from trainyard.sdk.script_run_config import ScriptRunConfig
 from trainyard.status import RunStatus
 from trainyard.sweep.policy import Policy
 from trainyard.sweep.space import Parameter
 from trainyard.sweep.spec import SweepSpec, build_spec
-
-if TYPE_CHECKING:
-    from trainyard.sdk.experiment import Experiment
 
 
 class SweepConfig:

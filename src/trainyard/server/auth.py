@@ -23,12 +23,12 @@ from fastapi import FastAPI, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 
+from trainyard.server.auth_routes import WHOAMI, router
 from trainyard.server.mlflow.protocol import error_response
 from trainyard.store.sql.auth import AuthStore, Principal, TokenRejected
 
 PUBLIC = frozenset({"/api/v1/health", "/api/v1/openapi.json", "/api/docs", "/docs/oauth2-redirect"})
 AGENT_PREFIX = "/api/v1/agent/"
-WHOAMI = "/api/v1/auth/whoami"
 OWNER_PREFIXES = ("/api/v1/users", "/api/v1/tokens")  # who may do what: owners only
 READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 # MLflow clients search and read with POST; these change nothing.
@@ -123,8 +123,6 @@ def install_auth(app: FastAPI, store: AuthStore) -> None:
 
     The app must have been created with ``dependencies=[Depends(require_token)]``.
     """
-    from trainyard.server.auth_routes import router
-
     app.state.auth = store
     app.add_exception_handler(AuthFailed, _auth_failed)
     app.include_router(router)

@@ -105,7 +105,7 @@ def model_uri(ref: str) -> str:
 
 def main(argv: list[str] | None = None) -> None:
     from trainyard.models import load
-    from trainyard.sdk.run import Run
+    from trainyard.tracking import TrackedRun, current_run
 
     parser = argparse.ArgumentParser(prog="trainyard batch score")
     parser.add_argument("--model", required=True)
@@ -113,7 +113,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--output", required=True, type=Path)
     parser.add_argument("--chunk-size", type=int, default=10_000)
     args = parser.parse_args(argv)
-    run = Run.get_context()
+    run = current_run(TrackedRun)
     model = load(model_uri(args.model), workspace=run.workspace)
     run.set_tags(
         {"batch.model": args.model, "batch.input": str(args.input), "batch.output": str(args.output)}

@@ -26,12 +26,12 @@ from trainyard.environments import Environment
 from trainyard.errors import InvalidTransitionError
 from trainyard.jobs.spec import CommandJob
 from trainyard.jobs.submit import PreparedJob, start_run
-from trainyard.sdk.run import Run
 from trainyard.status import RunStatus
 from trainyard.store import RunInfo
 from trainyard.sweep.policy import describe
 from trainyard.sweep.space import grid_points, grid_size
 from trainyard.sweep.spec import SweepSpec
+from trainyard.tracking import TrackedRun, current_run
 
 INTERNAL_TAG = "sweep.internal"
 TRIAL_TAG = "sweep.trial"
@@ -67,7 +67,7 @@ def trial_value(store: Any, run_id: str, metric: str) -> float | None:
 
 
 class Driver:
-    def __init__(self, run: Run) -> None:
+    def __init__(self, run: TrackedRun) -> None:
         self.run = run
         self.ws = run.workspace
         self.store = self.ws.store
@@ -290,7 +290,7 @@ class Driver:
 
 
 def main() -> None:
-    run = Run.get_context()
+    run = current_run(TrackedRun)
     driver = Driver(run)
     driver.rebuild()
     spec = driver.spec

@@ -103,3 +103,14 @@ class MetricBuffer:
         self._stopped = True
         self._wake.set()
         self.flush()
+
+
+_buffers: dict[int, MetricBuffer] = {}
+
+
+def buffer_for(store: Store) -> MetricBuffer:
+    """One buffer (and flush thread) per store per process."""
+    key = id(store)
+    if key not in _buffers:
+        _buffers[key] = MetricBuffer(store)
+    return _buffers[key]

@@ -1,4 +1,4 @@
-"""``TrackedRun``: what a training script logs to. The SDK's ``Run`` builds on it.
+"""``TrackedRun``: what a training script, a driver or a component logs to. The SDK's ``Run`` builds on it.
 
 The method names and keywords follow Azure ML SDK v1's ``azureml.core.Run`` so that a script
 written for it runs with only its import line changed: ``log`` of the same name twice makes a
@@ -13,48 +13,72 @@ import os
 import time
 from collections import defaultdict
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, BinaryIO
+from typing import TYPE_CHECKING, Any, BinaryIO, TypeVar
 
 from trainyard.artifacts import run_key, safe_name
 from trainyard.errors import InvalidInputError
 from trainyard.status import RunStatus
 from trainyard.store import Metric, RunInfo
 from trainyard.store.base import as_metric_value, validate_key
-from trainyard.tracking.buffer import MetricBuffer
+from trainyard.tracking import ownership
+from trainyard.tracking.buffer import MetricBuffer, buffer_for
 
 if TYPE_CHECKING:
     from trainyard.workspace import Workspace
 
 TABLES = "tables"
 IMAGES = "images"
-_buffers: dict[int, MetricBuffer] = {}
-
-
-def buffer_for(ws: Workspace) -> MetricBuffer:
-    """One buffer (and flush thread) per store per process."""
-    key = id(ws.store)
-    if key not in _buffers:
-        _buffers[key] = MetricBuffer(ws.store)
-    return _buffers[key]
+R = TypeVar("R", bound="TrackedRun")
 
 
 class TrackedRun:
-    """A run of the workspace ``ws``; cheap to create, reads the store on demand."""
+    """A run of the workspace ``ws``; cheap to create, reads the store on demand.
 
-    def __init__(self, ws: Workspace, run_id: str, info: RunInfo | None = None) -> None:
+    ``job_owned``: the run is a submitted job's own, which its worker finishes when the script
+    exits; ``complete`` and ``fail`` then only flush and record the error.
+    """
+
+    def __init__(
+        self, ws: Workspace, run_id: str, info: RunInfo | None = None, *, job_owned: bool = False
+    ) -> None:
         self.workspace = ws
         self.id = run_id
         self._info = info
+        self._job_owned = job_owned
         self._steps: dict[str, int] = defaultdict(int)
         self._rows: dict[str, list[dict[str, Any]]] = {}
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(id={self.id!r}, status={self.get_status()!r})"
 
+    @classmethod
+    def start(
+        cls: type[R],
+        ws: Workspace,
+        experiment_id: str,
+        *,
+        compute: str | None,
+        name: str | None = None,
+        parent_id: str | None = None,
+        tags: dict[str, str] | None = None,
+    ) -> R:
+        """A new run, running now, owned by this process: finished at exit if not before."""
+        info = ws.store.create_run(
+            experiment_id,
+            name=name,
+            parent_id=parent_id,
+            status=RunStatus.RUNNING,
+            compute=compute,
+            tags=tags,
+        )
+        run = cls(ws, info.id, info)
+        ownership.own(ws.store, run.id)
+        return run
+
     # state -----------------------------------------------------------------------------------
     @property
     def _buffer(self) -> MetricBuffer:
-        return buffer_for(self.workspace)
+        return buffer_for(self.workspace.store)
 
     @property
     def info(self) -> RunInfo:
@@ -183,9 +207,9 @@ class TrackedRun:
     def upload_file(self, name: str, path_or_stream: str | os.PathLike[str] | BinaryIO) -> str:
         key = run_key(self.id, name)
         if hasattr(path_or_stream, "read"):
-            self.workspace.artifacts.put_bytes(key, path_or_stream.read())  # type: ignore[union-attr]
+            self.workspace.artifacts.put_bytes(key, path_or_stream.read())
         else:
-            path = Path(path_or_stream)  # type: ignore[arg-type]
+            path = Path(path_or_stream)
             if not path.is_file():
                 raise InvalidInputError(f"cannot upload {path}: no such file")
             self.workspace.artifacts.put_file(key, path)
@@ -223,17 +247,23 @@ class TrackedRun:
 
     # lifecycle -------------------------------------------------------------------------------
     def complete(self) -> None:
+        """Finish the run; inside a job the worker finishes it when the script exits."""
+        if self._job_owned:
+            self.flush()
+            return
         self._finish(RunStatus.COMPLETED)
 
     def fail(self, error_details: Any = None, error_code: str | None = None) -> None:
+        if self._job_owned:
+            self.flush()
+            self.workspace.store.set_run_error(self.id, str(error_details or "failed by the script"))
+            return
         self._finish(
             RunStatus.FAILED, str(error_details) if error_details is not None else "failed by the script"
         )
 
     def _finish(self, status: RunStatus, error: str | None = None) -> None:
-        from trainyard.tracking import context
-
         self.flush()
         self.workspace.store.set_status(self.id, status, error=error)
-        context.release(self)
+        ownership.release(self.id)
         self._info = None

@@ -119,6 +119,25 @@ def test_registered_models_load_by_name_version_and_alias(ws, tmp_path, iris):
     assert isinstance(X, pd.DataFrame)
 
 
+def test_a_registered_version_missing_a_cached_file_is_fetched_again(ws, tmp_path, iris):
+    X, y = iris
+    model = LogisticRegression(max_iter=500).fit(X, y)
+    ty.Model.register(ws, models.save(model, tmp_path / "m"), "iris")
+    folder = models.load("models:/iris/1", workspace=ws).path
+    (folder / "model.skops").unlink()  # a download cut short after MLmodel was written
+    np.testing.assert_array_equal(models.load("models:/iris/1", workspace=ws).predict(X), model.predict(X))
+
+
+def test_runs_uris_load_a_model_from_a_nested_artifact_folder(ws, tmp_path, iris):
+    X, y = iris
+    model = LogisticRegression(max_iter=500).fit(X, y)
+    run = ty.Experiment(ws, "train").start_logging()
+    run.upload_folder("outputs/model", models.save(model, tmp_path / "m"))
+    loaded = models.load(f"runs:/{run.id}/outputs/model", workspace=ws)
+    np.testing.assert_array_equal(loaded.predict(X), model.predict(X))
+    run.complete()
+
+
 def test_pytorch_modules_save_as_torchscript(tmp_path, iris):
     import torch
 

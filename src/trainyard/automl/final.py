@@ -54,11 +54,14 @@ def decoded(model: Any, classes: list[Any] | None) -> Pipeline:
 def save_and_register(run: Any, pipeline: Any, example: pd.DataFrame, model_name: str) -> Any:
     """Write the model directory, upload it as ``outputs/model`` and register it."""
     from trainyard.models import save
+    from trainyard.registry import Model
 
     with tempfile.TemporaryDirectory() as tmp:
         folder = save(pipeline, Path(tmp) / "model", input_example=example, serialization="pickle")
         run.upload_folder(MODEL_PATH, folder)
-    return run.register_model(model_name, MODEL_PATH, tags={"automl.run_id": run.id})
+    return Model.register_from_run(
+        run.workspace, run.id, model_name, MODEL_PATH, tags={"automl.run_id": run.id}
+    )
 
 
 def importance(

@@ -13,6 +13,8 @@ from pathlib import Path
 import httpx
 import psycopg
 
+from trainyard.api import routes
+
 ADMIN = os.environ.get("BENCH_PG_ADMIN", "postgresql://postgres@127.0.0.1:5432/postgres")
 
 
@@ -59,7 +61,7 @@ def trainyard_server(tmp: Path, pg_uri: str) -> Iterator[tuple[str, str]]:
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     args = [sys.executable, "-m", "trainyard", "server", "-w", str(tmp / "ty"), "--store", pg_uri]
-    with process([*args, "--port", str(port)], f"{url}/api/v1/health", tmp / "ty.log"):
+    with process([*args, "--port", str(port)], url + routes.HEALTH.template, tmp / "ty.log"):
         db = SqlStore(pg_uri)
         auth = AuthStore(db.engine)
         auth.add_user("bench", "contributor")

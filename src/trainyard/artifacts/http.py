@@ -10,17 +10,11 @@ from __future__ import annotations
 import os
 import tempfile
 from pathlib import Path
-from urllib.parse import quote
 
+from trainyard.api import routes
+from trainyard.api.client import ServerClient
 from trainyard.artifacts.paths import safe_name
 from trainyard.artifacts.store import upload_tree
-from trainyard.store.http import ServerClient
-
-V1 = "/api/v1"
-
-
-def _path(key: str) -> str:
-    return f"{V1}/artifacts/{quote(safe_name(key))}"
 
 
 class HttpArtifactStore:
@@ -38,7 +32,7 @@ class HttpArtifactStore:
         return None
 
     def put_file(self, key: str, source: str | os.PathLike[str]) -> None:
-        self.client.upload(_path(key), Path(source))
+        self.client.upload(routes.UPLOAD_ARTIFACT.at(key=safe_name(key)), Path(source))
 
     def put_bytes(self, key: str, data: bytes) -> None:
         fd, tmp = tempfile.mkstemp(prefix="trainyard-put-")
@@ -51,11 +45,11 @@ class HttpArtifactStore:
 
     def copy(self, source_key: str, target_key: str) -> None:
         body = {"source": safe_name(source_key), "target": safe_name(target_key)}
-        self.client.call("POST", f"{V1}/artifact-copy", json=body)
+        self.client.call(routes.COPY_ARTIFACT, json=body)
 
     def download(self, key: str, dest: str | os.PathLike[str]) -> Path:
         dest = Path(dest)
-        self.client.download(_path(key), dest)
+        self.client.download(routes.DOWNLOAD_ARTIFACT.at(key=safe_name(key)), dest)
         return dest
 
     def get_bytes(self, key: str) -> bytes:
@@ -63,7 +57,7 @@ class HttpArtifactStore:
             return self.download(key, Path(folder) / "file").read_bytes()
 
     def _info(self, key: str) -> dict[str, bool]:
-        return self.client.call("GET", f"{V1}/artifact-info", params={"key": safe_name(key)})
+        return self.client.call(routes.ARTIFACT_INFO, params={"key": safe_name(key)})
 
     def exists(self, key: str) -> bool:
         return bool(self._info(key)["exists"])
@@ -72,12 +66,10 @@ class HttpArtifactStore:
         return bool(self._info(key)["is_file"])
 
     def list(self, prefix: str) -> list[str]:
-        return list(
-            self.client.call("GET", f"{V1}/artifact-list", params={"prefix": safe_name(prefix)})["files"]
-        )
+        return list(self.client.call(routes.LIST_ARTIFACTS, params={"prefix": safe_name(prefix)})["files"])
 
     def delete(self, prefix: str) -> None:
-        self.client.call("DELETE", _path(prefix))
+        self.client.call(routes.DELETE_ARTIFACTS.at(key=safe_name(prefix)))
 
     def copy_tree_in(self, prefix: str, source: Path) -> list[str]:
         return upload_tree(self.put_file, prefix, source)

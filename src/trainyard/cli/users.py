@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 
 import typer
 
+from trainyard.api import routes
 from trainyard.cli.output import Format, console, fmt_time, print_json, table
 from trainyard.errors import InvalidInputError, WorkspaceError
 
@@ -42,30 +43,30 @@ class RemoteAuth:
     """The ``AuthStore`` calls the CLI makes, over a server's owner-only routes."""
 
     def __init__(self, url: str) -> None:
-        from trainyard.store.http import ServerClient
+        from trainyard.api.client import ServerClient
 
         self.client = ServerClient(url)
 
     def add_user(self, name: str, role: str) -> User:
         from trainyard.store.sql.auth import User
 
-        return User(**self.client.call("POST", "/api/v1/users", json={"name": name, "role": role}))
+        return User(**self.client.call(routes.ADD_USER, json={"name": name, "role": role}))
 
     def list_users(self) -> list[User]:
         from trainyard.store.sql.auth import User
 
-        return [User(**u) for u in self.client.call("GET", "/api/v1/users")]
+        return [User(**u) for u in self.client.call(routes.LIST_USERS)]
 
     def create_token(self, user: str, *, kind: str, expires_in: float | None) -> tuple[str, TokenInfo]:
         body = {"user": user, "kind": kind, "expires_in": expires_in}
-        made = self.client.call("POST", "/api/v1/tokens", json=body)
+        made = self.client.call(routes.CREATE_TOKEN, json=body)
         return made.pop("token"), _token_info(made)
 
     def list_tokens(self, user: str | None) -> list[TokenInfo]:
-        return [_token_info(t) for t in self.client.call("GET", "/api/v1/tokens", params={"user": user})]
+        return [_token_info(t) for t in self.client.call(routes.LIST_TOKENS, params={"user": user})]
 
     def revoke_token(self, token_id: str) -> None:
-        self.client.call("DELETE", f"/api/v1/tokens/{token_id}")
+        self.client.call(routes.REVOKE_TOKEN.at(token_id=token_id))
 
 
 def _token_info(data: dict) -> TokenInfo:
@@ -195,9 +196,9 @@ def login(
     if not is_server_url(url):
         raise InvalidInputError(f"server URL {url!r} must start with http:// or https://")
     token = token or typer.prompt("token", hide_input=True)
-    try:
+    try:  # one try, no retries (unlike ServerClient): a wrong URL should fail at once
         response = httpx.get(
-            normalize_url(url) + "/api/v1/auth/whoami",
+            normalize_url(url) + routes.WHOAMI.at().path,
             headers={"Authorization": f"Bearer {token}"},
             timeout=10,
         )

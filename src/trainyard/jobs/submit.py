@@ -18,9 +18,10 @@ from trainyard.environments import Environment
 from trainyard.errors import InvalidInputError, TrainyardError
 from trainyard.jobs.snapshot import take_snapshot
 from trainyard.jobs.spec import CommandJob
+from trainyard.limits import MAX_PARAM_VALUE_LENGTH
 from trainyard.status import RunStatus
 from trainyard.store import RunInfo
-from trainyard.store.base import MAX_PARAM_VALUE_LENGTH, check_labels
+from trainyard.store.base import check_labels
 
 if TYPE_CHECKING:
     from trainyard.workspace import Workspace

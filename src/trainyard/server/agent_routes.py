@@ -22,9 +22,11 @@ from typing import TYPE_CHECKING
 from fastapi import APIRouter, FastAPI, Request, Response
 from pydantic import BaseModel, Field
 
+from trainyard.api import routes
 from trainyard.compute import TARGET_NAME
 from trainyard.compute.reaper import reap
 from trainyard.errors import InvalidInputError
+from trainyard.server.routing import serve
 from trainyard.status import RunStatus
 from trainyard.store.sql.auth import AuthStore, Principal
 from trainyard.store.sql.queue import queued_for
@@ -150,14 +152,16 @@ def _host(worker: str | None) -> str:
     return (worker or "").rsplit(":", 2)[0]
 
 
-router = APIRouter(prefix="/api/v1/agent", tags=["agent"])
+router = APIRouter(tags=["agent"])
 
 
 def _queue(request: Request) -> JobQueue:
     return request.app.state.job_queue
 
 
-@router.post("/claim", response_model=Claim, responses={204: {"description": "Nothing queued in time."}})
+@serve(
+    router, routes.CLAIM, response_model=Claim, responses={204: {"description": "Nothing queued in time."}}
+)
 async def claim(body: ClaimRequest, request: Request) -> Claim | Response:
     """Claim the oldest queued run for a compute target, waiting up to ``wait`` seconds for one."""
     queue = _queue(request)
@@ -177,7 +181,7 @@ async def claim(body: ClaimRequest, request: Request) -> Claim | Response:
     return Response(status_code=204)
 
 
-@router.post("/runs/{run_id}/release", response_model=Released)
+@serve(router, routes.RELEASE, response_model=Released)
 async def release(run_id: str, body: ReleaseRequest, request: Request) -> Released:
     """The agent's worker for this run has exited."""
     principal: Principal = request.state.principal

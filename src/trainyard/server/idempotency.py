@@ -17,7 +17,6 @@ from typing import Any
 
 MAX_KEYS = 100_000
 TTL_SECONDS = 3600.0
-HEADER = "Idempotency-Key"
 
 
 class IdempotencyCache:

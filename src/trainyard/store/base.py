@@ -22,11 +22,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from trainyard.errors import InvalidInputError
+from trainyard.limits import MAX_KEY_LENGTH, MAX_TAG_VALUE_LENGTH
 from trainyard.status import RunStatus
-
-MAX_KEY_LENGTH = 250
-MAX_PARAM_VALUE_LENGTH = 6000
-MAX_TAG_VALUE_LENGTH = 8000
 
 
 @dataclass(frozen=True)

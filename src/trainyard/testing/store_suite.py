@@ -38,8 +38,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from trainyard.errors import AlreadyExistsError, InvalidInputError, InvalidTransitionError, NotFoundError
+from trainyard.limits import MAX_KEY_LENGTH
 from trainyard.status import ALLOWED, TERMINAL, RunStatus
-from trainyard.store.base import MAX_KEY_LENGTH, Metric, RunInfo, Store
+from trainyard.store.base import Metric, RunInfo, Store
 from trainyard.testing.store_suite_updates import UpdateSuite
 
 UNKNOWN_ID = "0" * 32

@@ -17,6 +17,7 @@ from fastapi import Request, Response
 from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
 
+from trainyard.api import errors
 from trainyard.errors import AlreadyExistsError, InvalidInputError, NotFoundError, TrainyardError
 from trainyard.store.search import (
     Clause,
@@ -27,11 +28,12 @@ from trainyard.store.search import (
 )
 
 MAX_RESULTS = 1000
-# the exception classes a user can cause, and how MLflow names them
+# the exception classes a user can cause, with v1's code names (trainyard.api.errors) and the
+# statuses MLflow's clients expect (an existing name is a 400 there, and every other error too)
 ERROR_CODES: list[tuple[type[TrainyardError], int, str]] = [
-    (NotFoundError, 404, "RESOURCE_DOES_NOT_EXIST"),
-    (AlreadyExistsError, 400, "RESOURCE_ALREADY_EXISTS"),
-    (TrainyardError, 400, "INVALID_PARAMETER_VALUE"),
+    (NotFoundError, 404, errors.for_class(NotFoundError).code),
+    (AlreadyExistsError, 400, errors.for_class(AlreadyExistsError).code),
+    (TrainyardError, 400, errors.for_class(InvalidInputError).code),
 ]
 
 

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from fastapi import APIRouter, Depends
 
+from trainyard.api.schemas import encode_float
 from trainyard.compute.external import EXTERNAL
 from trainyard.errors import InvalidInputError, NotFoundError
 from trainyard.server.mlflow.artifacts import run_artifact_uri
@@ -29,7 +30,6 @@ from trainyard.server.mlflow.protocol import (
     read_args,
     run_id_of,
 )
-from trainyard.server.schemas import encode_float
 from trainyard.status import RunStatus
 from trainyard.store.base import Experiment, Metric, RunInfo, Store
 from trainyard.store.search import Clause, parse_filter

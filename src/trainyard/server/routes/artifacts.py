@@ -17,16 +17,18 @@ from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import FileResponse, StreamingResponse
 
+from trainyard.api import routes
+from trainyard.api.schemas import ArtifactCopy
 from trainyard.artifacts import ArtifactStore, safe_name
 from trainyard.errors import InvalidInputError, NotFoundError
 from trainyard.server.routes.deps import ArtifactsDep
-from trainyard.server.schemas import ArtifactCopy
+from trainyard.server.routing import serve
 
-router = APIRouter(prefix="/api/v1", tags=["artifacts"])
+router = APIRouter(tags=["artifacts"])
 CHUNK = 1024 * 1024
 
 
-@router.put("/artifacts/{key:path}")
+@serve(router, routes.UPLOAD_ARTIFACT)
 async def upload(key: str, request: Request, artifacts: ArtifactsDep) -> Any:
     """The request body, streamed, becomes the file ``key``."""
     key = safe_name(key)
@@ -43,11 +45,12 @@ async def upload(key: str, request: Request, artifacts: ArtifactsDep) -> Any:
     return {"key": key}
 
 
-@router.get("/artifacts/{key:path}")
+@serve(router, routes.DOWNLOAD_ARTIFACT)
 def download(key: str, artifacts: ArtifactsDep) -> Any:
     key = safe_name(key)
     if not artifacts.is_file(key):
-        raise NotFoundError(f"no artifact file {key!r}; `GET /api/v1/artifact-list?prefix=` lists a folder")
+        listing = f"{routes.LIST_ARTIFACTS.method} {routes.LIST_ARTIFACTS.template}?prefix="
+        raise NotFoundError(f"no artifact file {key!r}; `{listing}` lists a folder")
     return file_response(artifacts, key)
 
 
@@ -66,26 +69,26 @@ def file_response(artifacts: ArtifactStore, key: str) -> Any:
     return StreamingResponse(chunks(), media_type="application/octet-stream")
 
 
-@router.delete("/artifacts/{key:path}")
+@serve(router, routes.DELETE_ARTIFACTS)
 def delete(key: str, artifacts: ArtifactsDep) -> Any:
     """Remove a file or everything below a prefix."""
     artifacts.delete(safe_name(key))
     return {}
 
 
-@router.get("/artifact-list")
+@serve(router, routes.LIST_ARTIFACTS)
 def list_files(prefix: str, artifacts: ArtifactsDep) -> Any:
     """Every file below ``prefix``, relative to it."""
     return {"files": artifacts.list(safe_name(prefix))}
 
 
-@router.get("/artifact-info")
+@serve(router, routes.ARTIFACT_INFO)
 def info(key: str, artifacts: ArtifactsDep) -> Any:
     key = safe_name(key)
     return {"exists": artifacts.exists(key), "is_file": artifacts.is_file(key)}
 
 
-@router.post("/artifact-copy")
+@serve(router, routes.COPY_ARTIFACT)
 def copy(body: ArtifactCopy, artifacts: ArtifactsDep) -> Any:
     source, target = safe_name(body.source), safe_name(body.target)
     if not artifacts.is_file(source):

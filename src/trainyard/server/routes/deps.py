@@ -7,9 +7,9 @@ from typing import Annotated, Any
 
 from fastapi import Depends, Header, Request
 
+from trainyard.api.routes import IDEMPOTENCY_HEADER
+from trainyard.api.schemas import to_json
 from trainyard.artifacts import ArtifactStore
-from trainyard.server.idempotency import HEADER
-from trainyard.server.schemas import to_json
 from trainyard.store import Store
 
 
@@ -23,7 +23,7 @@ def _artifacts(request: Request) -> ArtifactStore:
 
 StoreDep = Annotated[Store, Depends(_store)]
 ArtifactsDep = Annotated[ArtifactStore, Depends(_artifacts)]
-IdempotencyKey = Annotated[str | None, Header(alias=HEADER, max_length=200)]
+IdempotencyKey = Annotated[str | None, Header(alias=IDEMPOTENCY_HEADER, max_length=200)]
 
 
 def create_once(request: Request, key: str | None, create: Callable[[], Any]) -> Any:

@@ -9,8 +9,8 @@ from sqlalchemy import Engine, delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from trainyard.errors import AlreadyExistsError, InvalidInputError, NotFoundError
+from trainyard.limits import MAX_TAG_VALUE_LENGTH
 from trainyard.store.base import (
-    MAX_TAG_VALUE_LENGTH,
     MODEL_ARCHIVED,
     MODEL_READY,
     ModelVersion,

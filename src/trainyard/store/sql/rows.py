@@ -14,9 +14,8 @@ from typing import Any
 from sqlalchemy import Connection, delete, insert, select, update
 
 from trainyard.errors import InvalidInputError
+from trainyard.limits import MAX_PARAM_VALUE_LENGTH, MAX_TAG_VALUE_LENGTH
 from trainyard.store.base import (
-    MAX_PARAM_VALUE_LENGTH,
-    MAX_TAG_VALUE_LENGTH,
     Metric,
     validate_key,
     validate_value,

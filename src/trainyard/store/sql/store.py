@@ -12,9 +12,9 @@ from sqlalchemy import Connection, Engine, delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from trainyard.errors import AlreadyExistsError, NotFoundError
+from trainyard.limits import MAX_TAG_VALUE_LENGTH
 from trainyard.status import RunStatus, check_transition
 from trainyard.store.base import (
-    MAX_TAG_VALUE_LENGTH,
     EnvironmentRecord,
     Experiment,
     Metric,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import typer
 
@@ -23,7 +23,7 @@ def list_experiments(
     from trainyard.workspace import Workspace
 
     ws = Workspace.from_config()
-    rows = []
+    rows: list[dict[str, Any]] = []
     for exp in ws.store.list_experiments(include_deleted=deleted):
         runs = ws.store.search_runs([exp.id])
         latest = runs[0].created_at if runs else None

@@ -234,12 +234,14 @@ def test_cancel_from_a_client_stops_the_job_on_its_agent(server, agents, script_
     src = script_dir({"train.py": TRAIN})
     run_id = submit(server, src)
     agent_running_a_long_job(server, agents, tmp_path, run_id)
-    Run(Workspace.from_config(server.url), run_id).cancel()
+    Run(Workspace.from_config(server.url), run_id).cancel("the data was wrong")
     wait_for(lambda: server.ws.store.get_run(run_id).status.is_terminal, timeout=30)
-    assert server.ws.store.get_run(run_id).status == RunStatus.CANCELED
+    done = server.ws.store.get_run(run_id)
+    assert done.status == RunStatus.CANCELED and done.error == done.cancel_reason == "the data was wrong"
     queued = submit(server, src, compute="nobody-serves-this")  # a queued run is canceled at once
     Run(Workspace.from_config(server.url), queued).cancel()
-    assert server.ws.store.get_run(queued).status == RunStatus.CANCELED
+    done = server.ws.store.get_run(queued)
+    assert done.status == RunStatus.CANCELED and done.error == done.cancel_reason == "canceled by the user"
 
 
 def test_a_sweep_runs_on_one_single_slot_agent(server, agents, script_dir, tmp_path):

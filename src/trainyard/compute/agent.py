@@ -28,7 +28,7 @@ from trainyard.api import routes
 from trainyard.api.client import MAX_DELAY, ServerClient
 from trainyard.api.errors import ServerAccessError
 from trainyard.artifacts import run_key
-from trainyard.compute.base import ComputeTarget
+from trainyard.compute.base import ComputeTarget, request_cancel
 from trainyard.compute.worker import LOG, NO_SLOT, Worker, die_with_parent
 from trainyard.credentials import TOKEN_VAR
 from trainyard.errors import TrainyardError, WorkspaceError
@@ -53,9 +53,9 @@ class AgentQueueTarget(ComputeTarget):
     def submit(self, ws: Workspace, run: RunInfo) -> None:
         """Nothing to start here: the run is queued on the server for an agent serving this name."""
 
-    def cancel(self, ws: Workspace, run: RunInfo) -> None:
+    def cancel(self, ws: Workspace, run: RunInfo, reason: str) -> None:
         """A queued run is canceled at once; a running one when its worker's heartbeat sees the request."""
-        ws.store.request_cancel(run.id)
+        request_cancel(ws, run, reason)
 
 
 class AgentError(TrainyardError):

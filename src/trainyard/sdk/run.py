@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
 from trainyard.artifacts import run_key
+from trainyard.compute.base import CANCELED_BY_USER
 from trainyard.errors import InvalidInputError, TrainyardError
 from trainyard.status import RunStatus
 from trainyard.tracking import context
@@ -146,11 +147,12 @@ class Run(TrackedRun):
             "job": info.job,
         }
 
-    def cancel(self) -> None:
+    def cancel(self, reason: str = CANCELED_BY_USER) -> None:
+        """Stop the run; it ends ``canceled`` with ``reason`` as its cancel reason and its error."""
         from trainyard.compute import get_compute
 
         info = self.refresh()
-        get_compute(info.compute or "local", self.workspace).cancel(self.workspace, info)
+        get_compute(info.compute or "local", self.workspace).cancel(self.workspace, info, reason)
         self._info = None
 
     def log_text(self, offset: int = 0) -> tuple[str, int]:

@@ -24,6 +24,7 @@ from pydantic import BaseModel, Field
 
 from trainyard.api import routes
 from trainyard.compute import TARGET_NAME
+from trainyard.compute.job import takes_slot
 from trainyard.compute.reaper import reap
 from trainyard.errors import InvalidInputError
 from trainyard.server.routing import serve
@@ -87,7 +88,7 @@ class JobQueue:
                     token, _ = self.auth.create_token(
                         user, kind="job", run_id=run_id, expires_in=JOB_TOKEN_SECONDS
                     )
-                    uses_slot = bool((run.job or {}).get("uses_slot", True))
+                    uses_slot = takes_slot(run)
                     return Claim(
                         run_id=run_id,
                         experiment_id=run.experiment_id,

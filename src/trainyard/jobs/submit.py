@@ -20,7 +20,7 @@ from trainyard.jobs.snapshot import take_snapshot
 from trainyard.jobs.spec import CommandJob
 from trainyard.status import RunStatus
 from trainyard.store import RunInfo
-from trainyard.store.base import MAX_PARAM_VALUE_LENGTH, check_labels
+from trainyard.store.validation import MAX_PARAM_VALUE_LENGTH, check_labels
 
 if TYPE_CHECKING:
     from trainyard.workspace import Workspace

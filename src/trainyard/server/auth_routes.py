@@ -9,7 +9,8 @@ from fastapi import APIRouter, Request
 from pydantic import BaseModel, Field
 
 from trainyard.server.auth import WHOAMI
-from trainyard.store.sql.auth import MAX_LIFETIME, NAME_PATTERN, ROLES, AuthStore, Principal
+from trainyard.store.auth import MAX_LIFETIME, NAME_PATTERN, ROLES, Principal
+from trainyard.store.server import ServerStore
 
 Role = Literal[ROLES]  # type: ignore[valid-type]
 router = APIRouter(tags=["auth"])
@@ -32,7 +33,7 @@ class NewToken(BaseModel):
     )
 
 
-def _auth(request: Request) -> AuthStore:
+def _auth(request: Request) -> ServerStore:
     return request.app.state.auth
 
 

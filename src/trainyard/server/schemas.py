@@ -25,8 +25,7 @@ from trainyard.errors import (
     WorkspaceError,
 )
 from trainyard.status import RunStatus
-from trainyard.store.base import (
-    MAX_KEY_LENGTH,
+from trainyard.store.records import (
     DeploymentRecord,
     EndpointRecord,
     EnvironmentRecord,
@@ -36,6 +35,7 @@ from trainyard.store.base import (
     RegisteredModel,
     RunInfo,
 )
+from trainyard.store.validation import MAX_KEY_LENGTH
 
 T = TypeVar("T")
 # Per request (more is refused with a message naming the limit); RestStore splits larger batches.

@@ -14,11 +14,13 @@ from urllib.parse import quote
 from trainyard.errors import NotFoundError
 from trainyard.server.schemas import MAX_BATCH_METRICS, from_json, to_json
 from trainyard.status import RunStatus
-from trainyard.store.base import (
-    MAX_PARAM_VALUE_LENGTH,
-    MAX_TAG_VALUE_LENGTH,
+from trainyard.store.base import Store
+from trainyard.store.http import ServerClient
+from trainyard.store.records import (
     DeploymentRecord,
+    DeploymentUpdate,
     EndpointRecord,
+    EndpointUpdate,
     EnvironmentRecord,
     Experiment,
     Metric,
@@ -26,7 +28,10 @@ from trainyard.store.base import (
     RegisteredModel,
     RunInfo,
     RunPage,
-    Store,
+)
+from trainyard.store.validation import (
+    MAX_PARAM_VALUE_LENGTH,
+    MAX_TAG_VALUE_LENGTH,
     check_alias,
     check_endpoint_name,
     check_labels,
@@ -34,7 +39,6 @@ from trainyard.store.base import (
     tag_changes,
     validate_key,
 )
-from trainyard.store.http import ServerClient
 
 V1 = "/api/v1"
 
@@ -325,8 +329,9 @@ class RestStore(Store):
     def list_endpoints(self) -> list[EndpointRecord]:
         return [from_json(EndpointRecord, e) for e in self._get("/endpoints")["endpoints"]]
 
-    def update_endpoint(self, name: str, **fields: Any) -> EndpointRecord:
-        return from_json(EndpointRecord, self._send("PATCH", f"/endpoints/{_q(name)}", {"fields": fields}))
+    def update_endpoint(self, name: str, update: EndpointUpdate) -> EndpointRecord:
+        body = {"fields": to_json(update.changes())}
+        return from_json(EndpointRecord, self._send("PATCH", f"/endpoints/{_q(name)}", body))
 
     def delete_endpoint(self, name: str) -> None:
         self._send("DELETE", f"/endpoints/{_q(name)}")
@@ -346,9 +351,9 @@ class RestStore(Store):
         found = self._get(f"/endpoints/{_q(endpoint)}/deployments")["deployments"]
         return [from_json(DeploymentRecord, d) for d in found]
 
-    def update_deployment(self, endpoint: str, name: str, **fields: Any) -> DeploymentRecord:
+    def update_deployment(self, endpoint: str, name: str, update: DeploymentUpdate) -> DeploymentRecord:
         path = f"/endpoints/{_q(endpoint)}/deployments/{_q(name)}"
-        return from_json(DeploymentRecord, self._send("PATCH", path, {"fields": fields}))
+        return from_json(DeploymentRecord, self._send("PATCH", path, {"fields": to_json(update.changes())}))
 
     def delete_deployment(self, endpoint: str, name: str) -> None:
         self._send("DELETE", f"/endpoints/{_q(endpoint)}/deployments/{_q(name)}")

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Request
 
 from trainyard.server.routes.deps import IdempotencyKey, StoreDep, create_once
 from trainyard.server.schemas import DeploymentCreate, EndpointCreate, FieldsUpdate, to_json
-from trainyard.store import EndpointRecord
+from trainyard.store import DeploymentUpdate, EndpointRecord, EndpointUpdate
 
 router = APIRouter(prefix="/api/v1/endpoints", tags=["endpoints"])
 
@@ -23,10 +23,8 @@ def _shown(request: Request, record: EndpointRecord) -> dict[str, Any]:
 
 
 @router.post("")
-def create_endpoint(
-    body: EndpointCreate, store: StoreDep, request: Request, idempotency_key: IdempotencyKey = None
-) -> Any:
-    return create_once(request, idempotency_key, lambda: store.create_endpoint(**body.model_dump()))
+def create_endpoint(body: EndpointCreate, request: Request, idempotency_key: IdempotencyKey = None) -> Any:
+    return create_once(request, idempotency_key, lambda keyed: keyed.create_endpoint(**body.model_dump()))
 
 
 @router.get("")
@@ -41,7 +39,7 @@ def get_endpoint(name: str, store: StoreDep, request: Request) -> Any:
 
 @router.patch("/{name}")
 def update_endpoint(name: str, body: FieldsUpdate, store: StoreDep) -> Any:
-    return to_json(store.update_endpoint(name, **body.fields))
+    return to_json(store.update_endpoint(name, EndpointUpdate.of(body.fields)))
 
 
 @router.delete("/{name}")
@@ -54,12 +52,11 @@ def delete_endpoint(name: str, store: StoreDep) -> Any:
 def create_deployment(
     endpoint: str,
     body: DeploymentCreate,
-    store: StoreDep,
     request: Request,
     idempotency_key: IdempotencyKey = None,
 ) -> Any:
     return create_once(
-        request, idempotency_key, lambda: store.create_deployment(endpoint, **body.model_dump())
+        request, idempotency_key, lambda keyed: keyed.create_deployment(endpoint, **body.model_dump())
     )
 
 
@@ -75,7 +72,7 @@ def get_deployment(endpoint: str, name: str, store: StoreDep) -> Any:
 
 @router.patch("/{endpoint}/deployments/{name}")
 def update_deployment(endpoint: str, name: str, body: FieldsUpdate, store: StoreDep) -> Any:
-    return to_json(store.update_deployment(endpoint, name, **body.fields))
+    return to_json(store.update_deployment(endpoint, name, DeploymentUpdate.of(body.fields)))
 
 
 @router.delete("/{endpoint}/deployments/{name}")

@@ -15,9 +15,9 @@ router = APIRouter(prefix="/api/v1/experiments", tags=["experiments"])
 
 @router.post("")
 def create_experiment(
-    body: ExperimentCreate, store: StoreDep, request: Request, idempotency_key: IdempotencyKey = None
+    body: ExperimentCreate, request: Request, idempotency_key: IdempotencyKey = None
 ) -> Any:
-    return create_once(request, idempotency_key, lambda: store.create_experiment(body.name, body.tags))
+    return create_once(request, idempotency_key, lambda keyed: keyed.create_experiment(body.name, body.tags))
 
 
 @router.get("")

@@ -14,14 +14,14 @@ from typing import Any
 from sqlalchemy import Connection, delete, insert, select, update
 
 from trainyard.errors import InvalidInputError
-from trainyard.store.base import (
+from trainyard.store.records import Metric
+from trainyard.store.sql.models import LATEST, METRICS, PARAMS, TAGS
+from trainyard.store.validation import (
     MAX_PARAM_VALUE_LENGTH,
     MAX_TAG_VALUE_LENGTH,
-    Metric,
     validate_key,
     validate_value,
 )
-from trainyard.store.sql.models import LATEST, METRICS, PARAMS, TAGS
 
 Row = dict[str, Any]
 

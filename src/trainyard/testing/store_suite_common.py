@@ -98,6 +98,6 @@ def _together(n: int, fn: Callable[[int], Any]) -> list[Any]:
 def _unchanged(before: RunInfo, after: RunInfo) -> None:
     """Nothing about the run changed (the heartbeat aside)."""
     fields = ("status", "start_time", "end_time", "error", "exit_code", "worker", "attempt")
-    fields += ("cancel_requested", "tags", "params", "metrics")
+    fields += ("cancel_requested", "tags", "params", "metrics")  # type: ignore[assignment]
     for name in fields:
         assert getattr(after, name) == getattr(before, name), f"{name} changed"

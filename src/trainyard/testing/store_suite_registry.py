@@ -22,7 +22,7 @@ class RegistrySuite:
             files=["model.pkl"],
             run_id=run.id,
             tags={"algo": "ridge"},
-            properties={"r2": 0.4},
+            properties={"r2": 0.4},  # type: ignore[dict-item]  # a number is stored as its text
         )
         two = store.create_model_version("diabetes", source="upload", files=["a", "b"])
         other = store.create_model_version("iris", source="upload", files=["m"])

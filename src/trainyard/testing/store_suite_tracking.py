@@ -277,7 +277,7 @@ class TrackingSuite(MetricsSuite):
             store.set_status(run_id, target, error="should not be written", exit_code=9)
         _unchanged(before, store.get_run(run_id))
 
-    @pytest.mark.parametrize("current", sorted(TERMINAL, key=lambda s: s.value))
+    @pytest.mark.parametrize("current", sorted(TERMINAL, key=str))
     def test_terminal_runs_never_change_under_compare_and_set(self, store: Store, current: RunStatus) -> None:
         run_id = _run_in(store, current)
         before = store.get_run(run_id)
@@ -362,7 +362,7 @@ class TrackingSuite(MetricsSuite):
         assert store.set_status(run_id, RunStatus.CANCELED, expected=current)
         assert store.get_run(run_id).status is RunStatus.CANCELED
 
-    @pytest.mark.parametrize("current", sorted(TERMINAL, key=lambda s: s.value))
+    @pytest.mark.parametrize("current", sorted(TERMINAL, key=str))
     def test_cancel_a_finished_run_is_refused(self, store: Store, current: RunStatus) -> None:
         run_id = _run_in(store, current)
         before = store.get_run(run_id)

@@ -184,11 +184,12 @@ class SqlTracking(SqlIdempotency):
             self.engine.dialect.name, experiment_ids, statuses, parent_id, filter_string, order_by
         )
         offset = decode_page_token(page_token)
-        if check_max_results(max_results) is None:
+        limit = check_max_results(max_results)
+        if limit is None:
             return RunPage(self._load_runs(query.offset(offset) if offset else query))
-        found = self._load_runs(query.offset(offset).limit(max_results + 1), by_id_list=True)
-        more = len(found) > max_results
-        return RunPage(found[:max_results], encode_page_token(offset + max_results) if more else None)
+        found = self._load_runs(query.offset(offset).limit(limit + 1), by_id_list=True)
+        more = len(found) > limit
+        return RunPage(found[:limit], encode_page_token(offset + limit) if more else None)
 
     def find_run_ids(self, prefix: str, limit: int = 2) -> list[str]:
         escaped = prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")

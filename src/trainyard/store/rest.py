@@ -330,6 +330,8 @@ class RestStore(Store):
         return [from_json(EndpointRecord, e) for e in self._get("/endpoints")["endpoints"]]
 
     def update_endpoint(self, name: str, update: EndpointUpdate) -> EndpointRecord:
+        if not update.changes():  # the route takes at least one field; nothing to change is a read
+            return self.get_endpoint(name)
         body = {"fields": to_json(update.changes())}
         return from_json(EndpointRecord, self._send("PATCH", f"/endpoints/{_q(name)}", body))
 
@@ -352,6 +354,8 @@ class RestStore(Store):
         return [from_json(DeploymentRecord, d) for d in found]
 
     def update_deployment(self, endpoint: str, name: str, update: DeploymentUpdate) -> DeploymentRecord:
+        if not update.changes():
+            return self.get_deployment(endpoint, name)
         path = f"/endpoints/{_q(endpoint)}/deployments/{_q(name)}"
         return from_json(DeploymentRecord, self._send("PATCH", path, {"fields": to_json(update.changes())}))
 

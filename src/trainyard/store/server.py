@@ -98,9 +98,9 @@ class ServerStore(abc.ABC):
         A create under a key already recorded (in the last ``IDEMPOTENCY_TTL_SECONDS``) writes
         nothing and returns the record the first create made (read again by the identity the
         key keeps, so as it is now): a client retrying after a lost reply, even one lost in a
-        server crash, creates once. Two creates with one key at once make one record. Keys are any string (the server passes a caller-scoped one),
-        kept hashed; keys older than the TTL are pruned. ``InvalidInputError`` when the key was
-        used for a create of another kind.
+        server crash, creates once. Two creates with one key at once make one record. Keys are
+        any string (the server passes a caller-scoped one), kept hashed; keys older than the
+        TTL are pruned. ``InvalidInputError`` when the key was used for a create of another kind.
         """
 
 

@@ -55,7 +55,6 @@ def process(args: list[str], health: str, log: Path) -> Iterator[None]:
 def trainyard_server(tmp: Path, pg_uri: str) -> Iterator[tuple[str, str]]:
     """``trainyard server`` on PostgreSQL, and a contributor's token."""
     from trainyard.server.running import free_port
-    from trainyard.store.sql.auth import AuthStore
     from trainyard.store.sql.store import SqlStore
 
     port = free_port()
@@ -63,7 +62,7 @@ def trainyard_server(tmp: Path, pg_uri: str) -> Iterator[tuple[str, str]]:
     args = [sys.executable, "-m", "trainyard", "server", "-w", str(tmp / "ty"), "--store", pg_uri]
     with process([*args, "--port", str(port)], url + routes.HEALTH.template, tmp / "ty.log"):
         db = SqlStore(pg_uri)
-        auth = AuthStore(db.engine)
+        auth = db
         auth.add_user("bench", "contributor")
         token = auth.create_token("bench")[0]
         db.close()

@@ -24,7 +24,7 @@ from trainyard.server.agent_routes import JobQueue
 from trainyard.server.app import create_app
 from trainyard.server.running import ThreadedServer
 from trainyard.status import RunStatus
-from trainyard.store.sql.auth import AuthStore
+from trainyard.store.server import ServerStore, server_part
 from trainyard.workspace import Workspace
 
 TRAIN = """
@@ -41,7 +41,7 @@ time.sleep(float(os.environ.get("SLEEP", "0")))
 
 
 class Server:
-    def __init__(self, ws: Workspace, url: str, auth: AuthStore) -> None:
+    def __init__(self, ws: Workspace, url: str, auth: ServerStore) -> None:
         self.ws = ws
         self.url = url
         self.auth = auth
@@ -138,7 +138,7 @@ def test_job_waits_for_an_agent_then_completes_with_metrics_outputs_and_log(
 
 def test_two_claimers_never_get_the_same_run(store_uri: str, tmp_path: Path):
     ws = Workspace.create(tmp_path / "race", store=store_uri)
-    auth = AuthStore(ws.store.engine)  # type: ignore[attr-defined]
+    auth = server_part(ws.store)
     auth.add_user("ada", "contributor")
     queue = JobQueue(ws, auth)
     experiment = ws.store.get_or_create_experiment("race")
@@ -205,11 +205,12 @@ def test_silent_remote_agent_is_reaped_after_the_heartbeat_timeout(tmp_path: Pat
     cfg = yaml.safe_load((ws.root / "config.yaml").read_text())
     (ws.root / "config.yaml").write_text(yaml.safe_dump({**cfg, "heartbeat_timeout_seconds": 1.0}))
     ws = Workspace(ws.root)
-    auth = AuthStore(ws.store.engine)  # type: ignore[attr-defined]
+    auth = server_part(ws.store)
     auth.add_user("ada", "contributor")
     queue = JobQueue(ws, auth)
     experiment = ws.store.get_or_create_experiment("silent")
-    retried = ws.store.create_run(experiment.id, compute="gpu", job={"max_retries": 1}).id
+    job = {"command": "python x.py", "argv": ["python", "x.py"], "max_retries": 1}
+    retried = ws.store.create_run(experiment.id, compute="gpu", job=job).id
     failed = ws.store.create_run(experiment.id, compute="gpu").id
     waiting = ws.store.create_run(experiment.id, compute="gpu").id
     for run_id in (retried, failed):

@@ -9,7 +9,7 @@ import typer
 from trainyard.cli.output import Format, console, fmt_time, print_json, table
 
 if TYPE_CHECKING:
-    from trainyard.store.base import Experiment
+    from trainyard.store.records import Experiment
 
 app = typer.Typer(help="Experiments: named groups of runs.", no_args_is_help=True)
 

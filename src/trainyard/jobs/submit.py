@@ -22,7 +22,7 @@ from trainyard.jobs.spec import CommandJob
 from trainyard.limits import MAX_PARAM_VALUE_LENGTH
 from trainyard.status import RunStatus
 from trainyard.store import RunInfo
-from trainyard.store.base import check_labels
+from trainyard.store.validation import check_labels
 
 if TYPE_CHECKING:
     from trainyard.workspace import Workspace

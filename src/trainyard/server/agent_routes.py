@@ -29,8 +29,8 @@ from trainyard.compute.reaper import reap
 from trainyard.errors import InvalidInputError
 from trainyard.server.routing import serve
 from trainyard.status import RunStatus
-from trainyard.store.sql.auth import AuthStore, Principal
-from trainyard.store.sql.queue import queued_for
+from trainyard.store.auth import Principal
+from trainyard.store.server import ServerStore
 
 if TYPE_CHECKING:
     from trainyard.workspace import Workspace
@@ -68,10 +68,9 @@ class Released(BaseModel):
 class JobQueue:
     """Claims and releases over the workspace store, plus the reaper on a timer."""
 
-    def __init__(self, ws: Workspace, auth: AuthStore) -> None:
+    def __init__(self, ws: Workspace, auth: ServerStore) -> None:
         self.ws = ws
         self.auth = auth
-        self.engine = auth.engine
         self.interval = max(0.2, ws.config.heartbeat_timeout_seconds / 4)
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -79,7 +78,7 @@ class JobQueue:
 
     def try_claim(self, compute: str, agent: str, user: str) -> Claim | None:
         """Take the oldest queued run for ``compute``; None when there is none left to take."""
-        while ids := queued_for(self.engine, compute):
+        while ids := self.auth.queued_run_ids(compute):
             for run_id in ids:
                 if self.ws.store.set_status(
                     run_id, RunStatus.PREPARING, expected=RunStatus.QUEUED, worker=agent
@@ -189,7 +188,7 @@ async def release(run_id: str, body: ReleaseRequest, request: Request) -> Releas
     return await asyncio.to_thread(_queue(request).release, run_id, body.agent, principal.user)
 
 
-def install_agent_routes(app: FastAPI, ws: Workspace, auth: AuthStore) -> JobQueue:
+def install_agent_routes(app: FastAPI, ws: Workspace, auth: ServerStore) -> JobQueue:
     """Add the agent routes, and run the reaper every quarter heartbeat timeout while the app runs.
 
     The timer starts with the app's lifespan, or at the first claim when the server runs without

@@ -24,7 +24,6 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from trainyard.api import errors, routes
 from trainyard.errors import ArtifactPathError, InvalidInputError, TrainyardError
-from trainyard.server.idempotency import IdempotencyCache
 from trainyard.server.mlflow import mlflow_router
 from trainyard.server.mlflow.protocol import error_response
 from trainyard.server.routing import serve
@@ -143,7 +142,7 @@ def create_app(
     from trainyard.server.agent_routes import install_agent_routes
     from trainyard.server.auth import install_auth, require_token
     from trainyard.server.routes import all_routers
-    from trainyard.store.sql.auth import AuthStore
+    from trainyard.store.server import server_part
 
     app = FastAPI(
         title="trainyard",
@@ -155,7 +154,6 @@ def create_app(
         dependencies=[Depends(require_token), *dependencies],  # deny by default (server/auth.py)
     )
     app.state.workspace = workspace
-    app.state.idempotency = IdempotencyCache()
     app.add_exception_handler(TrainyardError, _trainyard_error)
     app.add_exception_handler(RequestValidationError, _invalid_request)
     app.add_exception_handler(HTTPException, _http_error)
@@ -172,6 +170,6 @@ def create_app(
     for router in all_routers():
         app.include_router(router)
     app.include_router(mlflow_router(workspace))  # /api/2.0/mlflow/… for unmodified MLflow clients
-    install_auth(app, AuthStore(workspace.store.engine))  # type: ignore[attr-defined]
+    install_auth(app, server_part(workspace.store))
     install_agent_routes(app, workspace, app.state.auth)
     return app

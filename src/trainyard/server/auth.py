@@ -25,7 +25,8 @@ from fastapi.responses import JSONResponse
 
 from trainyard.api import errors, routes
 from trainyard.server.mlflow.protocol import error_response
-from trainyard.store.sql.auth import AuthStore, Principal, TokenRejected
+from trainyard.store.auth import Principal, TokenRejected
+from trainyard.store.server import ServerStore
 
 PUBLIC = frozenset({routes.HEALTH.template, routes.OPENAPI.template, "/api/docs", "/docs/oauth2-redirect"})
 AGENT_PREFIX = routes.AGENT + "/"
@@ -101,7 +102,7 @@ async def require_token(request: Request) -> Principal | None:
         )
     if not token:
         raise AuthFailed(401, "malformed Authorization header: use Bearer <token> or Basic auth")
-    store: AuthStore = request.app.state.auth
+    store: ServerStore = request.app.state.auth
     try:
         principal = await run_in_threadpool(store.authenticate, token)
     except TokenRejected as exc:
@@ -118,7 +119,7 @@ async def _auth_failed(_request: Request, exc: Exception) -> JSONResponse:
     return error_response(row.status, row.code, exc.message, headers)
 
 
-def install_auth(app: FastAPI, store: AuthStore) -> None:
+def install_auth(app: FastAPI, store: ServerStore) -> None:
     """Give ``app`` its user/token store, the 401/403 handler and the user/token routes.
 
     The app must have been created with ``dependencies=[Depends(require_token)]``.

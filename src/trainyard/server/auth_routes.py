@@ -10,7 +10,8 @@ from pydantic import BaseModel, Field
 
 from trainyard.api import routes
 from trainyard.server.routing import serve
-from trainyard.store.sql.auth import MAX_LIFETIME, NAME_PATTERN, ROLES, AuthStore, Principal
+from trainyard.store.auth import MAX_LIFETIME, NAME_PATTERN, ROLES, Principal
+from trainyard.store.server import ServerStore
 
 Role = Literal[ROLES]  # type: ignore[valid-type]
 router = APIRouter(tags=["auth"])
@@ -33,7 +34,7 @@ class NewToken(BaseModel):
     )
 
 
-def _auth(request: Request) -> AuthStore:
+def _auth(request: Request) -> ServerStore:
     return request.app.state.auth
 
 

@@ -18,9 +18,12 @@ from trainyard.api.schemas import MAX_BATCH_METRICS, from_json, to_json
 from trainyard.errors import NotFoundError
 from trainyard.limits import MAX_PARAM_VALUE_LENGTH, MAX_TAG_VALUE_LENGTH
 from trainyard.status import RunStatus
-from trainyard.store.base import (
+from trainyard.store.base import Store
+from trainyard.store.records import (
     DeploymentRecord,
+    DeploymentUpdate,
     EndpointRecord,
+    EndpointUpdate,
     EnvironmentRecord,
     Experiment,
     Metric,
@@ -28,7 +31,8 @@ from trainyard.store.base import (
     RegisteredModel,
     RunInfo,
     RunPage,
-    Store,
+)
+from trainyard.store.validation import (
     check_alias,
     check_endpoint_name,
     check_labels,
@@ -324,8 +328,11 @@ class RestStore(Store):
     def list_endpoints(self) -> list[EndpointRecord]:
         return [from_json(EndpointRecord, e) for e in self._get(routes.LIST_ENDPOINTS)["endpoints"]]
 
-    def update_endpoint(self, name: str, **fields: Any) -> EndpointRecord:
-        return from_json(EndpointRecord, self._send(routes.UPDATE_ENDPOINT.at(name=name), {"fields": fields}))
+    def update_endpoint(self, name: str, update: EndpointUpdate) -> EndpointRecord:
+        if not update.changes():  # the route takes at least one field; nothing to change is a read
+            return self.get_endpoint(name)
+        body = {"fields": to_json(update.changes())}
+        return from_json(EndpointRecord, self._send(routes.UPDATE_ENDPOINT.at(name=name), body))
 
     def delete_endpoint(self, name: str) -> None:
         self._send(routes.DELETE_ENDPOINT.at(name=name))
@@ -345,9 +352,11 @@ class RestStore(Store):
         found = self._get(routes.LIST_DEPLOYMENTS.at(endpoint=endpoint))["deployments"]
         return [from_json(DeploymentRecord, d) for d in found]
 
-    def update_deployment(self, endpoint: str, name: str, **fields: Any) -> DeploymentRecord:
+    def update_deployment(self, endpoint: str, name: str, update: DeploymentUpdate) -> DeploymentRecord:
+        if not update.changes():
+            return self.get_deployment(endpoint, name)
         target = routes.UPDATE_DEPLOYMENT.at(endpoint=endpoint, name=name)
-        return from_json(DeploymentRecord, self._send(target, {"fields": fields}))
+        return from_json(DeploymentRecord, self._send(target, {"fields": to_json(update.changes())}))
 
     def delete_deployment(self, endpoint: str, name: str) -> None:
         self._send(routes.DELETE_DEPLOYMENT.at(endpoint=endpoint, name=name))

@@ -31,7 +31,8 @@ from trainyard.server.mlflow.protocol import (
     run_id_of,
 )
 from trainyard.status import RunStatus
-from trainyard.store.base import Experiment, Metric, RunInfo, Store
+from trainyard.store.base import Store
+from trainyard.store.records import Experiment, Metric, RunInfo
 from trainyard.store.search import Clause, parse_filter
 
 if TYPE_CHECKING:

@@ -10,7 +10,7 @@ from trainyard.api import routes
 from trainyard.api.schemas import DeploymentCreate, EndpointCreate, FieldsUpdate, to_json
 from trainyard.server.routes.deps import IdempotencyKey, StoreDep, create_once
 from trainyard.server.routing import serve
-from trainyard.store import EndpointRecord
+from trainyard.store import DeploymentUpdate, EndpointRecord, EndpointUpdate
 
 router = APIRouter(tags=["endpoints"])
 
@@ -25,10 +25,8 @@ def _shown(request: Request, record: EndpointRecord) -> dict[str, Any]:
 
 
 @serve(router, routes.CREATE_ENDPOINT)
-def create_endpoint(
-    body: EndpointCreate, store: StoreDep, request: Request, idempotency_key: IdempotencyKey = None
-) -> Any:
-    return create_once(request, idempotency_key, lambda: store.create_endpoint(**body.model_dump()))
+def create_endpoint(body: EndpointCreate, request: Request, idempotency_key: IdempotencyKey = None) -> Any:
+    return create_once(request, idempotency_key, lambda keyed: keyed.create_endpoint(**body.model_dump()))
 
 
 @serve(router, routes.LIST_ENDPOINTS)
@@ -43,7 +41,7 @@ def get_endpoint(name: str, store: StoreDep, request: Request) -> Any:
 
 @serve(router, routes.UPDATE_ENDPOINT)
 def update_endpoint(name: str, body: FieldsUpdate, store: StoreDep) -> Any:
-    return to_json(store.update_endpoint(name, **body.fields))
+    return to_json(store.update_endpoint(name, EndpointUpdate.of(body.fields)))
 
 
 @serve(router, routes.DELETE_ENDPOINT)
@@ -56,12 +54,11 @@ def delete_endpoint(name: str, store: StoreDep) -> Any:
 def create_deployment(
     endpoint: str,
     body: DeploymentCreate,
-    store: StoreDep,
     request: Request,
     idempotency_key: IdempotencyKey = None,
 ) -> Any:
     return create_once(
-        request, idempotency_key, lambda: store.create_deployment(endpoint, **body.model_dump())
+        request, idempotency_key, lambda keyed: keyed.create_deployment(endpoint, **body.model_dump())
     )
 
 
@@ -77,7 +74,7 @@ def get_deployment(endpoint: str, name: str, store: StoreDep) -> Any:
 
 @serve(router, routes.UPDATE_DEPLOYMENT)
 def update_deployment(endpoint: str, name: str, body: FieldsUpdate, store: StoreDep) -> Any:
-    return to_json(store.update_deployment(endpoint, name, **body.fields))
+    return to_json(store.update_deployment(endpoint, name, DeploymentUpdate.of(body.fields)))
 
 
 @serve(router, routes.DELETE_DEPLOYMENT)

@@ -17,9 +17,9 @@ router = APIRouter(tags=["experiments"])
 
 @serve(router, routes.CREATE_EXPERIMENT)
 def create_experiment(
-    body: ExperimentCreate, store: StoreDep, request: Request, idempotency_key: IdempotencyKey = None
+    body: ExperimentCreate, request: Request, idempotency_key: IdempotencyKey = None
 ) -> Any:
-    return create_once(request, idempotency_key, lambda: store.create_experiment(body.name, body.tags))
+    return create_once(request, idempotency_key, lambda keyed: keyed.create_experiment(body.name, body.tags))
 
 
 @serve(router, routes.LIST_EXPERIMENTS)

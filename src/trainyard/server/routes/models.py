@@ -31,12 +31,12 @@ def list_models(store: StoreDep) -> Any:
 
 @serve(router, routes.CREATE_REGISTERED_MODEL)
 def create_registered_model(
-    body: RegisteredModelCreate, store: StoreDep, request: Request, idempotency_key: IdempotencyKey = None
+    body: RegisteredModelCreate, request: Request, idempotency_key: IdempotencyKey = None
 ) -> Any:
     return create_once(
         request,
         idempotency_key,
-        lambda: store.create_registered_model(body.name, description=body.description, tags=body.tags),
+        lambda keyed: keyed.create_registered_model(body.name, description=body.description, tags=body.tags),
     )
 
 
@@ -60,12 +60,11 @@ def delete_registered_model(name: str, store: StoreDep) -> Any:
 def create_model_version(
     name: str,
     body: ModelVersionCreate,
-    store: StoreDep,
     request: Request,
     idempotency_key: IdempotencyKey = None,
 ) -> Any:
     fields = {**body.model_dump(), "files": [safe_name(f) for f in body.files]}  # keys inside the store
-    return create_once(request, idempotency_key, lambda: store.create_model_version(name, **fields))
+    return create_once(request, idempotency_key, lambda keyed: keyed.create_model_version(name, **fields))
 
 
 @serve(router, routes.LIST_MODEL_VERSIONS)

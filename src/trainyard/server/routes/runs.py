@@ -24,11 +24,9 @@ router = APIRouter(tags=["runs"])
 
 
 @serve(router, routes.CREATE_RUN)
-def create_run(
-    body: RunCreate, store: StoreDep, request: Request, idempotency_key: IdempotencyKey = None
-) -> Any:
+def create_run(body: RunCreate, request: Request, idempotency_key: IdempotencyKey = None) -> Any:
     fields = body.model_dump(exclude={"experiment_id"})
-    return create_once(request, idempotency_key, lambda: store.create_run(body.experiment_id, **fields))
+    return create_once(request, idempotency_key, lambda keyed: keyed.create_run(body.experiment_id, **fields))
 
 
 @serve(router, routes.SEARCH_RUNS)

@@ -15,12 +15,12 @@ from sqlalchemy import Connection, delete, insert, select, update
 
 from trainyard.errors import InvalidInputError
 from trainyard.limits import MAX_PARAM_VALUE_LENGTH, MAX_TAG_VALUE_LENGTH
-from trainyard.store.base import (
-    Metric,
+from trainyard.store.records import Metric
+from trainyard.store.sql.models import LATEST, METRICS, PARAMS, TAGS
+from trainyard.store.validation import (
     validate_key,
     validate_value,
 )
-from trainyard.store.sql.models import LATEST, METRICS, PARAMS, TAGS
 
 Row = dict[str, Any]
 

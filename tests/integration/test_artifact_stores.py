@@ -113,3 +113,25 @@ def test_appends_need_a_contributor(server: ThreadedServer, served: Workspace) -
     )
     assert reply.status_code == 403
     assert not served.artifacts.exists("runs/r/logs/std_log.txt")
+
+
+def test_run_log_text_reads_from_its_offset_through_the_server(
+    server: ThreadedServer, served: Workspace
+) -> None:
+    """What a follower of a server workspace's log gets each poll: the new bytes only, and a
+    character the log's end cuts in two only once its last byte is there."""
+    from trainyard.sdk.run import Run
+
+    run = Run(
+        Workspace.from_config(server.url), served.store.create_run(served.store.create_experiment("e").id).id
+    )
+    assert run.log_text(0) == ("", 0)  # no log yet
+    log = f"runs/{run.id}/logs/std_log.txt"
+    served.artifacts.append(log, "step 1 \u2713\n".encode())
+    text, offset = run.log_text(0)
+    assert (text, offset) == ("step 1 \u2713\n", 11)
+    served.artifacts.append(log, "step 2 \u2713".encode()[:-1])  # the check mark's last byte not written yet
+    assert run.log_text(offset) == ("step 2 ", 18)
+    served.artifacts.append(log, "\u2713".encode()[-1:] + b"\n")
+    assert run.log_text(18) == ("\u2713\n", 22)
+    assert run.log_text(22) == ("", 22)

@@ -34,10 +34,14 @@ class LogShipper:
                 self.artifacts.append(self.key, block)
                 self.sent += len(block)
 
+    def try_ship(self, report: Callable[[str], None]) -> None:
+        """``ship()``, telling ``report`` when it fails: a server hiccup must not fail the job."""
+        try:
+            self.ship()
+        except Exception as exc:  # the next pass sends what this one could not
+            report(f"log upload failed: {exc}")
+
     def ship_until(self, stop: threading.Event, report: Callable[[str], None]) -> None:
-        """``ship()`` every ``LOG_SYNC_SECONDS`` until ``stop`` is set; failures go to ``report``."""
+        """``try_ship`` every ``LOG_SYNC_SECONDS`` until ``stop`` is set."""
         while not stop.wait(LOG_SYNC_SECONDS):
-            try:
-                self.ship()
-            except Exception as exc:  # a server hiccup must not kill the job; the next pass retries
-                report(f"log upload failed: {exc}")
+            self.try_ship(report)

@@ -206,19 +206,13 @@ class Worker:
                 keys = self.ws.artifacts.copy_tree_in(run_key(self.run_id, folder), src)
                 self.say(f"uploaded {len(keys)} file(s) from ./{folder}")
         if self.log_shipper is not None:  # the job's output is in the log before the run ends
-            try:
-                self.log_shipper.ship()
-            except Exception as exc:  # the final pass in _close_log tries again
-                self.say(f"log upload failed: {exc}")
+            self.log_shipper.try_ship(self.say)
 
     def _close_log(self) -> None:
-        """Close the log; a shipped one gets its last bytes sent."""
+        """Close the log; a shipped one gets its last bytes sent (a failure told to the worker's output)."""
         self.log.close()
         if self.log_shipper is not None:
-            try:
-                self.log_shipper.ship()
-            except Exception as exc:  # the log is closed: tell whoever keeps the worker's output
-                print(f"[trainyard] log upload failed: {exc}", file=sys.stderr)
+            self.log_shipper.try_ship(lambda message: print(f"[trainyard] {message}", file=sys.stderr))
 
     def _finish_command(self, code: int, reason: str) -> None:
         if reason:

@@ -4,6 +4,7 @@ a killed agent's run is re-queued (max_retries) or failed by the server's reaper
 
 from __future__ import annotations
 
+import io
 import os
 import signal
 import subprocess
@@ -134,6 +135,61 @@ def test_job_waits_for_an_agent_then_completes_with_metrics_outputs_and_log(
     wait_for(lambda: all(t.state == "revoked" for t in server.auth.list_tokens() if t.kind == "job"))
     wait_for(lambda: not (tmp_path / "agent-cache" / "agent" / "gpu" / run_id).exists())  # scratch cleaned
     assert [t.run_id for t in server.auth.list_tokens() if t.kind == "job"] == [run_id]
+
+
+STEPS = """
+import time
+for step in range(6):
+    print(f"step {step} \u2713", flush=True)
+    time.sleep(0.8)
+"""
+
+
+def _steps(text: str) -> list[str]:
+    return [line for line in text.splitlines() if line.startswith("step ")]
+
+
+def test_logs_stream_on_a_server_workspace_as_the_agent_appends_them(server, agents, script_dir, tmp_path):
+    """``run logs --follow``, ``wait_for_completion(show_output=True)`` and ``run logs`` through the
+    server print the log an agent's job writes, each line once; the agent appends to the server's
+    log file (same inode all along) instead of replacing it with a new upload every pass."""
+    from trainyard.sdk.run import Run
+
+    run_id = submit(server, script_dir({"train.py": STEPS}))
+    client = {"TRAINYARD_WORKSPACE": server.url, "TRAINYARD_TOKEN": server.user_token}
+    env = {**{k: v for k, v in os.environ.items() if not k.startswith("TRAINYARD_")}, **client}
+    follow = subprocess.Popen(
+        [sys.executable, "-m", "trainyard", "run", "logs", run_id, "--follow"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    shown = io.StringIO()
+    waiter = threading.Thread(
+        target=lambda: Run(Workspace.from_config(server.url), run_id).wait_for_completion(
+            show_output=True, stream=shown
+        )
+    )
+    waiter.start()
+    start_agent(server, agents, tmp_path)
+    log = server.ws.artifacts.local_path(f"runs/{run_id}/logs/std_log.txt")
+    wait_for(lambda: log.exists() and b"step 0" in log.read_bytes(), timeout=60)
+    inode = log.stat().st_ino
+    out, err = follow.communicate(timeout=120)
+    waiter.join(120)
+    assert follow.returncode == 0, err
+    expected = [f"step {i} \u2713" for i in range(6)]
+    assert _steps(out) == expected, out
+    assert _steps(shown.getvalue()) == expected, shown.getvalue()
+    wait_for(lambda: b"[trainyard] run completed" in log.read_bytes())  # the worker's last pass
+    final = log.read_text()
+    assert final.startswith(out) and final.startswith(shown.getvalue())  # the log as it was written
+    assert log.stat().st_ino == inode, "the log was replaced, not appended to"
+    after = subprocess.run(
+        [sys.executable, "-m", "trainyard", "run", "logs", run_id], env=env, capture_output=True, text=True
+    )
+    assert after.stdout == final and _steps(final) == expected
 
 
 def test_two_claimers_never_get_the_same_run(store_uri: str, tmp_path: Path):

@@ -164,6 +164,58 @@ class ServerClient:
         finally:
             tmp.unlink(missing_ok=True)
 
+    def post_bytes(self, target: Target, data: bytes, *, params: dict[str, Any] | None = None) -> Any:
+        """Send ``data`` as the raw body; the JSON reply. The route must make a retry safe."""
+        headers = {"Content-Type": "application/octet-stream"}
+
+        def attempt() -> Any:
+            response = self.http.request(
+                target.method, target.path, content=data, params=params, headers=headers
+            )
+            if response.status_code in RETRY_STATUSES:
+                raise _Unavailable(f"{response.status_code} {response.text[:200]}")
+            raise_for(response)
+            return response.json()
+
+        return self.retrying(attempt, f"{target.method} {target.path}")
+
+    def read_from(self, target: Target, offset: int) -> Iterator[bytes]:
+        """GET from byte ``offset`` to the end in chunks (a ``Range`` request); nothing past the end.
+
+        A connection dropped mid-body is picked up again from the first byte not yet received.
+        """
+
+        def attempt() -> httpx.Response | None:
+            response = self.http.send(
+                self.http.build_request(target.method, target.path, headers={"Range": f"bytes={offset}-"}),
+                stream=True,
+            )
+            if response.status_code == 416:  # the offset is at or past the end
+                response.close()
+                return None
+            if response.status_code in RETRY_STATUSES:
+                response.close()
+                raise _Unavailable(str(response.status_code))
+            if response.status_code != 206:
+                response.read()
+                response.close()
+                raise_for(response)
+                raise TrainyardError(
+                    f"GET {target.path} from byte {offset}: the server ignored the Range header"
+                )
+            return response
+
+        while (response := self.retrying(attempt, f"GET {target.path} from byte {offset}")) is not None:
+            try:
+                for block in response.iter_bytes(CHUNK):
+                    offset += len(block)
+                    yield block
+                return
+            except httpx.TransportError:
+                continue  # resume from ``offset``
+            finally:
+                response.close()
+
 
 class _Unavailable(Exception):
     """A 502/503/504 reply: retried like a dropped connection."""

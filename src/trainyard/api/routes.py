@@ -132,6 +132,7 @@ DELETE_ARTIFACTS = _route("DELETE", ARTIFACTS + "{key:path}")
 LIST_ARTIFACTS = _route("GET", f"{V1}/artifact-list")
 ARTIFACT_INFO = _route("GET", f"{V1}/artifact-info")
 COPY_ARTIFACT = _route("POST", f"{V1}/artifact-copy")
+APPEND_ARTIFACT = _route("POST", f"{V1}/artifact-append")  # the raw body, at an offset
 
 # compute agents --------------------------------------------------------------------------------
 CLAIM = _route("POST", f"{AGENT}/claim")  # 204: nothing queued within the wait

@@ -5,7 +5,7 @@ long-polls the claim route (``trainyard.api.routes.CLAIM``; the server answers t
 is queued), then
 starts ``python -m trainyard.compute.agent URL RUN`` with the run's job token: the ordinary
 worker (snapshot, environment, command, outputs, compare-and-set status, heartbeats) against
-the server workspace, plus the log uploaded as it grows. Worker and job die with the agent
+the server workspace, its log appended to the server's as it grows. Worker and job die with the agent
 (``PR_SET_PDEATHSIG``), so a dead agent's runs go silent and the server's reaper fails or
 re-queues them after ``heartbeat_timeout_seconds``. Claims and releases go through
 ``ServerClient``, whose retry policy (backoff within the retry window) the claim loop keeps
@@ -27,9 +27,8 @@ from typing import TYPE_CHECKING
 from trainyard.api import routes
 from trainyard.api.client import MAX_DELAY, ServerClient
 from trainyard.api.errors import ServerAccessError
-from trainyard.artifacts import run_key
 from trainyard.compute.base import ComputeTarget, request_cancel
-from trainyard.compute.worker import LOG, NO_SLOT, Worker, die_with_parent
+from trainyard.compute.worker import NO_SLOT, Worker, die_with_parent
 from trainyard.credentials import TOKEN_VAR
 from trainyard.errors import TrainyardError, WorkspaceError
 from trainyard.liveness import worker_id
@@ -40,7 +39,6 @@ if TYPE_CHECKING:
     from trainyard.workspace import Workspace
 
 CLAIM_WAIT_SECONDS = 10.0
-LOG_SYNC_SECONDS = 2.0
 log = logging.getLogger(__name__)
 
 
@@ -154,33 +152,11 @@ class Agent:
 
 
 class AgentWorker(Worker):
-    """The local worker, for a run an agent claimed: its log is uploaded as it grows."""
+    """The local worker, for a run an agent claimed (its log is appended to the server's as it grows)."""
 
     def run_claimed_remote(self) -> None:
         signal.signal(signal.SIGTERM, lambda *_: self._request_stop("canceled by the user"))
-        threading.Thread(target=self._sync_log_loop, daemon=True).start()
         self.run_claimed(NO_SLOT)
-        self._sync_log()
-
-    def _upload_outputs(self) -> None:
-        super()._upload_outputs()
-        self._sync_log()
-
-    def _sync_log_loop(self) -> None:
-        size = -1
-        while not self.stop.wait(LOG_SYNC_SECONDS):
-            current = self.log_path.stat().st_size if self.log_path.exists() else 0
-            if current != size:
-                size = current
-                try:
-                    self._sync_log()
-                except Exception as exc:  # a server hiccup must not kill the job; the next pass retries
-                    self.say(f"log upload failed: {exc}")
-
-    def _sync_log(self) -> None:
-        key = run_key(self.run_id, LOG)
-        if self.ws.artifacts.local_path(key) is None and self.log_path.exists():
-            self.ws.artifacts.put_file(key, self.log_path)
 
 
 def _join(threads: list[threading.Thread]) -> None:

@@ -23,6 +23,7 @@ from pathlib import Path
 from trainyard.artifacts import run_key
 from trainyard.compute.base import CANCELED_BY_USER
 from trainyard.compute.job import JobRecord, JobRecordError
+from trainyard.compute.log_shipper import LogShipper
 from trainyard.compute.slots import Slot, try_acquire
 from trainyard.environments import resolve
 from trainyard.errors import TrainyardError
@@ -63,9 +64,14 @@ class Worker:
         self.work = self.job_dir / "work"
         self.stop = threading.Event()
         self.stopped = Stop(RunStatus.CANCELED, CANCELED_BY_USER)  # what a stop means, once set
-        self.log_path = ws.artifacts.local_path(run_key(run_id, LOG)) or self.job_dir / "std_log.txt"
+        # The job writes straight into the log of a store on this disk; else into a scratch file
+        # whose new bytes are appended to the log as it grows.
+        key = run_key(run_id, LOG)
+        local = ws.artifacts.local_path(key)
+        self.log_path = local or self.job_dir / "std_log.txt"
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
         self.log = open(self.log_path, "ab", buffering=0)  # noqa: SIM115 - closed in run()
+        self.log_shipper = None if local else LogShipper(ws.artifacts, key, self.log_path)
 
     def say(self, line: str) -> None:
         self.log.write(f"[trainyard] {line}\n".encode())
@@ -82,14 +88,14 @@ class Worker:
             return
         slot = self._wait_for_slot() if job.uses_slot else NO_SLOT
         if slot is None:
-            self.log.close()
+            self._close_log()
             return
         # Compare-and-set: of two workers started for one run, exactly one goes on.
         if not self.store.set_status(
             self.run_id, RunStatus.PREPARING, expected=RunStatus.QUEUED, worker=self.me
         ):
             slot.release()
-            self.log.close()
+            self._close_log()
             return
         self.run_claimed(slot)
 
@@ -97,6 +103,9 @@ class Worker:
         """Prepare, run and finish a run this worker holds (``preparing``, claimed by compare-and-set)."""
         try:
             threading.Thread(target=self._heartbeat, daemon=True).start()
+            if self.log_shipper is not None:
+                args = (self.stop, self.say)
+                threading.Thread(target=self.log_shipper.ship_until, args=args, daemon=True).start()
             self._execute(self.store.get_run(self.run_id))
         except TrainyardError as exc:
             self.say(f"error: {exc}")
@@ -108,7 +117,7 @@ class Worker:
         finally:
             slot.release()
             shutil.rmtree(self.work, ignore_errors=True)
-            self.log.close()
+            self._close_log()
 
     def _wait_for_slot(self):  # noqa: ANN202 - Slot | None
         folder = self.ws.root / "compute" / "local"
@@ -218,6 +227,14 @@ class Worker:
             if src.is_dir() and any(src.iterdir()):
                 keys = self.ws.artifacts.copy_tree_in(run_key(self.run_id, folder), src)
                 self.say(f"uploaded {len(keys)} file(s) from ./{folder}")
+        if self.log_shipper is not None:  # the job's output is in the log before the run ends
+            self.log_shipper.try_ship(self.say)
+
+    def _close_log(self) -> None:
+        """Close the log; a shipped one gets its last bytes sent (a failure told to the worker's output)."""
+        self.log.close()
+        if self.log_shipper is not None:
+            self.log_shipper.try_ship(lambda message: print(f"[trainyard] {message}", file=sys.stderr))
 
     def _finish_command(self, code: int) -> None:
         """A command that ended by itself (a cancel that lands after that does not change it)."""

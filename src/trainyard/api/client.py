@@ -167,6 +167,7 @@ class ServerClient:
     def post_bytes(self, target: Target, data: bytes, *, params: dict[str, Any] | None = None) -> Any:
         """Send ``data`` as the raw body; the JSON reply. The route must make a retry safe."""
         headers = {"Content-Type": "application/octet-stream"}
+        params = {k: v for k, v in (params or {}).items() if v is not None}
 
         def attempt() -> Any:
             response = self.http.request(

@@ -208,5 +208,5 @@ def install_agent_routes(app: FastAPI, ws: Workspace, auth: ServerStore) -> JobQ
         finally:
             queue.stop()
 
-    app.router.lifespan_context = lifespan
+    app.router.lifespan_context = lifespan  # type: ignore[assignment]  # Starlette's type is a union of two
     return queue

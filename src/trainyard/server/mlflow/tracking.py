@@ -362,12 +362,13 @@ def in_seconds(filter_string: str | None) -> str | None:
     clauses = parse_filter(filter_string)
     if not any(c.entity == "attribute" and c.key in MS_ATTRIBUTES for c in clauses):
         return filter_string
-    return " and ".join(
-        _clause_text(
-            replace(c, value=c.value / 1000) if c.key in MS_ATTRIBUTES and c.entity == "attribute" else c
-        )
-        for c in clauses
-    )
+    return " and ".join(_clause_text(_in_seconds(c)) for c in clauses)
+
+
+def _in_seconds(clause: Clause) -> Clause:
+    if clause.entity == "attribute" and clause.key in MS_ATTRIBUTES and isinstance(clause.value, float | int):
+        return replace(clause, value=clause.value / 1000)
+    return clause
 
 
 def _clause_text(clause: Clause) -> str:

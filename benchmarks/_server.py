@@ -13,6 +13,8 @@ from pathlib import Path
 import httpx
 import psycopg
 
+from trainyard.api import routes
+
 ADMIN = os.environ.get("BENCH_PG_ADMIN", "postgresql://postgres@127.0.0.1:5432/postgres")
 
 
@@ -53,15 +55,14 @@ def process(args: list[str], health: str, log: Path) -> Iterator[None]:
 def trainyard_server(tmp: Path, pg_uri: str) -> Iterator[tuple[str, str]]:
     """``trainyard server`` on PostgreSQL, and a contributor's token."""
     from trainyard.server.running import free_port
-    from trainyard.store.sql.auth import AuthStore
     from trainyard.store.sql.store import SqlStore
 
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     args = [sys.executable, "-m", "trainyard", "server", "-w", str(tmp / "ty"), "--store", pg_uri]
-    with process([*args, "--port", str(port)], f"{url}/api/v1/health", tmp / "ty.log"):
+    with process([*args, "--port", str(port)], url + routes.HEALTH.template, tmp / "ty.log"):
         db = SqlStore(pg_uri)
-        auth = AuthStore(db.engine)
+        auth = db
         auth.add_user("bench", "contributor")
         token = auth.create_token("bench")[0]
         db.close()

@@ -15,6 +15,7 @@ import agent_pickup  # noqa: E402
 import components  # noqa: E402
 import endpoint_shift  # noqa: E402
 import env_cache  # noqa: E402
+import log_tail  # noqa: E402
 import metric_logging  # noqa: E402
 import run_list  # noqa: E402
 import scoring  # noqa: E402
@@ -26,6 +27,7 @@ if __name__ == "__main__":
         metric_logging,
         submit_latency,
         agent_pickup,
+        log_tail,
         env_cache,
         run_list,
         sweep,

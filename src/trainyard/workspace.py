@@ -174,9 +174,11 @@ class Workspace:
             from trainyard.artifacts.http import HttpArtifactStore
 
             return HttpArtifactStore(self.config.artifacts)
-        from trainyard.artifacts import ArtifactStore  # fsspec: only when files are touched
+        from trainyard.artifacts.fsspec_store import (
+            FsspecArtifactStore,
+        )  # fsspec: only when files are touched
 
-        return ArtifactStore(self._resolve(self.config.artifacts))
+        return FsspecArtifactStore(self._resolve(self.config.artifacts))
 
     @property
     def jobs_dir(self) -> Path:

@@ -13,6 +13,7 @@ from pathlib import Path
 import httpx
 from fastapi import FastAPI
 
+from trainyard.api import routes
 from trainyard.server.running import free_port
 
 
@@ -46,7 +47,7 @@ class ServerProcess:
         deadline = time.monotonic() + 60
         while True:
             try:
-                if httpx.get(f"{self.url}/api/v1/health", timeout=1).status_code == 200:
+                if httpx.get(self.url + routes.HEALTH.template, timeout=1).status_code == 200:
                     return
             except httpx.TransportError:
                 pass

@@ -4,6 +4,7 @@ a killed agent's run is re-queued (max_retries) or failed by the server's reaper
 
 from __future__ import annotations
 
+import io
 import os
 import signal
 import subprocess
@@ -24,7 +25,7 @@ from trainyard.server.agent_routes import JobQueue
 from trainyard.server.app import create_app
 from trainyard.server.running import ThreadedServer
 from trainyard.status import RunStatus
-from trainyard.store.sql.auth import AuthStore
+from trainyard.store.server import ServerStore, server_part
 from trainyard.workspace import Workspace
 
 TRAIN = """
@@ -41,7 +42,7 @@ time.sleep(float(os.environ.get("SLEEP", "0")))
 
 
 class Server:
-    def __init__(self, ws: Workspace, url: str, auth: AuthStore) -> None:
+    def __init__(self, ws: Workspace, url: str, auth: ServerStore) -> None:
         self.ws = ws
         self.url = url
         self.auth = auth
@@ -136,9 +137,64 @@ def test_job_waits_for_an_agent_then_completes_with_metrics_outputs_and_log(
     assert [t.run_id for t in server.auth.list_tokens() if t.kind == "job"] == [run_id]
 
 
+STEPS = """
+import time
+for step in range(6):
+    print(f"step {step} \u2713", flush=True)
+    time.sleep(0.8)
+"""
+
+
+def _steps(text: str) -> list[str]:
+    return [line for line in text.splitlines() if line.startswith("step ")]
+
+
+def test_logs_stream_on_a_server_workspace_as_the_agent_appends_them(server, agents, script_dir, tmp_path):
+    """``run logs --follow``, ``wait_for_completion(show_output=True)`` and ``run logs`` through the
+    server print the log an agent's job writes, each line once; the agent appends to the server's
+    log file (same inode all along) instead of replacing it with a new upload every pass."""
+    from trainyard.sdk.run import Run
+
+    run_id = submit(server, script_dir({"train.py": STEPS}))
+    client = {"TRAINYARD_WORKSPACE": server.url, "TRAINYARD_TOKEN": server.user_token}
+    env = {**{k: v for k, v in os.environ.items() if not k.startswith("TRAINYARD_")}, **client}
+    follow = subprocess.Popen(
+        [sys.executable, "-m", "trainyard", "run", "logs", run_id, "--follow"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    shown = io.StringIO()
+    waiter = threading.Thread(
+        target=lambda: Run(Workspace.from_config(server.url), run_id).wait_for_completion(
+            show_output=True, stream=shown
+        )
+    )
+    waiter.start()
+    start_agent(server, agents, tmp_path)
+    log = server.ws.artifacts.local_path(f"runs/{run_id}/logs/std_log.txt")
+    wait_for(lambda: log.exists() and b"step 0" in log.read_bytes(), timeout=60)
+    inode = log.stat().st_ino
+    out, err = follow.communicate(timeout=120)
+    waiter.join(120)
+    assert follow.returncode == 0, err
+    expected = [f"step {i} \u2713" for i in range(6)]
+    assert _steps(out) == expected, out
+    assert _steps(shown.getvalue()) == expected, shown.getvalue()
+    wait_for(lambda: b"[trainyard] run completed" in log.read_bytes())  # the worker's last pass
+    final = log.read_text()
+    assert final.startswith(out) and final.startswith(shown.getvalue())  # the log as it was written
+    assert log.stat().st_ino == inode, "the log was replaced, not appended to"
+    after = subprocess.run(
+        [sys.executable, "-m", "trainyard", "run", "logs", run_id], env=env, capture_output=True, text=True
+    )
+    assert after.stdout == final and _steps(final) == expected
+
+
 def test_two_claimers_never_get_the_same_run(store_uri: str, tmp_path: Path):
     ws = Workspace.create(tmp_path / "race", store=store_uri)
-    auth = AuthStore(ws.store.engine)  # type: ignore[attr-defined]
+    auth = server_part(ws.store)
     auth.add_user("ada", "contributor")
     queue = JobQueue(ws, auth)
     experiment = ws.store.get_or_create_experiment("race")
@@ -205,11 +261,12 @@ def test_silent_remote_agent_is_reaped_after_the_heartbeat_timeout(tmp_path: Pat
     cfg = yaml.safe_load((ws.root / "config.yaml").read_text())
     (ws.root / "config.yaml").write_text(yaml.safe_dump({**cfg, "heartbeat_timeout_seconds": 1.0}))
     ws = Workspace(ws.root)
-    auth = AuthStore(ws.store.engine)  # type: ignore[attr-defined]
+    auth = server_part(ws.store)
     auth.add_user("ada", "contributor")
     queue = JobQueue(ws, auth)
     experiment = ws.store.get_or_create_experiment("silent")
-    retried = ws.store.create_run(experiment.id, compute="gpu", job={"max_retries": 1}).id
+    job = {"command": "python x.py", "argv": ["python", "x.py"], "max_retries": 1}
+    retried = ws.store.create_run(experiment.id, compute="gpu", job=job).id
     failed = ws.store.create_run(experiment.id, compute="gpu").id
     waiting = ws.store.create_run(experiment.id, compute="gpu").id
     for run_id in (retried, failed):
@@ -234,12 +291,14 @@ def test_cancel_from_a_client_stops_the_job_on_its_agent(server, agents, script_
     src = script_dir({"train.py": TRAIN})
     run_id = submit(server, src)
     agent_running_a_long_job(server, agents, tmp_path, run_id)
-    Run(Workspace.from_config(server.url), run_id).cancel()
+    Run(Workspace.from_config(server.url), run_id).cancel("the data was wrong")
     wait_for(lambda: server.ws.store.get_run(run_id).status.is_terminal, timeout=30)
-    assert server.ws.store.get_run(run_id).status == RunStatus.CANCELED
+    done = server.ws.store.get_run(run_id)
+    assert done.status == RunStatus.CANCELED and done.error == done.cancel_reason == "the data was wrong"
     queued = submit(server, src, compute="nobody-serves-this")  # a queued run is canceled at once
     Run(Workspace.from_config(server.url), queued).cancel()
-    assert server.ws.store.get_run(queued).status == RunStatus.CANCELED
+    done = server.ws.store.get_run(queued)
+    assert done.status == RunStatus.CANCELED and done.error == done.cancel_reason == "canceled by the user"
 
 
 def test_a_sweep_runs_on_one_single_slot_agent(server, agents, script_dir, tmp_path):

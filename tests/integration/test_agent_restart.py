@@ -16,7 +16,7 @@ from tests.integration.test_jobs import wait_for
 from trainyard.jobs.spec import CommandJob
 from trainyard.jobs.submit import submit_job
 from trainyard.status import RunStatus
-from trainyard.store.sql.auth import AuthStore
+from trainyard.store.server import ServerStore, server_part
 from trainyard.workspace import Workspace
 
 TRAIN = """
@@ -36,7 +36,7 @@ open("outputs/after.txt", "w").write("after the restart")
 @pytest.fixture
 def served(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> Iterator[tuple[ServerProcess, Workspace, AuthStore]]:
+) -> Iterator[tuple[ServerProcess, Workspace, ServerStore]]:
     monkeypatch.setenv("TRAINYARD_CACHE_DIR", str(tmp_path / "cache"))
     monkeypatch.delenv("TRAINYARD_WORKSPACE", raising=False)
     ws = Workspace.create(tmp_path / "srv")
@@ -45,7 +45,7 @@ def served(
     ws = Workspace(ws.root)
     server = ServerProcess(ws.root)
     server.start()
-    yield server, ws, AuthStore(ws.store.engine)  # type: ignore[attr-defined]
+    yield server, ws, server_part(ws.store)
     server.stop(kill=True)
     ws.close()
 

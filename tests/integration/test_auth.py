@@ -17,21 +17,22 @@ from trainyard.errors import AlreadyExistsError, InvalidInputError, NotFoundErro
 from trainyard.server.app import create_app
 from trainyard.server.auth import PUBLIC
 from trainyard.status import RunStatus
-from trainyard.store.sql.auth import AuthStore, TokenRejected
+from trainyard.store.auth import TokenRejected
+from trainyard.store.server import ServerStore
 from trainyard.store.sql.models import API_TOKENS
 from trainyard.store.sql.store import SqlStore
 from trainyard.workspace import Workspace
 
 
 @pytest.fixture
-def auth_store(store_uri: str) -> Iterator[AuthStore]:
+def auth_store(store_uri: str) -> Iterator[SqlStore]:
     store = SqlStore(store_uri)
-    yield AuthStore(store.engine)
+    yield store
     store.close()
 
 
 @pytest.fixture
-def server(ws: Workspace) -> Iterator[tuple[TestClient, AuthStore]]:
+def server(ws: Workspace) -> Iterator[tuple[TestClient, ServerStore]]:
     app = create_app(ws)
     with TestClient(app) as client:
         yield client, app.state.auth
@@ -53,7 +54,7 @@ def _assert_denied(response, status: int) -> None:  # noqa: ANN001 - httpx.Respo
 # -- the token store, on SQLite and PostgreSQL ------------------------------------------------
 
 
-def test_tokens_are_stored_hashed_and_authenticate(auth_store: AuthStore):
+def test_tokens_are_stored_hashed_and_authenticate(auth_store: SqlStore):
     auth_store.add_user("ada", "owner")
     token, info = auth_store.create_token("ada")
     assert token.startswith(f"ty_{info.id}_")
@@ -64,7 +65,7 @@ def test_tokens_are_stored_hashed_and_authenticate(auth_store: AuthStore):
     assert (principal.user, principal.role, principal.kind) == ("ada", "owner", "user")
 
 
-def test_expired_revoked_and_forged_tokens_are_rejected(auth_store: AuthStore):
+def test_expired_revoked_and_forged_tokens_are_rejected(auth_store: ServerStore):
     auth_store.add_user("bo", "contributor")
     short, _ = auth_store.create_token("bo", expires_in=0.05)
     revoked, info = auth_store.create_token("bo")
@@ -84,7 +85,7 @@ def test_expired_revoked_and_forged_tokens_are_rejected(auth_store: AuthStore):
 
 def test_a_job_token_ends_soon_after_its_run(store_uri: str, monkeypatch):
     store = SqlStore(store_uri)
-    auth_store = AuthStore(store.engine)
+    auth_store = store
     auth_store.add_user("bo", "contributor")
     run = store.create_run(store.get_or_create_experiment("e").id, status=RunStatus.RUNNING)
     token, _ = auth_store.create_token("bo", kind="job", run_id=run.id, expires_in=3600)
@@ -97,7 +98,7 @@ def test_a_job_token_ends_soon_after_its_run(store_uri: str, monkeypatch):
     store.close()
 
 
-def test_user_and_token_input_is_checked(auth_store: AuthStore):
+def test_user_and_token_input_is_checked(auth_store: ServerStore):
     with pytest.raises(InvalidInputError, match="role 'admin'"):
         auth_store.add_user("cy", "admin")
     auth_store.add_user("cy", "reader")

@@ -9,8 +9,10 @@ import time
 import pytest
 
 import trainyard as ty
+from trainyard.compute.job import JobRecord
 from trainyard.errors import InvalidInputError
 from trainyard.liveness import worker_alive, worker_id
+from trainyard.status import RunStatus
 
 TRAIN = """
 import os, sys
@@ -205,6 +207,67 @@ def test_cancel_stops_the_whole_process_group(ws, script_dir):
     wait_for(lambda: worker_alive(worker_id(grandchild)) is not True)
 
 
+def test_a_canceled_run_keeps_the_reason_it_was_given(ws, script_dir):
+    src = script_dir({"train.py": "import time\nprint('working', flush=True)\ntime.sleep(120)\n"})
+    run = submit(ws, src)
+    wait_for(lambda: "working" in run.log_text()[0])
+    run.cancel("the data was wrong")
+    details = run.wait_for_completion(raise_on_error=False, timeout_seconds=30)
+    info = run.refresh()
+    assert details["status"] == "canceled" and details["error"] == "the data was wrong"
+    assert info.cancel_reason == "the data was wrong"
+    assert "stopping: the data was wrong" in run.log_text()[0]
+
+
+def test_a_queued_run_canceled_at_once_reports_its_reason(ws):
+    from trainyard.jobs.spec import make_job
+    from trainyard.jobs.submit import job_record, prepare_job
+
+    exp = ws.store.get_or_create_experiment("tests")
+    prepared = prepare_job(
+        ws, make_job(command=["python", "-c", "print(1)"], code=str(ws.root.parent)), exp.id
+    )
+    info = ws.store.create_run(exp.id, compute="local", job=job_record(prepared, JobRecord).to_json())
+    run = ty.Run(ws, info.id)  # queued, with no worker yet
+    run.cancel()
+    info = run.refresh()
+    assert info.status.value == "canceled" and info.error == info.cancel_reason == "canceled by the user"
+
+
+def test_a_command_that_cannot_start_fails(ws, script_dir):
+    exp = ty.Experiment(ws, "tests")
+    run = exp.submit(ty.ScriptRunConfig(source_directory=script_dir({}), command=["no-such-program-here"]))
+    details = run.wait_for_completion(raise_on_error=False, timeout_seconds=30)
+    assert details["status"] == "failed" and "cannot start 'no-such-program-here'" in details["error"]
+    assert run.refresh().cancel_reason is None
+
+
+def test_a_queued_run_whose_job_record_is_malformed_fails_saying_why(ws):
+    from trainyard.compute.worker import Worker
+
+    exp = ws.store.get_or_create_experiment("tests")
+    info = ws.store.create_run(exp.id, compute="local", job={"type": "command", "command": "x", "argv": []})
+    handler = signal.getsignal(signal.SIGTERM)
+    try:
+        Worker(ws, info.id).run()
+    finally:
+        signal.signal(signal.SIGTERM, handler)
+    info = ws.store.get_run(info.id)
+    assert info.status.value == "failed" and "has a malformed job record (argv:" in info.error
+
+
+def test_a_lost_worker_with_a_malformed_job_record_is_failed_not_retried(ws):
+    from trainyard.compute.reaper import reap
+
+    exp = ws.store.get_or_create_experiment("tests")
+    info = ws.store.create_run(exp.id, compute="local", job={"argv": ["x"], "max_retries": "many"})
+    ws.store.set_status(info.id, RunStatus.RUNNING, expected=RunStatus.QUEUED, worker="elsewhere:1:1")
+    assert reap(ws, now=time.time() + 3600) == [info.id]
+    info = ws.store.get_run(info.id)
+    assert info.status is RunStatus.FAILED and info.attempt == 1
+    assert "no heartbeat" in info.error and "not retried: run" in info.error and "max_retries" in info.error
+
+
 def test_cancel_of_a_finished_run_is_refused(ws, script_dir):
     run = submit(ws, script_dir({"train.py": "print('done')"}))
     run.wait_for_completion()
@@ -216,7 +279,8 @@ def test_timeout_fails_the_run(ws, script_dir):
     src = script_dir({"train.py": "import time\nprint('sleeping', flush=True)\ntime.sleep(60)\n"})
     run = submit(ws, src, max_run_duration_seconds=1)
     details = run.wait_for_completion(raise_on_error=False, timeout_seconds=30)
-    assert details["status"] == "failed" and "timed out" in details["error"]
+    assert details["status"] == "failed" and "timed out after 1s (the job's timeout)" in details["error"]
+    assert run.refresh().cancel_reason is None  # a timeout is the job's own limit, not a cancel
 
 
 def test_queued_runs_wait_for_a_free_slot(ws, script_dir):

@@ -254,8 +254,8 @@ def test_a_server_workspace_runs_the_sdk_and_streams_large_files(
 
 
 def test_a_client_gives_up_on_a_server_that_stays_down() -> None:
+    from trainyard.api.errors import ServerUnavailableError
     from trainyard.server.running import free_port
-    from trainyard.store.http import ServerUnavailableError
     from trainyard.store.rest import RestStore
 
     store = RestStore(f"http://127.0.0.1:{free_port()}", token="t", retry_seconds=1.0)

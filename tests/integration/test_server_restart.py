@@ -21,7 +21,6 @@ from trainyard.jobs.submit import submit_job
 from trainyard.status import RunStatus
 from trainyard.store import Metric
 from trainyard.store.rest import RestStore
-from trainyard.store.sql.auth import AuthStore
 from trainyard.store.sql.store import SqlStore
 from trainyard.workspace import Workspace
 
@@ -46,7 +45,7 @@ class Served:
         self.process = ServerProcess(folder, pg_uri)
         self.process.start()  # migrates the fresh database
         self.db = SqlStore(pg_uri)
-        auth = AuthStore(self.db.engine)
+        auth = self.db
         auth.add_user("ada", "contributor")
         self.token = auth.create_token("ada")[0]
         self.agent_token = auth.create_token("ada", kind="agent")[0]

@@ -4,8 +4,12 @@ The ``store`` fixture (tests/conftest.py) is parametrised over both backends: a 
 the test's tmp dir, and a fresh PostgreSQL database copied from a migrated template.
 """
 
-from trainyard.testing.store_suite import StoreSuite
+from trainyard.testing.store_suite import ServerSuite, StoreSuite
 
 
 class TestSqlStore(StoreSuite):
+    pass
+
+
+class TestSqlServerPart(ServerSuite):
     pass

@@ -123,6 +123,10 @@ def test_bandit_policy_stops_a_hopeless_trial(ws, script_dir):
     assert by_q[1.0].status is RunStatus.COMPLETED
     assert by_q[0.05].status is RunStatus.CANCELED
     assert by_q[0.05].error.startswith("early termination by BanditPolicy(slack_factor=0.2")
+    assert (
+        by_q[0.05].cancel_reason == by_q[0.05].error and by_q[0.05].tags["sweep.early_terminated"] == "true"
+    )
+    assert by_q[1.0].cancel_reason is None and "sweep.early_terminated" not in by_q[1.0].tags
     assert run.get_best_run().id == by_q[1.0].id
 
 
@@ -170,6 +174,10 @@ def test_cancel_stops_the_sweep_and_its_trials(ws, script_dir):
     assert details["status"] == "canceled"
     kids = children(run)
     assert len(kids) == 2 and {k.status for k in kids} == {RunStatus.CANCELED}
+    assert run.refresh().cancel_reason == "canceled by the user"
+    assert {(k.cancel_reason, k.error) for k in kids} == {
+        ("the sweep was canceled", "the sweep was canceled")
+    }
 
 
 def test_timeout_ends_the_sweep(ws, script_dir):
@@ -186,6 +194,7 @@ def test_timeout_ends_the_sweep(ws, script_dir):
     details = run.wait_for_completion(raise_on_error=False, timeout_seconds=60)
     assert details["status"] in ("completed", "failed")
     assert {k.status for k in children(run)} == {RunStatus.CANCELED}
+    assert {k.cancel_reason for k in children(run)} == {"the sweep's timeout (3s) was reached"}
     assert "timeout" in run.log_text()[0]
 
 

@@ -177,7 +177,9 @@ def test_cancel_records_a_self_driven_run_as_canceled(tmp_path):
     exp = ws.store.get_or_create_experiment("notebook")
     for compute in ("offline", "external"):
         info = ws.store.create_run(exp.id, status=RunStatus.RUNNING, compute=compute)
-        get_compute(compute, ws).cancel(ws, info)
-        assert ws.store.get_run(info.id).status == RunStatus.CANCELED
+        get_compute(compute, ws).cancel(ws, info, "the notebook was closed")
+        done = ws.store.get_run(info.id)
+        assert done.status == RunStatus.CANCELED
+        assert done.cancel_reason == done.error == "the notebook was closed"
         with pytest.raises(InvalidInputError, match="submit jobs to 'local'"):
             get_compute(compute, ws).submit(ws, info)

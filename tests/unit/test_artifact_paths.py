@@ -2,7 +2,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from trainyard.artifacts import ArtifactStore, safe_name
+from trainyard.artifacts import safe_name
+from trainyard.artifacts.fsspec_store import FsspecArtifactStore
 from trainyard.errors import ArtifactPathError
 
 BAD = [
@@ -43,7 +44,7 @@ def test_safe_names_are_normalised(name, expected):
 @given(st.text(min_size=1, max_size=40))
 def test_any_accepted_name_stays_inside_the_root(tmp_path_factory, name):
     root = tmp_path_factory.mktemp("art")
-    store = ArtifactStore(root)
+    store = FsspecArtifactStore(root)
     try:
         key = safe_name(name)
     except ArtifactPathError:
@@ -54,7 +55,7 @@ def test_any_accepted_name_stays_inside_the_root(tmp_path_factory, name):
 
 
 def test_symlink_out_of_the_store_is_refused(tmp_path):
-    store = ArtifactStore(tmp_path / "store")
+    store = FsspecArtifactStore(tmp_path / "store")
     outside = tmp_path / "outside"
     outside.mkdir()
     (tmp_path / "store" / "link").symlink_to(outside)
@@ -64,7 +65,7 @@ def test_symlink_out_of_the_store_is_refused(tmp_path):
 
 
 def test_round_trip_and_listing(tmp_path):
-    store = ArtifactStore(tmp_path)
+    store = FsspecArtifactStore(tmp_path)
     store.put_bytes("runs/r/outputs/a.txt", b"A")
     store.put_bytes("runs/r/outputs/sub/b.txt", b"B")
     assert store.list("runs/r") == ["outputs/a.txt", "outputs/sub/b.txt"]
@@ -73,7 +74,7 @@ def test_round_trip_and_listing(tmp_path):
 
 
 def test_failed_upload_leaves_nothing(tmp_path, monkeypatch):
-    store = ArtifactStore(tmp_path)
+    store = FsspecArtifactStore(tmp_path)
 
     def boom(*_a, **_k):
         raise OSError("disk full")

@@ -84,5 +84,5 @@ def test_stopping_cancels_running_trials_as_canceled_child_runs(parent):
     driver.search(pool)
     assert pool.canceled == [0] and driver.pending == {}
     info = driver.store.get_run(trial.run_id)
-    assert info.status == RunStatus.CANCELED and info.error == "canceled: stop"
+    assert info.status == RunStatus.CANCELED and info.error == info.cancel_reason == "canceled: stop"
     assert 2.0 <= info.metrics["duration_seconds"] < 60

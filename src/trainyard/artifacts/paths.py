@@ -1,4 +1,4 @@
-"""Validation of artifact names: nothing a user names may escape the artifact root.
+"""Validation of artifact names: nothing a user names may escape the artifact root; run keys.
 
 Names are decoded fully first (``%252e`` is ``%2e`` is ``.``), then rejected if absolute, if
 any part is ``..``, or if they hold backslashes, drive letters, control characters or ``#``.
@@ -53,3 +53,8 @@ def safe_name(name: str) -> str:
 def join(*names: str) -> str:
     """Join already-safe pieces of a key."""
     return "/".join(n.strip("/") for n in names if n and n.strip("/"))
+
+
+def run_key(run_id: str, name: str = "") -> str:
+    """Where a run's file lives in the store; ``name`` is validated."""
+    return join("runs", run_id, safe_name(name)) if name else join("runs", run_id)

@@ -6,13 +6,14 @@ from __future__ import annotations
 
 import io
 import uuid
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 from sklearn.model_selection import KFold, StratifiedKFold, train_test_split
 
 from trainyard.automl.config import AutoMLSettings
+from trainyard.automl.record import AutoMLData
 
 if TYPE_CHECKING:
     from trainyard.workspace import Workspace
@@ -21,7 +22,7 @@ AUTO_CV_ROWS = 10_000  # fewer rows than this: 5-fold cross-validation; more: a 
 AUTO_HOLDOUT = 0.1
 
 
-def store_frames(ws: Workspace, train: pd.DataFrame, valid: pd.DataFrame | None) -> dict[str, str]:
+def store_frames(ws: Workspace, train: pd.DataFrame, valid: pd.DataFrame | None) -> AutoMLData:
     """Write the frames into the artifact store; returns their keys for the job record."""
     prefix = f"automl/{uuid.uuid4().hex}"
     keys = {}
@@ -31,15 +32,14 @@ def store_frames(ws: Workspace, train: pd.DataFrame, valid: pd.DataFrame | None)
             frame.to_pickle(buf)
             ws.artifacts.put_bytes(f"{prefix}/{name}.pkl", buf.getvalue())
             keys[name] = f"{prefix}/{name}.pkl"
-    return keys
+    return AutoMLData.model_validate(keys)
 
 
-def load_frames(ws: Workspace, record: dict[str, Any]) -> tuple[pd.DataFrame, pd.DataFrame | None]:
-    frames = {
-        name: pd.read_pickle(io.BytesIO(ws.artifacts.get_bytes(key)))
-        for name, key in record["automl_data"].items()
-    }
-    return frames["training_data"], frames.get("validation_data")
+def load_frames(ws: Workspace, data: AutoMLData) -> tuple[pd.DataFrame, pd.DataFrame | None]:
+    def load(key: str) -> pd.DataFrame:
+        return pd.read_pickle(io.BytesIO(ws.artifacts.get_bytes(key)))
+
+    return load(data.training_data), None if data.validation_data is None else load(data.validation_data)
 
 
 def make_folds(

@@ -11,7 +11,7 @@ import signal
 import tempfile
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import pandas as pd
@@ -25,6 +25,7 @@ from trainyard.automl.forecast import BASELINES, ForecastModel, prepare_forecast
 from trainyard.automl.metrics import loss
 from trainyard.automl.pool import WorkerPool
 from trainyard.automl.portfolio import choose, portfolio
+from trainyard.automl.record import AutoMLRecord
 from trainyard.automl.search import Proposal, Scheduler
 from trainyard.automl.trials import Trial
 from trainyard.tracking import TrackedRun, current_run
@@ -136,7 +137,9 @@ class Driver:
             self.say(f"trial {number} {trial.learner} failed: {trial.error}")
             return
         value_text = f"{self.metric}={trial.metrics[self.metric]:.5f}"
-        new_best = not best_before or result < loss(self.metric, best_before[0].metrics[self.metric])
+        new_best = not best_before or cast(float, result) < loss(
+            self.metric, best_before[0].metrics[self.metric]
+        )
         mark = "  << new best" if new_best else ""
         self.say(
             f"trial {number} {trial.learner} {value_text} "
@@ -154,6 +157,7 @@ class Driver:
                     pool.cancel(number)
                     trial = self.trials[number]
                     trial.status, trial.error = "canceled", f"canceled: {reason}"
+                    self.store.request_cancel(trial.run_id, trial.error)
                     trial.seconds = time.monotonic() - started
                     trials.finish(self.store, trial)
                     self.pending.pop(number, None)
@@ -302,8 +306,9 @@ class Driver:
 
 def main() -> None:
     run = current_run(TrackedRun)
-    settings = AutoMLSettings.model_validate(run.info.job["automl"])
-    train, valid = load_frames(run.workspace, run.info.job)
+    record = AutoMLRecord.of_run(run.info)
+    settings = record.automl
+    train, valid = load_frames(run.workspace, record.automl_data)
     ctx, classes = prepare(run, settings, train, valid)
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "context.pkl"

@@ -79,10 +79,11 @@ class VotingModel(_Combined):
         self.classes_ = np.arange(n_classes)
 
     def _blend(self, X: Any) -> np.ndarray:
-        return sum(
+        weighted = [
             w * predict(m, X, self.task, self.n_classes)
             for m, w in zip(self.members, self.weights, strict=True)
-        )
+        ]
+        return np.sum(weighted, axis=0)
 
     def predict_proba(self, X: Any) -> np.ndarray:
         return self._blend(X)

@@ -79,7 +79,7 @@ def importance(
 
     result = permutation_importance(pipeline, X, y, scoring=scorer, n_repeats=3, random_state=seed)
     order = np.argsort(-result.importances_mean)
-    table = {
+    table: dict[str, list[Any]] = {
         "feature": [str(X.columns[i]) for i in order],
         "importance": [float(result.importances_mean[i]) for i in order],
         "std": [float(result.importances_std[i]) for i in order],

@@ -78,12 +78,12 @@ class WorkerPool:
 
     def wait(self, timeout: float) -> list[Outcome]:
         """Outcomes of the tasks that ended within ``timeout`` seconds (maybe none)."""
-        busy = {w.conn: w for w in self.workers if w.task is not None}
-        sentinels = {w.process.sentinel: w for w in busy.values()}
-        ready = wait([*busy, *sentinels], timeout)
+        busy: dict[Any, _Worker] = {w.conn: w for w in self.workers if w.task is not None}
+        busy.update({w.process.sentinel: w for w in list(busy.values())})
+        ready = wait(list(busy), timeout)
         outcomes, done = [], set()
         for obj in ready:
-            worker = busy.get(obj) or sentinels[obj]  # type: ignore[call-overload]
+            worker = busy[obj]
             if id(worker) in done:
                 continue
             done.add(id(worker))

@@ -7,10 +7,11 @@ from typing import TYPE_CHECKING, Any
 
 from trainyard.automl.config import AutoMLSettings, check, read_table
 from trainyard.automl.data import store_frames
+from trainyard.automl.record import AutoMLRecord
 from trainyard.environments import Environment
 from trainyard.jobs.snapshot import take_snapshot
 from trainyard.jobs.spec import make_job
-from trainyard.jobs.submit import PreparedJob, start_run
+from trainyard.jobs.submit import PreparedJob, job_record, start_run
 from trainyard.store import RunInfo
 
 if TYPE_CHECKING:
@@ -49,10 +50,7 @@ def submit_automl(
             "experiment_timeout_minutes": f"{settings.experiment_timeout_minutes:g}",
             "max_concurrent_iterations": str(settings.max_concurrent_iterations),
         },
-        record={
-            "type": "automl",
-            "uses_slot": False,
-            "automl": settings.model_dump(mode="json"),
-            "automl_data": store_frames(ws, train, valid),
-        },
+        record=job_record(
+            prepared, AutoMLRecord, automl=settings, automl_data=store_frames(ws, train, valid)
+        ),
     )

@@ -16,10 +16,10 @@ def agent(
     server: str = typer.Option(..., help="The team server, e.g. http://host:8080."),
     compute: str = typer.Option("local", help="The compute target name whose jobs this agent runs."),
     concurrency: int = typer.Option(1, min=1, max=256, help="Jobs run at once."),
-    token: str = typer.Option(
+    token: str | None = typer.Option(
         None, help="An agent token (default: $TRAINYARD_TOKEN or `trainyard login`'s)."
     ),
-    work_dir: Path = typer.Option(
+    work_dir: Path | None = typer.Option(
         None, help="Scratch folder for jobs (default: ~/.cache/trainyard/agent/NAME)."
     ),
 ) -> None:

@@ -126,13 +126,15 @@ def _score_test(ws, run_id: str, path: Path, frame, settings) -> None:  # noqa: 
 def show(run_id: str, output: Format = typer.Option(Format.table, "--output", "-o")) -> None:
     """The leaderboard of an AutoML run, best first, and its data guardrails."""
     from trainyard.cli.runs import resolve_run_id
+    from trainyard.compute.job import JobKind, recorded_job
     from trainyard.errors import InvalidInputError
     from trainyard.sdk.automl import AutoMLRun
     from trainyard.workspace import Workspace
 
     ws = Workspace.from_config()
     run = AutoMLRun(ws, resolve_run_id(ws, run_id))
-    if (run.info.job or {}).get("type") != "automl":
+    job = recorded_job(run.info)
+    if job is None or job.type is not JobKind.AUTOML:
         raise InvalidInputError(f"run {run.id} is not an AutoML run; `trainyard run show {run.id}` shows it")
     board = run.get_leaderboard()
     info = run.refresh()  # one read for the tags and the status

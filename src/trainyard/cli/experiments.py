@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import typer
 
 from trainyard.cli.output import Format, console, fmt_time, print_json, table
 
 if TYPE_CHECKING:
-    from trainyard.store.base import Experiment
+    from trainyard.store.records import Experiment
 
 app = typer.Typer(help="Experiments: named groups of runs.", no_args_is_help=True)
 
@@ -23,7 +23,7 @@ def list_experiments(
     from trainyard.workspace import Workspace
 
     ws = Workspace.from_config()
-    rows = []
+    rows: list[dict[str, Any]] = []
     for exp in ws.store.list_experiments(include_deleted=deleted):
         runs = ws.store.search_runs([exp.id])
         latest = runs[0].created_at if runs else None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TextIO, cast
 
 import typer
 
@@ -94,7 +95,7 @@ def follow(ws, run_id: str, summary: bool = True) -> None:  # noqa: ANN001
             return len(text)
 
     with console.status(f"run {run_id[:12]} in progress…"):
-        run.wait_for_completion(show_output=True, raise_on_error=False, stream=_Printer())
+        run.wait_for_completion(show_output=True, raise_on_error=False, stream=cast(TextIO, _Printer()))
     info = run.refresh()
     if summary:
         print_summary(run_summary(info, run.experiment.name, run.get_file_names()), metric_series(run))

@@ -74,26 +74,23 @@ def init(
 @db.command("upgrade")
 def db_upgrade() -> None:
     """Migrate the store to this trainyard's schema (back it up first)."""
-    from trainyard.store.sql import schema
-    from trainyard.store.sql.engine import make_engine
+    from trainyard.store.upgrade import HEAD, upgrade_schema
     from trainyard.workspace import Workspace
 
     ws = Workspace.from_config()
-    engine = make_engine(ws._resolve(ws.config.store))
-    before = schema.upgrade(engine)
-    console.print(f"store schema: {before or 'empty'} -> {schema.current_revision(engine)}")
+    before = upgrade_schema(ws._resolve(ws.config.store))
+    console.print(f"store schema: {before or 'empty'} -> {HEAD}")
 
 
 @db.command("current")
 def db_current() -> None:
     """Print the store's schema revision."""
-    from trainyard.store.sql import schema
-    from trainyard.store.sql.engine import make_engine
+    from trainyard.store.upgrade import HEAD, schema_revision
     from trainyard.workspace import Workspace
 
     ws = Workspace.from_config()
-    rev = schema.current_revision(make_engine(ws._resolve(ws.config.store)))
-    console.print(f"{rev or 'empty'} (this trainyard needs {schema.HEAD})")
+    rev = schema_revision(ws._resolve(ws.config.store))
+    console.print(f"{rev or 'empty'} (this trainyard needs {HEAD})")
 
 
 @compute.command("list")

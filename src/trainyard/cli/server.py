@@ -33,8 +33,7 @@ ARTIFACTS_OPT = typer.Option(None, "--artifacts", help="Artifact root: a folder 
 
 def open_served(workspace: Path, store: str | None, artifacts: str | None):  # noqa: ANN201 - Workspace
     """The workspace to serve, its store migrated to this trainyard's schema."""
-    from trainyard.store.sql import schema
-    from trainyard.store.sql.engine import make_engine
+    from trainyard.store.upgrade import HEAD, upgrade_schema
     from trainyard.workspace import Workspace, is_server_url
 
     ws = Workspace.create(workspace, store=store, artifacts=artifacts, connect=False)
@@ -51,19 +50,9 @@ def open_served(workspace: Path, store: str | None, artifacts: str | None):  # n
         raise InvalidInputError(
             f"--store {ws.config.store!r}: a server serves a database, not another server"
         )
-    engine = make_engine(ws._resolve(ws.config.store))
-    try:
-        rev = schema.current_revision(engine)
-        if rev is not None and rev not in schema.KNOWN:
-            raise WorkspaceError(
-                f"the store is at schema {rev}, which this trainyard ({schema.HEAD}) does not know; "
-                "it was written by a newer trainyard: upgrade trainyard on the server"
-            )
-        before = schema.upgrade(engine)
-    finally:
-        engine.dispose()
-    if before != schema.HEAD:
-        console.print(f"store schema: {before or 'empty'} -> {schema.HEAD}")
+    before = upgrade_schema(ws._resolve(ws.config.store))
+    if before != HEAD:
+        console.print(f"store schema: {before or 'empty'} -> {HEAD}")
     return ws
 
 
@@ -99,7 +88,7 @@ def db_upgrade(
     workspace: Path = WORKSPACE_OPT, store: str = STORE_OPT, artifacts: str = ARTIFACTS_OPT
 ) -> None:
     """Run the store's migrations and exit (back the database up first)."""
-    from trainyard.store.sql import schema
+    from trainyard.store.upgrade import HEAD
 
     ws = open_served(workspace, store, artifacts)
-    console.print(f"store at schema {schema.HEAD}: {ws.config.store}")
+    console.print(f"store at schema {HEAD}: {ws.config.store}")

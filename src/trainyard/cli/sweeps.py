@@ -15,13 +15,15 @@ app = typer.Typer(
 
 def _sweep(run_id: str):  # noqa: ANN202
     from trainyard.cli.runs import resolve_run_id
+    from trainyard.compute.job import JobKind, recorded_job
     from trainyard.errors import InvalidInputError
     from trainyard.sdk.sweep import SweepRun
     from trainyard.workspace import Workspace
 
     ws = Workspace.from_config()
     run = SweepRun(ws, resolve_run_id(ws, run_id))
-    if (run.info.job or {}).get("type") != "sweep":
+    job = recorded_job(run.info)
+    if job is None or job.type is not JobKind.SWEEP:
         raise InvalidInputError(f"run {run.id} is not a sweep; `trainyard run show {run.id}` shows it")
     return run
 
@@ -65,7 +67,7 @@ def _started(ws, run_id: str, experiment: str, stream: bool) -> None:  # noqa: A
 @app.command("show")
 def show(
     run_id: str,
-    plot: Path = typer.Option(
+    plot: Path | None = typer.Option(
         None, help="Draw the trials' metric curves and a parallel-coordinates view to PNG."
     ),
     output: Format = typer.Option(Format.table, "--output", "-o"),

@@ -15,11 +15,13 @@ from typing import TYPE_CHECKING
 
 import typer
 
+from trainyard.api import routes
 from trainyard.cli.output import Format, console, fmt_time, print_json, table
 from trainyard.errors import InvalidInputError, WorkspaceError
 
 if TYPE_CHECKING:
-    from trainyard.store.sql.auth import AuthStore, TokenInfo, User
+    from trainyard.store.auth import TokenInfo, User
+    from trainyard.store.server import ServerStore
 
 user_app = typer.Typer(help="Users of a team server and their roles.", no_args_is_help=True)
 token_app = typer.Typer(help="API tokens of a team server (stored hashed).", no_args_is_help=True)
@@ -39,55 +41,55 @@ def parse_lifetime(text: str) -> float:
 
 
 class RemoteAuth:
-    """The ``AuthStore`` calls the CLI makes, over a server's owner-only routes."""
+    """The ``ServerStore`` user and token calls the CLI makes, over a server's owner-only routes."""
 
     def __init__(self, url: str) -> None:
-        from trainyard.store.http import ServerClient
+        from trainyard.api.client import ServerClient
 
         self.client = ServerClient(url)
 
     def add_user(self, name: str, role: str) -> User:
-        from trainyard.store.sql.auth import User
+        from trainyard.store.auth import User
 
-        return User(**self.client.call("POST", "/api/v1/users", json={"name": name, "role": role}))
+        return User(**self.client.call(routes.ADD_USER, json={"name": name, "role": role}))
 
     def list_users(self) -> list[User]:
-        from trainyard.store.sql.auth import User
+        from trainyard.store.auth import User
 
-        return [User(**u) for u in self.client.call("GET", "/api/v1/users")]
+        return [User(**u) for u in self.client.call(routes.LIST_USERS)]
 
     def create_token(self, user: str, *, kind: str, expires_in: float | None) -> tuple[str, TokenInfo]:
         body = {"user": user, "kind": kind, "expires_in": expires_in}
-        made = self.client.call("POST", "/api/v1/tokens", json=body)
+        made = self.client.call(routes.CREATE_TOKEN, json=body)
         return made.pop("token"), _token_info(made)
 
     def list_tokens(self, user: str | None) -> list[TokenInfo]:
-        return [_token_info(t) for t in self.client.call("GET", "/api/v1/tokens", params={"user": user})]
+        return [_token_info(t) for t in self.client.call(routes.LIST_TOKENS, params={"user": user})]
 
     def revoke_token(self, token_id: str) -> None:
-        self.client.call("DELETE", f"/api/v1/tokens/{token_id}")
+        self.client.call(routes.REVOKE_TOKEN.at(token_id=token_id))
 
 
 def _token_info(data: dict) -> TokenInfo:
-    from trainyard.store.sql.auth import TokenInfo
+    from trainyard.store.auth import TokenInfo
 
     data.pop("state", None)
     return TokenInfo(**data)
 
 
-def open_auth(store: str | None) -> AuthStore | RemoteAuth:
+def open_auth(store: str | None) -> ServerStore | RemoteAuth:
     """Users and tokens of ``store``: a database URI or workspace folder (direct access, on the
     server machine), else this workspace; a server workspace goes through its owner-only routes."""
-    from trainyard.store.sql.auth import AuthStore
-    from trainyard.store.sql.store import SqlStore
+    from trainyard.store import open_store
+    from trainyard.store.server import server_part
     from trainyard.workspace import Workspace, is_server_url
 
     if store and "://" in store and not is_server_url(store):
-        return AuthStore(SqlStore(store).engine)
+        return server_part(open_store(store))
     ws = Workspace.from_config(store)
     if ws.is_server:
         return RemoteAuth(ws.uri)
-    return AuthStore(ws.store.engine)  # type: ignore[attr-defined]
+    return server_part(ws.store)
 
 
 @user_app.command("add")
@@ -195,9 +197,9 @@ def login(
     if not is_server_url(url):
         raise InvalidInputError(f"server URL {url!r} must start with http:// or https://")
     token = token or typer.prompt("token", hide_input=True)
-    try:
+    try:  # one try, no retries (unlike ServerClient): a wrong URL should fail at once
         response = httpx.get(
-            normalize_url(url) + "/api/v1/auth/whoami",
+            normalize_url(url) + routes.WHOAMI.at().path,
             headers={"Authorization": f"Bearer {token}"},
             timeout=10,
         )

@@ -127,7 +127,8 @@ class Component:
 
     def __post_init__(self) -> None:
         self._by_name = {}
-        for item in [*self.inputs, *self.params]:
+        declared: list[Param | Port] = [*self.inputs, *self.params]
+        for item in declared:
             if item.name in self._by_name:
                 raise ValueError(f"component {self.name!r}: {item.name!r} declared twice")
             self._by_name[item.name] = item
@@ -148,7 +149,7 @@ class Component:
         """Every parameter checked and filled with its default; unknown names are refused."""
         for name in params:
             self.param(name)
-        out = {}
+        out: dict[str, Any] = {}
         for p in self.params:
             if p.name in params:
                 out[p.name] = p.validate(params[p.name])
@@ -166,7 +167,7 @@ class Component:
             raise ComponentInputError(
                 f"{self.name} has no input {unknown[0]!r}; inputs: {self._names(self.inputs)}"
             )
-        out = {}
+        out: dict[str, Any] = {}
         for port in self.inputs:
             value = inputs.get(port.name)
             if value is None:

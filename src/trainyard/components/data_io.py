@@ -78,9 +78,9 @@ def _read_delimited(path: Path, sep: str, encoding: str, advice: str = OTHER_ENC
     except pd.errors.ParserError as exc:
         match = _RAGGED.search(str(exc))
         if match:
-            want, line, saw = match.groups()
+            want, row_line, saw = match.groups()
             raise ComponentInputError(
-                f"{path.name}: row on line {line} has {saw} fields, the header has {want}"
+                f"{path.name}: row on line {row_line} has {saw} fields, the header has {want}"
             ) from None
         raise ComponentInputError(
             f"{path.name}: cannot parse it as {'TSV' if sep == chr(9) else 'CSV'}: {exc}"

@@ -15,7 +15,7 @@ from typing import Any
 from trainyard.errors import InvalidInputError
 
 PARAM_TYPES = ("int", "float", "bool", "string", "path", "model_ref", "column", "columns", "json")
-_JSON_TYPES = {
+_JSON_TYPES: dict[str, dict[str, Any]] = {
     "int": {"type": "integer"},
     "float": {"type": "number"},
     "bool": {"type": "boolean"},

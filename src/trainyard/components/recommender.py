@@ -122,8 +122,9 @@ def _feature_map(
 def _columns(df: pd.DataFrame, user: str | None, item: str | None, rating: str | None) -> list[str]:
     """The user, item and rating columns: those named, else the table's first three in that order."""
     wanted = [user, item, rating]
-    chosen = [name or (df.columns[i] if i < len(df.columns) else None) for i, name in enumerate(wanted)]
-    if None in chosen:
+    found = [name or (df.columns[i] if i < len(df.columns) else None) for i, name in enumerate(wanted)]
+    chosen = [name for name in found if name is not None]
+    if len(chosen) < 3:
         raise ComponentInputError("dataset needs user, item and rating columns (in that order, or named)")
     if len(set(chosen)) < 3:
         raise ComponentInputError(f"user_column, item_column and rating_column must differ, got {chosen}")
@@ -235,11 +236,11 @@ def recommend(
         ok = (rows >= 0) & (cols >= 0)
         scores[rows[ok], cols[ok]] = -np.inf
     top = np.argsort(-scores, axis=1, kind="stable")[:, :k]
-    out = {"User": distinct}
+    out: dict[str, Any] = {"User": distinct}
     items = np.asarray(est.items_, dtype=object)
     for j in range(top.shape[1]):
         best = scores[np.arange(len(distinct)), top[:, j]]
-        out[f"Item {j + 1}"] = np.where(np.isfinite(best), items[top[:, j]], None)
+        out[f"Item {j + 1}"] = np.where(np.isfinite(best), items[top[:, j]], np.array(None, dtype=object))
         if with_ratings:
             out[f"Rating {j + 1}"] = np.where(np.isfinite(best), best, np.nan)
     return pd.DataFrame(out)

@@ -21,14 +21,20 @@ from trainyard.components.learners import CLASSIFICATION, UntrainedModel
 from trainyard.components.scoring import assign_clusters, score
 from trainyard.components.training import FEATURES, LABEL, TRAINED, UNTRAINED, check_task, fit_model
 
-_BOOSTED = {
+_BOOSTED: dict[str, list[Any]] = {
     "maximum_number_of_leaves_per_tree": [8, 20, 32],
     "learning_rate": [0.05, 0.1, 0.2, 0.4],
     "number_of_trees_constructed": [50, 100, 200],
 }
-_FOREST = {"number_of_decision_trees": [8, 32], "maximum_depth_of_the_decision_trees": [8, 16, 32]}
-_NEURAL = {"number_of_hidden_nodes": [50, 100], "learning_rate": [0.01, 0.05, 0.1]}
-_LOGISTIC = {"l2_regularization_weight": [0.01, 0.1, 1.0, 10.0], "l1_regularization_weight": [0.0, 0.1]}
+_FOREST: dict[str, list[Any]] = {
+    "number_of_decision_trees": [8, 32],
+    "maximum_depth_of_the_decision_trees": [8, 16, 32],
+}
+_NEURAL: dict[str, list[Any]] = {"number_of_hidden_nodes": [50, 100], "learning_rate": [0.01, 0.05, 0.1]}
+_LOGISTIC: dict[str, list[Any]] = {
+    "l2_regularization_weight": [0.01, 0.1, 1.0, 10.0],
+    "l1_regularization_weight": [0.0, 0.1],
+}
 DEFAULT_RANGES: dict[str, dict[str, list[Any]]] = {
     **{f"{p}-logistic-regression": _LOGISTIC for p in ("two-class", "multiclass")},
     **{f"{p}-boosted-decision-tree": _BOOSTED for p in ("two-class", "multiclass")},

@@ -1,13 +1,15 @@
 """Compute agents: processes on any machine that pull a server workspace's queued runs and run them.
 
 ``trainyard agent --server URL --compute NAME --concurrency N`` keeps N claim loops. Each
-long-polls ``POST /api/v1/agent/claim`` (the server answers the moment a run is queued), then
+long-polls the claim route (``trainyard.api.routes.CLAIM``; the server answers the moment a run
+is queued), then
 starts ``python -m trainyard.compute.agent URL RUN`` with the run's job token: the ordinary
 worker (snapshot, environment, command, outputs, compare-and-set status, heartbeats) against
-the server workspace, plus the log uploaded as it grows. Worker and job die with the agent
+the server workspace, its log appended to the server's as it grows. Worker and job die with the agent
 (``PR_SET_PDEATHSIG``), so a dead agent's runs go silent and the server's reaper fails or
-re-queues them after ``heartbeat_timeout_seconds``. Connection errors are retried with
-bounded backoff, so an agent rides out a server restart.
+re-queues them after ``heartbeat_timeout_seconds``. Claims and releases go through
+``ServerClient``, whose retry policy (backoff within the retry window) the claim loop keeps
+applying for as long as the server is away, so an agent rides out a server restart.
 """
 
 from __future__ import annotations
@@ -19,17 +21,16 @@ import signal
 import subprocess
 import sys
 import threading
-import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import httpx
-
-from trainyard.artifacts import run_key
-from trainyard.compute.base import ComputeTarget
-from trainyard.compute.worker import LOG, NO_SLOT, Worker, die_with_parent
-from trainyard.credentials import TOKEN_VAR, normalize_url
-from trainyard.errors import TrainyardError
+from trainyard.api import routes
+from trainyard.api.client import MAX_DELAY, ServerClient
+from trainyard.api.errors import ServerAccessError
+from trainyard.compute.base import ComputeTarget, request_cancel
+from trainyard.compute.worker import NO_SLOT, Worker, die_with_parent
+from trainyard.credentials import TOKEN_VAR
+from trainyard.errors import TrainyardError, WorkspaceError
 from trainyard.liveness import worker_id
 from trainyard.store import RunInfo
 from trainyard.tracking.context import WORKSPACE_VAR
@@ -38,8 +39,6 @@ if TYPE_CHECKING:
     from trainyard.workspace import Workspace
 
 CLAIM_WAIT_SECONDS = 10.0
-MAX_BACKOFF_SECONDS = 5.0
-LOG_SYNC_SECONDS = 2.0
 log = logging.getLogger(__name__)
 
 
@@ -52,9 +51,9 @@ class AgentQueueTarget(ComputeTarget):
     def submit(self, ws: Workspace, run: RunInfo) -> None:
         """Nothing to start here: the run is queued on the server for an agent serving this name."""
 
-    def cancel(self, ws: Workspace, run: RunInfo) -> None:
+    def cancel(self, ws: Workspace, run: RunInfo, reason: str) -> None:
         """A queued run is canceled at once; a running one when its worker's heartbeat sees the request."""
-        ws.store.request_cancel(run.id)
+        request_cancel(ws, run, reason)
 
 
 class AgentError(TrainyardError):
@@ -67,7 +66,8 @@ class Agent:
     def __init__(
         self, server: str, compute: str, token: str, *, concurrency: int = 1, work_dir: Path | None = None
     ) -> None:
-        self.server = normalize_url(server)
+        self.client = ServerClient(server, token=token)
+        self.server = self.client.url
         self.compute = compute
         self.token = token
         self.concurrency = concurrency
@@ -75,11 +75,6 @@ class Agent:
         self.me = worker_id()
         self.stopping = threading.Event()
         self.error: AgentError | None = None
-        self.client = httpx.Client(
-            base_url=self.server,
-            headers={"Authorization": f"Bearer {token}"},
-            timeout=CLAIM_WAIT_SECONDS + 10,
-        )
 
     def run(self) -> None:
         threads = [
@@ -104,21 +99,22 @@ class Agent:
         self.stopping.set()
 
     def _loop(self) -> None:
-        backoff = 0.2
+        body = {"compute": self.compute, "agent": self.me, "wait": CLAIM_WAIT_SECONDS}
         while not self.stopping.is_set():
             try:
-                claim = self._claim()
-                backoff = 0.2
-            except httpx.TransportError as exc:
-                log.warning("server unreachable (%s); retrying in %.1fs", exc, backoff)
-                self.stopping.wait(backoff)
-                backoff = min(backoff * 2, MAX_BACKOFF_SECONDS)
-                continue
-            except AgentError as exc:
-                self.error = exc
-                self.stopping.set()
+                claim = self.client.call(routes.CLAIM, json=body, stop=self.stopping)
+            except ServerAccessError as exc:
+                self._fail(AgentError(f"the server refused the agent's token: {exc}"))
                 return
-            if claim is None:
+            except WorkspaceError as exc:  # away for a whole retry window, or failing (5xx): wait on
+                if not self.stopping.is_set():
+                    log.warning("%s; still trying", exc)
+                    self.stopping.wait(MAX_DELAY)
+                continue
+            except TrainyardError as exc:
+                self._fail(AgentError(f"claim failed: {exc}"))
+                return
+            if claim is None:  # nothing queued within the wait
                 continue
             if claim.get("uses_slot", True):
                 self._run_job(claim["run_id"], claim["job_token"])
@@ -127,18 +123,9 @@ class Agent:
                 args = (claim["run_id"], claim["job_token"])
                 threading.Thread(target=self._run_job, args=args, daemon=True).start()
 
-    def _claim(self) -> dict[str, str] | None:
-        body = {"compute": self.compute, "agent": self.me, "wait": CLAIM_WAIT_SECONDS}
-        response = self.client.post("/api/v1/agent/claim", json=body)
-        if response.status_code == 204:
-            return None
-        if response.status_code in (401, 403):
-            raise AgentError(f"{self.server} refused the agent's token: {_message(response)}")
-        if response.status_code >= 500:  # a restarting server: same as unreachable
-            raise httpx.TransportError(f"server error {response.status_code}")
-        if response.status_code != 200:
-            raise AgentError(f"claim failed with {response.status_code}: {_message(response)}")
-        return response.json()
+    def _fail(self, error: AgentError) -> None:
+        self.error = error
+        self.stopping.set()
 
     def _run_job(self, run_id: str, job_token: str) -> None:
         job_dir = self.work_dir / run_id
@@ -156,44 +143,20 @@ class Agent:
                 preexec_fn=die_with_parent,  # but a dead agent takes them along
             )
             proc.wait()
-        for attempt in range(5):  # tell the server; it fails the run if the worker never reported
-            try:
-                self.client.post(f"/api/v1/agent/runs/{run_id}/release", json={"agent": self.me})
-                break
-            except httpx.TransportError:
-                time.sleep(min(0.5 * 2**attempt, MAX_BACKOFF_SECONDS))
+        try:  # tell the server; it fails the run if the worker never reported
+            self.client.call(routes.RELEASE.at(run_id=run_id), json={"agent": self.me})
+        except TrainyardError as exc:  # its reaper ends the run instead, once the heartbeats stop
+            log.warning("could not release %s: %s", run_id, exc)
         if proc.returncode == 0:  # the log is on the server; keep a worker's crash report only
             shutil.rmtree(job_dir, ignore_errors=True)
 
 
 class AgentWorker(Worker):
-    """The local worker, for a run an agent claimed: its log is uploaded as it grows."""
+    """The local worker, for a run an agent claimed (its log is appended to the server's as it grows)."""
 
     def run_claimed_remote(self) -> None:
         signal.signal(signal.SIGTERM, lambda *_: self._request_stop("canceled by the user"))
-        threading.Thread(target=self._sync_log_loop, daemon=True).start()
         self.run_claimed(NO_SLOT)
-        self._sync_log()
-
-    def _upload_outputs(self) -> None:
-        super()._upload_outputs()
-        self._sync_log()
-
-    def _sync_log_loop(self) -> None:
-        size = -1
-        while not self.stop.wait(LOG_SYNC_SECONDS):
-            current = self.log_path.stat().st_size if self.log_path.exists() else 0
-            if current != size:
-                size = current
-                try:
-                    self._sync_log()
-                except Exception as exc:  # a server hiccup must not kill the job; the next pass retries
-                    self.say(f"log upload failed: {exc}")
-
-    def _sync_log(self) -> None:
-        key = run_key(self.run_id, LOG)
-        if self.ws.artifacts.local_path(key) is None and self.log_path.exists():
-            self.ws.artifacts.put_file(key, self.log_path)
 
 
 def _join(threads: list[threading.Thread]) -> None:
@@ -205,14 +168,6 @@ def _join(threads: list[threading.Thread]) -> None:
 def _default_work_dir(compute: str) -> Path:
     base = Path(os.environ.get("TRAINYARD_CACHE_DIR") or Path.home() / ".cache" / "trainyard")
     return base / "agent" / compute
-
-
-def _message(response: httpx.Response) -> str:
-    try:
-        body = response.json()
-    except ValueError:
-        return response.text[:200]
-    return str(body.get("message") or body)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from trainyard.compute.base import ComputeTarget
+from trainyard.compute.base import ComputeTarget, request_cancel
 from trainyard.errors import InvalidInputError
 from trainyard.status import RunStatus
 from trainyard.store import RunInfo
@@ -29,6 +29,6 @@ class SelfDrivenRuns(ComputeTarget):
             "submit jobs to 'local' or an agent's queue"
         )
 
-    def cancel(self, ws: Workspace, run: RunInfo) -> None:
-        if not ws.store.request_cancel(run.id).status.is_terminal:
-            ws.store.set_status(run.id, RunStatus.CANCELED, error="canceled by the user")
+    def cancel(self, ws: Workspace, run: RunInfo, reason: str) -> None:
+        if not request_cancel(ws, run, reason).status.is_terminal:
+            ws.store.set_status(run.id, RunStatus.CANCELED, error=reason)

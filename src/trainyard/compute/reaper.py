@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 
 from trainyard.compute import get_compute
 from trainyard.compute.external import EXTERNAL
+from trainyard.compute.job import JobRecordError, recorded_job
 from trainyard.liveness import worker_alive
 from trainyard.status import RunStatus
 
@@ -43,7 +44,11 @@ def reap(ws: Workspace, now: float | None = None, *, resubmit: bool = True) -> l
             continue
         why = "its process is gone" if alive is False else f"no heartbeat for {silent:.0f}s"
         error = f"worker lost ({run.worker or 'unknown'}): {why}; metrics logged before are kept"
-        retries = int((run.job or {}).get("max_retries") or 0)
+        try:
+            job = recorded_job(run)
+        except JobRecordError as exc:  # no worker can run it again: fail it, saying why
+            job, error = None, f"{error}; not retried: {exc}"
+        retries = job.max_retries if job else 0
         started = run.status != RunStatus.QUEUED
         if started and run.attempt <= retries and ws.store.requeue(run.id, run.status, error):
             if resubmit:

@@ -17,11 +17,15 @@ import subprocess
 import sys
 import threading
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 from trainyard.artifacts import run_key
+from trainyard.compute.base import CANCELED_BY_USER
+from trainyard.compute.job import JobRecord, JobRecordError
+from trainyard.compute.log_shipper import LogShipper
 from trainyard.compute.slots import Slot, try_acquire
-from trainyard.environments import Environment, resolve
+from trainyard.environments import resolve
 from trainyard.errors import TrainyardError
 from trainyard.jobs.snapshot import restore_snapshot
 from trainyard.liveness import worker_id
@@ -34,6 +38,15 @@ LOG = "logs/std_log.txt"
 GRACE_SECONDS = 10.0
 PR_SET_PDEATHSIG = 1
 _prctl = ctypes.CDLL(None, use_errno=True).prctl if sys.platform == "linux" else None
+
+
+@dataclass(frozen=True)
+class Stop:
+    """Why the worker ends a run before its command does: a cancel (``canceled``), the job's
+    timeout (``failed``), a command that cannot start (``failed``)."""
+
+    status: RunStatus
+    reason: str
 
 
 def die_with_parent() -> None:  # runs in the child between fork and exec
@@ -50,28 +63,39 @@ class Worker:
         self.job_dir = job_dir or ws.jobs_dir / run_id
         self.work = self.job_dir / "work"
         self.stop = threading.Event()
-        self.stop_reason = ""
-        self.log_path = ws.artifacts.local_path(run_key(run_id, LOG)) or self.job_dir / "std_log.txt"
+        self.stopped = Stop(RunStatus.CANCELED, CANCELED_BY_USER)  # what a stop means, once set
+        # The job writes straight into the log of a store on this disk; else into a scratch file
+        # whose new bytes are appended to the log as it grows.
+        key = run_key(run_id, LOG)
+        local = ws.artifacts.local_path(key)
+        self.log_path = local or self.job_dir / "std_log.txt"
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
         self.log = open(self.log_path, "ab", buffering=0)  # noqa: SIM115 - closed in run()
+        self.log_shipper = None if local else LogShipper(ws.artifacts, key, self.log_path)
 
     def say(self, line: str) -> None:
         self.log.write(f"[trainyard] {line}\n".encode())
 
     # -- phases ---------------------------------------------------------------------------------
     def run(self) -> None:
-        signal.signal(signal.SIGTERM, lambda *_: self._request_stop("canceled by the user"))
-        job = self.store.get_run(self.run_id).job or {}
-        slot = self._wait_for_slot() if job.get("uses_slot", True) else NO_SLOT
-        if slot is None:
+        signal.signal(signal.SIGTERM, lambda *_: self._request_stop(CANCELED_BY_USER))
+        try:
+            job = JobRecord.of_run(self.store.get_run(self.run_id))
+        except JobRecordError as exc:  # nothing can run it; fail it rather than leave it queued
+            self.say(f"error: {exc}")
+            self._finish(RunStatus.FAILED, str(exc))
             self.log.close()
+            return
+        slot = self._wait_for_slot() if job.uses_slot else NO_SLOT
+        if slot is None:
+            self._close_log()
             return
         # Compare-and-set: of two workers started for one run, exactly one goes on.
         if not self.store.set_status(
             self.run_id, RunStatus.PREPARING, expected=RunStatus.QUEUED, worker=self.me
         ):
             slot.release()
-            self.log.close()
+            self._close_log()
             return
         self.run_claimed(slot)
 
@@ -79,6 +103,9 @@ class Worker:
         """Prepare, run and finish a run this worker holds (``preparing``, claimed by compare-and-set)."""
         try:
             threading.Thread(target=self._heartbeat, daemon=True).start()
+            if self.log_shipper is not None:
+                args = (self.stop, self.say)
+                threading.Thread(target=self.log_shipper.ship_until, args=args, daemon=True).start()
             self._execute(self.store.get_run(self.run_id))
         except TrainyardError as exc:
             self.say(f"error: {exc}")
@@ -90,7 +117,7 @@ class Worker:
         finally:
             slot.release()
             shutil.rmtree(self.work, ignore_errors=True)
-            self.log.close()
+            self._close_log()
 
     def _wait_for_slot(self):  # noqa: ANN202 - Slot | None
         folder = self.ws.root / "compute" / "local"
@@ -101,7 +128,7 @@ class Worker:
             if info.status != RunStatus.QUEUED:  # canceled, or another worker took it
                 return None
             if self.stop.is_set():
-                self._finish(RunStatus.CANCELED, self.stop_reason or "canceled before it started")
+                self._finish_stopped()
                 return None
             slot = try_acquire(folder, self.ws.config.local.concurrency)
             if slot is not None:
@@ -115,7 +142,7 @@ class Worker:
             time.sleep(0.2)
 
     def _execute(self, info: RunInfo) -> None:
-        job = info.job or {}
+        job = JobRecord.of_run(info)
         started = time.monotonic()
         if info.attempt > 1:
             self.say(f"attempt {info.attempt} (after: {info.error})")
@@ -124,24 +151,27 @@ class Worker:
         self.work.mkdir(parents=True)  # even an empty snapshot gets a working folder
         files = restore_snapshot(info.snapshot_id or "", self.ws.artifacts, self.work)
         self.say(f"run {info.id}: {files} files from snapshot {(info.snapshot_id or '')[:12]}")
-        env = Environment.model_validate(job.get("environment") or {})
-        resolved = resolve(env, log=self.say)
-        argv = list(job["argv"])
+        resolved = resolve(job.environment, log=self.say)
+        argv = list(job.argv)
         if argv[0] in ("python", "python3"):
             argv[0] = resolved.python
         if self.stop.is_set():
-            self._finish(RunStatus.CANCELED, self.stop_reason)
+            self._finish_stopped()
             return
         if not self.store.set_status(self.run_id, RunStatus.RUNNING, expected=RunStatus.PREPARING):
             return
         self.say(f"prepared in {time.monotonic() - started:.2f}s; running: {' '.join(argv)}")
-        code, reason = self._run_command(argv, resolved.env_vars, info, job.get("timeout"))
+        code, stopped = self._run_command(argv, resolved.env_vars, info, job.timeout)
         self._upload_outputs()
-        self._finish_command(code, reason)
+        if stopped:
+            self._finish_stopped(code)
+        else:
+            self._finish_command(code)
 
     def _run_command(
         self, argv: list[str], env_vars: dict[str, str], info: RunInfo, timeout: float | None
-    ) -> tuple[int, str]:
+    ) -> tuple[int, bool]:
+        """Run the command to its end or to a stop; returns its exit code and whether it was stopped."""
         env = {
             **os.environ,
             **env_vars,
@@ -163,20 +193,21 @@ class Worker:
                 preexec_fn=die_with_parent,
             )
         except OSError as exc:
-            return 127, f"cannot start {argv[0]!r}: {exc.strerror}"
+            self._request_stop(f"cannot start {argv[0]!r}: {exc.strerror}", RunStatus.FAILED)
+            return 127, True
         deadline = None if timeout is None else time.monotonic() + float(timeout)
         while proc.poll() is None:
             if deadline is not None and time.monotonic() > deadline:
-                self._request_stop(f"timed out after {timeout:g}s (the job's timeout)")
+                self._request_stop(f"timed out after {timeout:g}s (the job's timeout)", RunStatus.FAILED)
             if self.stop.is_set():
                 self._terminate(proc)
-                return proc.returncode, self.stop_reason
+                return proc.returncode, True
             time.sleep(0.05)
-        return proc.returncode, ""
+        return proc.returncode, False
 
     def _terminate(self, proc: subprocess.Popen[bytes]) -> None:
         """SIGTERM the whole process group, then SIGKILL what is left after the grace period."""
-        self.say(f"stopping: {self.stop_reason}")
+        self.say(f"stopping: {self._stop_reason()}")
         for sig, wait in ((signal.SIGTERM, GRACE_SECONDS), (signal.SIGKILL, 5.0)):
             try:
                 os.killpg(proc.pid, sig)
@@ -196,22 +227,30 @@ class Worker:
             if src.is_dir() and any(src.iterdir()):
                 keys = self.ws.artifacts.copy_tree_in(run_key(self.run_id, folder), src)
                 self.say(f"uploaded {len(keys)} file(s) from ./{folder}")
+        if self.log_shipper is not None:  # the job's output is in the log before the run ends
+            self.log_shipper.try_ship(self.say)
 
-    def _finish_command(self, code: int, reason: str) -> None:
-        if reason:
-            if reason.startswith("timed out"):
-                self._finish(RunStatus.FAILED, reason, code)
-            else:  # whoever asked for the cancel may have said why (a sweep's early termination)
-                self._finish(RunStatus.CANCELED, self.store.get_run(self.run_id).error or reason, code)
-        elif code == 0:
-            info = self.store.get_run(self.run_id)
-            if info.cancel_requested:  # it ended on its own before the cancel landed: it completed
-                self.store.set_run_error(self.run_id, None)
-                self._finish(RunStatus.COMPLETED, None, code)
-            else:
-                self._finish(RunStatus.FAILED if info.error else RunStatus.COMPLETED, info.error, code)
+    def _close_log(self) -> None:
+        """Close the log; a shipped one gets its last bytes sent (a failure told to the worker's output)."""
+        self.log.close()
+        if self.log_shipper is not None:
+            self.log_shipper.try_ship(lambda message: print(f"[trainyard] {message}", file=sys.stderr))
+
+    def _finish_command(self, code: int) -> None:
+        """A command that ended by itself (a cancel that lands after that does not change it)."""
+        if code == 0:
+            error = self.store.get_run(self.run_id).error  # the script's own run.fail()
+            self._finish(RunStatus.FAILED if error else RunStatus.COMPLETED, error, code)
         else:
             self._finish(RunStatus.FAILED, _describe_exit(code, self.log_path), code)
+
+    def _finish_stopped(self, code: int | None = None) -> None:
+        self._finish(self.stopped.status, self._stop_reason(), code)
+
+    def _stop_reason(self) -> str:
+        if self.stopped.status is RunStatus.CANCELED:  # whoever asked said why (a user, a sweep's policy)
+            return self.store.get_run(self.run_id).cancel_reason or self.stopped.reason
+        return self.stopped.reason
 
     def _finish(self, status: RunStatus, error: str | None = None, code: int | None = None) -> None:
         self.stop.set()
@@ -222,16 +261,16 @@ class Worker:
             self.say(f"run {status.value}" + (f": {error}" if error else ""))
 
     # -- background ---------------------------------------------------------------------------
-    def _request_stop(self, reason: str) -> None:
+    def _request_stop(self, reason: str, status: RunStatus = RunStatus.CANCELED) -> None:
         if not self.stop.is_set():
-            self.stop_reason = reason
+            self.stopped = Stop(status, reason)
             self.stop.set()
 
     def _heartbeat(self) -> None:
         while not self.stop.wait(self.ws.config.heartbeat_seconds):
             try:
                 if self.store.heartbeat(self.run_id, self.me):
-                    self._request_stop("canceled by the user")
+                    self._request_stop(CANCELED_BY_USER)
             except Exception as exc:  # a store hiccup must not kill the job
                 self.say(f"heartbeat failed: {exc}")
 

@@ -25,7 +25,8 @@ from trainyard.errors import InvalidInputError
 from trainyard.yamlfile import read_yaml_mapping
 
 if TYPE_CHECKING:
-    from trainyard.store.base import EnvironmentRecord, Store
+    from trainyard.store.base import Store
+    from trainyard.store.records import EnvironmentRecord
 
 PYTHON_VERSION = re.compile(r"^3\.\d+(\.\d+)?$")
 ENV_VAR_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")

@@ -11,21 +11,24 @@ import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, TypeVar
 
 from trainyard.compute import get_compute
+from trainyard.compute.job import JobRecord
 from trainyard.environments import Environment
 from trainyard.errors import InvalidInputError, TrainyardError
 from trainyard.jobs.snapshot import take_snapshot
 from trainyard.jobs.spec import CommandJob
+from trainyard.limits import MAX_PARAM_VALUE_LENGTH
 from trainyard.status import RunStatus
 from trainyard.store import RunInfo
-from trainyard.store.base import MAX_PARAM_VALUE_LENGTH, check_labels
+from trainyard.store.validation import check_labels
 
 if TYPE_CHECKING:
     from trainyard.workspace import Workspace
 
 PYTHON_NAMES = ("python", "python3", sys.executable)
+R = TypeVar("R", bound=JobRecord)
 
 
 def resolve_environment(ws: Workspace, env: Environment | str) -> Environment:
@@ -78,22 +81,29 @@ def prepare_job(
     return PreparedJob(job, env, snapshot.id, experiment_id)
 
 
+def job_record(prepared: PreparedJob, kind: type[R], argv: list[str] | None = None, **part: object) -> R:
+    """The record of a run of ``prepared`` (``argv`` defaults to the job's command): a
+    ``JobRecord``, or for a sweep or AutoML parent its ``kind`` of record with its typed ``part``."""
+    job = prepared.job
+    spec = job.model_dump(mode="json", exclude={"type", "environment"})
+    return kind.model_validate(
+        {**spec, "argv": argv or job.argv(), "environment": prepared.environment, **part}
+    )
+
+
 def start_run(
     ws: Workspace,
     prepared: PreparedJob,
     *,
-    argv: list[str] | None = None,
+    record: JobRecord | None = None,
     parent_id: str | None = None,
     name: str | None = None,
     tags: dict[str, str] | None = None,
     params: dict[str, str] | None = None,
-    record: dict[str, Any] | None = None,
 ) -> RunInfo:
-    """Create a queued run of ``prepared`` (``argv`` defaults to the job's command) and start it."""
+    """Create a queued run of ``prepared`` (with ``record``, by default the job's) and start it."""
     job = prepared.job
-    full_record = job.model_dump(mode="json")
-    full_record.update(argv=argv or job.argv(), environment=prepared.environment.model_dump(mode="json"))
-    full_record.update(record or {})
+    record = record or job_record(prepared, JobRecord)
     inputs = {k: (v.path if hasattr(v, "path") else str(v)) for k, v in job.inputs.items()}
     run_params = check_labels("param", {**inputs, **(params or {})}, MAX_PARAM_VALUE_LENGTH)
     info = ws.store.create_run(
@@ -101,7 +111,7 @@ def start_run(
         name=name or job.display_name,
         parent_id=parent_id,
         compute=job.compute,
-        job=full_record,
+        job=record.to_json(),
         snapshot_id=prepared.snapshot_id,
         environment=prepared.environment.name,
         tags={**job.tags, **(tags or {})},

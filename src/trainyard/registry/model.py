@@ -19,7 +19,8 @@ from typing import TYPE_CHECKING, Any
 from trainyard.artifacts import run_key, safe_name
 from trainyard.errors import InvalidInputError, NotFoundError
 from trainyard.store import ModelVersion
-from trainyard.store.base import MODEL_ARCHIVED, MODEL_READY, check_model_name
+from trainyard.store.records import MODEL_ARCHIVED, MODEL_READY
+from trainyard.store.validation import check_model_name
 
 if TYPE_CHECKING:
     from trainyard.workspace import Workspace

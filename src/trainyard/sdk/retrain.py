@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from trainyard.environments import Environment
+from trainyard.compute.job import JobKind, recorded_job
 from trainyard.errors import InvalidInputError
 from trainyard.jobs.spec import CommandJob, PathInput
 from trainyard.jobs.submit import PreparedJob, start_run
@@ -63,19 +63,17 @@ def _training_job(ws: Workspace, model: Model, input_name: str, data: Path) -> P
             f"{model.id} was registered from files, not from a run: there is no job to rerun"
         )
     run = ws.store.get_run(model.run_id)
-    record = run.job or {}
-    if record.get("type", "command") != "command" or "argv" not in record:
+    record = recorded_job(run)
+    if record is None or record.type is not JobKind.COMMAND:
         raise InvalidInputError(f"{model.id} came from run {run.id}, which was not a command job")
-    job = CommandJob.model_validate({k: v for k, v in record.items() if k in CommandJob.model_fields})
+    job = CommandJob.model_validate(record.model_dump(mode="json", include=set(CommandJob.model_fields)))
     if input_name not in job.inputs:
         known = ", ".join(sorted(job.inputs)) or "none"
         raise InvalidInputError(
             f"the training job of {model.id} has no input {input_name!r} (inputs: {known})"
         )
     job.inputs[input_name] = PathInput(type="uri_file", path=str(data))
-    return PreparedJob(
-        job, Environment.model_validate(record["environment"]), run.snapshot_id or "", run.experiment_id
-    )
+    return PreparedJob(job, record.environment, run.snapshot_id or "", run.experiment_id)
 
 
 def _score(ws: Workspace, model: Model, frame: pd.DataFrame, label: str, fn: Any) -> float:

@@ -13,7 +13,8 @@ import time
 from typing import TYPE_CHECKING, Any, Protocol, TextIO
 
 from trainyard.artifacts import run_key
-from trainyard.errors import InvalidInputError, TrainyardError
+from trainyard.compute.base import CANCELED_BY_USER
+from trainyard.errors import InvalidInputError, NotFoundError, TrainyardError
 from trainyard.status import RunStatus
 from trainyard.tracking.context import current_run
 from trainyard.tracking.run import TrackedRun
@@ -105,21 +106,26 @@ class Run(TrackedRun):
             "job": info.job,
         }
 
-    def cancel(self) -> None:
+    def cancel(self, reason: str = CANCELED_BY_USER) -> None:
+        """Stop the run; it ends ``canceled`` with ``reason`` as its cancel reason and its error."""
         from trainyard.compute import get_compute
 
         info = self.refresh()
-        get_compute(info.compute or "local", self.workspace).cancel(self.workspace, info)
+        get_compute(info.compute or "local", self.workspace).cancel(self.workspace, info, reason)
         self._info = None
 
     def log_text(self, offset: int = 0) -> tuple[str, int]:
-        """The run's log from byte ``offset``; returns the text and the next offset."""
-        path = self.workspace.artifacts.local_path(run_key(self.id, LOG_FILE))
-        if path is None or not path.exists():
+        """The run's log from byte ``offset``; returns the text and the next offset.
+
+        Only the bytes after ``offset`` are fetched, from any artifact store (a server's too), so
+        a follower polls with the offset it got last. A character the log's end cuts in two (the
+        rest not written yet) is left for the next call.
+        """
+        try:
+            data = b"".join(self.workspace.artifacts.read(run_key(self.id, LOG_FILE), offset))
+        except NotFoundError:  # no log yet
             return "", offset
-        with open(path, "rb") as fh:
-            fh.seek(offset)
-            data = fh.read()
+        data = data[: _whole_characters(data)]
         return data.decode(errors="replace"), offset + len(data)
 
     def wait_for_completion(
@@ -161,6 +167,16 @@ class Run(TrackedRun):
                 f"run {self.id} ended {status.value}: {details['error'] or 'no reason recorded'}"
             )
         return details
+
+
+def _whole_characters(data: bytes) -> int:
+    """How many bytes of ``data`` hold whole UTF-8 characters: all but a multi-byte one cut at the end."""
+    for back in range(1, min(4, len(data)) + 1):
+        byte = data[-back]
+        if byte & 0xC0 != 0x80:  # the last character's first byte
+            needed = next(n for n, lead in ((4, 0xF0), (3, 0xE0), (2, 0xC0), (1, 0)) if byte & lead == lead)
+            return len(data) - back if needed > back else len(data)
+    return len(data)
 
 
 class Submittable(Protocol):

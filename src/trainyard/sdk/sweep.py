@@ -10,6 +10,7 @@ from trainyard.sdk.run import Experiment, Run
 from trainyard.sdk.script_run_config import ScriptRunConfig
 from trainyard.status import RunStatus
 from trainyard.sweep.policy import Policy
+from trainyard.sweep.record import SweepRecord
 from trainyard.sweep.space import Parameter
 from trainyard.sweep.spec import SweepSpec, build_spec
 
@@ -67,7 +68,7 @@ class SweepRun(Run):
 
     @property
     def spec(self) -> SweepSpec:
-        return SweepSpec.model_validate(self.info.job["sweep"])
+        return SweepRecord.of_run(self.info).sweep
 
     def get_children_sorted_by_primary_metric(
         self, top: int = 0, reverse: bool = False

@@ -22,12 +22,15 @@ from typing import TYPE_CHECKING
 from fastapi import APIRouter, FastAPI, Request, Response
 from pydantic import BaseModel, Field
 
+from trainyard.api import routes
 from trainyard.compute import TARGET_NAME
+from trainyard.compute.job import takes_slot
 from trainyard.compute.reaper import reap
 from trainyard.errors import InvalidInputError
+from trainyard.server.routing import serve
 from trainyard.status import RunStatus
-from trainyard.store.sql.auth import AuthStore, Principal
-from trainyard.store.sql.queue import queued_for
+from trainyard.store.auth import Principal
+from trainyard.store.server import ServerStore
 
 if TYPE_CHECKING:
     from trainyard.workspace import Workspace
@@ -65,10 +68,9 @@ class Released(BaseModel):
 class JobQueue:
     """Claims and releases over the workspace store, plus the reaper on a timer."""
 
-    def __init__(self, ws: Workspace, auth: AuthStore) -> None:
+    def __init__(self, ws: Workspace, auth: ServerStore) -> None:
         self.ws = ws
         self.auth = auth
-        self.engine = auth.engine
         self.interval = max(0.2, ws.config.heartbeat_timeout_seconds / 4)
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -76,7 +78,7 @@ class JobQueue:
 
     def try_claim(self, compute: str, agent: str, user: str) -> Claim | None:
         """Take the oldest queued run for ``compute``; None when there is none left to take."""
-        while ids := queued_for(self.engine, compute):
+        while ids := self.auth.queued_run_ids(compute):
             for run_id in ids:
                 if self.ws.store.set_status(
                     run_id, RunStatus.PREPARING, expected=RunStatus.QUEUED, worker=agent
@@ -85,7 +87,7 @@ class JobQueue:
                     token, _ = self.auth.create_token(
                         user, kind="job", run_id=run_id, expires_in=JOB_TOKEN_SECONDS
                     )
-                    uses_slot = bool((run.job or {}).get("uses_slot", True))
+                    uses_slot = takes_slot(run)
                     return Claim(
                         run_id=run_id,
                         experiment_id=run.experiment_id,
@@ -150,14 +152,16 @@ def _host(worker: str | None) -> str:
     return (worker or "").rsplit(":", 2)[0]
 
 
-router = APIRouter(prefix="/api/v1/agent", tags=["agent"])
+router = APIRouter(tags=["agent"])
 
 
 def _queue(request: Request) -> JobQueue:
     return request.app.state.job_queue
 
 
-@router.post("/claim", response_model=Claim, responses={204: {"description": "Nothing queued in time."}})
+@serve(
+    router, routes.CLAIM, response_model=Claim, responses={204: {"description": "Nothing queued in time."}}
+)
 async def claim(body: ClaimRequest, request: Request) -> Claim | Response:
     """Claim the oldest queued run for a compute target, waiting up to ``wait`` seconds for one."""
     queue = _queue(request)
@@ -177,14 +181,14 @@ async def claim(body: ClaimRequest, request: Request) -> Claim | Response:
     return Response(status_code=204)
 
 
-@router.post("/runs/{run_id}/release", response_model=Released)
+@serve(router, routes.RELEASE, response_model=Released)
 async def release(run_id: str, body: ReleaseRequest, request: Request) -> Released:
     """The agent's worker for this run has exited."""
     principal: Principal = request.state.principal
     return await asyncio.to_thread(_queue(request).release, run_id, body.agent, principal.user)
 
 
-def install_agent_routes(app: FastAPI, ws: Workspace, auth: AuthStore) -> JobQueue:
+def install_agent_routes(app: FastAPI, ws: Workspace, auth: ServerStore) -> JobQueue:
     """Add the agent routes, and run the reaper every quarter heartbeat timeout while the app runs.
 
     The timer starts with the app's lifespan, or at the first claim when the server runs without
@@ -204,5 +208,5 @@ def install_agent_routes(app: FastAPI, ws: Workspace, auth: AuthStore) -> JobQue
         finally:
             queue.stop()
 
-    app.router.lifespan_context = lifespan
+    app.router.lifespan_context = lifespan  # type: ignore[assignment]  # Starlette's type is a union of two
     return queue

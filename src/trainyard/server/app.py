@@ -1,7 +1,8 @@
 """``create_app(workspace)``: the team server's FastAPI application over one workspace.
 
-Every route reaches the workspace's Store and ArtifactStore only. Errors leave as JSON
-``{"error_code", "message"}``: a ``TrainyardError`` by its class (``ERRORS``), a malformed
+Every route reaches the workspace's Store and ArtifactStore only, and is served at the method
+and path ``trainyard.api.routes`` declares for it. Errors leave as JSON
+``{"error_code", "message"}``: a ``TrainyardError`` by its class (``trainyard.api.errors``), a malformed
 request as 400 naming the field, a database that is down as 503 (clients retry), anything else
 as a bare 500 with the traceback in the server log only. JSON bodies are capped (``MAX_BODY``);
 artifact uploads are streamed to disk instead and are not.
@@ -21,31 +22,32 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from trainyard.errors import TrainyardError
-from trainyard.server.idempotency import IdempotencyCache
+from trainyard.api import errors, routes
+from trainyard.errors import ArtifactPathError, InvalidInputError, TrainyardError
 from trainyard.server.mlflow import mlflow_router
 from trainyard.server.mlflow.protocol import error_response
-from trainyard.server.schemas import ERRORS
+from trainyard.server.routing import serve
 from trainyard.workspace import Workspace
 
 log = logging.getLogger("trainyard.server")
-API = "/api/v1"
 MAX_BODY = 8 * 1024 * 1024
 # Streamed to disk chunk by chunk, so not held to the JSON cap.
-STREAMED_PREFIXES = (f"{API}/artifacts/", "/api/2.0/mlflow-artifacts/")
+STREAMED_PREFIXES = (routes.ARTIFACTS, "/api/2.0/mlflow-artifacts/")
+# Starlette's own answers (unknown route, wrong method, ...), by status.
 HTTP_CODES = {
-    400: "BAD_REQUEST",
-    404: "ENDPOINT_NOT_FOUND",
-    405: "METHOD_NOT_ALLOWED",
-    413: "REQUEST_TOO_LARGE",
+    row.status: row.code
+    for row in (
+        errors.for_class(TrainyardError),
+        errors.ENDPOINT_NOT_FOUND,
+        errors.METHOD_NOT_ALLOWED,
+        errors.REQUEST_TOO_LARGE,
+    )
 }
 
 
 def _trainyard_error(_request: Request, exc: Exception) -> JSONResponse:
-    for cls, status, code in ERRORS:
-        if isinstance(exc, cls):
-            return error_response(status, code, str(exc))
-    raise AssertionError("TrainyardError is the last row of ERRORS")
+    assert isinstance(exc, TrainyardError)
+    return _answer(errors.for_class(type(exc)), str(exc))
 
 
 def _invalid_request(_request: Request, exc: Exception) -> JSONResponse:
@@ -54,7 +56,7 @@ def _invalid_request(_request: Request, exc: Exception) -> JSONResponse:
     for err in exc.errors()[:5]:
         where = ".".join(str(p) for p in err.get("loc", ()) if p != "body") or "body"
         problems.append(f"{where}: {err.get('msg', 'invalid')}")
-    return error_response(400, "INVALID_PARAMETER_VALUE", "; ".join(problems) or "invalid request")
+    return _answer(errors.for_class(InvalidInputError), "; ".join(problems) or "invalid request")
 
 
 def _http_error(_request: Request, exc: Exception) -> JSONResponse:
@@ -66,21 +68,25 @@ def _http_error(_request: Request, exc: Exception) -> JSONResponse:
 def _path_clash(_request: Request, _exc: Exception) -> JSONResponse:
     """A file where an artifact path needs a folder (or the reverse): the caller's path, not a bug."""
     message = "the artifact path runs into an existing file (a name cannot be a file and a folder)"
-    return error_response(400, "INVALID_ARTIFACT_PATH", message)
+    return _answer(errors.for_class(ArtifactPathError), message)
 
 
 def _unexpected(request: Request, exc: Exception) -> JSONResponse:
     from sqlalchemy.exc import DataError, IntegrityError, OperationalError
 
     if isinstance(exc, DataError | IntegrityError):  # a value the database refused: the caller's input
-        return error_response(400, "INVALID_PARAMETER_VALUE", f"the store refused a value: {exc.orig}")
+        return _answer(errors.for_class(InvalidInputError), f"the store refused a value: {exc.orig}")
     if isinstance(exc, OverflowError):  # a number in a free-form field (endpoint updates) too large
-        return error_response(400, "INVALID_PARAMETER_VALUE", f"a number is out of range: {exc}")
+        return _answer(errors.for_class(InvalidInputError), f"a number is out of range: {exc}")
     if isinstance(exc, OperationalError):
         log.warning("store unavailable during %s %s: %s", request.method, request.url.path, exc.orig)
-        return error_response(503, "TEMPORARILY_UNAVAILABLE", "the store is unavailable; retry shortly")
+        return _answer(errors.TEMPORARILY_UNAVAILABLE, "the store is unavailable; retry shortly")
     log.error("error in %s %s", request.method, request.url.path, exc_info=exc)
-    return error_response(500, "INTERNAL_ERROR", "internal server error; the server log has the details")
+    return _answer(errors.INTERNAL_ERROR, "internal server error; the server log has the details")
+
+
+def _answer(row: errors.ErrorCode, message: str) -> JSONResponse:
+    return error_response(row.status, row.code, message)
 
 
 class BodyLimit:
@@ -121,7 +127,7 @@ class BodyLimit:
 
     async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
         message = f"request body over {self.limit // (1024 * 1024)} MB; upload large files as artifacts"
-        await error_response(413, "REQUEST_TOO_LARGE", message)(scope, receive, send)
+        await _answer(errors.REQUEST_TOO_LARGE, message)(scope, receive, send)
 
 
 def create_app(
@@ -136,19 +142,18 @@ def create_app(
     from trainyard.server.agent_routes import install_agent_routes
     from trainyard.server.auth import install_auth, require_token
     from trainyard.server.routes import all_routers
-    from trainyard.store.sql.auth import AuthStore
+    from trainyard.store.server import server_part
 
     app = FastAPI(
         title="trainyard",
         version="1",
         summary="Runs, metrics, artifacts, environments, models and endpoints of one trainyard workspace.",
-        openapi_url=f"{API}/openapi.json",
+        openapi_url=routes.OPENAPI.template,
         docs_url="/api/docs",
         redoc_url=None,
         dependencies=[Depends(require_token), *dependencies],  # deny by default (server/auth.py)
     )
     app.state.workspace = workspace
-    app.state.idempotency = IdempotencyCache()
     app.add_exception_handler(TrainyardError, _trainyard_error)
     app.add_exception_handler(RequestValidationError, _invalid_request)
     app.add_exception_handler(HTTPException, _http_error)
@@ -157,7 +162,7 @@ def create_app(
     app.add_exception_handler(Exception, _unexpected)
     app.add_middleware(BodyLimit)
 
-    @app.get(f"{API}/health", tags=["server"])
+    @serve(app.router, routes.HEALTH, tags=["server"])
     def health() -> dict[str, Any]:
         """Liveness: answers without a token, touches nothing."""
         return {"status": "ok"}
@@ -165,6 +170,6 @@ def create_app(
     for router in all_routers():
         app.include_router(router)
     app.include_router(mlflow_router(workspace))  # /api/2.0/mlflow/… for unmodified MLflow clients
-    install_auth(app, AuthStore(workspace.store.engine))  # type: ignore[attr-defined]
+    install_auth(app, server_part(workspace.store))
     install_agent_routes(app, workspace, app.state.auth)
     return app

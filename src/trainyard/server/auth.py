@@ -23,13 +23,14 @@ from fastapi import FastAPI, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 
-from trainyard.server.auth_routes import WHOAMI, router
+from trainyard.api import errors, routes
 from trainyard.server.mlflow.protocol import error_response
-from trainyard.store.sql.auth import AuthStore, Principal, TokenRejected
+from trainyard.store.auth import Principal, TokenRejected
+from trainyard.store.server import ServerStore
 
-PUBLIC = frozenset({"/api/v1/health", "/api/v1/openapi.json", "/api/docs", "/docs/oauth2-redirect"})
-AGENT_PREFIX = "/api/v1/agent/"
-OWNER_PREFIXES = ("/api/v1/users", "/api/v1/tokens")  # who may do what: owners only
+PUBLIC = frozenset({routes.HEALTH.template, routes.OPENAPI.template, "/api/docs", "/docs/oauth2-redirect"})
+AGENT_PREFIX = routes.AGENT + "/"
+OWNER_PREFIXES = (routes.LIST_USERS.template, routes.LIST_TOKENS.template)  # who may do what: owners only
 READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 # MLflow clients search and read with POST; these change nothing.
 MLFLOW_READ_POSTS = (
@@ -75,7 +76,7 @@ def is_read(method: str, path: str) -> bool:
 
 def authorize(principal: Principal, method: str, path: str) -> None:
     """Raise ``AuthFailed(403)`` unless ``principal`` may make this request."""
-    if path == WHOAMI:  # any valid token may ask whose it is (`trainyard login`)
+    if path == routes.WHOAMI.template:  # any valid token may ask whose it is (`trainyard login`)
         return
     if principal.kind == "agent" or path.startswith(AGENT_PREFIX):
         if principal.kind != "agent" or not path.startswith(AGENT_PREFIX):
@@ -101,7 +102,7 @@ async def require_token(request: Request) -> Principal | None:
         )
     if not token:
         raise AuthFailed(401, "malformed Authorization header: use Bearer <token> or Basic auth")
-    store: AuthStore = request.app.state.auth
+    store: ServerStore = request.app.state.auth
     try:
         principal = await run_in_threadpool(store.authenticate, token)
     except TokenRejected as exc:
@@ -113,16 +114,18 @@ async def require_token(request: Request) -> Principal | None:
 
 async def _auth_failed(_request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, AuthFailed)
-    code = "UNAUTHENTICATED" if exc.status == 401 else "PERMISSION_DENIED"
-    headers = {"WWW-Authenticate": CHALLENGE} if exc.status == 401 else None
-    return error_response(exc.status, code, exc.message, headers)
+    row = errors.UNAUTHENTICATED if exc.status == errors.UNAUTHENTICATED.status else errors.PERMISSION_DENIED
+    headers = {"WWW-Authenticate": CHALLENGE} if row is errors.UNAUTHENTICATED else None
+    return error_response(row.status, row.code, exc.message, headers)
 
 
-def install_auth(app: FastAPI, store: AuthStore) -> None:
+def install_auth(app: FastAPI, store: ServerStore) -> None:
     """Give ``app`` its user/token store, the 401/403 handler and the user/token routes.
 
     The app must have been created with ``dependencies=[Depends(require_token)]``.
     """
+    from trainyard.server.auth_routes import router
+
     app.state.auth = store
     app.add_exception_handler(AuthFailed, _auth_failed)
     app.include_router(router)

@@ -1,5 +1,5 @@
-"""``/api/v1/auth/whoami`` for everyone, and users and tokens over HTTP for owners (``server/auth.py``
-checks the role), so that an owner can manage the team from a laptop after the first token."""
+"""``whoami`` for everyone, and users and tokens over HTTP for owners (``server/auth.py`` checks
+the role), so that an owner can manage the team from a laptop after the first token."""
 
 from __future__ import annotations
 
@@ -8,11 +8,13 @@ from typing import Any, Literal
 from fastapi import APIRouter, Request
 from pydantic import BaseModel, Field
 
-from trainyard.store.sql.auth import MAX_LIFETIME, NAME_PATTERN, ROLES, AuthStore, Principal
+from trainyard.api import routes
+from trainyard.server.routing import serve
+from trainyard.store.auth import MAX_LIFETIME, NAME_PATTERN, ROLES, Principal
+from trainyard.store.server import ServerStore
 
 Role = Literal[ROLES]  # type: ignore[valid-type]
 router = APIRouter(tags=["auth"])
-WHOAMI = "/api/v1/auth/whoami"  # any valid token may ask whose it is; ``server/auth.py`` lets it through
 
 
 class NewUser(BaseModel):
@@ -32,11 +34,11 @@ class NewToken(BaseModel):
     )
 
 
-def _auth(request: Request) -> AuthStore:
+def _auth(request: Request) -> ServerStore:
     return request.app.state.auth
 
 
-@router.get(WHOAMI)
+@serve(router, routes.WHOAMI)
 def whoami(request: Request) -> dict[str, str | None]:
     """Who the token belongs to: what ``trainyard login`` checks before it stores a token."""
     principal: Principal = request.state.principal
@@ -48,34 +50,34 @@ def whoami(request: Request) -> dict[str, str | None]:
     }
 
 
-@router.get("/api/v1/users")
+@serve(router, routes.LIST_USERS)
 def list_users(request: Request) -> list[dict[str, Any]]:
     return [u.__dict__ for u in _auth(request).list_users()]
 
 
-@router.post("/api/v1/users", status_code=201)
+@serve(router, routes.ADD_USER)
 def add_user(body: NewUser, request: Request) -> dict[str, Any]:
     return _auth(request).add_user(body.name, body.role).__dict__
 
 
-@router.put("/api/v1/users/{name}/role")
+@serve(router, routes.SET_ROLE)
 def set_role(name: str, body: RoleChange, request: Request) -> dict[str, Any]:
     return _auth(request).set_role(name, body.role).__dict__
 
 
-@router.get("/api/v1/tokens")
+@serve(router, routes.LIST_TOKENS)
 def list_tokens(request: Request, user: str | None = None) -> list[dict[str, Any]]:
     return [{**t.__dict__, "state": t.state} for t in _auth(request).list_tokens(user)]
 
 
-@router.post("/api/v1/tokens", status_code=201)
+@serve(router, routes.CREATE_TOKEN)
 def create_token(body: NewToken, request: Request) -> dict[str, Any]:
     """A new token; the secret is in this answer only."""
     token, info = _auth(request).create_token(body.user, kind=body.kind, expires_in=body.expires_in)
     return {"token": token, **info.__dict__, "state": info.state}
 
 
-@router.delete("/api/v1/tokens/{token_id}")
+@serve(router, routes.REVOKE_TOKEN)
 def revoke_token(token_id: str, request: Request) -> dict[str, str]:
     _auth(request).revoke_token(token_id)
     return {"id": token_id, "state": "revoked"}

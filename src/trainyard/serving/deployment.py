@@ -19,6 +19,8 @@ import httpx
 
 from trainyard.liveness import worker_id
 from trainyard.serving import env as serve_env
+from trainyard.status import DeploymentStatus
+from trainyard.store import DeploymentUpdate
 from trainyard.workspace import Workspace
 
 READY_TIMEOUT = 60.0
@@ -45,8 +47,8 @@ class Supervisor:
     def _stop(self, *_: object) -> None:
         self.stopping = True
 
-    def _update(self, **fields: object) -> None:
-        self.ws.store.update_deployment(self.endpoint, self.name, **fields)
+    def _update(self, update: DeploymentUpdate) -> None:
+        self.ws.store.update_deployment(self.endpoint, self.name, update)
 
     def _start_server(self, folder: str, port: int) -> subprocess.Popen[bytes]:
         env = {
@@ -97,11 +99,13 @@ class Supervisor:
     def run(self) -> None:
         from trainyard.models.format import fetch
 
-        self._update(worker=worker_id())
+        self._update(DeploymentUpdate(worker=worker_id()))
         try:
             folder = str(fetch(f"models:/{self.record.model_name}/{self.record.model_version}", self.ws))
         except Exception as exc:  # a model that cannot load: the deployment fails, the endpoint serves on
-            self._update(status="failed", error=f"the model did not load: {exc}")
+            self._update(
+                DeploymentUpdate(status=DeploymentStatus.FAILED, error=f"the model did not load: {exc}")
+            )
             return
         restarts = 0
         while not self.stopping:
@@ -111,9 +115,15 @@ class Supervisor:
                 proc.kill()
                 if self.stopping:
                     break
-                self._update(status="failed", error="the scoring server did not become ready")
+                self._update(
+                    DeploymentUpdate(
+                        status=DeploymentStatus.FAILED, error="the scoring server did not become ready"
+                    )
+                )
                 return
-            self._update(status="ready", port=port, error=None, restarts=restarts)
+            self._update(
+                DeploymentUpdate(status=DeploymentStatus.READY, port=port, error=None, restarts=restarts)
+            )
             while proc.poll() is None and not self.stopping:
                 time.sleep(0.2)
             if self.stopping:
@@ -125,7 +135,11 @@ class Supervisor:
                 break
             restarts += 1  # the server died: start it again
             self._update(
-                status="creating", restarts=restarts, error=f"restarted after exit code {proc.returncode}"
+                DeploymentUpdate(
+                    status=DeploymentStatus.CREATING,
+                    restarts=restarts,
+                    error=f"restarted after exit code {proc.returncode}",
+                )
             )
 
 

@@ -22,7 +22,8 @@ from trainyard.errors import InvalidInputError, TrainyardError
 from trainyard.liveness import worker_alive
 from trainyard.serving.deployment import entry_script_key, free_port
 from trainyard.serving.router import REFRESH
-from trainyard.store import DeploymentRecord, EndpointRecord
+from trainyard.status import DeploymentStatus
+from trainyard.store import DeploymentRecord, DeploymentUpdate, EndpointRecord, EndpointUpdate
 from trainyard.workspace import Workspace
 
 
@@ -116,10 +117,10 @@ def create_deployment(
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         record = ws.store.get_deployment(endpoint, name)
-        if record.status == "ready":
+        if record.status == DeploymentStatus.READY:
             _wait_routed(ws, endpoint, name)
             return record
-        if record.status == "failed":
+        if record.status == DeploymentStatus.FAILED:
             raise TrainyardError(
                 f"deployment {name!r} failed: {record.error}; the endpoint serves on as before"
             )
@@ -137,14 +138,15 @@ def set_traffic(ws: Workspace, endpoint: str, weights: dict[str, int]) -> Endpoi
         raise InvalidInputError(f"endpoint {endpoint!r} has no deployment {', '.join(unknown)}")
     if any(w < 0 for w in weights.values()) or sum(weights.values()) != 100:
         raise InvalidInputError(f"traffic must add up to 100 percent, got {sum(weights.values())}")
-    not_ready = sorted(n for n, w in weights.items() if w > 0 and deployments[n].status != "ready")
+    not_ready = sorted(
+        n for n, w in weights.items() if w > 0 and deployments[n].status != DeploymentStatus.READY
+    )
     if not_ready:
         raise InvalidInputError(f"deployment {', '.join(not_ready)} is not ready; it cannot take traffic")
     before = ws.store.get_endpoint(endpoint).traffic
     after = {n: w for n, w in weights.items() if w > 0}
-    record = ws.store.update_endpoint(
-        endpoint, traffic=after, previous_traffic=before if before != after else None
-    )
+    change = EndpointUpdate(traffic=after, previous_traffic=before if before != after else None)
+    record = ws.store.update_endpoint(endpoint, change)
     _settle()
     return record
 
@@ -164,14 +166,16 @@ def delete_deployment(ws: Workspace, endpoint: str, name: str) -> None:
             f"deployment {name!r} takes {record.traffic[name]}% of {endpoint!r}'s traffic; move it first "
             f"(trainyard endpoint traffic {endpoint} …)"
         )
-    deployment = ws.store.update_deployment(endpoint, name, status="deleting")
+    deployment = ws.store.update_deployment(
+        endpoint, name, DeploymentUpdate(status=DeploymentStatus.DELETING)
+    )
     _settle()  # the router stops choosing it before it stops
     _stop(deployment.worker)
     ws.store.delete_deployment(endpoint, name)
 
 
 def delete_endpoint(ws: Workspace, name: str) -> None:
-    record = ws.store.update_endpoint(name, traffic={})
+    record = ws.store.update_endpoint(name, EndpointUpdate(traffic={}))
     for deployment in ws.store.list_deployments(name):
         delete_deployment(ws, name, deployment.name)
     _stop(record.worker)
@@ -181,7 +185,9 @@ def delete_endpoint(ws: Workspace, name: str) -> None:
 def regenerate_key(ws: Workspace, name: str, which: str) -> EndpointRecord:
     if which not in ("primary", "secondary"):
         raise InvalidInputError("--key-type is primary or secondary")
-    record = ws.store.update_endpoint(name, **{f"{which}_key": secrets.token_urlsafe(24)})
+    key = secrets.token_urlsafe(24)
+    change = EndpointUpdate(primary_key=key) if which == "primary" else EndpointUpdate(secondary_key=key)
+    record = ws.store.update_endpoint(name, change)
     _settle()
     return record
 
@@ -213,7 +219,7 @@ def describe(ws: Workspace, name: str) -> dict[str, Any]:
             {
                 "name": d.name,
                 "model": f"{d.model_name}:{d.model_version}",
-                "status": d.status,
+                "status": d.status.value,
                 "workers": d.workers,
                 "restarts": d.restarts,
                 "error": d.error,

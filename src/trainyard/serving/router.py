@@ -24,6 +24,8 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from trainyard.serving.app import MAX_BODY
+from trainyard.status import DeploymentStatus
+from trainyard.store import EndpointUpdate
 from trainyard.workspace import Workspace
 
 REFRESH = 0.25
@@ -39,7 +41,11 @@ class View:
 
 def read_view(ws: Workspace, endpoint: str) -> View:
     record = ws.store.get_endpoint(endpoint)
-    ready = {d.name: d.port for d in ws.store.list_deployments(endpoint) if d.status == "ready" and d.port}
+    ready = {
+        d.name: d.port
+        for d in ws.store.list_deployments(endpoint)
+        if d.status == DeploymentStatus.READY and d.port
+    }
     return View([record.primary_key.encode(), record.secondary_key.encode()], dict(record.traffic), ready)
 
 
@@ -135,7 +141,7 @@ def main() -> None:
 
     ws_root, endpoint = sys.argv[1:3]
     ws = Workspace(ws_root)
-    record = ws.store.update_endpoint(endpoint, worker=worker_id())
+    record = ws.store.update_endpoint(endpoint, EndpointUpdate(worker=worker_id()))
     uvicorn.run(
         create_router(ws, endpoint), host="127.0.0.1", port=record.port, log_level="warning", access_log=False
     )

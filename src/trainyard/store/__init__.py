@@ -1,8 +1,12 @@
-"""Metadata store: the ``Store`` interface and its SQL implementation."""
+"""Metadata store: the ``Store`` interface (composed of its parts), its records and its SQL implementation."""
 
-from trainyard.store.base import (
+from trainyard.store.base import Store
+from trainyard.store.records import (
+    UNSET,
     DeploymentRecord,
+    DeploymentUpdate,
     EndpointRecord,
+    EndpointUpdate,
     EnvironmentRecord,
     Experiment,
     Metric,
@@ -10,12 +14,14 @@ from trainyard.store.base import (
     RegisteredModel,
     RunInfo,
     RunPage,
-    Store,
 )
 
 __all__ = [
+    "UNSET",
     "DeploymentRecord",
+    "DeploymentUpdate",
     "EndpointRecord",
+    "EndpointUpdate",
     "EnvironmentRecord",
     "Experiment",
     "Metric",

@@ -1,24 +1,29 @@
 """``RestStore``: the Store of a server workspace, over REST API v1.
 
-Each method is one HTTP call (``ServerClient``: retried through restarts, creates idempotent),
-so the conformance suite checks it unchanged against a real server. Records travel as
-``trainyard.server.schemas`` encodes them; the server's errors come back as the same classes.
+Each method is one HTTP call to its route in ``trainyard.api.routes`` (``ServerClient``: retried
+through restarts, creates idempotent), so the conformance suite checks it unchanged against a real
+server. Records travel as ``trainyard.api.schemas`` encodes them; the server's errors come back as
+the same classes.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from typing import Any
-from urllib.parse import quote
 
+from trainyard.api import routes
+from trainyard.api.client import ServerClient
+from trainyard.api.routes import Route, Target
+from trainyard.api.schemas import MAX_BATCH_METRICS, from_json, to_json
 from trainyard.errors import NotFoundError
-from trainyard.server.schemas import MAX_BATCH_METRICS, from_json, to_json
+from trainyard.limits import MAX_PARAM_VALUE_LENGTH, MAX_TAG_VALUE_LENGTH
 from trainyard.status import RunStatus
-from trainyard.store.base import (
-    MAX_PARAM_VALUE_LENGTH,
-    MAX_TAG_VALUE_LENGTH,
+from trainyard.store.base import Store
+from trainyard.store.records import (
     DeploymentRecord,
+    DeploymentUpdate,
     EndpointRecord,
+    EndpointUpdate,
     EnvironmentRecord,
     Experiment,
     Metric,
@@ -26,7 +31,8 @@ from trainyard.store.base import (
     RegisteredModel,
     RunInfo,
     RunPage,
-    Store,
+)
+from trainyard.store.validation import (
     check_alias,
     check_endpoint_name,
     check_labels,
@@ -34,14 +40,6 @@ from trainyard.store.base import (
     tag_changes,
     validate_key,
 )
-from trainyard.store.http import ServerClient
-
-V1 = "/api/v1"
-
-
-def _q(segment: str) -> str:
-    """One path segment, escaped (names may hold '/', '?', '%')."""
-    return quote(str(segment), safe="")
 
 
 class RestStore(Store):
@@ -55,29 +53,27 @@ class RestStore(Store):
     def close(self) -> None:
         self.client.close()
 
-    def _get(self, path: str, **params: Any) -> Any:
-        return self.client.call("GET", V1 + path, params=params)
+    def _get(self, target: Route | Target, **params: Any) -> Any:
+        return self.client.call(target, params=params)
 
-    def _send(self, method: str, path: str, body: Any = None, *, create: bool = False) -> Any:
-        return self.client.call(method, V1 + path, json=body, idempotent_create=create)
+    def _send(self, target: Route | Target, body: Any = None) -> Any:
+        return self.client.call(target, json=body)
 
     # experiments -------------------------------------------------------------------------------
     def create_experiment(self, name: str, tags: dict[str, str] | None = None) -> Experiment:
-        return from_json(
-            Experiment, self._send("POST", "/experiments", {"name": name, "tags": tags}, create=True)
-        )
+        return from_json(Experiment, self._send(routes.CREATE_EXPERIMENT, {"name": name, "tags": tags}))
 
     def get_experiment(self, experiment_id: str) -> Experiment:
-        return from_json(Experiment, self._get(f"/experiments/{_q(experiment_id)}"))
+        return from_json(Experiment, self._get(routes.GET_EXPERIMENT.at(experiment_id=experiment_id)))
 
     def get_experiment_by_name(self, name: str) -> Experiment | None:
         try:
-            return from_json(Experiment, self._get("/experiments/by-name", name=name))
+            return from_json(Experiment, self._get(routes.GET_EXPERIMENT_BY_NAME, name=name))
         except NotFoundError:
             return None
 
     def list_experiments(self, *, include_deleted: bool = False) -> list[Experiment]:
-        found = self._get("/experiments", include_deleted=include_deleted)["experiments"]
+        found = self._get(routes.LIST_EXPERIMENTS, include_deleted=include_deleted)["experiments"]
         return [from_json(Experiment, e) for e in found]
 
     def update_experiment(
@@ -91,7 +87,9 @@ class RestStore(Store):
         if name is not None:
             validate_key("experiment", name)
         body = {"name": name, "deleted": deleted, "tags": tag_changes(tags)}
-        return from_json(Experiment, self._send("PATCH", f"/experiments/{_q(experiment_id)}", body))
+        return from_json(
+            Experiment, self._send(routes.UPDATE_EXPERIMENT.at(experiment_id=experiment_id), body)
+        )
 
     # runs ----------------------------------------------------------------------------------------
     def create_run(
@@ -118,10 +116,10 @@ class RestStore(Store):
             "environment": environment,
             "tags": tags,
         }
-        return from_json(RunInfo, self._send("POST", "/runs", body, create=True))
+        return from_json(RunInfo, self._send(routes.CREATE_RUN, body))
 
     def get_run(self, run_id: str) -> RunInfo:
-        return from_json(RunInfo, self._get(f"/runs/{_q(run_id)}"))
+        return from_json(RunInfo, self._get(routes.GET_RUN.at(run_id=run_id)))
 
     def search_runs(
         self,
@@ -143,14 +141,14 @@ class RestStore(Store):
             "order_by": list(order_by) if order_by is not None else None,
             "page_token": page_token,
         }
-        found = self._send("POST", "/runs/search", body)
+        found = self._send(routes.SEARCH_RUNS, body)
         return RunPage([from_json(RunInfo, r) for r in found["runs"]], found["next_page_token"])
 
     def find_run_ids(self, prefix: str, limit: int = 2) -> list[str]:
-        return list(self._get("/run-ids", prefix=prefix, limit=limit)["ids"])
+        return list(self._get(routes.FIND_RUN_IDS, prefix=prefix, limit=limit)["ids"])
 
     def count_runs(self, experiment_id: str) -> int:
-        return int(self._get(f"/experiments/{_q(experiment_id)}/run-count")["count"])
+        return int(self._get(routes.COUNT_RUNS.at(experiment_id=experiment_id))["count"])
 
     def set_status(
         self,
@@ -169,22 +167,20 @@ class RestStore(Store):
             "worker": worker,
             "expected": RunStatus(expected).value if expected is not None else None,
         }
-        return bool(self._send("POST", f"/runs/{_q(run_id)}/status", body)["changed"])
+        return bool(self._send(routes.SET_STATUS.at(run_id=run_id), body)["changed"])
 
     def requeue(self, run_id: str, expected: RunStatus, error: str) -> bool:
         body = {"expected": RunStatus(expected).value, "error": error}
-        return bool(self._send("POST", f"/runs/{_q(run_id)}/requeue", body)["requeued"])
+        return bool(self._send(routes.REQUEUE.at(run_id=run_id), body)["requeued"])
 
     def heartbeat(self, run_id: str, worker: str | None = None) -> bool:
-        return bool(
-            self._send("POST", f"/runs/{_q(run_id)}/heartbeat", {"worker": worker})["cancel_requested"]
-        )
+        return bool(self._send(routes.HEARTBEAT.at(run_id=run_id), {"worker": worker})["cancel_requested"])
 
     def request_cancel(self, run_id: str, reason: str | None = None) -> RunInfo:
-        return from_json(RunInfo, self._send("POST", f"/runs/{_q(run_id)}/cancel", {"reason": reason}))
+        return from_json(RunInfo, self._send(routes.REQUEST_CANCEL.at(run_id=run_id), {"reason": reason}))
 
     def set_run_error(self, run_id: str, error: str | None) -> None:
-        self._send("PUT", f"/runs/{_q(run_id)}/error", {"error": error})
+        self._send(routes.SET_RUN_ERROR.at(run_id=run_id), {"error": error})
 
     # metrics, params, tags -------------------------------------------------------------------------
     def log_batch(
@@ -205,25 +201,25 @@ class RestStore(Store):
         chunks = [metrics[i : i + MAX_BATCH_METRICS] for i in range(0, len(metrics), MAX_BATCH_METRICS)]
         for n, chunk in enumerate(chunks or [[]]):
             body = {"metrics": to_json(chunk), **(labels if n == 0 else {})}
-            self._send("POST", f"/runs/{_q(run_id)}/batch", body)
+            self._send(routes.LOG_BATCH.at(run_id=run_id), body)
 
     def get_metric_history(self, run_id: str, key: str | None = None) -> list[Metric]:
-        found = self._get(f"/runs/{_q(run_id)}/metrics", key=key)["metrics"]
+        found = self._get(routes.GET_METRIC_HISTORY.at(run_id=run_id), key=key)["metrics"]
         return [from_json(Metric, m) for m in found]
 
     def delete_tag(self, run_id: str, key: str) -> None:
-        self.client.call("DELETE", f"{V1}/runs/{_q(run_id)}/tags", params={"key": key})
+        self.client.call(routes.DELETE_TAG.at(run_id=run_id), params={"key": key})
 
     # environments ----------------------------------------------------------------------------------
     def register_environment(self, name: str, spec: dict[str, Any], spec_hash: str) -> EnvironmentRecord:
         body = {"name": name, "spec": spec, "spec_hash": spec_hash}
-        return from_json(EnvironmentRecord, self._send("POST", "/environments", body))
+        return from_json(EnvironmentRecord, self._send(routes.REGISTER_ENVIRONMENT, body))
 
     def get_environment(self, name: str, version: int | None = None) -> EnvironmentRecord:
-        return from_json(EnvironmentRecord, self._get(f"/environments/{_q(name)}", version=version))
+        return from_json(EnvironmentRecord, self._get(routes.GET_ENVIRONMENT.at(name=name), version=version))
 
     def list_environments(self) -> list[EnvironmentRecord]:
-        return [from_json(EnvironmentRecord, e) for e in self._get("/environments")["environments"]]
+        return [from_json(EnvironmentRecord, e) for e in self._get(routes.LIST_ENVIRONMENTS)["environments"]]
 
     # model registry --------------------------------------------------------------------------------
     def create_model_version(
@@ -246,7 +242,7 @@ class RestStore(Store):
             "tags": tags,
             "properties": properties,
         }
-        return from_json(ModelVersion, self._send("POST", f"/models/{_q(name)}/versions", body, create=True))
+        return from_json(ModelVersion, self._send(routes.CREATE_MODEL_VERSION.at(name=name), body))
 
     def create_registered_model(
         self, name: str, *, description: str | None = None, tags: dict[str, str] | None = None
@@ -254,10 +250,10 @@ class RestStore(Store):
         check_model_name(name)
         tags = check_labels("tag", tags, MAX_TAG_VALUE_LENGTH)
         body = {"name": name, "description": description, "tags": tags}
-        return from_json(RegisteredModel, self._send("POST", "/models", body, create=True))
+        return from_json(RegisteredModel, self._send(routes.CREATE_REGISTERED_MODEL, body))
 
     def get_registered_model(self, name: str) -> RegisteredModel:
-        return from_json(RegisteredModel, self._get(f"/models/{_q(name)}"))
+        return from_json(RegisteredModel, self._get(routes.GET_REGISTERED_MODEL.at(name=name)))
 
     def update_registered_model(
         self,
@@ -270,10 +266,10 @@ class RestStore(Store):
         if new_name is not None:
             check_model_name(new_name)
         body = {"new_name": new_name, "description": description, "tags": tag_changes(tags)}
-        return from_json(RegisteredModel, self._send("PATCH", f"/models/{_q(name)}", body))
+        return from_json(RegisteredModel, self._send(routes.UPDATE_REGISTERED_MODEL.at(name=name), body))
 
     def delete_registered_model(self, name: str) -> None:
-        self._send("DELETE", f"/models/{_q(name)}")
+        self._send(routes.DELETE_REGISTERED_MODEL.at(name=name))
 
     def update_model_version(
         self,
@@ -284,71 +280,83 @@ class RestStore(Store):
         tags: dict[str, str | None] | None = None,
     ) -> ModelVersion:
         body = {"description": description, "tags": tag_changes(tags)}
-        path = f"/models/{_q(name)}/versions/{int(version)}"
-        return from_json(ModelVersion, self._send("PATCH", path, body))
+        target = routes.UPDATE_MODEL_VERSION.at(name=name, version=int(version))
+        return from_json(ModelVersion, self._send(target, body))
 
     def delete_model_version(self, name: str, version: int) -> None:
-        self._send("DELETE", f"/models/{_q(name)}/versions/{int(version)}")
+        self._send(routes.DELETE_MODEL_VERSION.at(name=name, version=int(version)))
 
     def get_model_version(self, name: str, version: int) -> ModelVersion:
-        return from_json(ModelVersion, self._get(f"/models/{_q(name)}/versions/{int(version)}"))
+        return from_json(
+            ModelVersion, self._get(routes.GET_MODEL_VERSION.at(name=name, version=int(version)))
+        )
 
     def get_model_version_by_alias(self, name: str, alias: str) -> ModelVersion:
-        return from_json(ModelVersion, self._get(f"/models/{_q(name)}/aliases/{_q(alias)}"))
+        return from_json(
+            ModelVersion, self._get(routes.GET_MODEL_VERSION_BY_ALIAS.at(name=name, alias=alias))
+        )
 
     def list_model_versions(self, name: str) -> list[ModelVersion]:
-        return [from_json(ModelVersion, v) for v in self._get(f"/models/{_q(name)}/versions")["versions"]]
+        return [
+            from_json(ModelVersion, v)
+            for v in self._get(routes.LIST_MODEL_VERSIONS.at(name=name))["versions"]
+        ]
 
     def list_models(self) -> list[RegisteredModel]:
-        return [from_json(RegisteredModel, m) for m in self._get("/models")["models"]]
+        return [from_json(RegisteredModel, m) for m in self._get(routes.LIST_MODELS)["models"]]
 
     def set_model_alias(self, name: str, alias: str, version: int) -> None:
         check_alias(alias)
-        self._send("PUT", f"/models/{_q(name)}/aliases/{_q(alias)}", {"version": version})
+        self._send(routes.SET_MODEL_ALIAS.at(name=name, alias=alias), {"version": version})
 
     def delete_model_alias(self, name: str, alias: str) -> None:
-        self._send("DELETE", f"/models/{_q(name)}/aliases/{_q(alias)}")
+        self._send(routes.DELETE_MODEL_ALIAS.at(name=name, alias=alias))
 
     def set_model_version_status(self, name: str, version: int, status: str) -> ModelVersion:
-        path = f"/models/{_q(name)}/versions/{int(version)}/status"
-        return from_json(ModelVersion, self._send("PUT", path, {"status": status}))
+        target = routes.SET_MODEL_VERSION_STATUS.at(name=name, version=int(version))
+        return from_json(ModelVersion, self._send(target, {"status": status}))
 
     # endpoints ---------------------------------------------------------------------------------------
     def create_endpoint(self, name: str, port: int, primary_key: str, secondary_key: str) -> EndpointRecord:
         check_endpoint_name(name)
         body = {"name": name, "port": port, "primary_key": primary_key, "secondary_key": secondary_key}
-        return from_json(EndpointRecord, self._send("POST", "/endpoints", body, create=True))
+        return from_json(EndpointRecord, self._send(routes.CREATE_ENDPOINT, body))
 
     def get_endpoint(self, name: str) -> EndpointRecord:
-        return from_json(EndpointRecord, self._get(f"/endpoints/{_q(name)}"))
+        return from_json(EndpointRecord, self._get(routes.GET_ENDPOINT.at(name=name)))
 
     def list_endpoints(self) -> list[EndpointRecord]:
-        return [from_json(EndpointRecord, e) for e in self._get("/endpoints")["endpoints"]]
+        return [from_json(EndpointRecord, e) for e in self._get(routes.LIST_ENDPOINTS)["endpoints"]]
 
-    def update_endpoint(self, name: str, **fields: Any) -> EndpointRecord:
-        return from_json(EndpointRecord, self._send("PATCH", f"/endpoints/{_q(name)}", {"fields": fields}))
+    def update_endpoint(self, name: str, update: EndpointUpdate) -> EndpointRecord:
+        if not update.changes():  # the route takes at least one field; nothing to change is a read
+            return self.get_endpoint(name)
+        body = {"fields": to_json(update.changes())}
+        return from_json(EndpointRecord, self._send(routes.UPDATE_ENDPOINT.at(name=name), body))
 
     def delete_endpoint(self, name: str) -> None:
-        self._send("DELETE", f"/endpoints/{_q(name)}")
+        self._send(routes.DELETE_ENDPOINT.at(name=name))
 
     def create_deployment(
         self, endpoint: str, name: str, model_name: str, model_version: int, workers: int
     ) -> DeploymentRecord:
         check_endpoint_name(name, "deployment")
         body = {"name": name, "model_name": model_name, "model_version": model_version, "workers": workers}
-        path = f"/endpoints/{_q(endpoint)}/deployments"
-        return from_json(DeploymentRecord, self._send("POST", path, body, create=True))
+        target = routes.CREATE_DEPLOYMENT.at(endpoint=endpoint)
+        return from_json(DeploymentRecord, self._send(target, body))
 
     def get_deployment(self, endpoint: str, name: str) -> DeploymentRecord:
-        return from_json(DeploymentRecord, self._get(f"/endpoints/{_q(endpoint)}/deployments/{_q(name)}"))
+        return from_json(DeploymentRecord, self._get(routes.GET_DEPLOYMENT.at(endpoint=endpoint, name=name)))
 
     def list_deployments(self, endpoint: str) -> list[DeploymentRecord]:
-        found = self._get(f"/endpoints/{_q(endpoint)}/deployments")["deployments"]
+        found = self._get(routes.LIST_DEPLOYMENTS.at(endpoint=endpoint))["deployments"]
         return [from_json(DeploymentRecord, d) for d in found]
 
-    def update_deployment(self, endpoint: str, name: str, **fields: Any) -> DeploymentRecord:
-        path = f"/endpoints/{_q(endpoint)}/deployments/{_q(name)}"
-        return from_json(DeploymentRecord, self._send("PATCH", path, {"fields": fields}))
+    def update_deployment(self, endpoint: str, name: str, update: DeploymentUpdate) -> DeploymentRecord:
+        if not update.changes():
+            return self.get_deployment(endpoint, name)
+        target = routes.UPDATE_DEPLOYMENT.at(endpoint=endpoint, name=name)
+        return from_json(DeploymentRecord, self._send(target, {"fields": to_json(update.changes())}))
 
     def delete_deployment(self, endpoint: str, name: str) -> None:
-        self._send("DELETE", f"/endpoints/{_q(endpoint)}/deployments/{_q(name)}")
+        self._send(routes.DELETE_DEPLOYMENT.at(endpoint=endpoint, name=name))

@@ -13,7 +13,7 @@ import contextlib
 import json
 import signal
 import time
-from typing import Any
+from typing import Any, cast
 
 import optuna
 from optuna.distributions import BaseDistribution
@@ -21,14 +21,15 @@ from optuna.samplers import BaseSampler, GridSampler, QMCSampler, RandomSampler,
 from optuna.trial import TrialState
 
 from trainyard.compute import get_compute
+from trainyard.compute.job import JobRecord
 from trainyard.compute.reaper import reap
-from trainyard.environments import Environment
 from trainyard.errors import InvalidTransitionError
 from trainyard.jobs.spec import CommandJob
-from trainyard.jobs.submit import PreparedJob, start_run
+from trainyard.jobs.submit import PreparedJob, job_record, start_run
 from trainyard.status import RunStatus
 from trainyard.store import RunInfo
 from trainyard.sweep.policy import describe
+from trainyard.sweep.record import SweepRecord
 from trainyard.sweep.space import grid_points, grid_size
 from trainyard.sweep.spec import SweepSpec
 from trainyard.tracking import TrackedRun, current_run
@@ -37,7 +38,7 @@ INTERNAL_TAG = "sweep.internal"
 TRIAL_TAG = "sweep.trial"
 POLL_SECONDS = 0.1
 REAP_SECONDS = 2.0
-PRUNED_PREFIX = "early termination by "
+STOPPED_EARLY_TAG = "sweep.early_terminated"  # on a trial its policy stopped: pruned, not failed
 
 optuna.logging.set_verbosity(optuna.logging.WARNING)
 
@@ -60,6 +61,11 @@ def make_sampler(spec: SweepSpec) -> BaseSampler:
     return RandomSampler(seed=spec.seed)
 
 
+def _stopped_early(child: RunInfo) -> bool:
+    """A trial the early-termination policy canceled (a pruned Optuna trial, not a failed one)."""
+    return child.status == RunStatus.CANCELED and STOPPED_EARLY_TAG in child.tags
+
+
 def trial_value(store: Any, run_id: str, metric: str) -> float | None:
     """A trial's result: the last value it logged for the primary metric."""
     history = store.get_metric_history(run_id, metric)
@@ -72,7 +78,8 @@ class Driver:
         self.ws = run.workspace
         self.store = self.ws.store
         self.info = self.store.get_run(run.id)
-        self.spec = SweepSpec.model_validate(self.info.job["sweep"])
+        record = SweepRecord.of_run(self.info)
+        self.spec = record.sweep
         self.space = self.spec.space
         self.metric = self.spec.objective.primary_metric
         self.policy = self.spec.policy
@@ -89,7 +96,7 @@ class Driver:
         self.stopped: set[str] = set()
         self.prepared = PreparedJob(
             CommandJob.model_validate(self.spec.trial.model_dump()),
-            Environment.model_validate(self.info.job["trial_environment"]),
+            record.trial_environment,
             self.info.snapshot_id or "",
             self.info.experiment_id,
         )
@@ -108,7 +115,7 @@ class Driver:
         intermediate = {m.step: m.value for m in history}
         if child.status == RunStatus.COMPLETED and history:
             state, value = TrialState.COMPLETE, history[-1].value
-        elif child.status == RunStatus.CANCELED and (child.error or "").startswith(PRUNED_PREFIX):
+        elif _stopped_early(child):
             state, value = TrialState.PRUNED, None
         else:
             state, value = TrialState.FAIL, None
@@ -157,7 +164,7 @@ class Driver:
         child = start_run(
             self.ws,
             self.prepared,
-            argv=self.spec.trial_argv(values),
+            record=job_record(self.prepared, JobRecord, self.spec.trial_argv(values)),
             parent_id=self.run.id,
             name=f"{self.info.name}_{number}",
             tags={INTERNAL_TAG: json.dumps(trial.params), TRIAL_TAG: str(number)},
@@ -180,12 +187,11 @@ class Driver:
                 self.reported[child.id] = point.step
         if self.policy and history and trial.should_prune():
             last = history[-1]
-            reason = (
-                f"{PRUNED_PREFIX}{describe(self.policy)} at step {last.step}: {self.metric}={last.value:.6g}"
-            )
-            self.store.set_run_error(child.id, reason)
+            value = f"{self.metric}={last.value:.6g}"
+            reason = f"early termination by {describe(self.policy)} at step {last.step}: {value}"
+            self.store.log_batch(child.id, tags={STOPPED_EARLY_TAG: "true"})
             self.stopped.add(child.id)
-            self._cancel(child)
+            self._cancel(child, reason)
             self.say(f"trial {child.tags.get(TRIAL_TAG)} stopped: {reason}")
 
     def settle(self, child: RunInfo) -> None:
@@ -198,7 +204,7 @@ class Driver:
             best = self.study.best_trial.value if self.study.best_trial else value
             self.say(f"trial {number} completed: {self.metric}={value:.6g} (best so far {best:.6g})")
             self.run.log(f"best_{self.metric}", best)
-        elif child.status == RunStatus.CANCELED and (child.error or "").startswith(PRUNED_PREFIX):
+        elif _stopped_early(child):
             self.study.tell(trial, state=TrialState.PRUNED)
         else:
             self.study.tell(trial, state=TrialState.FAIL)
@@ -227,24 +233,24 @@ class Driver:
                 self.stopping = f"the sweep's timeout ({limits.timeout:g}s) was reached"
             if self.stopping:
                 self.say(f"stopping: {self.stopping}; canceling {len(active)} running trial(s)")
-                self._cancel_all(active)
+                self._cancel_all(active, self.stopping)
                 return
-            started = len(children)
-            while len(active) < limits.max_concurrent_trials and started < self.capacity:
+            running, started = len(active), len(children)
+            while running < limits.max_concurrent_trials and started < self.capacity:
                 self.launch(started)
                 started += 1
-                active.append(None)  # type: ignore[arg-type] - only counted
-            if started >= self.capacity and not active:
+                running += 1
+            if started >= self.capacity and not running:
                 return
             time.sleep(POLL_SECONDS)
 
-    def _cancel(self, child: RunInfo) -> None:
+    def _cancel(self, child: RunInfo, reason: str) -> None:
         with contextlib.suppress(InvalidTransitionError):  # it may have ended on its own meanwhile
-            get_compute(child.compute or "local", self.ws).cancel(self.ws, child)
+            get_compute(child.compute or "local", self.ws).cancel(self.ws, child, reason)
 
-    def _cancel_all(self, active: list[RunInfo], wait: float = 20.0) -> None:
+    def _cancel_all(self, active: list[RunInfo], reason: str, wait: float = 20.0) -> None:
         for child in active:
-            self._cancel(child)
+            self._cancel(child, reason)
         deadline = time.monotonic() + wait
         while time.monotonic() < deadline:
             if all(self.store.get_run(c.id).status.is_terminal for c in active):
@@ -284,7 +290,7 @@ class Driver:
             )
             return
         pick = max if self.spec.objective.goal == "maximize" else min
-        best = pick(scored, key=lambda r: r[self.metric])
+        best = pick(scored, key=lambda r: cast(float, r[self.metric]))  # scored: the metric is there
         self.run.set_tags({"sweep.best_run_id": best["run_id"], "sweep.best_value": best[self.metric]})
         self.say(f"best: trial {best['trial']} ({best['run_id']}) {self.metric}={best[self.metric]:.6g}")
 

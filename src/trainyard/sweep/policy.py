@@ -151,8 +151,9 @@ class _BanditPruner(BasePruner):
             return False
         best = pick(others)
         value = trial.intermediate_values[step]
-        if maximize:
-            limit = best / (1 + p.slack_factor) if p.slack_factor is not None else best - p.slack_amount
-            return value < limit
-        limit = best * (1 + p.slack_factor) if p.slack_factor is not None else best + p.slack_amount
-        return value > limit
+        if p.slack_factor is not None:
+            limit = best / (1 + p.slack_factor) if maximize else best * (1 + p.slack_factor)
+        else:  # exactly one of the two is set (BanditPolicy checks it)
+            amount = float(p.slack_amount or 0.0)
+            limit = best - amount if maximize else best + amount
+        return value < limit if maximize else value > limit

@@ -11,10 +11,11 @@ from typing import TYPE_CHECKING
 from trainyard.environments import Environment
 from trainyard.errors import InvalidInputError
 from trainyard.jobs.spec import make_job
-from trainyard.jobs.submit import PreparedJob, prepare_job, start_run
+from trainyard.jobs.submit import PreparedJob, job_record, prepare_job, start_run
 from trainyard.status import RunStatus
 from trainyard.store import RunInfo
 from trainyard.sweep.policy import describe
+from trainyard.sweep.record import SweepRecord
 from trainyard.sweep.spec import SweepSpec
 
 if TYPE_CHECKING:
@@ -54,12 +55,7 @@ def submit_sweep(
             "max_total_trials": str(spec.limits.max_total_trials),
             "max_concurrent_trials": str(spec.limits.max_concurrent_trials),
         },
-        record={
-            "type": "sweep",
-            "uses_slot": False,
-            "sweep": spec.model_dump(mode="json"),
-            "trial_environment": prepared.environment.model_dump(mode="json"),
-        },
+        record=job_record(parent, SweepRecord, sweep=spec, trial_environment=prepared.environment),
     )
 
 
@@ -78,7 +74,7 @@ def resume_spec(ws: Workspace, old: RunInfo) -> SweepSpec:
         )
     if not old.status.is_terminal:
         raise InvalidInputError(f"sweep {old.id} is still {old.status.value}; resume it once it has ended")
-    spec = SweepSpec.model_validate(old.job["sweep"])  # type: ignore[index]
+    spec = SweepRecord.of_run(old).sweep
     done = sum(1 for c in ws.store.search_runs(parent_id=old.id) if c.status == RunStatus.COMPLETED)
     left = spec.limits.max_total_trials - done
     if left < 1:

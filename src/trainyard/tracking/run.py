@@ -19,7 +19,7 @@ from trainyard.artifacts import run_key, safe_name
 from trainyard.errors import InvalidInputError
 from trainyard.status import RunStatus
 from trainyard.store import Metric, RunInfo
-from trainyard.store.base import as_metric_value, validate_key
+from trainyard.store.validation import as_metric_value, validate_key
 from trainyard.tracking import ownership
 from trainyard.tracking.buffer import MetricBuffer, buffer_for
 

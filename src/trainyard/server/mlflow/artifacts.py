@@ -64,11 +64,7 @@ def children(artifacts: ArtifactStore, prefix: str) -> list[dict[str, Any]]:
         if sep:
             found.setdefault(head, {"path": head, "is_dir": True})
             continue
-        entry: dict[str, Any] = {"path": head, "is_dir": False}
-        local = artifacts.local_path(join(prefix, head))
-        if local is not None:
-            entry["file_size"] = local.stat().st_size
-        found[head] = entry
+        found[head] = {"path": head, "is_dir": False, "file_size": artifacts.size(join(prefix, head))}
     return [found[name] for name in sorted(found)]
 
 

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from trainyard.errors import InvalidInputError
 from trainyard.server.mlflow.protocol import Args
-from trainyard.store.base import RunInfo
+from trainyard.store.records import RunInfo
 
 if TYPE_CHECKING:
     from trainyard.workspace import Workspace

@@ -8,15 +8,17 @@ one-line message.
 
 from __future__ import annotations
 
+import builtins
 import json
 import re
-from collections.abc import Callable, Coroutine, Sequence
+from collections.abc import Callable, Coroutine, Mapping, Sequence
 from typing import Any
 
 from fastapi import Request, Response
 from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
 
+from trainyard.api import errors
 from trainyard.errors import AlreadyExistsError, InvalidInputError, NotFoundError, TrainyardError
 from trainyard.store.search import (
     Clause,
@@ -27,11 +29,12 @@ from trainyard.store.search import (
 )
 
 MAX_RESULTS = 1000
-# the exception classes a user can cause, and how MLflow names them
+# the exception classes a user can cause, with v1's code names (trainyard.api.errors) and the
+# statuses MLflow's clients expect (an existing name is a 400 there, and every other error too)
 ERROR_CODES: list[tuple[type[TrainyardError], int, str]] = [
-    (NotFoundError, 404, "RESOURCE_DOES_NOT_EXIST"),
-    (AlreadyExistsError, 400, "RESOURCE_ALREADY_EXISTS"),
-    (TrainyardError, 400, "INVALID_PARAMETER_VALUE"),
+    (NotFoundError, 404, errors.for_class(NotFoundError).code),
+    (AlreadyExistsError, 400, errors.for_class(AlreadyExistsError).code),
+    (TrainyardError, 400, errors.for_class(InvalidInputError).code),
 ]
 
 
@@ -40,7 +43,7 @@ class NotSupportedError(TrainyardError):
 
 
 def error_response(
-    status: int, code: str, message: str, headers: dict[str, str] | None = None
+    status: int, code: str, message: str, headers: Mapping[str, str] | None = None
 ) -> JSONResponse:
     """The JSON error body of every server answer, trainyard's and MLflow's: ``{"error_code", "message"}``."""
     return JSONResponse({"error_code": code, "message": message}, status_code=status, headers=headers)
@@ -91,14 +94,14 @@ class Args:
             raise InvalidInputError(f"parameter '{name}' must be a string, got {type(value).__name__}")
         return str(value)
 
-    def need(self, name: str) -> str:
+    def need(self, name: builtins.str) -> builtins.str:
         """A required scalar argument."""
         value = self.str(name)
         if value is None:
             raise InvalidInputError(f"missing value for parameter '{name}'")
         return value
 
-    def int(self, name: str, default: int | None = None) -> int | None:
+    def int(self, name: builtins.str, default: builtins.int | None = None) -> builtins.int | None:
         """An int64 field, given as a JSON number or as a string of digits."""
         value = self.str(name)
         if value is None:
@@ -111,7 +114,7 @@ class Args:
             raise InvalidInputError(f"parameter '{name}' must be an integer, got {value!r}")
         return int(value) if value.lstrip("-").isdigit() else int(number)
 
-    def number(self, name: str) -> float:
+    def number(self, name: builtins.str) -> float:
         value = self.values.get(name)
         if isinstance(value, bool) or value is None:
             raise InvalidInputError(f"parameter '{name}' must be a number, got {value!r}")
@@ -120,20 +123,20 @@ class Args:
         except (TypeError, ValueError):
             raise InvalidInputError(f"parameter '{name}' must be a number, got {value!r}") from None
 
-    def list(self, name: str) -> list[Any]:
+    def list(self, name: builtins.str) -> builtins.list[Any]:
         value = self.values.get(name)
         if value is None:
             return []
         return value if isinstance(value, list) else [value]
 
-    def items(self, name: str) -> list[Args]:
+    def items(self, name: builtins.str) -> builtins.list[Args]:
         """A list of objects (metrics of a batch, models of an output), each as ``Args``."""
         found = self.list(name)
         if not all(isinstance(item, dict) for item in found):
             raise InvalidInputError(f"each entry of '{name}' must be a JSON object")
         return [Args(item) for item in found]
 
-    def pairs(self, name: str) -> dict[str, str]:
+    def pairs(self, name: builtins.str) -> dict[builtins.str, builtins.str]:
         """``[{"key": k, "value": v}, …]`` (MLflow's tag lists) as a dict."""
         found = {}
         for item in self.list(name):
@@ -227,7 +230,7 @@ def _matches(clause: Clause, value: str | None) -> bool:
         return clause.op in ("!=", "NOT IN")
     wanted = clause.value
     if clause.op in ("IN", "NOT IN"):
-        return (value in wanted) == (clause.op == "IN")
+        return (isinstance(wanted, tuple) and value in wanted) == (clause.op == "IN")
     if clause.op in ("LIKE", "ILIKE"):
         return _like(str(wanted), re.IGNORECASE if clause.op == "ILIKE" else 0).fullmatch(value) is not None
     return (value == wanted) == (clause.op == "=")

@@ -32,7 +32,7 @@ from trainyard.server.mlflow.protocol import (
     pairs_out,
     read_args,
 )
-from trainyard.store.base import MODEL_ARCHIVED, MODEL_READY, ModelVersion, RegisteredModel
+from trainyard.store.records import MODEL_ARCHIVED, MODEL_READY, ModelVersion, RegisteredModel
 
 if TYPE_CHECKING:
     from trainyard.workspace import Workspace

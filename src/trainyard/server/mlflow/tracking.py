@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from fastapi import APIRouter, Depends
 
+from trainyard.api.schemas import encode_float
 from trainyard.compute.external import EXTERNAL
 from trainyard.errors import InvalidInputError, NotFoundError
 from trainyard.server.mlflow.artifacts import run_artifact_uri
@@ -29,9 +30,9 @@ from trainyard.server.mlflow.protocol import (
     read_args,
     run_id_of,
 )
-from trainyard.server.schemas import encode_float
 from trainyard.status import RunStatus
-from trainyard.store.base import Experiment, Metric, RunInfo, Store
+from trainyard.store.base import Store
+from trainyard.store.records import Experiment, Metric, RunInfo
 from trainyard.store.search import Clause, parse_filter
 
 if TYPE_CHECKING:
@@ -361,12 +362,13 @@ def in_seconds(filter_string: str | None) -> str | None:
     clauses = parse_filter(filter_string)
     if not any(c.entity == "attribute" and c.key in MS_ATTRIBUTES for c in clauses):
         return filter_string
-    return " and ".join(
-        _clause_text(
-            replace(c, value=c.value / 1000) if c.key in MS_ATTRIBUTES and c.entity == "attribute" else c
-        )
-        for c in clauses
-    )
+    return " and ".join(_clause_text(_in_seconds(c)) for c in clauses)
+
+
+def _in_seconds(clause: Clause) -> Clause:
+    if clause.entity == "attribute" and clause.key in MS_ATTRIBUTES and isinstance(clause.value, float | int):
+        return replace(clause, value=clause.value / 1000)
+    return clause
 
 
 def _clause_text(clause: Clause) -> str:

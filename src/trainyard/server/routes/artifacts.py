@@ -1,32 +1,43 @@
-"""Artifacts over HTTP: upload and download streamed in chunks, list, copy, delete.
+"""Artifacts over HTTP: upload and download streamed in chunks, ranged reads, appends, list, copy, delete.
 
 Every key passes ``safe_name`` (fully decoded, no ``..``, nothing absolute) before anything is
 read or written, and the local ArtifactStore refuses a path that resolves outside its root
 (symlinks), so a bad key is a 400 and touches nothing. Uploads go to a temporary file chunk by
 chunk, then into the store atomically: a dropped upload leaves no artifact behind.
+
+A download with ``Range: bytes=START-`` or ``bytes=START-END`` answers 206 with ``Content-Range``
+and only those bytes (how a log is followed); a START at or past the end answers 416 with
+``Content-Range: bytes */SIZE``; other range forms (several ranges, suffixes) are ignored and the
+whole file is sent, as HTTP allows. ``POST /artifact-append?key=[&offset=]`` adds its raw body (at
+most the server's body limit) to the end of a file, creating it; with ``offset``, the file's size
+as the client knows it, a retry finds its bytes there and changes nothing.
 """
 
 from __future__ import annotations
 
 import os
+import re
 import tempfile
 from collections.abc import Iterator
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Header, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import FileResponse, StreamingResponse
 
+from trainyard.api import routes
+from trainyard.api.schemas import ArtifactCopy
 from trainyard.artifacts import ArtifactStore, safe_name
 from trainyard.errors import InvalidInputError, NotFoundError
 from trainyard.server.routes.deps import ArtifactsDep
-from trainyard.server.schemas import ArtifactCopy
+from trainyard.server.routing import serve
 
-router = APIRouter(prefix="/api/v1", tags=["artifacts"])
-CHUNK = 1024 * 1024
+router = APIRouter(tags=["artifacts"])
+OCTETS = "application/octet-stream"
+BYTE_RANGE = re.compile(r"bytes=(\d+)-(\d*)")
 
 
-@router.put("/artifacts/{key:path}")
+@serve(router, routes.UPLOAD_ARTIFACT)
 async def upload(key: str, request: Request, artifacts: ArtifactsDep) -> Any:
     """The request body, streamed, becomes the file ``key``."""
     key = safe_name(key)
@@ -43,56 +54,92 @@ async def upload(key: str, request: Request, artifacts: ArtifactsDep) -> Any:
     return {"key": key}
 
 
-@router.get("/artifacts/{key:path}")
-def download(key: str, artifacts: ArtifactsDep) -> Any:
+@serve(router, routes.DOWNLOAD_ARTIFACT)
+def download(
+    key: str, artifacts: ArtifactsDep, range_: Annotated[str | None, Header(alias="Range")] = None
+) -> Any:
     key = safe_name(key)
     if not artifacts.is_file(key):
-        raise NotFoundError(f"no artifact file {key!r}; `GET /api/v1/artifact-list?prefix=` lists a folder")
-    return file_response(artifacts, key)
+        listing = f"{routes.LIST_ARTIFACTS.method} {routes.LIST_ARTIFACTS.template}?prefix="
+        raise NotFoundError(f"no artifact file {key!r}; `{listing}` lists a folder")
+    if range_ is None:
+        return file_response(artifacts, key)
+    found = BYTE_RANGE.fullmatch(range_.strip())
+    start = int(found[1]) if found else 0
+    end = int(found[2]) if found and found[2] else None
+    if found is None or (end is not None and end < start):  # a form not honoured: all of it, as HTTP allows
+        return StreamingResponse(artifacts.read(key), media_type=OCTETS)
+    return range_response(artifacts, key, start, end)
+
+
+def range_response(artifacts: ArtifactStore, key: str, start: int, end: int | None) -> Response:
+    """Bytes ``start`` to ``end`` (inclusive; None: the end) of the file ``key``, as a 206 or a 416.
+
+    The size is taken once, and exactly the bytes it covers are sent: a file growing meanwhile
+    (a log) shows its new bytes to the next request.
+    """
+    size = artifacts.size(key)
+    if start >= size:
+        return Response(status_code=416, headers={"Content-Range": f"bytes */{size}"})
+    last = size - 1 if end is None else min(end, size - 1)
+    length = last - start + 1
+
+    def chunks() -> Iterator[bytes]:
+        left = length
+        for block in artifacts.read(key, start):
+            yield block[:left]
+            left -= len(block)
+            if left <= 0:
+                return
+
+    headers = {"Content-Range": f"bytes {start}-{last}/{size}", "Content-Length": str(length)}
+    return StreamingResponse(chunks(), 206, headers, media_type=OCTETS)
 
 
 def file_response(artifacts: ArtifactStore, key: str) -> Any:
     """The file ``key`` (known to exist), sent from disk or streamed in chunks from the store."""
     local = artifacts.local_path(key)
     if local is not None:
-        return FileResponse(local, media_type="application/octet-stream")
-    fh = artifacts.open(key)
-
-    def chunks() -> Iterator[bytes]:
-        with fh:
-            while block := fh.read(CHUNK):
-                yield block
-
-    return StreamingResponse(chunks(), media_type="application/octet-stream")
+        return FileResponse(local, media_type=OCTETS)
+    return StreamingResponse(artifacts.read(key), media_type=OCTETS)
 
 
-@router.delete("/artifacts/{key:path}")
+@serve(router, routes.DELETE_ARTIFACTS)
 def delete(key: str, artifacts: ArtifactsDep) -> Any:
     """Remove a file or everything below a prefix."""
     artifacts.delete(safe_name(key))
     return {}
 
 
-@router.get("/artifact-list")
+@serve(router, routes.APPEND_ARTIFACT)
+async def append(key: str, request: Request, artifacts: ArtifactsDep, offset: int | None = None) -> Any:
+    """The raw body added at the end of the file ``key`` (created when missing); its new size.
+
+    With ``offset`` (the size the client knows) it is conditional, so a retried append whose
+    reply was lost, even in a crash, finds its bytes already there and changes nothing.
+    """
+    key = safe_name(key)
+    data = await request.body()
+    return {"key": key, "size": await run_in_threadpool(artifacts.append, key, data, at=offset)}
+
+
+@serve(router, routes.LIST_ARTIFACTS)
 def list_files(prefix: str, artifacts: ArtifactsDep) -> Any:
     """Every file below ``prefix``, relative to it."""
     return {"files": artifacts.list(safe_name(prefix))}
 
 
-@router.get("/artifact-info")
+@serve(router, routes.ARTIFACT_INFO)
 def info(key: str, artifacts: ArtifactsDep) -> Any:
     key = safe_name(key)
-    return {"exists": artifacts.exists(key), "is_file": artifacts.is_file(key)}
+    is_file = artifacts.is_file(key)
+    size = artifacts.size(key) if is_file else None
+    return {"exists": is_file or artifacts.exists(key), "is_file": is_file, "size": size}
 
 
-@router.post("/artifact-copy")
+@serve(router, routes.COPY_ARTIFACT)
 def copy(body: ArtifactCopy, artifacts: ArtifactsDep) -> Any:
-    source, target = safe_name(body.source), safe_name(body.target)
-    if not artifacts.is_file(source):
-        raise NotFoundError(f"no artifact file {source!r}")
-    if _is_folder(artifacts, target):
-        raise InvalidInputError(f"artifact {target!r} is a folder")
-    artifacts.copy(source, target)
+    artifacts.copy(safe_name(body.source), safe_name(body.target))
     return {}
 
 

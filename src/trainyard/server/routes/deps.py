@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable
 from typing import Annotated, Any
 
 from fastapi import Depends, Header, Request
 
+from trainyard.api.routes import IDEMPOTENCY_HEADER
+from trainyard.api.schemas import to_json
 from trainyard.artifacts import ArtifactStore
-from trainyard.server.idempotency import HEADER
-from trainyard.server.schemas import to_json
 from trainyard.store import Store
+from trainyard.store.server import server_part
 
 
 def _store(request: Request) -> Store:
@@ -23,10 +25,26 @@ def _artifacts(request: Request) -> ArtifactStore:
 
 StoreDep = Annotated[Store, Depends(_store)]
 ArtifactsDep = Annotated[ArtifactStore, Depends(_artifacts)]
-IdempotencyKey = Annotated[str | None, Header(alias=HEADER, max_length=200)]
+IdempotencyKey = Annotated[str | None, Header(alias=IDEMPOTENCY_HEADER, max_length=200)]
 
 
-def create_once(request: Request, key: str | None, create: Callable[[], Any]) -> Any:
-    """The JSON of ``create()``, made once per idempotency key."""
-    scoped = f"{request.url.path}|{key}" if key else None
-    return request.app.state.idempotency.once(scoped, lambda: to_json(create()))
+def scoped_key(request: Request, key: str) -> str:
+    """The caller's key as the store keeps it: one user's key cannot answer another's create.
+
+    Scoped by the route too, so a client reusing a key for another kind of create gets that.
+    """
+    principal = getattr(request.state, "principal", None)
+    who = principal.user if principal is not None else ""
+    return hashlib.sha256(f"{who}\x00{request.url.path}\x00{key}".encode()).hexdigest()
+
+
+def create_once(request: Request, key: str | None, create: Callable[[Store], Any]) -> Any:
+    """The JSON of ``create(store)``, made once per idempotency key, even across server restarts.
+
+    With a key, ``create`` gets the store that records the key with what it creates in the same
+    transaction (``ServerStore.with_idempotency_key``), so a retry answers with that record.
+    """
+    store: Store = request.app.state.workspace.store
+    if key:
+        store = server_part(store).with_idempotency_key(scoped_key(request, key))
+    return to_json(create(store))

@@ -6,11 +6,13 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 
+from trainyard.api import routes
+from trainyard.api.schemas import DeploymentCreate, EndpointCreate, FieldsUpdate, to_json
 from trainyard.server.routes.deps import IdempotencyKey, StoreDep, create_once
-from trainyard.server.schemas import DeploymentCreate, EndpointCreate, FieldsUpdate, to_json
-from trainyard.store import EndpointRecord
+from trainyard.server.routing import serve
+from trainyard.store import DeploymentUpdate, EndpointRecord, EndpointUpdate
 
-router = APIRouter(prefix="/api/v1/endpoints", tags=["endpoints"])
+router = APIRouter(tags=["endpoints"])
 
 
 def _shown(request: Request, record: EndpointRecord) -> dict[str, Any]:
@@ -22,63 +24,60 @@ def _shown(request: Request, record: EndpointRecord) -> dict[str, Any]:
     return data
 
 
-@router.post("")
-def create_endpoint(
-    body: EndpointCreate, store: StoreDep, request: Request, idempotency_key: IdempotencyKey = None
-) -> Any:
-    return create_once(request, idempotency_key, lambda: store.create_endpoint(**body.model_dump()))
+@serve(router, routes.CREATE_ENDPOINT)
+def create_endpoint(body: EndpointCreate, request: Request, idempotency_key: IdempotencyKey = None) -> Any:
+    return create_once(request, idempotency_key, lambda keyed: keyed.create_endpoint(**body.model_dump()))
 
 
-@router.get("")
+@serve(router, routes.LIST_ENDPOINTS)
 def list_endpoints(store: StoreDep, request: Request) -> Any:
     return {"endpoints": [_shown(request, record) for record in store.list_endpoints()]}
 
 
-@router.get("/{name}")
+@serve(router, routes.GET_ENDPOINT)
 def get_endpoint(name: str, store: StoreDep, request: Request) -> Any:
     return _shown(request, store.get_endpoint(name))
 
 
-@router.patch("/{name}")
+@serve(router, routes.UPDATE_ENDPOINT)
 def update_endpoint(name: str, body: FieldsUpdate, store: StoreDep) -> Any:
-    return to_json(store.update_endpoint(name, **body.fields))
+    return to_json(store.update_endpoint(name, EndpointUpdate.of(body.fields)))
 
 
-@router.delete("/{name}")
+@serve(router, routes.DELETE_ENDPOINT)
 def delete_endpoint(name: str, store: StoreDep) -> Any:
     store.delete_endpoint(name)
     return {}
 
 
-@router.post("/{endpoint}/deployments")
+@serve(router, routes.CREATE_DEPLOYMENT)
 def create_deployment(
     endpoint: str,
     body: DeploymentCreate,
-    store: StoreDep,
     request: Request,
     idempotency_key: IdempotencyKey = None,
 ) -> Any:
     return create_once(
-        request, idempotency_key, lambda: store.create_deployment(endpoint, **body.model_dump())
+        request, idempotency_key, lambda keyed: keyed.create_deployment(endpoint, **body.model_dump())
     )
 
 
-@router.get("/{endpoint}/deployments")
+@serve(router, routes.LIST_DEPLOYMENTS)
 def list_deployments(endpoint: str, store: StoreDep) -> Any:
     return {"deployments": to_json(store.list_deployments(endpoint))}
 
 
-@router.get("/{endpoint}/deployments/{name}")
+@serve(router, routes.GET_DEPLOYMENT)
 def get_deployment(endpoint: str, name: str, store: StoreDep) -> Any:
     return to_json(store.get_deployment(endpoint, name))
 
 
-@router.patch("/{endpoint}/deployments/{name}")
+@serve(router, routes.UPDATE_DEPLOYMENT)
 def update_deployment(endpoint: str, name: str, body: FieldsUpdate, store: StoreDep) -> Any:
-    return to_json(store.update_deployment(endpoint, name, **body.fields))
+    return to_json(store.update_deployment(endpoint, name, DeploymentUpdate.of(body.fields)))
 
 
-@router.delete("/{endpoint}/deployments/{name}")
+@serve(router, routes.DELETE_DEPLOYMENT)
 def delete_deployment(endpoint: str, name: str, store: StoreDep) -> Any:
     store.delete_deployment(endpoint, name)
     return {}

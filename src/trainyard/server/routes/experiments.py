@@ -6,26 +6,28 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
 
+from trainyard.api import routes
+from trainyard.api.schemas import ExperimentCreate, ExperimentUpdate, to_json
 from trainyard.errors import NotFoundError
 from trainyard.server.routes.deps import IdempotencyKey, StoreDep, create_once
-from trainyard.server.schemas import ExperimentCreate, ExperimentUpdate, to_json
+from trainyard.server.routing import serve
 
-router = APIRouter(prefix="/api/v1/experiments", tags=["experiments"])
+router = APIRouter(tags=["experiments"])
 
 
-@router.post("")
+@serve(router, routes.CREATE_EXPERIMENT)
 def create_experiment(
-    body: ExperimentCreate, store: StoreDep, request: Request, idempotency_key: IdempotencyKey = None
+    body: ExperimentCreate, request: Request, idempotency_key: IdempotencyKey = None
 ) -> Any:
-    return create_once(request, idempotency_key, lambda: store.create_experiment(body.name, body.tags))
+    return create_once(request, idempotency_key, lambda keyed: keyed.create_experiment(body.name, body.tags))
 
 
-@router.get("")
+@serve(router, routes.LIST_EXPERIMENTS)
 def list_experiments(store: StoreDep, include_deleted: bool = False) -> Any:
     return {"experiments": to_json(store.list_experiments(include_deleted=include_deleted))}
 
 
-@router.get("/by-name")
+@serve(router, routes.GET_EXPERIMENT_BY_NAME)
 def get_experiment_by_name(name: Annotated[str, Query(min_length=1)], store: StoreDep) -> Any:
     found = store.get_experiment_by_name(name)
     if found is None:
@@ -33,16 +35,16 @@ def get_experiment_by_name(name: Annotated[str, Query(min_length=1)], store: Sto
     return to_json(found)
 
 
-@router.get("/{experiment_id}")
+@serve(router, routes.GET_EXPERIMENT)
 def get_experiment(experiment_id: str, store: StoreDep) -> Any:
     return to_json(store.get_experiment(experiment_id))
 
 
-@router.get("/{experiment_id}/run-count")
+@serve(router, routes.COUNT_RUNS)
 def count_runs(experiment_id: str, store: StoreDep) -> Any:
     return {"count": store.count_runs(experiment_id)}
 
 
-@router.patch("/{experiment_id}")
+@serve(router, routes.UPDATE_EXPERIMENT)
 def update_experiment(experiment_id: str, body: ExperimentUpdate, store: StoreDep) -> Any:
     return to_json(store.update_experiment(experiment_id, **body.model_dump()))

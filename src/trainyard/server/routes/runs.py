@@ -6,8 +6,8 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
 
-from trainyard.server.routes.deps import IdempotencyKey, StoreDep, create_once
-from trainyard.server.schemas import (
+from trainyard.api import routes
+from trainyard.api.schemas import (
     CancelRequest,
     Heartbeat,
     Requeue,
@@ -17,56 +17,56 @@ from trainyard.server.schemas import (
     StatusChange,
     to_json,
 )
+from trainyard.server.routes.deps import IdempotencyKey, StoreDep, create_once
+from trainyard.server.routing import serve
 
-router = APIRouter(prefix="/api/v1", tags=["runs"])
+router = APIRouter(tags=["runs"])
 
 
-@router.post("/runs")
-def create_run(
-    body: RunCreate, store: StoreDep, request: Request, idempotency_key: IdempotencyKey = None
-) -> Any:
+@serve(router, routes.CREATE_RUN)
+def create_run(body: RunCreate, request: Request, idempotency_key: IdempotencyKey = None) -> Any:
     fields = body.model_dump(exclude={"experiment_id"})
-    return create_once(request, idempotency_key, lambda: store.create_run(body.experiment_id, **fields))
+    return create_once(request, idempotency_key, lambda keyed: keyed.create_run(body.experiment_id, **fields))
 
 
-@router.post("/runs/search")
+@serve(router, routes.SEARCH_RUNS)
 def search_runs(body: RunSearch, store: StoreDep) -> Any:
     page = store.search_runs(body.experiment_ids, **body.model_dump(exclude={"experiment_ids"}))
     return {"runs": to_json(list(page)), "next_page_token": page.next_page_token}
 
 
-@router.get("/run-ids")
+@serve(router, routes.FIND_RUN_IDS)
 def find_run_ids(store: StoreDep, prefix: str = "", limit: Annotated[int, Query(ge=1, le=1000)] = 2) -> Any:
     return {"ids": store.find_run_ids(prefix, limit)}
 
 
-@router.get("/runs/{run_id}")
+@serve(router, routes.GET_RUN)
 def get_run(run_id: str, store: StoreDep) -> Any:
     return to_json(store.get_run(run_id))
 
 
-@router.post("/runs/{run_id}/status")
+@serve(router, routes.SET_STATUS)
 def set_status(run_id: str, body: StatusChange, store: StoreDep) -> Any:
     changed = store.set_status(run_id, **body.model_dump())
     return {"changed": changed}
 
 
-@router.post("/runs/{run_id}/requeue")
+@serve(router, routes.REQUEUE)
 def requeue(run_id: str, body: Requeue, store: StoreDep) -> Any:
     return {"requeued": store.requeue(run_id, body.expected, body.error)}
 
 
-@router.post("/runs/{run_id}/heartbeat")
+@serve(router, routes.HEARTBEAT)
 def heartbeat(run_id: str, body: Heartbeat, store: StoreDep) -> Any:
     return {"cancel_requested": store.heartbeat(run_id, body.worker)}
 
 
-@router.post("/runs/{run_id}/cancel")
+@serve(router, routes.REQUEST_CANCEL)
 def request_cancel(run_id: str, store: StoreDep, body: CancelRequest | None = None) -> Any:
     return to_json(store.request_cancel(run_id, body.reason if body else None))
 
 
-@router.put("/runs/{run_id}/error")
+@serve(router, routes.SET_RUN_ERROR)
 def set_run_error(run_id: str, body: RunError, store: StoreDep) -> Any:
     store.set_run_error(run_id, body.error)
     return {}

@@ -1,107 +1,41 @@
-"""Users and API tokens of a team server, in the workspace's SQL database (server side only).
-
-A token reads ``ty_<id>_<secret>``: the id finds the row, and only the sha256 of the secret is
-stored, compared with ``hmac.compare_digest``; a leaked database gives no usable token. Kinds:
-``user`` (the user's role), ``agent`` (claims and reports jobs, nothing else) and ``job``
-(minted for one claimed run so the job can log to it; revoked when the run ends). This is not
-part of the ``Store`` ABC: clients never see users or hashes.
-"""
+"""Users and API tokens of ``SqlStore`` (the server-only part; records in ``trainyard.store.auth``)."""
 
 from __future__ import annotations
 
 import hashlib
 import hmac
-import re
 import secrets
 import time
 import uuid
-from dataclasses import dataclass
 
 from sqlalchemy import Engine, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
-from trainyard.errors import AlreadyExistsError, InvalidInputError, NotFoundError, TrainyardError
-from trainyard.store.sql.engine import read_tx, with_retries, write_tx
+from trainyard.errors import AlreadyExistsError, InvalidInputError, NotFoundError
+from trainyard.store.auth import (
+    JOB_TOKEN_GRACE_SECONDS,
+    KINDS,
+    MAX_LIFETIME,
+    NAME_RE,
+    TOKEN_RE,
+    Principal,
+    TokenInfo,
+    TokenRejected,
+    User,
+    check_role,
+)
+from trainyard.store.sql.engine import execute_write, read_tx
 from trainyard.store.sql.models import API_TOKENS, RUNS, USERS
-
-ROLES = ("reader", "contributor", "owner")
-KINDS = ("user", "agent", "job")
-MAX_LIFETIME = 100 * 365 * 86400.0
-TOKEN_RE = re.compile(r"^ty_([0-9a-f]{32})_([A-Za-z0-9_-]{20,100})$")
-NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$"
-NAME_RE = re.compile(NAME_PATTERN)
-
-
-class TokenRejected(TrainyardError):
-    """The token is missing, malformed, unknown, expired or revoked (HTTP 401)."""
-
-
-# A job token still works this long after its run ended (its worker's last log upload), then never.
-JOB_TOKEN_GRACE_SECONDS = 60.0
-
-
-@dataclass(frozen=True)
-class User:
-    name: str
-    role: str
-    created_at: float
-
-
-@dataclass(frozen=True)
-class TokenInfo:
-    id: str
-    user_name: str
-    kind: str
-    run_id: str | None
-    created_at: float
-    expires_at: float | None
-    revoked_at: float | None
-
-    @property
-    def state(self) -> str:
-        if self.revoked_at is not None:
-            return "revoked"
-        if self.expires_at is not None and self.expires_at <= time.time():
-            return "expired"
-        return "active"
-
-
-@dataclass(frozen=True)
-class Principal:
-    """Who a request is from: the user, their role, and which kind of token they used."""
-
-    user: str
-    role: str
-    kind: str
-    token_id: str
-    run_id: str | None = None
-
-    def has_role(self, needed: str) -> bool:
-        return ROLES.index(self.role) >= ROLES.index(needed)
-
-
-def check_role(role: str) -> str:
-    if role not in ROLES:
-        raise InvalidInputError(f"role {role!r} is not one of: {', '.join(ROLES)}")
-    return role
 
 
 def _hash(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
 
 
-class AuthStore:
+class SqlAuth:
     """Users and tokens over the workspace's engine (SQLite or PostgreSQL)."""
 
-    def __init__(self, engine: Engine) -> None:
-        self.engine = engine
-
-    def _write(self, statement: object) -> int:
-        def tx() -> int:
-            with write_tx(self.engine) as conn:
-                return conn.execute(statement).rowcount  # type: ignore[call-overload]
-
-        return with_retries(tx)
+    engine: Engine
 
     # users ------------------------------------------------------------------------------------
     def add_user(self, name: str, role: str = "contributor") -> User:
@@ -111,13 +45,17 @@ class AuthStore:
             )
         user = User(name, check_role(role), time.time())
         try:
-            self._write(insert(USERS).values(name=user.name, role=user.role, created_at=user.created_at))
+            execute_write(
+                self.engine, insert(USERS).values(name=user.name, role=user.role, created_at=user.created_at)
+            )
         except IntegrityError:
             raise AlreadyExistsError(f"a user named {name!r} already exists") from None
         return user
 
     def set_role(self, name: str, role: str) -> User:
-        if not self._write(update(USERS).where(USERS.c.name == name).values(role=check_role(role))):
+        if not execute_write(
+            self.engine, update(USERS).where(USERS.c.name == name).values(role=check_role(role))
+        ):
             raise NotFoundError(f"no user named {name!r}; `trainyard user list` shows them")
         return self.get_user(name)
 
@@ -148,7 +86,7 @@ class AuthStore:
             uuid.uuid4().hex, user, kind, run_id, now, None if expires_in is None else now + expires_in, None
         )
         secret = secrets.token_urlsafe(32)
-        self._write(insert(API_TOKENS).values(**info.__dict__, secret_hash=_hash(secret)))
+        execute_write(self.engine, insert(API_TOKENS).values(**info.__dict__, secret_hash=_hash(secret)))
         return f"ty_{info.id}_{secret}", info
 
     def list_tokens(self, user: str | None = None) -> list[TokenInfo]:
@@ -161,10 +99,11 @@ class AuthStore:
             return [TokenInfo(**r) for r in conn.execute(query).mappings().all()]
 
     def revoke_token(self, token_id: str) -> None:
-        done = self._write(
+        done = execute_write(
+            self.engine,
             update(API_TOKENS)
             .where(API_TOKENS.c.id == token_id, API_TOKENS.c.revoked_at.is_(None))
-            .values(revoked_at=time.time())
+            .values(revoked_at=time.time()),
         )
         if not done:
             with read_tx(self.engine) as conn:
@@ -173,10 +112,11 @@ class AuthStore:
 
     def revoke_run_tokens(self, run_id: str) -> int:
         """End the job tokens of a run that is over."""
-        return self._write(
+        return execute_write(
+            self.engine,
             update(API_TOKENS)
             .where(API_TOKENS.c.run_id == run_id, API_TOKENS.c.revoked_at.is_(None))
-            .values(revoked_at=time.time())
+            .values(revoked_at=time.time()),
         )
 
     def holds_run(self, run_id: str, user: str) -> bool:

@@ -1,48 +1,48 @@
-"""The endpoints half of ``SqlStore``: endpoints, their deployments and traffic."""
+"""The endpoints part of ``SqlStore``: endpoints, their deployments and traffic."""
 
 from __future__ import annotations
 
 import time
 from typing import Any
 
-from sqlalchemy import Engine, delete, insert, select, update
+from sqlalchemy import Connection, Engine, delete, insert, select
+from sqlalchemy import update as sql_update
 from sqlalchemy.exc import IntegrityError
 
-from trainyard.errors import AlreadyExistsError, InvalidInputError, NotFoundError
-from trainyard.store.base import DeploymentRecord, EndpointRecord, check_endpoint_name
-from trainyard.store.sql.engine import read_tx, with_retries, write_tx
+from trainyard.errors import AlreadyExistsError, NotFoundError
+from trainyard.status import DeploymentStatus, check_deployment_transition
+from trainyard.store.records import DeploymentRecord, DeploymentUpdate, EndpointRecord, EndpointUpdate
+from trainyard.store.sql.engine import execute_write, read_tx, with_retries, write_tx
+from trainyard.store.sql.idempotency import SqlIdempotency
 from trainyard.store.sql.models import DEPLOYMENTS, ENDPOINTS
-
-ENDPOINT_FIELDS = {"traffic", "previous_traffic", "worker", "primary_key", "secondary_key"}
-DEPLOYMENT_FIELDS = {"status", "port", "worker", "error", "restarts"}
+from trainyard.store.validation import check_endpoint_name
 
 
-class EndpointsMixin:
+class SqlEndpoints(SqlIdempotency):
+    """Endpoints and deployments over ``engine``; creates are idempotent with a key."""
+
     engine: Engine
-
-    def _write(self, statement: Any) -> int:
-        def tx() -> int:
-            with write_tx(self.engine) as conn:
-                return conn.execute(statement).rowcount
-
-        return with_retries(tx)
 
     def create_endpoint(self, name: str, port: int, primary_key: str, secondary_key: str) -> EndpointRecord:
         check_endpoint_name(name)
+        row = {
+            "name": name,
+            "created_at": time.time(),
+            "port": port,
+            "traffic": {},
+            "primary_key": primary_key,
+            "secondary_key": secondary_key,
+        }
+
+        def write(conn: Connection) -> dict[str, Any]:
+            conn.execute(insert(ENDPOINTS).values(**row))
+            return {"name": name}
+
         try:
-            self._write(
-                insert(ENDPOINTS).values(
-                    name=name,
-                    created_at=time.time(),
-                    port=port,
-                    traffic={},
-                    primary_key=primary_key,
-                    secondary_key=secondary_key,
-                )
-            )
+            made = self._create("endpoint", write)
         except IntegrityError:
             raise AlreadyExistsError(f"an endpoint named {name!r} already exists") from None
-        return self.get_endpoint(name)
+        return self.get_endpoint(made["name"])
 
     def get_endpoint(self, name: str) -> EndpointRecord:
         with read_tx(self.engine) as conn:
@@ -56,42 +56,46 @@ class EndpointsMixin:
             rows = conn.execute(select(ENDPOINTS).order_by(ENDPOINTS.c.name)).mappings().all()
         return [EndpointRecord(**r) for r in rows]
 
-    def update_endpoint(self, name: str, **fields: Any) -> EndpointRecord:
-        unknown = set(fields) - ENDPOINT_FIELDS
-        if unknown:
-            raise InvalidInputError(f"cannot change {', '.join(sorted(unknown))} of an endpoint")
-        if not self._write(update(ENDPOINTS).where(ENDPOINTS.c.name == name).values(**fields)):
+    def update_endpoint(self, name: str, update: EndpointUpdate) -> EndpointRecord:
+        changes = update.changes()
+        if changes and not execute_write(
+            self.engine, sql_update(ENDPOINTS).where(ENDPOINTS.c.name == name).values(**changes)
+        ):
             raise NotFoundError(f"no endpoint named {name!r}")
         return self.get_endpoint(name)
 
     def delete_endpoint(self, name: str) -> None:
         self.get_endpoint(name)
-        self._write(delete(DEPLOYMENTS).where(DEPLOYMENTS.c.endpoint == name))
-        self._write(delete(ENDPOINTS).where(ENDPOINTS.c.name == name))
+        execute_write(self.engine, delete(DEPLOYMENTS).where(DEPLOYMENTS.c.endpoint == name))
+        execute_write(self.engine, delete(ENDPOINTS).where(ENDPOINTS.c.name == name))
 
     def create_deployment(
         self, endpoint: str, name: str, model_name: str, model_version: int, workers: int
     ) -> DeploymentRecord:
         check_endpoint_name(name, "deployment")
         self.get_endpoint(endpoint)
+        row = {
+            "endpoint": endpoint,
+            "name": name,
+            "model_name": model_name,
+            "model_version": model_version,
+            "workers": workers,
+            "status": DeploymentStatus.CREATING.value,
+            "restarts": 0,
+            "created_at": time.time(),
+        }
+
+        def write(conn: Connection) -> dict[str, Any]:
+            conn.execute(insert(DEPLOYMENTS).values(**row))
+            return {"endpoint": endpoint, "name": name}
+
         try:
-            self._write(
-                insert(DEPLOYMENTS).values(
-                    endpoint=endpoint,
-                    name=name,
-                    model_name=model_name,
-                    model_version=model_version,
-                    workers=workers,
-                    status="creating",
-                    restarts=0,
-                    created_at=time.time(),
-                )
-            )
+            made = self._create("deployment", write)
         except IntegrityError:
             raise AlreadyExistsError(
                 f"endpoint {endpoint!r} already has a deployment named {name!r}"
             ) from None
-        return self.get_deployment(endpoint, name)
+        return self.get_deployment(made["endpoint"], made["name"])
 
     def get_deployment(self, endpoint: str, name: str) -> DeploymentRecord:
         with read_tx(self.engine) as conn:
@@ -119,17 +123,28 @@ class EndpointsMixin:
             )
         return [DeploymentRecord(**r) for r in rows]
 
-    def update_deployment(self, endpoint: str, name: str, **fields: Any) -> DeploymentRecord:
-        unknown = set(fields) - DEPLOYMENT_FIELDS
-        if unknown:
-            raise InvalidInputError(f"cannot change {', '.join(sorted(unknown))} of a deployment")
+    def update_deployment(self, endpoint: str, name: str, update: DeploymentUpdate) -> DeploymentRecord:
+        changes = update.changes()
         where = (DEPLOYMENTS.c.endpoint == endpoint) & (DEPLOYMENTS.c.name == name)
-        if not self._write(update(DEPLOYMENTS).where(where).values(**fields)):
-            raise NotFoundError(f"endpoint {endpoint!r} has no deployment {name!r}")
+
+        def tx() -> None:
+            with write_tx(self.engine) as conn:
+                current = conn.execute(select(DEPLOYMENTS.c.status).where(where).with_for_update()).scalar()
+                if current is None:
+                    raise NotFoundError(f"endpoint {endpoint!r} has no deployment {name!r}")
+                status = changes.get("status")
+                if status is not None:
+                    check_deployment_transition(DeploymentStatus(current), status)
+                    changes["status"] = status.value
+                if changes:
+                    conn.execute(sql_update(DEPLOYMENTS).where(where).values(**changes))
+
+        with_retries(tx)
         return self.get_deployment(endpoint, name)
 
     def delete_deployment(self, endpoint: str, name: str) -> None:
         self.get_deployment(endpoint, name)
-        self._write(
-            delete(DEPLOYMENTS).where((DEPLOYMENTS.c.endpoint == endpoint) & (DEPLOYMENTS.c.name == name))
+        execute_write(
+            self.engine,
+            delete(DEPLOYMENTS).where((DEPLOYMENTS.c.endpoint == endpoint) & (DEPLOYMENTS.c.name == name)),
         )

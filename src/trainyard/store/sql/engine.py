@@ -10,7 +10,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
@@ -103,3 +103,13 @@ def write_tx(engine: Engine) -> Iterator[Connection]:
 def read_tx(engine: Engine) -> Iterator[Connection]:
     with engine.connect() as conn, conn.begin():
         yield conn
+
+
+def execute_write(engine: Engine, statement: Any) -> int:
+    """One statement in its own write transaction (retried); the rows it touched."""
+
+    def tx() -> int:
+        with write_tx(engine) as conn:
+            return conn.execute(statement).rowcount
+
+    return with_retries(tx)

@@ -5,24 +5,22 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from sqlalchemy import Engine, delete, func, insert, select, update
+from sqlalchemy import Connection, Engine, delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from trainyard.errors import AlreadyExistsError, InvalidInputError, NotFoundError
-from trainyard.store.base import (
-    MAX_TAG_VALUE_LENGTH,
-    MODEL_ARCHIVED,
-    MODEL_READY,
-    ModelVersion,
-    RegisteredModel,
+from trainyard.limits import MAX_TAG_VALUE_LENGTH
+from trainyard.store.records import MODEL_ARCHIVED, MODEL_READY, ModelVersion, RegisteredModel
+from trainyard.store.sql.engine import read_tx, with_retries, write_tx
+from trainyard.store.sql.idempotency import SqlIdempotency
+from trainyard.store.sql.models import DEPLOYMENTS, MODEL_ALIASES, MODEL_VERSIONS, MODELS
+from trainyard.store.validation import (
     apply_tag_changes,
     check_alias,
     check_labels,
     check_model_name,
     tag_changes,
 )
-from trainyard.store.sql.engine import read_tx, with_retries, write_tx
-from trainyard.store.sql.models import DEPLOYMENTS, MODEL_ALIASES, MODEL_VERSIONS, MODELS
 
 
 def _model_row(
@@ -56,7 +54,9 @@ def _refuse_if_deployed(conn: Any, name: str, version: int | None = None) -> Non
         )
 
 
-class RegistryMixin:
+class SqlRegistry(SqlIdempotency):
+    """Models, versions and aliases over ``engine``; creates are idempotent with a key."""
+
     engine: Engine
 
     def _version(self, row: Any, aliases: list[str]) -> ModelVersion:
@@ -101,18 +101,18 @@ class RegistryMixin:
         except IntegrityError:
             pass  # another process registered the name at the same moment
 
-        def tx() -> int:
-            with write_tx(self.engine) as conn:
-                last = conn.execute(  # never below any version's number (migration 0006 set it so)
-                    select(MODELS.c.last_version).where(MODELS.c.name == name).with_for_update()
-                ).scalar()
-                version = (last or 0) + 1
-                conn.execute(insert(MODEL_VERSIONS).values(**row, version=version, created_at=time.time()))
-                conn.execute(update(MODELS).where(MODELS.c.name == name).values(last_version=version))
-                return version
+        def write(conn: Connection) -> dict[str, Any]:
+            last = conn.execute(  # never below any version's number (migration 0006 set it so)
+                select(MODELS.c.last_version).where(MODELS.c.name == name).with_for_update()
+            ).scalar()
+            version = (last or 0) + 1
+            conn.execute(insert(MODEL_VERSIONS).values(**row, version=version, created_at=time.time()))
+            conn.execute(update(MODELS).where(MODELS.c.name == name).values(last_version=version))
+            return {"name": name, "version": version}
 
         try:
-            return self.get_model_version(name, with_retries(tx))
+            made = self._create("model_version", write)
+            return self.get_model_version(made["name"], made["version"])
         except IntegrityError:
             raise NotFoundError(f"cannot register {name!r}: no run with id {run_id!r}") from None
 
@@ -205,15 +205,15 @@ class RegistryMixin:
     ) -> RegisteredModel:
         row = _model_row(name, description, tags)
 
-        def tx() -> None:
-            with write_tx(self.engine) as conn:
-                conn.execute(insert(MODELS).values(**row))
+        def write(conn: Connection) -> dict[str, Any]:
+            conn.execute(insert(MODELS).values(**row))
+            return {"name": name}
 
         try:
-            with_retries(tx)
+            made = self._create("registered_model", write)
         except IntegrityError:
             raise AlreadyExistsError(f"a registered model named {name!r} already exists") from None
-        return self.get_registered_model(name)
+        return self.get_registered_model(made["name"])
 
     def update_registered_model(
         self,

@@ -14,14 +14,13 @@ from typing import Any
 from sqlalchemy import Connection, delete, insert, select, update
 
 from trainyard.errors import InvalidInputError
-from trainyard.store.base import (
-    MAX_PARAM_VALUE_LENGTH,
-    MAX_TAG_VALUE_LENGTH,
-    Metric,
+from trainyard.limits import MAX_PARAM_VALUE_LENGTH, MAX_TAG_VALUE_LENGTH
+from trainyard.store.records import Metric
+from trainyard.store.sql.models import LATEST, METRICS, PARAMS, TAGS
+from trainyard.store.validation import (
     validate_key,
     validate_value,
 )
-from trainyard.store.sql.models import LATEST, METRICS, PARAMS, TAGS
 
 Row = dict[str, Any]
 

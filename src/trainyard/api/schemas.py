@@ -1,59 +1,34 @@
 """What travels over REST API v1: request bodies (pydantic, for validation and the OpenAPI
-document) and the JSON form of the Store's records, shared by the server and ``RestStore``.
+document) and the JSON form of records, shared by the server and its clients.
 
-Floats that JSON cannot hold (NaN, +/-inf) travel as the strings ``"NaN"``, ``"Infinity"`` and
-``"-Infinity"``, as MLflow's protobuf JSON does, so metrics come back exactly. This module needs
-pydantic only: clients import it without FastAPI.
+Records are frozen dataclasses (the Store's ``RunInfo``, ``Metric``, ...); ``to_json`` and
+``from_json`` encode and decode any of them by its fields' types, so this module needs no import
+of the store. Floats that JSON cannot hold (NaN, +/-inf) travel as the strings ``"NaN"``,
+``"Infinity"`` and ``"-Infinity"``, as MLflow's protobuf JSON does, so metrics come back exactly.
+It needs pydantic only: clients import it without FastAPI.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import math
+import types
+import typing
 from enum import Enum
 from typing import Annotated, Any, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from trainyard.errors import (
-    AlreadyExistsError,
-    ArtifactPathError,
-    InvalidInputError,
-    InvalidTransitionError,
-    NotFoundError,
-    TrainyardError,
-    WorkspaceError,
-)
+from trainyard.limits import MAX_KEY_LENGTH
 from trainyard.status import RunStatus
-from trainyard.store.base import (
-    MAX_KEY_LENGTH,
-    DeploymentRecord,
-    EndpointRecord,
-    EnvironmentRecord,
-    Experiment,
-    Metric,
-    ModelVersion,
-    RegisteredModel,
-    RunInfo,
-)
 
 T = TypeVar("T")
 # Per request (more is refused with a message naming the limit); RestStore splits larger batches.
 MAX_BATCH_METRICS = 10_000
 MAX_BATCH_PARAMS = 1000
 MAX_BATCH_TAGS = 1000
-# How errors travel: most specific class first; the server answers with the first row an error
-# is an instance of, and RestStore raises the class of the code it gets back.
-ERRORS: list[tuple[type[TrainyardError], int, str]] = [
-    (NotFoundError, 404, "RESOURCE_DOES_NOT_EXIST"),
-    (AlreadyExistsError, 409, "RESOURCE_ALREADY_EXISTS"),
-    (InvalidTransitionError, 409, "INVALID_STATE"),
-    (ArtifactPathError, 400, "INVALID_ARTIFACT_PATH"),
-    (InvalidInputError, 400, "INVALID_PARAMETER_VALUE"),
-    (WorkspaceError, 500, "WORKSPACE_ERROR"),
-    (TrainyardError, 400, "BAD_REQUEST"),
-]
 _SPECIAL = {"NaN": math.nan, "Infinity": math.inf, "-Infinity": -math.inf}
+_FIELD_TYPES: dict[type, dict[str, Any]] = {}  # per record class, resolved once
 
 
 def encode_float(value: float) -> float | str:
@@ -71,7 +46,7 @@ def decode_float(value: float | str) -> float:
 
 
 def to_json(value: Any) -> Any:
-    """A Store record (dataclass), list or dict as plain JSON values, non-finite floats as strings."""
+    """A record (dataclass), list or dict as plain JSON values, non-finite floats as strings."""
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         return {f.name: to_json(getattr(value, f.name)) for f in dataclasses.fields(value)}
     if isinstance(value, Enum):
@@ -85,32 +60,34 @@ def to_json(value: Any) -> Any:
     return value
 
 
-def run_from_json(data: dict[str, Any]) -> RunInfo:
-    data = dict(data)
-    data["status"] = RunStatus(data["status"])
-    data["metrics"] = {k: decode_float(v) for k, v in data.get("metrics", {}).items()}
-    return RunInfo(**data)
-
-
-def metric_from_json(data: dict[str, Any]) -> Metric:
-    return Metric(data["key"], decode_float(data["value"]), int(data["step"]), float(data["timestamp"]))
-
-
-RECORDS: dict[type, Any] = {
-    Experiment: lambda d: Experiment(**d),
-    RunInfo: run_from_json,
-    Metric: metric_from_json,
-    EnvironmentRecord: lambda d: EnvironmentRecord(**d),
-    ModelVersion: lambda d: ModelVersion(**d),
-    RegisteredModel: lambda d: RegisteredModel(**d),
-    EndpointRecord: lambda d: EndpointRecord(**d),
-    DeploymentRecord: lambda d: DeploymentRecord(**d),
-}
-
-
 def from_json(cls: type[T], data: Any) -> T:
-    """The record of type ``cls`` that ``to_json`` made."""
-    return RECORDS[cls](data)
+    """The record of dataclass ``cls`` that ``to_json`` made, each field decoded by its type."""
+    hints = _FIELD_TYPES.get(cls)
+    if hints is None:
+        if not dataclasses.is_dataclass(cls):
+            raise TypeError(f"{cls.__name__} is not a record (a dataclass)")
+        hints = _FIELD_TYPES[cls] = typing.get_type_hints(cls)
+    return cls(**{name: _decode(hints.get(name, Any), value) for name, value in data.items()})
+
+
+def _decode(kind: Any, value: Any) -> Any:
+    """``value`` as JSON holds it, as the type ``kind`` (floats, enums, records, their containers)."""
+    if value is None:
+        return None
+    origin, args = typing.get_origin(kind), typing.get_args(kind)
+    if origin in (typing.Union, types.UnionType):
+        return _decode(next(a for a in args if a is not type(None)), value) if len(args) == 2 else value
+    if kind is float:
+        return decode_float(value)
+    if isinstance(kind, type) and issubclass(kind, Enum):
+        return kind(value)
+    if isinstance(kind, type) and dataclasses.is_dataclass(kind):
+        return from_json(kind, value)
+    if origin is dict and args:
+        return {k: _decode(args[1], v) for k, v in value.items()}
+    if origin in (list, tuple) and args:
+        return origin(_decode(args[0], v) for v in value)
+    return value
 
 
 # request bodies ---------------------------------------------------------------------------------
@@ -183,9 +160,6 @@ class MetricIn(Body):
     value: JsonFloat
     step: Int64 = 0
     timestamp: Finite
-
-    def to_metric(self) -> Metric:
-        return Metric(self.key, decode_float(self.value), self.step, self.timestamp)
 
 
 class LogBatch(Body):

@@ -1,8 +1,4 @@
-"""The conformance tests of the Store's update calls: experiments renamed, deleted, restored and
-tagged; registered models and versions described, tagged, renamed and deleted.
-
-Mixed into ``trainyard.testing.store_suite.StoreSuite``, so every Store runs them unchanged.
-"""
+"""The conformance suite of the registry part: models, versions counted per name, aliases, updates."""
 
 from __future__ import annotations
 
@@ -10,55 +6,73 @@ import pytest
 
 from trainyard.errors import AlreadyExistsError, InvalidInputError, NotFoundError
 from trainyard.store.base import Store
+from trainyard.testing.store_suite_common import (
+    _together,
+)
 
 
-class UpdateSuite:
-    """Needs the ``store`` fixture of ``StoreSuite``."""
+class RegistrySuite:
+    """Needs a ``store`` fixture giving a fresh, empty Store."""
 
-    def test_experiments_rename_and_keep_their_runs(self, store: Store) -> None:
-        exp = store.create_experiment("old", tags={"team": "a"})
-        run = store.create_run(exp.id)
-        store.create_experiment("taken")
-        renamed = store.update_experiment(exp.id, name="new")
-        assert (renamed.id, renamed.name, renamed.tags) == (exp.id, "new", {"team": "a"})
-        assert store.get_experiment_by_name("old") is None
-        assert store.get_experiment_by_name("new") == renamed
-        assert store.get_run(run.id).experiment_id == exp.id
-        with pytest.raises(AlreadyExistsError):
-            store.update_experiment(exp.id, name="taken")
-        with pytest.raises(InvalidInputError):
-            store.update_experiment(exp.id, name="")
+    def test_model_versions_count_up_per_name(self, store: Store) -> None:
+        run = store.create_run(store.create_experiment("reg").id)
+        one = store.create_model_version(
+            "diabetes",
+            source=f"runs/{run.id}/outputs",
+            files=["model.pkl"],
+            run_id=run.id,
+            tags={"algo": "ridge"},
+            properties={"r2": 0.4},  # type: ignore[dict-item]  # a number is stored as its text
+        )
+        two = store.create_model_version("diabetes", source="upload", files=["a", "b"])
+        other = store.create_model_version("iris", source="upload", files=["m"])
+        assert (one.version, two.version, other.version) == (1, 2, 1)
+        assert one.run_id == run.id and one.tags == {"algo": "ridge"} and one.properties == {"r2": "0.4"}
+        assert store.get_model_version("diabetes", 2).files == ["a", "b"]
+        assert [v.version for v in store.list_model_versions("diabetes")] == [2, 1]
+        assert [(m.name, m.latest_version) for m in store.list_models()] == [("diabetes", 2), ("iris", 1)]
         with pytest.raises(NotFoundError):
-            store.update_experiment("0" * 32, name="x")
+            store.get_model_version("diabetes", 3)
+        with pytest.raises(NotFoundError):
+            store.list_model_versions("nope")
+        with pytest.raises(NotFoundError):
+            store.create_model_version("x", source="s", files=["f"], run_id="0" * 32)
+        for bad in ("", "../x", "a b", "x" * 300):
+            with pytest.raises(InvalidInputError):
+                store.create_model_version(bad, source="s", files=["f"])
+        with pytest.raises(InvalidInputError, match="no files"):
+            store.create_model_version("empty", source="s", files=[])
 
-    def test_experiments_delete_softly_and_restore(self, store: Store) -> None:
-        exp = store.create_experiment("gone")
-        kept = store.create_experiment("kept")
-        run = store.create_run(exp.id)
-        assert store.update_experiment(exp.id, deleted=True).deleted
-        assert store.list_experiments() == [kept]
-        assert [e.name for e in store.list_experiments(include_deleted=True)] == ["gone", "kept"]
-        assert store.get_experiment(exp.id).deleted and store.get_run(run.id).experiment_id == exp.id
-        with pytest.raises(AlreadyExistsError):  # the name stays taken until it is restored
-            store.create_experiment("gone")
-        assert not store.update_experiment(exp.id, deleted=False).deleted
-        assert [e.name for e in store.list_experiments()] == ["gone", "kept"]
+    def test_concurrent_model_registrations_get_distinct_versions(self, store: Store) -> None:
+        got = _together(6, lambda i: store.create_model_version("race", source="s", files=[f"f{i}"]).version)
+        assert sorted(got) == [1, 2, 3, 4, 5, 6]
 
-    def test_experiment_tags_set_overwrite_and_delete(self, store: Store) -> None:
-        exp = store.create_experiment("t", tags={"a": "1", "b": "2"})
-        assert store.update_experiment(exp.id, tags={"a": "one", "c": "3"}).tags == {
-            "a": "one",
-            "b": "2",
-            "c": "3",
-        }
-        assert store.update_experiment(exp.id, tags={"b": None, "missing": None}).tags == {
-            "a": "one",
-            "c": "3",
-        }
-        assert store.get_experiment(exp.id).tags == {"a": "one", "c": "3"}
+    def test_model_aliases_move_between_versions(self, store: Store) -> None:
+        for _ in range(2):
+            store.create_model_version("m", source="s", files=["f"])
+        store.set_model_alias("m", "production", 1)
+        store.set_model_alias("m", "staging", 2)
+        assert store.get_model_version_by_alias("m", "production").version == 1
+        store.set_model_alias("m", "production", 2)
+        assert store.get_model_version_by_alias("m", "production").version == 2
+        assert store.get_model_version("m", 2).aliases == ["production", "staging"]
+        assert store.get_model_version("m", 1).aliases == []
+        assert store.list_models()[0].aliases == {"production": 2, "staging": 2}
+        store.delete_model_alias("m", "staging")
+        with pytest.raises(NotFoundError):
+            store.get_model_version_by_alias("m", "staging")
+        with pytest.raises(NotFoundError):
+            store.set_model_alias("m", "production", 7)
+        for bad in ("latest", "3", "has space", ""):
+            with pytest.raises(InvalidInputError):
+                store.set_model_alias("m", bad, 1)
+
+    def test_model_versions_archive_and_restore(self, store: Store) -> None:
+        store.create_model_version("m", source="s", files=["f"])
+        assert store.set_model_version_status("m", 1, "archived").status == "archived"
+        assert store.set_model_version_status("m", 1, "ready").status == "ready"
         with pytest.raises(InvalidInputError):
-            store.update_experiment(exp.id, tags={"x": "v" * 9000})
-        assert store.get_experiment(exp.id).tags == {"a": "one", "c": "3"}
+            store.set_model_version_status("m", 1, "deleted")
 
     def test_a_registered_model_exists_before_its_first_version(self, store: Store) -> None:
         made = store.create_registered_model("empty", description="soon", tags={"team": "x"})

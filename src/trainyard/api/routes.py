@@ -1,0 +1,148 @@
+"""Every route of REST API v1, declared once: the server registers its handlers from this table
+and clients call through it, so a path is written in one place.
+
+A ``Route`` is a method and a path template (FastAPI's syntax: ``{name}`` is one segment,
+``{name:path}`` may hold ``/``), the status of a success, and whether it is a create that takes an
+``Idempotency-Key``. ``route.at(**segments)`` is the request path with each segment quoted, so a
+name holding ``/``, ``?`` or ``%`` reaches the server as one segment. Query parameters and bodies
+are not part of the path: the handler's signature and ``trainyard.api.schemas`` declare them.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from urllib.parse import quote
+
+V1 = "/api/v1"
+AGENT = f"{V1}/agent"
+IDEMPOTENCY_HEADER = "Idempotency-Key"
+_SEGMENT = re.compile(r"\{(\w+)(:path)?\}")
+
+
+@dataclass(frozen=True)
+class Route:
+    method: str
+    template: str
+    status: int = 200
+    idempotent: bool = False  # a create: clients send an Idempotency-Key, the server makes it once
+
+    def segments(self) -> list[str]:
+        """The names of the template's path segments, in order."""
+        return [match.group(1) for match in _SEGMENT.finditer(self.template)]
+
+    def at(self, **segments: object) -> Target:
+        """This route at the path its template makes of ``segments``, each quoted."""
+        if sorted(segments) != sorted(self.segments()):
+            raise TypeError(f"{self.method} {self.template} takes {self.segments()}, not {sorted(segments)}")
+
+        def fill(match: re.Match[str]) -> str:
+            return quote(str(segments[match.group(1)]), safe="/" if match.group(2) else "")
+
+        return Target(self, _SEGMENT.sub(fill, self.template))
+
+
+@dataclass(frozen=True)
+class Target:
+    """A route and the path of one request to it."""
+
+    route: Route
+    path: str
+
+    @property
+    def method(self) -> str:
+        return self.route.method
+
+
+ROUTES: list[Route] = []
+
+
+def _route(method: str, template: str, *, status: int = 200, idempotent: bool = False) -> Route:
+    route = Route(method, template, status, idempotent)
+    ROUTES.append(route)
+    return route
+
+
+# server ----------------------------------------------------------------------------------------
+HEALTH = _route("GET", f"{V1}/health")
+OPENAPI = _route("GET", f"{V1}/openapi.json")
+
+# experiments -----------------------------------------------------------------------------------
+CREATE_EXPERIMENT = _route("POST", f"{V1}/experiments", idempotent=True)
+LIST_EXPERIMENTS = _route("GET", f"{V1}/experiments")
+GET_EXPERIMENT_BY_NAME = _route("GET", f"{V1}/experiments/by-name")
+GET_EXPERIMENT = _route("GET", f"{V1}/experiments/{{experiment_id}}")
+COUNT_RUNS = _route("GET", f"{V1}/experiments/{{experiment_id}}/run-count")
+UPDATE_EXPERIMENT = _route("PATCH", f"{V1}/experiments/{{experiment_id}}")
+
+# runs ------------------------------------------------------------------------------------------
+CREATE_RUN = _route("POST", f"{V1}/runs", idempotent=True)
+SEARCH_RUNS = _route("POST", f"{V1}/runs/search")
+FIND_RUN_IDS = _route("GET", f"{V1}/run-ids")
+GET_RUN = _route("GET", f"{V1}/runs/{{run_id}}")
+SET_STATUS = _route("POST", f"{V1}/runs/{{run_id}}/status")
+REQUEUE = _route("POST", f"{V1}/runs/{{run_id}}/requeue")
+HEARTBEAT = _route("POST", f"{V1}/runs/{{run_id}}/heartbeat")
+REQUEST_CANCEL = _route("POST", f"{V1}/runs/{{run_id}}/cancel")
+SET_RUN_ERROR = _route("PUT", f"{V1}/runs/{{run_id}}/error")
+
+# metrics, params and tags ----------------------------------------------------------------------
+LOG_BATCH = _route("POST", f"{V1}/runs/{{run_id}}/batch")
+GET_METRIC_HISTORY = _route("GET", f"{V1}/runs/{{run_id}}/metrics")
+DELETE_TAG = _route("DELETE", f"{V1}/runs/{{run_id}}/tags")
+
+# environments ----------------------------------------------------------------------------------
+REGISTER_ENVIRONMENT = _route("POST", f"{V1}/environments")
+LIST_ENVIRONMENTS = _route("GET", f"{V1}/environments")
+GET_ENVIRONMENT = _route("GET", f"{V1}/environments/{{name}}")
+
+# model registry --------------------------------------------------------------------------------
+LIST_MODELS = _route("GET", f"{V1}/models")
+CREATE_REGISTERED_MODEL = _route("POST", f"{V1}/models", idempotent=True)
+GET_REGISTERED_MODEL = _route("GET", f"{V1}/models/{{name}}")
+UPDATE_REGISTERED_MODEL = _route("PATCH", f"{V1}/models/{{name}}")
+DELETE_REGISTERED_MODEL = _route("DELETE", f"{V1}/models/{{name}}")
+CREATE_MODEL_VERSION = _route("POST", f"{V1}/models/{{name}}/versions", idempotent=True)
+LIST_MODEL_VERSIONS = _route("GET", f"{V1}/models/{{name}}/versions")
+GET_MODEL_VERSION = _route("GET", f"{V1}/models/{{name}}/versions/{{version}}")
+UPDATE_MODEL_VERSION = _route("PATCH", f"{V1}/models/{{name}}/versions/{{version}}")
+DELETE_MODEL_VERSION = _route("DELETE", f"{V1}/models/{{name}}/versions/{{version}}")
+SET_MODEL_VERSION_STATUS = _route("PUT", f"{V1}/models/{{name}}/versions/{{version}}/status")
+GET_MODEL_VERSION_BY_ALIAS = _route("GET", f"{V1}/models/{{name}}/aliases/{{alias}}")
+SET_MODEL_ALIAS = _route("PUT", f"{V1}/models/{{name}}/aliases/{{alias}}")
+DELETE_MODEL_ALIAS = _route("DELETE", f"{V1}/models/{{name}}/aliases/{{alias}}")
+
+# endpoints and deployments ---------------------------------------------------------------------
+CREATE_ENDPOINT = _route("POST", f"{V1}/endpoints", idempotent=True)
+LIST_ENDPOINTS = _route("GET", f"{V1}/endpoints")
+GET_ENDPOINT = _route("GET", f"{V1}/endpoints/{{name}}")
+UPDATE_ENDPOINT = _route("PATCH", f"{V1}/endpoints/{{name}}")
+DELETE_ENDPOINT = _route("DELETE", f"{V1}/endpoints/{{name}}")
+CREATE_DEPLOYMENT = _route("POST", f"{V1}/endpoints/{{endpoint}}/deployments", idempotent=True)
+LIST_DEPLOYMENTS = _route("GET", f"{V1}/endpoints/{{endpoint}}/deployments")
+GET_DEPLOYMENT = _route("GET", f"{V1}/endpoints/{{endpoint}}/deployments/{{name}}")
+UPDATE_DEPLOYMENT = _route("PATCH", f"{V1}/endpoints/{{endpoint}}/deployments/{{name}}")
+DELETE_DEPLOYMENT = _route("DELETE", f"{V1}/endpoints/{{endpoint}}/deployments/{{name}}")
+
+# artifacts -------------------------------------------------------------------------------------
+ARTIFACTS = f"{V1}/artifacts/"  # uploads below it are streamed, not held to the JSON body limit
+UPLOAD_ARTIFACT = _route("PUT", ARTIFACTS + "{key:path}")
+DOWNLOAD_ARTIFACT = _route("GET", ARTIFACTS + "{key:path}")
+DELETE_ARTIFACTS = _route("DELETE", ARTIFACTS + "{key:path}")
+LIST_ARTIFACTS = _route("GET", f"{V1}/artifact-list")
+ARTIFACT_INFO = _route("GET", f"{V1}/artifact-info")
+COPY_ARTIFACT = _route("POST", f"{V1}/artifact-copy")
+APPEND_ARTIFACT = _route("POST", f"{V1}/artifact-append")  # the raw body, at an offset
+
+# compute agents --------------------------------------------------------------------------------
+CLAIM = _route("POST", f"{AGENT}/claim")  # 204: nothing queued within the wait
+RELEASE = _route("POST", f"{AGENT}/runs/{{run_id}}/release")
+
+# users and tokens ------------------------------------------------------------------------------
+WHOAMI = _route("GET", f"{V1}/auth/whoami")
+LIST_USERS = _route("GET", f"{V1}/users")
+ADD_USER = _route("POST", f"{V1}/users", status=201)
+SET_ROLE = _route("PUT", f"{V1}/users/{{name}}/role")
+LIST_TOKENS = _route("GET", f"{V1}/tokens")
+CREATE_TOKEN = _route("POST", f"{V1}/tokens", status=201)
+REVOKE_TOKEN = _route("DELETE", f"{V1}/tokens/{{token_id}}")

@@ -1,0 +1,108 @@
+"""The job record: what a queued run executes, as ``start_run`` recorded it on the run.
+
+The store keeps it as JSON (``RunInfo.job``: what a job holds is not the store's business);
+everyone who acts on it reads it through :class:`JobRecord`. It lives here, in ``compute``, the
+lowest layer that reads it (the worker, the reaper, the agent queue), so that every reader can
+import it. The kinds above compute extend it with their own typed part, in their own package:
+``SweepRecord`` (``sweep/record.py``) and ``AutoMLRecord`` (``automl/record.py``). A reader that
+only needs the common part reads any kind of record as a ``JobRecord``: unknown keys are left
+out, so an agent or a server one version behind still reads a newer record.
+"""
+
+from __future__ import annotations
+
+from enum import Enum
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from pydantic import BaseModel, ConfigDict, Field, JsonValue, ValidationError
+from typing_extensions import Self
+
+from trainyard.environments import Environment
+from trainyard.errors import InvalidInputError, TrainyardError
+
+if TYPE_CHECKING:
+    from trainyard.store import RunInfo
+
+
+class JobKind(str, Enum):
+    COMMAND = "command"
+    SWEEP = "sweep"  # a sweep's parent: its command is the sweep driver
+    AUTOML = "automl"  # an AutoML parent: its command is the AutoML driver
+
+    def __str__(self) -> str:
+        return self.value
+
+
+class JobRecordError(TrainyardError):
+    """A run's job record is missing, of another kind than asked for, or malformed."""
+
+
+class JobRecord(BaseModel):
+    """A command job as it was started: its spec's fields, the argv with every reference
+    substituted, and the environment resolved (not a name: the spec it had at submit time)."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+    kind: ClassVar[JobKind | None] = None  # a subclass reads only records of its kind
+
+    type: JobKind = JobKind.COMMAND
+    experiment_name: str = "Default"
+    display_name: str | None = None
+    description: str | None = None
+    code: str = "."
+    command: str | list[str]
+    inputs: dict[str, JsonValue] = Field(default_factory=dict)  # the spec's: CommandJob validates them
+    compute: str = "local"
+    timeout: float | None = Field(default=None, gt=0)
+    max_retries: int = Field(default=0, ge=0)
+    tags: dict[str, str] = Field(default_factory=dict)
+    argv: list[str] = Field(min_length=1)
+    environment: Environment = Field(default_factory=Environment)
+    uses_slot: bool = True  # False for drivers that mostly wait on their children
+
+    @classmethod
+    def of_run(cls, info: RunInfo) -> Self:
+        """The record of ``info``; ``JobRecordError`` saying what is wrong when it has none,
+        is of another kind than this class reads, or does not parse."""
+        if info.job is None:
+            raise JobRecordError(
+                f"run {info.id} has no job record: it was not submitted as a job "
+                "(its own process logged it: a notebook, an MLflow client, an AutoML trial)"
+            )
+        kind = info.job.get("type", JobKind.COMMAND.value)
+        if cls.kind is not None and kind != cls.kind.value:
+            raise JobRecordError(f"run {info.id} is a {kind} job, not a {cls.kind.value} job")
+        try:
+            return cls.model_validate(info.job)
+        except ValidationError as exc:
+            problems = "; ".join(
+                f"{'.'.join(str(p) for p in err['loc']) or 'record'}: {err['msg']}" for err in exc.errors()
+            )
+            raise JobRecordError(_malformed(info.id, problems)) from None
+        except InvalidInputError as exc:  # the environment's own validation says it in one line
+            raise JobRecordError(_malformed(info.id, str(exc))) from None
+
+    def to_json(self) -> dict[str, Any]:
+        """The record as the store keeps it."""
+        return self.model_dump(mode="json")
+
+
+def recorded_job(info: RunInfo) -> JobRecord | None:
+    """The common part of ``info``'s job record; None for a run that was not submitted as a job."""
+    return None if info.job is None else JobRecord.of_run(info)
+
+
+def takes_slot(info: RunInfo) -> bool:
+    """Whether the run's worker waits for a local slot. A record that does not parse takes one:
+    its worker fails the run, saying what is wrong with the record, so a claim never fails on it."""
+    try:
+        job = recorded_job(info)
+    except JobRecordError:
+        return True
+    return job.uses_slot if job else True
+
+
+def _malformed(run_id: str, problems: str) -> str:
+    return (
+        f"run {run_id} has a malformed job record ({problems}); it was not written by this "
+        "version of trainyard's start_run: submit the job again"
+    )

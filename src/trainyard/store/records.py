@@ -1,0 +1,215 @@
+"""The records the store reads and writes: frozen dataclasses, one per thing a workspace holds.
+
+Also the typed updates (``EndpointUpdate``, ``DeploymentUpdate``): a field left ``UNSET`` is
+left as it is, so ``None`` can still mean "clear it".
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import enum
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+from trainyard.errors import InvalidInputError
+from trainyard.status import DeploymentStatus, RunStatus, parse_deployment_status
+
+
+@dataclass(frozen=True)
+class Experiment:
+    id: str
+    name: str
+    created_at: float
+    tags: dict[str, str] = field(default_factory=dict)
+    deleted: bool = False
+
+
+@dataclass(frozen=True)
+class Metric:
+    key: str
+    value: float
+    step: int
+    timestamp: float
+
+
+@dataclass(frozen=True)
+class RunInfo:
+    """A run as the store knows it. ``metrics`` holds the latest value of each metric."""
+
+    id: str
+    experiment_id: str
+    name: str
+    status: RunStatus
+    created_at: float
+    parent_id: str | None = None
+    start_time: float | None = None
+    end_time: float | None = None
+    heartbeat_at: float | None = None
+    compute: str | None = None
+    job: dict[str, Any] | None = None
+    snapshot_id: str | None = None
+    environment: str | None = None
+    error: str | None = None
+    exit_code: int | None = None
+    attempt: int = 1
+    worker: str | None = None
+    cancel_requested: bool = False
+    cancel_reason: str | None = None
+    tags: dict[str, str] = field(default_factory=dict)
+    params: dict[str, str] = field(default_factory=dict)
+    metrics: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def duration(self) -> float | None:
+        """Seconds between start and end (or now, while running)."""
+        if self.start_time is None:
+            return None
+        return (self.end_time or time.time()) - self.start_time
+
+
+class RunPage(list[RunInfo]):
+    """Runs from ``search_runs``, plus the token of the next page (``None`` on the last page)."""
+
+    def __init__(self, runs: Iterable[RunInfo] = (), next_page_token: str | None = None) -> None:
+        super().__init__(runs)
+        self.next_page_token = next_page_token
+
+
+MODEL_READY = "ready"
+MODEL_ARCHIVED = "archived"
+
+
+@dataclass(frozen=True)
+class ModelVersion:
+    """One registered version: its files live in the artifact store under ``models/<name>/<version>``."""
+
+    name: str
+    version: int
+    source: str
+    files: list[str]
+    status: str
+    created_at: float
+    run_id: str | None = None
+    description: str | None = None
+    tags: dict[str, str] = field(default_factory=dict)
+    properties: dict[str, str] = field(default_factory=dict)
+    aliases: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class RegisteredModel:
+    """A name in the registry; ``latest_version`` is 0 while it has no versions."""
+
+    name: str
+    created_at: float
+    latest_version: int
+    description: str | None = None
+    aliases: dict[str, int] = field(default_factory=dict)
+    tags: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class EndpointRecord:
+    name: str
+    created_at: float
+    port: int
+    primary_key: str
+    secondary_key: str
+    traffic: dict[str, int] = field(default_factory=dict)
+    worker: str | None = None
+    previous_traffic: dict[str, int] | None = None
+
+
+@dataclass(frozen=True)
+class DeploymentRecord:
+    endpoint: str
+    name: str
+    model_name: str
+    model_version: int
+    workers: int
+    status: DeploymentStatus
+    created_at: float
+    port: int | None = None
+    worker: str | None = None
+    error: str | None = None
+    restarts: int = 0
+
+    def __post_init__(self) -> None:  # records decoded from JSON or rows carry the status's name
+        object.__setattr__(self, "status", DeploymentStatus(self.status))
+
+
+@dataclass(frozen=True)
+class EnvironmentRecord:
+    name: str
+    version: int
+    spec_hash: str
+    spec: dict[str, Any]
+    created_at: float
+
+
+class Unset(enum.Enum):
+    """The type of ``UNSET``: a field of an update that leaves its value as it is."""
+
+    UNSET = "unset"
+
+    def __repr__(self) -> str:
+        return "UNSET"
+
+
+UNSET = Unset.UNSET
+U = TypeVar("U", bound="_Update")
+
+
+class _Update:
+    """Shared by the typed updates: what they change, and building one from a REST body."""
+
+    def changes(self) -> dict[str, Any]:
+        """The fields that are set, by name (values as given; ``None`` clears a field)."""
+        return {
+            f.name: getattr(self, f.name)
+            for f in dataclasses.fields(self)  # type: ignore[arg-type]
+            if getattr(self, f.name) is not UNSET
+        }
+
+    @classmethod
+    def of(cls: type[U], changes: dict[str, Any]) -> U:
+        """The update that sets ``changes``; ``InvalidInputError`` naming a field it cannot change."""
+        names = {f.name for f in dataclasses.fields(cls)}  # type: ignore[arg-type]
+        unknown = sorted(set(changes) - names)
+        if unknown:
+            what = cls.__name__.removesuffix("Update").lower()
+            raise InvalidInputError(
+                f"cannot change {', '.join(unknown)} of this {what}; changeable: {', '.join(sorted(names))}"
+            )
+        return cls(**changes)
+
+
+@dataclass(frozen=True)
+class EndpointUpdate(_Update):
+    """What ``update_endpoint`` changes; every field left ``UNSET`` stays as it is."""
+
+    traffic: dict[str, int] | Unset = UNSET
+    previous_traffic: dict[str, int] | None | Unset = UNSET
+    worker: str | None | Unset = UNSET
+    primary_key: str | Unset = UNSET
+    secondary_key: str | Unset = UNSET
+
+
+@dataclass(frozen=True)
+class DeploymentUpdate(_Update):
+    """What ``update_deployment`` changes; every field left ``UNSET`` stays as it is.
+
+    ``status`` moves only as ``trainyard.status.DEPLOYMENT_ALLOWED`` says; a name is accepted.
+    """
+
+    status: DeploymentStatus | Unset = UNSET
+    port: int | None | Unset = UNSET
+    worker: str | None | Unset = UNSET
+    error: str | None | Unset = UNSET
+    restarts: int | Unset = UNSET
+
+    def __post_init__(self) -> None:
+        if self.status is not UNSET:
+            object.__setattr__(self, "status", parse_deployment_status(self.status))

@@ -1,0 +1,381 @@
+"""The tracking part of ``SqlStore``: experiments, runs, and their metrics, params and tags."""
+
+from __future__ import annotations
+
+import math
+import time
+import uuid
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from sqlalchemy import Connection, Engine, delete, func, insert, select, update
+from sqlalchemy.exc import IntegrityError
+
+from trainyard.errors import AlreadyExistsError, NotFoundError
+from trainyard.limits import MAX_TAG_VALUE_LENGTH
+from trainyard.status import RunStatus, check_transition
+from trainyard.store.records import Experiment, Metric, RunInfo, RunPage
+from trainyard.store.search import check_max_results, decode_page_token, encode_page_token
+from trainyard.store.sql import rows
+from trainyard.store.sql.engine import read_tx, with_retries, write_tx
+from trainyard.store.sql.idempotency import SqlIdempotency
+from trainyard.store.sql.models import EXPERIMENTS as EXP
+from trainyard.store.sql.models import LATEST, METRICS, PARAMS, RUNS, TAGS
+from trainyard.store.sql.search import search_query
+from trainyard.store.validation import (
+    apply_tag_changes,
+    tag_changes,
+    validate_key,
+    validate_value,
+)
+
+
+def new_id() -> str:
+    return uuid.uuid4().hex
+
+
+def _metric_value(value: float, is_nan: bool) -> float:
+    return math.nan if is_nan else value
+
+
+class SqlTracking(SqlIdempotency):
+    """Experiments, runs and what they log, over ``engine``; creates are idempotent with a key."""
+
+    engine: Engine
+
+    # experiments ---------------------------------------------------------------------------
+    def create_experiment(self, name: str, tags: dict[str, str] | None = None) -> Experiment:
+        validate_key("experiment", name)
+        row = {
+            "id": new_id(),
+            "name": name,
+            "created_at": time.time(),
+            "tags": dict(tags or {}),
+            "deleted": False,
+        }
+
+        def write(conn: Connection) -> dict[str, Any]:
+            conn.execute(insert(EXP).values(**row))
+            return {"id": row["id"]}
+
+        try:
+            made = self._create("experiment", write)
+        except IntegrityError:
+            raise AlreadyExistsError(f"an experiment named {name!r} already exists") from None
+        return self.get_experiment(made["id"])
+
+    def get_experiment(self, experiment_id: str) -> Experiment:
+        with read_tx(self.engine) as conn:
+            row = conn.execute(select(EXP).where(EXP.c.id == experiment_id)).mappings().first()
+        if row is None:
+            raise NotFoundError(f"no experiment with id {experiment_id!r}")
+        return Experiment(**row)
+
+    def get_experiment_by_name(self, name: str) -> Experiment | None:
+        with read_tx(self.engine) as conn:
+            row = conn.execute(select(EXP).where(EXP.c.name == name)).mappings().first()
+        return Experiment(**row) if row else None
+
+    def list_experiments(self, *, include_deleted: bool = False) -> list[Experiment]:
+        query = select(EXP).order_by(EXP.c.created_at)
+        if not include_deleted:
+            query = query.where(EXP.c.deleted.is_(False))
+        with read_tx(self.engine) as conn:
+            rows = conn.execute(query).mappings().all()
+        return [Experiment(**r) for r in rows]
+
+    def update_experiment(
+        self,
+        experiment_id: str,
+        *,
+        name: str | None = None,
+        deleted: bool | None = None,
+        tags: dict[str, str | None] | None = None,
+    ) -> Experiment:
+        values: dict[str, Any] = {}
+        if name is not None:
+            values["name"] = validate_key("experiment", name)
+        if deleted is not None:
+            values["deleted"] = bool(deleted)
+        changes = tag_changes(tags)
+
+        def tx() -> None:
+            with write_tx(self.engine) as conn:
+                current = conn.execute(select(EXP.c.tags).where(EXP.c.id == experiment_id)).first()
+                if current is None:
+                    raise NotFoundError(f"no experiment with id {experiment_id!r}")
+                if changes:
+                    values["tags"] = apply_tag_changes(current.tags, changes)
+                if values:
+                    conn.execute(update(EXP).where(EXP.c.id == experiment_id).values(**values))
+
+        try:
+            with_retries(tx)
+        except IntegrityError:
+            raise AlreadyExistsError(f"an experiment named {name!r} already exists") from None
+        return self.get_experiment(experiment_id)
+
+    # runs ------------------------------------------------------------------------------------
+    def create_run(
+        self,
+        experiment_id: str,
+        *,
+        name: str | None = None,
+        parent_id: str | None = None,
+        status: RunStatus = RunStatus.QUEUED,
+        compute: str | None = None,
+        job: dict[str, Any] | None = None,
+        snapshot_id: str | None = None,
+        environment: str | None = None,
+        tags: dict[str, str] | None = None,
+    ) -> RunInfo:
+        run_id = new_id()
+        now = time.time()
+        row = {
+            "id": run_id,
+            "experiment_id": experiment_id,
+            "parent_id": parent_id,
+            "name": name or run_id[:12],
+            "status": status.value,
+            "created_at": now,
+            "start_time": now if status == RunStatus.RUNNING else None,
+            "heartbeat_at": now,
+            "compute": compute,
+            "job": job,
+            "snapshot_id": snapshot_id,
+            "environment": environment,
+            "attempt": 1,
+            "cancel_requested": False,
+        }
+        tag_rows = rows.tag_rows(run_id, tags or {})
+
+        def write(conn: Connection) -> dict[str, Any]:
+            conn.execute(insert(RUNS).values(**row))
+            if tag_rows:
+                conn.execute(insert(TAGS), tag_rows)
+            return {"id": run_id}
+
+        try:
+            made = self._create("run", write)
+        except IntegrityError:
+            raise NotFoundError(
+                f"cannot create the run: experiment {experiment_id!r} or parent {parent_id!r} does not exist"
+            ) from None
+        return self.get_run(made["id"])
+
+    def get_run(self, run_id: str) -> RunInfo:
+        runs = self._load_runs(select(RUNS).where(RUNS.c.id == run_id))
+        if not runs:
+            raise NotFoundError(f"no run with id {run_id!r}; `trainyard run list` shows the runs")
+        return runs[0]
+
+    def search_runs(
+        self,
+        experiment_ids: Sequence[str] | None = None,
+        *,
+        statuses: Iterable[RunStatus] | None = None,
+        parent_id: str | None = None,
+        max_results: int | None = None,
+        filter_string: str | None = None,
+        order_by: Sequence[str] | None = None,
+        page_token: str | None = None,
+    ) -> RunPage:
+        query = search_query(
+            self.engine.dialect.name, experiment_ids, statuses, parent_id, filter_string, order_by
+        )
+        offset = decode_page_token(page_token)
+        limit = check_max_results(max_results)
+        if limit is None:
+            return RunPage(self._load_runs(query.offset(offset) if offset else query))
+        found = self._load_runs(query.offset(offset).limit(limit + 1), by_id_list=True)
+        more = len(found) > limit
+        return RunPage(found[:limit], encode_page_token(offset + limit) if more else None)
+
+    def find_run_ids(self, prefix: str, limit: int = 2) -> list[str]:
+        escaped = prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        query = (
+            select(RUNS.c.id)
+            .where(RUNS.c.id.like(f"{escaped}%", escape="\\"))
+            .order_by(RUNS.c.id)
+            .limit(limit)
+        )
+        with read_tx(self.engine) as conn:
+            return list(conn.execute(query).scalars())
+
+    def count_runs(self, experiment_id: str) -> int:
+        with read_tx(self.engine) as conn:
+            query = select(func.count()).select_from(RUNS).where(RUNS.c.experiment_id == experiment_id)
+            return int(conn.execute(query).scalar() or 0)
+
+    def _load_runs(self, query: Any, *, by_id_list: bool = False) -> list[RunInfo]:
+        """Runs plus their params, tags and latest metrics, in four queries whatever the count.
+
+        ``by_id_list`` (for a page) reads the extras by the ids found rather than running the
+        search again as a subquery three times.
+        """
+        with read_tx(self.engine) as conn:
+            rows = conn.execute(query).mappings().all()
+            if not rows:
+                return []
+            ids: Any = (
+                [r["id"] for r in rows]
+                if by_id_list
+                else query.with_only_columns(RUNS.c.id).scalar_subquery()
+            )
+            extra: dict[str, dict[str, dict[str, Any]]] = {r["id"]: {"p": {}, "t": {}, "m": {}} for r in rows}
+            for rid, k, v in conn.execute(
+                select(PARAMS.c.run_id, PARAMS.c.key, PARAMS.c.value).where(PARAMS.c.run_id.in_(ids))
+            ):
+                extra[rid]["p"][k] = v
+            for rid, k, v in conn.execute(
+                select(TAGS.c.run_id, TAGS.c.key, TAGS.c.value).where(TAGS.c.run_id.in_(ids))
+            ):
+                extra[rid]["t"][k] = v
+            latest = select(LATEST.c.run_id, LATEST.c.key, LATEST.c.value, LATEST.c.is_nan).where(
+                LATEST.c.run_id.in_(ids)
+            )
+            for rid, k, v, nan in conn.execute(latest):
+                extra[rid]["m"][k] = _metric_value(v, nan)
+        return [self._run_info(r, extra[r["id"]]) for r in rows]
+
+    @staticmethod
+    def _run_info(row: Any, extra: dict[str, dict[str, Any]]) -> RunInfo:
+        data = dict(row)
+        data["status"] = RunStatus(data["status"])
+        data["cancel_requested"] = bool(data["cancel_requested"])
+        return RunInfo(**data, params=extra["p"], tags=extra["t"], metrics=extra["m"])
+
+    def _current_status(self, conn: Connection, run_id: str) -> RunStatus:
+        status = conn.execute(select(RUNS.c.status).where(RUNS.c.id == run_id)).scalar()
+        if status is None:
+            raise NotFoundError(f"no run with id {run_id!r}")
+        return RunStatus(status)
+
+    def set_status(
+        self,
+        run_id: str,
+        status: RunStatus,
+        *,
+        error: str | None = None,
+        exit_code: int | None = None,
+        worker: str | None = None,
+        expected: RunStatus | None = None,
+    ) -> bool:
+        def tx() -> bool:
+            with write_tx(self.engine) as conn:
+                current = self._current_status(conn, run_id)
+                if expected is not None and (current != expected or current.is_terminal):
+                    return False
+                if current == status and not status.is_terminal:
+                    return True
+                check_transition(current, status)
+                now = time.time()
+                values: dict[str, Any] = {"status": status.value, "heartbeat_at": now}
+                if status == RunStatus.RUNNING:
+                    values["start_time"] = func.coalesce(RUNS.c.start_time, now)
+                if status.is_terminal:
+                    values["end_time"] = now
+                if error is not None:
+                    values["error"] = error
+                if exit_code is not None:
+                    values["exit_code"] = exit_code
+                if worker is not None:
+                    values["worker"] = worker
+                result = conn.execute(
+                    update(RUNS).where(RUNS.c.id == run_id, RUNS.c.status == current.value).values(**values)
+                )
+                return result.rowcount == 1
+
+        return with_retries(tx)
+
+    def requeue(self, run_id: str, expected: RunStatus, error: str) -> bool:
+        def tx() -> bool:
+            with write_tx(self.engine) as conn:
+                result = conn.execute(
+                    update(RUNS)
+                    .where(RUNS.c.id == run_id, RUNS.c.status == expected.value)
+                    .values(
+                        status=RunStatus.QUEUED.value,
+                        attempt=RUNS.c.attempt + 1,
+                        error=error,
+                        worker=None,
+                        heartbeat_at=time.time(),
+                    )
+                )
+                return result.rowcount == 1
+
+        check_transition(expected, RunStatus.QUEUED)
+        return with_retries(tx)
+
+    def heartbeat(self, run_id: str, worker: str | None = None) -> bool:
+        values: dict[str, Any] = {"heartbeat_at": time.time()}
+        if worker is not None:
+            values["worker"] = worker
+
+        def tx() -> bool:
+            with write_tx(self.engine) as conn:
+                conn.execute(update(RUNS).where(RUNS.c.id == run_id).values(**values))
+                return bool(conn.execute(select(RUNS.c.cancel_requested).where(RUNS.c.id == run_id)).scalar())
+
+        return with_retries(tx)
+
+    def request_cancel(self, run_id: str, reason: str | None = None) -> RunInfo:
+        if reason is not None:
+            reason = validate_value("cancel", "reason", reason, MAX_TAG_VALUE_LENGTH)
+
+        def tx() -> None:
+            with write_tx(self.engine) as conn:
+                current = self._current_status(conn, run_id)
+                check_transition(current, RunStatus.CANCELED)
+                values: dict[str, Any] = {"cancel_requested": True, "cancel_reason": reason}
+                if current == RunStatus.QUEUED:  # nothing runs yet: cancel at once
+                    values.update(status=RunStatus.CANCELED.value, end_time=time.time())
+                conn.execute(
+                    update(RUNS).where(RUNS.c.id == run_id, RUNS.c.status == current.value).values(**values)
+                )
+
+        with_retries(tx)
+        return self.get_run(run_id)
+
+    def set_run_error(self, run_id: str, error: str | None) -> None:
+        def tx() -> None:
+            with write_tx(self.engine) as conn:
+                conn.execute(update(RUNS).where(RUNS.c.id == run_id).values(error=error))
+
+        with_retries(tx)
+
+    # metrics, params, tags ---------------------------------------------------------------------
+    def log_batch(
+        self,
+        run_id: str,
+        metrics: Sequence[Metric] = (),
+        params: dict[str, str] | None = None,
+        tags: dict[str, str] | None = None,
+    ) -> None:
+        batch = rows.Batch.of(run_id, metrics, params or {}, tags or {})  # validated before any write
+
+        def tx() -> None:
+            with write_tx(self.engine) as conn:
+                conn.execute(select(RUNS.c.id).where(RUNS.c.id == run_id).with_for_update(key_share=True))
+                self._current_status(conn, run_id)
+                batch.write(conn)
+
+        with_retries(tx)
+
+    def get_metric_history(self, run_id: str, key: str | None = None) -> list[Metric]:
+        query = select(
+            METRICS.c.key, METRICS.c.value, METRICS.c.is_nan, METRICS.c.step, METRICS.c.timestamp
+        ).where(METRICS.c.run_id == run_id)
+        if key is not None:
+            query = query.where(METRICS.c.key == key)
+        query = query.order_by(METRICS.c.key, METRICS.c.step, METRICS.c.timestamp, METRICS.c.id)
+        with read_tx(self.engine) as conn:
+            self._current_status(conn, run_id)
+            return [Metric(k, _metric_value(v, nan), s, t) for k, v, nan, s, t in conn.execute(query)]
+
+    def delete_tag(self, run_id: str, key: str) -> None:
+        def tx() -> None:
+            with write_tx(self.engine) as conn:
+                conn.execute(delete(TAGS).where(TAGS.c.run_id == run_id, TAGS.c.key == key))
+
+        with_retries(tx)

@@ -1,0 +1,221 @@
+"""The tracking part of the Store: experiments, runs, their metrics, params and tags, environments.
+
+Environments live here rather than in a part of their own: a run names the environment it ran
+in, the four calls are all there is to them, and every backend stores them next to the runs.
+
+Contract, beyond each method's docstring:
+
+* Metrics append and are never overwritten; tags overwrite; params are write-once (the same
+  value again is accepted, a different one is an ``InvalidInputError``).
+* Status changes follow ``trainyard.status.ALLOWED`` and are compare-and-set: a terminal run
+  is never changed again, whoever asks.
+* NaN, +/-inf are stored and returned exactly.
+* Runs and experiments are never lost once a create call returned.
+"""
+
+from __future__ import annotations
+
+import abc
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from trainyard.errors import AlreadyExistsError
+from trainyard.status import RunStatus
+from trainyard.store.records import EnvironmentRecord, Experiment, Metric, RunInfo, RunPage
+
+
+class TrackingStore(abc.ABC):
+    """Experiments, runs and what runs log. See the module docstring for the contract."""
+
+    # experiments -------------------------------------------------------------------------
+    @abc.abstractmethod
+    def create_experiment(self, name: str, tags: dict[str, str] | None = None) -> Experiment:
+        """A new experiment named ``name`` with ``tags``.
+
+        ``AlreadyExistsError`` if the name is taken (by a deleted experiment too);
+        ``InvalidInputError`` for an empty, over-long or NUL-holding name.
+        """
+
+    @abc.abstractmethod
+    def get_experiment(self, experiment_id: str) -> Experiment:
+        """The experiment with this id (deleted or not); ``NotFoundError`` if there is none."""
+
+    @abc.abstractmethod
+    def get_experiment_by_name(self, name: str) -> Experiment | None:
+        """The experiment named ``name`` (deleted or not), or ``None``; raises nothing."""
+
+    @abc.abstractmethod
+    def list_experiments(self, *, include_deleted: bool = False) -> list[Experiment]:
+        """Every experiment, oldest first; deleted ones only with ``include_deleted``."""
+
+    @abc.abstractmethod
+    def update_experiment(
+        self,
+        experiment_id: str,
+        *,
+        name: str | None = None,
+        deleted: bool | None = None,
+        tags: dict[str, str | None] | None = None,
+    ) -> Experiment:
+        """Rename, soft-delete or restore (``deleted``), and set tags (a ``None`` value deletes the tag).
+
+        A deleted experiment keeps its runs and its name (no other experiment may take it) until
+        it is restored; ``None`` arguments leave their field as it is. Returns the experiment
+        after the change. ``NotFoundError`` for an unknown id, ``AlreadyExistsError`` for a
+        name that is taken, ``InvalidInputError`` for a bad name or tag.
+        """
+
+    def get_or_create_experiment(self, name: str) -> Experiment:
+        """The experiment named ``name``, created if missing; two processes asking at once get one."""
+        found = self.get_experiment_by_name(name)
+        if found is not None:
+            return found
+        try:
+            return self.create_experiment(name)
+        except AlreadyExistsError:
+            found = self.get_experiment_by_name(name)
+            assert found is not None
+            return found
+
+    # runs --------------------------------------------------------------------------------
+    @abc.abstractmethod
+    def create_run(
+        self,
+        experiment_id: str,
+        *,
+        name: str | None = None,
+        parent_id: str | None = None,
+        status: RunStatus = RunStatus.QUEUED,
+        compute: str | None = None,
+        job: dict[str, Any] | None = None,
+        snapshot_id: str | None = None,
+        environment: str | None = None,
+        tags: dict[str, str] | None = None,
+    ) -> RunInfo:
+        """A new run in ``status`` (a ``running`` one has its start time), named its id's start if unnamed.
+
+        ``NotFoundError`` if the experiment or the parent does not exist; ``InvalidInputError``
+        for a bad tag.
+        """
+
+    @abc.abstractmethod
+    def get_run(self, run_id: str) -> RunInfo:
+        """The run with params, tags and latest metrics; ``NotFoundError`` if there is none."""
+
+    @abc.abstractmethod
+    def search_runs(
+        self,
+        experiment_ids: Sequence[str] | None = None,
+        *,
+        statuses: Iterable[RunStatus] | None = None,
+        parent_id: str | None = None,
+        max_results: int | None = None,
+        filter_string: str | None = None,
+        order_by: Sequence[str] | None = None,
+        page_token: str | None = None,
+    ) -> RunPage:
+        """Runs newest first (or by ``order_by``), with params, tags and latest metrics filled in.
+
+        ``filter_string`` and ``order_by`` use MLflow's grammar (``trainyard.store.search``);
+        with ``max_results`` the result is one page, and its ``next_page_token`` fetches the next.
+        ``InvalidInputError`` for a filter, order or page token that does not parse, or a
+        ``max_results`` out of range.
+        """
+
+    @abc.abstractmethod
+    def find_run_ids(self, prefix: str, limit: int = 2) -> list[str]:
+        """Ids starting with ``prefix`` (at most ``limit``): how short ids typed by people resolve."""
+
+    @abc.abstractmethod
+    def count_runs(self, experiment_id: str) -> int:
+        """How many runs (children included) the experiment holds; 0 for an unknown id."""
+
+    @abc.abstractmethod
+    def set_status(
+        self,
+        run_id: str,
+        status: RunStatus,
+        *,
+        error: str | None = None,
+        exit_code: int | None = None,
+        worker: str | None = None,
+        expected: RunStatus | None = None,
+    ) -> bool:
+        """Move the run to ``status``, recording ``error``, ``exit_code`` and ``worker``; compare-and-set.
+
+        Returns False (and changes nothing) when the run is no longer in ``expected`` (if
+        given) or already terminal; raises ``InvalidTransitionError`` for a move the table
+        forbids from the current status, ``NotFoundError`` for an unknown run.
+        """
+
+    @abc.abstractmethod
+    def requeue(self, run_id: str, expected: RunStatus, error: str) -> bool:
+        """Put a run whose worker was lost back in the queue, counting the attempt.
+
+        Returns False (changing nothing) when the run is no longer in ``expected``;
+        ``InvalidTransitionError`` when ``expected`` may not go back to ``queued``.
+        """
+
+    @abc.abstractmethod
+    def heartbeat(self, run_id: str, worker: str | None = None) -> bool:
+        """Record that the run's worker (``host:pid:start``) is alive; True if a cancel was requested."""
+
+    @abc.abstractmethod
+    def request_cancel(self, run_id: str, reason: str | None = None) -> RunInfo:
+        """Ask the run's worker to stop (a queued run is canceled at once), keeping ``reason``.
+
+        The reason (who asked and why: a user, a sweep's early termination) is the run's
+        ``cancel_reason`` and what a canceled run reports. Returns the run after the request;
+        ``InvalidTransitionError`` for a run that already ended, ``NotFoundError`` for an
+        unknown one, ``InvalidInputError`` for an over-long reason.
+        """
+
+    @abc.abstractmethod
+    def set_run_error(self, run_id: str, error: str | None) -> None:
+        """Record a failure reported by the script itself (run.fail) while it still runs; None clears it."""
+
+    # metrics, params, tags -----------------------------------------------------------------
+    @abc.abstractmethod
+    def log_batch(
+        self,
+        run_id: str,
+        metrics: Sequence[Metric] = (),
+        params: dict[str, str] | None = None,
+        tags: dict[str, str] | None = None,
+    ) -> None:
+        """Append metrics, set params (write-once) and tags (overwrite), all or nothing.
+
+        ``NotFoundError`` for an unknown run; ``InvalidInputError`` for a bad name, an
+        over-long value or a param changed to another value, with nothing written.
+        """
+
+    def log_metric(self, run_id: str, metric: Metric) -> None:
+        """One value: the batch path with one item, so a backend implements batches only."""
+        self.log_batch(run_id, metrics=[metric])
+
+    @abc.abstractmethod
+    def get_metric_history(self, run_id: str, key: str | None = None) -> list[Metric]:
+        """Every value logged (of ``key``, or all), sorted by key, then step, then timestamp.
+
+        ``NotFoundError`` for an unknown run.
+        """
+
+    @abc.abstractmethod
+    def delete_tag(self, run_id: str, key: str) -> None:
+        """Remove the run's tag ``key``; a tag that is not there is no error."""
+
+    # environments --------------------------------------------------------------------------
+    @abc.abstractmethod
+    def register_environment(self, name: str, spec: dict[str, Any], spec_hash: str) -> EnvironmentRecord:
+        """Store a spec under ``name`` as its next version; the same spec again returns the existing one.
+
+        ``InvalidInputError`` for a bad name.
+        """
+
+    @abc.abstractmethod
+    def get_environment(self, name: str, version: int | None = None) -> EnvironmentRecord:
+        """``version`` of ``name``, or its newest; ``NotFoundError`` if there is none."""
+
+    @abc.abstractmethod
+    def list_environments(self) -> list[EnvironmentRecord]:
+        """Every version of every environment, by name then version."""

@@ -1,0 +1,254 @@
+"""The tracking suite's metrics, params and tags: append-only metrics, write-once params, tags."""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from trainyard.errors import InvalidInputError
+from trainyard.limits import MAX_KEY_LENGTH
+from trainyard.store.base import Store
+from trainyard.store.records import Metric
+from trainyard.testing.store_suite_common import (
+    PROPERTY_SETTINGS,
+    _canon,
+    _metric,
+    _new_run,
+    _same,
+    _together,
+)
+
+
+class MetricsSuite:
+    """Needs a ``store`` fixture giving a fresh, empty Store."""
+
+    def test_search_fills_params_tags_and_latest_metrics(self, store: Store) -> None:
+        exp = store.create_experiment("fill")
+        run = store.create_run(exp.id, tags={"created": "yes"})
+        bare = store.create_run(exp.id)
+        store.log_batch(
+            run.id,
+            metrics=[_metric("loss", 0.5, 2, 1.0), _metric("loss", 0.9, 1, 2.0), _metric("acc", 0.7, 0)],
+            params={"alpha": "0.1", "layers": "3"},
+            tags={"t": "1"},
+        )
+        found = {r.id: r for r in store.search_runs([exp.id])}
+        assert found[run.id].metrics == {"loss": 0.5, "acc": 0.7}
+        assert found[run.id].params == {"alpha": "0.1", "layers": "3"}
+        assert found[run.id].tags == {"created": "yes", "t": "1"}
+        assert (found[bare.id].metrics, found[bare.id].params, found[bare.id].tags) == ({}, {}, {})
+        assert found[run.id] == store.get_run(run.id)
+
+    # search grammar (MLflow's filter_string, order_by, page tokens) ------------------------------
+    def test_metrics_append_and_are_never_overwritten(self, store: Store) -> None:
+        run = _new_run(store)
+        store.log_metric(run.id, _metric("x", 1.0, 0, 10.0))
+        store.log_metric(run.id, _metric("x", 2.0, 0, 10.0))  # same key, step and time
+        store.log_batch(run.id, metrics=[_metric("x", 3.0, 0, 11.0), _metric("x", 3.0, 0, 11.0)])
+        values = [m.value for m in store.get_metric_history(run.id, "x")]
+        assert sorted(values) == [1.0, 2.0, 3.0, 3.0]
+
+    def test_history_sorted_by_step_then_time_when_logged_out_of_order(self, store: Store) -> None:
+        run = _new_run(store)
+        store.log_batch(run.id, metrics=[_metric("x", 3.0, 5, 30.0), _metric("x", 1.0, -2, 10.0)])
+        store.log_batch(run.id, metrics=[_metric("x", 2.0, 5, 20.0), _metric("x", 0.0, -7, 40.0)])
+        store.log_batch(run.id, metrics=[_metric("x", 4.0, 0, 5.0)])
+        history = store.get_metric_history(run.id, "x")
+        assert [(m.key, m.step, m.timestamp, m.value) for m in history] == [
+            ("x", -7, 40.0, 0.0),
+            ("x", -2, 10.0, 1.0),
+            ("x", 0, 5.0, 4.0),
+            ("x", 5, 20.0, 2.0),
+            ("x", 5, 30.0, 3.0),
+        ]
+
+    def test_history_of_every_key_is_sorted_by_key_first(self, store: Store) -> None:
+        run = _new_run(store)
+        store.log_batch(
+            run.id,
+            metrics=[_metric("b", 1.0, 1, 1.0), _metric("a", 2.0, 2, 1.0), _metric("b", 3.0, 0, 2.0)],
+        )
+        other = _new_run(store)
+        store.log_batch(other.id, metrics=[_metric("a", 9.0, 0)])
+        history = store.get_metric_history(run.id)
+        assert [(m.key, m.step) for m in history] == [("a", 2), ("b", 0), ("b", 1)]
+        assert store.get_metric_history(run.id, "nothing") == []
+        assert [m.value for m in store.get_metric_history(other.id)] == [9.0]
+
+    def test_negative_steps(self, store: Store) -> None:
+        run = _new_run(store)
+        store.log_batch(run.id, metrics=[_metric("w", float(s), s) for s in (0, -1, -5, -(2**40), 2**40)])
+        assert [m.step for m in store.get_metric_history(run.id, "w")] == [-(2**40), -5, -1, 0, 2**40]
+        assert store.get_run(run.id).metrics["w"] == float(2**40)
+
+    def test_non_finite_values_come_back_exactly(self, store: Store) -> None:
+        run = _new_run(store)
+        values = [math.nan, math.inf, -math.inf, 1e308, -1e-308, 5e-324, 0.1, -0.0, 1 / 3]
+        store.log_batch(run.id, metrics=[_metric("v", v, i) for i, v in enumerate(values)])
+        got = [m.value for m in store.get_metric_history(run.id, "v")]
+        assert len(got) == len(values)
+        for a, b in zip(got, values, strict=True):
+            assert _same(a, b), (a, b)
+        for key, value in (("nan", math.nan), ("pinf", math.inf), ("ninf", -math.inf)):
+            store.log_batch(run.id, metrics=[_metric(key, 1.0, 0), _metric(key, value, 1)])
+            latest = store.get_run(run.id).metrics[key]
+            assert _same(latest, value), (key, latest)
+            assert _same(store.get_metric_history(run.id, key)[-1].value, value)
+
+    def test_latest_metric_is_the_highest_step(self, store: Store) -> None:
+        run = _new_run(store)
+        store.log_batch(run.id, metrics=[_metric("m", 10.0, 10, 100.0)])
+        store.log_batch(run.id, metrics=[_metric("m", 3.0, 3, 200.0)])  # later, but a lower step
+        assert store.get_run(run.id).metrics == {"m": 10.0}
+        store.log_batch(run.id, metrics=[_metric("m", 11.0, 10, 300.0)])  # same step, newer
+        assert store.get_run(run.id).metrics == {"m": 11.0}
+        store.log_batch(run.id, metrics=[_metric("m", 9.0, 10, 50.0)])  # same step, older
+        assert store.get_run(run.id).metrics == {"m": 11.0}
+        store.log_batch(run.id, metrics=[_metric("m", 12.0, 12, 1.0), _metric("m", -1.0, 11, 400.0)])
+        assert store.get_run(run.id).metrics == {"m": 12.0}
+        assert len(store.get_metric_history(run.id, "m")) == 6
+
+    def test_metric_names(self, store: Store) -> None:
+        run = _new_run(store)
+        names = ["train/loss", "val/acc@1", "précision ✓", "损失", "a" * MAX_KEY_LENGTH]
+        store.log_batch(run.id, metrics=[_metric(n, float(i)) for i, n in enumerate(names)])
+        assert {m.key: m.value for m in store.get_metric_history(run.id)} == {
+            n: float(i) for i, n in enumerate(names)
+        }
+        assert store.get_metric_history(run.id, "train/loss")[0].value == 0.0
+        assert set(store.get_run(run.id).metrics) == set(names)
+
+    @pytest.mark.parametrize("key", ["k" * (MAX_KEY_LENGTH + 1), "", "nul\x00byte"])
+    def test_bad_metric_names_are_refused_and_nothing_is_written(self, store: Store, key: str) -> None:
+        run = _new_run(store)
+        with pytest.raises(InvalidInputError):
+            store.log_batch(
+                run.id, metrics=[_metric("fine", 1.0), _metric(key, 1.0)], params={"p": "1"}, tags={"t": "1"}
+            )
+        info = store.get_run(run.id)
+        assert store.get_metric_history(run.id) == [] and info.metrics == {}
+        assert info.params == {} and info.tags == {}
+
+    def test_a_batch_of_ten_thousand_metrics(self, store: Store) -> None:
+        run = _new_run(store)
+        n = 10_000
+        keys = ("loss", "acc")
+        metrics = [_metric(keys[i % 2], float(i) / 7, n - i, 1000.0 + i) for i in range(n)]
+        store.log_batch(run.id, metrics=metrics)
+        history = store.get_metric_history(run.id)
+        assert len(history) == n
+        assert Counter((m.key, m.step, m.value) for m in history) == Counter(
+            (m.key, m.step, m.value) for m in metrics
+        )
+        assert history == sorted(history, key=lambda m: (m.key, m.step, m.timestamp))
+        # highest step of each key: i = 0 for "loss", i = 1 for "acc"
+        assert store.get_run(run.id).metrics == {"loss": 0.0, "acc": 1 / 7}
+
+    @PROPERTY_SETTINGS
+    @given(
+        points=st.lists(
+            st.tuples(
+                st.floats(allow_nan=True, allow_infinity=True),
+                st.integers(-(2**53), 2**53) | st.integers(-3, 3),
+                st.sampled_from([0.0, 1.0, 1.5]) | st.floats(0, 4e9),
+            ),
+            min_size=1,
+            max_size=40,
+        ),
+        batches=st.integers(1, 4),
+    )
+    def test_history_is_every_value_sorted_whatever_the_order(
+        self, store: Store, points: list[tuple[float, int, float]], batches: int
+    ) -> None:
+        run = _new_run(store, "property")
+        metrics = [Metric("p", v, s, t) for v, s, t in points]
+        for b in range(batches):
+            chunk = metrics[b::batches]
+            if chunk:
+                store.log_batch(run.id, metrics=chunk)
+        history = store.get_metric_history(run.id, "p")
+        order = [(m.step, m.timestamp) for m in history]
+        assert order == sorted(order)
+        assert Counter((m.step, m.timestamp, _canon(m.value)) for m in history) == Counter(
+            (m.step, m.timestamp, _canon(m.value)) for m in metrics
+        )
+        newest = max((m.step, m.timestamp) for m in metrics)
+        candidates = [m.value for m in metrics if (m.step, m.timestamp) == newest]
+        latest = store.get_run(run.id).metrics["p"]
+        assert any(_same(latest, c) for c in candidates), (latest, candidates)
+
+    def test_threads_sharing_a_store_log_to_one_run(self, store: Store) -> None:
+        run = _new_run(store)
+        n_threads, n_batches = 4, 15
+
+        def log(i: int) -> None:
+            for j in range(n_batches):
+                step = j * n_threads + i
+                store.log_batch(
+                    run.id,
+                    metrics=[_metric("shared", float(step), step), _metric(f"own{i}", float(j), j)],
+                    params={"same": "1"},
+                    tags={"last": str(i)},
+                )
+
+        _together(n_threads, log)
+        history = store.get_metric_history(run.id)
+        assert len(history) == n_threads * n_batches * 2
+        top = n_threads * n_batches - 1
+        info = store.get_run(run.id)
+        assert info.metrics == {"shared": float(top)} | {f"own{i}": n_batches - 1.0 for i in range(n_threads)}
+        assert info.params == {"same": "1"} and info.tags["last"] in {str(i) for i in range(n_threads)}
+
+    # params ----------------------------------------------------------------------------------
+    def test_params_are_write_once(self, store: Store) -> None:
+        run = _new_run(store)
+        store.log_batch(run.id, params={"alpha": "0.1", "name": "ü/x"})
+        store.log_batch(run.id, params={"alpha": "0.1"})  # the same value again is fine
+        assert store.get_run(run.id).params == {"alpha": "0.1", "name": "ü/x"}
+        with pytest.raises(InvalidInputError, match="alpha"):
+            store.log_batch(
+                run.id,
+                metrics=[_metric("m", 1.0)],
+                params={"beta": "new", "alpha": "0.2"},
+                tags={"t": "x"},
+            )
+        info = store.get_run(run.id)
+        assert info.params == {"alpha": "0.1", "name": "ü/x"}
+        assert info.tags == {} and info.metrics == {} and store.get_metric_history(run.id) == []
+
+    def test_params_are_per_run(self, store: Store) -> None:
+        one, two = _new_run(store), _new_run(store)
+        store.log_batch(one.id, params={"lr": "0.1"})
+        store.log_batch(two.id, params={"lr": "0.2"})
+        assert (store.get_run(one.id).params, store.get_run(two.id).params) == ({"lr": "0.1"}, {"lr": "0.2"})
+
+    # tags ------------------------------------------------------------------------------------
+    def test_tags_overwrite_and_delete(self, store: Store) -> None:
+        run = _new_run(store, tags={"a": "1"})
+        store.log_batch(run.id, tags={"a": "2", "b": "3"})
+        assert store.get_run(run.id).tags == {"a": "2", "b": "3"}
+        store.log_batch(run.id, tags={"a": "4"})
+        assert store.get_run(run.id).tags == {"a": "4", "b": "3"}
+        store.delete_tag(run.id, "a")
+        assert store.get_run(run.id).tags == {"b": "3"}
+        store.delete_tag(run.id, "never-set")
+        assert store.get_run(run.id).tags == {"b": "3"}
+
+    def test_a_huge_tag_is_refused_and_nothing_is_written(self, store: Store) -> None:
+        run = _new_run(store, tags={"b": "3"})
+        with pytest.raises(InvalidInputError, match="limit"):
+            store.log_batch(
+                run.id,
+                metrics=[_metric("m", 1.0)],
+                params={"p": "1"},
+                tags={"b": "changed", "huge": "x" * 10_000_000},
+            )
+        info = store.get_run(run.id)
+        assert info.tags == {"b": "3"} and info.params == {} and info.metrics == {}
+        assert store.get_metric_history(run.id) == []
+
+    # statuses --------------------------------------------------------------------------------

@@ -31,6 +31,7 @@ test: $(VENV)/.dev
 lint: $(VENV)/.dev
 	$(BIN)/ruff check src tests benchmarks
 	$(BIN)/ruff format --check src tests benchmarks
+	$(BIN)/mypy
 
 bench: $(VENV)/.dev
 	$(BIN)/pip install --quiet -e '.[dev,bench]'

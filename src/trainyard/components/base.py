@@ -237,7 +237,7 @@ _KIND_CLASSES = {
 }
 
 
-def value_class(kind: str) -> type:
+def value_class(kind: str) -> type[Any]:
     """The Python class of a port kind's values (it has ``save(dir)`` / ``load(dir)`` unless a table)."""
     module, name = _KIND_CLASSES[kind]
     return getattr(importlib.import_module(module), name)

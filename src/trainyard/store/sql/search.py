@@ -39,8 +39,12 @@ def _glob(pattern: str) -> str:
 
 def _compare(column: Any, op: str, value: Any, dialect: str) -> ColumnElement[bool]:
     if op == "LIKE":
-        return column.op("GLOB")(_glob(value)) if dialect == "sqlite" else column.like(value)
-    return _COMPARE[op](column, value)
+        matched: ColumnElement[bool] = (
+            column.op("GLOB")(_glob(value)) if dialect == "sqlite" else column.like(value)
+        )
+        return matched
+    compared: ColumnElement[bool] = _COMPARE[op](column, value)
+    return compared
 
 
 def _condition(clause: Clause, dialect: str, metrics: dict[str, Any]) -> ColumnElement[bool]:

@@ -11,10 +11,11 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
+import pytest
 from fastapi import FastAPI
 
 from trainyard.api import routes
-from trainyard.server.running import free_port
+from trainyard.server.running import ThreadedServer, free_port
 
 
 def token_for_app(app: FastAPI, role: str = "owner", user: str = "tester") -> str:
@@ -68,6 +69,19 @@ class ServerProcess:
     def restart(self) -> None:
         self.stop(kill=True)
         self.start()
+
+
+def threaded_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ThreadedServer]:
+    """A server in this process (its users and tokens in an idle first workspace), with an owner's
+    token as ``.token``; a module's fixture yields from it and points it at fresh workspaces."""
+    from trainyard.server.app import create_app
+    from trainyard.workspace import Workspace
+
+    idle = Workspace.create(tmp_path_factory.mktemp("idle"))
+    with ThreadedServer(create_app(idle)) as running:
+        running.token = token_for_app(running.app)  # type: ignore[attr-defined]
+        yield running
+    idle.close()
 
 
 @contextmanager

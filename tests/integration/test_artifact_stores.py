@@ -14,11 +14,10 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.integration.server_helpers import token_for_app
+from tests.integration.server_helpers import threaded_server, token_for_app
 from trainyard.artifacts import ArtifactStore
 from trainyard.artifacts.fsspec_store import FsspecArtifactStore
 from trainyard.artifacts.http import HttpArtifactStore
-from trainyard.server.app import create_app
 from trainyard.server.running import ThreadedServer
 from trainyard.testing.artifact_suite import ArtifactSuite
 from trainyard.workspace import Workspace
@@ -26,11 +25,7 @@ from trainyard.workspace import Workspace
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ThreadedServer]:
-    idle = Workspace.create(tmp_path_factory.mktemp("idle"))
-    with ThreadedServer(create_app(idle)) as running:
-        running.token = token_for_app(running.app)  # type: ignore[attr-defined]
-        yield running
-    idle.close()
+    yield from threaded_server(tmp_path_factory)
 
 
 @pytest.fixture

@@ -12,8 +12,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import BACKENDS, _fresh_pg_database
-from tests.integration.server_helpers import token_for_app
-from trainyard.server.app import create_app
+from tests.integration.server_helpers import threaded_server
 from trainyard.server.running import ThreadedServer
 from trainyard.store.rest import RestStore
 from trainyard.testing.store_suite import StoreSuite
@@ -22,12 +21,7 @@ from trainyard.workspace import Workspace
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ThreadedServer]:
-    """The server; its users and tokens stay in the first workspace's store."""
-    idle = Workspace.create(tmp_path_factory.mktemp("idle"))
-    with ThreadedServer(create_app(idle)) as running:
-        running.token = token_for_app(running.app)  # type: ignore[attr-defined]
-        yield running
-    idle.close()
+    yield from threaded_server(tmp_path_factory)
 
 
 @pytest.fixture(scope="module")

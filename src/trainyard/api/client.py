@@ -107,17 +107,23 @@ class ServerClient:
         target: Route | Target,
         *,
         json: Any = None,
+        content: bytes | None = None,
         params: dict[str, Any] | None = None,
         stop: threading.Event | None = None,
     ) -> Any:
-        """The decoded JSON reply of one API call (None for a 204), retried as the module says."""
+        """The decoded JSON reply of one API call (None for a 204), retried as the module says.
+
+        ``content`` is a raw body instead of ``json`` (an append): the route must make its retry safe.
+        """
         target = target.at() if isinstance(target, Route) else target
-        headers = {IDEMPOTENCY_HEADER: uuid.uuid4().hex} if target.route.idempotent else None
+        headers = {IDEMPOTENCY_HEADER: uuid.uuid4().hex} if target.route.idempotent else {}
+        if content is not None:
+            headers["Content-Type"] = "application/octet-stream"
         params = {k: v for k, v in (params or {}).items() if v is not None}
 
         def attempt() -> Any:
             response = self.http.request(
-                target.method, target.path, json=json, params=params, headers=headers
+                target.method, target.path, json=json, content=content, params=params, headers=headers
             )
             if response.status_code in RETRY_STATUSES:
                 raise _Unavailable(f"{response.status_code} {response.text[:200]}")
@@ -163,22 +169,6 @@ class ServerClient:
             os.replace(tmp, dest)
         finally:
             tmp.unlink(missing_ok=True)
-
-    def post_bytes(self, target: Target, data: bytes, *, params: dict[str, Any] | None = None) -> Any:
-        """Send ``data`` as the raw body; the JSON reply. The route must make a retry safe."""
-        headers = {"Content-Type": "application/octet-stream"}
-        params = {k: v for k, v in (params or {}).items() if v is not None}
-
-        def attempt() -> Any:
-            response = self.http.request(
-                target.method, target.path, content=data, params=params, headers=headers
-            )
-            if response.status_code in RETRY_STATUSES:
-                raise _Unavailable(f"{response.status_code} {response.text[:200]}")
-            raise_for(response)
-            return response.json()
-
-        return self.retrying(attempt, f"{target.method} {target.path}")
 
     def read_from(self, target: Target, offset: int) -> Iterator[bytes]:
         """GET from byte ``offset`` to the end in chunks (a ``Range`` request); nothing past the end.

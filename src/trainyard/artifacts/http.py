@@ -54,11 +54,8 @@ class HttpArtifactStore(ArtifactStore):
         size = 0
         for start in range(0, max(len(data), 1), CHUNK):  # an empty append still creates the file
             params = {"key": key, "offset": at}  # with an offset, each piece's retry is safe
-            size = int(
-                self.client.post_bytes(
-                    routes.APPEND_ARTIFACT.at(), data[start : start + CHUNK], params=params
-                )["size"]
-            )
+            piece = data[start : start + CHUNK]
+            size = int(self.client.call(routes.APPEND_ARTIFACT, content=piece, params=params)["size"])
             at = None if at is None else size
         return size
 

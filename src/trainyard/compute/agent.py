@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING
 from trainyard.api import routes
 from trainyard.api.client import MAX_DELAY, ServerClient
 from trainyard.api.errors import ServerAccessError
-from trainyard.compute.base import ComputeTarget, request_cancel
+from trainyard.compute.base import ComputeTarget
 from trainyard.compute.worker import NO_SLOT, Worker, die_with_parent
 from trainyard.credentials import TOKEN_VAR
 from trainyard.errors import TrainyardError, WorkspaceError
@@ -53,7 +53,7 @@ class AgentQueueTarget(ComputeTarget):
 
     def cancel(self, ws: Workspace, run: RunInfo, reason: str) -> None:
         """A queued run is canceled at once; a running one when its worker's heartbeat sees the request."""
-        request_cancel(ws, run, reason)
+        ws.store.request_cancel(run.id, reason)
 
 
 class AgentError(TrainyardError):

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from trainyard.compute.base import ComputeTarget, request_cancel
+from trainyard.compute.base import ComputeTarget
 from trainyard.errors import InvalidInputError
 from trainyard.status import RunStatus
 from trainyard.store import RunInfo
@@ -30,5 +30,5 @@ class SelfDrivenRuns(ComputeTarget):
         )
 
     def cancel(self, ws: Workspace, run: RunInfo, reason: str) -> None:
-        if not request_cancel(ws, run, reason).status.is_terminal:
+        if not ws.store.request_cancel(run.id, reason).status.is_terminal:
             ws.store.set_status(run.id, RunStatus.CANCELED, error=reason)

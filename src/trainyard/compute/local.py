@@ -14,7 +14,7 @@ import subprocess
 import sys
 from typing import TYPE_CHECKING
 
-from trainyard.compute.base import ComputeTarget, request_cancel
+from trainyard.compute.base import ComputeTarget
 from trainyard.liveness import worker_alive, worker_id
 from trainyard.store import RunInfo
 
@@ -40,7 +40,7 @@ class LocalCompute(ComputeTarget):
         ws.store.heartbeat(run.id, worker_id(proc.pid))
 
     def cancel(self, ws: Workspace, run: RunInfo, reason: str) -> None:
-        info = request_cancel(ws, run, reason)
+        info = ws.store.request_cancel(run.id, reason)
         if info.status.is_terminal:
             return
         if worker_alive(info.worker):

@@ -165,7 +165,8 @@ class TrackingStore(abc.ABC):
         """Ask the run's worker to stop (a queued run is canceled at once), keeping ``reason``.
 
         The reason (who asked and why: a user, a sweep's early termination) is the run's
-        ``cancel_reason`` and what a canceled run reports. Returns the run after the request;
+        ``cancel_reason`` and what a canceled run reports: a queued run canceled here gets it as
+        its error in the same write (a started one from its worker). Returns the run after the request;
         ``InvalidTransitionError`` for a run that already ended, ``NotFoundError`` for an
         unknown one, ``InvalidInputError`` for an over-long reason.
         """

@@ -351,6 +351,12 @@ class TrackingSuite(MetricsSuite):
         info = store.request_cancel(run_id, "early termination: below the median at step 3")
         assert info.cancel_reason == "early termination: below the median at step 3"
         assert store.get_run(run_id).cancel_reason == info.cancel_reason and info.error is None
+        queued = store.request_cancel(_run_in(store, RunStatus.QUEUED), "canceled by the user")
+        assert (queued.status, queued.cancel_reason, queued.error) == (
+            RunStatus.CANCELED,
+            "canceled by the user",
+            "canceled by the user",
+        )
 
     @pytest.mark.parametrize("current", [RunStatus.PREPARING, RunStatus.RUNNING])
     def test_cancel_a_started_run_asks_its_worker(self, store: Store, current: RunStatus) -> None:

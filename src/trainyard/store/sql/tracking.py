@@ -328,8 +328,8 @@ class SqlTracking(SqlIdempotency):
                 current = self._current_status(conn, run_id)
                 check_transition(current, RunStatus.CANCELED)
                 values: dict[str, Any] = {"cancel_requested": True, "cancel_reason": reason}
-                if current == RunStatus.QUEUED:  # nothing runs yet: cancel at once
-                    values.update(status=RunStatus.CANCELED.value, end_time=time.time())
+                if current == RunStatus.QUEUED:  # nothing runs yet: cancel at once, saying why
+                    values.update(status=RunStatus.CANCELED.value, end_time=time.time(), error=reason)
                 conn.execute(
                     update(RUNS).where(RUNS.c.id == run_id, RUNS.c.status == current.value).values(**values)
                 )

@@ -44,3 +44,12 @@ def test_mistakes_are_trainyard_errors(ws: Workspace, argv: list[str], error: ty
     ws.store.create_experiment("two")
     result = CliRunner().invoke(app, argv)
     assert isinstance(result.exception, error), result.output
+
+
+def test_list_counts_every_run_and_shows_the_newest(ws: Workspace) -> None:
+    exp = ws.store.create_experiment("counted")
+    parent = ws.store.create_run(exp.id)
+    child = ws.store.create_run(exp.id, parent_id=parent.id)
+    result = CliRunner().invoke(app, ["experiment", "list", "-o", "json"])
+    (listed,) = json.loads(result.stdout)
+    assert (listed["runs"], listed["latest_run"]) == (2, child.created_at)

@@ -25,14 +25,14 @@ def list_experiments(
     ws = Workspace.from_config()
     rows: list[dict[str, Any]] = []
     for exp in ws.store.list_experiments(include_deleted=deleted):
-        runs = ws.store.search_runs([exp.id])
-        latest = runs[0].created_at if runs else None
+        newest = ws.store.search_runs([exp.id], max_results=1)  # newest first: one row, not every run
+        latest = newest[0].created_at if newest else None
         rows.append(
             {
                 "id": exp.id,
                 "name": exp.name,
                 "created": exp.created_at,
-                "runs": len(runs),
+                "runs": ws.store.count_runs(exp.id),
                 "latest_run": latest,
                 "deleted": exp.deleted,
             }

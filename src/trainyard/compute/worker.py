@@ -84,7 +84,7 @@ class Worker:
         except JobRecordError as exc:  # nothing can run it; fail it rather than leave it queued
             self.say(f"error: {exc}")
             self._finish(RunStatus.FAILED, str(exc))
-            self.log.close()
+            self._close_log()  # a server workspace's log gets the error line too
             return
         slot = self._wait_for_slot() if job.uses_slot else NO_SLOT
         if slot is None:

@@ -15,11 +15,11 @@ from pathlib import Path
 from typing import Any
 
 from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 
 from trainyard.errors import InvalidInputError, TrainyardError
 from trainyard.models.format import LoadedModel
-from trainyard.serving import codecs
+from trainyard.serving import codecs, oip
 from trainyard.serving.env import ENV_ENTRY, ENV_KEYS, ENV_MODEL, ENV_NAME, ENV_TRUST, ENV_VERSION
 from trainyard.serving.openapi import request_bodies
 
@@ -48,6 +48,13 @@ class _BearerKeys:
         await self.app(scope, receive, send)
 
 
+class _Predictions(JSONResponse):
+    """Predictions may hold NaN or ±Infinity: written as MLflow's scoring server writes them."""
+
+    def render(self, content: Any) -> bytes:
+        return json.dumps(content, ensure_ascii=False, separators=(",", ":"), default=str).encode()
+
+
 class _Refused(Exception):
     def __init__(self, status: int, message: str) -> None:
         super().__init__(message)
@@ -62,7 +69,9 @@ def create_app(
     max_body: int = MAX_BODY,
     entry_script: str | None = None,
 ) -> FastAPI:
-    app = FastAPI(title=f"trainyard scoring: {name}:{version}", version=version)
+    app = FastAPI(
+        title=f"trainyard scoring: {name}:{version}", version=version, default_response_class=_Predictions
+    )
     script = load_entry_script(entry_script, model) if entry_script else None
     bodies = request_bodies(model)
     secrets = [k.encode() for k in keys or [] if k]
@@ -70,28 +79,27 @@ def create_app(
     if secrets:
         app.add_middleware(_BearerKeys, secrets=secrets)
 
-    async def body_of(request: Request, csv_ok: bool = False) -> tuple[Any, bool]:
+    async def raw_body(request: Request) -> bytes:
         length = request.headers.get("content-length")
         if length and length.isdigit() and int(length) > max_body:
             raise _Refused(413, f"the body is {int(length)} bytes; the limit is {max_body}")
         raw = await request.body()
         if len(raw) > max_body:
             raise _Refused(413, f"the body is {len(raw)} bytes; the limit is {max_body}")
+        return raw
+
+    def content_type(request: Request, accepted: tuple[str, ...]) -> str:
         kind = request.headers.get("content-type", "application/json").split(";")[0].strip().lower()
-        if csv_ok and kind == "text/csv":
+        if kind not in accepted:
+            raise _Refused(415, f"content type {kind!r} is not supported; send {' or '.join(accepted)}")
+        return kind
+
+    async def body_of(request: Request, csv_ok: bool = False) -> tuple[Any, bool]:
+        raw = await raw_body(request)
+        kind = content_type(request, ("application/json", "text/csv") if csv_ok else ("application/json",))
+        if kind == "text/csv":
             return codecs.decode_csv(raw), True
-        if kind != "application/json":
-            raise _Refused(
-                415,
-                f"content type {kind!r} is not supported; send application/json"
-                + (" or text/csv" if csv_ok else ""),
-            )
-        if not raw.strip():
-            raise InvalidInputError("the body is empty; send a JSON object")
-        try:
-            return json.loads(raw), False
-        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-            raise InvalidInputError(f"the body is not valid JSON: {exc}") from None
+        return codecs.parse_json(raw), False
 
     async def predict(data: Any) -> Any:
         try:
@@ -99,6 +107,12 @@ def create_app(
         except TrainyardError:
             raise
         except Exception as exc:  # the model's own failure: report it, keep serving
+            if where := codecs.non_finite(data):  # the client sent what the model cannot take
+                said = (str(exc).splitlines() or [""])[0]
+                raise _Refused(
+                    400,
+                    f"the model does not take NaN or infinite values ({where}): {type(exc).__name__}: {said}",
+                ) from None
             raise _Refused(500, f"the model failed: {type(exc).__name__}: {exc}") from None
 
     def failure(exc: Exception, oip: bool = False) -> JSONResponse:
@@ -150,7 +164,7 @@ def create_app(
 
     @app.get("/v2")
     async def server_metadata() -> dict[str, Any]:
-        return {"name": "trainyard", "version": _trainyard_version(), "extensions": []}
+        return {"name": "trainyard", "version": _trainyard_version(), "extensions": oip.EXTENSIONS}
 
     def _check_name(model_name: str, model_version: str | None = None) -> None:
         if model_name != name or (model_version is not None and model_version != version):
@@ -170,15 +184,7 @@ def create_app(
     async def model_metadata(model_name: str, model_version: str | None = None) -> Any:
         if (refused := _unknown_model(model_name, model_version)) is not None:
             return refused
-        inputs = model.signature.inputs if model.signature else None
-        return {
-            "name": name,
-            "versions": [version],
-            "platform": model.flavor,
-            "inputs": [{"name": c["name"], "datatype": c["type"], "shape": [-1]} for c in inputs.columns]
-            if inputs
-            else [],
-        }
+        return oip.metadata(model, name, version)
 
     @app.get("/v2/models/{model_name}/ready")
     @app.get("/v2/models/{model_name}/versions/{model_version}/ready")
@@ -192,14 +198,19 @@ def create_app(
     async def infer(model_name: str, request: Request, model_version: str | None = None) -> Any:
         try:
             _check_name(model_name, model_version)
-            body, _ = await body_of(request)
-            predictions = await predict(codecs.decode_oip(body, model.signature))
-            reply = codecs.encode_oip(predictions, name, version)
-            if isinstance(body, dict) and "id" in body:
-                reply["id"] = body["id"]
-            return reply
+            raw = await raw_body(request)
+            header_length = request.headers.get(oip.HEADER_LENGTH)
+            content_type(request, ("application/json", "application/octet-stream"))
+            body, tail = oip.split_body(raw, header_length)
+            binary = oip.wants_binary(body) if isinstance(body, dict) else False
+            predictions = await predict(oip.decode(body, tail, model.signature))
+            content, json_length = oip.encode(predictions, name, version, binary, body.get("id"))
         except (InvalidInputError, _Refused) as exc:
             return failure(exc, oip=True)
+        if json_length is None:
+            return Response(content, media_type="application/json")
+        headers = {"Inference-Header-Content-Length": str(json_length)}
+        return Response(content, media_type="application/octet-stream", headers=headers)
 
     return app
 

@@ -1,17 +1,23 @@
-"""Request and response codecs of the three scoring protocols, over one prediction core.
+"""Request and response codecs of the MLflow and Azure scoring protocols, and the JSON they share.
 
 * MLflow ``/invocations``: JSON with exactly one of ``dataframe_split``, ``dataframe_records``,
   ``instances``, ``inputs`` (optional ``params``), or CSV.
 * Azure ``/score``: ``{"data": …}`` or ``{"input_data": {"columns", "index", "data"}}``.
-* Open Inference Protocol v2 ``/v2/models/{name}/infer``: named, shaped, typed tensors.
+* The Open Inference Protocol's tensors are in ``oip.py``.
 
-Every malformed body is an ``InvalidInputError`` that says what was expected.
+Every malformed body is an ``InvalidInputError`` that says what was expected: the JSON parser's
+own limits (nesting, Python's digits-per-integer limit) and whatever pandas or numpy refuse
+while building the table are caught here, so none of them reaches the client as a 500.
 """
 
 from __future__ import annotations
 
 import io
-from typing import Any
+import json
+import sys
+from collections import Counter
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 import numpy as np
 import pandas as pd
@@ -20,39 +26,98 @@ from trainyard.errors import InvalidInputError
 from trainyard.models.signature import Signature
 
 MLFLOW_KEYS = ("dataframe_split", "dataframe_records", "instances", "inputs")
-OIP_TYPES = {
-    "BOOL": "bool",
-    "UINT8": "uint8",
-    "UINT16": "uint16",
-    "UINT32": "uint32",
-    "UINT64": "uint64",
-    "INT8": "int8",
-    "INT16": "int16",
-    "INT32": "int32",
-    "INT64": "int64",
-    "FP16": "float16",
-    "FP32": "float32",
-    "FP64": "float64",
-    "BYTES": "object",
-}
-NUMPY_TO_OIP = {v: k for k, v in OIP_TYPES.items()}
+MAX_DEPTH = 64  # JSON nesting levels; a scoring body needs four or five
+T = TypeVar("T")
+
+
+def parse_json(raw: bytes) -> Any:
+    """The body as JSON, or an ``InvalidInputError`` that names what is wrong with it."""
+    if not raw.strip():
+        raise InvalidInputError("the body is empty; send a JSON object")
+    try:
+        body = json.loads(raw)
+    except RecursionError:
+        raise _too_deep() from None
+    except json.JSONDecodeError as exc:
+        raise InvalidInputError(f"the body is not valid JSON: {exc}") from None
+    except UnicodeDecodeError:
+        raise InvalidInputError("the body is not UTF-8 text; send JSON in UTF-8") from None
+    except ValueError:  # what json.loads raises beyond Python's int_max_str_digits
+        raise InvalidInputError(
+            f"a number in the body has more than {sys.get_int_max_str_digits()} digits"
+        ) from None
+    if raw.count(b"[") + raw.count(b"{") > MAX_DEPTH and _nests_deeper(body, MAX_DEPTH):
+        raise _too_deep()
+    return body
+
+
+def _too_deep() -> InvalidInputError:
+    return InvalidInputError(f"the JSON body nests more than {MAX_DEPTH} levels of lists and objects")
+
+
+def _nests_deeper(value: Any, limit: int) -> bool:
+    stack = [(value, 1)] if isinstance(value, list | dict) else []
+    while stack:
+        item, level = stack.pop()
+        if level > limit:
+            return True
+        children = item.values() if isinstance(item, dict) else item
+        stack.extend((child, level + 1) for child in children if isinstance(child, list | dict))
+    return False
+
+
+def _built(make: Callable[[], T], what: str) -> T:
+    """What pandas or numpy make of the client's values; what they refuse is the client's error."""
+    try:
+        return make()
+    except (ValueError, TypeError, OverflowError, RecursionError) as exc:
+        raise InvalidInputError(f"{what} does not form a table: {str(exc).splitlines()[0]}") from None
+
+
+def _split(value: Any, what: str) -> pd.DataFrame:
+    """``{"columns", "index"?, "data"}`` as a DataFrame; ragged rows and bad columns are named."""
+    if not isinstance(value, dict) or not isinstance(value.get("data"), list):
+        raise InvalidInputError(f"{what} needs {{'columns': [...], 'data': [[...]]}}")
+    columns, rows, index = value.get("columns"), value["data"], value.get("index")
+    if columns is not None:
+        if not isinstance(columns, list) or not all(isinstance(c, str) for c in columns):
+            raise InvalidInputError(f"{what}.columns must be a list of column names (strings)")
+        if twice := sorted(c for c, n in Counter(columns).items() if n > 1):
+            raise InvalidInputError(f"{what}.columns names {', '.join(map(repr, twice))} more than once")
+    width = len(columns) if columns is not None else None
+    for i, row in enumerate(rows):
+        if not isinstance(row, list):
+            raise InvalidInputError(f"{what}.data row {i} is not a list of values")
+        width = len(row) if width is None else width
+        if len(row) != width:
+            raise InvalidInputError(
+                f"{what}.data row {i} has {len(row)} values; "
+                + (f"columns names {width}" if columns is not None else f"row 0 has {width}")
+            )
+    if index is not None and (not isinstance(index, list) or len(index) != len(rows)):
+        raise InvalidInputError(f"{what}.index must be a list with one label per row ({len(rows)})")
+    return _built(lambda: pd.DataFrame(rows, columns=columns, index=index), what)
 
 
 def _frame(value: Any, signature: Signature | None, what: str) -> Any:
     """Rows (lists or dicts) as a DataFrame named by the signature, or an array for tensor models."""
     if isinstance(value, dict):
-        return pd.DataFrame(value)
+        return _built(lambda: pd.DataFrame(value), what)
     if not isinstance(value, list) or not value:
         raise InvalidInputError(f"{what} must be a non-empty list of rows")
-    if isinstance(value[0], dict):
-        return pd.DataFrame(value)
+    if any(isinstance(row, dict) for row in value):
+        if not all(isinstance(row, dict) for row in value):
+            raise InvalidInputError(f"{what}: rows must all be objects or all be lists")
+        return _built(lambda: pd.DataFrame(value), what)
     if signature is not None and signature.inputs.names:
         names = signature.inputs.names
-        widths = {len(row) if isinstance(row, list) else 1 for row in value}
-        if widths != {len(names)}:
-            raise InvalidInputError(f"{what}: each row needs {len(names)} values ({', '.join(names)})")
-        return pd.DataFrame(value, columns=names)
-    return np.asarray(value)
+        for i, row in enumerate(value):
+            if (len(row) if isinstance(row, list) else 1) != len(names):
+                raise InvalidInputError(
+                    f"{what}: each row needs {len(names)} values ({', '.join(names)}); row {i} differs"
+                )
+        return _built(lambda: pd.DataFrame(value, columns=names), what)
+    return _built(lambda: np.asarray(value), what)
 
 
 def decode_mlflow(body: Any, signature: Signature | None) -> Any:
@@ -68,16 +133,11 @@ def decode_mlflow(body: Any, signature: Signature | None) -> Any:
     key = present[0]
     value = body[key]
     if key == "dataframe_split":
-        if not isinstance(value, dict) or "data" not in value:
-            raise InvalidInputError("dataframe_split needs {'columns': [...], 'data': [[...]]}")
-        try:
-            return pd.DataFrame(value["data"], columns=value.get("columns"), index=value.get("index"))
-        except (ValueError, TypeError) as exc:
-            raise InvalidInputError(f"dataframe_split does not form a table: {exc}") from None
+        return _split(value, key)
     if key == "dataframe_records":
         if not isinstance(value, list) or not all(isinstance(r, dict) for r in value):
             raise InvalidInputError("dataframe_records must be a list of {column: value} objects")
-        return pd.DataFrame(value)
+        return _built(lambda: pd.DataFrame(value), key)
     return _frame(value, signature, key)
 
 
@@ -96,56 +156,27 @@ def decode_azure(body: Any, signature: Signature | None) -> Any:
     if "input_data" in body:
         value = body["input_data"]
         if isinstance(value, dict) and "data" in value:
-            return pd.DataFrame(value["data"], columns=value.get("columns"), index=value.get("index"))
+            return _split(value, "input_data")
         return _frame(value, signature, "input_data")
     return _frame(body["data"], signature, "data")
 
 
-def decode_oip(body: Any, signature: Signature | None) -> Any:
-    if not isinstance(body, dict) or not isinstance(body.get("inputs"), list) or not body["inputs"]:
-        raise InvalidInputError('send {"inputs": [{"name", "shape", "datatype", "data"}, ...]}')
-    arrays = {}
-    for tensor in body["inputs"]:
-        if not isinstance(tensor, dict) or not {"name", "shape", "datatype", "data"} <= set(tensor):
-            raise InvalidInputError("each input needs name, shape, datatype and data")
-        dtype = OIP_TYPES.get(tensor["datatype"])
-        if dtype is None:
-            raise InvalidInputError(
-                f"unknown datatype {tensor['datatype']!r}; use one of {', '.join(OIP_TYPES)}"
-            )
-        try:
-            arrays[tensor["name"]] = np.asarray(tensor["data"], dtype=dtype).reshape(tensor["shape"])
-        except (ValueError, TypeError) as exc:
-            raise InvalidInputError(f"input {tensor['name']!r}: {exc}") from None
-    names = signature.inputs.names if signature is not None else []
-    if names and set(arrays) == set(names):
-        return pd.DataFrame({n: arrays[n].reshape(-1) for n in names})
-    if len(arrays) == 1:
-        array = next(iter(arrays.values()))
-        return pd.DataFrame(array, columns=names) if names and array.ndim == 2 else array
-    raise InvalidInputError(f"send one tensor, or one per column: {', '.join(names) or 'none declared'}")
+def non_finite(data: Any) -> str:
+    """Where the input holds NaN or ±Infinity (``""`` if nowhere): why a model may refuse it."""
+    if isinstance(data, pd.DataFrame):
+        for column in data.columns:
+            values = data[column].to_numpy()
+            if values.dtype.kind == "f" and (bad := ~np.isfinite(values)).any():
+                row = int(np.argmax(bad))
+                return f"{values[row]} in column {column!r}, row {row}"
+        return ""
+    if isinstance(data, np.ndarray) and data.dtype.kind == "f" and (bad := ~np.isfinite(data)).any():
+        where = tuple(int(i) for i in np.argwhere(bad)[0])
+        return f"{data[where]} at index {list(where)}"
+    return ""
 
 
 def as_list(predictions: Any) -> list[Any]:
     if isinstance(predictions, pd.DataFrame | pd.Series):
         predictions = predictions.to_numpy()
     return np.asarray(predictions).tolist()
-
-
-def encode_oip(predictions: Any, name: str, version: str) -> dict[str, Any]:
-    array = np.asarray(
-        as_list(predictions) if isinstance(predictions, pd.DataFrame | pd.Series) else predictions
-    )
-    datatype = NUMPY_TO_OIP.get(str(array.dtype), "BYTES")
-    return {
-        "model_name": name,
-        "model_version": version,
-        "outputs": [
-            {
-                "name": "predict",
-                "shape": list(array.shape),
-                "datatype": datatype,
-                "data": array.reshape(-1).tolist(),
-            }
-        ],
-    }

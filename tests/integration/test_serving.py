@@ -13,9 +13,8 @@ import httpx
 import numpy as np
 import pytest
 from fastapi.testclient import TestClient
-from sklearn.datasets import load_iris
-from sklearn.linear_model import LogisticRegression
 
+from tests.integration.scoring_helpers import saved_iris
 from trainyard import models
 from trainyard.serving.app import OPEN_ROUTES, create_app
 
@@ -24,11 +23,7 @@ KEY = "k" * 32
 
 @pytest.fixture(scope="module")
 def iris_model(tmp_path_factory):
-    X, y = load_iris(return_X_y=True, as_frame=True)
-    X.columns = ["sl", "sw", "pl", "pw"]
-    model = LogisticRegression(max_iter=500).fit(X, y)
-    path = models.save(model, tmp_path_factory.mktemp("m") / "iris", input_example=X.head())
-    return path, model, X
+    return saved_iris(tmp_path_factory.mktemp("m"))
 
 
 @pytest.fixture

@@ -109,7 +109,7 @@ class LoadedModel:
 
     def predict(self, data: Any) -> Any:
         if self.signature is not None:
-            self.signature.check(data)
+            data = self.signature.conform(data)
         return self.model.predict(data)
 
 

@@ -78,12 +78,22 @@ class Signature:
         outputs = data.get("outputs")
         return cls(Schema.from_json(data["inputs"]), Schema.from_json(outputs) if outputs else None)
 
+    def conform(self, data: Any) -> Any:
+        """``data`` checked (``check``), its columns in the signature's order as the model was fitted."""
+        self.check(data)
+        names = self.inputs.names
+        if self.inputs.tensor is None and names and list(getattr(data, "columns", names)) != names:
+            return data[names]
+        return data
+
     def check(self, data: Any) -> None:
         """Raise ``InvalidInputError`` naming the missing, extra or mistyped columns."""
         import pandas as pd
 
         if self.inputs.tensor is not None or not isinstance(data, pd.DataFrame):
             return
+        if len(data) == 0:
+            raise InvalidInputError("the input has no rows; send at least one")
         expected = self.inputs.names
         missing = [c for c in expected if c not in data.columns]
         extra = [c for c in data.columns if c not in expected]

@@ -9,7 +9,6 @@ serving.
 from __future__ import annotations
 
 import hmac
-import json
 import os
 from pathlib import Path
 from typing import Any
@@ -48,13 +47,6 @@ class _BearerKeys:
         await self.app(scope, receive, send)
 
 
-class _Predictions(JSONResponse):
-    """Predictions may hold NaN or ±Infinity: written as MLflow's scoring server writes them."""
-
-    def render(self, content: Any) -> bytes:
-        return json.dumps(content, ensure_ascii=False, separators=(",", ":"), default=str).encode()
-
-
 class _Refused(Exception):
     def __init__(self, status: int, message: str) -> None:
         super().__init__(message)
@@ -69,9 +61,7 @@ def create_app(
     max_body: int = MAX_BODY,
     entry_script: str | None = None,
 ) -> FastAPI:
-    app = FastAPI(
-        title=f"trainyard scoring: {name}:{version}", version=version, default_response_class=_Predictions
-    )
+    app = FastAPI(title=f"trainyard scoring: {name}:{version}", version=version)
     script = load_entry_script(entry_script, model) if entry_script else None
     bodies = request_bodies(model)
     secrets = [k.encode() for k in keys or [] if k]

@@ -203,16 +203,16 @@ def decode(body: Any, tail: bytes, signature: Signature | None) -> Any:
             sizes = ", ".join(f"{n}: {a.size}" for n, a in arrays.items())
             raise InvalidInputError(f"the column tensors differ in length ({sizes}); send one value per row")
         return pd.DataFrame({n: arrays[n].reshape(-1) for n in names})
-    if len(arrays) == 1:
-        array = next(iter(arrays.values()))
-        if names and array.ndim == 2:
-            if array.shape[1] != len(names):
-                raise InvalidInputError(
-                    f"the tensor has {array.shape[1]} columns; the model takes {', '.join(names)}"
-                )
-            return pd.DataFrame(array, columns=names)
-        return array
-    raise InvalidInputError(f"send one tensor, or one per column: {', '.join(names) or 'none declared'}")
+    if len(arrays) == 1 and not names:
+        return next(iter(arrays.values()))
+    array = next(iter(arrays.values()))
+    if len(arrays) == 1 and array.ndim == 2 and array.shape[1] == len(names):
+        return pd.DataFrame(array, columns=names)
+    raise InvalidInputError(
+        f"send one tensor per column ({', '.join(names)}) or one [rows, {len(names)}] tensor"
+        if names
+        else "send one tensor: the model's signature names no columns"
+    )
 
 
 def wants_binary(body: dict[str, Any]) -> bool:
@@ -231,9 +231,12 @@ def wants_binary(body: dict[str, Any]) -> bool:
 
 
 def _jsonable(item: Any) -> Any:
+    """NaN and ±Infinity as null, as on the other routes: JSON has no such numbers."""
+    if isinstance(item, float):
+        return item if math.isfinite(item) else None
     if isinstance(item, bytes):
         item = _text(item)
-    return item if isinstance(item, str | int | float | bool) or item is None else str(item)
+    return item if isinstance(item, str | int | bool) or item is None else str(item)
 
 
 def _as_bytes(array: np.ndarray, datatype: str) -> bytes:

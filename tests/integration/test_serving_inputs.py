@@ -144,26 +144,63 @@ KEYS = st.sampled_from(
         *("binary_data_size", "binary_data_output", "binary_data", *COLUMNS),
     ]
 ) | st.text(max_size=4)
-SCALARS = (
-    st.none()
-    | st.booleans()
-    | st.integers(-2, 6)
+LEAF = (
+    st.floats()
+    | st.integers(-3, 10)
     | st.integers()
-    | st.floats()
-    | st.text(max_size=4)
-    | st.sampled_from(["FP64", "INT64", "BYTES", "BOOL", "predict", *COLUMNS])
+    | st.none()
+    | st.booleans()
+    | st.text(max_size=3)
+    | st.sampled_from([*COLUMNS, "FP64", "BYTES", "predict"])
 )
 JSON = st.recursive(
-    SCALARS,
-    lambda inner: st.lists(inner, max_size=5) | st.dictionaries(KEYS, inner, max_size=5),
-    max_leaves=40,
+    LEAF, lambda inner: st.lists(inner, max_size=5) | st.dictionaries(KEYS, inner, max_size=5), max_leaves=40
+)
+ROWS = st.lists(st.lists(LEAF, max_size=5) | LEAF, max_size=4)
+TABLE = st.fixed_dictionaries(
+    {"columns": st.lists(st.sampled_from(COLUMNS), max_size=5) | JSON, "data": ROWS | JSON},
+    optional={"index": st.lists(LEAF, max_size=4) | JSON},
+)
+RECORDS = st.lists(
+    st.dictionaries(st.sampled_from(COLUMNS) | st.text(max_size=2), LEAF, max_size=5), max_size=4
+)
+TENSOR = st.fixed_dictionaries(
+    {
+        "name": st.sampled_from([*COLUMNS, "x"]),
+        "shape": st.lists(st.integers(-1, 5), max_size=3),
+        "datatype": st.sampled_from(["FP64", "FP32", "INT64", "INT8", "UINT8", "BOOL", "BYTES", "FP99"]),
+    },
+    optional={
+        "data": st.lists(LEAF, max_size=8) | ROWS | JSON,
+        "parameters": st.fixed_dictionaries({}, optional={"binary_data_size": st.integers(-1, 40) | JSON}),
+    },
+)
+OIP = st.fixed_dictionaries(
+    {"inputs": st.lists(TENSOR, max_size=4) | JSON},
+    optional={
+        "outputs": st.lists(st.fixed_dictionaries({"name": st.sampled_from(["predict", "x"])}), max_size=2)
+        | JSON,
+        "parameters": st.fixed_dictionaries({}, optional={"binary_data_output": st.booleans() | JSON}),
+        "id": JSON,
+    },
+)
+BODIES = (
+    st.builds(
+        lambda key, value: {key: value}, st.sampled_from(["dataframe_split", "input_data"]), TABLE | JSON
+    )
+    | st.builds(lambda value: {"dataframe_records": value}, RECORDS | JSON)
+    | st.builds(
+        lambda key, value: {key: value}, st.sampled_from(["instances", "inputs", "data"]), ROWS | JSON
+    )
+    | OIP
+    | JSON
 )
 
 
-@settings(max_examples=300, deadline=None)
-@given(route=st.sampled_from(ROUTES), body=JSON, tail=st.none() | st.binary(max_size=40))
+@settings(max_examples=200, deadline=None)
+@given(route=st.sampled_from(ROUTES), body=BODIES, tail=st.none() | st.binary(max_size=40))
 def test_random_json_never_gets_a_5xx(iris, unsigned, route, body, tail):
-    """Over random JSON (protocol keys weighted in) and random binary tensor data after it."""
+    """Protocol-shaped bodies with random parts, random JSON, and random binary tensor data after it."""
     header = json.dumps(body).encode()
     extra = {} if tail is None else {"Inference-Header-Content-Length": str(len(header))}
     for client in (iris[0], unsigned):

@@ -189,12 +189,10 @@ def create_app(
         try:
             _check_name(model_name, model_version)
             raw = await raw_body(request)
-            header_length = request.headers.get(oip.HEADER_LENGTH)
             content_type(request, ("application/json", "application/octet-stream"))
-            body, tail = oip.split_body(raw, header_length)
-            binary = oip.wants_binary(body) if isinstance(body, dict) else False
-            predictions = await predict(oip.decode(body, tail, model.signature))
-            content, json_length = oip.encode(predictions, name, version, binary, body.get("id"))
+            body, tail = oip.split_body(raw, request.headers.get(oip.HEADER_LENGTH))
+            data, binary = oip.decode(body, tail, model.signature), oip.wants_binary(body)
+            content, json_length = oip.encode(await predict(data), name, version, binary, body.get("id"))
         except (InvalidInputError, _Refused) as exc:
             return failure(exc, oip=True)
         if json_length is None:

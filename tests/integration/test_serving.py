@@ -278,4 +278,7 @@ def test_the_openapi_document_describes_the_models_columns(client):
         "pl",
         "pw",
     ]
-    assert "/v2/models/{model_name}/infer" in document["paths"]
+    infer = document["paths"]["/v2/models/{model_name}/infer"]["post"]["requestBody"]["content"]
+    tensor = infer["application/json"]["schema"]["properties"]["inputs"]["items"]
+    assert tensor["properties"]["name"]["enum"] == ["sl", "sw", "pl", "pw"]
+    assert "FP64" in tensor["properties"]["datatype"]["enum"] and "application/octet-stream" in infer

@@ -183,8 +183,8 @@ def create_app(
             return refused
         return {"name": name, "ready": True}
 
-    @app.post("/v2/models/{model_name}/infer")
-    @app.post("/v2/models/{model_name}/versions/{model_version}/infer")
+    @app.post("/v2/models/{model_name}/infer", openapi_extra=bodies["infer"])
+    @app.post("/v2/models/{model_name}/versions/{model_version}/infer", openapi_extra=bodies["infer"])
     async def infer(model_name: str, request: Request, model_version: str | None = None) -> Any:
         try:
             _check_name(model_name, model_version)

@@ -6,6 +6,7 @@ import json
 from typing import Any
 
 from trainyard.models.format import EXAMPLE, LoadedModel
+from trainyard.serving.oip import DATATYPES, OUTPUT
 
 JSON_TYPES = {
     "double": "number",
@@ -76,7 +77,42 @@ def request_bodies(model: LoadedModel) -> dict[str, dict[str, Any]]:
     invocation_content: dict[str, Any] = {"schema": invocations}
     if example is not None:
         invocation_content["example"] = example
+    tensor = {
+        "type": "object",
+        "required": ["name", "shape", "datatype"],
+        "properties": {
+            "name": {"type": "string", **({"enum": names} if names else {})},
+            "shape": {"type": "array", "items": {"type": "integer", "minimum": 0}},
+            "datatype": {"enum": list(DATATYPES)},
+            "parameters": {"type": "object", "properties": {"binary_data_size": {"type": "integer"}}},
+            "data": {"type": "array"},
+        },
+    }
+    infer = {
+        "type": "object",
+        "required": ["inputs"],
+        "properties": {
+            "id": {"type": "string"},
+            "parameters": {"type": "object", "properties": {"binary_data_output": {"type": "boolean"}}},
+            "inputs": {"type": "array", "minItems": 1, "items": tensor},
+            "outputs": {
+                "type": "array",
+                "items": {"type": "object", "properties": {"name": {"enum": [OUTPUT]}}},
+            },
+        },
+    }
+    binary = {
+        "schema": {"type": "string", "format": "binary"},
+        "description": "binary tensor data: the JSON request, Inference-Header-Content-Length bytes long, "
+        "then each input's parameters.binary_data_size bytes",
+    }
     return {
+        "infer": {
+            "requestBody": {
+                "required": True,
+                "content": {"application/json": {"schema": infer}, "application/octet-stream": binary},
+            }
+        },
         "invocations": {
             "requestBody": {
                 "required": True,

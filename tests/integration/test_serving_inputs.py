@@ -117,6 +117,23 @@ def test_a_malformed_body_is_a_400_naming_the_problem(iris, route, body, message
     assert client.post("/score", json={"data": X.head(1).values.tolist()}).status_code == 200
 
 
+def test_a_compressed_body_is_inflated_no_further_than_the_limit(tmp_path):
+    import gzip
+
+    path, model, X = saved_iris(tmp_path)
+    client = TestClient(create_app(models.load(path), "m", "1", max_body=10_000))
+    body = json.dumps({"instances": X.head(2).values.tolist()}).encode()
+    reply = client.post("/invocations", content=gzip.compress(body), headers={"Content-Encoding": "gzip"})
+    assert reply.json() == {"predictions": model.predict(X.head(2)).tolist()}
+    bomb = gzip.compress(b" " * 1_000_000)  # 1 KB on the wire, a megabyte inflated
+    reply = client.post("/invocations", content=bomb, headers={"Content-Encoding": "gzip"})
+    assert reply.status_code == 413 and "inflates past the limit of 10000 bytes" in reply.json()["message"]
+    reply = client.post("/invocations", content=b"not gzip", headers={"Content-Encoding": "gzip"})
+    assert reply.status_code == 400 and "not valid gzip" in reply.json()["message"]
+    reply = client.post("/invocations", content=body, headers={"Content-Encoding": "br"})
+    assert reply.status_code == 415
+
+
 def test_columns_in_another_order_are_put_in_the_signatures_order(iris):
     client, model, X = iris
     rows = X.head(3)

@@ -128,6 +128,16 @@ def test_every_datatype_round_trips(echo, datatype, values, binary):
     np.testing.assert_array_equal(result.as_numpy("predict"), values)
 
 
+@pytest.mark.parametrize("compression", ["gzip", "deflate"])
+def test_a_compressed_request_is_inflated(iris, compression):
+    client, model, X = iris
+    rows = X.tail(4)
+    result = client.infer(
+        "iris", column_inputs(rows, binary=True), headers=auth(), request_compression_algorithm=compression
+    )
+    np.testing.assert_array_equal(result.as_numpy("predict"), model.predict(rows))
+
+
 def test_a_bad_request_is_an_oip_error_the_client_reports(iris):
     client, _, X = iris
     with pytest.raises(InferenceServerException, match="serves iris") as unknown:

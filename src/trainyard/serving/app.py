@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hmac
 import os
+import zlib
 from pathlib import Path
 from typing import Any
 
@@ -76,7 +77,24 @@ def create_app(
         raw = await request.body()
         if len(raw) > max_body:
             raise _Refused(413, f"the body is {len(raw)} bytes; the limit is {max_body}")
-        return raw
+        return inflated(raw, request.headers.get("content-encoding", "identity").strip().lower())
+
+    def inflated(raw: bytes, encoding: str) -> bytes:
+        """A gzip or deflate body (tritonclient's request compression), inflated no further than the limit."""
+        if encoding == "identity":
+            return raw
+        if encoding not in ("gzip", "deflate"):
+            raise _Refused(
+                415, f"Content-Encoding {encoding!r} is not supported; send gzip, deflate or identity"
+            )
+        inflater = zlib.decompressobj(wbits=31 if encoding == "gzip" else 15)
+        try:
+            body = inflater.decompress(raw, max_body + 1)
+        except zlib.error as exc:
+            raise InvalidInputError(f"the body is not valid {encoding} data: {exc}") from None
+        if len(body) > max_body:
+            raise _Refused(413, f"the body inflates past the limit of {max_body} bytes")
+        return body
 
     def content_type(request: Request, accepted: tuple[str, ...]) -> str:
         kind = request.headers.get("content-type", "application/json").split(";")[0].strip().lower()

@@ -165,3 +165,53 @@ def test_a_deployment_with_an_entry_script(served, tmp_path):
         endpoints.create_deployment(
             ws, "iris-ep", "missing", "iris:2", entry_script=str(tmp_path / "nope.py")
         )
+
+
+def _wait_answered(ws, timeout=30.0):
+    """Until the scoring URI answers 200 (the router killed a moment ago may still be starting)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            if httpx.post(url(ws), json=ROW, headers=auth(ws), timeout=5).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        time.sleep(0.05)
+    raise AssertionError(f"the scoring URI did not answer within {timeout}s")
+
+
+def test_a_killed_router_is_restarted_on_the_same_port(served):
+    ws = served
+    endpoints.create_deployment(ws, "iris-ep", "blue", "iris:1")
+    endpoints.set_traffic(ws, "iris-ep", {"blue": 100})
+    port = ws.store.get_endpoint("iris-ep").port
+    supervisor = int(ws.store.get_endpoint("iris-ep").worker.rsplit(":", 2)[1])
+    (router,) = _children(supervisor)
+    os.kill(router, signal.SIGKILL)
+    _wait_answered(ws)
+    assert ws.store.get_endpoint("iris-ep").port == port
+    assert _children(supervisor) != [router]
+    shown = endpoints.describe(ws, "iris-ep")
+    assert shown["router"] == "up" and shown["router_restarts"] == 1
+
+
+def test_a_killed_router_supervisor_hands_over_without_closing_the_port(served):
+    ws = served
+    endpoints.create_deployment(ws, "iris-ep", "blue", "iris:1")
+    endpoints.set_traffic(ws, "iris-ep", {"blue": 100})
+    first = ws.store.get_endpoint("iris-ep").worker
+    os.kill(int(first.rsplit(":", 2)[1]), signal.SIGKILL)
+    deadline = time.monotonic() + 30
+    while ws.store.get_endpoint("iris-ep").worker == first and time.monotonic() < deadline:
+        assert httpx.post(url(ws), json=ROW, headers=auth(ws), timeout=30).status_code == 200
+        time.sleep(0.1)
+    assert endpoints.describe(ws, "iris-ep")["router"] == "up"
+    _wait_answered(ws)
+    second = int(ws.store.get_endpoint("iris-ep").worker.rsplit(":", 2)[1])
+    deadline = time.monotonic() + 30
+    while not _children(second) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    (router,) = _children(second)  # the new supervisor supervises: kill its router too
+    os.kill(router, signal.SIGKILL)
+    _wait_answered(ws)
+    assert endpoints.describe(ws, "iris-ep")["router_restarts"] == 1

@@ -25,7 +25,7 @@ def _print_endpoint(info: dict) -> None:
         ["endpoint", info["name"]],
         ["scoring URI", info["scoring_uri"]],
         ["OpenAPI", info["openapi_uri"]],
-        ["router", info["router"]],
+        ["router", f"{info['router']} ({info['router_restarts']} restarts)"],
         ["primary key", info["keys"]["primary"]],
         ["secondary key", info["keys"]["secondary"]],
         ["traffic", ", ".join(f"{k}={v}" for k, v in info["traffic"].items()) or "-"],

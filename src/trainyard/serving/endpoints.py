@@ -1,8 +1,9 @@
 """Online endpoints on this machine: create, deploy, shift traffic, invoke, delete.
 
-An endpoint is a router process on a fixed loopback port; each deployment is a supervisor
-process running a scoring server. Both are detached (they outlive the CLI) and record their
-worker ids, so ``show`` can tell whether they are still up.
+An endpoint is a router on a fixed loopback port, run by a supervisor that restarts it;
+each deployment is a supervisor process running a scoring server. Both supervisors are
+detached (they outlive the CLI) and record their worker ids, so ``show`` can tell whether
+they are still up, and count the restarts of what they run.
 """
 
 from __future__ import annotations
@@ -213,6 +214,7 @@ def describe(ws: Workspace, name: str) -> dict[str, Any]:
         "scoring_uri": scoring_uri(record),
         "openapi_uri": f"http://127.0.0.1:{record.port}/openapi.json",
         "router": "up" if worker_alive(record.worker) else "down",
+        "router_restarts": record.restarts,
         "keys": {"primary": record.primary_key, "secondary": record.secondary_key},
         "traffic": record.traffic,
         "deployments": [

@@ -194,13 +194,28 @@ def regenerate_key(ws: Workspace, name: str, which: str) -> EndpointRecord:
 
 
 def invoke(
-    ws: Workspace, endpoint: str, body: bytes, deployment: str | None = None, path: str = "/score"
+    ws: Workspace,
+    endpoint: str,
+    body: bytes,
+    deployment: str | None = None,
+    path: str = "/score",
+    timeout: float = 60.0,
 ) -> tuple[int, Any]:
     record = ws.store.get_endpoint(endpoint)
     headers = {"Authorization": f"Bearer {record.primary_key}", "Content-Type": "application/json"}
     if deployment:
         headers["azureml-model-deployment"] = deployment
-    reply = httpx.post(f"http://127.0.0.1:{record.port}{path}", content=body, headers=headers, timeout=60)
+    try:
+        reply = httpx.post(
+            f"http://127.0.0.1:{record.port}{path}", content=body, headers=headers, timeout=timeout
+        )
+    except httpx.TransportError as exc:  # the router is down or stuck: say so, not a traceback
+        why = f"no reply within {timeout:g}s" if isinstance(exc, httpx.TimeoutException) else "no connection"
+        state = "up" if worker_alive(record.worker) else "down"
+        raise TrainyardError(
+            f"endpoint {endpoint!r} did not answer on 127.0.0.1:{record.port} ({why}); its router is "
+            f"{state}: see `trainyard endpoint show {endpoint}` and `trainyard endpoint logs {endpoint}`"
+        ) from None
     try:
         return reply.status_code, reply.json()
     except ValueError:

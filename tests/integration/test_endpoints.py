@@ -215,3 +215,80 @@ def test_a_killed_router_supervisor_hands_over_without_closing_the_port(served):
     os.kill(router, signal.SIGKILL)
     _wait_answered(ws)
     assert endpoints.describe(ws, "iris-ep")["router_restarts"] == 1
+
+
+def _register(ws, tmp_path, model, name):
+    ty.Model.register(ws, models.save(model, tmp_path / name), name)
+
+
+def test_a_hanging_predict_is_a_504_and_a_stuck_server_is_restarted(served, tmp_path):
+    class Sleepy:
+        def predict(self, data):
+            import numpy as np
+
+            rows = np.asarray(data, dtype=float)
+            if rows.sum() < 0:
+                time.sleep(3600)  # hangs: only the supervisor's restart ends it
+            return rows.sum(axis=1)
+
+    ws = served
+    _register(ws, tmp_path, Sleepy(), "sleepy")
+    record = endpoints.create_deployment(ws, "iris-ep", "slow", "sleepy:1", request_timeout=1)
+    assert record.request_timeout == 1.0
+    hang, fine = b'{"data": [[-1, -2]]}', b'{"data": [[1, 2]]}'
+    status, reply = endpoints.invoke(ws, "iris-ep", hang, deployment="slow")
+    assert status == 504 and reply["error_code"] == "TIMEOUT"
+    assert "did not answer within 1s" in reply["message"]
+    assert endpoints.invoke(ws, "iris-ep", fine, deployment="slow") == (200, [3.0])
+    with_all_slots_hung = [
+        threading.Thread(target=endpoints.invoke, args=(ws, "iris-ep", hang, "slow")) for _ in range(4)
+    ]
+    for t in with_all_slots_hung:
+        t.start()
+    for t in with_all_slots_hung:
+        t.join()
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        current = ws.store.get_deployment("iris-ep", "slow")
+        if current.restarts == 1 and current.status == "ready":
+            break
+        time.sleep(0.2)
+    assert current.restarts == 1
+    log = (ws.root / "endpoints" / "iris-ep.slow.log").read_text()
+    assert "restarted: 4 predictions are still running past the 1s request timeout" in log
+    time.sleep(0.6)  # the router re-reads the new port
+    assert endpoints.invoke(ws, "iris-ep", fine, deployment="slow") == (200, [3.0])
+    assert endpoints.describe(ws, "iris-ep")["deployments"][0]["request_timeout"] == 1.0
+    with pytest.raises(InvalidInputError, match="above 0"):
+        endpoints.create_deployment(ws, "iris-ep", "never", "sleepy:1", request_timeout=0)
+
+
+def test_a_model_that_does_not_load_is_live_not_ready_and_says_why(served, tmp_path):
+    class Unloadable:
+        def __init__(self):
+            self.weights = [1.0]  # a state to set, so unpickling calls __setstate__
+
+        def predict(self, data):
+            return data
+
+        def __setstate__(self, state):
+            raise RuntimeError("the weights are gone")
+
+    ws = served
+    endpoints.create_deployment(ws, "iris-ep", "blue", "iris:1")
+    endpoints.set_traffic(ws, "iris-ep", {"blue": 100})
+    _register(ws, tmp_path, Unloadable(), "unloadable")
+    with pytest.raises(TrainyardError, match="the model did not load: RuntimeError: the weights are gone"):
+        endpoints.create_deployment(ws, "iris-ep", "broken", "unloadable:1")
+    broken = ws.store.get_deployment("iris-ep", "broken")
+    assert broken.status == "failed" and "the weights are gone" in broken.error
+    live = httpx.get(f"http://127.0.0.1:{broken.port}/v2/health/live")
+    assert live.status_code == 200 and live.json()["ready"] is False
+    ready = httpx.get(f"http://127.0.0.1:{broken.port}/v2/health/ready")
+    assert ready.status_code == 503 and "the weights are gone" in ready.json()["error"]
+    scored = httpx.post(f"http://127.0.0.1:{broken.port}/score", json={"data": [[1]]})
+    assert scored.status_code == 503 and "the weights are gone" in scored.json()["message"]
+    shown = next(d for d in endpoints.describe(ws, "iris-ep")["deployments"] if d["name"] == "broken")
+    assert shown["supervisor"] == "up" and "the weights are gone" in shown["error"]
+    assert "RuntimeError: the weights are gone" in (ws.root / "endpoints" / "iris-ep.broken.log").read_text()
+    assert httpx.post(url(ws), json=ROW, headers=auth(ws)).json() == [0]

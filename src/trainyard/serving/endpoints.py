@@ -8,6 +8,7 @@ they are still up, and count the restarts of what they run.
 
 from __future__ import annotations
 
+import math
 import os
 import secrets
 import signal
@@ -26,6 +27,8 @@ from trainyard.serving.router import REFRESH
 from trainyard.status import DeploymentStatus
 from trainyard.store import DeploymentRecord, DeploymentUpdate, EndpointRecord, EndpointUpdate
 from trainyard.workspace import Workspace
+
+DEFAULT_REQUEST_TIMEOUT = 60.0  # seconds, as MLflow's MLFLOW_SCORING_SERVER_REQUEST_TIMEOUT
 
 
 def _spawn(ws: Workspace, log_name: str, argv: list[str]) -> None:
@@ -103,15 +106,22 @@ def create_deployment(
     workers: int = 1,
     timeout: float = 90.0,
     entry_script: str | None = None,
+    request_timeout: float | None = DEFAULT_REQUEST_TIMEOUT,
 ) -> DeploymentRecord:
+    """Start ``model_ref`` behind ``endpoint``; each prediction may take ``request_timeout`` seconds
+    (a 504 after that; None: no limit, and the model runs on the server's event loop)."""
     from trainyard.registry import Model
 
     if workers < 1:
         raise InvalidInputError("a deployment needs at least 1 worker")
+    if request_timeout is not None and not (0 < request_timeout < math.inf):
+        raise InvalidInputError(f"the request timeout is seconds above 0, not {request_timeout}")
     model = Model(ws, model_ref)
     if entry_script is not None and not Path(entry_script).is_file():
         raise InvalidInputError(f"entry script {entry_script} does not exist")
     ws.store.create_deployment(endpoint, name, model.name, model.version, workers)
+    if request_timeout is not None:
+        ws.store.update_deployment(endpoint, name, DeploymentUpdate(request_timeout=request_timeout))
     if entry_script is not None:  # kept with the deployment, so later edits of the file change nothing
         ws.artifacts.put_file(entry_script_key(endpoint, name), entry_script)
     _spawn(ws, f"{endpoint}.{name}.log", ["trainyard.serving.deployment", str(ws.root), endpoint, name])
@@ -239,6 +249,7 @@ def describe(ws: Workspace, name: str) -> dict[str, Any]:
                 "status": d.status.value,
                 "workers": d.workers,
                 "restarts": d.restarts,
+                "request_timeout": d.request_timeout,
                 "error": d.error,
                 "supervisor": "up" if worker_alive(d.worker) else "down",
             }

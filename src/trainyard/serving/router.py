@@ -40,6 +40,7 @@ from trainyard.store import EndpointRecord, EndpointUpdate
 from trainyard.workspace import Workspace
 
 REFRESH = 0.25
+GRACE = 5.0  # seconds the router waits beyond a deployment's own request timeout
 OPEN = {"/", "/ping", "/health", "/v2/health/live", "/v2/health/ready"}
 
 
@@ -48,16 +49,18 @@ class View:
     keys: list[bytes] = field(default_factory=list)
     weights: dict[str, int] = field(default_factory=dict)
     ports: dict[str, int] = field(default_factory=dict)  # ready deployments only
+    timeouts: dict[str, float | None] = field(default_factory=dict)  # their request timeouts
 
 
 def read_view(ws: Workspace, endpoint: str) -> View:
     record = ws.store.get_endpoint(endpoint)
-    ready = {
-        d.name: d.port
-        for d in ws.store.list_deployments(endpoint)
-        if d.status == DeploymentStatus.READY and d.port
-    }
-    return View([record.primary_key.encode(), record.secondary_key.encode()], dict(record.traffic), ready)
+    ready = [d for d in ws.store.list_deployments(endpoint) if d.status == DeploymentStatus.READY and d.port]
+    return View(
+        [record.primary_key.encode(), record.secondary_key.encode()],
+        dict(record.traffic),
+        {d.name: d.port for d in ready if d.port},
+        {d.name: d.request_timeout for d in ready},
+    )
 
 
 def choose(view: View, pinned: str | None, exclude: set[str]) -> str | None:
@@ -71,7 +74,7 @@ def choose(view: View, pinned: str | None, exclude: set[str]) -> str | None:
 
 def create_router(ws: Workspace, endpoint: str) -> Starlette:
     view = read_view(ws, endpoint)
-    client = httpx.AsyncClient(timeout=60)
+    client = httpx.AsyncClient()
 
     async def refresh() -> None:
         nonlocal view
@@ -115,6 +118,7 @@ def create_router(ws: Workspace, endpoint: str) -> Starlette:
                     {"error_code": "UNAVAILABLE", "message": f"{what} on endpoint {endpoint!r}"},
                     status_code=503,
                 )
+            limit = view.timeouts.get(name)
             try:
                 reply = await client.request(
                     request.method,
@@ -122,6 +126,14 @@ def create_router(ws: Workspace, endpoint: str) -> Starlette:
                     params=request.query_params,
                     content=body,
                     headers=headers,
+                    # the deployment answers its own timeout (504); this only guards against a stuck one
+                    timeout=httpx.Timeout(limit + GRACE if limit else None, connect=GRACE),
+                )
+            except (httpx.ReadTimeout, httpx.WriteTimeout) as exc:  # it got the request: never re-send it
+                return JSONResponse(
+                    {"error_code": "TIMEOUT", "message": f"deployment {name!r} did not answer: {exc}"},
+                    status_code=504,
+                    headers={"azureml-model-deployment": name},
                 )
             except httpx.TransportError:
                 tried.add(name)  # restarting or stopped: try another

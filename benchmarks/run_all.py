@@ -13,6 +13,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 
 import agent_pickup  # noqa: E402
 import components  # noqa: E402
+import endpoint_reliability  # noqa: E402
 import endpoint_shift  # noqa: E402
 import env_cache  # noqa: E402
 import log_tail  # noqa: E402
@@ -33,6 +34,7 @@ if __name__ == "__main__":
         sweep,
         scoring,
         endpoint_shift,
+        endpoint_reliability,
         components,
     ):
         print(f"# {bench.__name__}", flush=True)

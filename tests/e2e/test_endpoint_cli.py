@@ -94,3 +94,27 @@ def test_the_whole_path(tmp_path: Path):
     finally:
         ty(tmp_path, "endpoint", "delete", "diabetes", check=False)
     assert json.loads(ty(tmp_path, "endpoint", "list", "-o", "json").stdout) == []
+
+
+def test_invoke_with_the_router_down_is_one_line(tmp_path: Path):
+    import os
+    import signal
+
+    (tmp_path / "request.json").write_text('{"data": [[1, 2]]}')
+    ty(tmp_path, "init")
+    try:
+        ty(tmp_path, "endpoint", "create", "down")
+        shown = json.loads(ty(tmp_path, "endpoint", "show", "down", "-o", "json").stdout)
+        assert shown["router"] == "up"
+        from trainyard.workspace import Workspace
+
+        ws = Workspace.from_config(tmp_path)
+        supervisor = int(ws.store.get_endpoint("down").worker.rsplit(":", 2)[1])
+        ws.close()
+        os.killpg(supervisor, signal.SIGKILL)  # the supervisor and its router at once
+        failed = ty(tmp_path, "endpoint", "invoke", "down", "--data", "request.json", check=False)
+        assert failed.returncode == 1 and "Traceback" not in failed.stderr, failed.stderr
+        assert failed.stderr.strip().count("\n") == 0, failed.stderr
+        assert "did not answer" in failed.stderr and "router is down" in failed.stderr
+    finally:
+        ty(tmp_path, "endpoint", "delete", "down", check=False)

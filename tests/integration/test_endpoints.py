@@ -10,6 +10,7 @@ import time
 from pathlib import Path
 
 import httpx
+import numpy as np
 import pytest
 from sklearn.datasets import load_iris
 from sklearn.linear_model import LogisticRegression
@@ -55,6 +56,12 @@ def test_deploy_invoke_keys_and_protocols(served):
         mlflow_style.json() == {"predictions": [0]}
         and mlflow_style.headers["azureml-model-deployment"] == "blue"
     )
+    triton = pytest.importorskip("tritonclient.http")  # OIP binary tensors and gzip, through the router
+    table = triton.InferInput("x", [1, 4], "FP64")
+    table.set_data_from_numpy(np.array(ROW["data"]))
+    client = triton.InferenceServerClient(url(ws, "").removeprefix("http://"))
+    answer = client.infer("iris", [table], headers=auth(ws), request_compression_algorithm="gzip")
+    assert answer.as_numpy("predict").tolist() == [0]
     assert httpx.post(url(ws), json=ROW).status_code == 401
     assert httpx.post(url(ws), json=ROW, headers=auth(ws, "secondary")).status_code == 200
     old = auth(ws)
@@ -165,3 +172,130 @@ def test_a_deployment_with_an_entry_script(served, tmp_path):
         endpoints.create_deployment(
             ws, "iris-ep", "missing", "iris:2", entry_script=str(tmp_path / "nope.py")
         )
+
+
+def _wait_answered(ws, timeout=30.0):
+    """Until the scoring URI answers 200 (the router killed a moment ago may still be starting)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            if httpx.post(url(ws), json=ROW, headers=auth(ws), timeout=5).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        time.sleep(0.05)
+    raise AssertionError(f"the scoring URI did not answer within {timeout}s")
+
+
+def test_a_killed_router_is_restarted_on_the_same_port(served):
+    ws = served
+    endpoints.create_deployment(ws, "iris-ep", "blue", "iris:1")
+    endpoints.set_traffic(ws, "iris-ep", {"blue": 100})
+    port = ws.store.get_endpoint("iris-ep").port
+    supervisor = int(ws.store.get_endpoint("iris-ep").worker.rsplit(":", 2)[1])
+    (router,) = _children(supervisor)
+    os.kill(router, signal.SIGKILL)
+    _wait_answered(ws)
+    assert ws.store.get_endpoint("iris-ep").port == port
+    assert _children(supervisor) != [router]
+    shown = endpoints.describe(ws, "iris-ep")
+    assert shown["router"] == "up" and shown["router_restarts"] == 1
+
+
+def test_a_killed_router_supervisor_hands_over_without_closing_the_port(served):
+    ws = served
+    endpoints.create_deployment(ws, "iris-ep", "blue", "iris:1")
+    endpoints.set_traffic(ws, "iris-ep", {"blue": 100})
+    first = ws.store.get_endpoint("iris-ep").worker
+    os.kill(int(first.rsplit(":", 2)[1]), signal.SIGKILL)
+    deadline = time.monotonic() + 30
+    while ws.store.get_endpoint("iris-ep").worker == first and time.monotonic() < deadline:
+        assert httpx.post(url(ws), json=ROW, headers=auth(ws), timeout=30).status_code == 200
+        time.sleep(0.1)
+    assert endpoints.describe(ws, "iris-ep")["router"] == "up"
+    _wait_answered(ws)
+    second = int(ws.store.get_endpoint("iris-ep").worker.rsplit(":", 2)[1])
+    deadline = time.monotonic() + 30
+    while not _children(second) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    (router,) = _children(second)  # the new supervisor supervises: kill its router too
+    os.kill(router, signal.SIGKILL)
+    _wait_answered(ws)
+    assert endpoints.describe(ws, "iris-ep")["router_restarts"] == 1
+
+
+def _register(ws, tmp_path, model, name):
+    ty.Model.register(ws, models.save(model, tmp_path / name), name)
+
+
+def test_a_hanging_predict_is_a_504_and_a_stuck_server_is_restarted(served, tmp_path):
+    class Sleepy:
+        def predict(self, data):
+            import numpy as np
+
+            rows = np.asarray(data, dtype=float)
+            if rows.sum() < 0:
+                time.sleep(3600)  # hangs: only the supervisor's restart ends it
+            return rows.sum(axis=1)
+
+    ws = served
+    _register(ws, tmp_path, Sleepy(), "sleepy")
+    record = endpoints.create_deployment(ws, "iris-ep", "slow", "sleepy:1", request_timeout=1)
+    assert record.request_timeout == 1.0
+    hang, fine = b'{"data": [[-1, -2]]}', b'{"data": [[1, 2]]}'
+    status, reply = endpoints.invoke(ws, "iris-ep", hang, deployment="slow")
+    assert status == 504 and reply["error_code"] == "TIMEOUT"
+    assert "did not answer within 1s" in reply["message"]
+    assert endpoints.invoke(ws, "iris-ep", fine, deployment="slow") == (200, [3.0])
+    with_all_slots_hung = [
+        threading.Thread(target=endpoints.invoke, args=(ws, "iris-ep", hang, "slow")) for _ in range(4)
+    ]
+    for t in with_all_slots_hung:
+        t.start()
+    for t in with_all_slots_hung:
+        t.join()
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        current = ws.store.get_deployment("iris-ep", "slow")
+        if current.restarts == 1 and current.status == "ready":
+            break
+        time.sleep(0.2)
+    assert current.restarts == 1
+    log = (ws.root / "endpoints" / "iris-ep.slow.log").read_text()
+    assert "restarted: 4 predictions are still running past the 1s request timeout" in log
+    time.sleep(0.6)  # the router re-reads the new port
+    assert endpoints.invoke(ws, "iris-ep", fine, deployment="slow") == (200, [3.0])
+    assert endpoints.describe(ws, "iris-ep")["deployments"][0]["request_timeout"] == 1.0
+    with pytest.raises(InvalidInputError, match="above 0"):
+        endpoints.create_deployment(ws, "iris-ep", "never", "sleepy:1", request_timeout=0)
+
+
+def test_a_model_that_does_not_load_is_live_not_ready_and_says_why(served, tmp_path):
+    class Unloadable:
+        def __init__(self):
+            self.weights = [1.0]  # a state to set, so unpickling calls __setstate__
+
+        def predict(self, data):
+            return data
+
+        def __setstate__(self, state):
+            raise RuntimeError("the weights are gone")
+
+    ws = served
+    endpoints.create_deployment(ws, "iris-ep", "blue", "iris:1")
+    endpoints.set_traffic(ws, "iris-ep", {"blue": 100})
+    _register(ws, tmp_path, Unloadable(), "unloadable")
+    with pytest.raises(TrainyardError, match="the model did not load: RuntimeError: the weights are gone"):
+        endpoints.create_deployment(ws, "iris-ep", "broken", "unloadable:1")
+    broken = ws.store.get_deployment("iris-ep", "broken")
+    assert broken.status == "failed" and "the weights are gone" in broken.error
+    live = httpx.get(f"http://127.0.0.1:{broken.port}/v2/health/live")
+    assert live.status_code == 200 and live.json()["ready"] is False
+    ready = httpx.get(f"http://127.0.0.1:{broken.port}/v2/health/ready")
+    assert ready.status_code == 503 and "the weights are gone" in ready.json()["error"]
+    scored = httpx.post(f"http://127.0.0.1:{broken.port}/score", json={"data": [[1]]})
+    assert scored.status_code == 503 and "the weights are gone" in scored.json()["message"]
+    shown = next(d for d in endpoints.describe(ws, "iris-ep")["deployments"] if d["name"] == "broken")
+    assert shown["supervisor"] == "up" and "the weights are gone" in shown["error"]
+    assert "RuntimeError: the weights are gone" in (ws.root / "endpoints" / "iris-ep.broken.log").read_text()
+    assert httpx.post(url(ws), json=ROW, headers=auth(ws)).json() == [0]

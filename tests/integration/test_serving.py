@@ -282,3 +282,36 @@ def test_the_openapi_document_describes_the_models_columns(client):
     tensor = infer["application/json"]["schema"]["properties"]["inputs"]["items"]
     assert tensor["properties"]["name"]["enum"] == ["sl", "sw", "pl", "pw"]
     assert "FP64" in tensor["properties"]["datatype"]["enum"] and "application/octet-stream" in infer
+
+
+def test_a_hanging_model_is_a_504_and_all_slots_hung_is_not_live(tmp_path):
+    import threading
+
+    from trainyard.models.format import LoadedModel
+
+    release = threading.Event()
+
+    class Stuck:
+        def predict(self, data):
+            if np.asarray(data).sum() < 0:
+                release.wait(60)
+            return np.asarray(data).sum(axis=1)
+
+    loaded = LoadedModel(Stuck(), "python_model", None, tmp_path, {})
+    client = TestClient(create_app(loaded, "stuck", "1", request_timeout=0.2))
+    try:
+        hung = client.post("/invocations", json={"inputs": [[-1, -2]]})
+        assert hung.status_code == 504 and "within 0.2s" in hung.json()["message"]
+        oip = client.post(
+            "/v2/models/stuck/infer",
+            json={"inputs": [{"name": "x", "shape": [1, 2], "datatype": "FP64", "data": [-1, -2]}]},
+        )
+        assert oip.status_code == 504 and "request timeout" in oip.json()["error"]
+        assert client.post("/invocations", json={"inputs": [[1, 2]]}).json() == {"predictions": [3]}
+        assert client.get("/v2/health/live").status_code == 200
+        for _ in range(2):  # four slots, two hung above
+            assert client.post("/invocations", json={"inputs": [[-1, -2]]}).status_code == 504
+        live = client.get("/v2/health/live")
+        assert live.status_code == 503 and "4 predictions are still running" in live.json()["error"]
+    finally:
+        release.set()

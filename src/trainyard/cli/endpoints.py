@@ -25,7 +25,7 @@ def _print_endpoint(info: dict) -> None:
         ["endpoint", info["name"]],
         ["scoring URI", info["scoring_uri"]],
         ["OpenAPI", info["openapi_uri"]],
-        ["router", info["router"]],
+        ["router", f"{info['router']} ({info['router_restarts']} restarts)"],
         ["primary key", info["keys"]["primary"]],
         ["secondary key", info["keys"]["secondary"]],
         ["traffic", ", ".join(f"{k}={v}" for k, v in info["traffic"].items()) or "-"],
@@ -35,13 +35,14 @@ def _print_endpoint(info: dict) -> None:
         console.print(
             table(
                 "deployments",
-                ["name", "model", "status", "workers", "restarts", "supervisor", "error"],
+                ["name", "model", "status", "workers", "timeout", "restarts", "supervisor", "error"],
                 [
                     [
                         d["name"],
                         d["model"],
                         d["status"],
                         d["workers"],
+                        f"{d['request_timeout']:g}s" if d["request_timeout"] else "-",
                         d["restarts"],
                         d["supervisor"],
                         d["error"] or "",
@@ -182,13 +183,18 @@ def deployment_create(
     model: str = typer.Option(..., "--model", "-m", help="name:VERSION or name@ALIAS"),
     workers: int = typer.Option(1, min=1, help="Scoring worker processes."),
     entry_script: Path = typer.Option(None, help="An Azure-style score.py with init() and run(raw_data)."),
+    request_timeout: float = typer.Option(
+        60.0, help="Seconds a prediction may take before the request gets a 504."
+    ),
 ) -> None:
     """Start a model version behind an endpoint (it takes traffic once you give it some)."""
     from trainyard.serving import endpoints
 
     with console.status(f"starting deployment {name}…"):
         script = str(entry_script) if entry_script else None
-        record = endpoints.create_deployment(_ws(), endpoint, name, model, workers, entry_script=script)
+        record = endpoints.create_deployment(
+            _ws(), endpoint, name, model, workers, entry_script=script, request_timeout=request_timeout
+        )
     console.print(f"deployment {name} ready: {record.model_name}:{record.model_version} on {endpoint}")
 
 

@@ -3,7 +3,9 @@
 Health routes answer without a key (probes need them); every other route wants
 ``Authorization: Bearer <key>`` when keys are set, compared in constant time. Bad input is a
 4xx naming the problem; a model that raises is a 500 with its message, and the server keeps
-serving.
+serving. With a request timeout, the model runs off the event loop under a ``Deadline``: one
+that hangs is a 504, and a worker whose every slot hangs says so on its health routes (503).
+A model that does not load gives a server that is live but never ready (``unready_app``).
 """
 
 from __future__ import annotations
@@ -16,11 +18,21 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response
+from starlette.applications import Starlette
 
 from trainyard.errors import InvalidInputError, TrainyardError
 from trainyard.models.format import LoadedModel
 from trainyard.serving import codecs, oip
-from trainyard.serving.env import ENV_ENTRY, ENV_KEYS, ENV_MODEL, ENV_NAME, ENV_TRUST, ENV_VERSION
+from trainyard.serving.deadline import Deadline, DeadlineExceeded
+from trainyard.serving.env import (
+    ENV_ENTRY,
+    ENV_KEYS,
+    ENV_MODEL,
+    ENV_NAME,
+    ENV_TIMEOUT,
+    ENV_TRUST,
+    ENV_VERSION,
+)
 from trainyard.serving.openapi import request_bodies
 
 OPEN_ROUTES = {"/", "/ping", "/health", "/version", "/v2/health/live", "/v2/health/ready"}
@@ -61,8 +73,10 @@ def create_app(
     keys: list[str] | None = None,
     max_body: int = MAX_BODY,
     entry_script: str | None = None,
+    request_timeout: float | None = None,
 ) -> FastAPI:
     app = FastAPI(title=f"trainyard scoring: {name}:{version}", version=version)
+    deadline = Deadline(request_timeout) if request_timeout else None
     script = load_entry_script(entry_script, model) if entry_script else None
     bodies = request_bodies(model)
     secrets = [k.encode() for k in keys or [] if k]
@@ -109,11 +123,17 @@ def create_app(
             return codecs.decode_csv(raw), True
         return codecs.parse_json(raw), False
 
+    async def call(fn: Any, arg: Any) -> Any:
+        # Without a deadline, CPU-bound work stays on the loop: a thread hop only adds latency.
+        return await deadline.run(fn, arg) if deadline is not None else fn(arg)
+
     async def predict(data: Any) -> Any:
         try:
-            return model.predict(data)  # CPU-bound: a thread hop only adds latency; workers scale
+            return await call(model.predict, data)
         except TrainyardError:
             raise
+        except DeadlineExceeded as exc:
+            raise _Refused(504, str(exc)) from None
         except Exception as exc:  # the model's own failure: report it, keep serving
             if where := codecs.non_finite(data):  # the client sent what the model cannot take
                 said = (str(exc).splitlines() or [""])[0]
@@ -128,9 +148,12 @@ def create_app(
         message = str(exc)
         if oip:
             return JSONResponse({"error": message}, status_code=status)
-        code = {400: "BAD_REQUEST", 413: "REQUEST_TOO_LARGE", 415: "UNSUPPORTED_MEDIA_TYPE"}.get(
-            status, "INTERNAL_ERROR"
-        )
+        code = {
+            400: "BAD_REQUEST",
+            413: "REQUEST_TOO_LARGE",
+            415: "UNSUPPORTED_MEDIA_TYPE",
+            504: "TIMEOUT",
+        }.get(status, "INTERNAL_ERROR")
         return JSONResponse({"error_code": code, "message": message}, status_code=status)
 
     @app.get("/")
@@ -138,7 +161,10 @@ def create_app(
     @app.get("/health")
     @app.get("/v2/health/live")
     @app.get("/v2/health/ready")
-    async def health() -> dict[str, str]:
+    async def health() -> Any:
+        stuck = deadline.stuck if deadline is not None else None
+        if stuck:
+            return JSONResponse({"status": "stuck", "error": stuck}, status_code=503)
         return {"status": "ok"}
 
     @app.get("/version")
@@ -160,7 +186,9 @@ def create_app(
             if script is not None:  # Azure's entry script: run(raw_data) gets the body as text
                 raw = await request.body()
                 try:
-                    return script.run(raw.decode("utf-8", errors="replace"))
+                    return await call(script.run, raw.decode("utf-8", errors="replace"))
+                except DeadlineExceeded as exc:
+                    raise _Refused(504, str(exc)) from None
                 except Exception as exc:
                     raise _Refused(
                         500, f"run() in the entry script failed: {type(exc).__name__}: {exc}"
@@ -244,11 +272,26 @@ def _trainyard_version() -> str:
     return version("trainyard")
 
 
-def app_from_env() -> FastAPI:
+def app_from_env() -> Starlette:
     """For ``uvicorn --factory`` worker processes: each loads the model itself."""
-    from trainyard.models import load
+    import traceback
 
-    model = load(os.environ[ENV_MODEL], trust=os.environ.get(ENV_TRUST) == "1")
+    from trainyard.models import load
+    from trainyard.serving.unready import unready_app
+
     keys = [k for k in os.environ.get(ENV_KEYS, "").split(",") if k]
     script = os.environ.get(ENV_ENTRY) or None
-    return create_app(model, os.environ[ENV_NAME], os.environ[ENV_VERSION], keys, entry_script=script)
+    timeout = float(os.environ.get(ENV_TIMEOUT) or 0) or None
+    try:
+        model = load(os.environ[ENV_MODEL], trust=os.environ.get(ENV_TRUST) == "1")
+        return create_app(
+            model,
+            os.environ[ENV_NAME],
+            os.environ[ENV_VERSION],
+            keys,
+            entry_script=script,
+            request_timeout=timeout,
+        )
+    except Exception as exc:  # live but never ready, saying why (the traceback goes to the log)
+        traceback.print_exc()
+        return unready_app(f"the model did not load: {type(exc).__name__}: {exc}", keys)

@@ -2,8 +2,10 @@
 
 It loads the model version, starts a scoring server (uvicorn, ``workers`` processes) on a free
 loopback port, marks the deployment ``ready`` with that port once the server answers, and
-restarts the server if it dies, counting restarts. SIGTERM stops the server gracefully
-(in-flight requests finish) and ends the supervisor.
+restarts the server if it dies or its health routes say it is stuck (every prediction slot
+hung past the request timeout), counting restarts. A model that does not load in the server
+fails the deployment with the server's own error, and the server is kept: live, not ready.
+SIGTERM stops the server gracefully (in-flight requests finish) and ends the supervisor.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from trainyard.store import DeploymentUpdate
 from trainyard.workspace import Workspace
 
 READY_TIMEOUT = 60.0
+PROBE_EVERY = 1.0  # seconds between liveness probes of a serving server
 
 
 def entry_script_key(endpoint: str, name: str) -> str:
@@ -57,6 +60,7 @@ class Supervisor:
             serve_env.ENV_NAME: self.record.model_name,
             serve_env.ENV_VERSION: str(self.record.model_version),
             serve_env.ENV_TRUST: "1",
+            serve_env.ENV_TIMEOUT: str(self.record.request_timeout or ""),
         }
         env.pop(serve_env.ENV_KEYS, None)  # the endpoint's router checks keys; this port is loopback only
         script_key = entry_script_key(self.endpoint, self.name)
@@ -84,17 +88,49 @@ class Supervisor:
             start_new_session=True,
         )
 
-    def _wait_ready(self, proc: subprocess.Popen[bytes], port: int) -> bool:
+    def _wait_ready(self, proc: subprocess.Popen[bytes], port: int) -> tuple[str | None, bool]:
+        """(None, True) once the server is ready, else why it is not and whether it is live."""
         deadline = time.monotonic() + READY_TIMEOUT
         while time.monotonic() < deadline and not self.stopping:
             if proc.poll() is not None:
-                return False
+                return f"the scoring server exited with code {proc.returncode}; see its log", False
             try:
-                if httpx.get(f"http://127.0.0.1:{port}/v2/health/ready", timeout=1).status_code == 200:
-                    return True
-            except httpx.TransportError:
+                reply = httpx.get(f"http://127.0.0.1:{port}/v2/health/ready", timeout=1)
+                if reply.status_code == 200:
+                    return None, True
+                if reply.status_code == 503 and "error" in reply.json():
+                    return str(reply.json()["error"]), True  # the model did not load: the server says why
+            except (httpx.TransportError, ValueError):
                 time.sleep(0.1)
-        return False
+        return f"the scoring server was not ready within {READY_TIMEOUT:g}s", False
+
+    def _stuck(self, port: int) -> str | None:
+        """What the server's liveness route says is wrong, if it says so (a slow answer is not)."""
+        try:
+            reply = httpx.get(f"http://127.0.0.1:{port}/v2/health/live", timeout=PROBE_EVERY)
+            return str(reply.json().get("error")) if reply.status_code == 503 else None
+        except (httpx.TransportError, ValueError):
+            return None
+
+    def _serve(self, proc: subprocess.Popen[bytes], port: int) -> str | None:
+        """Until the server dies or is stuck (why, after killing it) or we are stopping (None)."""
+        next_probe = time.monotonic() + PROBE_EVERY
+        while proc.poll() is None and not self.stopping:
+            time.sleep(0.2)
+            if time.monotonic() >= next_probe:
+                next_probe = time.monotonic() + PROBE_EVERY
+                if stuck := self._stuck(port):
+                    os.killpg(proc.pid, signal.SIGKILL)
+                    proc.wait()
+                    return f"restarted: {stuck}"
+        return None if self.stopping else f"restarted after exit code {proc.returncode}"
+
+    def _shut_down(self, proc: subprocess.Popen[bytes]) -> None:
+        os.killpg(proc.pid, signal.SIGTERM)  # graceful: in-flight requests complete
+        try:
+            proc.wait(15)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
 
     def run(self) -> None:
         from trainyard.models.format import fetch
@@ -108,39 +144,30 @@ class Supervisor:
             )
             return
         restarts = 0
+        proc: subprocess.Popen[bytes] | None = None
         while not self.stopping:
             port = free_port()
             proc = self._start_server(folder, port)
-            if not self._wait_ready(proc, port):
-                proc.kill()
-                if self.stopping:
-                    break
-                self._update(
-                    DeploymentUpdate(
-                        status=DeploymentStatus.FAILED, error="the scoring server did not become ready"
-                    )
-                )
-                return
+            not_ready, live = self._wait_ready(proc, port)
+            if self.stopping:
+                break
+            if not_ready is not None:
+                print(f"deployment {self.name} failed: {not_ready}", flush=True)
+                self._update(DeploymentUpdate(status=DeploymentStatus.FAILED, error=not_ready, port=port))
+                while live and proc.poll() is None and not self.stopping:  # kept, to be looked at
+                    time.sleep(0.2)
+                break
             self._update(
                 DeploymentUpdate(status=DeploymentStatus.READY, port=port, error=None, restarts=restarts)
             )
-            while proc.poll() is None and not self.stopping:
-                time.sleep(0.2)
-            if self.stopping:
-                os.killpg(proc.pid, signal.SIGTERM)  # graceful: in-flight requests complete
-                try:
-                    proc.wait(15)
-                except subprocess.TimeoutExpired:
-                    os.killpg(proc.pid, signal.SIGKILL)
+            why = self._serve(proc, port)
+            if why is None:
                 break
-            restarts += 1  # the server died: start it again
-            self._update(
-                DeploymentUpdate(
-                    status=DeploymentStatus.CREATING,
-                    restarts=restarts,
-                    error=f"restarted after exit code {proc.returncode}",
-                )
-            )
+            restarts += 1
+            print(f"deployment {self.name} {why}", flush=True)  # the log keeps why, once it is ready again
+            self._update(DeploymentUpdate(status=DeploymentStatus.CREATING, restarts=restarts, error=why))
+        if proc is not None and proc.poll() is None:
+            self._shut_down(proc)
 
 
 def main() -> None:

@@ -1,12 +1,14 @@
 """Online endpoints on this machine: create, deploy, shift traffic, invoke, delete.
 
-An endpoint is a router process on a fixed loopback port; each deployment is a supervisor
-process running a scoring server. Both are detached (they outlive the CLI) and record their
-worker ids, so ``show`` can tell whether they are still up.
+An endpoint is a router on a fixed loopback port, run by a supervisor that restarts it;
+each deployment is a supervisor process running a scoring server. Both supervisors are
+detached (they outlive the CLI) and record their worker ids, so ``show`` can tell whether
+they are still up, and count the restarts of what they run.
 """
 
 from __future__ import annotations
 
+import math
 import os
 import secrets
 import signal
@@ -25,6 +27,8 @@ from trainyard.serving.router import REFRESH
 from trainyard.status import DeploymentStatus
 from trainyard.store import DeploymentRecord, DeploymentUpdate, EndpointRecord, EndpointUpdate
 from trainyard.workspace import Workspace
+
+DEFAULT_REQUEST_TIMEOUT = 60.0  # seconds, as MLflow's MLFLOW_SCORING_SERVER_REQUEST_TIMEOUT
 
 
 def _spawn(ws: Workspace, log_name: str, argv: list[str]) -> None:
@@ -102,15 +106,22 @@ def create_deployment(
     workers: int = 1,
     timeout: float = 90.0,
     entry_script: str | None = None,
+    request_timeout: float | None = DEFAULT_REQUEST_TIMEOUT,
 ) -> DeploymentRecord:
+    """Start ``model_ref`` behind ``endpoint``; each prediction may take ``request_timeout`` seconds
+    (a 504 after that; None: no limit, and the model runs on the server's event loop)."""
     from trainyard.registry import Model
 
     if workers < 1:
         raise InvalidInputError("a deployment needs at least 1 worker")
+    if request_timeout is not None and not (0 < request_timeout < math.inf):
+        raise InvalidInputError(f"the request timeout is seconds above 0, not {request_timeout}")
     model = Model(ws, model_ref)
     if entry_script is not None and not Path(entry_script).is_file():
         raise InvalidInputError(f"entry script {entry_script} does not exist")
     ws.store.create_deployment(endpoint, name, model.name, model.version, workers)
+    if request_timeout is not None:
+        ws.store.update_deployment(endpoint, name, DeploymentUpdate(request_timeout=request_timeout))
     if entry_script is not None:  # kept with the deployment, so later edits of the file change nothing
         ws.artifacts.put_file(entry_script_key(endpoint, name), entry_script)
     _spawn(ws, f"{endpoint}.{name}.log", ["trainyard.serving.deployment", str(ws.root), endpoint, name])
@@ -193,13 +204,28 @@ def regenerate_key(ws: Workspace, name: str, which: str) -> EndpointRecord:
 
 
 def invoke(
-    ws: Workspace, endpoint: str, body: bytes, deployment: str | None = None, path: str = "/score"
+    ws: Workspace,
+    endpoint: str,
+    body: bytes,
+    deployment: str | None = None,
+    path: str = "/score",
+    timeout: float = 60.0,
 ) -> tuple[int, Any]:
     record = ws.store.get_endpoint(endpoint)
     headers = {"Authorization": f"Bearer {record.primary_key}", "Content-Type": "application/json"}
     if deployment:
         headers["azureml-model-deployment"] = deployment
-    reply = httpx.post(f"http://127.0.0.1:{record.port}{path}", content=body, headers=headers, timeout=60)
+    try:
+        reply = httpx.post(
+            f"http://127.0.0.1:{record.port}{path}", content=body, headers=headers, timeout=timeout
+        )
+    except httpx.TransportError as exc:  # the router is down or stuck: say so, not a traceback
+        why = f"no reply within {timeout:g}s" if isinstance(exc, httpx.TimeoutException) else "no connection"
+        state = "up" if worker_alive(record.worker) else "down"
+        raise TrainyardError(
+            f"endpoint {endpoint!r} did not answer on 127.0.0.1:{record.port} ({why}); its router is "
+            f"{state}: see `trainyard endpoint show {endpoint}` and `trainyard endpoint logs {endpoint}`"
+        ) from None
     try:
         return reply.status_code, reply.json()
     except ValueError:
@@ -213,6 +239,7 @@ def describe(ws: Workspace, name: str) -> dict[str, Any]:
         "scoring_uri": scoring_uri(record),
         "openapi_uri": f"http://127.0.0.1:{record.port}/openapi.json",
         "router": "up" if worker_alive(record.worker) else "down",
+        "router_restarts": record.restarts,
         "keys": {"primary": record.primary_key, "secondary": record.secondary_key},
         "traffic": record.traffic,
         "deployments": [
@@ -222,6 +249,7 @@ def describe(ws: Workspace, name: str) -> dict[str, Any]:
                 "status": d.status.value,
                 "workers": d.workers,
                 "restarts": d.restarts,
+                "request_timeout": d.request_timeout,
                 "error": d.error,
                 "supervisor": "up" if worker_alive(d.worker) else "down",
             }

@@ -5,6 +5,10 @@ It checks the endpoint's keys (primary or secondary), picks a deployment by traf
 the request. Its view of traffic, keys and deployments is re-read from the store every
 ``REFRESH`` seconds, so a traffic change takes effect without dropping a request; a request
 whose deployment is unreachable is retried on another ready one.
+
+``python -m trainyard.serving.router`` runs a ``Supervisor``: it owns the port's socket and
+forks the router, again whenever the router dies, so the scoring URI never refuses a
+connection because a process was killed.
 """
 
 from __future__ import annotations
@@ -12,10 +16,17 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import hmac
+import os
 import random
+import signal
+import socket
+import subprocess
 import sys
+import threading
+import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
+from typing import Any
 
 import httpx
 from starlette.applications import Starlette
@@ -23,13 +34,17 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from trainyard.serving import oip
 from trainyard.serving.app import MAX_BODY
 from trainyard.status import DeploymentStatus
-from trainyard.store import EndpointUpdate
+from trainyard.store import EndpointRecord, EndpointUpdate
 from trainyard.workspace import Workspace
 
 REFRESH = 0.25
+GRACE = 5.0  # seconds the router waits beyond a deployment's own request timeout
 OPEN = {"/", "/ping", "/health", "/v2/health/live", "/v2/health/ready"}
+# what a deployment needs of a request's headers: OIP's binary tensor data and compressed bodies too
+FORWARDED = {"content-type", "accept", "content-encoding", oip.HEADER_LENGTH}
 
 
 @dataclass
@@ -37,16 +52,18 @@ class View:
     keys: list[bytes] = field(default_factory=list)
     weights: dict[str, int] = field(default_factory=dict)
     ports: dict[str, int] = field(default_factory=dict)  # ready deployments only
+    timeouts: dict[str, float | None] = field(default_factory=dict)  # their request timeouts
 
 
 def read_view(ws: Workspace, endpoint: str) -> View:
     record = ws.store.get_endpoint(endpoint)
-    ready = {
-        d.name: d.port
-        for d in ws.store.list_deployments(endpoint)
-        if d.status == DeploymentStatus.READY and d.port
-    }
-    return View([record.primary_key.encode(), record.secondary_key.encode()], dict(record.traffic), ready)
+    ready = [d for d in ws.store.list_deployments(endpoint) if d.status == DeploymentStatus.READY and d.port]
+    return View(
+        [record.primary_key.encode(), record.secondary_key.encode()],
+        dict(record.traffic),
+        {d.name: d.port for d in ready if d.port},
+        {d.name: d.request_timeout for d in ready},
+    )
 
 
 def choose(view: View, pinned: str | None, exclude: set[str]) -> str | None:
@@ -60,7 +77,7 @@ def choose(view: View, pinned: str | None, exclude: set[str]) -> str | None:
 
 def create_router(ws: Workspace, endpoint: str) -> Starlette:
     view = read_view(ws, endpoint)
-    client = httpx.AsyncClient(timeout=60)
+    client = httpx.AsyncClient()
 
     async def refresh() -> None:
         nonlocal view
@@ -95,7 +112,7 @@ def create_router(ws: Workspace, endpoint: str) -> Starlette:
         body = await request.body()
         pinned = request.headers.get("azureml-model-deployment")
         tried: set[str] = set()
-        headers = {k: v for k, v in request.headers.items() if k.lower() in ("content-type", "accept")}
+        headers = {k: v for k, v in request.headers.items() if k.lower() in FORWARDED}
         while True:
             name = choose(view, pinned, tried)
             if name is None:
@@ -104,6 +121,7 @@ def create_router(ws: Workspace, endpoint: str) -> Starlette:
                     {"error_code": "UNAVAILABLE", "message": f"{what} on endpoint {endpoint!r}"},
                     status_code=503,
                 )
+            limit = view.timeouts.get(name)
             try:
                 reply = await client.request(
                     request.method,
@@ -111,6 +129,14 @@ def create_router(ws: Workspace, endpoint: str) -> Starlette:
                     params=request.query_params,
                     content=body,
                     headers=headers,
+                    # the deployment answers its own timeout (504); this only guards against a stuck one
+                    timeout=httpx.Timeout(limit + GRACE if limit else None, connect=GRACE),
+                )
+            except (httpx.ReadTimeout, httpx.WriteTimeout) as exc:  # it got the request: never re-send it
+                return JSONResponse(
+                    {"error_code": "TIMEOUT", "message": f"deployment {name!r} did not answer: {exc}"},
+                    status_code=504,
+                    headers={"azureml-model-deployment": name},
                 )
             except httpx.TransportError:
                 tried.add(name)  # restarting or stopped: try another
@@ -121,6 +147,7 @@ def create_router(ws: Workspace, endpoint: str) -> Starlette:
                 headers={
                     "content-type": reply.headers.get("content-type", "application/json"),
                     "azureml-model-deployment": name,
+                    **{k: v for k, v in reply.headers.items() if k.lower() == oip.HEADER_LENGTH},
                 },
             )
 
@@ -134,17 +161,117 @@ def create_router(ws: Workspace, endpoint: str) -> Starlette:
     return Starlette(routes=[Route("/{path:path}", forward, methods=["GET", "POST"])], lifespan=lifespan)
 
 
+class Supervisor:
+    """Holds the endpoint's listening socket and forks the router that serves on it, again when it dies.
+
+    The socket stays open across a restart, so clients that connect meanwhile wait in its
+    backlog instead of being refused; the fork carries the imports, so a restart takes
+    milliseconds. Restarts are counted on the endpoint's record, as a deployment's are.
+    """
+
+    def __init__(self, ws_root: str, endpoint: str, listener: socket.socket) -> None:
+        self.ws_root, self.endpoint, self.listener = ws_root, endpoint, listener
+        self.child: int | None = None
+        self.stopping = False
+        signal.signal(signal.SIGTERM, self._stop)
+
+    def _stop(self, *_: object) -> None:
+        self.stopping = True
+        if self.child is not None:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(self.child, signal.SIGTERM)  # graceful: in-flight requests complete
+
+    def _record(self, update: EndpointUpdate) -> EndpointRecord:
+        """Write to the store through a connection opened for it, so none is open across a fork."""
+        ws = Workspace(self.ws_root)
+        try:
+            return ws.store.update_endpoint(self.endpoint, update)
+        finally:
+            ws.close()
+
+    def run(self) -> None:
+        from trainyard.liveness import worker_id
+
+        restarts = self._record(EndpointUpdate(worker=worker_id())).restarts
+        while not self.stopping:
+            started = time.monotonic()
+            self.child = os.fork()
+            if self.child == 0:
+                _serve_child(self.ws_root, self.endpoint, self.listener)
+            _, status = os.waitpid(self.child, 0)
+            if self.stopping:
+                break
+            restarts += 1
+            print(f"router exited ({_exit_reason(status)}); restart {restarts}", flush=True)
+            self._record(EndpointUpdate(restarts=restarts))
+            if time.monotonic() - started < 1.0:  # dying at once: do not spin
+                time.sleep(1.0)
+
+
+def _exit_reason(status: int) -> str:
+    if os.WIFSIGNALED(status):
+        return f"killed by {signal.Signals(os.WTERMSIG(status)).name}"
+    return f"exit code {os.waitstatus_to_exitcode(status)}"
+
+
+def _serve_child(ws_root: str, endpoint: str, listener: socket.socket) -> None:
+    """The forked router: serve on the inherited socket until told to stop; never returns."""
+    code = 1
+    try:
+        import uvicorn
+
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)  # uvicorn installs its own handlers
+        supervisor = os.getppid()
+        server = uvicorn.Server(
+            uvicorn.Config(create_router(Workspace(ws_root), endpoint), log_level="warning", access_log=False)
+        )
+        threading.Thread(
+            target=_hand_over_if_orphaned, args=(server, supervisor, ws_root, endpoint, listener), daemon=True
+        ).start()
+        server.run(sockets=[listener])
+        code = 0
+    finally:
+        os._exit(code)
+
+
+def _hand_over_if_orphaned(
+    server: Any, supervisor: int, ws_root: str, endpoint: str, listener: socket.socket
+) -> None:
+    """If the supervisor is killed, start a new one on the same socket, then stop gracefully.
+
+    The socket never closes, so no connection is refused during the hand-over.
+    """
+    while not server.should_exit:
+        time.sleep(REFRESH)
+        if os.getppid() != supervisor and not server.should_exit:
+            subprocess.Popen(
+                [sys.executable, "-m", "trainyard.serving.router", ws_root, endpoint, str(listener.fileno())],
+                pass_fds=(listener.fileno(),),
+                stdin=subprocess.DEVNULL,
+                start_new_session=True,
+            )
+            server.should_exit = True
+            return
+
+
+def _listen(port: int) -> socket.socket:
+    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    listener.bind(("127.0.0.1", port))
+    listener.listen(2048)
+    return listener
+
+
 def main() -> None:
-    import uvicorn
-
-    from trainyard.liveness import worker_id
-
+    """``python -m trainyard.serving.router WORKSPACE ENDPOINT [FD]``; FD: a socket handed over."""
     ws_root, endpoint = sys.argv[1:3]
-    ws = Workspace(ws_root)
-    record = ws.store.update_endpoint(endpoint, EndpointUpdate(worker=worker_id()))
-    uvicorn.run(
-        create_router(ws, endpoint), host="127.0.0.1", port=record.port, log_level="warning", access_log=False
-    )
+    if len(sys.argv) > 3:
+        listener = socket.socket(fileno=int(sys.argv[3]))
+    else:
+        ws = Workspace(ws_root)
+        listener = _listen(ws.store.get_endpoint(endpoint).port)
+        ws.close()
+    Supervisor(ws_root, endpoint, listener).run()
 
 
 if __name__ == "__main__":

@@ -120,6 +120,7 @@ class EndpointRecord:
     traffic: dict[str, int] = field(default_factory=dict)
     worker: str | None = None
     previous_traffic: dict[str, int] | None = None
+    restarts: int = 0
 
 
 @dataclass(frozen=True)
@@ -135,6 +136,7 @@ class DeploymentRecord:
     worker: str | None = None
     error: str | None = None
     restarts: int = 0
+    request_timeout: float | None = None
 
     def __post_init__(self) -> None:  # records decoded from JSON or rows carry the status's name
         object.__setattr__(self, "status", DeploymentStatus(self.status))
@@ -195,6 +197,7 @@ class EndpointUpdate(_Update):
     worker: str | None | Unset = UNSET
     primary_key: str | Unset = UNSET
     secondary_key: str | Unset = UNSET
+    restarts: int | Unset = UNSET
 
 
 @dataclass(frozen=True)
@@ -209,6 +212,7 @@ class DeploymentUpdate(_Update):
     worker: str | None | Unset = UNSET
     error: str | None | Unset = UNSET
     restarts: int | Unset = UNSET
+    request_timeout: float | None | Unset = UNSET
 
     def __post_init__(self) -> None:
         if self.status is not UNSET:

@@ -94,6 +94,18 @@ class EndpointSuite:
         assert (second.primary_key, second.secondary_key) == ("new-primary", "new-secondary")
         assert store.get_endpoint("ep-one") == second
 
+    def test_router_restarts_and_request_timeouts_are_kept(self, store: Store) -> None:
+        _endpoint(store)
+        made = store.get_endpoint("ep-one")
+        assert made.restarts == 0
+        restarted = store.update_endpoint("ep-one", EndpointUpdate(restarts=2))
+        assert restarted.restarts == 2 and restarted.traffic == made.traffic
+        deployment = store.create_deployment("ep-one", "blue", "model", 1, 1)
+        assert deployment.request_timeout is None
+        limited = store.update_deployment("ep-one", "blue", DeploymentUpdate(request_timeout=2.5))
+        assert limited.request_timeout == 2.5 and limited.status is DeploymentStatus.CREATING
+        assert store.get_deployment("ep-one", "blue").request_timeout == 2.5
+
     def test_an_update_names_only_fields_it_has(self) -> None:
         with pytest.raises(InvalidInputError, match="port"):
             EndpointUpdate.of({"port": 1})

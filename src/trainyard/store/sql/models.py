@@ -180,6 +180,7 @@ ENDPOINTS = Table(
     Column("traffic", JSON, nullable=False),
     Column("worker", String(256)),
     Column("previous_traffic", JSON),  # what `endpoint rollback` restores
+    Column("restarts", Integer, nullable=False, server_default="0"),  # of the router by its supervisor
 )
 
 DEPLOYMENTS = Table(
@@ -196,6 +197,7 @@ DEPLOYMENTS = Table(
     Column("error", Text),
     Column("restarts", Integer, nullable=False),
     Column("created_at", Float, nullable=False),
+    Column("request_timeout", Float),  # seconds a prediction may take; None: no limit
 )
 
 # Server auth (store/sql/auth.py): users with one role in this workspace, and API tokens kept

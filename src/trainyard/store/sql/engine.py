@@ -2,7 +2,8 @@
 
 SQLite: WAL journal, a 30 s busy timeout, foreign keys on, and ``BEGIN IMMEDIATE`` for every
 write transaction, so that a read-then-write never deadlocks on the lock upgrade. PostgreSQL:
-psycopg 3, with bounded retries on serialization failures and deadlocks.
+psycopg 3, with bounded retries on serialization failures and deadlocks. Every read is one
+transaction over one snapshot (``read_tx``).
 """
 
 from __future__ import annotations
@@ -102,8 +103,17 @@ def write_tx(engine: Engine) -> Iterator[Connection]:
 
 @contextmanager
 def read_tx(engine: Engine) -> Iterator[Connection]:
-    with engine.connect() as conn, conn.begin():
-        yield conn
+    """A read-only transaction whose statements all see one snapshot of the database.
+
+    SQLite's deferred transaction keeps the snapshot of its first read (WAL). PostgreSQL's
+    default, READ COMMITTED, takes a new one per statement, so a read made of several queries
+    (runs, then their params and tags) could see rows the first query did not: REPEATABLE READ.
+    """
+    with engine.connect() as conn:
+        if engine.dialect.name == "postgresql":
+            conn = conn.execution_options(isolation_level="REPEATABLE READ", postgresql_readonly=True)
+        with conn.begin():
+            yield conn
 
 
 def execute_write(engine: Engine, statement: Any) -> int:

@@ -9,3 +9,11 @@ from __future__ import annotations
 MAX_KEY_LENGTH = 250
 MAX_PARAM_VALUE_LENGTH = 6000
 MAX_TAG_VALUE_LENGTH = 8000
+
+# A run search, sized so that SQLite compiles it (an expression tree at most 1000 deep, at most 64
+# tables in a join; SQLite 3.40 crashes ordering by 31 joined keys) with room to spare, and
+# PostgreSQL with it. Each filtered metric and each ordered-by metric, param or tag is a join.
+MAX_FILTER_TERMS = 100  # comparisons joined by ``and``
+MAX_FILTER_VALUES = 1000  # the values compared with, ``IN (...)`` lists included
+MAX_FILTER_METRICS = 50  # different metrics filtered on
+MAX_ORDER_KEYS = 10  # items of ``order_by``

@@ -8,7 +8,9 @@ request the client makes is recorded, so the tests can say which routes a client
 from __future__ import annotations
 
 import json
+import math
 import os
+import struct
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -189,6 +191,33 @@ def test_run_lifecycle_delete_restore_and_update(server: Recorder) -> None:
     client.set_tag(run.info.run_id, "k", "v")
     client.delete_tag(run.info.run_id, "k")
     assert "k" not in client.get_run(run.info.run_id).data.tags
+
+
+def test_special_values_round_trip_exactly(
+    server: Recorder, ws: Workspace, request: pytest.FixtureRequest
+) -> None:
+    """NaN, +-Inf and -0.0 through ``log-batch`` come back bit for bit (RELIABILITY row 15)."""
+    from mlflow.entities import Metric as MlflowMetric
+
+    from tests.integration.test_store_sql import SQLITE_NEGATIVE_ZERO
+
+    if ws.store.uri.startswith("sqlite"):  # type: ignore[attr-defined]
+        request.applymarker(pytest.mark.xfail(strict=True, reason=SQLITE_NEGATIVE_ZERO))
+    specials = [math.nan, math.inf, -math.inf, -0.0, 0.0, 5e-324]
+    client = MlflowClient()
+    run = client.create_run(client.create_experiment("specials"))
+    run_id = run.info.run_id
+    client.log_batch(run_id, metrics=[MlflowMetric("v", v, 1000, i) for i, v in enumerate(specials)])
+    client.log_batch(run_id, metrics=[MlflowMetric(f"last{i}", v, 1000, 0) for i, v in enumerate(specials)])
+    history = [m.value for m in client.get_metric_history(run_id, "v")]
+    stored = [m.value for m in ws.store.get_metric_history(run_id, "v")]
+    latest = client.get_run(run_id).data.metrics
+    for values in (history, stored, [latest[f"last{i}"] for i in range(len(specials))]):
+        assert [_bits(v) for v in values] == [_bits(v) for v in specials], values
+
+
+def _bits(value: float) -> bytes:
+    return struct.pack("<d", value)
 
 
 def test_autolog_records_params_metrics_datasets_and_model(server: Recorder, ws: Workspace, iris) -> None:  # type: ignore[no-untyped-def]

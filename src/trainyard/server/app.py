@@ -71,16 +71,27 @@ def _path_clash(_request: Request, _exc: Exception) -> JSONResponse:
     return _answer(errors.for_class(ArtifactPathError), message)
 
 
-def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+def _store_error(request: Request, exc: Exception) -> JSONResponse:
+    """A database error, answered and logged in one line: never its SQL, never a traceback.
+
+    Registered for SQLAlchemy's ``DBAPIError`` itself: Starlette re-raises (and uvicorn logs,
+    statement and parameters included) whatever reaches the catch-all handler.
+    """
     from sqlalchemy.exc import DataError, IntegrityError, OperationalError
 
+    reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0][:300]
     if isinstance(exc, DataError | IntegrityError):  # a value the database refused: the caller's input
-        return _answer(errors.for_class(InvalidInputError), f"the store refused a value: {exc.orig}")
+        return _answer(errors.for_class(InvalidInputError), f"the store refused a value: {reason}")
+    if isinstance(exc, OperationalError):
+        log.warning("store unavailable during %s %s: %s", request.method, request.url.path, reason)
+        return _answer(errors.TEMPORARILY_UNAVAILABLE, "the store is unavailable; retry shortly")
+    log.error("store error in %s %s: %s", request.method, request.url.path, reason)
+    return _answer(errors.INTERNAL_ERROR, "internal server error; the server log has the details")
+
+
+def _unexpected(request: Request, exc: Exception) -> JSONResponse:
     if isinstance(exc, OverflowError):  # a number in a free-form field (endpoint updates) too large
         return _answer(errors.for_class(InvalidInputError), f"a number is out of range: {exc}")
-    if isinstance(exc, OperationalError):
-        log.warning("store unavailable during %s %s: %s", request.method, request.url.path, exc.orig)
-        return _answer(errors.TEMPORARILY_UNAVAILABLE, "the store is unavailable; retry shortly")
     log.error("error in %s %s", request.method, request.url.path, exc_info=exc)
     return _answer(errors.INTERNAL_ERROR, "internal server error; the server log has the details")
 
@@ -139,6 +150,8 @@ def create_app(
 
     Every route depends on the token check; ``dependencies`` adds more app-wide ones.
     """
+    from sqlalchemy.exc import DBAPIError
+
     from trainyard.server.agent_routes import install_agent_routes
     from trainyard.server.auth import install_auth, require_token
     from trainyard.server.routes import all_routers
@@ -159,6 +172,7 @@ def create_app(
     app.add_exception_handler(HTTPException, _http_error)
     for clash in (NotADirectoryError, FileExistsError, IsADirectoryError):
         app.add_exception_handler(clash, _path_clash)
+    app.add_exception_handler(DBAPIError, _store_error)
     app.add_exception_handler(Exception, _unexpected)
     app.add_middleware(BodyLimit)
 

@@ -20,6 +20,7 @@ import re
 from dataclasses import dataclass
 
 from trainyard.errors import InvalidInputError
+from trainyard.limits import MAX_FILTER_METRICS, MAX_FILTER_TERMS, MAX_FILTER_VALUES, MAX_ORDER_KEYS
 from trainyard.status import RunStatus
 
 ENTITIES = {
@@ -88,10 +89,31 @@ class OrderBy:
     descending: bool
 
 
+def _shown(filter_string: str) -> str:
+    return repr(filter_string if len(filter_string) <= 200 else filter_string[:200] + "...")
+
+
 def _bad(filter_string: str, why: str) -> InvalidInputError:
     return InvalidInputError(
-        f"filter {filter_string!r}: {why}; write e.g. \"metrics.rmse < 1 and params.alpha = '0.1'\""
+        f"filter {_shown(filter_string)}: {why}; write e.g. \"metrics.rmse < 1 and params.alpha = '0.1'\""
     )
+
+
+def _within_limits(filter_string: str, clauses: list[Clause]) -> list[Clause]:
+    """``clauses``, if a database can run them (``trainyard.limits``); else say which limit is passed."""
+    values = sum(len(c.value) if isinstance(c.value, tuple) else 1 for c in clauses)
+    metrics = len({c.key for c in clauses if c.entity == "metric"})
+    for count, limit, what in (
+        (len(clauses), MAX_FILTER_TERMS, "comparisons"),
+        (values, MAX_FILTER_VALUES, "values to compare with"),
+        (metrics, MAX_FILTER_METRICS, "different metrics"),
+    ):
+        if count > limit:
+            raise InvalidInputError(
+                f"the filter has {count} {what} and a search takes at most {limit}; narrow it or "
+                f"split it into several searches (filter {_shown(filter_string)})"
+            )
+    return clauses
 
 
 def _tokens(text: str) -> list[tuple[str, str]]:
@@ -167,7 +189,7 @@ def parse_filter(filter_string: str | None) -> list[Clause]:
         value, i = _read_value(text, toks, i, op)
         clauses.append(_checked(text, Clause(entity, key, op, value)))
         if i == len(toks):
-            return clauses
+            return _within_limits(text, clauses)
         if toks[i][0] != "word" or toks[i][1].lower() != "and":
             raise _bad(
                 text, f"expected 'and' between comparisons, got {toks[i][1]!r} (only 'and' is supported)"
@@ -236,6 +258,10 @@ def _checked(text: str, clause: Clause) -> Clause:
 
 def parse_order_by(order_by: list[str] | tuple[str, ...] | None) -> list[OrderBy]:
     """``["metrics.rmse DESC", "attributes.start_time"]`` -> keys; ascending unless DESC."""
+    if order_by is not None and len(order_by) > MAX_ORDER_KEYS:
+        raise InvalidInputError(
+            f"order_by has {len(order_by)} items; a search orders by at most {MAX_ORDER_KEYS} keys"
+        )
     result = []
     for item in order_by or ():
         if not isinstance(item, str) or not item.strip():

@@ -12,7 +12,13 @@ from typing import Any
 import pytest
 
 from trainyard.errors import AlreadyExistsError, InvalidInputError, InvalidTransitionError, NotFoundError
-from trainyard.limits import MAX_KEY_LENGTH
+from trainyard.limits import (
+    MAX_FILTER_METRICS,
+    MAX_FILTER_TERMS,
+    MAX_FILTER_VALUES,
+    MAX_KEY_LENGTH,
+    MAX_ORDER_KEYS,
+)
 from trainyard.status import TERMINAL, RunStatus
 from trainyard.store.base import Store
 from trainyard.store.records import RunInfo
@@ -211,6 +217,35 @@ class TrackingSuite(MetricsSuite):
         ):
             with pytest.raises(InvalidInputError):
                 store.search_runs([exp], filter_string=bad)
+
+    def test_search_size_limits(self, store: Store) -> None:
+        """A search as large as ``trainyard.limits`` allows runs; a larger one is refused naming its limit."""
+        exp, r = self._search_fixture(store)
+        metrics = [f"m{i}" for i in range(MAX_FILTER_METRICS)]
+        store.log_batch(r[1].id, metrics=[_metric(k, 1.0) for k in metrics])
+        on_metrics = [f"metrics.{k} > 0" for k in metrics]
+        rest = MAX_FILTER_TERMS - len(on_metrics) - 1
+
+        def among(n: int) -> str:  # n values in all: 'A1', r1's alpha, and others
+            return "params.alpha IN (" + ", ".join(["'A1'", *(f"'{i}'" for i in range(n - 1))]) + ")"
+
+        in_values = MAX_FILTER_VALUES - len(on_metrics) - rest
+        largest = " and ".join([*on_metrics, *["attributes.status != 'failed'"] * rest, among(in_values)])
+        order = [f"params.p{i}" for i in range(MAX_ORDER_KEYS - 1)] + ["metrics.m0 DESC"]
+        for page in (None, 5):
+            found = store.search_runs([exp], filter_string=largest, order_by=order, max_results=page)
+            assert [x.name for x in found] == ["r1"]
+        too_many = (
+            (" and ".join(["attributes.status != 'failed'"] * (MAX_FILTER_TERMS + 1)), MAX_FILTER_TERMS),
+            (among(MAX_FILTER_VALUES + 1), MAX_FILTER_VALUES),
+            (" and ".join([*on_metrics, "metrics.extra > 0"]), MAX_FILTER_METRICS),
+            (" and ".join(["attributes.status != 'failed'"] * 500), MAX_FILTER_TERMS),
+        )
+        for flt, limit in too_many:
+            with pytest.raises(InvalidInputError, match=f"at most {limit}"):
+                store.search_runs([exp], filter_string=flt)
+        with pytest.raises(InvalidInputError, match=f"at most {MAX_ORDER_KEYS}"):
+            store.search_runs([exp], order_by=[f"params.p{i}" for i in range(MAX_ORDER_KEYS + 1)])
 
     def test_search_order_by_and_pages(self, store: Store) -> None:
         exp, r = self._search_fixture(store)

@@ -2,7 +2,8 @@
 
 SQLite: WAL journal, a 30 s busy timeout, foreign keys on, and ``BEGIN IMMEDIATE`` for every
 write transaction, so that a read-then-write never deadlocks on the lock upgrade. PostgreSQL:
-psycopg 3, with bounded retries on serialization failures and deadlocks.
+psycopg 3, with bounded retries on serialization failures and deadlocks. Every read is one
+transaction over one snapshot (``read_tx``).
 """
 
 from __future__ import annotations
@@ -18,10 +19,21 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.pool import NullPool
 
-from trainyard.errors import WorkspaceError
+from trainyard.errors import InvalidInputError, WorkspaceError
 
 BUSY_TIMEOUT_MS = 30_000
 RETRIES = 8
+# What the databases say about a statement over their limits: the caller's query, not an outage.
+TOO_COMPLEX = (
+    "expression tree is too large",
+    "tables in a join",
+    "too many sql variables",
+    "too many terms",
+    "too many columns",
+    "parser stack overflow",
+    "stack depth limit exceeded",
+    "number of parameters must be between",
+)
 
 T = TypeVar("T")
 
@@ -74,6 +86,14 @@ def _setup_sqlite(engine: Engine) -> None:
         conn.exec_driver_sql(f"BEGIN {mode}")
 
 
+def _too_complex(exc: DBAPIError) -> bool:
+    """A statement over a database limit (PostgreSQL's class 54 is "program limit exceeded")."""
+    if str(getattr(exc.orig, "sqlstate", "") or "").startswith("54"):
+        return True
+    text = str(exc.orig).lower() if exc.orig is not None else str(exc).lower()
+    return any(s in text for s in TOO_COMPLEX)
+
+
 def _retryable(exc: DBAPIError) -> bool:
     text = str(exc.orig).lower() if exc.orig is not None else str(exc).lower()
     return any(s in text for s in ("database is locked", "deadlock detected", "could not serialize", "busy"))
@@ -102,8 +122,27 @@ def write_tx(engine: Engine) -> Iterator[Connection]:
 
 @contextmanager
 def read_tx(engine: Engine) -> Iterator[Connection]:
-    with engine.connect() as conn, conn.begin():
-        yield conn
+    """A read-only transaction whose statements all see one snapshot of the database.
+
+    SQLite's deferred transaction keeps the snapshot of its first read (WAL). PostgreSQL's
+    default, READ COMMITTED, takes a new one per statement, so a read made of several queries
+    (runs, then their params and tags) could see rows the first query did not: REPEATABLE READ.
+    A read over a database limit (a search too complex to compile) is the caller's to change:
+    ``InvalidInputError``, without the SQL.
+    """
+    try:
+        with engine.connect() as conn:
+            if engine.dialect.name == "postgresql":
+                conn = conn.execution_options(isolation_level="REPEATABLE READ", postgresql_readonly=True)
+            with conn.begin():
+                yield conn
+    except DBAPIError as exc:
+        if not _too_complex(exc):
+            raise
+        reason = str(exc.orig).strip().splitlines()[0] if exc.orig is not None else type(exc).__name__
+        raise InvalidInputError(
+            f"the query is too complex for the database ({reason}); search with fewer terms"
+        ) from None
 
 
 def execute_write(engine: Engine, statement: Any) -> int:

@@ -116,31 +116,29 @@ class SqlRegistry(SqlIdempotency):
         except IntegrityError:
             raise NotFoundError(f"cannot register {name!r}: no run with id {run_id!r}") from None
 
+    def _read_version(self, conn: Any, name: str, version: int) -> ModelVersion:
+        query = select(MODEL_VERSIONS).where(
+            MODEL_VERSIONS.c.name == name, MODEL_VERSIONS.c.version == version
+        )
+        row = conn.execute(query).mappings().first()
+        if row is None:
+            raise _no_model(name, version)
+        return self._version(row, self._aliases_of(conn, name).get(version, []))
+
     def get_model_version(self, name: str, version: int) -> ModelVersion:
         with read_tx(self.engine) as conn:
-            row = (
-                conn.execute(
-                    select(MODEL_VERSIONS).where(
-                        MODEL_VERSIONS.c.name == name, MODEL_VERSIONS.c.version == version
-                    )
-                )
-                .mappings()
-                .first()
-            )
-            if row is None:
-                raise _no_model(name, version)
-            return self._version(row, self._aliases_of(conn, name).get(version, []))
+            return self._read_version(conn, name, version)
 
     def get_model_version_by_alias(self, name: str, alias: str) -> ModelVersion:
-        with read_tx(self.engine) as conn:
+        with read_tx(self.engine) as conn:  # one snapshot: the alias cannot move between the reads
             version = conn.execute(
                 select(MODEL_ALIASES.c.version).where(
                     MODEL_ALIASES.c.name == name, MODEL_ALIASES.c.alias == alias
                 )
             ).scalar()
-        if version is None:
-            raise NotFoundError(f"model {name!r} has no alias {alias!r}")
-        return self.get_model_version(name, version)
+            if version is None:
+                raise NotFoundError(f"model {name!r} has no alias {alias!r}")
+            return self._read_version(conn, name, version)
 
     def list_model_versions(self, name: str) -> list[ModelVersion]:
         with read_tx(self.engine) as conn:

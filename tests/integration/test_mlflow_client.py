@@ -193,16 +193,10 @@ def test_run_lifecycle_delete_restore_and_update(server: Recorder) -> None:
     assert "k" not in client.get_run(run.info.run_id).data.tags
 
 
-def test_special_values_round_trip_exactly(
-    server: Recorder, ws: Workspace, request: pytest.FixtureRequest
-) -> None:
+def test_special_values_round_trip_exactly(server: Recorder, ws: Workspace) -> None:
     """NaN, +-Inf and -0.0 through ``log-batch`` come back bit for bit (RELIABILITY row 15)."""
     from mlflow.entities import Metric as MlflowMetric
 
-    from tests.integration.test_store_sql import SQLITE_NEGATIVE_ZERO
-
-    if ws.store.uri.startswith("sqlite"):  # type: ignore[attr-defined]
-        request.applymarker(pytest.mark.xfail(strict=True, reason=SQLITE_NEGATIVE_ZERO))
     specials = [math.nan, math.inf, -math.inf, -0.0, 0.0, 5e-324]
     client = MlflowClient()
     run = client.create_run(client.create_experiment("specials"))

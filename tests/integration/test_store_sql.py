@@ -39,16 +39,9 @@ def test_a_read_over_a_database_limit_is_the_callers_error(store_uri: str) -> No
         store.close()
 
 
-SQLITE_NEGATIVE_ZERO = (
-    "SQLite stores a REAL that is a whole number as an integer, so -0.0 reads back as 0.0; keeping its "
-    "sign needs a schema change (issue 12, defect 12)"
-)
-
-
-def test_negative_zero_keeps_its_sign(store_uri: str, request: pytest.FixtureRequest) -> None:
-    """-0.0 in a metric's history and as its latest value, bit for bit (RELIABILITY row 15)."""
-    if store_uri.startswith("sqlite"):
-        request.applymarker(pytest.mark.xfail(strict=True, reason=SQLITE_NEGATIVE_ZERO))
+def test_negative_zero_keeps_its_sign(store_uri: str) -> None:
+    """-0.0 in a metric's history and as its latest value, bit for bit (RELIABILITY row 15); SQLite
+    stores a whole REAL as an integer, so the sign is kept as a flag."""
     store = SqlStore(store_uri)
     try:
         run = store.create_run(store.create_experiment("signs").id)

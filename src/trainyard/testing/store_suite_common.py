@@ -49,8 +49,8 @@ def _metric(key: str, value: float, step: int = 0, ts: float | None = None) -> M
 
 
 def _same(a: float, b: float) -> bool:
-    """Equal, with NaN equal to NaN (and nothing else)."""
-    return (math.isnan(a) and math.isnan(b)) or a == b
+    """Equal, with NaN equal to NaN (and nothing else), and -0.0 only to -0.0."""
+    return (math.isnan(a) and math.isnan(b)) or (a == b and math.copysign(1.0, a) == math.copysign(1.0, b))
 
 
 def _canon(value: float) -> Any:

@@ -75,7 +75,8 @@ RUNS = Table(
     Index("ix_runs_status", "status"),
 )
 
-# Every logged value; never updated. NaN is kept as is_nan because SQLite turns NaN into NULL.
+# Every logged value; never updated. NaN is kept as is_nan because SQLite turns NaN into NULL, and
+# -0.0 as negative_zero because SQLite stores a whole REAL as an integer (0).
 METRICS = Table(
     "metrics",
     metadata,
@@ -84,6 +85,7 @@ METRICS = Table(
     Column("key", String(250), nullable=False),
     Column("value", Float, nullable=False),
     Column("is_nan", Boolean, nullable=False),
+    Column("negative_zero", Boolean, nullable=False, server_default=false()),
     Column("step", BigInteger, nullable=False),
     Column("timestamp", Float, nullable=False),
     Index("ix_metrics_run_key_step", "run_id", "key", "step"),
@@ -97,6 +99,7 @@ LATEST = Table(
     Column("key", String(250), primary_key=True),
     Column("value", Float, nullable=False),
     Column("is_nan", Boolean, nullable=False),
+    Column("negative_zero", Boolean, nullable=False, server_default=false()),
     Column("step", BigInteger, nullable=False),
     Column("timestamp", Float, nullable=False),
 )

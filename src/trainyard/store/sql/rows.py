@@ -1,6 +1,6 @@
 """The rows a ``log_batch`` writes: validated up front, written in one transaction.
 
-Metrics append (NaN stored as a flag); the latest value per key is kept in ``latest_metrics``
+Metrics append (NaN and -0.0 stored as flags); the latest value per key is kept in ``latest_metrics``
 for run lists; params are write-once; tags overwrite.
 """
 
@@ -44,6 +44,7 @@ def _metric_row(run_id: str, m: Metric) -> Row:
         "key": m.key,
         "value": 0.0 if nan else m.value,
         "is_nan": nan,
+        "negative_zero": m.value == 0.0 and math.copysign(1.0, m.value) < 0,
         "step": int(m.step),
         "timestamp": float(m.timestamp),
     }
@@ -102,9 +103,7 @@ class Batch:
                 conn.execute(
                     update(LATEST)
                     .where(LATEST.c.run_id == self.run_id, LATEST.c.key == key)
-                    .values(
-                        value=row["value"], is_nan=row["is_nan"], step=row["step"], timestamp=row["timestamp"]
-                    )
+                    .values({k: row[k] for k in ("value", "is_nan", "negative_zero", "step", "timestamp")})
                 )
 
     def _insert_params(self, conn: Connection) -> None:

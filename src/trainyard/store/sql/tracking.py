@@ -34,8 +34,9 @@ def new_id() -> str:
     return uuid.uuid4().hex
 
 
-def _metric_value(value: float, is_nan: bool) -> float:
-    return math.nan if is_nan else value
+def _metric_value(value: float, is_nan: bool, negative_zero: bool) -> float:
+    """A stored value as it was logged: SQLite keeps neither NaN nor the sign of -0.0."""
+    return math.nan if is_nan else -0.0 if negative_zero else value
 
 
 class SqlTracking(SqlIdempotency):
@@ -231,11 +232,11 @@ class SqlTracking(SqlIdempotency):
                 select(TAGS.c.run_id, TAGS.c.key, TAGS.c.value).where(TAGS.c.run_id.in_(ids))
             ):
                 extra[rid]["t"][k] = v
-            latest = select(LATEST.c.run_id, LATEST.c.key, LATEST.c.value, LATEST.c.is_nan).where(
-                LATEST.c.run_id.in_(ids)
-            )
-            for rid, k, v, nan in conn.execute(latest):
-                extra[rid]["m"][k] = _metric_value(v, nan)
+            latest = select(
+                LATEST.c.run_id, LATEST.c.key, LATEST.c.value, LATEST.c.is_nan, LATEST.c.negative_zero
+            ).where(LATEST.c.run_id.in_(ids))
+            for rid, k, v, nan, negative_zero in conn.execute(latest):
+                extra[rid]["m"][k] = _metric_value(v, nan, negative_zero)
         return [self._run_info(r, extra[r["id"]]) for r in rows]
 
     @staticmethod
@@ -364,14 +365,19 @@ class SqlTracking(SqlIdempotency):
 
     def get_metric_history(self, run_id: str, key: str | None = None) -> list[Metric]:
         query = select(
-            METRICS.c.key, METRICS.c.value, METRICS.c.is_nan, METRICS.c.step, METRICS.c.timestamp
+            METRICS.c.key,
+            METRICS.c.value,
+            METRICS.c.is_nan,
+            METRICS.c.negative_zero,
+            METRICS.c.step,
+            METRICS.c.timestamp,
         ).where(METRICS.c.run_id == run_id)
         if key is not None:
             query = query.where(METRICS.c.key == key)
         query = query.order_by(METRICS.c.key, METRICS.c.step, METRICS.c.timestamp, METRICS.c.id)
         with read_tx(self.engine) as conn:
             self._current_status(conn, run_id)
-            return [Metric(k, _metric_value(v, nan), s, t) for k, v, nan, s, t in conn.execute(query)]
+            return [Metric(k, _metric_value(v, nan, nz), s, t) for k, v, nan, nz, s, t in conn.execute(query)]
 
     def delete_tag(self, run_id: str, key: str) -> None:
         def tx() -> None:

@@ -9,3 +9,12 @@ from __future__ import annotations
 MAX_KEY_LENGTH = 250
 MAX_PARAM_VALUE_LENGTH = 6000
 MAX_TAG_VALUE_LENGTH = 8000
+
+# A file name (one part of a path) on Linux, macOS and Windows file systems, in bytes.
+MAX_FILE_NAME_BYTES = 255
+# Artifact stores write ``<name><TEMP_MARK><32 hex digits>`` first and rename it into place, and
+# downloads write ``.<name><TEMP_MARK><hex>``, so a name part must leave room for both (else the
+# write fails with ENAMETOOLONG).
+TEMP_MARK = ".tmp-"
+TEMP_SUFFIX_BYTES = len(".") + len(TEMP_MARK) + 32
+MAX_ARTIFACT_NAME_PART_BYTES = MAX_FILE_NAME_BYTES - TEMP_SUFFIX_BYTES

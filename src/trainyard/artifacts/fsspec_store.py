@@ -24,6 +24,7 @@ from fsspec.implementations.local import LocalFileSystem
 from trainyard.artifacts.base import ArtifactStore
 from trainyard.artifacts.paths import safe_name
 from trainyard.errors import ArtifactPathError, InvalidInputError, NotFoundError
+from trainyard.limits import TEMP_MARK
 
 CHUNK = 1024 * 1024
 
@@ -68,7 +69,7 @@ class FsspecArtifactStore(ArtifactStore):
     def _write_atomically(self, key: str, write: Callable[[str], None]) -> None:
         """``write(tmp)`` then rename into place: a crash or a full disk leaves no partial file."""
         target = self._writable(key)
-        tmp = f"{target}.tmp-{uuid.uuid4().hex}"
+        tmp = f"{target}{TEMP_MARK}{uuid.uuid4().hex}"
         self.fs.makedirs(os.path.dirname(target), exist_ok=True)
         try:
             write(tmp)
@@ -156,7 +157,7 @@ class FsspecArtifactStore(ArtifactStore):
         found = []
         for path in self.fs.find(base):
             rel = os.path.relpath(path, base) if self.is_local else path[len(base) :].lstrip("/")
-            if ".tmp-" not in rel.rsplit("/", 1)[-1]:
+            if TEMP_MARK not in rel.rsplit("/", 1)[-1]:
                 found.append(rel.replace(os.sep, "/"))
         return sorted(found)
 

@@ -49,8 +49,9 @@ def safe_name(name: str) -> str:
     longest = max(len(p.encode()) for p in parts)
     if longest > MAX_ARTIFACT_NAME_PART_BYTES:
         raise ArtifactPathError(
-            f"a part of the artifact name is {longest} bytes in UTF-8; each part (between '/') may be "
-            f"at most {MAX_ARTIFACT_NAME_PART_BYTES} bytes (the file name limit less the upload's temporary suffix)"
+            f"a part of the artifact name is {longest} bytes in UTF-8; each part (between '/') may "
+            f"be at most {MAX_ARTIFACT_NAME_PART_BYTES} bytes (the file name limit less the "
+            "temporary suffix of uploads)"
         )
     return "/".join(parts)
 

@@ -18,7 +18,8 @@ from trainyard.api.schemas import (
     to_json,
 )
 from trainyard.artifacts.paths import safe_name
-from trainyard.server.routes.deps import IdempotencyKey, StoreDep, create_once
+from trainyard.registry.model import delete_model, delete_version
+from trainyard.server.routes.deps import IdempotencyKey, StoreDep, WorkspaceDep, create_once
 from trainyard.server.routing import serve
 
 router = APIRouter(tags=["models"])
@@ -51,8 +52,8 @@ def update_registered_model(name: str, body: RegisteredModelUpdate, store: Store
 
 
 @serve(router, routes.DELETE_REGISTERED_MODEL)
-def delete_registered_model(name: str, store: StoreDep) -> Any:
-    store.delete_registered_model(name)
+def delete_registered_model(name: str, workspace: WorkspaceDep) -> Any:
+    delete_model(workspace, name)  # its versions' files too
     return {}
 
 
@@ -83,8 +84,8 @@ def update_model_version(name: str, version: Version, body: ModelVersionUpdate, 
 
 
 @serve(router, routes.DELETE_MODEL_VERSION)
-def delete_model_version(name: str, version: Version, store: StoreDep) -> Any:
-    store.delete_model_version(name, version)
+def delete_model_version(name: str, version: Version, workspace: WorkspaceDep) -> Any:
+    delete_version(workspace, name, version)  # its files too
     return {}
 
 

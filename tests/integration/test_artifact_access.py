@@ -28,7 +28,9 @@ class Server:
 
     def __init__(self, running: ThreadedServer, ws: Workspace) -> None:
         self.url, self.ws, self.app = running.url, ws, running.app
-        self.tokens = {role: token_for_app(running.app, role, user=role) for role in ("reader", "contributor")}
+        self.tokens = {
+            role: token_for_app(running.app, role, user=role) for role in ("reader", "contributor")
+        }
         self.tokens["owner"] = token_for_app(running.app, "owner", user="owner")
 
     def call(self, method: str, path: str, role: str = "contributor", **kw: object) -> httpx.Response:
@@ -87,7 +89,9 @@ def test_a_contributor_cannot_delete_every_run_or_model_by_prefix(server: Server
             assert set(reply.json()) == {"error_code", "message"}
     assert "one run (runs/<run id>/" in server.call("DELETE", "/api/v1/artifacts/runs").json()["message"]
     assert _files(ws, "runs") == before
-    assert Model(ws, "churn").download(ws.root / "dl").joinpath("model.bin").read_bytes() == b"outputs/model.bin"
+    assert (
+        Model(ws, "churn").download(ws.root / "dl").joinpath("model.bin").read_bytes() == b"outputs/model.bin"
+    )
     assert ws.artifacts.get_bytes("snapshots/abc.json") == b"{}"
 
     reader = server.call("DELETE", f"/api/v1/artifacts/runs/{run}/outputs", "reader")
@@ -112,7 +116,11 @@ def test_a_registered_versions_files_change_only_with_the_version(
         ("PUT", f"/api/v1/artifacts/{key}", {"content": b"evil"}),
         ("PUT", f"/api/v1/artifacts/{folder}/extra.bin", {"content": b"evil"}),
         ("POST", "/api/v1/artifact-append", {"params": {"key": key}, "content": b"evil"}),
-        ("POST", "/api/v1/artifact-copy", {"json": {"source": run_key(run, "outputs/model.bin"), "target": key}}),
+        (
+            "POST",
+            "/api/v1/artifact-copy",
+            {"json": {"source": run_key(run, "outputs/model.bin"), "target": key}},
+        ),
         ("DELETE", f"/api/v1/artifacts/{key}", {}),
     ]
     for method, path, kw in attempts:

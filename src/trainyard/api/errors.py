@@ -62,7 +62,7 @@ REQUEST_TOO_LARGE = ErrorCode(InvalidInputError, 413, "REQUEST_TOO_LARGE")
 INTERNAL_ERROR = ErrorCode(ServerError, 500, "INTERNAL_ERROR")
 TEMPORARILY_UNAVAILABLE = ErrorCode(ServerUnavailableError, 503, "TEMPORARILY_UNAVAILABLE")
 # The server's disk (or its quota, or a file size limit) is full: not retried, someone must act.
-INSUFFICIENT_STORAGE = ErrorCode(ServerUnavailableError, 507, "INSUFFICIENT_STORAGE")
+INSUFFICIENT_STORAGE = ErrorCode(ServerError, 507, "INSUFFICIENT_STORAGE")
 PROTOCOL: tuple[ErrorCode, ...] = (
     UNAUTHENTICATED,
     PERMISSION_DENIED,

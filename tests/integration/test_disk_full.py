@@ -59,7 +59,7 @@ def _fill(disk: Path, leave: int) -> Path:
     """A file taking all of ``disk``'s free space but ``leave`` bytes."""
     stat = os.statvfs(disk)
     filler = disk / "filler"
-    with open(filler, "wb") as fh, contextlib.suppress(OSError):  # ENOSPC: as full as it gets
+    with open(filler, "wb", buffering=0) as fh, contextlib.suppress(OSError):  # ENOSPC: as full as it gets
         fh.write(b"\0" * max(stat.f_bavail * stat.f_frsize - leave, 0))
     return filler
 

@@ -50,7 +50,7 @@ def check_url(url: str, *, allow_private: bool = False) -> list[IPAddress]:
         )
     except (OSError, UnicodeError) as exc:
         raise InvalidInputError(f"URL {url!r}: the host {host!r} does not resolve ({exc})") from None
-    addresses = list(dict.fromkeys(ipaddress.ip_address(info[4][0].split("%", 1)[0]) for info in found))
+    addresses = list(dict.fromkeys(ipaddress.ip_address(str(info[4][0]).split("%", 1)[0]) for info in found))
     if not addresses:
         raise InvalidInputError(f"URL {url!r}: the host {host!r} resolves to no address")
     refused = [a for a in addresses if not is_public(a)]

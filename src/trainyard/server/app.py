@@ -29,6 +29,7 @@ from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from trainyard.api import errors, routes
+from trainyard.artifacts.base import ArtifactStoreUnreachable
 from trainyard.errors import ArtifactPathError, InvalidInputError, TrainyardError
 from trainyard.server.mlflow import mlflow_router
 from trainyard.server.mlflow.protocol import error_response
@@ -69,6 +70,12 @@ def _http_error(_request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, HTTPException)
     message = exc.detail if isinstance(exc.detail, str) else json.dumps(exc.detail)
     return error_response(exc.status_code, HTTP_CODES.get(exc.status_code, "ERROR"), message, exc.headers)
+
+
+def _unreachable_store(request: Request, exc: Exception) -> JSONResponse:
+    """The artifact store (an object store) is down: 503, which clients retry, not a 500."""
+    log.warning("artifact store unreachable during %s %s: %s", request.method, request.url.path, exc)
+    return _answer(errors.TEMPORARILY_UNAVAILABLE, str(exc))
 
 
 def _path_clash(_request: Request, _exc: Exception) -> JSONResponse:
@@ -221,6 +228,7 @@ def create_app(
     app.state.workspace = workspace
     app.state.allow_private_urls = allow_private_urls
     app.add_exception_handler(TrainyardError, _trainyard_error)
+    app.add_exception_handler(ArtifactStoreUnreachable, _unreachable_store)
     app.add_exception_handler(RequestValidationError, _invalid_request)
     app.add_exception_handler(HTTPException, _http_error)
     for clash in (NotADirectoryError, FileExistsError, IsADirectoryError):

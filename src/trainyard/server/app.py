@@ -183,6 +183,9 @@ class AllowedHosts:
         if self.allows(given):
             await self.app(scope, receive, send)
             return
+        if scope["type"] == "websocket":  # no body to answer with: close, policy violation
+            await send({"type": "websocket.close", "code": 1008})
+            return
         message = (
             f"Host {given!r} is not one this server answers to; start it with "
             "`trainyard server --allowed-host NAME` for each name clients use"

@@ -17,3 +17,12 @@ MAX_FILTER_TERMS = 100  # comparisons joined by ``and``
 MAX_FILTER_VALUES = 1000  # the values compared with, ``IN (...)`` lists included
 MAX_FILTER_METRICS = 50  # different metrics filtered on
 MAX_ORDER_KEYS = 10  # items of ``order_by``
+
+# A file name (one part of a path) on Linux, macOS and Windows file systems, in bytes.
+MAX_FILE_NAME_BYTES = 255
+# Artifact stores write ``<name><TEMP_MARK><32 hex digits>`` first and rename it into place, and
+# downloads write ``.<name><TEMP_MARK><hex>``, so a name part must leave room for both (else the
+# write fails with ENAMETOOLONG).
+TEMP_MARK = ".tmp-"
+TEMP_SUFFIX_BYTES = len(".") + len(TEMP_MARK) + 32
+MAX_ARTIFACT_NAME_PART_BYTES = MAX_FILE_NAME_BYTES - TEMP_SUFFIX_BYTES

@@ -37,7 +37,7 @@ def module_workspace(request: pytest.FixtureRequest, factory: pytest.TempPathFac
 def contributor_client(ws: Workspace) -> Iterator[TestClient]:
     """The server's app in process, with a contributor's token on every request."""
     app = create_app(ws)
-    with TestClient(app) as http:
+    with TestClient(app, base_url="http://localhost") as http:
         http.headers["Authorization"] = f"Bearer {token_for_app(app, role='contributor')}"
         yield http
 

@@ -15,7 +15,7 @@ import httpx
 import pytest
 
 from tests.integration.server_helpers import threaded_server, token_for_app
-from trainyard.artifacts import ArtifactStore
+from trainyard.artifacts import ArtifactStore, run_key
 from trainyard.artifacts.fsspec_store import FsspecArtifactStore
 from trainyard.artifacts.http import HttpArtifactStore
 from trainyard.server.running import ThreadedServer
@@ -53,7 +53,13 @@ def artifacts(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Artifa
 
 
 class TestArtifactStores(ArtifactSuite):
-    pass
+    @pytest.fixture
+    def run_folder(self, request: pytest.FixtureRequest, artifacts: ArtifactStore) -> str:
+        """A server deletes only inside a run that exists: make one there."""
+        if not isinstance(artifacts, HttpArtifactStore):
+            return "runs/r"
+        store = request.getfixturevalue("served").store
+        return run_key(store.create_run(store.create_experiment("suite").id).id)
 
 
 def _get(server: ThreadedServer, key: str, range_: str | None = None) -> httpx.Response:

@@ -8,6 +8,7 @@ import re
 import time
 from collections.abc import Iterator
 
+import httpx
 import pytest
 from fastapi.routing import iter_route_contexts
 from fastapi.testclient import TestClient
@@ -34,7 +35,7 @@ def auth_store(store_uri: str) -> Iterator[SqlStore]:
 @pytest.fixture
 def server(ws: Workspace) -> Iterator[tuple[TestClient, ServerStore]]:
     app = create_app(ws)
-    with TestClient(app) as client:
+    with TestClient(app, base_url="http://localhost") as client:
         yield client, app.state.auth
 
 
@@ -243,3 +244,72 @@ def test_only_owners_manage_users_and_tokens_over_http(server):
         assert client.get("/api/v1/users", headers=_bearer(token)).status_code in (401, 403)
     _assert_denied(client.get("/api/v1/users", headers=_bearer(contributor)), 403)
     _assert_denied(client.post("/api/v1/tokens", json={"user": "carl"}, headers=_bearer(contributor)), 403)
+
+
+# -- issue 12, defect 11: authenticate first; a Host allow-list ---------------------------------
+
+
+def test_unauthenticated_requests_get_401_before_body_limits_validation_and_redirects(server):
+    """They used to get 400 (a malformed body, a missing field), 413 (a big body), 307 (a trailing
+    slash) or 404: each told a caller without a token something. Now all are 401, and with a
+    token the same requests get those answers."""
+    client, auth = server
+    auth.add_user("val", "contributor")
+    good, _ = auth.create_token("val")
+    big = {"Content-Length": str(100 * 1024 * 1024), "Content-Type": "application/json"}
+    requests = [
+        (
+            "POST",
+            "/api/v1/experiments",
+            {"content": b"{not json", "headers": {"Content-Type": "application/json"}},
+            400,
+        ),
+        ("POST", "/api/v1/experiments", {"json": {}}, 400),
+        ("POST", "/api/v1/experiments", {"content": b"", "headers": big}, 413),
+        ("GET", "/api/v1/experiments/", {}, 307),
+        ("GET", "/api/v1/no-such-route", {}, 404),
+        ("PUT", "/api/v1/artifacts/runs/x/..%2f..%2fetc", {"content": b"x"}, 400),
+    ]
+    for method, path, kw, with_token in requests:
+        _assert_denied(client.request(method, path, follow_redirects=False, **kw), 401)
+        headers = {**kw.pop("headers", {}), **_bearer(good)}
+        reply = client.request(method, path, follow_redirects=False, headers=headers, **kw)
+        assert reply.status_code == with_token, (method, path, reply.text)
+
+
+def test_a_host_not_in_the_allow_list_gets_400_before_anything_else(ws: Workspace):
+    app = create_app(ws, allowed_hosts=["localhost", "127.0.0.1", "::1", "ty.example.org"])
+    with TestClient(app, base_url="http://localhost") as client:
+        for host in ("localhost", "LOCALHOST:8080", "127.0.0.1:1", "[::1]:8080", "[::1]", "ty.example.org"):
+            assert client.get("/api/v1/health", headers={"Host": host}).status_code == 200, host
+        for host in (
+            "evil.example.com",
+            "evil.example.com:8080",
+            "ty.example.org.evil.com",
+            "",
+            "[::2]",
+            "::1:80",
+        ):
+            reply = client.get("/api/v1/experiments", headers={"Host": host})
+            assert reply.status_code == 400, (host, reply.text)
+            assert reply.json()["error_code"] == "INVALID_PARAMETER_VALUE"
+            assert "--allowed-host" in reply.json()["message"]
+        anything = create_app(ws, allowed_hosts=["*"])
+        with TestClient(anything, base_url="http://evil.example.com") as open_client:
+            assert open_client.get("/api/v1/health").status_code == 200
+
+
+def test_the_server_command_answers_to_its_allowed_hosts_only(tmp_path):
+    from tests.integration.server_helpers import ServerProcess
+
+    served = ServerProcess(tmp_path / "served")
+    served.args += ["--allowed-host", "ty.example.org"]
+    served.start()
+    try:
+        url = served.url + "/api/v1/health"
+        for host in ("127.0.0.1", "localhost", "ty.example.org", f"ty.example.org:{served.port}"):
+            assert httpx.get(url, headers={"Host": host}).status_code == 200, host
+        refused = httpx.get(url, headers={"Host": "evil.example.com"})
+        assert refused.status_code == 400 and "evil.example.com" in refused.json()["message"]
+    finally:
+        served.stop()

@@ -22,7 +22,7 @@ HEADER = "Idempotency-Key"
 def _client(folder: Path, token: str | None = None) -> tuple[TestClient, str, Workspace]:
     ws = Workspace(folder)
     app = create_app(ws)
-    return TestClient(app), token or token_for_app(app, user="alice"), ws
+    return TestClient(app, base_url="http://localhost"), token or token_for_app(app, user="alice"), ws
 
 
 @pytest.fixture

@@ -231,9 +231,9 @@ def test_malformed_requests_and_unserved_routes(client: TestClient, run_id: str)
 
 
 def test_mlflow_routes_need_a_token_and_readers_only_read(client: TestClient, run_id: str) -> None:
-    anonymous = TestClient(client.app)
+    anonymous = TestClient(client.app, base_url="http://localhost")
     assert anonymous.get(f"{API}/experiments/get-by-name", params={"experiment_name": "x"}).status_code == 401
-    reader = TestClient(client.app)
+    reader = TestClient(client.app, base_url="http://localhost")
     reader.headers["Authorization"] = f"Bearer {token_for_app(client.app, role='reader', user='reader')}"
     assert reader.post(f"{API}/runs/search", json={"max_results": 5}).status_code == 200
     assert reader.get(f"{API}/runs/get", params={"run_id": run_id}).status_code == 200

@@ -206,7 +206,9 @@ def test_folders_are_not_files(client: httpx.Client) -> None:
     _json_error(
         client.put(f"/api/v1/artifacts/runs/f/{'n' * 300}", content=b"z"), 400, "INVALID_ARTIFACT_PATH"
     )
-    version = {"source": "http://169.254.169.254/latest", "files": ["../../etc/passwd"]}
+    metadata = {"source": "http://169.254.169.254/latest", "files": ["model.pkl"]}
+    _json_error(client.post("/api/v1/models/m/versions", json=metadata), 400, "INVALID_PARAMETER_VALUE")
+    version = {"source": "runs/f", "files": ["../../etc/passwd"]}
     _json_error(client.post("/api/v1/models/m/versions", json=version), 400, "INVALID_ARTIFACT_PATH")
 
 

@@ -23,7 +23,7 @@ from trainyard.workspace import Workspace  # noqa: E402
 
 def _app():  # noqa: ANN202 - FastAPI
     folder = Path(__import__("tempfile").mkdtemp(prefix="trainyard-fuzz-"))
-    app = create_app(Workspace.create(folder))
+    app = create_app(Workspace.create(folder), allowed_hosts=["testserver"])  # schemathesis's ASGI Host
     app.state.fuzz_token = token_for_app(app)
     return app
 

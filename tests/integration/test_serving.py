@@ -16,7 +16,8 @@ from fastapi.testclient import TestClient
 
 from tests.integration.scoring_helpers import saved_iris
 from trainyard import models
-from trainyard.serving.app import OPEN_ROUTES, create_app
+from trainyard.serving.app import create_app
+from trainyard.serving.keys import OPEN_ROUTES
 
 KEY = "k" * 32
 

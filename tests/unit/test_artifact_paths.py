@@ -5,6 +5,7 @@ from hypothesis import strategies as st
 from trainyard.artifacts import safe_name
 from trainyard.artifacts.fsspec_store import FsspecArtifactStore
 from trainyard.errors import ArtifactPathError
+from trainyard.limits import MAX_ARTIFACT_NAME_PART_BYTES, MAX_FILE_NAME_BYTES, TEMP_SUFFIX_BYTES
 
 BAD = [
     "../x",
@@ -24,6 +25,16 @@ BAD = [
     ".",
     "a/../../b",
     "~/x",
+    "runs/r/.",
+    "runs/r/./x",
+    "./a",
+    "runs/r/%2e",
+    "runs/r/%252E",
+    "runs/r/..",
+    "/",
+    "//",
+    "x" * (MAX_ARTIFACT_NAME_PART_BYTES + 1),
+    "runs/" + "é" * (MAX_ARTIFACT_NAME_PART_BYTES // 2 + 1),  # few characters, too many bytes
 ]
 
 
@@ -35,7 +46,12 @@ def test_unsafe_names_are_rejected(name):
 
 @pytest.mark.parametrize(
     ("name", "expected"),
-    [("outputs/model.pkl", "outputs/model.pkl"), ("./a//b", "a/b"), ("modèle/ünï.txt", "modèle/ünï.txt")],
+    [
+        ("outputs/model.pkl", "outputs/model.pkl"),
+        ("a//b/", "a/b"),
+        ("modèle/ünï.txt", "modèle/ünï.txt"),
+        ("a/.b/..c/...", "a/.b/..c/..."),  # dots inside a part are ordinary characters
+    ],
 )
 def test_safe_names_are_normalised(name, expected):
     assert safe_name(name) == expected
@@ -83,3 +99,48 @@ def test_failed_upload_leaves_nothing(tmp_path, monkeypatch):
     with pytest.raises(OSError):
         store.put_bytes("runs/r/x.bin", b"data")
     assert store.list("runs/r") == []
+
+
+PARTS = st.one_of(
+    st.sampled_from([".", "..", "", "%2e", "%2E%2e", "%252e"]),
+    st.text(alphabet=st.characters(codec="utf-8"), min_size=1, max_size=120),
+)
+
+
+@given(st.sampled_from(["runs/r", "models/m/u1"]), st.lists(PARTS, min_size=1, max_size=4))
+def test_a_name_below_a_prefix_never_collapses_onto_the_prefix(prefix, parts):
+    """``runs/r/.`` used to be ``runs/r``: a PUT wrote a file named like the run's folder and a
+    DELETE removed the whole folder. Anything accepted below a prefix names something below it
+    (only a trailing ``/`` names the prefix itself, as a folder)."""
+    if all(p == "" for p in parts):
+        assert safe_name("/".join([prefix, *parts])) == prefix
+        return
+    try:
+        key = safe_name("/".join([prefix, *parts]))
+    except ArtifactPathError:
+        return
+    assert key.startswith(prefix + "/") and key != prefix
+    assert all(p not in ("", ".", "..") for p in key.split("/"))
+
+
+def test_the_part_limit_leaves_room_for_the_temporary_suffix():
+    assert MAX_ARTIFACT_NAME_PART_BYTES + TEMP_SUFFIX_BYTES == MAX_FILE_NAME_BYTES
+
+
+@given(
+    st.integers(min_value=MAX_ARTIFACT_NAME_PART_BYTES - 8, max_value=MAX_FILE_NAME_BYTES),
+    st.sampled_from(["a", "é", "€", "😀"]),
+)
+def test_every_name_the_validator_accepts_can_be_written(tmp_path_factory, size, char):
+    """A 250-byte part passed the validator and failed with ENAMETOOLONG in the store (its
+    temporary ``.tmp-<hex>`` name is longer): what is accepted is written, the rest is a 400."""
+    store = FsspecArtifactStore(tmp_path_factory.mktemp("long"))
+    part = char * (size // len(char.encode()))
+    try:
+        key = safe_name(f"runs/r/{part}")
+    except ArtifactPathError as exc:
+        assert len(part.encode()) > MAX_ARTIFACT_NAME_PART_BYTES
+        assert str(MAX_ARTIFACT_NAME_PART_BYTES) in str(exc)
+        return
+    store.put_bytes(key, b"x")
+    assert store.get_bytes(key) == b"x" and store.list("runs/r") == [part]

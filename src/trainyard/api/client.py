@@ -142,8 +142,8 @@ class ServerClient:
 
         def attempt() -> None:
             response = self.http.request(target.method, target.path, content=chunks())
-            if response.status_code in RETRY_STATUSES:
-                raise _Unavailable(str(response.status_code))
+            if response.status_code in RETRY_STATUSES:  # with the reason (an object store is down)
+                raise _Unavailable(f"{response.status_code} {response.text[:200]}")
             raise_for(response)
 
         self.retrying(attempt, f"upload {target.path}")

@@ -61,6 +61,8 @@ METHOD_NOT_ALLOWED = ErrorCode(TrainyardError, 405, "METHOD_NOT_ALLOWED")
 REQUEST_TOO_LARGE = ErrorCode(InvalidInputError, 413, "REQUEST_TOO_LARGE")
 INTERNAL_ERROR = ErrorCode(ServerError, 500, "INTERNAL_ERROR")
 TEMPORARILY_UNAVAILABLE = ErrorCode(ServerUnavailableError, 503, "TEMPORARILY_UNAVAILABLE")
+# The server's disk (or its quota, or a file size limit) is full: not retried, someone must act.
+INSUFFICIENT_STORAGE = ErrorCode(ServerError, 507, "INSUFFICIENT_STORAGE")
 PROTOCOL: tuple[ErrorCode, ...] = (
     UNAUTHENTICATED,
     PERMISSION_DENIED,
@@ -69,6 +71,7 @@ PROTOCOL: tuple[ErrorCode, ...] = (
     REQUEST_TOO_LARGE,
     INTERNAL_ERROR,
     TEMPORARILY_UNAVAILABLE,
+    INSUFFICIENT_STORAGE,
 )
 _BY_CODE = {row.code: row for row in (*ERRORS, *PROTOCOL)}
 

@@ -18,6 +18,11 @@ from pathlib import Path
 from typing import BinaryIO
 
 from trainyard.artifacts.paths import join, safe_name
+from trainyard.errors import WorkspaceError
+
+
+class ArtifactStoreUnreachable(WorkspaceError):
+    """The artifact store (an object store, a server) cannot be reached now; retrying may work."""
 
 
 class ArtifactStore(ABC):

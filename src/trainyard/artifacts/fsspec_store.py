@@ -6,6 +6,11 @@ Writes go to a temporary name first and are renamed into place, so a crash mid-u
 half-written artifact behind. Appends to a local file are one ``write`` under an exclusive
 ``flock``; elsewhere (object stores have no append) the file is rewritten whole, atomically, with
 appends serialised within this process.
+
+An object store that cannot be reached (down, a refused connection, a timeout) raises
+``ArtifactStoreUnreachable`` from every method, a server answers 503 and clients retry; fsspec's
+own ``exists``/``isfile``/``isdir`` would say False instead, so a store that is down would look
+empty: this class asks ``info`` and only a ``FileNotFoundError`` means missing.
 """
 
 from __future__ import annotations
@@ -16,23 +21,70 @@ import threading
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import BinaryIO, cast
+from typing import Any, BinaryIO, cast
 
 import fsspec
 from fsspec.implementations.local import LocalFileSystem
 
-from trainyard.artifacts.base import ArtifactStore
+from trainyard.artifacts.base import ArtifactStore, ArtifactStoreUnreachable
 from trainyard.artifacts.paths import safe_name
 from trainyard.errors import ArtifactPathError, InvalidInputError, NotFoundError
+from trainyard.limits import TEMP_MARK
 
 CHUNK = 1024 * 1024
+# What fsspec backends raise when the store cannot be reached (botocore, aiohttp, urllib3, requests),
+# by class name so that none of them is imported here.
+UNREACHABLE = frozenset(
+    {
+        "EndpointConnectionError",
+        "ConnectTimeoutError",
+        "ReadTimeoutError",
+        "ClientConnectionError",
+        "ClientConnectorError",
+        "ServerDisconnectedError",
+        "NewConnectionError",
+        "ConnectionError",
+    }
+)
+
+
+def unreachable(exc: BaseException) -> bool:
+    """Whether ``exc`` says the store could not be reached (rather than what was asked of it)."""
+    return isinstance(exc, ConnectionError | TimeoutError) or any(
+        c.__name__ in UNREACHABLE for c in type(exc).__mro__
+    )
+
+
+class _Reaching:
+    """A filesystem whose calls raise ``ArtifactStoreUnreachable`` when the backend is not there."""
+
+    def __init__(self, fs: Any, root: str) -> None:
+        self._fs, self._root = fs, root
+
+    def __getattr__(self, name: str) -> Any:
+        attr = getattr(self._fs, name)
+        if not callable(attr):
+            return attr
+
+        def call(*args: Any, **kwargs: Any) -> Any:
+            try:
+                return attr(*args, **kwargs)
+            except Exception as exc:
+                if unreachable(exc):
+                    raise ArtifactStoreUnreachable(
+                        f"the artifact store {self._root} cannot be reached ({exc}); retry shortly"
+                    ) from exc
+                raise
+
+        return call
 
 
 class FsspecArtifactStore(ArtifactStore):
     def __init__(self, root: str | os.PathLike[str]) -> None:
-        self.fs, path = fsspec.core.url_to_fs(str(root))
-        self.is_local = isinstance(self.fs, LocalFileSystem)
+        fs, path = fsspec.core.url_to_fs(str(root))
+        self.is_local = isinstance(fs, LocalFileSystem)
         self.root = str(Path(path).resolve()) if self.is_local else path.rstrip("/")
+        self.fs = fs if self.is_local else _Reaching(fs, str(root))
         self._append_lock = threading.Lock()
         if self.is_local:
             os.makedirs(self.root, exist_ok=True)
@@ -48,16 +100,25 @@ class FsspecArtifactStore(ArtifactStore):
                 raise ArtifactPathError(f"artifact {key!r} resolves outside the artifact store")
         return full
 
+    def _kind(self, path: str) -> str | None:
+        """``"file"``, ``"directory"`` or None (nothing there); unreachable: raises, not None."""
+        if self.is_local:
+            return "file" if os.path.isfile(path) else "directory" if os.path.isdir(path) else None
+        try:
+            return str(self.fs.info(path)["type"])
+        except FileNotFoundError:
+            return None
+
     def _file(self, key: str) -> str:
         """The path of the file ``key``, or ``NotFoundError``."""
         path = self._path(key)
-        if not self.fs.isfile(path):
+        if self._kind(path) != "file":
             raise NotFoundError(f"no artifact file {key!r}")
         return path
 
     def _writable(self, key: str) -> str:
         path = self._path(key)
-        if self.fs.isdir(path):
+        if self._kind(path) == "directory":
             raise InvalidInputError(f"artifact {key!r} is a folder; write files below it")
         return path
 
@@ -68,7 +129,7 @@ class FsspecArtifactStore(ArtifactStore):
     def _write_atomically(self, key: str, write: Callable[[str], None]) -> None:
         """``write(tmp)`` then rename into place: a crash or a full disk leaves no partial file."""
         target = self._writable(key)
-        tmp = f"{target}.tmp-{uuid.uuid4().hex}"
+        tmp = f"{target}{TEMP_MARK}{uuid.uuid4().hex}"
         self.fs.makedirs(os.path.dirname(target), exist_ok=True)
         try:
             write(tmp)
@@ -92,7 +153,7 @@ class FsspecArtifactStore(ArtifactStore):
         path = self._writable(key)
         if not self.is_local:
             with self._append_lock:
-                old = self.fs.cat_file(path) if self.fs.isfile(path) else b""
+                old = self.fs.cat_file(path) if self._kind(path) == "file" else b""
                 if already_appended(key, len(old), at, data, lambda: old[at or 0 :]):
                     return len(old)
                 self.put_bytes(key, old + data)
@@ -144,25 +205,25 @@ class FsspecArtifactStore(ArtifactStore):
         return int(self.fs.size(self._file(key)))
 
     def exists(self, key: str) -> bool:
-        return bool(self.fs.exists(self._path(key)))
+        return self._kind(self._path(key)) is not None
 
     def is_file(self, key: str) -> bool:
-        return bool(self.fs.isfile(self._path(key)))
+        return self._kind(self._path(key)) == "file"
 
     def list(self, prefix: str) -> list[str]:
         base = self._path(prefix)
-        if not self.fs.isdir(base):
+        if self._kind(base) != "directory":
             return []
         found = []
         for path in self.fs.find(base):
             rel = os.path.relpath(path, base) if self.is_local else path[len(base) :].lstrip("/")
-            if ".tmp-" not in rel.rsplit("/", 1)[-1]:
+            if TEMP_MARK not in rel.rsplit("/", 1)[-1]:
                 found.append(rel.replace(os.sep, "/"))
         return sorted(found)
 
     def delete(self, prefix: str) -> None:
         path = self._path(prefix)
-        if self.fs.exists(path):
+        if self._kind(path) is not None:
             self.fs.rm(path, recursive=True)
 
 

@@ -1,7 +1,10 @@
 """Validation of artifact names: nothing a user names may escape the artifact root; run keys.
 
 Names are decoded fully first (``%252e`` is ``%2e`` is ``.``), then rejected if absolute, if
-any part is ``..``, or if they hold backslashes, drive letters, control characters or ``#``.
+any part is ``.`` or ``..`` (``runs/<id>/.`` would name the run's own folder), if they hold
+backslashes, drive letters, control characters or ``#``, or if a part is longer than a file
+name may be once the stores' temporary suffix is added (``limits.MAX_ARTIFACT_NAME_PART_BYTES``).
+Empty parts (``a//b``, a trailing ``/``) are dropped.
 """
 
 from __future__ import annotations
@@ -10,10 +13,10 @@ import re
 from urllib.parse import unquote
 
 from trainyard.errors import ArtifactPathError
+from trainyard.limits import MAX_ARTIFACT_NAME_PART_BYTES
 
 _DRIVE = re.compile(r"^[A-Za-z]:")
 MAX_NAME = 1024
-MAX_PART = 255
 
 
 def _fully_decoded(name: str) -> str:
@@ -38,14 +41,17 @@ def safe_name(name: str) -> str:
         raise ArtifactPathError(f"artifact name {name!r} may not contain '\\', '#' or a drive letter")
     if decoded.startswith("/") or decoded.startswith("~"):
         raise ArtifactPathError(f"artifact name {name!r} must be relative, not absolute")
-    parts = [p for p in decoded.split("/") if p not in ("", ".")]
-    if any(p == ".." for p in parts):
-        raise ArtifactPathError(f"artifact name {name!r} may not contain '..'")
+    parts = [p for p in decoded.split("/") if p]
+    if any(p in (".", "..") for p in parts):
+        raise ArtifactPathError(f"artifact name {name!r} may not contain '.' or '..' as a part")
     if not parts:
         raise ArtifactPathError(f"artifact name {name!r} names no file")
-    if any(len(p.encode()) > MAX_PART for p in parts):
+    longest = max(len(p.encode()) for p in parts)
+    if longest > MAX_ARTIFACT_NAME_PART_BYTES:
         raise ArtifactPathError(
-            f"each part of an artifact name may be at most {MAX_PART} bytes (a file system limit)"
+            f"a part of the artifact name is {longest} bytes in UTF-8; each part (between '/') may "
+            f"be at most {MAX_ARTIFACT_NAME_PART_BYTES} bytes (the file name limit less the "
+            "temporary suffix of uploads)"
         )
     return "/".join(parts)
 

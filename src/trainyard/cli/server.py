@@ -4,7 +4,9 @@ The served workspace is the ``.trainyard`` folder under ``--workspace`` (created
 with ``--store`` and ``--artifacts``; SQLite and a local folder by default). Migrations run on
 start; a store written by a newer trainyard is refused. Binding beyond loopback needs
 ``--insecure``: the server speaks plain HTTP, so tokens would cross the network in clear text
-unless a TLS proxy sits in front.
+unless a TLS proxy sits in front. Requests must name the server by one of the ``Host`` names it
+answers to (loopback's, the bind address, and each ``--allowed-host``): a guard against DNS
+rebinding, where a web page's own name is pointed at this server's address.
 """
 
 from __future__ import annotations
@@ -65,6 +67,18 @@ def serve(
     host: str = typer.Option("127.0.0.1", help="Address to bind; beyond loopback needs --insecure."),
     port: int = typer.Option(8080, min=1, max=65535, help="Port to listen on."),
     insecure: bool = typer.Option(False, "--insecure", help="Allow a non-loopback bind over plain HTTP."),
+    allowed_host: list[str] = typer.Option(
+        [],
+        "--allowed-host",
+        help="A Host name clients use for this server (repeatable), besides localhost, 127.0.0.1, "
+        "[::1] and --host; '*' allows any (a proxy in front checks it).",
+    ),
+    allow_private_urls: bool = typer.Option(
+        False,
+        "--allow-private-urls",
+        help="Accept URLs users give (a model source) that point at loopback, link-local or private "
+        "addresses.",
+    ),
 ) -> None:
     """Run the server until interrupted (migrating the store first)."""
     if ctx.invoked_subcommand is not None:
@@ -76,11 +90,14 @@ def serve(
         )
     import uvicorn
 
-    from trainyard.server.app import create_app
+    from trainyard.server.app import create_app, host_names
 
     ws = open_served(workspace, store, artifacts)
+    hosts = host_names(host, allowed_host)
     console.print(f"serving {ws.root} on [bold]http://{host}:{port}[/] (API docs at /api/docs)")
-    uvicorn.run(create_app(ws), host=host, port=port, log_level="warning", timeout_graceful_shutdown=5)
+    console.print(f"answering to Host: {', '.join(hosts)} (more with --allowed-host)")
+    app = create_app(ws, allowed_hosts=hosts, allow_private_urls=allow_private_urls)
+    uvicorn.run(app, host=host, port=port, log_level="warning", timeout_graceful_shutdown=5)
 
 
 @db_app.command("upgrade")

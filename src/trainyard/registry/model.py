@@ -18,13 +18,14 @@ from typing import TYPE_CHECKING, Any
 
 from trainyard.artifacts import run_key, safe_name
 from trainyard.errors import InvalidInputError, NotFoundError
-from trainyard.store import ModelVersion
+from trainyard.store import ModelVersion, Store
 from trainyard.store.records import MODEL_ARCHIVED, MODEL_READY
 from trainyard.store.validation import check_model_name
 
 if TYPE_CHECKING:
     from trainyard.workspace import Workspace
 
+MODELS = "models"  # the artifact store's folder of registered versions' files
 REF = re.compile(r"^(?:models:/)?(?P<name>[^:@/]+)(?:(?::|/)(?P<version>\d+)|@(?P<alias>[A-Za-z][\w-]*))?$")
 
 
@@ -230,5 +231,42 @@ class Model:
         self._record = self.workspace.store.get_model_version(self.name, self.version)
 
 
+def version_holding(store: Store, key: str) -> ModelVersion | None:
+    """The registered version whose upload folder (``models/<name>/<upload id>``) holds ``key``
+    or lies below it, if any. Versions keep the keys of their files, and a renamed model's
+    files keep their first name's folder, so every version is looked at, not only one name's."""
+    if key.split("/", 1)[0] != MODELS:
+        return None
+    for model in store.list_models():
+        for version in store.list_model_versions(model.name):
+            if any(_overlaps(key, "/".join(f.split("/")[:3])) for f in version.files):
+                return version
+    return None
+
+
+def _overlaps(key: str, folder: str) -> bool:
+    return key == folder or key.startswith(folder + "/") or folder.startswith(key + "/")
+
+
+def delete_version(workspace: Workspace, name: str, version: int) -> None:
+    """Remove a version, then its files: the one way a registered version's files go."""
+    record = workspace.store.get_model_version(name, version)
+    workspace.store.delete_model_version(name, version)
+    _delete_files(workspace, [record])
+
+
+def delete_model(workspace: Workspace, name: str) -> None:
+    """Remove a registered model with its versions, then their files."""
+    records = workspace.store.list_model_versions(name)
+    workspace.store.delete_registered_model(name)
+    _delete_files(workspace, records)
+
+
+def _delete_files(workspace: Workspace, records: builtins.list[ModelVersion]) -> None:
+    for record in records:
+        for key in record.files:
+            workspace.artifacts.delete(key)
+
+
 def _upload_prefix(model_name: str) -> str:
-    return f"models/{check_model_name(model_name)}/{uuid.uuid4().hex}"
+    return f"{MODELS}/{check_model_name(model_name)}/{uuid.uuid4().hex}"

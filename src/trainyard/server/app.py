@@ -6,10 +6,16 @@ and path ``trainyard.api.routes`` declares for it. Errors leave as JSON
 request as 400 naming the field, a database that is down as 503 (clients retry), anything else
 as a bare 500 with the traceback in the server log only. JSON bodies are capped (``MAX_BODY``);
 artifact uploads are streamed to disk instead and are not.
+
+What a request meets, outermost first: ``AllowedHosts`` (a ``Host`` header not in the allow-list
+is a 400: a page on another site that rebinds its DNS name to this server's address cannot reach
+it), ``Authenticate`` (401/403, ``server/auth.py``), ``BodyLimit`` (413), then routing and the
+request's validation (400).
 """
 
 from __future__ import annotations
 
+import errno
 import json
 import logging
 from collections.abc import Sequence
@@ -23,6 +29,7 @@ from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from trainyard.api import errors, routes
+from trainyard.artifacts.base import ArtifactStoreUnreachable
 from trainyard.errors import ArtifactPathError, InvalidInputError, TrainyardError
 from trainyard.server.mlflow import mlflow_router
 from trainyard.server.mlflow.protocol import error_response
@@ -65,10 +72,30 @@ def _http_error(_request: Request, exc: Exception) -> JSONResponse:
     return error_response(exc.status_code, HTTP_CODES.get(exc.status_code, "ERROR"), message, exc.headers)
 
 
+def _unreachable_store(request: Request, exc: Exception) -> JSONResponse:
+    """The artifact store (an object store) is down: 503, which clients retry, not a 500."""
+    log.warning("artifact store unreachable during %s %s: %s", request.method, request.url.path, exc)
+    return _answer(errors.TEMPORARILY_UNAVAILABLE, str(exc))
+
+
 def _path_clash(_request: Request, _exc: Exception) -> JSONResponse:
     """A file where an artifact path needs a folder (or the reverse): the caller's path, not a bug."""
     message = "the artifact path runs into an existing file (a name cannot be a file and a folder)"
     return _answer(errors.for_class(ArtifactPathError), message)
+
+
+def _out_of_space(exc: Exception) -> bool:
+    """A full disk, a full quota or a file size limit, from the file system or from SQLite."""
+    if isinstance(exc, OSError):
+        return exc.errno in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG)
+    return "database or disk is full" in str(getattr(exc, "orig", exc))
+
+
+def _no_space(request: Request, exc: Exception) -> JSONResponse:
+    # nothing half-written stays (temporary files, rolled-back transactions)
+    log.error("out of space during %s %s: %s", request.method, request.url.path, exc)
+    message = "the server is out of disk space (or over a quota); nothing was stored; free space, retry"
+    return _answer(errors.INSUFFICIENT_STORAGE, message)
 
 
 def _store_error(request: Request, exc: Exception) -> JSONResponse:
@@ -79,6 +106,8 @@ def _store_error(request: Request, exc: Exception) -> JSONResponse:
     """
     from sqlalchemy.exc import DataError, IntegrityError, OperationalError
 
+    if _out_of_space(exc):
+        return _no_space(request, exc)
     reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0][:300]
     if isinstance(exc, DataError | IntegrityError):  # a value the database refused: the caller's input
         return _answer(errors.for_class(InvalidInputError), f"the store refused a value: {reason}")
@@ -90,6 +119,13 @@ def _store_error(request: Request, exc: Exception) -> JSONResponse:
 
 
 def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+    """The last handler, outside the middleware too (the token check reads the store)."""
+    from sqlalchemy.exc import DBAPIError
+
+    if isinstance(exc, DBAPIError):
+        return _store_error(request, exc)
+    if _out_of_space(exc):
+        return _no_space(request, exc)
     if isinstance(exc, OverflowError):  # a number in a free-form field (endpoint updates) too large
         return _answer(errors.for_class(InvalidInputError), f"a number is out of range: {exc}")
     log.error("error in %s %s", request.method, request.url.path, exc_info=exc)
@@ -141,14 +177,64 @@ class BodyLimit:
         await _answer(errors.REQUEST_TOO_LARGE, message)(scope, receive, send)
 
 
+LOOPBACK_HOSTS = ("localhost", "127.0.0.1", "::1")
+
+
+def host_names(bind: str, extra: Sequence[str] = ()) -> list[str]:
+    """The ``Host`` names a server bound to ``bind`` answers by default (loopback's and the bind
+    address), plus ``extra`` (``--allowed-host``)."""
+    return list(dict.fromkeys(h.strip().lower() for h in (*LOOPBACK_HOSTS, bind, *extra) if h.strip()))
+
+
+class AllowedHosts:
+    """Pure ASGI: refuse (400, JSON) a request whose ``Host`` header is not an allowed name.
+
+    Names are compared without the port and case-insensitively; IPv6 addresses with or without
+    brackets; ``*`` allows any host (a proxy in front checks it instead).
+    """
+
+    def __init__(self, app: ASGIApp, hosts: Sequence[str]) -> None:
+        self.app = app
+        self.hosts = frozenset(h.strip().lower().strip("[]") for h in hosts)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] not in ("http", "websocket") or "*" in self.hosts:
+            await self.app(scope, receive, send)
+            return
+        given = dict(scope["headers"]).get(b"host", b"").decode("latin-1")
+        if self.allows(given):
+            await self.app(scope, receive, send)
+            return
+        if scope["type"] == "websocket":  # no body to answer with: close, policy violation
+            await send({"type": "websocket.close", "code": 1008})
+            return
+        message = (
+            f"Host {given!r} is not one this server answers to; start it with "
+            "`trainyard server --allowed-host NAME` for each name clients use"
+        )
+        await _answer(errors.for_class(InvalidInputError), message)(scope, receive, send)
+
+    def allows(self, host: str) -> bool:
+        host = host.strip().lower()
+        if host.startswith("["):  # [::1]:8080
+            name = host[1 : host.find("]")] if "]" in host else ""
+        else:
+            name = host.rsplit(":", 1)[0] if host.count(":") == 1 else host
+        return bool(name) and name in self.hosts
+
+
 def create_app(
     workspace: Workspace,
     *,
     dependencies: Sequence[Depends] = (),
+    allowed_hosts: Sequence[str] = LOOPBACK_HOSTS,
+    allow_private_urls: bool = False,
 ) -> FastAPI:
     """The server app: REST API v1 (``routes.all_routers``), then the MLflow, auth and agent parts.
 
-    Every route depends on the token check; ``dependencies`` adds more app-wide ones.
+    Every route depends on the token check; ``dependencies`` adds more app-wide ones. Requests
+    must name one of ``allowed_hosts`` in their ``Host`` header (``host_names`` for a bind).
+    URLs users give (``url_guard``) may reach private addresses only with ``allow_private_urls``.
     """
     from sqlalchemy.exc import DBAPIError
 
@@ -167,7 +253,9 @@ def create_app(
         dependencies=[Depends(require_token), *dependencies],  # deny by default (server/auth.py)
     )
     app.state.workspace = workspace
+    app.state.allow_private_urls = allow_private_urls
     app.add_exception_handler(TrainyardError, _trainyard_error)
+    app.add_exception_handler(ArtifactStoreUnreachable, _unreachable_store)
     app.add_exception_handler(RequestValidationError, _invalid_request)
     app.add_exception_handler(HTTPException, _http_error)
     for clash in (NotADirectoryError, FileExistsError, IsADirectoryError):
@@ -186,4 +274,5 @@ def create_app(
     app.include_router(mlflow_router(workspace))  # /api/2.0/mlflow/… for unmodified MLflow clients
     install_auth(app, server_part(workspace.store))
     install_agent_routes(app, workspace, app.state.auth)
+    app.add_middleware(AllowedHosts, hosts=allowed_hosts)  # outermost: before auth and the rest
     return app

@@ -1,7 +1,10 @@
-"""Who may call the server: one app-wide dependency, deny by default.
+"""Who may call the server: an ASGI middleware in front of everything, deny by default.
 
-``create_app`` passes ``require_token`` to ``FastAPI(dependencies=...)``, so every route it has,
-including the MLflow ones, asks for a token, except the few in ``PUBLIC``. A fresh server has no
+``Authenticate`` checks the token and the role of every request, except to the few paths in
+``PUBLIC``, before anything else looks at it: an unauthenticated request gets 401, never a 400 of
+a malformed body, a 413 of a big one, a 404 or a redirect that tells it what routes exist.
+``create_app`` also passes ``require_token`` to ``FastAPI(dependencies=...)``, so a route that
+someone serves without the middleware still asks for the principal it left, and refuses. A fresh server has no
 users, so it answers nothing but health until an owner token is made on the server machine
 (``trainyard user add NAME --role owner --store URL``, then ``trainyard token create``).
 
@@ -22,6 +25,7 @@ import binascii
 from fastapi import FastAPI, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from trainyard.api import errors, routes
 from trainyard.server.mlflow.protocol import error_response
@@ -90,29 +94,59 @@ def authorize(principal: Principal, method: str, path: str) -> None:
         raise AuthFailed(403, f"user {principal.user!r} is a {principal.role}; {method} needs a contributor")
 
 
-async def require_token(request: Request) -> Principal | None:
-    """The app-wide dependency: authenticate, authorize, and leave the principal on the request."""
-    path = request.scope["path"]
-    if path in PUBLIC:
-        return None
-    token = token_from_header(request.headers.get("authorization"))
+async def principal_of(store: ServerStore, method: str, path: str, authorization: str | None) -> Principal:
+    """Authenticate and authorize one request; ``AuthFailed`` (401 or 403) saying why not."""
+    token = token_from_header(authorization)
     if token is None:
         raise AuthFailed(
             401, "this server needs a token: `trainyard login URL` or Authorization: Bearer <token>"
         )
     if not token:
         raise AuthFailed(401, "malformed Authorization header: use Bearer <token> or Basic auth")
-    store: ServerStore = request.app.state.auth
     try:
         principal = await run_in_threadpool(store.authenticate, token)
     except TokenRejected as exc:
         raise AuthFailed(401, str(exc)) from None
-    authorize(principal, request.method, path)
-    request.state.principal = principal
+    authorize(principal, method, path)
     return principal
 
 
-async def _auth_failed(_request: Request, exc: Exception) -> JSONResponse:
+class Authenticate:
+    """Pure ASGI: the token and role check, before body limits, routing and validation.
+
+    The principal is left in the request's state (``request.state.principal``) for the routes.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["path"] in PUBLIC:
+            await self.app(scope, receive, send)
+            return
+        request = Request(scope)
+        try:
+            principal = await principal_of(
+                request.app.state.auth, request.method, scope["path"], request.headers.get("authorization")
+            )
+        except AuthFailed as exc:
+            await _auth_failed(request, exc)(scope, receive, send)
+            return
+        scope.setdefault("state", {})["principal"] = principal
+        await self.app(scope, receive, send)
+
+
+async def require_token(request: Request) -> Principal | None:
+    """The app-wide dependency: the principal ``Authenticate`` left, or 401 (deny by default)."""
+    if request.scope["path"] in PUBLIC:
+        return None
+    principal: Principal | None = getattr(request.state, "principal", None)
+    if principal is None:
+        raise AuthFailed(401, "this server needs a token (no authentication ran for this route)")
+    return principal
+
+
+def _auth_failed(_request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, AuthFailed)
     row = errors.UNAUTHENTICATED if exc.status == errors.UNAUTHENTICATED.status else errors.PERMISSION_DENIED
     headers = {"WWW-Authenticate": CHALLENGE} if row is errors.UNAUTHENTICATED else None
@@ -120,12 +154,14 @@ async def _auth_failed(_request: Request, exc: Exception) -> JSONResponse:
 
 
 def install_auth(app: FastAPI, store: ServerStore) -> None:
-    """Give ``app`` its user/token store, the 401/403 handler and the user/token routes.
+    """Give ``app`` its user/token store, the ``Authenticate`` middleware, the 401/403 handler
+    and the user/token routes.
 
     The app must have been created with ``dependencies=[Depends(require_token)]``.
     """
     from trainyard.server.auth_routes import router
 
     app.state.auth = store
+    app.add_middleware(Authenticate)
     app.add_exception_handler(AuthFailed, _auth_failed)
     app.include_router(router)

@@ -10,7 +10,6 @@ A model that does not load gives a server that is live but never ready (``unread
 
 from __future__ import annotations
 
-import hmac
 import os
 import zlib
 from pathlib import Path
@@ -33,31 +32,10 @@ from trainyard.serving.env import (
     ENV_TRUST,
     ENV_VERSION,
 )
+from trainyard.serving.keys import BearerKeys
 from trainyard.serving.openapi import request_bodies
 
-OPEN_ROUTES = {"/", "/ping", "/health", "/version", "/v2/health/live", "/v2/health/ready"}
 MAX_BODY = 50 * 1024 * 1024
-
-
-class _BearerKeys:
-    """Pure ASGI middleware (cheaper than ``@app.middleware``): 401 without a valid key."""
-
-    def __init__(self, app: Any, secrets: list[bytes]) -> None:
-        self.app, self.secrets = app, secrets
-
-    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
-        if scope["type"] == "http" and scope["path"] not in OPEN_ROUTES:
-            given = dict(scope["headers"]).get(b"authorization", b"")
-            token = given[len(b"Bearer ") :].strip() if given.startswith(b"Bearer ") else b""
-            if not token or not any(hmac.compare_digest(token, s) for s in self.secrets):
-                reply = JSONResponse(
-                    {"error_code": "UNAUTHENTICATED", "message": "send Authorization: Bearer <key>"},
-                    status_code=401,
-                    headers={"WWW-Authenticate": "Bearer"},
-                )
-                await reply(scope, receive, send)
-                return
-        await self.app(scope, receive, send)
 
 
 class _Refused(Exception):
@@ -82,7 +60,7 @@ def create_app(
     secrets = [k.encode() for k in keys or [] if k]
 
     if secrets:
-        app.add_middleware(_BearerKeys, secrets=secrets)
+        app.add_middleware(BearerKeys, secrets=secrets)
 
     async def raw_body(request: Request) -> bytes:
         length = request.headers.get("content-length")

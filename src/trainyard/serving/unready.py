@@ -12,6 +12,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
+from trainyard.serving.keys import BearerKeys
+
 LIVE = {"/", "/v2/health/live"}
 
 
@@ -26,7 +28,5 @@ def unready_app(error: str, keys: list[str] | None = None) -> Starlette:
 
     app = Starlette(routes=[Route("/{path:path}", answer, methods=["GET", "POST"])])
     if keys:  # the error is for those who may call the model
-        from trainyard.serving.app import _BearerKeys
-
-        app.add_middleware(_BearerKeys, secrets=[k.encode() for k in keys])
+        app.add_middleware(BearerKeys, secrets=[k.encode() for k in keys])
     return app

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from trainyard.errors import InvalidInputError, TrainyardError
@@ -69,6 +70,14 @@ class Principal:
 
     def has_role(self, needed: str) -> bool:
         return ROLES.index(self.role) >= ROLES.index(needed)
+
+    def may_write_run(self, lineage: Sequence[str]) -> bool:
+        """Whether this principal may change the run whose id and ancestors' ids are ``lineage``
+        (the run first): a contributor's user token any run; a job token only its own run and the
+        runs below it (a sweep's trials, a pipeline's steps); an agent token none."""
+        if not self.has_role("contributor") or self.kind == "agent":
+            return False
+        return self.kind != "job" or self.run_id in lineage
 
 
 def check_role(role: str) -> str:

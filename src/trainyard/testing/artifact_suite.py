@@ -13,6 +13,8 @@ empty store for each test::
     class TestMyArtifactStore(ArtifactSuite):
         pass
 
+A store behind a server overrides the ``run_folder`` fixture too (see ``ArtifactSuite.run_folder``).
+
 The tests use the ``trainyard.artifacts.ArtifactStore`` interface only, and hold each method to
 the contract its docstring states: the bytes, the keys listed, and which ``TrainyardError`` a
 missing or a bad key raises. Needs pytest and hypothesis (trainyard's ``dev`` extra).
@@ -95,6 +97,12 @@ def _pattern(n: int) -> bytes:
 class ArtifactSuite:
     """Subclass in a module that provides an ``artifacts`` fixture (a fresh, empty ArtifactStore)."""
 
+    @pytest.fixture
+    def run_folder(self) -> str:
+        """One run's folder, where the delete tests delete (a server deletes only inside a run
+        that exists: a subclass for a server overrides this with a real run's ``runs/<id>``)."""
+        return "runs/r"
+
     # whole files ------------------------------------------------------------------------------
     def test_put_bytes_then_get_bytes_and_replace(self, artifacts: ArtifactStore) -> None:
         artifacts.put_bytes("runs/r/outputs/model.bin", b"first")
@@ -146,14 +154,15 @@ class ArtifactSuite:
         assert artifacts.exists("runs/r/logs") and not artifacts.is_file("runs/r/logs")
         assert not artifacts.exists("runs/r/nothing") and not artifacts.is_file("runs/r/nothing")
 
-    def test_delete_a_file_a_folder_and_nothing(self, artifacts: ArtifactStore) -> None:
-        for key in ("d/one.txt", "d/sub/two.txt", "d/sub/three.txt", "keep.txt"):
+    def test_delete_a_file_a_folder_and_nothing(self, artifacts: ArtifactStore, run_folder: str) -> None:
+        d = f"{run_folder}/d"
+        for key in (f"{d}/one.txt", f"{d}/sub/two.txt", f"{d}/sub/three.txt", "keep.txt"):
             _stored(artifacts, key)
-        artifacts.delete("d/one.txt")
-        assert not artifacts.exists("d/one.txt") and artifacts.list("d") == ["sub/three.txt", "sub/two.txt"]
-        artifacts.delete("d/sub")
-        assert artifacts.list("d") == [] and not artifacts.exists("d/sub/two.txt")
-        artifacts.delete("never/was")  # no error
+        artifacts.delete(f"{d}/one.txt")
+        assert not artifacts.exists(f"{d}/one.txt") and artifacts.list(d) == ["sub/three.txt", "sub/two.txt"]
+        artifacts.delete(f"{d}/sub")
+        assert artifacts.list(d) == [] and not artifacts.exists(f"{d}/sub/two.txt")
+        artifacts.delete(f"{run_folder}/never/was")  # no error
         assert artifacts.get_bytes("keep.txt") == b"stored"
 
     def test_copy_tree_in_uploads_every_file_but_symlinks(
@@ -312,11 +321,11 @@ class ArtifactSuite:
         assert not (tmp_path / "dest").exists()  # a failed download leaves nothing behind
 
     def test_missing_keys_do_not_exist_list_nothing_and_delete_quietly(
-        self, artifacts: ArtifactStore
+        self, artifacts: ArtifactStore, run_folder: str
     ) -> None:
         assert not artifacts.exists("runs/none") and not artifacts.is_file("runs/none")
         assert artifacts.list("runs/none") == []
-        artifacts.delete("runs/none")
+        artifacts.delete(f"{run_folder}/none")
 
     # the optional fast path -------------------------------------------------------------------
     def test_local_path_is_none_or_the_file_itself(self, artifacts: ArtifactStore) -> None:

@@ -18,6 +18,7 @@ from fastapi.concurrency import run_in_threadpool
 from trainyard.artifacts import run_key, safe_name
 from trainyard.artifacts.paths import join
 from trainyard.errors import ArtifactPathError, NotFoundError
+from trainyard.server import artifact_access
 from trainyard.server.mlflow.protocol import Args, MlflowRoute, read_args, run_id_of
 from trainyard.server.routes import artifacts as v1
 
@@ -82,7 +83,7 @@ def artifacts_router(workspace: Workspace) -> APIRouter:
 
     @router.put("/mlflow-artifacts/artifacts/{path:path}")
     async def upload(path: str, request: Request) -> dict[str, Any]:
-        await v1.upload(await run_in_threadpool(writable, path), request, artifacts)
+        await v1.upload(await run_in_threadpool(writable, path), request, artifacts, workspace.store)
         return {}
 
     @router.get("/mlflow-artifacts/artifacts/{path:path}")
@@ -93,8 +94,10 @@ def artifacts_router(workspace: Workspace) -> APIRouter:
         return v1.file_response(artifacts, key)
 
     @router.delete("/mlflow-artifacts/artifacts/{path:path}")
-    def delete(path: str) -> dict[str, Any]:
+    def delete(path: str, request: Request) -> dict[str, Any]:
         key = writable(path)
+        if key.startswith("runs/"):
+            artifact_access.check_delete(workspace.store, request.state.principal, key)
         if not artifacts.exists(key):
             raise NotFoundError(f"no artifact {key!r}")
         artifacts.delete(key)

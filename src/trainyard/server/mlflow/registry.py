@@ -19,6 +19,7 @@ from fastapi import APIRouter, Depends
 from trainyard.artifacts import run_key
 from trainyard.errors import InvalidInputError, NotFoundError
 from trainyard.registry import Model
+from trainyard.registry import model as registry
 from trainyard.server.mlflow.artifacts import SCHEME, uri_key
 from trainyard.server.mlflow.logged_models import LoggedModels
 from trainyard.server.mlflow.protocol import (
@@ -135,7 +136,7 @@ def registry_router(workspace: Workspace) -> APIRouter:
 
     @router.delete("/registered-models/delete")
     def delete_model(args: Args = Depends(read_args)) -> dict[str, Any]:
-        store.delete_registered_model(args.need("name"))
+        registry.delete_model(workspace, args.need("name"))  # its versions' files too
         return {}
 
     @router.post("/registered-models/set-tag")
@@ -234,7 +235,7 @@ def registry_router(workspace: Workspace) -> APIRouter:
     @router.delete("/model-versions/delete")
     def delete_version(args: Args = Depends(read_args)) -> dict[str, Any]:
         v = version_of(args)
-        store.delete_model_version(v.name, v.version)
+        registry.delete_version(workspace, v.name, v.version)  # its files too
         return {}
 
     @router.post("/model-versions/set-tag")

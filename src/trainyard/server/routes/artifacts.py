@@ -1,8 +1,10 @@
 """Artifacts over HTTP: upload and download streamed in chunks, ranged reads, appends, list, copy, delete.
 
-Every key passes ``safe_name`` (fully decoded, no ``..``, nothing absolute) before anything is
-read or written, and the local ArtifactStore refuses a path that resolves outside its root
-(symlinks), so a bad key is a 400 and touches nothing. Uploads go to a temporary file chunk by
+Every key passes ``safe_name`` (fully decoded, no ``.`` or ``..`` parts, nothing absolute) before
+anything is read or written, and the local ArtifactStore refuses a path that resolves outside its
+root (symlinks), so a bad key is a 400 and touches nothing. Then ``server/artifact_access.py``
+says where the caller may write: deletes only inside one run they may write, never a registered
+model version's files (403). Uploads go to a temporary file chunk by
 chunk, then into the store atomically: a dropped upload leaves no artifact behind.
 
 A download with ``Range: bytes=START-`` or ``bytes=START-END`` answers 206 with ``Content-Range``
@@ -29,7 +31,8 @@ from trainyard.api import routes
 from trainyard.api.schemas import ArtifactCopy
 from trainyard.artifacts import ArtifactStore, safe_name
 from trainyard.errors import InvalidInputError, NotFoundError
-from trainyard.server.routes.deps import ArtifactsDep
+from trainyard.server import artifact_access
+from trainyard.server.routes.deps import ArtifactsDep, PrincipalDep, StoreDep
 from trainyard.server.routing import serve
 
 router = APIRouter(tags=["artifacts"])
@@ -38,9 +41,10 @@ BYTE_RANGE = re.compile(r"bytes=(\d+)-(\d*)")
 
 
 @serve(router, routes.UPLOAD_ARTIFACT)
-async def upload(key: str, request: Request, artifacts: ArtifactsDep) -> Any:
+async def upload(key: str, request: Request, artifacts: ArtifactsDep, store: StoreDep) -> Any:
     """The request body, streamed, becomes the file ``key``."""
     key = safe_name(key)
+    await run_in_threadpool(artifact_access.check_write, store, key)
     if await run_in_threadpool(_is_folder, artifacts, key):
         raise InvalidInputError(f"artifact {key!r} is a folder; upload files below it")
     fd, tmp = tempfile.mkstemp(prefix="trainyard-upload-")
@@ -105,20 +109,25 @@ def file_response(artifacts: ArtifactStore, key: str) -> Any:
 
 
 @serve(router, routes.DELETE_ARTIFACTS)
-def delete(key: str, artifacts: ArtifactsDep) -> Any:
-    """Remove a file or everything below a prefix."""
-    artifacts.delete(safe_name(key))
+def delete(key: str, artifacts: ArtifactsDep, store: StoreDep, principal: PrincipalDep) -> Any:
+    """Remove a file or everything below a prefix, inside one run."""
+    key = safe_name(key)
+    artifact_access.check_delete(store, principal, key)
+    artifacts.delete(key)
     return {}
 
 
 @serve(router, routes.APPEND_ARTIFACT)
-async def append(key: str, request: Request, artifacts: ArtifactsDep, offset: int | None = None) -> Any:
+async def append(
+    key: str, request: Request, artifacts: ArtifactsDep, store: StoreDep, offset: int | None = None
+) -> Any:
     """The raw body added at the end of the file ``key`` (created when missing); its new size.
 
     With ``offset`` (the size the client knows) it is conditional, so a retried append whose
     reply was lost, even in a crash, finds its bytes already there and changes nothing.
     """
     key = safe_name(key)
+    await run_in_threadpool(artifact_access.check_write, store, key)
     data = await request.body()
     return {"key": key, "size": await run_in_threadpool(artifacts.append, key, data, at=offset)}
 
@@ -138,8 +147,10 @@ def info(key: str, artifacts: ArtifactsDep) -> Any:
 
 
 @serve(router, routes.COPY_ARTIFACT)
-def copy(body: ArtifactCopy, artifacts: ArtifactsDep) -> Any:
-    artifacts.copy(safe_name(body.source), safe_name(body.target))
+def copy(body: ArtifactCopy, artifacts: ArtifactsDep, store: StoreDep) -> Any:
+    target = safe_name(body.target)
+    artifact_access.check_write(store, target)
+    artifacts.copy(safe_name(body.source), target)
     return {}
 
 

@@ -12,7 +12,14 @@ from trainyard.api.routes import IDEMPOTENCY_HEADER
 from trainyard.api.schemas import to_json
 from trainyard.artifacts import ArtifactStore
 from trainyard.store import Store
+from trainyard.store.auth import Principal
 from trainyard.store.server import server_part
+from trainyard.workspace import Workspace
+
+
+def _workspace(request: Request) -> Workspace:
+    workspace: Workspace = request.app.state.workspace
+    return workspace
 
 
 def _store(request: Request) -> Store:
@@ -23,7 +30,15 @@ def _artifacts(request: Request) -> ArtifactStore:
     return request.app.state.workspace.artifacts
 
 
+def _principal(request: Request) -> Principal:
+    """Who the request is from (left by the app-wide token check, which every route passes)."""
+    principal: Principal = request.state.principal
+    return principal
+
+
+WorkspaceDep = Annotated[Workspace, Depends(_workspace)]
 StoreDep = Annotated[Store, Depends(_store)]
+PrincipalDep = Annotated[Principal, Depends(_principal)]
 ArtifactsDep = Annotated[ArtifactStore, Depends(_artifacts)]
 IdempotencyKey = Annotated[str | None, Header(alias=IDEMPOTENCY_HEADER, max_length=200)]
 

@@ -1,8 +1,15 @@
-"""The model registry: names, versions per name, aliases, archive and restore, updates and deletes."""
+"""The model registry: names, versions per name, aliases, archive and restore, updates and deletes.
+
+A version's ``source`` is lineage (where its files came from), never fetched; still, it is held
+to what a source can be, so nothing that acts on it later is pointed at the server's own network:
+a path on the registering machine, a ``runs:/``, ``models:/`` or ``mlflow-artifacts:/`` URI, or an
+http(s) URL to a public address (``url_guard``; private ones with ``--allow-private-urls``).
+"""
 
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlsplit
 
 from fastapi import APIRouter, Request
 
@@ -18,10 +25,27 @@ from trainyard.api.schemas import (
     to_json,
 )
 from trainyard.artifacts.paths import safe_name
-from trainyard.server.routes.deps import IdempotencyKey, StoreDep, create_once
+from trainyard.errors import InvalidInputError
+from trainyard.registry.model import delete_model, delete_version
+from trainyard.server.routes.deps import IdempotencyKey, StoreDep, WorkspaceDep, create_once
 from trainyard.server.routing import serve
+from trainyard.url_guard import SCHEMES, check_url
 
 router = APIRouter(tags=["models"])
+STORE_SCHEMES = ("runs", "models", "mlflow-artifacts")
+
+
+def check_source(source: str, *, allow_private: bool) -> str:
+    """``source`` if it is one a version may have, else ``InvalidInputError`` saying what may be."""
+    scheme = urlsplit(source).scheme.lower() if "://" in source or ":/" in source else ""
+    if scheme in SCHEMES:
+        check_url(source, allow_private=allow_private)
+    elif scheme and scheme not in STORE_SCHEMES and len(scheme) > 1:  # one letter: a Windows drive
+        raise InvalidInputError(
+            f"source {source!r}: a version's source is a path, a runs:/, models:/ or "
+            "mlflow-artifacts:/ URI, or an http(s) URL"
+        )
+    return source
 
 
 @serve(router, routes.LIST_MODELS)
@@ -51,8 +75,8 @@ def update_registered_model(name: str, body: RegisteredModelUpdate, store: Store
 
 
 @serve(router, routes.DELETE_REGISTERED_MODEL)
-def delete_registered_model(name: str, store: StoreDep) -> Any:
-    store.delete_registered_model(name)
+def delete_registered_model(name: str, workspace: WorkspaceDep) -> Any:
+    delete_model(workspace, name)  # its versions' files too
     return {}
 
 
@@ -63,6 +87,7 @@ def create_model_version(
     request: Request,
     idempotency_key: IdempotencyKey = None,
 ) -> Any:
+    check_source(body.source, allow_private=request.app.state.allow_private_urls)
     fields = {**body.model_dump(), "files": [safe_name(f) for f in body.files]}  # keys inside the store
     return create_once(request, idempotency_key, lambda keyed: keyed.create_model_version(name, **fields))
 
@@ -83,8 +108,8 @@ def update_model_version(name: str, version: Version, body: ModelVersionUpdate, 
 
 
 @serve(router, routes.DELETE_MODEL_VERSION)
-def delete_model_version(name: str, version: Version, store: StoreDep) -> Any:
-    store.delete_model_version(name, version)
+def delete_model_version(name: str, version: Version, workspace: WorkspaceDep) -> Any:
+    delete_version(workspace, name, version)  # its files too
     return {}
 
 

@@ -1,7 +1,8 @@
 """The rows a ``log_batch`` writes: validated up front, written in one transaction.
 
-Metrics append (NaN stored as a flag); the latest value per key is kept in ``latest_metrics``
-for run lists; params are write-once; tags overwrite.
+Metrics append (NaN stored as a flag) under the run's attempt; the latest value per key is kept
+in ``latest_metrics`` for run lists (of the current attempt: a requeue clears it); params are
+write-once; tags overwrite.
 """
 
 from __future__ import annotations
@@ -78,9 +79,10 @@ class Batch:
             tag_rows(run_id, tags),
         )
 
-    def write(self, conn: Connection) -> None:
+    def write(self, conn: Connection, attempt: int) -> None:
+        """The rows, the metrics under the run's ``attempt`` (read in this transaction)."""
         if self.metrics:
-            conn.execute(insert(METRICS), self.metrics)
+            conn.execute(insert(METRICS), [{**row, "attempt": attempt} for row in self.metrics])
             self._update_latest(conn)
         if self.params:
             self._insert_params(conn)

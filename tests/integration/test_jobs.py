@@ -339,6 +339,7 @@ def test_a_lost_worker_is_retried_and_each_attempt_keeps_its_own_metrics(ws, scr
         marker = os.environ["MARKER"]
         first = not os.path.exists(marker)
         open(marker, "a").close()
+        print("logging under attempt", os.environ["TRAINYARD_ATTEMPT"], flush=True)
         for step in range(30 if first else 40):
             run.log("loss", (1.0 if first else 2.0) / (step + 1), step=step)
         run.flush()
@@ -359,6 +360,7 @@ def test_a_lost_worker_is_retried_and_each_attempt_keeps_its_own_metrics(ws, scr
     assert details["status"] == "completed" and details["attempt"] == 2
     log = run.log_text()[0]
     assert "first attempt at step 29" in log and "second attempt done" in log
+    assert "logging under attempt 1" in log and "logging under attempt 2" in log
     last = run.get_metric_history("loss")
     assert [(m.step, m.value) for m in last] == [(s, 2.0 / (s + 1)) for s in range(40)]
     assert run.get_metrics()["loss"] == [m.value for m in last]

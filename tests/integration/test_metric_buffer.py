@@ -18,13 +18,11 @@ class FailingOnce(SqlStore):
     fail_for: str | None = None
     lose_reply_for: str | None = None
 
-    def log_batch(
-        self, run_id: str, metrics: Sequence[Metric] = (), params=None, tags=None, *, batch_id=None
-    ) -> None:
+    def log_batch(self, run_id: str, metrics: Sequence[Metric] = (), params=None, tags=None, **ids) -> None:
         if run_id == self.fail_for:
             self.fail_for = None
             raise ConnectionError("connection dropped")
-        super().log_batch(run_id, metrics=metrics, params=params, tags=tags, batch_id=batch_id)
+        super().log_batch(run_id, metrics, params, tags, **ids)
         if run_id == self.lose_reply_for:  # written, but the reply never came back
             self.lose_reply_for = None
             raise ConnectionError("connection dropped before the reply")

@@ -194,6 +194,7 @@ class RestStore(Store):
         tags: dict[str, str] | None = None,
         *,
         batch_id: str | None = None,
+        attempt: int | None = None,
     ) -> None:
         """A request per ``MAX_BATCH_METRICS`` metrics; names are checked first: a bad one writes nothing.
 
@@ -211,7 +212,7 @@ class RestStore(Store):
         batch_id = uuid.uuid4().hex if batch_id is None else check_batch_id(batch_id)
         chunks = [metrics[i : i + MAX_BATCH_METRICS] for i in range(0, len(metrics), MAX_BATCH_METRICS)]
         for n, chunk in enumerate(chunks or [[]]):
-            body = {"metrics": to_json(chunk), **(labels if n == 0 else {})}
+            body = {"metrics": to_json(chunk), "attempt": attempt, **(labels if n == 0 else {})}
             # the first chunk is the batch id itself; later ones a fixed-length id derived from it
             key = batch_id if n == 0 else hashlib.sha256(f"{batch_id}\x00{n}".encode()).hexdigest()
             self.client.call(routes.LOG_BATCH.at(run_id=run_id), json=body, idempotency_key=key)

@@ -188,17 +188,21 @@ class TrackingStore(abc.ABC):
         tags: dict[str, str] | None = None,
         *,
         batch_id: str | None = None,
+        attempt: int | None = None,
     ) -> None:
         """Append metrics, set params (write-once) and tags (overwrite), all or nothing.
 
-        Metrics are kept under the run's attempt as it is when they are written (a retried job's
-        attempts keep their series apart). ``batch_id`` (any string up to 200 characters, unique
-        to this batch: a client makes one per batch and keeps it across its retries) is recorded
-        with the batch in the same transaction: the same id again within a day
+        Metrics are kept under ``attempt`` (the writer's: a job's script logs under the attempt
+        its worker started), else under the run's attempt as it is now, so a retried job's
+        attempts keep their series apart, even when a lost worker's script writes late; only the
+        run's current attempt updates its latest metrics. ``batch_id`` (any string up to 200
+        characters, unique to this batch: a client makes one per batch and keeps it across its
+        retries) is recorded with the batch in the same transaction: the same id again within a day
         (``store.server.IDEMPOTENCY_TTL_SECONDS``) writes nothing and succeeds, so a batch
         re-sent after a lost reply, even one lost in a server crash, is stored once.
         ``NotFoundError`` for an unknown run; ``InvalidInputError`` for a bad name, an over-long
-        value or batch id or a param changed to another value, with nothing written.
+        value or batch id, an attempt the run has not made or a param changed to another value,
+        with nothing written.
         """
 
     def log_metric(self, run_id: str, metric: Metric) -> None:

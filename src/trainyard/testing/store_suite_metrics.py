@@ -303,5 +303,17 @@ class MetricsSuite:
         for bad in (0, 3, -1):
             with pytest.raises(InvalidInputError, match="attempts 1 to 2"):
                 store.get_metric_history(run_id, attempt=bad)
+            with pytest.raises(InvalidInputError, match="attempts 1 to 2"):
+                store.log_batch(run_id, metrics=[_metric("loss", 0.0, 9)], attempt=bad)
+
+    def test_a_lost_attempts_late_values_stay_in_its_own_history(self, store: Store) -> None:
+        run_id = _run_in(store, RunStatus.RUNNING)
+        store.log_batch(run_id, metrics=[_metric("loss", 1.0, 0, 100.0)], attempt=1)
+        assert store.requeue(run_id, RunStatus.RUNNING, "no heartbeat")  # its script still runs
+        store.log_batch(run_id, metrics=[_metric("loss", 2.0, 0, 200.0)], attempt=2)  # the retry
+        store.log_batch(run_id, metrics=[_metric("loss", 0.5, 1, 300.0)], attempt=1)  # written late
+        assert [m.value for m in store.get_metric_history(run_id, "loss")] == [2.0]
+        assert [m.value for m in store.get_metric_history(run_id, "loss", attempt=1)] == [1.0, 0.5]
+        assert store.get_run(run_id).metrics == {"loss": 2.0}  # the late value is not the latest
 
     # statuses --------------------------------------------------------------------------------

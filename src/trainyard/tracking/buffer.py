@@ -35,6 +35,7 @@ class MetricBuffer:
         self._wake = threading.Event()
         self._stopped = False
         self._owned: dict[str, str] = {}  # run id -> worker id
+        self._attempts: dict[str, int] = {}  # run id -> the attempt this process logs under
         self._last_beat = 0.0
         self._thread = threading.Thread(target=self._loop, name="trainyard-metrics", daemon=True)
         self._thread.start()
@@ -55,6 +56,10 @@ class MetricBuffer:
     def disown(self, run_id: str) -> None:
         self._owned.pop(run_id, None)
 
+    def log_under(self, run_id: str, attempt: int) -> None:
+        """Write this run's values under ``attempt`` (a job's script: the attempt its worker started)."""
+        self._attempts[run_id] = attempt
+
     def flush(self, run_id: str | None = None) -> None:
         """Write what waits (for one run, or all) before returning.
 
@@ -73,7 +78,8 @@ class MetricBuffer:
             for rid, run_batches in batches.items():
                 for n, (batch_id, metrics) in enumerate(run_batches):
                     try:
-                        self.store.log_batch(rid, metrics=metrics, batch_id=batch_id)
+                        attempt = self._attempts.get(rid)
+                        self.store.log_batch(rid, metrics=metrics, batch_id=batch_id, attempt=attempt)
                     except Exception as exc:  # the other runs' values are still written
                         unwritten[rid] = run_batches[n:]
                         error = error or exc

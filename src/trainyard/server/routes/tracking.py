@@ -26,7 +26,7 @@ def log_batch(
     """
     metrics = [from_json(Metric, m.model_dump()) for m in body.metrics]
     batch_id = scoped_key(request, idempotency_key) if idempotency_key else None
-    store.log_batch(run_id, metrics, body.params, body.tags, batch_id=batch_id)
+    store.log_batch(run_id, metrics, body.params, body.tags, batch_id=batch_id, attempt=body.attempt)
     return {}
 
 

@@ -79,11 +79,12 @@ class Batch:
             tag_rows(run_id, tags),
         )
 
-    def write(self, conn: Connection, attempt: int) -> None:
-        """The rows, the metrics under the run's ``attempt`` (read in this transaction)."""
+    def write(self, conn: Connection, attempt: int, current: int) -> None:
+        """The rows, the metrics under ``attempt``; the latest values only from the ``current`` one."""
         if self.metrics:
             conn.execute(insert(METRICS), [{**row, "attempt": attempt} for row in self.metrics])
-            self._update_latest(conn)
+            if attempt == current:  # a lost attempt's late values are history, not the run's latest
+                self._update_latest(conn)
         if self.params:
             self._insert_params(conn)
         if self.tags:

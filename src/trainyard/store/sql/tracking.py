@@ -40,6 +40,17 @@ def _metric_value(value: float, is_nan: bool) -> float:
     return math.nan if is_nan else value
 
 
+def _made(run_id: str, attempt: int | None, last: int) -> int:
+    """``attempt``, or the run's ``last`` one; ``InvalidInputError`` for one the run has not made."""
+    if attempt is None:
+        return last
+    if not 1 <= attempt <= last:
+        raise InvalidInputError(
+            f"run {run_id} has made attempts 1 to {last}, so there is no attempt {attempt}"
+        )
+    return attempt
+
+
 def _batch_key(run_id: str, batch_id: str) -> str:
     """The idempotency key a batch id is kept under: a batch id names a batch of one run only."""
     check_batch_id(batch_id)
@@ -365,13 +376,15 @@ class SqlTracking(SqlIdempotency):
         tags: dict[str, str] | None = None,
         *,
         batch_id: str | None = None,
+        attempt: int | None = None,
     ) -> None:
         batch = rows.Batch.of(run_id, metrics, params or {}, tags or {})  # validated before any write
         key = None if batch_id is None else _batch_key(run_id, batch_id)
 
         def write(conn: Connection) -> dict[str, Any]:
             conn.execute(select(RUNS.c.id).where(RUNS.c.id == run_id).with_for_update(key_share=True))
-            batch.write(conn, self._attempt(conn, run_id))
+            current = self._attempt(conn, run_id)
+            batch.write(conn, _made(run_id, attempt, current), current)
             return {"run_id": run_id}
 
         self._once("metric batch", key, write)
@@ -386,12 +399,7 @@ class SqlTracking(SqlIdempotency):
             query = query.where(METRICS.c.key == key)
         query = query.order_by(METRICS.c.key, METRICS.c.step, METRICS.c.timestamp, METRICS.c.id)
         with read_tx(self.engine) as conn:
-            last = self._attempt(conn, run_id)
-            if attempt is not None and not 1 <= attempt <= last:
-                raise InvalidInputError(
-                    f"run {run_id} has made attempts 1 to {last}, so there is no attempt {attempt}"
-                )
-            query = query.where(METRICS.c.attempt == (last if attempt is None else attempt))
+            query = query.where(METRICS.c.attempt == _made(run_id, attempt, self._attempt(conn, run_id)))
             return [Metric(k, _metric_value(v, nan), s, t) for k, v, nan, s, t in conn.execute(query)]
 
     def _attempt(self, conn: Connection, run_id: str) -> int:

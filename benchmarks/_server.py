@@ -30,21 +30,27 @@ def database(name: str) -> Iterator[str]:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
+def started(args: list[str], health: str, log: Path) -> subprocess.Popen[bytes]:
+    """``args`` as a process (output appended to ``log``), once ``health`` answers 200."""
+    with open(log, "ab") as out:
+        proc = subprocess.Popen(args, stdout=out, stderr=subprocess.STDOUT)
+    deadline = time.monotonic() + 120
+    while True:
+        try:
+            if httpx.get(health, timeout=1).status_code == 200:
+                return proc
+        except httpx.TransportError:
+            pass
+        if proc.poll() is not None or time.monotonic() > deadline:
+            proc.kill()
+            raise RuntimeError(f"{args[0]} did not start: {log.read_text()[-1500:]}")
+        time.sleep(0.1)
+
+
 @contextmanager
 def process(args: list[str], health: str, log: Path) -> Iterator[None]:
-    with open(log, "wb") as out:
-        proc = subprocess.Popen(args, stdout=out, stderr=subprocess.STDOUT)
+    proc = started(args, health, log)
     try:
-        deadline = time.monotonic() + 120
-        while True:
-            try:
-                if httpx.get(health, timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if proc.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"{args[0]} did not start: {log.read_text()[-1500:]}")
-            time.sleep(0.2)
         yield
     finally:
         proc.terminate()

@@ -81,6 +81,10 @@ def test_init_submit_stream_list_show_metrics_download(project: Path):
     assert shown["params"] == {"alpha": "2", "name": "x; rm -rf / && echo $HOME"}
     history = json.loads(ty(project, "run", "metrics", run_id, "-o", "json").stdout)
     assert [p["value"] for p in history["loss"]] == pytest.approx([2, 1, 2 / 3])
+    assert json.loads(ty(project, "run", "metrics", run_id, "--attempt", "1", "-o", "json").stdout) == history
+    no_retry = ty(project, "run", "metrics", run_id, "--attempt", "2", check=False)
+    assert no_retry.returncode != 0 and "attempts 1 to 1" in no_retry.stdout + no_retry.stderr
+    assert "Traceback" not in no_retry.stdout + no_retry.stderr
     ty(project, "run", "metrics", run_id, "--plot", "curves.png")
     assert (project / "curves.png").read_bytes()[:4] == b"\x89PNG"
     ty(project, "run", "download", run_id, "--path", "outputs", "-d", "dl")

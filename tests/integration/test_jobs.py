@@ -328,37 +328,45 @@ def test_snapshot_limit_names_the_biggest_files(ws, script_dir):
     assert ws.store.search_runs() == []
 
 
-def test_a_lost_worker_is_retried_with_the_attempt_counted(ws, script_dir):
+def test_a_lost_worker_is_retried_and_each_attempt_keeps_its_own_metrics(ws, script_dir):
+    """The first attempt logs steps 0-29 and kills its own worker; the retry logs 0-39 afresh."""
     src = script_dir(
         {
             "train.py": """
-        import os, time
+        import os, signal, time
         from trainyard import Run
         run = Run.get_context()
         marker = os.environ["MARKER"]
-        if os.path.exists(marker):
-            run.log("attempt", 2)
-            print("second attempt done", flush=True)
-        else:
-            open(marker, "w").close()
-            run.log("attempt", 1)
-            run.flush()
-            print("first attempt started", flush=True)
+        first = not os.path.exists(marker)
+        open(marker, "a").close()
+        print("logging under attempt", os.environ["TRAINYARD_ATTEMPT"], flush=True)
+        for step in range(30 if first else 40):
+            run.log("loss", (1.0 if first else 2.0) / (step + 1), step=step)
+        run.flush()
+        if first:
+            print("first attempt at step 29", flush=True)
+            os.kill(os.getppid(), signal.SIGKILL)  # the worker; this script dies with it
             time.sleep(60)
+        print("second attempt done", flush=True)
     """
         }
     )
     os.environ["MARKER"] = str(src.parent / "marker")
     try:
         run = submit(ws, src, max_retries=1)
-        wait_for(lambda: "first attempt started" in run.log_text()[0])
-        os.kill(int(run.refresh().worker.rsplit(":", 2)[1]), signal.SIGKILL)
-        details = run.wait_for_completion(timeout_seconds=60)
+        details = run.wait_for_completion(timeout_seconds=90)
     finally:
         del os.environ["MARKER"]
     assert details["status"] == "completed" and details["attempt"] == 2
-    assert "second attempt done" in run.log_text()[0]
-    assert run.get_metrics()["attempt"] == [1, 2]
+    log = run.log_text()[0]
+    assert "first attempt at step 29" in log and "second attempt done" in log
+    assert "logging under attempt 1" in log and "logging under attempt 2" in log
+    last = run.get_metric_history("loss")
+    assert [(m.step, m.value) for m in last] == [(s, 2.0 / (s + 1)) for s in range(40)]
+    assert run.get_metrics()["loss"] == [m.value for m in last]
+    first = run.get_metric_history("loss", attempt=1)
+    assert [(m.step, m.value) for m in first] == [(s, 1.0 / (s + 1)) for s in range(30)]
+    assert run.refresh().metrics == {"loss": 2.0 / 40}
 
 
 @pytest.mark.postgres

@@ -12,15 +12,20 @@ from trainyard.tracking.buffer import MetricBuffer
 
 
 class FailingOnce(SqlStore):
-    """A real SQLite store whose next ``log_batch`` for one run raises (a dropped connection)."""
+    """A real SQLite store whose next ``log_batch`` for one run raises (a dropped connection),
+    before writing (``fail_for``) or after (``lose_reply_for``)."""
 
     fail_for: str | None = None
+    lose_reply_for: str | None = None
 
-    def log_batch(self, run_id: str, metrics: Sequence[Metric] = (), params=None, tags=None) -> None:
+    def log_batch(self, run_id: str, metrics: Sequence[Metric] = (), params=None, tags=None, **ids) -> None:
         if run_id == self.fail_for:
             self.fail_for = None
             raise ConnectionError("connection dropped")
-        super().log_batch(run_id, metrics=metrics, params=params, tags=tags)
+        super().log_batch(run_id, metrics, params, tags, **ids)
+        if run_id == self.lose_reply_for:  # written, but the reply never came back
+            self.lose_reply_for = None
+            raise ConnectionError("connection dropped before the reply")
 
 
 @pytest.fixture
@@ -46,5 +51,24 @@ def test_failed_flush_keeps_every_runs_values_and_a_later_flush_writes_each_once
         for rid in runs:
             steps = [m.step for m in store.get_metric_history(rid, "loss")]
             assert steps == ([0, 1, 2, 3, 4] if rid == runs[0] else [0, 1, 2, 3])
+    finally:
+        buffer.close()
+
+
+def test_a_batch_whose_reply_was_lost_is_sent_again_under_its_id_and_stored_once(store: FailingOnce) -> None:
+    exp = store.create_experiment("lost-reply")
+    run, other = store.create_run(exp.id).id, store.create_run(exp.id).id
+    buffer = MetricBuffer(store, interval=3600)
+    try:
+        for step in range(3):
+            buffer.add(run, Metric("loss", float(step), step, 1000.0 + step))
+            buffer.add(other, Metric("loss", float(step), step, 1000.0 + step))
+        store.lose_reply_for = run
+        with pytest.raises(ConnectionError):
+            buffer.flush()
+        buffer.add(run, Metric("loss", 3.0, 3, 1003.0))
+        buffer.flush()
+        for rid, steps in ((run, [0, 1, 2, 3]), (other, [0, 1, 2])):
+            assert [m.step for m in store.get_metric_history(rid, "loss")] == steps
     finally:
         buffer.close()

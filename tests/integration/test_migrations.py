@@ -253,3 +253,23 @@ def test_0006_keeps_version_numbering_and_experiments(empty_store_uri, engines):
         assert store.create_model_version("m", source="s", files=["f"]).version == 3
     finally:
         store.close()
+
+
+def test_0010_puts_old_metrics_under_their_runs_attempt(empty_store_uri, engines):
+    """Values logged before 0010 are read as the last attempt's; a downgrade keeps them."""
+    engine = _engine(engines, empty_store_uri)
+    schema.upgrade(engine, "0009")
+    _insert_at_first_revision(engine)  # a run at attempt 2 with two values
+    schema.upgrade(engine)
+    store = SqlStore(empty_store_uri, create=False)
+    try:
+        run_id = "r" * 32
+        assert [m.step for m in store.get_metric_history(run_id, "loss")] == [0, 1]
+        assert store.get_metric_history(run_id, "loss", attempt=1) == []
+        store.log_batch(run_id, metrics=[Metric("loss", 0.25, 2, 1004.0)])
+        assert [m.step for m in store.get_metric_history(run_id, "loss", attempt=2)] == [0, 1, 2]
+    finally:
+        store.close()
+    schema.downgrade(engine, "0009")
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT COUNT(*) FROM metrics")).scalar() == 3

@@ -97,7 +97,8 @@ def test_fifty_clients_log_through_a_server_restart(served: Served) -> None:
     assert sum(sent) > before > 0, "clients logged both before and after the restart"
     for i, run_id in enumerate(runs):
         history = served.db.get_metric_history(run_id, "loss")
-        assert sorted({m.step for m in history}) == list(range(sent[i])), f"client {i} lost values"
+        steps = [m.step for m in history]  # each exactly once: a batch whose reply was lost is not re-stored
+        assert steps == list(range(sent[i])), f"client {i}: {len(steps)} values stored, {sent[i]} sent"
         assert all(m.value == m.step * 0.5 for m in history)
     q = statistics.quantiles(latencies, n=100)
     print(

@@ -3,10 +3,10 @@
 Every request is retried on a connection error, a dropped connection or a 502/503/504, with
 exponential backoff (0.1 s doubling to 2 s) for at most ``retry_seconds`` (30 by default,
 ``$TRAINYARD_RETRY_SECONDS``), then the last error is raised as a ``ServerUnavailableError``.
-Creates (``Route.idempotent``) carry an idempotency key, so a retried POST returns what the first
-one made. Error replies come back as the ``TrainyardError`` class the server raised
-(``trainyard.api.errors``). ``RestStore``, ``HttpArtifactStore``, the compute agent and the CLI's
-user and token commands all call through it.
+Creates and metric batches (``Route.idempotent``) carry an idempotency key, so a retried POST
+returns what the first one made and a batch is stored once. Error replies come back as the
+``TrainyardError`` class the server raised (``trainyard.api.errors``). ``RestStore``,
+``HttpArtifactStore``, the compute agent and the CLI's user and token commands all call through it.
 """
 
 from __future__ import annotations
@@ -110,13 +110,19 @@ class ServerClient:
         content: bytes | None = None,
         params: dict[str, Any] | None = None,
         stop: threading.Event | None = None,
+        idempotency_key: str | None = None,
     ) -> Any:
         """The decoded JSON reply of one API call (None for a 204), retried as the module says.
 
         ``content`` is a raw body instead of ``json`` (an append): the route must make its retry safe.
+        An idempotent route gets ``idempotency_key``, or a new one for this call (kept across its
+        retries); a caller passes its own to keep it across calls (a metric batch re-sent later).
         """
         target = target.at() if isinstance(target, Route) else target
-        headers = {IDEMPOTENCY_HEADER: uuid.uuid4().hex} if target.route.idempotent else {}
+        if idempotency_key is not None and not target.route.idempotent:
+            raise TypeError(f"{target.method} {target.route.template} takes no idempotency key")
+        key = idempotency_key or uuid.uuid4().hex
+        headers = {IDEMPOTENCY_HEADER: key} if target.route.idempotent else {}
         if content is not None:
             headers["Content-Type"] = "application/octet-stream"
         params = {k: v for k, v in (params or {}).items() if v is not None}

@@ -87,7 +87,7 @@ REQUEST_CANCEL = _route("POST", f"{V1}/runs/{{run_id}}/cancel")
 SET_RUN_ERROR = _route("PUT", f"{V1}/runs/{{run_id}}/error")
 
 # metrics, params and tags ----------------------------------------------------------------------
-LOG_BATCH = _route("POST", f"{V1}/runs/{{run_id}}/batch")
+LOG_BATCH = _route("POST", f"{V1}/runs/{{run_id}}/batch", idempotent=True)  # once per batch id
 GET_METRIC_HISTORY = _route("GET", f"{V1}/runs/{{run_id}}/metrics")
 DELETE_TAG = _route("DELETE", f"{V1}/runs/{{run_id}}/tags")
 

@@ -164,6 +164,7 @@ class MetricIn(Body):
 
 class LogBatch(Body):
     metrics: list[MetricIn] = Field(default_factory=list, max_length=MAX_BATCH_METRICS)
+    attempt: int | None = None  # the writer's attempt; the run's current one when absent
     params: dict[str, str] = Field(default_factory=dict, max_length=MAX_BATCH_PARAMS)
     tags: dict[str, str] = Field(default_factory=dict, max_length=MAX_BATCH_TAGS)
 

@@ -185,11 +185,12 @@ def metrics(
     run_id: str,
     name: str = typer.Option(None, help="Only this metric."),
     plot: Path = typer.Option(None, help="Also draw the metric curves to this PNG file."),
+    attempt: int = typer.Option(None, help="An earlier attempt of a retried job (1 is the first)."),
     output: Format = OutputOpt,
 ) -> None:
-    """Every metric series of a run; ``--plot`` draws them."""
+    """Every metric series of a run (of its last attempt, or ``--attempt``); ``--plot`` draws them."""
     run = _run(run_id)
-    history = run.get_metric_history(name) if name else run.workspace.store.get_metric_history(run.id)
+    history = run.workspace.store.get_metric_history(run.id, name, attempt=attempt)
     series: dict[str, list] = {}
     for m in history:
         series.setdefault(m.key, []).append(m)

@@ -31,7 +31,7 @@ from trainyard.jobs.snapshot import restore_snapshot
 from trainyard.liveness import worker_id
 from trainyard.status import RunStatus
 from trainyard.store import RunInfo
-from trainyard.tracking.context import EXPERIMENT_VAR, RUN_ID_VAR, WORKSPACE_VAR
+from trainyard.tracking.context import ATTEMPT_VAR, EXPERIMENT_VAR, RUN_ID_VAR, WORKSPACE_VAR
 from trainyard.workspace import Workspace
 
 LOG = "logs/std_log.txt"
@@ -176,6 +176,7 @@ class Worker:
             **os.environ,
             **env_vars,
             RUN_ID_VAR: self.run_id,
+            ATTEMPT_VAR: str(info.attempt),
             WORKSPACE_VAR: str(self.ws.root),
             EXPERIMENT_VAR: self.store.get_experiment(info.experiment_id).name,
             "PYTHONUNBUFFERED": "1",

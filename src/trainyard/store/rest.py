@@ -8,6 +8,8 @@ the same classes.
 
 from __future__ import annotations
 
+import hashlib
+import uuid
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -34,6 +36,7 @@ from trainyard.store.records import (
 )
 from trainyard.store.validation import (
     check_alias,
+    check_batch_id,
     check_endpoint_name,
     check_labels,
     check_model_name,
@@ -189,8 +192,16 @@ class RestStore(Store):
         metrics: Sequence[Metric] = (),
         params: dict[str, str] | None = None,
         tags: dict[str, str] | None = None,
+        *,
+        batch_id: str | None = None,
+        attempt: int | None = None,
     ) -> None:
-        """A request per ``MAX_BATCH_METRICS`` metrics; names are checked first: a bad one writes nothing."""
+        """A request per ``MAX_BATCH_METRICS`` metrics; names are checked first: a bad one writes nothing.
+
+        Each request carries its chunk's batch id as its idempotency key (one made here when the
+        caller gives none), kept across the client's retries: a reply lost in a crash does not
+        store the chunk twice.
+        """
         metrics = list(metrics)
         for m in metrics:
             validate_key("metric", m.key)
@@ -198,13 +209,18 @@ class RestStore(Store):
             "params": check_labels("param", params, MAX_PARAM_VALUE_LENGTH),
             "tags": check_labels("tag", tags, MAX_TAG_VALUE_LENGTH),
         }
+        batch_id = uuid.uuid4().hex if batch_id is None else check_batch_id(batch_id)
         chunks = [metrics[i : i + MAX_BATCH_METRICS] for i in range(0, len(metrics), MAX_BATCH_METRICS)]
         for n, chunk in enumerate(chunks or [[]]):
-            body = {"metrics": to_json(chunk), **(labels if n == 0 else {})}
-            self._send(routes.LOG_BATCH.at(run_id=run_id), body)
+            body = {"metrics": to_json(chunk), "attempt": attempt, **(labels if n == 0 else {})}
+            # the first chunk is the batch id itself; later ones a fixed-length id derived from it
+            key = batch_id if n == 0 else hashlib.sha256(f"{batch_id}\x00{n}".encode()).hexdigest()
+            self.client.call(routes.LOG_BATCH.at(run_id=run_id), json=body, idempotency_key=key)
 
-    def get_metric_history(self, run_id: str, key: str | None = None) -> list[Metric]:
-        found = self._get(routes.GET_METRIC_HISTORY.at(run_id=run_id), key=key)["metrics"]
+    def get_metric_history(
+        self, run_id: str, key: str | None = None, *, attempt: int | None = None
+    ) -> list[Metric]:
+        found = self._get(routes.GET_METRIC_HISTORY.at(run_id=run_id), key=key, attempt=attempt)["metrics"]
         return [from_json(Metric, m) for m in found]
 
     def delete_tag(self, run_id: str, key: str) -> None:

@@ -152,6 +152,9 @@ class TrackingStore(abc.ABC):
     def requeue(self, run_id: str, expected: RunStatus, error: str) -> bool:
         """Put a run whose worker was lost back in the queue, counting the attempt.
 
+        The new attempt starts with no latest metrics (``RunInfo.metrics``); what the earlier one
+        logged stays in its history (``get_metric_history(attempt=)``).
+
         Returns False (changing nothing) when the run is no longer in ``expected``;
         ``InvalidTransitionError`` when ``expected`` may not go back to ``queued``.
         """
@@ -183,11 +186,23 @@ class TrackingStore(abc.ABC):
         metrics: Sequence[Metric] = (),
         params: dict[str, str] | None = None,
         tags: dict[str, str] | None = None,
+        *,
+        batch_id: str | None = None,
+        attempt: int | None = None,
     ) -> None:
         """Append metrics, set params (write-once) and tags (overwrite), all or nothing.
 
-        ``NotFoundError`` for an unknown run; ``InvalidInputError`` for a bad name, an
-        over-long value or a param changed to another value, with nothing written.
+        Metrics are kept under ``attempt`` (the writer's: a job's script logs under the attempt
+        its worker started), else under the run's attempt as it is now, so a retried job's
+        attempts keep their series apart, even when a lost worker's script writes late; only the
+        run's current attempt updates its latest metrics. ``batch_id`` (any string up to 200
+        characters, unique to this batch: a client makes one per batch and keeps it across its
+        retries) is recorded with the batch in the same transaction: the same id again within a day
+        (``store.server.IDEMPOTENCY_TTL_SECONDS``) writes nothing and succeeds, so a batch
+        re-sent after a lost reply, even one lost in a server crash, is stored once.
+        ``NotFoundError`` for an unknown run; ``InvalidInputError`` for a bad name, an over-long
+        value or batch id, an attempt the run has not made or a param changed to another value,
+        with nothing written.
         """
 
     def log_metric(self, run_id: str, metric: Metric) -> None:
@@ -195,10 +210,13 @@ class TrackingStore(abc.ABC):
         self.log_batch(run_id, metrics=[metric])
 
     @abc.abstractmethod
-    def get_metric_history(self, run_id: str, key: str | None = None) -> list[Metric]:
+    def get_metric_history(
+        self, run_id: str, key: str | None = None, *, attempt: int | None = None
+    ) -> list[Metric]:
         """Every value logged (of ``key``, or all), sorted by key, then step, then timestamp.
 
-        ``NotFoundError`` for an unknown run.
+        Of the run's last attempt, or of ``attempt`` (1 is the first). ``NotFoundError`` for an
+        unknown run; ``InvalidInputError`` for an attempt the run has not made.
         """
 
     @abc.abstractmethod

@@ -10,7 +10,7 @@ import re
 from typing import Any
 
 from trainyard.errors import InvalidInputError
-from trainyard.limits import MAX_KEY_LENGTH, MAX_TAG_VALUE_LENGTH
+from trainyard.limits import MAX_IDEMPOTENCY_KEY_LENGTH, MAX_KEY_LENGTH, MAX_TAG_VALUE_LENGTH
 
 
 def validate_key(kind: str, key: str) -> str:
@@ -33,6 +33,15 @@ def validate_value(kind: str, key: str, value: str, limit: int) -> str:
             "Upload long text as a file with run.upload_file instead."
         )
     return value
+
+
+def check_batch_id(batch_id: str) -> str:
+    """A metric batch's id, which the store keeps beside the batch (``log_batch(batch_id=)``)."""
+    if not 0 < len(batch_id) <= MAX_IDEMPOTENCY_KEY_LENGTH:
+        raise InvalidInputError(
+            f"a metric batch id has 1 to {MAX_IDEMPOTENCY_KEY_LENGTH} characters, not {len(batch_id)}"
+        )
+    return batch_id
 
 
 def check_labels(kind: str, values: dict[str, Any] | None, limit: int) -> dict[str, str]:

@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 
 from trainyard.errors import InvalidInputError
 from trainyard.limits import MAX_KEY_LENGTH
+from trainyard.status import RunStatus
 from trainyard.store.base import Store
 from trainyard.store.records import Metric
 from trainyard.testing.store_suite_common import (
@@ -18,6 +19,7 @@ from trainyard.testing.store_suite_common import (
     _canon,
     _metric,
     _new_run,
+    _run_in,
     _same,
     _together,
 )
@@ -250,5 +252,68 @@ class MetricsSuite:
         info = store.get_run(run.id)
         assert info.tags == {"b": "3"} and info.params == {} and info.metrics == {}
         assert store.get_metric_history(run.id) == []
+
+    # batch ids and attempts ----------------------------------------------------------------------
+    def test_a_batch_sent_again_under_its_id_is_stored_once(self, store: Store) -> None:
+        run, other = _new_run(store), _new_run(store)
+        batch = [_metric("loss", 0.5, 0, 10.0), _metric("loss", 0.25, 1, 11.0)]
+        for _ in range(2):  # the second is a client's retry after the first one's reply was lost
+            store.log_batch(run.id, metrics=batch, params={"lr": "0.1"}, tags={"t": "1"}, batch_id="b-1")
+        store.log_batch(run.id, metrics=[_metric("loss", 0.125, 2, 12.0)], batch_id="b-2")
+        store.log_batch(other.id, metrics=batch, batch_id="b-1")  # an id names a batch of one run
+        store.log_batch(run.id, metrics=[_metric("loss", 0.125, 2, 12.0)])  # no id: appended
+        assert [m.step for m in store.get_metric_history(run.id, "loss")] == [0, 1, 2, 2]
+        assert [m.step for m in store.get_metric_history(other.id, "loss")] == [0, 1]
+        info = store.get_run(run.id)
+        assert (info.params, info.tags, info.metrics) == ({"lr": "0.1"}, {"t": "1"}, {"loss": 0.125})
+
+    def test_one_batch_sent_by_several_threads_at_once_is_stored_once(self, store: Store) -> None:
+        run = _new_run(store)
+        batch = [_metric("m", float(i), i, 10.0 + i) for i in range(5)]
+        _together(4, lambda i: store.log_batch(run.id, metrics=batch, batch_id="raced"))
+        assert [m.step for m in store.get_metric_history(run.id, "m")] == [0, 1, 2, 3, 4]
+
+    def test_a_refused_batch_keeps_no_id_and_a_bad_id_is_refused(self, store: Store) -> None:
+        run = _new_run(store)
+        store.log_batch(run.id, params={"p": "1"})
+        with pytest.raises(InvalidInputError, match="cannot change"):  # refused inside the write
+            store.log_batch(run.id, metrics=[_metric("m", 1.0)], params={"p": "2"}, batch_id="b")
+        store.log_batch(run.id, metrics=[_metric("m", 1.0)], batch_id="b")  # the id is still free
+        assert len(store.get_metric_history(run.id, "m")) == 1
+        for bad in ("", "x" * 201):
+            with pytest.raises(InvalidInputError, match="batch id"):
+                store.log_batch(run.id, metrics=[_metric("m", 2.0)], batch_id=bad)
+        assert len(store.get_metric_history(run.id, "m")) == 1
+
+    def test_each_attempt_of_a_retried_run_keeps_its_own_series(self, store: Store) -> None:
+        run_id = _run_in(store, RunStatus.RUNNING)
+        store.log_batch(run_id, metrics=[_metric("loss", 1.0 - s / 10, s, 100.0 + s) for s in range(3)])
+        store.log_batch(run_id, metrics=[_metric("first-only", 1.0)])
+        assert store.requeue(run_id, RunStatus.RUNNING, "worker lost")
+        assert store.get_run(run_id).metrics == {}  # run lists show the new attempt's values
+        assert store.get_metric_history(run_id) == []
+        assert store.set_status(run_id, RunStatus.PREPARING) and store.set_status(run_id, RunStatus.RUNNING)
+        store.log_batch(run_id, metrics=[_metric("loss", 2.0 - s / 10, s, 200.0 + s) for s in range(2)])
+        assert [(m.step, m.value) for m in store.get_metric_history(run_id, "loss")] == [(0, 2.0), (1, 1.9)]
+        assert [m.key for m in store.get_metric_history(run_id)] == ["loss", "loss"]
+        first = store.get_metric_history(run_id, attempt=1)
+        assert [(m.key, m.step) for m in first] == [("first-only", 0), ("loss", 0), ("loss", 1), ("loss", 2)]
+        assert store.get_metric_history(run_id, "loss", attempt=2) == store.get_metric_history(run_id, "loss")
+        assert store.get_run(run_id).metrics == {"loss": 1.9}
+        for bad in (0, 3, -1):
+            with pytest.raises(InvalidInputError, match="attempts 1 to 2"):
+                store.get_metric_history(run_id, attempt=bad)
+            with pytest.raises(InvalidInputError, match="attempts 1 to 2"):
+                store.log_batch(run_id, metrics=[_metric("loss", 0.0, 9)], attempt=bad)
+
+    def test_a_lost_attempts_late_values_stay_in_its_own_history(self, store: Store) -> None:
+        run_id = _run_in(store, RunStatus.RUNNING)
+        store.log_batch(run_id, metrics=[_metric("loss", 1.0, 0, 100.0)], attempt=1)
+        assert store.requeue(run_id, RunStatus.RUNNING, "no heartbeat")  # its script still runs
+        store.log_batch(run_id, metrics=[_metric("loss", 2.0, 0, 200.0)], attempt=2)  # the retry
+        store.log_batch(run_id, metrics=[_metric("loss", 0.5, 1, 300.0)], attempt=1)  # written late
+        assert [m.value for m in store.get_metric_history(run_id, "loss")] == [2.0]
+        assert [m.value for m in store.get_metric_history(run_id, "loss", attempt=1)] == [1.0, 0.5]
+        assert store.get_run(run_id).metrics == {"loss": 2.0}  # the late value is not the latest
 
     # statuses --------------------------------------------------------------------------------

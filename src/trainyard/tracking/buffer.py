@@ -11,12 +11,15 @@ from __future__ import annotations
 import atexit
 import threading
 import time
+import uuid
 from collections import defaultdict
 
 from trainyard.store import Metric, Store
 
 MAX_BATCH = 5000
 FLUSH_AT = 20_000
+
+_Batch = tuple[str, list[Metric]]  # a batch id and its values, kept together until written
 
 
 class MetricBuffer:
@@ -25,12 +28,14 @@ class MetricBuffer:
         self.interval = interval
         self.heartbeat_every = heartbeat_every
         self._pending: dict[str, list[Metric]] = defaultdict(list)
+        self._unsent: dict[str, list[_Batch]] = defaultdict(list)  # batches a write failed on
         self._count = 0
         self._lock = threading.Lock()
         self._flush_lock = threading.Lock()
         self._wake = threading.Event()
         self._stopped = False
         self._owned: dict[str, str] = {}  # run id -> worker id
+        self._attempts: dict[str, int] = {}  # run id -> the attempt this process logs under
         self._last_beat = 0.0
         self._thread = threading.Thread(target=self._loop, name="trainyard-metrics", daemon=True)
         self._thread.start()
@@ -51,39 +56,49 @@ class MetricBuffer:
     def disown(self, run_id: str) -> None:
         self._owned.pop(run_id, None)
 
+    def log_under(self, run_id: str, attempt: int) -> None:
+        """Write this run's values under ``attempt`` (a job's script: the attempt its worker started)."""
+        self._attempts[run_id] = attempt
+
     def flush(self, run_id: str | None = None) -> None:
         """Write what waits (for one run, or all) before returning.
 
-        Each run's values are written batch by batch; when a write fails, what was not written
-        (of that run and of every run after it) goes back to the front of the buffer and the
-        first error is raised, so a later flush writes each value exactly once.
+        Each run's values are written batch by batch, each batch under an id of its own. When a
+        write fails, the batches not known to be written (of that run and of every run after it)
+        go back to the front of the buffer as they were, ids included, and the first error is
+        raised: a later flush sends them again under the same ids, so a batch whose reply was
+        lost (the store wrote it) is not stored twice, and each value is written exactly once.
         """
         with self._flush_lock:
             with self._lock:
-                if run_id is None:
-                    batches, self._pending = dict(self._pending), defaultdict(list)
-                    self._count = 0
-                else:
-                    batches = {run_id: self._pending.pop(run_id, [])}
-                    self._count -= len(batches[run_id])
-            unwritten: dict[str, list[Metric]] = {}
+                runs = list(self._pending.keys() | self._unsent.keys()) if run_id is None else [run_id]
+                batches = {rid: self._take(rid) for rid in runs}
+            unwritten: dict[str, list[_Batch]] = {}
             error: Exception | None = None
-            for rid, metrics in batches.items():
-                start = 0
-                try:
-                    while start < len(metrics):
-                        self.store.log_batch(rid, metrics=metrics[start : start + MAX_BATCH])
-                        start += MAX_BATCH
-                except Exception as exc:  # the other runs' values are still written
-                    unwritten[rid] = metrics[start:]
-                    error = error or exc
+            for rid, run_batches in batches.items():
+                for n, (batch_id, metrics) in enumerate(run_batches):
+                    try:
+                        attempt = self._attempts.get(rid)
+                        self.store.log_batch(rid, metrics=metrics, batch_id=batch_id, attempt=attempt)
+                    except Exception as exc:  # the other runs' values are still written
+                        unwritten[rid] = run_batches[n:]
+                        error = error or exc
+                        break
             if unwritten:
                 with self._lock:  # ahead of what was logged since, to keep each run's order
-                    for rid, metrics in unwritten.items():
-                        self._pending[rid][:0] = metrics
-                        self._count += len(metrics)
+                    for rid, left in unwritten.items():
+                        self._unsent[rid][:0] = left
+                        self._count += sum(len(metrics) for _, metrics in left)
             if error is not None:
                 raise error
+
+    def _take(self, run_id: str) -> list[_Batch]:
+        """The run's batches to write now: those a write failed on, then the new values in new ones."""
+        unsent = self._unsent.pop(run_id, [])
+        metrics = self._pending.pop(run_id, [])
+        self._count -= len(metrics) + sum(len(m) for _, m in unsent)
+        fresh = [(uuid.uuid4().hex, metrics[i : i + MAX_BATCH]) for i in range(0, len(metrics), MAX_BATCH)]
+        return unsent + fresh
 
     def _loop(self) -> None:
         while not self._stopped:

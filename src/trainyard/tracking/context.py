@@ -1,7 +1,9 @@
 """The current run: the one a script, a sweep or AutoML driver, or a batch-scoring job logs to.
 
-Inside a submitted job the worker sets ``TRAINYARD_RUN_ID`` and ``TRAINYARD_WORKSPACE``; the
-current run is then the job's own, which the worker finishes. Outside a job it is an offline
+Inside a submitted job the worker sets ``TRAINYARD_RUN_ID``, ``TRAINYARD_WORKSPACE`` and
+``TRAINYARD_ATTEMPT``; the current run is then the job's own, which the worker finishes, and its
+metrics are written under that attempt (a lost worker's script writing late cannot mix its
+values into the retry's). Outside a job it is an offline
 run of ``TRAINYARD_EXPERIMENT`` (else ``Default``) in the nearest workspace, owned and finished
 by this process (``ownership``). The SDK's ``Run.get_context()`` is ``current_run(Run)``.
 """
@@ -15,11 +17,13 @@ from typing import TypeVar
 
 from trainyard.errors import TrainyardError
 from trainyard.tracking import ownership
+from trainyard.tracking.buffer import buffer_for
 from trainyard.tracking.run import TrackedRun
 
 RUN_ID_VAR = "TRAINYARD_RUN_ID"
 WORKSPACE_VAR = "TRAINYARD_WORKSPACE"
 EXPERIMENT_VAR = "TRAINYARD_EXPERIMENT"
+ATTEMPT_VAR = "TRAINYARD_ATTEMPT"
 
 R = TypeVar("R", bound=TrackedRun)
 _current: TrackedRun | None = None
@@ -46,7 +50,11 @@ def _attach(kind: type[R], allow_offline: bool) -> R:
     run_id = os.environ.get(RUN_ID_VAR)
     if run_id:
         ownership.install_hooks()  # SIGTERM still exits through atexit, which flushes the metrics
-        return kind(Workspace(os.environ[WORKSPACE_VAR]), run_id, job_owned=True)
+        run = kind(Workspace(os.environ[WORKSPACE_VAR]), run_id, job_owned=True)
+        attempt = os.environ.get(ATTEMPT_VAR)
+        if attempt:
+            buffer_for(run.workspace.store).log_under(run_id, int(attempt))
+        return run
     if not allow_offline:
         raise TrainyardError("not inside a trainyard job and allow_offline=False")
     ws = Workspace.get_or_create()

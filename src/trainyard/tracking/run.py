@@ -181,11 +181,15 @@ class TrackedRun:
     def flush(self) -> None:
         self._buffer.flush(self.id)
 
-    def get_metrics(self, name: str | None = None) -> dict[str, Any]:
-        """``{name: value}`` for single values, ``{name: [values…]}`` for series, tables as dicts."""
+    def get_metrics(self, name: str | None = None, *, attempt: int | None = None) -> dict[str, Any]:
+        """``{name: value}`` for single values, ``{name: [values…]}`` for series, tables as dicts.
+
+        The values of the run's last attempt (a retried job starts its series again), or of
+        ``attempt`` (1 is the first).
+        """
         self.flush()
         series: dict[str, list[float]] = defaultdict(list)
-        for m in self.workspace.store.get_metric_history(self.id, name):
+        for m in self.workspace.store.get_metric_history(self.id, name, attempt=attempt):
             series[m.key].append(m.value)
         result: dict[str, Any] = {k: v[0] if len(v) == 1 else v for k, v in series.items()}
         for file in self.workspace.artifacts.list(run_key(self.id, TABLES)):
@@ -196,9 +200,10 @@ class TrackedRun:
                 )
         return result
 
-    def get_metric_history(self, name: str) -> list[Metric]:
+    def get_metric_history(self, name: str, *, attempt: int | None = None) -> list[Metric]:
+        """The series ``name`` of the run's last attempt, or of ``attempt``."""
         self.flush()
-        return self.workspace.store.get_metric_history(self.id, name)
+        return self.workspace.store.get_metric_history(self.id, name, attempt=attempt)
 
     # files -----------------------------------------------------------------------------------
     def _put_json(self, name: str, value: Any) -> None:

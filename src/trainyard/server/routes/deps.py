@@ -11,6 +11,7 @@ from fastapi import Depends, Header, Request
 from trainyard.api.routes import IDEMPOTENCY_HEADER
 from trainyard.api.schemas import to_json
 from trainyard.artifacts import ArtifactStore
+from trainyard.limits import MAX_IDEMPOTENCY_KEY_LENGTH
 from trainyard.store import Store
 from trainyard.store.auth import Principal
 from trainyard.store.server import server_part
@@ -40,7 +41,9 @@ WorkspaceDep = Annotated[Workspace, Depends(_workspace)]
 StoreDep = Annotated[Store, Depends(_store)]
 PrincipalDep = Annotated[Principal, Depends(_principal)]
 ArtifactsDep = Annotated[ArtifactStore, Depends(_artifacts)]
-IdempotencyKey = Annotated[str | None, Header(alias=IDEMPOTENCY_HEADER, max_length=200)]
+IdempotencyKey = Annotated[
+    str | None, Header(alias=IDEMPOTENCY_HEADER, max_length=MAX_IDEMPOTENCY_KEY_LENGTH)
+]
 
 
 def scoped_key(request: Request, key: str) -> str:

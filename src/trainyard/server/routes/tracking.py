@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request
 
 from trainyard.api import routes
 from trainyard.api.schemas import LogBatch, from_json, to_json
-from trainyard.server.routes.deps import StoreDep
+from trainyard.server.routes.deps import IdempotencyKey, StoreDep, scoped_key
 from trainyard.server.routing import serve
 from trainyard.store import Metric
 
@@ -16,15 +16,28 @@ router = APIRouter(tags=["metrics, params and tags"])
 
 
 @serve(router, routes.LOG_BATCH)
-def log_batch(run_id: str, body: LogBatch, store: StoreDep) -> Any:
-    """Metrics append, params are write-once, tags overwrite; all of it or nothing."""
-    store.log_batch(run_id, [from_json(Metric, m.model_dump()) for m in body.metrics], body.params, body.tags)
+def log_batch(
+    run_id: str, body: LogBatch, request: Request, store: StoreDep, idempotency_key: IdempotencyKey = None
+) -> Any:
+    """Metrics append, params are write-once, tags overwrite; all of it or nothing.
+
+    The ``Idempotency-Key`` is the batch's id (scoped to the caller): a batch sent again after
+    its reply was lost is stored once.
+    """
+    metrics = [from_json(Metric, m.model_dump()) for m in body.metrics]
+    batch_id = scoped_key(request, idempotency_key) if idempotency_key else None
+    store.log_batch(run_id, metrics, body.params, body.tags, batch_id=batch_id, attempt=body.attempt)
     return {}
 
 
 @serve(router, routes.GET_METRIC_HISTORY)
-def get_metric_history(run_id: str, store: StoreDep, key: str | None = None) -> Any:
-    return {"metrics": to_json(store.get_metric_history(run_id, key))}
+def get_metric_history(
+    run_id: str,
+    store: StoreDep,
+    key: str | None = None,
+    attempt: Annotated[int | None, Query(description="An earlier attempt; the last by default.")] = None,
+) -> Any:
+    return {"metrics": to_json(store.get_metric_history(run_id, key, attempt=attempt))}
 
 
 @serve(router, routes.DELETE_TAG)

@@ -1,7 +1,9 @@
 """Idempotency keys of ``SqlStore``: a create and its key are written in one transaction.
 
 So a create whose reply was lost, even in a server crash, is not applied again when the client
-retries with its key: the retry finds the key and answers with what the first create made. Two
+retries with its key: the retry finds the key and answers with what the first create made. A
+metric batch's id is a key of the same kind (``log_batch(batch_id=…)``): a batch re-sent after a
+lost reply is written once. Two
 creates with one key at once make one record: on SQLite the write transactions are serialized
 (``BEGIN IMMEDIATE``); on PostgreSQL the second one's insert of the key waits for the first to
 commit, fails on the primary key, rolls its create back, and then finds the key.
@@ -54,7 +56,10 @@ class SqlIdempotency:
         Returns the identity ``write`` returned, or the one the key recorded. An
         ``IntegrityError`` that is not the key's (a name already taken) propagates.
         """
-        key = self._idempotency_key
+        return self._once(kind, self._idempotency_key, write)
+
+    def _once(self, kind: str, key: str | None, write: Write) -> dict[str, Any]:
+        """``write`` in one write transaction, recording ``key`` in it; nothing if ``key`` is recorded."""
 
         def tx() -> dict[str, Any]:
             with write_tx(self.engine) as conn:
@@ -72,7 +77,7 @@ class SqlIdempotency:
         try:
             return with_retries(tx)
         except IntegrityError:
-            if key is not None:  # a create with the same key committed first: answer with its record
+            if key is not None:  # a write with the same key committed first: answer with its record
                 with read_tx(self.engine) as conn:
                     found = _recorded(conn, key, kind)
                 if found is not None:

@@ -76,7 +76,9 @@ RUNS = Table(
 )
 
 # Every logged value; never updated. NaN is kept as is_nan because SQLite turns NaN into NULL, and
-# -0.0 as negative_zero because SQLite stores a whole REAL as an integer (0).
+# -0.0 as negative_zero because SQLite stores a whole REAL as an integer (0). ``attempt`` is the
+# run's attempt count when the row was written, so a retried job's attempts keep their series
+# apart (migration 0010).
 METRICS = Table(
     "metrics",
     metadata,
@@ -88,7 +90,8 @@ METRICS = Table(
     Column("negative_zero", Boolean, nullable=False, server_default=false()),
     Column("step", BigInteger, nullable=False),
     Column("timestamp", Float, nullable=False),
-    Index("ix_metrics_run_key_step", "run_id", "key", "step"),
+    Column("attempt", Integer, nullable=False, server_default="1"),
+    Index("ix_metrics_run_attempt_key_step", "run_id", "attempt", "key", "step"),
 )
 
 # The newest value of each metric per run (highest step, then timestamp): run lists read this.
@@ -228,9 +231,10 @@ API_TOKENS = Table(
     Index("ix_api_tokens_user", "user_name"),
 )
 
-# Creates that a client may retry (``Idempotency-Key``): the key (a hash of who sent it and the
-# client's key), what was created, and the result to answer again; written in the create's own
-# transaction, so a reply lost in a crash is answered from here on the retry.
+# Creates that a client may retry (``Idempotency-Key``), and metric batches by their batch id: the
+# key (a hash of who sent it and the client's key), what was created, and the result to answer
+# again; written in the create's (or batch's) own transaction, so a reply lost in a crash is
+# answered from here on the retry.
 IDEMPOTENCY_KEYS = Table(
     "idempotency_keys",
     metadata,

@@ -1,7 +1,8 @@
 """The rows a ``log_batch`` writes: validated up front, written in one transaction.
 
-Metrics append (NaN and -0.0 stored as flags); the latest value per key is kept in ``latest_metrics``
-for run lists; params are write-once; tags overwrite.
+Metrics append (NaN and -0.0 stored as flags) under the run's attempt; the latest value per key is
+kept in ``latest_metrics`` for run lists (of the current attempt: a requeue clears it); params are
+write-once; tags overwrite.
 """
 
 from __future__ import annotations
@@ -79,10 +80,12 @@ class Batch:
             tag_rows(run_id, tags),
         )
 
-    def write(self, conn: Connection) -> None:
+    def write(self, conn: Connection, attempt: int, current: int) -> None:
+        """The rows, the metrics under ``attempt``; the latest values only from the ``current`` one."""
         if self.metrics:
-            conn.execute(insert(METRICS), self.metrics)
-            self._update_latest(conn)
+            conn.execute(insert(METRICS), [{**row, "attempt": attempt} for row in self.metrics])
+            if attempt == current:  # a lost attempt's late values are history, not the run's latest
+                self._update_latest(conn)
         if self.params:
             self._insert_params(conn)
         if self.tags:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import math
 import time
 import uuid
@@ -11,7 +12,7 @@ from typing import Any
 from sqlalchemy import Connection, Engine, delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
-from trainyard.errors import AlreadyExistsError, NotFoundError
+from trainyard.errors import AlreadyExistsError, InvalidInputError, NotFoundError
 from trainyard.limits import MAX_TAG_VALUE_LENGTH
 from trainyard.status import RunStatus, check_transition
 from trainyard.store.records import Experiment, Metric, RunInfo, RunPage
@@ -24,6 +25,7 @@ from trainyard.store.sql.models import LATEST, METRICS, PARAMS, RUNS, TAGS
 from trainyard.store.sql.search import search_query
 from trainyard.store.validation import (
     apply_tag_changes,
+    check_batch_id,
     tag_changes,
     validate_key,
     validate_value,
@@ -37,6 +39,23 @@ def new_id() -> str:
 def _metric_value(value: float, is_nan: bool, negative_zero: bool) -> float:
     """A stored value as it was logged: SQLite keeps neither NaN nor the sign of -0.0."""
     return math.nan if is_nan else -0.0 if negative_zero else value
+
+
+def _made(run_id: str, attempt: int | None, last: int) -> int:
+    """``attempt``, or the run's ``last`` one; ``InvalidInputError`` for one the run has not made."""
+    if attempt is None:
+        return last
+    if not 1 <= attempt <= last:
+        raise InvalidInputError(
+            f"run {run_id} has made attempts 1 to {last}, so there is no attempt {attempt}"
+        )
+    return attempt
+
+
+def _batch_key(run_id: str, batch_id: str) -> str:
+    """The idempotency key a batch id is kept under: a batch id names a batch of one run only."""
+    check_batch_id(batch_id)
+    return hashlib.sha256(f"metric batch\x00{run_id}\x00{batch_id}".encode()).hexdigest()
 
 
 class SqlTracking(SqlIdempotency):
@@ -303,7 +322,11 @@ class SqlTracking(SqlIdempotency):
                         heartbeat_at=time.time(),
                     )
                 )
-                return result.rowcount == 1
+                if result.rowcount != 1:
+                    return False
+                # run lists show the new attempt's values; the last attempt's stay in its history
+                conn.execute(delete(LATEST).where(LATEST.c.run_id == run_id))
+                return True
 
         check_transition(expected, RunStatus.QUEUED)
         return with_retries(tx)
@@ -352,18 +375,24 @@ class SqlTracking(SqlIdempotency):
         metrics: Sequence[Metric] = (),
         params: dict[str, str] | None = None,
         tags: dict[str, str] | None = None,
+        *,
+        batch_id: str | None = None,
+        attempt: int | None = None,
     ) -> None:
         batch = rows.Batch.of(run_id, metrics, params or {}, tags or {})  # validated before any write
+        key = None if batch_id is None else _batch_key(run_id, batch_id)
 
-        def tx() -> None:
-            with write_tx(self.engine) as conn:
-                conn.execute(select(RUNS.c.id).where(RUNS.c.id == run_id).with_for_update(key_share=True))
-                self._current_status(conn, run_id)
-                batch.write(conn)
+        def write(conn: Connection) -> dict[str, Any]:
+            conn.execute(select(RUNS.c.id).where(RUNS.c.id == run_id).with_for_update(key_share=True))
+            current = self._attempt(conn, run_id)
+            batch.write(conn, _made(run_id, attempt, current), current)
+            return {"run_id": run_id}
 
-        with_retries(tx)
+        self._once("metric batch", key, write)
 
-    def get_metric_history(self, run_id: str, key: str | None = None) -> list[Metric]:
+    def get_metric_history(
+        self, run_id: str, key: str | None = None, *, attempt: int | None = None
+    ) -> list[Metric]:
         query = select(
             METRICS.c.key,
             METRICS.c.value,
@@ -376,8 +405,15 @@ class SqlTracking(SqlIdempotency):
             query = query.where(METRICS.c.key == key)
         query = query.order_by(METRICS.c.key, METRICS.c.step, METRICS.c.timestamp, METRICS.c.id)
         with read_tx(self.engine) as conn:
-            self._current_status(conn, run_id)
+            query = query.where(METRICS.c.attempt == _made(run_id, attempt, self._attempt(conn, run_id)))
             return [Metric(k, _metric_value(v, nan, nz), s, t) for k, v, nan, nz, s, t in conn.execute(query)]
+
+    def _attempt(self, conn: Connection, run_id: str) -> int:
+        """The run's attempt count: the attempt its metrics are written under and read from."""
+        attempt = conn.execute(select(RUNS.c.attempt).where(RUNS.c.id == run_id)).scalar()
+        if attempt is None:
+            raise NotFoundError(f"no run with id {run_id!r}")
+        return int(attempt)
 
     def delete_tag(self, run_id: str, key: str) -> None:
         def tx() -> None:

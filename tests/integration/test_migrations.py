@@ -6,14 +6,19 @@ from __future__ import annotations
 import json
 import math
 import multiprocessing
+import os
+import shutil
+import subprocess
+import sys
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, inspect, text
+from sqlalchemy import Engine, MetaData, insert, inspect, select, text
 
 from trainyard.errors import WorkspaceError
 from trainyard.status import RunStatus
@@ -22,6 +27,8 @@ from trainyard.store.sql import schema
 from trainyard.store.sql.engine import make_engine
 from trainyard.store.sql.models import metadata
 from trainyard.store.sql.store import SqlStore
+from trainyard.store.upgrade import upgrade_schema
+from trainyard.workspace import Workspace
 
 TRAINYARD_TABLES = {t.name for t in metadata.sorted_tables}
 
@@ -273,3 +280,110 @@ def test_0010_puts_old_metrics_under_their_runs_attempt(empty_store_uri, engines
     schema.downgrade(engine, "0009")
     with engine.connect() as conn:
         assert conn.execute(text("SELECT COUNT(*) FROM metrics")).scalar() == 3
+
+
+# -- frozen stores: one SQLite file per released schema, written by that release (tests/data) --
+FROZEN = sorted((Path(__file__).parents[1] / "data").glob("schema-*.db"))
+
+
+def _rows(engine: Engine, columns: dict[str, list[str]] | None = None) -> dict[str, list[tuple]]:
+    """Every table's rows (only ``columns[table]`` when given), in primary-key order."""
+    tables = MetaData()
+    tables.reflect(engine)
+    out = {}
+    with engine.connect() as conn:
+        for table in tables.sorted_tables:
+            if table.name == "alembic_version" or (columns is not None and table.name not in columns):
+                continue
+            names = columns[table.name] if columns is not None else [c.name for c in table.columns]
+            query = select(*(table.c[n] for n in names)).order_by(*table.primary_key.columns)
+            out[table.name] = [tuple(_comparable(v) for v in row) for row in conn.execute(query)]
+    return out
+
+
+def _comparable(value: object) -> object:
+    return "nan" if isinstance(value, float) and math.isnan(value) else value
+
+
+def _columns(engine: Engine) -> dict[str, list[str]]:
+    tables = MetaData()
+    tables.reflect(engine)
+    return {t.name: [c.name for c in t.columns] for t in tables.sorted_tables if t.name != "alembic_version"}
+
+
+def _revision_of(frozen: Path) -> str:
+    return frozen.stem.removeprefix("schema-")
+
+
+def _frozen_rows(engines: list[Engine], frozen: Path, folder: Path) -> tuple[Engine, dict[str, list[tuple]]]:
+    """A copy of ``frozen`` (opening a SQLite file writes to it) and its rows, checked to be there."""
+    folder.mkdir()
+    engine = _engine(engines, f"sqlite:///{shutil.copy(frozen, folder / frozen.name)}")
+    rows = _rows(engine)
+    assert "runs" in rows and all(rows.values()), f"{frozen.name} has a table without rows"
+    return engine, rows
+
+
+def _still_works(uri: str) -> None:
+    store = SqlStore(uri, create=False)
+    try:
+        run = store.get_run(store.search_runs(statuses=[RunStatus.COMPLETED])[0].id)
+        store.log_batch(run.id, metrics=[Metric("loss", 0.25, 9, 2000.0)])
+        assert store.get_run(run.id).metrics["loss"] == 0.25
+        assert store.get_model_version_by_alias("m", "champion").version == 2
+    finally:
+        store.close()
+
+
+def test_frozen_stores_cover_the_previous_release():
+    assert FROZEN, "tests/data holds no frozen store"
+    assert all(_revision_of(f) in schema.KNOWN for f in FROZEN)
+
+
+@pytest.mark.parametrize("frozen", FROZEN, ids=lambda p: p.name)
+def test_a_frozen_store_upgrades_with_every_row_kept(frozen: Path, tmp_path: Path, engines):
+    """``trainyard db upgrade`` on a copy of the file: every row of every table is there after."""
+    ws = Workspace.create(tmp_path, connect=False)
+    shutil.copy(frozen, ws.root / "trainyard.db")
+    uri = f"sqlite:///{ws.root / 'trainyard.db'}"
+    source, before = _frozen_rows(engines, frozen, tmp_path / "frozen")
+
+    env = {k: v for k, v in os.environ.items() if k != "TRAINYARD_WORKSPACE"}
+    done = subprocess.run(
+        [sys.executable, "-m", "trainyard", "db", "upgrade"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode == 0, done.stderr
+    engine = _engine(engines, uri)
+    assert schema.current_revision(engine) == schema.HEAD
+    assert _rows(engine, _columns(source)) == before
+    _still_works(uri)
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("frozen", FROZEN, ids=lambda p: p.name)
+def test_a_frozen_store_upgrades_with_every_row_kept_on_postgresql(
+    frozen: Path, pg_empty_uri, engines, tmp_path: Path
+):
+    """The same rows on PostgreSQL: migrated to the frozen revision, filled, upgraded to head."""
+    source, before = _frozen_rows(engines, frozen, tmp_path / "frozen")
+    engine = _engine(engines, pg_empty_uri)
+    schema.upgrade(engine, _revision_of(frozen))
+    tables, old = MetaData(), MetaData()
+    tables.reflect(engine)
+    old.reflect(source)
+    with source.connect() as read, engine.begin() as conn:
+        for table in tables.sorted_tables:
+            if table.name == "alembic_version":
+                continue
+            rows = [dict(r._mapping) for r in read.execute(select(old.tables[table.name]))]
+            serial = [c.name for c in table.columns if "nextval" in str(getattr(c.server_default, "arg", ""))]
+            conn.execute(insert(table), [{k: v for k, v in r.items() if k not in serial} for r in rows])
+
+    assert upgrade_schema(pg_empty_uri) == _revision_of(frozen)
+    assert schema.current_revision(engine) == schema.HEAD
+    assert _rows(engine, _columns(source)) == before
+    _still_works(pg_empty_uri)

@@ -112,7 +112,7 @@ def test_a_name_below_a_prefix_never_collapses_onto_the_prefix(prefix, parts):
     """``runs/r/.`` used to be ``runs/r``: a PUT wrote a file named like the run's folder and a
     DELETE removed the whole folder. Anything accepted below a prefix names something below it
     (only a trailing ``/`` names the prefix itself, as a folder)."""
-    if all(p == "" for p in parts):
+    if not "".join(parts).strip("/"):  # only slashes below the prefix: the folder itself
         assert safe_name("/".join([prefix, *parts])) == prefix
         return
     try:

@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from trainyard.automl.metrics import DEFAULT, task_metrics
 from trainyard.automl.portfolio import choose
 from trainyard.errors import InvalidInputError
+from trainyard.numbers import Count, Duration, Finite
 
 WORKER_START_SECONDS = 3.0  # a worker process importing scikit-learn and the boosters
 CHEAP_FIT_ROWS_PER_SECOND = 200_000.0
@@ -25,14 +26,14 @@ class AutoMLSettings(BaseModel):
     task: Literal["classification", "regression", "forecasting"]
     label_column_name: str
     primary_metric: str | None = None
-    n_cross_validations: int | None = Field(None, ge=2)
-    validation_size: float | None = Field(None, gt=0, lt=1)
-    experiment_timeout_minutes: float = Field(15.0, gt=0)
-    iterations: int = Field(1000, ge=1)
-    max_concurrent_iterations: int = Field(1, ge=1)
-    experiment_exit_score: float | None = None
+    n_cross_validations: Count | None = Field(None, ge=2)
+    validation_size: Finite | None = Field(None, gt=0, lt=1)
+    experiment_timeout_minutes: Duration = 15.0
+    iterations: Count = Field(1000, ge=1)
+    max_concurrent_iterations: Count = Field(1, ge=1)
+    experiment_exit_score: Finite | None = None
     enable_early_stopping: bool = True
-    early_stopping_iterations: int = Field(40, ge=1)
+    early_stopping_iterations: Count = Field(40, ge=1)
     allowed_models: list[str] | None = None
     blocked_models: list[str] | None = None
     featurization: str | dict[str, Any] = "auto"
@@ -42,11 +43,11 @@ class AutoMLSettings(BaseModel):
     seed: int = 0
     # forecasting
     time_column_name: str | None = None
-    forecast_horizon: int | None = Field(None, ge=1)
+    forecast_horizon: Count | None = Field(None, ge=1)
     time_series_id_column_names: list[str] = []
     lags: list[int] | None = None
     rolling_windows: list[int] | None = None
-    seasonality: int | None = Field(None, ge=1)
+    seasonality: Count | None = Field(None, ge=1)
 
     @property
     def metric(self) -> str:

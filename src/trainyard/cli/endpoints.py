@@ -55,7 +55,8 @@ def _print_endpoint(info: dict) -> None:
 
 @endpoint_app.command("create")
 def create(
-    name: str, port: int = typer.Option(None, help="Port to listen on (default: a free one).")
+    name: str,
+    port: int = typer.Option(None, min=1, max=65535, help="Port to listen on (default: a free one)."),
 ) -> None:
     """Create an endpoint and start its router on 127.0.0.1."""
     from trainyard.serving import endpoints

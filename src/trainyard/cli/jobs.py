@@ -41,7 +41,7 @@ def submit(
     """Queue a command job on a compute target; ``--stream`` waits and shows its log."""
     from trainyard.environments import Environment
     from trainyard.errors import InvalidInputError
-    from trainyard.jobs.spec import load_job, make_job
+    from trainyard.jobs.spec import load_job, make_job, with_fields
     from trainyard.jobs.submit import submit_job
     from trainyard.workspace import Workspace
 
@@ -58,14 +58,8 @@ def submit(
     if unknown:
         raise InvalidInputError(f"--set names inputs the job does not have: {', '.join(unknown)}")
     job.inputs.update(overrides)
-    for field, value in (
-        ("experiment_name", experiment),
-        ("compute", compute),
-        ("timeout", timeout),
-        ("display_name", name),
-    ):
-        if value is not None:
-            setattr(job, field, value)
+    given = {"experiment_name": experiment, "compute": compute, "timeout": timeout, "display_name": name}
+    job = with_fields(job, "the command line", **{k: v for k, v in given.items() if v is not None})
     if env_file is not None:
         job.environment = Environment.from_file(env_file)
     ws = Workspace.from_config()

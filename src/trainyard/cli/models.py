@@ -197,7 +197,7 @@ def restore(ref: str) -> None:
 def serve(
     ref: str = typer.Argument(..., help="name, name:VERSION, name@ALIAS, or a model folder"),
     host: str = typer.Option("127.0.0.1", help="Address to listen on (loopback unless you give a key)."),
-    port: int = typer.Option(5000, help="Port."),
+    port: int = typer.Option(5000, min=1, max=65535, help="Port."),
     workers: int = typer.Option(1, min=1, help="Worker processes."),
     key: list[str] = typer.Option(
         [], "--key", help="Require Authorization: Bearer KEY (repeat for a second key)."

@@ -2,7 +2,8 @@
 
 The worker outlives whoever submitted; it waits for one of ``local.concurrency`` slots
 (file locks under the workspace, released by the kernel if the worker dies), prepares the
-environment, runs the command in its own process group and records the outcome.
+environment, runs the command in its own process group and records the outcome. The first job
+also starts the workspace's supervisor, which fails or re-queues the runs of killed workers.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import subprocess
 import sys
 from typing import TYPE_CHECKING
 
+from trainyard.compute import supervisor
 from trainyard.compute.base import ComputeTarget
 from trainyard.liveness import worker_alive, worker_id
 from trainyard.store import RunInfo
@@ -38,6 +40,7 @@ class LocalCompute(ComputeTarget):
                 close_fds=True,
             )
         ws.store.heartbeat(run.id, worker_id(proc.pid))
+        supervisor.ensure_running(ws)  # after the run has its worker: see compute/supervisor.py
 
     def cancel(self, ws: Workspace, run: RunInfo, reason: str) -> None:
         info = ws.store.request_cancel(run.id, reason)

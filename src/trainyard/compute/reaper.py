@@ -1,28 +1,52 @@
 """The reaper: runs whose worker died are failed (or retried), so nothing stays "running" for ever.
 
-It runs wherever someone is looking (waiting on a run, listing runs): a worker on this host
-that no longer exists is dead at once; one elsewhere is dead when its heartbeat is older than
-``heartbeat_timeout_seconds``. A job with ``max_retries`` left goes back to the queue with its
-attempt counted and a new worker. A queued run without a worker waits for a compute agent (a
-server workspace's queue) and is left alone. The status write is compare-and-set, so a worker that
-finishes at the same moment wins and a terminal status is never overwritten.
+It runs on a timer (the team server's; in an embedded workspace ``supervise``, the process
+``compute/supervisor.py`` starts with the first job) and wherever someone is looking (waiting on
+a run, listing runs): a worker on this host that no longer exists is dead at once; one elsewhere
+is dead when its heartbeat is older than ``heartbeat_timeout_seconds``. A job with
+``max_retries`` left goes back to the queue with its attempt counted and a new worker. A queued
+run without a worker waits for a compute agent (a server workspace's queue) and is left alone.
+The status write is compare-and-set, so a worker that finishes at the same moment wins and a
+terminal status is never overwritten.
 """
 
 from __future__ import annotations
 
+import logging
+import signal
+import sys
+import threading
 import time
 from typing import TYPE_CHECKING
 
-from trainyard.compute import get_compute
+from trainyard.compute import get_compute, supervisor
 from trainyard.compute.external import EXTERNAL
 from trainyard.compute.job import JobRecordError, recorded_job
+from trainyard.compute.slots import try_lock
 from trainyard.liveness import worker_alive
 from trainyard.status import RunStatus
+from trainyard.store import RunInfo
 
 if TYPE_CHECKING:
-    from trainyard.workspace import Workspace
+    from trainyard.workspace import Workspace, WorkspaceConfig
 
+log = logging.getLogger(__name__)
 ACTIVE = (RunStatus.QUEUED, RunStatus.PREPARING, RunStatus.RUNNING)
+
+
+def interval(config: WorkspaceConfig) -> float:
+    """How often a timer reaps: a quarter of the heartbeat timeout, so a lost run goes within it."""
+    return max(0.2, config.heartbeat_timeout_seconds / 4)
+
+
+def watched(ws: Workspace) -> list[RunInfo]:
+    """The active runs that have a worker to lose (a queued run without one waits for an agent;
+    an external run's client ends it)."""
+    return [
+        run
+        for run in ws.store.search_runs(statuses=ACTIVE)
+        if not (run.status == RunStatus.QUEUED and run.worker is None) and run.compute != EXTERNAL
+    ]
 
 
 def reap(ws: Workspace, now: float | None = None, *, resubmit: bool = True) -> list[str]:
@@ -33,11 +57,7 @@ def reap(ws: Workspace, now: float | None = None, *, resubmit: bool = True) -> l
     now = time.time() if now is None else now
     timeout = ws.config.heartbeat_timeout_seconds
     reaped = []
-    for run in ws.store.search_runs(statuses=ACTIVE):
-        if run.status == RunStatus.QUEUED and run.worker is None:
-            continue
-        if run.compute == EXTERNAL:  # its client (an MLflow script) ends it; there is no worker to lose
-            continue
+    for run in watched(ws):
         alive = worker_alive(run.worker)
         silent = now - (run.heartbeat_at or run.created_at)
         if alive is True or (alive is None and silent <= timeout):
@@ -57,3 +77,52 @@ def reap(ws: Workspace, now: float | None = None, *, resubmit: bool = True) -> l
         elif ws.store.set_status(run.id, RunStatus.FAILED, error=error, expected=run.status):
             reaped.append(run.id)
     return reaped
+
+
+def supervise(ws: Workspace, stop: threading.Event) -> None:
+    """Reap on a timer until no run has a worker to lose (or ``stop`` is set); return at once
+    when another supervisor holds the workspace's lock (the protocol: ``compute/supervisor.py``)."""
+    held = try_lock(supervisor.lock_path(ws))
+    while held is not None:
+        try:
+            for run_id in reap(ws):
+                log.info("reaped run %s", run_id)
+        except Exception:  # a database hiccup must not end the timer
+            log.exception("reaper pass failed")
+        if _busy(ws):
+            if stop.wait(interval(ws.config)):
+                break
+            continue
+        held.release()
+        if not _busy(ws):
+            return
+        held = try_lock(supervisor.lock_path(ws))  # None: a new one (or a submitter starting one) has it
+    if held is not None:
+        held.release()
+
+
+def _busy(ws: Workspace) -> bool:
+    """Whether a run still has a worker to lose; when the store cannot say, whether the workspace exists."""
+    try:
+        return bool(watched(ws))
+    except Exception:
+        log.exception("cannot list the active runs")
+        return ws.root.is_dir()
+
+
+def main(argv: list[str] | None = None) -> None:
+    """``python -m trainyard.compute.reaper <workspace>``: the supervisor process."""
+    from trainyard.workspace import Workspace
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    ws = Workspace((argv or sys.argv[1:])[0])
+    try:
+        supervise(ws, stop)
+    finally:
+        ws.close()
+
+
+if __name__ == "__main__":
+    main()

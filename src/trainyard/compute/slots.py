@@ -22,16 +22,22 @@ class Slot:
             self._fd = -1
 
 
+def try_lock(path: Path) -> Slot | None:
+    """Hold the lock file ``path`` (made if missing), or return None when another process holds it."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        os.close(fd)
+        return None
+    return Slot(path, fd)
+
+
 def try_acquire(folder: Path, count: int) -> Slot | None:
     """Take any free slot of ``count``, or return None when all are busy."""
-    folder.mkdir(parents=True, exist_ok=True)
     for index in range(count):
-        path = folder / f"slot-{index}.lock"
-        fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            os.close(fd)
-            continue
-        return Slot(path, fd)
+        slot = try_lock(folder / f"slot-{index}.lock")
+        if slot is not None:
+            return slot
     return None

@@ -30,6 +30,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from trainyard.environments import Environment
 from trainyard.environments.spec import read_requirements
 from trainyard.errors import InvalidInputError
+from trainyard.numbers import Count, Duration
 from trainyard.yamlfile import read_yaml_mapping
 
 REFERENCE = re.compile(r"\$\{\{\s*([^}]*?)\s*\}\}")
@@ -55,8 +56,8 @@ class CommandJob(BaseModel):
     inputs: dict[str, InputValue] = Field(default_factory=dict)
     environment: Environment | str = "default"
     compute: str = "local"
-    timeout: float | None = Field(default=None, gt=0)
-    max_retries: int = Field(default=0, ge=0, le=10)
+    timeout: Duration | None = None  # seconds
+    max_retries: Count = Field(default=0, ge=0, le=10)
     tags: dict[str, str] = Field(default_factory=dict)
 
     @field_validator("command")
@@ -106,11 +107,17 @@ def _substitute(ref: str, namespaces: Mapping[str, Mapping[str, object]]) -> str
     return str(value).lower() if isinstance(value, bool) else str(value)
 
 
-def _one_line(exc: ValidationError, where: str) -> InvalidInputError:
-    problems = "; ".join(
-        f"{'.'.join(str(p) for p in err['loc']) or 'spec'}: {err['msg']}" for err in exc.errors()
+def problems(exc: ValidationError, what: str = "spec") -> str:
+    """Each error as ``field: what is wrong (got the value)``, joined in one line."""
+    return "; ".join(
+        f"{'.'.join(str(p) for p in err['loc']) or what}: {err['msg'].removeprefix('Value error, ')}"
+        + (f" (got {err['input']!r})" if isinstance(err.get("input"), str | int | float) else "")
+        for err in exc.errors()
     )
-    return InvalidInputError(f"{where} is not a valid job spec: {problems}")
+
+
+def _one_line(exc: ValidationError, where: str) -> InvalidInputError:
+    return InvalidInputError(f"{where} is not a valid job spec: {problems(exc)}")
 
 
 def load_job(path: str | Path) -> CommandJob:
@@ -147,3 +154,11 @@ def make_job(**fields: Any) -> CommandJob:
         return CommandJob.model_validate(fields)
     except ValidationError as exc:
         raise _one_line(exc, "the job") from None
+
+
+def with_fields(job: CommandJob, where: str, **fields: Any) -> CommandJob:
+    """``job`` with ``fields`` replaced, validated like the spec (options given on the command line)."""
+    try:
+        return CommandJob.model_validate({**dict(job), **fields})
+    except ValidationError as exc:
+        raise _one_line(exc, where) from None

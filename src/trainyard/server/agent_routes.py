@@ -23,9 +23,8 @@ from fastapi import APIRouter, FastAPI, Request, Response
 from pydantic import BaseModel, Field
 
 from trainyard.api import routes
-from trainyard.compute import TARGET_NAME
+from trainyard.compute import TARGET_NAME, reaper
 from trainyard.compute.job import takes_slot
-from trainyard.compute.reaper import reap
 from trainyard.errors import InvalidInputError
 from trainyard.server.routing import serve
 from trainyard.status import RunStatus
@@ -71,7 +70,7 @@ class JobQueue:
     def __init__(self, ws: Workspace, auth: ServerStore) -> None:
         self.ws = ws
         self.auth = auth
-        self.interval = max(0.2, ws.config.heartbeat_timeout_seconds / 4)
+        self.interval = reaper.interval(ws.config)
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._starting = threading.Lock()
@@ -119,7 +118,7 @@ class JobQueue:
 
     def reap_once(self) -> None:
         """Fail or re-queue runs whose agent went silent; end the job tokens of finished runs."""
-        for run_id in reap(self.ws, resubmit=False):
+        for run_id in reaper.reap(self.ws, resubmit=False):
             log.info("reaped run %s", run_id)
         for run_id in self.auth.runs_with_job_tokens():
             status = self.ws.store.get_run(run_id).status

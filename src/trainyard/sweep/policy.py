@@ -15,13 +15,20 @@ from optuna.pruners import BasePruner, MedianPruner, PercentilePruner
 from optuna.study import StudyDirection
 
 from trainyard.errors import InvalidInputError
+from trainyard.numbers import finite
 
 
 def _check_common(name: str, evaluation_interval: int, delay_evaluation: int) -> None:
-    if not isinstance(evaluation_interval, int) or evaluation_interval < 1:
-        raise InvalidInputError(f"{name}: evaluation_interval must be an integer >= 1")
-    if not isinstance(delay_evaluation, int) or delay_evaluation < 0:
-        raise InvalidInputError(f"{name}: delay_evaluation must be an integer >= 0")
+    if not _whole(evaluation_interval) or evaluation_interval < 1:
+        raise InvalidInputError(
+            f"{name}: evaluation_interval must be an integer >= 1, got {evaluation_interval!r}"
+        )
+    if not _whole(delay_evaluation) or delay_evaluation < 0:
+        raise InvalidInputError(f"{name}: delay_evaluation must be an integer >= 0, got {delay_evaluation!r}")
+
+
+def _whole(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
 
 
 def _due(step: int, interval: int, delay: int) -> bool:
@@ -41,7 +48,7 @@ class BanditPolicy:
         if (self.slack_factor is None) == (self.slack_amount is None):
             raise InvalidInputError("BanditPolicy needs exactly one of slack_factor or slack_amount")
         slack = self.slack_factor if self.slack_factor is not None else self.slack_amount
-        if not isinstance(slack, int | float) or slack <= 0:
+        if finite("BanditPolicy: the slack", slack) <= 0:
             raise InvalidInputError(f"BanditPolicy: the slack must be a number > 0, got {slack!r}")
         _check_common("BanditPolicy", self.evaluation_interval, self.delay_evaluation)
 
@@ -74,10 +81,8 @@ class TruncationSelectionPolicy:
     delay_evaluation: int = 0
 
     def __post_init__(self) -> None:
-        if (
-            not isinstance(self.truncation_percentage, int | float)
-            or not 0 < self.truncation_percentage < 100
-        ):
+        percentage = finite("TruncationSelectionPolicy: truncation_percentage", self.truncation_percentage)
+        if not 0 < percentage < 100:
             raise InvalidInputError(
                 "TruncationSelectionPolicy: truncation_percentage must be between 0 and 100"
             )

@@ -16,6 +16,7 @@ from typing import Any
 from optuna.distributions import BaseDistribution, CategoricalDistribution, FloatDistribution, IntDistribution
 
 from trainyard.errors import InvalidInputError
+from trainyard.numbers import finite
 
 EPS = 1e-6  # keeps normal quantiles away from 0 and 1 (which would be infinite)
 
@@ -76,14 +77,8 @@ def _round_to(x: float, q: float) -> float | int:
     return int(value) if float(q).is_integer() else round(value, 12)
 
 
-def _number(name: str, value: Any) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
-        raise InvalidInputError(f"{name} must be a finite number, got {value!r}")
-    return float(value)
-
-
 def _range(kind: str, low: Any, high: Any, log: bool = False) -> dict[str, float]:
-    low, high = _number(f"{kind} min_value", low), _number(f"{kind} max_value", high)
+    low, high = finite(f"{kind} min_value", low), finite(f"{kind} max_value", high)
     if low >= high:
         raise InvalidInputError(f"{kind}({low:g}, {high:g}): min_value must be below max_value")
     if log and low <= 0:
@@ -92,17 +87,17 @@ def _range(kind: str, low: Any, high: Any, log: bool = False) -> dict[str, float
 
 
 def _q(kind: str, q: Any) -> float:
-    q = _number(f"{kind} q", q)
+    q = finite(f"{kind} q", q)
     if q <= 0:
         raise InvalidInputError(f"{kind}: q must be > 0, got {q:g}")
     return q
 
 
 def _normal(kind: str, mu: Any, sigma: Any) -> dict[str, float]:
-    sigma = _number(f"{kind} sigma", sigma)
+    sigma = finite(f"{kind} sigma", sigma)
     if sigma <= 0:
         raise InvalidInputError(f"{kind}: sigma must be > 0, got {sigma:g}")
-    return {"mu": _number(f"{kind} mu", mu), "sigma": sigma}
+    return {"mu": finite(f"{kind} mu", mu), "sigma": sigma}
 
 
 def choice(*values: Any) -> Parameter:

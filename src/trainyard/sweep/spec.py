@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from trainyard.errors import InvalidInputError
 from trainyard.jobs.spec import CommandJob, load_job_dict
+from trainyard.numbers import Count, Duration
 from trainyard.sweep.policy import Policy, parse_policy, policy_to_dict
 from trainyard.sweep.space import Parameter, grid_size, parse_space
 from trainyard.yamlfile import read_yaml_mapping
@@ -29,9 +30,9 @@ class Objective(BaseModel):
 
 class Limits(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    max_total_trials: int = Field(default=20, ge=1, le=100_000)
-    max_concurrent_trials: int = Field(default=1, ge=1, le=1000)
-    timeout: float | None = Field(default=None, gt=0, description="seconds for the whole sweep")
+    max_total_trials: Count = Field(default=20, ge=1, le=100_000)
+    max_concurrent_trials: Count = Field(default=1, ge=1, le=1000)
+    timeout: Duration | None = Field(default=None, description="seconds for the whole sweep")
 
 
 class SweepSpec(BaseModel):

@@ -27,6 +27,19 @@ def scratch_workspace(tmp: Path):  # noqa: ANN201
     return Workspace.create(tmp / "ws")
 
 
+def iris_versions(ws, folder: Path) -> None:  # noqa: ANN001 - a Workspace
+    """Two versions of model ``iris`` (logistic regressions, C=0.01 and 1.0) for the endpoint benchmarks."""
+    from sklearn.datasets import load_iris
+    from sklearn.linear_model import LogisticRegression
+
+    import trainyard as ty
+
+    X, y = load_iris(return_X_y=True, as_frame=True)
+    for version, c in enumerate((0.01, 1.0), start=1):
+        model = LogisticRegression(max_iter=500, C=c).fit(X, y)
+        ty.Model.register(ws, ty.models.save(model, folder / f"v{version}", input_example=X.head()), "iris")
+
+
 def log_values(ws, n: int) -> float:  # noqa: ANN001 - a Workspace
     """Seconds to log ``n`` values one ``run.log`` call at a time in a new run, until all are stored."""
     import trainyard as ty

@@ -20,7 +20,7 @@ from pathlib import Path
 import httpx
 
 sys.path.insert(0, str(Path(__file__).parent))
-from _common import scratch_workspace  # noqa: E402
+from _common import iris_versions, scratch_workspace  # noqa: E402
 
 CLIENTS = 2  # sized for 2 cores: the clients, the router and two scoring servers share them
 SHIFTS = ({"blue": 50, "green": 50}, {"green": 100}, {"blue": 100}, {"blue": 10, "green": 90}, {"green": 100})
@@ -77,20 +77,11 @@ def _router_pid(ws) -> int:  # noqa: ANN001 - a Workspace
 
 
 def main() -> list[str]:
-    from sklearn.datasets import load_iris
-    from sklearn.linear_model import LogisticRegression
-
-    import trainyard as ty
     from trainyard.serving import endpoints
 
-    X, y = load_iris(return_X_y=True, as_frame=True)
     with tempfile.TemporaryDirectory() as d:
         ws = scratch_workspace(Path(d))
-        for version, c in enumerate((0.01, 1.0), start=1):
-            model = LogisticRegression(max_iter=500, C=c).fit(X, y)
-            ty.Model.register(
-                ws, ty.models.save(model, Path(d) / f"v{version}", input_example=X.head()), "iris"
-            )
+        iris_versions(ws, Path(d))
         record = endpoints.create_endpoint(ws, "bench")
         try:
             endpoints.create_deployment(ws, "bench", "blue", "iris:1")

@@ -15,7 +15,7 @@ from pathlib import Path
 import httpx
 
 sys.path.insert(0, str(Path(__file__).parent))
-from _common import scratch_workspace  # noqa: E402
+from _common import iris_versions, scratch_workspace  # noqa: E402
 
 TOTAL = 10_000
 CLIENTS = 4
@@ -23,20 +23,11 @@ ROW = {"data": [[5.1, 3.5, 1.4, 0.2]]}
 
 
 def main() -> list[str]:
-    from sklearn.datasets import load_iris
-    from sklearn.linear_model import LogisticRegression
-
-    import trainyard as ty
     from trainyard.serving import endpoints
 
-    X, y = load_iris(return_X_y=True, as_frame=True)
     with tempfile.TemporaryDirectory() as d:
         ws = scratch_workspace(Path(d))
-        for version, c in enumerate((0.01, 1.0), start=1):
-            model = LogisticRegression(max_iter=500, C=c).fit(X, y)
-            ty.Model.register(
-                ws, ty.models.save(model, Path(d) / f"v{version}", input_example=X.head()), "iris"
-            )
+        iris_versions(ws, Path(d))
         endpoints.create_endpoint(ws, "bench")
         started = time.perf_counter()
         blue = endpoints.create_deployment(ws, "bench", "blue", "iris:1")

@@ -16,6 +16,7 @@ from fastapi import FastAPI
 
 from trainyard.api import routes
 from trainyard.server.running import ThreadedServer, free_port
+from trainyard.workspace import Workspace
 
 
 def token_for_app(app: FastAPI, role: str = "owner", user: str = "tester") -> str:
@@ -69,6 +70,23 @@ class ServerProcess:
     def restart(self) -> None:
         self.stop(kill=True)
         self.start()
+
+
+def quick_heartbeat_server(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> tuple[ServerProcess, Workspace]:
+    """A team server subprocess on a new workspace whose heartbeat is 0.5 s (lost agents show fast)."""
+    import yaml
+
+    monkeypatch.setenv("TRAINYARD_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.delenv("TRAINYARD_WORKSPACE", raising=False)
+    ws = Workspace.create(tmp_path / "srv")
+    cfg = yaml.safe_load((ws.root / "config.yaml").read_text())
+    (ws.root / "config.yaml").write_text(yaml.safe_dump({**cfg, "heartbeat_seconds": 0.5}))
+    ws = Workspace(ws.root)
+    server = ServerProcess(ws.root)
+    server.start()
+    return server, ws
 
 
 def threaded_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ThreadedServer]:

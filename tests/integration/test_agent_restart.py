@@ -9,9 +9,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import yaml
 
-from tests.integration.server_helpers import ServerProcess, agent_process
+from tests.integration.server_helpers import ServerProcess, agent_process, quick_heartbeat_server
 from tests.integration.test_jobs import wait_for
 from trainyard.jobs.spec import CommandJob
 from trainyard.jobs.submit import submit_job
@@ -37,14 +36,7 @@ open("outputs/after.txt", "w").write("after the restart")
 def served(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> Iterator[tuple[ServerProcess, Workspace, ServerStore]]:
-    monkeypatch.setenv("TRAINYARD_CACHE_DIR", str(tmp_path / "cache"))
-    monkeypatch.delenv("TRAINYARD_WORKSPACE", raising=False)
-    ws = Workspace.create(tmp_path / "srv")
-    cfg = yaml.safe_load((ws.root / "config.yaml").read_text())
-    (ws.root / "config.yaml").write_text(yaml.safe_dump({**cfg, "heartbeat_seconds": 0.5}))
-    ws = Workspace(ws.root)
-    server = ServerProcess(ws.root)
-    server.start()
+    server, ws = quick_heartbeat_server(tmp_path, monkeypatch)
     yield server, ws, server_part(ws.store)
     server.stop(kill=True)
     ws.close()

@@ -14,11 +14,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-import yaml
 from sklearn.datasets import load_iris
 
 import trainyard as ty
-from tests.integration.server_helpers import ServerProcess, agent_process
+from tests.integration.server_helpers import ServerProcess, agent_process, quick_heartbeat_server
 from tests.integration.test_jobs import wait_for
 from trainyard.automl.trials import TRIAL_TAG
 from trainyard.status import RunStatus
@@ -64,14 +63,7 @@ class Team:
 
 @pytest.fixture
 def team(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Team]:
-    monkeypatch.setenv("TRAINYARD_CACHE_DIR", str(tmp_path / "cache"))
-    monkeypatch.delenv("TRAINYARD_WORKSPACE", raising=False)
-    ws = Workspace.create(tmp_path / "srv")
-    cfg = yaml.safe_load((ws.root / "config.yaml").read_text())
-    (ws.root / "config.yaml").write_text(yaml.safe_dump({**cfg, "heartbeat_seconds": 0.5}))
-    ws = Workspace(ws.root)
-    server = ServerProcess(ws.root)
-    server.start()
+    server, ws = quick_heartbeat_server(tmp_path, monkeypatch)
     auth = server_part(ws.store)
     auth.add_user("ada", "contributor")
     user_token, _ = auth.create_token("ada")

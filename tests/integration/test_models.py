@@ -103,6 +103,19 @@ def test_a_changed_file_is_refused_before_loading(tmp_path, iris):
         models.load(tmp_path)
 
 
+def test_an_mlmodel_with_python_tags_is_refused_unrun(tmp_path, iris):
+    """RELIABILITY row 6: MLmodel is read with ``safe_load``, so a ``!!python`` tag runs nothing."""
+    X, y = iris
+    path = models.save(LogisticRegression(max_iter=500).fit(X, y), tmp_path / "m")
+    marker = tmp_path / "ran"
+    descriptor = (path / "MLmodel").read_text()
+    evil = f'!!python/object/apply:os.system ["touch {marker}"]'
+    (path / "MLmodel").write_text(descriptor + f"\nrun_id: {evil}\n")
+    with pytest.raises(TrainyardError, match="not valid YAML"):
+        models.load(path)
+    assert not marker.exists()
+
+
 def test_registered_models_load_by_name_version_and_alias(ws, tmp_path, iris):
     X, y = iris
     first = LogisticRegression(max_iter=500, C=0.01).fit(X, y)

@@ -226,3 +226,45 @@ def test_random_json_never_gets_a_5xx(iris, unsigned, route, body, tail):
         )
         assert reply.status_code < 500, (route, body, reply.text)
         assert reply.headers["content-type"].startswith(("application/json", "application/octet-stream"))
+
+
+HEADER = ",".join(COLUMNS) + "\n"
+
+
+@pytest.mark.parametrize(
+    ("body", "status", "message"),
+    [
+        (HEADER + "5.1,3.5,1.4\n", 400, r"CSV line 2 has 3 fields; the header has 4"),
+        (HEADER + "5.1,3.5,1.4,0.2\n5.1,3.5,1.4,0.2,9\n", 400, r"CSV line 3 has 5 fields"),
+        (b"", 400, r"the CSV body is empty"),
+        (b"\n\n", 400, r"the CSV body is empty"),
+        (HEADER, 400, r"a header but no rows"),
+        ((HEADER + "5.1,3.5,1.4,0.2\n").replace(",", ";"), 400, r"'sl;sw;pl;pw'|missing|column"),
+        ((HEADER + "caf\xe9,3.5,1.4,0.2\n").encode("latin-1"), 415, r"not UTF-8"),
+        (HEADER + '"' + "x" * 200_000 + '",1,1,1\n', 400, r"line 2: field larger than field limit"),
+        (HEADER + "=cmd(),3.5,1.4,0.2\n", 400, r"."),  # a formula is a string, not a number
+    ],
+)
+def test_a_malformed_csv_body_is_a_4xx_naming_the_line(iris, body, status, message):
+    client, _, X = iris
+    content = body.encode() if isinstance(body, str) else body
+    reply = client.post("/invocations", content=content, headers={"Content-Type": "text/csv"})
+    assert reply.status_code == status and reply.headers["content-type"] == "application/json", reply.text
+    assert re.search(message, reply.json()["message"]), reply.json()["message"]
+    assert client.post("/score", json={"data": X.head(1).values.tolist()}).status_code == 200
+
+
+def test_a_csv_with_a_byte_order_mark_scores(iris):
+    client, model, X = iris
+    body = "\ufeff" + X.head(3).to_csv(index=False)
+    reply = client.post("/invocations", content=body.encode(), headers={"Content-Type": "text/csv"})
+    assert reply.status_code == 200 and reply.json()["predictions"] == model.predict(X.head(3)).tolist()
+
+
+@settings(max_examples=200, deadline=None)
+@given(body=st.binary(max_size=200) | st.text(alphabet=st.sampled_from('ab1.,;"\n\r\ufeff='), max_size=80))
+def test_random_csv_never_gets_a_5xx(iris, unsigned, body):
+    content = body if isinstance(body, bytes) else (HEADER + body).encode()
+    for client in (iris[0], unsigned):
+        reply = client.post("/invocations", content=content, headers={"Content-Type": "text/csv"})
+        assert reply.status_code < 500, (body, reply.text)

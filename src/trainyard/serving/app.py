@@ -98,7 +98,10 @@ def create_app(
         raw = await raw_body(request)
         kind = content_type(request, ("application/json", "text/csv") if csv_ok else ("application/json",))
         if kind == "text/csv":
-            return codecs.decode_csv(raw), True
+            try:
+                return codecs.decode_csv(raw), True
+            except UnicodeDecodeError as exc:
+                raise _Refused(415, f"the CSV body is not UTF-8 ({exc.reason} at byte {exc.start})") from None
         return codecs.parse_json(raw), False
 
     async def call(fn: Any, arg: Any) -> Any:

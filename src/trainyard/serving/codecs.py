@@ -12,6 +12,7 @@ while building the table are caught here, so none of them reaches the client as 
 
 from __future__ import annotations
 
+import csv
 import io
 import json
 import sys
@@ -141,10 +142,32 @@ def decode_mlflow(body: Any, signature: Signature | None) -> Any:
     return _frame(value, signature, key)
 
 
-def decode_csv(text: bytes) -> pd.DataFrame:
+def decode_csv(raw: bytes) -> pd.DataFrame:
+    """A CSV body: UTF-8 (a BOM is fine), a header, then rows exactly as wide as the header.
+
+    Checked row by row first, because pandas fills a short row with NaN without a word.
+    ``UnicodeDecodeError`` is left to the caller, which answers 415.
+    """
+    text = raw.decode("utf-8-sig")
+    reader = csv.reader(io.StringIO(text))
     try:
-        return pd.read_csv(io.BytesIO(text))
-    except (ValueError, pd.errors.ParserError, UnicodeDecodeError) as exc:
+        header = next((row for row in reader if row), None)
+        if header is None:
+            raise InvalidInputError("the CSV body is empty; send a header line, then rows")
+        rows = 0
+        for row in reader:
+            if row and len(row) != len(header):
+                raise InvalidInputError(
+                    f"CSV line {reader.line_num} has {len(row)} fields; the header has {len(header)}"
+                )
+            rows += bool(row)
+    except csv.Error as exc:
+        raise InvalidInputError(f"cannot read the CSV body at line {reader.line_num}: {exc}") from None
+    if not rows:
+        raise InvalidInputError("the CSV body has a header but no rows")
+    try:
+        return pd.read_csv(io.StringIO(text))
+    except (ValueError, pd.errors.ParserError) as exc:
         raise InvalidInputError(f"cannot read the CSV body: {str(exc).splitlines()[0]}") from None
 
 

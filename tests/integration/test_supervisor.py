@@ -96,3 +96,18 @@ def test_a_supervisor_watches_until_the_last_run_ends(quick):
     thread.join(30)
     assert not thread.is_alive()  # nothing left to watch: it returned by itself
     assert try_lock(supervisor.lock_path(quick)) is not None
+
+
+def test_a_supervisor_whose_store_is_gone_gives_up(quick, monkeypatch):
+    """A dropped database (the workspace folder still there) used to keep it reaping forever."""
+
+    def unreachable(ws):
+        raise OSError("the database is gone")
+
+    monkeypatch.setattr(reaper, "watched", unreachable)
+    monkeypatch.setattr(reaper, "UNREACHABLE_PASSES", 3)
+    thread = threading.Thread(target=reaper.supervise, args=(quick, threading.Event()))
+    thread.start()
+    thread.join(30)
+    assert not thread.is_alive()
+    assert try_lock(supervisor.lock_path(quick)) is not None

@@ -34,6 +34,9 @@ log = logging.getLogger(__name__)
 ACTIVE = (RunStatus.QUEUED, RunStatus.PREPARING, RunStatus.RUNNING)
 
 
+UNREACHABLE_PASSES = 20
+
+
 def interval(config: WorkspaceConfig) -> float:
     """How often a timer reaps: a quarter of the heartbeat timeout, so a lost run goes within it."""
     return max(0.2, config.heartbeat_timeout_seconds / 4)
@@ -81,33 +84,40 @@ def reap(ws: Workspace, now: float | None = None, *, resubmit: bool = True) -> l
 
 def supervise(ws: Workspace, stop: threading.Event) -> None:
     """Reap on a timer until no run has a worker to lose (or ``stop`` is set); return at once
-    when another supervisor holds the workspace's lock (the protocol: ``compute/supervisor.py``)."""
+    when another supervisor holds the workspace's lock (the protocol: ``compute/supervisor.py``).
+
+    A store that cannot list the active runs ``UNREACHABLE_PASSES`` times in a row (a dropped
+    database, a removed workspace) ends it too: the next job submitted starts a new one.
+    """
     held = try_lock(supervisor.lock_path(ws))
+    unreachable = 0
     while held is not None:
         try:
             for run_id in reap(ws):
                 log.info("reaped run %s", run_id)
         except Exception:  # a database hiccup must not end the timer
             log.exception("reaper pass failed")
-        if _busy(ws):
+        busy = _busy(ws)
+        unreachable = unreachable + 1 if busy is None else 0
+        if busy or (busy is None and unreachable < UNREACHABLE_PASSES):
             if stop.wait(interval(ws.config)):
                 break
             continue
         held.release()
-        if not _busy(ws):
+        if busy is None or not _busy(ws):
             return
         held = try_lock(supervisor.lock_path(ws))  # None: a new one (or a submitter starting one) has it
     if held is not None:
         held.release()
 
 
-def _busy(ws: Workspace) -> bool:
-    """Whether a run still has a worker to lose; when the store cannot say, whether the workspace exists."""
+def _busy(ws: Workspace) -> bool | None:
+    """Whether a run still has a worker to lose; None when the store cannot say."""
     try:
         return bool(watched(ws))
     except Exception:
         log.exception("cannot list the active runs")
-        return ws.root.is_dir()
+        return None
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -16,7 +16,8 @@ DEPLOYMENT_PATHS: dict[DeploymentStatus, list[DeploymentStatus]] = {
     DeploymentStatus.FAILED: [DeploymentStatus.FAILED],
     DeploymentStatus.DELETING: [DeploymentStatus.DELETING],
 }
-ALLOWED_MOVES = [(c, t) for c in DeploymentStatus for t in DEPLOYMENT_ALLOWED[c]]
+# in the enum's order, not the sets': every pytest-xdist worker must collect the same ids
+ALLOWED_MOVES = [(c, t) for c in DeploymentStatus for t in DeploymentStatus if t in DEPLOYMENT_ALLOWED[c]]
 REFUSED_MOVES = [
     (c, t) for c in DeploymentStatus for t in DeploymentStatus if t != c and t not in DEPLOYMENT_ALLOWED[c]
 ]

@@ -110,6 +110,17 @@ def test_blue_green_shift_drops_no_request(served):
     assert [d.name for d in ws.store.list_deployments("iris-ep")] == ["green"]
 
 
+def _restarted_once(ws, deployment: str):
+    """The deployment once it is ready again after one restart (or as it is after 60 s)."""
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        current = ws.store.get_deployment("iris-ep", deployment)
+        if current.restarts == 1 and current.status == "ready":
+            return current
+        time.sleep(0.2)
+    return ws.store.get_deployment("iris-ep", deployment)
+
+
 def _children(pid: int) -> list[int]:
     found = []
     for entry in Path("/proc").iterdir():
@@ -130,13 +141,7 @@ def test_a_killed_scoring_server_is_restarted(served):
     supervisor = int(record.worker.rsplit(":", 2)[1])
     for child in _children(supervisor):
         os.kill(child, signal.SIGKILL)
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        current = ws.store.get_deployment("iris-ep", "blue")
-        if current.restarts == 1 and current.status == "ready":
-            break
-        time.sleep(0.2)
-    assert ws.store.get_deployment("iris-ep", "blue").restarts == 1
+    assert _restarted_once(ws, "blue").restarts == 1
     time.sleep(0.6)
     assert httpx.post(url(ws), json=ROW, headers=auth(ws)).status_code == 200
 
@@ -254,13 +259,7 @@ def test_a_hanging_predict_is_a_504_and_a_stuck_server_is_restarted(served, tmp_
         t.start()
     for t in with_all_slots_hung:
         t.join()
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        current = ws.store.get_deployment("iris-ep", "slow")
-        if current.restarts == 1 and current.status == "ready":
-            break
-        time.sleep(0.2)
-    assert current.restarts == 1
+    assert _restarted_once(ws, "slow").restarts == 1
     log = (ws.root / "endpoints" / "iris-ep.slow.log").read_text()
     assert "restarted: 4 predictions are still running past the 1s request timeout" in log
     time.sleep(0.6)  # the router re-reads the new port

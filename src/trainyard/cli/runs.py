@@ -236,11 +236,25 @@ def cancel(run_id: str) -> None:
 def download(
     run_id: str,
     path: str = typer.Option("", help="Only files under this artifact path, e.g. outputs."),
-    output_dir: Path = typer.Option(Path("."), "--output-dir", "-d", help="Where to put them."),
+    output_dir: Path | None = typer.Option(
+        None,
+        "--output-dir",
+        "-d",
+        "-o",
+        help="Where to put them (default: here; snapshot-RUN with --snapshot).",
+    ),
+    snapshot: bool = typer.Option(False, "--snapshot", help="The code the run ran instead of its artifacts."),
 ) -> None:
-    """Download a run's artifacts, keeping their relative paths."""
+    """Download a run's artifacts, or with --snapshot its code, keeping their relative paths."""
     run = _run(run_id)
-    files = run.download_files(path, output_dir)
+    if snapshot:
+        if path:
+            raise InvalidInputError("--path selects artifacts; --snapshot downloads the whole code snapshot")
+        out = output_dir or Path(f"snapshot-{run.id}")
+        count = run.download_snapshot(out)
+        console.print(f"the code run {run.id} ran: {count} file(s) in {out}")
+        return
+    files = run.download_files(path, output_dir or Path("."))
     if not files:
         raise InvalidInputError(f"run {run.id} has no artifacts under {path or 'its root'!r}")
     for f in files:

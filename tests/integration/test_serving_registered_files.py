@@ -53,21 +53,11 @@ def test_a_runs_model_pkl_registers_serves_with_and_without_a_script_and_batch_s
         assert httpx.post(f"{base}/score", json={"data": rows.values.tolist()}).json() == expected
         mlflow_style = httpx.post(f"{base}/invocations", json={"instances": rows.values.tolist()})
         assert mlflow_style.status_code == 404 and "POST /score" in mlflow_style.json()["message"]
-    X.to_csv(tmp_path / "data.csv", index=False)
-    batch = cli(
-        ws,
-        "batch",
-        "score",
-        "-m",
-        "iris",
-        "-i",
-        str(tmp_path / "data.csv"),
-        "-o",
-        str(tmp_path / "p.csv"),
-        "--stream",
-    )
+    data, scored = tmp_path / "data.csv", tmp_path / "scored.csv"
+    X.to_csv(data, index=False)
+    batch = cli(ws, "batch", "score", "-m", "iris", "-i", str(data), "-o", str(scored), "--stream")
     assert batch.returncode == 0, batch.stdout + batch.stderr
-    np.testing.assert_array_equal(pd.read_csv(tmp_path / "p.csv")["prediction"], model.predict(X))
+    np.testing.assert_array_equal(pd.read_csv(scored)["prediction"], model.predict(X))
     np.testing.assert_array_equal(models.load("models:/iris/1", workspace=ws).predict(X), model.predict(X))
 
 

@@ -137,7 +137,9 @@ class Supervisor:
 
         self._update(DeploymentUpdate(worker=worker_id()))
         try:
-            folder = str(fetch(f"models:/{self.record.model_name}/{self.record.model_version}", self.ws))
+            uri = f"models:/{self.record.model_name}/{self.record.model_version}"
+            scripted = self.ws.artifacts.exists(entry_script_key(self.endpoint, self.name))
+            folder = str(fetch(uri, self.ws, scripted=scripted))  # a script loads any registered files
         except Exception as exc:  # a model that cannot load: the deployment fails, the endpoint serves on
             self._update(
                 DeploymentUpdate(status=DeploymentStatus.FAILED, error=f"the model did not load: {exc}")

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import os
 import zlib
-from pathlib import Path
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -23,6 +22,7 @@ from trainyard.errors import InvalidInputError, TrainyardError
 from trainyard.models.format import LoadedModel
 from trainyard.serving import codecs, oip
 from trainyard.serving.deadline import Deadline, DeadlineExceeded
+from trainyard.serving.entry_script import load_entry_script
 from trainyard.serving.env import (
     ENV_ENTRY,
     ENV_KEYS,
@@ -55,7 +55,7 @@ def create_app(
 ) -> FastAPI:
     app = FastAPI(title=f"trainyard scoring: {name}:{version}", version=version)
     deadline = Deadline(request_timeout) if request_timeout else None
-    script = load_entry_script(entry_script, model) if entry_script else None
+    script = load_entry_script(entry_script, model.path) if entry_script else None
     bodies = request_bodies(model)
     secrets = [k.encode() for k in keys or [] if k]
 
@@ -228,23 +228,6 @@ def create_app(
         return Response(content, media_type="application/octet-stream", headers=headers)
 
     return app
-
-
-def load_entry_script(path: str, model: LoadedModel) -> Any:
-    """Import an Azure-style ``score.py`` and call its ``init()``; ``AZUREML_MODEL_DIR`` is the model."""
-    import importlib.util
-
-    if not Path(path).is_file():
-        raise InvalidInputError(f"entry script {path} does not exist")
-    os.environ["AZUREML_MODEL_DIR"] = str(model.path)
-    spec = importlib.util.spec_from_file_location("trainyard_entry_script", path)
-    module = importlib.util.module_from_spec(spec)  # type: ignore[arg-type]
-    spec.loader.exec_module(module)  # type: ignore[union-attr]
-    if not callable(getattr(module, "run", None)):
-        raise InvalidInputError(f"entry script {path} has no run(raw_data) function")
-    if callable(getattr(module, "init", None)):
-        module.init()
-    return module
 
 
 def _trainyard_version() -> str:

@@ -54,9 +54,8 @@ def test_the_automl_example_runs(tmp_path, monkeypatch):
 def test_the_yaml_examples_are_valid(tmp_path):
     from trainyard.environments import Environment
     from trainyard.jobs.spec import load_job
-    from trainyard.sweep.spec import load_sweep
-
     from trainyard.serving.deployment_spec import load_deployment
+    from trainyard.sweep.spec import load_sweep
 
     job_yaml, env_yaml, deployment_yaml = blocks("yaml")
     (tmp_path / "job.yml").write_text(job_yaml)

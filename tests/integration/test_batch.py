@@ -129,25 +129,19 @@ def test_score_file_refuses_an_empty_input(tmp_path):
     assert not (tmp_path / "o.csv").exists()
 
 
+def scored_by_job(ws, model: str, source, target, *options: str) -> subprocess.CompletedProcess:
+    """``trainyard batch score`` of ``source`` into ``target``, waiting for the job."""
+    return cli(ws, "batch", "score", "-m", model, "-i", str(source), "-o", str(target), *options, "--stream")
+
+
 def test_columns_outside_the_signature_pass_through_in_order(ws, registered, tmp_path):
     model, big = registered
     frame = big.head(250).assign(label=lambda f: model.predict(f[["sl", "sw", "pl", "pw"]]))
     frame.insert(0, "id", [f"row-{i}" for i in range(len(frame))])
     frame.insert(3, "note", "kept as it is")  # between the model's columns
     frame.to_csv(tmp_path / "labelled.csv", index=False)
-    result = cli(
-        ws,
-        "batch",
-        "score",
-        "-m",
-        "iris",
-        "-i",
-        str(tmp_path / "labelled.csv"),
-        "-o",
-        str(tmp_path / "scored.csv"),
-        "--mini-batch-size",
-        "100",
-        "--stream",
+    result = scored_by_job(
+        ws, "iris", tmp_path / "labelled.csv", tmp_path / "scored.csv", "--mini-batch-size", "100"
     )
     assert result.returncode == 0, result.stdout + result.stderr
     scored = pd.read_csv(tmp_path / "scored.csv")
@@ -186,23 +180,9 @@ def test_an_entry_script_scores_a_folder_in_mini_batches_of_file_paths(ws, regis
     (folder / ".hidden.csv").write_text("not an input\n")
     (tmp_path / "batch_score.py").write_text(BATCH_SCRIPT)
     ty.Environment(name="marked", env_vars={"MARK": "set by the environment"}).register(ws.store)
-    result = cli(
-        ws,
-        "batch",
-        "score",
-        "-m",
-        "iris@production",
-        "-i",
-        str(folder),
-        "-o",
-        str(tmp_path / "predictions.csv"),
-        "--entry-script",
-        str(tmp_path / "batch_score.py"),
-        "--mini-batch-size",
-        "2",
-        "--environment",
-        "marked",
-        "--stream",
+    script = ["--entry-script", str(tmp_path / "batch_score.py"), "--environment", "marked"]
+    result = scored_by_job(
+        ws, "iris@production", folder, tmp_path / "predictions.csv", *script, "--mini-batch-size", "2"
     )
     assert result.returncode == 0, result.stdout + result.stderr
     scored = pd.read_csv(tmp_path / "predictions.csv")

@@ -24,16 +24,9 @@ ty.models.save(model, "outputs/model", input_example=frame.drop(columns=["target
 ty.Run.get_context().log("rows", len(frame))
 """
 SCORE = """
-import json, os
-import pandas as pd
-import trainyard as ty
-def init():
-    global model
-    model = ty.models.load(os.environ["AZUREML_MODEL_DIR"])
+import os
 def run(raw_data):
-    body = json.loads(raw_data)["input_data"]
-    frame = pd.DataFrame(body["data"], columns=body["columns"])
-    return {"served_as": os.environ["SERVED_AS"], "predictions": model.predict(frame).tolist()}
+    return {"served_as": os.environ["SERVED_AS"], "model_dir": os.environ["AZUREML_MODEL_DIR"]}
 """
 
 

@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import os
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
@@ -118,6 +119,21 @@ class _Writer:
         os.replace(self.tmp, self.path)
 
 
+@contextmanager
+def all_or_nothing(path: Path, nothing_written: Callable[[], str]) -> Iterator[_Writer]:
+    """A writer whose file appears at ``path`` only if the block ends well having written rows
+    (else an error saying ``nothing_written()``); otherwise no output, not even a partial one."""
+    writer = _Writer(path)
+    try:
+        yield writer
+        if writer.first:
+            raise InvalidInputError(nothing_written())
+        writer.close()
+    except BaseException:
+        writer.tmp.unlink(missing_ok=True)
+        raise
+
+
 def model_columns(model: Any) -> list[str] | None:
     """The columns ``model`` takes (None: it did not say, so it gets every column)."""
     signature = getattr(model, "signature", None)
@@ -129,10 +145,9 @@ def model_columns(model: Any) -> list[str] | None:
 
 def score_file(model: Any, source: Path, target: Path, rows: int, report: Any = None) -> int:
     """Score ``source`` into ``target``: its columns plus ``prediction``; returns the row count."""
-    writer = _Writer(target)
     wanted = model_columns(model)
     done = 0
-    try:
+    with all_or_nothing(target, lambda: f"{source} holds no rows") as writer:
         for chunk in read_chunks(source, rows):
             if chunk.empty:
                 continue
@@ -142,12 +157,6 @@ def score_file(model: Any, source: Path, target: Path, rows: int, report: Any = 
             done += len(chunk)
             if report is not None:
                 report(done)
-        if writer.first:
-            raise InvalidInputError(f"{source} holds no rows")
-        writer.close()
-    except BaseException:
-        writer.tmp.unlink(missing_ok=True)
-        raise
     return done
 
 
@@ -195,9 +204,8 @@ def score_with_script(
     report: Callable[[int, int], None] | None = None,
 ) -> ScriptOutcome:
     """Append what ``script.run`` returns for each mini-batch to ``target`` (all or nothing)."""
-    writer = _Writer(target)
     succeeded = failed = rows = 0
-    try:
+    with all_or_nothing(target, lambda: f"run(mini_batch) gave no rows ({failed} items failed)") as writer:
         for number, batch in enumerate(batches, start=1):
             try:
                 result = script.run(batch)
@@ -218,12 +226,6 @@ def score_with_script(
                     f"{failed} items failed, more than the error threshold of {error_threshold}; "
                     "the log says why, and no output was written"
                 )
-        if writer.first:
-            raise TrainyardError(f"run(mini_batch) gave no rows ({failed} items failed); nothing to write")
-        writer.close()
-    except BaseException:
-        writer.tmp.unlink(missing_ok=True)
-        raise
     return ScriptOutcome(succeeded, failed, rows)
 
 

@@ -65,9 +65,10 @@ def test_the_automl_example_runs(tmp_path, monkeypatch):
 def test_the_yaml_examples_are_valid(tmp_path):
     from trainyard.environments import Environment
     from trainyard.jobs.spec import load_job
+    from trainyard.serving.deployment_spec import load_deployment
     from trainyard.sweep.spec import load_sweep
 
-    job_yaml, env_yaml = blocks("yaml")
+    job_yaml, env_yaml, deployment_yaml = blocks("yaml")
     (tmp_path / "job.yml").write_text(job_yaml)
     (tmp_path / "data.csv").write_text("x,y\n1,2\n")
     job = load_job(tmp_path / "job.yml")
@@ -75,6 +76,11 @@ def test_the_yaml_examples_are_valid(tmp_path):
     assert job.argv() == ["python", "train.py", "--alpha", "0.5"]
     (tmp_path / "env.yml").write_text(env_yaml)
     assert Environment.from_file(tmp_path / "env.yml").env_vars == {"OMP_NUM_THREADS": "1"}
+    (tmp_path / "score").mkdir()
+    (tmp_path / "score" / "score.py").write_text("def run(raw_data):\n    return raw_data\n")
+    (tmp_path / "blue.yml").write_text(deployment_yaml)
+    deployment = load_deployment(tmp_path / "blue.yml")
+    assert (deployment.environment, deployment.request_timeout) == ("sklearn:2", 30.0)
     assert (
         yaml.safe_load((ROOT / "examples" / "diabetes" / "job.yml").read_text())["experiment_name"]
         == "diabetes"

@@ -50,6 +50,11 @@ def default_cache_dir() -> Path:
     return Path(base) / "envs"
 
 
+def is_built(env: Environment, cache_dir: Path | None = None) -> bool:
+    """Whether ``resolve`` would find ``env`` ready (the default one always is): no build to wait for."""
+    return env.is_default or (cache_dir or default_cache_dir()).joinpath(env.build_hash(), MARKER).exists()
+
+
 def resolve(
     env: Environment, cache_dir: Path | None = None, log: Callable[[str], None] = lambda line: None
 ) -> ResolvedEnvironment:

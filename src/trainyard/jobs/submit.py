@@ -33,14 +33,7 @@ R = TypeVar("R", bound=JobRecord)
 
 
 def resolve_environment(ws: Workspace, env: Environment | str) -> Environment:
-    if isinstance(env, Environment):
-        return env
-    if env in ("", "default"):
-        return Environment()
-    name, _, version = env.partition(":")
-    if version and not version.isdigit():
-        raise InvalidInputError(f"environment {env!r}: the version after ':' must be a number")
-    return Environment.get(ws.store, name, int(version) if version else None)
+    return env if isinstance(env, Environment) else Environment.named(ws.store, env)
 
 
 def _check_script(code: Path, argv: list[str]) -> None:

@@ -25,6 +25,7 @@ from trainyard.errors import InvalidInputError, TrainyardError
 from trainyard.models.format import LoadedModel, has_mlmodel
 from trainyard.serving import codecs, oip
 from trainyard.serving.deadline import Deadline, DeadlineExceeded
+from trainyard.serving.entry_script import load_entry_script
 from trainyard.serving.env import (
     ENV_ENTRY,
     ENV_KEYS,
@@ -250,24 +251,6 @@ def create_app(
         return Response(content, media_type="application/octet-stream", headers=headers)
 
     return app
-
-
-def load_entry_script(path: str, model_dir: Path) -> Any:
-    """Import an Azure-style ``score.py`` and call its ``init()``; ``AZUREML_MODEL_DIR`` is the
-    model's folder, the one holding its registered files (as Azure's is)."""
-    import importlib.util
-
-    if not Path(path).is_file():
-        raise InvalidInputError(f"entry script {path} does not exist")
-    os.environ["AZUREML_MODEL_DIR"] = str(model_dir)
-    spec = importlib.util.spec_from_file_location("trainyard_entry_script", path)
-    module = importlib.util.module_from_spec(spec)  # type: ignore[arg-type]
-    spec.loader.exec_module(module)  # type: ignore[union-attr]
-    if not callable(getattr(module, "run", None)):
-        raise InvalidInputError(f"entry script {path} has no run(raw_data) function")
-    if callable(getattr(module, "init", None)):
-        module.init()
-    return module
 
 
 def _trainyard_version() -> str:

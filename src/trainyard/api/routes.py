@@ -124,6 +124,14 @@ GET_DEPLOYMENT = _route("GET", f"{V1}/endpoints/{{endpoint}}/deployments/{{name}
 UPDATE_DEPLOYMENT = _route("PATCH", f"{V1}/endpoints/{{endpoint}}/deployments/{{name}}")
 DELETE_DEPLOYMENT = _route("DELETE", f"{V1}/endpoints/{{endpoint}}/deployments/{{name}}")
 
+# online endpoints: their routers and deployments run on the server -------------------------------
+START_ENDPOINT = _route("POST", f"{V1}/online-endpoints", idempotent=True)
+DESCRIBE_ENDPOINT = _route("GET", f"{V1}/online-endpoints/{{name}}")
+STOP_ENDPOINT = _route("DELETE", f"{V1}/online-endpoints/{{name}}")
+ENDPOINT_LOG = _route("GET", f"{V1}/online-endpoints/{{name}}/log")
+START_DEPLOYMENT = _route("POST", f"{V1}/online-endpoints/{{endpoint}}/deployments", idempotent=True)
+STOP_DEPLOYMENT = _route("DELETE", f"{V1}/online-endpoints/{{endpoint}}/deployments/{{name}}")
+
 # artifacts -------------------------------------------------------------------------------------
 ARTIFACTS = f"{V1}/artifacts/"  # uploads below it are streamed, not held to the JSON body limit
 UPLOAD_ARTIFACT = _route("PUT", ARTIFACTS + "{key:path}")

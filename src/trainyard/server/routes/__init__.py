@@ -12,6 +12,7 @@ def all_routers() -> list[APIRouter]:
         environments,
         experiments,
         models,
+        online_endpoints,
         runs,
         tracking,
     )
@@ -23,5 +24,6 @@ def all_routers() -> list[APIRouter]:
         environments.router,
         models.router,
         endpoints.router,
+        online_endpoints.router,
         artifacts.router,
     ]

@@ -146,6 +146,10 @@ APPEND_ARTIFACT = _route("POST", f"{V1}/artifact-append")  # the raw body, at an
 CLAIM = _route("POST", f"{AGENT}/claim")  # 204: nothing queued within the wait
 RELEASE = _route("POST", f"{AGENT}/runs/{{run_id}}/release")
 
+# compute queues (every compute name of a server workspace) and the agents serving them ----------
+LIST_QUEUES = _route("GET", f"{V1}/compute")
+GET_QUEUE = _route("GET", f"{V1}/compute/{{name}}")
+
 # users and tokens ------------------------------------------------------------------------------
 WHOAMI = _route("GET", f"{V1}/auth/whoami")
 LIST_USERS = _route("GET", f"{V1}/users")

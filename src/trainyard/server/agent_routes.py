@@ -165,6 +165,7 @@ async def claim(body: ClaimRequest, request: Request) -> Claim | Response:
     """Claim the oldest queued run for a compute target, waiting up to ``wait`` seconds for one."""
     queue = _queue(request)
     queue.start()  # also here, for servers run without lifespan events
+    await asyncio.to_thread(queue.auth.record_agent, body.agent, body.compute, request.state.principal.user)
     principal: Principal = request.state.principal
     deadline = time.monotonic() + body.wait
     while not await request.is_disconnected():  # a dead agent's long-poll claims nothing

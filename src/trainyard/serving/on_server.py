@@ -12,24 +12,15 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from trainyard.api import routes
-from trainyard.api.client import ServerClient
 from trainyard.api.schemas import from_json
-from trainyard.errors import WorkspaceError
 from trainyard.store import DeploymentRecord, EndpointRecord
 
 if TYPE_CHECKING:
     from trainyard.workspace import Workspace
 
 
-def _client(ws: Workspace) -> ServerClient:
-    client = getattr(ws.store, "client", None)  # a server workspace's store is a RestStore
-    if not isinstance(client, ServerClient):
-        raise WorkspaceError(f"{ws.uri} is not a server workspace")
-    return client
-
-
 def create_endpoint(ws: Workspace, name: str, port: int | None) -> EndpointRecord:
-    reply = _client(ws).call(routes.START_ENDPOINT, json={"name": name, "port": port})
+    reply = ws.server.call(routes.START_ENDPOINT, json={"name": name, "port": port})
     return from_json(EndpointRecord, reply)
 
 
@@ -50,23 +41,23 @@ def create_deployment(
         "request_timeout": request_timeout,
         "entry_script": Path(entry_script).read_text() if entry_script is not None else None,
     }
-    reply = _client(ws).call(routes.START_DEPLOYMENT.at(endpoint=endpoint), json=body)
+    reply = ws.server.call(routes.START_DEPLOYMENT.at(endpoint=endpoint), json=body)
     return from_json(DeploymentRecord, reply)
 
 
 def delete_deployment(ws: Workspace, endpoint: str, name: str) -> None:
-    _client(ws).call(routes.STOP_DEPLOYMENT.at(endpoint=endpoint, name=name))
+    ws.server.call(routes.STOP_DEPLOYMENT.at(endpoint=endpoint, name=name))
 
 
 def delete_endpoint(ws: Workspace, name: str) -> None:
-    _client(ws).call(routes.STOP_ENDPOINT.at(name=name))
+    ws.server.call(routes.STOP_ENDPOINT.at(name=name))
 
 
 def describe(ws: Workspace, name: str) -> dict[str, Any]:
-    info: dict[str, Any] = _client(ws).call(routes.DESCRIBE_ENDPOINT.at(name=name))
+    info: dict[str, Any] = ws.server.call(routes.DESCRIBE_ENDPOINT.at(name=name))
     return info
 
 
 def endpoint_log(ws: Workspace, name: str, deployment: str | None) -> str:
-    reply = _client(ws).call(routes.ENDPOINT_LOG.at(name=name), params={"deployment": deployment})
+    reply = ws.server.call(routes.ENDPOINT_LOG.at(name=name), params={"deployment": deployment})
     return str(reply["text"])

@@ -8,6 +8,7 @@ from fastapi import APIRouter
 def all_routers() -> list[APIRouter]:
     from trainyard.server.routes import (
         artifacts,
+        compute,
         endpoints,
         environments,
         experiments,
@@ -26,4 +27,5 @@ def all_routers() -> list[APIRouter]:
         endpoints.router,
         online_endpoints.router,
         artifacts.router,
+        compute.router,
     ]

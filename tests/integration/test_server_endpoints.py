@@ -1,5 +1,6 @@
 """Endpoints of a server workspace live on the server: made by one client, scored by every client at
-the URI each is shown, kept through a server restart and revived after a reboot, stopped on delete."""
+the URI each is shown, serving while the server is down, adopted again when it comes back (what
+died meanwhile started again), stopped on delete."""
 
 from __future__ import annotations
 
@@ -59,14 +60,18 @@ def _client(url: str, token: str, monkeypatch: pytest.MonkeyPatch) -> Workspace:
     return ws
 
 
-def _scores(info: dict) -> bool:
+def _answers(url: str, **post: object) -> httpx.Response | None:
+    """The reply to a GET (a POST with ``post``'s arguments), None while nothing answers."""
     try:
-        reply = httpx.post(
-            info["scoring_uri"], json=ROW, headers={"Authorization": f"Bearer {info['keys']['primary']}"}
-        )
+        return httpx.post(url, **post) if post else httpx.get(url)  # type: ignore[arg-type]
     except httpx.TransportError:
-        return False
-    return reply.status_code == 200 and reply.json() == [0]
+        return None
+
+
+def _scores(info: dict) -> bool:
+    key = info["keys"]["primary"]
+    reply = _answers(info["scoring_uri"], json=ROW, headers={"Authorization": f"Bearer {key}"})
+    return reply is not None and reply.status_code == 200 and reply.json() == [0]
 
 
 def test_an_endpoint_made_by_one_client_is_served_by_the_server_to_every_client(
@@ -106,25 +111,21 @@ def test_an_endpoint_made_by_one_client_is_served_by_the_server_to_every_client(
         cmdline = Path(f"/proc/{_pid(router)}/cmdline").read_bytes().split(b"\0")
         assert str(served.root).encode() in cmdline
 
-        server.restart()  # killed: what it started serves on and is adopted as it is
-        assert served.store.get_endpoint("iris-ep").worker == router
-        assert _scores(endpoints.describe(bob, "iris-ep"))
-
-        server.stop(kill=True)  # the machine reboots: every process of the endpoint goes
+        server.stop(kill=True)  # what the server started serves on without it
+        assert _scores(info)
         deployment = served.store.get_deployment("iris-ep", "blue").worker
-        scoring_servers = _children(_pid(deployment))
-        for pid in (_pid(router), _pid(deployment), *scoring_servers):
+        for pid in (_pid(deployment), *_children(_pid(deployment))):  # and the deployment dies meanwhile
             os.killpg(pid, signal.SIGKILL)
-        wait_for(lambda: not worker_alive(router) and not worker_alive(deployment))
-        server.start()
+        wait_for(lambda: not worker_alive(deployment))
+        server.start()  # adopts the router as it is, starts the deployment again
         wait_for(lambda: _scores(endpoints.describe(alice, "iris-ep")), timeout=120)
-        revived = served.store.get_endpoint("iris-ep")
-        assert revived.worker != router and worker_alive(revived.worker)
+        assert served.store.get_endpoint("iris-ep").worker == router
+        revived = served.store.get_deployment("iris-ep", "blue").worker
+        assert revived != deployment and worker_alive(revived)
 
         endpoints.delete_endpoint(bob, "iris-ep")
-        blue = served.store.list_deployments("iris-ep")
-        assert blue == [] and served.store.list_endpoints() == []
-        assert not worker_alive(revived.worker)
+        assert served.store.list_endpoints() == [] and served.store.list_deployments("iris-ep") == []
+        assert not worker_alive(router) and not worker_alive(revived)
         with pytest.raises(httpx.TransportError):
             httpx.get(f"http://127.0.0.1:{record.port}/ping")
     finally:
@@ -152,3 +153,18 @@ def test_scoring_uris_name_the_public_url_or_the_callers_host_and_keys_are_for_w
             assert info["scoring_uri"] == f"http://{shown}:5555/score", info
             assert info["keys"]["primary"] == keys and info["router"] == "down"
     served.close()
+
+
+def test_revive_starts_again_a_router_that_died_and_leaves_a_running_one(ws: Workspace) -> None:
+    endpoints.create_endpoint(ws, "revived")
+    try:
+        before = ws.store.get_endpoint("revived")
+        assert endpoints.revive(ws) == []
+        os.killpg(_pid(before.worker), signal.SIGKILL)  # the supervisor and its router
+        wait_for(lambda: not worker_alive(before.worker))
+        assert endpoints.revive(ws) == ["revived"]
+        wait_for(lambda: worker_alive(ws.store.get_endpoint("revived").worker))
+        wait_for(lambda: _answers(f"http://127.0.0.1:{before.port}/ping"))
+        assert endpoints.revive(ws) == []
+    finally:
+        endpoints.delete_endpoint(ws, "revived")

@@ -244,7 +244,8 @@ def create_app(
 
     from trainyard.server.agent_routes import install_agent_routes
     from trainyard.server.auth import install_auth, require_token
-    from trainyard.server.endpoint_keeper import EndpointKeeper, keep_endpoints
+    from trainyard.server.endpoint_keeper import EndpointKeeper
+    from trainyard.server.lifespan import during_lifespan
     from trainyard.server.routes import all_routers
     from trainyard.store.server import server_part
 
@@ -281,6 +282,7 @@ def create_app(
     app.include_router(mlflow_router(workspace))  # /api/2.0/mlflow/… for unmodified MLflow clients
     install_auth(app, server_part(workspace.store))
     install_agent_routes(app, workspace, app.state.auth)
-    keep_endpoints(app, EndpointKeeper(workspace, serving_host))
+    keeper = EndpointKeeper(workspace, serving_host)
+    during_lifespan(app, keeper.start, keeper.stop)
     app.add_middleware(AllowedHosts, hosts=allowed_hosts)  # outermost: before auth and the rest
     return app

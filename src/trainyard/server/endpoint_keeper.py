@@ -10,11 +10,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING
-
-from fastapi import FastAPI
 
 from trainyard.serving import endpoints
 
@@ -57,19 +53,3 @@ class EndpointKeeper:
         self._stop.set()
         if self._thread is not None:
             self._thread.join(timeout=5)
-
-
-def keep_endpoints(app: FastAPI, keeper: EndpointKeeper) -> None:
-    """Run ``keeper`` while the app's lifespan lasts (a server run without lifespan events has none)."""
-    inner = app.router.lifespan_context
-
-    @asynccontextmanager
-    async def lifespan(app_: FastAPI) -> AsyncIterator[object]:
-        keeper.start()
-        try:
-            async with inner(app_) as state:
-                yield state
-        finally:
-            keeper.stop()
-
-    app.router.lifespan_context = lifespan  # type: ignore[assignment]  # Starlette's type is a union of two

@@ -10,6 +10,8 @@ from pathlib import Path
 
 import yaml
 
+from tests.e2e.test_cli import ty
+
 ROOT = Path(__file__).resolve().parents[2]
 README = (ROOT / "README.md").read_text()
 
@@ -32,8 +34,17 @@ def run_example(tmp_path: Path, monkeypatch, code: str) -> None:
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
 
 
+def readme_metrics() -> dict[str, str]:
+    """The diabetes example's metrics as the SDK example's ``run.get_metrics()`` comment shows them."""
+    return dict(re.findall(r'"(mse|r2)": ([0-9.]+)', SDK_EXAMPLES[0]))
+
+
 def test_the_sdk_example_runs(tmp_path, monkeypatch):
-    checks = "\nassert run.get_status() == 'completed'\nassert 'r2' in run.get_metrics()\n"
+    shown = readme_metrics()
+    checks = (
+        "\nassert run.get_status() == 'completed'\nmetrics = run.get_metrics()"
+        f"\nassert round(metrics['mse'], 2) == {shown['mse']} and round(metrics['r2'], 3) == {shown['r2']}\n"
+    )
     run_example(tmp_path, monkeypatch, SDK_EXAMPLES[0] + checks)
     assert (tmp_path / "model.pkl").exists()
 
@@ -70,3 +81,14 @@ def test_the_yaml_examples_are_valid(tmp_path):
     )
     sweep = load_sweep(ROOT / "examples" / "diabetes" / "sweep.yml")
     assert sweep.objective.primary_metric == "r2" and sweep.sampling == "bayesian"
+
+
+def test_the_readme_shows_what_the_demo_prints(tmp_path):
+    """``make demo``'s two commands; the numbers it prints are the README's, which cannot drift."""
+    shutil.copytree(ROOT / "examples", tmp_path / "examples")
+    ty(tmp_path, "init", ".")
+    out = ty(tmp_path, "job", "submit", "-f", "examples/diabetes/job.yml", "--stream").stdout
+    printed = re.search(r"mse=([0-9.]+) r2=([0-9.]+)", out)
+    assert printed, out
+    assert f"`{printed.group(0)}`" in README  # the make demo paragraph
+    assert readme_metrics() == {"mse": printed.group(1), "r2": printed.group(2)}  # the SDK example

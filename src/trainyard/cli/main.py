@@ -26,7 +26,7 @@ from trainyard.cli import (
     users,
 )
 from trainyard.cli.compute import show_queues
-from trainyard.cli.output import Format, console, err_console
+from trainyard.cli.output import Format, console, err_console, print_json
 from trainyard.errors import TrainyardError, TrainyardWarning
 
 app = typer.Typer(
@@ -105,8 +105,12 @@ def compute_list(output: Format = typer.Option(Format.table, "--output", "-o")) 
     if ws.is_server:
         show_queues(ws, output)
         return
-    for name in compute_names():
-        console.print(f"{name}  (concurrency {ws.config.local.concurrency})")
+    targets = [{"name": name, "concurrency": ws.config.local.concurrency} for name in compute_names()]
+    if output == Format.json:
+        print_json(targets)
+        return
+    for target in targets:
+        console.print(f"{target['name']}  (concurrency {target['concurrency']})")
 
 
 # What the `ml` extra installs: AutoML and the component catalogue import them; a bare install lacks them.

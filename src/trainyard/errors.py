@@ -13,6 +13,10 @@ class TrainyardError(Exception):
     exit_code = 1
 
 
+class TrainyardWarning(UserWarning):
+    """Something a user should know that is not an error (the CLI prints it as one line)."""
+
+
 class NotFoundError(TrainyardError):
     """A named or identified thing does not exist."""
 

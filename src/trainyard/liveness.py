@@ -24,6 +24,11 @@ def worker_id(pid: int | None = None) -> str:
     return f"{socket.gethostname()}:{pid}:{_start_ticks(pid)}"
 
 
+def host_of(worker: str | None) -> str:
+    """The host of a ``host:pid:start`` worker id ("" for none)."""
+    return (worker or "").rsplit(":", 2)[0]
+
+
 def worker_alive(worker: str | None) -> bool | None:
     """True/False for a worker on this host; None when it runs elsewhere (or is unknown)."""
     if not worker or worker.count(":") < 2:

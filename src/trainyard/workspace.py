@@ -23,6 +23,7 @@ from trainyard.errors import WorkspaceError
 from trainyard.store import Store, open_store
 
 if TYPE_CHECKING:
+    from trainyard.api.client import ServerClient
     from trainyard.artifacts import ArtifactStore
 
 DIRNAME = ".trainyard"
@@ -179,6 +180,16 @@ class Workspace:
         )  # fsspec: only when files are touched
 
         return FsspecArtifactStore(self._resolve(self.config.artifacts))
+
+    @property
+    def server(self) -> ServerClient:
+        """A server workspace's HTTP client (its store's), for what the server does beyond the Store:
+        endpoints' processes, the agents' queues."""
+        from trainyard.store.rest import RestStore
+
+        if not isinstance(self.store, RestStore):
+            raise WorkspaceError(f"{self.uri} is a workspace folder, not a trainyard server")
+        return self.store.client
 
     @property
     def jobs_dir(self) -> Path:

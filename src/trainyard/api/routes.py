@@ -124,6 +124,14 @@ GET_DEPLOYMENT = _route("GET", f"{V1}/endpoints/{{endpoint}}/deployments/{{name}
 UPDATE_DEPLOYMENT = _route("PATCH", f"{V1}/endpoints/{{endpoint}}/deployments/{{name}}")
 DELETE_DEPLOYMENT = _route("DELETE", f"{V1}/endpoints/{{endpoint}}/deployments/{{name}}")
 
+# online endpoints: their routers and deployments run on the server -------------------------------
+START_ENDPOINT = _route("POST", f"{V1}/online-endpoints", idempotent=True)
+DESCRIBE_ENDPOINT = _route("GET", f"{V1}/online-endpoints/{{name}}")
+STOP_ENDPOINT = _route("DELETE", f"{V1}/online-endpoints/{{name}}")
+ENDPOINT_LOG = _route("GET", f"{V1}/online-endpoints/{{name}}/log")
+START_DEPLOYMENT = _route("POST", f"{V1}/online-endpoints/{{endpoint}}/deployments", idempotent=True)
+STOP_DEPLOYMENT = _route("DELETE", f"{V1}/online-endpoints/{{endpoint}}/deployments/{{name}}")
+
 # artifacts -------------------------------------------------------------------------------------
 ARTIFACTS = f"{V1}/artifacts/"  # uploads below it are streamed, not held to the JSON body limit
 UPLOAD_ARTIFACT = _route("PUT", ARTIFACTS + "{key:path}")
@@ -137,6 +145,10 @@ APPEND_ARTIFACT = _route("POST", f"{V1}/artifact-append")  # the raw body, at an
 # compute agents --------------------------------------------------------------------------------
 CLAIM = _route("POST", f"{AGENT}/claim")  # 204: nothing queued within the wait
 RELEASE = _route("POST", f"{AGENT}/runs/{{run_id}}/release")
+
+# compute queues (every compute name of a server workspace) and the agents serving them ----------
+LIST_QUEUES = _route("GET", f"{V1}/compute")
+GET_QUEUE = _route("GET", f"{V1}/compute/{{name}}")
 
 # users and tokens ------------------------------------------------------------------------------
 WHOAMI = _route("GET", f"{V1}/auth/whoami")

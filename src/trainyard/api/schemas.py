@@ -229,6 +229,22 @@ class DeploymentCreate(Body):
     workers: Annotated[int, Field(ge=1, le=2**31 - 1)]
 
 
+class OnlineEndpointCreate(Body):
+    name: str
+    port: Annotated[int, Field(ge=1, le=65535)] | None = None  # None: a free one
+
+
+class OnlineDeploymentCreate(Body):
+    name: str
+    model: str = Field(min_length=1, max_length=600, description="name:VERSION or name@ALIAS")
+    workers: Annotated[int, Field(ge=1, le=1024)] = 1
+    request_timeout: float | None = Field(description="Seconds a prediction may take; null: no limit.")
+    entry_script: str | None = Field(default=None, description="A score.py's text, with init() and run().")
+    environment: str | None = Field(
+        default=None, max_length=300, description="A registered environment, name:VERSION, to score in."
+    )
+
+
 class FieldsUpdate(Body):
     """Fields of an endpoint or deployment record to change; the store checks which are allowed."""
 

@@ -1,4 +1,5 @@
-"""``trainyard endpoint …`` and ``trainyard deployment …``: online scoring on this machine."""
+"""``trainyard endpoint …`` and ``trainyard deployment …``: online scoring, on this machine or, in a
+server workspace, on the server."""
 
 from __future__ import annotations
 
@@ -69,7 +70,7 @@ def create(
     name: str,
     port: int = typer.Option(None, min=1, max=65535, help="Port to listen on (default: a free one)."),
 ) -> None:
-    """Create an endpoint and start its router on 127.0.0.1."""
+    """Create an endpoint and start its router (on 127.0.0.1; in a server workspace, on the server)."""
     from trainyard.serving import endpoints
 
     ws = _ws()
@@ -173,10 +174,9 @@ def logs(
     name: str, deployment: str = typer.Option(None, help="A deployment's log instead of the router's.")
 ) -> None:
     """The router's or a deployment's log."""
-    ws = _ws()
-    ws.store.get_endpoint(name)
-    path = ws.root / "endpoints" / (f"{name}.{deployment}.log" if deployment else f"{name}.router.log")
-    print(path.read_text() if path.exists() else "")
+    from trainyard.serving import endpoints
+
+    print(endpoints.endpoint_log(_ws(), name, deployment))
 
 
 @endpoint_app.command("delete")

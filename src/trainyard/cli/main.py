@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+import warnings
 from pathlib import Path
 
 import typer
@@ -24,8 +25,9 @@ from trainyard.cli import (
     sweeps,
     users,
 )
-from trainyard.cli.output import console, err_console
-from trainyard.errors import TrainyardError
+from trainyard.cli.compute import show_queues
+from trainyard.cli.output import Format, console, err_console, print_json
+from trainyard.errors import TrainyardError, TrainyardWarning
 
 app = typer.Typer(
     help="trainyard: tracked runs, script jobs and environments on your own machines.",
@@ -94,21 +96,40 @@ def db_current() -> None:
 
 
 @compute.command("list")
-def compute_list() -> None:
-    """The compute targets jobs can name."""
+def compute_list(output: Format = typer.Option(Format.table, "--output", "-o")) -> None:
+    """The compute targets jobs can name; in a server workspace, its queues and their agents."""
     from trainyard.compute import compute_names
     from trainyard.workspace import Workspace
 
     ws = Workspace.from_config()
-    for name in compute_names():
-        console.print(f"{name}  (concurrency {ws.config.local.concurrency})")
+    if ws.is_server:
+        show_queues(ws, output)
+        return
+    targets = [{"name": name, "concurrency": ws.config.local.concurrency} for name in compute_names()]
+    if output == Format.json:
+        print_json(targets)
+        return
+    for target in targets:
+        console.print(f"{target['name']}  (concurrency {target['concurrency']})")
 
 
 # What the `ml` extra installs: AutoML and the component catalogue import them; a bare install lacks them.
 ML_LIBRARIES = {"sklearn", "lightgbm", "xgboost", "skops", "vowpalwabbit", "imblearn", "onnx", "onnxruntime"}
 
 
+def _show_warning(message: Warning | str, category: type[Warning], *args: object, **kwargs: object) -> None:
+    """Trainyard's warnings as one line each, like its errors; others as Python shows them."""
+    if issubclass(category, TrainyardWarning):
+        err_console.print(f"[yellow]warning:[/] {escape(str(message))}", highlight=False, soft_wrap=True)
+    else:
+        _python_shows(message, category, *args, **kwargs)  # type: ignore[arg-type]
+
+
+_python_shows = warnings.showwarning
+
+
 def main() -> None:
+    warnings.showwarning = _show_warning
     try:
         app()
     except TrainyardError as exc:

@@ -20,7 +20,7 @@ from trainyard.cli.output import (
     table,
 )
 from trainyard.errors import InvalidInputError, NotFoundError
-from trainyard.status import parse_status
+from trainyard.status import RunStatus, parse_status
 
 app = typer.Typer(help="Tracked runs.", no_args_is_help=True)
 OutputOpt = typer.Option(Format.table, "--output", "-o", help="table or json.")
@@ -198,10 +198,22 @@ def show(run_id: str, output: Format = OutputOpt) -> None:
     )
     metric = primary_metric(info.tags)
     summary |= {"primary_metric": metric, "children": children_summary(run, metric)}
+    waiting = _waiting(run.workspace, info)
     if output == Format.json:
-        print_json(summary)
+        print_json({**summary, "waiting": waiting})
     else:
         print_summary(summary, metric_series(run))
+        if waiting:
+            console.print(f"[yellow]{escape(waiting)}[/]")
+
+
+def _waiting(ws, info) -> str | None:  # noqa: ANN001
+    """What a queued run of a server workspace waits for, when no agent serving its compute is seen."""
+    if not ws.is_server or info.status != RunStatus.QUEUED or not info.compute:
+        return None
+    from trainyard.compute.queues import waiting_note
+
+    return waiting_note(ws, info.compute)
 
 
 @app.command("compare")

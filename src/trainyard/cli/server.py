@@ -79,6 +79,12 @@ def serve(
         help="Accept URLs users give (a model source) that point at loopback, link-local or private "
         "addresses.",
     ),
+    public_url: str = typer.Option(
+        None,
+        "--public-url",
+        help="The URL clients reach this server by (a proxy's, say); endpoints' scoring URIs name its "
+        "host. Default: the host each client used.",
+    ),
 ) -> None:
     """Run the server until interrupted (migrating the store first)."""
     if ctx.invoked_subcommand is not None:
@@ -88,6 +94,10 @@ def serve(
             f"--host {host}: binding beyond loopback sends tokens over plain HTTP; put a TLS proxy in front "
             "and pass --insecure, or keep --host 127.0.0.1"
         )
+    if public_url is not None and not _is_base_url(public_url):
+        raise InvalidInputError(
+            f"--public-url {public_url!r}: give http(s)://HOST[:PORT], e.g. http://gpu-box:8080"
+        )
     import uvicorn
 
     from trainyard.server.app import create_app, host_names
@@ -96,8 +106,25 @@ def serve(
     hosts = host_names(host, allowed_host)
     console.print(f"serving {ws.root} on [bold]http://{host}:{port}[/] (API docs at /api/docs)")
     console.print(f"answering to Host: {', '.join(hosts)} (more with --allowed-host)")
-    app = create_app(ws, allowed_hosts=hosts, allow_private_urls=allow_private_urls)
+    app = create_app(
+        ws,
+        allowed_hosts=hosts,
+        allow_private_urls=allow_private_urls,
+        serving_host=host,
+        public_url=public_url,
+    )
     uvicorn.run(app, host=host, port=port, log_level="warning", timeout_graceful_shutdown=5)
+
+
+def _is_base_url(url: str) -> bool:
+    from urllib.parse import urlsplit
+
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - raises for a port that is not a number
+    except ValueError:
+        return False
+    return parts.scheme in ("http", "https") and bool(parts.hostname)
 
 
 @db_app.command("upgrade")

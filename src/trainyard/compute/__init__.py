@@ -13,7 +13,7 @@ from trainyard.errors import InvalidInputError
 if TYPE_CHECKING:
     from trainyard.workspace import Workspace
 
-__all__ = ["ComputeTarget", "get_compute", "compute_names"]
+__all__ = ["ComputeTarget", "check_target_name", "compute_names", "get_compute"]
 
 TARGET_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 
@@ -22,6 +22,15 @@ def _targets() -> dict[str, ComputeTarget]:
     from trainyard.compute.local import LocalCompute
 
     return {"local": LocalCompute()}
+
+
+def check_target_name(name: str) -> str:
+    """``name`` if it can name a queue of a server workspace, else ``InvalidInputError``."""
+    if not TARGET_NAME.match(name):
+        raise InvalidInputError(
+            f"compute target {name!r}: up to 64 letters, digits and . _ - (first a letter or digit)"
+        )
+    return name
 
 
 def compute_names() -> list[str]:
@@ -35,11 +44,7 @@ def get_compute(name: str, ws: Workspace | None = None) -> ComputeTarget:
     if ws is not None and ws.is_server:
         from trainyard.compute.agent import AgentQueueTarget
 
-        if not TARGET_NAME.match(name):
-            raise InvalidInputError(
-                f"compute target {name!r}: up to 64 letters, digits and . _ - (first a letter or digit)"
-            )
-        return AgentQueueTarget(name)
+        return AgentQueueTarget(check_target_name(name))
     targets = _targets()
     if name not in targets:
         raise InvalidInputError(f"unknown compute target {name!r}; available: {', '.join(sorted(targets))}")

@@ -30,6 +30,7 @@ from trainyard.api import routes
 from trainyard.api.client import MAX_DELAY, ServerClient
 from trainyard.api.errors import ServerAccessError
 from trainyard.compute.base import ComputeTarget
+from trainyard.compute.queues import warn_if_unserved
 from trainyard.compute.worker import NO_SLOT, Worker, die_with_parent
 from trainyard.credentials import TOKEN_VAR
 from trainyard.errors import TrainyardError, WorkspaceError
@@ -51,7 +52,13 @@ class AgentQueueTarget(ComputeTarget):
         self.name = name
 
     def submit(self, ws: Workspace, run: RunInfo) -> None:
-        """Nothing to start here: the run is queued on the server for an agent serving this name."""
+        """Nothing to start here: the run is queued on the server for an agent serving this name.
+
+        A ``NoAgentWarning`` says so when none was seen lately (for a run of its own, not a trial
+        that a sweep's driver starts).
+        """
+        if run.parent_id is None:
+            warn_if_unserved(ws, self.name)
 
     def cancel(self, ws: Workspace, run: RunInfo, reason: str) -> None:
         """A queued run is canceled at once; a running one when its worker's heartbeat sees the request."""

@@ -15,8 +15,6 @@ import asyncio
 import logging
 import threading
 import time
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING
 
 from fastapi import APIRouter, FastAPI, Request, Response
@@ -26,6 +24,7 @@ from trainyard.api import routes
 from trainyard.compute import TARGET_NAME, reaper
 from trainyard.compute.job import takes_slot
 from trainyard.errors import InvalidInputError
+from trainyard.server.lifespan import during_lifespan
 from trainyard.server.routing import serve
 from trainyard.status import RunStatus
 from trainyard.store.auth import Principal
@@ -188,6 +187,7 @@ async def claim(body: ClaimRequest, request: Request) -> Claim | Response:
     """Claim the oldest queued run for a compute target, waiting up to ``wait`` seconds for one."""
     queue = _queue(request)
     queue.start()  # also here, for servers run without lifespan events
+    await asyncio.to_thread(queue.auth.record_agent, body.agent, body.compute, request.state.principal.user)
     principal: Principal = request.state.principal
     deadline = time.monotonic() + body.wait
     if body.holding is not None:
@@ -221,16 +221,5 @@ def install_agent_routes(app: FastAPI, ws: Workspace, auth: ServerStore) -> JobQ
     queue = JobQueue(ws, auth)
     app.state.job_queue = queue
     app.include_router(router)
-    inner = app.router.lifespan_context
-
-    @asynccontextmanager
-    async def lifespan(app_: FastAPI) -> AsyncIterator[object]:
-        queue.start()
-        try:
-            async with inner(app_) as state:
-                yield state
-        finally:
-            queue.stop()
-
-    app.router.lifespan_context = lifespan  # type: ignore[assignment]  # Starlette's type is a union of two
+    during_lifespan(app, queue.start, queue.stop)
     return queue

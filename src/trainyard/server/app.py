@@ -229,17 +229,23 @@ def create_app(
     dependencies: Sequence[Depends] = (),
     allowed_hosts: Sequence[str] = LOOPBACK_HOSTS,
     allow_private_urls: bool = False,
+    serving_host: str = "127.0.0.1",
+    public_url: str | None = None,
 ) -> FastAPI:
     """The server app: REST API v1 (``routes.all_routers``), then the MLflow, auth and agent parts.
 
     Every route depends on the token check; ``dependencies`` adds more app-wide ones. Requests
     must name one of ``allowed_hosts`` in their ``Host`` header (``host_names`` for a bind).
     URLs users give (``url_guard``) may reach private addresses only with ``allow_private_urls``.
+    Endpoints' routers listen on ``serving_host`` (the server's own bind); their scoring URIs
+    name ``public_url``'s host, else the host each caller reached the server by.
     """
     from sqlalchemy.exc import DBAPIError
 
     from trainyard.server.agent_routes import install_agent_routes
     from trainyard.server.auth import install_auth, require_token
+    from trainyard.server.endpoint_keeper import EndpointKeeper
+    from trainyard.server.lifespan import during_lifespan
     from trainyard.server.routes import all_routers
     from trainyard.store.server import server_part
 
@@ -254,6 +260,8 @@ def create_app(
     )
     app.state.workspace = workspace
     app.state.allow_private_urls = allow_private_urls
+    app.state.serving_host = serving_host
+    app.state.public_url = public_url
     app.add_exception_handler(TrainyardError, _trainyard_error)
     app.add_exception_handler(ArtifactStoreUnreachable, _unreachable_store)
     app.add_exception_handler(RequestValidationError, _invalid_request)
@@ -274,5 +282,7 @@ def create_app(
     app.include_router(mlflow_router(workspace))  # /api/2.0/mlflow/… for unmodified MLflow clients
     install_auth(app, server_part(workspace.store))
     install_agent_routes(app, workspace, app.state.auth)
+    keeper = EndpointKeeper(workspace, serving_host)
+    during_lifespan(app, keeper.start, keeper.stop)
     app.add_middleware(AllowedHosts, hosts=allowed_hosts)  # outermost: before auth and the rest
     return app

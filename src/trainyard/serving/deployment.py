@@ -46,10 +46,11 @@ def local_entry_script(ws: Workspace, endpoint: str, name: str) -> Path | None:
     return ws.artifacts.download(key, ws.root / "endpoints" / f"{endpoint}.{name}.score.py")
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+def free_port(host: str = "127.0.0.1") -> int:
+    """A port nothing listens on at ``host`` now (the kernel's pick)."""
+    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as s:
+        s.bind((host, 0))
+        return int(s.getsockname()[1])
 
 
 class Supervisor:

@@ -1,9 +1,15 @@
-"""Online endpoints on this machine: create, deploy, shift traffic, invoke, delete.
+"""Online endpoints: create, deploy, shift traffic, invoke, delete.
 
-An endpoint is a router on a fixed loopback port, run by a supervisor that restarts it;
-each deployment is a supervisor process running a scoring server. Both supervisors are
-detached (they outlive the CLI) and record their worker ids, so ``show`` can tell whether
-they are still up, and count the restarts of what they run.
+An endpoint is a router on a fixed port, run by a supervisor that restarts it; each deployment
+is a supervisor process running a scoring server on loopback. Both supervisors are detached
+(they outlive the CLI) and record their worker ids, so ``show`` can tell whether they are still
+up, and count the restarts of what they run.
+
+In an embedded workspace they run on this machine, the router on loopback. In a server
+workspace the server runs them, on its machine (``serving/on_server.py`` asks it to, and the
+server calls these same functions on its own workspace): the router listens where the server
+does, and the scoring URI each client is shown names the host that client reaches the server by.
+Traffic and keys are records the router re-reads, so changing them is the same call everywhere.
 """
 
 from __future__ import annotations
@@ -23,28 +29,42 @@ import httpx
 from trainyard.environments import Environment, is_built
 from trainyard.errors import InvalidInputError, TrainyardError
 from trainyard.liveness import worker_alive
+from trainyard.serving import on_server
 from trainyard.serving.deployment import entry_script_key, free_port, local_entry_script
 from trainyard.serving.inference_config import InferenceConfig
 from trainyard.serving.router import REFRESH
 from trainyard.status import DeploymentStatus
-from trainyard.store import DeploymentRecord, DeploymentUpdate, EndpointRecord, EndpointUpdate
+from trainyard.store import DeploymentRecord, DeploymentUpdate, EndpointRecord, EndpointUpdate, Store
+from trainyard.store.validation import check_endpoint_name
 from trainyard.workspace import Workspace
 
 DEFAULT_REQUEST_TIMEOUT = 60.0  # seconds, as MLflow's MLFLOW_SCORING_SERVER_REQUEST_TIMEOUT
+LOOPBACK = "127.0.0.1"
+RUNNING = (DeploymentStatus.CREATING, DeploymentStatus.READY)  # what has a supervisor to keep up
 
 
-def _spawn(ws: Workspace, log_name: str, argv: list[str]) -> None:
-    folder = ws.root / "endpoints"
-    folder.mkdir(parents=True, exist_ok=True)
-    with open(folder / log_name, "ab") as log:
-        subprocess.Popen(
+def _log_path(ws: Workspace, endpoint: str, deployment: str | None = None) -> Path:
+    name = f"{endpoint}.{deployment}.log" if deployment else f"{endpoint}.router.log"
+    return ws.root / "endpoints" / name
+
+
+def _spawn(ws: Workspace, log: Path, argv: list[str]) -> subprocess.Popen[bytes]:
+    log.parent.mkdir(parents=True, exist_ok=True)
+    with open(log, "ab") as out:
+        return subprocess.Popen(
             [sys.executable, "-m", *argv],
             stdin=subprocess.DEVNULL,
-            stdout=log,
+            stdout=out,
             stderr=subprocess.STDOUT,
             start_new_session=True,
             close_fds=True,
         )
+
+
+def _url(host: str, port: int) -> str:
+    """``http://host:port``, an IPv6 address in brackets; a wildcard bind is reached on loopback."""
+    host = {"0.0.0.0": LOOPBACK, "::": "::1", "": LOOPBACK}.get(host, host)
+    return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
 
 
 def _stop(worker: str | None, timeout: float = 20.0) -> None:
@@ -64,40 +84,67 @@ def _settle() -> None:
     time.sleep(REFRESH * 2 + 0.05)
 
 
+def _routed(port: int, host: str = LOOPBACK) -> list[str] | None:
+    """The deployments the router on ``port`` routes to; None while it does not answer."""
+    try:
+        reply = httpx.get(f"{_url(host, port)}/ping", timeout=1)
+        return list(reply.json().get("deployments", [])) if reply.status_code == 200 else None
+    except (httpx.TransportError, ValueError):
+        return None
+
+
 def _wait_routed(ws: Workspace, endpoint: str, name: str, timeout: float = 5.0) -> None:
     """Until the router lists the deployment among those it can route to."""
     port = ws.store.get_endpoint(endpoint).port
     deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            if name in httpx.get(f"http://127.0.0.1:{port}/ping", timeout=1).json().get("deployments", []):
-                return
-        except (httpx.TransportError, ValueError):
-            pass
+    while time.monotonic() < deadline and name not in (_routed(port) or []):
         time.sleep(0.02)
 
 
-def scoring_uri(record: EndpointRecord) -> str:
-    return f"http://127.0.0.1:{record.port}/score"
-
-
 def create_endpoint(
-    ws: Workspace, name: str, port: int | None = None, timeout: float = 20.0
+    ws: Workspace,
+    name: str,
+    port: int | None = None,
+    timeout: float = 20.0,
+    *,
+    host: str = LOOPBACK,
+    store: Store | None = None,
 ) -> EndpointRecord:
-    record = ws.store.create_endpoint(
-        name, port or free_port(), secrets.token_urlsafe(24), secrets.token_urlsafe(24)
+    """A new endpoint whose router listens on ``host`` (``port``: a free one by default).
+
+    ``store`` is where its record is made (the server passes one that keeps the request's
+    idempotency key, so a retried create finds the first one's endpoint and router).
+    """
+    if ws.is_server:
+        return on_server.create_endpoint(ws, name, port)
+    record = (store or ws.store).create_endpoint(
+        name, port or free_port(host), secrets.token_urlsafe(24), secrets.token_urlsafe(24)
     )
-    _spawn(ws, f"{name}.router.log", ["trainyard.serving.router", str(ws.root), name])
+    router = None if worker_alive(record.worker) else _start_router(ws, name, host)
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"http://127.0.0.1:{record.port}/ping", timeout=1).status_code == 200:
-                return ws.store.get_endpoint(name)
-        except httpx.TransportError:
-            time.sleep(0.1)
-    raise TrainyardError(
-        f"endpoint {name!r} did not start; see {ws.root / 'endpoints' / (name + '.router.log')}"
-    )
+        if _routed(record.port, host) is not None:
+            return ws.store.get_endpoint(name)
+        if router is not None and router.poll() is not None:  # it could not start: nothing is left
+            ws.store.delete_endpoint(name)
+            raise TrainyardError(f"endpoint {name!r} did not start: {_last_line(_log_path(ws, name))}")
+        time.sleep(0.1)
+    raise TrainyardError(f"endpoint {name!r} did not start; see `trainyard endpoint logs {name}`")
+
+
+def _start_router(ws: Workspace, name: str, host: str) -> subprocess.Popen[bytes]:
+    argv = ["trainyard.serving.router", str(ws.root), name, "--host", host]
+    return _spawn(ws, _log_path(ws, name), argv)
+
+
+def _start_deployment(ws: Workspace, endpoint: str, name: str) -> None:
+    argv = ["trainyard.serving.deployment", str(ws.root), endpoint, name]
+    _spawn(ws, _log_path(ws, endpoint, name), argv)
+
+
+def _last_line(log: Path) -> str:
+    lines = log.read_text(errors="replace").strip().splitlines() if log.exists() else []
+    return lines[-1] if lines else "it exited without a word"
 
 
 def _pinned(ws: Workspace, environment: Environment | str | None) -> tuple[Environment, str] | None:
@@ -122,11 +169,16 @@ def create_deployment(
     request_timeout: float | None = DEFAULT_REQUEST_TIMEOUT,
     environment: Environment | str | None = None,
     inference_config: InferenceConfig | None = None,
+    *,
+    store: Store | None = None,
 ) -> DeploymentRecord:
     """Start ``model_ref`` behind ``endpoint``; each prediction may take ``request_timeout`` seconds
     (a 504 after that; None: no limit, and the model runs on the server's event loop). With an
     ``environment`` (or an ``inference_config`` naming one) the scoring server runs in its
-    interpreter; ``timeout`` counts from the end of its build, which the deployment's log shows."""
+    interpreter; ``timeout`` counts from the end of its build, which the deployment's log shows.
+
+    ``store`` is where its record is made, as for ``create_endpoint``.
+    """
     from trainyard.registry import Model
 
     if inference_config is not None:
@@ -140,16 +192,22 @@ def create_deployment(
         raise InvalidInputError("a deployment needs at least 1 worker")
     if request_timeout is not None and not (0 < request_timeout < math.inf):
         raise InvalidInputError(f"the request timeout is seconds above 0, not {request_timeout}")
-    model = Model(ws, model_ref)
     if entry_script is not None and not Path(entry_script).is_file():
         raise InvalidInputError(f"entry script {entry_script} does not exist")
-    pinned = _pinned(ws, environment)
-    ws.store.create_deployment(endpoint, name, model.name, model.version, workers)
+    pinned = _pinned(ws, environment)  # registered in the workspace, a server's too
+    if ws.is_server:
+        environment_ref = pinned[1] if pinned else None
+        return on_server.create_deployment(
+            ws, endpoint, name, model_ref, workers, entry_script, request_timeout, environment_ref
+        )
+    model = Model(ws, model_ref)
+    made = (store or ws.store).create_deployment(endpoint, name, model.name, model.version, workers)
     settings = DeploymentUpdate(request_timeout=request_timeout, environment=pinned[1] if pinned else None)
     ws.store.update_deployment(endpoint, name, settings)
     if entry_script is not None:  # kept with the deployment, so later edits of the file change nothing
         ws.artifacts.put_file(entry_script_key(endpoint, name), str(entry_script))
-    _spawn(ws, f"{endpoint}.{name}.log", ["trainyard.serving.deployment", str(ws.root), endpoint, name])
+    if not worker_alive(made.worker):  # else a retried create: its supervisor runs already
+        _start_deployment(ws, endpoint, name)
     deadline = time.monotonic() + timeout
     while True:
         record = ws.store.get_deployment(endpoint, name)
@@ -207,26 +265,61 @@ def rollback(ws: Workspace, endpoint: str) -> EndpointRecord:
 
 
 def delete_deployment(ws: Workspace, endpoint: str, name: str) -> None:
+    """Stop a deployment that takes no traffic and remove it (again after an interrupted delete)."""
+    if ws.is_server:
+        return on_server.delete_deployment(ws, endpoint, name)
     record = ws.store.get_endpoint(endpoint)
     if record.traffic.get(name, 0) > 0:
         raise InvalidInputError(
             f"deployment {name!r} takes {record.traffic[name]}% of {endpoint!r}'s traffic; move it first "
             f"(trainyard endpoint traffic {endpoint} …)"
         )
-    deployment = ws.store.update_deployment(
-        endpoint, name, DeploymentUpdate(status=DeploymentStatus.DELETING)
-    )
-    _settle()  # the router stops choosing it before it stops
+    deployment = ws.store.get_deployment(endpoint, name)
+    if deployment.status != DeploymentStatus.DELETING:
+        ws.store.update_deployment(endpoint, name, DeploymentUpdate(status=DeploymentStatus.DELETING))
+        _settle()  # the router stops choosing it before it stops
     _stop(deployment.worker)
     ws.store.delete_deployment(endpoint, name)
 
 
 def delete_endpoint(ws: Workspace, name: str) -> None:
+    """Stop the endpoint's deployments and router and remove it.
+
+    The record goes before the router is stopped, so nothing restarts the router meanwhile
+    (``revive``); a router whose endpoint is gone stops by itself too.
+    """
+    if ws.is_server:
+        return on_server.delete_endpoint(ws, name)
     record = ws.store.update_endpoint(name, EndpointUpdate(traffic={}))
     for deployment in ws.store.list_deployments(name):
         delete_deployment(ws, name, deployment.name)
-    _stop(record.worker)
     ws.store.delete_endpoint(name)
+    _stop(record.worker)
+
+
+def revive(ws: Workspace, host: str = LOOPBACK) -> list[str]:
+    """Start again the routers and deployment supervisors of this machine that died (a reboot, a kill).
+
+    Returns what was started (``endpoint`` or ``endpoint/deployment``). A process recorded on
+    another host, or not recorded yet (still starting), is left alone; so are deployments that
+    failed or are being deleted. A deployment that was ready is ``creating`` until its new
+    server is, so the router does not send requests to the dead one's port meanwhile.
+    """
+    started = []
+    for endpoint in ws.store.list_endpoints():
+        if worker_alive(endpoint.worker) is False:
+            _start_router(ws, endpoint.name, host)
+            started.append(endpoint.name)
+        for d in ws.store.list_deployments(endpoint.name):
+            if d.status in RUNNING and worker_alive(d.worker) is False:
+                if d.status == DeploymentStatus.READY:
+                    why = "restarted: its supervisor had stopped"
+                    ws.store.update_deployment(
+                        endpoint.name, d.name, DeploymentUpdate(status=DeploymentStatus.CREATING, error=why)
+                    )
+                _start_deployment(ws, endpoint.name, d.name)
+                started.append(f"{endpoint.name}/{d.name}")
+    return started
 
 
 def regenerate_key(ws: Workspace, name: str, which: str) -> EndpointRecord:
@@ -247,20 +340,18 @@ def invoke(
     path: str = "/score",
     timeout: float = 60.0,
 ) -> tuple[int, Any]:
-    record = ws.store.get_endpoint(endpoint)
-    headers = {"Authorization": f"Bearer {record.primary_key}", "Content-Type": "application/json"}
+    info = describe(ws, endpoint)
+    base = info["scoring_uri"].removesuffix("/score")
+    headers = {"Authorization": f"Bearer {info['keys']['primary']}", "Content-Type": "application/json"}
     if deployment:
         headers["azureml-model-deployment"] = deployment
     try:
-        reply = httpx.post(
-            f"http://127.0.0.1:{record.port}{path}", content=body, headers=headers, timeout=timeout
-        )
+        reply = httpx.post(f"{base}{path}", content=body, headers=headers, timeout=timeout)
     except httpx.TransportError as exc:  # the router is down or stuck: say so, not a traceback
         why = f"no reply within {timeout:g}s" if isinstance(exc, httpx.TimeoutException) else "no connection"
-        state = "up" if worker_alive(record.worker) else "down"
         raise TrainyardError(
-            f"endpoint {endpoint!r} did not answer on 127.0.0.1:{record.port} ({why}); its router is "
-            f"{state}: see `trainyard endpoint show {endpoint}` and `trainyard endpoint logs {endpoint}`"
+            f"endpoint {endpoint!r} did not answer on {base} ({why}); its router is {info['router']}: "
+            f"see `trainyard endpoint show {endpoint}` and `trainyard endpoint logs {endpoint}`"
         ) from None
     try:
         return reply.status_code, reply.json()
@@ -268,12 +359,17 @@ def invoke(
         return reply.status_code, reply.text
 
 
-def describe(ws: Workspace, name: str) -> dict[str, Any]:
+def describe(ws: Workspace, name: str, host: str = LOOPBACK) -> dict[str, Any]:
+    """The endpoint as ``endpoint show`` prints it, its URIs on ``host`` (the server passes the
+    name its caller reaches it by); a server workspace's from the server."""
+    if ws.is_server:
+        return on_server.describe(ws, name)
     record = ws.store.get_endpoint(name)
+    base = _url(host, record.port)
     return {
         "name": record.name,
-        "scoring_uri": scoring_uri(record),
-        "openapi_uri": f"http://127.0.0.1:{record.port}/openapi.json",
+        "scoring_uri": f"{base}/score",
+        "openapi_uri": f"{base}/openapi.json",
         "router": "up" if worker_alive(record.worker) else "down",
         "router_restarts": record.restarts,
         "keys": {"primary": record.primary_key, "secondary": record.secondary_key},
@@ -293,3 +389,14 @@ def describe(ws: Workspace, name: str) -> dict[str, Any]:
             for d in ws.store.list_deployments(name)
         ],
     }
+
+
+def endpoint_log(ws: Workspace, name: str, deployment: str | None = None) -> str:
+    """The router's log, or a deployment's (kept where they run: a server's on the server)."""
+    if ws.is_server:
+        return on_server.endpoint_log(ws, name, deployment)
+    ws.store.get_endpoint(name)
+    if deployment is not None:  # a deleted deployment's log is kept: only the name is checked
+        check_endpoint_name(deployment, "deployment")
+    path = _log_path(ws, name, deployment)
+    return path.read_text(errors="replace") if path.exists() else ""

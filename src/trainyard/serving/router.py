@@ -8,11 +8,13 @@ whose deployment is unreachable is retried on another ready one.
 
 ``python -m trainyard.serving.router`` runs a ``Supervisor``: it owns the port's socket and
 forks the router, again whenever the router dies, so the scoring URI never refuses a
-connection because a process was killed.
+connection because a process was killed. A router whose endpoint is gone from the store (a
+delete that could not stop it) stops, and so does its supervisor.
 """
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import contextlib
 import hmac
@@ -34,6 +36,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from trainyard.errors import NotFoundError
 from trainyard.serving import oip
 from trainyard.serving.app import MAX_BODY
 from trainyard.status import DeploymentStatus
@@ -85,6 +88,9 @@ def create_router(ws: Workspace, endpoint: str) -> Starlette:
             await asyncio.sleep(REFRESH)
             try:
                 view = await asyncio.to_thread(read_view, ws, endpoint)
+            except NotFoundError:  # deleted: stop gracefully (the supervisor then stops too)
+                os.kill(os.getpid(), signal.SIGTERM)
+                return
             except Exception:  # a store hiccup: keep routing with what we know
                 continue
 
@@ -203,7 +209,11 @@ class Supervisor:
                 break
             restarts += 1
             print(f"router exited ({_exit_reason(status)}); restart {restarts}", flush=True)
-            self._record(EndpointUpdate(restarts=restarts))
+            try:
+                self._record(EndpointUpdate(restarts=restarts))
+            except NotFoundError:
+                print(f"endpoint {self.endpoint} was deleted; stopping", flush=True)
+                break
             if time.monotonic() - started < 1.0:  # dying at once: do not spin
                 time.sleep(1.0)
 
@@ -244,8 +254,9 @@ def _hand_over_if_orphaned(
     while not server.should_exit:
         time.sleep(REFRESH)
         if os.getppid() != supervisor and not server.should_exit:
+            fd = str(listener.fileno())
             subprocess.Popen(
-                [sys.executable, "-m", "trainyard.serving.router", ws_root, endpoint, str(listener.fileno())],
+                [sys.executable, "-m", "trainyard.serving.router", ws_root, endpoint, "--fd", fd],
                 pass_fds=(listener.fileno(),),
                 stdin=subprocess.DEVNULL,
                 start_new_session=True,
@@ -254,24 +265,37 @@ def _hand_over_if_orphaned(
             return
 
 
-def _listen(port: int) -> socket.socket:
-    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+def _listen(host: str, port: int) -> socket.socket:
+    listener = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM)
     listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    listener.bind(("127.0.0.1", port))
+    listener.bind((host, port))
     listener.listen(2048)
     return listener
 
 
 def main() -> None:
-    """``python -m trainyard.serving.router WORKSPACE ENDPOINT [FD]``; FD: a socket handed over."""
-    ws_root, endpoint = sys.argv[1:3]
-    if len(sys.argv) > 3:
-        listener = socket.socket(fileno=int(sys.argv[3]))
+    """``python -m trainyard.serving.router WORKSPACE ENDPOINT [--host HOST | --fd FD]``.
+
+    HOST: the address to listen on (loopback by default); FD: a listening socket handed over.
+    """
+    parser = argparse.ArgumentParser(prog="python -m trainyard.serving.router")
+    parser.add_argument("workspace")
+    parser.add_argument("endpoint")
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--fd", type=int)
+    args = parser.parse_args()
+    if args.fd is not None:
+        listener = socket.socket(fileno=args.fd)
     else:
-        ws = Workspace(ws_root)
-        listener = _listen(ws.store.get_endpoint(endpoint).port)
+        ws = Workspace(args.workspace)
+        port = ws.store.get_endpoint(args.endpoint).port
         ws.close()
-    Supervisor(ws_root, endpoint, listener).run()
+        try:
+            listener = _listen(args.host, port)
+        except OSError as exc:  # the one line ``create_endpoint`` reports
+            print(f"cannot listen on {args.host} port {port}: {exc.strerror or exc}", flush=True)
+            sys.exit(1)
+    Supervisor(args.workspace, args.endpoint, listener).run()
 
 
 if __name__ == "__main__":

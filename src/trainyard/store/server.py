@@ -1,4 +1,5 @@
-"""The server-only part of the Store: users and tokens, the agents' queue, idempotency keys.
+"""The server-only part of the Store: users and tokens, the agents' queue (and the agents seen),
+idempotency keys.
 
 A team server needs these and no client does, so ``RestStore`` has none of them and
 ``trainyard.store.base.Store`` does not declare them; ``SqlStore`` implements both. The server
@@ -12,6 +13,7 @@ import abc
 from trainyard.errors import InvalidInputError
 from trainyard.store.auth import Principal, TokenInfo, User
 from trainyard.store.base import Store
+from trainyard.store.queue import AgentSighting, QueueRun
 
 IDEMPOTENCY_TTL_SECONDS = 24 * 3600.0
 
@@ -89,6 +91,21 @@ class ServerStore(abc.ABC):
         A claim polls this every 0.1 s per waiting agent, so it is one indexed query for ids
         only, not a ``search_runs`` that fills in params, tags and metrics.
         """
+
+    @abc.abstractmethod
+    def record_agent(self, agent: str, compute: str, user: str) -> None:
+        """Note that ``agent`` (of ``user``) asked for runs of ``compute`` now.
+
+        Sightings older than ``trainyard.store.queue.AGENT_MEMORY_SECONDS`` are forgotten.
+        """
+
+    @abc.abstractmethod
+    def list_agents(self) -> list[AgentSighting]:
+        """The agents seen in the last ``AGENT_MEMORY_SECONDS``, by compute name, then id."""
+
+    @abc.abstractmethod
+    def queue_runs(self, compute: str | None = None) -> list[QueueRun]:
+        """The runs on ``compute`` (or on any compute name) queued, preparing or running, oldest first."""
 
     # idempotency ---------------------------------------------------------------------------------
     @abc.abstractmethod

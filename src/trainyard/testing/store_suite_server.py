@@ -1,4 +1,5 @@
-"""The conformance suite of the server-only part: idempotent creates and the agents' queue.
+"""The conformance suite of the server-only part: idempotent creates, the agents' queue and the
+agents seen.
 
 The ``store`` fixture gives a store implementing both ``Store`` and ``ServerStore`` (SqlStore);
 users and tokens are checked by the server's auth tests, which need a running server.
@@ -6,12 +7,14 @@ users and tokens are checked by the server's auth tests, which need a running se
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import pytest
 
 from trainyard.errors import AlreadyExistsError, InvalidInputError
 from trainyard.status import RunStatus
+from trainyard.store.queue import AGENT_MEMORY_SECONDS
 from trainyard.store.server import server_part
 from trainyard.testing.store_suite_common import _together
 
@@ -81,3 +84,48 @@ class ServerSuite:
         assert part.queued_run_ids("gpu") == [first.id, second.id]
         assert part.queued_run_ids("gpu", limit=1) == [first.id]
         assert part.queued_run_ids("none") == []
+
+    def test_agents_are_remembered_by_their_last_claim_for_an_hour(
+        self, store: Any, monkeypatch: Any
+    ) -> None:
+        part = server_part(store)
+        part.record_agent("box-b:20:7", "gpu", "ada")
+        part.record_agent("box-a:10:5", "gpu", "ada")
+        part.record_agent("box-c:30:9", "cpu", "bo")
+        before = {a.id: a.last_seen for a in part.list_agents()}
+        part.record_agent("box-b:20:7", "gpu", "ada")
+        seen = part.list_agents()
+        assert [(a.id, a.compute, a.user) for a in seen] == [
+            ("box-c:30:9", "cpu", "bo"),
+            ("box-a:10:5", "gpu", "ada"),
+            ("box-b:20:7", "gpu", "ada"),
+        ]
+        assert seen[2].last_seen >= before["box-b:20:7"]
+        later = time.time() + AGENT_MEMORY_SECONDS + 1
+        monkeypatch.setattr(time, "time", lambda: later)
+        assert part.list_agents() == []
+        part.record_agent("box-a:10:5", "gpu", "ada")  # and the old rows go
+        monkeypatch.undo()
+        assert [a.id for a in part.list_agents()] == ["box-a:10:5"]
+
+    def test_queue_runs_are_those_waiting_or_in_progress_on_a_compute(self, store: Any) -> None:
+        exp = store.create_experiment("on-queues")
+        waiting = store.create_run(exp.id, compute="gpu")
+        running = store.create_run(exp.id, compute="gpu")
+        store.set_status(running.id, RunStatus.PREPARING, worker="box:1:2")
+        store.set_status(running.id, RunStatus.RUNNING)
+        store.heartbeat(running.id, worker="box:3:4")
+        done = store.create_run(exp.id, compute="gpu")
+        store.set_status(done.id, RunStatus.CANCELED)
+        elsewhere = store.create_run(exp.id, compute="cpu")
+        store.create_run(exp.id, status=RunStatus.RUNNING)  # no compute: not on a queue
+        part = server_part(store)
+        runs = part.queue_runs()
+        assert [(r.id, r.compute, r.status) for r in runs] == [
+            (waiting.id, "gpu", RunStatus.QUEUED),
+            (running.id, "gpu", RunStatus.RUNNING),
+            (elsewhere.id, "cpu", RunStatus.QUEUED),
+        ]
+        assert runs[1].worker == "box:3:4" and runs[1].heartbeat_at is not None
+        assert [r.id for r in part.queue_runs("cpu")] == [elsewhere.id]
+        assert part.queue_runs("none") == []

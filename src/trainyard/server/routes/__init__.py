@@ -8,10 +8,12 @@ from fastapi import APIRouter
 def all_routers() -> list[APIRouter]:
     from trainyard.server.routes import (
         artifacts,
+        compute,
         endpoints,
         environments,
         experiments,
         models,
+        online_endpoints,
         runs,
         tracking,
     )
@@ -23,5 +25,7 @@ def all_routers() -> list[APIRouter]:
         environments.router,
         models.router,
         endpoints.router,
+        online_endpoints.router,
         artifacts.router,
+        compute.router,
     ]

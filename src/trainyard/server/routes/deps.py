@@ -56,13 +56,16 @@ def scoped_key(request: Request, key: str) -> str:
     return hashlib.sha256(f"{who}\x00{request.url.path}\x00{key}".encode()).hexdigest()
 
 
-def create_once(request: Request, key: str | None, create: Callable[[Store], Any]) -> Any:
-    """The JSON of ``create(store)``, made once per idempotency key, even across server restarts.
+def keyed_store(request: Request, key: str | None) -> Store:
+    """The store for a create made once per idempotency key, even across server restarts.
 
-    With a key, ``create`` gets the store that records the key with what it creates in the same
-    transaction (``ServerStore.with_idempotency_key``), so a retry answers with that record.
+    With a key, the store records it with what it creates in the same transaction
+    (``ServerStore.with_idempotency_key``), so a retry gets that record back; else the plain store.
     """
     store: Store = request.app.state.workspace.store
-    if key:
-        store = server_part(store).with_idempotency_key(scoped_key(request, key))
-    return to_json(create(store))
+    return server_part(store).with_idempotency_key(scoped_key(request, key)) if key else store
+
+
+def create_once(request: Request, key: str | None, create: Callable[[Store], Any]) -> Any:
+    """The JSON of ``create(store)`` with the ``keyed_store`` of the request's key."""
+    return to_json(create(keyed_store(request, key)))

@@ -1,4 +1,4 @@
-"""Records of online endpoints and their deployments (the processes run where the server runs)."""
+"""Records of online endpoints and their deployments; ``online_endpoints.py`` runs their processes."""
 
 from __future__ import annotations
 
@@ -15,11 +15,16 @@ from trainyard.store import DeploymentUpdate, EndpointRecord, EndpointUpdate
 router = APIRouter(tags=["endpoints"])
 
 
-def _shown(request: Request, record: EndpointRecord) -> dict[str, Any]:
-    """An endpoint as the caller may see it: its scoring keys are secrets for writers only."""
-    data = to_json(record)
+def sees_keys(request: Request) -> bool:
+    """Whether the caller may see endpoints' scoring keys: secrets for writers only."""
     principal = getattr(request.state, "principal", None)
-    if principal is not None and not principal.has_role("contributor"):
+    return principal is None or principal.has_role("contributor")
+
+
+def shown(request: Request, record: EndpointRecord) -> dict[str, Any]:
+    """An endpoint as the caller may see it (``sees_keys``)."""
+    data = to_json(record)
+    if not sees_keys(request):
         data.update(primary_key="", secondary_key="")
     return data
 
@@ -31,12 +36,12 @@ def create_endpoint(body: EndpointCreate, request: Request, idempotency_key: Ide
 
 @serve(router, routes.LIST_ENDPOINTS)
 def list_endpoints(store: StoreDep, request: Request) -> Any:
-    return {"endpoints": [_shown(request, record) for record in store.list_endpoints()]}
+    return {"endpoints": [shown(request, record) for record in store.list_endpoints()]}
 
 
 @serve(router, routes.GET_ENDPOINT)
 def get_endpoint(name: str, store: StoreDep, request: Request) -> Any:
-    return _shown(request, store.get_endpoint(name))
+    return shown(request, store.get_endpoint(name))
 
 
 @serve(router, routes.UPDATE_ENDPOINT)

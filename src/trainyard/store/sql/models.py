@@ -232,6 +232,18 @@ API_TOKENS = Table(
     Index("ix_api_tokens_user", "user_name"),
 )
 
+# Compute agents as their claims showed them (store/sql/queue.py): one row per agent process,
+# its last claim's time; rows older than an hour are dropped at the next claim.
+AGENTS = Table(
+    "agents",
+    metadata,
+    Column("id", String(200), primary_key=True),  # host:pid:start
+    Column("compute", String(64), nullable=False),
+    Column("user_name", String(64), nullable=False),
+    Column("last_seen", Float, nullable=False),
+    Index("ix_agents_last_seen", "last_seen"),
+)
+
 # Creates that a client may retry (``Idempotency-Key``), and metric batches by their batch id: the
 # key (a hash of who sent it and the client's key), what was created, and the result to answer
 # again; written in the create's (or batch's) own transaction, so a reply lost in a crash is

@@ -1,7 +1,7 @@
 """a deployment's environment: the one its scoring server runs in
 
 Revision ID: 0013
-Revises: 0010
+Revises: 0011
 
 Kept as ``name:version`` (pinned when the deployment is created), so a restart or a retrain
 serves in the same built environment even after a newer version of it is registered. Rows from
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0013"
-down_revision = "0010"
+down_revision = "0011"
 branch_labels = None
 depends_on = None
 

@@ -1,0 +1,55 @@
+"""The server's watch over its endpoints' processes: what died is started again.
+
+Routers and deployment supervisors are detached, so they outlive a server restart and keep
+serving meanwhile; the server adopts them again by their records (worker ids), with nothing to
+do. What did not survive (the machine rebooted, a process was killed) ``serving.endpoints.revive``
+starts again: once when the server starts, then every ``EVERY`` seconds while it runs.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from typing import TYPE_CHECKING
+
+from trainyard.serving import endpoints
+
+if TYPE_CHECKING:
+    from trainyard.workspace import Workspace
+
+EVERY = 5.0
+log = logging.getLogger(__name__)
+
+
+class EndpointKeeper:
+    """``start()`` a thread that revives the workspace's endpoint processes; ``stop()`` ends it."""
+
+    def __init__(self, ws: Workspace, host: str) -> None:
+        self.ws, self.host = ws, host
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def check_once(self) -> list[str]:
+        started = endpoints.revive(self.ws, self.host)
+        for what in started:
+            log.warning("started again the stopped processes of endpoint %s", what)
+        return started
+
+    def start(self) -> None:
+        def loop() -> None:
+            while True:
+                try:
+                    self.check_once()
+                except Exception:  # a database hiccup must not end the watch
+                    log.exception("endpoint check failed")
+                if self._stop.wait(EVERY):
+                    return
+
+        self._stop.clear()
+        self._thread = threading.Thread(target=loop, name="trainyard-endpoints", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=5)

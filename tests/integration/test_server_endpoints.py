@@ -27,11 +27,13 @@ from trainyard.workspace import Workspace
 
 ROW = {"data": [[5.1, 3.5, 1.4, 0.2]]}
 CREATE = """
+from trainyard.environments import Environment
 from trainyard.serving import endpoints
 from trainyard.workspace import Workspace
 ws = Workspace.from_config()
 endpoints.create_endpoint(ws, "iris-ep")
-endpoints.create_deployment(ws, "iris-ep", "blue", "iris:1")
+scoring = Environment(name="scoring", env_vars={"IRIS_MARK": "on-the-server"})
+endpoints.create_deployment(ws, "iris-ep", "blue", "iris:1", environment=scoring)
 endpoints.set_traffic(ws, "iris-ep", {"blue": 100})
 """
 
@@ -110,6 +112,13 @@ def test_an_endpoint_made_by_one_client_is_served_by_the_server_to_every_client(
         # the server's processes, on the server's workspace
         cmdline = Path(f"/proc/{_pid(router)}/cmdline").read_bytes().split(b"\0")
         assert str(served.root).encode() in cmdline
+        # the deployment's environment went to the server with it, and its scoring server runs in it
+        blue = served.store.get_deployment("iris-ep", "blue")
+        assert blue.environment == "scoring:1"
+        scoring = [
+            Path(f"/proc/{pid}/environ").read_bytes().split(b"\0") for pid in _children(_pid(blue.worker))
+        ]
+        assert any(b"IRIS_MARK=on-the-server" in environ for environ in scoring)
 
         server.stop(kill=True)  # what the server started serves on without it
         assert _scores(info)

@@ -15,6 +15,7 @@ import agent_pickup  # noqa: E402
 import components  # noqa: E402
 import endpoint_reliability  # noqa: E402
 import endpoint_shift  # noqa: E402
+import env_bytecode  # noqa: E402
 import env_cache  # noqa: E402
 import log_tail  # noqa: E402
 import metric_logging  # noqa: E402
@@ -30,6 +31,7 @@ if __name__ == "__main__":
         agent_pickup,
         log_tail,
         env_cache,
+        env_bytecode,
         run_list,
         sweep,
         scoring,

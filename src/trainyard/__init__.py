@@ -19,6 +19,7 @@ __version__ = "0.1.0"
 _EXPORTS = {
     "CommandJob": "trainyard.jobs.spec",
     "Environment": "trainyard.environments",
+    "InferenceConfig": "trainyard.serving.inference_config",
     "Experiment": "trainyard.sdk.run",
     "Run": "trainyard.sdk.run",
     "RunFailedError": "trainyard.sdk.run",
@@ -59,6 +60,7 @@ __all__ = [
     "CommandJob",
     "Environment",
     "Experiment",
+    "InferenceConfig",
     "Run",
     "RunFailedError",
     "RunStatus",
@@ -93,6 +95,7 @@ if TYPE_CHECKING:
     from trainyard.sdk.run import Experiment, Run, RunFailedError
     from trainyard.sdk.script_run_config import ScriptRunConfig
     from trainyard.sdk.sweep import SweepConfig, SweepRun
+    from trainyard.serving.inference_config import InferenceConfig
     from trainyard.status import RunStatus
     from trainyard.sweep.policy import BanditPolicy, MedianStoppingPolicy, TruncationSelectionPolicy
     from trainyard.sweep.space import (

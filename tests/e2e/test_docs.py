@@ -10,6 +10,8 @@ from pathlib import Path
 
 import yaml
 
+from tests.e2e.test_cli import ty
+
 ROOT = Path(__file__).resolve().parents[2]
 README = (ROOT / "README.md").read_text()
 
@@ -32,8 +34,17 @@ def run_example(tmp_path: Path, monkeypatch, code: str) -> None:
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
 
 
+def readme_metrics() -> dict[str, str]:
+    """The diabetes example's metrics as the SDK example's ``run.get_metrics()`` comment shows them."""
+    return dict(re.findall(r'"(mse|r2)": ([0-9.]+)', SDK_EXAMPLES[0]))
+
+
 def test_the_sdk_example_runs(tmp_path, monkeypatch):
-    checks = "\nassert run.get_status() == 'completed'\nassert 'r2' in run.get_metrics()\n"
+    shown = readme_metrics()
+    checks = (
+        "\nassert run.get_status() == 'completed'\nmetrics = run.get_metrics()"
+        f"\nassert round(metrics['mse'], 2) == {shown['mse']} and round(metrics['r2'], 3) == {shown['r2']}\n"
+    )
     run_example(tmp_path, monkeypatch, SDK_EXAMPLES[0] + checks)
     assert (tmp_path / "model.pkl").exists()
 
@@ -54,9 +65,10 @@ def test_the_automl_example_runs(tmp_path, monkeypatch):
 def test_the_yaml_examples_are_valid(tmp_path):
     from trainyard.environments import Environment
     from trainyard.jobs.spec import load_job
+    from trainyard.serving.deployment_spec import load_deployment
     from trainyard.sweep.spec import load_sweep
 
-    job_yaml, env_yaml = blocks("yaml")
+    job_yaml, env_yaml, deployment_yaml = blocks("yaml")
     (tmp_path / "job.yml").write_text(job_yaml)
     (tmp_path / "data.csv").write_text("x,y\n1,2\n")
     job = load_job(tmp_path / "job.yml")
@@ -64,9 +76,25 @@ def test_the_yaml_examples_are_valid(tmp_path):
     assert job.argv() == ["python", "train.py", "--alpha", "0.5"]
     (tmp_path / "env.yml").write_text(env_yaml)
     assert Environment.from_file(tmp_path / "env.yml").env_vars == {"OMP_NUM_THREADS": "1"}
+    (tmp_path / "score").mkdir()
+    (tmp_path / "score" / "score.py").write_text("def run(raw_data):\n    return raw_data\n")
+    (tmp_path / "blue.yml").write_text(deployment_yaml)
+    deployment = load_deployment(tmp_path / "blue.yml")
+    assert (deployment.environment, deployment.request_timeout) == ("sklearn:2", 30.0)
     assert (
         yaml.safe_load((ROOT / "examples" / "diabetes" / "job.yml").read_text())["experiment_name"]
         == "diabetes"
     )
     sweep = load_sweep(ROOT / "examples" / "diabetes" / "sweep.yml")
     assert sweep.objective.primary_metric == "r2" and sweep.sampling == "bayesian"
+
+
+def test_the_readme_shows_what_the_demo_prints(tmp_path):
+    """``make demo``'s two commands; the numbers it prints are the README's, which cannot drift."""
+    shutil.copytree(ROOT / "examples", tmp_path / "examples")
+    ty(tmp_path, "init", ".")
+    out = ty(tmp_path, "job", "submit", "-f", "examples/diabetes/job.yml", "--stream").stdout
+    printed = re.search(r"mse=([0-9.]+) r2=([0-9.]+)", out)
+    assert printed, out
+    assert f"`{printed.group(0)}`" in README  # the make demo paragraph
+    assert readme_metrics() == {"mse": printed.group(1), "r2": printed.group(2)}  # the SDK example

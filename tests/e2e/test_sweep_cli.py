@@ -42,6 +42,29 @@ def test_submit_stream_show_plot_and_json(project: Path):  # noqa: F811
     trial = shown["trials"][0]["run_id"]
     not_sweep = ty(project, "sweep", "show", trial, check=False)
     assert not_sweep.returncode == 1 and "not a sweep" in not_sweep.stderr
+    trials = [t["run_id"] for t in shown["trials"]]  # best first: alpha 0.5, 1, 2
+
+    parent = json.loads(ty(project, "run", "show", sweep_id, "-o", "json").stdout)
+    assert parent["tags"]["sweep.primary_metric"] == parent["primary_metric"] == "loss"
+    assert [(c["id"], c["status"], c["primary_metric"]) for c in parent["children"]] == [
+        (t["run_id"], "completed", t["loss"]) for t in sorted(shown["trials"], key=lambda t: t["trial"])
+    ]
+    out = ty(project, "run", "show", sweep_id).stdout
+    assert "tag sweep.primary_metric" in out and "Child runs (3)" in out
+    assert all(t[:12] in out for t in trials)
+
+    compared = json.loads(ty(project, "run", "compare", *[t[:12] for t in trials], "-o", "json").stdout)
+    assert [r["id"] for r in compared["runs"]] == trials
+    assert compared["params"]["alpha"] == {"values": ["0.5", "1", "2"], "differ": True}
+    assert compared["metrics"]["loss"]["values"] == [t["loss"] for t in shown["trials"]]
+    table = ty(project, "run", "compare", trials[0], trials[1]).stdout
+    assert "param alpha" in table and "metric loss" in table and trials[1][:12] in table
+    for args, message in [
+        ((trials[0], "nosuchrun"), "no run with an id starting 'nosuchrun'"),
+        ((trials[0], trials[0][:12]), "two or more different runs"),
+    ]:
+        refused = ty(project, "run", "compare", *args, check=False)
+        assert refused.returncode == 1 and message in refused.stderr and "Traceback" not in refused.stderr
 
 
 @pytest.mark.parametrize(

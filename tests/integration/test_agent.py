@@ -21,6 +21,7 @@ from tests.integration.test_jobs import wait_for
 from trainyard.errors import InvalidInputError
 from trainyard.jobs.spec import CommandJob
 from trainyard.jobs.submit import submit_job
+from trainyard.liveness import worker_id
 from trainyard.server.agent_routes import JobQueue
 from trainyard.server.app import create_app
 from trainyard.server.running import ThreadedServer
@@ -230,6 +231,41 @@ def test_two_claimers_never_get_the_same_run(store_uri: str, tmp_path: Path):
     assert back not in auth.runs_with_job_tokens()
     assert queue.try_claim("gpu", "late", "ada").run_id == back
     ws.close()
+
+
+def test_claims_an_agent_does_not_hold_go_back_to_the_queue(tmp_path: Path):
+    """The answer to a claim was lost (the agent lives on): its next claim puts the run back."""
+    ws = Workspace.create(tmp_path / "lost")
+    auth = server_part(ws.store)
+    auth.add_user("ada", "contributor")
+    queue = JobQueue(ws, auth)
+    experiment = ws.store.get_or_create_experiment("lost")
+    lost, held, taken_over, other = (ws.store.create_run(experiment.id, compute="gpu").id for _ in range(4))
+    agent = "host:1:1"
+    for run_id in (lost, held, taken_over):
+        assert queue.try_claim("gpu", agent, "ada").run_id == run_id
+    ws.store.heartbeat(taken_over, "host:2:2")  # its worker took it over: no longer the agent's
+    assert queue.try_claim("gpu", "host:3:3", "ada").run_id == other  # another agent's claim
+
+    assert queue.take_back_lost_claims(agent, {held}) == [lost]
+    info = ws.store.get_run(lost)
+    assert (info.status, info.worker) == (RunStatus.QUEUED, None)
+    assert "never reached the agent" in (info.error or "")
+    assert lost not in auth.runs_with_job_tokens()
+    assert {ws.store.get_run(r).status for r in (held, taken_over, other)} == {RunStatus.PREPARING}
+    assert queue.try_claim("gpu", agent, "ada").run_id == lost
+    ws.close()
+
+
+def test_a_run_whose_claim_answer_was_lost_still_runs_on_its_agent(server, agents, script_dir, tmp_path):
+    src = script_dir({"train.py": TRAIN})
+    lost = submit(server, src)
+    agent = start_agent(server, agents, tmp_path)
+    # claimed for the agent before it asks (its Python is still starting): the answer never reached it
+    claim = JobQueue(server.ws, server.auth).try_claim("gpu", worker_id(agent.pid), "ada")
+    assert claim is not None and claim.run_id == lost
+    wait_for(lambda: server.ws.store.get_run(lost).status.is_terminal, timeout=60)
+    assert server.ws.store.get_run(lost).status == RunStatus.COMPLETED
 
 
 def test_killed_agent_run_is_requeued_then_finished_by_another_agent(server, agents, script_dir, tmp_path):

@@ -79,6 +79,29 @@ def test_other_two_class_learners_score_only_when_asked(cancer: pd.DataFrame, na
     assert metrics["auc"] > 0.9
 
 
+def test_the_confusion_matrix_names_both_classes_by_their_label_values(cancer: pd.DataFrame) -> None:
+    data = cancer.dropna().assign(target=lambda d: d["target"].map({0: "malignant", 1: "benign"}))
+    model = train(learner("two-class-logistic-regression"), data, "target")
+    scored = run("score-model", trained_model=model, dataset=data)["scored_dataset"]
+
+    def confusion(table: pd.DataFrame, **params: str) -> pd.DataFrame:
+        report = run("evaluate-model", scored_dataset=table, **params)["evaluation_results"]
+        return report.tables["confusion_matrix"]
+
+    assert list(confusion(scored).columns) == ["actual", "benign", "malignant"]  # the model's classes
+    flipped = confusion(scored, positive_class="benign")
+    assert list(flipped["actual"]) == ["malignant", "benign"]
+    assert flipped.iloc[1, 2] == ((data["target"] == "benign") & (scored["Scored Labels"] == "benign")).sum()
+    # No Score Model attrs (a table scored elsewhere): the label values seen name the classes.
+    plain = pd.DataFrame({"churned": ["no", "yes", "no"], "Scored Labels": ["no", "yes", "yes"]})
+    plain["Scored Probabilities"] = [0.2, 0.9, 0.6]
+    assert list(confusion(plain, label_column="churned")["actual"]) == ["no", "yes"]
+    assert list(confusion(plain[plain.churned == "yes"], label_column="churned")["actual"]) == [
+        "not yes",
+        "yes",
+    ]
+
+
 def test_two_models_side_by_side(cancer: pd.DataFrame) -> None:
     data = cancer.dropna()
     scored = [
@@ -174,10 +197,10 @@ def test_anomaly_detectors_find_planted_outliers(name: str) -> None:
     assert "is_anomaly" not in model.feature_columns
     scored = run("score-model", trained_model=model, dataset=df)["scored_dataset"]
     assert scored["Scored Probabilities"].between(0, 1).all()
-    metrics = run("evaluate-model", scored_dataset=scored, label_column="is_anomaly")[
-        "evaluation_results"
-    ].metrics
+    report = run("evaluate-model", scored_dataset=scored, label_column="is_anomaly")["evaluation_results"]
+    metrics = report.metrics
     assert metrics["auc"] > 0.9 and metrics["recall"] > 0.7, metrics
+    assert list(report.tables["confusion_matrix"]["actual"]) == ["0", "1"]
 
 
 def one_line(exc: pytest.ExceptionInfo, *words: str) -> None:

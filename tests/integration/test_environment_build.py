@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
+import sys
 import threading
 from importlib.metadata import version
 
@@ -15,7 +17,8 @@ from trainyard.errors import EnvironmentBuildError
 SIX = Environment(name="six", requirements=["six==1.16.0"], env_vars={"GREETING": "hi"})
 
 
-def test_build_then_cache_hit_and_trainyard_is_importable(tmp_path):
+def test_build_then_cache_hit_and_trainyard_is_importable(tmp_path, monkeypatch):
+    monkeypatch.setenv("PYTHONDONTWRITEBYTECODE", "1")  # as on machines where imports write no .pyc
     half_built = tmp_path / SIX.build_hash()
     half_built.mkdir()
     (half_built / "left-by-a-killed-build").write_text("")
@@ -25,6 +28,16 @@ def test_build_then_cache_hit_and_trainyard_is_importable(tmp_path):
     assert built.python == str(half_built / "bin" / "python") and built.env_vars == {"GREETING": "hi"}
     assert not (half_built / "left-by-a-killed-build").exists()
     assert lines[-1].startswith(f"environment six: built {SIX.build_hash()[:12]} in ")
+    # Built byte-compiled: every module a job imports from the environment comes from its .pyc.
+    monkeypatch.delenv("PYTHONPATH", raising=False)  # the environment's own copy of trainyard
+    verbose = subprocess.run(
+        [built.python, "-v", "-c", "import six, trainyard.sdk"], capture_output=True, text=True
+    )
+    loaded = re.findall(r"^# code object from '?(.*?)'?$", verbose.stderr, flags=re.M)
+    ours = [path for path in loaded if path.startswith(str(half_built))]
+    assert any(path.endswith(f"six.{sys.implementation.cache_tag}.pyc") for path in ours), ours
+    assert any("/trainyard/sdk/__pycache__/" in path for path in ours), ours
+    assert [path for path in ours if not path.endswith(".pyc")] == []
     check = "import six, trainyard, importlib.metadata as m; print(six.__version__, m.version('trainyard'))"
     out = subprocess.run([built.python, "-c", check], capture_output=True, text=True, check=True)
     assert out.stdout.split() == ["1.16.0", version("trainyard")]

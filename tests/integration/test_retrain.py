@@ -23,6 +23,11 @@ model = Ridge(alpha=0.1).fit(frame.drop(columns=["target"]), frame["target"])
 ty.models.save(model, "outputs/model", input_example=frame.drop(columns=["target"]).head(3))
 ty.Run.get_context().log("rows", len(frame))
 """
+SCORE = """
+import os
+def run(raw_data):
+    return {"served_as": os.environ["SERVED_AS"], "model_dir": os.environ["AZUREML_MODEL_DIR"]}
+"""
 
 
 @pytest.fixture
@@ -42,7 +47,10 @@ def production(ws, script_dir, tmp_path):
     run.wait_for_completion()
     run.register_model("diabetes", "outputs/model").set_alias("production")
     endpoints.create_endpoint(ws, "diabetes-ep")
-    endpoints.create_deployment(ws, "diabetes-ep", "first", "diabetes@production")
+    (tmp_path / "score.py").write_text(SCORE)
+    marked = ty.Environment(name="marked", env_vars={"SERVED_AS": "entry script"})
+    scoring = ty.InferenceConfig(entry_script=tmp_path / "score.py", environment=marked)
+    endpoints.create_deployment(ws, "diabetes-ep", "first", "diabetes@production", inference_config=scoring)
     endpoints.set_traffic(ws, "diabetes-ep", {"first": 100})
     yield tmp_path
     endpoints.delete_endpoint(ws, "diabetes-ep")
@@ -57,6 +65,7 @@ def served_by(ws) -> str:
         headers={"Authorization": f"Bearer {record.primary_key}"},
     )
     assert reply.status_code == 200, reply.text
+    assert reply.json()["served_as"] == "entry script"  # every deployment scores as the first did
     return reply.headers["azureml-model-deployment"]
 
 
@@ -76,6 +85,7 @@ def test_a_better_model_is_promoted_and_swapped_in_then_rolled_back(ws, producti
     assert ty.Model(ws, "diabetes@production").version == 2
     assert ws.store.get_endpoint("diabetes-ep").traffic == {result.deployment: 100}
     assert served_by(ws) == result.deployment
+    assert ws.store.get_deployment("diabetes-ep", result.deployment).environment == "marked:1"
     lineage = ty.Model(ws, "diabetes:2").lineage()
     assert lineage["params"]["data"].endswith("big.csv") and lineage["metrics"]["rows"] == 340
     assert ws.store.get_run(result.run_id).metrics["holdout_r2_candidate"] == pytest.approx(

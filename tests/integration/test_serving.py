@@ -3,18 +3,13 @@
 from __future__ import annotations
 
 import json
-import os
-import socket
-import subprocess
-import sys
-import time
 
 import httpx
 import numpy as np
 import pytest
 from fastapi.testclient import TestClient
 
-from tests.integration.scoring_helpers import saved_iris
+from tests.integration.scoring_helpers import cli, model_server, saved_iris
 from trainyard import models
 from trainyard.serving.app import create_app
 from trainyard.serving.keys import OPEN_ROUTES
@@ -165,45 +160,12 @@ def test_every_route_but_health_wants_the_key(iris_model):
     assert second.status_code == 200
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def test_trainyard_model_serve_serves_a_registered_model(ws, iris_model):
     import trainyard as ty
 
     path, model, X = iris_model
     ty.Model.register(ws, path, "iris").set_alias("production")
-    port = free_port()
-    env = {**os.environ, "TRAINYARD_WORKSPACE": str(ws.root)}
-    server = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "trainyard",
-            "model",
-            "serve",
-            "iris@production",
-            "--port",
-            str(port),
-            "--key",
-            KEY,
-        ],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-    )
-    try:
-        base = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            try:
-                if httpx.get(f"{base}/v2/health/ready").status_code == 200:
-                    break
-            except httpx.TransportError:
-                time.sleep(0.1)
+    with model_server(ws, "iris@production", "--key", KEY) as base:
         reply = httpx.post(
             f"{base}/score",
             json={"data": X.head(2).values.tolist()},
@@ -211,21 +173,11 @@ def test_trainyard_model_serve_serves_a_registered_model(ws, iris_model):
         )
         assert reply.json() == model.predict(X.head(2)).tolist()
         assert httpx.get(f"{base}/version", timeout=5).json()["version"] == "1"
-    finally:
-        server.terminate()
-        server.wait(10)
 
 
 def test_serving_beyond_loopback_without_a_key_is_refused(ws, iris_model):
     path, _, _ = iris_model
-    env = {**os.environ, "TRAINYARD_WORKSPACE": str(ws.root)}
-    result = subprocess.run(
-        [sys.executable, "-m", "trainyard", "model", "serve", str(path), "--host", "0.0.0.0"],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    result = cli(ws, "model", "serve", str(path), "--host", "0.0.0.0")
     assert result.returncode == 1 and "--key" in result.stderr and "Traceback" not in result.stderr
 
 

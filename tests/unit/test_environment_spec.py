@@ -158,6 +158,16 @@ def test_register_and_get_round_trip(tmp_path):
         assert Environment(name="sk", requirements=["six==1.16.0"]).register(store).version == 2
         assert Environment.get(store, "sk", 1) == env
         assert Environment.get(store, "sk").requirements == ["six==1.16.0"]
+        # as a job, a deployment YAML or `--environment` names it (Azure's spellings too)
+        assert Environment.named(store, "sk:1") == Environment.named(store, "azureml:sk:1") == env
+        assert (
+            Environment.named(store, "sk@latest")
+            == Environment.named(store, "sk")
+            == Environment.get(store, "sk")
+        )
+        assert Environment.named(store, "default") == Environment.named(store, "") == Environment()
+        with pytest.raises(InvalidInputError, match="'sk:one': the version after ':' must be a number"):
+            Environment.named(store, "sk:one")
     finally:
         store.close()
 

@@ -35,11 +35,22 @@ def _print_endpoint(info: dict) -> None:
         console.print(
             table(
                 "deployments",
-                ["name", "model", "status", "workers", "timeout", "restarts", "supervisor", "error"],
+                [
+                    "name",
+                    "model",
+                    "environment",
+                    "status",
+                    "workers",
+                    "timeout",
+                    "restarts",
+                    "supervisor",
+                    "error",
+                ],
                 [
                     [
                         d["name"],
                         d["model"],
+                        d["environment"] or "-",
                         d["status"],
                         d["workers"],
                         f"{d['request_timeout']:g}s" if d["request_timeout"] else "-",
@@ -179,24 +190,51 @@ def delete(name: str) -> None:
 
 @deployment_app.command("create")
 def deployment_create(
-    name: str,
-    endpoint: str = typer.Option(..., "--endpoint", "-e"),
-    model: str = typer.Option(..., "--model", "-m", help="name:VERSION or name@ALIAS"),
-    workers: int = typer.Option(1, min=1, help="Scoring worker processes."),
+    name: str = typer.Argument(None, help="The deployment's name (or name: in --file)."),
+    endpoint: str = typer.Option(
+        None, "--endpoint", "-e", help="The endpoint (or endpoint_name: in --file)."
+    ),
+    model: str = typer.Option(None, "--model", "-m", help="name:VERSION or name@ALIAS"),
+    workers: int = typer.Option(None, min=1, help="Scoring worker processes (default 1)."),
     entry_script: Path = typer.Option(None, help="An Azure-style score.py with init() and run(raw_data)."),
+    environment: str = typer.Option(
+        None, "--environment", help="NAME[:VERSION] of a registered environment to score in."
+    ),
     request_timeout: float = typer.Option(
-        60.0, help="Seconds a prediction may take before the request gets a 504."
+        None, help="Seconds a prediction may take before the request gets a 504 (default 60)."
+    ),
+    file: Path = typer.Option(
+        None, "--file", "-f", help="A deployment YAML (Azure's online deployment keys); options override it."
     ),
 ) -> None:
     """Start a model version behind an endpoint (it takes traffic once you give it some)."""
+    from trainyard.errors import InvalidInputError
     from trainyard.serving import endpoints
+    from trainyard.serving.deployment_spec import DeploymentSpec, load_deployment
 
+    spec = load_deployment(file) if file else DeploymentSpec()
+    named = {
+        "NAME": name or spec.name,
+        "--endpoint": endpoint or spec.endpoint_name,
+        "--model": model or spec.model,
+    }
+    for what, value in named.items():
+        if not value:
+            raise InvalidInputError(f"give the deployment's {what} (or write it in the --file YAML)")
+    name, endpoint, model = (str(v) for v in named.values())
     with console.status(f"starting deployment {name}…"):
-        script = str(entry_script) if entry_script else None
         record = endpoints.create_deployment(
-            _ws(), endpoint, name, model, workers, entry_script=script, request_timeout=request_timeout
+            _ws(),
+            endpoint,
+            name,
+            model,
+            workers or spec.workers or 1,
+            entry_script=entry_script or spec.entry_script,
+            request_timeout=request_timeout or spec.request_timeout or endpoints.DEFAULT_REQUEST_TIMEOUT,
+            environment=environment or spec.environment,
         )
-    console.print(f"deployment {name} ready: {record.model_name}:{record.model_version} on {endpoint}")
+    where = f" in environment {record.environment}" if record.environment else ""
+    console.print(f"deployment {name} ready: {record.model_name}:{record.model_version} on {endpoint}{where}")
 
 
 @deployment_app.command("delete")

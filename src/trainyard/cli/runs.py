@@ -1,4 +1,4 @@
-"""``trainyard run list|show|logs|metrics|cancel|download``."""
+"""``trainyard run list|show|compare|logs|metrics|cancel|download``."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import time
 from pathlib import Path
 
 import typer
+from rich.markup import escape
 
 from trainyard.cli.output import (
     Format,
@@ -18,7 +19,7 @@ from trainyard.cli.output import (
     status_text,
     table,
 )
-from trainyard.errors import InvalidInputError
+from trainyard.errors import InvalidInputError, NotFoundError
 from trainyard.status import parse_status
 
 app = typer.Typer(help="Tracked runs.", no_args_is_help=True)
@@ -75,13 +76,50 @@ def print_summary(summary: dict, history: dict[str, list[float]] | None = None) 
     ]
     if summary["error"]:
         rows.append(["error", f"[red]{summary['error']}[/]"])
-    rows += [[f"param {k}", v] for k, v in sorted(summary["params"].items())]
+    rows += [[f"tag {escape(k)}", escape(v)] for k, v in sorted(summary["tags"].items())]
+    rows += [[f"param {escape(k)}", escape(v)] for k, v in sorted(summary["params"].items())]
     for key, value in sorted(summary["metrics"].items()):
         series = history.get(key, [])
         shape = f"  [cyan]{sparkline(series)}[/] ({len(series)} values)" if len(series) > 1 else ""
         rows.append([f"metric {key}", fmt_number(value) + shape])
     rows += [["artifact", name] for name in summary["artifacts"]]
     console.print(table("Run summary", ["", ""], rows))
+    if summary.get("children"):
+        print_children(summary["children"], summary.get("primary_metric"))
+
+
+# The tag that names the metric a parent ranks its children by (sweeps and AutoML set one).
+PRIMARY_METRIC_TAGS = ("sweep.primary_metric", "automl.primary_metric")
+SHOWN_CHILDREN = 50
+
+
+def primary_metric(tags: dict[str, str]) -> str | None:
+    return next((tags[t] for t in PRIMARY_METRIC_TAGS if t in tags), None)
+
+
+def children_summary(run, metric: str | None) -> list[dict]:  # noqa: ANN001
+    """The run's child runs, oldest first, with the parent's primary metric when it has one:
+    one store query, since every run comes back with its latest metrics."""
+    children = reversed(run.workspace.store.search_runs(parent_id=run.id))
+    return [
+        {"id": c.id, "name": c.name, "status": c.status.value}
+        | ({"primary_metric": c.metrics.get(metric)} if metric else {})
+        for c in children
+    ]
+
+
+def print_children(children: list[dict], metric: str | None) -> None:
+    def value(child: dict) -> str:
+        return "-" if child["primary_metric"] is None else fmt_number(child["primary_metric"])
+
+    rows = [
+        [c["id"][:12], c["name"], status_text(c["status"]), *([value(c)] if metric else [])]
+        for c in children[:SHOWN_CHILDREN]
+    ]
+    title = f"Child runs ({len(children)})"
+    console.print(table(title, ["id", "name", "status", *([metric] if metric else [])], rows))
+    if len(children) > SHOWN_CHILDREN:
+        console.print(f"… and {len(children) - SHOWN_CHILDREN} more (`-o json` lists every child)")
 
 
 def metric_series(run) -> dict[str, list[float]]:  # noqa: ANN001
@@ -149,7 +187,7 @@ def resolve_run_id(ws, run_id: str) -> str:  # noqa: ANN001
 
 @app.command("show")
 def show(run_id: str, output: Format = OutputOpt) -> None:
-    """Status, params, metrics, error and artifacts of one run."""
+    """Status, tags, params, metrics, error, artifacts and child runs of one run."""
     run = _run(run_id)
     from trainyard.compute.reaper import reap
 
@@ -158,10 +196,43 @@ def show(run_id: str, output: Format = OutputOpt) -> None:
     summary = run_summary(
         info, run.workspace.store.get_experiment(info.experiment_id).name, run.get_file_names()
     )
+    metric = primary_metric(info.tags)
+    summary |= {"primary_metric": metric, "children": children_summary(run, metric)}
     if output == Format.json:
         print_json(summary)
     else:
         print_summary(summary, metric_series(run))
+
+
+@app.command("compare")
+def compare(
+    run_ids: list[str] = typer.Argument(
+        ..., help="Two or more runs (ids, or the prefixes `run list` shows)."
+    ),
+    output: Format = OutputOpt,
+) -> None:
+    """Params and latest metrics of runs side by side; values that differ are highlighted."""
+    from trainyard.cli.run_compare import comparison, print_comparison
+    from trainyard.compute.reaper import reap
+
+    ws = _ws()
+    reap(ws)  # first, so that a run whose worker was lost shows failed
+    runs, unknown = [], []
+    for run_id in run_ids:
+        try:
+            runs.append(ws.store.get_run(resolve_run_id(ws, run_id)))
+        except (InvalidInputError, NotFoundError) as exc:
+            unknown.append(str(exc))
+    if unknown:
+        raise NotFoundError("cannot compare: " + "; ".join(unknown))
+    if len({r.id for r in runs}) < 2:
+        raise InvalidInputError("run compare needs two or more different runs: `run compare RUN RUN …`")
+    experiments = {e.id: e.name for e in ws.store.list_experiments(include_deleted=True)}
+    compared = comparison(runs, experiments)
+    if output == Format.json:
+        print_json(compared)
+    else:
+        print_comparison(compared)
 
 
 @app.command("logs")
@@ -236,11 +307,25 @@ def cancel(run_id: str) -> None:
 def download(
     run_id: str,
     path: str = typer.Option("", help="Only files under this artifact path, e.g. outputs."),
-    output_dir: Path = typer.Option(Path("."), "--output-dir", "-d", help="Where to put them."),
+    output_dir: Path | None = typer.Option(
+        None,
+        "--output-dir",
+        "-d",
+        "-o",
+        help="Where to put them (default: here; snapshot-RUN with --snapshot).",
+    ),
+    snapshot: bool = typer.Option(False, "--snapshot", help="The code the run ran instead of its artifacts."),
 ) -> None:
-    """Download a run's artifacts, keeping their relative paths."""
+    """Download a run's artifacts, or with --snapshot its code, keeping their relative paths."""
     run = _run(run_id)
-    files = run.download_files(path, output_dir)
+    if snapshot:
+        if path:
+            raise InvalidInputError("--path selects artifacts; --snapshot downloads the whole code snapshot")
+        out = output_dir or Path(f"snapshot-{run.id}")
+        count = run.download_snapshot(out)
+        console.print(f"the code run {run.id} ran: {count} file(s) in {out}")
+        return
+    files = run.download_files(path, output_dir or Path("."))
     if not files:
         raise InvalidInputError(f"run {run.id} has no artifacts under {path or 'its root'!r}")
     for f in files:

@@ -60,6 +60,15 @@ def _positive(y: pd.Series, task: str, given: str | None, classes: list[Any] | N
     return classes[1] if classes and len(classes) == 2 else sorted(values)[-1]
 
 
+def _negative(y: pd.Series, positive: Any, classes: list[Any] | None) -> str:
+    """The name of the negative class, for the confusion matrix: the model's other class, else the
+    label values seen besides the positive one (``not <positive>`` if every row is positive)."""
+    if classes and len(classes) == 2 and positive in classes:
+        return str(next(c for c in classes if c != positive))
+    others = sorted({str(v) for v in pd.unique(y.dropna()) if v != positive})
+    return ", ".join(others) if others else f"not {positive}"
+
+
 def _ratio(part: float, whole: float) -> float:
     """``part / whole``, 0 when there is nothing to divide (scikit-learn's ``zero_division=0``)."""
     return float(part / whole) if whole else 0.0
@@ -194,8 +203,11 @@ def evaluate_scored(
         metrics, extra = _multiclass(df, y, classes)
         return task, metrics, {**extra, "classes": classes}
     positive = _positive(y, task, positive_class, classes)
-    metrics, extra = _binary((y == positive).to_numpy(), df[PROBABILITIES].to_numpy(dtype=float), threshold)
-    return task, metrics, {**extra, "classes": ["other", str(positive)]}
+    proba = df[PROBABILITIES].to_numpy(dtype=float)  # of the model's second class
+    if classes and len(classes) == 2 and positive == classes[0]:
+        proba = 1.0 - proba  # positive_class named the model's first class
+    metrics, extra = _binary((y == positive).to_numpy(), proba, threshold)
+    return task, metrics, {**extra, "classes": [_negative(y, positive, classes), str(positive)]}
 
 
 def build_report(results: list[tuple[str, dict[str, float], dict[str, Any]]], threshold: float) -> Report:

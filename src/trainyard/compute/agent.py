@@ -1,8 +1,10 @@
 """Compute agents: processes on any machine that pull a server workspace's queued runs and run them.
 
-``trainyard agent --server URL --compute NAME --concurrency N`` keeps N claim loops. Each
-long-polls the claim route (``trainyard.api.routes.CLAIM``; the server answers the moment a run
-is queued), then
+``trainyard agent --server URL --compute NAME --concurrency N`` runs up to N jobs at once. One
+claim loop, while a slot is free, long-polls the claim route (``trainyard.api.routes.CLAIM``; the
+server answers the moment a run is queued) and sends the runs the agent holds, so a run whose
+claim answer was lost (a server killed just after the claim, a reply cut off and asked again)
+goes back to the queue instead of waiting for ever on an agent that lives on. Each claimed run
 starts ``python -m trainyard.compute.agent URL RUN`` with the run's job token: the ordinary
 worker (snapshot, environment, command, outputs, compare-and-set status, heartbeats) against
 the server workspace, its log appended to the server's as it grows. Worker and job die with the agent
@@ -75,20 +77,20 @@ class Agent:
         self.me = worker_id()
         self.stopping = threading.Event()
         self.error: AgentError | None = None
+        self._slots = threading.Semaphore(concurrency)
+        self._held: set[str] = set()  # the runs claimed whose release has not been sent
+        self._held_lock = threading.Lock()
+        self._jobs: list[threading.Thread] = []  # the slot jobs, which a stop waits for
 
     def run(self) -> None:
-        threads = [
-            threading.Thread(target=self._loop, name=f"agent-{i}", daemon=True)
-            for i in range(self.concurrency)
-        ]
-        for thread in threads:
-            thread.start()
+        claims = threading.Thread(target=self._loop, name="agent-claims", daemon=True)
+        claims.start()
         try:
-            _join(threads)
+            self._wait(claims)
         except KeyboardInterrupt:
             self.stop()
             log.info("stopping: no new jobs; waiting for the running ones (Ctrl-C again to abandon them)")
-            _join(threads)
+            self._wait(claims)
         finally:
             self.client.close()
         if self.error is not None:
@@ -98,36 +100,67 @@ class Agent:
         """Claim nothing more; jobs already running finish first."""
         self.stopping.set()
 
+    def _wait(self, claims: threading.Thread) -> None:
+        _join([claims])
+        _join(self._jobs)  # the claim loop has ended: no job is added any more
+
     def _loop(self) -> None:
-        body = {"compute": self.compute, "agent": self.me, "wait": CLAIM_WAIT_SECONDS}
         while not self.stopping.is_set():
-            try:
-                claim = self.client.call(routes.CLAIM, json=body, stop=self.stopping)
-            except ServerAccessError as exc:
-                self._fail(AgentError(f"the server refused the agent's token: {exc}"))
-                return
-            except WorkspaceError as exc:  # away for a whole retry window, or failing (5xx): wait on
-                if not self.stopping.is_set():
-                    log.warning("%s; still trying", exc)
-                    self.stopping.wait(MAX_DELAY)
+            if not self._slots.acquire(timeout=0.5):
                 continue
-            except TrainyardError as exc:
-                self._fail(AgentError(f"claim failed: {exc}"))
-                return
-            if claim is None:  # nothing queued within the wait
+            claim = self._claim()
+            if claim is None:
+                self._slots.release()
                 continue
-            if claim.get("uses_slot", True):
-                self._run_job(claim["run_id"], claim["job_token"])
-            else:  # a sweep's driver waits on trials that need this agent's slots: it takes none.
-                # It dies with the agent, and the reaper re-queues it (a driver resumes from the store).
-                args = (claim["run_id"], claim["job_token"])
-                threading.Thread(target=self._run_job, args=args, daemon=True).start()
+            uses_slot = claim.get("uses_slot", True)
+            if not uses_slot:  # a sweep's driver waits on trials that need this agent's slots: it
+                # takes none. It dies with the agent, and the reaper re-queues it (a driver resumes
+                # from the store).
+                self._slots.release()
+            job = threading.Thread(
+                target=self._run_job, args=(claim["run_id"], claim["job_token"], uses_slot), daemon=True
+            )
+            job.start()
+            if uses_slot:
+                self._jobs = [*(j for j in self._jobs if j.is_alive()), job]
+
+    def _claim(self) -> dict | None:
+        """One long-poll: the claimed run (now held), or None (nothing queued, the server away)."""
+        with self._held_lock:
+            holding = sorted(self._held)
+        body = {"compute": self.compute, "agent": self.me, "wait": CLAIM_WAIT_SECONDS, "holding": holding}
+        try:
+            claim = self.client.call(routes.CLAIM, json=body, stop=self.stopping)
+        except ServerAccessError as exc:
+            self._fail(AgentError(f"the server refused the agent's token: {exc}"))
+            return None
+        except WorkspaceError as exc:  # away for a whole retry window, or failing (5xx): wait on
+            if not self.stopping.is_set():
+                log.warning("%s; still trying", exc)
+                self.stopping.wait(MAX_DELAY)
+            return None
+        except TrainyardError as exc:
+            self._fail(AgentError(f"claim failed: {exc}"))
+            return None
+        if claim is not None:
+            with self._held_lock:
+                self._held.add(claim["run_id"])
+        return claim
 
     def _fail(self, error: AgentError) -> None:
         self.error = error
         self.stopping.set()
 
-    def _run_job(self, run_id: str, job_token: str) -> None:
+    def _run_job(self, run_id: str, job_token: str, uses_slot: bool) -> None:
+        try:
+            self._work(run_id, job_token)
+        finally:
+            with self._held_lock:
+                self._held.discard(run_id)
+            if uses_slot:
+                self._slots.release()
+
+    def _work(self, run_id: str, job_token: str) -> None:
         job_dir = self.work_dir / run_id
         job_dir.mkdir(parents=True, exist_ok=True)
         env = {**os.environ, TOKEN_VAR: job_token, WORKSPACE_VAR: self.server}

@@ -28,6 +28,7 @@ from trainyard.compute.slots import Slot, try_acquire
 from trainyard.environments import resolve
 from trainyard.errors import TrainyardError
 from trainyard.jobs.snapshot import restore_snapshot
+from trainyard.jobs.uploads import materialize_inputs
 from trainyard.liveness import worker_id
 from trainyard.status import RunStatus
 from trainyard.store import RunInfo
@@ -62,6 +63,7 @@ class Worker:
         self.me = worker_id()
         self.job_dir = job_dir or ws.jobs_dir / run_id
         self.work = self.job_dir / "work"
+        self.inputs = self.job_dir / "inputs"  # the inputs a server workspace stored for the job
         self.stop = threading.Event()
         self.stopped = Stop(RunStatus.CANCELED, CANCELED_BY_USER)  # what a stop means, once set
         # The job writes straight into the log of a store on this disk; else into a scratch file
@@ -116,7 +118,8 @@ class Worker:
             raise
         finally:
             slot.release()
-            shutil.rmtree(self.work, ignore_errors=True)
+            for folder in (self.work, self.inputs):
+                shutil.rmtree(folder, ignore_errors=True)
             self._close_log()
 
     def _wait_for_slot(self):  # noqa: ANN202 - Slot | None
@@ -147,12 +150,13 @@ class Worker:
         if info.attempt > 1:
             self.say(f"attempt {info.attempt} (after: {info.error})")
             self.store.set_run_error(self.run_id, None)  # the lost worker's reason is in the log now
-        shutil.rmtree(self.work, ignore_errors=True)  # a retry starts from the snapshot again
+        for folder in (self.work, self.inputs):  # a retry starts from the snapshots again
+            shutil.rmtree(folder, ignore_errors=True)
         self.work.mkdir(parents=True)  # even an empty snapshot gets a working folder
         files = restore_snapshot(info.snapshot_id or "", self.ws.artifacts, self.work)
         self.say(f"run {info.id}: {files} files from snapshot {(info.snapshot_id or '')[:12]}")
+        argv = materialize_inputs(job.inputs, job.argv, self.ws.artifacts, self.inputs, self.say)
         resolved = resolve(job.environment, log=self.say)
-        argv = list(job.argv)
         if argv[0] in ("python", "python3"):
             argv[0] = resolved.python
         if self.stop.is_set():

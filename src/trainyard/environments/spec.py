@@ -125,7 +125,12 @@ class Environment(BaseModel):
     def from_file(cls, path: str | Path) -> Environment:
         """YAML with ``name``, ``python``, ``requirements`` and/or ``requirements_file``, ``env_vars``."""
         path = Path(path)
-        raw = {str(k): v for k, v in read_yaml_mapping(path, "environment").items()}
+        return cls.from_mapping(read_yaml_mapping(path, "environment"), path)
+
+    @classmethod
+    def from_mapping(cls, raw: dict[Any, Any], path: Path) -> Environment:
+        """A spec written inside the YAML file ``path`` (its ``requirements_file`` is beside it)."""
+        raw = {str(k): v for k, v in raw.items()}
         req_file = raw.pop("requirements_file", None)
         if req_file is not None:
             listed = raw.get("requirements") or []
@@ -174,6 +179,18 @@ class Environment(BaseModel):
     def get(cls, store: Store, name: str, version: int | None = None) -> Environment:
         """A registered spec: the latest version unless one is given."""
         return cls.model_validate(store.get_environment(name, version).spec)
+
+    @classmethod
+    def named(cls, store: Store, reference: str) -> Environment:
+        """``NAME``, ``NAME:VERSION`` or ``NAME@latest`` (``azureml:`` before it, as Azure's YAML
+        writes it, is allowed); ``default`` or nothing is the default environment."""
+        text = reference.strip().removeprefix("azureml:")
+        if text in ("", "default"):
+            return cls()
+        name, _, version = text.removesuffix("@latest").partition(":")
+        if version and not version.isdigit():
+            raise InvalidInputError(f"environment {reference!r}: the version after ':' must be a number")
+        return cls.get(store, name, int(version) if version else None)
 
 
 def read_requirements(path: Path) -> list[str]:

@@ -19,6 +19,7 @@ from trainyard.environments import Environment
 from trainyard.errors import InvalidInputError, TrainyardError
 from trainyard.jobs.snapshot import take_snapshot
 from trainyard.jobs.spec import CommandJob
+from trainyard.jobs.uploads import upload_inputs
 from trainyard.limits import MAX_PARAM_VALUE_LENGTH
 from trainyard.status import RunStatus
 from trainyard.store import RunInfo
@@ -32,14 +33,7 @@ R = TypeVar("R", bound=JobRecord)
 
 
 def resolve_environment(ws: Workspace, env: Environment | str) -> Environment:
-    if isinstance(env, Environment):
-        return env
-    if env in ("", "default"):
-        return Environment()
-    name, _, version = env.partition(":")
-    if version and not version.isdigit():
-        raise InvalidInputError(f"environment {env!r}: the version after ':' must be a number")
-    return Environment.get(ws.store, name, int(version) if version else None)
+    return env if isinstance(env, Environment) else Environment.named(ws.store, env)
 
 
 def _check_script(code: Path, argv: list[str]) -> None:
@@ -66,7 +60,8 @@ def prepare_job(
     experiment_id: str | None = None,
     search_space: Mapping[str, object] | None = None,
 ) -> PreparedJob:
-    """Check everything a user can get wrong, then snapshot; nothing is queued yet."""
+    """Check everything a user can get wrong, then snapshot (and on a server workspace store
+    the local inputs, ``jobs/uploads.py``); nothing is queued yet."""
     code = Path(job.code).resolve()
     if not code.is_dir():
         raise InvalidInputError(f"source directory {code} does not exist")
@@ -76,6 +71,8 @@ def prepare_job(
     if not env.is_default:
         env.register(ws.store)
     snapshot = take_snapshot(code, ws.artifacts, int(ws.config.snapshot_max_mb * 1e6))
+    if ws.is_server:  # an agent on another machine runs it: local data goes with it
+        job = upload_inputs(job, ws.artifacts)
     if experiment_id is None:
         experiment_id = ws.store.get_or_create_experiment(job.experiment_name).id
     return PreparedJob(job, env, snapshot.id, experiment_id)

@@ -74,6 +74,8 @@ class SklearnFlavor(Flavor):
 
     def load(self, folder: Path, conf: dict[str, Any], trust: bool) -> Any:
         path = folder / conf["pickled_model"]
+        if conf["serialization_format"] == "joblib":  # a registered model.pkl (models/native.py)
+            return _unjoblib(path)
         if conf["serialization_format"] != "skops":
             return _unpickle(path)
         import skops.io
@@ -317,6 +319,15 @@ def _unpickle(path: Path) -> Any:
 
     with open(path, "rb") as fh:
         return pickle.load(fh)  # noqa: S301 - callers have checked trust
+
+
+def _unjoblib(path: Path) -> Any:
+    """``joblib.dump``'s files (numpy arrays stored beside the pickle) and plain pickles alike."""
+    try:
+        import joblib
+    except ImportError:  # joblib comes with scikit-learn; a plain pickle needs neither
+        return _unpickle(path)
+    return joblib.load(path)
 
 
 FLAVORS: list[Flavor] = [

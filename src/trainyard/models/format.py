@@ -3,7 +3,8 @@
 ``save`` writes into a temporary folder and renames it into place, recording each file's
 sha256; ``load`` checks them before anything is deserialised, so a corrupted or swapped file
 fails loudly. Pickle-based models load only from this workspace's registry or with
-``trust=True``.
+``trust=True``. A folder without ``MLmodel`` (a registered ``model.pkl`` or ``model.onnx``) is
+described from its model file (``models/native.py``), so it loads the same way.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ import yaml
 
 from trainyard.errors import InvalidInputError, NotFoundError, TrainyardError
 from trainyard.hashing import sha256_file
+from trainyard.models import native
 from trainyard.models.flavors import Flavor, flavor_for, flavor_named
 from trainyard.models.signature import Signature, infer_signature
 
@@ -113,10 +115,15 @@ class LoadedModel:
         return self.model.predict(data)
 
 
+def has_mlmodel(folder: Path) -> bool:
+    return (folder / MLMODEL).is_file()
+
+
 def read_descriptor(folder: Path) -> dict[str, Any]:
+    """The folder's ``MLmodel``, or without one the descriptor of its one model file."""
     path = folder / MLMODEL
     if not path.is_file():
-        raise NotFoundError(f"{folder} is not a model directory (no {MLMODEL}); save one with ty.models.save")
+        return native.describe(folder)
     try:
         descriptor = yaml.safe_load(path.read_text())
     except yaml.YAMLError as exc:
@@ -143,10 +150,16 @@ def _resolve(uri: str, workspace: Workspace | None) -> tuple[Path, bool]:
     return (Path(uri), False) if folder is None else (folder, True)
 
 
-def fetch(uri: str | os.PathLike[str], workspace: Workspace | None = None) -> Path:
-    """The model's folder on this machine, its files checked, without deserialising anything."""
+def fetch(uri: str | os.PathLike[str], workspace: Workspace | None = None, *, scripted: bool = False) -> Path:
+    """The model's folder on this machine, its files checked, without deserialising anything.
+
+    ``scripted``: an entry script loads the model, so any folder will do (a model directory in it
+    is still checked)."""
     folder, _ = _resolve(str(uri), workspace)
-    verify(folder, read_descriptor(folder))
+    if not scripted or has_mlmodel(folder):
+        verify(folder, read_descriptor(folder))
+    elif not folder.is_dir():
+        raise NotFoundError(f"{folder} does not exist")
     return folder
 
 
@@ -166,5 +179,9 @@ def load(
         )
     flavor: Flavor = flavor_named(name)
     model = flavor.load(folder, descriptor["flavors"][name], trust or in_workspace)
+    if not callable(getattr(model, "predict", None)):  # a pickle may hold anything
+        raise TrainyardError(
+            f"{folder} holds a {type(model).__name__}, which has no predict(); {native.ENTRY_SCRIPT}"
+        )
     signature = Signature.from_dict(descriptor["signature"]) if descriptor.get("signature") else None
     return LoadedModel(model, name, signature, folder, descriptor)

@@ -3,8 +3,9 @@ onto the new model only if it beats the one in production on the same holdout (o
 
 This is the reference documents' "retrain a model and update the web service": the job comes
 from the model's lineage (its run's code snapshot, command, environment), the new data goes in
-as one of its inputs, the comparison is logged on the new run, and the old deployment stays up
-with no traffic so that ``trainyard endpoint rollback`` can bring it back.
+as one of its inputs, the comparison is logged on the new run, the new deployment scores as the
+one it replaces did (entry script, environment), and the old deployment stays up with no
+traffic so that ``trainyard endpoint rollback`` can bring it back.
 """
 
 from __future__ import annotations
@@ -83,6 +84,27 @@ def _score(ws: Workspace, model: Model, frame: pd.DataFrame, label: str, fn: Any
     return float(fn(frame[label], loaded.predict(frame.drop(columns=[label]))))
 
 
+def _deploy_like(ws: Workspace, endpoint: str, name: str, model: str) -> None:
+    """Deploy ``model`` as the deployment taking most of the traffic is deployed: the same entry
+    script, environment, workers and request timeout (its model is the only change)."""
+    from trainyard.serving import endpoints
+
+    traffic = ws.store.get_endpoint(endpoint).traffic
+    serving = max(ws.store.list_deployments(endpoint), key=lambda d: traffic.get(d.name, 0), default=None)
+    if serving is None:
+        endpoints.create_deployment(ws, endpoint, name, model)
+        return
+    endpoints.create_deployment(
+        ws,
+        endpoint,
+        name,
+        model,
+        serving.workers,
+        request_timeout=serving.request_timeout,
+        inference_config=endpoints.inference_config_of(ws, endpoint, serving.name),
+    )
+
+
 def retrain(
     ws: Workspace,
     model: str,
@@ -126,7 +148,7 @@ def retrain(
             from trainyard.serving import endpoints
 
             deployment = re.sub(r"[^A-Za-z0-9-]", "-", f"v{candidate.version}-{current.name}")[:32]
-            endpoints.create_deployment(ws, endpoint, deployment, candidate.id)
+            _deploy_like(ws, endpoint, deployment, candidate.id)
             endpoints.set_traffic(ws, endpoint, {deployment: 100})
     run.set_tags({"retrain.promoted": promoted, "retrain.forced": force and not better})
     run.flush()

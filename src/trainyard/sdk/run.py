@@ -8,8 +8,10 @@ They live in one module because each hands out the other (``experiment.submit`` 
 from __future__ import annotations
 
 import builtins
+import os
 import sys
 import time
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, TextIO
 
 from trainyard.artifacts import run_key
@@ -113,6 +115,40 @@ class Run(TrackedRun):
         info = self.refresh()
         get_compute(info.compute or "local", self.workspace).cancel(self.workspace, info, reason)
         self._info = None
+
+    def restore_snapshot(
+        self, snapshot_id: str | None = None, path: str | os.PathLike[str] | None = None
+    ) -> str:
+        """The code the run ran, as a ZIP file (Azure ML's ``Run.restore_snapshot``); returns its path.
+
+        ``path`` is a folder for ``<snapshot id>.zip`` (the current one by default) or a ``.zip`` file.
+        """
+        from trainyard.jobs.snapshot import snapshot_zip
+
+        snapshot = self._snapshot_id(snapshot_id)
+        target = Path(path or ".")
+        if target.suffix.lower() != ".zip":
+            target = target / f"{snapshot}.zip"
+        return str(snapshot_zip(snapshot, self.workspace.artifacts, target))
+
+    def download_snapshot(self, output_directory: str | os.PathLike[str]) -> int:
+        """Restore the code the run ran into a folder; returns the number of files. A file there
+        that differs from the snapshot's is refused (nothing is written then), never overwritten."""
+        from trainyard.jobs.snapshot import restore_snapshot
+
+        out = Path(output_directory)
+        return restore_snapshot(self._snapshot_id(), self.workspace.artifacts, out, overwrite=False)
+
+    def _snapshot_id(self, asked: str | None = None) -> str:
+        snapshot = self.refresh().snapshot_id
+        if snapshot is None:
+            raise NotFoundError(
+                f"run {self.id} has no code snapshot: it was not submitted as a job "
+                "(a notebook, an MLflow client or an AutoML trial logged it)"
+            )
+        if asked is not None and asked != snapshot:
+            raise InvalidInputError(f"run {self.id} ran snapshot {snapshot}, not {asked!r}")
+        return snapshot
 
     def log_text(self, offset: int = 0) -> tuple[str, int]:
         """The run's log from byte ``offset``; returns the text and the next offset.

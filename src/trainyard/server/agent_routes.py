@@ -45,6 +45,12 @@ class ClaimRequest(BaseModel):
     )
     agent: str = Field(min_length=1, max_length=200, description="The agent's id (host:pid:start).")
     wait: float = Field(default=10.0, ge=0, le=30, description="Seconds to wait for a queued run.")
+    holding: list[str] | None = Field(
+        default=None,
+        max_length=10_000,
+        description="The runs this agent holds now; a run it claimed and does not hold goes back to "
+        "the queue (the answer to its claim was lost). None (an older agent): nothing goes back.",
+    )
 
 
 class ReleaseRequest(BaseModel):
@@ -96,10 +102,27 @@ class JobQueue:
                     )
         return None
 
-    def unclaim(self, run_id: str) -> None:
+    def unclaim(self, run_id: str, why: str = "its agent went away before it got the run") -> None:
         """Put back a run whose claimer went away before it got the answer."""
-        self.ws.store.requeue(run_id, RunStatus.PREPARING, "its agent went away before it got the run")
+        self.ws.store.requeue(run_id, RunStatus.PREPARING, why)
         self.auth.revoke_run_tokens(run_id)
+
+    def take_back_lost_claims(self, agent: str, holding: set[str]) -> list[str]:
+        """Put back the runs claimed for ``agent`` that it does not hold; returns their ids.
+
+        The answer to their claim never reached it: the server was killed after the claim was
+        written, or the reply was cut off and the agent's client asked again. The agent lives on,
+        so the reaper would never see them as lost. A run whose worker has taken it over (its
+        heartbeat names the worker) is not the agent's any more and is left alone.
+        """
+        lost = [
+            run.id
+            for run in self.ws.store.search_runs(statuses=[RunStatus.PREPARING])
+            if run.worker == agent and run.id not in holding
+        ]
+        for run_id in lost:
+            self.unclaim(run_id, f"the answer to its claim never reached the agent {agent}")
+        return lost
 
     def release(self, run_id: str, agent: str, user: str) -> Released:
         """The agent is done with the run: a run it left unfinished is failed; its tokens end.
@@ -167,6 +190,8 @@ async def claim(body: ClaimRequest, request: Request) -> Claim | Response:
     queue.start()  # also here, for servers run without lifespan events
     principal: Principal = request.state.principal
     deadline = time.monotonic() + body.wait
+    if body.holding is not None:
+        await asyncio.to_thread(queue.take_back_lost_claims, body.agent, set(body.holding))
     while not await request.is_disconnected():  # a dead agent's long-poll claims nothing
         got = await asyncio.to_thread(queue.try_claim, body.compute, body.agent, principal.user)
         if got is not None:

@@ -6,6 +6,8 @@ Health routes answer without a key (probes need them); every other route wants
 serving. With a request timeout, the model runs off the event loop under a ``Deadline``: one
 that hangs is a 504, and a worker whose every slot hangs says so on its health routes (503).
 A model that does not load gives a server that is live but never ready (``unready_app``).
+With an entry script and a folder that is no model directory (any registered files), the
+script alone serves: ``/score`` calls its ``run``, and the model routes say to use ``/score``.
 """
 
 from __future__ import annotations
@@ -20,9 +22,10 @@ from fastapi.responses import JSONResponse, Response
 from starlette.applications import Starlette
 
 from trainyard.errors import InvalidInputError, TrainyardError
-from trainyard.models.format import LoadedModel
+from trainyard.models.format import LoadedModel, has_mlmodel
 from trainyard.serving import codecs, oip
 from trainyard.serving.deadline import Deadline, DeadlineExceeded
+from trainyard.serving.entry_script import load_entry_script
 from trainyard.serving.env import (
     ENV_ENTRY,
     ENV_KEYS,
@@ -36,6 +39,10 @@ from trainyard.serving.keys import BearerKeys
 from trainyard.serving.openapi import request_bodies
 
 MAX_BODY = 50 * 1024 * 1024
+SCRIPT_ONLY = (
+    "this server scores with its entry script only: POST /score (the model's folder has no "
+    "MLmodel, so /invocations and /v2 have no model to call)"
+)
 
 
 class _Refused(Exception):
@@ -45,18 +52,25 @@ class _Refused(Exception):
 
 
 def create_app(
-    model: LoadedModel,
+    model: LoadedModel | None,
     name: str,
     version: str,
     keys: list[str] | None = None,
     max_body: int = MAX_BODY,
     entry_script: str | None = None,
     request_timeout: float | None = None,
+    model_dir: Path | None = None,
 ) -> FastAPI:
+    """A scoring app for ``model``, or with an entry script for the files in ``model_dir`` alone."""
+    if model is None and not (entry_script and model_dir):
+        raise InvalidInputError(
+            "a scoring server without a model needs an entry script and the model's folder"
+        )
     app = FastAPI(title=f"trainyard scoring: {name}:{version}", version=version)
     deadline = Deadline(request_timeout) if request_timeout else None
-    script = load_entry_script(entry_script, model) if entry_script else None
-    bodies = request_bodies(model)
+    folder = model.path if model is not None else model_dir
+    script = load_entry_script(entry_script, folder) if entry_script and folder else None
+    bodies = request_bodies(model) if model is not None else {"invocations": {}, "score": {}, "infer": {}}
     secrets = [k.encode() for k in keys or [] if k]
 
     if secrets:
@@ -108,9 +122,14 @@ def create_app(
         # Without a deadline, CPU-bound work stays on the loop: a thread hop only adds latency.
         return await deadline.run(fn, arg) if deadline is not None else fn(arg)
 
+    def scored_model() -> LoadedModel:
+        if model is None:
+            raise _Refused(404, SCRIPT_ONLY)
+        return model
+
     async def predict(data: Any) -> Any:
         try:
-            return await call(model.predict, data)
+            return await call(scored_model().predict, data)
         except TrainyardError:
             raise
         except DeadlineExceeded as exc:
@@ -150,13 +169,14 @@ def create_app(
 
     @app.get("/version")
     async def served_version() -> dict[str, str]:
-        return {"model": name, "version": version, "flavor": model.flavor}
+        return {"model": name, "version": version, "flavor": model.flavor if model else "entry_script"}
 
     @app.post("/invocations", openapi_extra=bodies["invocations"])
     async def invocations(request: Request) -> Any:
         try:
+            signature = scored_model().signature
             body, is_csv = await body_of(request, csv_ok=True)
-            data = body if is_csv else codecs.decode_mlflow(body, model.signature)
+            data = body if is_csv else codecs.decode_mlflow(body, signature)
             return {"predictions": codecs.as_list(await predict(data))}
         except (InvalidInputError, _Refused) as exc:
             return failure(exc)
@@ -175,7 +195,7 @@ def create_app(
                         500, f"run() in the entry script failed: {type(exc).__name__}: {exc}"
                     ) from None
             body, _ = await body_of(request)
-            return codecs.as_list(await predict(codecs.decode_azure(body, model.signature)))
+            return codecs.as_list(await predict(codecs.decode_azure(body, scored_model().signature)))
         except (InvalidInputError, _Refused) as exc:
             return failure(exc)
 
@@ -201,6 +221,8 @@ def create_app(
     async def model_metadata(model_name: str, model_version: str | None = None) -> Any:
         if (refused := _unknown_model(model_name, model_version)) is not None:
             return refused
+        if model is None:
+            return failure(_Refused(404, SCRIPT_ONLY), oip=True)
         return oip.metadata(model, name, version)
 
     @app.get("/v2/models/{model_name}/ready")
@@ -215,10 +237,11 @@ def create_app(
     async def infer(model_name: str, request: Request, model_version: str | None = None) -> Any:
         try:
             _check_name(model_name, model_version)
+            signature = scored_model().signature
             raw = await raw_body(request)
             content_type(request, ("application/json", "application/octet-stream"))
             body, tail = oip.split_body(raw, request.headers.get(oip.HEADER_LENGTH))
-            data, binary = oip.decode(body, tail, model.signature), oip.wants_binary(body)
+            data, binary = oip.decode(body, tail, signature), oip.wants_binary(body)
             content, json_length = oip.encode(await predict(data), name, version, binary, body.get("id"))
         except (InvalidInputError, _Refused) as exc:
             return failure(exc, oip=True)
@@ -228,23 +251,6 @@ def create_app(
         return Response(content, media_type="application/octet-stream", headers=headers)
 
     return app
-
-
-def load_entry_script(path: str, model: LoadedModel) -> Any:
-    """Import an Azure-style ``score.py`` and call its ``init()``; ``AZUREML_MODEL_DIR`` is the model."""
-    import importlib.util
-
-    if not Path(path).is_file():
-        raise InvalidInputError(f"entry script {path} does not exist")
-    os.environ["AZUREML_MODEL_DIR"] = str(model.path)
-    spec = importlib.util.spec_from_file_location("trainyard_entry_script", path)
-    module = importlib.util.module_from_spec(spec)  # type: ignore[arg-type]
-    spec.loader.exec_module(module)  # type: ignore[union-attr]
-    if not callable(getattr(module, "run", None)):
-        raise InvalidInputError(f"entry script {path} has no run(raw_data) function")
-    if callable(getattr(module, "init", None)):
-        module.init()
-    return module
 
 
 def _trainyard_version() -> str:
@@ -263,8 +269,13 @@ def app_from_env() -> Starlette:
     keys = [k for k in os.environ.get(ENV_KEYS, "").split(",") if k]
     script = os.environ.get(ENV_ENTRY) or None
     timeout = float(os.environ.get(ENV_TIMEOUT) or 0) or None
-    try:
-        model = load(os.environ[ENV_MODEL], trust=os.environ.get(ENV_TRUST) == "1")
+    folder = Path(os.environ[ENV_MODEL])
+    try:  # an entry script loads what is no model directory itself
+        model = (
+            None
+            if script and not has_mlmodel(folder)
+            else load(folder, trust=os.environ.get(ENV_TRUST) == "1")
+        )
         return create_app(
             model,
             os.environ[ENV_NAME],
@@ -272,6 +283,7 @@ def app_from_env() -> Starlette:
             keys,
             entry_script=script,
             request_timeout=timeout,
+            model_dir=folder,
         )
     except Exception as exc:  # live but never ready, saying why (the traceback goes to the log)
         traceback.print_exc()

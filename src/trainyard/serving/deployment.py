@@ -1,10 +1,12 @@
 """A deployment's supervisor: one detached process per deployment.
 
-It loads the model version, starts a scoring server (uvicorn, ``workers`` processes) on a free
-loopback port, marks the deployment ``ready`` with that port once the server answers, and
-restarts the server if it dies or its health routes say it is stuck (every prediction slot
-hung past the request timeout), counting restarts. A model that does not load in the server
-fails the deployment with the server's own error, and the server is kept: live, not ready.
+It loads the model version, resolves the deployment's environment (built the first time, as a
+job's is), starts a scoring server (uvicorn, ``workers`` processes) in that environment's
+interpreter on a free loopback port, marks the deployment ``ready`` with that port once the
+server answers, and restarts the server if it dies or its health routes say it is stuck (every
+prediction slot hung past the request timeout), counting restarts; every restart uses the same
+interpreter. A model that does not load in the server fails the deployment with the server's
+own error, and the server is kept: live, not ready.
 SIGTERM stops the server gracefully (in-flight requests finish) and ends the supervisor.
 """
 
@@ -16,9 +18,11 @@ import socket
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import httpx
 
+from trainyard.environments import Environment, ResolvedEnvironment, resolve
 from trainyard.liveness import worker_id
 from trainyard.serving import env as serve_env
 from trainyard.status import DeploymentStatus
@@ -32,6 +36,14 @@ PROBE_EVERY = 1.0  # seconds between liveness probes of a serving server
 def entry_script_key(endpoint: str, name: str) -> str:
     """Where a deployment's copy of its entry script is kept in the artifact store."""
     return f"endpoints/{endpoint}/{name}/score.py"
+
+
+def local_entry_script(ws: Workspace, endpoint: str, name: str) -> Path | None:
+    """The deployment's copy of its entry script, on this machine (None: it has none)."""
+    key = entry_script_key(endpoint, name)
+    if not ws.artifacts.exists(key):
+        return None
+    return ws.artifacts.download(key, ws.root / "endpoints" / f"{endpoint}.{name}.score.py")
 
 
 def free_port() -> int:
@@ -53,9 +65,17 @@ class Supervisor:
     def _update(self, update: DeploymentUpdate) -> None:
         self.ws.store.update_deployment(self.endpoint, self.name, update)
 
-    def _start_server(self, folder: str, port: int) -> subprocess.Popen[bytes]:
+    def _environment(self) -> ResolvedEnvironment:
+        """The interpreter to score with: the deployment's environment, built once and cached."""
+        env = Environment.named(self.ws.store, self.record.environment or "")
+        return resolve(env, log=lambda line: print(line, flush=True))
+
+    def _start_server(
+        self, folder: str, port: int, environment: ResolvedEnvironment
+    ) -> subprocess.Popen[bytes]:
         env = {
             **os.environ,
+            **environment.env_vars,
             serve_env.ENV_MODEL: folder,
             serve_env.ENV_NAME: self.record.model_name,
             serve_env.ENV_VERSION: str(self.record.model_version),
@@ -63,13 +83,11 @@ class Supervisor:
             serve_env.ENV_TIMEOUT: str(self.record.request_timeout or ""),
         }
         env.pop(serve_env.ENV_KEYS, None)  # the endpoint's router checks keys; this port is loopback only
-        script_key = entry_script_key(self.endpoint, self.name)
-        if self.ws.artifacts.exists(script_key):
-            local = self.ws.root / "endpoints" / f"{self.endpoint}.{self.name}.score.py"
-            env[serve_env.ENV_ENTRY] = str(self.ws.artifacts.download(script_key, local))
+        if (script := local_entry_script(self.ws, self.endpoint, self.name)) is not None:
+            env[serve_env.ENV_ENTRY] = str(script)
         return subprocess.Popen(
             [
-                sys.executable,
+                environment.python,
                 "-m",
                 "uvicorn",
                 "trainyard.serving.app:app_from_env",
@@ -137,17 +155,24 @@ class Supervisor:
 
         self._update(DeploymentUpdate(worker=worker_id()))
         try:
-            folder = str(fetch(f"models:/{self.record.model_name}/{self.record.model_version}", self.ws))
+            uri = f"models:/{self.record.model_name}/{self.record.model_version}"
+            scripted = self.ws.artifacts.exists(entry_script_key(self.endpoint, self.name))
+            folder = str(fetch(uri, self.ws, scripted=scripted))  # a script loads any registered files
         except Exception as exc:  # a model that cannot load: the deployment fails, the endpoint serves on
             self._update(
                 DeploymentUpdate(status=DeploymentStatus.FAILED, error=f"the model did not load: {exc}")
             )
             return
+        try:
+            environment = self._environment()
+        except Exception as exc:  # TrainyardError: a build that failed, an environment not registered
+            self._update(DeploymentUpdate(status=DeploymentStatus.FAILED, error=f"its environment: {exc}"))
+            return
         restarts = 0
         proc: subprocess.Popen[bytes] | None = None
         while not self.stopping:
             port = free_port()
-            proc = self._start_server(folder, port)
+            proc = self._start_server(folder, port, environment)
             not_ready, live = self._wait_ready(proc, port)
             if self.stopping:
                 break

@@ -20,9 +20,11 @@ from typing import Any
 
 import httpx
 
+from trainyard.environments import Environment, is_built
 from trainyard.errors import InvalidInputError, TrainyardError
 from trainyard.liveness import worker_alive
-from trainyard.serving.deployment import entry_script_key, free_port
+from trainyard.serving.deployment import entry_script_key, free_port, local_entry_script
+from trainyard.serving.inference_config import InferenceConfig
 from trainyard.serving.router import REFRESH
 from trainyard.status import DeploymentStatus
 from trainyard.store import DeploymentRecord, DeploymentUpdate, EndpointRecord, EndpointUpdate
@@ -98,6 +100,17 @@ def create_endpoint(
     )
 
 
+def _pinned(ws: Workspace, environment: Environment | str | None) -> tuple[Environment, str] | None:
+    """The deployment's environment, registered, and its ``name:version`` (None: the default one)."""
+    if environment is None:
+        return None
+    env = environment if isinstance(environment, Environment) else Environment.named(ws.store, environment)
+    if env.is_default and not env.env_vars:
+        return None
+    record = env.register(ws.store)
+    return env, f"{record.name}:{record.version}"
+
+
 def create_deployment(
     ws: Workspace,
     endpoint: str,
@@ -105,13 +118,24 @@ def create_deployment(
     model_ref: str,
     workers: int = 1,
     timeout: float = 90.0,
-    entry_script: str | None = None,
+    entry_script: str | os.PathLike[str] | None = None,
     request_timeout: float | None = DEFAULT_REQUEST_TIMEOUT,
+    environment: Environment | str | None = None,
+    inference_config: InferenceConfig | None = None,
 ) -> DeploymentRecord:
     """Start ``model_ref`` behind ``endpoint``; each prediction may take ``request_timeout`` seconds
-    (a 504 after that; None: no limit, and the model runs on the server's event loop)."""
+    (a 504 after that; None: no limit, and the model runs on the server's event loop). With an
+    ``environment`` (or an ``inference_config`` naming one) the scoring server runs in its
+    interpreter; ``timeout`` counts from the end of its build, which the deployment's log shows."""
     from trainyard.registry import Model
 
+    if inference_config is not None:
+        if entry_script is not None or environment is not None:
+            raise InvalidInputError(
+                "give the entry script and the environment either in the inference config or as "
+                "arguments, not both"
+            )
+        entry_script, environment = inference_config.entry_script, inference_config.environment
     if workers < 1:
         raise InvalidInputError("a deployment needs at least 1 worker")
     if request_timeout is not None and not (0 < request_timeout < math.inf):
@@ -119,14 +143,15 @@ def create_deployment(
     model = Model(ws, model_ref)
     if entry_script is not None and not Path(entry_script).is_file():
         raise InvalidInputError(f"entry script {entry_script} does not exist")
+    pinned = _pinned(ws, environment)
     ws.store.create_deployment(endpoint, name, model.name, model.version, workers)
-    if request_timeout is not None:
-        ws.store.update_deployment(endpoint, name, DeploymentUpdate(request_timeout=request_timeout))
+    settings = DeploymentUpdate(request_timeout=request_timeout, environment=pinned[1] if pinned else None)
+    ws.store.update_deployment(endpoint, name, settings)
     if entry_script is not None:  # kept with the deployment, so later edits of the file change nothing
-        ws.artifacts.put_file(entry_script_key(endpoint, name), entry_script)
+        ws.artifacts.put_file(entry_script_key(endpoint, name), str(entry_script))
     _spawn(ws, f"{endpoint}.{name}.log", ["trainyard.serving.deployment", str(ws.root), endpoint, name])
     deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
+    while True:
         record = ws.store.get_deployment(endpoint, name)
         if record.status == DeploymentStatus.READY:
             _wait_routed(ws, endpoint, name)
@@ -135,9 +160,20 @@ def create_deployment(
             raise TrainyardError(
                 f"deployment {name!r} failed: {record.error}; the endpoint serves on as before"
             )
+        if pinned and not is_built(pinned[0]) and worker_alive(record.worker):
+            deadline = time.monotonic() + timeout  # its supervisor is building the environment
+        elif time.monotonic() >= deadline:
+            raise TrainyardError(
+                f"deployment {name!r} was not ready after {timeout:g}s; see `trainyard endpoint logs`"
+            )
         time.sleep(0.1)
-    raise TrainyardError(
-        f"deployment {name!r} was not ready after {timeout:g}s; see `trainyard endpoint logs`"
+
+
+def inference_config_of(ws: Workspace, endpoint: str, name: str) -> InferenceConfig:
+    """How a deployment scores, to serve another model the same way (a retrain's new deployment)."""
+    record = ws.store.get_deployment(endpoint, name)
+    return InferenceConfig(
+        entry_script=local_entry_script(ws, endpoint, name), environment=record.environment
     )
 
 
@@ -250,6 +286,7 @@ def describe(ws: Workspace, name: str) -> dict[str, Any]:
                 "workers": d.workers,
                 "restarts": d.restarts,
                 "request_timeout": d.request_timeout,
+                "environment": d.environment,
                 "error": d.error,
                 "supervisor": "up" if worker_alive(d.worker) else "down",
             }

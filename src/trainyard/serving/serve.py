@@ -6,25 +6,29 @@ import os
 from pathlib import Path
 
 from trainyard.errors import InvalidInputError
-from trainyard.models.format import load
+from trainyard.models.format import fetch, has_mlmodel, load
 from trainyard.serving import env as serve_env
 
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
 
 
-def resolve_model(ref: str, trust: bool) -> tuple[str, str, str, bool]:
-    """(folder, name, version, trusted) for a registry reference or a model folder."""
+def resolve_model(ref: str, trust: bool, scripted: bool = False) -> tuple[str, str, str, bool]:
+    """(folder, name, version, trusted) for a registry reference or a folder. The model is loaded
+    here to fail with the reason, not in every worker; with an entry script (``scripted``) that
+    loads it, any folder will do, and only a model directory (``MLmodel``) is loaded."""
     if Path(ref).is_dir():
-        folder = Path(ref).resolve()
-        load(folder, trust=trust)  # fail here, with the reason, not in every worker
-        return str(folder), folder.name, "1", trust
-    from trainyard.registry import Model
-    from trainyard.workspace import Workspace
+        folder, name, version, trusted = Path(ref).resolve(), Path(ref).resolve().name, "1", trust
+    else:
+        from trainyard.registry import Model
+        from trainyard.workspace import Workspace
 
-    ws = Workspace.from_config()
-    model = Model(ws, ref)
-    loaded = load(f"models:/{model.name}/{model.version}", workspace=ws)
-    return str(loaded.path), model.name, str(model.version), True
+        ws = Workspace.from_config()
+        model = Model(ws, ref)
+        folder = fetch(f"models:/{model.name}/{model.version}", ws, scripted=True)
+        name, version, trusted = model.name, str(model.version), True
+    if not scripted or has_mlmodel(folder):
+        load(folder, trust=trusted)
+    return str(folder), name, version, trusted
 
 
 def serve(
@@ -42,9 +46,9 @@ def serve(
             f"serving on {host} without a key would let anyone on the network call the model; "
             "give --key, or --insecure if that is what you want"
         )
-    folder, name, version, trusted = resolve_model(ref, trust)
     if entry_script and not Path(entry_script).is_file():
         raise InvalidInputError(f"entry script {entry_script} does not exist")
+    folder, name, version, trusted = resolve_model(ref, trust, scripted=bool(entry_script))
     os.environ.update(
         {
             serve_env.ENV_MODEL: folder,

@@ -137,6 +137,7 @@ class DeploymentRecord:
     error: str | None = None
     restarts: int = 0
     request_timeout: float | None = None
+    environment: str | None = None  # "name:version", pinned when the deployment was created
 
     def __post_init__(self) -> None:  # records decoded from JSON or rows carry the status's name
         object.__setattr__(self, "status", DeploymentStatus(self.status))
@@ -213,6 +214,7 @@ class DeploymentUpdate(_Update):
     error: str | None | Unset = UNSET
     restarts: int | Unset = UNSET
     request_timeout: float | None | Unset = UNSET
+    environment: str | None | Unset = UNSET
 
     def __post_init__(self) -> None:
         if self.status is not UNSET:

@@ -59,7 +59,12 @@ def submit_sweep(
             "max_total_trials": str(spec.limits.max_total_trials),
             "max_concurrent_trials": str(spec.limits.max_concurrent_trials),
         },
-        record=job_record(parent, SweepRecord, sweep=spec, trial_environment=prepared.environment),
+        record=job_record(
+            parent,
+            SweepRecord,
+            sweep=spec.model_copy(update={"trial": prepared.job}),  # with its inputs as stored
+            trial_environment=prepared.environment,
+        ),
     )
 
 

@@ -107,6 +107,14 @@ class EndpointSuite:
         assert limited.request_timeout == 2.5 and limited.status is DeploymentStatus.CREATING
         assert store.get_deployment("ep-one", "blue").request_timeout == 2.5
 
+    def test_a_deployment_keeps_its_environment(self, store: Store) -> None:
+        _endpoint(store)
+        assert store.create_deployment("ep-one", "blue", "model", 1, 1).environment is None
+        pinned = store.update_deployment("ep-one", "blue", DeploymentUpdate(environment="six:2"))
+        assert pinned.environment == "six:2" and pinned.request_timeout is None
+        store.update_deployment("ep-one", "blue", DeploymentUpdate(status=DeploymentStatus.READY, port=9))
+        assert store.list_deployments("ep-one")[0].environment == "six:2"
+
     def test_an_update_names_only_fields_it_has(self) -> None:
         with pytest.raises(InvalidInputError, match="port"):
             EndpointUpdate.of({"port": 1})

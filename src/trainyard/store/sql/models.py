@@ -204,6 +204,7 @@ DEPLOYMENTS = Table(
     Column("restarts", Integer, nullable=False),
     Column("created_at", Float, nullable=False),
     Column("request_timeout", Float),  # seconds a prediction may take; None: no limit
+    Column("environment", String(300)),  # "name:version" of the environment it scores in; None: the default
 )
 
 # Server auth (store/sql/auth.py): users with one role in this workspace, and API tokens kept

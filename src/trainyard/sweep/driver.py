@@ -31,11 +31,10 @@ from trainyard.jobs.submit import PreparedJob, job_record, start_run
 from trainyard.status import RunStatus
 from trainyard.store import RunInfo
 from trainyard.sweep.policy import describe
-from trainyard.sweep.record import SweepRecord
+from trainyard.sweep.record import INTERNAL_TAG, SweepRecord
 from trainyard.sweep.sampling import Sampling
 from trainyard.tracking import TrackedRun, current_run
 
-INTERNAL_TAG = "sweep.internal"
 TRIAL_TAG = "sweep.trial"
 POLL_SECONDS = 0.1
 REAP_SECONDS = 2.0

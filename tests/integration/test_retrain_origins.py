@@ -28,21 +28,20 @@ def retrained(ws, model, data, **kw):
     return retrain(ws, model, data / "big.csv", data / "holdout.csv", "target", **kw)
 
 
+TINY_AUTOML = {
+    "allowed_models": ["ElasticNet", "LightGBM"],
+    "iterations": 2,
+    "enable_ensembling": False,
+    "model_explainability": False,
+    "experiment_timeout_minutes": 1,
+    "model_name": "diabetes-automl",
+}
+
+
 def test_an_automl_model_is_retrained_by_its_automl_job_on_the_new_data(ws, data, monkeypatch):
     monkeypatch.setenv("OMP_NUM_THREADS", "1")
     frame = load_diabetes(as_frame=True).frame
-    cfg = ty.AutoMLConfig(
-        task="regression",
-        training_data=frame.iloc[:60],
-        validation_data=frame.iloc[400:],
-        label_column_name="target",
-        allowed_models=["ElasticNet", "LightGBM"],
-        iterations=2,
-        enable_ensembling=False,
-        model_explainability=False,
-        experiment_timeout_minutes=1,
-        model_name="diabetes-automl",
-    )
+    cfg = ty.AutoMLConfig("regression", frame.iloc[:60], "target", frame.iloc[400:], **TINY_AUTOML)
     first = ty.Experiment(ws, "automl").submit(cfg)
     first.wait_for_completion(timeout_seconds=120)
     with pytest.raises(InvalidInputError, match="training_data; there is no input 'train'"):

@@ -1,6 +1,8 @@
 """Ridge regression on scikit-learn's diabetes data, tracked by trainyard.
 
 Written the Azure ML SDK v1 way: only the import line differs from an ``azureml.core`` script.
+The data is a CSV of ten features and ``target`` (``data.csv``: scikit-learn's diabetes table),
+given as the job's ``data`` input, so ``trainyard retrain`` can run the job again on new data.
 """
 
 import argparse
@@ -8,7 +10,7 @@ import os
 import pickle
 
 import numpy as np
-from sklearn.datasets import load_diabetes
+import pandas as pd
 from sklearn.linear_model import Ridge
 from sklearn.metrics import mean_squared_error, r2_score
 from sklearn.model_selection import train_test_split
@@ -18,10 +20,12 @@ from trainyard import Run
 parser = argparse.ArgumentParser()
 parser.add_argument("--alpha", type=float, default=0.5)
 parser.add_argument("--test-size", type=float, default=0.2)
+parser.add_argument("--data", default="data.csv", help="a CSV of the features and the target column")
 args = parser.parse_args()
 
 run = Run.get_context()
-X, y = load_diabetes(return_X_y=True)
+frame = pd.read_csv(args.data)
+X, y = frame.drop(columns="target"), frame["target"]
 X_train, X_test, y_train, y_test = train_test_split(X, y, test_size=args.test_size, random_state=0)
 print(f"training Ridge(alpha={args.alpha}) on {len(X_train)} rows, testing on {len(X_test)}")
 run.log("alpha", args.alpha)

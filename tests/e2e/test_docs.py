@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import json
 import re
+import shlex
 import shutil
 import subprocess
 import sys
 from pathlib import Path
 
+import pandas as pd
 import yaml
 
 from tests.e2e.test_cli import ty
@@ -73,7 +76,7 @@ def test_the_yaml_examples_are_valid(tmp_path):
     (tmp_path / "data.csv").write_text("x,y\n1,2\n")
     job = load_job(tmp_path / "job.yml")
     assert job.inputs["data"].path == str(tmp_path / "data.csv")
-    assert job.argv() == ["python", "train.py", "--alpha", "0.5"]
+    assert job.argv() == ["python", "train.py", "--alpha", "0.5", "--data", str(tmp_path / "data.csv")]
     (tmp_path / "env.yml").write_text(env_yaml)
     assert Environment.from_file(tmp_path / "env.yml").env_vars == {"OMP_NUM_THREADS": "1"}
     (tmp_path / "score").mkdir()
@@ -98,3 +101,30 @@ def test_the_readme_shows_what_the_demo_prints(tmp_path):
     assert printed, out
     assert f"`{printed.group(0)}`" in README  # the make demo paragraph
     assert readme_metrics() == {"mse": printed.group(1), "r2": printed.group(2)}  # the SDK example
+
+
+def test_the_demos_model_goes_through_the_registry_an_endpoint_batch_scoring_and_a_retrain(tmp_path):
+    """The README's walk on the bundled example, each command as written (``RUN``: the job's id)."""
+    walk = next(b for b in blocks("bash") if "-p outputs/model.pkl --alias production" in b)
+    shutil.copytree(ROOT / "examples", tmp_path / "examples")
+    ty(tmp_path, "init", ".")
+    shown: dict[str, str] = {}
+    try:
+        for line in (ln for ln in walk.splitlines() if ln.strip() and not ln.startswith("#")):
+            program, *args = shlex.split(re.sub(r"\bRUN\b", shown.get("run", "RUN"), line))
+            if program == "python":
+                subprocess.run([sys.executable, *args], cwd=tmp_path, check=True, timeout=60)
+                continue
+            shown[" ".join(args[:2])] = ty(tmp_path, *args).stdout
+            if args[0] == "job":
+                shown["run"] = json.loads(ty(tmp_path, "run", "list", "-o", "json").stdout)[0]["id"]
+        assert len(json.loads(shown["endpoint invoke"])) == 2  # a prediction per row of request.json
+        scored = pd.read_csv(tmp_path / "scored.csv")
+        assert len(scored) == 442 and {"target", "prediction"} <= set(scored.columns)
+        assert "yes (forced)" in shown["retrain -m"] and "diabetes:2" in shown["retrain -m"]
+        production = json.loads(ty(tmp_path, "model", "show", "diabetes@production", "-o", "json").stdout)
+        assert production["version"] == 2 and production["lineage"]["params"]["data"].endswith("new.csv")
+        traffic = json.loads(ty(tmp_path, "endpoint", "show", "diabetes", "-o", "json").stdout)["traffic"]
+        assert traffic == {"blue": 100}  # rolled back from the retrained deployment
+    finally:
+        ty(tmp_path, "endpoint", "delete", "diabetes", check=False)

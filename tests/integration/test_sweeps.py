@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import time
+from pathlib import Path
 
 import pytest
 
@@ -130,6 +132,75 @@ def test_bandit_policy_stops_a_hopeless_trial(ws, script_dir):
     assert run.get_best_run().id == by_q[1.0].id
 
 
+ENDS_AT_ONCE = """
+import argparse, pathlib, time
+from trainyard import Run
+p = argparse.ArgumentParser()
+p.add_argument("--q", type=float)
+p.add_argument("--go")
+a = p.parse_args()
+run = Run.get_context()
+if a.q < 1:  # it waits to be told to go on, then logs its last steps and ends at once
+    (pathlib.Path(a.go) / "ready").touch()
+    while not (pathlib.Path(a.go) / "go").exists():
+        time.sleep(0.02)
+for step in range(3):
+    run.log("score", a.q * (step + 1))
+    run.flush()
+if a.q == 1:
+    time.sleep(3)
+"""
+
+
+def ended(worker_pid: int) -> bool:
+    """Whether every process the worker started has exited (a zombie its stopped worker has not reaped)."""
+    states = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        with contextlib.suppress(OSError):
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+            if int(fields[1]) == worker_pid:
+                states.append(fields[0])
+    return all(state == "Z" for state in states)
+
+
+def test_a_trial_the_policy_stops_after_its_last_step_is_completed_without_a_stop_reason(
+    ws, script_dir, tmp_path
+):
+    src = script_dir({"train.py": ENDS_AT_ONCE})
+    go = tmp_path / "signals"
+    go.mkdir()
+    run = sweep_run(
+        ws,
+        src,
+        ["--q", "${{search_space.q}}", "--go", str(go)],
+        {"q": ty.choice(1.0, 0.05)},
+        sampling="grid",
+        max_concurrent_trials=2,
+        early_termination=ty.BanditPolicy(slack_factor=0.2, delay_evaluation=2),
+    )
+    deadline = time.monotonic() + 60
+    while not (go / "ready").exists() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    late = next(k for k in children(run) if k.params["q"] == "0.05")
+    worker = int(late.worker.rsplit(":", 2)[1])
+    # the stop reaches the worker only after the script has logged its last step and ended
+    os.kill(worker, signal.SIGSTOP)
+    try:
+        (go / "go").touch()
+        deadline = time.monotonic() + 20
+        while (
+            not (ws.store.get_run(late.id).cancel_requested and ended(worker)) and time.monotonic() < deadline
+        ):
+            time.sleep(0.05)
+    finally:
+        os.kill(worker, signal.SIGCONT)
+    run.wait_for_completion()
+    assert "stopped: early termination by BanditPolicy" in run.log_text()[0]
+    late = ws.store.get_run(late.id)
+    assert (late.status, late.cancel_reason, late.error) == (RunStatus.COMPLETED, None, None)
+    assert "sweep.early_terminated" not in late.tags
+
+
 def test_a_crashing_trial_fails_and_the_sweep_goes_on(ws, script_dir):
     src = script_dir({"train.py": SCRIPT})
     run = sweep_run(
@@ -222,7 +293,7 @@ def test_a_killed_driver_comes_back_and_runs_exactly_the_trials_asked(ws, script
     assert "resumed:" in run.log_text()[0]
 
 
-def test_resume_a_canceled_sweep_with_the_trials_left(ws, script_dir):
+def test_resume_a_seeded_sweep_runs_the_trials_left_and_never_a_finished_configuration(ws, script_dir):
     src = script_dir({"train.py": SCRIPT})
     first = sweep_run(
         ws,
@@ -245,6 +316,10 @@ def test_resume_a_canceled_sweep_with_the_trials_left(ws, script_dir):
     second.wait_for_completion()
     assert len(children(second)) == 6 - done
     assert f"resumed: {done} trial(s) known" in second.log_text()[0]
+    finished = {k.params["x"] for k in children(first) if k.status is RunStatus.COMPLETED}
+    assert not finished & {k.params["x"] for k in children(second)}  # the seed's sequence goes on
+    numbers = sorted(int(k.tags["sweep.trial"]) for k in children(second))
+    assert numbers == list(range(len(children(first)), len(children(first)) + 6 - done))
 
 
 def test_warm_start_from_an_unknown_run_is_refused(ws, script_dir):

@@ -102,6 +102,7 @@ def spec(**overrides):
         ({"trial": trial_job("python train.py --y ${{search_space.y}}")}, "no such parameter"),
         ({"search_space": {"x": ty.uniform(0, 1), "z": ty.choice(1)}}, "not used in the command"),
         ({"early_termination": {"type": "bandit"}}, "exactly one of slack"),
+        ({"seed": -1}, "seed"),
     ],
 )
 def test_bad_sweeps_fail_before_anything_runs(overrides, message):

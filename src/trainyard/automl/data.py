@@ -35,11 +35,14 @@ def store_frames(ws: Workspace, train: pd.DataFrame, valid: pd.DataFrame | None)
     return AutoMLData.model_validate(keys)
 
 
-def load_frames(ws: Workspace, data: AutoMLData) -> tuple[pd.DataFrame, pd.DataFrame | None]:
-    def load(key: str) -> pd.DataFrame:
-        return pd.read_pickle(io.BytesIO(ws.artifacts.get_bytes(key)))
+def load_frame(ws: Workspace, key: str) -> pd.DataFrame:
+    """One frame ``store_frames`` wrote."""
+    return pd.read_pickle(io.BytesIO(ws.artifacts.get_bytes(key)))
 
-    return load(data.training_data), None if data.validation_data is None else load(data.validation_data)
+
+def load_frames(ws: Workspace, data: AutoMLData) -> tuple[pd.DataFrame, pd.DataFrame | None]:
+    valid = None if data.validation_data is None else load_frame(ws, data.validation_data)
+    return load_frame(ws, data.training_data), valid
 
 
 def make_folds(

@@ -6,7 +6,7 @@ import tempfile
 from typing import TYPE_CHECKING, Any
 
 from trainyard.automl.config import AutoMLSettings, check, read_table
-from trainyard.automl.data import store_frames
+from trainyard.automl.data import load_frame, store_frames
 from trainyard.automl.record import AutoMLRecord
 from trainyard.environments import Environment
 from trainyard.jobs.snapshot import take_snapshot
@@ -54,3 +54,16 @@ def submit_automl(
             prepared, AutoMLRecord, automl=settings, automl_data=store_frames(ws, train, valid)
         ),
     )
+
+
+def resubmit_automl(
+    ws: Workspace, parent: RunInfo, training_data: Any, model_name: str, tags: dict[str, str] | None = None
+) -> RunInfo:
+    """``parent``'s AutoML job again on ``training_data``: the settings and validation data it
+    recorded, in its experiment, with the model registered as the next version of ``model_name``."""
+    record = AutoMLRecord.of_run(parent)
+    keys = record.automl_data
+    valid = None if keys.validation_data is None else load_frame(ws, keys.validation_data)
+    settings = record.automl.model_copy(update={"model_name": model_name})
+    experiment = ws.store.get_experiment(parent.experiment_id).name
+    return submit_automl(ws, settings, training_data, experiment, valid, tags)

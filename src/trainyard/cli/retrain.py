@@ -1,4 +1,4 @@
-"""``trainyard retrain``: rerun a model's training job on new data; promote it only if it is better."""
+"""``trainyard retrain``: train a model again, as it was trained, on new data; promote it if better."""
 
 from __future__ import annotations
 
@@ -18,11 +18,16 @@ def retrain(
     endpoint: str = typer.Option(
         None, "--endpoint", "-e", help="Deploy a promoted model here, traffic 100%."
     ),
-    input_name: str = typer.Option("data", help="Which input of the training job the new data replaces."),
+    input_name: str = typer.Option(
+        "data",
+        help="What the new data replaces: the command job's input of this name; for component runs "
+        "COMPONENT.PORT when the chain reads more than one table (AutoML: its training_data).",
+    ),
     force: bool = typer.Option(False, "--force", help="Promote even if it is not better."),
     stream: bool = typer.Option(False, "--stream", help="Show the training job's log."),
 ) -> None:
-    """Retrain from a registered model's job, compare on the holdout, promote and swap if better."""
+    """Retrain a registered model the way it was trained (its command job, AutoML job or
+    component runs), compare on the holdout, promote and swap if better."""
     from trainyard.sdk.retrain import retrain as run_retrain
     from trainyard.workspace import Workspace
 

@@ -205,13 +205,18 @@ class Worker:
             if deadline is not None and time.monotonic() > deadline:
                 self._request_stop(f"timed out after {timeout:g}s (the job's timeout)", RunStatus.FAILED)
             if self.stop.is_set():
-                self._terminate(proc)
-                return proc.returncode, True
+                stopped = self._terminate(proc)
+                return proc.returncode, stopped
             time.sleep(0.05)
         return proc.returncode, False
 
-    def _terminate(self, proc: subprocess.Popen[bytes]) -> None:
-        """SIGTERM the whole process group, then SIGKILL what is left after the grace period."""
+    def _terminate(self, proc: subprocess.Popen[bytes]) -> bool:
+        """SIGTERM the whole process group, then SIGKILL what is left after the grace period.
+
+        False when the command had ended by itself before the stop came: it was not stopped.
+        """
+        if proc.poll() is not None:
+            return False
         self.say(f"stopping: {self._stop_reason()}")
         for sig, wait in ((signal.SIGTERM, GRACE_SECONDS), (signal.SIGKILL, 5.0)):
             try:
@@ -225,6 +230,7 @@ class Worker:
                 continue
         with contextlib.suppress(ProcessLookupError):
             os.killpg(proc.pid, signal.SIGKILL)  # stragglers of the group
+        return True
 
     def _upload_outputs(self) -> None:
         for folder in ("outputs", "logs"):

@@ -1,9 +1,10 @@
 """Retraining: run a registered model's training job again on new data, and swap the endpoint
 onto the new model only if it beats the one in production on the same holdout (or if forced).
 
-This is the reference documents' "retrain a model and update the web service": the job comes
-from the model's lineage (its run's code snapshot, command, environment), the new data goes in
-as one of its inputs, the comparison is logged on the new run, the new deployment scores as the
+This is the reference documents' "retrain a model and update the web service": the training
+comes from the model's lineage (a command job's code snapshot, command and environment, an
+AutoML job's settings, or a chain of component runs: ``sdk/retrain_origin.py``), the new data
+goes in as its data, the comparison is logged on the new run, the new deployment scores as the
 one it replaces did (entry script, environment), and the old deployment stays up with no
 traffic so that ``trainyard endpoint rollback`` can bring it back.
 """
@@ -18,11 +19,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from trainyard.compute.job import JobKind, recorded_job
 from trainyard.errors import InvalidInputError
-from trainyard.jobs.spec import CommandJob, PathInput
-from trainyard.jobs.submit import PreparedJob, start_run
 from trainyard.registry import Model
+from trainyard.sdk.retrain_origin import origin_of
 from trainyard.sdk.run import Run
 from trainyard.workspace import Workspace
 
@@ -56,25 +55,6 @@ class RetrainResult:
     candidate_score: float
     promoted: bool
     deployment: str | None
-
-
-def _training_job(ws: Workspace, model: Model, input_name: str, data: Path) -> PreparedJob:
-    if not model.run_id:
-        raise InvalidInputError(
-            f"{model.id} was registered from files, not from a run: there is no job to rerun"
-        )
-    run = ws.store.get_run(model.run_id)
-    record = recorded_job(run)
-    if record is None or record.type is not JobKind.COMMAND:
-        raise InvalidInputError(f"{model.id} came from run {run.id}, which was not a command job")
-    job = CommandJob.model_validate(record.model_dump(mode="json", include=set(CommandJob.model_fields)))
-    if input_name not in job.inputs:
-        known = ", ".join(sorted(job.inputs)) or "none"
-        raise InvalidInputError(
-            f"the training job of {model.id} has no input {input_name!r} (inputs: {known})"
-        )
-    job.inputs[input_name] = PathInput(type="uri_file", path=str(data))
-    return PreparedJob(job, record.environment, run.snapshot_id or "", run.experiment_id)
 
 
 def _score(ws: Workspace, model: Model, frame: pd.DataFrame, label: str, fn: Any) -> float:
@@ -127,16 +107,13 @@ def retrain(
     if label not in frame.columns:
         raise InvalidInputError(f"the holdout has no column {label!r} (it has: {', '.join(frame.columns)})")
     current = Model(ws, model)
-    prepared = _training_job(ws, current, input_name, data)
+    origin = origin_of(ws, current, input_name)
     if endpoint is not None:
         ws.store.get_endpoint(endpoint)  # an unknown endpoint fails before training, not after
-    info = start_run(ws, prepared, tags={"retrain.from_model": current.id, "retrain.data": str(data)})
-    run = Run(ws, info.id)
-    run.wait_for_completion(show_output=show_output)
-    artifact = current._record.source.split("/", 2)[2]  # runs/<id>/<path>
-    candidate = Model.register_from_run(
-        ws, run.id, current.name, artifact, tags={"retrained_from": current.id}
+    run_id, candidate = origin.train(
+        data, {"retrain.from_model": current.id, "retrain.data": str(data)}, show_output
     )
+    run = Run(ws, run_id)
     before, after = _score(ws, current, frame, label, fn), _score(ws, candidate, frame, label, fn)
     better = after > before if goal == "maximize" else after < before
     promoted = better or force

@@ -143,6 +143,8 @@ class TrackingStore(abc.ABC):
     ) -> bool:
         """Move the run to ``status``, recording ``error``, ``exit_code`` and ``worker``; compare-and-set.
 
+        A run that ends ``completed`` or ``failed`` ended by itself, so a cancel asked of it
+        too late is dropped in the same write (no ``cancel_reason``): status and reason agree.
         Returns False (and changes nothing) when the run is no longer in ``expected`` (if
         given) or already terminal; raises ``InvalidTransitionError`` for a move the table
         forbids from the current status, ``NotFoundError`` for an unknown run.

@@ -4,7 +4,9 @@ Every fact it acts on lives in the store (the children, their params, their metr
 driver that is killed and started again (the parent job's ``max_retries``) rebuilds the Optuna
 study from the store and goes on: finished trials are told to the study, running ones are
 re-attached, and the trial count comes from the children that exist, so no trial runs twice
-and none is lost.
+and none is lost. Trial numbers carry on after the warm-start sweeps' trials (a resumed sweep's
+after the sweep it resumes), and each number's configuration is drawn afresh from the seed
+(``sweep.sampling``), so neither a restart nor a resume repeats what already ran.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from typing import Any, cast
 
 import optuna
 from optuna.distributions import BaseDistribution
-from optuna.samplers import BaseSampler, GridSampler, QMCSampler, RandomSampler, TPESampler
+from optuna.samplers import RandomSampler
 from optuna.trial import TrialState
 
 from trainyard.compute import get_compute
@@ -29,41 +31,34 @@ from trainyard.jobs.submit import PreparedJob, job_record, start_run
 from trainyard.status import RunStatus
 from trainyard.store import RunInfo
 from trainyard.sweep.policy import describe
-from trainyard.sweep.record import SweepRecord
-from trainyard.sweep.space import grid_points, grid_size
-from trainyard.sweep.spec import SweepSpec
+from trainyard.sweep.record import INTERNAL_TAG, SweepRecord
+from trainyard.sweep.sampling import Sampling
 from trainyard.tracking import TrackedRun, current_run
 
-INTERNAL_TAG = "sweep.internal"
 TRIAL_TAG = "sweep.trial"
 POLL_SECONDS = 0.1
 REAP_SECONDS = 2.0
 STOPPED_EARLY_TAG = "sweep.early_terminated"  # on a trial its policy stopped: pruned, not failed
+EARLY_TERMINATION = "early termination by "  # how the policy's cancel reason starts
 
 optuna.logging.set_verbosity(optuna.logging.WARNING)
 
 
-class _GridSampler(GridSampler):
-    """Optuna's grid, without its ``study.stop()`` once exhausted (which only works inside
-    ``optimize``); the driver stops at the grid's size itself."""
-
-    def after_trial(self, *args: Any, **kwargs: Any) -> None:
-        pass
-
-
-def make_sampler(spec: SweepSpec) -> BaseSampler:
-    if spec.sampling == "grid":
-        return _GridSampler(grid_points(spec.space), seed=spec.seed)
-    if spec.sampling == "bayesian":
-        return TPESampler(seed=spec.seed, n_startup_trials=min(10, max(2, spec.limits.max_total_trials // 5)))
-    if spec.sampling == "sobol":
-        return QMCSampler(qmc_type="sobol", seed=spec.seed, warn_independent_sampling=False)
-    return RandomSampler(seed=spec.seed)
-
-
 def _stopped_early(child: RunInfo) -> bool:
-    """A trial the early-termination policy canceled (a pruned Optuna trial, not a failed one)."""
-    return child.status == RunStatus.CANCELED and STOPPED_EARLY_TAG in child.tags
+    """A trial the early-termination policy canceled (a pruned Optuna trial, not a failed one).
+
+    It is the run's status and cancel reason that say so, written together: a trial that the
+    policy asked to stop but that ended by itself first is completed (or failed), with no reason.
+    """
+    return child.status == RunStatus.CANCELED and (child.cancel_reason or "").startswith(EARLY_TERMINATION)
+
+
+def _finished(child: RunInfo) -> bool:
+    """A warm-start trial whose configuration is done with: it ended by itself or by the policy.
+
+    One canceled another way (the sweep's cancel or timeout) did not finish and may run again.
+    """
+    return child.status.is_terminal and (child.status != RunStatus.CANCELED or _stopped_early(child))
 
 
 def trial_value(store: Any, run_id: str, metric: str) -> float | None:
@@ -84,11 +79,12 @@ class Driver:
         self.metric = self.spec.objective.primary_metric
         self.policy = self.spec.policy
         self.distributions: dict[str, BaseDistribution] = {n: p.distribution() for n, p in self.space.items()}
-        grid = self.spec.sampling == "grid"
-        self.capacity = min(self.spec.limits.max_total_trials, grid_size(self.space) if grid else 10**9)
+        self.sampling = Sampling(self.spec)
+        self.capacity = self.spec.limits.max_total_trials
+        self.first_number = 0  # after the warm-start sweeps' trials (rebuild counts them)
         self.study = optuna.create_study(
             direction=self.spec.objective.goal,
-            sampler=make_sampler(self.spec),
+            sampler=RandomSampler(),  # each trial gets its own (Sampling.ask); re-attached ones are fixed
             pruner=self.policy.pruner() if self.policy else optuna.pruners.NopPruner(),
         )
         self.trials: dict[str, optuna.Trial] = {}  # active children -> their Optuna trial
@@ -131,17 +127,19 @@ class Driver:
             return None
 
     def rebuild(self) -> None:
-        warm = 0
         for old in self.spec.warm_start:
-            for child in self.store.search_runs(parent_id=old):
-                if child.status.is_terminal and INTERNAL_TAG in child.tags:
+            trials = self.store.search_runs(parent_id=old)
+            self.first_number += len(trials)
+            for child in trials:
+                if _finished(child) and INTERNAL_TAG in child.tags:
                     frozen = self._finished_trial(child, json.loads(child.tags[INTERNAL_TAG]))
-                    if frozen is not None and frozen.state == TrialState.COMPLETE:
+                    if frozen is not None:
                         self.study.add_trial(frozen)
-                        warm += 1
-        for child in sorted(self.store.search_runs(parent_id=self.run.id), key=lambda c: c.created_at):
+        own = sorted(self.store.search_runs(parent_id=self.run.id), key=lambda c: c.created_at)
+        for child in own:
             internal = json.loads(child.tags.get(INTERNAL_TAG, "{}"))
             if child.status.is_terminal:
+                self._tag_if_stopped(child)
                 frozen = self._finished_trial(child, internal)
                 if frozen is not None:
                     self.study.add_trial(frozen)
@@ -153,13 +151,13 @@ class Driver:
                     # the last driver died between recording this trial and starting it
                     get_compute(child.compute or "local", self.ws).submit(self.ws, child)
         if self.spec.sampling == "grid":  # grid points an earlier sweep ran are not run again
-            self.capacity = min(self.spec.limits.max_total_trials, grid_size(self.space) - warm)
+            self.capacity = min(self.capacity, len(own) + self.sampling.grid_left(self.study))
         if self.trials or self.study.trials:
             self.say(f"resumed: {len(self.study.trials)} trial(s) known, {len(self.trials)} still running")
 
     # -- the loop ----------------------------------------------------------------------------------
     def launch(self, number: int) -> None:
-        trial = self.study.ask(self.distributions)
+        trial = self.sampling.ask(self.study, number, self.distributions)
         values = {name: self.space[name].value(trial.params[name]) for name in self.space}
         child = start_run(
             self.ws,
@@ -188,8 +186,7 @@ class Driver:
         if self.policy and history and trial.should_prune():
             last = history[-1]
             value = f"{self.metric}={last.value:.6g}"
-            reason = f"early termination by {describe(self.policy)} at step {last.step}: {value}"
-            self.store.log_batch(child.id, tags={STOPPED_EARLY_TAG: "true"})
+            reason = f"{EARLY_TERMINATION}{describe(self.policy)} at step {last.step}: {value}"
             self.stopped.add(child.id)
             self._cancel(child, reason)
             self.say(f"trial {child.tags.get(TRIAL_TAG)} stopped: {reason}")
@@ -204,7 +201,7 @@ class Driver:
             best = self.study.best_trial.value if self.study.best_trial else value
             self.say(f"trial {number} completed: {self.metric}={value:.6g} (best so far {best:.6g})")
             self.run.log(f"best_{self.metric}", best)
-        elif _stopped_early(child):
+        elif self._tag_if_stopped(child):
             self.study.tell(trial, state=TrialState.PRUNED)
         else:
             self.study.tell(trial, state=TrialState.FAIL)
@@ -237,12 +234,20 @@ class Driver:
                 return
             running, started = len(active), len(children)
             while running < limits.max_concurrent_trials and started < self.capacity:
-                self.launch(started)
+                self.launch(self.first_number + started)
                 started += 1
                 running += 1
             if started >= self.capacity and not running:
                 return
             time.sleep(POLL_SECONDS)
+
+    def _tag_if_stopped(self, child: RunInfo) -> bool:
+        """Tag a trial the policy stopped, once it has ended canceled (not when the stop came late)."""
+        if not _stopped_early(child):
+            return False
+        if STOPPED_EARLY_TAG not in child.tags:
+            self.store.log_batch(child.id, tags={STOPPED_EARLY_TAG: "true"})
+        return True
 
     def _cancel(self, child: RunInfo, reason: str) -> None:
         with contextlib.suppress(InvalidTransitionError):  # it may have ended on its own meanwhile

@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 from statistics import NormalDist
-from typing import Any
+from typing import Any, cast
 
 from optuna.distributions import BaseDistribution, CategoricalDistribution, FloatDistribution, IntDistribution
 
@@ -43,6 +43,18 @@ class Parameter:
         if self.kind in ("loguniform", "qloguniform"):
             return FloatDistribution(a["min_value"], a["max_value"], log=True)
         return FloatDistribution(EPS, 1 - EPS)  # normal family: a quantile
+
+    def from_unit(self, u: float) -> Any:
+        """The internal value at ``u`` in [0, 1) along the dimension: where a quasi-random point lands."""
+        dist = self.distribution()
+        if isinstance(dist, CategoricalDistribution):
+            return dist.choices[min(int(u * len(dist.choices)), len(dist.choices) - 1)]
+        if isinstance(dist, IntDistribution):
+            return min(dist.low + int(u * (dist.high - dist.low + 1)), dist.high)
+        span = cast(FloatDistribution, dist)  # every other kind is a float range
+        if span.log:
+            return min(math.exp(math.log(span.low) + u * math.log(span.high / span.low)), span.high)
+        return span.low + u * (span.high - span.low)
 
     def value(self, internal: Any) -> Any:
         """The value a trial's script receives for the sampler's ``internal`` value."""

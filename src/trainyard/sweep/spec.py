@@ -43,7 +43,7 @@ class SweepSpec(BaseModel):
     objective: Objective
     early_termination: dict[str, Any] | None = None
     limits: Limits = Field(default_factory=Limits)
-    seed: int | None = None
+    seed: int | None = Field(default=None, ge=0, le=2**32 - 1, description="None: drawn at submission")
     warm_start: list[str] = Field(default_factory=list)
 
     @property

@@ -6,6 +6,7 @@ waits), and it is retried if its worker is lost, so a killed driver comes back a
 
 from __future__ import annotations
 
+import secrets
 from typing import TYPE_CHECKING
 
 from trainyard.environments import Environment
@@ -27,6 +28,8 @@ DRIVER_RETRIES = 3
 def submit_sweep(
     ws: Workspace, spec: SweepSpec, experiment_id: str | None = None, tags: dict[str, str] | None = None
 ) -> RunInfo:
+    if spec.seed is None:  # drawn once and kept, so a restarted or resumed sweep goes on from it
+        spec = spec.model_copy(update={"seed": secrets.randbelow(2**32)})
     trial = spec.trial
     prepared = prepare_job(ws, trial, experiment_id, search_space={name: 0 for name in spec.space})
     for old in spec.warm_start:
@@ -50,6 +53,7 @@ def submit_sweep(
         },
         params={
             "sampling": spec.sampling,
+            "seed": str(spec.seed),
             "search_space": _space_text(spec),
             "early_termination": describe(spec.policy) if spec.policy else "none",
             "max_total_trials": str(spec.limits.max_total_trials),

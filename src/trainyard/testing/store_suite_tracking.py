@@ -381,6 +381,17 @@ class TrackingSuite(MetricsSuite):
         assert info.status is RunStatus.CANCELED and info.end_time is not None
         assert info.cancel_reason is None and store.get_run(run_id) == info
 
+    @pytest.mark.parametrize("end", [RunStatus.COMPLETED, RunStatus.FAILED])
+    def test_a_run_that_ends_by_itself_after_a_cancel_was_asked_keeps_no_reason(
+        self, store: Store, end: RunStatus
+    ) -> None:
+        run_id = _run_in(store, RunStatus.RUNNING)
+        store.request_cancel(run_id, "early termination by BanditPolicy(slack_factor=0.1) at step 9")
+        assert store.set_status(run_id, end, expected=RunStatus.RUNNING)
+        info = store.get_run(run_id)
+        assert (info.status, info.cancel_reason, info.cancel_requested) == (end, None, False)
+        assert info.error is None
+
     def test_cancel_keeps_its_reason(self, store: Store) -> None:
         run_id = _run_in(store, RunStatus.RUNNING)
         info = store.request_cancel(run_id, "early termination: below the median at step 3")

@@ -295,6 +295,8 @@ class SqlTracking(SqlIdempotency):
                     values["start_time"] = func.coalesce(RUNS.c.start_time, now)
                 if status.is_terminal:
                     values["end_time"] = now
+                if status in (RunStatus.COMPLETED, RunStatus.FAILED):  # it ended by itself: not canceled
+                    values.update(cancel_requested=False, cancel_reason=None)
                 if error is not None:
                     values["error"] = error
                 if exit_code is not None:

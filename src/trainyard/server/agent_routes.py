@@ -187,8 +187,8 @@ async def claim(body: ClaimRequest, request: Request) -> Claim | Response:
     """Claim the oldest queued run for a compute target, waiting up to ``wait`` seconds for one."""
     queue = _queue(request)
     queue.start()  # also here, for servers run without lifespan events
-    await asyncio.to_thread(queue.auth.record_agent, body.agent, body.compute, request.state.principal.user)
     principal: Principal = request.state.principal
+    await asyncio.to_thread(queue.auth.record_agent, body.agent, body.compute, principal.user)
     deadline = time.monotonic() + body.wait
     if body.holding is not None:
         await asyncio.to_thread(queue.take_back_lost_claims, body.agent, set(body.holding))

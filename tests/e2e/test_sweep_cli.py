@@ -47,7 +47,7 @@ def test_submit_stream_show_plot_and_json(project: Path):  # noqa: F811
     parent = json.loads(ty(project, "run", "show", sweep_id, "-o", "json").stdout)
     assert parent["tags"]["sweep.primary_metric"] == parent["primary_metric"] == "loss"
     assert [(c["id"], c["status"], c["primary_metric"]) for c in parent["children"]] == [
-        (t["run_id"], "completed", t["loss"]) for t in sorted(shown["trials"], key=lambda t: t["trial"])
+        (t["run_id"], t["status"], t["loss"]) for t in sorted(shown["trials"], key=lambda t: t["trial"])
     ]
     out = ty(project, "run", "show", sweep_id).stdout
     assert "tag sweep.primary_metric" in out and "Child runs (3)" in out

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import threading
 import time
 from typing import TYPE_CHECKING
 
@@ -24,7 +23,7 @@ from trainyard.api import routes
 from trainyard.compute import TARGET_NAME, reaper
 from trainyard.compute.job import takes_slot
 from trainyard.errors import InvalidInputError
-from trainyard.server.lifespan import during_lifespan
+from trainyard.server.lifespan import Repeating, during_lifespan
 from trainyard.server.routing import serve
 from trainyard.status import RunStatus
 from trainyard.store.auth import Principal
@@ -75,10 +74,7 @@ class JobQueue:
     def __init__(self, ws: Workspace, auth: ServerStore) -> None:
         self.ws = ws
         self.auth = auth
-        self.interval = reaper.interval(ws.config)
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
-        self._starting = threading.Lock()
+        self.timer = Repeating("trainyard-reaper", reaper.interval(ws.config), self.reap_once)
 
     def try_claim(self, compute: str, agent: str, user: str) -> Claim | None:
         """Take the oldest queued run for ``compute``; None when there is none left to take."""
@@ -148,24 +144,11 @@ class JobQueue:
                 self.auth.revoke_run_tokens(run_id)
 
     def start(self) -> None:
-        """Run the reaper every ``interval`` seconds (once per queue, however often it is asked)."""
-
-        def loop() -> None:
-            while not self._stop.wait(self.interval):
-                try:
-                    self.reap_once()
-                except Exception:  # a database hiccup must not end the timer
-                    log.exception("reaper pass failed")
-
-        with self._starting:
-            if self._thread is None:
-                self._thread = threading.Thread(target=loop, name="trainyard-reaper", daemon=True)
-                self._thread.start()
+        """Run the reaper every quarter heartbeat timeout (once per queue, however often it is asked)."""
+        self.timer.start()
 
     def stop(self) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
+        self.timer.stop()
 
 
 def _host(worker: str | None) -> str:

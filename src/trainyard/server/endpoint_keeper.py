@@ -9,9 +9,9 @@ starts again: once when the server starts, then every ``EVERY`` seconds while it
 from __future__ import annotations
 
 import logging
-import threading
 from typing import TYPE_CHECKING
 
+from trainyard.server.lifespan import Repeating
 from trainyard.serving import endpoints
 
 if TYPE_CHECKING:
@@ -21,35 +21,15 @@ EVERY = 5.0
 log = logging.getLogger(__name__)
 
 
-class EndpointKeeper:
+class EndpointKeeper(Repeating):
     """``start()`` a thread that revives the workspace's endpoint processes; ``stop()`` ends it."""
 
     def __init__(self, ws: Workspace, host: str) -> None:
+        super().__init__("trainyard-endpoints", EVERY, self.check_once, first=True)
         self.ws, self.host = ws, host
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
 
     def check_once(self) -> list[str]:
         started = endpoints.revive(self.ws, self.host)
         for what in started:
             log.warning("started again the stopped processes of endpoint %s", what)
         return started
-
-    def start(self) -> None:
-        def loop() -> None:
-            while True:
-                try:
-                    self.check_once()
-                except Exception:  # a database hiccup must not end the watch
-                    log.exception("endpoint check failed")
-                if self._stop.wait(EVERY):
-                    return
-
-        self._stop.clear()
-        self._thread = threading.Thread(target=loop, name="trainyard-endpoints", daemon=True)
-        self._thread.start()
-
-    def stop(self) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout=5)

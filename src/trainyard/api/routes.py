@@ -96,6 +96,16 @@ REGISTER_ENVIRONMENT = _route("POST", f"{V1}/environments")
 LIST_ENVIRONMENTS = _route("GET", f"{V1}/environments")
 GET_ENVIRONMENT = _route("GET", f"{V1}/environments/{{name}}")
 
+# data assets -------------------------------------------------------------------------------------
+LIST_DATA = _route("GET", f"{V1}/data")
+CREATE_DATA_VERSION = _route("POST", f"{V1}/data/{{name}}/versions", idempotent=True)
+LIST_DATA_VERSIONS = _route("GET", f"{V1}/data/{{name}}/versions")
+GET_DATA_LATEST = _route("GET", f"{V1}/data/{{name}}/latest")
+GET_DATA_VERSION = _route("GET", f"{V1}/data/{{name}}/versions/{{version}}")
+SET_DATA_VERSION_ARCHIVED = _route("PUT", f"{V1}/data/{{name}}/versions/{{version}}/archived")
+RECORD_DATA_LINEAGE = _route("POST", f"{V1}/data-lineage")
+LIST_DATA_LINEAGE = _route("GET", f"{V1}/data-lineage")
+
 # model registry --------------------------------------------------------------------------------
 LIST_MODELS = _route("GET", f"{V1}/models")
 CREATE_REGISTERED_MODEL = _route("POST", f"{V1}/models", idempotent=True)

@@ -184,6 +184,31 @@ class ModelVersionCreate(Body):
     properties: dict[str, Any] | None = None
 
 
+class DataVersionCreate(Body):
+    type: str
+    content_hash: str = Field(max_length=64)
+    size_bytes: int = Field(ge=0)
+    file_count: int = Field(ge=0)
+    prefix: str | None = None
+    uri: str | None = None
+    datastore: str | None = None
+    description: str | None = None
+    tags: dict[str, Any] | None = None
+    table: dict[str, Any] | None = None
+    created_by_run: str | None = None
+
+
+class DataArchived(Body):
+    archived: bool
+
+
+class DataLineageIn(Body):
+    run_id: str
+    name: str
+    version: Version
+    direction: str
+
+
 class AliasIn(Body):
     version: Version
 

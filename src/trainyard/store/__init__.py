@@ -3,6 +3,8 @@
 from trainyard.store.base import Store
 from trainyard.store.records import (
     UNSET,
+    DataLineage,
+    DataVersion,
     DeploymentRecord,
     DeploymentUpdate,
     EndpointRecord,
@@ -18,6 +20,8 @@ from trainyard.store.records import (
 
 __all__ = [
     "UNSET",
+    "DataLineage",
+    "DataVersion",
     "DeploymentRecord",
     "DeploymentUpdate",
     "EndpointRecord",

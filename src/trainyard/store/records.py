@@ -219,3 +219,42 @@ class DeploymentUpdate(_Update):
     def __post_init__(self) -> None:
         if self.status is not UNSET:
             object.__setattr__(self, "status", parse_deployment_status(self.status))
+
+
+DATA_TYPES = ("uri_file", "uri_folder", "table")
+DEFAULT_DATASTORE = "workspaceblobstore"  # Azure's name for the workspace's own artifact store
+
+
+@dataclass(frozen=True)
+class DataVersion:
+    """One immutable version of a data asset: its files under ``prefix`` in ``datastore``, or at ``uri``.
+
+    ``content_hash`` covers every file's relative path and bytes; reading checks it. ``table``
+    holds a table's row count, schema and per-column statistics (JSON), else ``None``.
+    """
+
+    name: str
+    version: int
+    type: str
+    content_hash: str
+    size_bytes: int
+    file_count: int
+    created_at: float
+    datastore: str = DEFAULT_DATASTORE
+    prefix: str | None = None
+    uri: str | None = None
+    description: str | None = None
+    tags: dict[str, str] = field(default_factory=dict)
+    table: dict[str, Any] | None = None
+    archived: bool = False
+    created_by_run: str | None = None
+
+
+@dataclass(frozen=True)
+class DataLineage:
+    """A run read or wrote a data version."""
+
+    run_id: str
+    name: str
+    version: int
+    direction: str  # "read" | "written"

@@ -22,6 +22,8 @@ from trainyard.limits import MAX_PARAM_VALUE_LENGTH, MAX_TAG_VALUE_LENGTH
 from trainyard.status import RunStatus
 from trainyard.store.base import Store
 from trainyard.store.records import (
+    DataLineage,
+    DataVersion,
     DeploymentRecord,
     DeploymentUpdate,
     EndpointRecord,
@@ -331,6 +333,64 @@ class RestStore(Store):
     def set_model_version_status(self, name: str, version: int, status: str) -> ModelVersion:
         target = routes.SET_MODEL_VERSION_STATUS.at(name=name, version=int(version))
         return from_json(ModelVersion, self._send(target, {"status": status}))
+
+    # data assets -----------------------------------------------------------------------------------
+    def create_data_version(
+        self,
+        name: str,
+        *,
+        type: str,
+        content_hash: str,
+        size_bytes: int,
+        file_count: int,
+        prefix: str | None = None,
+        uri: str | None = None,
+        datastore: str | None = None,
+        description: str | None = None,
+        tags: dict[str, str] | None = None,
+        table: dict[str, Any] | None = None,
+        created_by_run: str | None = None,
+    ) -> DataVersion:
+        check_model_name(name)  # a bad name would not even make a valid URL
+        body = {
+            "type": type,
+            "content_hash": content_hash,
+            "size_bytes": size_bytes,
+            "file_count": file_count,
+            "prefix": prefix,
+            "uri": uri,
+            "datastore": datastore,
+            "description": description,
+            "tags": tags,
+            "table": table,
+            "created_by_run": created_by_run,
+        }
+        return from_json(DataVersion, self._send(routes.CREATE_DATA_VERSION.at(name=name), body))
+
+    def get_data_version(self, name: str, version: int | None = None) -> DataVersion:
+        if version is None:
+            return from_json(DataVersion, self._get(routes.GET_DATA_LATEST.at(name=name)))
+        return from_json(DataVersion, self._get(routes.GET_DATA_VERSION.at(name=name, version=int(version))))
+
+    def list_data_versions(self, name: str | None = None) -> list[DataVersion]:
+        target = routes.LIST_DATA if name is None else routes.LIST_DATA_VERSIONS.at(name=name)
+        return [from_json(DataVersion, v) for v in self._get(target)["versions"]]
+
+    def set_data_version_archived(self, name: str, version: int, archived: bool) -> DataVersion:
+        target = routes.SET_DATA_VERSION_ARCHIVED.at(name=name, version=int(version))
+        return from_json(DataVersion, self._send(target, {"archived": archived}))
+
+    def record_data_lineage(self, run_id: str, name: str, version: int, direction: str) -> None:
+        body = {"run_id": run_id, "name": name, "version": int(version), "direction": direction}
+        self._send(routes.RECORD_DATA_LINEAGE, body)
+
+    def list_data_lineage(
+        self, *, run_id: str | None = None, name: str | None = None, version: int | None = None
+    ) -> list[DataLineage]:
+        params = {
+            k: v for k, v in (("run_id", run_id), ("name", name), ("version", version)) if v is not None
+        }
+        return [from_json(DataLineage, r) for r in self._get(routes.LIST_DATA_LINEAGE, **params)["lineage"]]
 
     # endpoints ---------------------------------------------------------------------------------------
     def create_endpoint(self, name: str, port: int, primary_key: str, secondary_key: str) -> EndpointRecord:

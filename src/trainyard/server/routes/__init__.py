@@ -9,6 +9,7 @@ def all_routers() -> list[APIRouter]:
     from trainyard.server.routes import (
         artifacts,
         compute,
+        data,
         endpoints,
         environments,
         experiments,
@@ -24,6 +25,7 @@ def all_routers() -> list[APIRouter]:
         tracking.router,
         environments.router,
         models.router,
+        data.router,
         endpoints.router,
         online_endpoints.router,
         artifacts.router,

@@ -257,3 +257,37 @@ IDEMPOTENCY_KEYS = Table(
     Column("created_at", Float, nullable=False),
     Index("ix_idempotency_keys_created", "created_at"),
 )
+
+# Data asset versions (store/sql/data.py): immutable, numbered per name; files under ``prefix`` in
+# the datastore, or a reference at ``uri``; archived ones are skipped by ``@latest``.
+DATA_VERSIONS = Table(
+    "data_versions",
+    metadata,
+    Column("name", String(256), primary_key=True),
+    Column("version", Integer, primary_key=True),
+    Column("type", String(16), nullable=False),
+    Column("description", Text),
+    Column("tags", JSON, nullable=False),
+    Column("datastore", String(256), nullable=False),
+    Column("prefix", Text),
+    Column("uri", Text),
+    Column("content_hash", String(64), nullable=False),
+    Column("size_bytes", BigInteger, nullable=False),
+    Column("file_count", Integer, nullable=False),
+    Column("table_stats", JSON),
+    Column("archived", Boolean, nullable=False, server_default=false()),
+    Column("created_at", Float, nullable=False),
+    Column("created_by_run", String(32), ForeignKey("runs.id", ondelete="SET NULL"), nullable=True),
+)
+
+# Which runs read or wrote which data versions; a model's data is its run's reads.
+DATA_LINEAGE = Table(
+    "data_lineage",
+    metadata,
+    Column("run_id", String(32), _run_fk(), primary_key=True),
+    Column("name", String(256), primary_key=True),
+    Column("version", Integer, primary_key=True),
+    Column("direction", String(8), primary_key=True),
+    ForeignKeyConstraint(["name", "version"], ["data_versions.name", "data_versions.version"]),
+    Index("ix_data_lineage_data", "name", "version"),
+)

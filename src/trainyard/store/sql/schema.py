@@ -20,8 +20,22 @@ if TYPE_CHECKING:
 
 from trainyard.errors import WorkspaceError
 
-HEAD = "0013"
-KNOWN = ("0001", "0002", "0003", "0004", "0005", "0006", "0007", "0008", "0009", "0010", "0011", "0013")
+HEAD = "0014"
+KNOWN = (
+    "0001",
+    "0002",
+    "0003",
+    "0004",
+    "0005",
+    "0006",
+    "0007",
+    "0008",
+    "0009",
+    "0010",
+    "0011",
+    "0013",
+    "0014",
+)
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
 PG_LOCK_ID = 0x7472_6169  # "trai"
 

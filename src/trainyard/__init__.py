@@ -29,6 +29,7 @@ _EXPORTS = {
     "Workspace": "trainyard.workspace",
     "load_job": "trainyard.jobs.spec",
     "Model": "trainyard.registry",
+    "Data": "trainyard.data.assets",
     "SweepConfig": "trainyard.sdk.sweep",
     "AutoMLConfig": "trainyard.sdk.automl",
     "AutoMLRun": "trainyard.sdk.automl",
@@ -58,6 +59,7 @@ __all__ = [
     "AutoMLRun",
     "BanditPolicy",
     "CommandJob",
+    "Data",
     "Environment",
     "Experiment",
     "InferenceConfig",
@@ -87,6 +89,7 @@ __all__ = [
 ]
 
 if TYPE_CHECKING:
+    from trainyard.data.assets import Data
     from trainyard.environments import Environment
     from trainyard.errors import TrainyardError
     from trainyard.jobs.spec import CommandJob, load_job

@@ -14,6 +14,7 @@ from trainyard.cli import (
     automl,
     batch,
     components,
+    data,
     endpoints,
     envs,
     experiments,
@@ -42,6 +43,7 @@ app.add_typer(envs.app, name="env")
 app.add_typer(sweeps.app, name="sweep")
 app.add_typer(automl.app, name="automl")
 app.add_typer(models.app, name="model")
+app.add_typer(data.app, name="data")
 app.add_typer(batch.app, name="batch")
 app.add_typer(components.app, name="component")
 app.add_typer(endpoints.endpoint_app, name="endpoint")

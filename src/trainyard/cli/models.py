@@ -42,7 +42,15 @@ def _summary(model) -> dict:  # noqa: ANN001
         "properties": model.properties,
         "files": model.file_names,
         "lineage": model.lineage(),
+        "data": _data_of(model),
     }
+
+
+def _data_of(model) -> list[str]:  # noqa: ANN001
+    """The data versions behind the model: what its run read."""
+    from trainyard.data.lineage import data_of_model
+
+    return [f"{r.name}:{r.version}" for r in data_of_model(model.workspace, model._record)]
 
 
 @app.command("register")
@@ -83,7 +91,7 @@ def list_models(
 
     models = Model.list(_ws(), name)
     if output == Format.json:
-        print_json([{k: v for k, v in _summary(m).items() if k != "lineage"} for m in models])
+        print_json([{k: v for k, v in _summary(m).items() if k not in ("lineage", "data")} for m in models])
         return
     rows = [
         [
@@ -130,6 +138,7 @@ def show(
         ]
         rows += [[f"param {k}", v] for k, v in sorted(lineage["params"].items())]
         rows += [[f"metric {k}", fmt_number(v)] for k, v in sorted(lineage["metrics"].items())]
+    rows += [["data", d] for d in summary["data"]]
     rows += [["file", f] for f in summary["files"]]
     console.print(table(f"Model {summary['name']}:{summary['version']}", ["", ""], rows))
 

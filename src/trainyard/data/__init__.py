@@ -1,0 +1,1 @@
+"""Data assets: named, versioned, hash-checked data in the workspace, and the lineage of runs."""

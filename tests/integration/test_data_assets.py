@@ -9,12 +9,7 @@ import pytest
 import trainyard as ty
 from trainyard.data.lineage import data_of_model, register_output, uses_of
 from trainyard.errors import InvalidInputError, NotFoundError
-from trainyard.workspace import Workspace
-
-
-@pytest.fixture
-def ws(tmp_path: Path) -> Workspace:
-    return Workspace.create(tmp_path / "ws")
+from trainyard.workspace import Workspace  # the ``ws`` fixture: tests/integration/conftest.py
 
 
 def _csv(path: Path, rows: str = "a,b\n1,x\n2,y\n3,\n") -> Path:

@@ -27,6 +27,7 @@ from trainyard.compute.log_shipper import LogShipper
 from trainyard.compute.slots import Slot, try_acquire
 from trainyard.environments import resolve
 from trainyard.errors import TrainyardError
+from trainyard.jobs.data_inputs import materialize_data_inputs
 from trainyard.jobs.snapshot import restore_snapshot
 from trainyard.jobs.uploads import materialize_inputs
 from trainyard.liveness import worker_id
@@ -156,6 +157,7 @@ class Worker:
         files = restore_snapshot(info.snapshot_id or "", self.ws.artifacts, self.work)
         self.say(f"run {info.id}: {files} files from snapshot {(info.snapshot_id or '')[:12]}")
         argv = materialize_inputs(job.inputs, job.argv, self.ws.artifacts, self.inputs, self.say)
+        argv = materialize_data_inputs(job.inputs, argv, self.ws, self.inputs, self.say)
         resolved = resolve(job.environment, log=self.say)
         if argv[0] in ("python", "python3"):
             argv[0] = resolved.python

@@ -36,10 +36,25 @@ from trainyard.yamlfile import read_yaml_mapping
 REFERENCE = re.compile(r"\$\{\{\s*([^}]*?)\s*\}\}")
 
 
+DATA_REF = re.compile(r"^(?:data|azureml):[\w.-]+(?::\d+|@latest)?$")
+
+
 class PathInput(BaseModel):
+    """A file or folder; ``path`` may name a data asset (``azureml:churn:3``, ``data:churn@latest``).
+
+    A data asset input is pinned at submit: ``asset`` holds ``name:version`` and ``path`` the
+    local path (or on a server workspace ``data://name/version``, fetched by the worker).
+    """
+
     model_config = ConfigDict(extra="forbid")
-    type: str = Field(pattern="^(uri_file|uri_folder)$")
+    type: str = Field(default="uri_folder", pattern="^(uri_file|uri_folder|table)$")
     path: str
+    mode: str | None = Field(default=None, pattern="^(ro_mount|download)$")
+    asset: str | None = None
+
+    @property
+    def is_data_ref(self) -> bool:
+        return self.asset is None and DATA_REF.match(self.path) is not None
 
 
 InputValue = str | int | float | bool | PathInput
@@ -131,6 +146,11 @@ def load_job_dict(raw: dict[str, Any], path: Path, allow_search_space: bool = Fa
     if isinstance(env, dict) and "requirements_file" in env:
         extra = read_requirements((path.parent / str(env.pop("requirements_file"))).resolve())
         env["requirements"] = [*env.get("requirements", []), *extra]
+    inputs = raw.get("inputs")
+    if isinstance(inputs, dict):  # a bare data reference is a data input
+        raw["inputs"] = {
+            k: {"path": v} if isinstance(v, str) and DATA_REF.match(v) else v for k, v in inputs.items()
+        }
     try:
         job = CommandJob.model_validate(raw)
     except ValidationError as exc:
@@ -138,7 +158,7 @@ def load_job_dict(raw: dict[str, Any], path: Path, allow_search_space: bool = Fa
     base = path.parent.resolve()
     job.code = str((base / job.code).resolve())
     for name, value in job.inputs.items():
-        if isinstance(value, PathInput) and "://" not in value.path:
+        if isinstance(value, PathInput) and "://" not in value.path and not value.is_data_ref:
             value.path = str((base / value.path).resolve())
             if not Path(value.path).exists():
                 raise InvalidInputError(

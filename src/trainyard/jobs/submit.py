@@ -17,6 +17,7 @@ from trainyard.compute import get_compute
 from trainyard.compute.job import JobRecord
 from trainyard.environments import Environment
 from trainyard.errors import InvalidInputError, TrainyardError
+from trainyard.jobs.data_inputs import record_data_reads, resolve_data_inputs
 from trainyard.jobs.snapshot import take_snapshot
 from trainyard.jobs.spec import CommandJob
 from trainyard.jobs.uploads import upload_inputs
@@ -71,6 +72,7 @@ def prepare_job(
     if not env.is_default:
         env.register(ws.store)
     snapshot = take_snapshot(code, ws.artifacts, int(ws.config.snapshot_max_mb * 1e6))
+    job = resolve_data_inputs(ws, job)  # pinned: every run of it reads the same version
     if ws.is_server:  # an agent on another machine runs it: local data goes with it
         job = upload_inputs(job, ws.artifacts)
     if experiment_id is None:
@@ -88,6 +90,14 @@ def job_record(prepared: PreparedJob, kind: type[R], argv: list[str] | None = No
     )
 
 
+def _shown(value: object) -> str:
+    """An input as its run's param: a data asset as ``azureml:name:version``, a path, or the value."""
+    asset = getattr(value, "asset", None)
+    if asset is not None:
+        return f"azureml:{asset}"
+    return str(getattr(value, "path", value))
+
+
 def start_run(
     ws: Workspace,
     prepared: PreparedJob,
@@ -101,7 +111,7 @@ def start_run(
     """Create a queued run of ``prepared`` (with ``record``, by default the job's) and start it."""
     job = prepared.job
     record = record or job_record(prepared, JobRecord)
-    inputs = {k: (v.path if hasattr(v, "path") else str(v)) for k, v in job.inputs.items()}
+    inputs = {k: _shown(v) for k, v in job.inputs.items()}
     run_params = check_labels("param", {**inputs, **(params or {})}, MAX_PARAM_VALUE_LENGTH)
     info = ws.store.create_run(
         prepared.experiment_id,
@@ -116,6 +126,7 @@ def start_run(
     try:
         if run_params:
             ws.store.log_batch(info.id, params=run_params)
+        record_data_reads(ws, info.id, job)
         get_compute(job.compute, ws).submit(ws, info)
     except BaseException as exc:  # no worker will take it: it must not stay queued
         reason = str(exc) if isinstance(exc, TrainyardError) else f"{type(exc).__name__}: {exc}"

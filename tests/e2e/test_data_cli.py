@@ -6,6 +6,14 @@ import json
 from pathlib import Path
 
 from tests.e2e.test_cli import ty
+from tests.e2e.test_docs import run_example
+
+DOCS = (Path(__file__).resolve().parents[2] / "docs" / "data.md").read_text()
+
+
+def test_the_docs_sdk_example_runs(tmp_path: Path, monkeypatch) -> None:  # noqa: ANN001
+    block = DOCS.split("```python\n")[1].split("```")[0]
+    run_example(tmp_path, monkeypatch, block)
 
 
 def test_create_list_show_download_archive(tmp_path: Path) -> None:

@@ -4,6 +4,8 @@ on a server workspace an agent downloads the version (hash-checked) into the job
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -73,6 +75,17 @@ def test_an_embedded_job_reads_the_pinned_version_in_place(ws, script_dir, tmp_p
     ]
     ty.Data.create(ws, "churn", tmp_path / "imgs" / "x.png")  # a newer latest does not move the pinned run
     assert ws.store.get_run(run.id).job["inputs"]["data"]["asset"] == "churn:2"
+    ws.store.create_model_version("m", source="s", files=["models/m/u/f"], run_id=run.id)
+    assert _cli("model", "show", "m:1", "-o", "json")["data"] == ["churn:2", "imgs:1"]
+    used = _cli("data", "show", "churn:2", "-o", "json")
+    assert used["models"] == ["m:1"] and [r["run_id"] for r in used["runs"]] == [run.id]
+
+
+def _cli(*args: str) -> dict:
+    """``trainyard ARGS`` in the workspace's folder (the fixture's current directory), as JSON."""
+    out = subprocess.run([sys.executable, "-m", "trainyard", *args], capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    return json.loads(out.stdout)
 
 
 def test_bad_data_inputs_fail_at_submit(ws, script_dir, tmp_path):

@@ -55,6 +55,31 @@ def _type_for(path: Path, type: str | None) -> str:
     return type
 
 
+def record_version(
+    workspace: Workspace,
+    name: str,
+    type: str,
+    found: content.Content,
+    prefix: str | None,
+    uri: str | None = None,
+    **fields: Any,
+) -> DataVersion:
+    """Record the version whose files are in place; drop them if the store answers with an older copy."""
+    record = workspace.store.create_data_version(
+        name,
+        type=type,
+        content_hash=found.digest,
+        size_bytes=found.size_bytes,
+        file_count=found.file_count,
+        prefix=prefix,
+        uri=uri,
+        **fields,
+    )
+    if prefix is not None and record.prefix != prefix:  # another create stored the same content
+        workspace.artifacts.delete(prefix)
+    return record
+
+
 class Data:
     """One version of a data asset: ``Data(ws, "churn")`` is the latest, ``Data(ws, "churn:3")`` version 3."""
 
@@ -119,21 +144,9 @@ class Data:
         if prefix is not None:  # the files first: the version is visible only once they are all in
             for rel, file in files:
                 workspace.artifacts.put_file(join(prefix, safe_name(rel)), file)
-        record = store.create_data_version(
-            name,
-            type=kind,
-            content_hash=found.digest,
-            size_bytes=found.size_bytes,
-            file_count=found.file_count,
-            prefix=prefix,
-            uri=str(source.resolve()) if reference else None,
-            description=description,
-            tags=tags,
-            table=table,
-        )
-        if prefix is not None and record.prefix != prefix:  # another create stored the same content
-            workspace.artifacts.delete(prefix)
-        return cls._of(workspace, record)
+        uri = str(source.resolve()) if reference else None
+        fields = {"description": description, "tags": tags, "table": table}
+        return cls._of(workspace, record_version(workspace, name, kind, found, prefix, uri, **fields))
 
     # reading -----------------------------------------------------------------------------------
     def _mismatch(self) -> InvalidInputError:

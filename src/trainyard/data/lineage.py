@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 from trainyard.artifacts.paths import join, safe_name
 from trainyard.data import content
-from trainyard.data.assets import DATA
+from trainyard.data.assets import DATA, record_version
 from trainyard.errors import InvalidInputError
 from trainyard.store.records import DataLineage, DataVersion, ModelVersion
 
@@ -49,17 +49,7 @@ def register_output(
     for rel in names:
         artifacts.copy(join(source, rel), join(prefix, rel))
     found = content.of_stored(artifacts, prefix)
-    record = store.create_data_version(
-        name,
-        type=type,
-        content_hash=found.digest,
-        size_bytes=found.size_bytes,
-        file_count=found.file_count,
-        prefix=prefix,
-        created_by_run=run_id,
-    )
-    if record.prefix != prefix:
-        artifacts.delete(prefix)
+    record = record_version(ws, name, type, found, prefix, created_by_run=run_id)
     store.record_data_lineage(run_id, name, record.version, "written")
     return record.version
 

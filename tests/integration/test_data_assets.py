@@ -45,6 +45,7 @@ def test_folders_and_references_detect_changed_files(ws: Workspace, tmp_path: Pa
     stored = ty.Data.create(ws, "imgs", folder)
     assert (stored.record.type, stored.record.file_count, stored.record.size_bytes) == ("uri_folder", 2, 5)
     assert (stored.path() / "sub" / "b.bin").read_bytes() == b"bbb"
+    assert (stored.path() / "a.bin").stat().st_mode & 0o222 == 0  # a job reads it in place: read-only
     ref = ty.Data.create(ws, "imgs-ref", folder, reference=True)
     assert ref.record.prefix is None and ref.path() == folder.resolve()
     assert ref.record.content_hash == stored.record.content_hash

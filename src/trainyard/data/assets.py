@@ -64,7 +64,14 @@ def record_version(
     uri: str | None = None,
     **fields: Any,
 ) -> DataVersion:
-    """Record the version whose files are in place; drop them if the store answers with an older copy."""
+    """Record the version whose files are in place; drop them if the store answers with an older copy.
+
+    On a local artifact store the files are made read-only first: a job reads them in place.
+    """
+    folder = workspace.artifacts.local_path(prefix) if prefix is not None else None
+    for file in folder.rglob("*") if folder is not None else []:
+        if file.is_file():
+            file.chmod(0o444)
     record = workspace.store.create_data_version(
         name,
         type=type,

@@ -57,7 +57,7 @@ def _assets(ws: Workspace, tmp_path: Path) -> None:
 
 def test_an_embedded_job_reads_the_pinned_version_in_place(ws, script_dir, tmp_path):
     _assets(ws, tmp_path)
-    folder = {"type": "uri_folder", "path": "azureml:imgs:1", "mode": "ro_mount"}
+    folder = {"type": "uri_folder", "path": "azureml:imgs:1", "mode": "download"}
     job = load_job(_job_file(tmp_path, script_dir({"read.py": READ}), "data:churn@latest", folder))
     run = submit_job(ws, job)
     assert ty.Run(ws, run.id).wait_for_completion(show_output=False)["status"] == "completed"
@@ -66,6 +66,7 @@ def test_an_embedded_job_reads_the_pinned_version_in_place(ws, script_dir, tmp_p
     assert seen["text"] == "a\n2\n" and seen["data"] == str(ws.artifacts.local_path(f"{stored}/churn.csv"))
     assert seen["folder"] == ["x.png"]
     assert run.job["inputs"]["data"]["asset"] == "churn:2"
+    assert run.job["inputs"]["folder"]["path"] == "data://imgs/1"  # mode: download, fetched by the worker
     params = ws.store.get_run(run.id).params
     assert (params["data"], params["folder"]) == ("azureml:churn:2", "azureml:imgs:1")
     reads = ws.store.list_data_lineage(run_id=run.id)

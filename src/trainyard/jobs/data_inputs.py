@@ -3,8 +3,9 @@
 ``data:churn@latest``, ``data:churn:3`` or Azure's ``azureml:churn:3`` resolves when the job is
 submitted, so every run of it (retries included) reads the same version. On an embedded
 workspace the path is the version's own files in the artifact store (nothing copied; the content
-hash is checked first); on a server workspace it is ``data://name/version`` and the worker
-downloads the files (hash-checked) into the job's folder. Each run records the versions it read.
+hash is checked first); on a server workspace, or with ``mode: download``, it is
+``data://name/version`` and the worker downloads the files (hash-checked) into the job's folder.
+Each run records the versions it read.
 """
 
 from __future__ import annotations
@@ -31,7 +32,8 @@ def resolve_data_inputs(ws: Workspace, job: CommandJob) -> CommandJob:
     for name, value in job.inputs.items():
         if isinstance(value, PathInput) and value.is_data_ref:
             data = Data(ws, value.path)
-            path = f"{SCHEME}{data.name}/{data.version}" if ws.is_server else str(data.path())
+            fetched = ws.is_server or value.mode == "download"  # else read in place (ro_mount)
+            path = f"{SCHEME}{data.name}/{data.version}" if fetched else str(data.path())
             pinned[name] = value.model_copy(
                 update={"path": path, "asset": data.ref, "type": data.record.type}
             )

@@ -49,6 +49,8 @@ def test_first_job_builds_the_curated_env_and_the_second_reuses_it(project: Path
     assert "curated/sklearn-1 cache hit" in built
     rows = json.loads(ty(project, "env", "list", "--curated", "-o", "json").stdout)
     assert next(r for r in rows if r["name"] == "curated/sklearn-1")["built"]
+    registered = json.loads(ty(project, "env", "list", "-o", "json").stdout)
+    assert [(r["name"], r["version"]) for r in registered] == [("curated/sklearn-1", 1)]  # 2 jobs, 1 spec
 
 
 def test_unknown_curated_name_is_one_line_with_the_close_names(project: Path):

@@ -17,7 +17,9 @@ def test_entry_parses_and_pins_every_requirement_exactly(entry):
     for text in env.requirements:
         specs = list(Requirement(text).specifier)
         assert len(specs) == 1 and specs[0].operator == "==", text
-    assert not any(Requirement(r).name == "xgboost" for r in env.requirements)  # xgboost-cpu: no CUDA lib
+    names = {Requirement(r).name: str(Requirement(r).specifier) for r in env.requirements}
+    assert "xgboost" not in names  # xgboost-cpu: plain xgboost pulls a 469 MB CUDA library
+    assert names.get("torch", "+cpu").endswith("+cpu")  # a plain torch pin resolves to the CUDA build
 
 
 def test_names_and_aliases_are_unique_case_insensitively():

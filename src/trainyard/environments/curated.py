@@ -44,7 +44,7 @@ CATALOGUE: tuple[Curated, ...] = (
     Curated(
         "curated/pytorch-2-cpu",
         "PyTorch 2.13 (CPU build) with numpy",
-        ("torch==2.13.0", "numpy==2.4.6"),
+        ("torch==2.13.0+cpu", "numpy==2.4.6"),
         ("AzureML-pytorch-2.2-cpu", "AzureML-pytorch-1.10-ubuntu18.04-py38-cpu-inference"),
     ),
 )

@@ -21,6 +21,7 @@ from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import canonicalize_name
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from trainyard.environments.curated import curated, is_curated
 from trainyard.errors import InvalidInputError
 from trainyard.yamlfile import read_yaml_mapping
 
@@ -181,13 +182,22 @@ class Environment(BaseModel):
         return cls.model_validate(store.get_environment(name, version).spec)
 
     @classmethod
+    def curated(cls, name: str) -> Environment:
+        """A curated environment by its name or Azure alias (``trainyard env list --curated``)."""
+        entry = curated(name)
+        return cls(name=entry.name, requirements=list(entry.requirements))
+
+    @classmethod
     def named(cls, store: Store, reference: str) -> Environment:
         """``NAME``, ``NAME:VERSION`` or ``NAME@latest`` (``azureml:`` before it, as Azure's YAML
-        writes it, is allowed); ``default`` or nothing is the default environment."""
+        writes it, is allowed); ``default`` or nothing is the default environment; a curated name
+        (``curated/sklearn-1``, ``AzureML-sklearn-1.5``) is the shipped spec."""
         text = reference.strip().removeprefix("azureml:")
         if text in ("", "default"):
             return cls()
         name, _, version = text.removesuffix("@latest").partition(":")
+        if is_curated(name):  # shipped specs: Azure's `AzureML-x:N` version is not ours to check
+            return cls.curated(name)
         if version and not version.isdigit():
             raise InvalidInputError(f"environment {reference!r}: the version after ':' must be a number")
         return cls.get(store, name, int(version) if version else None)

@@ -138,3 +138,12 @@ def test_set_overrides_an_input_and_only_inputs(tmp_path: Path):
     assert load_pipeline(path, {"inputs.n": "5"}).inputs["n"] == 5
     with pytest.raises(InvalidInputError, match="only pipeline inputs can be set"):
         load_pipeline(path, {"settings.force_rerun": "true"})
+
+
+def test_the_documented_pipeline_is_valid(tmp_path: Path):
+    doc = (Path(__file__).resolve().parents[2] / "docs" / "pipelines.md").read_text()
+    path = tmp_path / "pipeline.yml"
+    path.write_text(doc.split("```yaml\n")[1].split("```")[0])
+    graph = build_graph(load_pipeline(path))
+    assert graph.layers == [["prep"], ["train_a", "train_b"]]
+    assert graph.bound_outputs == {"model": ("train_a", "model")}

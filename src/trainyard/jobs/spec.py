@@ -5,6 +5,8 @@ YAML follows Azure ML's v2 command job shape::
     experiment_name: diabetes
     code: ./src
     command: python train.py --alpha ${{inputs.alpha}} --data ${{inputs.data}}
+    outputs:
+      model: {type: uri_folder}   # the command writes ${{outputs.model}}; uploaded as outputs/model/
     inputs:
       alpha: 0.5
       data: {type: uri_file, path: ./diabetes.csv}
@@ -44,6 +46,29 @@ class PathInput(BaseModel):
 
 InputValue = str | int | float | bool | PathInput
 
+# Azure's output types, and the port kind each one carries (a component port's kind is its own).
+OUTPUT_TYPES = {
+    "uri_folder": "uri_folder",
+    "uri_file": "uri_file",
+    "mltable": "table",
+    "mlflow_model": "model",
+    "custom_model": "model",
+}
+
+
+class OutputSpec(BaseModel):
+    """A named output: a folder the step writes. ``name``/``version`` name a data asset to register."""
+
+    model_config = ConfigDict(extra="forbid")
+    type: str = Field(default="uri_folder", pattern="^(" + "|".join(OUTPUT_TYPES) + ")$")
+    name: str | None = None
+    version: str | None = None
+    description: str | None = None
+
+    @property
+    def kind(self) -> str:
+        return OUTPUT_TYPES[self.type]
+
 
 class CommandJob(BaseModel):
     model_config = ConfigDict(extra="forbid")
@@ -54,6 +79,8 @@ class CommandJob(BaseModel):
     code: str = "."
     command: str | list[str]
     inputs: dict[str, InputValue] = Field(default_factory=dict)
+    # each output is a folder the command writes, given as ${{outputs.x}}: ./outputs/x, uploaded
+    outputs: dict[str, OutputSpec | None] = Field(default_factory=dict)
     environment: Environment | str = "default"
     compute: str = "local"
     timeout: Duration | None = None  # seconds
@@ -79,7 +106,8 @@ class CommandJob(BaseModel):
         except ValueError as exc:
             raise InvalidInputError(f"cannot parse the command {self.command!r}: {exc}") from None
         namespaces: dict[str, Mapping[str, object]] = {
-            "inputs": {k: v.path if isinstance(v, PathInput) else v for k, v in self.inputs.items()}
+            "inputs": {k: v.path if isinstance(v, PathInput) else v for k, v in self.inputs.items()},
+            "outputs": {k: f"outputs/{k}" for k in self.outputs},
         }
         if search_space is not None:
             namespaces["search_space"] = search_space
@@ -99,7 +127,7 @@ def _substitute(ref: str, namespaces: Mapping[str, Mapping[str, object]]) -> str
     values = namespaces[kind]
     if name not in values:
         known = ", ".join(sorted(values)) or "none"
-        what = "input" if kind == "inputs" else "search space parameter"
+        what = {"inputs": "input", "outputs": "output"}.get(kind, "search space parameter")
         raise InvalidInputError(
             f"the command uses ${{{{{ref}}}}} but there is no {what} {name!r} ({kind}: {known})"
         )

@@ -29,31 +29,8 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from trainyard.errors import InvalidInputError
-from trainyard.jobs.spec import InputValue, PathInput, problems
+from trainyard.jobs.spec import OUTPUT_TYPES, InputValue, OutputSpec, PathInput, problems
 from trainyard.yamlfile import read_yaml_mapping
-
-# Azure's output types, and the port kind each one carries (a component port's kind is its own).
-OUTPUT_TYPES = {
-    "uri_folder": "uri_folder",
-    "uri_file": "uri_file",
-    "mltable": "table",
-    "mlflow_model": "model",
-    "custom_model": "model",
-}
-
-
-class OutputSpec(BaseModel):
-    """A named output: a folder the step writes. ``name``/``version`` name a data asset to register."""
-
-    model_config = ConfigDict(extra="forbid")
-    type: str = Field(default="uri_folder", pattern="^(" + "|".join(OUTPUT_TYPES) + ")$")
-    name: str | None = None
-    version: str | None = None
-    description: str | None = None
-
-    @property
-    def kind(self) -> str:
-        return OUTPUT_TYPES[self.type]
 
 
 class Settings(BaseModel):
@@ -129,3 +106,6 @@ def load_pipeline(path: str | Path, overrides: dict[str, str] | None = None) -> 
     for step in job.jobs.values():
         step.code = str((base / step.code).resolve())
     return job
+
+
+__all__ = ["OUTPUT_TYPES", "OutputSpec", "PipelineJob", "Settings", "Step", "load_pipeline"]

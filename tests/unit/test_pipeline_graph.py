@@ -147,3 +147,11 @@ def test_the_documented_pipeline_is_valid(tmp_path: Path):
     graph = build_graph(load_pipeline(path))
     assert graph.layers == [["prep"], ["train_a", "train_b"]]
     assert graph.bound_outputs == {"model": ("train_a", "model")}
+
+
+def test_a_pipeline_input_path_that_is_missing_is_refused(tmp_path: Path):
+    spec = {**chain(a=cmd("x")), "inputs": {"data": {"type": "uri_file", "path": "gone.csv"}}}
+    with pytest.raises(
+        InvalidInputError, match="pipeline input 'data' points at .*gone.csv, which does not exist"
+    ):
+        load_pipeline(write(tmp_path, spec))

@@ -165,16 +165,19 @@ def load_job_dict(raw: dict[str, Any], path: Path, allow_search_space: bool = Fa
         raise _one_line(exc, str(path)) from None
     base = path.parent.resolve()
     job.code = str((base / job.code).resolve())
-    for name, value in job.inputs.items():
-        if isinstance(value, PathInput) and "://" not in value.path:
-            value.path = str((base / value.path).resolve())
-            if not Path(value.path).exists():
-                raise InvalidInputError(
-                    f"{path}: input {name!r} points at {value.path}, which does not exist"
-                )
+    resolve_paths(job.inputs, base, f"{path}: input")
     if not allow_search_space:
         job.argv()  # bad references fail now, before anything is queued
     return job
+
+
+def resolve_paths(inputs: Mapping[str, InputValue], base: Path, where: str) -> None:
+    """Make each local path input absolute (relative to ``base``); a missing one is an error."""
+    for name, value in inputs.items():
+        if isinstance(value, PathInput) and "://" not in value.path:
+            value.path = str((base / value.path).resolve())
+            if not Path(value.path).exists():
+                raise InvalidInputError(f"{where} {name!r} points at {value.path}, which does not exist")
 
 
 def make_job(**fields: Any) -> CommandJob:

@@ -29,7 +29,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from trainyard.errors import InvalidInputError
-from trainyard.jobs.spec import OUTPUT_TYPES, InputValue, OutputSpec, PathInput, problems
+from trainyard.jobs.spec import OUTPUT_TYPES, InputValue, OutputSpec, problems, resolve_paths
 from trainyard.yamlfile import read_yaml_mapping
 
 
@@ -96,13 +96,7 @@ def load_pipeline(path: str | Path, overrides: dict[str, str] | None = None) -> 
     except ValidationError as exc:
         raise InvalidInputError(f"{path} is not a valid pipeline spec: {problems(exc)}") from None
     base = path.parent.resolve()
-    for input_name, given_input in job.inputs.items():
-        if isinstance(given_input, PathInput) and "://" not in given_input.path:
-            given_input.path = str((base / given_input.path).resolve())
-            if not Path(given_input.path).exists():
-                raise InvalidInputError(
-                    f"{path}: pipeline input {input_name!r} points at {given_input.path}, which is missing"
-                )
+    resolve_paths(job.inputs, base, f"{path}: pipeline input")
     for step in job.jobs.values():
         step.code = str((base / step.code).resolve())
     return job

@@ -60,6 +60,24 @@ def test_script_job_runs_logs_metrics_and_uploads_outputs(ws, script_dir, tmp_pa
     assert "data/big.bin" not in select_files(src)
 
 
+def test_a_named_output_is_a_folder_the_command_writes_uploaded_under_outputs(ws, script_dir):
+    from trainyard.jobs.spec import make_job
+    from trainyard.jobs.submit import submit_job
+
+    src = script_dir({"w.py": "import sys, pathlib; (pathlib.Path(sys.argv[1]) / 'f.txt').write_text('x')\n"})
+    job = make_job(
+        code=str(src),
+        command="python w.py ${{outputs.train}}",
+        outputs={"train": {"type": "uri_folder", "name": "prepared", "version": "1"}},
+    )
+    assert job.argv() == ["python", "w.py", "outputs/train"]
+    run = ty.Run(ws, submit_job(ws, job).id)
+    assert run.wait_for_completion(show_output=False)["status"] == "completed"
+    assert "outputs/train/f.txt" in run.get_file_names()
+    with pytest.raises(InvalidInputError, match="there is no output 'model'"):
+        make_job(code=str(src), command="python w.py ${{outputs.model}}").argv()
+
+
 def test_a_script_that_raises_fails_with_its_error(ws, script_dir):
     body = "from trainyard import Run\nRun.get_context().log('m', 1)\nraise ValueError('bad alpha')\n"
     src = script_dir({"train.py": body})

@@ -134,7 +134,8 @@ def test_a_command_job_written_before_parses_with_its_types():
     assert job.environment == Environment(name="sk", requirements=["scikit-learn"], env_vars={"A": "1"})
     assert (job.timeout, job.max_retries, job.tags) == (60.0, 1, {"team": "a"})
     assert job.inputs["data"] == {"type": "uri_file", "path": "/home/me/project/data.csv"}
-    assert {**job.to_json(), "uses_slot": True} == {**COMMAND, "uses_slot": True}
+    # a record written before outputs existed reads with none
+    assert {**job.to_json(), "uses_slot": True} == {**COMMAND, "uses_slot": True, "outputs": {}}
 
 
 def test_a_sweep_parent_written_before_parses_with_its_spec():
@@ -143,7 +144,12 @@ def test_a_sweep_parent_written_before_parses_with_its_spec():
     assert record.sweep.objective.primary_metric == "acc" and record.sweep.limits.max_total_trials == 4
     assert record.sweep.policy is not None and set(record.sweep.space) == {"lr"}
     assert record.trial_environment == Environment()
-    assert record.to_json() == SWEEP_PARENT
+    trial = {**SWEEP_PARENT["sweep"]["trial"], "outputs": {}}  # written before outputs existed
+    assert record.to_json() == {
+        **SWEEP_PARENT,
+        "outputs": {},
+        "sweep": {**SWEEP_PARENT["sweep"], "trial": trial},
+    }
     common = JobRecord.of_run(run_with(SWEEP_PARENT))  # what compute reads: the common part
     assert common.type is JobKind.SWEEP and common.uses_slot is False and not hasattr(common, "sweep")
 

@@ -20,6 +20,7 @@ from trainyard.cli import (
     experiments,
     jobs,
     models,
+    pipelines,
     retrain,
     runs,
     server,
@@ -46,6 +47,7 @@ app.add_typer(models.app, name="model")
 app.add_typer(data.app, name="data")
 app.add_typer(batch.app, name="batch")
 app.add_typer(components.app, name="component")
+app.add_typer(pipelines.app, name="pipeline")
 app.add_typer(endpoints.endpoint_app, name="endpoint")
 app.add_typer(endpoints.deployment_app, name="deployment")
 app.command("retrain")(retrain.retrain)

@@ -51,6 +51,7 @@ class JobRecord(BaseModel):
     code: str = "."
     command: str | list[str]
     inputs: dict[str, JsonValue] = Field(default_factory=dict)  # the spec's: CommandJob validates them
+    outputs: dict[str, JsonValue] = Field(default_factory=dict)  # each one a folder under ./outputs
     compute: str = "local"
     timeout: float | None = Field(default=None, gt=0)
     max_retries: int = Field(default=0, ge=0)

@@ -167,6 +167,8 @@ class Worker:
         if not self.store.set_status(self.run_id, RunStatus.RUNNING, expected=RunStatus.PREPARING):
             return
         self.say(f"prepared in {time.monotonic() - started:.2f}s; running: {' '.join(argv)}")
+        for name in job.outputs:  # ${{outputs.x}} is a folder that exists when the command starts
+            (self.work / "outputs" / name).mkdir(parents=True, exist_ok=True)
         code, stopped = self._run_command(argv, resolved.env_vars, info, job.timeout)
         self._upload_outputs()
         if stopped:

@@ -5,6 +5,8 @@ YAML follows Azure ML's v2 command job shape::
     experiment_name: diabetes
     code: ./src
     command: python train.py --alpha ${{inputs.alpha}} --data ${{inputs.data}}
+    outputs:
+      model: {type: uri_folder}   # the command writes ${{outputs.model}}; uploaded as outputs/model/
     inputs:
       alpha: 0.5
       data: {type: uri_file, path: ./diabetes.csv}
@@ -59,6 +61,29 @@ class PathInput(BaseModel):
 
 InputValue = str | int | float | bool | PathInput
 
+# Azure's output types, and the port kind each one carries (a component port's kind is its own).
+OUTPUT_TYPES = {
+    "uri_folder": "uri_folder",
+    "uri_file": "uri_file",
+    "mltable": "table",
+    "mlflow_model": "model",
+    "custom_model": "model",
+}
+
+
+class OutputSpec(BaseModel):
+    """A named output: a folder the step writes. ``name``/``version`` name a data asset to register."""
+
+    model_config = ConfigDict(extra="forbid")
+    type: str = Field(default="uri_folder", pattern="^(" + "|".join(OUTPUT_TYPES) + ")$")
+    name: str | None = None
+    version: str | None = None
+    description: str | None = None
+
+    @property
+    def kind(self) -> str:
+        return OUTPUT_TYPES[self.type]
+
 
 class CommandJob(BaseModel):
     model_config = ConfigDict(extra="forbid")
@@ -69,6 +94,8 @@ class CommandJob(BaseModel):
     code: str = "."
     command: str | list[str]
     inputs: dict[str, InputValue] = Field(default_factory=dict)
+    # each output is a folder the command writes, given as ${{outputs.x}}: ./outputs/x, uploaded
+    outputs: dict[str, OutputSpec | None] = Field(default_factory=dict)
     environment: Environment | str = "default"
     compute: str = "local"
     timeout: Duration | None = None  # seconds
@@ -94,7 +121,8 @@ class CommandJob(BaseModel):
         except ValueError as exc:
             raise InvalidInputError(f"cannot parse the command {self.command!r}: {exc}") from None
         namespaces: dict[str, Mapping[str, object]] = {
-            "inputs": {k: v.path if isinstance(v, PathInput) else v for k, v in self.inputs.items()}
+            "inputs": {k: v.path if isinstance(v, PathInput) else v for k, v in self.inputs.items()},
+            "outputs": {k: f"outputs/{k}" for k in self.outputs},
         }
         if search_space is not None:
             namespaces["search_space"] = search_space
@@ -114,7 +142,7 @@ def _substitute(ref: str, namespaces: Mapping[str, Mapping[str, object]]) -> str
     values = namespaces[kind]
     if name not in values:
         known = ", ".join(sorted(values)) or "none"
-        what = "input" if kind == "inputs" else "search space parameter"
+        what = {"inputs": "input", "outputs": "output"}.get(kind, "search space parameter")
         raise InvalidInputError(
             f"the command uses ${{{{{ref}}}}} but there is no {what} {name!r} ({kind}: {known})"
         )
@@ -146,27 +174,35 @@ def load_job_dict(raw: dict[str, Any], path: Path, allow_search_space: bool = Fa
     if isinstance(env, dict) and "requirements_file" in env:
         extra = read_requirements((path.parent / str(env.pop("requirements_file"))).resolve())
         env["requirements"] = [*env.get("requirements", []), *extra]
-    inputs = raw.get("inputs")
-    if isinstance(inputs, dict):  # a bare data reference is a data input
-        raw["inputs"] = {
-            k: {"path": v} if isinstance(v, str) and DATA_REF.match(v) else v for k, v in inputs.items()
-        }
+    data_refs_as_inputs(raw)
     try:
         job = CommandJob.model_validate(raw)
     except ValidationError as exc:
         raise _one_line(exc, str(path)) from None
     base = path.parent.resolve()
     job.code = str((base / job.code).resolve())
-    for name, value in job.inputs.items():
-        if isinstance(value, PathInput) and "://" not in value.path and not value.is_data_ref:
-            value.path = str((base / value.path).resolve())
-            if not Path(value.path).exists():
-                raise InvalidInputError(
-                    f"{path}: input {name!r} points at {value.path}, which does not exist"
-                )
+    resolve_paths(job.inputs, base, f"{path}: input")
     if not allow_search_space:
         job.argv()  # bad references fail now, before anything is queued
     return job
+
+
+def data_refs_as_inputs(raw: dict[str, Any]) -> None:
+    """A bare data reference among a spec's ``inputs`` (``azureml:churn:3``) is a data input."""
+    inputs = raw.get("inputs")
+    if isinstance(inputs, dict):
+        raw["inputs"] = {
+            k: {"path": v} if isinstance(v, str) and DATA_REF.match(v) else v for k, v in inputs.items()
+        }
+
+
+def resolve_paths(inputs: Mapping[str, InputValue], base: Path, where: str) -> None:
+    """Make each local path input absolute (relative to ``base``); a missing one is an error."""
+    for name, value in inputs.items():
+        if isinstance(value, PathInput) and "://" not in value.path and not value.is_data_ref:
+            value.path = str((base / value.path).resolve())
+            if not Path(value.path).exists():
+                raise InvalidInputError(f"{where} {name!r} points at {value.path}, which does not exist")
 
 
 def make_job(**fields: Any) -> CommandJob:

@@ -1,0 +1,113 @@
+"""Pipeline job specs in Azure ML CLI v2's shape, read with one-line errors.
+
+::
+
+    type: pipeline
+    experiment_name: retrain
+    inputs: {data: {type: uri_file, path: ./data.csv}, alpha: 0.5}
+    outputs: {model: {type: uri_folder}}
+    settings: {default_compute: local, continue_on_step_failure: false, force_rerun: false}
+    jobs:
+      prep:
+        command: python prep.py --data ${{inputs.raw}} --out ${{outputs.train}}
+        inputs: {raw: ${{parent.inputs.data}}}
+        outputs: {train: {type: uri_folder}}
+      train:
+        component: azureml:train-model        # a catalogue module, optionally @version
+        inputs: {dataset: ${{parent.jobs.prep.outputs.train}}, label_column: y}
+        outputs: {trained_model: ${{parent.outputs.model}}}
+
+This module only parses; ``graph.py`` checks the wiring.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from trainyard.errors import InvalidInputError
+from trainyard.jobs.spec import (
+    OUTPUT_TYPES,
+    InputValue,
+    OutputSpec,
+    data_refs_as_inputs,
+    problems,
+    resolve_paths,
+)
+from trainyard.yamlfile import read_yaml_mapping
+
+
+class Settings(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    default_compute: str = "local"
+    continue_on_step_failure: bool = False
+    force_rerun: bool = False
+
+
+class Step(BaseModel):
+    """One entry of ``jobs:``: a command (``command:``) or a catalogue component (``component:``)."""
+
+    model_config = ConfigDict(extra="forbid")
+    type: str = Field(default="command", pattern="^command$")
+    display_name: str | None = None
+    description: str | None = None
+    component: str | None = None
+    command: str | list[str] | None = None
+    code: str = "."
+    environment: Any = "default"
+    compute: str | None = None
+    timeout: int | None = None
+    max_retries: int = Field(default=0, ge=0, le=10)
+    inputs: dict[str, InputValue] = Field(default_factory=dict)
+    # an output is declared (command steps), or bound to a pipeline output: ${{parent.outputs.x}}
+    outputs: dict[str, OutputSpec | str | None] = Field(default_factory=dict)
+    force_rerun: bool = False
+    is_deterministic: bool = True
+    tags: dict[str, str] = Field(default_factory=dict)
+
+
+class PipelineJob(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    type: str = Field(pattern="^pipeline$")
+    experiment_name: str = "Default"
+    display_name: str | None = None
+    description: str | None = None
+    inputs: dict[str, InputValue] = Field(default_factory=dict)
+    outputs: dict[str, OutputSpec | None] = Field(default_factory=dict)
+    settings: Settings = Field(default_factory=Settings)
+    jobs: dict[str, Step] = Field(min_length=1)
+    tags: dict[str, str] = Field(default_factory=dict)
+
+
+def load_pipeline(path: str | Path, overrides: dict[str, str] | None = None) -> PipelineJob:
+    """Read a pipeline YAML; ``overrides`` are ``--set inputs.x=v``; relative paths follow the file."""
+    path = Path(path)
+    raw = read_yaml_mapping(path, "pipeline")
+    for key, given in (overrides or {}).items():
+        kind, _, name = key.partition(".")
+        if kind != "inputs" or not name:
+            raise InvalidInputError(
+                f"--set {key}={given}: only pipeline inputs can be set (inputs.NAME=VALUE)"
+            )
+        inputs = raw.setdefault("inputs", {})
+        current = inputs.get(name)
+        if isinstance(current, dict):  # a path typed on the command line is relative to the shell
+            inputs[name] = {**current, "path": given if "://" in given else str(Path(given).resolve())}
+        else:
+            inputs[name] = yaml.safe_load(given) if given else given
+    data_refs_as_inputs(raw)
+    try:
+        job = PipelineJob.model_validate(raw)
+    except ValidationError as exc:
+        raise InvalidInputError(f"{path} is not a valid pipeline spec: {problems(exc)}") from None
+    base = path.parent.resolve()
+    resolve_paths(job.inputs, base, f"{path}: pipeline input")
+    for step in job.jobs.values():
+        step.code = str((base / step.code).resolve())
+    return job
+
+
+__all__ = ["OUTPUT_TYPES", "OutputSpec", "PipelineJob", "Settings", "Step", "load_pipeline"]

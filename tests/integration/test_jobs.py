@@ -74,6 +74,17 @@ def test_a_named_output_is_a_folder_the_command_writes_uploaded_under_outputs(ws
     run = ty.Run(ws, submit_job(ws, job).id)
     assert run.wait_for_completion(show_output=False)["status"] == "completed"
     assert "outputs/train/f.txt" in run.get_file_names()
+    data = ty.Data(ws, "prepared@latest")  # the named output is the data asset's next version
+    assert (data.path() / "f.txt").read_text() == "x"
+    assert data.record.created_by_run == run.id
+    assert [(r.run_id, r.direction) for r in ws.store.list_data_lineage(name="prepared")] == [
+        (run.id, "written")
+    ]
+    failing = make_job(code=str(src), command="python -c 'raise SystemExit(3)' ${{outputs.train}}")
+    failing.outputs = job.outputs
+    failed = ty.Run(ws, submit_job(ws, failing).id)
+    assert failed.wait_for_completion(show_output=False, raise_on_error=False)["status"] == "failed"
+    assert ty.Data(ws, "prepared@latest").version == data.version  # a failed run registers nothing
     with pytest.raises(InvalidInputError, match="there is no output 'model'"):
         make_job(code=str(src), command="python w.py ${{outputs.model}}").argv()
 

@@ -28,6 +28,7 @@ from trainyard.compute.slots import Slot, try_acquire
 from trainyard.environments import resolve
 from trainyard.errors import TrainyardError
 from trainyard.jobs.data_inputs import materialize_data_inputs
+from trainyard.jobs.data_outputs import register_data_outputs
 from trainyard.jobs.snapshot import restore_snapshot
 from trainyard.jobs.uploads import materialize_inputs
 from trainyard.liveness import worker_id
@@ -173,8 +174,13 @@ class Worker:
         self._upload_outputs()
         if stopped:
             self._finish_stopped(code)
-        else:
-            self._finish_command(code)
+            return
+        if code == 0:
+            try:
+                register_data_outputs(job.outputs, self.ws, self.run_id, self.say)
+            except TrainyardError as exc:  # the run fails with the reason; nothing half-registered
+                self.store.set_run_error(self.run_id, f"registering outputs: {exc}")
+        self._finish_command(code)
 
     def _run_command(
         self, argv: list[str], env_vars: dict[str, str], info: RunInfo, timeout: float | None

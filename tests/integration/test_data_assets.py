@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
 
 import trainyard as ty
+from trainyard.data import content
 from trainyard.data.lineage import data_of_model, register_output, uses_of
 from trainyard.errors import InvalidInputError, NotFoundError
 from trainyard.workspace import Workspace  # the ``ws`` fixture: tests/integration/conftest.py
@@ -56,6 +58,27 @@ def test_folders_and_references_detect_changed_files(ws: Workspace, tmp_path: Pa
     ws.artifacts.put_bytes(key, b"tampered")
     with pytest.raises(InvalidInputError, match=r"imgs:1: .*artifact store.*content hash mismatch"):
         ty.Data(ws, "imgs:1").download(tmp_path / "out")
+
+
+def test_a_version_verified_once_is_not_hashed_again_until_a_file_changes(
+    ws: Workspace, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    folder = tmp_path / "many"
+    folder.mkdir()
+    for i in range(3):
+        (folder / f"{i}.bin").write_bytes(bytes([i]) * 100)
+    ref = ty.Data.create(ws, "many", folder, reference=True)
+    ref.verify()  # the first read hashes every byte and remembers the files' stat
+    hashed: list[str] = []
+    real = content._chunks
+    monkeypatch.setattr(content, "_chunks", lambda p: (hashed.append(p.name), real(p))[1])
+    assert ty.Data(ws, "many:1").path() == folder.resolve() and hashed == []
+    stat = (folder / "1.bin").stat()
+    (folder / "1.bin").write_bytes(b"\xff" * 100)  # same size, and the mtime put back: the ctime moved
+    os.utime(folder / "1.bin", ns=(stat.st_atime_ns, stat.st_mtime_ns))
+    with pytest.raises(InvalidInputError, match="content hash mismatch"):
+        ty.Data(ws, "many:1").path()
+    assert hashed  # the changed version was hashed again
 
 
 def test_bad_input_names_what_to_fix(ws: Workspace, tmp_path: Path) -> None:

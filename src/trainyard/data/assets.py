@@ -164,8 +164,20 @@ class Data:
         )
 
     def verify(self) -> None:
-        """``InvalidInputError`` unless the files still have the version's content hash."""
+        """``InvalidInputError`` unless the files still have the version's content hash.
+
+        Files on this disk whose stat manifest is the one they had when they last matched are not
+        hashed again (``content.VerifiedCache``): a job reading a large version starts at once.
+        """
         record = self.record
+        root = Path(record.uri) if record.uri is not None else None
+        if root is None and record.prefix is not None:
+            root = self.workspace.artifacts.local_path(record.prefix)
+        manifest = None
+        if root is not None and root.exists():
+            manifest = content.stat_manifest(content.local_files(root))
+            if self._verified.holds(record.content_hash, root, manifest):
+                return
         try:
             if record.uri is not None:
                 source = Path(record.uri)
@@ -178,6 +190,12 @@ class Data:
             raise InvalidInputError(f"data asset {self.ref}: {exc}") from None
         if found.digest != record.content_hash:
             raise self._mismatch()
+        if root is not None and manifest is not None:
+            self._verified.remember(record.content_hash, root, manifest)
+
+    @property
+    def _verified(self) -> content.VerifiedCache:
+        return content.VerifiedCache(self.workspace.root / ".cache" / "data-verified")
 
     def _local(self) -> Path | None:
         """The version's files on this machine's disk without copying, when they are there."""

@@ -7,6 +7,8 @@ the artifact store's copy (at read), so a file changed anywhere shows as a diffe
 from __future__ import annotations
 
 import hashlib
+import json
+import os
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -61,3 +63,43 @@ def of_stored(artifacts: ArtifactStore, prefix: str) -> Content:
     if not names:
         raise NotFoundError(f"the files of {prefix!r} are missing from the artifact store")
     return _digest((name, artifacts.read(join(prefix, name))) for name in names)
+
+
+def stat_manifest(files: list[tuple[str, Path]]) -> dict[str, list[int]]:
+    """Each file's size, mtime and ctime (ns): any write to a file changes its ctime, and the
+    ctime cannot be set back, so an unchanged manifest means the bytes were not rewritten."""
+    out = {}
+    for name, path in files:
+        st = path.stat()
+        out[name] = [st.st_size, st.st_mtime_ns, st.st_ctime_ns]
+    return out
+
+
+class VerifiedCache:
+    """The stat manifests of data versions whose local files last matched their hash, per machine.
+
+    A later read whose files have the same manifest skips hashing every byte again (what git's
+    index does for the working tree); any change to a file, or a file added or removed, makes
+    the read hash the whole version again.
+    """
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+
+    def _file(self, digest: str, root: Path) -> Path:
+        key = hashlib.sha256(f"{digest}\0{root}".encode()).hexdigest()[:32]
+        return self.folder / f"{key}.json"
+
+    def holds(self, digest: str, root: Path, manifest: dict[str, list[int]]) -> bool:
+        try:
+            return bool(json.loads(self._file(digest, root).read_text()) == manifest)
+        except (OSError, ValueError):
+            return False
+
+    def remember(self, digest: str, root: Path, manifest: dict[str, list[int]]) -> None:
+        """Keep ``manifest``, taken BEFORE the hash that matched: a write during the hash changes it."""
+        target = self._file(digest, root)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        tmp = target.with_suffix(f".{os.getpid()}.tmp")
+        tmp.write_text(json.dumps(manifest))
+        os.replace(tmp, target)

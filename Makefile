@@ -17,7 +17,10 @@ $(VENV)/.demo: pyproject.toml | $(BIN)/python
 	touch $@
 
 # Everything the tests touch: model libraries (LightGBM, XGBoost, PyTorch CPU, ONNX), pytest, ruff.
+# torch goes in first, alone: so pip takes the CPU build on disk. Resolved with everything else,
+# pip took PyPI's CUDA build instead (4 GB of NVIDIA libraries on machines without a GPU).
 $(VENV)/.dev: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet "$$(grep -o 'torch==[0-9.]*' pyproject.toml)"
 	$(BIN)/pip install --quiet -e '.[dev]'
 	touch $@ $(VENV)/.demo
 

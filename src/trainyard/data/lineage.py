@@ -14,7 +14,7 @@ from trainyard.artifacts.paths import join, safe_name
 from trainyard.data import content
 from trainyard.data.assets import DATA, record_version
 from trainyard.errors import InvalidInputError
-from trainyard.store.records import DataLineage, DataVersion, ModelVersion
+from trainyard.store.records import DataLineage, ModelVersion
 
 if TYPE_CHECKING:
     from trainyard.workspace import Workspace
@@ -52,10 +52,6 @@ def register_output(
     record = record_version(ws, name, type, found, prefix, created_by_run=run_id)
     store.record_data_lineage(run_id, name, record.version, "written")
     return record.version
-
-
-def record_read(ws: Workspace, run_id: str, record: DataVersion) -> None:
-    ws.store.record_data_lineage(run_id, record.name, record.version, "read")
 
 
 def uses_of(ws: Workspace, name: str, version: int) -> DataUse:

@@ -17,7 +17,6 @@ from typing import TYPE_CHECKING
 from pydantic import JsonValue
 
 from trainyard.data.assets import Data
-from trainyard.data.lineage import record_read
 from trainyard.jobs.spec import CommandJob, PathInput
 
 if TYPE_CHECKING:
@@ -44,7 +43,8 @@ def record_data_reads(ws: Workspace, run_id: str, job: CommandJob) -> None:
     """Lineage: the run read each pinned data asset input."""
     for value in job.inputs.values():
         if isinstance(value, PathInput) and value.asset is not None:
-            record_read(ws, run_id, Data(ws, value.asset).record)
+            name, _, version = value.asset.rpartition(":")  # pinned at submit: "name:version"
+            ws.store.record_data_lineage(run_id, name, int(version), "read")
 
 
 def materialize_data_inputs(

@@ -6,9 +6,9 @@ artifact routes) and then creates the version naming their prefix, which must be
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Query, Request
 
 from trainyard.api import routes
 from trainyard.api.schemas import DataArchived, DataLineageIn, DataVersionCreate, Version, to_json
@@ -62,6 +62,9 @@ def record_data_lineage(body: DataLineageIn, store: StoreDep) -> Any:
 
 @serve(router, routes.LIST_DATA_LINEAGE)
 def list_data_lineage(
-    store: StoreDep, run_id: str | None = None, name: str | None = None, version: int | None = None
+    store: StoreDep,
+    run_id: str | None = None,
+    name: str | None = None,
+    version: Annotated[int | None, Query(ge=1, le=2**31 - 1)] = None,
 ) -> Any:
     return {"lineage": to_json(store.list_data_lineage(run_id=run_id, name=name, version=version))}

@@ -211,11 +211,11 @@ class Data:
 
     def path(self) -> Path:
         """A local path to the data (the stored file itself when local, else a download); hash-checked."""
-        self.verify()
         local = self._local()
-        if local is not None:
-            return local
-        return self.download(self.workspace.root / ".cache" / DATA / self.name / str(self.version))
+        if local is None:  # the download checks the hash of what it fetched: fetch once, not twice
+            return self.download(self.workspace.root / ".cache" / DATA / self.name / str(self.version))
+        self.verify()
+        return local
 
     def download(self, to: str | os.PathLike[str] | None = None) -> Path:
         """Copy the files into the folder ``to`` (default ``./<name>-<version>``), then check their hash."""

@@ -30,6 +30,12 @@ _EXPORTS = {
     "load_job": "trainyard.jobs.spec",
     "Model": "trainyard.registry",
     "Data": "trainyard.data.assets",
+    "PipelineJob": "trainyard.pipelines.spec",
+    "load_pipeline": "trainyard.pipelines.spec",
+    **{
+        name: "trainyard.pipelines.dsl"
+        for name in ("pipeline", "command", "Input", "Output", "load_component")
+    },
     "SweepConfig": "trainyard.sdk.sweep",
     "AutoMLConfig": "trainyard.sdk.automl",
     "AutoMLRun": "trainyard.sdk.automl",
@@ -63,6 +69,9 @@ __all__ = [
     "Environment",
     "Experiment",
     "InferenceConfig",
+    "Input",
+    "Output",
+    "PipelineJob",
     "Run",
     "RunFailedError",
     "RunStatus",
@@ -75,11 +84,15 @@ __all__ = [
     "SweepRun",
     "TruncationSelectionPolicy",
     "choice",
+    "command",
+    "load_component",
     "load_job",
+    "load_pipeline",
     "loguniform",
     "models",
     "lognormal",
     "normal",
+    "pipeline",
     "qloguniform",
     "qlognormal",
     "qnormal",
@@ -93,6 +106,8 @@ if TYPE_CHECKING:
     from trainyard.environments import Environment
     from trainyard.errors import TrainyardError
     from trainyard.jobs.spec import CommandJob, load_job
+    from trainyard.pipelines.dsl import Input, Output, command, load_component, pipeline
+    from trainyard.pipelines.spec import PipelineJob, load_pipeline
     from trainyard.registry import Model
     from trainyard.sdk.automl import AutoMLConfig, AutoMLRun
     from trainyard.sdk.run import Experiment, Run, RunFailedError

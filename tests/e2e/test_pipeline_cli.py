@@ -41,6 +41,7 @@ def test_submit_stream_show_and_rerun_as_a_user_types_them(tmp_path: Path):
     (tmp_path / "write.py").write_text(
         "import pathlib, sys\n(pathlib.Path(sys.argv[2]) / 'n.txt').write_text(sys.argv[1])\n"
     )
+    (tmp_path / "read.py").write_text("import sys\nprint(open(sys.argv[1] + '/n.txt').read())\n")
     spec = {
         "type": "pipeline",
         "inputs": {"n": 3},
@@ -51,7 +52,7 @@ def test_submit_stream_show_and_rerun_as_a_user_types_them(tmp_path: Path):
                 "outputs": {"out": {"type": "uri_folder"}},
             },
             "train": {
-                "command": "python -c \"import sys; print(open(sys.argv[1] + '/n.txt').read())\" ${{inputs.d}}",
+                "command": "python read.py ${{inputs.d}}",
                 "inputs": {"d": "${{parent.jobs.prep.outputs.out}}"},
             },
         },

@@ -244,3 +244,56 @@ def test_bad_steps_and_inputs_are_one_error_before_anything_is_queued(ws, projec
     with pytest.raises(InvalidInputError, match="step 'train'.*missing.py"):
         submit_pipeline(ws, load_pipeline(project / "bad.yml"))
     assert ws.store.search_runs() == []
+
+
+def test_a_sweep_step_passes_its_best_trial_outputs_on(ws, project):
+    (project / "src" / "fit.py").write_text(
+        textwrap.dedent(
+            """
+            import pathlib, sys
+            from trainyard import Run
+            data, out, x = pathlib.Path(sys.argv[1]), pathlib.Path(sys.argv[2]), float(sys.argv[3])
+            Run.get_context().log("score", -((x - 2) ** 2))
+            (out / "model.txt").write_text(f"x={x} on {len((data / 'train.csv').read_text().splitlines())}")
+            """
+        )
+    )
+    text = """
+    type: pipeline
+    inputs:
+      raw: {type: uri_file, path: ./data.csv}
+    jobs:
+      prep:
+        code: src
+        command: python prep.py ${{inputs.raw}} ${{outputs.train}}
+        inputs: {raw: "${{parent.inputs.raw}}"}
+        outputs: {train: {type: uri_folder}}
+      tune:
+        type: sweep
+        code: src
+        command: python fit.py ${{inputs.data}} ${{outputs.model}} ${{search_space.x}}
+        inputs: {data: "${{parent.jobs.prep.outputs.train}}"}
+        outputs: {model: {type: uri_folder}}
+        search_space: {x: {type: choice, values: [1, 2, 3]}}
+        sampling_algorithm: grid
+        objective: {primary_metric: score, goal: maximize}
+        limits: {max_total_trials: 3, max_concurrent_trials: 2}
+      show:
+        code: src
+        command: python ls.py ${{inputs.m}}
+        inputs: {m: "${{parent.jobs.tune.outputs.model}}"}
+    """
+    run = run_pipeline(ws, project, text)
+    assert run.refresh().status is RunStatus.COMPLETED, run.log_text()
+    kids = steps(ws, run)
+    trials = ws.store.search_runs(parent_id=kids["tune"].id)
+    assert len(trials) == 3 and kids["tune"].tags["sweep.best_run_id"] in {t.id for t in trials}
+    best = ws.store.get_run(kids["tune"].tags["sweep.best_run_id"])
+    assert best.params["x"] == "2"
+    assert ws.artifacts.get_bytes(run_key(best.id, "outputs/model/model.txt")) == b"x=2.0 on 3"
+    assert "['model.txt']" in ty.Run(ws, kids["show"].id).log_text()[0]
+
+    again = run_pipeline(ws, project, text)  # the whole sweep is reused, and the step after it
+    reused = steps(ws, again)
+    assert reused["tune"].tags["pipeline.reused_from"] == best.id
+    assert reused["show"].tags["pipeline.reused_from"] == kids["show"].id

@@ -26,9 +26,12 @@ from trainyard.jobs.submit import PreparedJob, job_record, start_run
 from trainyard.pipelines.record import KEY_TAG, REUSED_TAG, STEP_TAG, PipelineRecord
 from trainyard.status import RunStatus
 from trainyard.store import RunInfo
+from trainyard.sweep.spec import build_spec
+from trainyard.sweep.submit import submit_sweep
 from trainyard.tracking import TrackedRun, current_run
 
 POLL_SECONDS = 0.05
+BEST_TRIAL_TAG = "sweep.best_run_id"  # a sweep step's outputs are its best trial's
 REAP_SECONDS = 2.0
 
 
@@ -41,11 +44,6 @@ class Progress:
     failed: dict[str, RunInfo] = field(default_factory=dict)
 
 
-def source_run(child: RunInfo) -> str:
-    """The run holding a finished step's outputs: the one it reuses, or itself."""
-    return child.tags.get(REUSED_TAG, child.id)
-
-
 class Driver:
     def __init__(self, run: TrackedRun) -> None:
         self.run = run
@@ -56,6 +54,7 @@ class Driver:
         self.launched: set[str] = set()  # steps with a child run
         self.stopping = ""
         self.announced: set[str] = set()
+        self.held: dict[str, tuple[str, dict[str, str]]] = {}  # finished child -> outputs_of
         signal.signal(signal.SIGTERM, self._on_sigterm)
 
     def _on_sigterm(self, *_: object) -> None:
@@ -94,28 +93,41 @@ class Driver:
         if self.launched:
             self.say(f"resumed: {len(state.done)} step(s) done, {len(state.running)} running")
 
+    def outputs_of(self, child: RunInfo) -> tuple[str, dict[str, str]]:
+        """The run holding a finished step's outputs, and their hashes: the run it reused, a
+        sweep's best trial, or the step's own run."""
+        if child.id not in self.held:
+            if REUSED_TAG in child.tags:  # the hashes were copied onto it
+                self.held[child.id] = (child.tags[REUSED_TAG], output_hashes(child.tags))
+            elif BEST_TRIAL_TAG in child.tags:
+                best = self.store.get_run(child.tags[BEST_TRIAL_TAG])
+                self.held[child.id] = (best.id, output_hashes(best.tags))
+            else:
+                self.held[child.id] = (child.id, output_hashes(child.tags))
+        return self.held[child.id]
+
     # -- starting a step -------------------------------------------------------------------------
     def launch(self, step: str, done: dict[str, RunInfo]) -> None:
         record = self.record
         spec = record.steps[step]
-        job = record.step_job(step, {name: source_run(child) for name, child in done.items()})
-        hashes = {name: output_hashes(child.tags) for name, child in done.items()}
-        key = record.reuse_key(step, job, hashes)
+        held = {name: self.outputs_of(child) for name, child in done.items()}
+        job = record.step_job(step, {name: run_id for name, (run_id, _) in held.items()})
+        key = record.reuse_key(step, job, {name: hashes for name, (_, hashes) in held.items()})
         tags = {STEP_TAG: step, KEY_TAG: key}
         if spec.deterministic and not spec.force_rerun and (reused := self._reusable(key)) is not None:
             self._reuse(step, reused, tags)
             return
         prepared = PreparedJob(job, spec.environment, spec.snapshot_id, self.info.experiment_id)
-        child = start_run(
-            self.ws,
-            prepared,
-            record=job_record(prepared, JobRecord),
-            parent_id=self.run.id,
-            name=step,
-            tags=tags,
-        )
+        if spec.sweep is not None:
+            sweep = build_spec(trial=job, **spec.sweep)
+            child = submit_sweep(
+                self.ws, sweep, tags=tags, prepared=prepared, parent_id=self.run.id, name=step
+            )
+        else:
+            record_ = job_record(prepared, JobRecord)
+            child = start_run(self.ws, prepared, record=record_, parent_id=self.run.id, name=step, tags=tags)
         self.launched.add(step)
-        what = spec.component.partition("@")[0] if spec.component else "command"
+        what = spec.component.partition("@")[0] if spec.component else "sweep" if spec.sweep else "command"
         self.say(f"step {step} ({what}) started: run {child.id}")
 
     def _reusable(self, key: str) -> RunInfo | None:
@@ -126,8 +138,8 @@ class Driver:
         return found[0] if found else None
 
     def _reuse(self, step: str, reused: RunInfo, tags: dict[str, str]) -> None:
-        origin = source_run(reused)
-        produced = {HASH_TAG.format(name): value for name, value in output_hashes(reused.tags).items()}
+        origin, hashes = self.outputs_of(reused)
+        produced = {HASH_TAG.format(name): value for name, value in hashes.items()}
         child = self.store.create_run(
             self.info.experiment_id,
             name=step,
@@ -213,7 +225,7 @@ class Driver:
         self.run.log_table("steps", rows)
         for output, (step, port) in self.record.bound_outputs.items():
             if step in state.done:
-                self._bind(output, source_run(state.done[step]), port, state.done[step])
+                self._bind(output, port, *self.outputs_of(state.done[step]))
         if self.stopping == "the pipeline was canceled":
             return
         if state.failed:
@@ -225,13 +237,13 @@ class Driver:
             reused = sum(REUSED_TAG in c.tags for c in state.done.values())
             self.say(f"pipeline completed: {len(state.done)} step(s), {reused} reused")
 
-    def _bind(self, output: str, run_id: str, port: str, child: RunInfo) -> None:
+    def _bind(self, output: str, port: str, run_id: str, hashes: dict[str, str]) -> None:
         """The pipeline's output ``output`` is a copy of the step's, under the parent's outputs."""
         source = run_key(run_id, f"outputs/{port}")
         target = run_key(self.run.id, f"outputs/{output}")
         for name in self.ws.artifacts.list(source):
             self.ws.artifacts.copy(join(source, name), join(target, name))
-        digest = output_hashes(child.tags).get(port)
+        digest = hashes.get(port)
         tags = {f"pipeline.output.{output}": f"{run_id}/outputs/{port}"}
         if digest:
             tags[HASH_TAG.format(output)] = digest

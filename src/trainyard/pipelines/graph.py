@@ -20,6 +20,7 @@ STEP_OUTPUT = re.compile(r"^parent\.jobs\.(\w[\w-]*)\.outputs\.(\w[\w-]*)$")
 # a plain file or folder goes into any port (the component checks what it reads); typed ones must match
 UNTYPED = ("uri_file", "uri_folder")
 PARENT_OUTPUT = re.compile(r"^parent\.outputs\.(\w[\w-]*)$")
+NOUNS = {"inputs": "input", "outputs": "output", "search_space": "search space parameter"}
 
 
 @dataclass(frozen=True)
@@ -130,14 +131,19 @@ def _node(name: str, step: Step, job: PipelineJob) -> Node:
             out: spec.kind if isinstance(spec, OutputSpec) else "uri_folder"
             for out, spec in step.outputs.items()
         }
+        if step.type == "sweep" and not (step.search_space and step.objective):
+            raise InvalidInputError(f"step {name!r} is a sweep: give its search_space and objective")
         text = step.command if isinstance(step.command, str) else " ".join(step.command or [])
+        pools = {"inputs": set(step.inputs), "outputs": set(step.outputs)}
+        if step.type == "sweep":
+            pools["search_space"] = set(step.search_space or ())
         for ref in REFERENCE.findall(text):
             kind, _, port = ref.partition(".")
-            pool: set[str] | None = {"inputs": set(step.inputs), "outputs": set(step.outputs)}.get(kind)
+            pool: set[str] | None = pools.get(kind)
             if pool is None or port not in pool:
                 raise InvalidInputError(
                     f"step {name!r}: the command uses ${{{{{ref}}}}} but the step declares no such "
-                    f"{kind.rstrip('s') if pool is not None else 'input or output'}"
+                    f"{NOUNS.get(kind, 'input or output')}"
                 )
     return Node(name, step, comp, wires, outputs, {w.step for w in wires.values() if w.step})
 

@@ -58,6 +58,7 @@ class StepRecord(BaseModel):
     display_name: str | None = None
     deterministic: bool = True
     force_rerun: bool = False
+    sweep: dict[str, JsonValue] | None = None  # a sweep step's own keys (``sweep.spec.build_spec``'s)
 
 
 class PipelineRecord(JobRecord):
@@ -149,6 +150,7 @@ class PipelineRecord(JobRecord):
             "environment": step.environment.model_dump(mode="json"),
             "inputs": content,
             "outputs": {k: step.outputs[k] for k in sorted(step.outputs)},
+            "sweep": step.sweep,
         }
         return hashlib.sha256(json.dumps(doc, sort_keys=True, default=str).encode()).hexdigest()
 

@@ -48,10 +48,12 @@ class Settings(BaseModel):
 
 
 class Step(BaseModel):
-    """One entry of ``jobs:``: a command (``command:``) or a catalogue component (``component:``)."""
+    """One entry of ``jobs:``: a command (``command:``), a catalogue component (``component:``),
+    or a sweep of a command (``type: sweep`` with the sweep's keys; its outputs are the best
+    trial's)."""
 
     model_config = ConfigDict(extra="forbid")
-    type: str = Field(default="command", pattern="^command$")
+    type: str = Field(default="command", pattern="^(command|sweep)$")
     display_name: str | None = None
     description: str | None = None
     component: str | None = None
@@ -67,6 +69,27 @@ class Step(BaseModel):
     force_rerun: bool = False
     is_deterministic: bool = True
     tags: dict[str, str] = Field(default_factory=dict)
+    # type: sweep (as in `trainyard sweep submit`'s YAML)
+    search_space: dict[str, Any] | None = None
+    sampling_algorithm: str | None = None
+    objective: dict[str, Any] | None = None
+    early_termination: dict[str, Any] | None = None
+    limits: dict[str, Any] | None = None
+    seed: int | None = None
+
+    def sweep_fields(self) -> dict[str, Any] | None:
+        """The sweep's own keys (``build_spec``'s), None for a step that is not a sweep."""
+        if self.type != "sweep":
+            return None
+        fields = {
+            "search_space": self.search_space,
+            "sampling": self.sampling_algorithm,
+            "objective": self.objective,
+            "early_termination": self.early_termination,
+            "limits": self.limits,
+            "seed": self.seed,
+        }
+        return {k: v for k, v in fields.items() if v is not None}
 
 
 class PipelineJob(BaseModel):

@@ -27,6 +27,7 @@ from trainyard.pipelines.graph import Graph, Node, build_graph
 from trainyard.pipelines.record import PipelineRecord, StepRecord, WireRecord
 from trainyard.pipelines.spec import PipelineJob
 from trainyard.store import RunInfo
+from trainyard.sweep.spec import build_spec
 
 if TYPE_CHECKING:
     from trainyard.workspace import Workspace
@@ -132,11 +133,14 @@ def _step_record(
             "compute": common["compute"],
         }
     )
+    sweep = step.sweep_fields()
     try:
-        prepared = prepare_job(ws, check, experiment_id)
+        space = None if sweep is None else {n: 0 for n in build_spec(trial=check, **sweep).space}
+        prepared = prepare_job(ws, check, experiment_id, search_space=space)
     except InvalidInputError as exc:
         raise InvalidInputError(f"step {node.name!r}: {exc}") from None
     return StepRecord(
+        sweep=sweep,
         command=step.command,
         output_specs=_output_specs(node, job),
         snapshot_id=prepared.snapshot_id,

@@ -26,12 +26,22 @@ DRIVER_RETRIES = 3
 
 
 def submit_sweep(
-    ws: Workspace, spec: SweepSpec, experiment_id: str | None = None, tags: dict[str, str] | None = None
+    ws: Workspace,
+    spec: SweepSpec,
+    experiment_id: str | None = None,
+    tags: dict[str, str] | None = None,
+    *,
+    prepared: PreparedJob | None = None,
+    parent_id: str | None = None,
+    name: str | None = None,
 ) -> RunInfo:
+    """Queue the sweep's parent run; ``prepared``: its trial job already checked and snapshotted
+    (a pipeline's sweep step), ``parent_id``/``name``: the pipeline run it is a step of."""
     if spec.seed is None:  # drawn once and kept, so a restarted or resumed sweep goes on from it
         spec = spec.model_copy(update={"seed": secrets.randbelow(2**32)})
     trial = spec.trial
-    prepared = prepare_job(ws, trial, experiment_id, search_space={name: 0 for name in spec.space})
+    if prepared is None:
+        prepared = prepare_job(ws, trial, experiment_id, search_space={name: 0 for name in spec.space})
     for old in spec.warm_start:
         ws.store.get_run(old)  # an unknown warm-start run fails now, not in the driver
     driver = make_job(
@@ -46,6 +56,8 @@ def submit_sweep(
     return start_run(
         ws,
         parent,
+        parent_id=parent_id,
+        name=name,
         tags={
             "sweep.primary_metric": spec.objective.primary_metric,
             "sweep.goal": spec.objective.goal,

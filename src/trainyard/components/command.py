@@ -66,7 +66,7 @@ PATH_TYPES = OUTPUT_TYPES
 INPUT_TYPES = (*PATH_TYPES, *SCALAR_TYPES)
 PORT_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 OPTIONAL_BLOCK = re.compile(r"\$\[\[(.*?)\]\]", re.S)
-CATEGORY = "Command components"
+CATEGORY = "Command"
 
 
 class ComponentInput(BaseModel):
@@ -147,7 +147,7 @@ class CommandComponent(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
     type: str = Field(default="command", pattern="^command$")
-    name: str = Field(pattern=COMPONENT_NAME.pattern)
+    name: str
     version: str | None = None
     display_name: str | None = None
     description: str = ""
@@ -158,6 +158,15 @@ class CommandComponent(BaseModel):
     command: str = Field(min_length=1)
     environment: Environment | str = "default"
     is_deterministic: bool = True
+
+    @field_validator("name")
+    @classmethod
+    def _name(cls, value: str) -> str:
+        if not COMPONENT_NAME.match(value):
+            raise ValueError(
+                f"{value!r}: start with a letter or digit; use only letters, digits, '.', '_', '-'"
+            )
+        return value
 
     @field_validator("version", mode="before")
     @classmethod

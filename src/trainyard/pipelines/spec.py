@@ -47,6 +47,16 @@ class Settings(BaseModel):
     force_rerun: bool = False
 
 
+class Ports(BaseModel):
+    """The typed interface of a command step made from a command component
+    (``pipelines/components.py``), so the graph checks its wires as it checks a catalogue module's."""
+
+    model_config = ConfigDict(extra="forbid")
+    component: str  # name:version, or the component's file
+    inputs: dict[str, str] = Field(default_factory=dict)  # input -> kind (or scalar type)
+    outputs: dict[str, str] = Field(default_factory=dict)  # output -> kind
+
+
 class Step(BaseModel):
     """One entry of ``jobs:``: a command (``command:``) or a catalogue component (``component:``)."""
 
@@ -67,6 +77,7 @@ class Step(BaseModel):
     force_rerun: bool = False
     is_deterministic: bool = True
     tags: dict[str, str] = Field(default_factory=dict)
+    ports: Ports | None = None  # set by expand_component_steps, never written by hand
 
 
 class PipelineJob(BaseModel):
@@ -110,4 +121,4 @@ def load_pipeline(path: str | Path, overrides: dict[str, str] | None = None) -> 
     return job
 
 
-__all__ = ["OUTPUT_TYPES", "OutputSpec", "PipelineJob", "Settings", "Step", "load_pipeline"]
+__all__ = ["OUTPUT_TYPES", "OutputSpec", "PipelineJob", "Ports", "Settings", "Step", "load_pipeline"]

@@ -287,3 +287,19 @@ def test_references_name_a_version_or_the_newest():
     assert parse_component_ref("azureml:train@latest") == ("train", None)
     assert parse_component_ref("train:0.3") == ("train", "0.3")
     assert parse_component_ref("train") == ("train", None)
+
+
+def test_the_documented_component_and_its_pipeline_are_valid(tmp_path: Path):
+    doc = (Path(__file__).resolve().parents[2] / "docs" / "pipelines.md").read_text()
+    _, component_yaml, pipeline_yaml = (b.split("```")[0] for b in doc.split("```yaml\n")[1:4])
+    (tmp_path / "src").mkdir()
+    (tmp_path / "data").mkdir()
+    (tmp_path / "train.yml").write_text(component_yaml)
+    (tmp_path / "pipeline.yml").write_text(pipeline_yaml)
+    comp = load_command_component(tmp_path / "train.yml")
+    assert comp.resolve_command({"data", "alpha", "solver"}).endswith(
+        "--solver ${{inputs.solver}}  --out ${{outputs.model}}"
+    )
+    job = expand_component_steps(load_pipeline(tmp_path / "pipeline.yml"), None, tmp_path)
+    graph = build_graph(job)
+    assert graph.layers == [["train"], ["score"]] and graph.bound_outputs == {"model": ("train", "model")}

@@ -305,6 +305,8 @@ def register_command_component(ws: Workspace, path: str | Path) -> ComponentVers
         raise InvalidInputError(
             f"{path}: name: {comp.name!r} is a catalogue module (`trainyard component list`); choose another"
         )
+    if isinstance(comp.environment, str):  # a name it will run in must exist now, not at submit
+        Environment.named(ws.store, comp.environment)
     snapshot = take_snapshot(comp.code, ws.artifacts, int(ws.config.snapshot_max_mb * 1e6))
     return ws.store.create_component_version(
         comp.name,

@@ -303,3 +303,12 @@ def test_the_documented_component_and_its_pipeline_are_valid(tmp_path: Path):
     job = expand_component_steps(load_pipeline(tmp_path / "pipeline.yml"), None, tmp_path)
     graph = build_graph(job)
     assert graph.layers == [["train"], ["score"]] and graph.bound_outputs == {"model": ("train", "model")}
+
+
+def test_an_environments_requirements_file_is_beside_the_component(tmp_path: Path):
+    (tmp_path / "requirements.txt").write_text("# pinned\nscikit-learn==1.5.2\n")
+    spec = component(environment={"requirements": ["pandas"], "requirements_file": "requirements.txt"})
+    comp = load_command_component(write(tmp_path, spec))
+    assert comp.environment.requirements == ["pandas", "scikit-learn==1.5.2"]  # type: ignore[union-attr]
+    with pytest.raises(InvalidInputError, match="requirements file .*nope.txt does not exist"):
+        load_command_component(write(tmp_path, component(environment={"requirements_file": "nope.txt"})))

@@ -297,3 +297,51 @@ def test_a_sweep_step_passes_its_best_trial_outputs_on(ws, project):
     reused = steps(ws, again)
     assert reused["tune"].tags["pipeline.reused_from"] == best.id
     assert reused["show"].tags["pipeline.reused_from"] == kids["show"].id
+
+
+COMPONENT = """
+type: command
+name: shout
+version: 1
+inputs:
+  data: {type: uri_folder}
+  times: {type: integer, default: 2}
+  sep: {type: string, optional: true}
+outputs:
+  loud: {type: uri_folder}
+code: ./src
+command: python shout.py ${{inputs.data}} ${{outputs.loud}} ${{inputs.times}} $[[${{inputs.sep}}]]
+"""
+SHOUT = """
+import pathlib, sys
+data, out, times = pathlib.Path(sys.argv[1]), pathlib.Path(sys.argv[2]), int(sys.argv[3])
+sep = sys.argv[4] if len(sys.argv) > 4 else ""
+(out / "loud.txt").write_text(sep.join([(data / "train.csv").read_text().upper()] * times))
+"""
+
+
+def test_command_components_run_from_their_file_and_registered(ws, project):
+    from trainyard.components.command import register_command_component
+
+    (project / "src" / "shout.py").write_text(textwrap.dedent(SHOUT))
+    (project / "shout.yml").write_text(textwrap.dedent(COMPONENT))
+    register_command_component(ws, project / "shout.yml")
+    (project / "src" / "shout.py").write_text("raise SystemExit('the registered code must run')")
+    text = """
+    type: pipeline
+    inputs:
+      raw: {type: uri_file, path: ./data.csv}
+    jobs:
+      prep:
+        code: src
+        command: python prep.py ${{inputs.raw}} ${{outputs.train}}
+        inputs: {raw: "${{parent.inputs.raw}}"}
+        outputs: {train: {type: uri_folder}}
+      registered:
+        component: azureml:shout:1
+        inputs: {data: "${{parent.jobs.prep.outputs.train}}", times: 3}
+    """
+    run = run_pipeline(ws, project, text)
+    assert run.refresh().status is RunStatus.COMPLETED, run.log_text()
+    loud = steps(ws, run)["registered"]
+    assert ws.artifacts.get_bytes(run_key(loud.id, "outputs/loud/loud.txt")) == b"X,Y\n1,2\n3,4\n" * 3

@@ -106,6 +106,14 @@ SET_DATA_VERSION_ARCHIVED = _route("PUT", f"{V1}/data/{{name}}/versions/{{versio
 RECORD_DATA_LINEAGE = _route("POST", f"{V1}/data-lineage")
 LIST_DATA_LINEAGE = _route("GET", f"{V1}/data-lineage")
 
+# registered command components -----------------------------------------------------------------
+LIST_COMPONENTS = _route("GET", f"{V1}/components")
+CREATE_COMPONENT_VERSION = _route("POST", f"{V1}/components/{{name}}/versions")  # same content: same version
+LIST_COMPONENT_VERSIONS = _route("GET", f"{V1}/components/{{name}}/versions")
+GET_COMPONENT_LATEST = _route("GET", f"{V1}/components/{{name}}/latest")
+GET_COMPONENT_VERSION = _route("GET", f"{V1}/components/{{name}}/versions/{{version}}")
+SET_COMPONENT_VERSION_ARCHIVED = _route("PUT", f"{V1}/components/{{name}}/versions/{{version}}/archived")
+
 # model registry --------------------------------------------------------------------------------
 LIST_MODELS = _route("GET", f"{V1}/models")
 CREATE_REGISTERED_MODEL = _route("POST", f"{V1}/models", idempotent=True)

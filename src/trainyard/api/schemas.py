@@ -198,6 +198,13 @@ class DataVersionCreate(Body):
     created_by_run: str | None = None
 
 
+class ComponentVersionCreate(Body):
+    version: str | None = Field(default=None, max_length=64)
+    spec: dict[str, Any]
+    content_hash: str = Field(max_length=64)
+    snapshot_id: str | None = Field(default=None, max_length=64)
+
+
 class DataArchived(Body):
     archived: bool
 

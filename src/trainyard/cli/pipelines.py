@@ -6,6 +6,7 @@ from pathlib import Path
 
 import typer
 
+from trainyard.cli.components import optional_workspace
 from trainyard.cli.output import console, fmt_duration, status_text, table
 
 app = typer.Typer(help="Pipelines: DAGs of command steps and components.", no_args_is_help=True)
@@ -31,13 +32,18 @@ def validate(
 ) -> None:
     """Check every step, reference, port kind and the absence of cycles; print the layers."""
     from trainyard.pipelines import build_graph, load_pipeline
+    from trainyard.pipelines.components import expand_component_steps
 
-    graph = build_graph(load_pipeline(file, _overrides(overrides)))
+    job = expand_component_steps(
+        load_pipeline(file, _overrides(overrides)), optional_workspace(), file.parent.resolve()
+    )
+    graph = build_graph(job)
     rows = []
     for depth, layer in enumerate(graph.layers):
         for name in layer:
             node = graph.nodes[name]
-            what = node.component.name if node.component else "command"
+            ports = node.step.ports
+            what = node.component.name if node.component else ports.component if ports else "command"
             rows.append([str(depth), name, what, ", ".join(sorted(node.needs)) or "-"])
     console.print(table(None, ["layer", "step", "runs", "needs"], rows))
     console.print(f"{file}: {len(graph.nodes)} steps in {len(graph.layers)} layers, valid")

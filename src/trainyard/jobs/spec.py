@@ -170,10 +170,7 @@ def load_job(path: str | Path) -> CommandJob:
 
 def load_job_dict(raw: dict[str, Any], path: Path, allow_search_space: bool = False) -> CommandJob:
     """A job from a YAML mapping read from ``path``; a sweep's trial may use ``${{search_space.x}}``."""
-    env = raw.get("environment")
-    if isinstance(env, dict) and "requirements_file" in env:
-        extra = read_requirements((path.parent / str(env.pop("requirements_file"))).resolve())
-        env["requirements"] = [*env.get("requirements", []), *extra]
+    inline_requirements_file(raw, path.parent)
     data_refs_as_inputs(raw)
     try:
         job = CommandJob.model_validate(raw)
@@ -185,6 +182,14 @@ def load_job_dict(raw: dict[str, Any], path: Path, allow_search_space: bool = Fa
     if not allow_search_space:
         job.argv()  # bad references fail now, before anything is queued
     return job
+
+
+def inline_requirements_file(raw: dict[str, Any], base: Path) -> None:
+    """An environment's ``requirements_file`` (relative to ``base``) read into its ``requirements``."""
+    env = raw.get("environment")
+    if isinstance(env, dict) and "requirements_file" in env:
+        extra = read_requirements((base / str(env.pop("requirements_file"))).resolve())
+        env["requirements"] = [*env.get("requirements", []), *extra]
 
 
 def data_refs_as_inputs(raw: dict[str, Any]) -> None:

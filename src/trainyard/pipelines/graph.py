@@ -11,6 +11,7 @@ import re
 from dataclasses import dataclass, field
 
 from trainyard.components.base import Component, get_component
+from trainyard.components.command import SCALAR_TYPES
 from trainyard.errors import InvalidInputError, NotFoundError
 from trainyard.jobs.spec import REFERENCE, PathInput
 from trainyard.pipelines.spec import OUTPUT_TYPES, OutputSpec, PipelineJob, Step
@@ -127,8 +128,9 @@ def _node(name: str, step: Step, job: PipelineJob) -> Node:
                     f"step {name!r}: component {comp.name} has no output {out!r} ({', '.join(outputs)})"
                 )
     else:
+        declared_kinds = step.ports.outputs if step.ports else {}
         outputs = {
-            out: spec.kind if isinstance(spec, OutputSpec) else "uri_folder"
+            out: spec.kind if isinstance(spec, OutputSpec) else declared_kinds.get(out, "uri_folder")
             for out, spec in step.outputs.items()
         }
         if step.type == "sweep" and not (step.search_space and step.objective):
@@ -150,7 +152,10 @@ def _node(name: str, step: Step, job: PipelineJob) -> Node:
 
 def _check_wires(nodes: dict[str, Node], job: PipelineJob) -> None:
     for node in nodes.values():
-        expected = {p.name: p.kind for p in node.component.inputs} if node.component else {}
+        if node.component is not None:
+            expected = {p.name: p.kind for p in node.component.inputs}
+        else:  # a command step: typed when it was made from a command component
+            expected = node.step.ports.inputs if node.step.ports else {}
         for port, wire in node.wires.items():
             where = f"step {node.name!r} input {port!r}"
             if wire.kind == "step":
@@ -169,7 +174,10 @@ def _check_wires(nodes: dict[str, Node], job: PipelineJob) -> None:
             else:
                 continue
             want = expected.get(port)
-            if want is not None and got != want and got not in UNTYPED:
+            if want in SCALAR_TYPES:  # a value, which only a pipeline's literal input gives
+                if got != "literal value":
+                    raise InvalidInputError(f"{where} takes a {want} value but is wired to a {got}")
+            elif want is not None and got != want and got not in UNTYPED:
                 raise InvalidInputError(f"{where} takes a {want} but is wired to a {got}")
 
 

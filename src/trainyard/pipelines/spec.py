@@ -47,6 +47,16 @@ class Settings(BaseModel):
     force_rerun: bool = False
 
 
+class Ports(BaseModel):
+    """The typed interface of a command step made from a command component
+    (``pipelines/components.py``), so the graph checks its wires as it checks a catalogue module's."""
+
+    model_config = ConfigDict(extra="forbid")
+    component: str  # name:version, or the component's file
+    inputs: dict[str, str] = Field(default_factory=dict)  # input -> kind (or scalar type)
+    outputs: dict[str, str] = Field(default_factory=dict)  # output -> kind
+
+
 class Step(BaseModel):
     """One entry of ``jobs:``: a command (``command:``), a catalogue component (``component:``),
     or a sweep of a command (``type: sweep`` with the sweep's keys; its outputs are the best
@@ -69,6 +79,7 @@ class Step(BaseModel):
     force_rerun: bool = False
     is_deterministic: bool = True
     tags: dict[str, str] = Field(default_factory=dict)
+    ports: Ports | None = None  # set by expand_component_steps, never written by hand
     # type: sweep (as in `trainyard sweep submit`'s YAML)
     search_space: dict[str, Any] | None = None
     sampling_algorithm: str | None = None
@@ -128,9 +139,18 @@ def load_pipeline(path: str | Path, overrides: dict[str, str] | None = None) -> 
         raise InvalidInputError(f"{path} is not a valid pipeline spec: {problems(exc)}") from None
     base = path.parent.resolve()
     resolve_paths(job.inputs, base, f"{path}: pipeline input")
-    for step in job.jobs.values():
+    for name, step in job.jobs.items():
         step.code = str((base / step.code).resolve())
+        resolve_paths(step.inputs, base, f"{path}: step {name!r} input")
+        if step.component and is_component_file(step.component):  # relative to this file
+            step.component = str((base / step.component.strip().removeprefix("file:")).resolve())
     return job
 
 
-__all__ = ["OUTPUT_TYPES", "OutputSpec", "PipelineJob", "Settings", "Step", "load_pipeline"]
+def is_component_file(ref: str) -> bool:
+    """A step's ``component:`` that names a command component's YAML file (not a module's name)."""
+    text = ref.strip()
+    return text.startswith(("file:", ".", "/")) or "/" in text or text.endswith((".yml", ".yaml"))
+
+
+__all__ = ["OUTPUT_TYPES", "OutputSpec", "PipelineJob", "Ports", "Settings", "Step", "load_pipeline"]

@@ -23,6 +23,7 @@ from trainyard.jobs.snapshot import store_files
 from trainyard.jobs.spec import DATA_REF, CommandJob, InputValue, OutputSpec, PathInput, make_job
 from trainyard.jobs.submit import PreparedJob, prepare_job, start_run
 from trainyard.jobs.uploads import upload_inputs
+from trainyard.pipelines.components import expand_component_steps
 from trainyard.pipelines.graph import Graph, Node, build_graph
 from trainyard.pipelines.record import PipelineRecord, StepRecord, WireRecord
 from trainyard.pipelines.spec import PipelineJob
@@ -151,7 +152,7 @@ def _step_record(
 
 def prepare_pipeline(ws: Workspace, job: PipelineJob) -> PipelineRecord:
     """Check the whole pipeline and snapshot what its steps run; nothing is queued yet."""
-    graph: Graph = build_graph(job)
+    graph: Graph = build_graph(expand_component_steps(job, ws, Path.cwd()))
     inputs, hashes = _pin_inputs(ws, job.inputs)
     experiment_id = ws.store.get_or_create_experiment(job.experiment_name).id
     empty = store_files({}, ws.artifacts).id

@@ -3,6 +3,7 @@
 from trainyard.store.base import Store
 from trainyard.store.records import (
     UNSET,
+    ComponentVersion,
     DataLineage,
     DataVersion,
     DeploymentRecord,
@@ -20,6 +21,7 @@ from trainyard.store.records import (
 
 __all__ = [
     "UNSET",
+    "ComponentVersion",
     "DataLineage",
     "DataVersion",
     "DeploymentRecord",

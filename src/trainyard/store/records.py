@@ -258,3 +258,20 @@ class DataLineage:
     name: str
     version: int
     direction: str  # "read" | "written"
+
+
+@dataclass(frozen=True)
+class ComponentVersion:
+    """One immutable version of a registered command component.
+
+    ``spec`` is the component YAML as JSON, without its version and code; ``snapshot_id`` names
+    the snapshot of its code taken when it was registered. ``content_hash`` covers both.
+    """
+
+    name: str
+    version: str
+    spec: dict[str, Any]
+    content_hash: str
+    created_at: float
+    snapshot_id: str | None = None
+    archived: bool = False

@@ -22,6 +22,7 @@ from trainyard.limits import MAX_PARAM_VALUE_LENGTH, MAX_TAG_VALUE_LENGTH
 from trainyard.status import RunStatus
 from trainyard.store.base import Store
 from trainyard.store.records import (
+    ComponentVersion,
     DataLineage,
     DataVersion,
     DeploymentRecord,
@@ -39,6 +40,7 @@ from trainyard.store.records import (
 from trainyard.store.validation import (
     check_alias,
     check_batch_id,
+    check_component_ref,
     check_endpoint_name,
     check_labels,
     check_model_name,
@@ -391,6 +393,34 @@ class RestStore(Store):
             k: v for k, v in (("run_id", run_id), ("name", name), ("version", version)) if v is not None
         }
         return [from_json(DataLineage, r) for r in self._get(routes.LIST_DATA_LINEAGE, **params)["lineage"]]
+
+    # registered command components ---------------------------------------------------------------
+    def create_component_version(
+        self,
+        name: str,
+        *,
+        version: str | None,
+        spec: dict[str, Any],
+        content_hash: str,
+        snapshot_id: str | None = None,
+    ) -> ComponentVersion:
+        check_component_ref(name, version)  # a bad name would not even make a valid URL
+        body = {"version": version, "spec": spec, "content_hash": content_hash, "snapshot_id": snapshot_id}
+        return from_json(ComponentVersion, self._send(routes.CREATE_COMPONENT_VERSION.at(name=name), body))
+
+    def get_component_version(self, name: str, version: str | None = None) -> ComponentVersion:
+        if version is None:
+            return from_json(ComponentVersion, self._get(routes.GET_COMPONENT_LATEST.at(name=name)))
+        target = routes.GET_COMPONENT_VERSION.at(name=name, version=version)
+        return from_json(ComponentVersion, self._get(target))
+
+    def list_component_versions(self, name: str | None = None) -> list[ComponentVersion]:
+        target = routes.LIST_COMPONENTS if name is None else routes.LIST_COMPONENT_VERSIONS.at(name=name)
+        return [from_json(ComponentVersion, v) for v in self._get(target)["versions"]]
+
+    def set_component_version_archived(self, name: str, version: str, archived: bool) -> ComponentVersion:
+        target = routes.SET_COMPONENT_VERSION_ARCHIVED.at(name=name, version=version)
+        return from_json(ComponentVersion, self._send(target, {"archived": archived}))
 
     # endpoints ---------------------------------------------------------------------------------------
     def create_endpoint(self, name: str, port: int, primary_key: str, secondary_key: str) -> EndpointRecord:

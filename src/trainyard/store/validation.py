@@ -61,6 +61,25 @@ def check_model_name(name: str) -> str:
     return name
 
 
+COMPONENT_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,254}$")
+COMPONENT_VERSION = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
+
+
+def check_component_ref(name: str, version: str | None) -> None:
+    """A component's name and (when given) version: what ``name:version`` references can hold."""
+    if not isinstance(name, str) or not COMPONENT_NAME.match(name):
+        raise InvalidInputError(
+            f"component name {name!r}: start with a letter or digit; use only letters, digits, '.', '_', '-'"
+        )
+    if version is not None and (
+        not isinstance(version, str) or not COMPONENT_VERSION.match(version) or version == "latest"
+    ):
+        raise InvalidInputError(
+            f"component {name!r} version {version!r}: 1 to 64 letters, digits, '.', '_' or '-' "
+            "(and not 'latest')"
+        )
+
+
 ENDPOINT_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9-]{2,31}$")
 
 

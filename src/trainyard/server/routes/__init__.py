@@ -8,6 +8,7 @@ from fastapi import APIRouter
 def all_routers() -> list[APIRouter]:
     from trainyard.server.routes import (
         artifacts,
+        components,
         compute,
         data,
         endpoints,
@@ -26,6 +27,7 @@ def all_routers() -> list[APIRouter]:
         environments.router,
         models.router,
         data.router,
+        components.router,
         endpoints.router,
         online_endpoints.router,
         artifacts.router,

@@ -291,3 +291,19 @@ DATA_LINEAGE = Table(
     ForeignKeyConstraint(["name", "version"], ["data_versions.name", "data_versions.version"]),
     Index("ix_data_lineage_data", "name", "version"),
 )
+
+# Registered command components (store/sql/components.py): immutable versions per name, string
+# versions; ``seq`` is the order of creation (the newest is the highest not archived).
+COMPONENTS = Table(
+    "components",
+    metadata,
+    Column("name", String(256), primary_key=True),
+    Column("version", String(64), primary_key=True),
+    Column("seq", Integer, nullable=False),
+    Column("spec", JSON, nullable=False),
+    Column("content_hash", String(64), nullable=False),
+    Column("snapshot_id", String(64)),
+    Column("archived", Boolean, nullable=False, server_default=false()),
+    Column("created_at", Float, nullable=False),
+    UniqueConstraint("name", "seq"),
+)

@@ -1,7 +1,8 @@
 """``SqlStore``: the Store over SQLAlchemy Core, for SQLite and PostgreSQL.
 
-One class per part (``tracking``, ``environments``, ``registry``, ``data``, ``endpoints``; ``auth``,
-``queue`` and ``idempotency`` for the server-only part), composed here over one engine.
+One class per part (``tracking``, ``environments``, ``registry``, ``data``, ``components``,
+``endpoints``; ``auth``, ``queue`` and ``idempotency`` for the server-only part), composed here
+over one engine.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from trainyard.store.base import Store
 from trainyard.store.server import ServerStore
 from trainyard.store.sql import schema
 from trainyard.store.sql.auth import SqlAuth
+from trainyard.store.sql.components import SqlComponents
 from trainyard.store.sql.data import SqlData
 from trainyard.store.sql.endpoints import SqlEndpoints
 from trainyard.store.sql.engine import make_engine
@@ -22,7 +24,16 @@ from trainyard.store.sql.tracking import SqlTracking
 
 
 class SqlStore(
-    SqlTracking, SqlEnvironments, SqlRegistry, SqlData, SqlEndpoints, SqlAuth, SqlQueue, Store, ServerStore
+    SqlTracking,
+    SqlEnvironments,
+    SqlRegistry,
+    SqlData,
+    SqlComponents,
+    SqlEndpoints,
+    SqlAuth,
+    SqlQueue,
+    Store,
+    ServerStore,
 ):
     """Store (and the server-only part) over a SQL database. ``create`` makes the tables in an empty one."""
 

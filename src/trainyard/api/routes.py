@@ -106,6 +106,12 @@ SET_DATA_VERSION_ARCHIVED = _route("PUT", f"{V1}/data/{{name}}/versions/{{versio
 RECORD_DATA_LINEAGE = _route("POST", f"{V1}/data-lineage")
 LIST_DATA_LINEAGE = _route("GET", f"{V1}/data-lineage")
 
+# datastores ------------------------------------------------------------------------------------
+LIST_DATASTORES = _route("GET", f"{V1}/datastores")
+CREATE_DATASTORE = _route("POST", f"{V1}/datastores", idempotent=True)
+GET_DATASTORE = _route("GET", f"{V1}/datastores/{{name}}")
+DELETE_DATASTORE = _route("DELETE", f"{V1}/datastores/{{name}}")
+
 # model registry --------------------------------------------------------------------------------
 LIST_MODELS = _route("GET", f"{V1}/models")
 CREATE_REGISTERED_MODEL = _route("POST", f"{V1}/models", idempotent=True)

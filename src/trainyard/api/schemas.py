@@ -198,6 +198,14 @@ class DataVersionCreate(Body):
     created_by_run: str | None = None
 
 
+class DatastoreCreate(Body):
+    name: str
+    url: str
+    endpoint: str | None = None
+    credentials: dict[str, str] | None = None
+    description: str | None = None
+
+
 class DataArchived(Body):
     archived: bool
 

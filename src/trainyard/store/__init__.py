@@ -4,6 +4,7 @@ from trainyard.store.base import Store
 from trainyard.store.records import (
     UNSET,
     DataLineage,
+    DatastoreRecord,
     DataVersion,
     DeploymentRecord,
     DeploymentUpdate,
@@ -21,6 +22,7 @@ from trainyard.store.records import (
 __all__ = [
     "UNSET",
     "DataLineage",
+    "DatastoreRecord",
     "DataVersion",
     "DeploymentRecord",
     "DeploymentUpdate",

@@ -1,7 +1,7 @@
-"""The Store users see: the tracking, registry and endpoints parts, composed.
+"""The Store users see: the tracking, registry, endpoints, data and datastores parts, composed.
 
 Every read and write of metadata goes through it. Each part states its contract in its module
-(``trainyard.store.tracking``, ``.registry``, ``.endpoints``, ``.data``) and every method its arguments,
+(``trainyard.store.tracking``, ``.registry``, ``.endpoints``, ``.data``, ``.datastores``) and every method its arguments,
 return and errors; ``trainyard.testing`` ships the conformance suites that check them. What
 holds for the whole:
 
@@ -18,12 +18,13 @@ The server-only part (users, tokens, the agents' queue, idempotency) is
 from __future__ import annotations
 
 from trainyard.store.data import DataStore
+from trainyard.store.datastores import DatastoreStore
 from trainyard.store.endpoints import EndpointStore
 from trainyard.store.registry import RegistryStore
 from trainyard.store.tracking import TrackingStore
 
 
-class Store(TrackingStore, RegistryStore, EndpointStore, DataStore):
+class Store(TrackingStore, RegistryStore, EndpointStore, DataStore, DatastoreStore):
     """Metadata of a workspace. See the module docstring for the contract."""
 
     def close(self) -> None:  # noqa: B027 - optional hook

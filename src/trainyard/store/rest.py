@@ -21,8 +21,10 @@ from trainyard.errors import NotFoundError
 from trainyard.limits import MAX_PARAM_VALUE_LENGTH, MAX_TAG_VALUE_LENGTH
 from trainyard.status import RunStatus
 from trainyard.store.base import Store
+from trainyard.store.datastores import check_datastore, check_datastore_name
 from trainyard.store.records import (
     DataLineage,
+    DatastoreRecord,
     DataVersion,
     DeploymentRecord,
     DeploymentUpdate,
@@ -391,6 +393,37 @@ class RestStore(Store):
             k: v for k, v in (("run_id", run_id), ("name", name), ("version", version)) if v is not None
         }
         return [from_json(DataLineage, r) for r in self._get(routes.LIST_DATA_LINEAGE, **params)["lineage"]]
+
+    # datastores ------------------------------------------------------------------------------------
+    def create_datastore(
+        self,
+        name: str,
+        *,
+        url: str,
+        endpoint: str | None = None,
+        credentials: dict[str, str] | None = None,
+        description: str | None = None,
+    ) -> DatastoreRecord:
+        check_datastore(name, url, endpoint, credentials)  # fails here as it would on the server
+        body = {
+            "name": name,
+            "url": url,
+            "endpoint": endpoint,
+            "credentials": credentials,
+            "description": description,
+        }
+        return from_json(DatastoreRecord, self._send(routes.CREATE_DATASTORE, body))
+
+    def get_datastore(self, name: str) -> DatastoreRecord:
+        check_datastore_name(name)  # a bad name would not even make a valid URL
+        return from_json(DatastoreRecord, self._get(routes.GET_DATASTORE.at(name=name)))
+
+    def list_datastores(self) -> list[DatastoreRecord]:
+        return [from_json(DatastoreRecord, d) for d in self._get(routes.LIST_DATASTORES)["datastores"]]
+
+    def delete_datastore(self, name: str) -> None:
+        check_datastore_name(name)
+        self._send(routes.DELETE_DATASTORE.at(name=name))
 
     # endpoints ---------------------------------------------------------------------------------------
     def create_endpoint(self, name: str, port: int, primary_key: str, secondary_key: str) -> EndpointRecord:

@@ -291,3 +291,17 @@ DATA_LINEAGE = Table(
     ForeignKeyConstraint(["name", "version"], ["data_versions.name", "data_versions.version"]),
     Index("ix_data_lineage_data", "name", "version"),
 )
+
+# Named datastores (store/sql/datastores.py): an fsspec URL, an optional endpoint, and the NAMES of
+# the environment variables holding the credentials; a data version names its datastore.
+DATASTORES = Table(
+    "datastores",
+    metadata,
+    Column("name", String(256), primary_key=True),
+    Column("type", String(16), nullable=False),
+    Column("url", Text, nullable=False),
+    Column("endpoint", Text),
+    Column("credentials", JSON, nullable=False),
+    Column("description", Text),
+    Column("created_at", Float, nullable=False),
+)

@@ -1,6 +1,6 @@
 """``SqlStore``: the Store over SQLAlchemy Core, for SQLite and PostgreSQL.
 
-One class per part (``tracking``, ``environments``, ``registry``, ``data``, ``endpoints``; ``auth``,
+One class per part (``tracking``, ``environments``, ``registry``, ``data``, ``datastores``, ``endpoints``; ``auth``,
 ``queue`` and ``idempotency`` for the server-only part), composed here over one engine.
 """
 
@@ -13,6 +13,7 @@ from trainyard.store.server import ServerStore
 from trainyard.store.sql import schema
 from trainyard.store.sql.auth import SqlAuth
 from trainyard.store.sql.data import SqlData
+from trainyard.store.sql.datastores import SqlDatastores
 from trainyard.store.sql.endpoints import SqlEndpoints
 from trainyard.store.sql.engine import make_engine
 from trainyard.store.sql.environments import SqlEnvironments
@@ -22,7 +23,16 @@ from trainyard.store.sql.tracking import SqlTracking
 
 
 class SqlStore(
-    SqlTracking, SqlEnvironments, SqlRegistry, SqlData, SqlEndpoints, SqlAuth, SqlQueue, Store, ServerStore
+    SqlTracking,
+    SqlEnvironments,
+    SqlRegistry,
+    SqlData,
+    SqlDatastores,
+    SqlEndpoints,
+    SqlAuth,
+    SqlQueue,
+    Store,
+    ServerStore,
 ):
     """Store (and the server-only part) over a SQL database. ``create`` makes the tables in an empty one."""
 

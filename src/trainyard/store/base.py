@@ -1,8 +1,8 @@
 """The Store users see: the tracking, registry, endpoints, data and datastores parts, composed.
 
 Every read and write of metadata goes through it. Each part states its contract in its module
-(``trainyard.store.tracking``, ``.registry``, ``.endpoints``, ``.data``, ``.datastores``) and every method its arguments,
-return and errors; ``trainyard.testing`` ships the conformance suites that check them. What
+(``trainyard.store.tracking``, ``.registry``, ``.endpoints``, ``.data``, ``.datastores``) and
+every method its arguments, return and errors; ``trainyard.testing`` ships the conformance suites that check them. What
 holds for the whole:
 
 * Thread safety: one Store object may be shared by the threads of a process.

@@ -89,7 +89,8 @@ def check_datastore(
     check_datastore_name(name)
     if name == DEFAULT_DATASTORE:
         raise InvalidInputError(
-            f"{DEFAULT_DATASTORE!r} is the workspace's own artifact store, built in; name the datastore otherwise"
+            f"{DEFAULT_DATASTORE!r} is the workspace's own artifact store, built in; "
+            "give the datastore another name"
         )
     kind = datastore_type(url)
     if endpoint is not None:
@@ -105,7 +106,8 @@ def check_datastore(
         if option not in allowed:
             takes = ", ".join(allowed) if allowed else "none"
             raise InvalidInputError(
-                f"datastore {name!r}: {option!r} is not a credential of a {kind} datastore (it takes: {takes})"
+                f"datastore {name!r}: {option!r} is not a credential of a {kind} datastore "
+                f"(it takes: {takes})"
             )
         if not isinstance(variable, str) or not ENV_NAME.match(variable):
             raise InvalidInputError(

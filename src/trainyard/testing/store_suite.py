@@ -16,7 +16,8 @@ that provides a ``store`` fixture giving a fresh, empty store for each test::
         pass
 
 One suite per part of the Store, composed here: ``TrackingSuite`` (with ``MetricsSuite``),
-``RegistrySuite``, ``EndpointSuite``, ``DataSuite``, ``DatastoreSuite``; a store implementing only some parts subclasses those.
+``RegistrySuite``, ``EndpointSuite``, ``DataSuite``, ``DatastoreSuite``; a store implementing
+only some parts subclasses those.
 ``ServerSuite`` checks the server-only part. The tests talk to the store only through its
 interfaces, so the same suites check ``SqlStore`` on SQLite and PostgreSQL, ``RestStore`` in
 front of each, and any later implementation. A few tests share one store between threads, as

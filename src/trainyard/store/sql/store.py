@@ -1,7 +1,8 @@
 """``SqlStore``: the Store over SQLAlchemy Core, for SQLite and PostgreSQL.
 
-One class per part (``tracking``, ``environments``, ``registry``, ``data``, ``datastores``, ``endpoints``; ``auth``,
-``queue`` and ``idempotency`` for the server-only part), composed here over one engine.
+One class per part (``tracking``, ``environments``, ``registry``, ``data``, ``datastores``,
+``endpoints``; ``auth``, ``queue`` and ``idempotency`` for the server-only part), composed here
+over one engine.
 """
 
 from __future__ import annotations

@@ -2,8 +2,8 @@
 
 Every read and write of metadata goes through it. Each part states its contract in its module
 (``trainyard.store.tracking``, ``.registry``, ``.endpoints``, ``.data``, ``.datastores``) and
-every method its arguments, return and errors; ``trainyard.testing`` ships the conformance suites that check them. What
-holds for the whole:
+every method its arguments, return and errors; ``trainyard.testing`` ships the conformance
+suites that check them. What holds for the whole:
 
 * Thread safety: one Store object may be shared by the threads of a process.
 * Multi-process safety: several processes may write the same workspace at once; no call

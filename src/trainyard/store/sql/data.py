@@ -87,7 +87,7 @@ class SqlData:
 
         def tx() -> DataVersion:
             with write_tx(self.engine) as conn:
-                lock_datastore(conn, row["datastore"])  # a delete of it waits, or went first
+                lock_datastore(conn, datastore or DEFAULT_DATASTORE)  # a delete of it waits, or went first
                 latest = self._latest(conn, name, include_archived=True)
                 if latest is not None and latest.content_hash == content_hash:
                     return latest  # unchanged content: the version that has it already

@@ -91,11 +91,8 @@ def test_a_job_input_on_a_datastore_is_downloaded_by_its_worker(
 ) -> None:
     _datastore(ws, lake)
     ty.Data.create(ws, "churn", "azureml://datastores/lake/paths/raw/churn.csv")
-    src = script_dir(
-        {
-            "read.py": "import sys, os\nos.makedirs('outputs', exist_ok=True)\nopen('outputs/seen', 'wb').write(open(sys.argv[1], 'rb').read())\n"
-        }
-    )
+    copy = "import shutil, sys, os\nos.makedirs('outputs', exist_ok=True)\nshutil.copy(sys.argv[1], 'outputs/seen')\n"
+    src = script_dir({"read.py": copy})
     spec = {
         "code": str(src),
         "command": "python read.py ${{inputs.churn}}",

@@ -91,7 +91,9 @@ def test_a_job_input_on_a_datastore_is_downloaded_by_its_worker(
 ) -> None:
     _datastore(ws, lake)
     ty.Data.create(ws, "churn", "azureml://datastores/lake/paths/raw/churn.csv")
-    copy = "import shutil, sys, os\nos.makedirs('outputs', exist_ok=True)\nshutil.copy(sys.argv[1], 'outputs/seen')\n"
+    copy = (
+        "import os, shutil, sys\nos.makedirs('outputs', exist_ok=True)\nshutil.copy(sys.argv[1], 'outputs')\n"
+    )
     src = script_dir({"read.py": copy})
     spec = {
         "code": str(src),
@@ -101,7 +103,7 @@ def test_a_job_input_on_a_datastore_is_downloaded_by_its_worker(
     (tmp_path / "job.yml").write_text(yaml.safe_dump(spec))
     run = submit_job(ws, load_job(tmp_path / "job.yml"))
     assert ty.Run(ws, run.id).wait_for_completion(show_output=False)["status"] == "completed"
-    assert ws.artifacts.get_bytes(f"runs/{run.id}/outputs/seen") == CSV
+    assert ws.artifacts.get_bytes(f"runs/{run.id}/outputs/churn.csv") == CSV
     assert [(r.name, r.direction) for r in ws.store.list_data_lineage(run_id=run.id)] == [("churn", "read")]
 
 

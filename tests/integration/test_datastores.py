@@ -83,7 +83,7 @@ def test_data_on_an_s3_datastore_is_hashed_in_place_uploaded_and_read_back(
     assert [v.name for v in ws.store.list_data_versions()] == ["churn", "imgs"]  # the failed create made none
 
 
-def test_a_job_input_on_a_datastore_is_downloaded_by_its_worker(
+def test_job_inputs_on_a_datastore_are_downloaded_by_the_worker(
     ws: Workspace,
     lake: ObjectStore,
     script_dir,
@@ -91,20 +91,27 @@ def test_a_job_input_on_a_datastore_is_downloaded_by_its_worker(
 ) -> None:
     _datastore(ws, lake)
     ty.Data.create(ws, "churn", "azureml://datastores/lake/paths/raw/churn.csv")
-    copy = (
-        "import os, shutil, sys\nos.makedirs('outputs', exist_ok=True)\nshutil.copy(sys.argv[1], 'outputs')\n"
-    )
+    copy = "import shutil, sys\nshutil.copytree(sys.argv[2], 'outputs/raw')\n"
+    copy += "shutil.copy(sys.argv[1], 'outputs')\n"
     src = script_dir({"read.py": copy})
     spec = {
         "code": str(src),
-        "command": "python read.py ${{inputs.churn}}",
-        "inputs": {"churn": {"type": "uri_file", "path": "azureml:churn:1", "mode": "download"}},
+        "command": "python read.py ${{inputs.churn}} ${{inputs.raw}}",
+        "inputs": {
+            "churn": {"type": "uri_file", "path": "azureml:churn:1", "mode": "download"},
+            "raw": {"type": "uri_folder", "path": "azureml://datastores/lake/paths/raw"},  # a path, no asset
+        },
     }
     (tmp_path / "job.yml").write_text(yaml.safe_dump(spec))
     run = submit_job(ws, load_job(tmp_path / "job.yml"))
     assert ty.Run(ws, run.id).wait_for_completion(show_output=False)["status"] == "completed"
-    assert ws.artifacts.get_bytes(f"runs/{run.id}/outputs/churn.csv") == CSV
+    assert ws.artifacts.get_bytes(f"runs/{run.id}/outputs/churn.csv") == CSV  # the asset
+    assert ws.artifacts.get_bytes(f"runs/{run.id}/outputs/raw/churn.csv") == CSV  # the datastore's folder
     assert [(r.name, r.direction) for r in ws.store.list_data_lineage(run_id=run.id)] == [("churn", "read")]
+    spec["inputs"]["raw"]["path"] = "azureml://datastores/lake/paths/nope"  # type: ignore[index]
+    (tmp_path / "job.yml").write_text(yaml.safe_dump(spec))
+    with pytest.raises(InvalidInputError, match="'raw': azureml://datastores/lake/paths/nope does not exist"):
+        submit_job(ws, load_job(tmp_path / "job.yml"))
 
 
 def test_a_team_server_refuses_a_private_endpoint_unless_allowed(

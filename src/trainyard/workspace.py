@@ -169,6 +169,11 @@ class Workspace:
     def store(self) -> Store:
         return open_store(self._resolve(self.config.store))
 
+    @property
+    def artifacts_url(self) -> str:
+        """Where the artifact store is (a folder, an fsspec URL, or the server)."""
+        return self._resolve(self.config.artifacts)
+
     @cached_property
     def artifacts(self) -> ArtifactStore:
         if is_server_url(self.config.artifacts):
@@ -179,7 +184,7 @@ class Workspace:
             FsspecArtifactStore,
         )  # fsspec: only when files are touched
 
-        return FsspecArtifactStore(self._resolve(self.config.artifacts))
+        return FsspecArtifactStore(self.artifacts_url)
 
     @property
     def server(self) -> ServerClient:

@@ -1,13 +1,15 @@
-"""Workspaces for job tests: a fresh one per test, with quick heartbeats."""
+"""Workspaces for job tests: a fresh one per test, with quick heartbeats; an S3 server (``s3``)."""
 
 from __future__ import annotations
 
 import textwrap
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 import yaml
 
+from tests.integration.object_store import ObjectStore
 from trainyard.workspace import Workspace
 
 
@@ -40,3 +42,26 @@ def script_dir(tmp_path: Path):
         return src
 
     return make
+
+
+@pytest.fixture
+def s3(monkeypatch: pytest.MonkeyPatch) -> Iterator[ObjectStore]:
+    """moto's S3 server on 127.0.0.1 with a fresh bucket; skipped without moto[server] and s3fs."""
+    pytest.importorskip("moto.server")
+    pytest.importorskip("s3fs")
+    import fsspec
+
+    store = ObjectStore()
+    for name, value in {
+        "AWS_ACCESS_KEY_ID": "test",
+        "AWS_SECRET_ACCESS_KEY": "test",
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "AWS_MAX_ATTEMPTS": "1",  # botocore's own retries off: the server's answer is the subject
+    }.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.setitem(fsspec.config.conf, "s3", {"endpoint_url": store.url, "skip_instance_cache": True})
+    store.start()
+    fsspec.filesystem("s3").mkdir(store.bucket)
+    yield store
+    if store.server is not None:
+        store.stop()

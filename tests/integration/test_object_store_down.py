@@ -9,65 +9,23 @@ from __future__ import annotations
 import os
 import threading
 import time
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
 
+from tests.integration.object_store import ObjectStore
 from tests.integration.server_helpers import token_for_app
 from trainyard.api.errors import ServerUnavailableError
 from trainyard.artifacts import run_key
 from trainyard.artifacts.http import HttpArtifactStore
 from trainyard.registry import Model
 from trainyard.server.app import create_app
-from trainyard.server.running import ThreadedServer, free_port
+from trainyard.server.running import ThreadedServer
 from trainyard.workspace import Workspace
 
-moto_server = pytest.importorskip("moto.server")
-pytest.importorskip("s3fs")
 MB = 1024 * 1024
-
-
-class ObjectStore:
-    """moto's S3 server on a loopback port that can be stopped and started again (same port, same
-    buckets: moto keeps its state in this process)."""
-
-    def __init__(self) -> None:
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.bucket = f"trainyard-{uuid.uuid4().hex[:12]}"  # moto's buckets outlive a test
-        self.server: moto_server.ThreadedMotoServer | None = None
-
-    def start(self) -> None:
-        self.server = moto_server.ThreadedMotoServer(ip_address="127.0.0.1", port=self.port, verbose=False)
-        self.server.start()
-
-    def stop(self) -> None:
-        assert self.server is not None
-        self.server.stop()
-        self.server = None
-
-
-@pytest.fixture
-def s3(monkeypatch: pytest.MonkeyPatch) -> Iterator[ObjectStore]:
-    import fsspec
-
-    store = ObjectStore()
-    for name, value in {
-        "AWS_ACCESS_KEY_ID": "test",
-        "AWS_SECRET_ACCESS_KEY": "test",
-        "AWS_DEFAULT_REGION": "us-east-1",
-        "AWS_MAX_ATTEMPTS": "1",  # botocore's own retries off: the server's answer is the subject
-    }.items():
-        monkeypatch.setenv(name, value)
-    monkeypatch.setitem(fsspec.config.conf, "s3", {"endpoint_url": store.url, "skip_instance_cache": True})
-    store.start()
-    fsspec.filesystem("s3").mkdir(store.bucket)
-    yield store
-    if store.server is not None:
-        store.stop()
 
 
 @pytest.fixture

@@ -113,6 +113,11 @@ LIST_COMPONENT_VERSIONS = _route("GET", f"{V1}/components/{{name}}/versions")
 GET_COMPONENT_LATEST = _route("GET", f"{V1}/components/{{name}}/latest")
 GET_COMPONENT_VERSION = _route("GET", f"{V1}/components/{{name}}/versions/{{version}}")
 SET_COMPONENT_VERSION_ARCHIVED = _route("PUT", f"{V1}/components/{{name}}/versions/{{version}}/archived")
+# datastores ------------------------------------------------------------------------------------
+LIST_DATASTORES = _route("GET", f"{V1}/datastores")
+CREATE_DATASTORE = _route("POST", f"{V1}/datastores", idempotent=True)
+GET_DATASTORE = _route("GET", f"{V1}/datastores/{{name}}")
+DELETE_DATASTORE = _route("DELETE", f"{V1}/datastores/{{name}}")
 
 # model registry --------------------------------------------------------------------------------
 LIST_MODELS = _route("GET", f"{V1}/models")

@@ -205,6 +205,14 @@ class ComponentVersionCreate(Body):
     snapshot_id: str | None = Field(default=None, max_length=64)
 
 
+class DatastoreCreate(Body):
+    name: str
+    url: str
+    endpoint: str | None = None
+    credentials: dict[str, str] | None = None
+    description: str | None = None
+
+
 class DataArchived(Body):
     archived: bool
 

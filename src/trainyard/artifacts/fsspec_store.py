@@ -80,8 +80,9 @@ class _Reaching:
 
 
 class FsspecArtifactStore(ArtifactStore):
-    def __init__(self, root: str | os.PathLike[str]) -> None:
-        fs, path = fsspec.core.url_to_fs(str(root))
+    def __init__(self, root: str | os.PathLike[str], storage_options: dict[str, Any] | None = None) -> None:
+        """``storage_options`` go to the fsspec backend (a datastore's credentials and endpoint)."""
+        fs, path = fsspec.core.url_to_fs(str(root), **(storage_options or {}))
         self.is_local = isinstance(fs, LocalFileSystem)
         self.root = str(Path(path).resolve()) if self.is_local else path.rstrip("/")
         self.fs = fs if self.is_local else _Reaching(fs, str(root))

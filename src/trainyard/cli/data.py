@@ -25,13 +25,18 @@ def create(
     name: str = typer.Option(
         ..., "--name", "-n", help="Data asset name; each new content is its next version."
     ),
-    path: Path = typer.Option(..., "--path", "-p", help="A local file or folder."),
+    path: str = typer.Option(
+        ..., "--path", "-p", help="A local file or folder, or azureml://datastores/NAME/paths/PATH."
+    ),
     type: str = typer.Option(
         None, "--type", "-t", help="uri_file, uri_folder or table (default: by the path)."
     ),
     description: str = typer.Option(None, help="A line about this version."),
     tag: list[str] = typer.Option([], "--tag", help="KEY=VALUE, repeatable."),
     reference: bool = typer.Option(False, "--reference", help="Record the path only; do not copy the files."),
+    datastore: str = typer.Option(
+        None, "--datastore", help="Upload the files to this datastore (default: workspaceblobstore)."
+    ),
 ) -> None:
     """Make the next version of a data asset from a file or folder (the latest one if unchanged)."""
     from trainyard.data.assets import Data
@@ -45,6 +50,7 @@ def create(
             description=description,
             tags=_pairs(tag, "tag"),
             reference=reference,
+            datastore=datastore,
         )
     r = data.record
     console.print(
@@ -111,7 +117,7 @@ def show(
         ["created", fmt_time(r.created_at)],
         ["size", f"{_size(r.size_bytes)} in {r.file_count} file(s)"],
         ["content hash", r.content_hash],
-        ["location", r.uri or f"{r.datastore}: {r.prefix}"],
+        ["location", data.location],
     ]
     if r.description:
         rows.append(["description", r.description])

@@ -15,6 +15,7 @@ from trainyard.cli import (
     batch,
     components,
     data,
+    datastores,
     endpoints,
     envs,
     experiments,
@@ -45,6 +46,7 @@ app.add_typer(sweeps.app, name="sweep")
 app.add_typer(automl.app, name="automl")
 app.add_typer(models.app, name="model")
 app.add_typer(data.app, name="data")
+app.add_typer(datastores.app, name="datastore")
 app.add_typer(batch.app, name="batch")
 app.add_typer(components.app, name="component")
 app.add_typer(pipelines.app, name="pipeline")

@@ -58,11 +58,20 @@ def of_local(files: list[tuple[str, Path]]) -> Content:
     return _digest((name, _chunks(p)) for name, p in files)
 
 
-def of_stored(artifacts: ArtifactStore, prefix: str) -> Content:
+def stored_files(artifacts: ArtifactStore, prefix: str) -> list[tuple[str, str]]:
+    """(relative name, key) of every file under the folder ``prefix``, or the file ``prefix`` as its
+    own name (as ``local_files`` names them), sorted; ``NotFoundError`` if there is nothing there."""
     names = artifacts.list(prefix)
-    if not names:
-        raise NotFoundError(f"the files of {prefix!r} are missing from the artifact store")
-    return _digest((name, artifacts.read(join(prefix, name))) for name in names)
+    if names:
+        return [(name, join(prefix, name)) for name in names]
+    if artifacts.is_file(prefix):
+        return [(prefix.rsplit("/", 1)[-1], prefix)]
+    raise NotFoundError(f"the files of {prefix!r} are missing from the artifact store")
+
+
+def of_stored(artifacts: ArtifactStore, prefix: str) -> Content:
+    """The content of ``stored_files(artifacts, prefix)``, streamed: nothing is written to disk."""
+    return _digest((name, artifacts.read(key)) for name, key in stored_files(artifacts, prefix))
 
 
 def stat_manifest(files: list[tuple[str, Path]]) -> dict[str, list[int]]:

@@ -6,6 +6,11 @@ workspace the path is the version's own files in the artifact store (nothing cop
 hash is checked first); on a server workspace, or with ``mode: download``, it is
 ``data://name/version`` and the worker downloads the files (hash-checked) into the job's folder.
 Each run records the versions it read.
+
+A path on a datastore (``azureml://datastores/lake/paths/raw/``) is an input too, without a
+version: at submit the datastore is opened (an unknown one, a missing credential variable or a
+missing path fails the submit) and a folder datastore's path is given in place; otherwise the
+worker downloads it into the job's folder, reading the datastore's credentials where it runs.
 """
 
 from __future__ import annotations
@@ -16,11 +21,15 @@ from typing import TYPE_CHECKING
 
 from pydantic import JsonValue
 
+from trainyard.data import content
 from trainyard.data.assets import Data
+from trainyard.data.datastores import is_datastore_uri, open_datastore, parse_datastore_uri
+from trainyard.errors import InvalidInputError, NotFoundError
 from trainyard.jobs.spec import CommandJob, PathInput
 from trainyard.jobs.uploads import substitute_uris
 
 if TYPE_CHECKING:
+    from trainyard.artifacts import ArtifactStore
     from trainyard.workspace import Workspace
 
 SCHEME = "data://"
@@ -37,6 +46,13 @@ def resolve_data_inputs(ws: Workspace, job: CommandJob) -> CommandJob:
             pinned[name] = value.model_copy(
                 update={"path": path, "asset": data.ref, "type": data.record.type}
             )
+        elif isinstance(value, PathInput) and is_datastore_uri(value.path):
+            ds, key = parse_datastore_uri(value.path)
+            store = open_datastore(ws, ds)
+            _stored_files(store, key, name, value.path)  # there now, or the submit fails
+            local = store.local_path(key)
+            if local is not None and not ws.is_server and value.mode != "download":
+                pinned[name] = value.model_copy(update={"path": str(local)})
     return job.model_copy(update={"inputs": {**job.inputs, **pinned}}) if pinned else job
 
 
@@ -48,6 +64,25 @@ def record_data_reads(ws: Workspace, run_id: str, job: CommandJob) -> None:
             ws.store.record_data_lineage(run_id, name, int(version), "read")
 
 
+def _stored_files(store: ArtifactStore, key: str, name: str, uri: str) -> list[tuple[str, str]]:
+    try:
+        return content.stored_files(store, key)
+    except NotFoundError:
+        raise InvalidInputError(f"input {name!r}: {uri} does not exist on its datastore") from None
+
+
+def _fetch_datastore_path(ws: Workspace, name: str, uri: str, kind: object, folder: Path) -> Path:
+    """The files at a datastore path, downloaded into ``folder``: the file itself for a uri_file."""
+    ds, key = parse_datastore_uri(uri)
+    store = open_datastore(ws, ds)
+    files = _stored_files(store, key, name, uri)
+    for rel, stored in files:
+        store.download(stored, folder / rel)
+    if kind != "uri_folder" and len(files) == 1 and files[0][1] == key:
+        return folder / files[0][0]
+    return folder
+
+
 def materialize_data_inputs(
     inputs: Mapping[str, JsonValue], argv: list[str], ws: Workspace, folder: Path, say: Callable[[str], None]
 ) -> list[str]:
@@ -55,6 +90,11 @@ def materialize_data_inputs(
     local: dict[str, str] = {}
     for name, value in inputs.items():
         uri = value.get("path") if isinstance(value, dict) else None
+        if isinstance(value, dict) and is_datastore_uri(uri):
+            target = folder / f"datastore-{len(local)}-{name}"
+            local[str(uri)] = str(_fetch_datastore_path(ws, name, str(uri), value.get("type"), target))
+            say(f"input {name}: {uri} in {local[str(uri)]}")
+            continue
         if not isinstance(uri, str) or not uri.startswith(SCHEME):
             continue
         data = Data(ws, uri.removeprefix(SCHEME).replace("/", ":"))

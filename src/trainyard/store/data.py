@@ -36,8 +36,9 @@ class DataStore(abc.ABC):
     ) -> DataVersion:
         """The next version of ``name``, or the latest one when its ``content_hash`` is the same; race-safe.
 
-        Exactly one of ``prefix`` (files in the artifact store) and ``uri`` (a reference).
-        ``InvalidInputError`` for a bad name, type or tag; ``NotFoundError`` for an unknown run.
+        Exactly one of ``prefix`` (files under it in ``datastore``, default the workspace's
+        artifact store) and ``uri`` (a local reference). ``InvalidInputError`` for a bad name,
+        type or tag; ``NotFoundError`` for an unknown run or datastore.
         """
 
     @abc.abstractmethod

@@ -250,6 +250,27 @@ class DataVersion:
     created_by_run: str | None = None
 
 
+DATASTORE_TYPES = ("s3", "gcs", "azure_blob", "file")
+
+
+@dataclass(frozen=True)
+class DatastoreRecord:
+    """A named storage location data can live on: an fsspec URL and how to sign in to it.
+
+    ``credentials`` maps an fsspec storage option (``key``, ``secret``, ``account_key``…) to the
+    NAME of the environment variable holding its value, read where the datastore is opened: a
+    secret itself is never stored. ``endpoint`` is an S3- or GCS-compatible service's URL.
+    """
+
+    name: str
+    type: str  # one of DATASTORE_TYPES, from the URL's scheme
+    url: str
+    created_at: float
+    endpoint: str | None = None
+    credentials: dict[str, str] = field(default_factory=dict)
+    description: str | None = None
+
+
 @dataclass(frozen=True)
 class DataLineage:
     """A run read or wrote a data version."""

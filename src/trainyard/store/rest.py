@@ -21,9 +21,11 @@ from trainyard.errors import NotFoundError
 from trainyard.limits import MAX_PARAM_VALUE_LENGTH, MAX_TAG_VALUE_LENGTH
 from trainyard.status import RunStatus
 from trainyard.store.base import Store
+from trainyard.store.datastores import check_datastore, check_datastore_name
 from trainyard.store.records import (
     ComponentVersion,
     DataLineage,
+    DatastoreRecord,
     DataVersion,
     DeploymentRecord,
     DeploymentUpdate,
@@ -421,6 +423,37 @@ class RestStore(Store):
     def set_component_version_archived(self, name: str, version: str, archived: bool) -> ComponentVersion:
         target = routes.SET_COMPONENT_VERSION_ARCHIVED.at(name=name, version=version)
         return from_json(ComponentVersion, self._send(target, {"archived": archived}))
+
+    # datastores ------------------------------------------------------------------------------------
+    def create_datastore(
+        self,
+        name: str,
+        *,
+        url: str,
+        endpoint: str | None = None,
+        credentials: dict[str, str] | None = None,
+        description: str | None = None,
+    ) -> DatastoreRecord:
+        check_datastore(name, url, endpoint, credentials)  # fails here as it would on the server
+        body = {
+            "name": name,
+            "url": url,
+            "endpoint": endpoint,
+            "credentials": credentials,
+            "description": description,
+        }
+        return from_json(DatastoreRecord, self._send(routes.CREATE_DATASTORE, body))
+
+    def get_datastore(self, name: str) -> DatastoreRecord:
+        check_datastore_name(name)  # a bad name would not even make a valid URL
+        return from_json(DatastoreRecord, self._get(routes.GET_DATASTORE.at(name=name)))
+
+    def list_datastores(self) -> list[DatastoreRecord]:
+        return [from_json(DatastoreRecord, d) for d in self._get(routes.LIST_DATASTORES)["datastores"]]
+
+    def delete_datastore(self, name: str) -> None:
+        check_datastore_name(name)
+        self._send(routes.DELETE_DATASTORE.at(name=name))
 
     # endpoints ---------------------------------------------------------------------------------------
     def create_endpoint(self, name: str, port: int, primary_key: str, secondary_key: str) -> EndpointRecord:

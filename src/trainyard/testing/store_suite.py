@@ -16,8 +16,8 @@ that provides a ``store`` fixture giving a fresh, empty store for each test::
         pass
 
 One suite per part of the Store, composed here: ``TrackingSuite`` (with ``MetricsSuite``),
-``RegistrySuite``, ``EndpointSuite``, ``DataSuite``, ``ComponentSuite``; a store implementing
-only some parts subclasses those.
+``RegistrySuite``, ``EndpointSuite``, ``DataSuite``, ``DatastoreSuite``, ``ComponentSuite``; a
+store implementing only some parts subclasses those.
 ``ServerSuite`` checks the server-only part. The tests talk to the store only through its
 interfaces, so the same suites check ``SqlStore`` on SQLite and PostgreSQL, ``RestStore`` in
 front of each, and any later implementation. A few tests share one store between threads, as
@@ -31,13 +31,23 @@ from __future__ import annotations
 
 from trainyard.testing.store_suite_components import ComponentSuite
 from trainyard.testing.store_suite_data import DataSuite
+from trainyard.testing.store_suite_datastores import DatastoreSuite
 from trainyard.testing.store_suite_endpoints import EndpointSuite
 from trainyard.testing.store_suite_registry import RegistrySuite
 from trainyard.testing.store_suite_server import ServerSuite
 from trainyard.testing.store_suite_tracking import TrackingSuite
 
-__all__ = ["ComponentSuite", "EndpointSuite", "RegistrySuite", "ServerSuite", "StoreSuite", "TrackingSuite"]
+__all__ = [
+    "ComponentSuite",
+    "DataSuite",
+    "DatastoreSuite",
+    "EndpointSuite",
+    "RegistrySuite",
+    "ServerSuite",
+    "StoreSuite",
+    "TrackingSuite",
+]
 
 
-class StoreSuite(TrackingSuite, RegistrySuite, EndpointSuite, DataSuite, ComponentSuite):
+class StoreSuite(TrackingSuite, RegistrySuite, EndpointSuite, DataSuite, DatastoreSuite, ComponentSuite):
     """Subclass in a module that provides a ``store`` fixture (a fresh, empty Store)."""

@@ -16,6 +16,7 @@ from sqlalchemy.exc import IntegrityError
 from trainyard.errors import InvalidInputError, NotFoundError
 from trainyard.limits import MAX_TAG_VALUE_LENGTH
 from trainyard.store.records import DATA_TYPES, DEFAULT_DATASTORE, DataLineage, DataVersion
+from trainyard.store.sql.datastores import lock_datastore
 from trainyard.store.sql.engine import read_tx, with_retries, write_tx
 from trainyard.store.sql.models import DATA_LINEAGE, DATA_VERSIONS, RUNS
 from trainyard.store.validation import check_labels, check_model_name
@@ -86,6 +87,7 @@ class SqlData:
 
         def tx() -> DataVersion:
             with write_tx(self.engine) as conn:
+                lock_datastore(conn, datastore or DEFAULT_DATASTORE)  # a delete of it waits, or went first
                 latest = self._latest(conn, name, include_archived=True)
                 if latest is not None and latest.content_hash == content_hash:
                     return latest  # unchanged content: the version that has it already

@@ -307,3 +307,17 @@ COMPONENTS = Table(
     Column("created_at", Float, nullable=False),
     UniqueConstraint("name", "seq"),
 )
+
+# Named datastores (store/sql/datastores.py): an fsspec URL, an optional endpoint, and the NAMES of
+# the environment variables holding the credentials; a data version names its datastore.
+DATASTORES = Table(
+    "datastores",
+    metadata,
+    Column("name", String(256), primary_key=True),
+    Column("type", String(16), nullable=False),
+    Column("url", Text, nullable=False),
+    Column("endpoint", Text),
+    Column("credentials", JSON, nullable=False),
+    Column("description", Text),
+    Column("created_at", Float, nullable=False),
+)

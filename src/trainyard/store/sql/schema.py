@@ -35,6 +35,7 @@ KNOWN = (
     "0011",
     "0013",
     "0014",
+    "0015",
     "0016",
 )
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"

@@ -1,8 +1,8 @@
 """``SqlStore``: the Store over SQLAlchemy Core, for SQLite and PostgreSQL.
 
-One class per part (``tracking``, ``environments``, ``registry``, ``data``, ``components``,
-``endpoints``; ``auth``, ``queue`` and ``idempotency`` for the server-only part), composed here
-over one engine.
+One class per part (``tracking``, ``environments``, ``registry``, ``data``, ``datastores``,
+``components``, ``endpoints``; ``auth``, ``queue`` and ``idempotency`` for the server-only part),
+composed here over one engine.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from trainyard.store.sql import schema
 from trainyard.store.sql.auth import SqlAuth
 from trainyard.store.sql.components import SqlComponents
 from trainyard.store.sql.data import SqlData
+from trainyard.store.sql.datastores import SqlDatastores
 from trainyard.store.sql.endpoints import SqlEndpoints
 from trainyard.store.sql.engine import make_engine
 from trainyard.store.sql.environments import SqlEnvironments
@@ -29,6 +30,7 @@ class SqlStore(
     SqlRegistry,
     SqlData,
     SqlComponents,
+    SqlDatastores,
     SqlEndpoints,
     SqlAuth,
     SqlQueue,

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+import yaml
 from sklearn.datasets import load_iris
 
 import trainyard as ty
@@ -126,4 +127,29 @@ def test_an_automl_job_survives_a_server_restart(team: Team):
     assert numbers and max(numbers.values()) == 1  # no trial recorded twice
     assert all(k.status.is_terminal for k in kids)
     assert "automl.best_run_id" in info.tags and info.tags["automl.best_run_id"] in {k.id for k in kids}
+    assert_ended_trials_kept(team, parent, before)
+
+
+def test_a_pipeline_survives_a_server_restart(team: Team, script_dir):
+    from trainyard.pipelines import load_pipeline
+
+    src = script_dir({"step.py": "import sys, time\ntime.sleep(0.5)\nprint(sys.argv[1:])\n"})
+    jobs = {
+        f"s{i}": {
+            "code": "src",
+            "command": f"python step.py {i} ${{{{outputs.o}}}}" + (" ${{inputs.i}}" if i else ""),
+            "outputs": {"o": {"type": "uri_folder"}},
+            **({"inputs": {"i": f"${{{{parent.jobs.s{i - 1}.outputs.o}}}}"}} if i else {}),
+        }
+        for i in range(5)
+    }
+    (src.parent / "p.yml").write_text(yaml.safe_dump({"type": "pipeline", "jobs": jobs}))
+    parent = ty.Experiment(team.client, "restart").submit(load_pipeline(src.parent / "p.yml")).id
+    before = team.kill_and_restart_once(parent, ended=2)
+
+    info = team.finished(parent)
+    kids = team.children(parent)
+    assert info.status == RunStatus.COMPLETED, info.error
+    assert Counter(k.tags["pipeline.step"] for k in kids) == {f"s{i}": 1 for i in range(5)}  # each once
+    assert {k.status for k in kids} == {RunStatus.COMPLETED}
     assert_ended_trials_kept(team, parent, before)

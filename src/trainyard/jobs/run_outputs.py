@@ -19,7 +19,6 @@ from pydantic import JsonValue
 from trainyard.artifacts import run_key
 from trainyard.artifacts.paths import join
 from trainyard.data.content import local_files, of_local
-from trainyard.errors import InvalidInputError
 
 if TYPE_CHECKING:
     from trainyard.workspace import Workspace
@@ -55,11 +54,10 @@ def materialize_run_outputs(
         run_id, _, rel = uri.removeprefix(SCHEME).partition("/")
         prefix = run_key(run_id, rel)
         names = ws.artifacts.list(prefix)
-        if not names:
-            raise InvalidInputError(f"input {name!r}: run {run_id} wrote nothing to {rel}")
-        here = ws.artifacts.local_path(prefix)
-        if here is None:
+        here = ws.artifacts.local_path(prefix) if names else None
+        if here is None:  # not on this disk, or an output left empty (no files were stored)
             here = folder / f"run-{run_id}-{Path(rel).name}"
+            here.mkdir(parents=True, exist_ok=True)
             for file in names:
                 ws.artifacts.download(join(prefix, file), here / file)
         local[uri] = str(here)

@@ -64,7 +64,7 @@ def _score(ws: Workspace, model: Model, frame: pd.DataFrame, label: str, fn: Any
     return float(fn(frame[label], loaded.predict(frame.drop(columns=[label]))))
 
 
-def _deploy_like(ws: Workspace, endpoint: str, name: str, model: str) -> None:
+def deploy_like(ws: Workspace, endpoint: str, name: str, model: str) -> None:
     """Deploy ``model`` as the deployment taking most of the traffic is deployed: the same entry
     script, environment, workers and request timeout (its model is the only change)."""
     from trainyard.serving import endpoints
@@ -125,7 +125,7 @@ def retrain(
             from trainyard.serving import endpoints
 
             deployment = re.sub(r"[^A-Za-z0-9-]", "-", f"v{candidate.version}-{current.name}")[:32]
-            _deploy_like(ws, endpoint, deployment, candidate.id)
+            deploy_like(ws, endpoint, deployment, candidate.id)
             endpoints.set_traffic(ws, endpoint, {deployment: 100})
     run.set_tags({"retrain.promoted": promoted, "retrain.forced": force and not better})
     run.flush()

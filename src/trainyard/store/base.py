@@ -1,9 +1,9 @@
 """The Store users see: the tracking, registry and endpoints parts, composed.
 
 Every read and write of metadata goes through it. Each part states its contract in its module
-(``trainyard.store.tracking``, ``.registry``, ``.endpoints``, ``.data``) and every method its arguments,
-return and errors; ``trainyard.testing`` ships the conformance suites that check them. What
-holds for the whole:
+(``trainyard.store.tracking``, ``.registry``, ``.endpoints``, ``.data``, ``.pipelines``) and
+every method its arguments, return and errors; ``trainyard.testing`` ships the conformance
+suites that check them. What holds for the whole:
 
 * Thread safety: one Store object may be shared by the threads of a process.
 * Multi-process safety: several processes may write the same workspace at once; no call
@@ -19,11 +19,12 @@ from __future__ import annotations
 
 from trainyard.store.data import DataStore
 from trainyard.store.endpoints import EndpointStore
+from trainyard.store.pipelines import PipelineStore
 from trainyard.store.registry import RegistryStore
 from trainyard.store.tracking import TrackingStore
 
 
-class Store(TrackingStore, RegistryStore, EndpointStore, DataStore):
+class Store(TrackingStore, RegistryStore, EndpointStore, DataStore, PipelineStore):
     """Metadata of a workspace. See the module docstring for the contract."""
 
     def close(self) -> None:  # noqa: B027 - optional hook

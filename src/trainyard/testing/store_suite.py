@@ -16,7 +16,8 @@ that provides a ``store`` fixture giving a fresh, empty store for each test::
         pass
 
 One suite per part of the Store, composed here: ``TrackingSuite`` (with ``MetricsSuite``),
-``RegistrySuite``, ``EndpointSuite``, ``DataSuite``; a store implementing only some parts subclasses those.
+``RegistrySuite``, ``EndpointSuite``, ``DataSuite``, ``PipelineSuite``; a store implementing only
+some parts subclasses those.
 ``ServerSuite`` checks the server-only part. The tests talk to the store only through its
 interfaces, so the same suites check ``SqlStore`` on SQLite and PostgreSQL, ``RestStore`` in
 front of each, and any later implementation. A few tests share one store between threads, as
@@ -30,12 +31,13 @@ from __future__ import annotations
 
 from trainyard.testing.store_suite_data import DataSuite
 from trainyard.testing.store_suite_endpoints import EndpointSuite
+from trainyard.testing.store_suite_pipelines import PipelineSuite
 from trainyard.testing.store_suite_registry import RegistrySuite
 from trainyard.testing.store_suite_server import ServerSuite
 from trainyard.testing.store_suite_tracking import TrackingSuite
 
-__all__ = ["EndpointSuite", "RegistrySuite", "ServerSuite", "StoreSuite", "TrackingSuite"]
+__all__ = ["EndpointSuite", "PipelineSuite", "RegistrySuite", "ServerSuite", "StoreSuite", "TrackingSuite"]
 
 
-class StoreSuite(TrackingSuite, RegistrySuite, EndpointSuite, DataSuite):
+class StoreSuite(TrackingSuite, RegistrySuite, EndpointSuite, DataSuite, PipelineSuite):
     """Subclass in a module that provides a ``store`` fixture (a fresh, empty Store)."""

@@ -15,6 +15,7 @@ def all_routers() -> list[APIRouter]:
         experiments,
         models,
         online_endpoints,
+        pipelines,
         runs,
         tracking,
     )
@@ -26,6 +27,7 @@ def all_routers() -> list[APIRouter]:
         environments.router,
         models.router,
         data.router,
+        pipelines.router,
         endpoints.router,
         online_endpoints.router,
         artifacts.router,

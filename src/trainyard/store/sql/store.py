@@ -1,7 +1,8 @@
 """``SqlStore``: the Store over SQLAlchemy Core, for SQLite and PostgreSQL.
 
-One class per part (``tracking``, ``environments``, ``registry``, ``data``, ``endpoints``; ``auth``,
-``queue`` and ``idempotency`` for the server-only part), composed here over one engine.
+One class per part (``tracking``, ``environments``, ``registry``, ``data``, ``endpoints``,
+``pipelines``; ``auth``, ``queue`` and ``idempotency`` for the server-only part), composed here
+over one engine.
 """
 
 from __future__ import annotations
@@ -16,13 +17,23 @@ from trainyard.store.sql.data import SqlData
 from trainyard.store.sql.endpoints import SqlEndpoints
 from trainyard.store.sql.engine import make_engine
 from trainyard.store.sql.environments import SqlEnvironments
+from trainyard.store.sql.pipelines import SqlPipelines
 from trainyard.store.sql.queue import SqlQueue
 from trainyard.store.sql.registry import SqlRegistry
 from trainyard.store.sql.tracking import SqlTracking
 
 
 class SqlStore(
-    SqlTracking, SqlEnvironments, SqlRegistry, SqlData, SqlEndpoints, SqlAuth, SqlQueue, Store, ServerStore
+    SqlTracking,
+    SqlEnvironments,
+    SqlRegistry,
+    SqlData,
+    SqlEndpoints,
+    SqlPipelines,
+    SqlAuth,
+    SqlQueue,
+    Store,
+    ServerStore,
 ):
     """Store (and the server-only part) over a SQL database. ``create`` makes the tables in an empty one."""
 

@@ -265,6 +265,7 @@ def test_due_times_and_next_after() -> None:
     assert due_times(every, T0 - 1) == (0, T0)
     assert due_times(every, T0 + 1250) == (3, T0 + 1200)
     assert next_after(every, T0 + 1250) == T0 + 1800
+    assert next_after(every, T0 - 1) == T0  # re-enabled before its due time: that time
     cron = Schedule("s", "p", "cron", "*/10 * * * *", T0, T0)
     assert due_times(cron, T0 + 1250) == (3, T0 + 1200)
     assert next_after(cron, T0 + 1250) == T0 + 1800

@@ -69,3 +69,23 @@ def trigger_published(
     run_tags = {**(tags or {}), TAG_PIPELINE: name, TAG_VERSION: str(published.version)}
     run = start_pipeline(ws, record, inputs=inputs, experiment_name=experiment_name, tags=run_tags)
     return run, published.version
+
+
+def trigger(
+    ws: Workspace,
+    name: str,
+    *,
+    version: int | None = None,
+    inputs: dict[str, str] | None = None,
+    experiment_name: str | None = None,
+) -> str:
+    """Run a published pipeline as its endpoint does; the run's id. A server workspace asks its
+    server (``POST /api/v1/pipelines/NAME/runs``), which starts the run, as a REST caller's."""
+    if ws.is_server:
+        from trainyard.api import routes
+
+        body = {"inputs": inputs or {}, "experiment_name": experiment_name, "version": version}
+        reply = ws.server.call(routes.TRIGGER_PIPELINE.at(name=name), json=body)
+        return str(reply["run_id"])
+    run, _ = trigger_published(ws, name, version=version, inputs=inputs, experiment_name=experiment_name)
+    return run.id

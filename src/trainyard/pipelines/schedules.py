@@ -89,7 +89,7 @@ def next_after(schedule: Schedule, t: float) -> float:
     if schedule.trigger == "every":
         interval = float(schedule.spec)
         steps = math.floor((t - schedule.next_fire) / interval) + 1
-        return schedule.next_fire + max(steps, 1) * interval
+        return schedule.next_fire + steps * interval  # on its grid, before its next_fire too
     return t + (schedule.poll_seconds or DATA_POLL_SECONDS)
 
 
@@ -326,3 +326,76 @@ class Scheduler:
         self._stop.set()
         if self._thread is not None:
             self._thread.join(timeout=10)
+
+
+def create_schedule(
+    ws: Workspace,
+    name: str,
+    *,
+    pipeline: str,
+    cron: str | None = None,
+    every: str | None = None,
+    on_data_change: str | None = None,
+    inputs: dict[str, str] | None = None,
+    missed: str = "run-once",
+    poll: str | None = None,
+) -> Schedule:
+    """Check a schedule's trigger (one of ``cron``, ``every``, ``on_data_change``) and store it."""
+    given = [(t, v) for t, v in (("cron", cron), ("every", every), ("data", on_data_change)) if v is not None]
+    if len(given) != 1:
+        raise InvalidInputError("give one of --cron, --every and --on-data-change")
+    (trigger, value), now = given[0], time.time()
+    if poll is not None and trigger != "data":
+        raise InvalidInputError("--poll is for --on-data-change schedules")
+    watermark, poll_seconds = None, None
+    ws.store.get_pipeline_endpoint(pipeline)  # an unknown pipeline: its error before any other
+    if trigger == "cron":
+        spec = check_cron(value)
+    elif trigger == "every":
+        spec = repr(parse_every(value))
+    else:
+        spec = data_target(ws, value)
+        watermark = DataWatch(ws).watermark(spec)
+        poll_seconds = parse_every(poll) if poll is not None else DATA_POLL_SECONDS
+    return ws.store.create_schedule(
+        name,
+        pipeline=pipeline,
+        trigger=trigger,
+        spec=spec,
+        next_fire=first_fire(trigger, spec, now),
+        inputs=inputs,
+        missed=missed,
+        watermark=watermark,
+        poll_seconds=poll_seconds,
+    )
+
+
+def set_enabled(ws: Workspace, name: str, enabled: bool) -> Schedule:
+    """Enable (its next due time counted from now: the times it was off are not missed) or disable."""
+    schedule = ws.store.get_schedule(name)
+    if not enabled or schedule.enabled:
+        return ws.store.set_schedule_enabled(name, enabled)
+    now = time.time()
+    if schedule.trigger == "every":
+        following = next_after(schedule, now)
+    else:
+        following = max(first_fire(schedule.trigger, schedule.spec, now), schedule.next_fire)
+    return ws.store.set_schedule_enabled(name, True, next_fire=following)
+
+
+def describe(schedule: Schedule) -> str:
+    """The trigger in words: ``cron 0 3 * * * (UTC)``, ``every 1h``, ``on change of data:churn``."""
+    if schedule.trigger == "cron":
+        return f"cron {schedule.spec} (UTC)"
+    if schedule.trigger == "every":
+        return f"every {_interval(float(schedule.spec))}"
+    return (
+        f"on change of {schedule.spec} (polled every {_interval(schedule.poll_seconds or DATA_POLL_SECONDS)})"
+    )
+
+
+def _interval(seconds: float) -> str:
+    for unit in ("w", "d", "h", "m"):
+        if seconds >= _UNITS[unit] and seconds % _UNITS[unit] == 0:
+            return f"{seconds / _UNITS[unit]:g}{unit}"
+    return f"{seconds:g}s"

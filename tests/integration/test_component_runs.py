@@ -38,7 +38,7 @@ def test_run_records_params_hashes_metrics_and_parquet_outputs(ws: Workspace, cs
     assert info.metrics["rows"] == 400 and info.metrics["columns"] == 4
     assert info.tags["component"] == "import-data" and info.tags["component.reuse_key"] == result.reuse_key
     stored = ws.artifacts.get_bytes(run_key(result.run_id, "outputs/dataset/data.parquet"))
-    assert info.tags["component.output.dataset"] == hashlib.sha256(stored).hexdigest()
+    assert info.tags["outputs.dataset.sha256"] == hashlib.sha256(stored).hexdigest()
     assert result.locations == {"dataset": f"runs:{result.run_id}/dataset"}
     assert len(result.outputs["dataset"]) == 400
 
@@ -48,9 +48,7 @@ def test_chained_runs_and_reuse_keys(ws: Workspace, csv: Path, tmp_path: Path):
     ref = f"runs:{imported.run_id[:12]}"  # a short id; the run's only output port
     split = run_component(ws, "split-data", {"dataset": ref}, {"fraction": 0.75, "seed": 4})
     tags = ws.store.get_run(split.run_id).tags
-    assert (
-        tags["component.input.dataset"] == ws.store.get_run(imported.run_id).tags["component.output.dataset"]
-    )
+    assert tags["component.input.dataset"] == ws.store.get_run(imported.run_id).tags["outputs.dataset.sha256"]
     assert tags["component.source.dataset"] == f"runs:{imported.run_id}/dataset"
     assert len(split.outputs["results1"]) == 300
     again = run_component(

@@ -5,7 +5,7 @@ A component run records:
 - params: the component's validated parameters;
 - tags: ``component``, ``component.version``, ``component.input.<port>`` (the sha256 of the
   input's persisted bytes), ``component.source.<port>`` (where it came from),
-  ``component.output.<port>`` (the sha256 of each output) and ``component.reuse_key``;
+  ``outputs.<port>.sha256`` (each output's hash, as a command step's) and ``component.reuse_key``;
 - metrics, tables and images the component logs;
 - outputs under ``outputs/<port>/`` (``data.parquet`` for tables, the model or report folder
   otherwise).
@@ -39,6 +39,7 @@ from trainyard.components.base import (
 )
 from trainyard.errors import InvalidInputError, TrainyardError
 from trainyard.hashing import sha256_file
+from trainyard.jobs.run_outputs import HASH_TAG, output_hashes
 from trainyard.status import RunStatus
 
 if TYPE_CHECKING:
@@ -144,9 +145,7 @@ def _ref_run(ws: Workspace, ref: str, port: Port) -> tuple[str, str | None]:
 def _run_output(ws: Workspace, ref: str, port: Port) -> _Input:
     run_id, name = _ref_run(ws, ref, port)
     info = ws.store.get_run(run_id)
-    produced = {
-        k.removeprefix(f"{TAG}.output."): v for k, v in info.tags.items() if k.startswith(f"{TAG}.output.")
-    }
+    produced = output_hashes(info.tags)
     if name is None and len(produced) == 1:
         name = next(iter(produced))
     if name not in produced:
@@ -279,6 +278,44 @@ def _param_content(ws: Workspace, comp: Component, params: dict[str, Any]) -> di
     return found
 
 
+def _start(
+    workspace: Workspace, name: str | Component, inputs: dict[str, Any] | None, params: dict[str, Any] | None
+) -> tuple[Component, dict[str, Any], dict[str, _Input], str, dict[str, str]]:
+    """Everything checked and resolved before the component runs: ``(comp, params, inputs, key, tags)``."""
+    comp = get_component(name) if isinstance(name, str) else name
+    checked = comp.validate_params(params or {})
+    given = inputs or {}
+    comp.validate_inputs(given, kinds=False)  # names and presence first; kinds once loaded
+    resolved = {
+        p.name: resolve_input(workspace, p, given[p.name])
+        for p in comp.inputs
+        if given.get(p.name) is not None
+    }
+    hashes = {k: v.sha256 for k, v in resolved.items()}
+    key = reuse_key(comp, {**hashes, **_param_content(workspace, comp, checked)}, checked)
+    tags = {TAG: comp.name, f"{TAG}.version": comp.version, f"{TAG}.reuse_key": key}
+    tags.update({f"{TAG}.input.{k}": v.sha256 for k, v in resolved.items()})
+    tags.update({f"{TAG}.source.{k}": v.source for k, v in resolved.items()})
+    return comp, checked, resolved, key, tags
+
+
+def _execute(
+    run: TrackedRun, comp: Component, params: dict[str, Any], resolved: dict[str, _Input], key: str
+) -> ComponentResult:
+    """Run ``comp`` in ``run`` and store its outputs; on any error they are removed and it is raised."""
+    workspace = run.workspace
+    try:
+        run.log_params({k: json.dumps(v) if isinstance(v, list | dict) else v for k, v in params.items()})
+        ctx = RunContext(run)
+        outputs = comp.execute(ctx, {k: v.value for k, v in resolved.items()}, params)
+        locations, out_hashes = _persist(workspace, run.id, comp, outputs)
+        run.set_tags({HASH_TAG.format(k): v for k, v in out_hashes.items()})
+    except BaseException:
+        workspace.artifacts.delete(run_key(run.id, OUTPUTS))  # no half-written outputs
+        raise
+    return ComponentResult(run.id, comp.name, key, outputs, locations, dict(ctx.metrics))
+
+
 def run_component(
     workspace: Workspace,
     name: str | Component,
@@ -294,34 +331,25 @@ def run_component(
     """
     from trainyard.tracking.run import TrackedRun
 
-    comp = get_component(name) if isinstance(name, str) else name
-    checked = comp.validate_params(params or {})
-    given = inputs or {}
-    comp.validate_inputs(given, kinds=False)  # names and presence first; kinds once loaded
-    resolved = {
-        p.name: resolve_input(workspace, p, given[p.name])
-        for p in comp.inputs
-        if given.get(p.name) is not None
-    }
-    hashes = {k: v.sha256 for k, v in resolved.items()}
-    key = reuse_key(comp, {**hashes, **_param_content(workspace, comp, checked)}, checked)
-    tags = {TAG: comp.name, f"{TAG}.version": comp.version, f"{TAG}.reuse_key": key}
-    tags.update({f"{TAG}.input.{k}": v.sha256 for k, v in resolved.items()})
-    tags.update({f"{TAG}.source.{k}": v.source for k, v in resolved.items()})
+    comp, checked, resolved, key, tags = _start(workspace, name, inputs, params)
     exp = workspace.store.get_or_create_experiment(experiment)
     run = TrackedRun.start(workspace, exp.id, name=comp.name, compute="local", tags=tags)
     try:
-        run.log_params({k: json.dumps(v) if isinstance(v, list | dict) else v for k, v in checked.items()})
-        ctx = RunContext(run)
-        outputs = comp.execute(ctx, {k: v.value for k, v in resolved.items()}, checked)
-        locations, out_hashes = _persist(workspace, run.id, comp, outputs)
-        run.set_tags({f"{TAG}.output.{k}": v for k, v in out_hashes.items()})
+        result = _execute(run, comp, checked, resolved, key)
     except BaseException as exc:
-        workspace.artifacts.delete(run_key(run.id, OUTPUTS))  # no half-written outputs
         run.fail(str(exc) if isinstance(exc, TrainyardError) else f"{type(exc).__name__}: {exc}")
         raise
     run.complete()
-    return ComponentResult(run.id, comp.name, key, outputs, locations, dict(ctx.metrics))
+    return result
+
+
+def run_component_in(
+    run: TrackedRun, name: str, inputs: dict[str, Any], params: dict[str, Any]
+) -> ComponentResult:
+    """Run a component inside a job's own run (a pipeline step): its worker finishes the run."""
+    comp, checked, resolved, key, tags = _start(run.workspace, name, inputs, params)
+    run.set_tags(tags)
+    return _execute(run, comp, checked, resolved, key)
 
 
 def find_reusable_run(workspace: Workspace, key: str) -> str | None:

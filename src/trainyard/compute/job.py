@@ -4,7 +4,8 @@ The store keeps it as JSON (``RunInfo.job``: what a job holds is not the store's
 everyone who acts on it reads it through :class:`JobRecord`. It lives here, in ``compute``, the
 lowest layer that reads it (the worker, the reaper, the agent queue), so that every reader can
 import it. The kinds above compute extend it with their own typed part, in their own package:
-``SweepRecord`` (``sweep/record.py``) and ``AutoMLRecord`` (``automl/record.py``). A reader that
+``SweepRecord`` (``sweep/record.py``), ``AutoMLRecord`` (``automl/record.py``) and
+``PipelineRecord`` (``pipelines/record.py``). A reader that
 only needs the common part reads any kind of record as a ``JobRecord``: unknown keys are left
 out, so an agent or a server one version behind still reads a newer record.
 """
@@ -28,6 +29,7 @@ class JobKind(str, Enum):
     COMMAND = "command"
     SWEEP = "sweep"  # a sweep's parent: its command is the sweep driver
     AUTOML = "automl"  # an AutoML parent: its command is the AutoML driver
+    PIPELINE = "pipeline"  # a pipeline's parent: its command is the pipeline driver
 
     def __str__(self) -> str:
         return self.value

@@ -29,8 +29,9 @@ from trainyard.environments import resolve
 from trainyard.errors import TrainyardError
 from trainyard.jobs.data_inputs import materialize_data_inputs
 from trainyard.jobs.data_outputs import register_data_outputs
+from trainyard.jobs.run_outputs import hash_tags, materialize_run_outputs
 from trainyard.jobs.snapshot import restore_snapshot
-from trainyard.jobs.uploads import materialize_inputs
+from trainyard.jobs.uploads import materialize_inputs, substitute_uris
 from trainyard.liveness import worker_id
 from trainyard.status import RunStatus
 from trainyard.store import RunInfo
@@ -159,6 +160,7 @@ class Worker:
         self.say(f"run {info.id}: {files} files from snapshot {(info.snapshot_id or '')[:12]}")
         argv = materialize_inputs(job.inputs, job.argv, self.ws.artifacts, self.inputs, self.say)
         argv = materialize_data_inputs(job.inputs, argv, self.ws, self.inputs, self.say)
+        argv = substitute_uris(argv, materialize_run_outputs(job.inputs, self.ws, self.inputs, self.say))
         resolved = resolve(job.environment, log=self.say)
         if argv[0] in ("python", "python3"):
             argv[0] = resolved.python
@@ -171,6 +173,9 @@ class Worker:
         for name in job.outputs:  # ${{outputs.x}} is a folder that exists when the command starts
             (self.work / "outputs" / name).mkdir(parents=True, exist_ok=True)
         code, stopped = self._run_command(argv, resolved.env_vars, info, job.timeout)
+        if code == 0 and not stopped and job.outputs:  # what a later step's reuse key is made of
+            folders = {name: self.work / "outputs" / name for name in job.outputs}
+            self.store.log_batch(self.run_id, tags=hash_tags(folders))
         self._upload_outputs()
         if stopped:
             self._finish_stopped(code)

@@ -18,6 +18,7 @@ from pydantic import JsonValue
 
 from trainyard.data.assets import Data
 from trainyard.jobs.spec import CommandJob, PathInput
+from trainyard.jobs.uploads import substitute_uris
 
 if TYPE_CHECKING:
     from trainyard.workspace import Workspace
@@ -59,6 +60,4 @@ def materialize_data_inputs(
         data = Data(ws, uri.removeprefix(SCHEME).replace("/", ":"))
         local[uri] = str(data.download(folder / f"data-{data.name}-{data.version}"))
         say(f"input {name}: data {data.ref} ({data.record.file_count} file(s)) in {local[uri]}")
-    for uri in sorted(local, key=len, reverse=True):
-        argv = [part.replace(uri, local[uri]) for part in argv]
-    return argv
+    return substitute_uris(argv, local)

@@ -66,8 +66,7 @@ def materialize_inputs(
     say: Callable[[str], None],
 ) -> list[str]:
     """Download each stored input of a job record into ``folder``; ``argv`` with each one's URI
-    replaced by its local path (longest URI first, so a folder's never cuts into a file's)."""
-    argv = list(argv)
+    replaced by its local path."""
     local: dict[str, str] = {}
     for name, value in inputs.items():
         uri = value.get("path") if isinstance(value, dict) else None
@@ -86,6 +85,12 @@ def materialize_inputs(
         if not os.path.exists(local[uri]):
             raise InvalidInputError(f"input {name!r}: snapshot {snapshot_id[:12]} holds no {inner!r}")
         say(f"input {name}: {count} file(s) from snapshot {snapshot_id[:12]} in {local[uri]}")
+    return substitute_uris(argv, local)
+
+
+def substitute_uris(argv: list[str], local: Mapping[str, str]) -> list[str]:
+    """``argv`` with each URI replaced by its local path (longest URI first, so a folder's never
+    cuts into a file's)."""
     for uri in sorted(local, key=len, reverse=True):
         argv = [part.replace(uri, local[uri]) for part in argv]
     return argv

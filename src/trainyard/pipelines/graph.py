@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 from trainyard.components.base import Component, get_component
 from trainyard.errors import InvalidInputError, NotFoundError
-from trainyard.jobs.spec import REFERENCE
+from trainyard.jobs.spec import REFERENCE, PathInput
 from trainyard.pipelines.spec import OUTPUT_TYPES, OutputSpec, PipelineJob, Step
 
 PARENT_INPUT = re.compile(r"^parent\.inputs\.(\w[\w-]*)$")
@@ -81,6 +81,18 @@ def _wire(value: object, where: str, job: PipelineJob) -> Wire:
     )
 
 
+def _is_value(wire: Wire, job: PipelineJob) -> bool:
+    """A literal, or a pipeline input that is a value (not a file or folder)."""
+    if wire.kind == "parent":
+        return not isinstance(job.inputs[wire.name or ""], PathInput)
+    return wire.kind == "literal"
+
+
+def _is_path(comp: Component, param: str, wire: Wire) -> bool:
+    """A file or folder pipeline input given to a ``path`` parameter (Import Data's ``path``)."""
+    return wire.kind == "parent" and comp.param(param).type == "path"
+
+
 def _node(name: str, step: Step, job: PipelineJob) -> Node:
     if (step.component is None) == (step.command is None):
         raise InvalidInputError(f"step {name!r}: give either `command:` or `component:`")
@@ -96,9 +108,10 @@ def _node(name: str, step: Step, job: PipelineJob) -> Node:
                 raise InvalidInputError(
                     f"step {name!r}: component {comp.name} has no input {port!r} ({known})"
                 )
-            if port in params and wire.kind != "literal":
+            if port in params and not (_is_value(wire, job) or _is_path(comp, port, wire)):
                 raise InvalidInputError(
-                    f"step {name!r} input {port!r} is a parameter: give a value, not a port"
+                    f"step {name!r} input {port!r} is a parameter: give a value or a pipeline input "
+                    "that is a value (a file or folder only for a path parameter), not a step's output"
                 )
         for declared_port in declared.values():
             if not declared_port.optional and declared_port.name not in wires:

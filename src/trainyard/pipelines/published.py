@@ -35,7 +35,7 @@ def publish(
 
     record = prepare_pipeline(ws, load_pipeline(path, overrides))
     return ws.store.publish_pipeline(
-        name, json.loads(record.to_json()), description=description, make_default=make_default
+        name, record.to_json(), description=description, make_default=make_default
     )
 
 

@@ -244,9 +244,18 @@ class Experiment:
 
             info = submit_job(self.workspace, config, tags, self.id)
             return Run(self.workspace, info.id, info)
+        from trainyard.pipelines.spec import PipelineJob
+
+        if isinstance(config, PipelineJob):
+            from trainyard.pipelines.submit import submit_pipeline
+
+            info = submit_pipeline(
+                self.workspace, config.model_copy(update={"experiment_name": self.name}), tags
+            )
+            return Run(self.workspace, info.id, info)
         if not hasattr(config, "submit_to"):
             raise InvalidInputError(
-                f"cannot submit a {type(config).__name__}; pass a ScriptRunConfig or a job spec"
+                f"cannot submit a {type(config).__name__}; pass a ScriptRunConfig, a job spec or a pipeline"
             )
         return config.submit_to(self, tags=tags)
 

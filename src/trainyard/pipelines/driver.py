@@ -1,0 +1,258 @@
+"""The pipeline driver: the parent run's process, which starts each step when the steps it needs
+have finished.
+
+Every fact it acts on lives in the store: each step is a child run tagged with its name, so a
+driver that is killed and started again (the parent job's ``max_retries``) reads which steps
+finished, which still run and which never started, and carries on without running a finished
+step again. A step whose reuse key (``PipelineRecord.reuse_key``) equals a completed run's is not
+run: it gets a completed child run pointing at the run it reuses.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import signal
+import time
+from dataclasses import dataclass, field
+
+from trainyard.artifacts import run_key
+from trainyard.artifacts.paths import join
+from trainyard.compute import get_compute
+from trainyard.compute.job import JobRecord
+from trainyard.compute.reaper import reap
+from trainyard.errors import InvalidTransitionError, TrainyardError
+from trainyard.jobs.run_outputs import HASH_TAG, output_hashes
+from trainyard.jobs.submit import PreparedJob, job_record, start_run
+from trainyard.pipelines.record import KEY_TAG, REUSED_TAG, STEP_TAG, PipelineRecord
+from trainyard.status import RunStatus
+from trainyard.store import RunInfo
+from trainyard.tracking import TrackedRun, current_run
+
+POLL_SECONDS = 0.05
+REAP_SECONDS = 2.0
+
+
+@dataclass
+class Progress:
+    """Where each step stands, rebuilt from the children on every pass."""
+
+    running: dict[str, RunInfo] = field(default_factory=dict)
+    done: dict[str, RunInfo] = field(default_factory=dict)  # completed (or reused)
+    failed: dict[str, RunInfo] = field(default_factory=dict)
+
+
+def source_run(child: RunInfo) -> str:
+    """The run holding a finished step's outputs: the one it reuses, or itself."""
+    return child.tags.get(REUSED_TAG, child.id)
+
+
+class Driver:
+    def __init__(self, run: TrackedRun) -> None:
+        self.run = run
+        self.ws = run.workspace
+        self.store = self.ws.store
+        self.info = self.store.get_run(run.id)
+        self.record = PipelineRecord.of_run(self.info)
+        self.launched: set[str] = set()  # steps with a child run
+        self.stopping = ""
+        self.announced: set[str] = set()
+        signal.signal(signal.SIGTERM, self._on_sigterm)
+
+    def _on_sigterm(self, *_: object) -> None:
+        self.stopping = "the pipeline was canceled"
+
+    def say(self, line: str) -> None:
+        print(line, flush=True)
+
+    def progress(self) -> Progress:
+        children = sorted(self.store.search_runs(parent_id=self.run.id), key=lambda c: c.created_at)
+        state = Progress()
+        for child in children:  # the newest child of a step decides
+            step = child.tags.get(STEP_TAG)
+            if step not in self.record.steps:
+                continue
+            self.launched.add(step)
+            for bucket in (state.running, state.done, state.failed):
+                bucket.pop(step, None)
+            if child.status == RunStatus.COMPLETED:
+                state.done[step] = child
+            elif child.status.is_terminal:
+                state.failed[step] = child
+            else:
+                state.running[step] = child
+        return state
+
+    def resume(self) -> None:
+        """Finish what a killed driver left half done: a reused step not yet marked completed, a
+        child recorded but never handed to its compute target."""
+        state = self.progress()
+        for child in state.running.values():
+            if REUSED_TAG in child.tags:
+                self.store.set_status(child.id, RunStatus.COMPLETED, expected=child.status)
+            elif child.status == RunStatus.QUEUED and child.worker is None:
+                get_compute(child.compute or "local", self.ws).submit(self.ws, child)
+        if self.launched:
+            self.say(f"resumed: {len(state.done)} step(s) done, {len(state.running)} running")
+
+    # -- starting a step -------------------------------------------------------------------------
+    def launch(self, step: str, done: dict[str, RunInfo]) -> None:
+        record = self.record
+        spec = record.steps[step]
+        job = record.step_job(step, {name: source_run(child) for name, child in done.items()})
+        hashes = {name: output_hashes(child.tags) for name, child in done.items()}
+        key = record.reuse_key(step, job, hashes)
+        tags = {STEP_TAG: step, KEY_TAG: key}
+        if spec.deterministic and not spec.force_rerun and (reused := self._reusable(key)) is not None:
+            self._reuse(step, reused, tags)
+            return
+        prepared = PreparedJob(job, spec.environment, spec.snapshot_id, self.info.experiment_id)
+        child = start_run(
+            self.ws,
+            prepared,
+            record=job_record(prepared, JobRecord),
+            parent_id=self.run.id,
+            name=step,
+            tags=tags,
+        )
+        self.launched.add(step)
+        what = spec.component.partition("@")[0] if spec.component else "command"
+        self.say(f"step {step} ({what}) started: run {child.id}")
+
+    def _reusable(self, key: str) -> RunInfo | None:
+        """The newest completed run of a step with this key (its outputs were all written)."""
+        found = self.store.search_runs(
+            statuses=[RunStatus.COMPLETED], filter_string=f"tags.`{KEY_TAG}` = '{key}'", max_results=1
+        )
+        return found[0] if found else None
+
+    def _reuse(self, step: str, reused: RunInfo, tags: dict[str, str]) -> None:
+        origin = source_run(reused)
+        produced = {HASH_TAG.format(name): value for name, value in output_hashes(reused.tags).items()}
+        child = self.store.create_run(
+            self.info.experiment_id,
+            name=step,
+            parent_id=self.run.id,
+            status=RunStatus.RUNNING,
+            compute=self.record.steps[step].compute,
+            tags={**tags, **produced, REUSED_TAG: origin},
+        )
+        self.store.set_status(child.id, RunStatus.COMPLETED, expected=RunStatus.RUNNING)
+        self.launched.add(step)
+        self.say(f"step {step} reused run {origin} (same code, command and inputs)")
+
+    # -- the loop --------------------------------------------------------------------------------
+    def loop(self) -> Progress:
+        settings = self.record.settings
+        last_reap = 0.0
+        while True:
+            if time.monotonic() - last_reap > REAP_SECONDS:  # a step whose worker died must not hang us
+                reap(self.ws)
+                last_reap = time.monotonic()
+            state = self.progress()
+            self._announce(state)
+            if state.failed and not settings.continue_on_step_failure and not self.stopping:
+                first = next(iter(state.failed))
+                self.stopping = f"step {first} failed"
+            if self.stopping:
+                if state.running:
+                    self.say(f"stopping: {self.stopping}; canceling {len(state.running)} running step(s)")
+                    self._cancel_all(list(state.running.values()), self.stopping)
+                return self.progress()
+            blocked = self._blocked(state)
+            ready = [
+                step
+                for layer in self.record.layers
+                for step in layer
+                if step not in self.launched
+                and step not in blocked
+                and all(need in state.done for need in self.record.steps[step].needs)
+            ]
+            for step in ready:
+                self.launch(step, state.done)
+            if not ready and not state.running:
+                return state
+            time.sleep(POLL_SECONDS)
+
+    def _blocked(self, state: Progress) -> set[str]:
+        """Steps that cannot run because a step they need failed."""
+        blocked: set[str] = set()
+        for step in state.failed:
+            blocked |= self.record.downstream(step) - {step}
+        return blocked
+
+    def _announce(self, state: Progress) -> None:
+        for bucket in (state.done, state.failed):
+            for step, child in bucket.items():
+                if step in self.announced or REUSED_TAG in child.tags:
+                    continue
+                self.announced.add(step)
+                took = f" in {child.duration:.2f}s" if child.duration is not None else ""
+                why = f": {child.error}" if child.error else ""
+                self.say(f"step {step} {child.status.value}{took}{why}")
+
+    def _cancel_all(self, active: list[RunInfo], reason: str, wait: float = 20.0) -> None:
+        for child in active:
+            with contextlib.suppress(InvalidTransitionError):  # it may have ended on its own meanwhile
+                get_compute(child.compute or "local", self.ws).cancel(self.ws, child, reason)
+        deadline = time.monotonic() + wait
+        while time.monotonic() < deadline:
+            if all(self.store.get_run(c.id).status.is_terminal for c in active):
+                return
+            time.sleep(POLL_SECONDS)
+
+    # -- the end ---------------------------------------------------------------------------------
+    def finish(self, state: Progress) -> None:
+        """Bind the pipeline's outputs, log the steps' table, and fail if a step did not complete."""
+        steps = [step for layer in self.record.layers for step in layer]
+        rows = {"step": steps, "status": [], "run_id": [], "reused_from": []}
+        for step in steps:
+            child = state.done.get(step) or state.failed.get(step) or state.running.get(step)
+            rows["status"].append(child.status.value if child else "not started")
+            rows["run_id"].append(child.id if child else "")
+            rows["reused_from"].append(child.tags.get(REUSED_TAG, "") if child else "")
+        self.run.log_table("steps", rows)
+        for output, (step, port) in self.record.bound_outputs.items():
+            if step in state.done:
+                self._bind(output, source_run(state.done[step]), port, state.done[step])
+        if self.stopping == "the pipeline was canceled":
+            return
+        if state.failed:
+            not_run = [s for s in steps if s not in self.launched]
+            failed = ", ".join(f"{s} ({c.error or c.status.value})" for s, c in state.failed.items())
+            left = f"; not run: {', '.join(not_run)}" if not_run else ""
+            self.run.fail(f"step(s) failed: {failed}{left}")
+        else:
+            reused = sum(REUSED_TAG in c.tags for c in state.done.values())
+            self.say(f"pipeline completed: {len(state.done)} step(s), {reused} reused")
+
+    def _bind(self, output: str, run_id: str, port: str, child: RunInfo) -> None:
+        """The pipeline's output ``output`` is a copy of the step's, under the parent's outputs."""
+        source = run_key(run_id, f"outputs/{port}")
+        target = run_key(self.run.id, f"outputs/{output}")
+        for name in self.ws.artifacts.list(source):
+            self.ws.artifacts.copy(join(source, name), join(target, name))
+        digest = output_hashes(child.tags).get(port)
+        tags = {f"pipeline.output.{output}": f"{run_id}/outputs/{port}"}
+        if digest:
+            tags[HASH_TAG.format(output)] = digest
+        self.run.set_tags(tags)
+
+
+def main() -> None:
+    run = current_run(TrackedRun)
+    driver = Driver(run)
+    record = driver.record
+    driver.say(f"pipeline: {len(record.steps)} step(s) in {len(record.layers)} layer(s)")
+    try:
+        driver.resume()
+        state = driver.loop()
+    except TrainyardError as exc:
+        run.fail(f"pipeline driver: {exc}")
+        run.flush()
+        return
+    driver.finish(state)
+    run.flush()
+
+
+if __name__ == "__main__":
+    main()

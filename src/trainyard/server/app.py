@@ -242,6 +242,7 @@ def create_app(
     """
     from sqlalchemy.exc import DBAPIError
 
+    from trainyard.pipelines.schedules import Scheduler
     from trainyard.server.agent_routes import install_agent_routes
     from trainyard.server.auth import install_auth, require_token
     from trainyard.server.endpoint_keeper import EndpointKeeper
@@ -284,5 +285,7 @@ def create_app(
     install_agent_routes(app, workspace, app.state.auth)
     keeper = EndpointKeeper(workspace, serving_host)
     during_lifespan(app, keeper.start, keeper.stop)
+    app.state.scheduler = Scheduler(workspace)  # fires the workspace's schedules while the app runs
+    during_lifespan(app, app.state.scheduler.start, app.state.scheduler.stop)
     app.add_middleware(AllowedHosts, hosts=allowed_hosts)  # outermost: before auth and the rest
     return app

@@ -108,5 +108,8 @@ def test_rest_trigger_takes_azures_body_and_a_plain_one_and_refuses_a_reader(
     assert unknown.status_code == 404 and "no published pipeline 'nope'" in unknown.json()["message"]
     bad_input = client.post(url, json={"ParameterAssignments": {"beta": 1}}, headers=writer)
     assert bad_input.status_code == 400 and "no input 'beta'" in bad_input.json()["message"]
+    ws.store.publish_pipeline("junk", {"steps": "none"})  # a raw REST publish of something else
+    junk = client.post("/api/v1/pipelines/junk/runs", json={}, headers=writer)
+    assert junk.status_code == 400 and "version 1 of pipeline 'junk' is not a prepared pipeline" in junk.text
     typo = client.post(url, json={"Inputs": {"alpha": 1}}, headers=writer)
     assert typo.status_code == 400 and "Inputs" in typo.json()["message"]

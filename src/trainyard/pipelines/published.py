@@ -14,6 +14,7 @@ from trainyard.errors import InvalidInputError
 from trainyard.store.records import PublishedPipeline, RunInfo
 
 if TYPE_CHECKING:
+    from trainyard.pipelines.record import PipelineRecord
     from trainyard.workspace import Workspace
 
 TAG_PIPELINE = "trainyard.published_pipeline"
@@ -39,6 +40,19 @@ def publish(
     )
 
 
+def pipeline_record(data: dict[str, object], what: str) -> PipelineRecord:
+    """``data`` read as a prepared pipeline; ``InvalidInputError`` naming ``what`` if it is not one."""
+    from pydantic import ValidationError
+
+    from trainyard.jobs.spec import problems
+    from trainyard.pipelines.record import PipelineRecord
+
+    try:
+        return PipelineRecord.model_validate(data)
+    except ValidationError as exc:
+        raise InvalidInputError(f"{what} is not a prepared pipeline: {problems(exc)}") from None
+
+
 def trigger_inputs(*given: Mapping[str, object] | None) -> dict[str, str]:
     """Pipeline input overrides from request bodies, merged in order, as ``--set`` gives them:
     strings as they are, numbers and booleans as their JSON (``0.5``, ``true``)."""
@@ -62,10 +76,10 @@ def trigger_published(
     tags: dict[str, str] | None = None,
 ) -> tuple[RunInfo, int]:
     """Queue a run of version ``version`` of ``name`` (else its default); the run and its version."""
-    from trainyard.pipelines.submit import PipelineRecord, start_pipeline
+    from trainyard.pipelines.submit import start_pipeline
 
     published = ws.store.get_published_pipeline(name, version)
-    record = PipelineRecord.model_validate(published.pipeline)
+    record = pipeline_record(published.pipeline, f"version {published.version} of pipeline {name!r}")
     run_tags = {**(tags or {}), TAG_PIPELINE: name, TAG_VERSION: str(published.version)}
     run = start_pipeline(ws, record, inputs=inputs, experiment_name=experiment_name, tags=run_tags)
     return run, published.version

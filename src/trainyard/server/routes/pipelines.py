@@ -46,6 +46,7 @@ def get_pipeline_endpoint(name: str, store: StoreDep) -> Any:
 def publish_pipeline(
     name: str, body: PipelinePublish, request: Request, idempotency_key: IdempotencyKey = None
 ) -> Any:
+    """Store a version (``pipeline publish`` prepared it; a trigger reads it as a pipeline record)."""
     return create_once(
         request,
         idempotency_key,

@@ -113,3 +113,46 @@ def test_rest_trigger_takes_azures_body_and_a_plain_one_and_refuses_a_reader(
     assert junk.status_code == 400 and "version 1 of pipeline 'junk' is not a prepared pipeline" in junk.text
     typo = client.post(url, json={"Inputs": {"alpha": 1}}, headers=writer)
     assert typo.status_code == 400 and "Inputs" in typo.json()["message"]
+
+
+def test_on_a_team_server_publish_trigger_and_schedules_run_server_side(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    script_dir,  # noqa: ANN001
+) -> None:
+    from tests.integration.server_helpers import quick_heartbeat_server
+    from trainyard.store.server import server_part
+
+    server, served = quick_heartbeat_server(tmp_path, monkeypatch)
+    try:
+        auth = server_part(served.store)
+        auth.add_user("ada", "contributor")
+        monkeypatch.setenv("TRAINYARD_TOKEN", auth.create_token("ada")[0])
+        client = Workspace.from_config(server.url)
+        src = script_dir({"prep.py": PREP, "train.py": TRAIN})
+        (src.parent / "data.csv").write_text("x,y\n1,2\n3,4\n5,6\n")
+        (src.parent / "pipeline.yml").write_text(textwrap.dedent(PIPELINE))
+        assert publish(client, src.parent / "pipeline.yml", "retrain").version == 1
+        shutil.rmtree(src)  # the code went to the server's artifact store
+        (src.parent / "data.csv").unlink()  # and so did the local data input
+        run_id = trigger(client, "retrain", inputs={"alpha": "0.4"})  # the server starts it
+        assert _model(client, run_id) == "3 rows, alpha 0.4\n"
+        assert client.store.get_run(run_id).tags["trainyard.triggered_by"] == "ada"
+
+        # the server's own scheduler thread fires a schedule made from the client
+        client.store.create_schedule(
+            "soon", pipeline="retrain", trigger="every", spec="3600", next_fire=time.time() + 1
+        )
+        deadline = time.time() + 60
+        while not client.store.list_schedule_firings("soon") and time.time() < deadline:
+            time.sleep(0.2)
+        (firing,) = client.store.list_schedule_firings("soon")
+        while firing.run_id is None and firing.error is None and time.time() < deadline:
+            time.sleep(0.2)
+            (firing,) = client.store.list_schedule_firings("soon")
+        assert firing.error is None and firing.run_id is not None
+        assert _model(client, firing.run_id) == "3 rows, alpha 0.5\n"
+        client.close()
+    finally:
+        server.stop()
+        served.close()

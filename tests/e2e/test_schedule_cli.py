@@ -123,6 +123,11 @@ def test_schedule_commands_and_their_mistakes(tmp_path: Path) -> None:
         ),
         "missed-time policy 'x'",
     )
+    typo = ["--every", "1h", "--set", "inputs.m=1"]
+    _one_line_error(
+        ty(tmp_path, "schedule", "create", "n", "-p", "retrain", *typo, check=False),
+        "pipeline 'retrain' has no input 'm' (inputs: n)",
+    )
 
     out = ty(
         tmp_path,

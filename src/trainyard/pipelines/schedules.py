@@ -348,7 +348,7 @@ def create_schedule(
     if poll is not None and trigger != "data":
         raise InvalidInputError("--poll is for --on-data-change schedules")
     watermark, poll_seconds = None, None
-    ws.store.get_pipeline_endpoint(pipeline)  # an unknown pipeline: its error before any other
+    _check_inputs(ws, pipeline, inputs or {})  # an unknown pipeline: its error before any other
     if trigger == "cron":
         spec = check_cron(value)
     elif trigger == "every":
@@ -368,6 +368,23 @@ def create_schedule(
         watermark=watermark,
         poll_seconds=poll_seconds,
     )
+
+
+def _check_inputs(ws: Workspace, pipeline: str, inputs: dict[str, str]) -> None:
+    """Every input a schedule sets is one of its pipeline's default version (a typo would fail
+    every firing); its value is read at each firing, as the version then default takes it."""
+    from trainyard.pipelines.published import pipeline_record
+
+    published = ws.store.get_published_pipeline(pipeline)
+    known = pipeline_record(
+        published.pipeline, f"version {published.version} of pipeline {pipeline!r}"
+    ).inputs
+    for name in inputs:
+        if name not in known:
+            listed = ", ".join(sorted(known)) or "none"
+            raise InvalidInputError(
+                f"--set inputs.{name}: pipeline {pipeline!r} has no input {name!r} (inputs: {listed})"
+            )
 
 
 def set_enabled(ws: Workspace, name: str, enabled: bool) -> Schedule:

@@ -114,7 +114,10 @@ def show(
         print_json({**asdict(schedule), "firings": [asdict(f) for f in firings]})
         return
     console.print(f"[bold]{name}[/]: {schedule.pipeline} {describe(schedule)}, next: {_next(schedule)}")
-    rows = [[fmt_time(f.due), fmt_time(f.claimed_at), f.missed, _outcome(f)] for f in firings]
+    timed = schedule.trigger != "data"  # a data schedule's firings have no due time, only a change seen
+    rows = [
+        [fmt_time(f.due) if timed else "-", fmt_time(f.claimed_at), f.missed, _outcome(f)] for f in firings
+    ]
     console.print(table("firings", ["due", "fired", "missed", "outcome"], rows))
 
 
@@ -163,7 +166,8 @@ def scheduler() -> None:
 
     def fired(firing: ScheduleFiring, schedule: Schedule) -> None:
         missed = f", {firing.missed} missed" if firing.missed else ""
-        when = f"{fmt_time(firing.claimed_at)}  {schedule.name}: due {fmt_time(firing.due)}"
+        why = "changed" if schedule.trigger == "data" else f"due {fmt_time(firing.due)}"
+        when = f"{fmt_time(firing.claimed_at)}  {schedule.name}: {why}"
         log.append(f"{when}{missed}: {_outcome(firing)}")
         del log[:-10]
 

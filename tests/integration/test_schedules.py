@@ -6,6 +6,7 @@ runs published pipelines for real."""
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -105,8 +106,6 @@ def test_two_running_loops_fire_a_due_schedule_once(ws: Workspace) -> None:
     other = Workspace(ws.root)
     try:
         fired, fire = _recording_fire(ws)
-        import time
-
         _every(ws, "often", 1, time.time() + 0.5)
         loops = [Scheduler(w, fire, poll=0.2) for w in (ws, other)]
         stop = threading.Event()
@@ -201,10 +200,17 @@ def test_a_new_data_asset_version_fires_once(ws: Workspace) -> None:
     _version(ws, "churn", "1")
     spec = data_target(ws, "churn")
     assert spec == "data:churn"
+    now = time.time()
     ws.store.create_schedule(
-        "on-churn", pipeline="retrain", trigger="data", spec=spec, next_fire=T0, watermark="1", poll_seconds=5
+        "on-churn",
+        pipeline="retrain",
+        trigger="data",
+        spec=spec,
+        next_fire=now,
+        watermark="1",
+        poll_seconds=5,
     )
-    clock = Clock(T0 + 1)
+    clock = Clock(now + 1)
     loops = [Scheduler(ws, fire, clock=clock), Scheduler(ws, fire, clock=clock)]
     assert [loop.tick() for loop in loops] == [[], []]
     _version(ws, "churn", "2")
@@ -225,25 +231,30 @@ def test_a_changed_path_fires_and_a_change_made_while_none_ran_is_missed(
     folder.mkdir()
     (folder / "a.csv").write_text("x\n1\n")
     spec = data_target(ws, str(folder))
-    loop = Scheduler(ws, fire, clock=Clock(T0))
+    now = time.time()
+    loop = Scheduler(ws, fire, clock=Clock(now))
     ws.store.create_schedule(
         "on-files",
         pipeline="retrain",
         trigger="data",
         spec=spec,
-        next_fire=T0,
+        next_fire=now,
         watermark=loop.watch.watermark(spec),
         poll_seconds=1,
         missed="skip",
     )
     assert loop.tick() == []
     (folder / "a.csv").write_text("x\n1\n2\n")
-    loop.clock = Clock(T0 + 2)
+    loop.clock = Clock(time.time() + 2)
     (firing,) = loop.tick()
     assert (firing.action, firing.run_id, firing.missed) == ("run", fired[0], 0)
-    (folder / "b.csv").write_text("x\n3\n")  # changed while no scheduler ran; skip says skip it
-    (skipped,) = Scheduler(ws, fire, clock=Clock(T0 + 4)).tick()
+    (folder / "b.csv").write_text("x\n3\n")  # seen ten minutes later: made while no scheduler ran
+    (skipped,) = Scheduler(ws, fire, clock=Clock(time.time() + 600)).tick()
     assert (skipped.action, skipped.missed, skipped.run_id, len(fired)) == ("skip", 1, None, 1)
+    (folder / "a.csv").unlink()  # a deletion is a change too
+    loop.clock = Clock(time.time() + 5)
+    (gone,) = loop.tick()
+    assert (gone.action, gone.missed, len(fired)) == ("run", 0, 2)
 
 
 def test_bad_triggers_are_one_line_errors(ws: Workspace, tmp_path: Path) -> None:

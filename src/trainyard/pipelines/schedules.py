@@ -15,7 +15,8 @@ Missed times: due times the scheduler reaches more than ``GRACE_SECONDS`` late p
 scheduler ran. Every missed time is reported on the firing (``missed``), and the schedule's
 policy decides: ``run-once`` queues one run for all of them, ``skip`` records a skip and waits
 for the next due time. Times reached within the grace fire normally (several at once, when a
-short interval fell behind, as one run that counts the others as missed).
+short interval fell behind, as one run that counts the others as missed). A data change a loop
+sees more than its poll interval and the grace after it was made is one missed time, the same.
 """
 
 from __future__ import annotations
@@ -156,27 +157,31 @@ def data_target(ws: Workspace, given: str) -> str:
     return f"data:{name}"
 
 
-@dataclass
-class _Hashed:
-    stat: str
-    digest: str
+@dataclass(frozen=True)
+class Seen:
+    """A ``data`` schedule's target as a poll found it: its watermark and when it last changed."""
+
+    watermark: str
+    changed_at: float
 
 
 @dataclass
 class DataWatch:
-    """The current watermark of a ``data`` schedule's target: the data asset's latest version, or
-    the path's content hash (recomputed only when its files' size, mtime or ctime changed)."""
+    """What a ``data`` schedule watches, now: a data asset's latest version (changed when it was
+    created), or a path's content hash (recomputed only when its files' size, mtime or ctime
+    changed; changed at the newest ctime of its files and folders, which no copy can set back)."""
 
     ws: Workspace
-    _hashed: dict[str, _Hashed] = field(default_factory=dict)
+    _hashed: dict[str, tuple[str, str]] = field(default_factory=dict)  # spec -> (stat hash, digest)
 
-    def watermark(self, spec: str) -> str | None:
+    def look(self, spec: str) -> Seen | None:
         """None while the target does not exist (nothing to compare, nothing fires)."""
         if spec.startswith("data:"):
             try:
-                return str(self.ws.store.get_data_version(spec.removeprefix("data:")).version)
+                version = self.ws.store.get_data_version(spec.removeprefix("data:"))
             except NotFoundError:
                 return None
+            return Seen(str(version.version), version.created_at)
         from trainyard.data.content import local_files, of_local, stat_manifest
 
         path = Path(spec)
@@ -185,9 +190,14 @@ class DataWatch:
         files = local_files(path)
         stat = hashlib.sha256(json.dumps(stat_manifest(files), sort_keys=True).encode()).hexdigest()
         known = self._hashed.get(spec)
-        if known is None or known.stat != stat:
-            known = self._hashed[spec] = _Hashed(stat, of_local(files).digest)
-        return known.digest
+        if known is None or known[0] != stat:
+            known = self._hashed[spec] = (stat, of_local(files).digest)
+        entries = [path, *path.rglob("*")] if path.is_dir() else [path]
+        return Seen(known[1], max(p.lstat().st_ctime for p in entries))
+
+    def watermark(self, spec: str) -> str | None:
+        seen = self.look(spec)
+        return None if seen is None else seen.watermark
 
 
 # firing ---------------------------------------------------------------------------------------------
@@ -267,15 +277,14 @@ class Scheduler:
 
     def _data(self, schedule: Schedule, now: float) -> ScheduleFiring | None:
         every = schedule.poll_seconds or DATA_POLL_SECONDS
-        first_look = schedule.name not in self._polled
-        if not first_look and now - self._polled[schedule.name] < every:
+        if now - self._polled.get(schedule.name, -math.inf) < every:
             return None
         self._polled[schedule.name] = now
-        current = self.watch.watermark(schedule.spec)
-        if current is None or current == schedule.watermark:
+        seen = self.watch.look(schedule.spec)
+        if seen is None or seen.watermark == schedule.watermark:
             return None
-        # a change this loop finds on its first look happened while no scheduler watched
-        missed = 1 if first_look and schedule.watermark is not None else 0
+        # a change seen later than a poll and the grace after it was made happened while no loop watched
+        missed = 1 if now - seen.changed_at > every + self.grace else 0
         action = "skip" if missed and schedule.missed == "skip" else "run"
         claimed = self.ws.store.claim_schedule_fire(
             schedule.name,
@@ -283,7 +292,7 @@ class Scheduler:
             next_fire=max(now, math.nextafter(schedule.next_fire, math.inf)),
             action=action,
             missed=missed,
-            watermark=current,
+            watermark=seen.watermark,
         )
         if claimed is None or action == "skip":
             return claimed

@@ -33,7 +33,9 @@ def publish(
     """Check and snapshot the pipeline YAML at ``path`` and store it as the next version of ``name``."""
     from trainyard.pipelines.spec import load_pipeline
     from trainyard.pipelines.submit import prepare_pipeline
+    from trainyard.store.validation import check_name
 
+    check_name("pipeline", name)  # before any code is snapshotted
     record = prepare_pipeline(ws, load_pipeline(path, overrides))
     return ws.store.publish_pipeline(
         name, record.to_json(), description=description, make_default=make_default

@@ -53,6 +53,9 @@ class Workspace:
 
     def __init__(self, root: str | os.PathLike[str]) -> None:
         self.root = Path(root).resolve()
+        # Set by the team server for the workspace it serves: the jobs it starts itself (a
+        # published pipeline's trigger, a schedule) wait in its queues for agents, as clients' do.
+        self.agents_run_jobs = False
         cfg_file = self.root / CONFIG
         if not cfg_file.is_file():
             raise WorkspaceError(

@@ -118,6 +118,23 @@ LIST_DATASTORES = _route("GET", f"{V1}/datastores")
 CREATE_DATASTORE = _route("POST", f"{V1}/datastores", idempotent=True)
 GET_DATASTORE = _route("GET", f"{V1}/datastores/{{name}}")
 DELETE_DATASTORE = _route("DELETE", f"{V1}/datastores/{{name}}")
+# published pipelines, their endpoints and schedules ----------------------------------------------
+LIST_PIPELINE_ENDPOINTS = _route("GET", f"{V1}/pipelines")
+GET_PIPELINE_ENDPOINT = _route("GET", f"{V1}/pipelines/{{name}}")
+PUBLISH_PIPELINE = _route("POST", f"{V1}/pipelines/{{name}}/versions", idempotent=True)
+LIST_PUBLISHED_PIPELINES = _route("GET", f"{V1}/pipelines/{{name}}/versions")
+GET_PUBLISHED_PIPELINE = _route("GET", f"{V1}/pipelines/{{name}}/versions/{{version}}")
+GET_DEFAULT_PIPELINE = _route("GET", f"{V1}/pipelines/{{name}}/default")
+SET_PIPELINE_DEFAULT = _route("PUT", f"{V1}/pipelines/{{name}}/default")
+TRIGGER_PIPELINE = _route("POST", f"{V1}/pipelines/{{name}}/runs")  # Azure's published-pipeline submit
+LIST_SCHEDULES = _route("GET", f"{V1}/schedules")
+CREATE_SCHEDULE = _route("POST", f"{V1}/schedules", idempotent=True)
+GET_SCHEDULE = _route("GET", f"{V1}/schedules/{{name}}")
+DELETE_SCHEDULE = _route("DELETE", f"{V1}/schedules/{{name}}")
+SET_SCHEDULE_ENABLED = _route("PUT", f"{V1}/schedules/{{name}}/enabled")
+CLAIM_SCHEDULE_FIRE = _route("POST", f"{V1}/schedules/{{name}}/claims")
+LIST_SCHEDULE_FIRINGS = _route("GET", f"{V1}/schedules/{{name}}/firings")
+FINISH_SCHEDULE_FIRING = _route("PUT", f"{V1}/schedule-firings/{{firing_id}}")
 
 # model registry --------------------------------------------------------------------------------
 LIST_MODELS = _route("GET", f"{V1}/models")

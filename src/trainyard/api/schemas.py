@@ -224,6 +224,55 @@ class DataLineageIn(Body):
     direction: str
 
 
+class PipelinePublish(Body):
+    pipeline: dict[str, Any]
+    description: str | None = Field(default=None, max_length=5000)
+    make_default: bool = False
+
+
+class PipelineTrigger(BaseModel):
+    """A published pipeline's run: Azure's body (``ExperimentName``, ``ParameterAssignments``)
+    or trainyard's (``inputs``, ``experiment_name``, ``version``); inputs are
+    strings as ``--set inputs.x=`` takes them, numbers and booleans as their JSON."""
+
+    model_config = ConfigDict(extra="forbid")
+    ExperimentName: str | None = Field(default=None, max_length=MAX_KEY_LENGTH)
+    ParameterAssignments: dict[str, str | int | float | bool] | None = None
+    experiment_name: str | None = Field(default=None, max_length=MAX_KEY_LENGTH)
+    inputs: dict[str, str | int | float | bool] | None = None
+    version: Version | None = None
+
+
+class ScheduleCreate(Body):
+    name: str
+    pipeline: str
+    trigger: str
+    spec: str = Field(max_length=4096)
+    next_fire: Finite
+    inputs: dict[str, str] | None = None
+    missed: str = "run-once"
+    watermark: str | None = None
+    poll_seconds: Annotated[float, Field(gt=0, allow_inf_nan=False)] | None = None
+
+
+class ScheduleEnabled(Body):
+    enabled: bool
+    next_fire: Finite | None = None
+
+
+class ScheduleClaim(Body):
+    due: Finite
+    next_fire: Finite
+    action: str
+    missed: Annotated[int, Field(ge=0, le=2**31 - 1)] = 0
+    watermark: str | None = None
+
+
+class FiringFinish(Body):
+    run_id: str | None = None
+    error: str | None = None
+
+
 class AliasIn(Body):
     version: Version
 

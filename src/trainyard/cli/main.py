@@ -24,6 +24,7 @@ from trainyard.cli import (
     pipelines,
     retrain,
     runs,
+    schedules,
     server,
     sweeps,
     users,
@@ -50,6 +51,8 @@ app.add_typer(datastores.app, name="datastore")
 app.add_typer(batch.app, name="batch")
 app.add_typer(components.app, name="component")
 app.add_typer(pipelines.app, name="pipeline")
+app.add_typer(schedules.app, name="schedule")
+app.command("scheduler")(schedules.scheduler)
 app.add_typer(endpoints.endpoint_app, name="endpoint")
 app.add_typer(endpoints.deployment_app, name="deployment")
 app.command("retrain")(retrain.retrain)

@@ -38,10 +38,11 @@ def compute_names() -> list[str]:
 
 
 def get_compute(name: str, ws: Workspace | None = None) -> ComputeTarget:
-    """The target called ``name``; through a server workspace, the agents' queue of that name."""
+    """The target called ``name``; through a server workspace (and in the server itself), the
+    agents' queue of that name."""
     if name in SELF_DRIVEN:
         return SelfDrivenRuns(name)
-    if ws is not None and ws.is_server:
+    if ws is not None and (ws.is_server or ws.agents_run_jobs):
         from trainyard.compute.agent import AgentQueueTarget
 
         return AgentQueueTarget(check_target_name(name))

@@ -41,7 +41,8 @@ def resolve_data_inputs(ws: Workspace, job: CommandJob) -> CommandJob:
     for name, value in job.inputs.items():
         if isinstance(value, PathInput) and value.is_data_ref:
             data = Data(ws, value.path)
-            fetched = ws.is_server or value.mode == "download"  # else read in place (ro_mount)
+            # an agent reads it through the store; else in place (ro_mount)
+            fetched = ws.is_server or ws.agents_run_jobs or value.mode == "download"
             path = f"{SCHEME}{data.name}/{data.version}" if fetched else str(data.path())
             pinned[name] = value.model_copy(
                 update={"path": path, "asset": data.ref, "type": data.record.type}
@@ -51,7 +52,7 @@ def resolve_data_inputs(ws: Workspace, job: CommandJob) -> CommandJob:
             store = open_datastore(ws, ds)
             _stored_files(store, key, name, value.path)  # there now, or the submit fails
             local = store.local_path(key)
-            if local is not None and not ws.is_server and value.mode != "download":
+            if local is not None and not (ws.is_server or ws.agents_run_jobs) and value.mode != "download":
                 pinned[name] = value.model_copy(update={"path": str(local)})
     return job.model_copy(update={"inputs": {**job.inputs, **pinned}}) if pinned else job
 

@@ -242,6 +242,7 @@ def create_app(
     """
     from sqlalchemy.exc import DBAPIError
 
+    from trainyard.pipelines.schedules import Scheduler
     from trainyard.server.agent_routes import install_agent_routes
     from trainyard.server.auth import install_auth, require_token
     from trainyard.server.endpoint_keeper import EndpointKeeper
@@ -259,6 +260,7 @@ def create_app(
         dependencies=[Depends(require_token), *dependencies],  # deny by default (server/auth.py)
     )
     app.state.workspace = workspace
+    workspace.agents_run_jobs = True  # a run the server starts itself waits for an agent
     app.state.allow_private_urls = allow_private_urls
     app.state.serving_host = serving_host
     app.state.public_url = public_url
@@ -284,5 +286,7 @@ def create_app(
     install_agent_routes(app, workspace, app.state.auth)
     keeper = EndpointKeeper(workspace, serving_host)
     during_lifespan(app, keeper.start, keeper.stop)
+    app.state.scheduler = Scheduler(workspace)  # fires the workspace's schedules while the app runs
+    during_lifespan(app, app.state.scheduler.start, app.state.scheduler.stop)
     app.add_middleware(AllowedHosts, hosts=allowed_hosts)  # outermost: before auth and the rest
     return app

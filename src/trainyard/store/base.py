@@ -2,8 +2,8 @@
 
 Every read and write of metadata goes through it. Each part states its contract in its module
 (``trainyard.store.tracking``, ``.registry``, ``.endpoints``, ``.data``, ``.datastores``,
-``.components``) and every method its arguments, return and errors; ``trainyard.testing`` ships
-the conformance suites that check them. What holds for the whole:
+``.components``, ``.pipelines``) and every method its arguments, return and errors;
+``trainyard.testing`` ships the conformance suites that check them. What holds for the whole:
 
 * Thread safety: one Store object may be shared by the threads of a process.
 * Multi-process safety: several processes may write the same workspace at once; no call
@@ -21,11 +21,14 @@ from trainyard.store.components import ComponentStore
 from trainyard.store.data import DataStore
 from trainyard.store.datastores import DatastoreStore
 from trainyard.store.endpoints import EndpointStore
+from trainyard.store.pipelines import PipelineStore
 from trainyard.store.registry import RegistryStore
 from trainyard.store.tracking import TrackingStore
 
 
-class Store(TrackingStore, RegistryStore, EndpointStore, DataStore, DatastoreStore, ComponentStore):
+class Store(
+    TrackingStore, RegistryStore, EndpointStore, DataStore, DatastoreStore, ComponentStore, PipelineStore
+):
     """Metadata of a workspace. See the module docstring for the contract."""
 
     def close(self) -> None:  # noqa: B027 - optional hook

@@ -296,3 +296,71 @@ class ComponentVersion:
     created_at: float
     snapshot_id: str | None = None
     archived: bool = False
+
+
+@dataclass(frozen=True)
+class PublishedPipeline:
+    """One immutable version of a published pipeline: ``pipeline`` is its prepared record (JSON),
+    every step's code already snapshotted, so running it later needs nothing from the publisher."""
+
+    name: str
+    version: int
+    pipeline: dict[str, Any]
+    created_at: float
+    description: str | None = None
+
+
+@dataclass(frozen=True)
+class PipelineEndpoint:
+    """A published pipeline's name: one URL across its versions, and the version it runs by default."""
+
+    name: str
+    default_version: int
+    latest_version: int
+    created_at: float
+    updated_at: float
+    description: str | None = None
+
+
+SCHEDULE_TRIGGERS = ("cron", "every", "data")
+MISSED_POLICIES = ("run-once", "skip")
+
+
+@dataclass(frozen=True)
+class Schedule:
+    """When a published pipeline runs unattended.
+
+    ``trigger`` is ``cron`` (``spec`` a cron expression), ``every`` (``spec`` seconds) or ``data``
+    (``spec`` a path or ``data:NAME``; it fires when ``watermark``, the last content seen,
+    changes). ``next_fire`` is the next due time (for ``data``, the next poll), the value a
+    firing claims by compare-and-set; ``missed`` says what to do with times that passed while no
+    scheduler ran.
+    """
+
+    name: str
+    pipeline: str
+    trigger: str
+    spec: str
+    next_fire: float
+    created_at: float
+    inputs: dict[str, str] = field(default_factory=dict)
+    missed: str = "run-once"
+    enabled: bool = True
+    watermark: str | None = None
+    poll_seconds: float | None = None
+
+
+@dataclass(frozen=True)
+class ScheduleFiring:
+    """A due time a scheduler claimed: ``action`` ``run`` (``run_id`` once queued, or ``error``) or
+    ``skip`` (missed times skipped by the schedule's policy); ``missed`` counts the due times that
+    passed without a run before this one."""
+
+    id: int
+    schedule: str
+    due: float
+    claimed_at: float
+    action: str
+    missed: int = 0
+    run_id: str | None = None
+    error: str | None = None

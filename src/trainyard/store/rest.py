@@ -35,9 +35,13 @@ from trainyard.store.records import (
     Experiment,
     Metric,
     ModelVersion,
+    PipelineEndpoint,
+    PublishedPipeline,
     RegisteredModel,
     RunInfo,
     RunPage,
+    Schedule,
+    ScheduleFiring,
 )
 from trainyard.store.validation import (
     check_alias,
@@ -46,6 +50,7 @@ from trainyard.store.validation import (
     check_endpoint_name,
     check_labels,
     check_model_name,
+    check_name,
     tag_changes,
     validate_key,
 )
@@ -454,6 +459,111 @@ class RestStore(Store):
     def delete_datastore(self, name: str) -> None:
         check_datastore_name(name)
         self._send(routes.DELETE_DATASTORE.at(name=name))
+
+    # published pipelines and schedules -----------------------------------------------------------
+    def publish_pipeline(
+        self,
+        name: str,
+        pipeline: dict[str, Any],
+        *,
+        description: str | None = None,
+        make_default: bool = False,
+    ) -> PublishedPipeline:
+        check_name("pipeline", name)
+        body = {"pipeline": pipeline, "description": description, "make_default": make_default}
+        return from_json(PublishedPipeline, self._send(routes.PUBLISH_PIPELINE.at(name=name), body))
+
+    def get_published_pipeline(self, name: str, version: int | None = None) -> PublishedPipeline:
+        if version is None:
+            return from_json(PublishedPipeline, self._get(routes.GET_DEFAULT_PIPELINE.at(name=name)))
+        target = routes.GET_PUBLISHED_PIPELINE.at(name=name, version=int(version))
+        return from_json(PublishedPipeline, self._get(target))
+
+    def list_published_pipelines(self, name: str) -> list[PublishedPipeline]:
+        found = self._get(routes.LIST_PUBLISHED_PIPELINES.at(name=name))["versions"]
+        return [from_json(PublishedPipeline, v) for v in found]
+
+    def get_pipeline_endpoint(self, name: str) -> PipelineEndpoint:
+        return from_json(PipelineEndpoint, self._get(routes.GET_PIPELINE_ENDPOINT.at(name=name)))
+
+    def list_pipeline_endpoints(self) -> list[PipelineEndpoint]:
+        return [
+            from_json(PipelineEndpoint, e) for e in self._get(routes.LIST_PIPELINE_ENDPOINTS)["endpoints"]
+        ]
+
+    def set_pipeline_default(self, name: str, version: int) -> PipelineEndpoint:
+        target = routes.SET_PIPELINE_DEFAULT.at(name=name)
+        return from_json(PipelineEndpoint, self._send(target, {"version": int(version)}))
+
+    def create_schedule(
+        self,
+        name: str,
+        *,
+        pipeline: str,
+        trigger: str,
+        spec: str,
+        next_fire: float,
+        inputs: dict[str, str] | None = None,
+        missed: str = "run-once",
+        watermark: str | None = None,
+        poll_seconds: float | None = None,
+    ) -> Schedule:
+        check_name("schedule", name)
+        body = {
+            "name": name,
+            "pipeline": pipeline,
+            "trigger": trigger,
+            "spec": spec,
+            "next_fire": next_fire,
+            "inputs": inputs,
+            "missed": missed,
+            "watermark": watermark,
+            "poll_seconds": poll_seconds,
+        }
+        return from_json(Schedule, self._send(routes.CREATE_SCHEDULE, body))
+
+    def get_schedule(self, name: str) -> Schedule:
+        return from_json(Schedule, self._get(routes.GET_SCHEDULE.at(name=name)))
+
+    def list_schedules(self) -> list[Schedule]:
+        return [from_json(Schedule, s) for s in self._get(routes.LIST_SCHEDULES)["schedules"]]
+
+    def set_schedule_enabled(self, name: str, enabled: bool, *, next_fire: float | None = None) -> Schedule:
+        body = {"enabled": enabled, "next_fire": next_fire}
+        return from_json(Schedule, self._send(routes.SET_SCHEDULE_ENABLED.at(name=name), body))
+
+    def delete_schedule(self, name: str) -> None:
+        self._send(routes.DELETE_SCHEDULE.at(name=name))
+
+    def claim_schedule_fire(
+        self,
+        name: str,
+        *,
+        due: float,
+        next_fire: float,
+        action: str,
+        missed: int = 0,
+        watermark: str | None = None,
+    ) -> ScheduleFiring | None:
+        body = {
+            "due": due,
+            "next_fire": next_fire,
+            "action": action,
+            "missed": missed,
+            "watermark": watermark,
+        }
+        found = self._send(routes.CLAIM_SCHEDULE_FIRE.at(name=name), body)["firing"]
+        return None if found is None else from_json(ScheduleFiring, found)
+
+    def finish_schedule_firing(
+        self, firing_id: int, *, run_id: str | None = None, error: str | None = None
+    ) -> ScheduleFiring:
+        target = routes.FINISH_SCHEDULE_FIRING.at(firing_id=int(firing_id))
+        return from_json(ScheduleFiring, self._send(target, {"run_id": run_id, "error": error}))
+
+    def list_schedule_firings(self, name: str, *, limit: int = 20) -> list[ScheduleFiring]:
+        found = self._get(routes.LIST_SCHEDULE_FIRINGS.at(name=name), limit=max(1, min(int(limit), 1000)))
+        return [from_json(ScheduleFiring, f) for f in found["firings"]]
 
     # endpoints ---------------------------------------------------------------------------------------
     def create_endpoint(self, name: str, port: int, primary_key: str, secondary_key: str) -> EndpointRecord:

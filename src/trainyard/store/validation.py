@@ -80,6 +80,15 @@ def check_component_ref(name: str, version: str | None) -> None:
         )
 
 
+def check_name(what: str, name: str) -> str:
+    """A published pipeline's or a schedule's name: as a model's (it is one URL segment)."""
+    if not isinstance(name, str) or not MODEL_NAME.match(name):
+        raise InvalidInputError(
+            f"{what} name {name!r}: start with a letter or digit; use only letters, digits, '.', '_', '-'"
+        )
+    return name
+
+
 ENDPOINT_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9-]{2,31}$")
 
 

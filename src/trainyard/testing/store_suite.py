@@ -16,8 +16,8 @@ that provides a ``store`` fixture giving a fresh, empty store for each test::
         pass
 
 One suite per part of the Store, composed here: ``TrackingSuite`` (with ``MetricsSuite``),
-``RegistrySuite``, ``EndpointSuite``, ``DataSuite``, ``DatastoreSuite``, ``ComponentSuite``; a
-store implementing only some parts subclasses those.
+``RegistrySuite``, ``EndpointSuite``, ``DataSuite``, ``DatastoreSuite``, ``ComponentSuite``,
+``PipelineSuite``; a store implementing only some parts subclasses those.
 ``ServerSuite`` checks the server-only part. The tests talk to the store only through its
 interfaces, so the same suites check ``SqlStore`` on SQLite and PostgreSQL, ``RestStore`` in
 front of each, and any later implementation. A few tests share one store between threads, as
@@ -33,6 +33,7 @@ from trainyard.testing.store_suite_components import ComponentSuite
 from trainyard.testing.store_suite_data import DataSuite
 from trainyard.testing.store_suite_datastores import DatastoreSuite
 from trainyard.testing.store_suite_endpoints import EndpointSuite
+from trainyard.testing.store_suite_pipelines import PipelineSuite
 from trainyard.testing.store_suite_registry import RegistrySuite
 from trainyard.testing.store_suite_server import ServerSuite
 from trainyard.testing.store_suite_tracking import TrackingSuite
@@ -42,6 +43,7 @@ __all__ = [
     "DataSuite",
     "DatastoreSuite",
     "EndpointSuite",
+    "PipelineSuite",
     "RegistrySuite",
     "ServerSuite",
     "StoreSuite",
@@ -49,5 +51,7 @@ __all__ = [
 ]
 
 
-class StoreSuite(TrackingSuite, RegistrySuite, EndpointSuite, DataSuite, DatastoreSuite, ComponentSuite):
+class StoreSuite(
+    TrackingSuite, RegistrySuite, EndpointSuite, DataSuite, DatastoreSuite, ComponentSuite, PipelineSuite
+):
     """Subclass in a module that provides a ``store`` fixture (a fresh, empty Store)."""

@@ -17,6 +17,7 @@ def all_routers() -> list[APIRouter]:
         experiments,
         models,
         online_endpoints,
+        pipelines,
         runs,
         tracking,
     )
@@ -30,6 +31,7 @@ def all_routers() -> list[APIRouter]:
         data.router,
         components.router,
         datastores.router,
+        pipelines.router,
         endpoints.router,
         online_endpoints.router,
         artifacts.router,

@@ -321,3 +321,58 @@ DATASTORES = Table(
     Column("description", Text),
     Column("created_at", Float, nullable=False),
 )
+
+# A published pipeline's name: one URL across versions, and the version it runs by default.
+PIPELINE_ENDPOINTS = Table(
+    "pipeline_endpoints",
+    metadata,
+    Column("name", String(256), primary_key=True),
+    Column("default_version", Integer, nullable=False),
+    Column("latest_version", Integer, nullable=False),
+    Column("description", Text),
+    Column("created_at", Float, nullable=False),
+    Column("updated_at", Float, nullable=False),
+)
+
+# Immutable versions of a published pipeline: the prepared pipeline record, code snapshotted.
+PUBLISHED_PIPELINES = Table(
+    "published_pipelines",
+    metadata,
+    Column("name", String(256), ForeignKey("pipeline_endpoints.name", ondelete="CASCADE"), primary_key=True),
+    Column("version", Integer, primary_key=True),
+    Column("pipeline", JSON, nullable=False),
+    Column("description", Text),
+    Column("created_at", Float, nullable=False),
+)
+
+# Schedules of published pipelines; next_fire is the compare-and-set a firing claims.
+SCHEDULES = Table(
+    "schedules",
+    metadata,
+    Column("name", String(256), primary_key=True),
+    Column("pipeline", String(256), ForeignKey("pipeline_endpoints.name"), nullable=False),
+    Column("trigger", String(8), nullable=False),
+    Column("spec", Text, nullable=False),
+    Column("inputs", JSON, nullable=False),
+    Column("missed", String(16), nullable=False),
+    Column("enabled", Boolean, nullable=False),
+    Column("next_fire", Float, nullable=False),
+    Column("watermark", Text),
+    Column("poll_seconds", Float),
+    Column("created_at", Float, nullable=False),
+)
+
+# Every due time a scheduler claimed, and what came of it.
+SCHEDULE_FIRINGS = Table(
+    "schedule_firings",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("schedule", String(256), ForeignKey("schedules.name", ondelete="CASCADE"), nullable=False),
+    Column("due", Float, nullable=False),
+    Column("claimed_at", Float, nullable=False),
+    Column("action", String(8), nullable=False),
+    Column("missed", Integer, nullable=False),
+    Column("run_id", String(32), ForeignKey("runs.id", ondelete="SET NULL"), nullable=True),
+    Column("error", Text),
+    UniqueConstraint("schedule", "due"),
+)

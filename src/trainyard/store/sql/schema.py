@@ -20,7 +20,7 @@ if TYPE_CHECKING:
 
 from trainyard.errors import WorkspaceError
 
-HEAD = "0016"
+HEAD = "0017"
 KNOWN = (
     "0001",
     "0002",
@@ -37,6 +37,7 @@ KNOWN = (
     "0014",
     "0015",
     "0016",
+    "0017",
 )
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
 PG_LOCK_ID = 0x7472_6169  # "trai"

@@ -1,8 +1,8 @@
 """``SqlStore``: the Store over SQLAlchemy Core, for SQLite and PostgreSQL.
 
 One class per part (``tracking``, ``environments``, ``registry``, ``data``, ``datastores``,
-``components``, ``endpoints``; ``auth``, ``queue`` and ``idempotency`` for the server-only part),
-composed here over one engine.
+``components``, ``endpoints``, ``pipelines``; ``auth``, ``queue`` and ``idempotency`` for the
+server-only part), composed here over one engine.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from trainyard.store.sql.datastores import SqlDatastores
 from trainyard.store.sql.endpoints import SqlEndpoints
 from trainyard.store.sql.engine import make_engine
 from trainyard.store.sql.environments import SqlEnvironments
+from trainyard.store.sql.pipelines import SqlPipelines
 from trainyard.store.sql.queue import SqlQueue
 from trainyard.store.sql.registry import SqlRegistry
 from trainyard.store.sql.tracking import SqlTracking
@@ -32,6 +33,7 @@ class SqlStore(
     SqlComponents,
     SqlDatastores,
     SqlEndpoints,
+    SqlPipelines,
     SqlAuth,
     SqlQueue,
     Store,

@@ -1,0 +1,98 @@
+// One metric of one run, drawn by uPlot on a canvas. The server cuts the series to about the
+// chart's width, keeping each bucket's min and max (GET /runs/{id}/metric-series); zooming in
+// (drag across the chart) asks again for just those steps, exact once few enough; a
+// double-click zooms back out.
+import { useEffect, useRef, useState } from "react";
+import uPlot from "uplot";
+import { getJson, query, V1, type Series } from "../api";
+import { ErrorLine } from "./ErrorLine";
+
+const HEIGHT = 220;
+
+function fetchSeries(runId: string, key: string, points: number, range?: [number, number]): Promise<Series> {
+  const q = query({
+    key,
+    points,
+    min_step: range ? Math.floor(range[0]) : undefined,
+    max_step: range ? Math.ceil(range[1]) : undefined,
+  });
+  return getJson<Series>(`${V1}/runs/${encodeURIComponent(runId)}/metric-series?${q}`);
+}
+
+export function MetricChart({ runId, metricKey, live }: { runId: string; metricKey: string; live: boolean }) {
+  const box = useRef<HTMLDivElement>(null);
+  const [info, setInfo] = useState<Series | null>(null);
+  const [error, setError] = useState<unknown>(null);
+
+  useEffect(() => {
+    const element = box.current;
+    if (!element) return;
+    const width = Math.max(300, element.clientWidth);
+    let plot: uPlot | null = null;
+    let zoomed: [number, number] | undefined;
+    let timer: number | undefined;
+    let cancelled = false;
+
+    const draw = (series: Series) => {
+      if (cancelled) return;
+      setInfo(series);
+      const data: uPlot.AlignedData = [series.steps, series.values];
+      if (plot) {
+        plot.setData(data, zoomed === undefined);
+        return;
+      }
+      plot = new uPlot(
+        {
+          width,
+          height: HEIGHT,
+          scales: { x: { time: false } },
+          axes: [{ label: "step" }, {}],
+          series: [{ label: "step" }, { label: metricKey, stroke: "#2563eb", width: 1.5, spanGaps: false }],
+          cursor: { drag: { x: true, y: false } },
+          hooks: {
+            setSelect: [
+              (u) => {
+                if (u.select.width < 2) return;
+                const low = u.posToVal(u.select.left, "x");
+                const high = u.posToVal(u.select.left + u.select.width, "x");
+                zoomed = [low, high];
+                fetchSeries(runId, metricKey, width, zoomed).then(draw, setError);
+              },
+            ],
+          },
+        },
+        data,
+        element,
+      );
+      plot.over.addEventListener("dblclick", () => {
+        zoomed = undefined;
+        fetchSeries(runId, metricKey, width).then(draw, setError);
+      });
+    };
+
+    const refresh = () => fetchSeries(runId, metricKey, width, zoomed).then(draw, setError);
+    refresh();
+    if (live) timer = window.setInterval(refresh, 3000);
+    return () => {
+      cancelled = true;
+      if (timer !== undefined) window.clearInterval(timer);
+      plot?.destroy();
+    };
+  }, [runId, metricKey, live]);
+
+  return (
+    <figure className="chart" data-testid={`chart-${metricKey}`}>
+      <figcaption>
+        {metricKey}
+        {info && (
+          <small>
+            {" "}
+            {info.exact ? `${info.total} points` : `${info.steps.length} of ${info.total} points (min/max per bucket)`}
+          </small>
+        )}
+      </figcaption>
+      <div ref={box} />
+      <ErrorLine error={error} />
+    </figure>
+  );
+}

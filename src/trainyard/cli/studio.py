@@ -10,11 +10,11 @@ run it. A server workspace has its studio on the server, at ``<server>/studio/``
 
 from __future__ import annotations
 
+import os
 import socket
 import threading
 import time
 import webbrowser
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 import typer
@@ -27,7 +27,7 @@ if TYPE_CHECKING:
 
 
 def studio(
-    workspace: Path = typer.Option(
+    workspace: str = typer.Option(
         None, "--workspace", "-w", help="The workspace folder (default: the nearest .trainyard)."
     ),
     port: int = typer.Option(0, min=0, max=65535, help="Port on 127.0.0.1 (default: a free one)."),
@@ -38,14 +38,15 @@ def studio(
 
     from trainyard.server.app import create_app
     from trainyard.server.session import LocalSession
-    from trainyard.workspace import Workspace
+    from trainyard.workspace import ENV_VAR, Workspace, is_server_url
 
-    ws = Workspace.from_config(workspace)
-    if ws.is_server:
+    target = workspace or os.environ.get(ENV_VAR)
+    if target and is_server_url(target):  # said before anything connects to it
         raise InvalidInputError(
-            f"this workspace is served by {ws.config.store}: open {ws.config.store.rstrip('/')}/studio/ "
+            f"this workspace is served by {target}: open {target.rstrip('/')}/studio/ "
             "(the server serves the studio)"
         )
+    ws = Workspace.from_config(target)
     session = LocalSession()
     app = create_app(ws, local_session=session)
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)

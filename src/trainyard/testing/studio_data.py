@@ -46,8 +46,10 @@ def sample_experiment(
             series.extend(
                 Metric(f"m{k}", math.sin(step / 10 + k + i), step, now + step) for k in range(2, metrics)
             )
-        store.log_batch(run.id, params=dict(list(values.items())[:params]))
-        for start in range(0, len(series), BATCH):
+        chosen = dict(list(values.items())[:params])
+        first = BATCH - len(chosen)  # the params and the first metrics in one batch
+        store.log_batch(run.id, series[:first], params=chosen)
+        for start in range(first, len(series), BATCH):
             store.log_batch(run.id, series[start : start + BATCH])
         artifacts.put_bytes(
             run_key(run.id, "logs/std_log.txt"), f"run {i}: starting\nrun {i}: step 1\n".encode()

@@ -1,5 +1,5 @@
 import { useCallback, useEffect, useState } from "react";
-import { ApiError, getJson, saveToken, V1 } from "./api";
+import { ApiError, getJson, savedToken, saveToken, V1 } from "./api";
 import { Login } from "./pages/Login";
 import { Experiments } from "./pages/Experiments";
 import { Runs } from "./pages/Runs";
@@ -25,7 +25,13 @@ export function App() {
       })
       .catch((e: unknown) => {
         setWho(null);
-        if (!(e instanceof ApiError && e.status === 401)) setError(String(e instanceof Error ? e.message : e));
+        if (e instanceof ApiError && e.status === 401) {
+          // a token this tab holds that the server refuses (revoked, expired, mistyped) is dropped
+          if (savedToken()) setError(`the server refused the token: ${e.message}`);
+          saveToken(null);
+        } else {
+          setError(String(e instanceof Error ? e.message : e));
+        }
       });
   }, []);
   useEffect(check, [check]);
@@ -50,6 +56,17 @@ export function App() {
         <span className="who" data-testid="who">
           {who.user} ({who.role})
         </span>
+        {savedToken() && (
+          <button
+            type="button"
+            onClick={() => {
+              saveToken(null);
+              setWho(null);
+            }}
+          >
+            Sign out
+          </button>
+        )}
       </header>
       <main className="page">
         {route.page === "experiments" && <Experiments />}

@@ -1,6 +1,7 @@
 """``trainyard studio`` in Debian's Chromium, driven by Playwright: the URL it prints signs the
 browser in, the runs table lists, filters and sorts on the server, a run's chart is drawn on a
-canvas, a running run's log is tailed, and an artifact downloads.
+canvas, a running run's log is tailed, and an artifact downloads. On a team server the page asks
+for a token, refuses a wrong one, and signs out.
 
 Chromium is the system's (``apt-get install chromium``, done by ``make dev`` and ``.ci/run``),
 never a downloaded build. Without it the test is skipped, except under CI, where it fails.
@@ -18,7 +19,10 @@ from pathlib import Path
 
 import pytest
 
+from tests.integration.server_helpers import token_for_app
 from trainyard.artifacts.paths import run_key
+from trainyard.server.app import create_app
+from trainyard.server.running import ThreadedServer
 from trainyard.testing.studio_data import sample_experiment
 from trainyard.workspace import Workspace
 
@@ -126,6 +130,38 @@ def test_runs_table_chart_log_and_artifacts_in_chromium(studio: tuple[str, Works
             expect(page.get_by_test_id("log")).to_contain_text("run 4: a new line", timeout=15_000)
         finally:
             browser.close()
+
+
+def test_a_team_servers_studio_signs_in_with_a_token(tmp_path: Path) -> None:
+    _need_browser()
+    from playwright.sync_api import expect, sync_playwright
+
+    ws = Workspace.create(tmp_path / "team")
+    sample_experiment(ws, runs=2, points=30)
+    app = create_app(ws)
+    with ThreadedServer(app) as server, sync_playwright() as p:
+        token = token_for_app(app, role="reader", user="rita")
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=FLAGS)
+        try:
+            page = browser.new_page()
+            page.goto(server.url + "/", wait_until="load")  # "/" leads to the studio
+            page.get_by_label("token").fill("ty_" + "0" * 32 + "_" + "x" * 30)
+            page.get_by_role("button", name="Sign in").click()
+            expect(page.get_by_role("alert")).to_contain_text("refused")
+            page.get_by_label("token").fill(token)
+            page.get_by_role("button", name="Sign in").click()
+            expect(page.get_by_test_id("who")).to_have_text("rita (reader)")
+            page.get_by_role("link", name="studio-sample").click()
+            expect(page.get_by_test_id("run-row")).to_have_count(2)
+            page.get_by_role("link", name="run-1").click()
+            page.get_by_label("x axis").select_option("time")
+            page.get_by_label("log scale").check()
+            page.wait_for_function(_CANVAS_DRAWN, arg="[data-testid='chart-accuracy'] canvas")
+            page.get_by_role("button", name="Sign out").click()
+            expect(page.get_by_label("token")).to_be_visible()
+        finally:
+            browser.close()
+    ws.close()
 
 
 # true once the canvas holds a drawn pixel (uPlot draws the series onto it)

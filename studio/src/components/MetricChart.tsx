@@ -19,7 +19,35 @@ function fetchSeries(runId: string, key: string, points: number, range?: [number
   return getJson<Series>(`${V1}/runs/${encodeURIComponent(runId)}/metric-series?${q}`);
 }
 
-export function MetricChart({ runId, metricKey, live }: { runId: string; metricKey: string; live: boolean }) {
+export interface ChartOptions {
+  axis: "step" | "time"; // what x is: the step logged, or when it was logged
+  log: boolean; // a logarithmic y axis (values at or below 0 are left out)
+}
+
+// the steps between two x values of the data drawn (x is a step, or a time on the time axis)
+function stepRange(series: Series, axis: ChartOptions["axis"], low: number, high: number): [number, number] {
+  if (axis === "step") return [low, high];
+  const inside = series.steps.filter((_, i) => series.timestamps[i] >= low && series.timestamps[i] <= high);
+  return inside.length ? [inside[0], inside[inside.length - 1]] : [low, low];
+}
+
+function columns(series: Series, options: ChartOptions): uPlot.AlignedData {
+  const x = options.axis === "time" ? series.timestamps : series.steps;
+  const y = options.log ? series.values.map((v) => (v !== null && v > 0 ? v : null)) : series.values;
+  return [x, y];
+}
+
+export function MetricChart({
+  runId,
+  metricKey,
+  live,
+  options,
+}: {
+  runId: string;
+  metricKey: string;
+  live: boolean;
+  options: ChartOptions;
+}) {
   const box = useRef<HTMLDivElement>(null);
   const [info, setInfo] = useState<Series | null>(null);
   const [error, setError] = useState<unknown>(null);
@@ -33,10 +61,12 @@ export function MetricChart({ runId, metricKey, live }: { runId: string; metricK
     let timer: number | undefined;
     let cancelled = false;
 
+    let shown: Series | null = null;
     const draw = (series: Series) => {
       if (cancelled) return;
       setInfo(series);
-      const data: uPlot.AlignedData = [series.steps, series.values];
+      shown = series;
+      const data = columns(series, options);
       if (plot) {
         plot.setData(data, zoomed === undefined);
         return;
@@ -45,9 +75,9 @@ export function MetricChart({ runId, metricKey, live }: { runId: string; metricK
         {
           width,
           height: HEIGHT,
-          scales: { x: { time: false } },
-          axes: [{ label: "step" }, {}],
-          series: [{ label: "step" }, { label: metricKey, stroke: "#2563eb", width: 1.5, spanGaps: false }],
+          scales: { x: { time: options.axis === "time" }, y: options.log ? { distr: 3 } : {} },
+          axes: [{ label: options.axis }, {}],
+          series: [{ label: options.axis }, { label: metricKey, stroke: "#2563eb", width: 1.5, spanGaps: false }],
           cursor: { drag: { x: true, y: false } },
           hooks: {
             setSelect: [
@@ -55,7 +85,8 @@ export function MetricChart({ runId, metricKey, live }: { runId: string; metricK
                 if (u.select.width < 2) return;
                 const low = u.posToVal(u.select.left, "x");
                 const high = u.posToVal(u.select.left + u.select.width, "x");
-                zoomed = [low, high];
+                if (!shown) return;
+                zoomed = stepRange(shown, options.axis, low, high);
                 fetchSeries(runId, metricKey, width, zoomed).then(draw, setError);
               },
             ],
@@ -78,7 +109,7 @@ export function MetricChart({ runId, metricKey, live }: { runId: string; metricK
       if (timer !== undefined) window.clearInterval(timer);
       plot?.destroy();
     };
-  }, [runId, metricKey, live]);
+  }, [runId, metricKey, live, options]);
 
   return (
     <figure className="chart" data-testid={`chart-${metricKey}`}>

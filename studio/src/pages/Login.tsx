@@ -25,7 +25,11 @@ export function Login({ error, onToken }: { error: string | null; onToken: (toke
         />
         <button type="submit">Sign in</button>
       </form>
-      {error && <p className="error">{error}</p>}
+      {error && (
+        <p className="error" role="alert">
+          {error}
+        </p>
+      )}
     </main>
   );
 }

@@ -5,7 +5,7 @@ import { href } from "../route";
 import { Artifacts } from "../components/Artifacts";
 import { ErrorLine } from "../components/ErrorLine";
 import { LogTail } from "../components/LogTail";
-import { MetricChart } from "../components/MetricChart";
+import { MetricChart, type ChartOptions } from "../components/MetricChart";
 import { StatusBadge } from "../components/StatusBadge";
 
 function Pairs({ values, testId }: { values: Record<string, string>; testId: string }) {
@@ -28,6 +28,7 @@ function Pairs({ values, testId }: { values: Record<string, string>; testId: str
 export function RunDetail({ runId }: { runId: string }) {
   const [run, setRun] = useState<Run | null>(null);
   const [error, setError] = useState<unknown>(null);
+  const [options, setOptions] = useState<ChartOptions>({ axis: "step", log: false });
   const live = run !== null && !TERMINAL.has(run.status);
 
   useEffect(() => {
@@ -90,9 +91,33 @@ export function RunDetail({ runId }: { runId: string }) {
       </dl>
       <h2>Metrics</h2>
       {metricKeys.length === 0 && <p className="muted">No metrics.</p>}
+      {metricKeys.length > 0 && (
+        <div className="chart-options">
+          <label>
+            x axis{" "}
+            <select
+              aria-label="x axis"
+              value={options.axis}
+              onChange={(event) => setOptions({ ...options, axis: event.target.value as ChartOptions["axis"] })}
+            >
+              <option value="step">step</option>
+              <option value="time">time</option>
+            </select>
+          </label>
+          <label>
+            <input
+              type="checkbox"
+              checked={options.log}
+              onChange={(event) => setOptions({ ...options, log: event.target.checked })}
+            />{" "}
+            log scale
+          </label>
+          <span className="muted">drag to zoom, double-click to zoom out</span>
+        </div>
+      )}
       <div className="charts">
         {metricKeys.map((key) => (
-          <MetricChart key={key} runId={run.id} metricKey={key} live={live} />
+          <MetricChart key={key} runId={run.id} metricKey={key} live={live} options={options} />
         ))}
       </div>
       {metricKeys.length > 0 && (

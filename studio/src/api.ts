@@ -114,7 +114,7 @@ export interface Series {
   total: number;
   exact: boolean;
   steps: number[];
-  values: (number | null)[];
+  values: JsonFloat[];
   timestamps: number[];
 }
 

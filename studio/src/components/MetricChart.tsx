@@ -1,5 +1,5 @@
-// One metric of one run, drawn by uPlot on a canvas. The server cuts the series to about the
-// chart's width, keeping each bucket's min and max (GET /runs/{id}/metric-series); zooming in
+// One metric of one run, drawn by uPlot on a canvas. The server cuts the series to the chart's
+// width, keeping each step range's min and max (GET /runs/{id}/metric-series); zooming in
 // (drag across the chart) asks again for just those steps, exact once few enough; a
 // double-click zooms back out.
 import { useEffect, useRef, useState } from "react";
@@ -33,7 +33,8 @@ function stepRange(series: Series, axis: ChartOptions["axis"], low: number, high
 
 function columns(series: Series, options: ChartOptions): uPlot.AlignedData {
   const x = options.axis === "time" ? series.timestamps : series.steps;
-  const y = options.log ? series.values.map((v) => (v !== null && v > 0 ? v : null)) : series.values;
+  // NaN and infinities (sent as strings) are gaps; so are values a log scale cannot place
+  const y = series.values.map((v) => (typeof v === "number" && (!options.log || v > 0) ? v : null));
   return [x, y];
 }
 

@@ -1,5 +1,5 @@
-"""Metrics, params and tags of a run: batched writes, metric history (whole, or cut to a chart's
-width by ``server/series.py``), tag removal."""
+"""Metrics, params and tags of a run: batched writes, metric history (whole, or one key cut to a
+chart's width), tag removal."""
 
 from __future__ import annotations
 
@@ -9,9 +9,9 @@ from fastapi import APIRouter, Query, Request
 
 from trainyard.api import routes
 from trainyard.api.schemas import LogBatch, from_json, to_json
+from trainyard.limits import MAX_SERIES_POINTS, MIN_SERIES_POINTS
 from trainyard.server.routes.deps import IdempotencyKey, StoreDep, scoped_key
 from trainyard.server.routing import serve
-from trainyard.server.series import downsample
 from trainyard.store import Metric
 
 router = APIRouter(tags=["metrics, params and tags"])
@@ -47,15 +47,19 @@ def get_metric_series(
     run_id: str,
     key: Annotated[str, Query(min_length=1)],
     store: StoreDep,
-    points: Annotated[int, Query(ge=4, le=20_000, description="The chart's width in pixels, about.")] = 1000,
+    points: Annotated[
+        int, Query(ge=MIN_SERIES_POINTS, le=MAX_SERIES_POINTS, description="The chart's width in pixels.")
+    ] = 1000,
     min_step: Annotated[int | None, Query(description="Only steps from this one (a zoom).")] = None,
     max_step: Annotated[int | None, Query(description="Only steps up to this one.")] = None,
     attempt: Annotated[int | None, Query(description="An earlier attempt; the last by default.")] = None,
 ) -> Any:
-    """The series ``key`` as columns: exact when it has at most ``points`` values between the steps
-    asked, else each bucket's min and max (``exact`` false, ``total`` the values it stands for)."""
-    history = store.get_metric_history(run_id, key, attempt=attempt)
-    return downsample(key, history, points, min_step, max_step).to_json()
+    """The series ``key`` as columns (``Store.get_metric_series``): exact when it has at most
+    ``points`` values between the steps asked, else each step range's min and max."""
+    series = store.get_metric_series(
+        run_id, key, points, min_step=min_step, max_step=max_step, attempt=attempt
+    )
+    return to_json(series)
 
 
 @serve(router, routes.DELETE_TAG)

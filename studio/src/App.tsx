@@ -4,6 +4,7 @@ import { Login } from "./pages/Login";
 import { Experiments } from "./pages/Experiments";
 import { Runs } from "./pages/Runs";
 import { RunDetail } from "./pages/RunDetail";
+import { Compare } from "./pages/Compare";
 import { href, useRoute } from "./route";
 
 interface Whoami {
@@ -72,6 +73,7 @@ export function App() {
         {route.page === "experiments" && <Experiments />}
         {route.page === "runs" && <Runs experimentId={route.experimentId} />}
         {route.page === "run" && <RunDetail runId={route.runId} />}
+        {route.page === "compare" && <Compare runIds={route.runIds} />}
       </main>
     </>
   );

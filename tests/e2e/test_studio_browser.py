@@ -1,6 +1,6 @@
 """``trainyard studio`` in Debian's Chromium, driven by Playwright: the URL it prints signs the
-browser in, the runs table lists, filters and sorts on the server, a run's chart is drawn on a
-canvas, a running run's log is tailed, and an artifact downloads. On a team server the page asks
+browser in, the runs table lists, filters and sorts on the server, two runs are compared, a
+run's chart is drawn on a canvas, a running run's log is tailed, and an artifact downloads. On a team server the page asks
 for a token, refuses a wrong one, and signs out.
 
 Chromium is the system's (``apt-get install chromium``, done by ``make dev`` and ``.ci/run``),
@@ -112,7 +112,15 @@ def test_runs_table_chart_log_and_artifacts_in_chromium(studio: tuple[str, Works
             page.get_by_role("button", name="Clear").click()
             expect(rows).to_have_count(5)
 
-            page.get_by_role("link", name="run-0").click()
+            page.get_by_label("select run-0").check()
+            page.get_by_label("select run-3").check()
+            page.get_by_role("link", name="Compare 2").click()
+            table = page.get_by_test_id("compare-table")
+            expect(table.locator("tr.differs").first).to_contain_text("params.")  # what differs comes first
+            expect(table.locator("thead")).to_contain_text("run-3")
+            page.wait_for_function(_CANVAS_DRAWN, arg="[data-testid='compare-loss'] canvas")
+
+            table.get_by_role("link", name="run-0").click()
             canvas = page.get_by_test_id("chart-loss").locator("canvas")
             expect(canvas).to_be_visible()
             expect(page.get_by_test_id("chart-loss")).to_contain_text("points")

@@ -9,6 +9,7 @@ import { duration, metric, searchKey, when } from "../format";
 import { href } from "../route";
 import { ErrorLine } from "../components/ErrorLine";
 import { StatusBadge } from "../components/StatusBadge";
+import { MAX_COMPARED } from "./Compare";
 
 export const PAGE_SIZE = 200;
 const MAX_KEY_COLUMNS = 40;
@@ -42,7 +43,10 @@ export function Runs({ experimentId }: { experimentId: string }) {
   const [next, setNext] = useState<string | null>(null);
   const [loading, setLoading] = useState(false);
   const [error, setError] = useState<unknown>(null);
+  const [selected, setSelected] = useState<string[]>([]);
   const generation = useRef(0);
+
+  useEffect(() => setSelected([]), [experimentId]);
 
   useEffect(() => {
     const id = encodeURIComponent(experimentId);
@@ -94,6 +98,23 @@ export function Runs({ experimentId }: { experimentId: string }) {
 
   const columns = useMemo<ColumnDef<Run, any>[]>(
     () => [
+      column.display({
+        id: "select",
+        header: "",
+        cell: (c) => (
+          <input
+            type="checkbox"
+            aria-label={`select ${c.row.original.name || c.row.original.id}`}
+            checked={selected.includes(c.row.original.id)}
+            onChange={(event) => {
+              const id = c.row.original.id;
+              setSelected((before) =>
+                event.target.checked ? [...before, id].slice(-MAX_COMPARED) : before.filter((x) => x !== id),
+              );
+            }}
+          />
+        ),
+      }),
       column.accessor("name", {
         header: "Run",
         cell: (c) => <a href={href({ page: "run", runId: c.row.original.id })}>{c.getValue() || c.row.original.id.slice(0, 8)}</a>,
@@ -131,7 +152,7 @@ export function Runs({ experimentId }: { experimentId: string }) {
         }),
       ),
     ],
-    [metricKeys, paramKeys],
+    [metricKeys, paramKeys, selected],
   );
 
   const table = useReactTable({ data: runs, columns, getCoreRowModel: getCoreRowModel(), manualSorting: true });
@@ -187,6 +208,13 @@ export function Runs({ experimentId }: { experimentId: string }) {
           onChange={(event) => setDraft(event.target.value)}
         />
         <button type="submit">Filter</button>
+        <a
+          className={`button${selected.length < 2 ? " disabled" : ""}`}
+          href={selected.length >= 2 ? href({ page: "compare", runIds: selected }) : undefined}
+          aria-disabled={selected.length < 2}
+        >
+          Compare {selected.length || ""}
+        </a>
         {filter && (
           <button
             type="button"
@@ -204,7 +232,7 @@ export function Runs({ experimentId }: { experimentId: string }) {
         <table className="grid" data-testid="runs">
           <thead>
             <tr className="groups">
-              <th colSpan={4}></th>
+              <th colSpan={5}></th>
               {metricGroup > 0 && <th colSpan={metricGroup}>Metrics (latest)</th>}
               {paramKeys.length > 0 && <th colSpan={paramKeys.length}>Params</th>}
             </tr>

@@ -1,7 +1,7 @@
 """``trainyard studio`` in Debian's Chromium, driven by Playwright: the URL it prints signs the
 browser in, the runs table lists, filters and sorts on the server, two runs are compared, a
-run's chart is drawn on a canvas, a running run's log is tailed, and an artifact downloads. On a team server the page asks
-for a token, refuses a wrong one, and signs out.
+run's chart is drawn on a canvas, a running run's log is tailed, and an artifact downloads. On a
+team server the page asks for a token, refuses a wrong one, and signs out.
 
 Chromium is the system's (``apt-get install chromium``, done by ``make dev`` and ``.ci/run``),
 never a downloaded build. Without it the test is skipped, except under CI, where it fails.

@@ -50,8 +50,12 @@ def get_metric_series(
     points: Annotated[
         int, Query(ge=MIN_SERIES_POINTS, le=MAX_SERIES_POINTS, description="The chart's width in pixels.")
     ] = 1000,
-    min_step: Annotated[int | None, Query(description="Only steps from this one (a zoom).")] = None,
-    max_step: Annotated[int | None, Query(description="Only steps up to this one.")] = None,
+    min_step: Annotated[
+        int | None, Query(ge=-(2**63), le=2**63 - 1, description="Only steps from this one.")
+    ] = None,
+    max_step: Annotated[
+        int | None, Query(ge=-(2**63), le=2**63 - 1, description="Only steps up to this one.")
+    ] = None,
     attempt: Annotated[int | None, Query(description="An earlier attempt; the last by default.")] = None,
 ) -> Any:
     """The series ``key`` as columns (``Store.get_metric_series``): exact when it has at most

@@ -127,8 +127,10 @@ def test_runs_table_chart_log_and_artifacts_in_chromium(studio: tuple[str, Works
             page.wait_for_function(_CANVAS_DRAWN, arg="[data-testid='chart-loss'] canvas")
             expect(page.get_by_test_id("log")).to_contain_text("run 0: starting")
             expect(page.get_by_test_id("params")).to_contain_text("depth")
+            page.get_by_role("button", name="outputs/model.txt", exact=True).click()
+            expect(page.get_by_test_id("preview")).to_contain_text("model of run 0")
             with page.expect_download() as download:
-                page.get_by_role("button", name="outputs/model.txt").click()
+                page.get_by_role("button", name="download outputs/model.txt").click()
             assert Path(download.value.path()).read_text() == "model of run 0\n"
 
             running = ws.store.search_runs(filter_string="attributes.run_name = 'run-4'")[0]

@@ -97,6 +97,12 @@ def test_runs_table_chart_log_and_artifacts_in_chromium(studio: tuple[str, Works
             expect(header).to_contain_text("loss")
             expect(header).to_contain_text("lr")
 
+            page.get_by_text("Columns").click()  # hide a metric, show a tag: the browser keeps the choice
+            page.get_by_label("column metrics.accuracy").uncheck()
+            page.get_by_label("column tags.team").check()
+            expect(header).not_to_contain_text("accuracy")
+            expect(header).to_contain_text("team")
+
             header.get_by_title("sort by metrics.loss").click()  # server-side sort, largest first
             expect(rows.first).to_contain_text("run-0")
             header.get_by_title("sort by metrics.loss").click()  # then smallest first

@@ -27,14 +27,16 @@ def sample_experiment(
 
     Run ``i`` has params ``lr`` = ``0.1 / (i + 1)`` and ``depth`` = ``i % 7`` (then ``p2``…),
     metrics ``loss`` (falling, ``points`` steps, a spike at the middle step) and ``accuracy``
-    (then ``m2``…), the log ``logs/std_log.txt`` and the file ``outputs/model.txt``.
+    (then ``m2``…), the tag ``team`` (``vision`` or ``nlp``), the log ``logs/std_log.txt`` and the
+    file ``outputs/model.txt``.
     """
     store, artifacts = ws.store, ws.artifacts
     experiment = store.create_experiment(name)
     made = []
     now = time.time()
     for i in range(runs):
-        run = store.create_run(experiment.id, name=f"run-{i}", status=RunStatus.RUNNING)
+        team = {"team": ("vision", "nlp")[i % 2]}
+        run = store.create_run(experiment.id, name=f"run-{i}", status=RunStatus.RUNNING, tags=team)
         values = {"lr": str(0.1 / (i + 1)), "depth": str(i % 7)}
         values.update({f"p{k}": str((i * k) % 11) for k in range(2, params)})
         series: list[Metric] = []

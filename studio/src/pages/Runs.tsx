@@ -27,6 +27,18 @@ interface Meta {
 
 const column = createColumnHelper<Run>();
 
+// the columns a user turned on or off, per experiment, kept in this browser
+const CHOICE_KEY = "trainyard.columns.";
+type Choice = Record<string, boolean>;
+
+function loadChoice(experimentId: string): Choice {
+  try {
+    return JSON.parse(localStorage.getItem(CHOICE_KEY + experimentId) ?? "{}") as Choice;
+  } catch {
+    return {};
+  }
+}
+
 function keysOf(runs: Run[], pick: (run: Run) => Record<string, unknown>): string[] {
   const keys = new Set<string>();
   for (const run of runs) for (const key of Object.keys(pick(run))) keys.add(key);
@@ -81,20 +93,41 @@ export function Runs({ experimentId }: { experimentId: string }) {
     // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [experimentId, filter, order]);
 
-  // the columns of every run seen in this experiment, so that a new sort or filter keeps them
-  const seen = useRef<{ experimentId: string; metrics: string[]; params: string[] }>({
+  // the keys of every run seen in this experiment, so that a new sort or filter keeps its columns
+  const seen = useRef<{ experimentId: string; metrics: string[]; params: string[]; tags: string[] }>({
     experimentId,
     metrics: [],
     params: [],
+    tags: [],
   });
-  const { metricKeys, paramKeys } = useMemo(() => {
-    const before = seen.current.experimentId === experimentId ? seen.current : { metrics: [], params: [] };
-    const metrics = [...new Set([...before.metrics, ...keysOf(runs, (r) => r.metrics)])].sort();
-    const params = [...new Set([...before.params, ...keysOf(runs, (r) => r.params)])].sort();
-    seen.current = { experimentId, metrics, params };
-    const shownMetrics = metrics.slice(0, MAX_KEY_COLUMNS);
-    return { metricKeys: shownMetrics, paramKeys: params.slice(0, MAX_KEY_COLUMNS - shownMetrics.length) };
+  const [choice, setChoice] = useState<Choice>(() => loadChoice(experimentId));
+  useEffect(() => setChoice(loadChoice(experimentId)), [experimentId]);
+  const choose = (id: string, shown: boolean) => {
+    const next = { ...choice, [id]: shown };
+    localStorage.setItem(CHOICE_KEY + experimentId, JSON.stringify(next));
+    setChoice(next);
+  };
+  const available = useMemo(() => {
+    const none = { metrics: [], params: [], tags: [] };
+    const before = seen.current.experimentId === experimentId ? seen.current : none;
+    const merge = (old: string[], pick: (r: Run) => Record<string, unknown>) =>
+      [...new Set([...old, ...keysOf(runs, pick)])].sort();
+    const metrics = merge(before.metrics, (r) => r.metrics);
+    const params = merge(before.params, (r) => r.params);
+    const tags = merge(before.tags, (r) => r.tags);
+    seen.current = { experimentId, metrics, params, tags };
+    return { metrics, params, tags };
   }, [runs, experimentId]);
+  // metrics and params are shown unless hidden, tags only when chosen; at most MAX_KEY_COLUMNS
+  const { metricKeys, paramKeys, tagKeys } = useMemo(() => {
+    const shown = (id: string, byDefault: boolean) => choice[id] ?? byDefault;
+    const metricKeys = available.metrics.filter((k) => shown(`metrics.${k}`, true)).slice(0, MAX_KEY_COLUMNS);
+    let room = MAX_KEY_COLUMNS - metricKeys.length;
+    const paramKeys = available.params.filter((k) => shown(`params.${k}`, true)).slice(0, room);
+    room -= paramKeys.length;
+    const tagKeys = available.tags.filter((k) => shown(`tags.${k}`, false)).slice(0, room);
+    return { metricKeys, paramKeys, tagKeys };
+  }, [available, choice]);
 
   const columns = useMemo<ColumnDef<Run, any>[]>(
     () => [
@@ -151,8 +184,15 @@ export function Runs({ experimentId }: { experimentId: string }) {
           meta: { sortKey: searchKey("params", key) } satisfies Meta,
         }),
       ),
+      ...tagKeys.map((key) =>
+        column.accessor((run) => run.tags[key], {
+          id: `tags.${key}`,
+          header: key,
+          meta: { sortKey: searchKey("tags", key) } satisfies Meta,
+        }),
+      ),
     ],
-    [metricKeys, paramKeys, selected],
+    [metricKeys, paramKeys, tagKeys, selected],
   );
 
   const table = useReactTable({ data: runs, columns, getCoreRowModel: getCoreRowModel(), manualSorting: true });
@@ -227,6 +267,29 @@ export function Runs({ experimentId }: { experimentId: string }) {
           </button>
         )}
       </form>
+      <details className="columns-picker">
+        <summary>Columns</summary>
+        {(["metrics", "params", "tags"] as const).map((entity) => (
+          <fieldset key={entity}>
+            <legend>{entity}</legend>
+            {available[entity].length === 0 && <span className="muted">none</span>}
+            {available[entity].map((key) => {
+              const id = `${entity}.${key}`;
+              return (
+                <label key={id}>
+                  <input
+                    type="checkbox"
+                    aria-label={`column ${id}`}
+                    checked={choice[id] ?? entity !== "tags"}
+                    onChange={(event) => choose(id, event.target.checked)}
+                  />{" "}
+                  {key}
+                </label>
+              );
+            })}
+          </fieldset>
+        ))}
+      </details>
       <ErrorLine error={error} />
       <div className="scroller" ref={scroller} data-testid="runs-scroller">
         <table className="grid" data-testid="runs">
@@ -235,6 +298,7 @@ export function Runs({ experimentId }: { experimentId: string }) {
               <th colSpan={5}></th>
               {metricGroup > 0 && <th colSpan={metricGroup}>Metrics (latest)</th>}
               {paramKeys.length > 0 && <th colSpan={paramKeys.length}>Params</th>}
+              {tagKeys.length > 0 && <th colSpan={tagKeys.length}>Tags</th>}
             </tr>
             {table.getHeaderGroups().map((group) => (
               <tr key={group.id}>

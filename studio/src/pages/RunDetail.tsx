@@ -1,5 +1,5 @@
 import { useEffect, useState } from "react";
-import { getJson, runArtifacts, TERMINAL, V1, type Run } from "../api";
+import { getJson, runArtifacts, TERMINAL, V1, type Experiment, type Run } from "../api";
 import { duration, metric, when } from "../format";
 import { href } from "../route";
 import { Artifacts } from "../components/Artifacts";
@@ -29,6 +29,11 @@ export function RunDetail({ runId }: { runId: string }) {
   const [run, setRun] = useState<Run | null>(null);
   const [error, setError] = useState<unknown>(null);
   const [options, setOptions] = useState<ChartOptions>({ axis: "step", log: false });
+  const [experiment, setExperiment] = useState<Experiment | null>(null);
+  const experimentId = run?.experiment_id;
+  useEffect(() => {
+    if (experimentId) getJson<Experiment>(`${V1}/experiments/${encodeURIComponent(experimentId)}`).then(setExperiment, setError);
+  }, [experimentId]);
   const live = run !== null && !TERMINAL.has(run.status);
 
   useEffect(() => {
@@ -49,7 +54,8 @@ export function RunDetail({ runId }: { runId: string }) {
     <section className="run">
       <nav className="crumbs">
         <a href={href({ page: "experiments" })}>Experiments</a> /{" "}
-        <a href={href({ page: "runs", experimentId: run.experiment_id })}>experiment</a> / {run.name || run.id}
+        <a href={href({ page: "runs", experimentId: run.experiment_id })}>{experiment?.name ?? "experiment"}</a> /{" "}
+        {run.name || run.id}
       </nav>
       <h1>
         {run.name || run.id} <StatusBadge status={run.status} />

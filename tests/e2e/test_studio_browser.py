@@ -23,6 +23,7 @@ from tests.integration.server_helpers import token_for_app
 from trainyard.artifacts.paths import run_key
 from trainyard.server.app import create_app
 from trainyard.server.running import ThreadedServer
+from trainyard.status import RunStatus
 from trainyard.testing.studio_data import sample_experiment
 from trainyard.workspace import Workspace
 
@@ -30,6 +31,10 @@ CHROMIUM = Path("/usr/bin/chromium")
 # as root in a closed network: no sandbox, and none of Chromium's own connections
 FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
          "--disable-sync", "--no-first-run", "--disable-quic"]  # fmt: skip
+
+
+def _named(ws: Workspace, name: str) -> str:
+    return ws.store.search_runs(filter_string=f"attributes.run_name = '{name}'")[0].id
 
 
 def _need_browser() -> None:
@@ -118,6 +123,11 @@ def test_runs_table_chart_log_and_artifacts_in_chromium(studio: tuple[str, Works
             page.get_by_role("button", name="Clear").click()
             expect(rows).to_have_count(5)
 
+            going = rows.filter(has_text="run-4")
+            expect(going).to_contain_text("running")
+            ws.store.set_status(_named(ws, "run-4"), RunStatus.COMPLETED)  # the row follows, no reload
+            expect(going).to_contain_text("completed", timeout=15_000)
+
             page.get_by_label("select run-0").check()
             page.get_by_label("select run-3").check()
             page.get_by_role("link", name="Compare 2").click()
@@ -139,7 +149,8 @@ def test_runs_table_chart_log_and_artifacts_in_chromium(studio: tuple[str, Works
                 page.get_by_role("button", name="download outputs/model.txt").click()
             assert Path(download.value.path()).read_text() == "model of run 0\n"
 
-            running = ws.store.search_runs(filter_string="attributes.run_name = 'run-4'")[0]
+            running = ws.store.create_run(ws.store.search_runs()[0].experiment_id, status=RunStatus.RUNNING)
+            ws.artifacts.put_bytes(run_key(running.id, "logs/std_log.txt"), b"run 4: step 1\n")
             page.goto(url.split("?")[0] + f"#/runs/{running.id}")
             expect(page.get_by_test_id("log")).to_contain_text("run 4: step 1")
             ws.artifacts.append(run_key(running.id, "logs/std_log.txt"), b"run 4: a new line\n")

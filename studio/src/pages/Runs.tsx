@@ -1,10 +1,11 @@
 // The runs of one experiment: pages of 200 from POST /runs/search as the table scrolls (the
 // server sorts and filters, in MLflow's search grammar), rows drawn by TanStack Virtual, so an
-// experiment of any size costs the browser one page and the rows on screen.
+// experiment of any size costs the browser one page and the rows on screen. Rows on screen of
+// runs still going are read again every 5 s.
 import { useEffect, useMemo, useRef, useState } from "react";
 import { createColumnHelper, flexRender, getCoreRowModel, useReactTable, type ColumnDef } from "@tanstack/react-table";
 import { useVirtualizer } from "@tanstack/react-virtual";
-import { getJson, postJson, V1, type Experiment, type Run, type RunPage } from "../api";
+import { getJson, postJson, TERMINAL, V1, type Experiment, type Run, type RunPage } from "../api";
 import { duration, metric, searchKey, when } from "../format";
 import { href } from "../route";
 import { ErrorLine } from "../components/ErrorLine";
@@ -14,6 +15,8 @@ import { MAX_COMPARED } from "./Compare";
 export const PAGE_SIZE = 200;
 const MAX_KEY_COLUMNS = 40;
 const ROW_HEIGHT = 30;
+const LIVE_ROWS = 50;
+const LIVE_EVERY_MS = 5000;
 
 interface Order {
   key: string;
@@ -210,6 +213,27 @@ export function Runs({ experimentId }: { experimentId: string }) {
     if (next !== null && !loading && lastShown >= rows.length - 50) load(next, generation.current);
     // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [lastShown, next, loading, rows.length]);
+
+  // runs on screen that are still going are read again every 5 s (status, duration, metrics)
+  const going = items
+    .map((item) => runs[item.index])
+    .filter((run) => run && !TERMINAL.has(run.status))
+    .slice(0, LIVE_ROWS)
+    .map((run) => run.id)
+    .join(",");
+  useEffect(() => {
+    if (!going) return;
+    const timer = window.setInterval(() => {
+      const ids = going.split(",");
+      Promise.all(ids.map((id) => getJson<Run>(`${V1}/runs/${encodeURIComponent(id)}`)))
+        .then((fresh) => {
+          const byId = new Map(fresh.map((run) => [run.id, run]));
+          setRuns((before) => before.map((run) => byId.get(run.id) ?? run));
+        })
+        .catch(() => undefined); // the next tick tries again
+    }, LIVE_EVERY_MS);
+    return () => window.clearInterval(timer);
+  }, [going]);
 
   function sortBy(key: string | undefined) {
     if (!key) return;

@@ -18,6 +18,10 @@ MAX_FILTER_VALUES = 1000  # the values compared with, ``IN (...)`` lists include
 MAX_FILTER_METRICS = 50  # different metrics filtered on
 MAX_ORDER_KEYS = 10  # items of ``order_by``
 
+# Values in one answer of ``get_metric_series`` (a chart is narrower than this many pixels).
+MIN_SERIES_POINTS = 4
+MAX_SERIES_POINTS = 20_000
+
 # A file name (one part of a path) on Linux, macOS and Windows file systems, in bytes.
 MAX_FILE_NAME_BYTES = 255
 # Artifact stores write ``<name><TEMP_MARK><32 hex digits>`` first and rename it into place, and

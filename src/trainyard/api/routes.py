@@ -89,6 +89,7 @@ SET_RUN_ERROR = _route("PUT", f"{V1}/runs/{{run_id}}/error")
 # metrics, params and tags ----------------------------------------------------------------------
 LOG_BATCH = _route("POST", f"{V1}/runs/{{run_id}}/batch", idempotent=True)  # once per batch id
 GET_METRIC_HISTORY = _route("GET", f"{V1}/runs/{{run_id}}/metrics")
+GET_METRIC_SERIES = _route("GET", f"{V1}/runs/{{run_id}}/metric-series")  # one key, cut to a chart's width
 DELETE_TAG = _route("DELETE", f"{V1}/runs/{{run_id}}/tags")
 
 # environments ----------------------------------------------------------------------------------

@@ -26,6 +26,7 @@ from trainyard.cli import (
     runs,
     schedules,
     server,
+    studio,
     sweeps,
     users,
 )
@@ -61,6 +62,7 @@ app.add_typer(users.token_app, name="token")
 app.command("login")(users.login)
 app.command("agent")(agent.agent)
 app.add_typer(server.server_app, name="server")
+app.command("studio")(studio.studio)
 db = typer.Typer(help="The workspace's metadata store.", no_args_is_help=True)
 app.add_typer(db, name="db")
 compute = typer.Typer(help="Compute targets.", no_args_is_help=True)

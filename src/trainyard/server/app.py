@@ -19,7 +19,7 @@ import errno
 import json
 import logging
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -35,6 +35,9 @@ from trainyard.server.mlflow import mlflow_router
 from trainyard.server.mlflow.protocol import error_response
 from trainyard.server.routing import serve
 from trainyard.workspace import Workspace
+
+if TYPE_CHECKING:
+    from trainyard.server.session import LocalSession
 
 log = logging.getLogger("trainyard.server")
 MAX_BODY = 8 * 1024 * 1024
@@ -231,6 +234,7 @@ def create_app(
     allow_private_urls: bool = False,
     serving_host: str = "127.0.0.1",
     public_url: str | None = None,
+    local_session: LocalSession | None = None,
 ) -> FastAPI:
     """The server app: REST API v1 (``routes.all_routers``), then the MLflow, auth and agent parts.
 
@@ -238,7 +242,9 @@ def create_app(
     must name one of ``allowed_hosts`` in their ``Host`` header (``host_names`` for a bind).
     URLs users give (``url_guard``) may reach private addresses only with ``allow_private_urls``.
     Endpoints' routers listen on ``serving_host`` (the server's own bind); their scoring URIs
-    name ``public_url``'s host, else the host each caller reached the server by.
+    name ``public_url``'s host, else the host each caller reached the server by. The studio is
+    served at ``/studio/``; with ``local_session`` (``trainyard studio``) its cookie is a
+    credential too (``server/auth.py``).
     """
     from sqlalchemy.exc import DBAPIError
 
@@ -248,6 +254,7 @@ def create_app(
     from trainyard.server.endpoint_keeper import EndpointKeeper
     from trainyard.server.lifespan import during_lifespan
     from trainyard.server.routes import all_routers
+    from trainyard.server.studio import install_studio
     from trainyard.store.server import server_part
 
     app = FastAPI(
@@ -264,6 +271,7 @@ def create_app(
     app.state.allow_private_urls = allow_private_urls
     app.state.serving_host = serving_host
     app.state.public_url = public_url
+    app.state.local_session = local_session
     app.add_exception_handler(TrainyardError, _trainyard_error)
     app.add_exception_handler(ArtifactStoreUnreachable, _unreachable_store)
     app.add_exception_handler(RequestValidationError, _invalid_request)
@@ -284,6 +292,7 @@ def create_app(
     app.include_router(mlflow_router(workspace))  # /api/2.0/mlflow/… for unmodified MLflow clients
     install_auth(app, server_part(workspace.store))
     install_agent_routes(app, workspace, app.state.auth)
+    install_studio(app)
     keeper = EndpointKeeper(workspace, serving_host)
     during_lifespan(app, keeper.start, keeper.stop)
     app.state.scheduler = Scheduler(workspace)  # fires the workspace's schedules while the app runs

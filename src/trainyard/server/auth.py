@@ -15,6 +15,13 @@ needs ``contributor``. A ``job`` token carries its user's role while its run is
 active. Failures are 401 with ``WWW-Authenticate`` or 403, with a JSON
 ``{"error_code", "message"}`` body. Tokens travel in the ``Authorization`` header, which
 browsers never add on their own, so a cross-site page cannot borrow a user's session.
+
+The studio's files (``/`` and ``/studio/…``, ``server/studio.py``) are public: they hold no data,
+and the page asks for a token before it reads any. ``trainyard studio`` on an embedded workspace
+has no users: its app holds one ``LocalSession`` (``server/session.py``) instead, whose URL
+token the page trades for an ``HttpOnly``, ``SameSite=Strict`` cookie (as Jupyter does), so only
+whoever was given the printed URL gets in; a cross-site page's requests carry no such cookie,
+and a write must also carry the ``X-Trainyard-Studio`` header, which a cross-site form cannot set.
 """
 
 from __future__ import annotations
@@ -29,6 +36,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from trainyard.api import errors, routes
 from trainyard.server.mlflow.protocol import error_response
+from trainyard.server.session import STUDIO, STUDIO_WRITE_HEADER, LocalSession
 from trainyard.store.auth import Principal, TokenRejected
 from trainyard.store.server import ServerStore
 
@@ -55,6 +63,11 @@ class AuthFailed(Exception):
         super().__init__(message)
         self.status = status
         self.message = message
+
+
+def is_public(path: str) -> bool:
+    """Whether ``path`` is answered without a token: health, the API's docs, the studio's files."""
+    return path in PUBLIC or path in ("/", STUDIO) or path.startswith(STUDIO + "/")
 
 
 def token_from_header(header: str | None) -> str | None:
@@ -121,14 +134,26 @@ class Authenticate:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["path"] in PUBLIC:
+        if scope["type"] != "http" or is_public(scope["path"]):
             await self.app(scope, receive, send)
             return
         request = Request(scope)
+        session: LocalSession | None = getattr(request.app.state, "local_session", None)
         try:
-            principal = await principal_of(
-                request.app.state.auth, request.method, scope["path"], request.headers.get("authorization")
-            )
+            principal = session.principal(request) if session is not None else None
+            if principal is not None:
+                if not is_read(request.method, scope["path"]) and STUDIO_WRITE_HEADER not in request.headers:
+                    raise AuthFailed(
+                        403, f"a write from the studio's page needs the {STUDIO_WRITE_HEADER} header"
+                    )
+                authorize(principal, request.method, scope["path"])
+            else:
+                principal = await principal_of(
+                    request.app.state.auth,
+                    request.method,
+                    scope["path"],
+                    request.headers.get("authorization"),
+                )
         except AuthFailed as exc:
             await _auth_failed(request, exc)(scope, receive, send)
             return
@@ -138,7 +163,7 @@ class Authenticate:
 
 async def require_token(request: Request) -> Principal | None:
     """The app-wide dependency: the principal ``Authenticate`` left, or 401 (deny by default)."""
-    if request.scope["path"] in PUBLIC:
+    if is_public(request.scope["path"]):
         return None
     principal: Principal | None = getattr(request.state, "principal", None)
     if principal is None:

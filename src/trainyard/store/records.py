@@ -35,6 +35,19 @@ class Metric:
 
 
 @dataclass(frozen=True)
+class MetricSeries:
+    """One metric of one run as columns, whole or cut to a chart's width (``get_metric_series``):
+    ``steps[i]``, ``values[i]`` and ``timestamps[i]`` are one logged value."""
+
+    key: str
+    total: int  # values of the key between the steps asked
+    exact: bool  # all of them are here
+    steps: list[int] = field(default_factory=list)
+    values: list[float] = field(default_factory=list)
+    timestamps: list[float] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
 class RunInfo:
     """A run as the store knows it. ``metrics`` holds the latest value of each metric."""
 

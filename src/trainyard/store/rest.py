@@ -34,6 +34,7 @@ from trainyard.store.records import (
     EnvironmentRecord,
     Experiment,
     Metric,
+    MetricSeries,
     ModelVersion,
     PipelineEndpoint,
     PublishedPipeline,
@@ -233,6 +234,22 @@ class RestStore(Store):
     ) -> list[Metric]:
         found = self._get(routes.GET_METRIC_HISTORY.at(run_id=run_id), key=key, attempt=attempt)["metrics"]
         return [from_json(Metric, m) for m in found]
+
+    def get_metric_series(
+        self,
+        run_id: str,
+        key: str,
+        points: int,
+        *,
+        min_step: int | None = None,
+        max_step: int | None = None,
+        attempt: int | None = None,
+    ) -> MetricSeries:
+        target = routes.GET_METRIC_SERIES.at(run_id=run_id)
+        found = self._get(
+            target, key=key, points=points, min_step=min_step, max_step=max_step, attempt=attempt
+        )
+        return from_json(MetricSeries, found)
 
     def delete_tag(self, run_id: str, key: str) -> None:
         self.client.call(routes.DELETE_TAG.at(run_id=run_id), params={"key": key})

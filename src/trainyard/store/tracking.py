@@ -21,7 +21,7 @@ from typing import Any
 
 from trainyard.errors import AlreadyExistsError
 from trainyard.status import RunStatus
-from trainyard.store.records import EnvironmentRecord, Experiment, Metric, RunInfo, RunPage
+from trainyard.store.records import EnvironmentRecord, Experiment, Metric, MetricSeries, RunInfo, RunPage
 
 
 class TrackingStore(abc.ABC):
@@ -219,6 +219,31 @@ class TrackingStore(abc.ABC):
 
         Of the run's last attempt, or of ``attempt`` (1 is the first). ``NotFoundError`` for an
         unknown run; ``InvalidInputError`` for an attempt the run has not made.
+        """
+
+    @abc.abstractmethod
+    def get_metric_series(
+        self,
+        run_id: str,
+        key: str,
+        points: int,
+        *,
+        min_step: int | None = None,
+        max_step: int | None = None,
+        attempt: int | None = None,
+    ) -> MetricSeries:
+        """The values of ``key`` logged at steps ``min_step`` to ``max_step`` (each bound optional),
+        at most ``points`` of them, in step order (then time): what a chart that wide draws.
+
+        With at most ``points`` such values, all of them, exactly (``exact``). Else the steps are
+        cut into ``points // 2 - 1`` ranges of equal width (whole steps), and each range gives the
+        smallest and the largest of its finite values; the first and the last value are kept
+        too. Every value returned was logged at the step and time returned with it, so spikes
+        survive (the min/max half of M4). ``total`` counts the values between the steps. The
+        cut is made where the values are (the database), so a series of millions reads only
+        those rows. ``NotFoundError`` for an unknown run; ``InvalidInputError`` for ``points``
+        outside ``limits.MIN_SERIES_POINTS`` to ``MAX_SERIES_POINTS`` or an attempt the run has not
+        made.
         """
 
     @abc.abstractmethod

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from trainyard.errors import InvalidInputError
+from trainyard.errors import InvalidInputError, NotFoundError
 from trainyard.limits import MAX_KEY_LENGTH
 from trainyard.status import RunStatus
 from trainyard.store.base import Store
@@ -315,5 +315,77 @@ class MetricsSuite:
         assert [m.value for m in store.get_metric_history(run_id, "loss")] == [2.0]
         assert [m.value for m in store.get_metric_history(run_id, "loss", attempt=1)] == [1.0, 0.5]
         assert store.get_run(run_id).metrics == {"loss": 2.0}  # the late value is not the latest
+
+    # series cut to a chart's width -------------------------------------------------------------
+    def test_a_series_that_fits_comes_back_exactly(self, store: Store) -> None:
+        run = _new_run(store)
+        values = [0.5, math.nan, math.inf, -0.0, 2.0]
+        store.log_batch(run.id, metrics=[_metric("v", v, s * 2, 10.0 + s) for s, v in enumerate(values)])
+        store.log_batch(run.id, metrics=[_metric("other", 9.0, 1)])
+        series = store.get_metric_series(run.id, "v", 5)
+        history = store.get_metric_history(run.id, "v")
+        assert series.exact and series.total == 5 and series.key == "v"
+        assert series.steps == [m.step for m in history] and series.timestamps == [
+            m.timestamp for m in history
+        ]
+        assert all(_same(a, m.value) for a, m in zip(series.values, history, strict=True))
+        zoomed = store.get_metric_series(run.id, "v", 4, min_step=2, max_step=6)
+        assert zoomed.exact and zoomed.steps == [2, 4, 6] and zoomed.total == 3
+        empty = store.get_metric_series(run.id, "never", 10)
+        assert empty.exact and empty.total == 0 and empty.steps == []
+
+    @PROPERTY_SETTINGS
+    @given(
+        st.lists(st.floats(allow_nan=True, allow_infinity=True, width=64), min_size=1, max_size=300),
+        st.integers(min_value=4, max_value=40),
+        st.integers(min_value=1, max_value=5),
+    )
+    def test_a_cut_series_fits_the_budget_and_keeps_the_extremes(
+        self, store: Store, values: list[float], points: int, stride: int
+    ) -> None:
+        run = _new_run(store)
+        logged = [_metric("m", v, 1000 + s * stride, float(s)) for s, v in enumerate(values)]
+        store.log_batch(run.id, metrics=logged)
+        series = store.get_metric_series(run.id, "m", points)
+        assert series.total == len(values) and series.exact == (len(values) <= points)
+        assert len(series.steps) <= points
+        assert series.steps == sorted(series.steps)
+        assert series.steps[0] == logged[0].step and series.steps[-1] == logged[-1].step
+        finite = [v for v in values if math.isfinite(v)]
+        shown = [v for v in series.values if math.isfinite(v)]
+        if finite:
+            assert max(shown) == max(finite) and min(shown) == min(finite)
+        by_step = {m.step: m for m in logged}
+        for step, value, when in zip(series.steps, series.values, series.timestamps, strict=True):
+            assert _same(value, by_step[step].value) and when == by_step[step].timestamp  # as logged
+
+    def test_a_long_series_is_cut_where_it_is_stored(self, store: Store) -> None:
+        run = _new_run(store)
+        for start in range(0, 20_000, 1000):  # a spike at step 12,345 that sampling would miss
+            batch = [
+                _metric("loss", 9.0 if s == 12_345 else 1.0 / (1 + s), s, float(s))
+                for s in range(start, start + 1000)
+            ]
+            store.log_batch(run.id, metrics=batch)
+        series = store.get_metric_series(run.id, "loss", 200)
+        assert not series.exact and series.total == 20_000 and len(series.steps) <= 200
+        assert 9.0 in series.values and series.steps[series.values.index(9.0)] == 12_345
+        zoomed = store.get_metric_series(run.id, "loss", 200, min_step=12_300, max_step=12_399)
+        assert zoomed.exact and zoomed.steps == list(range(12_300, 12_400))
+
+    def test_a_series_of_an_attempt_and_of_nothing(self, store: Store) -> None:
+        run_id = _run_in(store, RunStatus.RUNNING)
+        store.log_batch(run_id, metrics=[_metric("loss", 1.0, 0, 1.0)])
+        assert store.requeue(run_id, RunStatus.RUNNING, "worker lost")
+        store.log_batch(run_id, metrics=[_metric("loss", 2.0, 0, 2.0), _metric("loss", 3.0, 1, 3.0)])
+        assert store.get_metric_series(run_id, "loss", 10).values == [2.0, 3.0]
+        assert store.get_metric_series(run_id, "loss", 10, attempt=1).values == [1.0]
+        with pytest.raises(InvalidInputError, match="attempts 1 to 2"):
+            store.get_metric_series(run_id, "loss", 10, attempt=3)
+        for points in (3, 20_001):
+            with pytest.raises(InvalidInputError, match="points"):
+                store.get_metric_series(run_id, "loss", points)
+        with pytest.raises(NotFoundError):
+            store.get_metric_series("0" * 32, "loss", 10)
 
     # statuses --------------------------------------------------------------------------------

@@ -1,4 +1,5 @@
-"""Metrics, params and tags of a run: batched writes, metric history, tag removal."""
+"""Metrics, params and tags of a run: batched writes, metric history (whole, or one key cut to a
+chart's width), tag removal."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from fastapi import APIRouter, Query, Request
 
 from trainyard.api import routes
 from trainyard.api.schemas import LogBatch, from_json, to_json
+from trainyard.limits import MAX_SERIES_POINTS, MIN_SERIES_POINTS
 from trainyard.server.routes.deps import IdempotencyKey, StoreDep, scoped_key
 from trainyard.server.routing import serve
 from trainyard.store import Metric
@@ -38,6 +40,30 @@ def get_metric_history(
     attempt: Annotated[int | None, Query(description="An earlier attempt; the last by default.")] = None,
 ) -> Any:
     return {"metrics": to_json(store.get_metric_history(run_id, key, attempt=attempt))}
+
+
+@serve(router, routes.GET_METRIC_SERIES)
+def get_metric_series(
+    run_id: str,
+    key: Annotated[str, Query(min_length=1)],
+    store: StoreDep,
+    points: Annotated[
+        int, Query(ge=MIN_SERIES_POINTS, le=MAX_SERIES_POINTS, description="The chart's width in pixels.")
+    ] = 1000,
+    min_step: Annotated[
+        int | None, Query(ge=-(2**63), le=2**63 - 1, description="Only steps from this one.")
+    ] = None,
+    max_step: Annotated[
+        int | None, Query(ge=-(2**63), le=2**63 - 1, description="Only steps up to this one.")
+    ] = None,
+    attempt: Annotated[int | None, Query(description="An earlier attempt; the last by default.")] = None,
+) -> Any:
+    """The series ``key`` as columns (``Store.get_metric_series``): exact when it has at most
+    ``points`` values between the steps asked, else each step range's min and max."""
+    series = store.get_metric_series(
+        run_id, key, points, min_step=min_step, max_step=max_step, attempt=attempt
+    )
+    return to_json(series)
 
 
 @serve(router, routes.DELETE_TAG)

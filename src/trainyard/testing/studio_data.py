@@ -1,0 +1,63 @@
+"""An experiment of generated runs for the studio's tests and benchmarks: params, metric series,
+a log and a file per run, written straight through the Store and ArtifactStore (no jobs run)."""
+
+from __future__ import annotations
+
+import math
+import time
+
+from trainyard.artifacts.paths import run_key
+from trainyard.status import RunStatus
+from trainyard.store import Experiment, Metric, RunInfo
+from trainyard.workspace import Workspace
+
+BATCH = 1000  # metrics per log_batch, the store's limit
+
+
+def sample_experiment(
+    ws: Workspace,
+    name: str = "studio-sample",
+    runs: int = 5,
+    points: int = 50,
+    running: int = 0,
+    metrics: int = 2,
+    params: int = 2,
+) -> tuple[Experiment, list[RunInfo]]:
+    """``runs`` runs in a new experiment ``name``, the last ``running`` of them still running.
+
+    Run ``i`` has params ``lr`` = ``0.1 / (i + 1)`` and ``depth`` = ``i % 7`` (then ``p2``…),
+    metrics ``loss`` (falling, ``points`` steps, a spike at the middle step) and ``accuracy``
+    (then ``m2``…), the tag ``team`` (``vision`` or ``nlp``), the log ``logs/std_log.txt`` and the
+    file ``outputs/model.txt``.
+    """
+    store, artifacts = ws.store, ws.artifacts
+    experiment = store.create_experiment(name)
+    made = []
+    now = time.time()
+    for i in range(runs):
+        team = {"team": ("vision", "nlp")[i % 2]}
+        run = store.create_run(experiment.id, name=f"run-{i}", status=RunStatus.RUNNING, tags=team)
+        values = {"lr": str(0.1 / (i + 1)), "depth": str(i % 7)}
+        values.update({f"p{k}": str((i * k) % 11) for k in range(2, params)})
+        series: list[Metric] = []
+        for step in range(points):
+            loss = 1.0 / (1 + step * (i + 1) / points) + (5.0 if step == points // 2 else 0.0)
+            series.append(Metric("loss", loss, step, now + step))
+            if metrics > 1:
+                series.append(Metric("accuracy", 1 - loss / 6, step, now + step))
+            series.extend(
+                Metric(f"m{k}", math.sin(step / 10 + k + i), step, now + step) for k in range(2, metrics)
+            )
+        chosen = dict(list(values.items())[:params])
+        first = BATCH - len(chosen)  # the params and the first metrics in one batch
+        store.log_batch(run.id, series[:first], params=chosen)
+        for start in range(first, len(series), BATCH):
+            store.log_batch(run.id, series[start : start + BATCH])
+        artifacts.put_bytes(
+            run_key(run.id, "logs/std_log.txt"), f"run {i}: starting\nrun {i}: step 1\n".encode()
+        )
+        artifacts.put_bytes(run_key(run.id, "outputs/model.txt"), f"model of run {i}\n".encode())
+        if i < runs - running:
+            store.set_status(run.id, RunStatus.COMPLETED)
+        made.append(store.get_run(run.id))
+    return experiment, made

@@ -1,0 +1,129 @@
+// REST API v1 as the studio reads it. Credentials: a token the user gave (a team server; kept
+// in this tab's sessionStorage and sent as Authorization: Bearer), or the cookie that
+// `trainyard studio` set for this browser (sent by the browser itself, same origin only).
+
+const TOKEN_KEY = "trainyard.token";
+export const V1 = "/api/v1";
+
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+export function savedToken(): string | null {
+  return sessionStorage.getItem(TOKEN_KEY);
+}
+
+export function saveToken(token: string | null): void {
+  if (token) sessionStorage.setItem(TOKEN_KEY, token);
+  else sessionStorage.removeItem(TOKEN_KEY);
+}
+
+export function headers(extra: Record<string, string> = {}): Record<string, string> {
+  const token = savedToken();
+  // the studio's own header: a write from the local session must carry it (server/auth.py)
+  const base: Record<string, string> = { "X-Trainyard-Studio": "1", ...extra };
+  if (token) base.Authorization = `Bearer ${token}`;
+  return base;
+}
+
+export async function request(path: string, init: RequestInit = {}): Promise<Response> {
+  const response = await fetch(path, {
+    ...init,
+    credentials: "same-origin",
+    headers: headers((init.headers as Record<string, string>) ?? {}),
+  });
+  if (!response.ok && response.status !== 206 && response.status !== 416) {
+    let code = "ERROR";
+    let message = `${response.status} ${response.statusText}`;
+    try {
+      const body = await response.json();
+      code = body.error_code ?? code;
+      message = body.message ?? message;
+    } catch {
+      // not JSON: keep the status line
+    }
+    throw new ApiError(response.status, code, message);
+  }
+  return response;
+}
+
+export async function getJson<T>(path: string): Promise<T> {
+  return (await request(path)).json() as Promise<T>;
+}
+
+export async function postJson<T>(path: string, body: unknown): Promise<T> {
+  const response = await request(path, {
+    method: "POST",
+    body: JSON.stringify(body),
+    headers: { "Content-Type": "application/json" },
+  });
+  return response.json() as Promise<T>;
+}
+
+export function query(params: Record<string, string | number | undefined | null>): string {
+  const search = new URLSearchParams();
+  for (const [key, value] of Object.entries(params)) {
+    if (value !== undefined && value !== null) search.set(key, String(value));
+  }
+  return search.toString();
+}
+
+// records as the server sends them (trainyard.api.schemas.to_json of the store's dataclasses)
+export type JsonFloat = number | "NaN" | "Infinity" | "-Infinity";
+
+export interface Experiment {
+  id: string;
+  name: string;
+  created_at: number;
+  tags: Record<string, string>;
+  deleted: boolean;
+}
+
+export interface Run {
+  id: string;
+  experiment_id: string;
+  name: string;
+  status: string;
+  created_at: number;
+  parent_id: string | null;
+  start_time: number | null;
+  end_time: number | null;
+  compute: string | null;
+  environment: string | null;
+  error: string | null;
+  exit_code: number | null;
+  attempt: number;
+  tags: Record<string, string>;
+  params: Record<string, string>;
+  metrics: Record<string, JsonFloat>;
+}
+
+export interface RunPage {
+  runs: Run[];
+  next_page_token: string | null;
+}
+
+export interface Series {
+  key: string;
+  total: number;
+  exact: boolean;
+  steps: number[];
+  values: JsonFloat[];
+  timestamps: number[];
+}
+
+export const TERMINAL = new Set(["completed", "failed", "canceled"]);
+
+export function runArtifacts(runId: string): string {
+  return `runs/${runId}`;
+}
+
+export function artifactUrl(key: string): string {
+  return `${V1}/artifacts/${key.split("/").map(encodeURIComponent).join("/")}`;
+}

@@ -1,0 +1,148 @@
+import { useEffect, useState } from "react";
+import { getJson, runArtifacts, TERMINAL, V1, type Experiment, type Run } from "../api";
+import { duration, metric, when } from "../format";
+import { href } from "../route";
+import { Artifacts } from "../components/Artifacts";
+import { ErrorLine } from "../components/ErrorLine";
+import { LogTail } from "../components/LogTail";
+import { MetricChart, type ChartOptions } from "../components/MetricChart";
+import { StatusBadge } from "../components/StatusBadge";
+
+function Pairs({ values, testId }: { values: Record<string, string>; testId: string }) {
+  const keys = Object.keys(values).sort();
+  if (keys.length === 0) return <p className="muted">None.</p>;
+  return (
+    <table className="grid pairs" data-testid={testId}>
+      <tbody>
+        {keys.map((key) => (
+          <tr key={key}>
+            <th>{key}</th>
+            <td>{values[key]}</td>
+          </tr>
+        ))}
+      </tbody>
+    </table>
+  );
+}
+
+export function RunDetail({ runId }: { runId: string }) {
+  const [run, setRun] = useState<Run | null>(null);
+  const [error, setError] = useState<unknown>(null);
+  const [options, setOptions] = useState<ChartOptions>({ axis: "step", log: false });
+  const [experiment, setExperiment] = useState<Experiment | null>(null);
+  const experimentId = run?.experiment_id;
+  useEffect(() => {
+    if (experimentId) getJson<Experiment>(`${V1}/experiments/${encodeURIComponent(experimentId)}`).then(setExperiment, setError);
+  }, [experimentId]);
+  const live = run !== null && !TERMINAL.has(run.status);
+
+  useEffect(() => {
+    let timer: number | undefined;
+    const read = () =>
+      getJson<Run>(`${V1}/runs/${encodeURIComponent(runId)}`).then((r) => {
+        setRun(r);
+        if (TERMINAL.has(r.status) && timer !== undefined) window.clearInterval(timer);
+      }, setError);
+    read();
+    timer = window.setInterval(read, 3000);
+    return () => window.clearInterval(timer);
+  }, [runId]);
+
+  if (!run) return <ErrorLine error={error} />;
+  const metricKeys = Object.keys(run.metrics).sort();
+  return (
+    <section className="run">
+      <nav className="crumbs">
+        <a href={href({ page: "experiments" })}>Experiments</a> /{" "}
+        <a href={href({ page: "runs", experimentId: run.experiment_id })}>{experiment?.name ?? "experiment"}</a> /{" "}
+        {run.name || run.id}
+      </nav>
+      <h1>
+        {run.name || run.id} <StatusBadge status={run.status} />
+      </h1>
+      <ErrorLine error={error} />
+      <dl className="overview">
+        <dt>Id</dt>
+        <dd className="mono">{run.id}</dd>
+        <dt>Started</dt>
+        <dd>{when(run.start_time)}</dd>
+        <dt>Duration</dt>
+        <dd>{duration(run.start_time, run.end_time)}</dd>
+        {run.compute && (
+          <>
+            <dt>Compute</dt>
+            <dd>{run.compute}</dd>
+          </>
+        )}
+        {run.environment && (
+          <>
+            <dt>Environment</dt>
+            <dd>{run.environment}</dd>
+          </>
+        )}
+        {run.parent_id && (
+          <>
+            <dt>Parent</dt>
+            <dd>
+              <a href={href({ page: "run", runId: run.parent_id })}>{run.parent_id}</a>
+            </dd>
+          </>
+        )}
+        {run.error && (
+          <>
+            <dt>Error</dt>
+            <dd className="error">{run.error}</dd>
+          </>
+        )}
+      </dl>
+      <h2>Metrics</h2>
+      {metricKeys.length === 0 && <p className="muted">No metrics.</p>}
+      {metricKeys.length > 0 && (
+        <div className="chart-options">
+          <label>
+            x axis{" "}
+            <select
+              aria-label="x axis"
+              value={options.axis}
+              onChange={(event) => setOptions({ ...options, axis: event.target.value as ChartOptions["axis"] })}
+            >
+              <option value="step">step</option>
+              <option value="time">time</option>
+            </select>
+          </label>
+          <label>
+            <input
+              type="checkbox"
+              checked={options.log}
+              onChange={(event) => setOptions({ ...options, log: event.target.checked })}
+            />{" "}
+            log scale
+          </label>
+          <span className="muted">drag to zoom, double-click to zoom out</span>
+        </div>
+      )}
+      <div className="charts">
+        {metricKeys.map((key) => (
+          <MetricChart key={key} runId={run.id} metricKey={key} live={live} options={options} />
+        ))}
+      </div>
+      {metricKeys.length > 0 && (
+        <Pairs testId="latest-metrics" values={Object.fromEntries(metricKeys.map((k) => [k, metric(run.metrics[k])]))} />
+      )}
+      <div className="columns">
+        <div>
+          <h2>Params</h2>
+          <Pairs values={run.params} testId="params" />
+        </div>
+        <div>
+          <h2>Tags</h2>
+          <Pairs values={run.tags} testId="tags" />
+        </div>
+      </div>
+      <h2>Log {live && <small>(live)</small>}</h2>
+      <LogTail logKey={`${runArtifacts(run.id)}/logs/std_log.txt`} live={live} />
+      <h2>Artifacts</h2>
+      <Artifacts prefix={runArtifacts(run.id)} />
+    </section>
+  );
+}

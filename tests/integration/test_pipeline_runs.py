@@ -345,3 +345,23 @@ def test_command_components_run_from_their_file_and_registered(ws, project):
     assert run.refresh().status is RunStatus.COMPLETED, run.log_text()
     loud = steps(ws, run)["registered"]
     assert ws.artifacts.get_bytes(run_key(loud.id, "outputs/loud/loud.txt")) == b"X,Y\n1,2\n3,4\n" * 3
+
+
+def test_a_model_from_the_last_step_names_the_data_the_first_step_read(ws, project):
+    from trainyard.data.lineage import data_of_model, uses_of
+
+    ty.Data.create(ws, "raw", project / "data.csv")
+    job = load_pipeline(project / "pipeline.yml", {"inputs.raw": "azureml:raw:1"})
+    for again in (False, True):  # the second time both steps are reused: the lineage is the same
+        run = ty.Run(ws, submit_pipeline(ws, job).id)
+        run.wait_for_completion(timeout_seconds=120)
+        train = steps(ws, run)["train"]
+        assert ("pipeline.reused_from" in train.tags) is again
+        # from the last step, or from the pipeline run's bound output
+        source = run.id if again else train.id
+        model = ty.Model.register_from_run(ws, source, "m", "outputs/model")
+        assert [(r.name, r.version) for r in data_of_model(ws, model._record)] == [("raw", 1)]
+        for reader in (run.id, train.id):
+            reads = ws.store.list_data_lineage(run_id=reader)
+            assert [(r.name, r.version, r.direction) for r in reads] == [("raw", 1, "read")]
+    assert {m.version for m in uses_of(ws, "raw", 1).models} == {1, 2}

@@ -1,7 +1,9 @@
 """Lineage: which runs read or wrote which data versions, and the models those runs registered.
 
 A job's data inputs are recorded as reads when they resolve; ``register_output`` makes a run's
-output folder a data version written by it. A model's data is what its run read.
+output folder a data version written by it. A model's data is what its run read. A run that reads
+another run's outputs (a pipeline step, the pipeline run itself) ``inherit_reads`` the data behind
+them, so a model trained at the end of a pipeline names the data its first step read.
 """
 
 from __future__ import annotations
@@ -52,6 +54,16 @@ def register_output(
     record = record_version(ws, name, type, found, prefix, created_by_run=run_id)
     store.record_data_lineage(run_id, name, record.version, "written")
     return record.version
+
+
+def inherit_reads(ws: Workspace, run_id: str, sources: list[str]) -> None:
+    """Record on ``run_id`` every data version the ``sources`` runs read (their outputs are its input)."""
+    seen: set[tuple[str, int]] = set()
+    for source in sources:
+        for row in ws.store.list_data_lineage(run_id=source):
+            if row.direction == "read" and (row.name, row.version) not in seen:
+                seen.add((row.name, row.version))
+                ws.store.record_data_lineage(run_id, row.name, row.version, "read")
 
 
 def uses_of(ws: Workspace, name: str, version: int) -> DataUse:

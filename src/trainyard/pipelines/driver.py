@@ -20,6 +20,7 @@ from trainyard.artifacts.paths import join
 from trainyard.compute import get_compute
 from trainyard.compute.job import JobRecord
 from trainyard.compute.reaper import reap
+from trainyard.data.lineage import inherit_reads
 from trainyard.errors import InvalidTransitionError, TrainyardError
 from trainyard.jobs.run_outputs import HASH_TAG, output_hashes
 from trainyard.jobs.submit import PreparedJob, job_record, start_run
@@ -126,6 +127,7 @@ class Driver:
         else:
             record_ = job_record(prepared, JobRecord)
             child = start_run(self.ws, prepared, record=record_, parent_id=self.run.id, name=step, tags=tags)
+        inherit_reads(self.ws, child.id, [held[need][0] for need in spec.needs])
         self.launched.add(step)
         what = spec.component.partition("@")[0] if spec.component else "sweep" if spec.sweep else "command"
         self.say(f"step {step} ({what}) started: run {child.id}")
@@ -148,6 +150,7 @@ class Driver:
             compute=self.record.steps[step].compute,
             tags={**tags, **produced, REUSED_TAG: origin},
         )
+        inherit_reads(self.ws, child.id, [origin, reused.id])
         self.store.set_status(child.id, RunStatus.COMPLETED, expected=RunStatus.RUNNING)
         self.launched.add(step)
         self.say(f"step {step} reused run {origin} (same code, command and inputs)")
@@ -226,6 +229,7 @@ class Driver:
         for output, (step, port) in self.record.bound_outputs.items():
             if step in state.done:
                 self._bind(output, port, *self.outputs_of(state.done[step]))
+        inherit_reads(self.ws, self.run.id, [child.id for child in state.done.values()])
         if self.stopping == "the pipeline was canceled":
             return
         if state.failed:

@@ -30,6 +30,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from trainyard.errors import InvalidInputError
 from trainyard.jobs.spec import (
+    DATA_REF,
     OUTPUT_TYPES,
     InputValue,
     OutputSpec,
@@ -129,7 +130,8 @@ def load_pipeline(path: str | Path, overrides: dict[str, str] | None = None) -> 
         inputs = raw.setdefault("inputs", {})
         current = inputs.get(name)
         if isinstance(current, dict):  # a path typed on the command line is relative to the shell
-            inputs[name] = {**current, "path": given if "://" in given else str(Path(given).resolve())}
+            is_ref = "://" in given or DATA_REF.match(given) is not None  # a URL or a data asset
+            inputs[name] = {**current, "path": given if is_ref else str(Path(given).resolve())}
         else:
             inputs[name] = yaml.safe_load(given) if given else given
     data_refs_as_inputs(raw)

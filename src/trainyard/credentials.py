@@ -1,9 +1,12 @@
-"""API tokens this user stored with ``trainyard login``, one per server URL.
+"""What this user keeps out of the metadata store: API tokens and datastore secrets.
 
-They live in ``<config dir>/trainyard/credentials.json`` (``$XDG_CONFIG_HOME`` or ``~/.config``;
-``$TRAINYARD_CONFIG_DIR`` overrides the folder), readable by the user only (0600), written to
-a temporary file and renamed so a crash never leaves half a file. ``$TRAINYARD_TOKEN`` wins
-over the file: jobs and agents get their token that way.
+API tokens stored with ``trainyard login``, one per server URL, live in
+``<config dir>/trainyard/credentials.json`` (``$XDG_CONFIG_HOME`` or ``~/.config``;
+``$TRAINYARD_CONFIG_DIR`` overrides the folder); ``$TRAINYARD_TOKEN`` wins over the file: jobs
+and agents get their token that way. Datastore secrets stored with ``trainyard datastore
+secret VAR`` live in ``secrets.json`` beside it, by variable name; the environment variable wins.
+Both files are readable by the user only (0600), written to a temporary file and renamed so a
+crash never leaves half a file.
 """
 
 from __future__ import annotations
@@ -28,34 +31,27 @@ def _file() -> Path:
     return config_dir() / "credentials.json"
 
 
+def _secrets_file() -> Path:
+    return config_dir() / "secrets.json"
+
+
 def normalize_url(url: str) -> str:
     return url.rstrip("/")
 
 
-def _load() -> dict[str, str]:
+def _load(path: Path, again: str) -> dict[str, str]:
     try:
-        data = json.loads(_file().read_text())
+        data = json.loads(path.read_text())
     except FileNotFoundError:
         return {}
     except (OSError, ValueError) as exc:
-        raise WorkspaceError(
-            f"cannot read {_file()}: {exc}; log in again with `trainyard login URL`"
-        ) from None
+        raise WorkspaceError(f"cannot read {path}: {exc}; {again}") from None
     return {str(k): str(v) for k, v in data.items()} if isinstance(data, dict) else {}
 
 
-def token_for(url: str) -> str | None:
-    """The token to send to ``url``: ``$TRAINYARD_TOKEN``, else the one stored by ``trainyard login``."""
-    return os.environ.get(TOKEN_VAR) or _load().get(normalize_url(url))
-
-
-def save_token(url: str, token: str) -> Path:
-    """Remember ``token`` for ``url`` (0600); returns the file."""
-    data = _load()
-    data[normalize_url(url)] = token
-    path = _file()
+def _save(path: Path, data: dict[str, str]) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".credentials-")  # created 0600
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}-")  # created 0600
     try:
         with os.fdopen(fd, "w") as fh:
             json.dump(data, fh, indent=1, sort_keys=True)
@@ -64,3 +60,29 @@ def save_token(url: str, token: str) -> Path:
         Path(tmp).unlink(missing_ok=True)
         raise
     return path
+
+
+def token_for(url: str) -> str | None:
+    """The token to send to ``url``: ``$TRAINYARD_TOKEN``, else the one stored by ``trainyard login``."""
+    stored = _load(_file(), "log in again with `trainyard login URL`")
+    return os.environ.get(TOKEN_VAR) or stored.get(normalize_url(url))
+
+
+def save_token(url: str, token: str) -> Path:
+    """Remember ``token`` for ``url`` (0600); returns the file."""
+    data = _load(_file(), "log in again with `trainyard login URL`")
+    data[normalize_url(url)] = token
+    return _save(_file(), data)
+
+
+def secret(variable: str) -> str | None:
+    """A datastore credential: the environment variable ``variable``, else the value stored for it."""
+    stored = _load(_secrets_file(), f"store it again with `trainyard datastore secret {variable}`")
+    return os.environ.get(variable) or stored.get(variable)
+
+
+def save_secret(variable: str, value: str) -> Path:
+    """Remember ``value`` for ``variable`` on this machine (0600); returns the file."""
+    data = _load(_secrets_file(), "delete it and store the secrets again")
+    data[variable] = value
+    return _save(_secrets_file(), data)

@@ -69,6 +69,7 @@ def test_datastore_mistakes_are_one_line(tmp_path: Path) -> None:
         ),
         (("datastore", "create", "bad", "--url", "s3://b", "-c", "AWS_KEY"), "write OPTION=VARIABLE"),
         (("datastore", "show", "nope"), "there is no datastore 'nope'"),
+        (("datastore", "secret", "1-bad"), "is not an environment variable name"),
         (("data", "create", "-n", "d", "-p", "x.csv", "--datastore", "nope"), "there is no datastore 'nope'"),
         (("data", "create", "-n", "d", "-p", "azureml://datastores/nope/paths/x.csv"), "no datastore 'nope'"),
         (

@@ -43,6 +43,22 @@ def test_storage_options_read_the_named_variables_when_opened(monkeypatch: pytes
         storage_options(record)
 
 
+def test_a_secret_stored_on_the_machine_stands_in_for_an_unset_variable(
+    monkeypatch: pytest.MonkeyPatch, tmp_path
+) -> None:
+    from trainyard.credentials import save_secret
+
+    monkeypatch.setenv("TRAINYARD_CONFIG_DIR", str(tmp_path / "config"))
+    monkeypatch.setenv("LAKE_KEY", "k")
+    monkeypatch.delenv("LAKE_SECRET", raising=False)
+    record = _record(credentials={"key": "LAKE_KEY", "secret": "LAKE_SECRET"})
+    path = save_secret("LAKE_SECRET", "from-file")
+    assert path.stat().st_mode & 0o077 == 0  # the user's only
+    assert storage_options(record)["secret"] == "from-file"
+    monkeypatch.setenv("LAKE_SECRET", "from-env")  # the environment wins
+    assert storage_options(record)["secret"] == "from-env"
+
+
 @pytest.mark.skipif(importlib.util.find_spec("gcsfs") is not None, reason="gcsfs is installed here")
 def test_a_datastore_without_its_backend_names_the_extra_to_install() -> None:
     with pytest.raises(InvalidInputError, match=r"needs the gcsfs package: pip install 'trainyard\[gcs\]'"):

@@ -144,3 +144,28 @@ def delete(name: str = typer.Argument(..., help="The datastore's name.")) -> Non
         )
     _ws().store.delete_datastore(name)
     console.print(f"deleted datastore {name}")
+
+
+@app.command("secret")
+def store_secret(
+    variable: str = typer.Argument(
+        ..., help="The environment variable a datastore names (AWS_SECRET_ACCESS_KEY…)."
+    ),
+) -> None:
+    """Keep a datastore credential on this machine (a 0600 file), for when the variable is not set.
+
+    The value is read from a hidden prompt, or from standard input when it is not a terminal;
+    it is never printed. An agent's machine can hold the secrets of the datastores its jobs read.
+    """
+    import re
+    import sys
+
+    from trainyard.credentials import save_secret
+    from trainyard.errors import InvalidInputError
+
+    if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", variable):
+        raise InvalidInputError(f"{variable!r} is not an environment variable name (letters, digits, _)")
+    value = typer.prompt(variable, hide_input=True) if sys.stdin.isatty() else sys.stdin.read().strip()
+    if not value:
+        raise InvalidInputError(f"no value given for {variable}")
+    console.print(f"stored {variable} in {save_secret(variable, value)} (readable by you only)")

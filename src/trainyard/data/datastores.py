@@ -3,19 +3,21 @@
 ``open_datastore(ws, name)`` is the one way data is read from or written to one: the built-in
 ``workspaceblobstore`` is the workspace's own artifact store; any other is an
 ``FsspecArtifactStore`` on its URL, with each credential read from the environment variable its
-record names, in the process that opens it (a client, a job's worker, an agent). The store holds
-only the variables' names, so no secret reaches the metadata store, a log or ``datastore show``.
+record names, in the process that opens it (a client, a job's worker, an agent), or else from the
+value stored for that variable on the machine (``trainyard datastore secret VAR``, a 0600 file:
+``credentials.py``). The store holds only the variables' names, so no secret reaches the
+metadata store, a log or ``datastore show``.
 
 A path on a datastore is written as Azure writes it: ``azureml://datastores/<name>/paths/<path>``.
 """
 
 from __future__ import annotations
 
-import os
 import re
 from typing import TYPE_CHECKING, Any
 
 from trainyard.artifacts.paths import safe_name
+from trainyard.credentials import secret
 from trainyard.errors import InvalidInputError
 from trainyard.store.datastores import CREDENTIAL_OPTIONS
 from trainyard.store.records import DEFAULT_DATASTORE, DatastoreRecord
@@ -107,11 +109,12 @@ def storage_options(record: DatastoreRecord) -> dict[str, Any]:
     for option, variable in record.credentials.items():
         if option not in CREDENTIAL_OPTIONS.get(record.type, ()):
             continue  # the store checked it when it was created
-        value = os.environ.get(variable)
+        value = secret(variable)
         if not value:
             raise InvalidInputError(
                 f"datastore {record.name!r}: the environment variable {variable} (its {option}) is "
-                "not set; set it where the datastore is opened"
+                f"not set; set it where the datastore is opened, or store it on this machine with "
+                f"`trainyard datastore secret {variable}`"
             )
         options[option] = value
     return options

@@ -33,6 +33,7 @@ from trainyard.environments import Environment
 from trainyard.environments.spec import read_requirements
 from trainyard.errors import InvalidInputError
 from trainyard.numbers import Count, Duration
+from trainyard.parallel.settings import as_command_job
 from trainyard.yamlfile import read_yaml_mapping
 
 REFERENCE = re.compile(r"\$\{\{\s*([^}]*?)\s*\}\}")
@@ -169,12 +170,20 @@ def load_job(path: str | Path) -> CommandJob:
 
 
 def load_job_dict(raw: dict[str, Any], path: Path, allow_search_space: bool = False) -> CommandJob:
-    """A job from a YAML mapping read from ``path``; a sweep's trial may use ``${{search_space.x}}``."""
+    """A job from a YAML mapping read from ``path``; a sweep's trial may use ``${{search_space.x}}``.
+
+    A ``type: parallel`` mapping becomes the command job that runs the parallel runner.
+    """
+    data_refs_as_inputs(raw)
+    if raw.get("type") == "parallel":
+        try:
+            raw = as_command_job(raw)
+        except ValidationError as exc:
+            raise _one_line(exc, str(path)) from None
     env = raw.get("environment")
     if isinstance(env, dict) and "requirements_file" in env:
         extra = read_requirements((path.parent / str(env.pop("requirements_file"))).resolve())
         env["requirements"] = [*env.get("requirements", []), *extra]
-    data_refs_as_inputs(raw)
     try:
         job = CommandJob.model_validate(raw)
     except ValidationError as exc:

@@ -75,10 +75,10 @@ def split(path: Path, settings: ParallelSettings, kind: Kind | None = None) -> l
 
 
 def list_files(path: Path) -> list[Path]:
-    """Every file under ``path`` (itself if it is a file), sorted by relative path."""
+    """Every file under ``path`` (itself if it is a file), sorted by path."""
     if path.is_file():
         return [path]
-    return sorted((p for p in path.rglob("*") if p.is_file()), key=lambda p: p.relative_to(path).as_posix())
+    return sorted(p for p in path.rglob("*") if p.is_file())  # by their parts: a folder's files together
 
 
 def file_batches(files: list[Path], count: int) -> list[MiniBatch]:

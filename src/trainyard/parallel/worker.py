@@ -50,7 +50,7 @@ def load_entry_script(script: Path, arguments: list[str]) -> ModuleType:
 
 
 def _exit_when_orphaned(parent: int) -> None:
-    """A runner killed outright (SIGKILL) cannot stop its workers: they notice and exit."""
+    """A runner (or its fork server) killed outright cannot stop its workers: they notice and exit."""
     while True:
         time.sleep(ORPHAN_CHECK_SECONDS)
         if os.getppid() != parent:
@@ -73,12 +73,10 @@ def _run_function(module: ModuleType) -> tuple[Callable[..., Any], bool]:
     return run, len(params) >= 2
 
 
-def serve(
-    conn: Connection, script: str, arguments: list[str], logging_level: str, parts: str, parent: int
-) -> None:
+def serve(conn: Connection, script: str, arguments: list[str], logging_level: str, parts: str) -> None:
     """The worker's main function (the target of its ``multiprocessing`` process)."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the runner's to handle
-    threading.Thread(target=_exit_when_orphaned, args=(parent,), daemon=True).start()
+    threading.Thread(target=_exit_when_orphaned, args=(os.getppid(),), daemon=True).start()
     logging.basicConfig(level=logging_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     try:
         module = load_entry_script(Path(script).resolve(), arguments)

@@ -374,7 +374,17 @@ def test_a_stop_ends_the_job_with_no_output(tmp_path):
     assert not (tmp_path / "out").exists()
 
 
-def test_sigterm_stops_the_runner_and_its_workers(tmp_path):
+def gone(pid: int) -> bool:
+    """Exited (a zombie no one has reaped yet counts: it runs nothing)."""
+    status = Path(f"/proc/{pid}/status")
+    try:
+        return "State:\tZ" in status.read_text()
+    except FileNotFoundError:
+        return True
+
+
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGKILL])
+def test_a_stopped_or_killed_runner_leaves_no_worker_behind(tmp_path, sig):
     entry = script(
         tmp_path,
         f"""
@@ -398,13 +408,16 @@ def test_sigterm_stops_the_runner_and_its_workers(tmp_path):
         time.sleep(0.1)
     pids = [int(p.name.split("-")[1]) for p in tmp_path.glob("worker-*")]
     assert len(pids) == 2
-    proc.send_signal(signal.SIGTERM)
+    proc.send_signal(sig)
     out, _ = proc.communicate(timeout=30)
-    assert proc.returncode == 128 + signal.SIGTERM, out
-    assert "error: stopped after 0 of 4 mini-batches" in out.splitlines()[-1]
-    for pid in pids:
-        with pytest.raises(ProcessLookupError):
-            os.kill(pid, 0)
+    if sig == signal.SIGTERM:  # the runner stops its workers and says so
+        assert proc.returncode == 128 + signal.SIGTERM, out
+        assert "error: stopped after 0 of 4 mini-batches" in out.splitlines()[-1]
+        assert all(gone(pid) for pid in pids)
+    deadline = time.monotonic() + 10  # killed outright: the workers see their lifeline close
+    while not all(gone(pid) for pid in pids) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert all(gone(pid) for pid in pids)
     assert not (tmp_path / "out").exists()
 
 

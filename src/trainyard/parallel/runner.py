@@ -27,7 +27,7 @@ import threading
 import time
 from collections import deque
 from dataclasses import dataclass
-from multiprocessing.connection import wait
+from multiprocessing.connection import Connection, wait
 from multiprocessing.context import ForkServerContext, SpawnContext
 from pathlib import Path
 from typing import Any, cast
@@ -96,6 +96,7 @@ class _Worker:
     def __init__(
         self,
         ctx: ForkServerContext | SpawnContext,
+        lifeline: Connection,
         script: str,
         arguments: list[str],
         level: str,
@@ -104,7 +105,7 @@ class _Worker:
         self.conn, child = ctx.Pipe()
         self.process = ctx.Process(
             target=serve,
-            args=(child, script, arguments, level, str(parts)),
+            args=(child, lifeline, script, arguments, level, str(parts)),
             name="parallel-worker",
         )
         self.process.start()
@@ -148,6 +149,7 @@ class Scheduler:
         self.stop = stop
         table = bool(batches) and not isinstance(batches[0].data, list)
         self.ctx = worker_context(["pandas"] if table else [])
+        self.lifeline, self.lifeline_end = self.ctx.Pipe(duplex=False)  # the end only we hold
         self.workers: list[_Worker] = []
         self.tries: dict[int, int] = {}
         self.done: dict[int, int] = {}  # index -> its size (files or rows)
@@ -185,7 +187,7 @@ class Scheduler:
     def _start(self) -> None:
         script = self.settings.task.entry_script
         self.workers.append(
-            _Worker(self.ctx, script, self.arguments, self.settings.logging_level, self.parts)
+            _Worker(self.ctx, self.lifeline, script, self.arguments, self.settings.logging_level, self.parts)
         )
 
     def _busy(self) -> bool:
@@ -306,6 +308,8 @@ class Scheduler:
             worker.process.join(max(0.0, deadline - time.monotonic()))
             worker.kill()
         self.workers = []
+        self.lifeline.close()
+        self.lifeline_end.close()
 
 
 def describe_failures(failures: list[Failure]) -> str:

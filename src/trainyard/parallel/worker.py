@@ -15,7 +15,6 @@ import os
 import signal
 import sys
 import threading
-import time
 import traceback
 from collections.abc import Callable
 from multiprocessing.connection import Connection
@@ -24,8 +23,6 @@ from types import ModuleType
 from typing import Any
 
 from trainyard.parallel.rows import result_lines, write_part
-
-ORPHAN_CHECK_SECONDS = 1.0
 
 
 def describe(exc: BaseException) -> str:
@@ -49,12 +46,11 @@ def load_entry_script(script: Path, arguments: list[str]) -> ModuleType:
     return module
 
 
-def _exit_when_orphaned(parent: int) -> None:
-    """A runner (or its fork server) killed outright cannot stop its workers: they notice and exit."""
-    while True:
-        time.sleep(ORPHAN_CHECK_SECONDS)
-        if os.getppid() != parent:
-            os._exit(1)
+def _exit_when_orphaned(lifeline: Connection) -> None:
+    """A runner killed outright cannot stop its workers: its end of ``lifeline`` closes with it,
+    and they exit. (Their parent is the fork server, which lives as long as they do.)"""
+    lifeline.poll(None)
+    os._exit(1)
 
 
 def _run_function(module: ModuleType) -> tuple[Callable[..., Any], bool]:
@@ -73,10 +69,16 @@ def _run_function(module: ModuleType) -> tuple[Callable[..., Any], bool]:
     return run, len(params) >= 2
 
 
-def serve(conn: Connection, script: str, arguments: list[str], logging_level: str, parts: str) -> None:
-    """The worker's main function (the target of its ``multiprocessing`` process)."""
+def serve(
+    conn: Connection, lifeline: Connection, script: str, arguments: list[str], logging_level: str, parts: str
+) -> None:
+    """The worker's main function (the target of its ``multiprocessing`` process).
+
+    ``lifeline``: the read end of a pipe only the runner can write to; it reads EOF when the
+    runner is gone.
+    """
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the runner's to handle
-    threading.Thread(target=_exit_when_orphaned, args=(os.getppid(),), daemon=True).start()
+    threading.Thread(target=_exit_when_orphaned, args=(lifeline,), daemon=True).start()
     logging.basicConfig(level=logging_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     try:
         module = load_entry_script(Path(script).resolve(), arguments)

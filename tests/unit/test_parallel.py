@@ -429,3 +429,29 @@ def test_bad_runner_settings_are_one_line(tmp_path):
     )  # fmt: skip
     assert result.returncode == 2 and "Traceback" not in result.stderr
     assert result.stderr.strip() == "error: --settings: task.entry_script: Field required"
+
+
+def test_the_documented_parallel_job_loads_and_its_script_runs(tmp_path):
+    from trainyard.jobs.spec import load_job
+
+    doc = (SRC.parent / "docs" / "pipelines.md").read_text().split("## Parallel jobs")[1]
+    job_yaml = doc.split("```yaml\n")[1].split("```")[0]
+    entry = doc.split("```python\n")[1].split("```")[0]
+    for folder in ("images", "model", "src"):
+        (tmp_path / folder).mkdir()
+    for i in range(3):
+        (tmp_path / "images" / f"{i}.jpg").write_bytes(b"x" * (i + 1))
+    (tmp_path / "src" / "score.py").write_text(entry)
+    (tmp_path / "parallel.yml").write_text(job_yaml)
+    argv = load_job(tmp_path / "parallel.yml").argv()
+    assert argv[5:] == [
+        "--input", str(tmp_path / "images"), "--output", "outputs/scores",
+        "--", "--model", str(tmp_path / "model"),
+    ]  # fmt: skip
+    s = ParallelSettings.model_validate_json(argv[4])
+    assert (s.batch_count(), s.max_concurrency_per_instance, s.mini_batch_error_threshold) == (10, 4, 2)
+    s = s.model_copy(
+        update={"task": s.task.model_copy(update={"entry_script": str(tmp_path / "src" / "score.py")})}
+    )
+    run_parallel(s, tmp_path / "images", tmp_path / "out", argv[argv.index("--") + 1 :])
+    assert (tmp_path / "out" / "parallel_run_step.txt").read_text() == "0.jpg,1\n1.jpg,2\n2.jpg,3\n"

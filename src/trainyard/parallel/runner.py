@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from multiprocessing.connection import Connection, wait
 from multiprocessing.context import ForkServerContext, SpawnContext
 from pathlib import Path
-from typing import Any, cast
+from typing import Any
 
 from pydantic import ValidationError
 
@@ -45,6 +45,7 @@ LOG = logging.getLogger("trainyard.parallel")
 STOP_GRACE_SECONDS = 5.0
 POLL_SECONDS = 0.5
 SHOWN_FAILURES = 5
+IN_FLIGHT = 2  # mini-batches a worker holds: the one it runs and the next
 
 
 class ParallelJobError(TrainyardError):
@@ -91,7 +92,11 @@ def worker_context(preload: list[str]) -> ForkServerContext | SpawnContext:
 
 
 class _Worker:
-    """One worker process, and the mini-batch it is running."""
+    """One worker process, the mini-batch it is running and the one it gets next (``batches``).
+
+    A second mini-batch waits in the worker's pipe, so the worker goes on to it the moment it
+    finishes one, without waiting for the runner to be scheduled to hear and answer.
+    """
 
     def __init__(
         self,
@@ -111,13 +116,25 @@ class _Worker:
         self.process.start()
         child.close()  # the runner's copy: the worker's death then reads as EOF here
         self.ready = False
-        self.batch: MiniBatch | None = None
-        self.started = 0.0
-        self.deadline = math.inf
+        self.batches: deque[MiniBatch] = deque()  # the first is running
+        self.started = 0.0  # when the first started
+        self.deadline = math.inf  # and when it times out
 
     def give(self, batch: MiniBatch, timeout: float) -> None:
+        self.batches.append(batch)  # before sending: a worker that dies on it still owes it
+        if len(self.batches) == 1:
+            self._started(timeout)
         self.conn.send((batch.index, batch.data, batch.context))
-        self.batch = batch
+
+    def finished(self, index: int, timeout: float) -> MiniBatch:
+        """The running mini-batch ``index`` ended; the next one in the pipe starts now."""
+        batch = self.batches.popleft()
+        assert batch.index == index, (batch.index, index)  # a pipe keeps order
+        if self.batches:
+            self._started(timeout)
+        return batch
+
+    def _started(self, timeout: float) -> None:
         self.started = time.monotonic()
         self.deadline = self.started + timeout
 
@@ -172,7 +189,7 @@ class Scheduler:
                         break
                     if worker.conn in ready or worker.process.sentinel in ready:
                         self._hear(worker)
-                    elif worker.batch is not None and now > worker.deadline:
+                    elif worker.batches and now > worker.deadline:
                         self._timed_out(worker)
             if self.stop.is_set():
                 raise ParallelJobStopped(
@@ -191,24 +208,23 @@ class Scheduler:
         )
 
     def _busy(self) -> bool:
-        return any(w.batch is not None for w in self.workers)
+        return any(w.batches for w in self.workers)
 
     def _assign(self) -> None:
         for worker in self.workers:
             if not self.pending:
                 return
-            if worker.ready and worker.batch is None:
-                batch = self.pending.popleft()
+            while worker.ready and len(worker.batches) < IN_FLIGHT and self.pending:
                 try:
-                    worker.give(batch, self.timeout)
+                    worker.give(self.pending.popleft(), self.timeout)
                 except OSError:  # it died just now: its sentinel says so on the next wait
-                    worker.batch = batch
+                    break
 
     def _waitables(self) -> list[Any]:
         return [w.conn for w in self.workers] + [w.process.sentinel for w in self.workers]
 
     def _wait_seconds(self) -> float:
-        nearest = min((w.deadline for w in self.workers if w.batch is not None), default=math.inf)
+        nearest = min((w.deadline for w in self.workers if w.batches), default=math.inf)
         return max(0.0, min(POLL_SECONDS, nearest - time.monotonic()))
 
     # -- what a worker says ----------------------------------------------------------------------
@@ -231,20 +247,13 @@ class Scheduler:
                 f"(import or init()): {message[1]}"
             )
         elif kind == "done":
-            batch = cast(MiniBatch, worker.batch)
-            worker.batch = None
+            took = time.monotonic() - worker.started
+            batch = worker.finished(message[1], self.timeout)
             self.done[batch.index] = batch.size
-            LOG.debug(
-                "mini-batch %s done: %d rows in %.2fs",
-                batch.label,
-                message[2],
-                time.monotonic() - worker.started,
-            )
+            LOG.debug("mini-batch %s done: %d rows in %.2fs", batch.label, message[2], took)
             self._report()
         elif kind == "failed":
-            batch = cast(MiniBatch, worker.batch)
-            worker.batch = None
-            self._attempt_failed(batch, message[2])
+            self._attempt_failed(worker.finished(message[1], self.timeout), message[2])
 
     def _died(self, worker: _Worker) -> None:
         self.workers.remove(worker)
@@ -254,16 +263,19 @@ class Scheduler:
             raise ParallelJobError(
                 f"{why} while importing {self.settings.task.entry_script} or in its init()"
             )
-        if worker.batch is not None:
-            self._attempt_failed(worker.batch, why)
-        self._replace()
+        self._lost(worker, why)
 
     def _timed_out(self, worker: _Worker) -> None:
         self.workers.remove(worker)
         worker.kill()
-        self._attempt_failed(
-            cast(MiniBatch, worker.batch), f"timed out after {self.timeout:g}s (retry_settings.timeout)"
-        )
+        self._lost(worker, f"timed out after {self.timeout:g}s (retry_settings.timeout)")
+
+    def _lost(self, worker: _Worker, why: str) -> None:
+        """A worker gone with its mini-batches: the running one's try failed, the next goes back."""
+        if worker.batches:
+            running = worker.batches.popleft()
+            self.pending.extendleft(reversed(worker.batches))
+            self._attempt_failed(running, why)
         self._replace()
 
     def _replace(self) -> None:

@@ -73,20 +73,20 @@ def plain_loop(script: Path, data: Path, per_batch: int, output: Path) -> None:
             out.write(result_lines(module.run(chunk))[0])
 
 
-def median_seconds(fn: Callable[[], object], repeat: int) -> float:
-    times = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
+def seconds(fn: Callable[[], object]) -> float:
+    start = time.perf_counter()
+    fn()
+    return time.perf_counter() - start
 
 
 def case(tmp: Path, name: str, body: str, data: Path, per_batch: int, repeat: int) -> list[str]:
+    """The loop and the runner with 1 and 2 workers, taken in turn ``repeat`` times (so a busy
+    moment on a shared machine falls on all three alike); the median of each."""
     script = tmp / f"{name}.py"
     script.write_text(body)
-    loop = median_seconds(lambda: plain_loop(script, data, per_batch, tmp / "loop.txt"), repeat)
-    lines = [f"{name:<34} plain loop, one process      {loop * 1000:9.0f} ms"]
+    loop_way, loop_out = "plain loop, one process", tmp / "loop.txt"
+    ways: dict[str, Callable[[], object]] = {loop_way: lambda: plain_loop(script, data, per_batch, loop_out)}
+    outputs = {loop_way: loop_out}
     for workers in (1, 2):
         settings = ParallelSettings.model_validate(
             {
@@ -95,16 +95,23 @@ def case(tmp: Path, name: str, body: str, data: Path, per_batch: int, repeat: in
                 "max_concurrency_per_instance": workers,
             }
         )
-        out = tmp / f"out-{name}-{workers}"
-        with contextlib.redirect_stdout(io.StringIO()):  # the progress lines
-            ours = median_seconds(
-                lambda s=settings, o=out: run_parallel(s, data, o, progress_bar=False), repeat
-            )
-        same = (out / "parallel_run_step.txt").read_text() == (tmp / "loop.txt").read_text()
-        lines.append(
-            f"{name:<34} runner, {workers} worker(s)          {ours * 1000:9.0f} ms   "
-            f"{ours / loop:5.2f}x the loop   same output: {same}"
-        )
+        way, out = f"runner, {workers} worker(s)", tmp / f"out-{workers}"
+        ways[way] = lambda s=settings, o=out: run_parallel(s, data, o, progress_bar=False)
+        outputs[way] = out / "parallel_run_step.txt"
+    times: dict[str, list[float]] = {way: [] for way in ways}
+    with contextlib.redirect_stdout(io.StringIO()):  # the progress lines
+        for _ in range(repeat):
+            for way, fn in ways.items():
+                times[way].append(seconds(fn))
+    loop = statistics.median(times[loop_way])
+    lines = []
+    for way, taken in times.items():
+        median = statistics.median(taken)
+        line = f"{name:<32} {way:<26} {median * 1000:7.0f} ms"
+        if way != loop_way:
+            same = outputs[way].read_text() == loop_out.read_text()
+            line += f"   {median / loop:5.2f}x the loop   same output: {same}"
+        lines.append(line)
     return lines
 
 

@@ -234,6 +234,12 @@ def test_progress_reports_every_ten_percent_with_metrics():
     assert lines[0].startswith("[parallel] 0%") and lines[-1].startswith("[parallel] 100%: 20/20")
     assert len(lines) == 11 and len(logged) == 11
     assert logged[-1] == {"mini_batches_completed": 20, "mini_batches_failed": 0, "rows_processed": 100}
+    bar, logged = io.StringIO(), []
+    with Progress(20, logged.append, out=bar, bar=True) as progress:  # a terminal: a Rich bar instead
+        for done in range(20):
+            progress.update(done, 1, done)
+    assert "[parallel]" not in bar.getvalue() and "20/20" in bar.getvalue()
+    assert len(logged) == 11 and logged[-1]["mini_batches_failed"] == 1
 
 
 # -- the runner -----------------------------------------------------------------------------------

@@ -367,6 +367,17 @@ def test_an_entry_script_that_cannot_start_fails_the_job(tmp_path):
     norun = script(tmp_path, "x = 1\n", "norun.py")
     with pytest.raises(ParallelJobError, match="has no run"):
         run_parallel(settings(norun), tmp_path / "files")
+    with pytest.raises(ParallelJobError, match="entry script nope.py not found"):
+        run_parallel(settings(Path("nope.py")), tmp_path / "files")
+
+
+def test_workers_run_in_the_runners_folder(tmp_path, monkeypatch):
+    """The fork server may have started elsewhere (an earlier job of this process)."""
+    monkeypatch.chdir(tmp_path)
+    script(tmp_path, "def run(b):\n    return [open('side.txt').read()] * len(b)\n")
+    (tmp_path / "side.txt").write_text("here")
+    run_parallel(settings(Path("score.py")), files(tmp_path, 2), Path("out"))
+    assert (tmp_path / "out" / "parallel_run_step.txt").read_text() == "here\nhere\n"
 
 
 def test_a_stop_ends_the_job_with_no_output(tmp_path):

@@ -39,7 +39,7 @@ from trainyard.parallel.batches import Kind, MiniBatch, split
 from trainyard.parallel.progress import MetricSink, Progress
 from trainyard.parallel.rows import assemble
 from trainyard.parallel.settings import ParallelSettings
-from trainyard.parallel.worker import serve
+from trainyard.parallel.worker import WorkerSpec, serve
 
 LOG = logging.getLogger("trainyard.parallel")
 STOP_GRACE_SECONDS = 5.0
@@ -102,15 +102,12 @@ class _Worker:
         self,
         ctx: ForkServerContext | SpawnContext,
         lifeline: Connection,
-        script: str,
-        arguments: list[str],
-        level: str,
-        parts: Path,
+        spec: WorkerSpec,
     ) -> None:
         self.conn, child = ctx.Pipe()
         self.process = ctx.Process(
             target=serve,
-            args=(child, lifeline, script, arguments, level, str(parts)),
+            args=(child, lifeline, spec),
             name="parallel-worker",
         )
         self.process.start()
@@ -157,11 +154,13 @@ class Scheduler:
         progress: Progress,
         stop: threading.Event,
     ) -> None:
+        script = Path(settings.task.entry_script).resolve()
+        if not script.is_file():
+            raise ParallelJobError(f"entry script {settings.task.entry_script} not found (in {Path.cwd()})")
         self.settings = settings
+        self.spec = WorkerSpec(str(script), arguments, settings.logging_level, str(parts), str(Path.cwd()))
         self.total = len(batches)
         self.pending: deque[MiniBatch] = deque(batches)
-        self.parts = parts
-        self.arguments = arguments
         self.progress = progress
         self.stop = stop
         table = bool(batches) and not isinstance(batches[0].data, list)
@@ -202,10 +201,7 @@ class Scheduler:
         return sorted(self.done), sum(self.done.values()), self.failures
 
     def _start(self) -> None:
-        script = self.settings.task.entry_script
-        self.workers.append(
-            _Worker(self.ctx, self.lifeline, script, self.arguments, self.settings.logging_level, self.parts)
-        )
+        self.workers.append(_Worker(self.ctx, self.lifeline, self.spec))
 
     def _busy(self) -> bool:
         return any(w.batches for w in self.workers)

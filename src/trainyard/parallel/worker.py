@@ -17,6 +17,7 @@ import sys
 import threading
 import traceback
 from collections.abc import Callable
+from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from pathlib import Path
 from types import ModuleType
@@ -69,9 +70,18 @@ def _run_function(module: ModuleType) -> tuple[Callable[..., Any], bool]:
     return run, len(params) >= 2
 
 
-def serve(
-    conn: Connection, lifeline: Connection, script: str, arguments: list[str], logging_level: str, parts: str
-) -> None:
+@dataclass(frozen=True)
+class WorkerSpec:
+    """What every worker of a job is started with."""
+
+    script: str  # absolute
+    arguments: list[str]
+    logging_level: str
+    parts: str  # the folder of part files
+    cwd: str  # the runner's: a fork server's child starts in the server's
+
+
+def serve(conn: Connection, lifeline: Connection, spec: WorkerSpec) -> None:
     """The worker's main function (the target of its ``multiprocessing`` process).
 
     ``lifeline``: the read end of a pipe only the runner can write to; it reads EOF when the
@@ -79,9 +89,10 @@ def serve(
     """
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the runner's to handle
     threading.Thread(target=_exit_when_orphaned, args=(lifeline,), daemon=True).start()
-    logging.basicConfig(level=logging_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(level=spec.logging_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    os.chdir(spec.cwd)
     try:
-        module = load_entry_script(Path(script).resolve(), arguments)
+        module = load_entry_script(Path(spec.script), spec.arguments)
         init = getattr(module, "init", None)
         if callable(init):
             init()
@@ -91,7 +102,7 @@ def serve(
         conn.send(("init_failed", describe(exc)))
         return
     conn.send(("ready",))
-    folder = Path(parts)
+    folder = Path(spec.parts)
     while True:
         try:
             message = conn.recv()

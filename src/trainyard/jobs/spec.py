@@ -17,6 +17,9 @@ YAML follows Azure ML's v2 command job shape::
 
 The command is split into an argv list first and ``${{inputs.x}}`` is substituted inside each
 argument, so an input value is always exactly one argument: never parsed by a shell.
+
+A ``type: parallel`` file (``parallel/settings.py``) is read as the command job that runs the
+parallel runner over its ``input_data``.
 """
 
 from __future__ import annotations
@@ -180,6 +183,8 @@ def load_job_dict(raw: dict[str, Any], path: Path, allow_search_space: bool = Fa
             raw = as_command_job(raw)
         except ValidationError as exc:
             raise _one_line(exc, str(path)) from None
+        except InvalidInputError as exc:
+            raise InvalidInputError(f"{path}: {exc}") from None
     env = raw.get("environment")
     if isinstance(env, dict) and "requirements_file" in env:
         extra = read_requirements((path.parent / str(env.pop("requirements_file"))).resolve())

@@ -17,6 +17,9 @@ YAML follows Azure ML's v2 command job shape::
 
 The command is split into an argv list first and ``${{inputs.x}}`` is substituted inside each
 argument, so an input value is always exactly one argument: never parsed by a shell.
+
+A ``type: parallel`` file (``parallel/settings.py``) is read as the command job that runs the
+parallel runner over its ``input_data``.
 """
 
 from __future__ import annotations
@@ -33,6 +36,7 @@ from trainyard.environments import Environment
 from trainyard.environments.spec import read_requirements
 from trainyard.errors import InvalidInputError
 from trainyard.numbers import Count, Duration
+from trainyard.parallel.settings import as_command_job
 from trainyard.yamlfile import read_yaml_mapping
 
 REFERENCE = re.compile(r"\$\{\{\s*([^}]*?)\s*\}\}")
@@ -169,9 +173,19 @@ def load_job(path: str | Path) -> CommandJob:
 
 
 def load_job_dict(raw: dict[str, Any], path: Path, allow_search_space: bool = False) -> CommandJob:
-    """A job from a YAML mapping read from ``path``; a sweep's trial may use ``${{search_space.x}}``."""
-    inline_requirements_file(raw, path.parent)
+    """A job from a YAML mapping read from ``path``; a sweep's trial may use ``${{search_space.x}}``.
+
+    A ``type: parallel`` mapping becomes the command job that runs the parallel runner.
+    """
     data_refs_as_inputs(raw)
+    if raw.get("type") == "parallel":
+        try:
+            raw = as_command_job(raw)
+        except ValidationError as exc:
+            raise _one_line(exc, str(path)) from None
+        except InvalidInputError as exc:
+            raise InvalidInputError(f"{path}: {exc}") from None
+    inline_requirements_file(raw, path.parent)
     try:
         job = CommandJob.model_validate(raw)
     except ValidationError as exc:

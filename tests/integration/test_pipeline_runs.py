@@ -365,3 +365,48 @@ def test_a_model_from_the_last_step_names_the_data_the_first_step_read(ws, proje
             reads = ws.store.list_data_lineage(run_id=reader)
             assert [(r.name, r.version, r.direction) for r in reads] == [("raw", 1, "read")]
     assert {m.version for m in uses_of(ws, "raw", 1).models} == {1, 2}
+
+
+def test_a_parallel_step_scores_another_steps_files_in_mini_batches(ws, project):
+    (project / "src" / "split.py").write_text(
+        "import pathlib, sys\nfor i in range(7):\n    (pathlib.Path(sys.argv[1]) / f'f{i}.txt').write_text('x' * i)\n"
+    )
+    (project / "src" / "score.py").write_text(
+        "import os\n\ndef init():\n    pass\n\ndef run(mini_batch):\n"
+        "    return [f'{os.path.basename(p)},{os.path.getsize(p)}' for p in mini_batch]\n"
+    )
+    text = """
+    type: pipeline
+    jobs:
+      split:
+        code: src
+        command: python split.py ${{outputs.files}}
+        outputs: {files: {type: uri_folder}}
+      score:
+        type: parallel
+        inputs: {files: "${{parent.jobs.split.outputs.files}}"}
+        outputs: {scores: {type: uri_folder}}
+        input_data: ${{inputs.files}}
+        mini_batch_size: 3
+        max_concurrency_per_instance: 2
+        task:
+          type: run_function
+          code: ./src
+          entry_script: score.py
+          append_row_to: ${{outputs.scores}}
+      show:
+        code: src
+        command: python ls.py ${{inputs.s}}
+        inputs: {s: "${{parent.jobs.score.outputs.scores}}"}
+    """
+    run = run_pipeline(ws, project, text)
+    assert run.refresh().status is RunStatus.COMPLETED, run.log_text()
+    kids = steps(ws, run)
+    scored = ws.artifacts.get_bytes(run_key(kids["score"].id, "outputs/scores/parallel_run_step.txt"))
+    assert scored.decode().split() == [f"f{i}.txt,{i}" for i in range(7)]
+    assert kids["score"].metrics["mini_batches_completed"] == 3
+    assert "['parallel_run_step.txt']" in ty.Run(ws, kids["show"].id).log_text()[0]
+    bad = text.replace("input_data: ${{inputs.files}}", "input_data: ${{inputs.nope}}")
+    (project / "bad.yml").write_text(textwrap.dedent(bad))
+    with pytest.raises(InvalidInputError, match="step 'score': input_data names input 'nope'"):
+        load_pipeline(project / "bad.yml")

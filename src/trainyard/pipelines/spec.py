@@ -32,12 +32,14 @@ from trainyard.errors import InvalidInputError
 from trainyard.jobs.spec import (
     DATA_REF,
     OUTPUT_TYPES,
+    REFERENCE,
     InputValue,
     OutputSpec,
     data_refs_as_inputs,
     problems,
     resolve_paths,
 )
+from trainyard.parallel.settings import SETTINGS_KEYS, ParallelSettings, command_fields
 from trainyard.yamlfile import read_yaml_mapping
 
 
@@ -135,6 +137,7 @@ def load_pipeline(path: str | Path, overrides: dict[str, str] | None = None) -> 
         else:
             inputs[name] = yaml.safe_load(given) if given else given
     data_refs_as_inputs(raw)
+    _parallel_steps_as_commands(raw)
     try:
         job = PipelineJob.model_validate(raw)
     except ValidationError as exc:
@@ -147,6 +150,46 @@ def load_pipeline(path: str | Path, overrides: dict[str, str] | None = None) -> 
         if step.component and is_component_file(step.component):  # relative to this file
             step.component = str((base / step.component.strip().removeprefix("file:")).resolve())
     return job
+
+
+def _parallel_steps_as_commands(raw: dict[str, Any]) -> None:
+    """Each ``type: parallel`` step becomes the command step that runs the parallel runner over
+    its ``input_data``, whose type (files or a table) comes from what it is wired to."""
+    jobs, inputs = raw.get("jobs"), raw.get("inputs") or {}
+    if not isinstance(jobs, dict):
+        return
+    for name, step in jobs.items():
+        if not isinstance(step, dict) or step.get("type") != "parallel":
+            continue
+        typed = {port: _wired_type(value, inputs, jobs) for port, value in (step.get("inputs") or {}).items()}
+        try:
+            settings = ParallelSettings.model_validate({k: v for k, v in step.items() if k in SETTINGS_KEYS})
+            fields = command_fields(settings, typed, step.get("outputs") or {})
+        except ValidationError as exc:
+            raise InvalidInputError(f"step {name!r} is not a valid parallel step: {problems(exc)}") from None
+        except InvalidInputError as exc:
+            raise InvalidInputError(f"step {name!r}: {exc}") from None
+        kept = {k: v for k, v in step.items() if k not in SETTINGS_KEYS and k != "type"}
+        base = Path(str(kept.pop("code", ".")))
+        jobs[name] = {
+            **kept,
+            **fields,
+            "code": str(base / fields["code"]) if fields.get("code") else str(base),
+        }
+
+
+def _wired_type(value: Any, inputs: dict[str, Any], jobs: dict[str, Any]) -> Any:
+    """A parallel step's input as its type: a file, folder or table input, or the output it reads."""
+    ref = REFERENCE.fullmatch(value.strip()) if isinstance(value, str) else None
+    if ref is None:
+        return value
+    parts = ref.group(1).split(".")
+    if parts[:2] == ["parent", "inputs"] and len(parts) == 3:
+        return inputs.get(parts[2], value)
+    if parts[:2] == ["parent", "jobs"] and len(parts) == 5 and parts[3] == "outputs":
+        declared = ((jobs.get(parts[2]) or {}).get("outputs") or {}).get(parts[4])
+        return declared if isinstance(declared, dict) else {"type": "uri_folder"}
+    return value
 
 
 def is_component_file(ref: str) -> bool:

@@ -369,7 +369,9 @@ def test_a_model_from_the_last_step_names_the_data_the_first_step_read(ws, proje
 
 def test_a_parallel_step_scores_another_steps_files_in_mini_batches(ws, project):
     (project / "src" / "split.py").write_text(
-        "import pathlib, sys\nfor i in range(7):\n    (pathlib.Path(sys.argv[1]) / f'f{i}.txt').write_text('x' * i)\n"
+        "import pathlib, sys\n"
+        "for i in range(7):\n"
+        "    (pathlib.Path(sys.argv[1]) / f'f{i}.txt').write_text('x' * i)\n"
     )
     (project / "src" / "score.py").write_text(
         "import os\n\ndef init():\n    pass\n\ndef run(mini_batch):\n"

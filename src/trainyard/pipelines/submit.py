@@ -20,7 +20,7 @@ from trainyard.environments import Environment
 from trainyard.errors import InvalidInputError
 from trainyard.jobs.data_inputs import resolve_data_inputs
 from trainyard.jobs.snapshot import store_files
-from trainyard.jobs.spec import DATA_REF, CommandJob, InputValue, OutputSpec, PathInput, make_job
+from trainyard.jobs.spec import DATA_REF, InputValue, OutputSpec, PathInput, make_job
 from trainyard.jobs.submit import PreparedJob, prepare_job, start_run
 from trainyard.jobs.uploads import upload_inputs
 from trainyard.pipelines.components import expand_component_steps
@@ -64,7 +64,7 @@ def _content_hash(ws: Workspace, value: PathInput) -> str:
     return value.path
 
 
-def _wires(node: Node, job: PipelineJob) -> dict[str, WireRecord]:
+def _wires(node: Node) -> dict[str, WireRecord]:
     wires = {}
     for port, wire in node.wires.items():
         if wire.kind == "literal":
@@ -74,23 +74,23 @@ def _wires(node: Node, job: PipelineJob) -> dict[str, WireRecord]:
     return wires
 
 
-def _output_specs(node: Node, job: PipelineJob) -> dict[str, Any]:
+def _output_specs(node: Node, graph: Graph) -> dict[str, Any]:
     """A command step's outputs; one bound to a pipeline output takes that output's spec."""
+    bound = {where: output for output, where in graph.bound_outputs.items()}
     specs: dict[str, Any] = {}
     for out, spec in node.step.outputs.items():
         if isinstance(spec, str):  # ${{parent.outputs.x}}
-            bound = job.outputs.get(spec.strip()[2:-2].strip().rpartition(".")[2])
-            spec = bound
+            spec = graph.job.outputs.get(bound[(node.name, out)])
         specs[out] = (spec or OutputSpec()).model_dump(mode="json", exclude_none=True)
     return specs
 
 
 def _step_record(
-    ws: Workspace, node: Node, job: PipelineJob, experiment_id: str, inputs: dict[str, Any], empty: str
+    ws: Workspace, node: Node, graph: Graph, experiment_id: str, inputs: dict[str, Any], empty: str
 ) -> StepRecord:
-    step = node.step
+    step, job = node.step, graph.job
     common: dict[str, Any] = {
-        "wires": _wires(node, job),
+        "wires": _wires(node),
         "outputs": node.outputs,
         "needs": sorted(node.needs),
         "compute": step.compute or job.settings.default_compute,
@@ -123,16 +123,15 @@ def _step_record(
             **common,
         )
     placeholders = {port: f"<{port}>" for port in node.wires}
-    check = CommandJob.model_validate(
-        {
-            "experiment_name": job.experiment_name,
-            "code": step.code,
-            "command": step.command,
-            "inputs": placeholders,
-            "outputs": _output_specs(node, job),
-            "environment": step.environment,
-            "compute": common["compute"],
-        }
+    outputs = _output_specs(node, graph)
+    check = make_job(
+        experiment_name=job.experiment_name,
+        code=step.code,
+        command=step.command,
+        inputs=placeholders,
+        outputs=outputs,
+        environment=step.environment,
+        compute=common["compute"],
     )
     sweep = step.sweep_fields()
     try:
@@ -143,7 +142,7 @@ def _step_record(
     return StepRecord(
         sweep=sweep,
         command=step.command,
-        output_specs=_output_specs(node, job),
+        output_specs=outputs,
         snapshot_id=prepared.snapshot_id,
         environment=prepared.environment,
         **common,
@@ -157,7 +156,8 @@ def prepare_pipeline(ws: Workspace, job: PipelineJob) -> PipelineRecord:
     experiment_id = ws.store.get_or_create_experiment(job.experiment_name).id
     empty = store_files({}, ws.artifacts).id
     steps = {
-        name: _step_record(ws, node, job, experiment_id, inputs, empty) for name, node in graph.nodes.items()
+        name: _step_record(ws, node, graph, experiment_id, inputs, empty)
+        for name, node in graph.nodes.items()
     }
     return PipelineRecord(
         experiment_name=job.experiment_name,

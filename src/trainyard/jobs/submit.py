@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import sys
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
@@ -107,8 +107,13 @@ def start_run(
     name: str | None = None,
     tags: dict[str, str] | None = None,
     params: dict[str, str] | None = None,
+    finish_here: Callable[[RunInfo], bool] | None = None,
 ) -> RunInfo:
-    """Create a queued run of ``prepared`` (with ``record``, by default the job's) and start it."""
+    """Create a queued run of ``prepared`` (with ``record``, by default the job's) and start it.
+
+    ``finish_here``: tried first, in this process; when it finished the run (a pipeline whose
+    every step is reused), no compute target is asked to run it.
+    """
     job = prepared.job
     record = record or job_record(prepared, JobRecord)
     inputs = {k: _shown(v) for k, v in job.inputs.items()}
@@ -127,7 +132,8 @@ def start_run(
         if run_params:
             ws.store.log_batch(info.id, params=run_params)
         record_data_reads(ws, info.id, job)
-        get_compute(job.compute, ws).submit(ws, info)
+        if finish_here is None or not finish_here(info):
+            get_compute(job.compute, ws).submit(ws, info)
     except BaseException as exc:  # no worker will take it: it must not stay queued
         reason = str(exc) if isinstance(exc, TrainyardError) else f"{type(exc).__name__}: {exc}"
         with contextlib.suppress(Exception):  # the first error is the one to report

@@ -13,23 +13,29 @@ from __future__ import annotations
 import contextlib
 import signal
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from trainyard.artifacts import run_key
 from trainyard.artifacts.paths import join
 from trainyard.compute import get_compute
 from trainyard.compute.job import JobRecord
 from trainyard.compute.reaper import reap
+from trainyard.compute.worker import LOG
 from trainyard.data.lineage import inherit_reads
 from trainyard.errors import InvalidTransitionError, TrainyardError
 from trainyard.jobs.run_outputs import HASH_TAG, output_hashes
+from trainyard.jobs.spec import CommandJob
 from trainyard.jobs.submit import PreparedJob, job_record, start_run
+from trainyard.liveness import worker_id
 from trainyard.pipelines.record import KEY_TAG, REUSED_TAG, STEP_TAG, PipelineRecord
 from trainyard.status import RunStatus
 from trainyard.store import RunInfo
-from trainyard.sweep.spec import build_spec
-from trainyard.sweep.submit import submit_sweep
 from trainyard.tracking import TrackedRun, current_run
+
+if TYPE_CHECKING:
+    from trainyard.workspace import Workspace
 
 POLL_SECONDS = 0.05
 BEST_TRIAL_TAG = "sweep.best_run_id"  # a sweep step's outputs are its best trial's
@@ -46,8 +52,11 @@ class Progress:
 
 
 class Driver:
-    def __init__(self, run: TrackedRun) -> None:
+    """Runs a pipeline run's steps; ``say`` is where its log lines go (the job's log)."""
+
+    def __init__(self, run: TrackedRun, say: Callable[[str], None] | None = None) -> None:
         self.run = run
+        self.say = say or (lambda line: print(line, flush=True))
         self.ws = run.workspace
         self.store = self.ws.store
         self.info = self.store.get_run(run.id)
@@ -56,13 +65,9 @@ class Driver:
         self.stopping = ""
         self.announced: set[str] = set()
         self.held: dict[str, tuple[str, dict[str, str]]] = {}  # finished child -> outputs_of
-        signal.signal(signal.SIGTERM, self._on_sigterm)
 
-    def _on_sigterm(self, *_: object) -> None:
+    def on_sigterm(self, *_: object) -> None:
         self.stopping = "the pipeline was canceled"
-
-    def say(self, line: str) -> None:
-        print(line, flush=True)
 
     def progress(self) -> Progress:
         children = sorted(self.store.search_runs(parent_id=self.run.id), key=lambda c: c.created_at)
@@ -108,18 +113,40 @@ class Driver:
         return self.held[child.id]
 
     # -- starting a step -------------------------------------------------------------------------
+    def _keyed(self, step: str, done: dict[str, RunInfo]) -> tuple[CommandJob, str, RunInfo | None]:
+        """Step ``step``'s job once the ``done`` steps finished, its reuse key, and the run to reuse."""
+        spec = self.record.steps[step]
+        held = {name: self.outputs_of(child) for name, child in done.items()}
+        job = self.record.step_job(step, {name: run_id for name, (run_id, _) in held.items()})
+        key = self.record.reuse_key(step, job, {name: hashes for name, (_, hashes) in held.items()})
+        reusable = self._reusable(key) if spec.deterministic and not spec.force_rerun else None
+        return job, key, reusable
+
+    def reuse_plan(self) -> dict[str, tuple[str, RunInfo]] | None:
+        """Each step's reuse key and the run it would reuse, when every step can be reused (else
+        None); writes nothing."""
+        plan: dict[str, tuple[str, RunInfo]] = {}
+        for step in (name for layer in self.record.layers for name in layer):
+            _, key, reusable = self._keyed(step, {name: run for name, (_, run) in plan.items()})
+            if reusable is None:
+                return None
+            plan[step] = (key, reusable)
+        return plan
+
     def launch(self, step: str, done: dict[str, RunInfo]) -> None:
         record = self.record
         spec = record.steps[step]
-        held = {name: self.outputs_of(child) for name, child in done.items()}
-        job = record.step_job(step, {name: run_id for name, (run_id, _) in held.items()})
-        key = record.reuse_key(step, job, {name: hashes for name, (_, hashes) in held.items()})
+        job, key, reused = self._keyed(step, done)
         tags = {STEP_TAG: step, KEY_TAG: key}
-        if spec.deterministic and not spec.force_rerun and (reused := self._reusable(key)) is not None:
+        if reused is not None:
             self._reuse(step, reused, tags)
             return
+        held = {name: self.outputs_of(child) for name, child in done.items()}
         prepared = PreparedJob(job, spec.environment, spec.snapshot_id, self.info.experiment_id)
-        if spec.sweep is not None:
+        if spec.sweep is not None:  # imported here: Optuna is a half-second import the rest never needs
+            from trainyard.sweep.spec import build_spec
+            from trainyard.sweep.submit import submit_sweep
+
             sweep = build_spec(trial=job, **spec.sweep)
             child = submit_sweep(
                 self.ws, sweep, tags=tags, prepared=prepared, parent_id=self.run.id, name=step
@@ -254,9 +281,30 @@ class Driver:
         self.run.set_tags(tags)
 
 
+def finish_if_all_reused(ws: Workspace, info: RunInfo) -> bool:
+    """Finish a queued pipeline run here, in the submitting process, when every one of its steps
+    can be reused: no driver process to start, no step to wait for. False (nothing written) when
+    a step has to run, or another process took the run first."""
+    lines: list[str] = []
+    driver = Driver(TrackedRun(ws, info.id, info), say=lines.append)
+    plan = driver.reuse_plan()
+    if plan is None or not ws.store.set_status(
+        info.id, RunStatus.RUNNING, expected=RunStatus.QUEUED, worker=worker_id()
+    ):
+        return False
+    driver.say(f"pipeline: every one of its {len(plan)} step(s) is reused; finished where it was submitted")
+    for step, (key, reused) in plan.items():
+        driver._reuse(step, reused, {STEP_TAG: step, KEY_TAG: key})
+    driver.finish(driver.progress())
+    ws.artifacts.put_bytes(run_key(info.id, LOG), "".join(f"{line}\n" for line in lines).encode())
+    driver.run.complete()
+    return True
+
+
 def main() -> None:
     run = current_run(TrackedRun)
     driver = Driver(run)
+    signal.signal(signal.SIGTERM, driver.on_sigterm)
     record = driver.record
     driver.say(f"pipeline: {len(record.steps)} step(s) in {len(record.layers)} layer(s)")
     try:

@@ -8,6 +8,7 @@ retried if its worker is lost, so a killed driver comes back and carries on.
 
 from __future__ import annotations
 
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -20,15 +21,15 @@ from trainyard.environments import Environment
 from trainyard.errors import InvalidInputError
 from trainyard.jobs.data_inputs import resolve_data_inputs
 from trainyard.jobs.snapshot import store_files
-from trainyard.jobs.spec import DATA_REF, InputValue, OutputSpec, PathInput, make_job
+from trainyard.jobs.spec import DATA_REF, CommandJob, InputValue, OutputSpec, PathInput, make_job
 from trainyard.jobs.submit import PreparedJob, prepare_job, start_run
 from trainyard.jobs.uploads import upload_inputs
 from trainyard.pipelines.components import expand_component_steps
+from trainyard.pipelines.driver import finish_if_all_reused
 from trainyard.pipelines.graph import Graph, Node, build_graph
 from trainyard.pipelines.record import PipelineRecord, StepRecord, WireRecord
 from trainyard.pipelines.spec import PipelineJob
 from trainyard.store import RunInfo
-from trainyard.sweep.spec import build_spec
 
 if TYPE_CHECKING:
     from trainyard.workspace import Workspace
@@ -135,7 +136,7 @@ def _step_record(
     )
     sweep = step.sweep_fields()
     try:
-        space = None if sweep is None else {n: 0 for n in build_spec(trial=check, **sweep).space}
+        space = None if sweep is None else {n: 0 for n in _sweep_space(check, sweep)}
         prepared = prepare_job(ws, check, experiment_id, search_space=space)
     except InvalidInputError as exc:
         raise InvalidInputError(f"step {node.name!r}: {exc}") from None
@@ -147,6 +148,13 @@ def _step_record(
         environment=prepared.environment,
         **common,
     )
+
+
+def _sweep_space(trial: CommandJob, sweep: dict[str, Any]) -> list[str]:
+    """A sweep step's parameter names, its spec checked whole (Optuna imported only for sweeps)."""
+    from trainyard.sweep.spec import build_spec
+
+    return list(build_spec(trial=trial, **sweep).space)
 
 
 def prepare_pipeline(ws: Workspace, job: PipelineJob) -> PipelineRecord:
@@ -225,7 +233,7 @@ def start_pipeline(
     )
     experiment_id = ws.store.get_or_create_experiment(record.experiment_name).id
     parent = PreparedJob(carrier, Environment(), store_files({}, ws.artifacts).id, experiment_id)
-    return start_run(ws, parent, record=record, tags=tags)
+    return start_run(ws, parent, record=record, tags=tags, finish_here=partial(finish_if_all_reused, ws))
 
 
 def submit_pipeline(ws: Workspace, job: PipelineJob, tags: dict[str, str] | None = None) -> RunInfo:

@@ -69,6 +69,15 @@ def _generated(name: str) -> tuple[pd.DataFrame, str]:
     return df, task
 
 
+def _wide(name: str) -> tuple[pd.DataFrame, str]:
+    sys.path.insert(0, str(Path(__file__).parent))
+    from _wide import house_prices_like
+
+    if name == "house_prices_like":
+        return house_prices_like(), "regression"
+    return house_prices_like(rows=5000, numeric=80, categorical=120, seed=1), "regression"  # wide_200
+
+
 DATASETS = {
     "breast_cancer": _sklearn,
     "digits": _sklearn,
@@ -80,6 +89,8 @@ DATASETS = {
     "star98": _statsmodels,
     "synthetic_classification_100k": _generated,
     "synthetic_regression_100k": _generated,
+    "house_prices_like": _wide,
+    "wide_200": _wide,
 }
 
 

@@ -90,8 +90,11 @@ def _svm(p: dict[str, Any], task: str, seed: int) -> Any:
     from sklearn.svm import LinearSVC, LinearSVR
 
     if task == "classification":
-        return LinearSVC(C=p["C"], max_iter=2000, random_state=seed)
-    return LinearSVR(C=p["C"], max_iter=2000, random_state=seed)
+        return LinearSVC(C=p["C"], dual="auto", max_iter=2000, random_state=seed)
+    # the primal (squared loss) solver: the dual one crawls on hundreds of one-hot columns
+    return LinearSVR(
+        C=p["C"], loss="squared_epsilon_insensitive", dual=False, max_iter=2000, random_state=seed
+    )
 
 
 def _knn(p: dict[str, Any], task: str, seed: int) -> Any:

@@ -32,10 +32,13 @@ class Trial:
     members: list[int] = field(default_factory=list)  # ensembles: the trials they combine
 
 
-def step_params(learner: str, params: dict[str, Any], scaled: bool) -> dict[str, str]:
-    """Params as scikit-learn names them on the pipeline: ``model__n_estimators``."""
-    named = {f"model__{k}": (f"{v:.6g}" if isinstance(v, float) else str(v)) for k, v in params.items()}
-    return {"model": learner, "scale": "StandardScaler" if scaled else "none", **named}
+def step_params(learner: str, params: dict[str, Any], scaled: bool, target: str = "") -> dict[str, str]:
+    """Params as scikit-learn names them on the pipeline: ``model__n_estimators`` (regressors in
+    a ``BoundedRegressor``: ``model__regressor__n_estimators``, and ``target``)."""
+    prefix = "model__regressor__" if target else "model__"
+    named = {f"{prefix}{k}": (f"{v:.6g}" if isinstance(v, float) else str(v)) for k, v in params.items()}
+    out = {"model": learner, "scale": "RangeScaler" if scaled else "none", **named}
+    return {**out, "target": target} if target else out
 
 
 def start(store: Store, parent: RunInfo, trial: Trial, params: dict[str, str]) -> None:

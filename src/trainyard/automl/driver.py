@@ -166,9 +166,15 @@ class Driver:
             since = sum(1 for t in self.trials if t.number > best[0].number and t.status != "running")
             if since >= self.s.early_stopping_iterations:
                 return f"early stopping: no better score in the last {since} trials"
-        if time.time() >= self.deadline - self.reserve():
+        now = time.time()
+        if now >= self.deadline - self.reserve() and (best or now >= self.deadline + self.grace()):
             return "the time budget is spent"
         return ""
+
+    def grace(self) -> float:
+        """How far past the budget the first trials may run when none has finished yet (a slow
+        start on a busy machine): a model a little late beats no model."""
+        return max(5.0, 0.05 * self.s.timeout_seconds)
 
     def launch(self, pool: WorkerPool) -> bool:
         left = self.deadline - self.reserve() - time.time()

@@ -211,8 +211,8 @@ SKEWED = 0.75  # labels more skewed than this (and all positive) are tried on a 
 PROBES: dict[
     str, dict[str, Any]
 ] = {  # cheap learners the log scale is tried with: a linear one and a small boosted one
-    "ElasticNet": {"alpha": 1e-3, "l1_ratio": 0.5},
-    "LightGBM": {"n_estimators": 64, "num_leaves": 8, "min_child_samples": 10, "log_max_bin": 8},
+    "ElasticNet": {"alpha": 1e-2, "l1_ratio": 0.5},
+    "LightGBM": {"n_estimators": 32, "num_leaves": 8, "min_child_samples": 10, "log_max_bin": 8},
 }
 
 

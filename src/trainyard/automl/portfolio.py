@@ -43,12 +43,20 @@ class Learner:
     space: dict[str, Dim]
     build: Callable[[dict[str, Any], str, int], Any]  # (params, task, seed) -> estimator
     scaled: bool = False  # wants standardized features
+    default: dict[str, float] | None = None  # the library's defaults: tried right after the cheapest point
 
     def params(self, unit: np.ndarray) -> dict[str, Any]:
         return {name: dim.from_unit(u) for (name, dim), u in zip(self.space.items(), unit, strict=True)}
 
     def init_unit(self) -> np.ndarray:
         return np.array([dim.to_unit(dim.init) for dim in self.space.values()])
+
+    def default_unit(self) -> np.ndarray | None:
+        """The cheapest point with the library's defaults for the dimensions they name."""
+        if not self.default:
+            return None
+        given = self.default
+        return np.array([dim.to_unit(given.get(name, dim.init)) for name, dim in self.space.items()])
 
 
 def _lgbm(p: dict[str, Any], task: str, seed: int) -> Any:
@@ -145,6 +153,8 @@ def _learners(task: str) -> list[Learner]:
                 **_BOOSTING,
             },
             _lgbm,
+            # a learner's first seconds should reach what the library gives untuned
+            default={"n_estimators": 100, "num_leaves": 31},
         ),
         Learner("RandomForest", forest, _forest(False)),
         Learner(

@@ -114,6 +114,7 @@ class Driver:
         self.baselines = list(BASELINES) if ctx.task == "forecasting" else []
         self.stopping = ""
         self.last_board = time.monotonic()
+        self.writer = trials.Writer()  # child-run writes, off the search's path
         signal.signal(signal.SIGTERM, self._on_sigterm)
 
     def _on_sigterm(self, *_: object) -> None:
@@ -188,7 +189,7 @@ class Driver:
         trial = Trial(len(self.trials), "", proposal.learner, proposal.params, proposal.sample_size)
         scaled = proposal.learner in self.specs and self.specs[proposal.learner].scaled
         params = trials.step_params(trial.learner, trial.params, scaled, target_kind(self.ctx))
-        trials.start(self.store, self.info, trial, params)
+        self.writer.submit(trials.start, self.store, self.info, trial, params)
         self.trials.append(trial)
         self.pending[trial.number] = proposal
         pool.submit(trial.number, evaluate, proposal.learner, proposal.params, proposal.sample_size)
@@ -204,7 +205,7 @@ class Driver:
         else:
             trial.status, trial.seconds = "failed", seconds
             trial.error = value if not ok else f"{self.metric} could not be computed on the validation rows"
-        trials.finish(self.store, trial)
+        self.writer.submit(trials.finish, self.store, trial)
         result = loss(self.metric, trial.metrics[self.metric]) if trial.status == "completed" else None
         if proposal.learner in self.scheduler.states:
             self.scheduler.tell(proposal, result, trial.seconds)
@@ -237,9 +238,9 @@ class Driver:
                     pool.cancel(number)
                     trial = self.trials[number]
                     trial.status, trial.error = "canceled", f"canceled: {reason}"
-                    self.store.request_cancel(trial.run_id, trial.error)
+                    self.writer.submit(self._request_cancel, trial)
                     trial.seconds = time.monotonic() - started
-                    trials.finish(self.store, trial)
+                    self.writer.submit(trials.finish, self.store, trial)
                     self.pending.pop(number, None)
                 self.say(f"search stopped: {reason}")
                 return
@@ -252,6 +253,9 @@ class Driver:
                 self.settle(outcome.key, outcome.ok, outcome.value, outcome.seconds)
             if time.monotonic() - self.last_board > BOARD_EVERY:
                 self.show_board(5)
+
+    def _request_cancel(self, trial: Trial) -> None:
+        self.store.request_cancel(trial.run_id, trial.error)
 
     def show_board(self, top: int) -> None:
         self.last_board = time.monotonic()
@@ -283,9 +287,9 @@ class Driver:
                 built[name] = meta
             params = {"model": name, "members": ",".join(str(m) for m in trial.members)}
             params.update({k: str(v) for k, v in trial.params.items()})
-            trials.start(self.store, self.info, trial, params)
+            self.writer.submit(trials.start, self.store, self.info, trial, params)
             trial.status, trial.metrics, trial.seconds = "completed", metrics, time.perf_counter() - start
-            trials.finish(self.store, trial)
+            self.writer.submit(trials.finish, self.store, trial)
             self.trials.append(trial)
             self.say(f"trial {trial.number} {name} {self.metric}={metrics.get(self.metric, math.nan):.5f}")
         return built
@@ -326,8 +330,18 @@ class Driver:
         return time.time() + self._refit_need(trial) <= self.deadline
 
     def finish(self, pool: WorkerPool) -> None:
+        try:
+            self._finish(pool)
+        finally:
+            self.writer.flush()
+            self.writer.close()
+            if self.writer.errors:
+                self.say(f"{len(self.writer.errors)} child-run write(s) failed: {self.writer.errors[0]}")
+
+    def _finish(self, pool: WorkerPool) -> None:
         with self.budget.phase("ensembles"):
             built = self.ensembles() if self.s.enable_ensembling and not self.stopping else {}
+            self.writer.flush()  # the leaderboard and the tags name the trials' run ids
         ranked = trials.ranked(self.trials, self.metric)
         table = trials.leaderboard(self.trials, self.metric)
         self.run.log_table("leaderboard", table)

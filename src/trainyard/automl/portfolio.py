@@ -143,6 +143,7 @@ def _learners(task: str) -> list[Learner]:
         "max_leaf_nodes": _LEAVES,
     }
     return [
+        linear,  # the cheapest trial, and often the one to beat on wide one-hot tables
         Learner(
             "LightGBM",
             {
@@ -170,7 +171,6 @@ def _learners(task: str) -> list[Learner]:
             _xgb,
         ),
         Learner("ExtremeRandomTrees", forest, _forest(True)),
-        linear,
         Learner("LinearSVM", {"C": Dim(1 / 32, 1024, 1.0, log=True)}, _svm, scaled=True),
         Learner(
             "KNN",

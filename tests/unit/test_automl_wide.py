@@ -107,3 +107,16 @@ def test_the_explanation_is_cut_to_the_time_it_gets():
     none_left, cut = final.importance(pipeline, *args, seconds=0.0)
     assert "repeat(s) instead of 3" in cut and "columns (the rest not measured)" in cut
     assert len(none_left["feature"]) < len(ctx.X.columns)
+
+
+def test_fewer_folds_when_the_table_is_wide_for_the_budget():
+    from trainyard.automl.data import auto_folds
+
+    assert auto_folds(150, 5, 24) == 5  # iris: 5 folds at any budget
+    assert auto_folds(1095, 79, 60) == 5 and auto_folds(1095, 79, 30) == 3  # house prices
+    assert auto_folds(3750, 200, 30) == 1 and auto_folds(3750, 200, 600) == 5
+    assert auto_folds(20_000, 10, 3600) == 1  # many rows: a holdout, as before
+    s = make_settings(task="regression", label_column_name="y", experiment_timeout_minutes=0.5)
+    y = np.arange(3750.0)
+    assert len(make_folds(s, 3750, 3750, y, 200)) == 1
+    assert len(make_folds(s.model_copy(update={"n_cross_validations": 5}), 3750, 3750, y, 200)) == 5

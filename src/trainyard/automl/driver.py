@@ -179,6 +179,8 @@ class Driver:
 
     def launch(self, pool: WorkerPool) -> bool:
         left = self.deadline - self.reserve() - time.time()
+        if not trials.ranked(self.trials, self.metric):  # none finished yet: a model a little late
+            left += self.grace()
         too_slow = {n for n in self.learners if self.scheduler.states[n].last_cost > left}
         if self.baselines:  # forecasting: the naive baselines go on the leaderboard first
             proposal: Proposal | None = Proposal(self.baselines.pop(0), {}, len(self.ctx.y), np.zeros(0))
@@ -481,7 +483,7 @@ def prepare(
         classes = classes_arr.tolist()
     else:
         y = labels.to_numpy(dtype=float)
-    folds = make_folds(s, len(train), len(frame), y)
+    folds = make_folds(s, len(train), len(frame), y, X.shape[1])
     k = len(classes) if classes else 0
     ctx = Context(s.task, X, y, plan, folds, k, s.seed)
     start = time.perf_counter()

@@ -126,10 +126,9 @@ class Driver:
     # -- estimates ---------------------------------------------------------------------------------
     def featurize_seconds(self) -> float:
         """How long fitting the featurization on every row should take, from the folds'."""
-        features = getattr(self.ctx, "features", None)
-        if not features:
+        if not isinstance(self.ctx, Context) or not self.ctx.features:  # forecasting featurizes per fit
             return 0.0
-        return max(f.seconds for f in features) * len(self.ctx.X) / self.train_rows * 1.2
+        return max(f.seconds for f in self.ctx.features) * len(self.ctx.X) / self.train_rows * 1.2
 
     def refit_seconds(self, trial: Trial) -> float:
         """How long fitting ``trial`` on every row should take, from its fold fits."""

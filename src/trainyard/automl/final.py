@@ -67,7 +67,7 @@ def save_and_register(run: Any, pipeline: Any, example: pd.DataFrame, model_name
 
 EXPLAIN_MIN_ROWS = 200
 EXPLAIN_REPEATS = 3
-EXPLAIN_BATCH = 40_000  # rows scored per call when permuting
+EXPLAIN_BATCH = 10_000  # rows scored per call when permuting (the deadline is checked between calls)
 
 
 def importance(
@@ -124,10 +124,7 @@ def importance(
             if time.perf_counter() > end:
                 break
             block = columns[first : first + per_batch]
-            stacked = pd.concat([sample] * len(block), ignore_index=True)
-            for i, col in enumerate(block):
-                stacked.loc[i * rows : (i + 1) * rows - 1, col] = rng.permutation(sample[col].to_numpy())
-            pred = predict(pipeline, stacked, task, n_classes)
+            pred = predict(pipeline, _stacked(sample, block, rng), task, n_classes)
             for i, col in enumerate(block):
                 drops[col].append(base - score(pred[i * rows : (i + 1) * rows]))
     measured = [c for c in columns if drops[c]]
@@ -145,6 +142,21 @@ def importance(
     if shap_values is not None:
         table["mean_abs_shap"] = [shap_values.get(f) for f in table["feature"]]
     return table, ", ".join(cuts)
+
+
+def _stacked(sample: pd.DataFrame, block: list[Any], rng: np.random.Generator) -> pd.DataFrame:
+    """``len(block)`` copies of ``sample`` one under the other, copy i with column block[i] permuted
+    (built column by column in numpy: assigning slices of a wide frame is slow)."""
+    rows, copies = len(sample), len(block)
+    data = {}
+    for col in sample.columns:
+        values = sample[col].to_numpy()
+        stacked = np.tile(values, copies)
+        if col in block:
+            i = block.index(col)
+            stacked[i * rows : (i + 1) * rows] = rng.permutation(values)
+        data[col] = stacked
+    return pd.DataFrame(data, columns=sample.columns).astype(sample.dtypes.to_dict())
 
 
 def _shap(pipeline: Any, X: pd.DataFrame) -> dict[str, float] | None:

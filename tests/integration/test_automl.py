@@ -107,3 +107,35 @@ def test_regression_with_allowed_models_iterations_and_exit_score(ws):
 @pytest.fixture(autouse=True)
 def _one_thread(monkeypatch):
     monkeypatch.setenv("OMP_NUM_THREADS", "1")
+
+
+def test_a_wide_table_records_where_the_budget_went(ws):
+    from tests.unit.test_automl_wide import wide
+
+    cfg = ty.AutoMLConfig(
+        task="regression",
+        training_data=wide(300),
+        label_column_name="price",
+        primary_metric="r2_score",
+        n_cross_validations=3,
+        experiment_timeout_minutes=0.5,
+        allowed_models=["LightGBM", "ElasticNet"],
+    )
+    run = ty.Experiment(ws, "automl").submit(cfg)
+    run.wait_for_completion(timeout_seconds=180)
+    metrics = run.get_metrics()
+    phases = ("startup", "prepare", "workers", "search", "ensembles", "refit", "register", "explain")
+    assert all(metrics[f"budget_{p}_seconds"] >= 0 for p in phases)
+    assert metrics["budget_limit_seconds"] == 30
+    split = sum(metrics[f"budget_{p}_seconds"] for p in phases)
+    assert split <= metrics["budget_total_seconds"] + 0.01  # the phases do not overlap
+    assert metrics["budget"]["phase"] == [*phases, "total"]
+    log = run.log_text()[0]
+    assert "featurization: fitted once per fold (3 fold(s)" in log
+    assert "log scale tried" in log and "budget 30 s, used" in log
+    assert "Warning" not in log  # library deprecation warnings are fixed at their calls
+    children = ws.store.search_runs(parent_id=run.id)
+    lgbm = next(c for c in children if c.tags["automl.learner"] == "LightGBM")
+    assert "model__regressor__n_estimators" in lgbm.params and lgbm.params["target"] in ("log", "identity")
+    _, pipeline = run.get_output()
+    assert np.isfinite(pipeline.predict(wide(4, seed=2).drop(columns="price"))).all()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
+import pytest
 
 from trainyard.automl.portfolio import Dim, Learner, choose, portfolio
 from trainyard.automl.search import INITIAL_SAMPLE, LocalSearch, Scheduler
@@ -58,12 +59,12 @@ def test_the_winning_learner_gets_most_trials():
 
 def test_excluded_learners_are_not_proposed():
     scheduler = Scheduler(list(portfolio("regression").values()), rows=100)
-    assert scheduler.next({"LightGBM"}).learner == "RandomForest"
+    assert scheduler.next({"ElasticNet"}).learner == "LightGBM"
     assert scheduler.next(set(portfolio("regression"))) is None
 
 
 def test_allowed_and_blocked_models():
-    assert choose("regression", ["LightGBM", "ElasticNet"], None) == ["LightGBM", "ElasticNet"]
+    assert choose("regression", ["LightGBM", "ElasticNet"], None) == ["ElasticNet", "LightGBM"]
     assert "KNN" not in choose("classification", None, ["KNN"])
     import pytest
 
@@ -73,3 +74,14 @@ def test_allowed_and_blocked_models():
         choose("classification", ["XGBoostRegressor"], None)
     with pytest.raises(TrainyardError, match="leave no learner"):
         choose("regression", ["KNN"], ["KNN"])
+
+
+def test_lightgbm_tries_its_library_defaults_right_after_its_cheapest_point():
+    scheduler = Scheduler([portfolio("regression")["LightGBM"]], rows=500)
+    cheapest = scheduler.next()
+    scheduler.tell(cheapest, 1.0, 0.1)
+    defaults = scheduler.next()
+    assert defaults.params["n_estimators"] == 100 and defaults.params["num_leaves"] == 31
+    assert defaults.params["learning_rate"] == pytest.approx(cheapest.params["learning_rate"]) == 0.1
+    scheduler.tell(defaults, 0.5, 0.3)  # better: the local search goes on from the defaults
+    assert scheduler.states["LightGBM"].search.best_loss == 0.5

@@ -76,13 +76,27 @@ def test_stopping_cancels_running_trials_as_canceled_child_runs(parent):
 
     driver = Driver.__new__(Driver)
     driver.store, driver.stopping, driver.say = parent.workspace.store, "stop", print
-    driver.pending = {0: None}
+    driver.pending, driver.writer = {0: None}, trials.Writer()
     trial = Trial(0, "", "LightGBM", {}, 100)
     trials.start(driver.store, parent.info, trial, {})
     driver.trials = [trial]
     pool = Pool()
     driver.search(pool)
     assert pool.canceled == [0] and driver.pending == {}
+    driver.writer.flush()  # the child-run writes happen on the writer's thread, in order
     info = driver.store.get_run(trial.run_id)
     assert info.status == RunStatus.CANCELED and info.error == info.cancel_reason == "canceled: stop"
     assert 2.0 <= info.metrics["duration_seconds"] < 60
+
+
+def test_the_writer_keeps_the_order_of_writes_and_their_errors():
+    import threading
+
+    seen: list[object] = []
+    writer = trials.Writer()
+    writer.submit(lambda: seen.append(threading.current_thread().name))
+    writer.submit(lambda: 1 / 0)
+    writer.submit(seen.append, 2)
+    writer.flush()
+    assert seen == ["automl-trial-writes", 2] and writer.errors == ["ZeroDivisionError: division by zero"]
+    writer.close()

@@ -18,8 +18,18 @@ from trainyard.automl.record import AutoMLData
 if TYPE_CHECKING:
     from trainyard.workspace import Workspace
 
-AUTO_CV_ROWS = 10_000  # fewer rows than this: 5-fold cross-validation; more: a 10 % holdout
+AUTO_CV_ROWS = 10_000  # fewer rows than this: cross-validation; more: a 10 % holdout
 AUTO_HOLDOUT = 0.1
+CELLS_PER_HOUR = 10_000_000  # FLAML's rule: 5 folds while rows x columns < this x budget / 1 h
+
+
+def auto_folds(rows: int, columns: int, seconds: float) -> int:
+    """How many folds validate trials when the user gave no validation settings: 5 while the
+    table is small for the budget (FLAML's rule), 3 up to ten times that, else 1 (a holdout)."""
+    if rows >= AUTO_CV_ROWS:
+        return 1
+    cells, affordable = rows * columns / 0.9, CELLS_PER_HOUR * seconds / 3600
+    return 5 if cells < affordable else 3 if cells < 10 * affordable else 1
 
 
 def store_frames(ws: Workspace, train: pd.DataFrame, valid: pd.DataFrame | None) -> AutoMLData:
@@ -46,15 +56,16 @@ def load_frames(ws: Workspace, data: AutoMLData) -> tuple[pd.DataFrame, pd.DataF
 
 
 def make_folds(
-    s: AutoMLSettings, n_train: int, n_all: int, y: np.ndarray
+    s: AutoMLSettings, n_train: int, n_all: int, y: np.ndarray, columns: int = 1
 ) -> list[tuple[np.ndarray, np.ndarray]]:
     """(train rows, validation rows) pairs: validation_data, k folds, or a holdout."""
     if n_all > n_train:  # validation_data was appended after the training rows
         return [(np.arange(n_train), np.arange(n_train, n_all))]
     stratify = s.task == "classification"
     k = s.n_cross_validations
-    if k is None and s.validation_size is None and n_train < AUTO_CV_ROWS:
-        k = 5
+    if k is None and s.validation_size is None:
+        auto = auto_folds(n_train, columns, s.timeout_seconds)
+        k = auto if auto > 1 else None
     index = np.arange(n_train)
     if k is not None:
         splitter = (StratifiedKFold if stratify else KFold)(k, shuffle=True, random_state=s.seed)

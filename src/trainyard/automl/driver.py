@@ -9,41 +9,102 @@ import math
 import pickle
 import signal
 import tempfile
+import threading
 import time
+import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, cast
 
 import numpy as np
 import pandas as pd
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.pipeline import Pipeline
 
 from trainyard.automl import ensemble, final, trials
 from trainyard.automl.config import AutoMLSettings
 from trainyard.automl.data import load_frames, make_folds
-from trainyard.automl.evaluate import Context, evaluate, fit_final, load_context
+from trainyard.automl.evaluate import (
+    Context,
+    choose_target,
+    evaluate,
+    featurize_folds,
+    fit_final,
+    load_context,
+    target_kind,
+)
 from trainyard.automl.featurize import guardrails, infer_plan
 from trainyard.automl.forecast import BASELINES, ForecastModel, prepare_forecasting
 from trainyard.automl.metrics import loss
-from trainyard.automl.pool import WorkerPool
+from trainyard.automl.pool import WorkerPool, warm_up
 from trainyard.automl.portfolio import choose, portfolio
 from trainyard.automl.record import AutoMLRecord
-from trainyard.automl.search import Proposal, Scheduler
+from trainyard.automl.search import INITIAL_SAMPLE, Proposal, Scheduler
 from trainyard.automl.trials import Trial
 from trainyard.tracking import TrackedRun, current_run
 
 BOARD_EVERY = 10.0
 KEEP_PREDICTIONS = 8
 ENSEMBLE_MEMBERS = 5
+REGISTER_SECONDS = 1.0  # saving, uploading and registering the model after the refit
+PHASES = ("startup", "prepare", "workers", "search", "ensembles", "refit", "register", "explain")
+
+
+class Budget:
+    """Where the budget went, phase by phase, from the parent run's creation (what the user
+    waits for: queueing and the driver's start count too); recorded on the parent run as
+    ``budget_<phase>_seconds`` metrics and the ``budget`` table."""
+
+    def __init__(self, created_at: float, limit: float) -> None:
+        self.created_at, self.limit = created_at, limit
+        self.seconds: dict[str, float] = {"startup": time.time() - created_at}
+        self.cuts: list[str] = []
+
+    @contextmanager
+    def phase(self, name: str) -> Iterator[None]:
+        start = time.time()
+        try:
+            yield
+        finally:
+            self.seconds[name] = self.seconds.get(name, 0.0) + time.time() - start
+
+    def cut(self, what: str) -> None:
+        """Work left out so the run ends within its budget; logged at the end."""
+        self.cuts.append(what)
+
+    def record(self, run: TrackedRun) -> str:
+        total = time.time() - self.created_at
+        names = [p for p in PHASES if p in self.seconds]
+        run.log_metrics({f"budget_{p}_seconds": self.seconds[p] for p in names})
+        run.log_metrics({"budget_total_seconds": total, "budget_limit_seconds": self.limit})
+        run.log_table(
+            "budget",
+            {
+                "phase": [*names, "total"],
+                "seconds": [round(self.seconds[p], 3) for p in names] + [round(total, 3)],
+            },
+        )
+        split = ", ".join(f"{p} {self.seconds[p]:.1f}" for p in names)
+        cuts = f"; cut to fit: {'; '.join(self.cuts)}" if self.cuts else ""
+        return f"budget {self.limit:g} s, used {total:.1f} s: {split}{cuts}"
 
 
 class Driver:
     def __init__(
-        self, run: TrackedRun, settings: AutoMLSettings, ctx: Context, classes: list[Any] | None
+        self,
+        run: TrackedRun,
+        settings: AutoMLSettings,
+        ctx: Context,
+        classes: list[Any] | None,
+        budget: Budget | None = None,
     ) -> None:
         self.run, self.s, self.ctx, self.classes = run, settings, ctx, classes
         self.store = run.workspace.store
         self.info = run.info
         self.metric = settings.metric
         self.deadline = self.info.created_at + settings.timeout_seconds
+        self.budget = budget or Budget(self.info.created_at, settings.timeout_seconds)
         self.learners = choose(ctx.task, settings.allowed_models, settings.blocked_models)
         self.specs = portfolio(ctx.task)
         self.train_rows = min(len(t) for t, _ in ctx.folds)
@@ -53,6 +114,7 @@ class Driver:
         self.baselines = list(BASELINES) if ctx.task == "forecasting" else []
         self.stopping = ""
         self.last_board = time.monotonic()
+        self.writer = trials.Writer()  # child-run writes, off the search's path
         signal.signal(signal.SIGTERM, self._on_sigterm)
 
     def _on_sigterm(self, *_: object) -> None:
@@ -62,6 +124,12 @@ class Driver:
         print(line, flush=True)
 
     # -- estimates ---------------------------------------------------------------------------------
+    def featurize_seconds(self) -> float:
+        """How long fitting the featurization on every row should take, from the folds'."""
+        if not isinstance(self.ctx, Context) or not self.ctx.features:  # forecasting featurizes per fit
+            return 0.0
+        return max(f.seconds for f in self.ctx.features) * len(self.ctx.X) / self.train_rows * 1.2
+
     def refit_seconds(self, trial: Trial) -> float:
         """How long fitting ``trial`` on every row should take, from its fold fits."""
         folds = len(self.ctx.folds)
@@ -73,14 +141,19 @@ class Driver:
         best = trials.ranked(self.trials, self.metric)
         if not best:
             return 0.0
-        seconds = self.refit_seconds(best[0]) + 1.0
+        seconds = self.refit_seconds(best[0])
         if self.s.enable_ensembling:
             seconds = max(
                 seconds, sum(self.refit_seconds(t) for t in best[:3]) / self.s.max_concurrent_iterations
             )
+        seconds += self.featurize_seconds() + REGISTER_SECONDS
         if self.s.model_explainability and self.ctx.task != "forecasting":
-            seconds += min(10.0, 0.05 * self.s.timeout_seconds)  # permutation importance after the refit
+            seconds += self.explain_seconds()
         return min(seconds, 0.3 * self.s.timeout_seconds)
+
+    def explain_seconds(self) -> float:
+        """Time kept for the permutation importance (it is cut to what is left when it runs)."""
+        return min(10.0, 0.05 * self.s.timeout_seconds)
 
     # -- the search --------------------------------------------------------------------------------
     def _stop_reason(self) -> str:
@@ -93,12 +166,20 @@ class Driver:
             since = sum(1 for t in self.trials if t.number > best[0].number and t.status != "running")
             if since >= self.s.early_stopping_iterations:
                 return f"early stopping: no better score in the last {since} trials"
-        if time.time() >= self.deadline - self.reserve():
+        now = time.time()
+        if now >= self.deadline - self.reserve() and (best or now >= self.deadline + self.grace()):
             return "the time budget is spent"
         return ""
 
+    def grace(self) -> float:
+        """How far past the budget the first trials may run when none has finished yet (a slow
+        start on a busy machine): a model a little late beats no model."""
+        return max(5.0, 0.05 * self.s.timeout_seconds)
+
     def launch(self, pool: WorkerPool) -> bool:
         left = self.deadline - self.reserve() - time.time()
+        if not trials.ranked(self.trials, self.metric):  # none finished yet: a model a little late
+            left += self.grace()
         too_slow = {n for n in self.learners if self.scheduler.states[n].last_cost > left}
         if self.baselines:  # forecasting: the naive baselines go on the leaderboard first
             proposal: Proposal | None = Proposal(self.baselines.pop(0), {}, len(self.ctx.y), np.zeros(0))
@@ -108,7 +189,8 @@ class Driver:
             return False
         trial = Trial(len(self.trials), "", proposal.learner, proposal.params, proposal.sample_size)
         scaled = proposal.learner in self.specs and self.specs[proposal.learner].scaled
-        trials.start(self.store, self.info, trial, trials.step_params(trial.learner, trial.params, scaled))
+        params = trials.step_params(trial.learner, trial.params, scaled, target_kind(self.ctx))
+        self.writer.submit(trials.start, self.store, self.info, trial, params)
         self.trials.append(trial)
         self.pending[trial.number] = proposal
         pool.submit(trial.number, evaluate, proposal.learner, proposal.params, proposal.sample_size)
@@ -124,7 +206,7 @@ class Driver:
         else:
             trial.status, trial.seconds = "failed", seconds
             trial.error = value if not ok else f"{self.metric} could not be computed on the validation rows"
-        trials.finish(self.store, trial)
+        self.writer.submit(trials.finish, self.store, trial)
         result = loss(self.metric, trial.metrics[self.metric]) if trial.status == "completed" else None
         if proposal.learner in self.scheduler.states:
             self.scheduler.tell(proposal, result, trial.seconds)
@@ -157,9 +239,9 @@ class Driver:
                     pool.cancel(number)
                     trial = self.trials[number]
                     trial.status, trial.error = "canceled", f"canceled: {reason}"
-                    self.store.request_cancel(trial.run_id, trial.error)
+                    self.writer.submit(self._request_cancel, trial)
                     trial.seconds = time.monotonic() - started
-                    trials.finish(self.store, trial)
+                    self.writer.submit(trials.finish, self.store, trial)
                     self.pending.pop(number, None)
                 self.say(f"search stopped: {reason}")
                 return
@@ -172,6 +254,9 @@ class Driver:
                 self.settle(outcome.key, outcome.ok, outcome.value, outcome.seconds)
             if time.monotonic() - self.last_board > BOARD_EVERY:
                 self.show_board(5)
+
+    def _request_cancel(self, trial: Trial) -> None:
+        self.store.request_cancel(trial.run_id, trial.error)
 
     def show_board(self, top: int) -> None:
         self.last_board = time.monotonic()
@@ -203,9 +288,9 @@ class Driver:
                 built[name] = meta
             params = {"model": name, "members": ",".join(str(m) for m in trial.members)}
             params.update({k: str(v) for k, v in trial.params.items()})
-            trials.start(self.store, self.info, trial, params)
+            self.writer.submit(trials.start, self.store, self.info, trial, params)
             trial.status, trial.metrics, trial.seconds = "completed", metrics, time.perf_counter() - start
-            trials.finish(self.store, trial)
+            self.writer.submit(trials.finish, self.store, trial)
             self.trials.append(trial)
             self.say(f"trial {trial.number} {name} {self.metric}={metrics.get(self.metric, math.nan):.5f}")
         return built
@@ -225,11 +310,17 @@ class Driver:
                 fitted[outcome.key] = outcome.value
         models = [fitted[t.number] for t in todo]
         k = self.ctx.n_classes
-        if winner.learner == "VotingEnsemble":
-            return ensemble.VotingModel(models, list(built[winner.learner]), self.ctx.task, k)
-        if winner.learner == "StackEnsemble":
-            return ensemble.StackModel(models, built[winner.learner], self.ctx.task, k)
-        return models[0]
+        if winner.learner not in ("VotingEnsemble", "StackEnsemble"):
+            return models[0]
+        shared = all(isinstance(m, Pipeline) and m.steps[0][0] == "featurize" for m in models)
+        if shared:  # every member's featurizer was fitted on the same rows alike: featurize once
+            featurizer, models = models[0].steps[0], [Pipeline(m.steps[1:]) for m in models]
+        combined: Any = (
+            ensemble.VotingModel(models, list(built[winner.learner]), self.ctx.task, k)
+            if winner.learner == "VotingEnsemble"
+            else ensemble.StackModel(models, built[winner.learner], self.ctx.task, k)
+        )
+        return Pipeline([featurizer, ("model", combined)]) if shared else combined
 
     def _refit_need(self, trial: Trial) -> float:
         members = [self.trials[n] for n in trial.members] if trial.members else [trial]
@@ -240,7 +331,18 @@ class Driver:
         return time.time() + self._refit_need(trial) <= self.deadline
 
     def finish(self, pool: WorkerPool) -> None:
-        built = self.ensembles() if self.s.enable_ensembling and not self.stopping else {}
+        try:
+            self._finish(pool)
+        finally:
+            self.writer.flush()
+            self.writer.close()
+            if self.writer.errors:
+                self.say(f"{len(self.writer.errors)} child-run write(s) failed: {self.writer.errors[0]}")
+
+    def _finish(self, pool: WorkerPool) -> None:
+        with self.budget.phase("ensembles"):
+            built = self.ensembles() if self.s.enable_ensembling and not self.stopping else {}
+            self.writer.flush()  # the leaderboard and the tags name the trials' run ids
         ranked = trials.ranked(self.trials, self.metric)
         table = trials.leaderboard(self.trials, self.metric)
         self.run.log_table("leaderboard", table)
@@ -257,7 +359,22 @@ class Driver:
                 f"trial {ranked[0].number} {ranked[0].learner} would not refit within the budget; "
                 "using the best one that does"
             )
-        raw = self.fit_winner(pool, winner, built)
+        with self.budget.phase("refit"):
+            raw = self.fit_winner(pool, winner, built)
+        with self.budget.phase("register"):
+            self.register(raw, winner)
+        if self.ctx.task == "forecasting":
+            single = raw if isinstance(raw, ForecastModel) else raw.members[0]
+            ahead = single.forecast(self.s.forecast_horizon or 1).drop(columns="forecast")
+            ahead["forecast"] = raw.predict(ahead)
+            self.run.log_table("forecast", {str(c): ahead[c].astype(str).tolist() for c in ahead.columns})
+            self.say(f"forecast of the next {self.s.forecast_horizon} step(s) logged as the table 'forecast'")
+        elif self.s.model_explainability:
+            with self.budget.phase("explain"):
+                self.explain(raw)
+
+    def register(self, raw: Any, winner: Trial) -> None:
+        """Save and register the model; the parent's tags name it."""
         model = final.decoded(raw, self.classes)
         name = self.s.model_name or f"automl-{self.info.name}"
         registered = final.save_and_register(self.run, model, self.ctx.X.head(5), name)
@@ -275,19 +392,13 @@ class Driver:
         self.say(
             f"model saved to {final.MODEL_PATH} and registered as {registered.name}:{registered.version}"
         )
-        if self.ctx.task == "forecasting":
-            single = raw if isinstance(raw, ForecastModel) else raw.members[0]
-            ahead = single.forecast(self.s.forecast_horizon or 1).drop(columns="forecast")
-            ahead["forecast"] = raw.predict(ahead)
-            self.run.log_table("forecast", {str(c): ahead[c].astype(str).tolist() for c in ahead.columns})
-            self.say(f"forecast of the next {self.s.forecast_horizon} step(s) logged as the table 'forecast'")
-        elif self.s.model_explainability:
-            self.explain(raw)
 
     def explain(self, model: Any) -> None:
-        """Permutation importance on the validation rows, for the model fitted on encoded labels."""
+        """Permutation importance on the validation rows, for the model fitted on encoded labels,
+        cut (fewer rows, repeats or columns) to the time left in the budget."""
         rows = self.ctx.valid_index
-        table = final.importance(
+        left = self.deadline - time.time() - 0.5  # logging the table and the plot (imported already)
+        table, cut = final.importance(
             model,
             self.ctx.X.iloc[rows],
             self.ctx.y[rows],
@@ -295,7 +406,13 @@ class Driver:
             self.metric,
             self.ctx.n_classes,
             self.s.seed,
+            left,
         )
+        if cut:
+            self.budget.cut(f"explanation {cut}")
+            self.say(f"explanation cut to fit the budget: {cut}")
+        if not table["feature"]:
+            return
         self.run.log_table("feature_importance", table)
         self.run.log_image("feature_importance", plot=final.plot_importance(table))
         top = ", ".join(
@@ -308,23 +425,33 @@ def main() -> None:
     run = current_run(TrackedRun)
     record = AutoMLRecord.of_run(run.info)
     settings = record.automl
-    train, valid = load_frames(run.workspace, record.automl_data)
-    ctx, classes = prepare(run, settings, train, valid)
+    budget = Budget(run.info.created_at, settings.timeout_seconds)
+    warm_up()
+    with budget.phase("prepare"):
+        train, valid = load_frames(run.workspace, record.automl_data)
+        ctx, classes = prepare(run, settings, train, valid)
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "context.pkl"
-        path.write_bytes(pickle.dumps(ctx))
-        pool = WorkerPool(settings.max_concurrent_iterations, load_context, (str(path),))
+        with budget.phase("prepare"):
+            path.write_bytes(pickle.dumps(ctx))
+        with budget.phase("workers"):  # waits for the fork server's imports, if still running
+            pool = WorkerPool(settings.max_concurrent_iterations, load_context, (str(path),))
         try:
-            driver = Driver(run, settings, ctx, classes)
+            driver = Driver(run, settings, ctx, classes, budget)
             driver.say(
                 f"automl: {settings.task}, {settings.metric}, {len(ctx.X)} rows, {len(ctx.folds)} fold(s), "
                 f"learners {', '.join(driver.learners)}; budget {settings.timeout_seconds:g} s, "
                 f"{settings.max_concurrent_iterations} trial(s) at a time"
             )
-            driver.search(pool)
+            if settings.model_explainability and settings.task != "forecasting":
+                # the plot's imports take seconds: done while the driver waits on the search
+                threading.Thread(target=final.import_plotting, daemon=True).start()
+            with budget.phase("search"):
+                driver.search(pool)
             driver.finish(pool)
         finally:
             pool.close()
+    print(budget.record(run), flush=True)
     run.flush()
 
 
@@ -355,9 +482,23 @@ def prepare(
         classes = classes_arr.tolist()
     else:
         y = labels.to_numpy(dtype=float)
-    folds = make_folds(s, len(train), len(frame), y)
+    folds = make_folds(s, len(train), len(frame), y, X.shape[1])
     k = len(classes) if classes else 0
-    return Context(s.task, X, y, plan, folds, k, s.seed), classes
+    ctx = Context(s.task, X, y, plan, folds, k, s.seed)
+    start = time.perf_counter()
+    featurize_folds(ctx)
+    width = ctx.features[0].train.shape[1]
+    print(
+        f"featurization: fitted once per fold ({len(folds)} fold(s), {width} features) "
+        f"in {time.perf_counter() - start:.2f} s; trials reuse it",
+        flush=True,
+    )
+    with warnings.catch_warnings():  # the probes' scores already say how well they converged
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        tried = choose_target(ctx, s.metric, min(INITIAL_SAMPLE, min(len(t) for t, _ in folds)))
+    if tried:
+        print(tried, flush=True)
+    return ctx, classes
 
 
 if __name__ == "__main__":

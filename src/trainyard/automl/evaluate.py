@@ -10,20 +10,30 @@ from __future__ import annotations
 import pickle
 import time
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 import pandas as pd
+from scipy import stats
 from scipy.special import expit, softmax
+from sklearn.base import BaseEstimator, RegressorMixin
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.pipeline import Pipeline
-from sklearn.preprocessing import StandardScaler
 from threadpoolctl import threadpool_limits
 
-from trainyard.automl.featurize import ColumnPlan, build_featurizer
-from trainyard.automl.metrics import score_all
+from trainyard.automl.featurize import ColumnPlan, RangeScaler, build_featurizer
+from trainyard.automl.metrics import loss, score_all
 from trainyard.automl.portfolio import portfolio
+
+
+@dataclass
+class FoldFeatures:
+    """One fold's rows featurized by a featurizer fitted on its training rows."""
+
+    train: Any  # dense float32 array or CSR matrix
+    valid: Any
+    seconds: float  # fitting and applying the featurizer
 
 
 @dataclass
@@ -35,6 +45,8 @@ class Context:
     folds: list[tuple[np.ndarray, np.ndarray]]
     n_classes: int
     seed: int = 0
+    features: list[FoldFeatures] = field(default_factory=list)
+    log_target: bool = False  # regression learners fit log(label): chosen by ``choose_target``
 
     @property
     def valid_index(self) -> np.ndarray:
@@ -53,16 +65,79 @@ def load_context(path: str) -> None:
         _context = pickle.load(fh)
 
 
+class BoundedRegressor(RegressorMixin, BaseEstimator):
+    """A regressor fitted on log(label) when ``log`` (skewed positive labels: errors in proportion,
+    not dominated by the priciest rows), whose predictions stay within the training labels' range:
+    no learner extrapolates past every label it has seen."""
+
+    def __init__(self, regressor: Any, log: bool = False) -> None:
+        self.regressor, self.log = regressor, log
+
+    def fit(self, X: Any, y: Any) -> BoundedRegressor:
+        y = np.asarray(y, dtype=float)
+        self.low_, self.high_ = float(y.min()), float(y.max())
+        self.regressor.fit(X, np.log(y) if self.log else y)
+        return self
+
+    def predict(self, X: Any) -> np.ndarray:
+        raw = np.asarray(self.regressor.predict(X), dtype=float)
+        if self.log:
+            return np.exp(np.clip(raw, np.log(self.low_), np.log(self.high_)))
+        return np.clip(raw, self.low_, self.high_)
+
+
+def model_steps(
+    task: str, seed: int, learner: str, params: dict[str, Any], target: str = ""
+) -> list[tuple[str, Any]]:
+    """What follows the featurization: scaling where the learner needs it, then the learner;
+    ``target`` ("log" or "identity") wraps a regressor in ``BoundedRegressor``."""
+    spec = portfolio(task)[learner]
+    steps: list[tuple[str, Any]] = []
+    if spec.scaled:
+        steps.append(("scale", RangeScaler()))
+    model = spec.build(dict(params), task, seed)
+    steps.append(("model", BoundedRegressor(model, target == "log") if target else model))
+    return steps
+
+
+def target_kind(ctx: Context) -> str:
+    """How regression learners see the label (see ``BoundedRegressor``); "" for other tasks."""
+    if ctx.task != "regression":
+        return ""
+    return "log" if ctx.log_target else "identity"
+
+
 def make_pipeline(
     task: str, plan: ColumnPlan, frame: pd.DataFrame, seed: int, learner: str, params: dict[str, Any]
 ) -> Pipeline:
     """Featurization (+ scaling where the learner needs it) + the learner, unfitted."""
-    spec = portfolio(task)[learner]
-    steps: list[tuple[str, Any]] = [("featurize", build_featurizer(plan, frame, task))]
-    if spec.scaled:
-        steps.append(("scale", StandardScaler(with_mean=False)))
-    steps.append(("model", spec.build(dict(params), task, seed)))
-    return Pipeline(steps)
+    featurize = ("featurize", build_featurizer(plan, frame, task))
+    return Pipeline([featurize, *model_steps(task, seed, learner, params)])
+
+
+def _compact(matrix: Any) -> Any:
+    """Features as float32 (half the memory in the context and the workers), CSR when sparse."""
+    if hasattr(matrix, "tocsr"):
+        return matrix.tocsr().astype(np.float32)
+    return np.ascontiguousarray(matrix, dtype=np.float32)
+
+
+def featurize(ctx: Context, rows: np.ndarray | None = None) -> tuple[Any, Any]:
+    """A featurizer fitted on ``rows`` (all rows when None) and those rows featurized."""
+    X = ctx.X if rows is None else ctx.X.iloc[rows]
+    y = ctx.y if rows is None else ctx.y[rows]
+    featurizer = build_featurizer(ctx.plan, ctx.X, ctx.task)
+    return featurizer, _compact(featurizer.fit_transform(X, y))
+
+
+def featurize_folds(ctx: Context) -> None:
+    """Fit the featurization once per fold, so trials only fit their learner."""
+    ctx.features = []
+    for train, valid in ctx.folds:
+        start = time.perf_counter()
+        featurizer, train_features = featurize(ctx, train)
+        valid_features = _compact(featurizer.transform(ctx.X.iloc[valid]))
+        ctx.features.append(FoldFeatures(train_features, valid_features, time.perf_counter() - start))
 
 
 def predict(model: Any, X: pd.DataFrame, task: str, n_classes: int) -> np.ndarray:
@@ -74,7 +149,7 @@ def predict(model: Any, X: pd.DataFrame, task: str, n_classes: int) -> np.ndarra
     else:  # margins (linear SVM) squashed into scores that rank like probabilities
         margin = model.decision_function(X)
         raw = np.column_stack([1 - expit(margin), expit(margin)]) if margin.ndim == 1 else softmax(margin, 1)
-    proba = np.zeros((len(X), n_classes))
+    proba = np.zeros((X.shape[0], n_classes))
     proba[:, np.asarray(model.classes_, dtype=int)] = raw
     return proba
 
@@ -91,13 +166,18 @@ def evaluate(learner: str, params: dict[str, Any], sample_size: int) -> dict[str
     assert ctx is not None, "load_context was not called in this worker"
     if ctx.task == "forecasting":
         return ctx.evaluate(learner, params)
+    return evaluate_in(ctx, learner, params, sample_size)
+
+
+def evaluate_in(ctx: Context, learner: str, params: dict[str, Any], sample_size: int) -> dict[str, Any]:
+    """``evaluate`` on a given context (the driver's own, before any worker exists)."""
     start = time.perf_counter()
     parts = []
-    for train, valid in ctx.folds:
-        rows = _subsample(train, sample_size, ctx.seed)
-        pipe = make_pipeline(ctx.task, ctx.plan, ctx.X, ctx.seed, learner, params)
-        pipe.fit(ctx.X.iloc[rows], ctx.y[rows])
-        parts.append(predict(pipe, ctx.X.iloc[valid], ctx.task, ctx.n_classes))
+    for (train, _), fold in zip(ctx.folds, ctx.features, strict=True):
+        rows = _subsample(np.arange(len(train)), sample_size, ctx.seed)
+        model = Pipeline(model_steps(ctx.task, ctx.seed, learner, params, target_kind(ctx)))
+        model.fit(fold.train[rows], ctx.y[train[rows]])
+        parts.append(predict(model, fold.valid, ctx.task, ctx.n_classes))
     oof = np.concatenate(parts)
     truth = ctx.y[ctx.valid_index]
     if not np.all(np.isfinite(oof)):
@@ -109,10 +189,44 @@ def evaluate(learner: str, params: dict[str, Any], sample_size: int) -> dict[str
     }
 
 
+_all_rows: tuple[Any, Any] | None = None  # this worker's featurizer fitted on every row, and its output
+
+
 def fit_final(learner: str, params: dict[str, Any]) -> Pipeline:
-    """The configuration fitted on every row (training and validation)."""
+    """The configuration fitted on every row (training and validation). The featurizer is fitted
+    on every row once per worker and shared by the members of an ensemble it refits."""
+    global _all_rows
     ctx = _context
     assert ctx is not None, "load_context was not called in this worker"
     if ctx.task == "forecasting":
         return ctx.fit(learner, params)
-    return make_pipeline(ctx.task, ctx.plan, ctx.X, ctx.seed, learner, params).fit(ctx.X, ctx.y)
+    if _all_rows is None:
+        _all_rows = featurize(ctx)
+    featurizer, features = _all_rows
+    model = Pipeline(model_steps(ctx.task, ctx.seed, learner, params, target_kind(ctx))).fit(features, ctx.y)
+    return Pipeline([("featurize", featurizer), *model.steps])
+
+
+SKEWED = 0.75  # labels more skewed than this (and all positive) are tried on a log scale
+# the learner the log scale is tried with: linear learners gain or lose the most from it (trees
+# split on ranks of the features, and are nearly indifferent), and it is the cheapest to fit
+PROBES: dict[str, dict[str, Any]] = {"ElasticNet": {"alpha": 1e-2, "l1_ratio": 0.5}}
+
+
+def choose_target(ctx: Context, metric: str, sample_size: int) -> str:
+    """For a skewed, positive regression label, try the log scale with cheap probe learners on
+    the cached folds and keep it if it validates better; returns what was found, for the log."""
+    y = ctx.y
+    if ctx.task != "regression" or y.min() <= 0 or stats.skew(y) < SKEWED:
+        return ""
+    total = {False: 0.0, True: 0.0}
+    for log in total:
+        ctx.log_target = log
+        for learner, params in PROBES.items():
+            total[log] += loss(metric, evaluate_in(ctx, learner, params, sample_size)["metrics"][metric])
+    ctx.log_target = total[True] < total[False]
+    kept = "kept" if ctx.log_target else "not kept"
+    return (
+        f"label skewed ({stats.skew(y):.2f}): log scale tried, {kept} "
+        f"({metric} loss {total[True]:.4f} with it, {total[False]:.4f} without)"
+    )

@@ -14,6 +14,7 @@ from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.compose import ColumnTransformer
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.impute import SimpleImputer
+from sklearn.model_selection import KFold, StratifiedKFold
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import FunctionTransformer, OneHotEncoder, TargetEncoder
 
@@ -43,7 +44,8 @@ def _is_datetime(col: pd.Series) -> bool:
     sample = col.dropna().astype(str).head(200)
     if sample.empty or sample.str.fullmatch(r"-?\d+(\.\d+)?").all():
         return False
-    try:
+    try:  # a few values first: parsing "mixed" formats is slow, and most columns fail at once
+        pd.to_datetime(sample.head(5), format="mixed")
         pd.to_datetime(sample, format="mixed")
     except (ValueError, TypeError, OverflowError):
         return False
@@ -67,9 +69,10 @@ def _infer(col: pd.Series, n: int) -> tuple[str, str | None]:
         if id_like and np.all(np.diff(np.sort(values.to_numpy())) == 1):
             return "ignore", "ID-like: consecutive unique integers"
         return "numeric", None
-    words = values.astype(str).str.split().str.len().mean()
-    if words >= TEXT_MIN_WORDS and unique > 0.3 * len(values):
-        return "text", None
+    if unique > 0.3 * len(values):  # words counted on a sample: splitting every value is slow
+        words = values.head(1000).astype(str).str.split().str.len().mean()
+        if words >= TEXT_MIN_WORDS:
+            return "text", None
     if id_like:
         return "ignore", "ID-like: every value is different"
     return "categorical", None
@@ -128,6 +131,40 @@ class CountEncoder(BaseEstimator, TransformerMixin):
         return np.asarray([f"count_{c}" for c in (input_features or range(len(self.counts_)))], dtype=object)
 
 
+def _dense(values: Any) -> np.ndarray:
+    return np.asarray(values.toarray() if hasattr(values, "toarray") else values, dtype=float).ravel()
+
+
+class RangeScaler(BaseEstimator, TransformerMixin):
+    """Standardize, after clipping each feature to the range it had in the training rows.
+
+    For linear learners and k-NN: a value outside anything seen in training (a house five times
+    the usual size) would otherwise be extrapolated linearly into an absurd prediction. Dense
+    features are centered; sparse ones only scaled, so they stay sparse."""
+
+    def fit(self, X: Any, y: Any = None) -> RangeScaler:
+        if hasattr(X, "tocsr"):
+            X = X.tocsr()
+            self.low_ = np.minimum(_dense(X.min(axis=0)), 0)
+            self.high_ = np.maximum(_dense(X.max(axis=0)), 0)
+            mean, square = _dense(X.mean(axis=0)), _dense(X.multiply(X).mean(axis=0))
+            self.mean_, std = None, np.sqrt(np.maximum(square - mean**2, 0))
+        else:
+            X = np.asarray(X, dtype=float)
+            self.low_, self.high_ = X.min(axis=0), X.max(axis=0)
+            self.mean_, std = X.mean(axis=0), X.std(axis=0)
+        self.scale_ = np.where(std > 0, std, 1.0)
+        return self
+
+    def transform(self, X: Any) -> Any:
+        if hasattr(X, "tocsr"):
+            X = X.tocsr(copy=True).astype(float)
+            X.data = np.clip(X.data, self.low_[X.indices], self.high_[X.indices]) / self.scale_[X.indices]
+            return X
+        X = np.clip(np.asarray(X, dtype=float), self.low_, self.high_)
+        return (X - self.mean_) / self.scale_
+
+
 def _as_text(X: Any) -> np.ndarray:
     return pd.DataFrame(X).astype(str).to_numpy()
 
@@ -172,8 +209,10 @@ def build_featurizer(plan: ColumnPlan, frame: pd.DataFrame, task: str) -> Column
             )
         )
     if high:
+        classify = task == "classification"
         target = TargetEncoder(
-            target_type="continuous" if task != "classification" else "auto", random_state=0
+            target_type="auto" if classify else "continuous",
+            cv=(StratifiedKFold if classify else KFold)(5, shuffle=True, random_state=0),
         )
         steps.append(
             (
@@ -261,7 +300,6 @@ LEAK_ROWS = 5000
 def _leaks(frame: pd.DataFrame, y: pd.Series, plan: ColumnPlan) -> list[str]:
     """Columns that alone almost determine the label (a shallow tree on that column alone scores
     >= 0.99 accuracy or R², well above the majority class): likely derived from the label."""
-    from sklearn.model_selection import cross_val_score
     from sklearn.tree import DecisionTreeClassifier, DecisionTreeRegressor
 
     rows = frame.sample(min(len(frame), LEAK_ROWS), random_state=0).index
@@ -271,11 +309,14 @@ def _leaks(frame: pd.DataFrame, y: pd.Series, plan: ColumnPlan) -> list[str]:
     if majority >= LEAK_SCORE or len(rows) < 20:
         return []
     tree = (DecisionTreeClassifier if classify else DecisionTreeRegressor)(max_depth=3, random_state=0)
+    half = np.arange(len(rows)) % 3 != 0  # fit on two thirds, score on the rest: one fit per column
+    truth = target.to_numpy()
     found = []
     for col in plan.columns("numeric") + plan.columns("categorical") + plan.columns("boolean"):
         values = frame.loc[rows, col]
         codes = values if plan.purposes[col] == "numeric" else pd.Series(pd.factorize(values)[0], index=rows)
-        score = cross_val_score(tree, codes.fillna(-1).to_frame(), target, cv=3).mean()
+        x = codes.fillna(-1).to_numpy(dtype=float)[:, None]
+        score = tree.fit(x[half], truth[half]).score(x[~half], truth[~half])
         if score >= LEAK_SCORE:
             found.append(f"{col} (alone scores {score:.3f})")
     return found

@@ -5,14 +5,15 @@ under the parent run's outputs and registered; and its explanation (feature impo
 from __future__ import annotations
 
 import importlib.util
+import math
 import tempfile
+import time
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator, ClassifierMixin
-from sklearn.inspection import permutation_importance
 from sklearn.pipeline import Pipeline
 
 from trainyard.automl.metrics import SCORERS, loss
@@ -64,30 +65,98 @@ def save_and_register(run: Any, pipeline: Any, example: pd.DataFrame, model_name
     )
 
 
+EXPLAIN_MIN_ROWS = 200
+EXPLAIN_REPEATS = 3
+EXPLAIN_BATCH = 10_000  # rows scored per call when permuting (the deadline is checked between calls)
+
+
 def importance(
-    pipeline: Any, X: pd.DataFrame, y: np.ndarray, task: str, metric: str, n_classes: int, seed: int
-) -> dict[str, list[Any]]:
-    """Permutation importance of each raw column for the primary metric."""
+    pipeline: Any,
+    X: pd.DataFrame,
+    y: np.ndarray,
+    task: str,
+    metric: str,
+    n_classes: int,
+    seed: int,
+    seconds: float = math.inf,
+) -> tuple[dict[str, list[Any]], str]:
+    """Permutation importance of each raw column for the primary metric, within ``seconds``:
+    fewer rows, then fewer repeats, then fewer columns when the whole would not fit. Returns the
+    table (best first) and what was cut ("" when nothing was).
+
+    The permuted copies of the sample are stacked and scored in a few large batches, not one
+    column at a time: a pipeline's cost per call dominates on a few hundred rows."""
     from trainyard.automl.evaluate import predict
 
-    if len(X) > EXPLAIN_ROWS:
-        keep = np.random.default_rng(seed).choice(len(X), EXPLAIN_ROWS, replace=False)
-        X, y = X.iloc[keep], y[keep]
+    rng = np.random.default_rng(seed)
+    end = time.perf_counter() + seconds
+    columns = list(X.columns)
+    rows = min(len(X), EXPLAIN_ROWS)
+    keep = rng.choice(len(X), rows, replace=False)
+    probe = X.iloc[np.resize(keep, min(rows * len(columns), 2 * rows, EXPLAIN_BATCH))]  # cost per row
+    start = time.perf_counter()
+    predict(pipeline, probe, task, n_classes)
+    per_row = (time.perf_counter() - start) / len(probe)
+    repeats, cuts = EXPLAIN_REPEATS, []
 
-    def scorer(model: Any, rows: pd.DataFrame, truth: np.ndarray) -> float:
-        return -loss(metric, SCORERS[metric](truth, predict(model, rows, task, n_classes)))
+    def cost() -> float:
+        return (repeats * len(columns) + 1) * rows * per_row
 
-    result = permutation_importance(pipeline, X, y, scoring=scorer, n_repeats=3, random_state=seed)
-    order = np.argsort(-result.importances_mean)
+    while cost() > end - time.perf_counter() and (rows > EXPLAIN_MIN_ROWS or repeats > 1):
+        if rows > EXPLAIN_MIN_ROWS:
+            rows = max(EXPLAIN_MIN_ROWS, rows // 2)
+        else:
+            repeats -= 1
+    if rows < min(len(X), EXPLAIN_ROWS):
+        cuts.append(f"{rows} of {len(X)} validation rows")
+    if repeats < EXPLAIN_REPEATS:
+        cuts.append(f"{repeats} repeat(s) instead of {EXPLAIN_REPEATS}")
+    sample, truth = X.iloc[keep[:rows]].reset_index(drop=True), y[keep[:rows]]
+
+    def score(pred: np.ndarray) -> float:
+        return -loss(metric, SCORERS[metric](truth, pred))
+
+    base = score(predict(pipeline, sample, task, n_classes))
+    drops: dict[str, list[float]] = {c: [] for c in columns}
+    per_batch = max(1, EXPLAIN_BATCH // rows)  # columns permuted in one stacked batch
+    for _ in range(repeats):
+        for first in range(0, len(columns), per_batch):
+            if time.perf_counter() > end:
+                break
+            block = columns[first : first + per_batch]
+            pred = predict(pipeline, _stacked(sample, block, rng), task, n_classes)
+            for i, col in enumerate(block):
+                drops[col].append(base - score(pred[i * rows : (i + 1) * rows]))
+    measured = [c for c in columns if drops[c]]
+    if len(measured) < len(columns):
+        cuts.append(f"{len(measured)} of {len(columns)} columns (the rest not measured)")
+    elif any(len(drops[c]) < repeats for c in columns):
+        cuts.append("fewer repeats for some columns")
+    order = sorted(measured, key=lambda c: -float(np.mean(drops[c])))
     table: dict[str, list[Any]] = {
-        "feature": [str(X.columns[i]) for i in order],
-        "importance": [float(result.importances_mean[i]) for i in order],
-        "std": [float(result.importances_std[i]) for i in order],
+        "feature": [str(c) for c in order],
+        "importance": [float(np.mean(drops[c])) for c in order],
+        "std": [float(np.std(drops[c])) for c in order],
     }
-    shap_values = _shap(pipeline, X)
+    shap_values = _shap(pipeline, sample) if not cuts else None
     if shap_values is not None:
         table["mean_abs_shap"] = [shap_values.get(f) for f in table["feature"]]
-    return table
+    return table, ", ".join(cuts)
+
+
+def _stacked(sample: pd.DataFrame, block: list[Any], rng: np.random.Generator) -> pd.DataFrame:
+    """``len(block)`` copies of ``sample`` one under the other, copy i with column block[i] permuted
+    (built column by column in numpy: assigning slices of a wide frame is slow)."""
+    rows, copies = len(sample), len(block)
+    data = {}
+    for col in sample.columns:
+        values = sample[col].to_numpy()
+        stacked = np.tile(values, copies)
+        if col in block:
+            i = block.index(col)
+            stacked[i * rows : (i + 1) * rows] = rng.permutation(values)
+        data[col] = stacked
+    return pd.DataFrame(data, columns=sample.columns).astype(sample.dtypes.to_dict())
 
 
 def _shap(pipeline: Any, X: pd.DataFrame) -> dict[str, float] | None:
@@ -110,11 +179,18 @@ def _shap(pipeline: Any, X: pd.DataFrame) -> dict[str, float] | None:
     return out
 
 
-def plot_importance(table: dict[str, list[Any]], top: int = 20) -> Any:
+def import_plotting() -> Any:
+    """matplotlib's pyplot on the file-only backend (its import takes seconds)."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+
+    return plt
+
+
+def plot_importance(table: dict[str, list[Any]], top: int = 20) -> Any:
+    plt = import_plotting()
 
     names, values = table["feature"][:top][::-1], table["importance"][:top][::-1]
     fig, ax = plt.subplots(figsize=(7, 0.3 * len(names) + 1.5))

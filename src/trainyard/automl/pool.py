@@ -8,6 +8,7 @@ takes its place. A running task can be canceled by killing its worker (the deadl
 from __future__ import annotations
 
 import multiprocessing as mp
+import multiprocessing.forkserver
 import signal
 import time
 from collections.abc import Callable
@@ -16,7 +17,13 @@ from multiprocessing.connection import Connection, wait
 from typing import Any
 
 _CTX = mp.get_context("forkserver")
-_CTX.set_forkserver_preload(["trainyard.automl.evaluate"])
+_CTX.set_forkserver_preload(["trainyard.automl.evaluate", "lightgbm", "xgboost"])  # absent ones are skipped
+
+
+def warm_up() -> None:
+    """Start the fork server now: its imports (seconds) overlap whatever the caller does next
+    instead of delaying the first worker."""
+    multiprocessing.forkserver.ensure_running()
 
 
 @dataclass

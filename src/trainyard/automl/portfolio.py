@@ -43,12 +43,20 @@ class Learner:
     space: dict[str, Dim]
     build: Callable[[dict[str, Any], str, int], Any]  # (params, task, seed) -> estimator
     scaled: bool = False  # wants standardized features
+    default: dict[str, float] | None = None  # the library's defaults: tried right after the cheapest point
 
     def params(self, unit: np.ndarray) -> dict[str, Any]:
         return {name: dim.from_unit(u) for (name, dim), u in zip(self.space.items(), unit, strict=True)}
 
     def init_unit(self) -> np.ndarray:
         return np.array([dim.to_unit(dim.init) for dim in self.space.values()])
+
+    def default_unit(self) -> np.ndarray | None:
+        """The cheapest point with the library's defaults for the dimensions they name."""
+        if not self.default:
+            return None
+        given = self.default
+        return np.array([dim.to_unit(given.get(name, dim.init)) for name, dim in self.space.items()])
 
 
 def _lgbm(p: dict[str, Any], task: str, seed: int) -> Any:
@@ -90,8 +98,11 @@ def _svm(p: dict[str, Any], task: str, seed: int) -> Any:
     from sklearn.svm import LinearSVC, LinearSVR
 
     if task == "classification":
-        return LinearSVC(C=p["C"], max_iter=2000, random_state=seed)
-    return LinearSVR(C=p["C"], max_iter=2000, random_state=seed)
+        return LinearSVC(C=p["C"], dual="auto", max_iter=2000, random_state=seed)
+    # the primal (squared loss) solver: the dual one crawls on hundreds of one-hot columns
+    return LinearSVR(
+        C=p["C"], loss="squared_epsilon_insensitive", dual=False, max_iter=2000, random_state=seed
+    )
 
 
 def _knn(p: dict[str, Any], task: str, seed: int) -> Any:
@@ -132,6 +143,7 @@ def _learners(task: str) -> list[Learner]:
         "max_leaf_nodes": _LEAVES,
     }
     return [
+        linear,  # the cheapest trial, and often the one to beat on wide one-hot tables
         Learner(
             "LightGBM",
             {
@@ -142,6 +154,8 @@ def _learners(task: str) -> list[Learner]:
                 **_BOOSTING,
             },
             _lgbm,
+            # a learner's first seconds should reach what the library gives untuned
+            default={"n_estimators": 100, "num_leaves": 31},
         ),
         Learner("RandomForest", forest, _forest(False)),
         Learner(
@@ -157,7 +171,6 @@ def _learners(task: str) -> list[Learner]:
             _xgb,
         ),
         Learner("ExtremeRandomTrees", forest, _forest(True)),
-        linear,
         Learner("LinearSVM", {"C": Dim(1 / 32, 1024, 1.0, log=True)}, _svm, scaled=True),
         Learner(
             "KNN",

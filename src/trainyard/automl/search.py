@@ -43,9 +43,11 @@ class LocalSearch:
     fails: int = 0
     pending_back: list[np.ndarray] = field(default_factory=list)
     started: bool = False
+    second: np.ndarray | None = field(init=False)  # the library's defaults, proposed second
 
     def __post_init__(self) -> None:
         self.best_unit = self.learner.init_unit()
+        self.second = self.learner.default_unit()
         self.step = 0.1 * math.sqrt(len(self.best_unit))
 
     @property
@@ -56,6 +58,8 @@ class LocalSearch:
         if not self.started:
             self.started = True
             unit, direction = self.best_unit.copy(), None
+        elif self.second is not None:
+            unit, direction, self.second = self.second, None, None
         elif self.pending_back:
             direction = self.pending_back.pop()
             unit = np.clip(self.best_unit - self.step * direction, 0, 1)

@@ -1,0 +1,122 @@
+"""Wide, categorical-heavy tables: the featurization is fitted once per fold and reused by every
+trial, high-cardinality categoricals stay a bounded number of features, skewed labels are tried
+on a log scale, linear learners do not extrapolate, and the explanation fits the time it gets."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy import sparse
+
+from trainyard.automl import evaluate as ev
+from trainyard.automl import final
+from trainyard.automl.config import make_settings
+from trainyard.automl.data import make_folds
+from trainyard.automl.featurize import RangeScaler, infer_plan
+
+
+def wide(n: int = 240, seed: int = 0) -> pd.DataFrame:
+    """30 categorical columns (one with 120 levels), 10 numeric, a skewed positive price."""
+    rng = np.random.default_rng(seed)
+    data: dict[str, object] = {f"x{i}": rng.normal(size=n) for i in range(10)}
+    for j in range(30):
+        k = 120 if j == 0 else 3 + j % 8
+        data[f"c{j}"] = [f"v{v}" for v in rng.integers(0, k, n)]
+    frame = pd.DataFrame(data)
+    effect = frame["c1"].map({f"v{i}": 0.3 * i for i in range(12)}).to_numpy()
+    frame["price"] = np.exp(11 + 0.5 * frame["x0"] + effect + rng.normal(0, 0.1, n))
+    return frame
+
+
+def context(frame: pd.DataFrame) -> ev.Context:
+    s = make_settings(task="regression", label_column_name="price", n_cross_validations=3)
+    X, y = frame.drop(columns="price"), frame["price"].to_numpy(float)
+    return ev.Context("regression", X, y, infer_plan(X, "auto"), make_folds(s, len(X), len(X), y), 0)
+
+
+def test_the_featurizer_is_fitted_once_per_fold_and_trials_reuse_it(monkeypatch):
+    ctx = context(wide())
+    built = []
+    real = ev.build_featurizer
+    monkeypatch.setattr(ev, "build_featurizer", lambda *a: built.append(1) or real(*a))
+    ev.featurize_folds(ctx)
+    assert len(built) == len(ctx.folds) == 3
+    for learner, params in [("ElasticNet", {"alpha": 0.01, "l1_ratio": 0.5}), ("KNN", {})]:
+        params = params or {"n_neighbors": 5, "distance_weights": 0.0}
+        result = ev.evaluate_in(ctx, learner, params, 10_000)
+        assert math.isfinite(result["metrics"]["r2_score"])
+        assert len(result["predictions"]) == len(ctx.y)
+    assert len(built) == 3  # the trials fitted no featurizer
+
+
+def test_high_cardinality_columns_stay_few_features_and_unseen_levels_predict():
+    ctx = context(wide())
+    ev.featurize_folds(ctx)
+    width = ctx.features[0].train.shape[1]
+    assert width < 200  # 120 levels: target + count encoded, not one-hot
+    ev._context, ev._all_rows = ctx, None
+    try:
+        pipeline = ev.fit_final("LightGBM", {"n_estimators": 20, "num_leaves": 8, "log_max_bin": 6})
+    finally:
+        ev._context, ev._all_rows = None, None
+    unseen = wide(5, seed=1).drop(columns="price").assign(c0="never-seen", c1=None)
+    pred = pipeline.predict(unseen)
+    assert pred.shape == (5,) and np.isfinite(pred).all()
+
+
+def test_a_skewed_positive_label_is_tried_on_a_log_scale():
+    ctx = context(wide())
+    ev.featurize_folds(ctx)
+    said = ev.choose_target(ctx, "r2_score", 10_000)
+    assert said.startswith("label skewed") and "log scale tried" in said
+    assert ctx.log_target  # the label is exp(linear): the log scale validates better
+    symmetric = context(wide().assign(price=lambda f: np.log(f["price"])))
+    ev.featurize_folds(symmetric)
+    assert ev.choose_target(symmetric, "r2_score", 10_000) == "" and not symmetric.log_target
+
+
+def test_regressors_stay_within_the_label_range_and_linear_inputs_are_clipped():
+    from sklearn.linear_model import LinearRegression
+
+    X = np.arange(20, dtype=float)[:, None]
+    y = 2 * X[:, 0] + 1
+    for log in (False, True):
+        model = ev.BoundedRegressor(LinearRegression(), log).fit(X, y)
+        assert model.predict(np.array([[1000.0], [-1000.0]])) == pytest.approx([y.max(), y.min()])
+    scaler = RangeScaler().fit(X)
+    assert scaler.transform(np.array([[1000.0]])) == pytest.approx(scaler.transform(np.array([[19.0]])))
+    sparse_out = RangeScaler().fit(sparse.csr_matrix(X)).transform(sparse.csr_matrix([[1000.0]]))
+    assert sparse.issparse(sparse_out) and sparse_out.toarray()[0, 0] == pytest.approx(19 / X.std())
+
+
+def test_the_explanation_is_cut_to_the_time_it_gets():
+    ctx = context(wide())
+    ev.featurize_folds(ctx)
+    ev._context, ev._all_rows = ctx, None
+    try:
+        pipeline = ev.fit_final("ElasticNet", {"alpha": 0.001, "l1_ratio": 0.5})
+    finally:
+        ev._context, ev._all_rows = None, None
+    args = (ctx.X, ctx.y, "regression", "r2_score", 0, 0)
+    whole, cut = final.importance(pipeline, *args)
+    assert cut == "" and set(whole["feature"]) == set(ctx.X.columns)
+    assert whole["feature"][0] in ("x0", "c1")  # the two columns the price depends on
+    none_left, cut = final.importance(pipeline, *args, seconds=0.0)
+    assert "repeat(s) instead of 3" in cut and "columns (the rest not measured)" in cut
+    assert len(none_left["feature"]) < len(ctx.X.columns)
+
+
+def test_fewer_folds_when_the_table_is_wide_for_the_budget():
+    from trainyard.automl.data import auto_folds
+
+    assert auto_folds(150, 5, 24) == 5  # iris: 5 folds at any budget
+    assert auto_folds(1095, 79, 60) == 5 and auto_folds(1095, 79, 30) == 3  # house prices
+    assert auto_folds(3750, 200, 30) == 1 and auto_folds(3750, 200, 600) == 5
+    assert auto_folds(20_000, 10, 3600) == 1  # many rows: a holdout, as before
+    s = make_settings(task="regression", label_column_name="y", experiment_timeout_minutes=0.5)
+    y = np.arange(3750.0)
+    assert len(make_folds(s, 3750, 3750, y, 200)) == 1
+    assert len(make_folds(s.model_copy(update={"n_cross_validations": 5}), 3750, 3750, y, 200)) == 5

@@ -291,7 +291,9 @@ def test_references_name_a_version_or_the_newest():
 
 def test_the_documented_component_and_its_pipeline_are_valid(tmp_path: Path):
     doc = (Path(__file__).resolve().parents[2] / "docs" / "pipelines.md").read_text()
-    _, component_yaml, pipeline_yaml = (b.split("```")[0] for b in doc.split("```yaml\n")[1:4])
+    blocks = [b.split("```")[0] for b in doc.split("```yaml\n")[1:]]
+    at = next(i for i, b in enumerate(blocks) if "commandComponent.schema.json" in b)  # the component's
+    component_yaml, pipeline_yaml = blocks[at], blocks[at + 1]  # and the pipeline using it, after it
     (tmp_path / "src").mkdir()
     (tmp_path / "data").mkdir()
     (tmp_path / "train.yml").write_text(component_yaml)

@@ -186,7 +186,7 @@ def test_a_record_of_another_kind_is_refused_by_name():
             {"environment": {"requirements": ["not a requirement!"]}},
             "'not a requirement!' is not a valid requirement",
         ),
-        ({"type": "pipeline"}, "type: Input should be 'command', 'sweep' or 'automl'"),
+        ({"type": "notebook"}, "type: Input should be 'command', 'sweep', 'automl' or 'pipeline'"),
     ],
 )
 def test_a_malformed_record_says_what_is_wrong(change, problem):

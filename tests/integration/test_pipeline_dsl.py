@@ -73,6 +73,14 @@ def test_mistakes_in_a_pipeline_function_are_one_error(steps):
     with pytest.raises(InvalidInputError, match="pipeline wrong_input"):
         wrong_input(1, 2)
 
+    @ty.pipeline()
+    def returns_its_input(raw):
+        prep(raw=raw)
+        return {"raw": raw}  # an input, not a step's output
+
+    with pytest.raises(InvalidInputError, match="returns None or"):
+        returns_its_input(raw=ty.Input(type="uri_file", path=str(raw)))
+
 
 def test_a_pipeline_function_runs_as_a_pipeline(ws, steps):
     prep, raw = steps

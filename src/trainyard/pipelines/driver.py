@@ -116,7 +116,7 @@ class Driver:
     def _keyed(self, step: str, done: dict[str, RunInfo]) -> tuple[CommandJob, str, RunInfo | None]:
         """Step ``step``'s job once the ``done`` steps finished, its reuse key, and the run to reuse."""
         spec = self.record.steps[step]
-        held = {name: self.outputs_of(child) for name, child in done.items()}
+        held = {name: self.outputs_of(child) for name, child in done.items() if name in spec.needs}
         job = self.record.step_job(step, {name: run_id for name, (run_id, _) in held.items()})
         key = self.record.reuse_key(step, job, {name: hashes for name, (_, hashes) in held.items()})
         reusable = self._reusable(key) if spec.deterministic and not spec.force_rerun else None
@@ -141,7 +141,6 @@ class Driver:
         if reused is not None:
             self._reuse(step, reused, tags)
             return
-        held = {name: self.outputs_of(child) for name, child in done.items()}
         prepared = PreparedJob(job, spec.environment, spec.snapshot_id, self.info.experiment_id)
         if spec.sweep is not None:  # imported here: Optuna is a half-second import the rest never needs
             from trainyard.sweep.spec import build_spec
@@ -154,7 +153,7 @@ class Driver:
         else:
             record_ = job_record(prepared, JobRecord)
             child = start_run(self.ws, prepared, record=record_, parent_id=self.run.id, name=step, tags=tags)
-        inherit_reads(self.ws, child.id, [held[need][0] for need in spec.needs])
+        inherit_reads(self.ws, child.id, [self.outputs_of(done[need])[0] for need in spec.needs])
         self.launched.add(step)
         what = spec.component.partition("@")[0] if spec.component else "sweep" if spec.sweep else "command"
         self.say(f"step {step} ({what}) started: run {child.id}")

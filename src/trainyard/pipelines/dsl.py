@@ -33,7 +33,7 @@ from typing import Any
 
 from trainyard.errors import InvalidInputError
 from trainyard.jobs.spec import DATA_REF, OutputSpec, PathInput
-from trainyard.pipelines.spec import PipelineJob, Settings, Step
+from trainyard.pipelines.spec import PipelineJob, Settings, Step, given_path
 
 _building = threading.local()
 
@@ -50,8 +50,7 @@ def Input(type: str = "uri_folder", path: str | None = None, mode: str | None = 
     ``azureml:churn:3``); without a path, a step's declared input."""
     if path is None:
         return Declared(type)
-    is_ref = "://" in path or DATA_REF.match(path) is not None
-    return PathInput(type=type, path=path if is_ref else str(Path(path).resolve()), mode=mode)
+    return PathInput(type=type, path=given_path(path), mode=mode)
 
 
 def Output(type: str = "uri_folder", name: str | None = None, version: str | None = None) -> OutputSpec:  # noqa: N802
@@ -238,7 +237,9 @@ def _outputs(returned: Any, builder: _Builder) -> tuple[dict[str, OutputSpec], d
     """The pipeline's outputs from what the function returned: ``{name: step.outputs.x}``."""
     if returned is None:
         return {}, {}
-    if not isinstance(returned, dict) or not all(isinstance(v, Ref) for v in returned.values()):
+    if not isinstance(returned, dict) or not all(
+        isinstance(v, Ref) and v.text.startswith("parent.jobs.") for v in returned.values()
+    ):
         raise InvalidInputError("a pipeline function returns None or {output name: step.outputs.NAME}")
     outputs: dict[str, OutputSpec] = {}
     steps: dict[str, Step] = {}

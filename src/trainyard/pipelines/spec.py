@@ -132,8 +132,7 @@ def load_pipeline(path: str | Path, overrides: dict[str, str] | None = None) -> 
         inputs = raw.setdefault("inputs", {})
         current = inputs.get(name)
         if isinstance(current, dict):  # a path typed on the command line is relative to the shell
-            is_ref = "://" in given or DATA_REF.match(given) is not None  # a URL or a data asset
-            inputs[name] = {**current, "path": given if is_ref else str(Path(given).resolve())}
+            inputs[name] = {**current, "path": given_path(given)}
         else:
             inputs[name] = yaml.safe_load(given) if given else given
     data_refs_as_inputs(raw)
@@ -190,6 +189,14 @@ def _wired_type(value: Any, inputs: dict[str, Any], jobs: dict[str, Any]) -> Any
         declared = ((jobs.get(parts[2]) or {}).get("outputs") or {}).get(parts[4])
         return declared if isinstance(declared, dict) else {"type": "uri_folder"}
     return value
+
+
+def given_path(text: str) -> str:
+    """A file or folder input given by a user: a URL or a data asset (``azureml:churn:3``) as
+    written, a local path made absolute (relative to the working folder)."""
+    if "://" in text or DATA_REF.match(text) is not None:
+        return text
+    return str(Path(text).resolve())
 
 
 def is_component_file(ref: str) -> bool:

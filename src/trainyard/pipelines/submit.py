@@ -21,14 +21,14 @@ from trainyard.environments import Environment
 from trainyard.errors import InvalidInputError
 from trainyard.jobs.data_inputs import resolve_data_inputs
 from trainyard.jobs.snapshot import store_files
-from trainyard.jobs.spec import DATA_REF, CommandJob, InputValue, OutputSpec, PathInput, make_job
+from trainyard.jobs.spec import CommandJob, InputValue, OutputSpec, PathInput, make_job
 from trainyard.jobs.submit import PreparedJob, prepare_job, start_run
 from trainyard.jobs.uploads import upload_inputs
 from trainyard.pipelines.components import expand_component_steps
 from trainyard.pipelines.driver import finish_if_all_reused
 from trainyard.pipelines.graph import Graph, Node, build_graph
 from trainyard.pipelines.record import PipelineRecord, StepRecord, WireRecord
-from trainyard.pipelines.spec import PipelineJob
+from trainyard.pipelines.spec import PipelineJob, given_path
 from trainyard.store import RunInfo
 
 if TYPE_CHECKING:
@@ -196,9 +196,8 @@ def with_inputs(ws: Workspace, record: PipelineRecord, given: dict[str, str]) ->
             raise InvalidInputError(f"the pipeline has no input {name!r} (inputs: {known})")
         current = record.inputs[name]
         if isinstance(current, dict):
-            is_ref = "://" in text or DATA_REF.match(text) is not None
-            path = text if is_ref else str(Path(text).resolve())
-            if not is_ref and not Path(path).exists():
+            path = given_path(text)
+            if path.startswith("/") and not Path(path).exists():
                 raise InvalidInputError(f"input {name!r}: {text} does not exist")
             inputs[name] = PathInput(type=str(current.get("type", "uri_folder")), path=path)
         else:

@@ -1,0 +1,113 @@
+// The designer's draft: modules (nodes) from the component catalogue and wires from an output
+// port to an input port. Plain data, so the undo stack can keep whole snapshots.
+
+export interface PortSpec {
+  kind: string;
+  description: string;
+  optional: boolean;
+}
+
+export interface ComponentSpec {
+  name: string;
+  display_name: string;
+  category: string;
+  description: string;
+  inputs: Record<string, PortSpec>;
+  outputs: Record<string, PortSpec>;
+  params: { properties: Record<string, Record<string, unknown>>; required: string[] };
+}
+
+export interface DraftNode {
+  id: string;
+  component: string;
+  x: number;
+  y: number;
+  params: Record<string, unknown>;
+}
+
+export interface Wire {
+  from: { node: string; port: string };
+  to: { node: string; port: string };
+}
+
+export interface Draft {
+  name: string;
+  nodes: DraftNode[];
+  wires: Wire[];
+}
+
+export const emptyDraft: Draft = { name: "designer-draft", nodes: [], wires: [] };
+
+/** A step id from the component's name that no other node has (YAML job keys must be unique). */
+export function freshId(draft: Draft, component: string): string {
+  const base = component.replace(/[^A-Za-z0-9_]/g, "_");
+  const taken = new Set(draft.nodes.map((n) => n.id));
+  for (let i = 1; ; i++) if (!taken.has(`${base}_${i}`)) return `${base}_${i}`;
+}
+
+export function addNode(draft: Draft, component: string, x: number, y: number): Draft {
+  const node = { id: freshId(draft, component), component, x, y, params: {} };
+  return { ...draft, nodes: [...draft.nodes, node] };
+}
+
+export function removeNode(draft: Draft, id: string): Draft {
+  return {
+    ...draft,
+    nodes: draft.nodes.filter((n) => n.id !== id),
+    wires: draft.wires.filter((w) => w.from.node !== id && w.to.node !== id),
+  };
+}
+
+export function removeWire(draft: Draft, wire: Wire): Draft {
+  return { ...draft, wires: draft.wires.filter((w) => !sameWire(w, wire)) };
+}
+
+export function moveNode(draft: Draft, id: string, x: number, y: number): Draft {
+  return { ...draft, nodes: draft.nodes.map((n) => (n.id === id ? { ...n, x, y } : n)) };
+}
+
+export function setParams(draft: Draft, id: string, params: Record<string, unknown>): Draft {
+  return { ...draft, nodes: draft.nodes.map((n) => (n.id === id ? { ...n, params } : n)) };
+}
+
+function sameWire(a: Wire, b: Wire): boolean {
+  return a.from.node === b.from.node && a.from.port === b.from.port && a.to.node === b.to.node && a.to.port === b.to.port;
+}
+
+/** Whether ``to`` is reachable from ``from`` along wires (a wire back would make a cycle). */
+function reaches(draft: Draft, from: string, to: string): boolean {
+  const seen = new Set<string>();
+  const stack = [from];
+  while (stack.length) {
+    const at = stack.pop() as string;
+    if (at === to) return true;
+    if (seen.has(at)) continue;
+    seen.add(at);
+    for (const w of draft.wires) if (w.from.node === at) stack.push(w.to.node);
+  }
+  return false;
+}
+
+/** The wire added, or the one-line reason it is refused (kinds differ, port taken, a cycle). */
+export function connect(
+  draft: Draft,
+  catalogue: Record<string, ComponentSpec>,
+  wire: Wire,
+): { draft: Draft } | { error: string } {
+  const source = draft.nodes.find((n) => n.id === wire.from.node);
+  const target = draft.nodes.find((n) => n.id === wire.to.node);
+  if (!source || !target) return { error: "both ends of a connection must be modules on the canvas" };
+  const out = catalogue[source.component]?.outputs[wire.from.port];
+  const inp = catalogue[target.component]?.inputs[wire.to.port];
+  if (!out) return { error: `${source.id} has no output ${wire.from.port}` };
+  if (!inp) return { error: `${target.id} has no input ${wire.to.port}` };
+  if (out.kind !== inp.kind)
+    return {
+      error: `cannot connect ${source.id}.${wire.from.port} (${out.kind}) to ${target.id}.${wire.to.port} (${inp.kind}): the kinds differ`,
+    };
+  if (draft.wires.some((w) => w.to.node === target.id && w.to.port === wire.to.port))
+    return { error: `${target.id}.${wire.to.port} is already connected` };
+  if (reaches(draft, target.id, source.id))
+    return { error: `connecting ${source.id} to ${target.id} would make a cycle` };
+  return { draft: { ...draft, wires: [...draft.wires, wire] } };
+}

@@ -284,17 +284,21 @@ def test_a_sweep_step_passes_its_best_trial_outputs_on(ws, project):
         command: python ls.py ${{inputs.m}}
         inputs: {m: "${{parent.jobs.tune.outputs.model}}"}
     """
-    run = run_pipeline(ws, project, text)
+    ty.Data.create(ws, "raw", project / "data.csv")
+    run = run_pipeline(ws, project, text, raw="azureml:raw:1")
     assert run.refresh().status is RunStatus.COMPLETED, run.log_text()
     kids = steps(ws, run)
     trials = ws.store.search_runs(parent_id=kids["tune"].id)
     assert len(trials) == 3 and kids["tune"].tags["sweep.best_run_id"] in {t.id for t in trials}
+    for trial in trials:  # each trial read what the step before the sweep read
+        reads = ws.store.list_data_lineage(run_id=trial.id)
+        assert [(r.name, r.version, r.direction) for r in reads] == [("raw", 1, "read")]
     best = ws.store.get_run(kids["tune"].tags["sweep.best_run_id"])
     assert best.params["x"] == "2"
     assert ws.artifacts.get_bytes(run_key(best.id, "outputs/model/model.txt")) == b"x=2.0 on 3"
     assert "['model.txt']" in ty.Run(ws, kids["show"].id).log_text()[0]
 
-    again = run_pipeline(ws, project, text)  # the whole sweep is reused, and the step after it
+    again = run_pipeline(ws, project, text, raw="azureml:raw:1")  # the whole sweep is reused, and the step after it
     reused = steps(ws, again)
     assert reused["tune"].tags["pipeline.reused_from"] == best.id
     assert reused["show"].tags["pipeline.reused_from"] == kids["show"].id

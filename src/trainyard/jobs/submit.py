@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import contextlib
 import sys
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
 from trainyard.compute import get_compute
 from trainyard.compute.job import JobRecord
+from trainyard.data.lineage import inherit_reads
 from trainyard.environments import Environment
 from trainyard.errors import InvalidInputError, TrainyardError
 from trainyard.jobs.data_inputs import record_data_reads, resolve_data_inputs
@@ -108,8 +109,12 @@ def start_run(
     tags: dict[str, str] | None = None,
     params: dict[str, str] | None = None,
     finish_here: Callable[[RunInfo], bool] | None = None,
+    reads_of: Sequence[str] = (),
 ) -> RunInfo:
     """Create a queued run of ``prepared`` (with ``record``, by default the job's) and start it.
+
+    ``reads_of``: runs whose data reads this one inherits (a pipeline step's upstream steps),
+    recorded before it starts, so that what it starts in turn (a sweep's trials) inherits them too.
 
     ``finish_here``: tried first, in this process; when it finished the run (a pipeline whose
     every step is reused), no compute target is asked to run it.
@@ -132,6 +137,7 @@ def start_run(
         if run_params:
             ws.store.log_batch(info.id, params=run_params)
         record_data_reads(ws, info.id, job)
+        inherit_reads(ws, info.id, list(reads_of))
         if finish_here is None or not finish_here(info):
             get_compute(job.compute, ws).submit(ws, info)
     except BaseException as exc:  # no worker will take it: it must not stay queued

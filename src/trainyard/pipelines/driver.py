@@ -142,18 +142,32 @@ class Driver:
             self._reuse(step, reused, tags)
             return
         prepared = PreparedJob(job, spec.environment, spec.snapshot_id, self.info.experiment_id)
+        upstream = [self.outputs_of(done[need])[0] for need in spec.needs]
         if spec.sweep is not None:  # imported here: Optuna is a half-second import the rest never needs
             from trainyard.sweep.spec import build_spec
             from trainyard.sweep.submit import submit_sweep
 
             sweep = build_spec(trial=job, **spec.sweep)
             child = submit_sweep(
-                self.ws, sweep, tags=tags, prepared=prepared, parent_id=self.run.id, name=step
+                self.ws,
+                sweep,
+                tags=tags,
+                prepared=prepared,
+                parent_id=self.run.id,
+                name=step,
+                reads_of=upstream,
             )
         else:
             record_ = job_record(prepared, JobRecord)
-            child = start_run(self.ws, prepared, record=record_, parent_id=self.run.id, name=step, tags=tags)
-        inherit_reads(self.ws, child.id, [self.outputs_of(done[need])[0] for need in spec.needs])
+            child = start_run(
+                self.ws,
+                prepared,
+                record=record_,
+                parent_id=self.run.id,
+                name=step,
+                tags=tags,
+                reads_of=upstream,
+            )
         self.launched.add(step)
         what = spec.component.partition("@")[0] if spec.component else "sweep" if spec.sweep else "command"
         self.say(f"step {step} ({what}) started: run {child.id}")

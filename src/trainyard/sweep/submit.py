@@ -7,6 +7,7 @@ waits), and it is retried if its worker is lost, so a killed driver comes back a
 from __future__ import annotations
 
 import secrets
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from trainyard.environments import Environment
@@ -34,9 +35,11 @@ def submit_sweep(
     prepared: PreparedJob | None = None,
     parent_id: str | None = None,
     name: str | None = None,
+    reads_of: Sequence[str] = (),
 ) -> RunInfo:
     """Queue the sweep's parent run; ``prepared``: its trial job already checked and snapshotted
-    (a pipeline's sweep step), ``parent_id``/``name``: the pipeline run it is a step of."""
+    (a pipeline's sweep step), ``parent_id``/``name``: the pipeline run it is a step of,
+    ``reads_of``: the runs whose data reads it and its trials inherit (the step's upstream steps)."""
     if spec.seed is None:  # drawn once and kept, so a restarted or resumed sweep goes on from it
         spec = spec.model_copy(update={"seed": secrets.randbelow(2**32)})
     trial = spec.trial
@@ -58,6 +61,7 @@ def submit_sweep(
         parent,
         parent_id=parent_id,
         name=name,
+        reads_of=reads_of,
         tags={
             "sweep.primary_metric": spec.objective.primary_metric,
             "sweep.goal": spec.objective.goal,

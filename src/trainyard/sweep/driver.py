@@ -25,7 +25,6 @@ from optuna.trial import TrialState
 from trainyard.compute import get_compute
 from trainyard.compute.job import JobRecord
 from trainyard.compute.reaper import reap
-from trainyard.data.lineage import inherit_reads
 from trainyard.errors import InvalidTransitionError
 from trainyard.jobs.spec import CommandJob
 from trainyard.jobs.submit import PreparedJob, job_record, start_run
@@ -168,8 +167,8 @@ class Driver:
             name=f"{self.info.name}_{number}",
             tags={INTERNAL_TAG: json.dumps(trial.params), TRIAL_TAG: str(number)},
             params={name: str(value) for name, value in values.items()},
+            reads_of=[self.run.id],  # a pipeline step's trials read what the step reads
         )
-        inherit_reads(self.ws, child.id, [self.run.id])  # a pipeline step's trials read what the step reads
         self.trials[child.id] = trial
         self.reported[child.id] = -1
         shown = " ".join(f"{k}={v:.6g}" if isinstance(v, float) else f"{k}={v}" for k, v in values.items())

@@ -298,7 +298,8 @@ def test_a_sweep_step_passes_its_best_trial_outputs_on(ws, project):
     assert ws.artifacts.get_bytes(run_key(best.id, "outputs/model/model.txt")) == b"x=2.0 on 3"
     assert "['model.txt']" in ty.Run(ws, kids["show"].id).log_text()[0]
 
-    again = run_pipeline(ws, project, text, raw="azureml:raw:1")  # the whole sweep is reused, and the step after it
+    # the whole sweep is reused, and the step after it
+    again = run_pipeline(ws, project, text, raw="azureml:raw:1")
     reused = steps(ws, again)
     assert reused["tune"].tags["pipeline.reused_from"] == best.id
     assert reused["show"].tags["pipeline.reused_from"] == kids["show"].id

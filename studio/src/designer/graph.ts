@@ -38,8 +38,11 @@ export interface Draft {
 
 export const emptyDraft: Draft = { name: "designer-draft", nodes: [], wires: [] };
 
+// The CLI's rule (pipelines/graph.py): a plain file or folder goes into any port, typed ones must match.
+const UNTYPED = ["uri_file", "uri_folder"];
+
 /** A step id from the component's name that no other node has (YAML job keys must be unique). */
-export function freshId(draft: Draft, component: string): string {
+function freshId(draft: Draft, component: string): string {
   const base = component.replace(/[^A-Za-z0-9_]/g, "_");
   const taken = new Set(draft.nodes.map((n) => n.id));
   for (let i = 1; ; i++) if (!taken.has(`${base}_${i}`)) return `${base}_${i}`;
@@ -58,22 +61,6 @@ export function removeNode(draft: Draft, id: string): Draft {
   };
 }
 
-export function removeWire(draft: Draft, wire: Wire): Draft {
-  return { ...draft, wires: draft.wires.filter((w) => !sameWire(w, wire)) };
-}
-
-export function moveNode(draft: Draft, id: string, x: number, y: number): Draft {
-  return { ...draft, nodes: draft.nodes.map((n) => (n.id === id ? { ...n, x, y } : n)) };
-}
-
-export function setParams(draft: Draft, id: string, params: Record<string, unknown>): Draft {
-  return { ...draft, nodes: draft.nodes.map((n) => (n.id === id ? { ...n, params } : n)) };
-}
-
-function sameWire(a: Wire, b: Wire): boolean {
-  return a.from.node === b.from.node && a.from.port === b.from.port && a.to.node === b.to.node && a.to.port === b.to.port;
-}
-
 /** Whether ``to`` is reachable from ``from`` along wires (a wire back would make a cycle). */
 function reaches(draft: Draft, from: string, to: string): boolean {
   const seen = new Set<string>();
@@ -88,7 +75,7 @@ function reaches(draft: Draft, from: string, to: string): boolean {
   return false;
 }
 
-/** The wire added, or the one-line reason it is refused (kinds differ, port taken, a cycle). */
+/** The wire added, or the one-line reason it is refused (another kind, port taken, a cycle). */
 export function connect(
   draft: Draft,
   catalogue: Record<string, ComponentSpec>,
@@ -101,10 +88,8 @@ export function connect(
   const inp = catalogue[target.component]?.inputs[wire.to.port];
   if (!out) return { error: `${source.id} has no output ${wire.from.port}` };
   if (!inp) return { error: `${target.id} has no input ${wire.to.port}` };
-  if (out.kind !== inp.kind)
-    return {
-      error: `cannot connect ${source.id}.${wire.from.port} (${out.kind}) to ${target.id}.${wire.to.port} (${inp.kind}): the kinds differ`,
-    };
+  if (out.kind !== inp.kind && !UNTYPED.includes(out.kind))  // the CLI's message, word for word
+    return { error: `step '${target.id}' input '${wire.to.port}' takes a ${inp.kind} but is wired to a ${out.kind}` };
   if (draft.wires.some((w) => w.to.node === target.id && w.to.port === wire.to.port))
     return { error: `${target.id}.${wire.to.port} is already connected` };
   if (reaches(draft, target.id, source.id))

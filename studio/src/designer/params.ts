@@ -22,8 +22,3 @@ export function parseField(prop: Property, text: string): { value: unknown } | {
     return { error: `must be one of ${prop.enum.join(", ")}` };
   return { value: text };
 }
-
-/** The required parameters a node still lacks. */
-export function missingRequired(required: string[], params: Record<string, unknown>): string[] {
-  return required.filter((name) => params[name] === undefined);
-}

@@ -9,6 +9,7 @@ them, so a model trained at the end of a pipeline names the data its first step 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -56,7 +57,7 @@ def register_output(
     return record.version
 
 
-def inherit_reads(ws: Workspace, run_id: str, sources: list[str]) -> None:
+def inherit_reads(ws: Workspace, run_id: str, sources: Sequence[str]) -> None:
     """Record on ``run_id`` every data version the ``sources`` runs read (their outputs are its input)."""
     seen: set[tuple[str, int]] = set()
     for source in sources:

@@ -137,7 +137,7 @@ def start_run(
         if run_params:
             ws.store.log_batch(info.id, params=run_params)
         record_data_reads(ws, info.id, job)
-        inherit_reads(ws, info.id, list(reads_of))
+        inherit_reads(ws, info.id, reads_of)
         if finish_here is None or not finish_here(info):
             get_compute(job.compute, ws).submit(ws, info)
     except BaseException as exc:  # no worker will take it: it must not stay queued

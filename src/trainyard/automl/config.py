@@ -40,6 +40,7 @@ class AutoMLSettings(BaseModel):
     enable_ensembling: bool = True
     model_explainability: bool = True
     model_name: str | None = None
+    model_tags: dict[str, str] = {}  # on the registered version (many-models: its partition)
     seed: int = 0
     # forecasting
     time_column_name: str | None = None

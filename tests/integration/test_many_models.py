@@ -150,7 +150,7 @@ def test_automl_per_partition(ws):
     assert sorted(v.tags["partition.store"] for v in versions) == ["0", "1", "2"]
     board = run.get_leaderboard()
     assert board["status"] == ["completed"] * 3
-    assert all(v is not None for v in board["normalized_root_mean_squared_error"])
+    assert all(v > 0.9 for v in board["spearman_correlation"])  # AutoML's default for regression
     scored = run.score(sales().drop(columns="y"))
     for store, slope in ((0, 1.0), (1, 5.0), (2, -3.0)):  # each store's rows went to its own model
         rows = scored[scored["store"] == store]

@@ -13,7 +13,7 @@ from typing import Any, Literal
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from trainyard.automl.config import AutoMLSettings, make_settings
+from trainyard.automl.config import AutoMLSettings, check_settings, make_settings
 from trainyard.environments import Environment
 from trainyard.errors import InvalidInputError
 from trainyard.jobs.spec import CommandJob, make_job, problems
@@ -139,8 +139,8 @@ def make_many_settings(**fields: Any) -> ManyModelsSettings:
         settings = ManyModelsSettings.model_validate(fields)
     except ValidationError as exc:
         raise InvalidInputError(f"many-models spec: {problems(exc)}") from None
-    if settings.task is not None:
-        settings.automl({})  # AutoML's own checks of its settings, before anything runs
+    if settings.task is not None:  # AutoML's own checks of its settings, before anything runs
+        check_settings(settings.automl({}))
     return settings
 
 

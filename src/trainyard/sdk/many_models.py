@@ -59,12 +59,11 @@ class ManyModelsRun(Run):
     def get_leaderboard(self) -> dict[str, list[Any]]:
         """One row per partition: the table logged at the end, or while the run is still going,
         the same table built from the partitions' runs so far."""
-        table = self.get_metrics("leaderboard").get("leaderboard")
-        if table is not None:
-            return table
         from trainyard.manymodels.driver import Group
 
-        return Group.of_run(self.workspace, self.id).leaderboard()
+        group = Group.of_run(self.workspace, self.id)  # refuses a run that is not a many-models one
+        table = self.get_metrics("leaderboard").get("leaderboard")
+        return table if table is not None else group.leaderboard()
 
     def retry(
         self, *partitions: str, config: ManyModelsConfig | None = None, timeout_seconds: float | None = None

@@ -129,9 +129,10 @@ def test_a_failing_partition_fails_alone_and_a_retry_after_the_fix_registers_it(
     assert run.tags["many_models.failed"] == "0"
 
 
-def test_automl_per_partition(ws):
+def test_automl_per_partition_and_one_with_too_few_rows_fails_alone(ws):
+    tiny = pd.DataFrame({"store": 3, "x": [1.0, 2.0, 3.0], "y": [1.0, 2.0, 3.0]})
     config = ty.ManyModelsConfig(
-        training_data=sales(),
+        training_data=pd.concat([sales(), tiny], ignore_index=True),
         partition_column_names=["store"],
         label_column_name="y",
         task="regression",
@@ -145,12 +146,14 @@ def test_automl_per_partition(ws):
         model_name="stores",
     )
     run = ty.submit_many_models(ws, config)
-    run.wait_for_completion(timeout_seconds=240)
+    run.wait_for_completion(timeout_seconds=240, raise_on_error=False)
+    assert run.refresh().status == RunStatus.FAILED and "store=3" in run.refresh().error
     versions = ws.store.list_model_versions("stores")
     assert sorted(v.tags["partition.store"] for v in versions) == ["0", "1", "2"]
     board = run.get_leaderboard()
-    assert board["status"] == ["completed"] * 3
-    assert all(v > 0.9 for v in board["spearman_correlation"])  # AutoML's default for regression
+    assert board["status"] == ["completed"] * 3 + ["failed"]
+    assert "partition store=3: training_data has 3 rows, too few" in board["error"][3]
+    assert all(v > 0.9 for v in board["spearman_correlation"][:3])  # AutoML's default for regression
     scored = run.score(sales().drop(columns="y"))
     for store, slope in ((0, 1.0), (1, 5.0), (2, -3.0)):  # each store's rows went to its own model
         rows = scored[scored["store"] == store]

@@ -21,6 +21,7 @@ lost is harmless: of two workers of a run only one claims it (``Worker.run``).
 from __future__ import annotations
 
 import contextlib
+import importlib
 import json
 import os
 import socket
@@ -38,6 +39,9 @@ from trainyard.compute.slots import try_lock
 
 IDLE_VAR = "TRAINYARD_FORK_SERVER_IDLE_SECONDS"
 ANSWER_TIMEOUT = 1.0  # a fork takes milliseconds; past this the submitter starts a plain worker
+# What a worker imports only once it opens the workspace (SQLAlchemy alone is 0.3 s): imported,
+# never opened, so the fork copies modules and no connection.
+PRELOAD = ("trainyard.store.sql.store", "trainyard.artifacts.fsspec_store")
 MAX_UNIX_PATH = 107  # sun_path holds 108 bytes, the last one a NUL
 
 
@@ -94,6 +98,9 @@ def serve(root: Path, idle: float) -> None:
     if lock is None:  # another one serves this workspace
         return
     from trainyard.compute import worker  # what this process is for: imported once, forked per run
+
+    for module in PRELOAD:
+        importlib.import_module(module)
 
     path = socket_path(root)
     path.unlink(missing_ok=True)  # a killed server's; no live one has it while we hold the lock

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 
 from trainyard.compute import forkserver, supervisor
 from trainyard.compute.base import ComputeTarget
-from trainyard.liveness import worker_alive, worker_id
+from trainyard.liveness import free_to_take, worker_alive, worker_id
 from trainyard.status import RunStatus
 from trainyard.store import RunInfo
 
@@ -58,8 +58,9 @@ class LocalCompute(ComputeTarget):
 
 
 def _record_worker(ws: Workspace, run_id: str, pid: int) -> None:
-    """Name the new worker as the run's, unless the run has a live one (two workers for one run:
-    a fork server's answer lost, a resubmit), which the newcomer leaves the run to."""
+    """Name the new worker as the run's, unless the run has gone on or has a live worker already
+    (a fork server's answer lost, a resubmit): the newcomer then leaves the run to that one."""
     info = ws.store.get_run(run_id)
-    if info.status == RunStatus.QUEUED and worker_alive(info.worker) is not True:
-        ws.store.heartbeat(run_id, worker_id(pid))
+    me = worker_id(pid)
+    if info.status == RunStatus.QUEUED and free_to_take(info.worker, me):
+        ws.store.heartbeat(run_id, me)

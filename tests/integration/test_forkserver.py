@@ -144,3 +144,16 @@ def test_a_second_worker_of_a_queued_run_leaves_it_to_the_live_first(fws, script
     assert run.wait_for_completion()["status"] == "completed"
     assert run.log_text()[0].count("ran once") == 1
     ws.close()
+
+
+def test_a_workspace_too_deep_for_a_unix_socket_runs_its_jobs_without_one(tmp_path, script_dir, monkeypatch):
+    root = tmp_path / ("d" * 100)
+    root.mkdir()
+    monkeypatch.chdir(root)
+    ws = Workspace.create(root)
+    assert len(os.fsencode(forkserver.socket_path(ws.root))) > forkserver.MAX_UNIX_PATH
+    run = submit(ws, script_dir({"train.py": "print('ran anyway')\n"}))
+    assert run.wait_for_completion()["status"] == "completed"
+    assert "ran anyway" in run.log_text()[0]
+    assert not forkserver.lock_path(ws.root).exists() and not server_pids(ws.root)
+    ws.close()

@@ -8,6 +8,9 @@
    timed from submit to the pipeline's end.
 
     PYTHONPATH=. python benchmarks/pipeline.py
+
+With ``TRAINYARD_FORK_SERVER_IDLE_SECONDS=0`` every step's worker is a new interpreter, as before
+the fork server (``compute/forkserver.py``).
 """
 
 from __future__ import annotations

@@ -4,7 +4,7 @@ PostgreSQL databases are copied (``CREATE DATABASE … TEMPLATE``) from a templa
 migrated once per session, which takes a fraction of a second per test. Without a server the
 PostgreSQL cases are skipped, except under CI (``CI`` set), where they must run and fail instead.
 
-Fixtures:
+Fixtures (and every test gets fork servers with a 2 s idle timeout):
 
 * ``sqlite_uri`` / ``sqlite_store``: a SQLite file in the test's tmp dir (store created).
 * ``pg_uri`` / ``pg_store``: a fresh, migrated PostgreSQL database.
@@ -153,3 +153,10 @@ def empty_store_uri(request: pytest.FixtureRequest) -> str:
 def store(request: pytest.FixtureRequest):
     """An empty store, for each backend: what ``trainyard.testing.store_suite`` runs against."""
     return request.getfixturevalue("pg_store" if request.param == "postgresql" else "sqlite_store")
+
+
+@pytest.fixture(autouse=True)
+def _short_lived_fork_servers(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A workspace's fork server (``compute/forkserver.py``) leaves 2 s after its last job, not 60 s:
+    a test session leaves none behind for long."""
+    monkeypatch.setenv("TRAINYARD_FORK_SERVER_IDLE_SECONDS", "2")

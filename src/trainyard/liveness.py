@@ -48,6 +48,14 @@ def worker_alive(worker: str | None) -> bool | None:
     return start == "0" or _start_ticks(pid) == start
 
 
+def free_to_take(worker: str | None, me: str) -> bool:
+    """Whether ``me`` may name itself a queued run's worker: the one recorded is ``me`` or no live
+    process here. Of two workers started for one run, the second must not rename the run after
+    itself while the first lives, or the first's claim ends up under a process that is about to
+    exit, which the reaper takes for a lost worker."""
+    return worker == me or worker_alive(worker) is not True
+
+
 def _is_zombie(pid: int) -> bool:
     try:
         with open(f"/proc/{pid}/stat") as fh:

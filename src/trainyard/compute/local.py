@@ -1,4 +1,5 @@
-"""Local compute: each run gets a detached worker process (``trainyard.compute.worker``).
+"""Local compute: each run gets a detached worker process (``trainyard.compute.worker``), forked
+by the workspace's fork server (``compute/forkserver.py``) or, without one, a new interpreter.
 
 The worker outlives whoever submitted; it waits for one of ``local.concurrency`` slots
 (file locks under the workspace, released by the kernel if the worker dies), prepares the
@@ -15,9 +16,10 @@ import subprocess
 import sys
 from typing import TYPE_CHECKING
 
-from trainyard.compute import supervisor
+from trainyard.compute import forkserver, supervisor
 from trainyard.compute.base import ComputeTarget
-from trainyard.liveness import worker_alive, worker_id
+from trainyard.liveness import free_to_take, worker_alive, worker_id
+from trainyard.status import RunStatus
 from trainyard.store import RunInfo
 
 if TYPE_CHECKING:
@@ -30,16 +32,19 @@ class LocalCompute(ComputeTarget):
     def submit(self, ws: Workspace, run: RunInfo) -> None:
         job_dir = ws.jobs_dir / run.id
         job_dir.mkdir(parents=True, exist_ok=True)
-        with open(job_dir / "worker.log", "ab") as log:
-            proc = subprocess.Popen(
-                [sys.executable, "-m", "trainyard.compute.worker", str(ws.root), run.id],
-                stdin=subprocess.DEVNULL,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,  # survives the submitter's terminal closing
-                close_fds=True,
-            )
-        ws.store.heartbeat(run.id, worker_id(proc.pid))
+        log = job_dir / "worker.log"
+        pid = forkserver.spawn(ws.root, run.id, log)
+        if pid is None:  # no fork server to ask: a new interpreter (what the server saves)
+            with open(log, "ab") as out:
+                pid = subprocess.Popen(
+                    [sys.executable, "-m", "trainyard.compute.worker", str(ws.root), run.id],
+                    stdin=subprocess.DEVNULL,
+                    stdout=out,
+                    stderr=subprocess.STDOUT,
+                    start_new_session=True,  # survives the submitter's terminal closing
+                    close_fds=True,
+                ).pid
+        _record_worker(ws, run.id, pid)
         supervisor.ensure_running(ws)  # after the run has its worker: see compute/supervisor.py
 
     def cancel(self, ws: Workspace, run: RunInfo, reason: str) -> None:
@@ -50,3 +55,12 @@ class LocalCompute(ComputeTarget):
             pid = int(info.worker.rsplit(":", 2)[1])  # type: ignore[union-attr]
             with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, signal.SIGTERM)
+
+
+def _record_worker(ws: Workspace, run_id: str, pid: int) -> None:
+    """Name the new worker as the run's, unless the run has gone on or has a live worker already
+    (a fork server's answer lost, a resubmit): the newcomer then leaves the run to that one."""
+    info = ws.store.get_run(run_id)
+    me = worker_id(pid)
+    if info.status == RunStatus.QUEUED and free_to_take(info.worker, me):
+        ws.store.heartbeat(run_id, me)

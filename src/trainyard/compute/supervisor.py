@@ -32,13 +32,18 @@ def lock_path(ws: Workspace) -> Path:
 
 def ensure_running(ws: Workspace) -> None:
     """Start a supervisor unless one holds the lock (call it after the run is in the store)."""
-    probe = try_lock(lock_path(ws))
-    if probe is None:  # one is running; it looks at the runs again before it leaves
+    start_detached(lock_path(ws), "trainyard.compute.reaper", ws.root)
+
+
+def start_detached(lock: Path, module: str, root: Path) -> None:
+    """Start ``python -m module root`` unless a process holds ``lock`` (which the module takes)."""
+    probe = try_lock(lock)
+    if probe is None:  # one is running; a supervisor looks at the runs again before it leaves
         return
     probe.release()
-    with open(lock_path(ws).with_suffix(".log"), "ab") as out:
+    with open(lock.with_suffix(".log"), "ab") as out:
         subprocess.Popen(
-            [sys.executable, "-m", "trainyard.compute.reaper", str(ws.root)],
+            [sys.executable, "-m", module, str(root)],
             stdin=subprocess.DEVNULL,
             stdout=out,
             stderr=subprocess.STDOUT,

@@ -32,7 +32,7 @@ from trainyard.jobs.data_outputs import register_data_outputs
 from trainyard.jobs.run_outputs import hash_tags, materialize_run_outputs
 from trainyard.jobs.snapshot import restore_snapshot
 from trainyard.jobs.uploads import materialize_inputs, substitute_uris
-from trainyard.liveness import worker_id
+from trainyard.liveness import free_to_take, worker_id
 from trainyard.status import RunStatus
 from trainyard.store import RunInfo
 from trainyard.tracking.context import ATTEMPT_VAR, EXPERIMENT_VAR, RUN_ID_VAR, WORKSPACE_VAR
@@ -142,7 +142,9 @@ class Worker:
             if not waited:
                 self.say(f"waiting for a free local slot ({self.ws.config.local.concurrency} in use)")
                 waited = True
-            if time.monotonic() - beat > self.ws.config.heartbeat_seconds:
+            if time.monotonic() - beat > self.ws.config.heartbeat_seconds and free_to_take(
+                info.worker, self.me
+            ):
                 self.store.heartbeat(self.run_id, self.me)
                 beat = time.monotonic()
             time.sleep(0.2)

@@ -121,6 +121,20 @@ def folds_needed(s: AutoMLSettings) -> int:
     return s.n_cross_validations or 0
 
 
+def check_settings(s: AutoMLSettings, has_validation_data: bool) -> None:
+    """The mistakes that need no data: a pipeline's AutoML step is checked with these at submit,
+    before the step that writes its data has run."""
+    if s.metric not in task_metrics(s.task):
+        raise InvalidInputError(
+            f"primary_metric {s.metric!r} does not fit task {s.task!r}; use one of "
+            + ", ".join(task_metrics(s.task))
+        )
+    given = (s.n_cross_validations is not None, s.validation_size is not None, has_validation_data)
+    if sum(given) > 1:
+        raise InvalidInputError("give only one of n_cross_validations, validation_size and validation_data")
+    choose(s.task, s.allowed_models, s.blocked_models)
+
+
 def check(s: AutoMLSettings, train: pd.DataFrame, valid: pd.DataFrame | None) -> None:
     """Every data and settings mistake, found before the search starts."""
     label = s.label_column_name
@@ -142,14 +156,7 @@ def check(s: AutoMLSettings, train: pd.DataFrame, valid: pd.DataFrame | None) ->
             )
         if len(valid) == 0:
             raise InvalidInputError("validation_data has no rows")
-    if s.metric not in task_metrics(s.task):
-        raise InvalidInputError(
-            f"primary_metric {s.metric!r} does not fit task {s.task!r}; use one of "
-            + ", ".join(task_metrics(s.task))
-        )
-    if sum(x is not None for x in (s.n_cross_validations, s.validation_size, valid)) > 1:
-        raise InvalidInputError("give only one of n_cross_validations, validation_size and validation_data")
-    choose(s.task, s.allowed_models, s.blocked_models)
+    check_settings(s, has_validation_data=valid is not None)
     y = train[label].dropna()
     if len(y) < len(train):
         raise InvalidInputError(

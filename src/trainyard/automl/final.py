@@ -17,8 +17,8 @@ from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.pipeline import Pipeline
 
 from trainyard.automl.metrics import SCORERS, loss
+from trainyard.jobs.run_outputs import hash_tags
 
-MODEL_PATH = "outputs/model"
 EXPLAIN_ROWS = 2000
 
 
@@ -52,17 +52,17 @@ def decoded(model: Any, classes: list[Any] | None) -> Pipeline:
     return Pipeline([("model", DecodedClassifier(model, classes))])
 
 
-def save_and_register(run: Any, pipeline: Any, example: pd.DataFrame, model_name: str) -> Any:
-    """Write the model directory, upload it as ``outputs/model`` and register it."""
+def save_and_register(run: Any, pipeline: Any, example: pd.DataFrame, model_name: str, path: str) -> Any:
+    """Write the model directory, upload it as the run's output ``path`` (its content hash tagged
+    first, as every run output's is, for the pipeline steps that read it) and register it."""
     from trainyard.models import save
     from trainyard.registry import Model
 
     with tempfile.TemporaryDirectory() as tmp:
         folder = save(pipeline, Path(tmp) / "model", input_example=example, serialization="pickle")
-        run.upload_folder(MODEL_PATH, folder)
-    return Model.register_from_run(
-        run.workspace, run.id, model_name, MODEL_PATH, tags={"automl.run_id": run.id}
-    )
+        run.set_tags(hash_tags({path.removeprefix("outputs/"): folder}))
+        run.upload_folder(path, folder)
+    return Model.register_from_run(run.workspace, run.id, model_name, path, tags={"automl.run_id": run.id})
 
 
 EXPLAIN_MIN_ROWS = 200

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import tempfile
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
+from trainyard.automl import DRIVER
 from trainyard.automl.config import AutoMLSettings, check, read_table
 from trainyard.automl.data import load_frame, store_frames
-from trainyard.automl.record import AutoMLRecord
+from trainyard.automl.record import MODEL_PATH, AutoMLRecord
 from trainyard.environments import Environment
 from trainyard.jobs.snapshot import take_snapshot
 from trainyard.jobs.spec import make_job
@@ -25,7 +27,16 @@ def submit_automl(
     experiment_name: str,
     validation_data: Any = None,
     tags: dict[str, str] | None = None,
+    *,
+    parent_id: str | None = None,
+    name: str | None = None,
+    compute: str = "local",
+    reads_of: Sequence[str] = (),
+    model_path: str = MODEL_PATH,
 ) -> RunInfo:
+    """Queue the AutoML driver run; ``parent_id``/``name``: the pipeline run it is a step of,
+    ``reads_of``: the runs whose data reads it inherits (the step's upstream steps),
+    ``model_path``: the run output the best model is written to."""
     train = read_table(training_data, "training_data")
     valid = None if validation_data is None else read_table(validation_data, "validation_data")
     check(settings, train, valid)
@@ -36,12 +47,16 @@ def submit_automl(
         experiment_name=experiment_name,
         display_name=f"automl_{settings.task}",
         code=".",
-        command=["python", "-m", "trainyard.automl.driver"],
+        command=DRIVER,
+        compute=compute,
     )
     prepared = PreparedJob(driver, Environment(), snapshot.id, experiment_id)
     return start_run(
         ws,
         prepared,
+        parent_id=parent_id,
+        name=name,
+        reads_of=reads_of,
         tags={"automl.task": settings.task, "automl.primary_metric": settings.metric, **(tags or {})},
         params={
             "task": settings.task,
@@ -51,7 +66,11 @@ def submit_automl(
             "max_concurrent_iterations": str(settings.max_concurrent_iterations),
         },
         record=job_record(
-            prepared, AutoMLRecord, automl=settings, automl_data=store_frames(ws, train, valid)
+            prepared,
+            AutoMLRecord,
+            automl=settings,
+            automl_data=store_frames(ws, train, valid),
+            model_path=model_path,
         ),
     )
 

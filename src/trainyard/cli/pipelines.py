@@ -139,7 +139,8 @@ def show_dag(ws, run_id: str) -> None:  # noqa: ANN001
             needs = f"  [dim]← {', '.join(view.needs)}[/]" if view.needs else ""
             where = f"reused {view.reused_from[:12]}" if view.reused_from else (view.run_id or "")[:12]
             took = fmt_duration(view.duration) if view.duration is not None else ""
-            branch.add(f"{view.symbol} [bold]{view.step}[/] {status_text(view.status)} {took} {where}{needs}")
+            head = f"{view.symbol} [bold]{view.step}[/] {status_text(view.status)}"
+            branch.add(f"{head} {took} {where}  [dim]{view.what}[/]{needs}")
     console.print(tree)
     if info.error:
         console.print(f"[red]{info.error}[/]")

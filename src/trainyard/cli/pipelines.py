@@ -49,7 +49,7 @@ def validate(
         for name in layer:
             node = graph.nodes[name]
             ports = node.step.ports
-            what = node.component.name if node.component else ports.component if ports else "command"
+            what = node.component.name if node.component else ports.component if ports else node.step.type
             rows.append([str(depth), name, what, ", ".join(sorted(node.needs)) or "-"])
     console.print(table(None, ["layer", "step", "runs", "needs"], rows))
     console.print(f"{file}: {len(graph.nodes)} steps in {len(graph.layers)} layers, valid")

@@ -35,6 +35,7 @@ type: pipeline
 experiment_name: pipes
 inputs:
   raw: {type: uri_file, path: ./data.csv}
+  holdout: azureml:holdout:1
 outputs:
   model: {type: mlflow_model}
 jobs:
@@ -51,7 +52,7 @@ jobs:
     primary_metric: accuracy
     target_column_name: y
     training_data: ${{parent.jobs.prep.outputs.train}}
-    n_cross_validations: 2
+    validation_data: ${{parent.inputs.holdout}}
     limits: {timeout_minutes: 1, max_trials: 3}
     training:
       allowed_training_algorithms: [LogisticRegression]
@@ -76,7 +77,9 @@ def project(ws, script_dir) -> Path:
     x = rng.normal(size=(200, 2))
     labels = np.where(x[:, 0] + x[:, 1] > 0, "yes", "no")
     rows = [f"{a:.4f},{b:.4f},{y}" for (a, b), y in zip(x, labels, strict=True)]
-    (root / "data.csv").write_text("x1,x2,y\n" + "\n".join(rows) + "\n")
+    (root / "data.csv").write_text("x1,x2,y\n" + "\n".join(rows[:150]) + "\n")
+    (root / "holdout.csv").write_text("x1,x2,y\n" + "\n".join(rows[150:]) + "\n")
+    ty.Data.create(ws, "holdout", root / "holdout.csv")
     (root / "pipeline.yml").write_text(textwrap.dedent(PIPELINE))
     return root
 
@@ -104,7 +107,9 @@ def test_an_automl_step_trains_on_a_steps_output_and_the_next_step_scores_with_i
     assert "MLmodel" in model_files and automl.tags["outputs.best_model.sha256"]
     assert kids["score"].metrics["accuracy"] > 0.9  # the best model, read by the next step
     assert "MLmodel" in ws.artifacts.list(run_key(run.id, "outputs/model"))  # bound to the pipeline's
-    assert ws.store.list_data_lineage(run_id=automl.id) == []  # it read a run's output, no asset
+    reads = ws.store.list_data_lineage(run_id=automl.id)  # its validation rows are a data asset
+    assert [(r.name, r.version, r.direction) for r in reads] == [("holdout", 1, "read")]
+    assert "200 rows, 1 fold(s)" in ty.Run(ws, automl.id).log_text()[0]  # validated on those rows
 
     view = {v.step: v for layer in step_views(ws, run.refresh()).layers for v in layer}
     assert (view["train"].what, view["train"].status, view["train"].run_id) == (

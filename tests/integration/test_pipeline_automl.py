@@ -149,6 +149,16 @@ def test_an_automl_step_whose_table_lacks_the_label_fails_the_pipeline_naming_it
         ("[LogisticRegression]", "[LogisticRegresion]", r"step 'train': model 'LogisticRegresion' is not"),
         ("best_model: ${{parent", "model: ${{parent", r"step 'train': an automl step has one output"),
         ("prep.outputs.train}}", "prep.outputs.nope}}", r"step 'train' input 'training_data': .* no output"),
+        (
+            "prep.outputs.train}}",
+            "prep.outputs.train}}\n    n_cross_validations: 3",
+            r"step 'train': give only one of",
+        ),
+        (
+            "training_data: ${{parent.jobs.prep.outputs.train}}",
+            "training_data: 3",
+            r"step 'train': input 'training_data' must be a table",
+        ),
         (  # a table known at submit (a pipeline input) is checked then
             "training_data: ${{parent.jobs.prep.outputs.train}}",
             "training_data: ${{parent.inputs.raw}}\n    target_column_name: z",

@@ -23,7 +23,8 @@ is the step's ``best_model`` output.
 from __future__ import annotations
 
 import tempfile
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -204,11 +205,9 @@ def step_settings(name: str, fields: dict[str, Any], has_validation_data: bool) 
     """The step's ``AutoMLSettings``, with every check that needs no data done."""
     from trainyard.automl.config import check_settings, make_settings
 
-    try:
+    with _naming(name):
         settings = make_settings(**fields)
         check_settings(settings, has_validation_data)
-    except InvalidInputError as exc:
-        raise InvalidInputError(f"step {name!r}: {exc}") from None
     return settings
 
 
@@ -219,15 +218,9 @@ def check_known_tables(ws: Workspace, name: str, settings: dict[str, Any], given
 
     if "training_data" not in given:
         return
-    with tempfile.TemporaryDirectory() as tmp:
-        train, valid = (
-            _table(ws, port, given[port], Path(tmp), lambda _: None) if port in given else None
-            for port in DATA_PORTS
-        )
-        try:
-            check(AutoMLSettings.model_validate(settings), train, valid)
-        except InvalidInputError as exc:
-            raise InvalidInputError(f"step {name!r}: {exc}") from None
+    with tempfile.TemporaryDirectory() as tmp, _naming(name):
+        train, valid = _tables(ws, given, Path(tmp), lambda _: None)
+        check(AutoMLSettings.model_validate(settings), train, valid)
 
 
 def start_automl_step(
@@ -242,35 +235,47 @@ def start_automl_step(
     say: Callable[[str], None],
 ) -> RunInfo:
     """Read the step's tables (``job``'s inputs, now that the steps writing them have run) and
-    queue its AutoML run as a child of the pipeline run; a table that does not fit the settings
-    is an ``InvalidInputError`` naming the step."""
+    queue its AutoML run as a child of the pipeline run; a table that cannot be read or does not
+    fit the settings is an ``InvalidInputError`` naming the step."""
     from trainyard.automl.config import AutoMLSettings
     from trainyard.automl.submit import submit_automl
     from trainyard.jobs.data_inputs import record_data_reads
 
-    with tempfile.TemporaryDirectory() as tmp:
-        train, valid = (
-            _table(ws, port, job.inputs[port], Path(tmp), say) if port in job.inputs else None
-            for port in DATA_PORTS
+    with tempfile.TemporaryDirectory() as tmp, _naming(name):
+        train, valid = _tables(ws, dict(job.inputs), Path(tmp), say)
+        info = submit_automl(
+            ws,
+            AutoMLSettings.model_validate(settings),
+            train,
+            job.experiment_name,
+            valid,
+            tags,
+            parent_id=parent_id,
+            name=name,
+            compute=job.compute,
+            reads_of=reads_of,
+            model_path=f"outputs/{OUTPUT}",
         )
-        try:
-            info = submit_automl(
-                ws,
-                AutoMLSettings.model_validate(settings),
-                train,
-                job.experiment_name,
-                valid,
-                tags,
-                parent_id=parent_id,
-                name=name,
-                compute=job.compute,
-                reads_of=reads_of,
-                model_path=f"outputs/{OUTPUT}",
-            )
-        except InvalidInputError as exc:
-            raise InvalidInputError(f"step {name!r}: {exc}") from None
     record_data_reads(ws, info.id, job)
     return info
+
+
+@contextmanager
+def _naming(step: str) -> Iterator[None]:
+    """An ``InvalidInputError`` raised inside, with the step's name in front."""
+    try:
+        yield
+    except InvalidInputError as exc:
+        raise InvalidInputError(f"step {step!r}: {exc}") from None
+
+
+def _tables(
+    ws: Workspace, inputs: dict[str, Any], folder: Path, say: Callable[[str], None]
+) -> tuple[pd.DataFrame, pd.DataFrame | None]:
+    """The training table and the validation table (None when the step has none)."""
+    train = _table(ws, "training_data", inputs["training_data"], folder, say)
+    valid = inputs.get("validation_data")
+    return train, None if valid is None else _table(ws, "validation_data", valid, folder, say)
 
 
 def _table(ws: Workspace, port: str, value: Any, folder: Path, say: Callable[[str], None]) -> pd.DataFrame:

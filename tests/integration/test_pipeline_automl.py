@@ -10,12 +10,16 @@ import numpy as np
 import pytest
 
 import trainyard as ty
+from tests.integration.test_agent import agents, server, start_agent  # noqa: F401 - fixtures
+from tests.integration.test_jobs import wait_for
 from trainyard.artifacts import run_key
+from trainyard.compute.worker import LOG
 from trainyard.errors import InvalidInputError
 from trainyard.pipelines import load_pipeline
 from trainyard.pipelines.submit import submit_pipeline
 from trainyard.pipelines.view import step_views
 from trainyard.status import RunStatus
+from trainyard.workspace import Workspace
 
 PREP = """
 import pathlib, sys
@@ -173,3 +177,43 @@ def test_a_bad_automl_step_is_one_error_before_anything_is_queued(ws, project, o
     with pytest.raises(InvalidInputError, match=error):
         submit_pipeline(ws, load_pipeline(project / "bad.yml"))
     assert ws.store.search_runs() == []
+
+
+AGENT_PIPELINE = """
+type: pipeline
+settings: {default_compute: gpu}
+inputs:
+  raw: {type: uri_file, path: ./data.csv}
+outputs:
+  model: {type: mlflow_model}
+jobs:
+  train:
+    type: automl
+    task: classification
+    target_column_name: y
+    training_data: ${{parent.inputs.raw}}
+    limits: {timeout_minutes: 1, max_trials: 2}
+    training:
+      allowed_training_algorithms: [LogisticRegression]
+      enable_vote_ensemble: false
+      enable_stack_ensemble: false
+      enable_model_explainability: false
+    outputs:
+      best_model: ${{parent.outputs.model}}
+"""
+
+
+def test_an_automl_step_runs_on_an_agent_of_the_team_server(server, agents, project, tmp_path):  # noqa: F811
+    (project / "agent.yml").write_text(textwrap.dedent(AGENT_PIPELINE))
+    start_agent(server, agents, tmp_path, concurrency=1)
+    client = Workspace.from_config(server.url)
+    run = submit_pipeline(client, load_pipeline(project / "agent.yml"))  # the local table is stored
+    wait_for(lambda: server.ws.store.get_run(run.id).status.is_terminal, timeout=180)
+    info = server.ws.store.get_run(run.id)
+    assert info.status is RunStatus.COMPLETED, info.error
+    (child,) = server.ws.store.search_runs(parent_id=run.id)
+    assert child.compute == "gpu" and child.tags["outputs.best_model.sha256"]
+    assert len(server.ws.store.search_runs(parent_id=child.id)) == 2  # its trials
+    assert "MLmodel" in server.ws.artifacts.list(run_key(run.id, "outputs/model"))
+    log = server.ws.artifacts.get_bytes(run_key(run.id, LOG)).decode()
+    assert "input training_data: 1 file(s) from snapshot" in log  # read back on the agent

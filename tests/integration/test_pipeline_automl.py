@@ -1,5 +1,6 @@
 """AutoML steps in a pipeline: a real pipeline driver, a real AutoML driver and its trials, and a
-step after it that scores with the best model it publishes."""
+step after it that scores with the best model it publishes; on an embedded workspace and on an
+agent of the team server."""
 
 from __future__ import annotations
 

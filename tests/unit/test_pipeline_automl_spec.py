@@ -19,7 +19,7 @@ def test_azure_keys_become_trainyard_settings():
         task="classification",
         target_column_name="y",
         primary_metric="AUC_weighted",
-        validation_data="azureml:holdout:2",
+        validation_data={"type": "mltable", "path": "azureml:holdout:2"},
         limits={
             "timeout_minutes": 5,
             "max_trials": 7,
@@ -55,8 +55,9 @@ def test_azure_keys_become_trainyard_settings():
 
 
 def test_forecasting_keys_and_autos():
-    s = fields(
+    step = fields(
         task="forecasting",
+        training_data="azureml:sales:1",
         target_column_name="sales",
         n_cross_validations="auto",
         forecasting={
@@ -67,7 +68,9 @@ def test_forecasting_keys_and_autos():
             "target_rolling_window_size": "auto",
             "seasonality": "auto",
         },
-    )["automl"]
+    )
+    assert step["inputs"] == {"training_data": {"type": "table", "path": "azureml:sales:1"}}
+    s = step["automl"]
     assert (s["time_column_name"], s["forecast_horizon"], s["time_series_id_column_names"]) == (
         "day",
         14,

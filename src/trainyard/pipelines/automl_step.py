@@ -162,6 +162,7 @@ def automl_step_fields(name: str, raw: dict[str, Any]) -> dict[str, Any]:
     """The ``Step`` fields of ``type: automl`` step ``name`` as written: its data as its inputs
     ``training_data``/``validation_data``, its one output ``best_model``, its settings checked."""
     where = f"step {name!r}"
+    raw = {**raw, **{port: _data_input(raw[port]) for port in DATA_PORTS if raw.get(port) is not None}}
     for key, why in NOT_HERE.items():
         if key in (raw.get("limits") or {}):
             raise InvalidInputError(f"{where}: limits.{key} is not an option here: {why}")
@@ -181,10 +182,9 @@ def automl_step_fields(name: str, raw: dict[str, Any]) -> dict[str, Any]:
                 f"{where} output {OUTPUT!r} is a model folder: give it type mlflow_model, custom_model "
                 f"or uri_folder, not {declared.type}"
             )
-    inputs = {port: _data_input(raw[port]) for port in DATA_PORTS if raw.get(port) is not None}
     return {
         "type": "automl",
-        "inputs": inputs,
+        "inputs": {port: raw[port] for port in DATA_PORTS if raw.get(port) is not None},
         "outputs": raw.get("outputs") or {OUTPUT: {"type": "mlflow_model"}},
         "automl": settings.model_dump(mode="json"),
         **{key: raw[key] for key in STEP_KEYS if key in raw},

@@ -95,6 +95,7 @@ __all__ = [
     "load_pipeline",
     "loguniform",
     "models",
+    "automl",
     "lognormal",
     "normal",
     "pipeline",
@@ -138,11 +139,11 @@ if TYPE_CHECKING:
     from trainyard.workspace import Workspace
 
 
-_SUBMODULES = ("models",)
+_SUBMODULES = ("models", "automl")
 
 
 def __getattr__(name: str) -> Any:
-    if name in _SUBMODULES:  # ty.models.save(...), ty.models.load(...)
+    if name in _SUBMODULES:  # ty.models.save(...), ty.automl.classification(...) in a pipeline
         return importlib.import_module(f"trainyard.{name}")
     if name not in _EXPORTS:
         raise AttributeError(f"module 'trainyard' has no attribute {name!r}")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import textwrap
+
 import pytest
 
 import trainyard as ty
@@ -93,3 +95,95 @@ def test_a_pipeline_function_runs_as_a_pipeline(ws, steps):
     run.wait_for_completion(timeout_seconds=120)
     assert ws.artifacts.get_bytes(run_key(run.id, "outputs/clean/data.csv")) == b"A,B\n1,2\n"
     assert run.refresh().experiment_id == ws.store.get_or_create_experiment("dsl").id
+
+
+FIT = """
+    type: pipeline
+    inputs:
+      raw: {type: uri_file, path: ./raw.csv}
+    jobs:
+      prep:
+        code: src
+        command: python prep.py ${{inputs.raw}} ${{outputs.clean}}
+        inputs: {raw: "${{parent.inputs.raw}}"}
+        outputs: {clean: {type: uri_folder}}
+      fit:
+        type: sweep
+        code: src
+        command: python fit.py ${{inputs.data}} --alpha ${{search_space.alpha}} ${{outputs.model}}
+        inputs: {data: "${{parent.jobs.prep.outputs.clean}}"}
+        outputs: {model: {type: uri_folder}}
+        search_space: {alpha: {type: choice, values: [0.1, 1.0]}}
+        sampling_algorithm: grid
+        objective: {primary_metric: score, goal: minimize}
+        limits: {max_total_trials: 2, max_concurrent_trials: 2}
+      classification:
+        type: automl
+        task: classification
+        target_column_name: b
+        primary_metric: AUC_weighted
+        training_data: ${{parent.jobs.prep.outputs.clean}}
+        limits: {timeout_minutes: 2, max_trials: 5}
+        training: {allowed_training_algorithms: [LogisticRegression], enable_model_explainability: false}
+"""
+
+
+def test_sweep_and_automl_steps_in_python_are_the_steps_the_yaml_has(steps, tmp_path):
+    prep, raw = steps
+    (tmp_path / "src" / "fit.py").write_text("")
+    fit = ty.command(
+        "python fit.py ${{inputs.data}} --alpha ${{inputs.alpha}} ${{outputs.model}}",
+        code=str(tmp_path / "src"),
+        inputs={"data": ty.Input(), "alpha": 0.5},
+        outputs={"model": ty.Output()},
+    )
+
+    @ty.pipeline()
+    def tune(raw):
+        clean = prep(raw=raw).outputs.clean
+        fit(data=clean, alpha=ty.choice(0.1, 1.0)).sweep(
+            primary_metric="score",
+            goal="minimize",
+            sampling_algorithm="grid",
+            max_total_trials=2,
+            max_concurrent_trials=2,
+        )
+        auto = ty.automl.classification(
+            training_data=clean, target_column_name="b", primary_metric="AUC_weighted"
+        )
+        auto.set_limits(timeout_minutes=2, max_trials=5)
+        auto.set_training(
+            allowed_training_algorithms=["LogisticRegression"], enable_model_explainability=False
+        )
+        return {"model": auto.outputs.best_model}
+
+    job = tune(raw=ty.Input(type="uri_file", path=str(raw)))
+    (tmp_path / "p.yml").write_text(textwrap.dedent(FIT))
+    written = ty.load_pipeline(tmp_path / "p.yml")
+    assert job.jobs["fit"].command == written.jobs["fit"].command  # ${{search_space.alpha}}
+    assert job.jobs["fit"].sweep_fields() == written.jobs["fit"].sweep_fields()
+    assert job.jobs["classification"].automl == written.jobs["classification"].automl
+    assert job.jobs["classification"].outputs == {"best_model": "${{parent.outputs.model}}"}
+    assert job.outputs["model"].type == "mlflow_model"
+    assert build_graph(job).layers == [["prep"], ["classification", "fit"]]
+
+
+def test_mistakes_in_sweep_and_automl_steps_in_python_name_the_step(steps):
+    prep, raw = steps
+
+    @ty.pipeline()
+    def nothing_to_sweep(raw):
+        prep(raw=raw).sweep(primary_metric="score")
+
+    with pytest.raises(InvalidInputError, match="step 'prep' has nothing to sweep"):
+        nothing_to_sweep(raw=ty.Input(type="uri_file", path=str(raw)))
+
+    @ty.pipeline()
+    def bad_limit(raw):
+        auto = ty.automl.regression(training_data=prep(raw=raw).outputs.clean, target_column_name="b")
+        auto.set_limits(max_trails=3)
+
+    with pytest.raises(
+        InvalidInputError, match="step 'regression' is not a valid automl step: limits.max_trails"
+    ):
+        bad_limit(raw=ty.Input(type="uri_file", path=str(raw)))

@@ -122,14 +122,17 @@ def folds_needed(s: AutoMLSettings) -> int:
     return s.n_cross_validations or 0
 
 
-def check_settings(s: AutoMLSettings) -> None:
-    """The mistakes the settings make on their own, whatever the data: checked before a
-    many-models run splits its table, as well as before each search."""
+def check_settings(s: AutoMLSettings, has_validation_data: bool = False) -> None:
+    """The mistakes that need no data: a pipeline's AutoML step is checked with these at submit,
+    before the step that writes its data has run, and a many-models run before it splits its table."""
     if s.metric not in task_metrics(s.task):
         raise InvalidInputError(
             f"primary_metric {s.metric!r} does not fit task {s.task!r}; use one of "
             + ", ".join(task_metrics(s.task))
         )
+    given = (s.n_cross_validations is not None, s.validation_size is not None, has_validation_data)
+    if sum(given) > 1:
+        raise InvalidInputError("give only one of n_cross_validations, validation_size and validation_data")
     choose(s.task, s.allowed_models, s.blocked_models)
 
 
@@ -154,9 +157,7 @@ def check(s: AutoMLSettings, train: pd.DataFrame, valid: pd.DataFrame | None) ->
             )
         if len(valid) == 0:
             raise InvalidInputError("validation_data has no rows")
-    check_settings(s)
-    if sum(x is not None for x in (s.n_cross_validations, s.validation_size, valid)) > 1:
-        raise InvalidInputError("give only one of n_cross_validations, validation_size and validation_data")
+    check_settings(s, has_validation_data=valid is not None)
     y = train[label].dropna()
     if len(y) < len(train):
         raise InvalidInputError(

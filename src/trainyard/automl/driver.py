@@ -39,7 +39,7 @@ from trainyard.automl.forecast import BASELINES, ForecastModel, prepare_forecast
 from trainyard.automl.metrics import loss
 from trainyard.automl.pool import WorkerPool, warm_up
 from trainyard.automl.portfolio import choose, portfolio
-from trainyard.automl.record import AutoMLRecord
+from trainyard.automl.record import MODEL_PATH, AutoMLRecord
 from trainyard.automl.search import INITIAL_SAMPLE, Proposal, Scheduler
 from trainyard.automl.trials import Trial
 from trainyard.tracking import TrackedRun, current_run
@@ -98,8 +98,10 @@ class Driver:
         ctx: Context,
         classes: list[Any] | None,
         budget: Budget | None = None,
+        model_path: str = MODEL_PATH,
     ) -> None:
         self.run, self.s, self.ctx, self.classes = run, settings, ctx, classes
+        self.model_path = model_path
         self.store = run.workspace.store
         self.info = run.info
         self.metric = settings.metric
@@ -377,7 +379,9 @@ class Driver:
         """Save and register the model; the parent's tags name it."""
         model = final.decoded(raw, self.classes)
         name = self.s.model_name or f"automl-{self.info.name}"
-        registered = final.save_and_register(self.run, model, self.ctx.X.head(5), name, self.s.model_tags)
+        registered = final.save_and_register(
+            self.run, model, self.ctx.X.head(5), name, self.model_path, self.s.model_tags
+        )
         self.run.set_tags(
             {
                 "automl.best_run_id": winner.run_id,
@@ -389,9 +393,7 @@ class Driver:
         self.say(
             f"best: trial {winner.number} {winner.learner} {self.metric}={winner.metrics[self.metric]:.5f}"
         )
-        self.say(
-            f"model saved to {final.MODEL_PATH} and registered as {registered.name}:{registered.version}"
-        )
+        self.say(f"model saved to {self.model_path} and registered as {registered.name}:{registered.version}")
 
     def explain(self, model: Any) -> None:
         """Permutation importance on the validation rows, for the model fitted on encoded labels,
@@ -437,7 +439,7 @@ def main() -> None:
         with budget.phase("workers"):  # waits for the fork server's imports, if still running
             pool = WorkerPool(settings.max_concurrent_iterations, load_context, (str(path),))
         try:
-            driver = Driver(run, settings, ctx, classes, budget)
+            driver = Driver(run, settings, ctx, classes, budget, record.model_path)
             driver.say(
                 f"automl: {settings.task}, {settings.metric}, {len(ctx.X)} rows, {len(ctx.folds)} fold(s), "
                 f"learners {', '.join(driver.learners)}; budget {settings.timeout_seconds:g} s, "

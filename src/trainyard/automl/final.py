@@ -17,8 +17,8 @@ from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.pipeline import Pipeline
 
 from trainyard.automl.metrics import SCORERS, loss
+from trainyard.jobs.run_outputs import hash_tags
 
-MODEL_PATH = "outputs/model"
 EXPLAIN_ROWS = 2000
 
 
@@ -53,17 +53,25 @@ def decoded(model: Any, classes: list[Any] | None) -> Pipeline:
 
 
 def save_and_register(
-    run: Any, pipeline: Any, example: pd.DataFrame, model_name: str, tags: dict[str, str] | None = None
+    run: Any,
+    pipeline: Any,
+    example: pd.DataFrame,
+    model_name: str,
+    path: str,
+    tags: dict[str, str] | None = None,
 ) -> Any:
-    """Write the model directory, upload it as ``outputs/model`` and register it (with ``tags``)."""
+    """Write the model directory, upload it as the run's output ``path`` (its content hash tagged
+    first, as every run output's is, for the pipeline steps that read it) and register it with
+    ``tags``."""
     from trainyard.models import save
     from trainyard.registry import Model
 
     with tempfile.TemporaryDirectory() as tmp:
         folder = save(pipeline, Path(tmp) / "model", input_example=example, serialization="pickle")
-        run.upload_folder(MODEL_PATH, folder)
+        run.set_tags(hash_tags({path.removeprefix("outputs/"): folder}))
+        run.upload_folder(path, folder)
     return Model.register_from_run(
-        run.workspace, run.id, model_name, MODEL_PATH, tags={**(tags or {}), "automl.run_id": run.id}
+        run.workspace, run.id, model_name, path, tags={**(tags or {}), "automl.run_id": run.id}
     )
 
 

@@ -9,6 +9,8 @@ from pydantic import BaseModel, ConfigDict
 from trainyard.automl.config import AutoMLSettings
 from trainyard.compute.job import JobKind, JobRecord
 
+MODEL_PATH = "outputs/model"
+
 
 class AutoMLData(BaseModel):
     """The artifact keys of the frames the submitter stored, which the driver loads."""
@@ -25,3 +27,5 @@ class AutoMLRecord(JobRecord):
     uses_slot: bool = False  # as a sweep's driver, it takes no local slot
     automl: AutoMLSettings
     automl_data: AutoMLData
+    # where the best model is written: a pipeline step's is its ``best_model`` output
+    model_path: str = MODEL_PATH

@@ -6,9 +6,10 @@ import tempfile
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
+from trainyard.automl import DRIVER
 from trainyard.automl.config import AutoMLSettings, check, read_table
 from trainyard.automl.data import load_frame, store_frames
-from trainyard.automl.record import AutoMLRecord
+from trainyard.automl.record import MODEL_PATH, AutoMLRecord
 from trainyard.environments import Environment
 from trainyard.jobs.snapshot import take_snapshot
 from trainyard.jobs.spec import make_job
@@ -29,10 +30,13 @@ def submit_automl(
     *,
     parent_id: str | None = None,
     name: str | None = None,
+    compute: str = "local",
     reads_of: Sequence[str] = (),
+    model_path: str = MODEL_PATH,
 ) -> RunInfo:
-    """Queue the AutoML parent run; ``parent_id``/``name``/``reads_of``: the many-models run it is
-    one partition of, and whose data reads it inherits."""
+    """Queue the AutoML driver run; ``parent_id``/``name``: the pipeline or many-models run it is
+    a step or partition of, ``reads_of``: the runs whose data reads it inherits,
+    ``model_path``: the run output the best model is written to."""
     train = read_table(training_data, "training_data")
     valid = None if validation_data is None else read_table(validation_data, "validation_data")
     check(settings, train, valid)
@@ -43,7 +47,8 @@ def submit_automl(
         experiment_name=experiment_name,
         display_name=f"automl_{settings.task}",
         code=".",
-        command=["python", "-m", "trainyard.automl.driver"],
+        command=DRIVER,
+        compute=compute,
     )
     prepared = PreparedJob(driver, Environment(), snapshot.id, experiment_id)
     return start_run(
@@ -61,7 +66,11 @@ def submit_automl(
             "max_concurrent_iterations": str(settings.max_concurrent_iterations),
         },
         record=job_record(
-            prepared, AutoMLRecord, automl=settings, automl_data=store_frames(ws, train, valid)
+            prepared,
+            AutoMLRecord,
+            automl=settings,
+            automl_data=store_frames(ws, train, valid),
+            model_path=model_path,
         ),
     )
 

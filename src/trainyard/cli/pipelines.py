@@ -49,7 +49,7 @@ def validate(
         for name in layer:
             node = graph.nodes[name]
             ports = node.step.ports
-            what = node.component.name if node.component else ports.component if ports else "command"
+            what = node.component.name if node.component else ports.component if ports else node.step.type
             rows.append([str(depth), name, what, ", ".join(sorted(node.needs)) or "-"])
     console.print(table(None, ["layer", "step", "runs", "needs"], rows))
     console.print(f"{file}: {len(graph.nodes)} steps in {len(graph.layers)} layers, valid")
@@ -139,7 +139,8 @@ def show_dag(ws, run_id: str) -> None:  # noqa: ANN001
             needs = f"  [dim]← {', '.join(view.needs)}[/]" if view.needs else ""
             where = f"reused {view.reused_from[:12]}" if view.reused_from else (view.run_id or "")[:12]
             took = fmt_duration(view.duration) if view.duration is not None else ""
-            branch.add(f"{view.symbol} [bold]{view.step}[/] {status_text(view.status)} {took} {where}{needs}")
+            head = f"{view.symbol} [bold]{view.step}[/] {status_text(view.status)}"
+            branch.add(f"{head} {took} {where}  [dim]{view.what}[/]{needs}")
     console.print(tree)
     if info.error:
         console.print(f"[red]{info.error}[/]")

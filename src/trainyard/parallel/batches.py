@@ -104,12 +104,12 @@ def table_files(path: Path) -> list[Path]:
     return found
 
 
-def read_input_table(path: Path) -> tuple[pd.DataFrame, int]:
+def read_input_table(path: Path, what: str = "the parallel job's input") -> tuple[pd.DataFrame, int]:
     """The table at ``path`` (its files concatenated) and its size on disk in bytes."""
     import pandas as pd
 
     files = table_files(path)
-    frames = [read_table(p, "the parallel job's input") for p in files]
+    frames = [read_table(p, what) for p in files]
     frame = frames[0] if len(frames) == 1 else pd.concat(frames, ignore_index=True)
     return frame, sum(p.stat().st_size for p in files)
 

@@ -24,11 +24,12 @@ from trainyard.compute.job import JobRecord
 from trainyard.compute.reaper import reap
 from trainyard.compute.worker import LOG
 from trainyard.data.lineage import inherit_reads
-from trainyard.errors import InvalidTransitionError, TrainyardError
+from trainyard.errors import InvalidInputError, InvalidTransitionError, TrainyardError
 from trainyard.jobs.run_outputs import HASH_TAG, output_hashes
 from trainyard.jobs.spec import CommandJob
 from trainyard.jobs.submit import PreparedJob, job_record, start_run
 from trainyard.liveness import worker_id
+from trainyard.pipelines.automl_step import start_automl_step
 from trainyard.pipelines.record import KEY_TAG, REUSED_TAG, STEP_TAG, PipelineRecord
 from trainyard.status import RunStatus
 from trainyard.store import RunInfo
@@ -143,7 +144,22 @@ class Driver:
             return
         prepared = PreparedJob(job, spec.environment, spec.snapshot_id, self.info.experiment_id)
         upstream = [self.outputs_of(done[need])[0] for need in spec.needs]
-        if spec.sweep is not None:  # imported here: Optuna is a half-second import the rest never needs
+        if spec.automl is not None:
+            try:
+                child = start_automl_step(
+                    self.ws,
+                    step,
+                    spec.automl,
+                    job,
+                    parent_id=self.run.id,
+                    tags=tags,
+                    reads_of=upstream,
+                    say=self.say,
+                )
+            except InvalidInputError as exc:  # its tables, read only now, do not fit its settings
+                self._fail_unstarted(step, tags, str(exc))
+                return
+        elif spec.sweep is not None:  # imported here: Optuna is a half-second import the rest never needs
             from trainyard.sweep.spec import build_spec
             from trainyard.sweep.submit import submit_sweep
 
@@ -169,8 +185,22 @@ class Driver:
                 reads_of=upstream,
             )
         self.launched.add(step)
-        what = spec.component.partition("@")[0] if spec.component else "sweep" if spec.sweep else "command"
-        self.say(f"step {step} ({what}) started: run {child.id}")
+        self.say(f"step {step} ({spec.what}) started: run {child.id}")
+
+    def _fail_unstarted(self, step: str, tags: dict[str, str], error: str) -> None:
+        """A failed child run for a step that could not be started, so the pipeline fails as when
+        a step fails (and says why), not as when its driver does."""
+        child = self.store.create_run(
+            self.info.experiment_id,
+            name=step,
+            parent_id=self.run.id,
+            status=RunStatus.RUNNING,
+            compute=self.record.steps[step].compute,
+            tags=tags,
+        )
+        self.store.set_status(child.id, RunStatus.FAILED, error=error, expected=RunStatus.RUNNING)
+        self.launched.add(step)
+        self.say(f"step {step} could not start: {error}")
 
     def _reusable(self, key: str) -> RunInfo | None:
         """The newest completed run of a step with this key (its outputs were all written)."""

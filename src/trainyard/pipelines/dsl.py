@@ -32,7 +32,8 @@ from pathlib import Path
 from typing import Any
 
 from trainyard.errors import InvalidInputError
-from trainyard.jobs.spec import DATA_REF, OutputSpec, PathInput
+from trainyard.jobs.spec import DATA_REF, REFERENCE, OutputSpec, PathInput
+from trainyard.pipelines.automl_step import OUTPUT, automl_step_fields
 from trainyard.pipelines.spec import PipelineJob, Settings, Step, given_path
 
 _building = threading.local()
@@ -87,17 +88,107 @@ class StepCall:
     name: str
     outputs: _Outputs
 
+    def sweep(
+        self,
+        primary_metric: str,
+        goal: str = "maximize",
+        sampling_algorithm: str = "random",
+        max_total_trials: int | None = None,
+        max_concurrent_trials: int | None = None,
+        timeout: float | None = None,
+        early_termination_policy: Any = None,
+        seed: int | None = None,
+    ) -> StepCall:
+        """This command step as a sweep over the inputs it was given as search-space expressions
+        (``alpha=ty.loguniform(1e-3, 1)``), as Azure's ``command(...)(...).sweep(...)``; the steps
+        after it read its best trial's outputs. ``timeout`` is in seconds."""
+        builder = _builder(f"step {self.name!r}.sweep()")
+        step = builder.steps.get(self.name)
+        if step is None or step.type != "sweep":
+            raise InvalidInputError(
+                f"step {self.name!r} has nothing to sweep: give an input a search-space expression, "
+                "such as alpha=ty.choice(0.1, 1.0), when you call it"
+            )
+        limits: dict[str, float | None] = {
+            "max_total_trials": max_total_trials,
+            "max_concurrent_trials": max_concurrent_trials,
+            "timeout": timeout,
+        }
+        policy = None
+        if early_termination_policy is not None:
+            from trainyard.sweep.policy import parse_policy, policy_to_dict  # Optuna: for sweeps only
+
+            policy = policy_to_dict(parse_policy(early_termination_policy))  # type: ignore[arg-type]
+        builder.steps[self.name] = step.model_copy(
+            update={
+                "objective": {"primary_metric": primary_metric, "goal": goal},
+                "sampling_algorithm": sampling_algorithm,
+                "limits": {k: v for k, v in limits.items() if v is not None},
+                "early_termination": policy,
+                "seed": seed,
+            }
+        )
+        return self
+
+
+@dataclass
+class AutoMLStepCall(StepCall):
+    """An AutoML step in a pipeline function (``ty.automl.classification(...)``, as Azure's
+    ``automl.classification``), set up further with Azure's ``set_*`` methods; its output is
+    ``.outputs.best_model``."""
+
+    keys: dict[str, Any] = field(default_factory=dict)  # the step's Azure keys, as the YAML would hold
+
+    def _set(self, section: str, values: dict[str, Any]) -> None:
+        self.keys[section] = {**self.keys.get(section, {}), **values}
+        builder = _builder(f"step {self.name!r}.set_{section}()")
+        builder.steps[self.name] = Step.model_validate(automl_step_fields(self.name, self.keys))
+
+    def set_limits(self, **limits: Any) -> None:
+        """``timeout_minutes``, ``max_trials``, ``max_concurrent_trials``, ``enable_early_termination``,
+        ``exit_score``."""
+        self._set("limits", limits)
+
+    def set_training(self, **training: Any) -> None:
+        """``allowed_training_algorithms``, ``blocked_training_algorithms``, ``enable_vote_ensemble``,
+        ``enable_stack_ensemble``, ``enable_model_explainability``."""
+        self._set("training", training)
+
+    def set_featurization(self, **featurization: Any) -> None:
+        """``mode``: ``auto`` or ``off``."""
+        self._set("featurization", featurization)
+
+    def set_forecast_settings(self, **forecasting: Any) -> None:
+        """``time_column_name``, ``forecast_horizon``, ``time_series_id_column_names``, ``target_lags``,
+        ``target_rolling_window_size``, ``seasonality``."""
+        self._set("forecasting", forecasting)
+
+
+def automl_step(task: str, name: str | None = None, **keys: Any) -> AutoMLStepCall:
+    """An AutoML step of ``task``; ``keys`` are the YAML's (``training_data``, ``target_column_name``,
+    ``primary_metric``, ``outputs``…), each checked as the YAML's are."""
+    builder = _builder(f"automl {task}")
+    step = builder.unique(name or task)
+    raw = {"type": "automl", "task": task, **{k: _value(v) for k, v in keys.items()}}
+    builder.steps[step] = Step.model_validate(automl_step_fields(step, raw))
+    return AutoMLStepCall(step, _Outputs(step, [OUTPUT]), raw)
+
 
 @dataclass
 class _Builder:
     steps: dict[str, Step] = field(default_factory=dict)
 
-    def add(self, base: str, fields: dict[str, Any]) -> str:
+    def unique(self, base: str) -> str:
+        """A step name from ``base`` that no step has yet: ``train``, ``train_2``…"""
         base = re.sub(r"[^\w]", "_", base)
         name, n = base, 1
         while name in self.steps:
             n += 1
             name = f"{base}_{n}"
+        return name
+
+    def add(self, base: str, fields: dict[str, Any]) -> str:
+        name = self.unique(base)
         self.steps[name] = Step.model_validate(fields)
         return name
 
@@ -139,16 +230,41 @@ class CommandStep:
         self.outputs = dict(outputs or {})
 
     def __call__(self, **given: Any) -> StepCall:
+        """The step, with its inputs given; an input given a search-space expression makes it a
+        sweep (finish it with ``.sweep(...)``), its command reading ``${{search_space.x}}``."""
         builder = _builder(f"command {self.name!r}")
         unknown = sorted(set(given) - set(self.inputs)) if self.inputs else []
         if unknown:
             raise InvalidInputError(
                 f"step {self.name!r} has no input {unknown[0]!r} ({', '.join(self.inputs)})"
             )
-        inputs = {k: _value(v) for k, v in given.items()}
+        space = {k: v.to_dict() for k, v in given.items() if _is_parameter(v)}
+        inputs = {k: _value(v) for k, v in given.items() if k not in space}
         outputs = {k: v for k, v in self.outputs.items()}
-        name = builder.add(self.name, {**self.fields, "inputs": inputs, "outputs": outputs})
+        fields = {**self.fields, "inputs": inputs, "outputs": outputs}
+        if space:
+            fields.update(type="sweep", search_space=space, command=_swept(str(fields["command"]), space))
+        name = builder.add(self.name, fields)
         return StepCall(name, _Outputs(name, list(outputs)))
+
+
+def _is_parameter(value: Any) -> bool:
+    """A search-space expression (``ty.choice(...)``, ``ty.uniform(...)``…)."""
+    if value is None or isinstance(value, str | int | float | bool | PathInput | Ref | Declared):
+        return False
+    from trainyard.sweep.space import Parameter  # Optuna: imported for sweeps only
+
+    return isinstance(value, Parameter)
+
+
+def _swept(command: str, space: dict[str, Any]) -> str:
+    """``command`` with ``${{inputs.x}}`` as ``${{search_space.x}}`` for each swept ``x``."""
+
+    def swap(match: re.Match[str]) -> str:
+        kind, _, name = match.group(1).partition(".")
+        return f"${{{{search_space.{name}}}}}" if kind == "inputs" and name in space else match.group(0)
+
+    return REFERENCE.sub(swap, command)
 
 
 class ComponentStep:

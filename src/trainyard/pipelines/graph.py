@@ -14,6 +14,7 @@ from trainyard.components.base import Component, get_component
 from trainyard.components.command import SCALAR_TYPES
 from trainyard.errors import InvalidInputError, NotFoundError
 from trainyard.jobs.spec import REFERENCE, PathInput
+from trainyard.pipelines.automl_step import DATA_PORTS
 from trainyard.pipelines.spec import OUTPUT_TYPES, OutputSpec, PipelineJob, Step
 
 PARENT_INPUT = re.compile(r"^parent\.inputs\.(\w[\w-]*)$")
@@ -95,7 +96,19 @@ def _is_path(comp: Component, param: str, wire: Wire) -> bool:
     return wire.kind == "parent" and comp.param(param).type == "path"
 
 
+def _automl_node(name: str, step: Step, job: PipelineJob) -> Node:
+    """An AutoML step: its tables as its inputs, its best model as its output (its keys were
+    checked when it was read, by ``automl_step.py``)."""
+    wires = {port: _wire(value, f"step {name!r} input {port!r}", job) for port, value in step.inputs.items()}
+    outputs = {o: spec.kind if isinstance(spec, OutputSpec) else "model" for o, spec in step.outputs.items()}
+    return Node(name, step, None, wires, outputs, {w.step for w in wires.values() if w.step})
+
+
 def _node(name: str, step: Step, job: PipelineJob) -> Node:
+    if (step.type == "automl") != (step.automl is not None):
+        raise InvalidInputError(f"step {name!r}: AutoML settings belong to a `type: automl` step")
+    if step.type == "automl":
+        return _automl_node(name, step, job)
     if (step.component is None) == (step.command is None):
         raise InvalidInputError(f"step {name!r}: give either `command:` or `component:`")
     comp = _catalogue_component(step.component, f"step {name!r}") if step.component else None
@@ -154,6 +167,8 @@ def _check_wires(nodes: dict[str, Node], job: PipelineJob) -> None:
     for node in nodes.values():
         if node.component is not None:
             expected = {p.name: p.kind for p in node.component.inputs}
+        elif node.step.type == "automl":
+            expected = dict.fromkeys(DATA_PORTS, "table")
         else:  # a command step: typed when it was made from a command component
             expected = node.step.ports.inputs if node.step.ports else {}
         for port, wire in node.wires.items():

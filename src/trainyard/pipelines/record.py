@@ -59,6 +59,14 @@ class StepRecord(BaseModel):
     deterministic: bool = True
     force_rerun: bool = False
     sweep: dict[str, JsonValue] | None = None  # a sweep step's own keys (``sweep.spec.build_spec``'s)
+    automl: dict[str, JsonValue] | None = None  # an AutoML step's ``AutoMLSettings``
+
+    @property
+    def what(self) -> str:
+        """What the step runs, in a word: its component's name, or sweep, automl, command."""
+        if self.component:
+            return self.component.partition("@")[0]
+        return "sweep" if self.sweep else "automl" if self.automl else "command"
 
 
 class PipelineRecord(JobRecord):
@@ -152,6 +160,8 @@ class PipelineRecord(JobRecord):
             "outputs": {k: step.outputs[k] for k in sorted(step.outputs)},
             "sweep": step.sweep,
         }
+        if step.automl is not None:  # only then: the keys of every other step stay as they were
+            doc["automl"] = step.automl
         return hashlib.sha256(json.dumps(doc, sort_keys=True, default=str).encode()).hexdigest()
 
 

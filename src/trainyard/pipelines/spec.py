@@ -16,6 +16,11 @@
         component: azureml:train-model        # a catalogue module, optionally @version
         inputs: {dataset: ${{parent.jobs.prep.outputs.train}}, label_column: y}
         outputs: {trained_model: ${{parent.outputs.model}}}
+      tune:
+        type: automl                          # an AutoML job: automl_step.py reads its keys
+        task: classification
+        target_column_name: y
+        training_data: ${{parent.jobs.prep.outputs.train}}
 
 This module only parses; ``graph.py`` checks the wiring.
 """
@@ -40,6 +45,7 @@ from trainyard.jobs.spec import (
     resolve_paths,
 )
 from trainyard.parallel.settings import SETTINGS_KEYS, ParallelSettings, command_fields
+from trainyard.pipelines.automl_step import automl_step_fields
 from trainyard.yamlfile import read_yaml_mapping
 
 
@@ -62,11 +68,11 @@ class Ports(BaseModel):
 
 class Step(BaseModel):
     """One entry of ``jobs:``: a command (``command:``), a catalogue component (``component:``),
-    or a sweep of a command (``type: sweep`` with the sweep's keys; its outputs are the best
-    trial's)."""
+    a sweep of a command (``type: sweep`` with the sweep's keys; its outputs are the best
+    trial's), or an AutoML job (``type: automl``, read by ``automl_step.py``)."""
 
     model_config = ConfigDict(extra="forbid")
-    type: str = Field(default="command", pattern="^(command|sweep)$")
+    type: str = Field(default="command", pattern="^(command|sweep|automl)$")
     display_name: str | None = None
     description: str | None = None
     component: str | None = None
@@ -90,6 +96,8 @@ class Step(BaseModel):
     early_termination: dict[str, Any] | None = None
     limits: dict[str, Any] | None = None
     seed: int | None = None
+    # type: automl: its AutoMLSettings, made from its Azure keys when the YAML is read
+    automl: dict[str, Any] | None = None
 
     def sweep_fields(self) -> dict[str, Any] | None:
         """The sweep's own keys (``build_spec``'s), None for a step that is not a sweep."""
@@ -137,6 +145,7 @@ def load_pipeline(path: str | Path, overrides: dict[str, str] | None = None) -> 
             inputs[name] = yaml.safe_load(given) if given else given
     data_refs_as_inputs(raw)
     _parallel_steps_as_commands(raw)
+    _automl_steps(raw)
     try:
         job = PipelineJob.model_validate(raw)
     except ValidationError as exc:
@@ -175,6 +184,16 @@ def _parallel_steps_as_commands(raw: dict[str, Any]) -> None:
             **fields,
             "code": str(base / fields["code"]) if fields.get("code") else str(base),
         }
+
+
+def _automl_steps(raw: dict[str, Any]) -> None:
+    """Each ``type: automl`` step's Azure keys become the step's inputs, output and settings."""
+    jobs = raw.get("jobs")
+    if not isinstance(jobs, dict):
+        return
+    for name, step in jobs.items():
+        if isinstance(step, dict) and step.get("type") == "automl":
+            jobs[name] = automl_step_fields(name, step)
 
 
 def _wired_type(value: Any, inputs: dict[str, Any], jobs: dict[str, Any]) -> Any:

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 import yaml
 
+from trainyard.automl import DRIVER as AUTOML_DRIVER
 from trainyard.compute import get_compute
 from trainyard.data.assets import Data
 from trainyard.data.content import local_files, of_local
@@ -24,6 +25,7 @@ from trainyard.jobs.snapshot import store_files
 from trainyard.jobs.spec import CommandJob, InputValue, OutputSpec, PathInput, make_job
 from trainyard.jobs.submit import PreparedJob, prepare_job, start_run
 from trainyard.jobs.uploads import upload_inputs
+from trainyard.pipelines.automl_step import check_known_tables
 from trainyard.pipelines.components import expand_component_steps
 from trainyard.pipelines.driver import finish_if_all_reused
 from trainyard.pipelines.graph import Graph, Node, build_graph
@@ -123,6 +125,15 @@ def _step_record(
             snapshot_id=empty,
             **common,
         )
+    if step.automl is not None:
+        get_compute(common["compute"], ws)  # an unknown compute target fails now
+        known = {  # the tables known before any step runs: a pipeline input, a literal path
+            port: inputs[wire.name or ""] if wire.kind == "parent" else _json(step.inputs[port])
+            for port, wire in node.wires.items()
+            if wire.kind != "step"
+        }
+        check_known_tables(ws, node.name, step.automl, known)
+        return StepRecord(automl=step.automl, command=AUTOML_DRIVER, snapshot_id=empty, **common)
     placeholders = {port: f"<{port}>" for port in node.wires}
     outputs = _output_specs(node, graph)
     check = make_job(

@@ -17,6 +17,7 @@ SYMBOLS = {"completed": "●", "failed": "✗", "canceled": "■", "running": "�
 @dataclass(frozen=True)
 class StepView:
     step: str
+    what: str  # its component's name, sweep, automl or command
     status: str
     needs: list[str]
     run_id: str | None
@@ -47,6 +48,7 @@ def step_views(ws: Workspace, info: RunInfo) -> PipelineView:
             row.append(
                 StepView(
                     step=step,
+                    what=record.steps[step].what,
                     status=child.status.value if child else "not started",
                     needs=record.steps[step].needs,
                     run_id=child.id if child else None,

@@ -58,8 +58,12 @@ export async function getJson<T>(path: string): Promise<T> {
 }
 
 export async function postJson<T>(path: string, body: unknown): Promise<T> {
+  return sendJson<T>("POST", path, body);
+}
+
+export async function sendJson<T>(method: "POST" | "PUT" | "PATCH", path: string, body: unknown): Promise<T> {
   const response = await request(path, {
-    method: "POST",
+    method,
     body: JSON.stringify(body),
     headers: { "Content-Type": "application/json" },
   });
@@ -126,4 +130,32 @@ export function runArtifacts(runId: string): string {
 
 export function artifactUrl(key: string): string {
   return `${V1}/artifacts/${key.split("/").map(encodeURIComponent).join("/")}`;
+}
+
+// a user who may write (a contributor or an owner; `trainyard studio`'s own user is an owner):
+// the pages show write controls to them only, and the server refuses the others anyway
+export function canWrite(role: string): boolean {
+  return role === "contributor" || role === "owner";
+}
+
+export interface RegisteredModel {
+  name: string;
+  created_at: number;
+  latest_version: number;
+  description: string | null;
+  aliases: Record<string, number>;
+  tags: Record<string, string>;
+}
+
+export interface ModelVersion {
+  name: string;
+  version: number;
+  source: string;
+  files: string[];
+  status: string;
+  created_at: number;
+  run_id: string | null;
+  description: string | null;
+  tags: Record<string, string>;
+  aliases: string[];
 }

@@ -8,6 +8,8 @@ describe("routes", () => {
       { page: "runs" as const, experimentId: "a b/c" },
       { page: "run" as const, runId: "0123abcd" },
       { page: "compare" as const, runIds: ["r1", "r2", "r3"] },
+      { page: "models" as const },
+      { page: "model" as const, name: "churn/v2 model" },
     ]) {
       expect(parse(href(route))).toEqual(route);
     }

@@ -6,6 +6,7 @@ import { Runs } from "./pages/Runs";
 import { RunDetail } from "./pages/RunDetail";
 import { Compare } from "./pages/Compare";
 import { Model, Models } from "./pages/Models";
+import { Endpoint, Endpoints } from "./pages/Endpoints";
 import { href, useRoute } from "./route";
 
 interface Whoami {
@@ -58,6 +59,7 @@ export function App() {
         <nav>
           <a href={href({ page: "experiments" })}>Experiments</a>
           <a href={href({ page: "models" })}>Models</a>
+          <a href={href({ page: "endpoints" })}>Endpoints</a>
         </nav>
         <span className="who" data-testid="who">
           {who.user} ({who.role})
@@ -81,6 +83,8 @@ export function App() {
         {route.page === "compare" && <Compare runIds={route.runIds} />}
         {route.page === "models" && <Models />}
         {route.page === "model" && <Model name={route.name} writer={canWrite(who.role)} />}
+        {route.page === "endpoints" && <Endpoints />}
+        {route.page === "endpoint" && <Endpoint name={route.name} writer={canWrite(who.role)} />}
       </main>
     </>
   );

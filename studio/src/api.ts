@@ -159,3 +159,35 @@ export interface ModelVersion {
   tags: Record<string, string>;
   aliases: string[];
 }
+
+export interface EndpointRecord {
+  name: string;
+  created_at: number;
+  port: number;
+  primary_key: string; // "" for a user who may not see keys
+  secondary_key: string;
+  traffic: Record<string, number>;
+  restarts: number;
+}
+
+// GET /online-endpoints/{name}: the endpoint as `trainyard endpoint show` prints it
+export interface EndpointView {
+  name: string;
+  scoring_uri: string;
+  openapi_uri: string;
+  router: "up" | "down";
+  router_restarts: number;
+  keys: { primary: string; secondary: string };
+  traffic: Record<string, number>;
+  deployments: {
+    name: string;
+    model: string;
+    status: string;
+    workers: number;
+    restarts: number;
+    request_timeout: number | null;
+    environment: string | null;
+    error: string | null;
+    supervisor: "up" | "down";
+  }[];
+}

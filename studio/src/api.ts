@@ -106,6 +106,16 @@ export interface Run {
   tags: Record<string, string>;
   params: Record<string, string>;
   metrics: Record<string, JsonFloat>;
+  job?: JobRecord | null; // what was submitted: a pipeline's steps, a sweep's objective
+}
+
+// the parts of a submitted job's record the pages read (compute/job.py, pipelines/record.py,
+// sweep/spec.py)
+export interface JobRecord {
+  type?: string; // "command", "sweep", "automl" or "pipeline"
+  steps?: Record<string, { needs?: string[]; display_name?: string | null; component?: string | null }>;
+  layers?: string[][];
+  sweep?: { objective: { primary_metric: string; goal: "maximize" | "minimize" } };
 }
 
 export interface RunPage {
@@ -190,4 +200,20 @@ export interface EndpointView {
     error: string | null;
     supervisor: "up" | "down";
   }[];
+}
+
+// every child run of a parent (a pipeline's steps, a sweep's trials), page by page
+export async function childRuns(parentId: string): Promise<Run[]> {
+  const runs: Run[] = [];
+  let token: string | null = null;
+  do {
+    const page: RunPage = await postJson<RunPage>(`${V1}/runs/search`, {
+      parent_id: parentId,
+      max_results: 1000,
+      page_token: token,
+    });
+    runs.push(...page.runs);
+    token = page.next_page_token;
+  } while (token);
+  return runs;
 }

@@ -3,12 +3,15 @@ server's workspace: what an owner sees and may change, and what a reader sees (n
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
+from tests.e2e.test_cli import ty
 from tests.e2e.test_studio_browser import CHROMIUM, FLAGS, _need_browser
 from tests.integration.server_helpers import token_for_app
 from trainyard.server.app import create_app
@@ -127,3 +130,64 @@ def test_an_owner_moves_an_endpoints_traffic_and_a_reader_sees_no_controls_or_ke
     expect(reader.get_by_text("hidden (only a contributor or an owner sees them)")).to_be_visible()
     expect(reader.get_by_test_id("traffic-form")).to_have_count(0)
     expect(reader.get_by_label("request body")).to_have_count(0)
+
+
+def test_a_pipeline_runs_page_draws_its_steps_live_and_opens_a_steps_run(
+    tmp_path: Path, browser: Any
+) -> None:
+    from playwright.sync_api import expect
+
+    go = tmp_path / "go"  # train runs until the test lets it finish
+    (tmp_path / "wait.py").write_text(
+        f"import os, time\nwhile not os.path.exists({str(go)!r}): time.sleep(0.2)\n"
+    )
+
+    def step(command: str, **reads: str) -> dict[str, Any]:
+        """A step that reads the outputs ``reads`` names and writes its own ``out``."""
+        inputs = {port: f"${{{{parent.jobs.{source}.outputs.out}}}}" for port, source in reads.items()}
+        refs = " ".join(f"${{{{inputs.{port}}}}}" for port in reads)
+        return {
+            "command": f"{command} {refs} ${{{{outputs.out}}}}",
+            "inputs": inputs,
+            "outputs": {"out": {"type": "uri_folder"}},
+        }
+
+    spec = {
+        "type": "pipeline",
+        "jobs": {
+            "prep": step("python -c pass"),
+            "train": step(f"python {tmp_path / 'wait.py'}", d="prep"),
+            "check": step("python -c pass", d="prep"),
+            "report": step("python -c pass", a="train", b="check"),
+        },
+    }
+    (tmp_path / "p.yml").write_text(yaml.safe_dump(spec))
+    ty(tmp_path, "init")
+    out = ty(tmp_path, "pipeline", "submit", "-f", "p.yml").stdout
+    run_id = re.search(r"pipeline run (\w+)", out).group(1)  # type: ignore[union-attr]
+    ws = Workspace.from_config(tmp_path)
+    app = create_app(ws)
+    try:
+        with ThreadedServer(app) as server:
+            page = _signed_in(browser, server.url, token_for_app(app, role="reader"), f"#/runs/{run_id}")
+            steps = page.get_by_test_id("dag-step")
+            expect(steps).to_have_count(4)
+            expect(page.get_by_test_id("pipeline-dag").locator("path.dag-edge")).to_have_count(4)
+            prep, train, report = (page.get_by_label(f"step {name}") for name in ("prep", "train", "report"))
+            expect(prep.get_by_test_id("dag-step")).to_have_attribute(
+                "data-status", "completed", timeout=60_000
+            )
+            expect(train.get_by_test_id("dag-step")).to_have_attribute(
+                "data-status", "running", timeout=60_000
+            )
+            expect(report.get_by_test_id("dag-step")).to_have_attribute("data-status", "not started")
+            go.touch()  # train ends; the page follows without a reload
+            expect(report.get_by_test_id("dag-step")).to_have_attribute(
+                "data-status", "completed", timeout=60_000
+            )
+            train.click()
+            expect(page.get_by_test_id("tags")).to_contain_text("pipeline.step")
+            expect(page.locator("h1")).to_contain_text("train")
+    finally:
+        go.touch()  # nothing left waiting if an assertion failed
+        ws.close()

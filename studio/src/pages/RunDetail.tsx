@@ -7,6 +7,7 @@ import { ErrorLine } from "../components/ErrorLine";
 import { LogTail } from "../components/LogTail";
 import { MetricChart, type ChartOptions } from "../components/MetricChart";
 import { StatusBadge } from "../components/StatusBadge";
+import { PipelineDag } from "../components/PipelineDag";
 
 function Pairs({ values, testId }: { values: Record<string, string>; testId: string }) {
   const keys = Object.keys(values).sort();
@@ -95,6 +96,12 @@ export function RunDetail({ runId }: { runId: string }) {
           </>
         )}
       </dl>
+      {run.job?.type === "pipeline" && (
+        <>
+          <h2>Steps</h2>
+          <PipelineDag runId={run.id} job={run.job} live={live} />
+        </>
+      )}
       <h2>Metrics</h2>
       {metricKeys.length === 0 && <p className="muted">No metrics.</p>}
       {metricKeys.length > 0 && (

@@ -12,13 +12,13 @@ import pytest
 import yaml
 
 from tests.e2e.test_cli import ty
-from tests.e2e.test_studio_browser import CHROMIUM, FLAGS, _need_browser
+from tests.e2e.test_studio_browser import _CANVAS_DRAWN, CHROMIUM, FLAGS, _need_browser
 from tests.integration.server_helpers import token_for_app
 from trainyard.server.app import create_app
 from trainyard.server.running import ThreadedServer
 from trainyard.serving.deployment import free_port
-from trainyard.status import DeploymentStatus
-from trainyard.store import DeploymentUpdate, EndpointUpdate
+from trainyard.status import DeploymentStatus, RunStatus
+from trainyard.store import DeploymentUpdate, EndpointUpdate, Metric
 from trainyard.testing.studio_data import sample_experiment
 from trainyard.workspace import Workspace
 
@@ -191,3 +191,44 @@ def test_a_pipeline_runs_page_draws_its_steps_live_and_opens_a_steps_run(
     finally:
         go.touch()  # nothing left waiting if an assertion failed
         ws.close()
+
+
+def test_a_sweep_runs_page_ranks_its_trials_and_marks_the_best_and_the_stopped(
+    team: tuple[str, Workspace, dict[str, str]], browser: Any
+) -> None:
+    from playwright.sync_api import expect
+
+    url, ws, tokens = team
+    store = ws.store
+    experiment = store.search_runs()[0].experiment_id
+    # as the sweep driver leaves them: the objective in the parent's job record, a trial tag on
+    # each child, the policy's tag on the one it stopped, the best named on the parent
+    job = {"type": "sweep", "sweep": {"objective": {"primary_metric": "loss", "goal": "minimize"}}}
+    sweep = store.create_run(experiment, name="the-sweep", job=job, status=RunStatus.RUNNING)
+    finals = {0: 0.4, 1: 0.9, 2: 0.2}
+    trials = {}
+    for n, final in finals.items():
+        tags = {"sweep.trial": str(n)} | ({"sweep.early_terminated": "true"} if n == 1 else {})
+        trial = store.create_run(experiment, name=f"trial-{n}", parent_id=sweep.id, tags=tags)
+        series = [
+            Metric("loss", final + 1 / (step + 1), step, 1.0 + step) for step in range(20 if n != 1 else 5)
+        ]
+        store.log_batch(trial.id, series, params={"lr": str(0.1 * (n + 1))})
+        store.set_status(trial.id, RunStatus.RUNNING)
+        store.set_status(trial.id, RunStatus.CANCELED if n == 1 else RunStatus.COMPLETED)
+        trials[n] = trial.id
+    store.log_batch(sweep.id, tags={"sweep.best_run_id": trials[2]})
+
+    page = _signed_in(browser, url, tokens["reader"], f"#/runs/{sweep.id}")
+    rows = page.get_by_test_id("trial-row")
+    expect(rows).to_have_count(3)
+    expect(rows.nth(0)).to_contain_text("trial-2")  # the smallest loss first
+    expect(rows.nth(0)).to_contain_text("best")
+    expect(rows.nth(1)).to_contain_text("trial-0")
+    expect(rows.nth(2)).to_contain_text("stopped early")
+    expect(page.get_by_test_id("leaderboard").locator("thead")).to_contain_text("lr")
+    chart = page.get_by_test_id("compare-loss")
+    expect(chart).to_contain_text("trial-1 (stopped early)")  # its dashed line's legend
+    page.wait_for_function(_CANVAS_DRAWN, arg="[data-testid='compare-loss'] canvas")
+    rows.nth(0).get_by_role("link", name="trial-2").click()
+    expect(page.locator("h1")).to_contain_text("trial-2")

@@ -17,9 +17,9 @@ from tests.integration.server_helpers import token_for_app
 from trainyard.server.app import create_app
 from trainyard.server.running import ThreadedServer
 from trainyard.serving.deployment import free_port
-from trainyard.status import DeploymentStatus, RunStatus
-from trainyard.store import DeploymentUpdate, EndpointUpdate, Metric
-from trainyard.testing.studio_data import sample_experiment
+from trainyard.status import DeploymentStatus
+from trainyard.store import DeploymentUpdate, EndpointUpdate
+from trainyard.testing.studio_data import sample_experiment, sample_sweep
 from trainyard.workspace import Workspace
 
 
@@ -199,26 +199,7 @@ def test_a_sweep_runs_page_ranks_its_trials_and_marks_the_best_and_the_stopped(
     from playwright.sync_api import expect
 
     url, ws, tokens = team
-    store = ws.store
-    experiment = store.search_runs()[0].experiment_id
-    # as the sweep driver leaves them: the objective in the parent's job record, a trial tag on
-    # each child, the policy's tag on the one it stopped, the best named on the parent
-    job = {"type": "sweep", "sweep": {"objective": {"primary_metric": "loss", "goal": "minimize"}}}
-    sweep = store.create_run(experiment, name="the-sweep", job=job, status=RunStatus.RUNNING)
-    finals = {0: 0.4, 1: 0.9, 2: 0.2}
-    trials = {}
-    for n, final in finals.items():
-        tags = {"sweep.trial": str(n)} | ({"sweep.early_terminated": "true"} if n == 1 else {})
-        trial = store.create_run(experiment, name=f"trial-{n}", parent_id=sweep.id, tags=tags)
-        series = [
-            Metric("loss", final + 1 / (step + 1), step, 1.0 + step) for step in range(20 if n != 1 else 5)
-        ]
-        store.log_batch(trial.id, series, params={"lr": str(0.1 * (n + 1))})
-        store.set_status(trial.id, RunStatus.RUNNING)
-        store.set_status(trial.id, RunStatus.CANCELED if n == 1 else RunStatus.COMPLETED)
-        trials[n] = trial.id
-    store.log_batch(sweep.id, tags={"sweep.best_run_id": trials[2]})
-
+    sweep = sample_sweep(ws, ws.store.search_runs()[0].experiment_id)  # trial-1 stopped, trial-2 best
     page = _signed_in(browser, url, tokens["reader"], f"#/runs/{sweep.id}")
     rows = page.get_by_test_id("trial-row")
     expect(rows).to_have_count(3)

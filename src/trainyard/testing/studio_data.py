@@ -81,7 +81,7 @@ def sample_sweep(
         final = 0.9 if n in stopped else abs(n - 2) / 5 + 0.2
         steps = 5 if n in stopped else 20
         series = [Metric("loss", final + 1 / (step + 1), step, 1.0 + step) for step in range(steps)]
-        store.log_batch(trial.id, series, params={"lr": str(0.1 * (n + 1))})
+        store.log_batch(trial.id, series, params={"lr": f"{0.1 * (n + 1):g}"})
         store.set_status(trial.id, RunStatus.RUNNING)
         store.set_status(trial.id, RunStatus.CANCELED if n in stopped else RunStatus.COMPLETED)
         if n not in stopped:
@@ -89,3 +89,33 @@ def sample_sweep(
     store.log_batch(sweep.id, tags={"sweep.best_run_id": min(finals, key=finals.__getitem__)})
     store.set_status(sweep.id, RunStatus.COMPLETED)
     return store.get_run(sweep.id)
+
+
+def sample_pipeline(ws: Workspace, experiment_id: str) -> RunInfo:
+    """A running pipeline's runs as its driver leaves them: the steps and layers in the parent's
+    job record, a child per started step tagged ``pipeline.step`` (``prep`` failed once and was
+    retried; ``train`` runs; ``report`` has not started)."""
+    store = ws.store
+    needs = {"prep": [], "train": ["prep"], "validate": ["prep"], "report": ["train", "validate"]}
+    job = {
+        "type": "pipeline",
+        "steps": {step: {"needs": before} for step, before in needs.items()},
+        "layers": [["prep"], ["train", "validate"], ["report"]],
+    }
+    parent = store.create_run(experiment_id, name="nightly-pipeline", job=job, status=RunStatus.RUNNING)
+    for step, end in (
+        ("prep", RunStatus.FAILED),
+        ("prep", RunStatus.COMPLETED),
+        ("validate", RunStatus.COMPLETED),
+    ):
+        child = store.create_run(experiment_id, name=step, parent_id=parent.id, tags={"pipeline.step": step})
+        store.set_status(child.id, RunStatus.RUNNING)
+        store.set_status(child.id, end)
+    store.create_run(
+        experiment_id,
+        name="train",
+        parent_id=parent.id,
+        tags={"pipeline.step": "train"},
+        status=RunStatus.RUNNING,
+    )
+    return store.get_run(parent.id)

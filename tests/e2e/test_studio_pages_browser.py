@@ -71,6 +71,14 @@ def test_models_list_versions_and_an_owner_moves_an_alias(
         source = f"runs:/{run_id}/model"
         ws.store.create_model_version("churn", source=source, files=["MLmodel"], run_id=run_id)
     ws.store.set_model_alias("churn", "prod", 1)
+    rows = {
+        "content_hash": "0" * 64,
+        "size_bytes": 1,
+        "file_count": 1,
+        "uri": "https://example.com/churn.csv",
+    }
+    ws.store.create_data_version("churn-rows", type="uri_file", **rows)
+    ws.store.record_data_lineage(run_id, "churn-rows", 1, "read")  # what the model was trained on
 
     page = _signed_in(browser, url, tokens["owner"], "#/models")
     expect(page.get_by_test_id("models")).to_contain_text("churn")
@@ -79,6 +87,7 @@ def test_models_list_versions_and_an_owner_moves_an_alias(
     versions = page.get_by_test_id("model-version")
     expect(versions).to_have_count(2)
     expect(versions.first).to_contain_text("2")  # newest first
+    expect(versions.first).to_contain_text("churn-rows:1")
     page.get_by_label("alias", exact=True).fill("prod")
     page.get_by_label("alias version").select_option("2")
     page.get_by_role("button", name="Move alias").click()

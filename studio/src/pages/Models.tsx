@@ -1,7 +1,7 @@
 // The model registry: every name with its latest version and aliases, and one name's versions
 // with where each came from (its run) and, for a user who may write, a form that moves an alias.
 import { useCallback, useEffect, useState } from "react";
-import { getJson, sendJson, V1, type ModelVersion, type RegisteredModel } from "../api";
+import { getJson, query, sendJson, V1, type ModelVersion, type RegisteredModel } from "../api";
 import { when } from "../format";
 import { aliasesOf, newestFirst } from "../registry";
 import { href } from "../route";
@@ -17,6 +17,20 @@ function Aliases({ names }: { names: string[] }) {
       ))}
     </>
   );
+}
+
+// the data versions a version's run read (GET /data-lineage): the model's data lineage
+function ReadData({ runId }: { runId: string }) {
+  const [read, setRead] = useState<string[]>([]);
+  useEffect(() => {
+    getJson<{ lineage: { name: string; version: number; direction: string }[] }>(
+      `${V1}/data-lineage?${query({ run_id: runId })}`,
+    ).then(
+      (page) => setRead(page.lineage.filter((row) => row.direction === "read").map((row) => `${row.name}:${row.version}`)),
+      () => setRead([]),
+    );
+  }, [runId]);
+  return <>{read.join(", ")}</>;
 }
 
 export function Models() {
@@ -136,6 +150,7 @@ export function Model({ name, writer }: { name: string; writer: boolean }) {
             <th>Status</th>
             <th>Created</th>
             <th>Run</th>
+            <th>Data read</th>
             <th>Source</th>
             <th>Files</th>
           </tr>
@@ -150,6 +165,7 @@ export function Model({ name, writer }: { name: string; writer: boolean }) {
               <td>{v.status}</td>
               <td>{when(v.created_at)}</td>
               <td>{v.run_id && <a href={href({ page: "run", runId: v.run_id })}>{v.run_id.slice(0, 8)}</a>}</td>
+              <td>{v.run_id && <ReadData runId={v.run_id} />}</td>
               <td className="mono">{v.source}</td>
               <td className="number">{v.files.length}</td>
             </tr>

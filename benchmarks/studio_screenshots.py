@@ -78,6 +78,7 @@ def main(out: Path) -> None:
                 page.wait_for_selector(shown)
                 if name == "sweep.png":
                     page.wait_for_function(DRAWN, arg="[data-testid='compare-loss'] canvas")
+                    page.get_by_test_id("parallel").scroll_into_view_if_needed()
                 page.wait_for_timeout(300)
                 page.screenshot(path=str(out / name))
             browser.close()

@@ -220,5 +220,9 @@ def test_a_sweep_runs_page_ranks_its_trials_and_marks_the_best_and_the_stopped(
     chart = page.get_by_test_id("compare-loss")
     expect(chart).to_contain_text("trial-1 (stopped early)")  # its dashed line's legend
     page.wait_for_function(_CANVAS_DRAWN, arg="[data-testid='compare-loss'] canvas")
+    lines = page.get_by_test_id("parallel").locator("polyline")  # lr against loss, a line per trial
+    expect(lines).to_have_count(3)
+    expect(lines.and_(page.locator(".pc-best"))).to_have_count(1)
+    expect(lines.and_(page.locator(".pc-stopped"))).to_have_count(1)
     rows.nth(0).get_by_role("link", name="trial-2").click()
     expect(page.locator("h1")).to_contain_text("trial-2")

@@ -1,6 +1,7 @@
 // A sweep run's trials: the leaderboard by the primary metric (the best the driver named marked,
-// trials its policy stopped early marked), and every trial's curve of that metric overlaid,
-// stopped ones dashed. Read again every 5 s while the sweep runs.
+// trials its policy stopped early marked), every trial's curve of that metric overlaid,
+// stopped ones dashed, and the hyperparameters against the metric in parallel coordinates.
+// Read again every 5 s while the sweep runs.
 import { useEffect, useMemo, useState } from "react";
 import { childRuns, type Run } from "../api";
 import { duration, metric } from "../format";
@@ -8,6 +9,7 @@ import { href } from "../route";
 import { leaderboard, paramNames, STOPPED_EARLY_TAG } from "../sweep";
 import { CompareChart } from "./CompareChart";
 import { ErrorLine } from "./ErrorLine";
+import { ParallelCoords } from "./ParallelCoords";
 import { StatusBadge } from "./StatusBadge";
 
 const CURVES = 100; // the most trials overlaid, the leaderboard's first
@@ -87,6 +89,7 @@ export function SweepBoard({
       {charted.length > 0 && (
         <div className="charts">
           <CompareChart runs={charted} metricKey={metricKey} dashed={stoppedEarly} />
+          <ParallelCoords trials={rows} params={params} metricKey={metricKey} />
         </div>
       )}
     </div>

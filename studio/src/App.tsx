@@ -1,10 +1,12 @@
 import { useCallback, useEffect, useState } from "react";
-import { ApiError, getJson, savedToken, saveToken, V1 } from "./api";
+import { ApiError, canWrite, getJson, savedToken, saveToken, V1 } from "./api";
 import { Login } from "./pages/Login";
 import { Experiments } from "./pages/Experiments";
 import { Runs } from "./pages/Runs";
 import { RunDetail } from "./pages/RunDetail";
 import { Compare } from "./pages/Compare";
+import { Model, Models } from "./pages/Models";
+import { Endpoint, Endpoints } from "./pages/Endpoints";
 import { href, useRoute } from "./route";
 
 interface Whoami {
@@ -54,6 +56,11 @@ export function App() {
         <a className="brand" href={href({ page: "experiments" })}>
           trainyard studio
         </a>
+        <nav>
+          <a href={href({ page: "experiments" })}>Experiments</a>
+          <a href={href({ page: "models" })}>Models</a>
+          <a href={href({ page: "endpoints" })}>Endpoints</a>
+        </nav>
         <span className="who" data-testid="who">
           {who.user} ({who.role})
         </span>
@@ -74,6 +81,10 @@ export function App() {
         {route.page === "runs" && <Runs experimentId={route.experimentId} />}
         {route.page === "run" && <RunDetail runId={route.runId} />}
         {route.page === "compare" && <Compare runIds={route.runIds} />}
+        {route.page === "models" && <Models />}
+        {route.page === "model" && <Model name={route.name} writer={canWrite(who.role)} />}
+        {route.page === "endpoints" && <Endpoints />}
+        {route.page === "endpoint" && <Endpoint name={route.name} writer={canWrite(who.role)} />}
       </main>
     </>
   );

@@ -58,8 +58,12 @@ export async function getJson<T>(path: string): Promise<T> {
 }
 
 export async function postJson<T>(path: string, body: unknown): Promise<T> {
+  return sendJson<T>("POST", path, body);
+}
+
+export async function sendJson<T>(method: "POST" | "PUT" | "PATCH", path: string, body: unknown): Promise<T> {
   const response = await request(path, {
-    method: "POST",
+    method,
     body: JSON.stringify(body),
     headers: { "Content-Type": "application/json" },
   });
@@ -102,6 +106,16 @@ export interface Run {
   tags: Record<string, string>;
   params: Record<string, string>;
   metrics: Record<string, JsonFloat>;
+  job?: JobRecord | null; // what was submitted: a pipeline's steps, a sweep's objective
+}
+
+// the parts of a submitted job's record the pages read (compute/job.py, pipelines/record.py,
+// sweep/spec.py)
+export interface JobRecord {
+  type?: string; // "command", "sweep", "automl" or "pipeline"
+  steps?: Record<string, { needs?: string[]; display_name?: string | null; component?: string | null }>;
+  layers?: string[][];
+  sweep?: { objective: { primary_metric: string; goal: "maximize" | "minimize" } };
 }
 
 export interface RunPage {
@@ -126,4 +140,80 @@ export function runArtifacts(runId: string): string {
 
 export function artifactUrl(key: string): string {
   return `${V1}/artifacts/${key.split("/").map(encodeURIComponent).join("/")}`;
+}
+
+// a user who may write (a contributor or an owner; `trainyard studio`'s own user is an owner):
+// the pages show write controls to them only, and the server refuses the others anyway
+export function canWrite(role: string): boolean {
+  return role === "contributor" || role === "owner";
+}
+
+export interface RegisteredModel {
+  name: string;
+  created_at: number;
+  latest_version: number;
+  description: string | null;
+  aliases: Record<string, number>;
+  tags: Record<string, string>;
+}
+
+export interface ModelVersion {
+  name: string;
+  version: number;
+  source: string;
+  files: string[];
+  status: string;
+  created_at: number;
+  run_id: string | null;
+  description: string | null;
+  tags: Record<string, string>;
+  aliases: string[];
+}
+
+export interface EndpointRecord {
+  name: string;
+  created_at: number;
+  port: number;
+  primary_key: string; // "" for a user who may not see keys
+  secondary_key: string;
+  traffic: Record<string, number>;
+  restarts: number;
+}
+
+// GET /online-endpoints/{name}: the endpoint as `trainyard endpoint show` prints it
+export interface EndpointView {
+  name: string;
+  scoring_uri: string;
+  openapi_uri: string;
+  router: "up" | "down";
+  router_restarts: number;
+  keys: { primary: string; secondary: string };
+  traffic: Record<string, number>;
+  deployments: {
+    name: string;
+    model: string;
+    status: string;
+    workers: number;
+    restarts: number;
+    request_timeout: number | null;
+    environment: string | null;
+    error: string | null;
+    supervisor: "up" | "down";
+  }[];
+}
+
+// every child run of a parent (a pipeline's steps, a sweep's trials), page by page
+export async function childRuns(parentId: string): Promise<Run[]> {
+  const runs: Run[] = [];
+  let token: string | null = null;
+  do {
+    const page: RunPage = await postJson<RunPage>(`${V1}/runs/search`, {
+      parent_id: parentId,
+      max_results: 1000,
+      page_token: token,
+    });
+    runs.push(...page.runs);
+    token = page.next_page_token;
+  } while (token);
+  return runs;
 }

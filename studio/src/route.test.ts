@@ -8,6 +8,10 @@ describe("routes", () => {
       { page: "runs" as const, experimentId: "a b/c" },
       { page: "run" as const, runId: "0123abcd" },
       { page: "compare" as const, runIds: ["r1", "r2", "r3"] },
+      { page: "models" as const },
+      { page: "model" as const, name: "churn/v2 model" },
+      { page: "endpoints" as const },
+      { page: "endpoint" as const, name: "iris-ep" },
     ]) {
       expect(parse(href(route))).toEqual(route);
     }

@@ -170,6 +170,8 @@ START_ENDPOINT = _route("POST", f"{V1}/online-endpoints", idempotent=True)
 DESCRIBE_ENDPOINT = _route("GET", f"{V1}/online-endpoints/{{name}}")
 STOP_ENDPOINT = _route("DELETE", f"{V1}/online-endpoints/{{name}}")
 ENDPOINT_LOG = _route("GET", f"{V1}/online-endpoints/{{name}}/log")
+SET_ENDPOINT_TRAFFIC = _route("PUT", f"{V1}/online-endpoints/{{name}}/traffic")  # checked as the CLI checks
+TEST_ENDPOINT = _route("POST", f"{V1}/online-endpoints/{{name}}/test")  # one request, sent by the server
 START_DEPLOYMENT = _route("POST", f"{V1}/online-endpoints/{{endpoint}}/deployments", idempotent=True)
 STOP_DEPLOYMENT = _route("DELETE", f"{V1}/online-endpoints/{{endpoint}}/deployments/{{name}}")
 

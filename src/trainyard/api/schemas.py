@@ -17,7 +17,7 @@ import typing
 from enum import Enum
 from typing import Annotated, Any, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, JsonValue
 
 from trainyard.limits import MAX_KEY_LENGTH
 from trainyard.status import RunStatus
@@ -321,6 +321,19 @@ class DeploymentCreate(Body):
 class OnlineEndpointCreate(Body):
     name: str
     port: Annotated[int, Field(ge=1, le=65535)] | None = None  # None: a free one
+
+
+class TrafficIn(Body):
+    traffic: dict[str, Annotated[int, Field(ge=0, le=100)]] = Field(
+        description="Percent per deployment, adding up to 100; deployments not named get 0."
+    )
+
+
+class SampleRequest(Body):
+    body: JsonValue = Field(description="The JSON the endpoint is sent, as a client would send it.")
+    deployment: str | None = Field(
+        default=None, max_length=255, description="Send it to this deployment, whatever the traffic."
+    )
 
 
 class OnlineDeploymentCreate(Body):

@@ -339,8 +339,10 @@ def invoke(
     deployment: str | None = None,
     path: str = "/score",
     timeout: float = 60.0,
+    host: str = LOOPBACK,
 ) -> tuple[int, Any]:
-    info = describe(ws, endpoint)
+    """Send ``body`` to the endpoint's router on ``host`` with its key: (status, reply)."""
+    info = describe(ws, endpoint, host)
     base = info["scoring_uri"].removesuffix("/score")
     headers = {"Authorization": f"Bearer {info['keys']['primary']}", "Content-Type": "application/json"}
     if deployment:

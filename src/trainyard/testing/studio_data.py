@@ -61,3 +61,61 @@ def sample_experiment(
             store.set_status(run.id, RunStatus.COMPLETED)
         made.append(store.get_run(run.id))
     return experiment, made
+
+
+def sample_sweep(
+    ws: Workspace, experiment_id: str, trials: int = 3, stopped: tuple[int, ...] = (1,)
+) -> RunInfo:
+    """A finished sweep's runs as its driver leaves them, minimizing ``loss``: the objective in
+    the parent's job record, ``sweep.trial`` on each trial (named ``trial-N``, param ``lr``),
+    ``sweep.early_terminated`` on the ``stopped`` ones (canceled after 5 steps; the others
+    completed after 20), and ``sweep.best_run_id`` on the parent. Trial ``n`` ends at a loss of
+    ``0.9`` for a stopped one, else ``abs(n - 2) / 5 + 0.2`` (trial 2 is the best)."""
+    store = ws.store
+    job = {"type": "sweep", "sweep": {"objective": {"primary_metric": "loss", "goal": "minimize"}}}
+    sweep = store.create_run(experiment_id, name="the-sweep", job=job, status=RunStatus.RUNNING)
+    finals = {}
+    for n in range(trials):
+        tags = {"sweep.trial": str(n)} | ({"sweep.early_terminated": "true"} if n in stopped else {})
+        trial = store.create_run(experiment_id, name=f"trial-{n}", parent_id=sweep.id, tags=tags)
+        final = 0.9 if n in stopped else abs(n - 2) / 5 + 0.2
+        steps = 5 if n in stopped else 20
+        series = [Metric("loss", final + 1 / (step + 1), step, 1.0 + step) for step in range(steps)]
+        store.log_batch(trial.id, series, params={"lr": f"{0.1 * (n + 1):g}"})
+        store.set_status(trial.id, RunStatus.RUNNING)
+        store.set_status(trial.id, RunStatus.CANCELED if n in stopped else RunStatus.COMPLETED)
+        if n not in stopped:
+            finals[trial.id] = final
+    store.log_batch(sweep.id, tags={"sweep.best_run_id": min(finals, key=finals.__getitem__)})
+    store.set_status(sweep.id, RunStatus.COMPLETED)
+    return store.get_run(sweep.id)
+
+
+def sample_pipeline(ws: Workspace, experiment_id: str) -> RunInfo:
+    """A running pipeline's runs as its driver leaves them: the steps and layers in the parent's
+    job record, a child per started step tagged ``pipeline.step`` (``prep`` failed once and was
+    retried; ``train`` runs; ``report`` has not started)."""
+    store = ws.store
+    needs = {"prep": [], "train": ["prep"], "validate": ["prep"], "report": ["train", "validate"]}
+    job = {
+        "type": "pipeline",
+        "steps": {step: {"needs": before} for step, before in needs.items()},
+        "layers": [["prep"], ["train", "validate"], ["report"]],
+    }
+    parent = store.create_run(experiment_id, name="nightly-pipeline", job=job, status=RunStatus.RUNNING)
+    for step, end in (
+        ("prep", RunStatus.FAILED),
+        ("prep", RunStatus.COMPLETED),
+        ("validate", RunStatus.COMPLETED),
+    ):
+        child = store.create_run(experiment_id, name=step, parent_id=parent.id, tags={"pipeline.step": step})
+        store.set_status(child.id, RunStatus.RUNNING)
+        store.set_status(child.id, end)
+    store.create_run(
+        experiment_id,
+        name="train",
+        parent_id=parent.id,
+        tags={"pipeline.step": "train"},
+        status=RunStatus.RUNNING,
+    )
+    return store.get_run(parent.id)

@@ -7,7 +7,15 @@ import { ErrorLine } from "./ErrorLine";
 
 const PALETTE = ["#2563eb", "#dc2626", "#16a34a", "#9333ea", "#ea580c", "#0891b2", "#be185d", "#65a30d", "#4b5563", "#ca8a04"];
 
-export function CompareChart({ runs, metricKey }: { runs: Run[]; metricKey: string }) {
+export function CompareChart({
+  runs,
+  metricKey,
+  dashed,
+}: {
+  runs: Run[];
+  metricKey: string;
+  dashed?: (run: Run) => boolean; // these runs' lines are dashed (a sweep's trials stopped early)
+}) {
   const box = useRef<HTMLDivElement>(null);
   const [error, setError] = useState<unknown>(null);
   useEffect(() => {
@@ -38,10 +46,11 @@ export function CompareChart({ runs, metricKey }: { runs: Run[]; metricKey: stri
             series: [
               { label: "step" },
               ...having.map((run, i) => ({
-                label: run.name || run.id.slice(0, 8),
+                label: (run.name || run.id.slice(0, 8)) + (dashed?.(run) ? " (stopped early)" : ""),
                 stroke: PALETTE[i % PALETTE.length],
                 width: 1.2,
                 spanGaps: true,
+                dash: dashed?.(run) ? [6, 4] : undefined,
               })),
             ],
           },
@@ -54,7 +63,7 @@ export function CompareChart({ runs, metricKey }: { runs: Run[]; metricKey: stri
       cancelled = true;
       plot?.destroy();
     };
-  }, [runs, metricKey]);
+  }, [runs, metricKey, dashed]);
   return (
     <figure className="chart" data-testid={`compare-${metricKey}`}>
       <figcaption>{metricKey}</figcaption>

@@ -7,6 +7,9 @@ import { ErrorLine } from "../components/ErrorLine";
 import { LogTail } from "../components/LogTail";
 import { MetricChart, type ChartOptions } from "../components/MetricChart";
 import { StatusBadge } from "../components/StatusBadge";
+import { PipelineDag } from "../components/PipelineDag";
+import { SweepBoard } from "../components/SweepBoard";
+import { objectiveOf } from "../sweep";
 
 function Pairs({ values, testId }: { values: Record<string, string>; testId: string }) {
   const keys = Object.keys(values).sort();
@@ -50,6 +53,7 @@ export function RunDetail({ runId }: { runId: string }) {
 
   if (!run) return <ErrorLine error={error} />;
   const metricKeys = Object.keys(run.metrics).sort();
+  const objective = run.job?.type === "sweep" ? objectiveOf(run.job) : null;
   return (
     <section className="run">
       <nav className="crumbs">
@@ -95,6 +99,18 @@ export function RunDetail({ runId }: { runId: string }) {
           </>
         )}
       </dl>
+      {run.job?.type === "pipeline" && (
+        <>
+          <h2>Steps</h2>
+          <PipelineDag runId={run.id} job={run.job} live={live} />
+        </>
+      )}
+      {objective && (
+        <>
+          <h2>Trials</h2>
+          <SweepBoard parent={run} metricKey={objective.metric} goal={objective.goal} live={live} />
+        </>
+      )}
       <h2>Metrics</h2>
       {metricKeys.length === 0 && <p className="muted">No metrics.</p>}
       {metricKeys.length > 0 && (

@@ -10,6 +10,7 @@ first try made and starts its process only if it is not running.
 
 from __future__ import annotations
 
+import json
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -18,7 +19,13 @@ from urllib.parse import urlsplit
 from fastapi import APIRouter, Request
 
 from trainyard.api import routes
-from trainyard.api.schemas import OnlineDeploymentCreate, OnlineEndpointCreate, to_json
+from trainyard.api.schemas import (
+    OnlineDeploymentCreate,
+    OnlineEndpointCreate,
+    SampleRequest,
+    TrafficIn,
+    to_json,
+)
 from trainyard.server.routes.deps import IdempotencyKey, WorkspaceDep, keyed_store
 from trainyard.server.routes.endpoints import sees_keys, shown
 from trainyard.server.routing import serve
@@ -66,6 +73,23 @@ def stop_endpoint(name: str, ws: WorkspaceDep) -> Any:
 def endpoint_log(name: str, ws: WorkspaceDep, deployment: str | None = None) -> Any:
     """The router's log, or the deployment's."""
     return {"text": endpoints.endpoint_log(ws, name, deployment)}
+
+
+@serve(router, routes.SET_ENDPOINT_TRAFFIC)
+def set_endpoint_traffic(name: str, body: TrafficIn, request: Request, ws: WorkspaceDep) -> Any:
+    """Move the endpoint's traffic, checked as `endpoint traffic` checks it (ready deployments, 100%)."""
+    return shown(request, endpoints.set_traffic(ws, name, body.traffic))
+
+
+@serve(router, routes.TEST_ENDPOINT)
+def test_endpoint(name: str, body: SampleRequest, request: Request, ws: WorkspaceDep) -> Any:
+    """Send one request to the endpoint from the server, with its key, so that a page (which
+    neither holds the key nor may call another origin) can try it: the status and the reply."""
+    host: str = request.app.state.serving_host
+    reachable = endpoints.LOOPBACK if host in ("0.0.0.0", "::", "") else host
+    payload = json.dumps(body.body).encode()
+    status, reply = endpoints.invoke(ws, name, payload, body.deployment, host=reachable, timeout=30.0)
+    return {"status": status, "reply": reply}
 
 
 @serve(router, routes.START_DEPLOYMENT)

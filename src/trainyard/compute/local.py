@@ -13,7 +13,7 @@ import os
 import signal
 import subprocess
 import sys
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, ClassVar
 
 from trainyard.compute import supervisor
 from trainyard.compute.base import ComputeTarget
@@ -26,13 +26,14 @@ if TYPE_CHECKING:
 
 class LocalCompute(ComputeTarget):
     name = "local"
+    worker_module: ClassVar[str] = "trainyard.compute.worker"  # a Ray target's worker: ray_worker
 
     def submit(self, ws: Workspace, run: RunInfo) -> None:
         job_dir = ws.jobs_dir / run.id
         job_dir.mkdir(parents=True, exist_ok=True)
         with open(job_dir / "worker.log", "ab") as log:
             proc = subprocess.Popen(
-                [sys.executable, "-m", "trainyard.compute.worker", str(ws.root), run.id],
+                [sys.executable, "-m", self.worker_module, str(ws.root), run.id],
                 stdin=subprocess.DEVNULL,
                 stdout=log,
                 stderr=subprocess.STDOUT,

@@ -99,6 +99,31 @@ def test_the_jobs_timeout_stops_it_and_fails_the_run(ws, script_dir, cluster):
     assert ws.store.get_run(run.id).error == "timed out after 2s (the job's timeout)"
 
 
+def test_a_lost_worker_is_retried_and_its_attempts_ray_job_stopped(ws, script_dir, cluster, head, tmp_path):
+    """The first attempt's worker is killed; its Ray job runs on until the retry stops it."""
+    import os
+    import signal
+
+    from ray.job_submission import JobStatus, JobSubmissionClient
+
+    script = """
+import os, time
+first = not os.path.exists(os.environ["MARKER"])
+open(os.environ["MARKER"], "a").close()
+print("started", "first" if first else "again", flush=True)
+time.sleep(300 if first else 0)
+"""
+    env = {"env_vars": {"MARKER": str(tmp_path / "marker")}}
+    run = run_job(ws, script_dir({"retry.py": script}), "python retry.py", max_retries=1, environment=env)
+    wait_for(lambda: "started first" in run.log_text()[0])
+    os.kill(int(ws.store.get_run(run.id).worker.rsplit(":", 2)[1]), signal.SIGKILL)
+    details = run.wait_for_completion(show_output=False, timeout_seconds=120)
+    assert details["status"] == "completed" and details["attempt"] == 2
+    assert "started again" in run.log_text()[0]
+    client = JobSubmissionClient(head.address)
+    wait_for(lambda: client.get_job_status(f"trainyard-{run.id}-1") == JobStatus.STOPPED)
+
+
 def test_a_job_asking_for_more_than_the_cluster_has_fails_saying_so(ws, script_dir, cluster):
     run = run_job(ws, script_dir({"train.py": TRAIN}), "python train.py", resources={"cpu": 64})
     details = run.wait_for_completion(show_output=False, timeout_seconds=60, raise_on_error=False)

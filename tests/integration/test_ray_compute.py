@@ -124,6 +124,22 @@ time.sleep(300 if first else 0)
     wait_for(lambda: client.get_job_status(f"trainyard-{run.id}-1") == JobStatus.STOPPED)
 
 
+def test_a_head_stopped_mid_job_fails_the_run_with_the_reason(ws, script_dir):
+    """A head of its own (the module's must live on): stopped while the job sleeps."""
+    doomed = start_local_head(num_cpus=1)
+    assert doomed.local is not None
+    try:
+        save_target(ws, "doomed", TargetSpec(address=doomed.address))
+        job = make_job(code=str(script_dir({"sleep.py": SLEEP})), command="python sleep.py", compute="doomed")
+        run = ty.Run(ws, submit_job(ws, job).id)
+        wait_for(lambda: "started" in run.log_text()[0])
+    finally:
+        stop_local_head(doomed.local)
+    details = run.wait_for_completion(show_output=False, timeout_seconds=90, raise_on_error=False)
+    assert details["status"] == "failed"
+    assert ws.store.get_run(run.id).error.startswith("lost the Ray cluster of target 'doomed'")
+
+
 def test_a_job_asking_for_more_than_the_cluster_has_fails_saying_so(ws, script_dir, cluster):
     run = run_job(ws, script_dir({"train.py": TRAIN}), "python train.py", resources={"cpu": 64})
     details = run.wait_for_completion(show_output=False, timeout_seconds=60, raise_on_error=False)

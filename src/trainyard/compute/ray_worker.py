@@ -31,6 +31,7 @@ if TYPE_CHECKING:
 POLL_SECONDS = 0.25
 LOST_AFTER_SECONDS = 15.0  # a cluster that has not answered for this long is lost
 NO_EXIT_CODE = 1  # what a run that Ray ended without an exit code records
+DEFAULT_CPUS = 1.0  # a job reserves one CPU unless it says: the cluster bounds how many run at once
 
 
 class RayWorker(Worker):
@@ -72,7 +73,7 @@ class RayWorker(Worker):
     def _check_fits(self, job: JobRecord) -> None:
         """A job asking for more than any node has would wait forever: fail it now, saying so."""
         res = job.resources
-        wanted = {"CPU": res.cpu or 1.0, "GPU": res.gpu or 0.0, "memory": float(res.memory or 0)}
+        wanted = {"CPU": res.cpu or DEFAULT_CPUS, "GPU": res.gpu or 0.0, "memory": float(res.memory or 0)}
         largest = cluster_state(self.target.spec.address).largest_node
         over = [f"{key} {value:g} (the largest node has {largest.get(key, 0):g})"
                 for key, value in wanted.items() if value > largest.get(key, 0)]  # fmt: skip
@@ -96,7 +97,7 @@ class RayWorker(Worker):
                     submission_id=_submission_id(self.run_id, attempt),
                     runtime_env=runtime_env,
                     metadata={"trainyard_run": self.run_id},
-                    entrypoint_num_cpus=job.resources.cpu or 1,  # the cluster bounds how many run at once
+                    entrypoint_num_cpus=job.resources.cpu or DEFAULT_CPUS,
                     entrypoint_num_gpus=job.resources.gpu,
                     entrypoint_memory=job.resources.memory,
                 )
@@ -147,10 +148,9 @@ class RayWorker(Worker):
         """An ended job as the local worker's (exit code, stopped); Ray's reason when it has no code."""
         info = client.get_job_info(job_id)
         code = info.driver_exit_code
-        if we_stopped:
-            return (NO_EXIT_CODE if code is None else code), True
-        if stopped_on_ray:
-            self._request_stop(f"the Ray job {job_id} was stopped on the cluster")
+        if stopped_on_ray:  # a job that ended by itself before our stop landed keeps its outcome
+            if not we_stopped:
+                self._request_stop(f"the Ray job {job_id} was stopped on the cluster")
             return (NO_EXIT_CODE if code is None else code), True
         if code is not None:
             return code, False

@@ -74,6 +74,18 @@ def test_a_command_job_runs_on_the_cluster_with_its_log_and_metrics(ws, script_d
     assert f"Ray job trainyard-{run.id}-1" in log
 
 
+def test_outputs_come_back_from_a_cluster_on_this_machine(ws, script_dir, cluster):
+    write = "import pathlib, sys\npathlib.Path(sys.argv[1], 'f.txt').write_text('x')\n"
+    write += "pathlib.Path('outputs/model.txt').write_text('weights')\n"
+    outputs = {"train": {"type": "uri_folder", "name": "prepared"}}
+    run = run_job(ws, script_dir({"w.py": write}), "python w.py ${{outputs.train}}", outputs=outputs)
+    details = run.wait_for_completion(show_output=False, timeout_seconds=120)
+    assert details["status"] == "completed", (details, run.log_text()[0])
+    assert {"outputs/model.txt", "outputs/train/f.txt"} <= set(run.get_file_names())
+    data = ty.Data(ws, "prepared@latest")  # the named output is registered as on local compute
+    assert (data.path() / "f.txt").read_text() == "x" and data.record.created_by_run == run.id
+
+
 def test_a_failing_command_fails_the_run_with_its_last_line(ws, script_dir, cluster):
     run = run_job(ws, script_dir({"fail.py": FAIL}), "python fail.py")
     details = run.wait_for_completion(show_output=False, timeout_seconds=120, raise_on_error=False)

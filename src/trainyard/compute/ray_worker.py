@@ -4,7 +4,8 @@ Everything around the command is the local worker's (claim, snapshot restore, in
 cancel, timeout, finish). The command itself is submitted through the Jobs API with the restored
 snapshot as its working directory and the environment's requirements as its ``pip`` runtime
 environment; the worker polls the job, appends the job's log to the run's as it grows, and stops
-the job on a cancel or a timeout. No local slot is taken: the cluster schedules the job.
+the job on a cancel or a timeout. No local slot is taken: the cluster schedules the job. A job on
+this machine copies its ./outputs and ./logs back into the run's work folder (``_entrypoint``).
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ if TYPE_CHECKING:
 POLL_SECONDS = 0.25
 LOST_AFTER_SECONDS = 15.0  # a cluster that has not answered for this long is lost
 NO_EXIT_CODE = 1  # what a run that Ray ended without an exit code records
+RETURN_VAR = "TRAINYARD_RETURN_DIR"  # the run's work folder, where the job copies ./outputs back
 DEFAULT_CPUS = 1.0  # a job reserves one CPU unless it says: the cluster bounds how many run at once
 
 
@@ -49,11 +51,6 @@ class RayWorker(Worker):
                 f"environment {job.environment.name!r} asks for python {job.environment.python}; on the "
                 f"Ray target {self.target.name!r} the cluster's python runs the job: leave python out"
             )
-        if job.outputs:
-            raise InvalidInputError(
-                f"named outputs ({', '.join(job.outputs)}) are not brought back from a Ray target yet; "
-                "log files with the run's upload_file from the script, or run the job on local compute"
-            )
         return argv, dict(job.environment.env_vars)
 
     def _run_command(
@@ -63,7 +60,8 @@ class RayWorker(Worker):
         try:
             client = self.target.client()
             self._check_fits(job)
-            job_id = self._submit(client, job, argv, {**env_vars, **self._run_vars(info)}, info.attempt)
+            env = {**env_vars, **self._run_vars(info), RETURN_VAR: str(self.work)}
+            job_id = self._submit(client, job, argv, env, info.attempt)
         except (RayUnreachableError, InvalidInputError) as exc:
             self._request_stop(str(exc), RunStatus.FAILED)
             return NO_EXIT_CODE, True
@@ -93,7 +91,7 @@ class RayWorker(Worker):
         try:
             return str(
                 client.submit_job(
-                    entrypoint=shlex.join(argv),
+                    entrypoint=_entrypoint(argv, list(job.outputs)),
                     submission_id=_submission_id(self.run_id, attempt),
                     runtime_env=runtime_env,
                     metadata={"trainyard_run": self.run_id},
@@ -164,6 +162,16 @@ class RayWorker(Worker):
             client.stop_job(job_id)
         except Exception as exc:  # not found (never submitted), already ended, cluster gone
             self.say(f"could not stop Ray job {job_id}: {exc}")
+
+
+def _entrypoint(argv: list[str], outputs: list[str]) -> str:
+    """The command (each argument quoted: never parsed by the shell), with its output folders made
+    first and then its ./outputs and ./logs copied into the run's work folder where that folder is
+    on the node that ran it (a cluster on this machine): the worker uploads them from there, as on
+    local compute. Ray runs the entrypoint with /bin/sh; the command's exit code is the job's."""
+    made = shlex.join(["mkdir", "-p", "outputs", *(f"outputs/{name}" for name in outputs)])
+    back = f'[ -d "$d" ] && [ -d "${RETURN_VAR}" ] && cp -R "$d" "${RETURN_VAR}/"'
+    return f"{made} && {{ {shlex.join(argv)}; code=$?; for d in outputs logs; do {back}; done; exit $code; }}"
 
 
 def _submission_id(run_id: str, attempt: int) -> str:

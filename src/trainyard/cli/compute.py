@@ -65,13 +65,12 @@ def create(
         raise InvalidInputError("give exactly one of --address (an existing Ray cluster) and --local")
     ws = Workspace.from_config()
     check_new_name(ws, name)
-    if local:
-        spec = start_local_head(num_cpus)
-    else:
-        connect(address)  # unreachable: the error says so, and nothing is stored
-        spec = TargetSpec(address=address)
+    # An address is kept as the Jobs API's own (a ray:// or auto lookup costs seconds per job);
+    # an unreachable one is an error, and nothing is stored.
+    spec = start_local_head(num_cpus) if local else TargetSpec(address=connect(address).get_address())
     save_target(ws, name, spec)
-    console.print(f"created compute target {name} (ray, {spec.address})")
+    found = "" if address in (None, spec.address) else f" (found from {address})"
+    console.print(f"created compute target {name} (ray, {spec.address}){found}")
 
 
 @app.command("show")

@@ -14,7 +14,7 @@ from trainyard.errors import InvalidInputError
 if TYPE_CHECKING:
     from trainyard.workspace import Workspace
 
-__all__ = ["ComputeTarget", "check_target_name", "compute_names", "get_compute"]
+__all__ = ["ComputeTarget", "check_target_name", "get_compute"]
 
 TARGET_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 
@@ -24,7 +24,7 @@ def _targets(ws: Workspace | None) -> dict[str, ComputeTarget]:
     from trainyard.compute.local import LocalCompute
 
     found: dict[str, ComputeTarget] = {"local": LocalCompute()}
-    if ws is not None and not ws.is_server:
+    if ws is not None:
         from trainyard.compute.ray_target import RayCompute
         from trainyard.compute.targets import load_targets
 
@@ -39,10 +39,6 @@ def check_target_name(name: str) -> str:
             f"compute target {name!r}: up to 64 letters, digits and . _ - (first a letter or digit)"
         )
     return name
-
-
-def compute_names(ws: Workspace | None = None) -> list[str]:
-    return sorted(_targets(ws))
 
 
 def get_compute(name: str, ws: Workspace | None = None) -> ComputeTarget:

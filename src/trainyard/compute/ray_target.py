@@ -29,7 +29,7 @@ if TYPE_CHECKING:
     from ray.job_submission import JobSubmissionClient
 
 READY_SECONDS = 60.0  # how long a new head's Jobs API may take to answer
-STOP_GRACE_SECONDS = 15.0
+STOP_GRACE_SECONDS = 5.0  # then SIGKILL: a dev head keeps nothing worth a longer wait
 
 
 class RayUnreachableError(TrainyardError):

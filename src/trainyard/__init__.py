@@ -39,6 +39,9 @@ _EXPORTS = {
     "SweepConfig": "trainyard.sdk.sweep",
     "AutoMLConfig": "trainyard.sdk.automl",
     "AutoMLRun": "trainyard.sdk.automl",
+    "ManyModelsConfig": "trainyard.sdk.many_models",
+    "ManyModelsRun": "trainyard.sdk.many_models",
+    "submit_many_models": "trainyard.sdk.many_models",
     "SweepRun": "trainyard.sdk.sweep",
     "BanditPolicy": "trainyard.sweep.policy",
     "MedianStoppingPolicy": "trainyard.sweep.policy",
@@ -70,6 +73,8 @@ __all__ = [
     "Experiment",
     "InferenceConfig",
     "Input",
+    "ManyModelsConfig",
+    "ManyModelsRun",
     "Output",
     "PipelineJob",
     "Run",
@@ -98,6 +103,7 @@ __all__ = [
     "qnormal",
     "quniform",
     "randint",
+    "submit_many_models",
     "uniform",
 ]
 
@@ -110,6 +116,7 @@ if TYPE_CHECKING:
     from trainyard.pipelines.spec import PipelineJob, load_pipeline
     from trainyard.registry import Model
     from trainyard.sdk.automl import AutoMLConfig, AutoMLRun
+    from trainyard.sdk.many_models import ManyModelsConfig, ManyModelsRun, submit_many_models
     from trainyard.sdk.run import Experiment, Run, RunFailedError
     from trainyard.sdk.script_run_config import ScriptRunConfig
     from trainyard.sdk.sweep import SweepConfig, SweepRun

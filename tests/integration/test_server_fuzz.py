@@ -8,6 +8,8 @@ MLflow routes' deliberate 501 ``NOT_IMPLEMENTED`` for calls trainyard does not s
 
 from __future__ import annotations
 
+import shutil
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -18,6 +20,7 @@ from hypothesis import HealthCheck, settings  # noqa: E402
 
 from tests.integration.server_helpers import token_for_app  # noqa: E402
 from trainyard.server.app import create_app  # noqa: E402
+from trainyard.serving.endpoints import delete_endpoint  # noqa: E402
 from trainyard.workspace import Workspace  # noqa: E402
 
 
@@ -30,6 +33,16 @@ def _app():  # noqa: ANN202 - FastAPI
 
 APP = _app()
 schema = schemathesis.openapi.from_asgi("/api/v1/openapi.json", APP)
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _remove_the_workspace() -> Iterator[None]:
+    """The fuzzer creates endpoints, each a live router process: stop them, then drop the folder."""
+    yield
+    ws = APP.state.workspace
+    for endpoint in ws.store.list_endpoints():
+        delete_endpoint(ws, endpoint.name)
+    shutil.rmtree(ws.root.parent, ignore_errors=True)  # the mkdtemp folder around .trainyard
 
 
 @schema.parametrize()

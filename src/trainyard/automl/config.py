@@ -40,6 +40,7 @@ class AutoMLSettings(BaseModel):
     enable_ensembling: bool = True
     model_explainability: bool = True
     model_name: str | None = None
+    model_tags: dict[str, str] = {}  # on the registered version (many-models: its partition)
     seed: int = 0
     # forecasting
     time_column_name: str | None = None
@@ -121,6 +122,17 @@ def folds_needed(s: AutoMLSettings) -> int:
     return s.n_cross_validations or 0
 
 
+def check_settings(s: AutoMLSettings) -> None:
+    """The mistakes the settings make on their own, whatever the data: checked before a
+    many-models run splits its table, as well as before each search."""
+    if s.metric not in task_metrics(s.task):
+        raise InvalidInputError(
+            f"primary_metric {s.metric!r} does not fit task {s.task!r}; use one of "
+            + ", ".join(task_metrics(s.task))
+        )
+    choose(s.task, s.allowed_models, s.blocked_models)
+
+
 def check(s: AutoMLSettings, train: pd.DataFrame, valid: pd.DataFrame | None) -> None:
     """Every data and settings mistake, found before the search starts."""
     label = s.label_column_name
@@ -142,14 +154,9 @@ def check(s: AutoMLSettings, train: pd.DataFrame, valid: pd.DataFrame | None) ->
             )
         if len(valid) == 0:
             raise InvalidInputError("validation_data has no rows")
-    if s.metric not in task_metrics(s.task):
-        raise InvalidInputError(
-            f"primary_metric {s.metric!r} does not fit task {s.task!r}; use one of "
-            + ", ".join(task_metrics(s.task))
-        )
+    check_settings(s)
     if sum(x is not None for x in (s.n_cross_validations, s.validation_size, valid)) > 1:
         raise InvalidInputError("give only one of n_cross_validations, validation_size and validation_data")
-    choose(s.task, s.allowed_models, s.blocked_models)
     y = train[label].dropna()
     if len(y) < len(train):
         raise InvalidInputError(

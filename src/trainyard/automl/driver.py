@@ -377,7 +377,7 @@ class Driver:
         """Save and register the model; the parent's tags name it."""
         model = final.decoded(raw, self.classes)
         name = self.s.model_name or f"automl-{self.info.name}"
-        registered = final.save_and_register(self.run, model, self.ctx.X.head(5), name)
+        registered = final.save_and_register(self.run, model, self.ctx.X.head(5), name, self.s.model_tags)
         self.run.set_tags(
             {
                 "automl.best_run_id": winner.run_id,

@@ -52,8 +52,10 @@ def decoded(model: Any, classes: list[Any] | None) -> Pipeline:
     return Pipeline([("model", DecodedClassifier(model, classes))])
 
 
-def save_and_register(run: Any, pipeline: Any, example: pd.DataFrame, model_name: str) -> Any:
-    """Write the model directory, upload it as ``outputs/model`` and register it."""
+def save_and_register(
+    run: Any, pipeline: Any, example: pd.DataFrame, model_name: str, tags: dict[str, str] | None = None
+) -> Any:
+    """Write the model directory, upload it as ``outputs/model`` and register it (with ``tags``)."""
     from trainyard.models import save
     from trainyard.registry import Model
 
@@ -61,7 +63,7 @@ def save_and_register(run: Any, pipeline: Any, example: pd.DataFrame, model_name
         folder = save(pipeline, Path(tmp) / "model", input_example=example, serialization="pickle")
         run.upload_folder(MODEL_PATH, folder)
     return Model.register_from_run(
-        run.workspace, run.id, model_name, MODEL_PATH, tags={"automl.run_id": run.id}
+        run.workspace, run.id, model_name, MODEL_PATH, tags={**(tags or {}), "automl.run_id": run.id}
     )
 
 

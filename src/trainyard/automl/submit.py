@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import tempfile
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from trainyard.automl.config import AutoMLSettings, check, read_table
@@ -25,7 +26,13 @@ def submit_automl(
     experiment_name: str,
     validation_data: Any = None,
     tags: dict[str, str] | None = None,
+    *,
+    parent_id: str | None = None,
+    name: str | None = None,
+    reads_of: Sequence[str] = (),
 ) -> RunInfo:
+    """Queue the AutoML parent run; ``parent_id``/``name``/``reads_of``: the many-models run it is
+    one partition of, and whose data reads it inherits."""
     train = read_table(training_data, "training_data")
     valid = None if validation_data is None else read_table(validation_data, "validation_data")
     check(settings, train, valid)
@@ -42,6 +49,9 @@ def submit_automl(
     return start_run(
         ws,
         prepared,
+        parent_id=parent_id,
+        name=name,
+        reads_of=reads_of,
         tags={"automl.task": settings.task, "automl.primary_metric": settings.metric, **(tags or {})},
         params={
             "task": settings.task,

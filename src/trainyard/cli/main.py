@@ -21,6 +21,7 @@ from trainyard.cli import (
     envs,
     experiments,
     jobs,
+    many_models,
     models,
     pipelines,
     retrain,
@@ -46,6 +47,7 @@ app.add_typer(experiments.app, name="experiment")
 app.add_typer(envs.app, name="env")
 app.add_typer(sweeps.app, name="sweep")
 app.add_typer(automl.app, name="automl")
+app.add_typer(many_models.app, name="many-models")
 app.add_typer(models.app, name="model")
 app.add_typer(data.app, name="data")
 app.add_typer(datastores.app, name="datastore")

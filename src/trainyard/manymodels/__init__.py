@@ -1,0 +1,1 @@
+"""Many models: one model per partition of a table, trained with AutoML or a script."""

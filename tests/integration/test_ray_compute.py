@@ -170,6 +170,17 @@ def test_an_unreachable_cluster_fails_the_run_with_the_reason(ws, script_dir):
     assert ws.store.get_run(run.id).error.startswith(f"cannot reach the Ray cluster at {address}")
 
 
+def test_an_environment_asking_for_a_python_version_fails_saying_the_cluster_runs_its_own(ws, script_dir):
+    save_target(ws, "elsewhere", TargetSpec(address=f"http://127.0.0.1:{free_ports(1)[0]}"))
+    env = {"name": "py311", "python": "3.11"}
+    src = script_dir({"train.py": TRAIN})
+    job = make_job(code=str(src), command="python train.py", compute="elsewhere", environment=env)
+    run = ty.Run(ws, submit_job(ws, job).id)
+    details = run.wait_for_completion(show_output=False, timeout_seconds=60, raise_on_error=False)
+    assert details["status"] == "failed"
+    assert "asks for python 3.11; on the Ray target 'elsewhere'" in ws.store.get_run(run.id).error
+
+
 def test_cli_lists_and_shows_a_target_and_refuses_bad_input(ws, cluster):
     runner = CliRunner()
     listed = runner.invoke(app, ["compute", "list", "-o", "json"])

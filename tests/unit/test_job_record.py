@@ -123,6 +123,9 @@ AUTOML_PARENT = {
 }
 
 
+NO_RESOURCES = {"resources": {"cpu": None, "gpu": None, "memory": None}}
+
+
 def run_with(job: dict[str, Any] | None) -> RunInfo:
     return RunInfo(id="r1", experiment_id="e1", name="r", status=RunStatus.QUEUED, created_at=0.0, job=job)
 
@@ -134,8 +137,9 @@ def test_a_command_job_written_before_parses_with_its_types():
     assert job.environment == Environment(name="sk", requirements=["scikit-learn"], env_vars={"A": "1"})
     assert (job.timeout, job.max_retries, job.tags) == (60.0, 1, {"team": "a"})
     assert job.inputs["data"] == {"type": "uri_file", "path": "/home/me/project/data.csv"}
-    # a record written before outputs existed reads with none
-    assert {**job.to_json(), "uses_slot": True} == {**COMMAND, "uses_slot": True, "outputs": {}}
+    # a record written before outputs and resources existed reads with none
+    before = {**COMMAND, "uses_slot": True, "outputs": {}, **NO_RESOURCES}
+    assert {**job.to_json(), "uses_slot": True} == before
 
 
 def test_a_sweep_parent_written_before_parses_with_its_spec():
@@ -144,10 +148,11 @@ def test_a_sweep_parent_written_before_parses_with_its_spec():
     assert record.sweep.objective.primary_metric == "acc" and record.sweep.limits.max_total_trials == 4
     assert record.sweep.policy is not None and set(record.sweep.space) == {"lr"}
     assert record.trial_environment == Environment()
-    trial = {**SWEEP_PARENT["sweep"]["trial"], "outputs": {}}  # written before outputs existed
+    trial = {**SWEEP_PARENT["sweep"]["trial"], "outputs": {}, **NO_RESOURCES}  # written before both existed
     assert record.to_json() == {
         **SWEEP_PARENT,
         "outputs": {},
+        **NO_RESOURCES,
         "sweep": {**SWEEP_PARENT["sweep"], "trial": trial},
     }
     common = JobRecord.of_run(run_with(SWEEP_PARENT))  # what compute reads: the common part

@@ -14,6 +14,7 @@ from trainyard.cli import (
     automl,
     batch,
     components,
+    compute,
     data,
     datastores,
     endpoints,
@@ -31,8 +32,7 @@ from trainyard.cli import (
     sweeps,
     users,
 )
-from trainyard.cli.compute import show_queues
-from trainyard.cli.output import Format, console, err_console, print_json
+from trainyard.cli.output import console, err_console
 from trainyard.errors import TrainyardError, TrainyardWarning
 
 app = typer.Typer(
@@ -67,8 +67,7 @@ app.add_typer(server.server_app, name="server")
 app.command("studio")(studio.studio)
 db = typer.Typer(help="The workspace's metadata store.", no_args_is_help=True)
 app.add_typer(db, name="db")
-compute = typer.Typer(help="Compute targets.", no_args_is_help=True)
-app.add_typer(compute, name="compute")
+app.add_typer(compute.app, name="compute")
 
 
 @app.command()
@@ -106,24 +105,6 @@ def db_current() -> None:
     ws = Workspace.from_config()
     rev = schema_revision(ws._resolve(ws.config.store))
     console.print(f"{rev or 'empty'} (this trainyard needs {HEAD})")
-
-
-@compute.command("list")
-def compute_list(output: Format = typer.Option(Format.table, "--output", "-o")) -> None:
-    """The compute targets jobs can name; in a server workspace, its queues and their agents."""
-    from trainyard.compute import compute_names
-    from trainyard.workspace import Workspace
-
-    ws = Workspace.from_config()
-    if ws.is_server:
-        show_queues(ws, output)
-        return
-    targets = [{"name": name, "concurrency": ws.config.local.concurrency} for name in compute_names()]
-    if output == Format.json:
-        print_json(targets)
-        return
-    for target in targets:
-        console.print(f"{target['name']}  (concurrency {target['concurrency']})")
 
 
 # What the `ml` extra installs: AutoML and the component catalogue import them; a bare install lacks them.

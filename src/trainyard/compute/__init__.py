@@ -1,4 +1,5 @@
-"""Compute targets: ``local`` runs jobs as processes on this machine; in a server workspace every
+"""Compute targets: ``local`` runs jobs as processes on this machine; the targets a workspace
+folder stores (``compute/targets.py``: Ray clusters) run them there; in a server workspace every
 target name is a queue that compute agents (``trainyard agent --compute NAME``) pull from."""
 
 from __future__ import annotations
@@ -13,15 +14,22 @@ from trainyard.errors import InvalidInputError
 if TYPE_CHECKING:
     from trainyard.workspace import Workspace
 
-__all__ = ["ComputeTarget", "check_target_name", "compute_names", "get_compute"]
+__all__ = ["ComputeTarget", "check_target_name", "get_compute"]
 
 TARGET_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 
 
-def _targets() -> dict[str, ComputeTarget]:
+def _targets(ws: Workspace | None) -> dict[str, ComputeTarget]:
+    """``local`` and, given a workspace folder, the targets it stores."""
     from trainyard.compute.local import LocalCompute
 
-    return {"local": LocalCompute()}
+    found: dict[str, ComputeTarget] = {"local": LocalCompute()}
+    if ws is not None:
+        from trainyard.compute.ray_target import RayCompute
+        from trainyard.compute.targets import load_targets
+
+        found.update({name: RayCompute(name, spec) for name, spec in load_targets(ws).items()})
+    return found
 
 
 def check_target_name(name: str) -> str:
@@ -33,10 +41,6 @@ def check_target_name(name: str) -> str:
     return name
 
 
-def compute_names() -> list[str]:
-    return sorted(_targets())
-
-
 def get_compute(name: str, ws: Workspace | None = None) -> ComputeTarget:
     """The target called ``name``; through a server workspace (and in the server itself), the
     agents' queue of that name."""
@@ -46,7 +50,7 @@ def get_compute(name: str, ws: Workspace | None = None) -> ComputeTarget:
         from trainyard.compute.agent import AgentQueueTarget
 
         return AgentQueueTarget(check_target_name(name))
-    targets = _targets()
+    targets = _targets(ws)
     if name not in targets:
         raise InvalidInputError(f"unknown compute target {name!r}; available: {', '.join(sorted(targets))}")
     return targets[name]

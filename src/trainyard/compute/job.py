@@ -12,14 +12,16 @@ out, so an agent or a server one version behind still reads a newer record.
 
 from __future__ import annotations
 
+import re
 from enum import Enum
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from pydantic import BaseModel, ConfigDict, Field, JsonValue, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, JsonValue, ValidationError, field_validator
 from typing_extensions import Self
 
 from trainyard.environments import Environment
 from trainyard.errors import InvalidInputError, TrainyardError
+from trainyard.numbers import Finite
 
 if TYPE_CHECKING:
     from trainyard.store import RunInfo
@@ -37,6 +39,31 @@ class JobKind(str, Enum):
 
 class JobRecordError(TrainyardError):
     """A run's job record is missing, of another kind than asked for, or malformed."""
+
+
+MEMORY = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([KMGT]i?B?|B)?\s*$", re.IGNORECASE)
+
+
+class JobResources(BaseModel):
+    """``resources: {cpu: 2, gpu: 1, memory: 4GiB}``: what one run of the job reserves on a
+    cluster (a Ray target schedules it where they are free); local compute runs it in a slot."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    cpu: Finite | None = Field(default=None, gt=0)
+    gpu: Finite | None = Field(default=None, ge=0)
+    memory: int | None = Field(default=None, gt=0)  # bytes; the spec may say 512MiB, 4GB, 2G
+
+    @field_validator("memory", mode="before")
+    @classmethod
+    def _memory(cls, value: Any) -> Any:
+        if not isinstance(value, str):
+            return value
+        match = MEMORY.match(value)
+        if match is None:
+            raise ValueError(f"memory must be bytes or a size like 512MiB, 4GB or 2G, got {value!r}")
+        prefix = (match.group(2) or "").upper().rstrip("B")  # "", "K", "KI", "M", "MI", ...
+        power = "KMGT".index(prefix[0]) + 1 if prefix else 0
+        return int(float(match.group(1)) * (1024 if prefix.endswith("I") else 1000) ** power)
 
 
 class JobRecord(BaseModel):
@@ -57,6 +84,7 @@ class JobRecord(BaseModel):
     compute: str = "local"
     timeout: float | None = Field(default=None, gt=0)
     max_retries: int = Field(default=0, ge=0)
+    resources: JobResources = Field(default_factory=JobResources)
     tags: dict[str, str] = Field(default_factory=dict)
     argv: list[str] = Field(min_length=1)
     environment: Environment = Field(default_factory=Environment)

@@ -14,7 +14,7 @@ import os
 import signal
 import subprocess
 import sys
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, ClassVar
 
 from trainyard.compute import forkserver, supervisor
 from trainyard.compute.base import ComputeTarget
@@ -28,16 +28,20 @@ if TYPE_CHECKING:
 
 class LocalCompute(ComputeTarget):
     name = "local"
+    worker_module: ClassVar[str] = "trainyard.compute.worker"  # a Ray target's worker: ray_worker
+    forked: ClassVar[bool] = (
+        True  # started by the fork server (compute/forkserver.py), which runs worker.main
+    )
 
     def submit(self, ws: Workspace, run: RunInfo) -> None:
         job_dir = ws.jobs_dir / run.id
         job_dir.mkdir(parents=True, exist_ok=True)
         log = job_dir / "worker.log"
-        pid = forkserver.spawn(ws.root, run.id, log)
+        pid = forkserver.spawn(ws.root, run.id, log) if self.forked else None
         if pid is None:  # no fork server to ask: a new interpreter (what the server saves)
             with open(log, "ab") as out:
                 pid = subprocess.Popen(
-                    [sys.executable, "-m", "trainyard.compute.worker", str(ws.root), run.id],
+                    [sys.executable, "-m", self.worker_module, str(ws.root), run.id],
                     stdin=subprocess.DEVNULL,
                     stdout=out,
                     stderr=subprocess.STDOUT,

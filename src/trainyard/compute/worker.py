@@ -163,9 +163,7 @@ class Worker:
         argv = materialize_inputs(job.inputs, job.argv, self.ws.artifacts, self.inputs, self.say)
         argv = materialize_data_inputs(job.inputs, argv, self.ws, self.inputs, self.say)
         argv = substitute_uris(argv, materialize_run_outputs(job.inputs, self.ws, self.inputs, self.say))
-        resolved = resolve(job.environment, log=self.say)
-        if argv[0] in ("python", "python3"):
-            argv[0] = resolved.python
+        argv, env_vars = self._environment(job, argv)
         if self.stop.is_set():
             self._finish_stopped()
             return
@@ -174,7 +172,7 @@ class Worker:
         self.say(f"prepared in {time.monotonic() - started:.2f}s; running: {' '.join(argv)}")
         for name in job.outputs:  # ${{outputs.x}} is a folder that exists when the command starts
             (self.work / "outputs" / name).mkdir(parents=True, exist_ok=True)
-        code, stopped = self._run_command(argv, resolved.env_vars, info, job.timeout)
+        code, stopped = self._run_command(argv, env_vars, info, job.timeout)
         if code == 0 and not stopped and job.outputs:  # what a later step's reuse key is made of
             folders = {name: self.work / "outputs" / name for name in job.outputs}
             self.store.log_batch(self.run_id, tags=hash_tags(folders))
@@ -189,19 +187,29 @@ class Worker:
                 self.store.set_run_error(self.run_id, f"registering outputs: {exc}")
         self._finish_command(code)
 
-    def _run_command(
-        self, argv: list[str], env_vars: dict[str, str], info: RunInfo, timeout: float | None
-    ) -> tuple[int, bool]:
-        """Run the command to its end or to a stop; returns its exit code and whether it was stopped."""
-        env = {
-            **os.environ,
-            **env_vars,
+    def _environment(self, job: JobRecord, argv: list[str]) -> tuple[list[str], dict[str, str]]:
+        """The argv to run and the environment's variables: here, the job's environment built
+        on this machine and its python in place of ``python`` (a Ray worker leaves that to Ray)."""
+        resolved = resolve(job.environment, log=self.say)
+        if argv[0] in ("python", "python3"):
+            argv[0] = resolved.python
+        return argv, resolved.env_vars
+
+    def _run_vars(self, info: RunInfo) -> dict[str, str]:
+        """What ``Run.get_context()`` in the command reads: its run, attempt, workspace, experiment."""
+        return {
             RUN_ID_VAR: self.run_id,
             ATTEMPT_VAR: str(info.attempt),
             WORKSPACE_VAR: str(self.ws.root),
             EXPERIMENT_VAR: self.store.get_experiment(info.experiment_id).name,
             "PYTHONUNBUFFERED": "1",
         }
+
+    def _run_command(
+        self, argv: list[str], env_vars: dict[str, str], info: RunInfo, timeout: float | None
+    ) -> tuple[int, bool]:
+        """Run the command to its end or to a stop; returns its exit code and whether it was stopped."""
+        env = {**os.environ, **env_vars, **self._run_vars(info)}
         (self.work / "outputs").mkdir(exist_ok=True)
         try:
             proc = subprocess.Popen(

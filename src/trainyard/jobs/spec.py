@@ -11,7 +11,8 @@ YAML follows Azure ML's v2 command job shape::
       alpha: 0.5
       data: {type: uri_file, path: ./diabetes.csv}
     environment: {requirements: [scikit-learn]}   # or the name of a registered one; default: this Python
-    compute: local
+    compute: local        # or a target of `trainyard compute create` (a Ray cluster)
+    resources: {cpu: 1, memory: 2GiB}   # what a run reserves on a Ray target
     timeout: 3600
     max_retries: 1        # run again (up to once) if the worker is lost
 
@@ -32,6 +33,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from trainyard.compute.job import JobResources
 from trainyard.environments import Environment
 from trainyard.environments.spec import read_requirements
 from trainyard.errors import InvalidInputError
@@ -104,6 +106,7 @@ class CommandJob(BaseModel):
     compute: str = "local"
     timeout: Duration | None = None  # seconds
     max_retries: Count = Field(default=0, ge=0, le=10)
+    resources: JobResources = Field(default_factory=JobResources)  # what a Ray target reserves
     tags: dict[str, str] = Field(default_factory=dict)
 
     @field_validator("command")

@@ -1,0 +1,196 @@
+"""The worker of a run on a Ray target: the local worker, with the command run as a Ray job.
+
+Everything around the command is the local worker's (claim, snapshot restore, inputs, heartbeat,
+cancel, timeout, finish). The command itself is submitted through the Jobs API with the restored
+snapshot as its working directory and the environment's requirements as its ``pip`` runtime
+environment; the worker polls the job, appends the job's log to the run's as it grows, and stops
+the job on a cancel or a timeout. No local slot is taken: the cluster schedules the job. A job on
+this machine copies its ./outputs and ./logs back into the run's work folder (``_entrypoint``).
+"""
+
+from __future__ import annotations
+
+import shlex
+import sys
+import time
+from typing import TYPE_CHECKING, Any
+
+from trainyard.compute import get_compute
+from trainyard.compute.job import JobRecord
+from trainyard.compute.ray_target import RayCompute, RayUnreachableError, cluster_state
+from trainyard.compute.worker import GRACE_SECONDS, NO_SLOT, Worker
+from trainyard.errors import InvalidInputError, TrainyardError
+from trainyard.status import RunStatus
+from trainyard.store import RunInfo
+from trainyard.workspace import Workspace
+
+if TYPE_CHECKING:
+    from ray.job_submission import JobSubmissionClient
+
+    from trainyard.compute.slots import Slot
+
+POLL_SECONDS = 0.25
+LOST_AFTER_SECONDS = 15.0  # a cluster that has not answered for this long is lost
+NO_EXIT_CODE = 1  # what a run that Ray ended without an exit code records
+RETURN_VAR = "TRAINYARD_RETURN_DIR"  # the run's work folder, where the job copies ./outputs back
+DEFAULT_CPUS = 1.0  # a job reserves one CPU unless it says: the cluster bounds how many run at once
+
+
+class RayWorker(Worker):
+    def __init__(self, ws: Workspace, run_id: str, target: RayCompute) -> None:
+        super().__init__(ws, run_id)
+        self.target = target
+
+    def _wait_for_slot(self) -> Slot | None:
+        return NO_SLOT  # type: ignore[return-value]
+
+    def _environment(self, job: JobRecord, argv: list[str]) -> tuple[list[str], dict[str, str]]:
+        """The cluster's python runs the command, with the requirements Ray installs for it."""
+        if job.environment.python is not None:
+            raise InvalidInputError(
+                f"environment {job.environment.name!r} asks for python {job.environment.python}; on the "
+                f"Ray target {self.target.name!r} the cluster's python runs the job: leave python out"
+            )
+        return argv, dict(job.environment.env_vars)
+
+    def _run_command(
+        self, argv: list[str], env_vars: dict[str, str], info: RunInfo, timeout: float | None
+    ) -> tuple[int, bool]:
+        job = JobRecord.of_run(info)
+        try:
+            client = self.target.client()
+            self._check_fits(job)
+            env = {**env_vars, **self._run_vars(info), RETURN_VAR: str(self.work)}
+            job_id = self._submit(client, job, argv, env, info.attempt)
+        except (RayUnreachableError, InvalidInputError) as exc:
+            self._request_stop(str(exc), RunStatus.FAILED)
+            return NO_EXIT_CODE, True
+        self.say(f"Ray job {job_id} on {self.target.spec.address}")
+        return self._follow(client, job_id, timeout)
+
+    def _check_fits(self, job: JobRecord) -> None:
+        """A job asking for more than any node has would wait forever: fail it now, saying so."""
+        res = job.resources
+        wanted = {"CPU": res.cpu or DEFAULT_CPUS, "GPU": res.gpu or 0.0, "memory": float(res.memory or 0)}
+        largest = cluster_state(self.target.spec.address).largest_node
+        over = [f"{key} {value:g} (the largest node has {largest.get(key, 0):g})"
+                for key, value in wanted.items() if value > largest.get(key, 0)]  # fmt: skip
+        if over:
+            raise InvalidInputError(
+                f"the job asks for more than the Ray target {self.target.name!r} has: {', '.join(over)}"
+            )
+
+    def _submit(
+        self, client: JobSubmissionClient, job: JobRecord, argv: list[str], env: dict[str, str], attempt: int
+    ) -> str:
+        runtime_env: dict[str, Any] = {"working_dir": str(self.work), "env_vars": env}
+        if job.environment.requirements:
+            runtime_env["pip"] = list(job.environment.requirements)
+        if attempt > 1:  # a lost worker's job may still run: this attempt replaces it
+            self._stop_quietly(client, _submission_id(self.run_id, attempt - 1))
+        try:
+            return str(
+                client.submit_job(
+                    entrypoint=_entrypoint(argv, list(job.outputs)),
+                    submission_id=_submission_id(self.run_id, attempt),
+                    runtime_env=runtime_env,
+                    metadata={"trainyard_run": self.run_id},
+                    entrypoint_num_cpus=job.resources.cpu or DEFAULT_CPUS,
+                    entrypoint_num_gpus=job.resources.gpu,
+                    entrypoint_memory=job.resources.memory,
+                )
+            )
+        except Exception as exc:  # Ray raises RuntimeError for a refused request, others for the network
+            raise RayUnreachableError(
+                f"the Ray target {self.target.name!r} did not take the job: {exc}"
+            ) from None
+
+    def _follow(self, client: JobSubmissionClient, job_id: str, timeout: float | None) -> tuple[int, bool]:
+        """Poll the job to its end, copying its log; a stop (cancel, timeout) stops the job."""
+        from ray.job_submission import JobStatus
+
+        deadline = None if timeout is None else time.monotonic() + float(timeout)
+        heard = time.monotonic()
+        shown = 0
+        stopping_since: float | None = None
+        while True:
+            try:
+                status = client.get_job_status(job_id)
+                logs = client.get_job_logs(job_id)
+                heard = time.monotonic()
+            except Exception as exc:  # the head is down or the network is: give it a while
+                if time.monotonic() - heard > LOST_AFTER_SECONDS:
+                    reason = f"lost the Ray cluster of target {self.target.name!r}: {exc}"
+                    self._request_stop(reason, RunStatus.FAILED)
+                    return NO_EXIT_CODE, True
+                time.sleep(POLL_SECONDS)
+                continue
+            if len(logs) > shown:
+                self.log.write(logs[shown:].encode())
+                shown = len(logs)
+            if status.is_terminal():
+                return self._outcome(client, job_id, status == JobStatus.STOPPED, stopping_since is not None)
+            if deadline is not None and time.monotonic() > deadline:
+                self._request_stop(f"timed out after {timeout:g}s (the job's timeout)", RunStatus.FAILED)
+            if self.stop.is_set() and stopping_since is None:
+                self.say(f"stopping: {self._stop_reason()}")
+                self._stop_quietly(client, job_id)
+                stopping_since = time.monotonic()
+            elif stopping_since is not None and time.monotonic() - stopping_since > GRACE_SECONDS + 5:
+                return NO_EXIT_CODE, True  # asked to stop; the run ends with the stop's reason
+            time.sleep(POLL_SECONDS)
+
+    def _outcome(
+        self, client: JobSubmissionClient, job_id: str, stopped_on_ray: bool, we_stopped: bool
+    ) -> tuple[int, bool]:
+        """An ended job as the local worker's (exit code, stopped); Ray's reason when it has no code."""
+        info = client.get_job_info(job_id)
+        code = info.driver_exit_code
+        if stopped_on_ray:  # a job that ended by itself before our stop landed keeps its outcome
+            if not we_stopped:
+                self._request_stop(f"the Ray job {job_id} was stopped on the cluster")
+            return (NO_EXIT_CODE if code is None else code), True
+        if code is not None:
+            return code, False
+        if str(info.status) == "SUCCEEDED":
+            return 0, False
+        self._request_stop(f"Ray: {(info.message or 'the job failed').strip()[:500]}", RunStatus.FAILED)
+        return NO_EXIT_CODE, True
+
+    def _stop_quietly(self, client: JobSubmissionClient, job_id: str) -> None:
+        try:
+            client.stop_job(job_id)
+        except Exception as exc:  # not found (never submitted), already ended, cluster gone
+            self.say(f"could not stop Ray job {job_id}: {exc}")
+
+
+def _entrypoint(argv: list[str], outputs: list[str]) -> str:
+    """The command (each argument quoted: never parsed by the shell), with its output folders made
+    first and then its ./outputs and ./logs copied into the run's work folder where that folder is
+    on the node that ran it (a cluster on this machine): the worker uploads them from there, as on
+    local compute. Ray runs the entrypoint with /bin/sh; the command's exit code is the job's."""
+    made = shlex.join(["mkdir", "-p", "outputs", *(f"outputs/{name}" for name in outputs)])
+    back = f'[ -d "$d" ] && [ -d "${RETURN_VAR}" ] && cp -R "$d" "${RETURN_VAR}/"'
+    return f"{made} && {{ {shlex.join(argv)}; code=$?; for d in outputs logs; do {back}; done; exit $code; }}"
+
+
+def _submission_id(run_id: str, attempt: int) -> str:
+    return f"trainyard-{run_id}-{attempt}"
+
+
+def main(argv: list[str] | None = None) -> None:
+    ws_root, run_id = (argv or sys.argv[1:])[:2]
+    ws = Workspace(ws_root)
+    name = ws.store.get_run(run_id).compute or ""
+    try:
+        target = get_compute(name, ws)
+        if not isinstance(target, RayCompute):
+            raise InvalidInputError(f"compute target {name!r} is not a Ray target")
+    except TrainyardError as exc:  # deleted (or changed) since the run was queued
+        ws.store.set_status(run_id, RunStatus.FAILED, error=str(exc), expected=RunStatus.QUEUED)
+        return
+    RayWorker(ws, run_id, target).run()
+
+
+if __name__ == "__main__":
+    main()

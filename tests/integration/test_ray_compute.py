@@ -1,0 +1,215 @@
+"""Command jobs on a Ray target, against a real local Ray head (one per module: it takes a while).
+
+The head runs on 127.0.0.1 with 2 CPUs, started the way ``compute create --local`` starts one;
+its jobs run on this machine, so ``Run.get_context()`` in them logs to the test's workspace.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+
+import pytest
+from typer.testing import CliRunner
+
+import trainyard as ty
+from trainyard.cli.main import app
+from trainyard.errors import AlreadyExistsError, InvalidInputError
+from trainyard.jobs.spec import make_job
+from trainyard.jobs.submit import submit_job
+from trainyard.workspace import Workspace
+
+pytest.importorskip("ray.job_submission", reason="Ray is not installed (the ray extra)")
+
+from trainyard.compute.ray_target import (  # noqa: E402 - after the skip
+    _group_alive,
+    free_ports,
+    start_local_head,
+    stop_local_head,
+)
+from trainyard.compute.targets import TargetSpec, load_targets, save_target  # noqa: E402
+
+pytestmark = pytest.mark.timeout(300)
+
+TRAIN = """
+import sys
+from trainyard import Run
+run = Run.get_context()
+print("hello from the cluster", sys.argv[1:], flush=True)
+run.log("acc", 0.9)
+"""
+FAIL = "import sys\nprint('bad alpha', flush=True)\nsys.exit(3)\n"
+SLEEP = "import time\nprint('started', flush=True)\ntime.sleep(300)\n"
+
+
+@pytest.fixture(scope="module")
+def head() -> Iterator[TargetSpec]:
+    spec = start_local_head(num_cpus=2)
+    assert spec.local is not None
+    yield spec
+    stop_local_head(spec.local)
+    assert not _group_alive(spec.local.pgid), "Ray processes left running"
+
+
+@pytest.fixture
+def cluster(ws: Workspace, head: TargetSpec) -> str:
+    """The module's head as this workspace's target ``cluster`` (without its stop: the module owns it)."""
+    save_target(ws, "cluster", TargetSpec(address=head.address))
+    return "cluster"
+
+
+def run_job(ws: Workspace, src, command: str, **fields) -> ty.Run:
+    job = make_job(code=str(src), command=command, compute="cluster", **fields)
+    return ty.Run(ws, submit_job(ws, job).id)
+
+
+def test_a_command_job_runs_on_the_cluster_with_its_log_and_metrics(ws, script_dir, cluster):
+    src = script_dir({"train.py": TRAIN})
+    run = run_job(ws, src, "python train.py --alpha 0.5", resources={"cpu": 1, "memory": "100MiB"})
+    details = run.wait_for_completion(show_output=False, timeout_seconds=120)
+    assert details["status"] == "completed", (details, run.log_text()[0])
+    assert run.get_metrics() == {"acc": 0.9}
+    log = run.log_text()[0]
+    assert "hello from the cluster ['--alpha', '0.5']" in log
+    assert f"Ray job trainyard-{run.id}-1" in log
+
+
+def test_outputs_come_back_from_a_cluster_on_this_machine(ws, script_dir, cluster):
+    write = "import pathlib, sys\npathlib.Path(sys.argv[1], 'f.txt').write_text('x')\n"
+    write += "pathlib.Path('outputs/model.txt').write_text('weights')\n"
+    outputs = {"train": {"type": "uri_folder", "name": "prepared"}}
+    run = run_job(ws, script_dir({"w.py": write}), "python w.py ${{outputs.train}}", outputs=outputs)
+    details = run.wait_for_completion(show_output=False, timeout_seconds=120)
+    assert details["status"] == "completed", (details, run.log_text()[0])
+    assert {"outputs/model.txt", "outputs/train/f.txt"} <= set(run.get_file_names())
+    data = ty.Data(ws, "prepared@latest")  # the named output is registered as on local compute
+    assert (data.path() / "f.txt").read_text() == "x" and data.record.created_by_run == run.id
+
+
+def test_a_failing_command_fails_the_run_with_its_last_line(ws, script_dir, cluster):
+    run = run_job(ws, script_dir({"fail.py": FAIL}), "python fail.py")
+    details = run.wait_for_completion(show_output=False, timeout_seconds=120, raise_on_error=False)
+    assert details["status"] == "failed"
+    assert ws.store.get_run(run.id).error == "exit code 3: bad alpha"
+
+
+def test_cancel_stops_the_ray_job(ws, script_dir, cluster, head):
+    from ray.job_submission import JobStatus, JobSubmissionClient
+
+    run = run_job(ws, script_dir({"sleep.py": SLEEP}), "python sleep.py")
+    wait_for(lambda: "started" in run.log_text()[0])
+    run.cancel()
+    details = run.wait_for_completion(show_output=False, timeout_seconds=60, raise_on_error=False)
+    assert details["status"] == "canceled"
+    assert JobSubmissionClient(head.address).get_job_status(f"trainyard-{run.id}-1") == JobStatus.STOPPED
+
+
+def test_the_jobs_timeout_stops_it_and_fails_the_run(ws, script_dir, cluster):
+    run = run_job(ws, script_dir({"sleep.py": SLEEP}), "python sleep.py", timeout=2)
+    details = run.wait_for_completion(show_output=False, timeout_seconds=120, raise_on_error=False)
+    assert details["status"] == "failed"
+    assert ws.store.get_run(run.id).error == "timed out after 2s (the job's timeout)"
+
+
+def test_a_lost_worker_is_retried_and_its_attempts_ray_job_stopped(ws, script_dir, cluster, head, tmp_path):
+    """The first attempt's worker is killed; its Ray job runs on until the retry stops it."""
+    import os
+    import signal
+
+    from ray.job_submission import JobStatus, JobSubmissionClient
+
+    script = """
+import os, time
+first = not os.path.exists(os.environ["MARKER"])
+open(os.environ["MARKER"], "a").close()
+print("started", "first" if first else "again", flush=True)
+time.sleep(300 if first else 0)
+"""
+    env = {"env_vars": {"MARKER": str(tmp_path / "marker")}}
+    run = run_job(ws, script_dir({"retry.py": script}), "python retry.py", max_retries=1, environment=env)
+    wait_for(lambda: "started first" in run.log_text()[0])
+    os.kill(int(ws.store.get_run(run.id).worker.rsplit(":", 2)[1]), signal.SIGKILL)
+    details = run.wait_for_completion(show_output=False, timeout_seconds=120)
+    assert details["status"] == "completed" and details["attempt"] == 2
+    assert "started again" in run.log_text()[0]
+    client = JobSubmissionClient(head.address)
+    wait_for(lambda: client.get_job_status(f"trainyard-{run.id}-1") == JobStatus.STOPPED)
+
+
+def test_a_head_stopped_mid_job_fails_the_run_with_the_reason(ws, script_dir):
+    """A head of its own (the module's must live on): stopped while the job sleeps."""
+    doomed = start_local_head(num_cpus=1)
+    assert doomed.local is not None
+    try:
+        save_target(ws, "doomed", TargetSpec(address=doomed.address))
+        job = make_job(code=str(script_dir({"sleep.py": SLEEP})), command="python sleep.py", compute="doomed")
+        run = ty.Run(ws, submit_job(ws, job).id)
+        wait_for(lambda: "started" in run.log_text()[0])
+    finally:
+        stop_local_head(doomed.local)
+    details = run.wait_for_completion(show_output=False, timeout_seconds=90, raise_on_error=False)
+    assert details["status"] == "failed"
+    assert ws.store.get_run(run.id).error.startswith("lost the Ray cluster of target 'doomed'")
+
+
+def test_a_job_asking_for_more_than_the_cluster_has_fails_saying_so(ws, script_dir, cluster):
+    run = run_job(ws, script_dir({"train.py": TRAIN}), "python train.py", resources={"cpu": 64})
+    details = run.wait_for_completion(show_output=False, timeout_seconds=60, raise_on_error=False)
+    assert details["status"] == "failed"
+    error = ws.store.get_run(run.id).error
+    assert error == "the job asks for more than the Ray target 'cluster' has: CPU 64 (the largest node has 2)"
+
+
+def test_an_unreachable_cluster_fails_the_run_with_the_reason(ws, script_dir):
+    address = f"http://127.0.0.1:{free_ports(1)[0]}"
+    save_target(ws, "gone", TargetSpec(address=address))
+    job = make_job(code=str(script_dir({"train.py": TRAIN})), command="python train.py", compute="gone")
+    run = ty.Run(ws, submit_job(ws, job).id)
+    details = run.wait_for_completion(show_output=False, timeout_seconds=60, raise_on_error=False)
+    assert details["status"] == "failed"
+    assert ws.store.get_run(run.id).error.startswith(f"cannot reach the Ray cluster at {address}")
+
+
+def test_an_environment_asking_for_a_python_version_fails_saying_the_cluster_runs_its_own(ws, script_dir):
+    save_target(ws, "elsewhere", TargetSpec(address=f"http://127.0.0.1:{free_ports(1)[0]}"))
+    env = {"name": "py311", "python": "3.11"}
+    src = script_dir({"train.py": TRAIN})
+    job = make_job(code=str(src), command="python train.py", compute="elsewhere", environment=env)
+    run = ty.Run(ws, submit_job(ws, job).id)
+    details = run.wait_for_completion(show_output=False, timeout_seconds=60, raise_on_error=False)
+    assert details["status"] == "failed"
+    assert "asks for python 3.11; on the Ray target 'elsewhere'" in ws.store.get_run(run.id).error
+
+
+def test_cli_lists_and_shows_a_target_and_refuses_bad_input(ws, cluster):
+    runner = CliRunner()
+    listed = runner.invoke(app, ["compute", "list", "-o", "json"])
+    assert listed.exit_code == 0, listed.output
+    assert [t["name"] for t in json.loads(listed.stdout)] == ["local", "cluster"]
+    shown = runner.invoke(app, ["compute", "show", "cluster", "-o", "json"])
+    assert shown.exit_code == 0, shown.output
+    state = json.loads(shown.stdout)
+    assert (state["health"], state["nodes_alive"], state["resources"]["CPU"]) == ("healthy", 1, 2.0)
+
+    unreachable = f"http://127.0.0.1:{free_ports(1)[0]}"
+    for argv, error, message in [
+        (["--type", "k8s", "--address", unreachable], InvalidInputError, "unknown compute type 'k8s'"),
+        (["--address", unreachable, "--local"], InvalidInputError, "exactly one of --address"),
+        (["--address", unreachable], Exception, f"cannot reach the Ray cluster at {unreachable}"),
+    ]:
+        result = runner.invoke(app, ["compute", "create", "other", *argv])
+        assert isinstance(result.exception, error) and message in str(result.exception), result.output
+    assert sorted(load_targets(ws)) == ["cluster"]  # nothing stored by a refused create
+    taken = runner.invoke(app, ["compute", "create", "cluster", "--address", unreachable])
+    assert isinstance(taken.exception, AlreadyExistsError)
+    assert runner.invoke(app, ["compute", "delete", "cluster"]).exit_code == 0
+    assert load_targets(ws) == {}
+
+
+def wait_for(predicate, timeout: float = 60.0) -> None:
+    import time
+
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        assert time.monotonic() < deadline, "condition not met in time"
+        time.sleep(0.2)

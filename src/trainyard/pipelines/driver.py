@@ -190,7 +190,14 @@ class Driver:
     def _fail_unstarted(self, step: str, tags: dict[str, str], error: str) -> None:
         """A failed child run for a step that could not be started, so the pipeline fails as when
         a step fails (and says why), not as when its driver does."""
-        child = self.store.create_run(
+        child = self._settled_child(step, tags)
+        self.store.set_status(child.id, RunStatus.FAILED, error=error, expected=RunStatus.RUNNING)
+        self.launched.add(step)
+        self.say(f"step {step} could not start: {error}")
+
+    def _settled_child(self, step: str, tags: dict[str, str]) -> RunInfo:
+        """A running child run for a step the driver settles itself, with no compute behind it."""
+        return self.store.create_run(
             self.info.experiment_id,
             name=step,
             parent_id=self.run.id,
@@ -198,9 +205,6 @@ class Driver:
             compute=self.record.steps[step].compute,
             tags=tags,
         )
-        self.store.set_status(child.id, RunStatus.FAILED, error=error, expected=RunStatus.RUNNING)
-        self.launched.add(step)
-        self.say(f"step {step} could not start: {error}")
 
     def _reusable(self, key: str) -> RunInfo | None:
         """The newest completed run of a step with this key (its outputs were all written)."""
@@ -212,14 +216,7 @@ class Driver:
     def _reuse(self, step: str, reused: RunInfo, tags: dict[str, str]) -> None:
         origin, hashes = self.outputs_of(reused)
         produced = {HASH_TAG.format(name): value for name, value in hashes.items()}
-        child = self.store.create_run(
-            self.info.experiment_id,
-            name=step,
-            parent_id=self.run.id,
-            status=RunStatus.RUNNING,
-            compute=self.record.steps[step].compute,
-            tags={**tags, **produced, REUSED_TAG: origin},
-        )
+        child = self._settled_child(step, {**tags, **produced, REUSED_TAG: origin})
         inherit_reads(self.ws, child.id, [origin, reused.id])
         self.store.set_status(child.id, RunStatus.COMPLETED, expected=RunStatus.RUNNING)
         self.launched.add(step)

@@ -1,4 +1,4 @@
-"""Registered command components: versions per name, archive.
+"""Registered command components: versions per name, archive; and the built-in catalogue.
 
 The server only records versions: the client snapshots the component's code into the artifact
 store first (the artifact routes) and then creates the version naming that snapshot.
@@ -12,6 +12,7 @@ from fastapi import APIRouter, Path
 
 from trainyard.api import routes
 from trainyard.api.schemas import ComponentVersionCreate, DataArchived, to_json
+from trainyard.components.categories import grouped_catalogue
 from trainyard.server.routes.deps import StoreDep
 from trainyard.server.routing import serve
 
@@ -22,6 +23,14 @@ VersionText = Annotated[str, Path(min_length=1, max_length=64)]
 @serve(router, routes.LIST_COMPONENTS)
 def list_components(store: StoreDep) -> Any:
     return {"versions": to_json(store.list_component_versions())}
+
+
+@serve(router, routes.COMPONENT_CATALOGUE)
+def component_catalogue() -> Any:
+    """The built-in modules (Split Data, Train Model, …), each with its ports and its parameters'
+    JSON schema, grouped by Azure ML Studio's categories: the designer's palette. A pipeline step
+    names one as ``component: azureml:NAME``."""
+    return {"categories": grouped_catalogue()}
 
 
 @serve(router, routes.CREATE_COMPONENT_VERSION)

@@ -18,11 +18,13 @@ export interface ComponentSpec {
 }
 
 export interface DraftNode {
-  id: string;
-  component: string;
+  id: string; // the step's key under jobs:
+  component: string; // the catalogue name
   x: number;
   y: number;
-  params: Record<string, unknown>;
+  params: Record<string, unknown>; // every input that is not a wire: parameters, literals, ${{parent.inputs.x}}
+  ref?: string; // `component:` as a loaded YAML wrote it (azureml:train-model:1), kept on save
+  extra?: Record<string, unknown>; // the step's other keys (display_name, compute, outputs, …), kept on save
 }
 
 export interface Wire {
@@ -31,12 +33,12 @@ export interface Wire {
 }
 
 export interface Draft {
-  name: string;
+  pipeline: Record<string, unknown>; // the pipeline's keys but jobs: experiment_name, inputs, settings, …
   nodes: DraftNode[];
   wires: Wire[];
 }
 
-export const emptyDraft: Draft = { name: "designer-draft", nodes: [], wires: [] };
+export const emptyDraft: Draft = { pipeline: { experiment_name: "designer" }, nodes: [], wires: [] };
 
 // The CLI's rule (pipelines/graph.py): a plain file or folder goes into any port, typed ones must match.
 const UNTYPED = ["uri_file", "uri_folder"];
@@ -59,6 +61,53 @@ export function removeNode(draft: Draft, id: string): Draft {
     nodes: draft.nodes.filter((n) => n.id !== id),
     wires: draft.wires.filter((w) => w.from.node !== id && w.to.node !== id),
   };
+}
+
+export function moveNode(draft: Draft, id: string, x: number, y: number): Draft {
+  return { ...draft, nodes: draft.nodes.map((n) => (n.id === id ? { ...n, x, y } : n)) };
+}
+
+/** The node with parameter ``name`` set (``undefined``: unset, the component's default applies). */
+export function setParam(draft: Draft, id: string, name: string, value: unknown): Draft {
+  const set = (params: Record<string, unknown>) => {
+    const next = { ...params };
+    if (value === undefined) delete next[name];
+    else next[name] = value;
+    return next;
+  };
+  return { ...draft, nodes: draft.nodes.map((n) => (n.id === id ? { ...n, params: set(n.params) } : n)) };
+}
+
+export function removeWire(draft: Draft, wire: Wire): Draft {
+  const same = (w: Wire) =>
+    w.from.node === wire.from.node && w.from.port === wire.from.port && w.to.node === wire.to.node && w.to.port === wire.to.port;
+  return { ...draft, wires: draft.wires.filter((w) => !same(w)) };
+}
+
+export const LAYOUT = { dx: 230, dy: 130, x0: 20, y0: 20 };
+
+/** Each node placed by its depth (the longest chain of wires into it), side by side within a depth. */
+export function layout(draft: Draft): Draft {
+  const depth = new Map<string, number>();
+  const visit = (id: string, path: Set<string>): number => {
+    const known = depth.get(id);
+    if (known !== undefined) return known;
+    if (path.has(id)) return 0; // a cycle (connect refuses them; a loaded YAML might hold one)
+    path.add(id);
+    let d = 0;
+    for (const w of draft.wires) if (w.to.node === id) d = Math.max(d, visit(w.from.node, path) + 1);
+    path.delete(id);
+    depth.set(id, d);
+    return d;
+  };
+  const slots = new Map<number, number>();
+  const nodes = draft.nodes.map((n) => {
+    const d = visit(n.id, new Set());
+    const slot = slots.get(d) ?? 0;
+    slots.set(d, slot + 1);
+    return { ...n, x: LAYOUT.x0 + slot * LAYOUT.dx, y: LAYOUT.y0 + d * LAYOUT.dy };
+  });
+  return { ...draft, nodes };
 }
 
 /** Whether ``to`` is reachable from ``from`` along wires (a wire back would make a cycle). */

@@ -5,6 +5,7 @@ import { Experiments } from "./pages/Experiments";
 import { Runs } from "./pages/Runs";
 import { RunDetail } from "./pages/RunDetail";
 import { Compare } from "./pages/Compare";
+import { Designer } from "./pages/Designer";
 import { href, useRoute } from "./route";
 
 interface Whoami {
@@ -54,6 +55,9 @@ export function App() {
         <a className="brand" href={href({ page: "experiments" })}>
           trainyard studio
         </a>
+        <a className="nav" href={href({ page: "designer" })}>
+          Designer
+        </a>
         <span className="who" data-testid="who">
           {who.user} ({who.role})
         </span>
@@ -74,6 +78,7 @@ export function App() {
         {route.page === "runs" && <Runs experimentId={route.experimentId} />}
         {route.page === "run" && <RunDetail runId={route.runId} />}
         {route.page === "compare" && <Compare runIds={route.runIds} />}
+        {route.page === "designer" && <Designer />}
       </main>
     </>
   );

@@ -8,6 +8,7 @@ describe("routes", () => {
       { page: "runs" as const, experimentId: "a b/c" },
       { page: "run" as const, runId: "0123abcd" },
       { page: "compare" as const, runIds: ["r1", "r2", "r3"] },
+      { page: "designer" as const },
     ]) {
       expect(parse(href(route))).toEqual(route);
     }

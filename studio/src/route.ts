@@ -5,13 +5,15 @@ export type Route =
   | { page: "experiments" }
   | { page: "runs"; experimentId: string }
   | { page: "run"; runId: string }
-  | { page: "compare"; runIds: string[] };
+  | { page: "compare"; runIds: string[] }
+  | { page: "designer" };
 
 export function parse(hash: string): Route {
   const parts = hash.replace(/^#\/?/, "").split("/").filter(Boolean).map(decodeURIComponent);
   if (parts[0] === "experiments" && parts[1]) return { page: "runs", experimentId: parts[1] };
   if (parts[0] === "runs" && parts[1]) return { page: "run", runId: parts[1] };
   if (parts[0] === "compare" && parts[1]) return { page: "compare", runIds: parts[1].split(",").filter(Boolean) };
+  if (parts[0] === "designer") return { page: "designer" };
   return { page: "experiments" };
 }
 
@@ -25,6 +27,8 @@ export function href(route: Route): string {
       return `#/runs/${encodeURIComponent(route.runId)}`;
     case "compare":
       return `#/compare/${route.runIds.map(encodeURIComponent).join(",")}`;
+    case "designer":
+      return "#/designer";
   }
 }
 

@@ -15,6 +15,7 @@ from tests.e2e.test_studio_browser import CHROMIUM, FLAGS, _need_browser
 from tests.e2e.test_studio_browser import studio as studio  # noqa: F401 - the fixture, reused
 from trainyard.workspace import Workspace
 
+
 @pytest.fixture
 def page(studio: tuple[str, Workspace]) -> Iterator[object]:  # noqa: F811 - the imported fixture
     _need_browser()

@@ -30,7 +30,7 @@ interface Category {
 }
 
 const SAVED = "trainyard.designer.draft";
-const NODE = { w: 190, h: 72 };
+const NODE = { w: 190, h: 84 };
 const CANVAS = { w: 2400, h: 1600 };
 const REFERENCE = /^\$\{\{.*\}\}$/; // ${{parent.inputs.x}}: a pipeline input, taken as written
 
@@ -350,6 +350,11 @@ export function Designer() {
                       onClick={() => clickPort(node.id, port, "in")}
                     />
                   ))}
+                  {ins.map((port) => (
+                    <span key={port} className="port-label in" style={{ left: ((ins.indexOf(port) + 1) * NODE.w) / (ins.length + 1) }}>
+                      {port}
+                    </span>
+                  ))}
                   <div className="node-title" onPointerDown={(e) => startMove(e, raw)} onClick={() => setSelected({ node: node.id })}>
                     {spec?.display_name ?? node.component}
                     <small>{node.id}</small>
@@ -364,6 +369,11 @@ export function Designer() {
                       data-testid={`out-${node.id}.${port}`}
                       onClick={() => clickPort(node.id, port, "out")}
                     />
+                  ))}
+                  {outs.map((port) => (
+                    <span key={port} className="port-label out" style={{ left: ((outs.indexOf(port) + 1) * NODE.w) / (outs.length + 1) }}>
+                      {port}
+                    </span>
                   ))}
                 </div>
               );

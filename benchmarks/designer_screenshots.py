@@ -1,12 +1,15 @@
-"""The screenshots in ``docs/designer.md`` and the designer's figure: a 200-module pipeline opened
-from its YAML, timed from the click until every module is on the canvas, then until a click on
-one shows its parameters. Headless Chromium on a generated workspace.
+"""The screenshots in ``docs/designer.md`` and the designer's figures: Submit timed from the click
+to the run's page, against ``submit_pipeline`` (what ``trainyard pipeline submit`` calls) on the
+same YAML; a 200-module pipeline opened from its YAML, timed from the click until every module is
+on the canvas, then until a click on one shows its parameters. Headless Chromium on a generated
+workspace.
 
 Run: ``.venv/bin/python benchmarks/designer_screenshots.py`` (writes ``docs/studio/designer*.png``).
 """
 
 from __future__ import annotations
 
+import re
 import sys
 import tempfile
 import time
@@ -77,6 +80,8 @@ def open_yaml(page, text: str) -> None:  # noqa: ANN001 - playwright's Page
 def main(out: Path) -> None:
     from playwright.sync_api import sync_playwright
 
+    from trainyard.pipelines.spec import parse_pipeline
+    from trainyard.pipelines.submit import submit_pipeline
     from trainyard.server.app import create_app
     from trainyard.server.running import ThreadedServer
     from trainyard.server.session import LocalSession
@@ -106,7 +111,16 @@ def main(out: Path) -> None:
             page.wait_for_timeout(300)
             page.screenshot(path=str(out / "designer-yaml.png"))
             page.get_by_role("button", name="YAML", exact=True).click()
+            began = time.perf_counter()
+            page.get_by_role("button", name="Submit").click()
+            page.wait_for_url(re.compile(r".*#/runs/[0-9a-f]+$"))
+            from_page = time.perf_counter() - began
+            began = time.perf_counter()
+            submit_pipeline(ws, parse_pipeline(SAMPLE.format(csv=csv)))
+            direct = time.perf_counter() - began
+            print(f"submit: click to run page {from_page:.2f} s; submit_pipeline (the CLI) {direct:.2f} s")
 
+            page.goto(f"{server.url}/studio/#/designer")
             page.get_by_role("button", name="YAML", exact=True).click()
             page.get_by_label("pipeline YAML").fill(chain(200))
             began = time.perf_counter()

@@ -137,6 +137,7 @@ def test_a_bad_pipeline_is_refused_with_the_clis_message(
     ("text", "message"),
     [
         ("type: pipeline\njobs: [", "the pipeline is not valid YAML"),
+        ("a: &a [x, x]\nb: &b [*a, *a]\ntype: pipeline", "line 2: aliases (*a) are not taken here"),
         ("- a list", "the pipeline must hold a mapping"),
         ("type: pipeline\njobs: {}", "the pipeline is not a valid pipeline spec: jobs"),
         ("type: pipeline\njobs: {a: {component: trian-model}}", "did you mean train-model?"),

@@ -162,7 +162,7 @@ def parse_pipeline(text: str, source: str = "the pipeline") -> PipelineJob:
     with the file's checks and messages. It comes with no folder, so nothing in it may be a
     local file: a command step's code, a component file, a local path input. Catalogue modules,
     registered components, data assets and URLs are what such a pipeline is made of."""
-    job = _validated(parse_yaml_mapping(text, source, "pipeline"), source)
+    job = _validated(parse_yaml_mapping(text, source, "pipeline", aliases=False), source)
     _no_local_paths(job.inputs, "pipeline input")
     for name, step in job.jobs.items():
         if step.command is not None:

@@ -1,7 +1,8 @@
 """The designer in Debian's Chromium, driven by Playwright on ``trainyard studio``: modules dragged
 and clicked onto the canvas, wired, a connection of another kind refused with the CLI's words,
 an out-of-range parameter refused as it is typed, undo and redo, and Submit, which queues the
-pipeline and opens its run's page."""
+pipeline and opens its run's page; the draft is still there after, a module duplicates, and a
+pipeline written by hand opens and saves back unchanged."""
 
 from __future__ import annotations
 
@@ -10,10 +11,31 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import yaml
 
 from tests.e2e.test_studio_browser import CHROMIUM, FLAGS, _need_browser
 from tests.e2e.test_studio_browser import studio as studio  # noqa: F401 - the fixture, reused
 from trainyard.workspace import Workspace
+
+WRITTEN = """\
+type: pipeline
+experiment_name: churn
+display_name: written by hand
+inputs:
+  rows: {type: uri_file, path: "azureml:churn:2"}
+settings: {default_compute: local, force_rerun: true}
+jobs:
+  load:
+    component: azureml:import-data
+    inputs: {path: "${{parent.inputs.rows}}"}
+  split:
+    component: azureml:split-data:1
+    compute: local
+    display_name: split it
+    inputs:
+      dataset: ${{parent.jobs.load.outputs.dataset}}
+      fraction: 0.25
+"""
 
 
 @pytest.fixture
@@ -94,3 +116,19 @@ def test_draw_wire_check_and_submit_a_pipeline(
     assert sorted(run.job["steps"]) == ["import_data_1", "split_data_1"]
     assert run.job["steps"]["split_data_1"]["params"] == {"fraction": 0.6}
     expect(page.get_by_text(run_id).first).to_be_visible()
+
+    page.get_by_role("link", name="Designer").click()  # the draft was kept in the browser
+    expect(page.get_by_test_id("node-split_data_1")).to_be_visible()
+    page.get_by_test_id("node-split_data_1").get_by_text("Split Data").click()
+    page.get_by_role("button", name="Duplicate").click()
+    expect(page.get_by_test_id("node-split_data_2")).to_be_visible()
+    expect(page.get_by_test_id("param-fraction")).to_have_value("0.6")  # the copy's parameters
+
+    page.get_by_role("button", name="YAML", exact=True).click()
+    page.get_by_label("pipeline YAML").fill(WRITTEN)
+    page.get_by_role("button", name="Open this YAML").click()
+    expect(page.get_by_test_id("node-split")).to_be_visible()
+    expect(page.get_by_test_id("wire-load.dataset-split.dataset")).to_have_count(1)
+    page.get_by_role("button", name="YAML", exact=True).click()
+    saved = page.get_by_label("pipeline YAML").input_value()
+    assert yaml.safe_load(saved) == yaml.safe_load(WRITTEN)

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
-import { addNode, connect, emptyDraft, layout, removeNode, setParam, type ComponentSpec } from "./graph";
+import { addNode, connect, emptyDraft, layout, pasteNode, removeNode, setParam, type ComponentSpec } from "./graph";
 import { push, redo, start, undo } from "./undo";
 import { formatG, parseField } from "./params";
 import { fromYaml, toYaml } from "./pipeline";
@@ -38,6 +38,12 @@ describe("graph", () => {
     const h = push(start(emptyDraft), addNode(emptyDraft, "split", 0, 0));
     expect(undo(h).present.nodes).toHaveLength(0);
     expect(redo(undo(h)).present.nodes).toHaveLength(1);
+  });
+  it("pastes a copy of a node with its parameters and a fresh name, without its wires", () => {
+    const d = setParam(addNode(emptyDraft, "split", 0, 0), "split_1", "fraction", 0.4);
+    const pasted = pasteNode(d, d.nodes[0]);
+    expect(pasted.nodes.map((n) => [n.id, n.params.fraction])).toEqual([["split_1", 0.4], ["split_2", 0.4]]);
+    expect(pasted.nodes[1].x).toBe(30);
   });
   it("lays nodes out by depth", () => {
     let d = addNode(addNode(emptyDraft, "split", 0, 0), "train", 0, 0);

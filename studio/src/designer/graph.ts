@@ -55,6 +55,13 @@ export function addNode(draft: Draft, component: string, x: number, y: number): 
   return { ...draft, nodes: [...draft.nodes, node] };
 }
 
+/** A copy of ``node`` (its module, parameters and kept keys, not its wires) added beside where
+ * it was: paste, duplicate. */
+export function pasteNode(draft: Draft, node: DraftNode): Draft {
+  const copy: DraftNode = { ...node, id: freshId(draft, node.component), x: node.x + 30, y: node.y + 30 };
+  return { ...draft, nodes: [...draft.nodes, copy] };
+}
+
 export function removeNode(draft: Draft, id: string): Draft {
   return {
     ...draft,

@@ -10,6 +10,7 @@ import {
   emptyDraft,
   layout,
   moveNode,
+  pasteNode,
   removeNode,
   removeWire,
   setParam,
@@ -65,8 +66,10 @@ export function Designer() {
   const [yamlText, setYamlText] = useState<string | null>(null);
   const [moving, setMoving] = useState<{ id: string; dx: number; dy: number; x: number; y: number } | null>(null);
   const [submitting, setSubmitting] = useState(false);
+  const [clipboard, setClipboard] = useState<DraftNode | null>(null);
   const canvas = useRef<HTMLDivElement>(null);
   const draft = history.present;
+  const chosen = selected && "node" in selected ? draft.nodes.find((n) => n.id === selected.node) : undefined;
 
   useEffect(() => {
     getJson<{ categories: Category[] }>(`${V1}/components/catalogue`)
@@ -137,6 +140,12 @@ export function Designer() {
     setErrors((e) => Object.fromEntries(Object.entries(e).filter(([k]) => k !== key)));
     change(setParam(draft, node, name, parsed.value));
   };
+  const paste = (node: DraftNode | null) => {
+    if (!node) return;
+    const next = pasteNode(draft, node);
+    change(next);
+    setSelected({ node: next.nodes[next.nodes.length - 1].id });
+  };
   const undoRedo = (next: History<Draft>) => {
     setHistory(next);
     setTexts({});
@@ -169,6 +178,8 @@ export function Designer() {
     if (e.key === "Delete" || e.key === "Backspace") remove();
     else if ((e.ctrlKey || e.metaKey) && e.key.toLowerCase() === "z") undoRedo(e.shiftKey ? redo(history) : undo(history));
     else if ((e.ctrlKey || e.metaKey) && e.key.toLowerCase() === "y") undoRedo(redo(history));
+    else if ((e.ctrlKey || e.metaKey) && e.key.toLowerCase() === "c" && chosen) setClipboard(chosen);
+    else if ((e.ctrlKey || e.metaKey) && e.key.toLowerCase() === "v") paste(clipboard);
     else return;
     e.preventDefault();
   };
@@ -192,7 +203,6 @@ export function Designer() {
       ),
     }))
     .filter((c) => c.components.length);
-  const chosen = selected && "node" in selected ? draft.nodes.find((n) => n.id === selected.node) : undefined;
   const chosenSpec = chosen ? catalogue[chosen.component] : undefined;
 
   return (
@@ -208,6 +218,9 @@ export function Designer() {
         </button>
         <button type="button" onClick={remove} disabled={!selected}>
           Delete
+        </button>
+        <button type="button" onClick={() => paste(chosen ?? null)} disabled={!chosen}>
+          Duplicate
         </button>
         <button type="button" onClick={() => change(layout(draft))}>
           Auto-layout

@@ -11,8 +11,10 @@ import pytest
 from fastapi.testclient import TestClient
 
 from tests.integration.server_helpers import token_for_app
+from tests.unit.test_command_component import component, write
 from trainyard.components import catalogue
-from trainyard.components.categories import STUDIO_CATEGORIES
+from trainyard.components.categories import REGISTERED, STUDIO_CATEGORIES
+from trainyard.components.command import register_command_component
 from trainyard.errors import InvalidInputError
 from trainyard.pipelines.spec import load_pipeline
 from trainyard.pipelines.submit import prepare_pipeline
@@ -85,6 +87,27 @@ def test_the_catalogue_lists_every_module_once_under_studios_categories(client: 
     fraction = split["params"]["properties"]["fraction"]
     assert (fraction["exclusiveMinimum"], fraction["exclusiveMaximum"]) == (0, 1)
     assert client.get("/api/v1/components/catalogue").status_code == 401
+
+
+def test_registered_components_are_listed_after_the_modules_and_submit_by_version(
+    ws: Workspace, client: TestClient, tmp_path: Path
+) -> None:
+    folder = tmp_path / "comp"
+    folder.mkdir()
+    register_command_component(ws, write(folder, component()))
+    writer = _auth(client, "contributor", "ada")
+    groups = client.get("/api/v1/components/catalogue", headers=writer).json()["categories"]
+    assert groups[-1]["name"] == REGISTERED
+    (listed,) = groups[-1]["components"]
+    assert (listed["name"], listed["version"], listed["kind"]) == ("train_churn", "1", "command")
+    assert listed["inputs"]["data"]["kind"] == "uri_folder" and "alpha" in listed["params"]["properties"]
+    step = "  t:\n    component: azureml:train_churn:1\n    inputs: {data: s3://b/x, alpha: 2}\n"
+    text = f"type: pipeline\njobs:\n{step}"
+    refused = client.post(SUBMIT, json={"yaml": text}, headers=writer)
+    assert refused.status_code == 400 and "alpha" in refused.json()["message"], refused.text
+    reply = client.post(SUBMIT, json={"yaml": text.replace("alpha: 2", "alpha: 0.5")}, headers=writer)
+    assert reply.status_code == 200, reply.text
+    assert ws.store.get_run(reply.json()["run_id"]).job["steps"]["t"]["command"]
 
 
 def test_a_pipeline_submitted_as_yaml_is_queued_and_names_its_run(

@@ -7,9 +7,13 @@ Model is "Model Scoring and Evaluation"), and users coming from Studio look for 
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
 
 from trainyard.components.base import Component, catalogue
+
+if TYPE_CHECKING:
+    from trainyard.components.command import CommandComponent
 
 STUDIO_CATEGORIES = (
     "Data Input and Output",
@@ -20,6 +24,7 @@ STUDIO_CATEGORIES = (
     "Python Language",
     "Text Analytics",
 )
+REGISTERED = "Registered components"  # the workspace's own command components, after Studio's
 _BY_CATEGORY = {
     "Data": "Data Transformation",
     "Initialize Model": "Machine Learning Algorithms",
@@ -40,12 +45,16 @@ def studio_category(comp: Component) -> str:
     return _BY_NAME.get(comp.name) or _BY_CATEGORY.get(comp.category, comp.category)
 
 
-def grouped_catalogue() -> list[dict[str, Any]]:
+def grouped_catalogue(registered: Sequence[CommandComponent] = ()) -> list[dict[str, Any]]:
     """Every catalogue module's schema, grouped by Studio category in Studio's order (then any
-    other category by name); empty categories are left out."""
+    other category by name), then the ``registered`` command components' (the same shape, with
+    ``kind: command``); empty groups are left out."""
     groups: dict[str, list[dict[str, Any]]] = {}
     for comp in catalogue().values():
         groups.setdefault(studio_category(comp), []).append(comp.schema())
     order = {name: i for i, name in enumerate(STUDIO_CATEGORIES)}
     names = sorted(groups, key=lambda n: (order.get(n, len(order)), n))
-    return [{"name": name, "components": groups[name]} for name in names]
+    listed = [{"name": name, "components": groups[name]} for name in names]
+    if registered:
+        listed.append({"name": REGISTERED, "components": [c.schema() for c in registered]})
+    return listed

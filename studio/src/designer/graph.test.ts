@@ -3,7 +3,7 @@ import { parse } from "yaml";
 import { addNode, connect, emptyDraft, layout, pasteNode, removeNode, setParam, type ComponentSpec } from "./graph";
 import { push, redo, start, undo } from "./undo";
 import { formatG, parseField } from "./params";
-import { fromYaml, toYaml } from "./pipeline";
+import { componentName, fromYaml, toYaml } from "./pipeline";
 
 const port = (kind: string) => ({ kind, description: "", optional: false });
 const spec = (name: string, inputs: Record<string, string>, outputs: Record<string, string>): ComponentSpec => ({
@@ -38,6 +38,12 @@ describe("graph", () => {
     const h = push(start(emptyDraft), addNode(emptyDraft, "split", 0, 0));
     expect(undo(h).present.nodes).toHaveLength(0);
     expect(redo(undo(h)).present.nodes).toHaveLength(1);
+  });
+  it("pins a registered command component to its version in the YAML", () => {
+    const registered = { ...spec("train_churn", { data: "uri_folder" }, { model: "model" }), kind: "command", version: "3" };
+    const d = addNode(emptyDraft, registered, 0, 0);
+    expect(parse(toYaml(d)).jobs.train_churn_1.component).toBe("azureml:train_churn:3");
+    expect(componentName("azureml:train_churn:3")).toBe("train_churn");
   });
   it("pastes a copy of a node with its parameters and a fresh name, without its wires", () => {
     const d = setParam(addNode(emptyDraft, "split", 0, 0), "split_1", "fraction", 0.4);

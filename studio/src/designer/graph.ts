@@ -9,6 +9,8 @@ export interface PortSpec {
 
 export interface ComponentSpec {
   name: string;
+  version?: string;
+  kind?: string; // "command": a registered command component (named with its version in the YAML)
   display_name: string;
   category: string;
   description: string;
@@ -50,8 +52,11 @@ function freshId(draft: Draft, component: string): string {
   for (let i = 1; ; i++) if (!taken.has(`${base}_${i}`)) return `${base}_${i}`;
 }
 
-export function addNode(draft: Draft, component: string, x: number, y: number): Draft {
-  const node = { id: freshId(draft, component), component, x, y, params: {} };
+/** ``spec`` added at (x, y); a registered command component is pinned to its version. */
+export function addNode(draft: Draft, spec: ComponentSpec | string, x: number, y: number): Draft {
+  const component = typeof spec === "string" ? spec : spec.name;
+  const node: DraftNode = { id: freshId(draft, component), component, x, y, params: {} };
+  if (typeof spec !== "string" && spec.kind === "command") node.ref = `azureml:${spec.name}:${spec.version}`;
   return { ...draft, nodes: [...draft.nodes, node] };
 }
 

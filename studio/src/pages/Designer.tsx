@@ -98,7 +98,7 @@ export function Designer() {
 
   const add = (component: string, x?: number, y?: number) => {
     const n = draft.nodes.length;
-    const next = addNode(draft, component, x ?? 20 + (n % 4) * 230, y ?? 20 + Math.floor(n / 4) * 130);
+    const next = addNode(draft, catalogue[component] ?? component, x ?? 20 + (n % 4) * 230, y ?? 20 + Math.floor(n / 4) * 130);
     change(next);
     setSelected({ node: next.nodes[next.nodes.length - 1].id });
   };

@@ -13,6 +13,7 @@ from fastapi import APIRouter, Path
 from trainyard.api import routes
 from trainyard.api.schemas import ComponentVersionCreate, DataArchived, to_json
 from trainyard.components.categories import grouped_catalogue
+from trainyard.components.command import registered_component
 from trainyard.server.routes.deps import StoreDep
 from trainyard.server.routing import serve
 
@@ -26,11 +27,14 @@ def list_components(store: StoreDep) -> Any:
 
 
 @serve(router, routes.COMPONENT_CATALOGUE)
-def component_catalogue() -> Any:
+def component_catalogue(store: StoreDep) -> Any:
     """The built-in modules (Split Data, Train Model, …), each with its ports and its parameters'
-    JSON schema, grouped by Azure ML Studio's categories: the designer's palette. A pipeline step
-    names one as ``component: azureml:NAME``."""
-    return {"categories": grouped_catalogue()}
+    JSON schema, grouped by Azure ML Studio's categories, then the newest version of each of the
+    workspace's registered command components (``kind: command``): the designer's palette. A
+    pipeline step names a module as ``component: azureml:NAME``, a registered one as
+    ``azureml:NAME:VERSION``."""
+    registered = [registered_component(r) for r in store.list_component_versions()]
+    return {"categories": grouped_catalogue(registered)}
 
 
 @serve(router, routes.CREATE_COMPONENT_VERSION)

@@ -15,6 +15,7 @@ import yaml
 
 from tests.e2e.test_studio_browser import CHROMIUM, FLAGS, _need_browser
 from tests.e2e.test_studio_browser import studio as studio  # noqa: F401 - the fixture, reused
+from trainyard.data.assets import Data
 from trainyard.workspace import Workspace
 
 WRITTEN = """\
@@ -64,6 +65,7 @@ def test_draw_wire_check_and_submit_a_pipeline(
     _, ws = studio
     csv = tmp_path / "rows.csv"
     csv.write_text("x,y\n" + "".join(f"{i},{i % 2}\n" for i in range(20)))
+    Data.create(ws, "rows", csv)
     page.get_by_role("link", name="Designer").click()
     palette, canvas = page.get_by_test_id("palette"), page.get_by_test_id("canvas")
     # the server imports every module the first time it lists them (seconds on a busy machine)
@@ -98,7 +100,7 @@ def test_draw_wire_check_and_submit_a_pipeline(
     expect(page.get_by_test_id("node-two_class_logistic_regression_1")).to_have_count(0)
 
     page.get_by_test_id("node-import_data_1").get_by_text("Import Data").click()
-    page.get_by_test_id("param-path").fill(str(csv))
+    page.get_by_test_id("param-path").fill("azureml:rows:1")  # offered by the field's list
     page.get_by_test_id("node-split_data_1").get_by_text("Split Data").click()
     page.get_by_test_id("param-fraction").fill("1.5")
     expect(page.get_by_test_id("param-error-fraction")).to_have_text(
@@ -115,6 +117,7 @@ def test_draw_wire_check_and_submit_a_pipeline(
     run = ws.store.get_run(run_id)
     assert sorted(run.job["steps"]) == ["import_data_1", "split_data_1"]
     assert run.job["steps"]["split_data_1"]["params"] == {"fraction": 0.6}
+    assert run.job["inputs"]["import_data_1_path"]["asset"] == "rows:1"  # pinned at submit
     expect(page.get_by_text(run_id).first).to_be_visible()
 
     page.get_by_role("link", name="Designer").click()  # the draft was kept in the browser
@@ -123,6 +126,10 @@ def test_draw_wire_check_and_submit_a_pipeline(
     page.get_by_role("button", name="Duplicate").click()
     expect(page.get_by_test_id("node-split_data_2")).to_be_visible()
     expect(page.get_by_test_id("param-fraction")).to_have_value("0.6")  # the copy's parameters
+
+    page.get_by_test_id("palette").get_by_role("button", name="rows v1").click()  # a data asset
+    expect(page.get_by_test_id("node-import_data_2")).to_be_visible()
+    expect(page.get_by_test_id("param-path")).to_have_value("azureml:rows:1")
 
     page.get_by_role("button", name="YAML", exact=True).click()
     page.get_by_label("pipeline YAML").fill(WRITTEN)

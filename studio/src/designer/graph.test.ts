@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
-import { addNode, connect, emptyDraft, layout, pasteNode, removeNode, setParam, type ComponentSpec } from "./graph";
+import { addNode, connect, dataParam, emptyDraft, layout, pasteNode, removeNode, setDataParam, setParam, type ComponentSpec } from "./graph";
 import { push, redo, start, undo } from "./undo";
 import { formatG, parseField } from "./params";
 import { componentName, fromYaml, toYaml } from "./pipeline";
@@ -44,6 +44,18 @@ describe("graph", () => {
     const d = addNode(emptyDraft, registered, 0, 0);
     expect(parse(toYaml(d)).jobs.train_churn_1.component).toBe("azureml:train_churn:3");
     expect(componentName("azureml:train_churn:3")).toBe("train_churn");
+  });
+  it("reads a data asset through a pipeline input, dropped with the module or another value", () => {
+    const d = setDataParam(addNode(emptyDraft, "split", 0, 0), "split_1", "path", "azureml:churn:2", "uri_file");
+    expect(parse(toYaml(d))).toEqual({
+      type: "pipeline",
+      experiment_name: "designer",
+      inputs: { split_1_path: { type: "uri_file", path: "azureml:churn:2" } },
+      jobs: { split_1: { component: "azureml:split", inputs: { path: "${{parent.inputs.split_1_path}}" } } },
+    });
+    expect(dataParam(d, "split_1", "path")).toBe("azureml:churn:2");
+    expect(setParam(d, "split_1", "path", "/data/x.csv").pipeline.inputs).toBeUndefined();
+    expect(removeNode(d, "split_1").pipeline).toEqual({ experiment_name: "designer" });
   });
   it("pastes a copy of a node with its parameters and a fresh name, without its wires", () => {
     const d = setParam(addNode(emptyDraft, "split", 0, 0), "split_1", "fraction", 0.4);

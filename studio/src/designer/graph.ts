@@ -68,11 +68,45 @@ export function pasteNode(draft: Draft, node: DraftNode): Draft {
 }
 
 export function removeNode(draft: Draft, id: string): Draft {
-  return {
-    ...draft,
-    nodes: draft.nodes.filter((n) => n.id !== id),
-    wires: draft.wires.filter((w) => w.from.node !== id && w.to.node !== id),
-  };
+  const nodes = draft.nodes.filter((n) => n.id !== id);
+  const wires = draft.wires.filter((w) => w.from.node !== id && w.to.node !== id);
+  const gone = draft.nodes.find((n) => n.id === id);
+  let next: Draft = { ...draft, nodes, wires };
+  for (const name of Object.keys(gone?.params ?? {})) next = dropDataInput(next, draft, id, name);
+  return next;
+}
+
+/** The pipeline input a module's parameter reads a data asset through (``setDataParam``). */
+export const dataInputName = (node: string, param: string) => `${node}_${param}`;
+const inputRef = (name: string) => `\${{parent.inputs.${name}}}`;
+
+/** ``next`` without the data input parameter ``name`` of ``node`` had in ``before``, if it was its own. */
+function dropDataInput(next: Draft, before: Draft, node: string, name: string): Draft {
+  const key = dataInputName(node, name);
+  const held = before.nodes.find((n) => n.id === node)?.params[name];
+  const inputs = next.pipeline.inputs as Record<string, unknown> | undefined;
+  if (held !== inputRef(key) || !inputs || !(key in inputs)) return next;
+  const rest = Object.fromEntries(Object.entries(inputs).filter(([k]) => k !== key));
+  const pipeline: Record<string, unknown> = { ...next.pipeline, inputs: rest };
+  if (!Object.keys(rest).length) delete pipeline.inputs;
+  return { ...next, pipeline };
+}
+
+/** The node's parameter ``name`` (a path) reading data asset ``ref`` (azureml:NAME:VERSION): a
+ * pipeline input of that asset, which the server pins at submit, wired into the parameter. */
+export function setDataParam(draft: Draft, id: string, name: string, ref: string, type: string): Draft {
+  const key = dataInputName(id, name);
+  const inputs = { ...((draft.pipeline.inputs as Record<string, unknown> | undefined) ?? {}), [key]: { type, path: ref } };
+  const next = { ...draft, pipeline: { ...draft.pipeline, inputs } };
+  return { ...next, nodes: next.nodes.map((n) => (n.id === id ? { ...n, params: { ...n.params, [name]: inputRef(key) } } : n)) };
+}
+
+/** The data asset a parameter reads through its pipeline input, or null. */
+export function dataParam(draft: Draft, id: string, name: string): string | null {
+  const key = dataInputName(id, name);
+  const value = draft.nodes.find((n) => n.id === id)?.params[name];
+  const input = (draft.pipeline.inputs as Record<string, { path?: unknown }> | undefined)?.[key];
+  return value === inputRef(key) && typeof input?.path === "string" ? input.path : null;
 }
 
 export function moveNode(draft: Draft, id: string, x: number, y: number): Draft {
@@ -87,7 +121,8 @@ export function setParam(draft: Draft, id: string, name: string, value: unknown)
     else next[name] = value;
     return next;
   };
-  return { ...draft, nodes: draft.nodes.map((n) => (n.id === id ? { ...n, params: set(n.params) } : n)) };
+  const next = { ...draft, nodes: draft.nodes.map((n) => (n.id === id ? { ...n, params: set(n.params) } : n)) };
+  return dropDataInput(next, draft, id, name);
 }
 
 export function removeWire(draft: Draft, wire: Wire): Draft {

@@ -7,12 +7,14 @@ import { ErrorLine } from "../components/ErrorLine";
 import {
   addNode,
   connect,
+  dataParam,
   emptyDraft,
   layout,
   moveNode,
   pasteNode,
   removeNode,
   removeWire,
+  setDataParam,
   setParam,
   type ComponentSpec,
   type Draft,
@@ -36,6 +38,17 @@ const CANVAS = { w: 2400, h: 1600 };
 const REFERENCE = /^\$\{\{.*\}\}$/; // ${{parent.inputs.x}}: a pipeline input, taken as written
 
 type Selected = { node: string } | { wire: Wire } | null;
+
+interface DataAsset {
+  name: string;
+  version: number;
+  type: string;
+}
+
+const assetRef = (a: DataAsset) => `azureml:${a.name}:${a.version}`;
+// a data asset read by a path parameter is a pipeline input of this type (PathInput's)
+const inputType = (a: DataAsset) => (["uri_file", "table"].includes(a.type) ? a.type : "uri_folder");
+const IMPORT = "import-data"; // the module a data asset from the palette is read by
 
 function savedDraft(): Draft {
   try {
@@ -67,6 +80,7 @@ export function Designer() {
   const [moving, setMoving] = useState<{ id: string; dx: number; dy: number; x: number; y: number } | null>(null);
   const [submitting, setSubmitting] = useState(false);
   const [clipboard, setClipboard] = useState<DraftNode | null>(null);
+  const [assets, setAssets] = useState<DataAsset[]>([]);
   const canvas = useRef<HTMLDivElement>(null);
   const draft = history.present;
   const chosen = selected && "node" in selected ? draft.nodes.find((n) => n.id === selected.node) : undefined;
@@ -75,6 +89,11 @@ export function Designer() {
     getJson<{ categories: Category[] }>(`${V1}/components/catalogue`)
       .then((reply) => setCategories(reply.categories))
       .catch(setLoadError);
+  }, []);
+  useEffect(() => {
+    getJson<{ versions: DataAsset[] }>(`${V1}/data`)
+      .then((reply) => setAssets(reply.versions))
+      .catch(() => setAssets([])); // the palette works without them
   }, []);
   useEffect(() => localStorage.setItem(SAVED, JSON.stringify(draft)), [draft]);
 
@@ -101,6 +120,14 @@ export function Designer() {
     const next = addNode(draft, catalogue[component] ?? component, x ?? 20 + (n % 4) * 230, y ?? 20 + Math.floor(n / 4) * 130);
     change(next);
     setSelected({ node: next.nodes[next.nodes.length - 1].id });
+  };
+  /** Import Data reading data asset ``asset``, added to the canvas. */
+  const addAsset = (asset: DataAsset, x?: number, y?: number) => {
+    const n = draft.nodes.length;
+    const added = addNode(draft, catalogue[IMPORT] ?? IMPORT, x ?? 20 + (n % 4) * 230, y ?? 20 + Math.floor(n / 4) * 130);
+    const id = added.nodes[added.nodes.length - 1].id;
+    change(setDataParam(added, id, "path", assetRef(asset), inputType(asset)));
+    setSelected({ node: id });
   };
   const remove = () => {
     if (!selected) return;
@@ -132,6 +159,12 @@ export function Designer() {
   const editParam = (node: string, name: string, prop: Property, text: string) => {
     const key = fieldKey(node, name);
     setTexts((t) => ({ ...t, [key]: text }));
+    const asset = prop.format === "path" ? assets.find((a) => assetRef(a) === text.trim()) : undefined;
+    if (asset) {
+      setErrors((e) => Object.fromEntries(Object.entries(e).filter(([k]) => k !== key)));
+      change(setDataParam(draft, node, name, assetRef(asset), inputType(asset)));
+      return;
+    }
     const parsed = REFERENCE.test(text.trim()) ? { value: text.trim() } : parseField(name, prop, text);
     if ("error" in parsed) {
       setErrors((e) => ({ ...e, [key]: parsed.error }));
@@ -203,6 +236,7 @@ export function Designer() {
       ),
     }))
     .filter((c) => c.components.length);
+  const shownAssets = assets.filter((a) => !needle || a.name.toLowerCase().includes(needle));
   const chosenSpec = chosen ? catalogue[chosen.component] : undefined;
 
   return (
@@ -283,6 +317,29 @@ export function Designer() {
               ))}
             </details>
           ))}
+          {shownAssets.length > 0 && (
+            <details open>
+              <summary>Data assets</summary>
+              {shownAssets.map((asset) => (
+                <button
+                  type="button"
+                  key={assetRef(asset)}
+                  className="module"
+                  draggable
+                  title={`Import Data reading ${assetRef(asset)} (${asset.type})`}
+                  onDragStart={(e) => e.dataTransfer.setData("text/plain", assetRef(asset))}
+                  onClick={() => addAsset(asset)}
+                >
+                  {asset.name} <small className="muted">v{asset.version}</small>
+                </button>
+              ))}
+            </details>
+          )}
+          <datalist id="designer-data-assets">
+            {assets.map((asset) => (
+              <option key={assetRef(asset)} value={assetRef(asset)} />
+            ))}
+          </datalist>
         </aside>
         <div className="canvas-scroll" tabIndex={0} onKeyDown={onKey}>
           <div
@@ -294,9 +351,11 @@ export function Designer() {
             onDrop={(e) => {
               e.preventDefault();
               const name = e.dataTransfer.getData("text/plain");
-              if (!catalogue[name]) return;
               const at = canvasPoint(e.clientX, e.clientY);
-              add(name, Math.max(0, at.x - NODE.w / 2), Math.max(0, at.y - 20));
+              const [x, y] = [Math.max(0, at.x - NODE.w / 2), Math.max(0, at.y - 20)];
+              const asset = assets.find((a) => assetRef(a) === name);
+              if (asset) addAsset(asset, x, y);
+              else if (catalogue[name]) add(name, x, y);
             }}
             onPointerMove={(e) => {
               if (!moving) return;
@@ -417,7 +476,7 @@ export function Designer() {
               <h3>Parameters</h3>
               {Object.entries(chosenSpec.params.properties).map(([name, prop]) => {
                 const key = fieldKey(chosen.id, name);
-                const text = texts[key] ?? fieldText(chosen.params[name]);
+                const text = texts[key] ?? dataParam(draft, chosen.id, name) ?? fieldText(chosen.params[name]);
                 const fallback = prop.default === undefined ? "required" : `default: ${fieldText(prop.default) || "none"}`;
                 const choices = Array.isArray(prop.enum) ? prop.enum : prop.type === "boolean" ? [true, false] : null;
                 return (
@@ -440,6 +499,7 @@ export function Designer() {
                       <input
                         value={text}
                         placeholder={fallback}
+                        list={prop.format === "path" ? "designer-data-assets" : undefined}
                         data-testid={`param-${name}`}
                         aria-invalid={key in errors}
                         onChange={(e) => editParam(chosen.id, name, prop, e.target.value)}

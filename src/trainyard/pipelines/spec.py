@@ -169,12 +169,12 @@ def parse_pipeline(text: str, source: str = "the pipeline") -> PipelineJob:
             raise InvalidInputError(
                 f"step {name!r} is a command step: its code is on your machine, so submit this "
                 "pipeline with `trainyard pipeline submit -f FILE` (or register the step as a "
-                "component: `trainyard component create`)"
+                "component: `trainyard component register FILE`)"
             )
         if step.component and is_component_file(step.component):
             raise InvalidInputError(
                 f"step {name!r}: component {step.component!r} is a file on your machine; register it "
-                "(`trainyard component create`) and name it azureml:NAME:VERSION"
+                "(`trainyard component register FILE`) and name it azureml:NAME:VERSION"
             )
         _no_local_paths(step.inputs, f"step {name!r} input")
     return job

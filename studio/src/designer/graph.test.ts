@@ -71,6 +71,22 @@ describe("graph", () => {
     const [split, train] = d.nodes;
     expect(train.y).toBeGreaterThan(split.y);
   });
+  it("puts a module nothing feeds just above the module it feeds", () => {
+    let d = addNode(addNode(addNode(addNode(emptyDraft, "split", 0, 0), "split", 0, 0), "script", 0, 0), "train", 0, 0);
+    for (const wire of [
+      { from: { node: "split_1", port: "train" }, to: { node: "split_2", port: "data" } },
+      { from: { node: "split_2", port: "train" }, to: { node: "train_1", port: "data" } },
+      { from: { node: "script_1", port: "files" }, to: { node: "train_1", port: "model" } },
+    ]) {
+      const ok = connect(d, cat, wire);
+      if (!("draft" in ok)) throw new Error(ok.error);
+      d = ok.draft;
+    }
+    const at = Object.fromEntries(layout(d).nodes.map((n) => [n.id, [n.x, n.y]]));
+    expect(at.script_1[1]).toBe(at.split_2[1]); // beside split_2, not at the top
+    expect(at.script_1[0]).toBeGreaterThan(at.split_2[0]); // after the one that has a feed
+    expect(at.train_1[1]).toBeGreaterThan(at.split_2[1]);
+  });
 });
 
 describe("parameters, in the CLI's words (components/params.py)", () => {

@@ -133,7 +133,9 @@ export function removeWire(draft: Draft, wire: Wire): Draft {
 
 export const LAYOUT = { dx: 230, dy: 130, x0: 20, y0: 20 };
 
-/** Each node placed by its depth (the longest chain of wires into it), side by side within a depth. */
+/** Each node placed by its depth (the longest chain of wires into it; a module nothing feeds sits
+ * just above the first module it feeds, as a learner beside the data it is trained on), and
+ * within a depth in the order of the modules feeding it, so wires cross less. */
 export function layout(draft: Draft): Draft {
   const depth = new Map<string, number>();
   const visit = (id: string, path: Set<string>): number => {
@@ -147,13 +149,28 @@ export function layout(draft: Draft): Draft {
     depth.set(id, d);
     return d;
   };
-  const slots = new Map<number, number>();
-  const nodes = draft.nodes.map((n) => {
-    const d = visit(n.id, new Set());
-    const slot = slots.get(d) ?? 0;
-    slots.set(d, slot + 1);
-    return { ...n, x: LAYOUT.x0 + slot * LAYOUT.dx, y: LAYOUT.y0 + d * LAYOUT.dy };
-  });
+  for (const n of draft.nodes) visit(n.id, new Set());
+  for (const n of draft.nodes) {
+    const fed = draft.wires.some((w) => w.to.node === n.id);
+    const feeds = draft.wires.filter((w) => w.from.node === n.id).map((w) => depth.get(w.to.node) ?? 1);
+    if (!fed && feeds.length) depth.set(n.id, Math.max(0, Math.min(...feeds) - 1));
+  }
+  const slot = new Map<string, number>();
+  const byDepth = new Map<number, DraftNode[]>();
+  for (const n of draft.nodes) byDepth.set(depth.get(n.id) ?? 0, [...(byDepth.get(depth.get(n.id) ?? 0) ?? []), n]);
+  for (const d of [...byDepth.keys()].sort((a, b) => a - b)) {
+    const mean = (id: string) => {
+      const from = draft.wires.filter((w) => w.to.node === id).map((w) => slot.get(w.from.node) ?? Infinity);
+      return from.length ? from.reduce((a, b) => a + b, 0) / from.length : Infinity;
+    };
+    const row = [...(byDepth.get(d) ?? [])].sort((a, b) => mean(a.id) - mean(b.id)); // stable: ties keep order
+    row.forEach((n, i) => slot.set(n.id, i));
+  }
+  const nodes = draft.nodes.map((n) => ({
+    ...n,
+    x: LAYOUT.x0 + (slot.get(n.id) ?? 0) * LAYOUT.dx,
+    y: LAYOUT.y0 + (depth.get(n.id) ?? 0) * LAYOUT.dy,
+  }));
   return { ...draft, nodes };
 }
 

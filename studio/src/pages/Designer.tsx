@@ -423,7 +423,7 @@ export function Designer() {
                     />
                   ))}
                   {ins.map((port) => (
-                    <span key={port} className="port-label in" style={{ left: ((ins.indexOf(port) + 1) * NODE.w) / (ins.length + 1) }}>
+                    <span key={port} className="port-label in" style={{ left: ((ins.indexOf(port) + 1) * NODE.w) / (ins.length + 1), maxWidth: NODE.w / (ins.length + 1) - 4 }}>
                       {port}
                     </span>
                   ))}
@@ -443,7 +443,7 @@ export function Designer() {
                     />
                   ))}
                   {outs.map((port) => (
-                    <span key={port} className="port-label out" style={{ left: ((outs.indexOf(port) + 1) * NODE.w) / (outs.length + 1) }}>
+                    <span key={port} className="port-label out" style={{ left: ((outs.indexOf(port) + 1) * NODE.w) / (outs.length + 1), maxWidth: NODE.w / (outs.length + 1) - 4 }}>
                       {port}
                     </span>
                   ))}

@@ -42,9 +42,11 @@ jobs:
 @pytest.fixture
 def page(studio: tuple[str, Workspace]) -> Iterator[object]:  # noqa: F811 - the imported fixture
     _need_browser()
-    from playwright.sync_api import sync_playwright
+    from playwright.sync_api import expect, sync_playwright
 
     url, _ = studio
+    # the submitted pipeline runs on this machine's cores while the page is checked further
+    expect.set_options(timeout=20_000)
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=FLAGS)
         try:
@@ -53,6 +55,7 @@ def page(studio: tuple[str, Workspace]) -> Iterator[object]:  # noqa: F811 - the
             yield opened
         finally:
             browser.close()
+            expect.set_options(timeout=5_000)  # Playwright's default, for the tests after this one
 
 
 def test_draw_wire_check_and_submit_a_pipeline(

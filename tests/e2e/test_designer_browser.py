@@ -69,7 +69,7 @@ def test_draw_wire_check_and_submit_a_pipeline(
     csv = tmp_path / "rows.csv"
     csv.write_text("x,y\n" + "".join(f"{i},{i % 2}\n" for i in range(20)))
     Data.create(ws, "rows", csv)
-    page.get_by_role("link", name="Designer").click()
+    page.get_by_role("link", name="Designer", exact=True).click()
     palette, canvas = page.get_by_test_id("palette"), page.get_by_test_id("canvas")
     # the server imports every module the first time it lists them (seconds on a busy machine)
     expect(palette).to_contain_text("Data Input and Output", timeout=60_000)
@@ -123,7 +123,7 @@ def test_draw_wire_check_and_submit_a_pipeline(
     assert run.job["inputs"]["import_data_1_path"]["asset"] == "rows:1"  # pinned at submit
     expect(page.get_by_text(run_id).first).to_be_visible()
 
-    page.get_by_role("link", name="Designer").click()  # the draft was kept in the browser
+    page.get_by_role("link", name="Designer", exact=True).click()  # the draft was kept in the browser
     expect(page.get_by_test_id("node-split_data_1")).to_be_visible()
     page.get_by_test_id("node-split_data_1").get_by_text("Split Data").click()
     page.get_by_role("button", name="Duplicate").click()

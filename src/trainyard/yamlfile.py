@@ -15,11 +15,29 @@ def read_yaml_mapping(path: str | Path, what: str) -> dict[str, Any]:
     path = Path(path)
     if not path.is_file():
         raise InvalidInputError(f"{what} file {path} does not exist")
+    return parse_yaml_mapping(path.read_text(), str(path), what)
+
+
+class _NoAliases(yaml.SafeLoader):
+    """A safe loader that refuses aliases (``*name``): text from the network cannot make a small
+    document stand for a huge one (nested aliases, "billion laughs")."""
+
+    def compose_node(self, parent: Any, index: Any) -> Any:
+        if self.check_event(yaml.AliasEvent):
+            event = self.peek_event()
+            line = event.start_mark.line + 1
+            raise yaml.YAMLError(f"line {line}: aliases (*{event.anchor}) are not taken here")
+        return super().compose_node(parent, index)
+
+
+def parse_yaml_mapping(text: str, source: str, what: str, aliases: bool = True) -> dict[str, Any]:
+    """YAML text that must hold a mapping; ``source`` names it in the errors (a file, a request).
+    ``aliases=False`` for text a server is sent (see ``_NoAliases``)."""
     try:
-        raw: Any = yaml.safe_load(path.read_text())
+        raw: Any = yaml.load(text, Loader=yaml.SafeLoader if aliases else _NoAliases)  # noqa: S506 - safe loaders
     except yaml.YAMLError as exc:
-        raise InvalidInputError(f"{path} is not valid YAML: {exc}") from None
+        raise InvalidInputError(f"{source} is not valid YAML: {exc}") from None
     if not isinstance(raw, dict):
-        raise InvalidInputError(f"{path} must hold a mapping (see the {what} examples in the README)")
+        raise InvalidInputError(f"{source} must hold a mapping (see the {what} examples in the README)")
     raw.pop("$schema", None)
     return raw

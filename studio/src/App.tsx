@@ -7,6 +7,7 @@ import { RunDetail } from "./pages/RunDetail";
 import { Compare } from "./pages/Compare";
 import { Model, Models } from "./pages/Models";
 import { Endpoint, Endpoints } from "./pages/Endpoints";
+import { Designer } from "./pages/Designer";
 import { href, useRoute } from "./route";
 
 interface Whoami {
@@ -60,6 +61,7 @@ export function App() {
           <a href={href({ page: "experiments" })}>Experiments</a>
           <a href={href({ page: "models" })}>Models</a>
           <a href={href({ page: "endpoints" })}>Endpoints</a>
+          <a href={href({ page: "designer" })}>Designer</a>
         </nav>
         <span className="who" data-testid="who">
           {who.user} ({who.role})
@@ -85,6 +87,7 @@ export function App() {
         {route.page === "model" && <Model name={route.name} writer={canWrite(who.role)} />}
         {route.page === "endpoints" && <Endpoints />}
         {route.page === "endpoint" && <Endpoint name={route.name} writer={canWrite(who.role)} />}
+        {route.page === "designer" && <Designer />}
       </main>
     </>
   );

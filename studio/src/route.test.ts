@@ -12,6 +12,7 @@ describe("routes", () => {
       { page: "model" as const, name: "churn/v2 model" },
       { page: "endpoints" as const },
       { page: "endpoint" as const, name: "iris-ep" },
+      { page: "designer" as const },
     ]) {
       expect(parse(href(route))).toEqual(route);
     }

@@ -9,7 +9,8 @@ export type Route =
   | { page: "models" }
   | { page: "model"; name: string }
   | { page: "endpoints" }
-  | { page: "endpoint"; name: string };
+  | { page: "endpoint"; name: string }
+  | { page: "designer" };
 
 export function parse(hash: string): Route {
   const parts = hash.replace(/^#\/?/, "").split("/").filter(Boolean).map(decodeURIComponent);
@@ -18,6 +19,7 @@ export function parse(hash: string): Route {
   if (parts[0] === "compare" && parts[1]) return { page: "compare", runIds: parts[1].split(",").filter(Boolean) };
   if (parts[0] === "models") return parts[1] ? { page: "model", name: parts[1] } : { page: "models" };
   if (parts[0] === "endpoints") return parts[1] ? { page: "endpoint", name: parts[1] } : { page: "endpoints" };
+  if (parts[0] === "designer") return { page: "designer" };
   return { page: "experiments" };
 }
 
@@ -39,6 +41,8 @@ export function href(route: Route): string {
       return "#/endpoints";
     case "endpoint":
       return `#/endpoints/${encodeURIComponent(route.name)}`;
+    case "designer":
+      return "#/designer";
   }
 }
 

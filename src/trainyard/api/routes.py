@@ -109,6 +109,7 @@ LIST_DATA_LINEAGE = _route("GET", f"{V1}/data-lineage")
 
 # registered command components -----------------------------------------------------------------
 LIST_COMPONENTS = _route("GET", f"{V1}/components")
+COMPONENT_CATALOGUE = _route("GET", f"{V1}/components/catalogue")  # the built-in Studio modules
 CREATE_COMPONENT_VERSION = _route("POST", f"{V1}/components/{{name}}/versions")  # same content: same version
 LIST_COMPONENT_VERSIONS = _route("GET", f"{V1}/components/{{name}}/versions")
 GET_COMPONENT_LATEST = _route("GET", f"{V1}/components/{{name}}/latest")
@@ -128,6 +129,7 @@ GET_PUBLISHED_PIPELINE = _route("GET", f"{V1}/pipelines/{{name}}/versions/{{vers
 GET_DEFAULT_PIPELINE = _route("GET", f"{V1}/pipelines/{{name}}/default")
 SET_PIPELINE_DEFAULT = _route("PUT", f"{V1}/pipelines/{{name}}/default")
 TRIGGER_PIPELINE = _route("POST", f"{V1}/pipelines/{{name}}/runs")  # Azure's published-pipeline submit
+SUBMIT_PIPELINE = _route("POST", f"{V1}/pipeline-jobs")  # a pipeline's YAML text, as `pipeline submit -f`
 LIST_SCHEDULES = _route("GET", f"{V1}/schedules")
 CREATE_SCHEDULE = _route("POST", f"{V1}/schedules", idempotent=True)
 GET_SCHEDULE = _route("GET", f"{V1}/schedules/{{name}}")

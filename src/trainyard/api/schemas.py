@@ -230,6 +230,12 @@ class PipelinePublish(Body):
     make_default: bool = False
 
 
+class PipelineSubmit(Body):
+    """A pipeline job's YAML text, the schema `trainyard pipeline submit -f` reads."""
+
+    yaml: str = Field(min_length=1, max_length=1_000_000)
+
+
 class PipelineTrigger(BaseModel):
     """A published pipeline's run: Azure's body (``ExperimentName``, ``ParameterAssignments``)
     or trainyard's (``inputs``, ``experiment_name``, ``version``); inputs are

@@ -40,13 +40,14 @@ from trainyard.jobs.spec import (
     REFERENCE,
     InputValue,
     OutputSpec,
+    PathInput,
     data_refs_as_inputs,
     problems,
     resolve_paths,
 )
 from trainyard.parallel.settings import SETTINGS_KEYS, ParallelSettings, command_fields
 from trainyard.pipelines.automl_step import automl_step_fields
-from trainyard.yamlfile import read_yaml_mapping
+from trainyard.yamlfile import parse_yaml_mapping, read_yaml_mapping
 
 
 class Settings(BaseModel):
@@ -143,13 +144,7 @@ def load_pipeline(path: str | Path, overrides: dict[str, str] | None = None) -> 
             inputs[name] = {**current, "path": given_path(given)}
         else:
             inputs[name] = yaml.safe_load(given) if given else given
-    data_refs_as_inputs(raw)
-    _parallel_steps_as_commands(raw)
-    _automl_steps(raw)
-    try:
-        job = PipelineJob.model_validate(raw)
-    except ValidationError as exc:
-        raise InvalidInputError(f"{path} is not a valid pipeline spec: {problems(exc)}") from None
+    job = _validated(raw, str(path))
     base = path.parent.resolve()
     resolve_paths(job.inputs, base, f"{path}: pipeline input")
     for name, step in job.jobs.items():
@@ -158,6 +153,49 @@ def load_pipeline(path: str | Path, overrides: dict[str, str] | None = None) -> 
         if step.component and is_component_file(step.component):  # relative to this file
             step.component = str((base / step.component.strip().removeprefix("file:")).resolve())
     return job
+
+
+def _validated(raw: dict[str, Any], source: str) -> PipelineJob:
+    """The spec read from ``raw``; ``source`` (the file) names it in the one-line error."""
+    data_refs_as_inputs(raw)
+    _parallel_steps_as_commands(raw)
+    _automl_steps(raw)
+    try:
+        return PipelineJob.model_validate(raw)
+    except ValidationError as exc:
+        raise InvalidInputError(f"{source} is not a valid pipeline spec: {problems(exc)}") from None
+
+
+def parse_pipeline(text: str, source: str = "the pipeline") -> PipelineJob:
+    """A pipeline sent as YAML text (the studio's designer, ``POST /api/v1/pipeline-jobs``), read
+    with the file's checks and messages. It comes with no folder, so nothing in it may be a
+    local file: a command step's code, a component file, a local path input. Catalogue modules,
+    registered components, data assets and URLs are what such a pipeline is made of."""
+    job = _validated(parse_yaml_mapping(text, source, "pipeline", aliases=False), source)
+    _no_local_paths(job.inputs, "pipeline input")
+    for name, step in job.jobs.items():
+        if step.command is not None:
+            raise InvalidInputError(
+                f"step {name!r} is a command step: its code is on your machine, so submit this "
+                "pipeline with `trainyard pipeline submit -f FILE` (or register the step as a "
+                "component: `trainyard component register FILE`)"
+            )
+        if step.component and is_component_file(step.component):
+            raise InvalidInputError(
+                f"step {name!r}: component {step.component!r} is a file on your machine; register it "
+                "(`trainyard component register FILE`) and name it azureml:NAME:VERSION"
+            )
+        _no_local_paths(step.inputs, f"step {name!r} input")
+    return job
+
+
+def _no_local_paths(inputs: dict[str, InputValue], where: str) -> None:
+    for name, value in inputs.items():
+        if isinstance(value, PathInput) and "://" not in value.path and not value.is_data_ref:
+            raise InvalidInputError(
+                f"{where} {name!r}: {value.path!r} is a local path; give a data asset "
+                "(azureml:NAME:VERSION) or a URL"
+            )
 
 
 def _parallel_steps_as_commands(raw: dict[str, Any]) -> None:
@@ -224,4 +262,13 @@ def is_component_file(ref: str) -> bool:
     return text.startswith(("file:", ".", "/")) or "/" in text or text.endswith((".yml", ".yaml"))
 
 
-__all__ = ["OUTPUT_TYPES", "OutputSpec", "PipelineJob", "Ports", "Settings", "Step", "load_pipeline"]
+__all__ = [
+    "OUTPUT_TYPES",
+    "OutputSpec",
+    "PipelineJob",
+    "Ports",
+    "Settings",
+    "Step",
+    "load_pipeline",
+    "parse_pipeline",
+]

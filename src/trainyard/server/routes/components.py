@@ -1,4 +1,4 @@
-"""Registered command components: versions per name, archive.
+"""Registered command components: versions per name, archive; and the built-in catalogue.
 
 The server only records versions: the client snapshots the component's code into the artifact
 store first (the artifact routes) and then creates the version naming that snapshot.
@@ -12,6 +12,8 @@ from fastapi import APIRouter, Path
 
 from trainyard.api import routes
 from trainyard.api.schemas import ComponentVersionCreate, DataArchived, to_json
+from trainyard.components.categories import grouped_catalogue
+from trainyard.components.command import registered_component
 from trainyard.server.routes.deps import StoreDep
 from trainyard.server.routing import serve
 
@@ -22,6 +24,17 @@ VersionText = Annotated[str, Path(min_length=1, max_length=64)]
 @serve(router, routes.LIST_COMPONENTS)
 def list_components(store: StoreDep) -> Any:
     return {"versions": to_json(store.list_component_versions())}
+
+
+@serve(router, routes.COMPONENT_CATALOGUE)
+def component_catalogue(store: StoreDep) -> Any:
+    """The built-in modules (Split Data, Train Model, …), each with its ports and its parameters'
+    JSON schema, grouped by Azure ML Studio's categories, then the newest version of each of the
+    workspace's registered command components (``kind: command``): the designer's palette. A
+    pipeline step names a module as ``component: azureml:NAME``, a registered one as
+    ``azureml:NAME:VERSION``."""
+    registered = [registered_component(r) for r in store.list_component_versions()]
+    return {"categories": grouped_catalogue(registered)}
 
 
 @serve(router, routes.CREATE_COMPONENT_VERSION)

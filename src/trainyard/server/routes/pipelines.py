@@ -5,6 +5,8 @@ and schedules.
 Azure's published pipelines do: the body is Azure's ``{"ExperimentName", "ParameterAssignments"}``
 or trainyard's ``{"inputs": {...}}``, and the reply has the run's id as ``Id`` and ``run_id``.
 Like every POST it needs a contributor's token (``server/auth.py``).
+
+``POST /api/v1/pipeline-jobs`` runs a pipeline sent as its YAML text (the studio's designer).
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from trainyard.api.schemas import (
     AliasIn,
     FiringFinish,
     PipelinePublish,
+    PipelineSubmit,
     PipelineTrigger,
     ScheduleClaim,
     ScheduleCreate,
@@ -26,6 +29,8 @@ from trainyard.api.schemas import (
     to_json,
 )
 from trainyard.pipelines.published import trigger_inputs, trigger_published
+from trainyard.pipelines.spec import parse_pipeline
+from trainyard.pipelines.submit import submit_pipeline
 from trainyard.server.routes.deps import IdempotencyKey, PrincipalDep, StoreDep, WorkspaceDep, create_once
 from trainyard.server.routing import serve
 
@@ -94,6 +99,22 @@ def trigger_pipeline(name: str, body: PipelineTrigger, ws: WorkspaceDep, princip
         "status": run.status.value,
         "pipeline": name,
         "version": version,
+    }
+
+
+@serve(router, routes.SUBMIT_PIPELINE)
+def submit_pipeline_job(body: PipelineSubmit, ws: WorkspaceDep, principal: PrincipalDep) -> Any:
+    """Check and queue a pipeline given as the YAML `trainyard pipeline submit -f` reads, with
+    the same checks and messages (a bad one is a 400 naming the step and the port, and nothing
+    is queued). It has no folder with it, so its steps are catalogue modules or registered
+    components and its data inputs are data assets or URLs. The reply names the pipeline run."""
+    job = parse_pipeline(body.yaml)
+    run = submit_pipeline(ws, job, tags={"trainyard.submitted_by": principal.user})
+    return {
+        "run_id": run.id,
+        "experiment_id": run.experiment_id,
+        "status": run.status.value,
+        "steps": sorted(job.jobs),
     }
 
 

@@ -1,0 +1,140 @@
+"""The screenshots in ``docs/designer.md`` and the designer's figures: Submit timed from the click
+to the run's page, against ``submit_pipeline`` (what ``trainyard pipeline submit`` calls) on the
+same YAML; a 200-module pipeline opened from its YAML, timed from the click until every module is
+on the canvas, then until a click on one shows its parameters. Headless Chromium on a generated
+workspace.
+
+Run: ``.venv/bin/python benchmarks/designer_screenshots.py`` (writes ``docs/studio/designer*.png``).
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).parents[1]
+sys.path.insert(0, str(ROOT / "src"))
+from studio_runs_page import CHROMIUM, FLAGS  # noqa: E402
+
+SAMPLE = """\
+type: pipeline
+experiment_name: income
+jobs:
+  load:
+    component: azureml:import-data
+    inputs:
+      path: {csv}
+  clean:
+    component: azureml:clean-missing-data
+    inputs:
+      dataset: ${{{{parent.jobs.load.outputs.dataset}}}}
+  split:
+    component: azureml:split-data
+    inputs:
+      dataset: ${{{{parent.jobs.clean.outputs.cleaned_dataset}}}}
+      fraction: 0.8
+  learner:
+    component: azureml:two-class-boosted-decision-tree
+  train:
+    component: azureml:train-model
+    inputs:
+      untrained_model: ${{{{parent.jobs.learner.outputs.untrained_model}}}}
+      dataset: ${{{{parent.jobs.split.outputs.results1}}}}
+      label_column: income
+  score:
+    component: azureml:score-model
+    inputs:
+      trained_model: ${{{{parent.jobs.train.outputs.trained_model}}}}
+      dataset: ${{{{parent.jobs.split.outputs.results2}}}}
+  evaluate:
+    component: azureml:evaluate-model
+    inputs:
+      scored_dataset: ${{{{parent.jobs.score.outputs.scored_dataset}}}}
+"""
+
+
+def chain(steps: int) -> str:
+    """A pipeline of ``steps`` modules: Import Data, then Clean Missing Data after Clean Missing Data."""
+    lines = ["type: pipeline", "jobs:", "  s0:", "    component: azureml:import-data"]
+    lines += ["    inputs: {path: x.csv}"]
+    for i in range(1, steps):
+        source = "dataset" if i == 1 else "cleaned_dataset"
+        lines += [
+            f"  s{i}:",
+            "    component: azureml:clean-missing-data",
+            "    inputs:",
+            f"      dataset: ${{{{parent.jobs.s{i - 1}.outputs.{source}}}}}",
+        ]
+    return "\n".join(lines) + "\n"
+
+
+def open_yaml(page, text: str) -> None:  # noqa: ANN001 - playwright's Page
+    page.get_by_role("button", name="YAML", exact=True).click()
+    page.get_by_label("pipeline YAML").fill(text)
+    page.get_by_role("button", name="Open this YAML").click()
+
+
+def main(out: Path) -> None:
+    from playwright.sync_api import sync_playwright
+
+    from trainyard.pipelines.spec import parse_pipeline
+    from trainyard.pipelines.submit import submit_pipeline
+    from trainyard.server.app import create_app
+    from trainyard.server.running import ThreadedServer
+    from trainyard.server.session import LocalSession
+    from trainyard.workspace import Workspace
+
+    out.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory() as tmp:
+        ws = Workspace.create(Path(tmp) / "ws")
+        csv = Path(tmp) / "income.csv"
+        csv.write_text("age,hours,income\n" + "".join(f"{20 + i},{30 + i % 20},{i % 2}\n" for i in range(50)))
+        session = LocalSession()
+        with ThreadedServer(create_app(ws, local_session=session)) as server, sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=FLAGS)
+            page = browser.new_page(viewport={"width": 1400, "height": 860})
+            page.goto(f"{server.url}/studio/?token={session.url_token}")
+            page.goto(f"{server.url}/studio/#/designer")
+            page.get_by_text("Data Input and Output").wait_for(timeout=60_000)
+            open_yaml(page, SAMPLE.format(csv=csv))
+            page.get_by_test_id("node-split").get_by_text("Split Data").click()
+            page.get_by_test_id("param-fraction").fill("1.2")
+            page.get_by_test_id("out-learner.untrained_model").click()
+            page.get_by_test_id("in-score.dataset").click()
+            page.wait_for_timeout(300)
+            page.screenshot(path=str(out / "designer.png"))
+            page.get_by_test_id("param-fraction").fill("0.8")
+            page.get_by_role("button", name="YAML", exact=True).click()
+            page.wait_for_timeout(300)
+            page.screenshot(path=str(out / "designer-yaml.png"))
+            page.get_by_role("button", name="YAML", exact=True).click()
+            began = time.perf_counter()
+            page.get_by_role("button", name="Submit").click()
+            page.wait_for_url(re.compile(r".*#/runs/[0-9a-f]+$"))
+            from_page = time.perf_counter() - began
+            began = time.perf_counter()
+            submit_pipeline(ws, parse_pipeline(SAMPLE.format(csv=csv)))
+            direct = time.perf_counter() - began
+            print(f"submit: click to run page {from_page:.2f} s; submit_pipeline (the CLI) {direct:.2f} s")
+
+            page.goto(f"{server.url}/studio/#/designer")
+            page.get_by_role("button", name="YAML", exact=True).click()
+            page.get_by_label("pipeline YAML").fill(chain(200))
+            began = time.perf_counter()
+            page.get_by_role("button", name="Open this YAML").click()
+            page.get_by_test_id("node-s199").wait_for()
+            opened = time.perf_counter() - began
+            began = time.perf_counter()
+            page.get_by_test_id("node-s199").get_by_text("Clean Missing Data").click()
+            page.get_by_test_id("inspector").get_by_text("s199").wait_for()
+            selected = time.perf_counter() - began
+            print(f"200 modules: on the canvas {opened:.2f} s after the click; one selected {selected:.2f} s")
+            browser.close()
+        ws.close()
+
+
+if __name__ == "__main__":
+    main(ROOT / "docs" / "studio")

@@ -1,0 +1,144 @@
+"""The designer in Debian's Chromium, driven by Playwright on ``trainyard studio``: modules dragged
+and clicked onto the canvas, wired, a connection of another kind refused with the CLI's words,
+an out-of-range parameter refused as it is typed, undo and redo, and Submit, which queues the
+pipeline and opens its run's page; the draft is still there after, a module duplicates, and a
+pipeline written by hand opens and saves back unchanged."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import yaml
+
+from tests.e2e.test_studio_browser import CHROMIUM, FLAGS, _need_browser
+from tests.e2e.test_studio_browser import studio as studio  # noqa: F401 - the fixture, reused
+from trainyard.data.assets import Data
+from trainyard.workspace import Workspace
+
+WRITTEN = """\
+type: pipeline
+experiment_name: churn
+display_name: written by hand
+inputs:
+  rows: {type: uri_file, path: "azureml:churn:2"}
+settings: {default_compute: local, force_rerun: true}
+jobs:
+  load:
+    component: azureml:import-data
+    inputs: {path: "${{parent.inputs.rows}}"}
+  split:
+    component: azureml:split-data:1
+    compute: local
+    display_name: split it
+    inputs:
+      dataset: ${{parent.jobs.load.outputs.dataset}}
+      fraction: 0.25
+"""
+
+
+@pytest.fixture
+def page(studio: tuple[str, Workspace]) -> Iterator[object]:  # noqa: F811 - the imported fixture
+    _need_browser()
+    from playwright.sync_api import expect, sync_playwright
+
+    url, _ = studio
+    # the submitted pipeline runs on this machine's cores while the page is checked further
+    expect.set_options(timeout=20_000)
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=FLAGS)
+        try:
+            opened = browser.new_page(viewport={"width": 1400, "height": 860})
+            opened.goto(url, wait_until="load")
+            yield opened
+        finally:
+            browser.close()
+            expect.set_options(timeout=5_000)  # Playwright's default, for the tests after this one
+
+
+def test_draw_wire_check_and_submit_a_pipeline(
+    page,  # noqa: ANN001 - playwright's Page
+    studio: tuple[str, Workspace],  # noqa: F811
+    tmp_path: Path,
+) -> None:
+    from playwright.sync_api import expect
+
+    _, ws = studio
+    csv = tmp_path / "rows.csv"
+    csv.write_text("x,y\n" + "".join(f"{i},{i % 2}\n" for i in range(20)))
+    Data.create(ws, "rows", csv)
+    page.get_by_role("link", name="Designer", exact=True).click()
+    palette, canvas = page.get_by_test_id("palette"), page.get_by_test_id("canvas")
+    # the server imports every module the first time it lists them (seconds on a busy machine)
+    expect(palette).to_contain_text("Data Input and Output", timeout=60_000)
+
+    palette.get_by_role("button", name="Import Data").drag_to(canvas, target_position={"x": 200, "y": 60})
+    page.get_by_placeholder("Search modules").fill("split")
+    expect(palette.get_by_role("button", name="Train Model")).to_have_count(0)  # the search narrows it
+    palette.get_by_role("button", name="Split Data").click()
+    page.get_by_placeholder("Search modules").fill("two-class logistic")
+    palette.get_by_role("button", name="Two-Class Logistic Regression").click()
+    page.get_by_placeholder("Search modules").fill("")
+    for node in ("import_data_1", "split_data_1", "two_class_logistic_regression_1"):
+        expect(page.get_by_test_id(f"node-{node}")).to_be_visible()
+
+    message = page.get_by_test_id("designer-message")
+    page.get_by_test_id("out-two_class_logistic_regression_1.untrained_model").click()
+    page.get_by_test_id("in-split_data_1.dataset").click()
+    expect(message).to_have_text(
+        "step 'split_data_1' input 'dataset' takes a table but is wired to a untrained_model"
+    )
+    page.get_by_test_id("out-import_data_1.dataset").click()
+    page.get_by_test_id("in-split_data_1.dataset").click()
+    expect(page.get_by_test_id("wire-import_data_1.dataset-split_data_1.dataset")).to_have_count(1)
+
+    page.get_by_test_id("node-two_class_logistic_regression_1").get_by_text("Two-Class Logistic").click()
+    page.get_by_role("button", name="Delete").click()
+    expect(page.get_by_test_id("node-two_class_logistic_regression_1")).to_have_count(0)
+    page.get_by_role("button", name="Undo").click()
+    expect(page.get_by_test_id("node-two_class_logistic_regression_1")).to_have_count(1)
+    page.get_by_role("button", name="Redo").click()
+    expect(page.get_by_test_id("node-two_class_logistic_regression_1")).to_have_count(0)
+
+    page.get_by_test_id("node-import_data_1").get_by_text("Import Data").click()
+    page.get_by_test_id("param-path").fill("azureml:rows:1")  # offered by the field's list
+    page.get_by_test_id("node-split_data_1").get_by_text("Split Data").click()
+    page.get_by_test_id("param-fraction").fill("1.5")
+    expect(page.get_by_test_id("param-error-fraction")).to_have_text(
+        "fraction must be between 0 and 1 (exclusive), got 1.5"
+    )
+    page.get_by_role("button", name="Submit").click()
+    expect(message).to_contain_text("fix the parameters first: fraction must be between 0 and 1")
+    page.get_by_test_id("param-fraction").fill("0.6")
+    expect(page.get_by_test_id("param-error-fraction")).to_have_count(0)
+
+    page.get_by_role("button", name="Submit").click()
+    page.wait_for_url(re.compile(r".*#/runs/[0-9a-f]+$"))
+    run_id = page.url.rsplit("/", 1)[1]
+    run = ws.store.get_run(run_id)
+    assert sorted(run.job["steps"]) == ["import_data_1", "split_data_1"]
+    assert run.job["steps"]["split_data_1"]["params"] == {"fraction": 0.6}
+    assert run.job["inputs"]["import_data_1_path"]["asset"] == "rows:1"  # pinned at submit
+    expect(page.get_by_text(run_id).first).to_be_visible()
+
+    page.get_by_role("link", name="Designer", exact=True).click()  # the draft was kept in the browser
+    expect(page.get_by_test_id("node-split_data_1")).to_be_visible()
+    page.get_by_test_id("node-split_data_1").get_by_text("Split Data").click()
+    page.get_by_role("button", name="Duplicate").click()
+    expect(page.get_by_test_id("node-split_data_2")).to_be_visible()
+    expect(page.get_by_test_id("param-fraction")).to_have_value("0.6")  # the copy's parameters
+
+    page.get_by_test_id("palette").get_by_role("button", name="rows v1").click()  # a data asset
+    expect(page.get_by_test_id("node-import_data_2")).to_be_visible()
+    expect(page.get_by_test_id("param-path")).to_have_value("azureml:rows:1")
+
+    page.get_by_role("button", name="YAML", exact=True).click()
+    page.get_by_label("pipeline YAML").fill(WRITTEN)
+    page.get_by_role("button", name="Open this YAML").click()
+    expect(page.get_by_test_id("node-split")).to_be_visible()
+    expect(page.get_by_test_id("wire-load.dataset-split.dataset")).to_have_count(1)
+    page.get_by_role("button", name="YAML", exact=True).click()
+    saved = page.get_by_label("pipeline YAML").input_value()
+    assert yaml.safe_load(saved) == yaml.safe_load(WRITTEN)

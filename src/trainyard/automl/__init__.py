@@ -14,8 +14,6 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from trainyard.pipelines.dsl import AutoMLStepCall
 
-DRIVER = ["python", "-m", "trainyard.automl.driver"]  # the command of an AutoML run (a pipeline step's too)
-
 
 def classification(**keys: Any) -> AutoMLStepCall:
     """A classification AutoML step: ``training_data``, ``target_column_name``, ``primary_metric``…"""

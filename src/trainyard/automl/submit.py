@@ -6,10 +6,9 @@ import tempfile
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from trainyard.automl import DRIVER
 from trainyard.automl.config import AutoMLSettings, check, read_table
 from trainyard.automl.data import load_frame, store_frames
-from trainyard.automl.record import MODEL_PATH, AutoMLRecord
+from trainyard.automl.record import DRIVER, MODEL_PATH, AutoMLRecord
 from trainyard.environments import Environment
 from trainyard.jobs.snapshot import take_snapshot
 from trainyard.jobs.spec import make_job

@@ -4,19 +4,17 @@ target name is a queue that compute agents (``trainyard agent --compute NAME``) 
 
 from __future__ import annotations
 
-import re
 from typing import TYPE_CHECKING
 
 from trainyard.compute.base import ComputeTarget
 from trainyard.compute.external import SELF_DRIVEN, SelfDrivenRuns
+from trainyard.compute.names import TARGET_NAME, check_target_name
 from trainyard.errors import InvalidInputError
 
 if TYPE_CHECKING:
     from trainyard.workspace import Workspace
 
-__all__ = ["ComputeTarget", "check_target_name", "get_compute"]
-
-TARGET_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
+__all__ = ["TARGET_NAME", "ComputeTarget", "check_target_name", "get_compute"]
 
 
 def _targets(ws: Workspace | None) -> dict[str, ComputeTarget]:
@@ -30,15 +28,6 @@ def _targets(ws: Workspace | None) -> dict[str, ComputeTarget]:
 
         found.update({name: RayCompute(name, spec) for name, spec in load_targets(ws).items()})
     return found
-
-
-def check_target_name(name: str) -> str:
-    """``name`` if it can name a queue of a server workspace, else ``InvalidInputError``."""
-    if not TARGET_NAME.match(name):
-        raise InvalidInputError(
-            f"compute target {name!r}: up to 64 letters, digits and . _ - (first a letter or digit)"
-        )
-    return name
 
 
 def get_compute(name: str, ws: Workspace | None = None) -> ComputeTarget:

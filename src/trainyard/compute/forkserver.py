@@ -33,7 +33,6 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, NoReturn
 
-import trainyard
 from trainyard.compute import supervisor
 from trainyard.compute.slots import try_lock
 
@@ -42,6 +41,7 @@ ANSWER_TIMEOUT = 1.0  # a fork takes milliseconds; past this the submitter start
 # What a worker imports only once it opens the workspace (SQLAlchemy alone is 0.3 s): imported,
 # never opened, so the fork copies modules and no connection.
 PRELOAD = ("trainyard.store.sql.store", "trainyard.artifacts.fsspec_store")
+PACKAGE = Path(__file__).resolve().parents[1]  # this trainyard's folder (no import of the package)
 MAX_UNIX_PATH = 107  # sun_path holds 108 bytes, the last one a NUL
 
 
@@ -64,7 +64,7 @@ def idle_seconds() -> float:
 def _identity() -> list[str]:
     """Who may be served: a submitter with this interpreter and this trainyard (else its worker
     would run other code than its own)."""
-    return [sys.executable, str(trainyard.__file__)]
+    return [sys.executable, str(PACKAGE)]
 
 
 def spawn(root: Path, run_id: str, log: Path) -> int | None:

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from trainyard.compute.external import SELF_DRIVEN
+from trainyard.compute.names import check_target_name
 from trainyard.errors import AlreadyExistsError, InvalidInputError, NotFoundError, WorkspaceError
 
 if TYPE_CHECKING:
@@ -46,8 +47,6 @@ def targets_dir(ws: Workspace) -> Path:
 
 
 def _path(ws: Workspace, name: str) -> Path:
-    from trainyard.compute import check_target_name
-
     return targets_dir(ws) / f"{check_target_name(name)}.json"
 
 

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 import yaml
 
-from trainyard.automl import DRIVER as AUTOML_DRIVER
+from trainyard.automl.record import DRIVER as AUTOML_DRIVER
 from trainyard.compute import get_compute
 from trainyard.data.assets import Data
 from trainyard.data.content import local_files, of_local

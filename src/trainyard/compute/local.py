@@ -29,9 +29,8 @@ if TYPE_CHECKING:
 class LocalCompute(ComputeTarget):
     name = "local"
     worker_module: ClassVar[str] = "trainyard.compute.worker"  # a Ray target's worker: ray_worker
-    forked: ClassVar[bool] = (
-        True  # started by the fork server (compute/forkserver.py), which runs worker.main
-    )
+    # Started by the fork server (compute/forkserver.py), which runs worker.main.
+    forked: ClassVar[bool] = True
 
     def submit(self, ws: Workspace, run: RunInfo) -> None:
         job_dir = ws.jobs_dir / run.id

@@ -1,11 +1,20 @@
 // A sweep's leaderboard as its driver judges it (sweep/driver.py): completed trials that logged
 // the primary metric, best first by the objective's goal, its latest value being the trial's
-// result; then the others (running, failed, stopped early) by trial number.
+// result; then the others (running, failed, stopped early) by trial number. AutoML's trials are
+// ranked the same way, under their own tags (automl.ts).
 import type { JobRecord, Run } from "./api";
 
 export const TRIAL_TAG = "sweep.trial";
 export const STOPPED_EARLY_TAG = "sweep.early_terminated";
 export const BEST_TAG = "sweep.best_run_id";
+
+// the tags that number a trial, name the best on the parent and mark a trial stopped early
+export interface TrialTags {
+  trial: string;
+  best: string;
+  stoppedEarly?: string;
+}
+const SWEEP_TAGS: TrialTags = { trial: TRIAL_TAG, best: BEST_TAG, stoppedEarly: STOPPED_EARLY_TAG };
 
 export interface Trial {
   run: Run;
@@ -21,16 +30,22 @@ export function objectiveOf(job: JobRecord | null | undefined): { metric: string
   return objective ? { metric: objective.primary_metric, goal: objective.goal ?? "maximize" } : null;
 }
 
-export function leaderboard(parent: Run, trials: Run[], metric: string, goal: "maximize" | "minimize"): Trial[] {
+export function leaderboard(
+  parent: Run,
+  trials: Run[],
+  metric: string,
+  goal: "maximize" | "minimize",
+  tags: TrialTags = SWEEP_TAGS,
+): Trial[] {
   const rows: Trial[] = trials.map((run) => {
     const latest = run.metrics[metric];
     return {
       run,
-      trial: Number(run.tags[TRIAL_TAG] ?? 0),
+      trial: Number(run.tags[tags.trial] ?? 0),
       value: typeof latest === "number" ? latest : null,
       rank: null,
-      stoppedEarly: run.tags[STOPPED_EARLY_TAG] === "true",
-      best: parent.tags[BEST_TAG] === run.id,
+      stoppedEarly: tags.stoppedEarly !== undefined && run.tags[tags.stoppedEarly] === "true",
+      best: parent.tags[tags.best] === run.id,
     };
   });
   const sign = goal === "maximize" ? -1 : 1;

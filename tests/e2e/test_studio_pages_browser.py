@@ -1,4 +1,4 @@
-"""The studio's registry, endpoint, pipeline and sweep pages in Debian's Chromium, on a team
+"""The studio's registry, endpoint, pipeline, sweep and AutoML pages in Debian's Chromium, on a team
 server's workspace: what an owner sees and may change, and what a reader sees (no controls)."""
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 import yaml
 
+import trainyard as ty_sdk
 from tests.e2e.test_cli import ty
 from tests.e2e.test_studio_browser import _CANVAS_DRAWN, CHROMIUM, FLAGS, _need_browser
 from tests.integration.server_helpers import token_for_app
@@ -226,3 +227,43 @@ def test_a_sweep_runs_page_ranks_its_trials_and_marks_the_best_and_the_stopped(
     expect(lines.and_(page.locator(".pc-stopped"))).to_have_count(1)
     rows.nth(0).get_by_role("link", name="trial-2").click()
     expect(page.locator("h1")).to_contain_text("trial-2")
+
+
+def test_an_automl_runs_page_ranks_its_trials_and_shows_guardrails_importance_and_images(
+    tmp_path: Path, browser: Any
+) -> None:
+    """A real AutoML run on iris, in a short budget: its page as the driver left it."""
+    from playwright.sync_api import expect
+    from sklearn.datasets import load_iris
+
+    ws = Workspace.create(tmp_path / "ws")
+    cfg = ty_sdk.AutoMLConfig(
+        task="classification",
+        training_data=load_iris(as_frame=True).frame,
+        label_column_name="target",
+        primary_metric="accuracy",
+        n_cross_validations=2,
+        experiment_timeout_minutes=0.3,
+        max_concurrent_iterations=2,
+    )
+    run = ty_sdk.Experiment(ws, "automl").submit(cfg)
+    run.wait_for_completion(timeout_seconds=120)
+    best = run.refresh().tags["automl.best_run_id"]
+    app = create_app(ws)
+    try:
+        with ThreadedServer(app) as server:
+            page = _signed_in(browser, server.url, token_for_app(app, role="reader"), f"#/runs/{run.id}")
+            rows = page.get_by_test_id("trial-row")
+            expect(rows.first).to_be_visible()
+            expect(page.get_by_test_id("leaderboard").locator("thead")).to_contain_text("accuracy")
+            best_row = page.locator("tr.best")
+            expect(best_row).to_have_count(1)
+            expect(best_row).to_contain_text("best")
+            expect(best_row.get_by_role("link")).to_have_attribute("href", re.compile(f"{best}$"))
+            expect(rows.first.locator("td").first).to_have_text("1")
+            expect(page.get_by_test_id("guardrails")).to_contain_text("class balancing")
+            bars = page.get_by_test_id("feature-importance").locator("rect")
+            expect(bars).to_have_count(4)  # iris's four features
+            expect(page.get_by_test_id("automl-images").locator("img")).to_have_count(1)  # the plot
+    finally:
+        ws.close()

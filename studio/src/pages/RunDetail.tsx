@@ -9,6 +9,8 @@ import { MetricChart, type ChartOptions } from "../components/MetricChart";
 import { StatusBadge } from "../components/StatusBadge";
 import { PipelineDag } from "../components/PipelineDag";
 import { SweepBoard } from "../components/SweepBoard";
+import { AutoMLBoard } from "../components/AutoMLBoard";
+import { automlObjective } from "../automl";
 import { objectiveOf } from "../sweep";
 
 function Pairs({ values, testId }: { values: Record<string, string>; testId: string }) {
@@ -54,6 +56,7 @@ export function RunDetail({ runId }: { runId: string }) {
   if (!run) return <ErrorLine error={error} />;
   const metricKeys = Object.keys(run.metrics).sort();
   const objective = run.job?.type === "sweep" ? objectiveOf(run.job) : null;
+  const automl = automlObjective(run);
   return (
     <section className="run">
       <nav className="crumbs">
@@ -109,6 +112,12 @@ export function RunDetail({ runId }: { runId: string }) {
         <>
           <h2>Trials</h2>
           <SweepBoard parent={run} metricKey={objective.metric} goal={objective.goal} live={live} />
+        </>
+      )}
+      {automl && (
+        <>
+          <h2>AutoML trials</h2>
+          <AutoMLBoard parent={run} metricKey={automl.metric} goal={automl.goal} live={live} />
         </>
       )}
       <h2>Metrics</h2>

@@ -206,6 +206,110 @@ def test_cli_lists_and_shows_a_target_and_refuses_bad_input(ws, cluster):
     assert load_targets(ws) == {}
 
 
+SCORE = """
+import sys, time
+from trainyard import Run
+run = Run.get_context()
+q = float(sys.argv[1])
+for step in range(40):
+    run.log("score", q * (step + 1))
+    run.flush()
+    time.sleep(0.25 if q == 1 else 2)  # a hopeless trial still runs when the good one has reported
+"""
+
+
+def test_a_sweeps_trials_run_on_the_cluster_and_a_stopped_trials_ray_job_is_stopped(
+    ws, script_dir, cluster, head
+):
+    """Two trials, one per CPU of the head; the bandit policy stops the hopeless one mid-run."""
+    from ray.job_submission import JobStatus, JobSubmissionClient
+
+    src = script_dir({"score.py": SCORE})
+    cfg = ty.ScriptRunConfig(
+        source_directory=src, script="score.py", arguments=["${{search_space.q}}"], compute_target="cluster"
+    )
+    policy = ty.BanditPolicy(slack_factor=0.2, evaluation_interval=1, delay_evaluation=2)
+    space = {"q": ty.choice(1.0, 0.05)}
+    sweep = ty.Experiment(ws, "sweeps").submit(
+        ty.SweepConfig(
+            cfg,
+            space,
+            primary_metric="score",
+            goal="maximize",
+            sampling="grid",
+            max_concurrent_trials=2,
+            early_termination=policy,
+        )
+    )
+    sweep.wait_for_completion(show_output=False, timeout_seconds=180)
+    trials = {float(t.params["q"]): t for t in ws.store.search_runs(parent_id=sweep.id)}
+    assert {t.compute for t in trials.values()} == {"cluster"}
+    client = JobSubmissionClient(head.address)
+    good, hopeless = trials[1.0], trials[0.05]
+    assert good.status is ty.RunStatus.COMPLETED and good.metrics["score"] == 40
+    assert client.get_job_status(f"trainyard-{good.id}-1") == JobStatus.SUCCEEDED
+    assert hopeless.status is ty.RunStatus.CANCELED
+    assert hopeless.error.startswith("early termination by BanditPolicy(slack_factor=0.2")
+    assert client.get_job_status(f"trainyard-{hopeless.id}-1") == JobStatus.STOPPED
+    assert not_on_ray(client, sweep.id)  # the driver ran here: on the cluster it would hold a CPU
+
+
+PIPELINE = """
+type: pipeline
+experiment_name: pipes
+settings: {default_compute: cluster}
+outputs:
+  model: {type: uri_folder}
+jobs:
+  prep:
+    code: src
+    command: python prep.py ${{outputs.train}}
+    outputs:
+      train: {type: uri_folder}
+  train:
+    code: src
+    command: python fit.py ${{inputs.data}} ${{outputs.model}}
+    inputs:
+      data: ${{parent.jobs.prep.outputs.train}}
+    outputs:
+      model: ${{parent.outputs.model}}
+"""
+PREP = "import pathlib, sys\npathlib.Path(sys.argv[1], 'rows.txt').write_text('1\\n2\\n3\\n')\n"
+FIT = """
+import pathlib, sys
+from trainyard import Run
+rows = len(pathlib.Path(sys.argv[1], "rows.txt").read_text().splitlines())
+Run.get_context().log("rows", rows)
+pathlib.Path(sys.argv[2], "model.txt").write_text(f"{rows} rows")
+"""
+
+
+def test_a_pipelines_steps_run_on_the_cluster_passing_an_output_along(ws, script_dir, cluster, head):
+    from ray.job_submission import JobStatus, JobSubmissionClient
+
+    from trainyard.artifacts import run_key
+    from trainyard.pipelines import load_pipeline
+    from trainyard.pipelines.submit import submit_pipeline
+
+    root = script_dir({"prep.py": PREP, "fit.py": FIT}).parent
+    (root / "pipeline.yml").write_text(PIPELINE)
+    pipeline = ty.Run(ws, submit_pipeline(ws, load_pipeline(root / "pipeline.yml")).id)
+    details = pipeline.wait_for_completion(show_output=False, timeout_seconds=180, raise_on_error=False)
+    assert details["status"] == "completed", pipeline.log_text()
+    steps = {s.tags["pipeline.step"]: s for s in ws.store.search_runs(parent_id=pipeline.id)}
+    assert sorted(steps) == ["prep", "train"] and {s.compute for s in steps.values()} == {"cluster"}
+    client = JobSubmissionClient(head.address)
+    for step in steps.values():
+        assert client.get_job_status(f"trainyard-{step.id}-1") == JobStatus.SUCCEEDED
+    assert not_on_ray(client, pipeline.id)
+    assert steps["train"].metrics["rows"] == 3  # prep's output, read on the cluster
+    assert ws.artifacts.get_bytes(run_key(pipeline.id, "outputs/model/model.txt")) == b"3 rows"
+
+
+def not_on_ray(client, run_id: str) -> bool:
+    return all(job.metadata.get("trainyard_run") != run_id for job in client.list_jobs())
+
+
 def wait_for(predicate, timeout: float = 60.0) -> None:
     import time
 

@@ -2,7 +2,9 @@
 
 The run still gets a detached local worker (``compute/ray_worker.py``), so statuses, logs,
 cancel, timeout and retries work as on local compute; the cluster, not a local slot, decides
-when and where the command runs. ``start_local_head`` starts a head on 127.0.0.1 for
+when and where the command runs. A sweep's or a pipeline's driver runs on this machine as on
+local compute: it mostly waits, and the trials or steps it submits to the target are what run on
+the cluster. ``start_local_head`` starts a head on 127.0.0.1 for
 development and tests (``trainyard compute create NAME --type ray --local``).
 """
 
@@ -21,6 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from trainyard.compute.job import JobKind
 from trainyard.compute.local import LocalCompute
 from trainyard.compute.targets import LocalHead, TargetSpec
 from trainyard.errors import InvalidInputError, TrainyardError
@@ -28,7 +31,11 @@ from trainyard.errors import InvalidInputError, TrainyardError
 if TYPE_CHECKING:
     from ray.job_submission import JobSubmissionClient
 
+    from trainyard.store import RunInfo
+    from trainyard.workspace import Workspace
+
 READY_SECONDS = 60.0  # how long a new head's Jobs API may take to answer
+LOCAL_DRIVERS = {JobKind.SWEEP.value, JobKind.PIPELINE.value}  # they submit runs to the target
 STOP_GRACE_SECONDS = 5.0  # then SIGKILL: a dev head keeps nothing worth a longer wait
 
 
@@ -48,6 +55,15 @@ class RayCompute(LocalCompute):
 
     def client(self) -> JobSubmissionClient:
         return connect(self.spec.address)
+
+    def submit(self, ws: Workspace, run: RunInfo) -> None:
+        """A sweep's or a pipeline's driver runs here: on the cluster it would hold a CPU that its
+        own trials or steps wait for. Anything else (a command, an AutoML run, whose trials run
+        in its own process) runs as a Ray job."""
+        if (run.job or {}).get("type") in LOCAL_DRIVERS:
+            LocalCompute().submit(ws, run)
+        else:
+            super().submit(ws, run)
 
 
 def _ray() -> Any:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import textwrap
 
 import pytest
@@ -99,3 +100,29 @@ def test_more_than_one_instance_on_local_compute_is_refused_at_submit(ws, script
     )
     with pytest.raises(InvalidInputError, match="instance_count is 2.*more instances need a cluster"):
         submit_job(ws, load_job(spec))
+
+
+def test_a_timeout_stops_every_rank(ws, script_dir):
+    script = """
+import os, time
+open(f"{os.environ['PIDS']}/{os.environ['RANK']}.pid", "w").write(str(os.getpid()))
+print("rank", os.environ["RANK"], "sleeps", flush=True)
+time.sleep(120)
+"""
+    src = script_dir({"s.py": script})
+    pids = src.parent / "pids"
+    pids.mkdir()
+    job = make_job(
+        code=str(src),
+        command="python s.py",
+        distribution={"process_count_per_instance": 2},
+        environment={"env_vars": {"PIDS": str(pids)}},
+        timeout=3,
+    )
+    run = ty.Run(ws, submit_job(ws, job).id)
+    details = run.wait_for_completion(show_output=False, raise_on_error=False, timeout_seconds=60)
+    assert details["status"] == "failed" and "timed out after 3s" in details["error"]
+    assert sorted(p.name for p in pids.iterdir()) == ["0.pid", "1.pid"]
+    for pid_file in pids.iterdir():
+        with pytest.raises(ProcessLookupError):
+            os.kill(int(pid_file.read_text()), 0)

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, TypeVar
 from trainyard.compute import get_compute
 from trainyard.compute.base import ComputeTarget
 from trainyard.compute.job import JobRecord
+from trainyard.compute.ray_target import RayCompute
 from trainyard.data.lineage import inherit_reads
 from trainyard.environments import Environment
 from trainyard.errors import InvalidInputError, TrainyardError
@@ -85,21 +86,18 @@ def prepare_job(
 def _check_instances(job: CommandJob, target: ComputeTarget) -> None:
     """Local compute and an agent run a job on their one machine (``distribution`` makes it
     several processes there); a Ray target runs one process until Ray Train is wired in."""
-    from trainyard.compute.agent import AgentQueueTarget  # the agent module imports this one's callers
-    from trainyard.compute.local import LocalCompute
-
     count = job.resources.instance_count
-    if isinstance(target, LocalCompute | AgentQueueTarget):
-        if count > 1:
+    if isinstance(target, RayCompute):
+        if job.distribution is not None or count > 1:
             raise InvalidInputError(
-                f"resources.instance_count is {count}, but compute {job.compute!r} runs a job on "
-                "one machine; more instances need a cluster. Give instance_count: 1 and "
-                "distribution.process_count_per_instance for more processes on this machine"
+                f"compute {job.compute!r} does not run distributed jobs yet (distribution, "
+                "resources.instance_count); run it on compute: local"
             )
-    elif job.distribution is not None or count > 1:
+    elif count > 1:
         raise InvalidInputError(
-            f"compute {job.compute!r} does not run distributed jobs yet (distribution, "
-            "resources.instance_count); run it on compute: local"
+            f"resources.instance_count is {count}, but compute {job.compute!r} runs a job on "
+            "one machine; more instances need a cluster. Give instance_count: 1 and "
+            "distribution.process_count_per_instance for more processes on this machine"
         )
 
 

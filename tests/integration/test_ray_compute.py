@@ -317,3 +317,13 @@ def wait_for(predicate, timeout: float = 60.0) -> None:
     while not predicate():
         assert time.monotonic() < deadline, "condition not met in time"
         time.sleep(0.2)
+
+
+def test_a_distributed_job_on_a_ray_target_is_refused_at_submit(ws, script_dir):
+    save_target(ws, "elsewhere", TargetSpec(address=f"http://127.0.0.1:{free_ports(1)[0]}"))
+    src = script_dir({"train.py": TRAIN})
+    job = make_job(
+        code=str(src), command="python train.py", compute="elsewhere", distribution={"type": "pytorch"}
+    )
+    with pytest.raises(InvalidInputError, match="compute 'elsewhere' does not run distributed jobs yet"):
+        submit_job(ws, job)

@@ -123,7 +123,10 @@ AUTOML_PARENT = {
 }
 
 
-NO_RESOURCES = {"resources": {"cpu": None, "gpu": None, "memory": None}}
+NO_RESOURCES = {
+    "resources": {"instance_count": 1, "cpu": None, "gpu": None, "memory": None},
+    "distribution": None,
+}
 
 
 def run_with(job: dict[str, Any] | None) -> RunInfo:
@@ -137,7 +140,7 @@ def test_a_command_job_written_before_parses_with_its_types():
     assert job.environment == Environment(name="sk", requirements=["scikit-learn"], env_vars={"A": "1"})
     assert (job.timeout, job.max_retries, job.tags) == (60.0, 1, {"team": "a"})
     assert job.inputs["data"] == {"type": "uri_file", "path": "/home/me/project/data.csv"}
-    # a record written before outputs and resources existed reads with none
+    # a record written before outputs, resources and distribution existed reads with none
     before = {**COMMAND, "uses_slot": True, "outputs": {}, **NO_RESOURCES}
     assert {**job.to_json(), "uses_slot": True} == before
 

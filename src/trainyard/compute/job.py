@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 from enum import Enum
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, JsonValue, ValidationError, field_validator
 from typing_extensions import Self
@@ -46,9 +46,11 @@ MEMORY = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([KMGT]i?B?|B)?\s*$", re.IGNORECASE)
 
 class JobResources(BaseModel):
     """``resources: {cpu: 2, gpu: 1, memory: 4GiB}``: what one run of the job reserves on a
-    cluster (a Ray target schedules it where they are free); local compute runs it in a slot."""
+    cluster (a Ray target schedules it where they are free); local compute runs it in a slot.
+    ``instance_count`` (Azure's key) is the machines a distributed job spans: 1 on local compute."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
+    instance_count: int = Field(default=1, ge=1)
     cpu: Finite | None = Field(default=None, gt=0)
     gpu: Finite | None = Field(default=None, ge=0)
     memory: int | None = Field(default=None, gt=0)  # bytes; the spec may say 512MiB, 4GB, 2G
@@ -64,6 +66,15 @@ class JobResources(BaseModel):
         prefix = (match.group(2) or "").upper().rstrip("B")  # "", "K", "KI", "M", "MI", ...
         power = "KMGT".index(prefix[0]) + 1 if prefix else 0
         return int(float(match.group(1)) * (1024 if prefix.endswith("I") else 1000) ** power)
+
+
+class Distribution(BaseModel):
+    """``distribution: {type: pytorch, process_count_per_instance: 2}`` (Azure's keys): the
+    command runs as that many processes per instance, with torchrun's environment (``worker.py``)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    type: Literal["pytorch"] = "pytorch"
+    process_count_per_instance: int = Field(default=1, ge=1, le=256)
 
 
 class JobRecord(BaseModel):
@@ -85,6 +96,7 @@ class JobRecord(BaseModel):
     timeout: float | None = Field(default=None, gt=0)
     max_retries: int = Field(default=0, ge=0)
     resources: JobResources = Field(default_factory=JobResources)
+    distribution: Distribution | None = None
     tags: dict[str, str] = Field(default_factory=dict)
     argv: list[str] = Field(min_length=1)
     environment: Environment = Field(default_factory=Environment)

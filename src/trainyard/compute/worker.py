@@ -13,6 +13,7 @@ import ctypes
 import os
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -22,7 +23,7 @@ from pathlib import Path
 
 from trainyard.artifacts import run_key
 from trainyard.compute.base import CANCELED_BY_USER
-from trainyard.compute.job import JobRecord, JobRecordError
+from trainyard.compute.job import Distribution, JobRecord, JobRecordError
 from trainyard.compute.log_shipper import LogShipper
 from trainyard.compute.slots import Slot, try_acquire
 from trainyard.environments import resolve
@@ -69,6 +70,8 @@ class Worker:
         self.inputs = self.job_dir / "inputs"  # the inputs a server workspace stored for the job
         self.stop = threading.Event()
         self.stopped = Stop(RunStatus.CANCELED, CANCELED_BY_USER)  # what a stop means, once set
+        self.distribution: Distribution | None = None  # the job's, once it runs: ranks to start
+        self.failed_rank: int | None = None  # the rank of a distributed job that failed it
         # The job writes straight into the log of a store on this disk; else into a scratch file
         # whose new bytes are appended to the log as it grows.
         key = run_key(run_id, LOG)
@@ -172,6 +175,7 @@ class Worker:
         self.say(f"prepared in {time.monotonic() - started:.2f}s; running: {' '.join(argv)}")
         for name in job.outputs:  # ${{outputs.x}} is a folder that exists when the command starts
             (self.work / "outputs" / name).mkdir(parents=True, exist_ok=True)
+        self.distribution = job.distribution
         code, stopped = self._run_command(argv, env_vars, info, job.timeout)
         if code == 0 and not stopped and job.outputs:  # what a later step's reuse key is made of
             folders = {name: self.work / "outputs" / name for name in job.outputs}
@@ -208,53 +212,80 @@ class Worker:
     def _run_command(
         self, argv: list[str], env_vars: dict[str, str], info: RunInfo, timeout: float | None
     ) -> tuple[int, bool]:
-        """Run the command to its end or to a stop; returns its exit code and whether it was stopped."""
+        """Run the command to its end or to a stop; returns its exit code and whether it was stopped.
+
+        A distributed job's ranks run side by side: the first to fail fails the run, and the
+        others are stopped then.
+        """
         env = {**os.environ, **env_vars, **self._run_vars(info)}
         (self.work / "outputs").mkdir(exist_ok=True)
+        procs: list[subprocess.Popen[bytes]] = []
+        pumps: list[threading.Thread] = []
         try:
-            proc = subprocess.Popen(
-                argv,
-                cwd=self.work,
-                env=env,
-                stdin=subprocess.DEVNULL,
-                stdout=self.log,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-                preexec_fn=die_with_parent,
-            )
+            for rank, rank_env in enumerate(rank_vars(self.distribution)):
+                procs.append(self._start(argv, {**env, **rank_env}, piped=self.distribution is not None))
+                if self.distribution is not None:
+                    pumps.append(threading.Thread(target=self._pump, args=(procs[-1], rank), daemon=True))
+                    pumps[-1].start()
         except OSError as exc:
+            _kill_groups(procs)
             self._request_stop(f"cannot start {argv[0]!r}: {exc.strerror}", RunStatus.FAILED)
             return 127, True
+        try:
+            return self._wait(procs, timeout)
+        finally:
+            for pump in pumps:  # the ranks' last lines are in the log before the run ends
+                pump.join(5.0)
+
+    def _start(self, argv: list[str], env: dict[str, str], piped: bool) -> subprocess.Popen[bytes]:
+        """One process of the command, in its own process group, dying with the worker."""
+        return subprocess.Popen(
+            argv,
+            cwd=self.work,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE if piped else self.log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+            preexec_fn=die_with_parent,
+        )
+
+    def _pump(self, proc: subprocess.Popen[bytes], rank: int) -> None:
+        """A rank's output into the run's log, each line prefixed ``[rank K]`` (one write a line)."""
+        assert proc.stdout is not None
+        for line in proc.stdout:
+            self.log.write(f"[rank {rank}] ".encode() + line + (b"" if line.endswith(b"\n") else b"\n"))
+
+    def _wait(self, procs: list[subprocess.Popen[bytes]], timeout: float | None) -> tuple[int, bool]:
         deadline = None if timeout is None else time.monotonic() + float(timeout)
-        while proc.poll() is None:
+        while True:
+            codes = [proc.poll() for proc in procs]
+            failed = next((rank for rank, code in enumerate(codes) if code), None)
+            if failed is not None:
+                if self.distribution is not None:
+                    self.failed_rank = failed
+                    if len(procs) > 1:
+                        self.say(f"rank {failed} exited with code {codes[failed]}: stopping the other ranks")
+                        _kill_groups(procs)
+                return codes[failed] or 0, False
+            if all(code is not None for code in codes):
+                return 0, False
             if deadline is not None and time.monotonic() > deadline:
                 self._request_stop(f"timed out after {timeout:g}s (the job's timeout)", RunStatus.FAILED)
             if self.stop.is_set():
-                stopped = self._terminate(proc)
-                return proc.returncode, stopped
+                stopped = self._terminate(procs)
+                return next((p.returncode for p in procs if p.returncode), 0), stopped
             time.sleep(0.05)
-        return proc.returncode, False
 
-    def _terminate(self, proc: subprocess.Popen[bytes]) -> bool:
-        """SIGTERM the whole process group, then SIGKILL what is left after the grace period.
+    def _terminate(self, procs: list[subprocess.Popen[bytes]]) -> bool:
+        """Stop every process group of the command (``_kill_groups``).
 
         False when the command had ended by itself before the stop came: it was not stopped.
         """
-        if proc.poll() is not None:
+        if all(proc.poll() is not None for proc in procs):
             return False
         self.say(f"stopping: {self._stop_reason()}")
-        for sig, wait in ((signal.SIGTERM, GRACE_SECONDS), (signal.SIGKILL, 5.0)):
-            try:
-                os.killpg(proc.pid, sig)
-            except ProcessLookupError:
-                break
-            try:
-                proc.wait(wait)
-                break
-            except subprocess.TimeoutExpired:
-                continue
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(proc.pid, signal.SIGKILL)  # stragglers of the group
+        _kill_groups(procs)
         return True
 
     def _upload_outputs(self) -> None:
@@ -277,8 +308,11 @@ class Worker:
         if code == 0:
             error = self.store.get_run(self.run_id).error  # the script's own run.fail()
             self._finish(RunStatus.FAILED if error else RunStatus.COMPLETED, error, code)
-        else:
+        elif self.failed_rank is None:
             self._finish(RunStatus.FAILED, _describe_exit(code, self.log_path), code)
+        else:
+            error = _describe_exit(code, self.log_path, f"[rank {self.failed_rank}] ")
+            self._finish(RunStatus.FAILED, f"rank {self.failed_rank}: {error}", code)
 
     def _finish_stopped(self, code: int | None = None) -> None:
         self._finish(self.stopped.status, self._stop_reason(), code)
@@ -321,8 +355,59 @@ class _NoSlot:
 NO_SLOT = _NoSlot()
 
 
-def _describe_exit(code: int, log_path: Path) -> str:
-    """``exit code 1: ValueError: bad alpha`` - the last line the script printed, usually the error."""
+def _kill_groups(procs: list[subprocess.Popen[bytes]]) -> None:
+    """SIGTERM each process group, then SIGKILL what is left after the grace period."""
+    for sig, wait in ((signal.SIGTERM, GRACE_SECONDS), (signal.SIGKILL, 5.0)):
+        for proc in procs:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(proc.pid, sig)
+        end = time.monotonic() + wait
+        if all(_ended_by(proc, end) for proc in procs):
+            break
+    for proc in procs:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)  # stragglers of the group
+
+
+def _ended_by(proc: subprocess.Popen[bytes], end: float) -> bool:
+    try:
+        proc.wait(max(0.0, end - time.monotonic()))
+    except subprocess.TimeoutExpired:
+        return False
+    return True
+
+
+def rank_vars(distribution: Distribution | None) -> list[dict[str, str]]:
+    """The variables of each process of the command: one process with none, or a rank each
+    with torchrun's ``--standalone`` environment (one node, rank 0 at 127.0.0.1 on a free port).
+
+    The worker starts the N copies itself rather than under ``torch.distributed.run``: it works
+    for any command (not only ``python script.py``, and without torch in the job's environment
+    to launch it), and the worker holds each rank's process, so a failing rank is seen and the
+    others stopped, and each rank's output is prefixed in the log.
+    """
+    if distribution is None:
+        return [{}]
+    count = distribution.process_count_per_instance
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    shared = {
+        "WORLD_SIZE": str(count),
+        "LOCAL_WORLD_SIZE": str(count),
+        "ROLE_WORLD_SIZE": str(count),
+        "MASTER_ADDR": "127.0.0.1",
+        "MASTER_PORT": str(port),
+        "NODE_RANK": "0",
+        "GROUP_RANK": "0",
+        "OMP_NUM_THREADS": os.environ.get("OMP_NUM_THREADS", "1"),  # as torchrun: ranks share the cores
+    }
+    return [{**shared, "RANK": str(k), "LOCAL_RANK": str(k), "ROLE_RANK": str(k)} for k in range(count)]
+
+
+def _describe_exit(code: int, log_path: Path, prefix: str = "") -> str:
+    """``exit code 1: ValueError: bad alpha`` - the last line the script (the lines starting
+    with ``prefix``: a rank's) printed, usually the error."""
     if code < 0:
         return f"killed by signal {signal.Signals(-code).name}"
     try:
@@ -331,7 +416,10 @@ def _describe_exit(code: int, log_path: Path) -> str:
             lines = fh.read().decode(errors="replace").splitlines()
     except OSError:
         lines = []
-    last = next((ln.strip() for ln in reversed(lines) if ln.strip() and not ln.startswith("[trainyard]")), "")
+    lines = [
+        ln.removeprefix(prefix) for ln in lines if ln.startswith(prefix) and not ln.startswith("[trainyard]")
+    ]
+    last = next((ln.strip() for ln in reversed(lines) if ln.strip()), "")
     return f"exit code {code}" + (f": {last[:500]}" if last else "")
 
 

@@ -13,6 +13,7 @@ YAML follows Azure ML's v2 command job shape::
     environment: {requirements: [scikit-learn]}   # or the name of a registered one; default: this Python
     compute: local        # or a target of `trainyard compute create` (a Ray cluster)
     resources: {cpu: 1, memory: 2GiB}   # what a run reserves on a Ray target
+    distribution: {type: pytorch, process_count_per_instance: 2}   # DDP: 2 ranks (instance_count: 1)
     timeout: 3600
     max_retries: 1        # run again (up to once) if the worker is lost
 
@@ -33,7 +34,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from trainyard.compute.job import JobResources
+from trainyard.compute.job import Distribution, JobResources
 from trainyard.environments import Environment
 from trainyard.environments.spec import read_requirements
 from trainyard.errors import InvalidInputError
@@ -107,6 +108,7 @@ class CommandJob(BaseModel):
     timeout: Duration | None = None  # seconds
     max_retries: Count = Field(default=0, ge=0, le=10)
     resources: JobResources = Field(default_factory=JobResources)  # what a Ray target reserves
+    distribution: Distribution | None = None  # PyTorch: N processes per instance, as torchrun starts them
     tags: dict[str, str] = Field(default_factory=dict)
 
     @field_validator("command")

@@ -14,7 +14,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
 from trainyard.compute import get_compute
+from trainyard.compute.base import ComputeTarget
 from trainyard.compute.job import JobRecord
+from trainyard.compute.ray_target import RayCompute
 from trainyard.data.lineage import inherit_reads
 from trainyard.environments import Environment
 from trainyard.errors import InvalidInputError, TrainyardError
@@ -68,7 +70,7 @@ def prepare_job(
     if not code.is_dir():
         raise InvalidInputError(f"source directory {code} does not exist")
     _check_script(code, job.argv(search_space))
-    get_compute(job.compute, ws)
+    _check_instances(job, get_compute(job.compute, ws))
     env = resolve_environment(ws, job.environment)
     if not env.is_default:
         env.register(ws.store)
@@ -79,6 +81,24 @@ def prepare_job(
     if experiment_id is None:
         experiment_id = ws.store.get_or_create_experiment(job.experiment_name).id
     return PreparedJob(job, env, snapshot.id, experiment_id)
+
+
+def _check_instances(job: CommandJob, target: ComputeTarget) -> None:
+    """Local compute and an agent run a job on their one machine (``distribution`` makes it
+    several processes there); a Ray target runs one process until Ray Train is wired in."""
+    count = job.resources.instance_count
+    if isinstance(target, RayCompute):
+        if job.distribution is not None or count > 1:
+            raise InvalidInputError(
+                f"compute {job.compute!r} does not run distributed jobs yet (distribution, "
+                "resources.instance_count); run it on compute: local"
+            )
+    elif count > 1:
+        raise InvalidInputError(
+            f"resources.instance_count is {count}, but compute {job.compute!r} runs a job on "
+            "one machine; more instances need a cluster. Give instance_count: 1 and "
+            "distribution.process_count_per_instance for more processes on this machine"
+        )
 
 
 def job_record(prepared: PreparedJob, kind: type[R], argv: list[str] | None = None, **part: object) -> R:

@@ -5,7 +5,9 @@ Inside a submitted job the worker sets ``TRAINYARD_RUN_ID``, ``TRAINYARD_WORKSPA
 metrics are written under that attempt (a lost worker's script writing late cannot mix its
 values into the retry's). Outside a job it is an offline
 run of ``TRAINYARD_EXPERIMENT`` (else ``Default``) in the nearest workspace, owned and finished
-by this process (``ownership``). The SDK's ``Run.get_context()`` is ``current_run(Run)``.
+by this process (``ownership``). In a distributed job (``RANK`` set, as torchrun and the worker set
+it) only rank 0's metrics and tables are the run's: every rank logs the same series, and the
+other ranks' would count each step N times. The SDK's ``Run.get_context()`` is ``current_run(Run)``.
 """
 
 from __future__ import annotations
@@ -51,6 +53,7 @@ def _attach(kind: type[R], allow_offline: bool) -> R:
     if run_id:
         ownership.install_hooks()  # SIGTERM still exits through atexit, which flushes the metrics
         run = kind(Workspace(os.environ[WORKSPACE_VAR]), run_id, job_owned=True)
+        run.metrics_muted = os.environ.get("RANK", "0") != "0"  # a distributed job's: rank 0 logs
         attempt = os.environ.get(ATTEMPT_VAR)
         if attempt:
             buffer_for(run.workspace.store).log_under(run_id, int(attempt))

@@ -36,7 +36,10 @@ class TrackedRun:
 
     ``job_owned``: the run is a submitted job's own, which its worker finishes when the script
     exits; ``complete`` and ``fail`` then only flush and record the error.
+    ``metrics_muted``: metrics and tables are dropped (a distributed job's rank other than 0).
     """
+
+    metrics_muted = False
 
     def __init__(
         self, ws: Workspace, run_id: str, info: RunInfo | None = None, *, job_owned: bool = False
@@ -115,6 +118,8 @@ class TrackedRun:
         """Log one value; logging the same name again appends to its series."""
         validate_key("metric", name)
         number = as_metric_value(name, value)
+        if self.metrics_muted:
+            return
         if step is None:
             step = self._steps[name]
         self._steps[name] = int(step) + 1
@@ -139,6 +144,8 @@ class TrackedRun:
         lengths = {len(v) for v in value.values()}
         if len(lengths) > 1:
             raise InvalidInputError(f"table {name!r} has columns of different lengths: {sorted(lengths)}")
+        if self.metrics_muted:
+            return
         self._put_json(f"{TABLES}/{safe_name(name)}.json", {k: list(v) for k, v in value.items()})
 
     def log_row(self, name: str, description: str | None = None, **kwargs: Any) -> None:

@@ -148,7 +148,8 @@ def delete(name: str = typer.Argument(..., help="A schedule's name.")) -> None:
 
 def scheduler() -> None:
     """Fire this workspace's schedules until Ctrl-C (a team server runs its own)."""
-    import threading
+    import signal
+    import time
 
     from rich.console import Group
     from rich.live import Live
@@ -181,15 +182,31 @@ def scheduler() -> None:
         )
         return Group(grid, *log) if log else grid
 
-    stop = threading.Event()
+    # Ctrl-C between passes stops at once; during a pass it stops after it, so a firing the pass
+    # claimed gets its run (or its error) written and is never left claimed with neither.
+    state = {"firing": False, "stop": False}
+
+    def interrupt(signum: int, frame: object) -> None:
+        state["stop"] = True
+        if not state["firing"]:
+            raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGINT, interrupt)
     try:
         with Live(view(), console=console, refresh_per_second=2) as live:
-            while not stop.is_set():
+            while not state["stop"]:
+                state["firing"] = True
                 try:
                     loop.tick()
                 except Exception as exc:  # the store away for a moment: say so, go on
                     log.append(f"pass failed: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}")
+                finally:
+                    state["firing"] = False
                 live.update(view())
-                stop.wait(loop.wait_seconds())
+                if not state["stop"]:
+                    time.sleep(loop.wait_seconds())
     except KeyboardInterrupt:
-        console.print("scheduler stopped")
+        pass
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    console.print("scheduler stopped")

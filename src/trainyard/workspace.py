@@ -209,6 +209,10 @@ class Workspace:
         """The server's URL for a server workspace, else the folder."""
         return self.config.store if self.is_server else str(self.root)
 
+    def exists(self) -> bool:
+        """Whether the workspace is still on disk (a scratch one may be deleted under a process)."""
+        return (self.root / CONFIG).is_file()
+
     def close(self) -> None:
         if "store" in self.__dict__:
             self.store.close()

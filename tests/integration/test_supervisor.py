@@ -7,6 +7,7 @@ reads of a run list or a wait reap as they look), so only the supervisor's timer
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import sqlite3
 import threading
@@ -19,6 +20,7 @@ import trainyard as ty
 from tests.integration.test_jobs import submit, wait_for
 from trainyard.compute import reaper, supervisor
 from trainyard.compute.slots import try_lock
+from trainyard.status import RunStatus
 from trainyard.workspace import Workspace
 
 SLEEPER = """
@@ -111,3 +113,16 @@ def test_a_supervisor_whose_store_is_gone_gives_up(quick, monkeypatch):
     thread.join(30)
     assert not thread.is_alive()
     assert try_lock(supervisor.lock_path(quick)) is not None
+
+
+def test_a_supervisor_of_a_removed_workspace_leaves_at_once(tmp_path):
+    """A scratch workspace deleted under its supervisor: no pass is left to try (before, it went on
+    failing to open the database for UNREACHABLE_PASSES passes, minutes at the default timeout)."""
+    ws = Workspace.create(tmp_path / "scratch")
+    ws.store.create_run(ws.store.get_or_create_experiment("e").id, status=RunStatus.RUNNING)
+    shutil.rmtree(tmp_path / "scratch")
+    thread = threading.Thread(target=reaper.supervise, args=(ws, threading.Event()))
+    thread.start()
+    thread.join(5)
+    assert not thread.is_alive()
+    ws.close()

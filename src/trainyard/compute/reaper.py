@@ -87,11 +87,12 @@ def supervise(ws: Workspace, stop: threading.Event) -> None:
     when another supervisor holds the workspace's lock (the protocol: ``compute/supervisor.py``).
 
     A store that cannot list the active runs ``UNREACHABLE_PASSES`` times in a row (a dropped
-    database, a removed workspace) ends it too: the next job submitted starts a new one.
+    database) ends it too: the next job submitted starts a new one. A removed workspace folder
+    ends it at once (a test's or a benchmark's scratch workspace, deleted when it is done).
     """
     held = try_lock(supervisor.lock_path(ws))
     unreachable = 0
-    while held is not None:
+    while held is not None and ws.exists():
         try:
             for run_id in reap(ws):
                 log.info("reaped run %s", run_id)

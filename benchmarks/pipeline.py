@@ -3,7 +3,8 @@
 1. Orchestration overhead per step: a chain of 20 no-op command steps (each reads the output
    of the one before) as a trainyard pipeline, vs the same 20 scripts launched one after the
    other by a shell loop, vs a Prefect flow of 20 tasks each launching the script (Prefect runs
-   with ``PREFECT_PYTHON``, default this interpreter: ``pip install prefect``, the bench extra).
+   with ``PREFECT_PYTHON``, default this interpreter: Prefect in a venv of its own, since pip
+   downgrades FastAPI under trainyard's server when both share one; without it, no Prefect row).
 2. A 50-step fan-out/fan-in pipeline submitted twice: the second submit, every step reused,
    timed from submit to the pipeline's end.
 

@@ -106,7 +106,7 @@ def test_a_timeout_stops_every_rank(ws, script_dir):
     script = """
 import os, time
 open(f"{os.environ['PIDS']}/{os.environ['RANK']}.pid", "w").write(str(os.getpid()))
-print("rank", os.environ["RANK"], "sleeps", flush=True)
+print("rank", os.environ["RANK"], "threads", os.environ["OMP_NUM_THREADS"], "sleeps", flush=True)
 time.sleep(120)
 """
     src = script_dir({"s.py": script})
@@ -116,12 +116,13 @@ time.sleep(120)
         code=str(src),
         command="python s.py",
         distribution={"process_count_per_instance": 2},
-        environment={"env_vars": {"PIDS": str(pids)}},
+        environment={"env_vars": {"PIDS": str(pids), "OMP_NUM_THREADS": "2"}},  # not torchrun's 1
         timeout=3,
     )
     run = ty.Run(ws, submit_job(ws, job).id)
     details = run.wait_for_completion(show_output=False, raise_on_error=False, timeout_seconds=60)
     assert details["status"] == "failed" and "timed out after 3s" in details["error"]
+    assert "[rank 1] rank 1 threads 2 sleeps" in run.log_text()[0]
     assert sorted(p.name for p in pids.iterdir()) == ["0.pid", "1.pid"]
     for pid_file in pids.iterdir():
         with pytest.raises(ProcessLookupError):

@@ -217,7 +217,9 @@ class Worker:
         A distributed job's ranks run side by side: the first to fail fails the run, and the
         others are stopped then.
         """
-        env = {**os.environ, **env_vars, **self._run_vars(info)}
+        # As torchrun: ranks share the cores, one thread each unless the environment says more.
+        threads = {"OMP_NUM_THREADS": "1"} if self.distribution is not None else {}
+        env = {**threads, **os.environ, **env_vars, **self._run_vars(info)}
         (self.work / "outputs").mkdir(exist_ok=True)
         procs: list[subprocess.Popen[bytes]] = []
         pumps: list[threading.Thread] = []
@@ -400,7 +402,6 @@ def rank_vars(distribution: Distribution | None) -> list[dict[str, str]]:
         "MASTER_PORT": str(port),
         "NODE_RANK": "0",
         "GROUP_RANK": "0",
-        "OMP_NUM_THREADS": os.environ.get("OMP_NUM_THREADS", "1"),  # as torchrun: ranks share the cores
     }
     return [{**shared, "RANK": str(k), "LOCAL_RANK": str(k), "ROLE_RANK": str(k)} for k in range(count)]
 

@@ -7,6 +7,7 @@ import { ApiError, artifactUrl, childRuns, getJson, query, request, runArtifacts
 import { automlBoard, importanceBars, LEARNER_TAG, parseTable, TAGS, type Table } from "../automl";
 import { duration, metric } from "../format";
 import { href } from "../route";
+import { usePolled } from "../hooks";
 import { ErrorLine } from "./ErrorLine";
 import { StatusBadge } from "./StatusBadge";
 
@@ -74,23 +75,22 @@ export function AutoMLBoard({
   goal: "maximize" | "minimize";
   live: boolean;
 }) {
-  const [trials, setTrials] = useState<Run[]>([]);
-  const [rails, setRails] = useState<Table | null>(null);
-  const [importance, setImportance] = useState<Table | null>(null);
+  const polled = usePolled(() => childRuns(parent.id), live ? 5000 : null, [parent.id, live]);
+  const trials = polled.value ?? [];
+  // read once, and again when the run ends (``live`` turns false)
+  const { value: rails, error: railsError } = usePolled(
+    () => loggedTable(parent.id, "data_guardrails"),
+    null,
+    [parent.id, live],
+  );
+  const { value: importance, error: importanceError } = usePolled(
+    () => loggedTable(parent.id, "feature_importance"),
+    null,
+    [parent.id, live],
+  );
   const [images, setImages] = useState<{ key: string; url: string }[]>([]);
   const [error, setError] = useState<unknown>(null);
   const best = parent.tags[TAGS.best];
-  useEffect(() => {
-    const read = () => childRuns(parent.id).then(setTrials, setError);
-    read();
-    if (!live) return;
-    const timer = window.setInterval(read, 5000);
-    return () => window.clearInterval(timer);
-  }, [parent.id, live]);
-  useEffect(() => {
-    loggedTable(parent.id, "data_guardrails").then(setRails, setError);
-    loggedTable(parent.id, "feature_importance").then(setImportance, setError);
-  }, [parent.id, live]);
   useEffect(() => {
     const runs = best ? [parent.id, best] : [parent.id];
     let shown: { key: string; url: string }[] = [];
@@ -106,7 +106,7 @@ export function AutoMLBoard({
       <p className="muted">
         {parent.tags["automl.task"]}: {trials.length} trials; {goal} {metricKey}
       </p>
-      <ErrorLine error={error} />
+      <ErrorLine error={error ?? polled.error ?? railsError ?? importanceError} />
       <div className="scroller short">
         <table className="grid" data-testid="leaderboard">
           <thead>

@@ -1,22 +1,15 @@
 // A pipeline run's DAG drawn as SVG boxes and edges, each box its step's newest run's status;
 // a box with a run links to it. Read again every 3 s while the pipeline runs.
-import { useEffect, useState } from "react";
-import { childRuns, TERMINAL, type JobRecord, type Run } from "../api";
+import { childRuns, TERMINAL, type JobRecord } from "../api";
 import { BOX, layout } from "../dag";
+import { usePolled } from "../hooks";
 import { href } from "../route";
 import { ErrorLine } from "./ErrorLine";
 
 export function PipelineDag({ runId, job, live }: { runId: string; job: JobRecord; live: boolean }) {
-  const [children, setChildren] = useState<Run[]>([]);
-  const [error, setError] = useState<unknown>(null);
-  useEffect(() => {
-    const read = () => childRuns(runId).then(setChildren, setError);
-    read();
-    if (!live) return; // once more when it ends, then no more
-    const timer = window.setInterval(read, 3000);
-    return () => window.clearInterval(timer);
-  }, [runId, live]);
-  const dag = layout(job, children);
+  // read once more when it ends (``live`` turns false), then no more
+  const { value, error } = usePolled(() => childRuns(runId), live ? 3000 : null, [runId, live]);
+  const dag = layout(job, value ?? []);
   return (
     <figure className="dag" data-testid="pipeline-dag">
       <svg width={dag.width} height={dag.height} role="img" aria-label="pipeline steps">

@@ -2,10 +2,11 @@
 // trials its policy stopped early marked), every trial's curve of that metric overlaid,
 // stopped ones dashed, and the hyperparameters against the metric in parallel coordinates.
 // Read again every 5 s while the sweep runs.
-import { useEffect, useMemo, useState } from "react";
+import { useMemo } from "react";
 import { childRuns, type Run } from "../api";
 import { duration, metric } from "../format";
 import { href } from "../route";
+import { usePolled } from "../hooks";
 import { leaderboard, paramNames, STOPPED_EARLY_TAG } from "../sweep";
 import { CompareChart } from "./CompareChart";
 import { ErrorLine } from "./ErrorLine";
@@ -27,15 +28,8 @@ export function SweepBoard({
   goal: "maximize" | "minimize";
   live: boolean;
 }) {
-  const [trials, setTrials] = useState<Run[]>([]);
-  const [error, setError] = useState<unknown>(null);
-  useEffect(() => {
-    const read = () => childRuns(parent.id).then(setTrials, setError);
-    read();
-    if (!live) return;
-    const timer = window.setInterval(read, 5000);
-    return () => window.clearInterval(timer);
-  }, [parent.id, live]);
+  const { value, error } = usePolled(() => childRuns(parent.id), live ? 5000 : null, [parent.id, live]);
+  const trials = value ?? [];
   const rows = leaderboard(parent, trials, metricKey, goal);
   const params = paramNames(trials);
   // the chart is drawn again only when a trial's status or latest value moved

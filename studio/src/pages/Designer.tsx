@@ -3,6 +3,7 @@
 // draft as the pipeline YAML `trainyard pipeline submit -f` reads (designer/pipeline.ts).
 import { useEffect, useMemo, useRef, useState, type KeyboardEvent, type PointerEvent } from "react";
 import { ApiError, getJson, postJson, V1 } from "../api";
+import { usePolled } from "../hooks";
 import { ErrorLine } from "../components/ErrorLine";
 import {
   addNode,
@@ -67,8 +68,14 @@ function portAt(node: DraftNode, names: string[], port: string, side: "in" | "ou
 }
 
 export function Designer() {
-  const [categories, setCategories] = useState<Category[] | null>(null);
-  const [loadError, setLoadError] = useState<unknown>(null);
+  const { value: categories, error: loadError } = usePolled(
+    () => getJson<{ categories: Category[] }>(`${V1}/components/catalogue`).then((reply) => reply.categories),
+    null,
+    [],
+  );
+  // the data assets for the palette, which works without them
+  const assets = usePolled(() => getJson<{ versions: DataAsset[] }>(`${V1}/data`).then((r) => r.versions), null, [])
+    .value ?? [];
   const [history, setHistory] = useState<History<Draft>>(() => start(savedDraft()));
   const [selected, setSelected] = useState<Selected>(null);
   const [pending, setPending] = useState<{ node: string; port: string } | null>(null);
@@ -80,21 +87,10 @@ export function Designer() {
   const [moving, setMoving] = useState<{ id: string; dx: number; dy: number; x: number; y: number } | null>(null);
   const [submitting, setSubmitting] = useState(false);
   const [clipboard, setClipboard] = useState<DraftNode | null>(null);
-  const [assets, setAssets] = useState<DataAsset[]>([]);
   const canvas = useRef<HTMLDivElement>(null);
   const draft = history.present;
   const chosen = selected && "node" in selected ? draft.nodes.find((n) => n.id === selected.node) : undefined;
 
-  useEffect(() => {
-    getJson<{ categories: Category[] }>(`${V1}/components/catalogue`)
-      .then((reply) => setCategories(reply.categories))
-      .catch(setLoadError);
-  }, []);
-  useEffect(() => {
-    getJson<{ versions: DataAsset[] }>(`${V1}/data`)
-      .then((reply) => setAssets(reply.versions))
-      .catch(() => setAssets([])); // the palette works without them
-  }, []);
   useEffect(() => localStorage.setItem(SAVED, JSON.stringify(draft)), [draft]);
 
   const catalogue = useMemo(() => {

@@ -2,10 +2,11 @@
 // restarts), read again every 5 s; for a user who may write, a form that moves the traffic
 // (checked again by the server, as `trainyard endpoint traffic` is) and one that sends a test
 // request through the server. Keys stay hidden until asked for, and a reader gets none.
-import { useCallback, useEffect, useState } from "react";
+import { useState } from "react";
 import { getJson, postJson, sendJson, V1, type EndpointRecord, type EndpointView } from "../api";
 import { requestBody, splitLine, trafficOf } from "../endpoints";
 import { when } from "../format";
+import { usePolled, useSubmit } from "../hooks";
 import { href } from "../route";
 import { ErrorLine } from "../components/ErrorLine";
 import { StatusBadge } from "../components/StatusBadge";
@@ -13,11 +14,11 @@ import { StatusBadge } from "../components/StatusBadge";
 const POLL_MS = 5000;
 
 export function Endpoints() {
-  const [list, setList] = useState<EndpointRecord[] | null>(null);
-  const [error, setError] = useState<unknown>(null);
-  useEffect(() => {
-    getJson<{ endpoints: EndpointRecord[] }>(`${V1}/endpoints`).then((page) => setList(page.endpoints), setError);
-  }, []);
+  const { value: list, error } = usePolled(
+    () => getJson<{ endpoints: EndpointRecord[] }>(`${V1}/endpoints`).then((page) => page.endpoints),
+    null,
+    [],
+  );
   return (
     <section>
       <h1>Endpoints</h1>
@@ -75,19 +76,13 @@ function Keys({ keys }: { keys: EndpointView["keys"] }) {
 function TrafficForm({ view, onMoved }: { view: EndpointView; onMoved: () => void }) {
   const initial = () => Object.fromEntries(view.deployments.map((d) => [d.name, String(view.traffic[d.name] ?? 0)]));
   const [typed, setTyped] = useState<Record<string, string>>(initial);
-  const [error, setError] = useState<unknown>(null);
-  const [busy, setBusy] = useState(false);
+  const { busy, error, submit: write } = useSubmit();
   const checked = trafficOf(typed);
   const submit = (event: React.FormEvent) => {
     event.preventDefault();
     if ("problem" in checked) return;
-    setBusy(true);
-    sendJson("PUT", `${V1}/online-endpoints/${encodeURIComponent(view.name)}/traffic`, { traffic: checked.weights })
-      .then(() => {
-        setError(null);
-        onMoved();
-      }, setError)
-      .finally(() => setBusy(false));
+    const path = `${V1}/online-endpoints/${encodeURIComponent(view.name)}/traffic`;
+    write(() => sendJson("PUT", path, { traffic: checked.weights }), onMoved);
   };
   return (
     <form className="inline-form" onSubmit={submit} data-testid="traffic-form">
@@ -117,23 +112,14 @@ function TestRequest({ view }: { view: EndpointView }) {
   const [text, setText] = useState("");
   const [deployment, setDeployment] = useState("");
   const [reply, setReply] = useState<{ status: number; reply: unknown } | null>(null);
-  const [error, setError] = useState<unknown>(null);
-  const [busy, setBusy] = useState(false);
+  const { busy, error, submit: write } = useSubmit();
   const parsed = requestBody(text);
   const submit = (event: React.FormEvent) => {
     event.preventDefault();
     if ("problem" in parsed) return;
-    setBusy(true);
     setReply(null);
-    postJson<{ status: number; reply: unknown }>(`${V1}/online-endpoints/${encodeURIComponent(view.name)}/test`, {
-      body: parsed.body,
-      deployment: deployment || null,
-    })
-      .then((answer) => {
-        setError(null);
-        setReply(answer);
-      }, setError)
-      .finally(() => setBusy(false));
+    const path = `${V1}/online-endpoints/${encodeURIComponent(view.name)}/test`;
+    write(() => postJson<{ status: number; reply: unknown }>(path, { body: parsed.body, deployment: deployment || null }), setReply);
   };
   return (
     <form className="test-request" onSubmit={submit}>
@@ -172,18 +158,12 @@ function TestRequest({ view }: { view: EndpointView }) {
 }
 
 export function Endpoint({ name, writer }: { name: string; writer: boolean }) {
-  const [view, setView] = useState<EndpointView | null>(null);
-  const [error, setError] = useState<unknown>(null);
-  const [moves, setMoves] = useState(0); // a new traffic form after each move, filled from the new split
-  const read = useCallback(
-    () => getJson<EndpointView>(`${V1}/online-endpoints/${encodeURIComponent(name)}`).then(setView, setError),
+  const { value: view, error, reload } = usePolled(
+    () => getJson<EndpointView>(`${V1}/online-endpoints/${encodeURIComponent(name)}`),
+    POLL_MS,
     [name],
   );
-  useEffect(() => {
-    read();
-    const timer = window.setInterval(read, POLL_MS);
-    return () => window.clearInterval(timer);
-  }, [read]);
+  const [moves, setMoves] = useState(0); // a new traffic form after each move, filled from the new split
   if (!view) return <ErrorLine error={error} />;
   return (
     <section>
@@ -250,7 +230,7 @@ export function Endpoint({ name, writer }: { name: string; writer: boolean }) {
             key={moves}
             view={view}
             onMoved={() => {
-              read().then(() => setMoves((n) => n + 1));
+              reload().then(() => setMoves((n) => n + 1));
             }}
           />
           <h2>Test request</h2>

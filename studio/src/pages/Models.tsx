@@ -1,8 +1,9 @@
 // The model registry: every name with its latest version and aliases, and one name's versions
 // with where each came from (its run) and, for a user who may write, a form that moves an alias.
-import { useCallback, useEffect, useState } from "react";
+import { useState } from "react";
 import { getJson, query, sendJson, V1, type ModelVersion, type RegisteredModel } from "../api";
 import { when } from "../format";
+import { usePolled, useSubmit } from "../hooks";
 import { aliasesOf, newestFirst } from "../registry";
 import { href } from "../route";
 import { ErrorLine } from "../components/ErrorLine";
@@ -21,24 +22,23 @@ function Aliases({ names }: { names: string[] }) {
 
 // the data versions a version's run read (GET /data-lineage): the model's data lineage
 function ReadData({ runId }: { runId: string }) {
-  const [read, setRead] = useState<string[]>([]);
-  useEffect(() => {
-    getJson<{ lineage: { name: string; version: number; direction: string }[] }>(
-      `${V1}/data-lineage?${query({ run_id: runId })}`,
-    ).then(
-      (page) => setRead(page.lineage.filter((row) => row.direction === "read").map((row) => `${row.name}:${row.version}`)),
-      () => setRead([]),
-    );
-  }, [runId]);
-  return <>{read.join(", ")}</>;
+  const { value } = usePolled(
+    () =>
+      getJson<{ lineage: { name: string; version: number; direction: string }[] }>(
+        `${V1}/data-lineage?${query({ run_id: runId })}`,
+      ).then((page) => page.lineage.filter((row) => row.direction === "read").map((row) => `${row.name}:${row.version}`)),
+    null,
+    [runId],
+  );
+  return <>{(value ?? []).join(", ")}</>; // none shown when the lineage cannot be read
 }
 
 export function Models() {
-  const [models, setModels] = useState<RegisteredModel[] | null>(null);
-  const [error, setError] = useState<unknown>(null);
-  useEffect(() => {
-    getJson<{ models: RegisteredModel[] }>(`${V1}/models`).then((page) => setModels(page.models), setError);
-  }, []);
+  const { value: models, error } = usePolled(
+    () => getJson<{ models: RegisteredModel[] }>(`${V1}/models`).then((page) => page.models),
+    null,
+    [],
+  );
   return (
     <section>
       <h1>Models</h1>
@@ -79,18 +79,11 @@ export function Models() {
 function MoveAlias({ model, versions, onMoved }: { model: RegisteredModel; versions: ModelVersion[]; onMoved: () => void }) {
   const [alias, setAlias] = useState(Object.keys(model.aliases).sort()[0] ?? "");
   const [version, setVersion] = useState(String(versions[0]?.version ?? ""));
-  const [error, setError] = useState<unknown>(null);
-  const [busy, setBusy] = useState(false);
+  const { busy, error, submit: write } = useSubmit();
   const submit = (event: React.FormEvent) => {
     event.preventDefault();
-    setBusy(true);
     const path = `${V1}/models/${encodeURIComponent(model.name)}/aliases/${encodeURIComponent(alias.trim())}`;
-    sendJson("PUT", path, { version: Number(version) })
-      .then(() => {
-        setError(null);
-        onMoved();
-      }, setError)
-      .finally(() => setBusy(false));
+    write(() => sendJson("PUT", path, { version: Number(version) }), onMoved);
   };
   return (
     <form className="inline-form" onSubmit={submit} data-testid="move-alias">
@@ -122,16 +115,18 @@ function MoveAlias({ model, versions, onMoved }: { model: RegisteredModel; versi
 }
 
 export function Model({ name, writer }: { name: string; writer: boolean }) {
-  const [model, setModel] = useState<RegisteredModel | null>(null);
-  const [versions, setVersions] = useState<ModelVersion[]>([]);
-  const [error, setError] = useState<unknown>(null);
   const base = `${V1}/models/${encodeURIComponent(name)}`;
-  const read = useCallback(() => {
-    getJson<RegisteredModel>(base).then(setModel, setError);
-    getJson<{ versions: ModelVersion[] }>(`${base}/versions`).then((page) => setVersions(newestFirst(page.versions)), setError);
-  }, [base]);
-  useEffect(read, [read]);
-  if (!model) return <ErrorLine error={error} />;
+  const { value, error, reload } = usePolled(
+    () =>
+      Promise.all([
+        getJson<RegisteredModel>(base),
+        getJson<{ versions: ModelVersion[] }>(`${base}/versions`).then((page) => newestFirst(page.versions)),
+      ]),
+    null,
+    [base],
+  );
+  if (!value) return <ErrorLine error={error} />;
+  const [model, versions] = value;
   const aliases = aliasesOf(model.aliases);
   return (
     <section>
@@ -141,7 +136,7 @@ export function Model({ name, writer }: { name: string; writer: boolean }) {
       <h1>{model.name}</h1>
       <ErrorLine error={error} />
       {model.description && <p>{model.description}</p>}
-      {writer && versions.length > 0 && <MoveAlias model={model} versions={versions} onMoved={read} />}
+      {writer && versions.length > 0 && <MoveAlias model={model} versions={versions} onMoved={reload} />}
       <table className="grid" data-testid="model-versions">
         <thead>
           <tr>

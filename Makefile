@@ -1,5 +1,5 @@
 # The two commands of the README:
-#   make demo   set up .venv and run the bundled training job on a local workspace
+#   make demo   set up .venv, run the bundled training job on a local workspace, deploy and score its model
 #   make test   set up .venv (with the test tools) and run the test suite
 # and for the web studio (studio/, built into src/trainyard/server/studio_static, committed):
 #   make studio        rebuild it after editing studio/ (needs Node 20 and npm)
@@ -35,8 +35,7 @@ $(VENV)/.dev: pyproject.toml | $(BIN)/python
 	touch $@ $(VENV)/.demo
 
 demo: $(VENV)/.demo
-	$(BIN)/trainyard init .
-	$(BIN)/trainyard job submit -f examples/diabetes/job.yml --stream
+	PATH="$(CURDIR)/$(BIN):$$PATH" bash examples/diabetes/demo.sh
 
 test: $(VENV)/.dev browser
 	$(BIN)/python -m pytest -q

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import shlex
 import shutil
@@ -92,15 +93,32 @@ def test_the_yaml_examples_are_valid(tmp_path):
     assert sweep.objective.primary_metric == "r2" and sweep.sampling == "bayesian"
 
 
-def test_the_readme_shows_what_the_demo_prints(tmp_path):
-    """``make demo``'s two commands; the numbers it prints are the README's, which cannot drift."""
+def test_the_demo_trains_deploys_scores_and_names_the_runs_studio_page(tmp_path):
+    """``make demo``'s script on a copy of the examples; the numbers it prints are the README's."""
     shutil.copytree(ROOT / "examples", tmp_path / "examples")
-    ty(tmp_path, "init", ".")
-    out = ty(tmp_path, "job", "submit", "-f", "examples/diabetes/job.yml", "--stream").stdout
-    printed = re.search(r"mse=([0-9.]+) r2=([0-9.]+)", out)
-    assert printed, out
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TRAINYARD_")}
+    env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env['PATH']}"
+    demo = subprocess.run(
+        ["bash", "examples/diabetes/demo.sh"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert demo.returncode == 0, demo.stdout + demo.stderr
+    printed = re.search(r"mse=([0-9.]+) r2=([0-9.]+)", demo.stdout)
+    assert printed, demo.stdout
     assert f"`{printed.group(0)}`" in README  # the make demo paragraph
     assert readme_metrics() == {"mse": printed.group(1), "r2": printed.group(2)}  # the SDK example
+    predictions = json.loads(demo.stdout[demo.stdout.rindex("[") : demo.stdout.rindex("]") + 1])
+    assert len(predictions) == 2  # a prediction per row of request.json
+    run = json.loads(ty(tmp_path, "run", "list", "-o", "json").stdout)[0]["id"]
+    assert demo.stdout.splitlines()[-1].startswith(
+        f"see this run in the studio: trainyard studio --run {run[:12]}"
+    )
+    endpoints = json.loads(ty(tmp_path, "endpoint", "list", "-o", "json").stdout)
+    assert endpoints == []  # deleted on the way out: nothing is left running
 
 
 def test_the_demos_model_goes_through_the_registry_an_endpoint_batch_scoring_and_a_retrain(tmp_path):

@@ -5,7 +5,9 @@ kernel picks, with a token made for this process in the URL it prints (as Jupyte
 page trades it for a cookie (``server.auth.LocalSession``), so other users of the machine, who
 can reach the port but were not given the URL, read nothing. It runs without lifespan work (no
 reaper, no endpoint keeper): the studio looks at the workspace, the workspace's own processes
-run it. A server workspace has its studio on the server, at ``<server>/studio/``.
+run it. ``--run`` puts the run's page after the token (``#/runs/ID``): the fragment outlives the
+redirect that drops the token, so the browser lands on that run. A server workspace has its
+studio on the server, at ``<server>/studio/``.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from typing import TYPE_CHECKING
 import typer
 
 from trainyard.cli.output import console
+from trainyard.cli.runs import resolve_run_id
 from trainyard.errors import InvalidInputError
 
 if TYPE_CHECKING:
@@ -32,6 +35,9 @@ def studio(
     ),
     port: int = typer.Option(0, min=0, max=65535, help="Port on 127.0.0.1 (default: a free one)."),
     no_browser: bool = typer.Option(False, "--no-browser", help="Only print the URL."),
+    run: str = typer.Option(
+        None, "--run", help="Open this run's page (its id, or the prefix `run list` prints)."
+    ),
 ) -> None:
     """Open the web studio on this workspace: experiments, runs, charts, logs, artifacts."""
     import uvicorn
@@ -47,6 +53,7 @@ def studio(
             "(the server serves the studio)"
         )
     ws = Workspace.from_config(target)
+    page = f"#/runs/{ws.store.get_run(resolve_run_id(ws, run)).id}" if run else ""
     session = LocalSession()
     app = create_app(ws, local_session=session)
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
@@ -57,7 +64,7 @@ def studio(
         raise InvalidInputError(
             f"--port {port}: cannot listen on 127.0.0.1:{port} ({exc.strerror})"
         ) from None
-    url = f"http://127.0.0.1:{sock.getsockname()[1]}/studio/?token={session.url_token}"
+    url = f"http://127.0.0.1:{sock.getsockname()[1]}/studio/?token={session.url_token}{page}"
     server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off"))
     console.print(f"studio of {ws.root}; open it at (Ctrl-C stops it):")
     console.print(url, soft_wrap=True, markup=False, highlight=False)

@@ -49,6 +49,7 @@ def submit(
     """Queue an AutoML run; with --stream or --test, follow it and end with the leaderboard."""
     from trainyard.automl.config import make_settings, read_table
     from trainyard.automl.submit import submit_automl
+    from trainyard.cli.jobs import queued
     from trainyard.workspace import Workspace
 
     fields = {
@@ -71,18 +72,15 @@ def submit(
     test_frame = None if test is None else _read_test(test, settings.label_column_name)
     ws = Workspace.from_config()
     info = submit_automl(ws, settings, train, experiment, valid)
-    console.print(f"automl run [bold]{info.id}[/] queued in experiment [bold]{experiment}[/]")
-    if not (stream or test):
-        console.print(
-            f"follow it with: trainyard run logs {info.id} --follow; then trainyard automl show {info.id}"
-        )
-        return
-    from trainyard.cli.jobs import follow
-
-    try:
-        follow(ws, info.id, summary=False)
-    finally:
-        show(info.id, output=Format.table)
+    said = f"automl run [bold]{info.id}[/] queued in experiment [bold]{experiment}[/]"
+    queued(
+        ws,
+        info.id,
+        said,
+        stream or test is not None,
+        "automl",
+        lambda run_id: show(run_id, output=Format.table),
+    )
     if test:
         _score_test(ws, info.id, test, test_frame, settings)
 

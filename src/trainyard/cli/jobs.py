@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import TextIO, cast
 
@@ -71,6 +72,22 @@ def submit(
         console.print(f"follow it with: trainyard run logs {info.id} --follow")
         return
     follow(ws, info.id)
+
+
+def queued(ws, run_id: str, said: str, stream: bool, noun: str, show: Callable[[str], None]) -> None:  # noqa: ANN001
+    """Say that a parent run (``said``) is queued. With ``stream`` follow its log, then ``show`` it
+    (after a Ctrl-C too: what it did so far); else name the commands that do.
+    """
+    console.print(said)
+    if not stream:
+        console.print(
+            f"follow it with: trainyard run logs {run_id} --follow; then trainyard {noun} show {run_id}"
+        )
+        return
+    try:
+        follow(ws, run_id, summary=False)
+    finally:
+        show(run_id)
 
 
 def follow(ws, run_id: str, summary: bool = True) -> None:  # noqa: ANN001

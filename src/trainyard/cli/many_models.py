@@ -22,6 +22,7 @@ def train(
     stream: bool = typer.Option(False, "--stream", help="Follow the parent's log and wait for the end."),
 ) -> None:
     """Queue the parent run; it trains and registers one model per partition."""
+    from trainyard.cli.jobs import queued
     from trainyard.sdk.many_models import ManyModelsConfig, submit_many_models
     from trainyard.workspace import Workspace
 
@@ -30,19 +31,10 @@ def train(
         config.settings = config.settings.model_copy(update={"experiment_name": experiment})
     ws = Workspace.from_config()
     run = submit_many_models(ws, config)
-    name = config.settings.experiment_name
-    console.print(f"many-models run [bold]{run.id}[/] queued in experiment [bold]{name}[/]")
-    if not stream:
-        console.print(
-            f"follow it with: trainyard run logs {run.id} --follow; then trainyard many-models show {run.id}"
-        )
-        return
-    from trainyard.cli.jobs import follow
-
-    try:
-        follow(ws, run.id, summary=False)
-    finally:
-        show(run.id, output=Format.table)
+    said = (
+        f"many-models run [bold]{run.id}[/] queued in experiment [bold]{config.settings.experiment_name}[/]"
+    )
+    queued(ws, run.id, said, stream, "many-models", lambda run_id: show(run_id, output=Format.table))
 
 
 def _run(run_id: str):  # noqa: ANN202

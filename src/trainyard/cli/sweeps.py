@@ -50,18 +50,10 @@ def submit(
 
 
 def _started(ws, run_id: str, experiment: str, stream: bool) -> None:  # noqa: ANN001
-    console.print(f"sweep [bold]{run_id}[/] queued in experiment [bold]{experiment}[/]")
-    if not stream:
-        console.print(
-            f"follow it with: trainyard run logs {run_id} --follow; then trainyard sweep show {run_id}"
-        )
-        return
-    from trainyard.cli.jobs import follow
+    from trainyard.cli.jobs import queued
 
-    try:
-        follow(ws, run_id, summary=False)
-    finally:
-        show(run_id, plot=None, output=Format.table)
+    said = f"sweep [bold]{run_id}[/] queued in experiment [bold]{experiment}[/]"
+    queued(ws, run_id, said, stream, "sweep", lambda shown: show(shown, plot=None, output=Format.table))
 
 
 @app.command("show")

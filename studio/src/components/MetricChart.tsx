@@ -113,7 +113,9 @@ export function MetricChart({
       });
     };
 
-    redraw.current = () => shown && plot?.setData(withSmoothed(columns(shown, options), weight.current), false);
+    redraw.current = () => {
+      if (shown) plot?.setData(withSmoothed(columns(shown, options), weight.current), false);
+    };
     const refresh = () => fetchSeries(runId, metricKey, width, zoomed).then(draw, setError);
     refresh();
     if (live) timer = window.setInterval(refresh, 3000);
@@ -124,7 +126,9 @@ export function MetricChart({
       plot?.destroy();
     };
   }, [runId, metricKey, live, options, smoothed]);
-  useEffect(() => redraw.current?.(), [smoothing]);
+  useEffect(() => {
+    redraw.current?.();
+  }, [smoothing]);
 
   return (
     <figure className="chart" data-testid={`chart-${metricKey}`}>

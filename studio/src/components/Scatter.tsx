@@ -12,8 +12,9 @@ const PAD = { left: 70, right: 20, top: 12, bottom: 40 };
 const LABELLED = 12; // names written beside the points up to this many runs
 
 const label = (axis: Axis, text: string) => (axis.kind === "number" ? metric(Number(text)) : text);
-const px = (p: number) => PAD.left + p * (WIDTH - PAD.left - PAD.right);
-const py = (p: number) => PAD.top + (1 - p) * (HEIGHT - PAD.top - PAD.bottom);
+const INSET = 0.05; // the points kept off the axes' lines
+const px = (p: number) => PAD.left + (INSET + p * (1 - 2 * INSET)) * (WIDTH - PAD.left - PAD.right);
+const py = (p: number) => PAD.top + (1 - INSET - p * (1 - 2 * INSET)) * (HEIGHT - PAD.top - PAD.bottom);
 
 function Pick({ name, value, columns, onChange }: { name: string; value: string; columns: string[]; onChange: (c: string) => void }) {
   return (
@@ -46,17 +47,17 @@ export function Scatter({ rows, columns }: { rows: Row[]; columns: string[] }) {
       </figcaption>
       <svg width={WIDTH} height={HEIGHT} role="img" aria-label={`${y} against ${x}`}>
         <g className="pc-axis">
-          <line x1={px(0)} x2={px(1)} y1={py(0)} y2={py(0)} />
-          <line x1={px(0)} x2={px(0)} y1={py(0)} y2={py(1)} />
+          <line x1={PAD.left} x2={WIDTH - PAD.right} y1={HEIGHT - PAD.bottom} y2={HEIGHT - PAD.bottom} />
+          <line x1={PAD.left} x2={PAD.left} y1={HEIGHT - PAD.bottom} y2={PAD.top} />
           {lines.length > 0 &&
             ticks(axes[0]).map((t) => (
-              <text key={t.label} x={px(t.at)} y={py(0) + 16} textAnchor="middle">
+              <text key={t.label} x={px(t.at)} y={HEIGHT - PAD.bottom + 16} textAnchor="middle">
                 {label(axes[0], t.label)}
               </text>
             ))}
           {lines.length > 0 &&
             ticks(axes[1]).map((t) => (
-              <text key={t.label} x={px(0) - 6} y={py(t.at) + 4} textAnchor="end">
+              <text key={t.label} x={PAD.left - 6} y={py(t.at) + 4} textAnchor="end">
                 {label(axes[1], t.label)}
               </text>
             ))}
@@ -67,7 +68,7 @@ export function Scatter({ rows, columns }: { rows: Row[]; columns: string[] }) {
               <title>{row.name}</title>
             </circle>
             {lines.length <= LABELLED && (
-              <text x={px(at) + 8} y={py(up) + 4}>
+              <text x={px(at) + (at > 0.7 ? -8 : 8)} y={py(up) + 4} textAnchor={at > 0.7 ? "end" : "start"}>
                 {row.name}
               </text>
             )}

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { Run } from "./api";
-import { leaderboard, objectiveOf, paramNames } from "./sweep";
+import { leaderboard, objectiveOf, paramNames, trialRows } from "./sweep";
 
 function trial(n: number, status: string, loss?: number | "NaN", tags: Record<string, string> = {}): Run {
   return {
@@ -46,5 +46,11 @@ describe("sweep leaderboard", () => {
     });
     expect(objectiveOf({ type: "command" })).toBeNull();
     expect(paramNames(TRIALS)).toEqual(["depth", "lr"]);
+  });
+  it("makes a line of each trial's params and value, the best and the stopped marked", () => {
+    const rows = trialRows(leaderboard(PARENT, TRIALS, "loss", "minimize"), "loss");
+    expect(rows[0]).toEqual({ key: "t2", name: "trial 2", className: "pc-best", values: { lr: "0.2", loss: "0.2" } });
+    expect(rows.find((r) => r.key === "t1")?.className).toBe("pc-stopped");
+    expect(rows.find((r) => r.key === "t4")?.values.loss).toBeUndefined(); // no value: no line
   });
 });

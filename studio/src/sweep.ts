@@ -3,6 +3,7 @@
 // result; then the others (running, failed, stopped early) by trial number. AutoML's trials are
 // ranked the same way, under their own tags (automl.ts).
 import type { JobRecord, Run } from "./api";
+import type { Row } from "./parallel";
 
 export const TRIAL_TAG = "sweep.trial";
 export const STOPPED_EARLY_TAG = "sweep.early_terminated";
@@ -60,4 +61,15 @@ export function leaderboard(
 // the params the trials were given, in name order (the search space's)
 export function paramNames(trials: Run[]): string[] {
   return [...new Set(trials.flatMap((run) => Object.keys(run.params)))].sort();
+}
+
+// the trials as lines of parallel coordinates: their params and the metric's value, the best
+// and the ones stopped early marked
+export function trialRows(trials: Trial[], metric: string): Row[] {
+  return trials.map((t) => ({
+    key: t.run.id,
+    name: t.run.name || `trial ${t.trial}`,
+    className: [t.best && "pc-best", t.stoppedEarly && "pc-stopped"].filter(Boolean).join(" ") || undefined,
+    values: { ...t.run.params, [metric]: t.value === null ? undefined : String(t.value) },
+  }));
 }

@@ -1,5 +1,5 @@
-"""The studio's registry, endpoint, pipeline, sweep and AutoML pages in Debian's Chromium, on a team
-server's workspace: what an owner sees and may change, and what a reader sees (no controls)."""
+"""The studio's registry, endpoint, compare, pipeline, sweep and AutoML pages in Debian's Chromium, on
+a team server's workspace: what an owner sees and may change, and what a reader sees (no controls)."""
 
 from __future__ import annotations
 
@@ -140,6 +140,53 @@ def test_an_owner_moves_an_endpoints_traffic_and_a_reader_sees_no_controls_or_ke
     expect(reader.get_by_text("hidden (only a contributor or an owner sees them)")).to_be_visible()
     expect(reader.get_by_test_id("traffic-form")).to_have_count(0)
     expect(reader.get_by_label("request body")).to_have_count(0)
+
+
+def test_compare_draws_parallel_coordinates_a_scatter_and_smooths_the_charts(
+    team: tuple[str, Workspace, dict[str, str]], browser: Any
+) -> None:
+    from playwright.sync_api import expect
+
+    url, ws, tokens = team
+    _, runs = sample_experiment(ws, name="four", runs=4, points=30)
+    for run, opt in zip(runs, ("adam", "sgd", "adam", "sgd"), strict=True):
+        ws.store.log_batch(run.id, [], params={"opt": opt})  # a categorical param
+    page = _signed_in(browser, url, tokens["reader"], "#/compare/" + ",".join(r.id for r in runs))
+    errors: list[Any] = []
+    page.on("pageerror", lambda error: errors.append(error))
+
+    parallel = page.get_by_test_id("parallel")
+    expect(parallel.locator("polyline")).to_have_count(4)  # a line per run
+    for axis in ("params.depth", "params.lr", "params.opt", "metrics.accuracy", "metrics.loss"):
+        expect(parallel.locator("text.pc-name", has_text=axis)).to_have_count(1)
+    scatter = page.get_by_test_id("scatter")
+    expect(scatter.locator("circle")).to_have_count(4)
+    drawn = scatter.get_by_role("img")
+    expect(drawn).to_have_attribute("aria-label", "metrics.accuracy against params.depth")  # param, metric
+    page.get_by_label("scatter x").select_option("params.opt")
+    page.get_by_label("scatter y").select_option("metrics.loss")
+    expect(drawn).to_have_attribute("aria-label", "metrics.loss against params.opt")
+    expect(scatter.locator("circle")).to_have_count(4)
+    expect(scatter.locator("text", has_text="sgd")).to_have_count(1)  # the category's tick
+    expect(scatter.locator("circle title", has_text="run-3")).to_have_count(1)  # named on hover
+
+    chart = page.get_by_test_id("compare-loss")
+    expect(chart).not_to_contain_text("(raw)")
+    page.get_by_label("smoothing").fill("0.9")
+    expect(chart).to_contain_text("run-2 (raw)")  # the raw line, faint, under the smoothed one
+    page.wait_for_function(_CANVAS_DRAWN, arg="[data-testid='compare-loss'] canvas")
+
+    page.get_by_test_id("compare-table").get_by_role("link", name="run-0").click()
+    run_chart = page.get_by_test_id("chart-loss")
+    page.wait_for_function(_CANVAS_DRAWN, arg="[data-testid='chart-loss'] canvas")
+    expect(run_chart).not_to_contain_text("loss (raw)")
+    page.get_by_label("smoothing").fill("0.6")
+    expect(page.get_by_test_id("smoothing-value").first).to_have_text("0.60")
+    expect(run_chart).to_contain_text("loss (raw)")
+    page.get_by_label("smoothing").fill("0.8")  # a new weight on the same plot
+    expect(page.get_by_test_id("smoothing-value").first).to_have_text("0.80")
+    page.wait_for_function(_CANVAS_DRAWN, arg="[data-testid='chart-loss'] canvas")
+    assert errors == []  # nothing thrown in the page along the way
 
 
 def test_a_pipeline_runs_page_draws_its_steps_live_and_opens_a_steps_run(

@@ -1,8 +1,11 @@
 // One metric of several runs overlaid: each run's series cut to the chart's width by the server,
-// joined on their steps (uPlot.join), one line per run.
+// joined on their steps (uPlot.join), one line per run; smoothed (smooth.ts), each run's line
+// is drawn faint under its smoothed one. Changing the smoothing draws again without fetching.
 import { useEffect, useRef, useState } from "react";
 import uPlot from "uplot";
 import { getJson, query, V1, type Run, type Series } from "../api";
+import { runName } from "../compare";
+import { smoothedSeries, withSmoothed } from "../smooth";
 import { ErrorLine } from "./ErrorLine";
 
 const PALETTE = ["#2563eb", "#dc2626", "#16a34a", "#9333ea", "#ea580c", "#0891b2", "#be185d", "#65a30d", "#4b5563", "#ca8a04"];
@@ -11,19 +14,21 @@ export function CompareChart({
   runs,
   metricKey,
   dashed,
+  smoothing = 0,
 }: {
   runs: Run[];
   metricKey: string;
   dashed?: (run: Run) => boolean; // these runs' lines are dashed (a sweep's trials stopped early)
+  smoothing?: number;
 }) {
   const box = useRef<HTMLDivElement>(null);
   const [error, setError] = useState<unknown>(null);
+  const [fetched, setFetched] = useState<{ runs: Run[]; data: uPlot.AlignedData; width: number } | null>(null);
   useEffect(() => {
     const element = box.current;
     if (!element) return;
     const width = Math.max(300, element.clientWidth);
     const having = runs.filter((run) => metricKey in run.metrics);
-    let plot: uPlot | null = null;
     let cancelled = false;
     Promise.all(
       having.map((run) =>
@@ -36,34 +41,44 @@ export function CompareChart({
           s.steps,
           s.values.map((v) => (typeof v === "number" ? v : null)),
         ]);
-        const data = tables.length === 1 ? tables[0] : uPlot.join(tables);
-        plot = new uPlot(
-          {
-            width,
-            height: 240,
-            scales: { x: { time: false } },
-            axes: [{ label: "step" }, {}],
-            series: [
-              { label: "step" },
-              ...having.map((run, i) => ({
-                label: (run.name || run.id.slice(0, 8)) + (dashed?.(run) ? " (stopped early)" : ""),
-                stroke: PALETTE[i % PALETTE.length],
-                width: 1.2,
-                spanGaps: true,
-                dash: dashed?.(run) ? [6, 4] : undefined,
-              })),
-            ],
-          },
-          data,
-          element,
-        );
+        setFetched({ runs: having, data: tables.length === 1 ? tables[0] : uPlot.join(tables), width });
       })
       .catch(setError);
     return () => {
       cancelled = true;
-      plot?.destroy();
     };
-  }, [runs, metricKey, dashed]);
+  }, [runs, metricKey]);
+
+  useEffect(() => {
+    const element = box.current;
+    if (!element || !fetched) return;
+    const plot = new uPlot(
+      {
+        width: fetched.width,
+        height: 240,
+        scales: { x: { time: false } },
+        axes: [{ label: "step" }, {}],
+        series: [
+          { label: "step" },
+          ...fetched.runs.flatMap((run, i) =>
+            smoothedSeries(
+              {
+                label: runName(run) + (dashed?.(run) ? " (stopped early)" : ""),
+                stroke: PALETTE[i % PALETTE.length],
+                width: 1.2,
+                spanGaps: true,
+                dash: dashed?.(run) ? [6, 4] : undefined,
+              },
+              smoothing,
+            ),
+          ),
+        ],
+      },
+      withSmoothed(fetched.data, smoothing),
+      element,
+    );
+    return () => plot.destroy();
+  }, [fetched, dashed, smoothing]);
   return (
     <figure className="chart" data-testid={`compare-${metricKey}`}>
       <figcaption>{metricKey}</figcaption>

@@ -1,10 +1,12 @@
 // One metric of one run, drawn by uPlot on a canvas. The server cuts the series to the chart's
 // width, keeping each step range's min and max (GET /runs/{id}/metric-series); zooming in
 // (drag across the chart) asks again for just those steps, exact once few enough; a
-// double-click zooms back out.
+// double-click zooms back out. Smoothed (smooth.ts), the raw line is drawn faint under the
+// smoothed one; moving the weight draws again without fetching.
 import { useEffect, useRef, useState } from "react";
 import uPlot from "uplot";
 import { getJson, query, V1, type Series } from "../api";
+import { smoothedSeries, withSmoothed } from "../smooth";
 import { ErrorLine } from "./ErrorLine";
 
 const HEIGHT = 220;
@@ -43,15 +45,21 @@ export function MetricChart({
   metricKey,
   live,
   options,
+  smoothing,
 }: {
   runId: string;
   metricKey: string;
   live: boolean;
   options: ChartOptions;
+  smoothing: number;
 }) {
   const box = useRef<HTMLDivElement>(null);
   const [info, setInfo] = useState<Series | null>(null);
   const [error, setError] = useState<unknown>(null);
+  const weight = useRef(smoothing); // read when drawing, so that a new weight needs no new plot
+  weight.current = smoothing;
+  const redraw = useRef<(() => void) | null>(null);
+  const smoothed = smoothing > 0; // a faint raw line is added or taken away: a new plot
 
   useEffect(() => {
     const element = box.current;
@@ -67,7 +75,7 @@ export function MetricChart({
       if (cancelled) return;
       setInfo(series);
       shown = series;
-      const data = columns(series, options);
+      const data = withSmoothed(columns(series, options), weight.current);
       if (plot) {
         plot.setData(data, zoomed === undefined);
         return;
@@ -78,7 +86,10 @@ export function MetricChart({
           height: HEIGHT,
           scales: { x: { time: options.axis === "time" }, y: options.log ? { distr: 3 } : {} },
           axes: [{ label: options.axis }, {}],
-          series: [{ label: options.axis }, { label: metricKey, stroke: "#2563eb", width: 1.5, spanGaps: false }],
+          series: [
+            { label: options.axis },
+            ...smoothedSeries({ label: metricKey, stroke: "#2563eb", width: 1.5, spanGaps: false }, weight.current),
+          ],
           cursor: { drag: { x: true, y: false } },
           hooks: {
             setSelect: [
@@ -102,15 +113,22 @@ export function MetricChart({
       });
     };
 
+    redraw.current = () => {
+      if (shown) plot?.setData(withSmoothed(columns(shown, options), weight.current), false);
+    };
     const refresh = () => fetchSeries(runId, metricKey, width, zoomed).then(draw, setError);
     refresh();
     if (live) timer = window.setInterval(refresh, 3000);
     return () => {
       cancelled = true;
+      redraw.current = null;
       if (timer !== undefined) window.clearInterval(timer);
       plot?.destroy();
     };
-  }, [runId, metricKey, live, options]);
+  }, [runId, metricKey, live, options, smoothed]);
+  useEffect(() => {
+    redraw.current?.();
+  }, [smoothing]);
 
   return (
     <figure className="chart" data-testid={`chart-${metricKey}`}>

@@ -7,7 +7,7 @@ import { childRuns, type Run } from "../api";
 import { duration, metric } from "../format";
 import { href } from "../route";
 import { usePolled } from "../hooks";
-import { leaderboard, paramNames, STOPPED_EARLY_TAG } from "../sweep";
+import { leaderboard, paramNames, STOPPED_EARLY_TAG, trialRows } from "../sweep";
 import { CompareChart } from "./CompareChart";
 import { ErrorLine } from "./ErrorLine";
 import { ParallelCoords } from "./ParallelCoords";
@@ -83,7 +83,12 @@ export function SweepBoard({
       {charted.length > 0 && (
         <div className="charts">
           <CompareChart runs={charted} metricKey={metricKey} dashed={stoppedEarly} />
-          <ParallelCoords trials={rows} params={params} metricKey={metricKey} />
+          <ParallelCoords
+            rows={trialRows(rows, metricKey)}
+            columns={[...params, metricKey]}
+            title={`Hyperparameters against ${metricKey}`}
+            noun="trials"
+          />
         </div>
       )}
     </div>

@@ -1,11 +1,15 @@
-// Runs side by side: every metric's curves overlaid (one chart per metric, a line per run), and
-// the params and latest metrics of each run in one table, the rows where they differ first.
+// Runs side by side: the params and latest metrics of each run in one table, the rows where
+// they differ first; those every run has in parallel coordinates, any two of them in a scatter;
+// and every metric's curves overlaid (one chart per metric, a line per run), smoothed at will.
 import { useEffect, useMemo, useState } from "react";
 import { getJson, V1, type Run } from "../api";
-import { metric } from "../format";
+import { cellOf, columnsOf, METRICS, rowsOf, runName, shared } from "../compare";
 import { href } from "../route";
 import { ErrorLine } from "../components/ErrorLine";
 import { CompareChart } from "../components/CompareChart";
+import { ParallelCoords } from "../components/ParallelCoords";
+import { Scatter } from "../components/Scatter";
+import { Smoothing } from "../components/Smoothing";
 
 export const MAX_COMPARED = 100;
 
@@ -20,7 +24,7 @@ function DiffTable({ runs, rows }: { runs: Run[]; rows: { label: string; values:
             <th></th>
             {runs.map((run) => (
               <th key={run.id}>
-                <a href={href({ page: "run", runId: run.id })}>{run.name || run.id.slice(0, 8)}</a>
+                <a href={href({ page: "run", runId: run.id })}>{runName(run)}</a>
               </th>
             ))}
           </tr>
@@ -43,25 +47,27 @@ function DiffTable({ runs, rows }: { runs: Run[]; rows: { label: string; values:
 export function Compare({ runIds }: { runIds: string[] }) {
   const [runs, setRuns] = useState<Run[] | null>(null);
   const [error, setError] = useState<unknown>(null);
+  const [smoothing, setSmoothing] = useState(0);
   useEffect(() => {
     Promise.all(runIds.slice(0, MAX_COMPARED).map((id) => getJson<Run>(`${V1}/runs/${encodeURIComponent(id)}`)))
       .then(setRuns)
       .catch(setError);
   }, [runIds]);
 
-  const { metricKeys, rows } = useMemo(() => {
-    if (!runs) return { metricKeys: [], rows: [] };
-    const params = [...new Set(runs.flatMap((r) => Object.keys(r.params)))].sort();
-    const metrics = [...new Set(runs.flatMap((r) => Object.keys(r.metrics)))].sort();
+  const { columns, runRows, rows } = useMemo(() => {
+    const list = runs ?? [];
+    const columns = columnsOf(list);
     return {
-      metricKeys: metrics,
+      columns,
+      runRows: rowsOf(list, columns),
       rows: [
-        { label: "status", values: runs.map((r) => r.status) },
-        ...params.map((key) => ({ label: `params.${key}`, values: runs.map((r) => r.params[key] ?? "") })),
-        ...metrics.map((key) => ({ label: `metrics.${key}`, values: runs.map((r) => metric(r.metrics[key])) })),
+        { label: "status", values: list.map((r) => r.status) },
+        ...columns.map((c) => ({ label: c, values: list.map((r) => cellOf(r, c)) })),
       ],
     };
   }, [runs]);
+  const axes = shared(runRows, columns);
+  const metricKeys = columns.filter((c) => c.startsWith(METRICS)).map((c) => c.slice(METRICS.length));
 
   if (!runs) return <ErrorLine error={error} />;
   return (
@@ -74,10 +80,28 @@ export function Compare({ runIds }: { runIds: string[] }) {
       <ErrorLine error={error} />
       <h2>Params and latest metrics</h2>
       <DiffTable runs={runs} rows={rows} />
+      {columns.length > 0 && (
+        <>
+          <ParallelCoords rows={runRows} columns={axes} title="Params and latest metrics" noun="runs" />
+          {axes.length < columns.length && (
+            <p className="muted">
+              {axes.length < 2
+                ? `No parallel coordinates: they need two columns every run has, and these runs share ${axes.length}.`
+                : `Axes: the ${axes.length} columns every run has (${columns.length - axes.length} others left out).`}
+            </p>
+          )}
+          <Scatter key={runIds.join(",")} rows={runRows} columns={columns} />
+        </>
+      )}
       <h2>Metrics</h2>
+      {metricKeys.length > 0 && (
+        <div className="chart-options">
+          <Smoothing value={smoothing} onChange={setSmoothing} />
+        </div>
+      )}
       <div className="charts">
         {metricKeys.map((key) => (
-          <CompareChart key={key} runs={runs} metricKey={key} />
+          <CompareChart key={key} runs={runs} metricKey={key} smoothing={smoothing} />
         ))}
       </div>
     </section>

@@ -6,6 +6,7 @@ import { Artifacts } from "../components/Artifacts";
 import { ErrorLine } from "../components/ErrorLine";
 import { LogTail } from "../components/LogTail";
 import { MetricChart, type ChartOptions } from "../components/MetricChart";
+import { Smoothing } from "../components/Smoothing";
 import { StatusBadge } from "../components/StatusBadge";
 import { PipelineDag } from "../components/PipelineDag";
 import { SweepBoard } from "../components/SweepBoard";
@@ -34,6 +35,7 @@ export function RunDetail({ runId }: { runId: string }) {
   const [run, setRun] = useState<Run | null>(null);
   const [error, setError] = useState<unknown>(null);
   const [options, setOptions] = useState<ChartOptions>({ axis: "step", log: false });
+  const [smoothing, setSmoothing] = useState(0);
   const [experiment, setExperiment] = useState<Experiment | null>(null);
   const experimentId = run?.experiment_id;
   useEffect(() => {
@@ -143,12 +145,13 @@ export function RunDetail({ runId }: { runId: string }) {
             />{" "}
             log scale
           </label>
+          <Smoothing value={smoothing} onChange={setSmoothing} />
           <span className="muted">drag to zoom, double-click to zoom out</span>
         </div>
       )}
       <div className="charts">
         {metricKeys.map((key) => (
-          <MetricChart key={key} runId={run.id} metricKey={key} live={live} options={options} />
+          <MetricChart key={key} runId={run.id} metricKey={key} live={live} options={options} smoothing={smoothing} />
         ))}
       </div>
       {metricKeys.length > 0 && (

@@ -32,3 +32,5 @@ TEMP_SUFFIX_BYTES = len(".") + len(TEMP_MARK) + 32
 MAX_ARTIFACT_NAME_PART_BYTES = MAX_FILE_NAME_BYTES - TEMP_SUFFIX_BYTES
 
 MAX_IDEMPOTENCY_KEY_LENGTH = 200  # a create's Idempotency-Key, a metric batch's id
+
+MAX_BULK_RUNS = 1000  # runs one bulk change (tag, delete, restore) names

@@ -80,7 +80,7 @@ export function App() {
       </header>
       <main className="page">
         {route.page === "experiments" && <Experiments />}
-        {route.page === "runs" && <Runs experimentId={route.experimentId} />}
+        {route.page === "runs" && <Runs experimentId={route.experimentId} writer={canWrite(who.role)} />}
         {route.page === "run" && <RunDetail runId={route.runId} />}
         {route.page === "compare" && <Compare runIds={route.runIds} />}
         {route.page === "models" && <Models />}

@@ -1,7 +1,8 @@
 """``trainyard studio`` in Debian's Chromium, driven by Playwright: the URL it prints signs the
 browser in, the runs table lists, filters and sorts on the server, two runs are compared, a
 run's chart is drawn on a canvas, a running run's log is tailed, and an artifact downloads. On a
-team server the page asks for a token, refuses a wrong one, and signs out.
+team server the page asks for a token, refuses a wrong one, and signs out; there an owner tags two
+selected runs, deletes one and restores it, and a reader gets no such controls.
 
 Chromium is the system's (``apt-get install chromium``, done by ``make dev`` and ``.ci/run``),
 never a downloaded build. Without it the test is skipped, except under CI, where it fails.
@@ -16,6 +17,7 @@ import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -159,7 +161,7 @@ def test_runs_table_chart_log_and_artifacts_in_chromium(studio: tuple[str, Works
             browser.close()
 
 
-def test_a_team_servers_studio_signs_in_with_a_token(tmp_path: Path) -> None:
+def test_a_team_servers_studio_signs_in_with_a_token_and_only_writers_change_runs(tmp_path: Path) -> None:
     _need_browser()
     from playwright.sync_api import expect, sync_playwright
 
@@ -180,15 +182,57 @@ def test_a_team_servers_studio_signs_in_with_a_token(tmp_path: Path) -> None:
             expect(page.get_by_test_id("who")).to_have_text("rita (reader)")
             page.get_by_role("link", name="studio-sample").click()
             expect(page.get_by_test_id("run-row")).to_have_count(2)
+            page.get_by_label("select run-0").check()  # a reader selects to compare, and that is all
+            expect(page.get_by_label("select run-0")).to_be_checked()
+            expect(page.get_by_test_id("bulk-actions")).to_have_count(0)
             page.get_by_role("link", name="run-1").click()
             page.get_by_label("x axis").select_option("time")
             page.get_by_label("log scale").check()
             page.wait_for_function(_CANVAS_DRAWN, arg="[data-testid='chart-accuracy'] canvas")
             page.get_by_role("button", name="Sign out").click()
             expect(page.get_by_label("token")).to_be_visible()
+            _owner_tags_and_deletes(page, token_for_app(app, role="owner", user="olga"), ws)
         finally:
             browser.close()
     ws.close()
+
+
+def _owner_tags_and_deletes(page: Any, token: str, ws: Workspace) -> None:
+    """Signed in as an owner: tag both runs, delete one (after the confirm), find it among the deleted
+    runs and restore it; the store holds what the page did."""
+    from playwright.sync_api import expect
+
+    page.get_by_label("token").fill(token)
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_test_id("who")).to_have_text("olga (owner)")
+    page.get_by_role("link", name="studio-sample").click()
+    rows = page.get_by_test_id("run-row")
+    expect(rows).to_have_count(2)
+    bar = page.get_by_test_id("bulk-actions")
+    expect(bar).to_have_count(0)  # nothing selected, no toolbar
+    page.get_by_label("select run-0").check()
+    page.get_by_label("select run-1").check()
+    bar.get_by_role("button", name="Tag…").click()
+    bar.get_by_label("tag").fill("stage=review")
+    bar.get_by_role("button", name="Set tag").click()
+    expect(bar).to_have_count(0)  # done: the selection is cleared and the table read again
+    assert {ws.store.get_run(_named(ws, n)).tags.get("stage") for n in ("run-0", "run-1")} == {"review"}
+
+    page.get_by_label("select run-0").check()
+    bar.get_by_role("button", name="Delete").click()
+    expect(page.get_by_test_id("confirm-delete")).to_contain_text("Delete 1 run?")
+    bar.get_by_role("button", name="Yes, delete").click()
+    expect(rows).to_have_count(1)
+    expect(rows.first).to_contain_text("run-1")
+    page.get_by_label("Show deleted").check()
+    expect(rows).to_have_count(1)
+    expect(rows.first).to_contain_text("run-0")
+    assert ws.store.get_run(_named(ws, "run-0")).tags["stage"] == "review"  # deleting lost nothing
+    page.get_by_label("select run-0").check()
+    bar.get_by_role("button", name="Restore").click()
+    expect(page.get_by_text("No deleted runs.")).to_be_visible()
+    page.get_by_label("Show deleted").uncheck()
+    expect(rows).to_have_count(2)
 
 
 # true once the canvas holds a drawn pixel (uPlot draws the series onto it)

@@ -85,6 +85,9 @@ REQUEUE = _route("POST", f"{V1}/runs/{{run_id}}/requeue")
 HEARTBEAT = _route("POST", f"{V1}/runs/{{run_id}}/heartbeat")
 REQUEST_CANCEL = _route("POST", f"{V1}/runs/{{run_id}}/cancel")
 SET_RUN_ERROR = _route("PUT", f"{V1}/runs/{{run_id}}/error")
+TAG_RUNS = _route("POST", f"{V1}/runs/tags")  # bulk: every run named, or none
+DELETE_RUNS = _route("POST", f"{V1}/runs/delete")
+RESTORE_RUNS = _route("POST", f"{V1}/runs/restore")
 
 # metrics, params and tags ----------------------------------------------------------------------
 LOG_BATCH = _route("POST", f"{V1}/runs/{{run_id}}/batch", idempotent=True)  # once per batch id

@@ -19,7 +19,8 @@ from typing import Annotated, Any, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, JsonValue
 
-from trainyard.limits import MAX_KEY_LENGTH
+from trainyard.deletion import RunView
+from trainyard.limits import MAX_BULK_RUNS, MAX_KEY_LENGTH, MAX_TAG_VALUE_LENGTH
 from trainyard.status import RunStatus
 
 T = TypeVar("T")
@@ -128,6 +129,29 @@ class RunSearch(Body):
     filter_string: str | None = None
     order_by: list[str] | None = None
     page_token: str | None = None
+    view: RunView = Field(
+        default=RunView.ACTIVE, description="Deleted runs are left out unless asked for: `deleted` or `all`."
+    )
+
+
+RunId = Annotated[str, Field(min_length=1, max_length=64)]
+RunIds = Annotated[list[RunId], Field(min_length=1, max_length=MAX_BULK_RUNS)]
+
+
+class RunSelection(Body):
+    """The runs of a bulk delete or restore; an unknown id changes nothing (404 naming it)."""
+
+    run_ids: RunIds
+
+
+class RunTagChange(Body):
+    """Tags set on (``set``) and removed from (``remove``) every run named, all or nothing."""
+
+    run_ids: RunIds
+    set: dict[Key, Annotated[str, Field(max_length=MAX_TAG_VALUE_LENGTH)]] = Field(
+        default_factory=dict, max_length=MAX_BATCH_TAGS
+    )
+    remove: list[Key] = Field(default_factory=list, max_length=MAX_BATCH_TAGS)
 
 
 class StatusChange(Body):

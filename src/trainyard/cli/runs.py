@@ -1,4 +1,4 @@
-"""``trainyard run list|show|compare|logs|metrics|cancel|download``."""
+"""``trainyard run list|show|compare|logs|metrics|cancel|download|delete|restore``."""
 
 from __future__ import annotations
 
@@ -19,6 +19,7 @@ from trainyard.cli.output import (
     status_text,
     table,
 )
+from trainyard.deletion import RunView
 from trainyard.errors import InvalidInputError, NotFoundError
 from trainyard.status import RunStatus, parse_status
 
@@ -134,9 +135,12 @@ def list_runs(
     experiment: str = typer.Option(None, "--experiment", "-e", help="Only this experiment."),
     status: str = typer.Option(None, help="Only runs in this status."),
     max_results: int = typer.Option(50, "--max", help="At most this many runs, newest first."),
+    deleted: bool = typer.Option(
+        False, "--deleted", help="Only deleted runs (`run restore` brings them back)."
+    ),
     output: Format = OutputOpt,
 ) -> None:
-    """Runs, newest first, with their latest metrics."""
+    """Runs, newest first, with their latest metrics; deleted runs only with ``--deleted``."""
     from trainyard.compute.reaper import reap
 
     ws = _ws()
@@ -151,7 +155,8 @@ def list_runs(
             )
         ids = [found.id]
     statuses = [parse_status(status)] if status else None
-    runs = ws.store.search_runs(ids, statuses=statuses, max_results=max_results)
+    view = RunView.DELETED if deleted else RunView.ACTIVE
+    runs = ws.store.search_runs(ids, statuses=statuses, max_results=max_results, view=view)
     if output == Format.json:
         print_json([run_summary(r, experiments[r.experiment_id], []) | {"artifacts": None} for r in runs])
         return
@@ -183,6 +188,19 @@ def resolve_run_id(ws, run_id: str) -> str:  # noqa: ANN001
             f"{'no run' if not matches else 'several runs'} with an id starting {run_id!r}; give the full id"
         )
     return matches[0]
+
+
+def resolve_run_ids(ws, run_ids: list[str], doing: str) -> list[str]:  # noqa: ANN001
+    """The full ids of every run named, or one error naming each that is not found."""
+    found, unknown = [], []
+    for run_id in run_ids:
+        try:
+            found.append(resolve_run_id(ws, run_id))
+        except InvalidInputError as exc:
+            unknown.append(str(exc))
+    if unknown:
+        raise NotFoundError(f"cannot {doing}: " + "; ".join(unknown))
+    return found
 
 
 @app.command("show")
@@ -230,10 +248,10 @@ def compare(
     ws = _ws()
     reap(ws)  # first, so that a run whose worker was lost shows failed
     runs, unknown = [], []
-    for run_id in run_ids:
+    for run_id in resolve_run_ids(ws, run_ids, "compare"):
         try:
-            runs.append(ws.store.get_run(resolve_run_id(ws, run_id)))
-        except (InvalidInputError, NotFoundError) as exc:
+            runs.append(ws.store.get_run(run_id))
+        except NotFoundError as exc:
             unknown.append(str(exc))
     if unknown:
         raise NotFoundError("cannot compare: " + "; ".join(unknown))
@@ -342,3 +360,24 @@ def download(
         raise InvalidInputError(f"run {run.id} has no artifacts under {path or 'its root'!r}")
     for f in files:
         console.print(str(f))
+
+
+RunsArg = typer.Argument(..., help="Runs (ids, or the prefixes `run list` shows).")
+
+
+@app.command("delete")
+def delete(run_ids: list[str] = RunsArg) -> None:
+    """Soft-delete runs: `run list` and searches leave them out until `run restore`; nothing is removed."""
+    ws = _ws()
+    ids = resolve_run_ids(ws, run_ids, "delete")
+    ws.store.delete_runs(ids)
+    console.print(f"deleted {len(ids)} run(s); `trainyard run restore RUN…` brings them back")
+
+
+@app.command("restore")
+def restore(run_ids: list[str] = RunsArg) -> None:
+    """Bring deleted runs back into `run list` and searches."""
+    ws = _ws()
+    ids = resolve_run_ids(ws, run_ids, "restore")
+    ws.store.restore_runs(ids)
+    console.print(f"restored {len(ids)} run(s)")

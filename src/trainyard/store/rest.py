@@ -17,6 +17,7 @@ from trainyard.api import routes
 from trainyard.api.client import ServerClient
 from trainyard.api.routes import Route, Target
 from trainyard.api.schemas import MAX_BATCH_METRICS, from_json, to_json
+from trainyard.deletion import RunView
 from trainyard.errors import NotFoundError
 from trainyard.limits import MAX_PARAM_VALUE_LENGTH, MAX_TAG_VALUE_LENGTH
 from trainyard.status import RunStatus
@@ -52,6 +53,7 @@ from trainyard.store.validation import (
     check_labels,
     check_model_name,
     check_name,
+    check_run_ids,
     tag_changes,
     validate_key,
 )
@@ -146,6 +148,7 @@ class RestStore(Store):
         filter_string: str | None = None,
         order_by: Sequence[str] | None = None,
         page_token: str | None = None,
+        view: RunView = RunView.ALL,
     ) -> RunPage:
         body = {
             "experiment_ids": list(experiment_ids) if experiment_ids is not None else None,
@@ -155,6 +158,7 @@ class RestStore(Store):
             "filter_string": filter_string,
             "order_by": list(order_by) if order_by is not None else None,
             "page_token": page_token,
+            "view": RunView(view).value,
         }
         found = self._send(routes.SEARCH_RUNS, body)
         return RunPage([from_json(RunInfo, r) for r in found["runs"]], found["next_page_token"])
@@ -253,6 +257,15 @@ class RestStore(Store):
 
     def delete_tag(self, run_id: str, key: str) -> None:
         self.client.call(routes.DELETE_TAG.at(run_id=run_id), params={"key": key})
+
+    def update_run_tags(self, run_ids: Sequence[str], tags: dict[str, str | None]) -> None:
+        changes = tag_changes(tags)
+        body = {
+            "run_ids": check_run_ids(run_ids),
+            "set": {k: v for k, v in changes.items() if v is not None},
+            "remove": [k for k, v in changes.items() if v is None],
+        }
+        self._send(routes.TAG_RUNS, body)
 
     # environments ----------------------------------------------------------------------------------
     def register_environment(self, name: str, spec: dict[str, Any], spec_hash: str) -> EnvironmentRecord:

@@ -19,6 +19,7 @@ import abc
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+from trainyard.deletion import DELETED, DELETED_TAG, RunView
 from trainyard.errors import AlreadyExistsError
 from trainyard.status import RunStatus
 from trainyard.store.records import EnvironmentRecord, Experiment, Metric, MetricSeries, RunInfo, RunPage
@@ -113,13 +114,15 @@ class TrackingStore(abc.ABC):
         filter_string: str | None = None,
         order_by: Sequence[str] | None = None,
         page_token: str | None = None,
+        view: RunView = RunView.ALL,
     ) -> RunPage:
         """Runs newest first (or by ``order_by``), with params, tags and latest metrics filled in.
 
         ``filter_string`` and ``order_by`` use MLflow's grammar (``trainyard.store.search``);
         with ``max_results`` the result is one page, and its ``next_page_token`` fetches the next.
-        ``InvalidInputError`` for a filter, order or page token that does not parse, or a
-        ``max_results`` out of range.
+        ``view`` picks deleted runs (``trainyard.deletion``) in or out before paging; the default
+        is every run, as the drivers and the reaper need. ``InvalidInputError`` for a filter,
+        order or page token that does not parse, or a ``max_results`` out of range.
         """
 
     @abc.abstractmethod
@@ -249,6 +252,22 @@ class TrackingStore(abc.ABC):
     @abc.abstractmethod
     def delete_tag(self, run_id: str, key: str) -> None:
         """Remove the run's tag ``key``; a tag that is not there is no error."""
+
+    @abc.abstractmethod
+    def update_run_tags(self, run_ids: Sequence[str], tags: dict[str, str | None]) -> None:
+        """Set (a value) or remove (``None``) ``tags`` on every run of ``run_ids``, all or nothing.
+
+        ``NotFoundError`` naming every unknown id, ``InvalidInputError`` for a bad tag, an empty
+        list or more than ``limits.MAX_BULK_RUNS`` runs, with nothing changed.
+        """
+
+    def delete_runs(self, run_ids: Sequence[str]) -> None:
+        """Soft-delete the runs (``trainyard.deletion``): searches leave them out until restored."""
+        self.update_run_tags(run_ids, {DELETED_TAG: DELETED})
+
+    def restore_runs(self, run_ids: Sequence[str]) -> None:
+        """Bring deleted runs back into searches; a run that is not deleted is left as it is."""
+        self.update_run_tags(run_ids, {DELETED_TAG: None})
 
     # environments --------------------------------------------------------------------------
     @abc.abstractmethod

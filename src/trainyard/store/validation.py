@@ -7,10 +7,11 @@ the same checks before sending, so bad input fails early and the same way everyw
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from typing import Any
 
 from trainyard.errors import InvalidInputError
-from trainyard.limits import MAX_IDEMPOTENCY_KEY_LENGTH, MAX_KEY_LENGTH, MAX_TAG_VALUE_LENGTH
+from trainyard.limits import MAX_BULK_RUNS, MAX_IDEMPOTENCY_KEY_LENGTH, MAX_KEY_LENGTH, MAX_TAG_VALUE_LENGTH
 
 
 def validate_key(kind: str, key: str) -> str:
@@ -114,6 +115,14 @@ def tag_changes(tags: dict[str, str | None] | None) -> dict[str, str | None]:
         validate_key("tag", k): None if v is None else validate_value("tag", k, str(v), MAX_TAG_VALUE_LENGTH)
         for k, v in (tags or {}).items()
     }
+
+
+def check_run_ids(run_ids: Sequence[str]) -> list[str]:
+    """The runs of one bulk change, each once, in order: 1 to ``MAX_BULK_RUNS`` of them."""
+    unique = list(dict.fromkeys(run_ids))
+    if not 0 < len(unique) <= MAX_BULK_RUNS:
+        raise InvalidInputError(f"a bulk change names 1 to {MAX_BULK_RUNS} runs, not {len(unique)}")
+    return unique
 
 
 def apply_tag_changes(current: dict[str, str], changes: dict[str, str | None]) -> dict[str, str]:

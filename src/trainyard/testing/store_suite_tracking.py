@@ -11,13 +11,16 @@ from typing import Any
 
 import pytest
 
+from trainyard.deletion import RunView, is_deleted
 from trainyard.errors import AlreadyExistsError, InvalidInputError, InvalidTransitionError, NotFoundError
 from trainyard.limits import (
+    MAX_BULK_RUNS,
     MAX_FILTER_METRICS,
     MAX_FILTER_TERMS,
     MAX_FILTER_VALUES,
     MAX_KEY_LENGTH,
     MAX_ORDER_KEYS,
+    MAX_TAG_VALUE_LENGTH,
 )
 from trainyard.status import TERMINAL, RunStatus
 from trainyard.store.base import Store
@@ -508,6 +511,45 @@ class TrackingSuite(MetricsSuite):
             store.create_experiment("gone")
         assert not store.update_experiment(exp.id, deleted=False).deleted
         assert [e.name for e in store.list_experiments()] == ["gone", "kept"]
+
+    def test_runs_tag_in_bulk_all_or_nothing(self, store: Store) -> None:
+        exp = store.create_experiment("bulk")
+        a, b = (store.create_run(exp.id, tags={"old": "x", "keep": "k"}) for _ in range(2))
+        store.update_run_tags([a.id, b.id, a.id], {"team": "vision", "old": None, "never": None})
+        assert store.get_run(a.id).tags == store.get_run(b.id).tags == {"team": "vision", "keep": "k"}
+        with pytest.raises(NotFoundError, match=UNKNOWN_ID):
+            store.update_run_tags([a.id, UNKNOWN_ID], {"team": "other", "keep": None})
+        with pytest.raises(InvalidInputError):
+            store.update_run_tags([a.id], {"x": "v" * (MAX_TAG_VALUE_LENGTH + 1)})
+        with pytest.raises(InvalidInputError, match=str(MAX_BULK_RUNS)):
+            store.update_run_tags([f"{n:032x}" for n in range(MAX_BULK_RUNS + 1)], {"x": "1"})
+        with pytest.raises(InvalidInputError):
+            store.update_run_tags([], {"x": "1"})
+        assert store.get_run(a.id).tags == {"team": "vision", "keep": "k"}
+
+    def test_runs_delete_softly_and_restore(self, store: Store) -> None:
+        exp = store.create_experiment("soft")
+        gone, kept = store.create_run(exp.id, name="gone"), store.create_run(exp.id, name="kept")
+        store.log_metric(gone.id, _metric("loss", 0.5, 0))
+        store.delete_runs([gone.id])
+
+        def names(view: RunView, **kwargs: Any) -> list[str]:
+            return [r.name for r in store.search_runs([exp.id], view=view, **kwargs)]
+
+        assert names(RunView.ACTIVE) == ["kept"] and names(RunView.DELETED) == ["gone"]
+        assert (
+            sorted(names(RunView.ALL))
+            == ["gone", "kept"]
+            == sorted(r.name for r in store.search_runs([exp.id]))
+        )
+        # the view applies before paging: a page of one active run is the active run
+        assert names(RunView.ACTIVE, max_results=1, order_by=["attributes.run_name"]) == ["kept"]
+        assert is_deleted(store.get_run(gone.id).tags) and store.get_run(gone.id).metrics == {"loss": 0.5}
+        with pytest.raises(NotFoundError, match=UNKNOWN_ID):
+            store.restore_runs([gone.id, UNKNOWN_ID])
+        assert names(RunView.DELETED) == ["gone"]
+        store.restore_runs([gone.id, kept.id])  # a run that is not deleted is left as it is
+        assert sorted(names(RunView.ACTIVE)) == ["gone", "kept"] and names(RunView.DELETED) == []
 
     def test_experiment_tags_set_overwrite_and_delete(self, store: Store) -> None:
         exp = store.create_experiment("t", tags={"a": "1", "b": "2"})

@@ -1,7 +1,8 @@
 // The runs of one experiment: pages of 200 from POST /runs/search as the table scrolls (the
 // server sorts and filters, in MLflow's search grammar), rows drawn by TanStack Virtual, so an
 // experiment of any size costs the browser one page and the rows on screen. Rows on screen of
-// runs still going are read again every 5 s.
+// runs still going are read again every 5 s. Deleted runs are shown only in the deleted view; a
+// writer gets a toolbar for the selected runs (tag, delete, restore: BulkActions).
 import { useEffect, useMemo, useRef, useState } from "react";
 import { createColumnHelper, flexRender, getCoreRowModel, useReactTable, type ColumnDef } from "@tanstack/react-table";
 import { useVirtualizer } from "@tanstack/react-virtual";
@@ -10,6 +11,7 @@ import { duration, metric, searchKey, when } from "../format";
 import { href } from "../route";
 import { ErrorLine } from "../components/ErrorLine";
 import { StatusBadge } from "../components/StatusBadge";
+import { BulkActions } from "../components/BulkActions";
 import { MAX_COMPARED } from "./Compare";
 
 export const PAGE_SIZE = 200;
@@ -48,7 +50,7 @@ function keysOf(runs: Run[], pick: (run: Run) => Record<string, unknown>): strin
   return [...keys].sort();
 }
 
-export function Runs({ experimentId }: { experimentId: string }) {
+export function Runs({ experimentId, writer }: { experimentId: string; writer: boolean }) {
   const [experiment, setExperiment] = useState<Experiment | null>(null);
   const [count, setCount] = useState<number | null>(null);
   const [draft, setDraft] = useState("");
@@ -59,9 +61,11 @@ export function Runs({ experimentId }: { experimentId: string }) {
   const [loading, setLoading] = useState(false);
   const [error, setError] = useState<unknown>(null);
   const [selected, setSelected] = useState<string[]>([]);
+  const [deletedView, setDeletedView] = useState(false);
+  const [reads, setReads] = useState(0); // bumped to read the table again after a change
   const generation = useRef(0);
 
-  useEffect(() => setSelected([]), [experimentId]);
+  useEffect(() => setSelected([]), [experimentId, deletedView]);
 
   useEffect(() => {
     const id = encodeURIComponent(experimentId);
@@ -77,6 +81,7 @@ export function Runs({ experimentId }: { experimentId: string }) {
       filter_string: filter || null,
       order_by: order ? [`${order.key} ${order.descending ? "DESC" : "ASC"}`] : null,
       page_token: token,
+      view: deletedView ? "deleted" : "active",
     })
       .then((page) => {
         if (mine !== generation.current) return; // a newer search replaced this one
@@ -94,7 +99,7 @@ export function Runs({ experimentId }: { experimentId: string }) {
     setNext(null);
     load(null, generation.current);
     // eslint-disable-next-line react-hooks/exhaustive-deps
-  }, [experimentId, filter, order]);
+  }, [experimentId, filter, order, deletedView, reads]);
 
   // the keys of every run seen in this experiment, so that a new sort or filter keeps its columns
   const seen = useRef<{ experimentId: string; metrics: string[]; params: string[]; tags: string[] }>({
@@ -290,7 +295,21 @@ export function Runs({ experimentId }: { experimentId: string }) {
             Clear
           </button>
         )}
+        <label className="toggle">
+          <input type="checkbox" checked={deletedView} onChange={(event) => setDeletedView(event.target.checked)} />{" "}
+          Show deleted
+        </label>
       </form>
+      {writer && selected.length > 0 && (
+        <BulkActions
+          runIds={selected}
+          deletedView={deletedView}
+          onChanged={() => {
+            setSelected([]);
+            setReads((n) => n + 1);
+          }}
+        />
+      )}
       <details className="columns-picker">
         <summary>Columns</summary>
         {(["metrics", "params", "tags"] as const).map((entity) => (
@@ -372,7 +391,11 @@ export function Runs({ experimentId }: { experimentId: string }) {
             )}
           </tbody>
         </table>
-        {!loading && runs.length === 0 && !error && <p>No runs{filter ? " match the filter" : ""}.</p>}
+        {!loading && runs.length === 0 && !error && (
+          <p>
+            No {deletedView ? "deleted " : ""}runs{filter ? " match the filter" : ""}.
+          </p>
+        )}
         {loading && <p className="loading">loading…</p>}
       </div>
     </section>

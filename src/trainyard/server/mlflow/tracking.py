@@ -2,8 +2,9 @@
 
 Experiments are trainyard experiments (MLflow's experiment ``"0"`` is the one named
 ``Default``); runs are trainyard runs, their MLflow statuses mapped onto trainyard's. What the
-Store has no column for is kept in run tags: MLflow's lifecycle (``trainyard.deleted``) and the
-models a run used and produced (``trainyard.mlflow.inputs`` and ``trainyard.mlflow.outputs``).
+Store has no column for is kept in run tags: the models a run used and produced
+(``trainyard.mlflow.inputs`` and ``trainyard.mlflow.outputs``). A run's lifecycle is trainyard's
+soft delete (``trainyard.deletion``), which MLflow's ``run_view_type`` maps onto.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from fastapi import APIRouter, Depends
 
 from trainyard.api.schemas import encode_float
 from trainyard.compute.external import EXTERNAL
+from trainyard.deletion import RunView, is_deleted
 from trainyard.errors import InvalidInputError, NotFoundError
 from trainyard.server.mlflow.artifacts import run_artifact_uri
 from trainyard.server.mlflow.datasets import RunDatasets
@@ -39,7 +41,6 @@ if TYPE_CHECKING:
     from trainyard.workspace import Workspace
 
 DEFAULT_EXPERIMENT = "Default"
-DELETED_TAG = "trainyard.deleted"
 # the models a run used and produced (MLflow 3's LoggedModelInput / LoggedModelOutput)
 MODEL_LINK_TAGS = {"inputs": "trainyard.mlflow.inputs", "outputs": "trainyard.mlflow.outputs"}
 RUN_NAME_TAG = "mlflow.runName"
@@ -63,7 +64,7 @@ STATUS_IN = {
 MAX_BATCH_BYTES = 1024 * 1024
 MAX_BATCH_ITEMS = 1000
 MAX_BATCH = {"metrics": 1000, "params": 100, "tags": 100}
-VIEW_TYPES = ("ACTIVE_ONLY", "DELETED_ONLY", "ALL")
+VIEW_TYPES = {"ACTIVE_ONLY": RunView.ACTIVE, "DELETED_ONLY": RunView.DELETED, "ALL": RunView.ALL}
 MS_ATTRIBUTES = ("start_time", "end_time")  # what MLflow clients compare in milliseconds
 
 
@@ -79,10 +80,6 @@ def experiment_json(exp: Experiment) -> dict[str, Any]:
     }
 
 
-def is_deleted(run: RunInfo) -> bool:
-    return run.tags.get(DELETED_TAG) == "true"
-
-
 def run_json(run: RunInfo, datasets: list[dict[str, Any]] | None = None) -> dict[str, Any]:
     """The run as MLflow writes it; dataset inputs only where given (``runs/get``)."""
     info = {
@@ -95,7 +92,7 @@ def run_json(run: RunInfo, datasets: list[dict[str, Any]] | None = None) -> dict
         "start_time": ms(run.start_time or run.created_at),
         "end_time": ms(run.end_time),
         "artifact_uri": run_artifact_uri(run.id),
-        "lifecycle_stage": "deleted" if is_deleted(run) else "active",
+        "lifecycle_stage": "deleted" if is_deleted(run.tags) else "active",
     }
     links = {side: json.loads(run.tags.get(tag, "[]")) for side, tag in MODEL_LINK_TAGS.items()}
     return {
@@ -241,12 +238,12 @@ def tracking_router(workspace: Workspace) -> APIRouter:
 
     @router.post("/runs/delete")
     def delete_run(args: Args = Depends(read_args)) -> dict[str, Any]:
-        store.log_batch(run_of(args).id, tags={DELETED_TAG: "true"})
+        store.delete_runs([run_id_of(args)])
         return {}
 
     @router.post("/runs/restore")
     def restore_run(args: Args = Depends(read_args)) -> dict[str, Any]:
-        store.delete_tag(run_of(args).id, DELETED_TAG)
+        store.restore_runs([run_id_of(args)])
         return {}
 
     @router.post("/runs/search")
@@ -260,10 +257,9 @@ def tracking_router(workspace: Workspace) -> APIRouter:
             order_by=[str(o) for o in args.list("order_by")] or None,
             max_results=args.int("max_results", 1000),
             page_token=args.str("page_token"),
+            view=VIEW_TYPES[view],
         )
-        wanted = {"ACTIVE_ONLY": False, "DELETED_ONLY": True}.get(view)
-        runs = [r for r in found if wanted is None or is_deleted(r) == wanted]
-        return {"runs": [run_json(r) for r in runs], "next_page_token": found.next_page_token}
+        return {"runs": [run_json(r) for r in found], "next_page_token": found.next_page_token}
 
     # params, metrics, tags -------------------------------------------------------------------
     @router.post("/runs/log-metric")

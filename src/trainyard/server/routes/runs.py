@@ -1,4 +1,5 @@
-"""Runs: create, get, search, short ids, status changes, requeue, heartbeat, cancel, errors."""
+"""Runs: create, get, search, short ids, status changes, requeue, heartbeat, cancel, errors, and bulk
+tag, delete and restore (contributors only, as every write: ``server/auth.py``)."""
 
 from __future__ import annotations
 
@@ -14,9 +15,12 @@ from trainyard.api.schemas import (
     RunCreate,
     RunError,
     RunSearch,
+    RunSelection,
+    RunTagChange,
     StatusChange,
     to_json,
 )
+from trainyard.errors import InvalidInputError
 from trainyard.server.routes.deps import IdempotencyKey, StoreDep, create_once
 from trainyard.server.routing import serve
 
@@ -69,4 +73,27 @@ def request_cancel(run_id: str, store: StoreDep, body: CancelRequest | None = No
 @serve(router, routes.SET_RUN_ERROR)
 def set_run_error(run_id: str, body: RunError, store: StoreDep) -> Any:
     store.set_run_error(run_id, body.error)
+    return {}
+
+
+@serve(router, routes.TAG_RUNS)
+def tag_runs(body: RunTagChange, store: StoreDep) -> Any:
+    """Set ``set`` and remove ``remove`` on every run of ``run_ids``; an unknown id changes nothing."""
+    both = sorted(set(body.set) & set(body.remove))
+    if both:
+        raise InvalidInputError(f"tags {', '.join(both)}: set or remove a tag, not both")
+    store.update_run_tags(body.run_ids, {**dict.fromkeys(body.remove), **body.set})
+    return {}
+
+
+@serve(router, routes.DELETE_RUNS)
+def delete_runs(body: RunSelection, store: StoreDep) -> Any:
+    """Soft-delete: searches leave the runs out until they are restored; nothing is removed."""
+    store.delete_runs(body.run_ids)
+    return {}
+
+
+@serve(router, routes.RESTORE_RUNS)
+def restore_runs(body: RunSelection, store: StoreDep) -> Any:
+    store.restore_runs(body.run_ids)
     return {}

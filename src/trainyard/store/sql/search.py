@@ -12,6 +12,7 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, Select, and_, case, false, select
 
+from trainyard.deletion import DELETED, DELETED_TAG, RunView
 from trainyard.status import RunStatus
 from trainyard.store.search import ATTRIBUTES, Clause, OrderBy, parse_filter, parse_order_by
 from trainyard.store.sql.models import LATEST, PARAMS, RUNS, TAGS
@@ -88,11 +89,15 @@ def search_query(
     parent_id: str | None,
     filter_string: str | None,
     order_by: Sequence[str] | None,
+    view: RunView = RunView.ALL,
 ) -> Select[Any]:
     """``SELECT runs.*`` matching every condition, in the asked order (newest first by default)."""
     clauses = parse_filter(filter_string)
     orders = parse_order_by(list(order_by) if order_by is not None else None)
     query = select(RUNS)
+    if view != RunView.ALL:
+        deleted = select(TAGS.c.run_id).where(TAGS.c.key == DELETED_TAG, TAGS.c.value == DELETED)
+        query = query.where(RUNS.c.id.in_(deleted) if view == RunView.DELETED else RUNS.c.id.not_in(deleted))
     if experiment_ids is not None:
         query = query.where(RUNS.c.experiment_id.in_(list(experiment_ids)))
     if statuses is not None:

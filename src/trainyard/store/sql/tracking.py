@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy import Connection, Engine, and_, delete, false, func, insert, or_, select, union_all, update
 from sqlalchemy.exc import IntegrityError
 
+from trainyard.deletion import RunView
 from trainyard.errors import AlreadyExistsError, InvalidInputError, NotFoundError
 from trainyard.limits import MAX_SERIES_POINTS, MAX_TAG_VALUE_LENGTH, MIN_SERIES_POINTS
 from trainyard.status import RunStatus, check_transition
@@ -26,6 +27,7 @@ from trainyard.store.sql.search import search_query
 from trainyard.store.validation import (
     apply_tag_changes,
     check_batch_id,
+    check_run_ids,
     tag_changes,
     validate_key,
     validate_value,
@@ -247,9 +249,10 @@ class SqlTracking(SqlIdempotency):
         filter_string: str | None = None,
         order_by: Sequence[str] | None = None,
         page_token: str | None = None,
+        view: RunView = RunView.ALL,
     ) -> RunPage:
         query = search_query(
-            self.engine.dialect.name, experiment_ids, statuses, parent_id, filter_string, order_by
+            self.engine.dialect.name, experiment_ids, statuses, parent_id, filter_string, order_by, view
         )
         offset = decode_page_token(page_token)
         limit = check_max_results(max_results)
@@ -519,5 +522,24 @@ class SqlTracking(SqlIdempotency):
         def tx() -> None:
             with write_tx(self.engine) as conn:
                 conn.execute(delete(TAGS).where(TAGS.c.run_id == run_id, TAGS.c.key == key))
+
+        with_retries(tx)
+
+    def update_run_tags(self, run_ids: Sequence[str], tags: dict[str, str | None]) -> None:
+        ids, changes = check_run_ids(run_ids), tag_changes(tags)
+        values = {k: v for k, v in changes.items() if v is not None}
+        setting = [{"run_id": r, "key": k, "value": v} for r in ids for k, v in values.items()]
+
+        def tx() -> None:
+            with write_tx(self.engine) as conn:
+                found = set(conn.execute(select(RUNS.c.id).where(RUNS.c.id.in_(ids))).scalars())
+                missing = [r for r in ids if r not in found]
+                if missing:
+                    more = f" and {len(missing) - 10} more" if len(missing) > 10 else ""
+                    raise NotFoundError(f"no run {', '.join(missing[:10])}{more}; nothing was changed")
+                if changes:
+                    conn.execute(delete(TAGS).where(TAGS.c.run_id.in_(ids), TAGS.c.key.in_(list(changes))))
+                if setting:
+                    conn.execute(insert(TAGS), setting)
 
         with_retries(tx)

@@ -133,6 +133,8 @@ GET_DEFAULT_PIPELINE = _route("GET", f"{V1}/pipelines/{{name}}/default")
 SET_PIPELINE_DEFAULT = _route("PUT", f"{V1}/pipelines/{{name}}/default")
 TRIGGER_PIPELINE = _route("POST", f"{V1}/pipelines/{{name}}/runs")  # Azure's published-pipeline submit
 SUBMIT_PIPELINE = _route("POST", f"{V1}/pipeline-jobs")  # a pipeline's YAML text, as `pipeline submit -f`
+LIST_PIPELINE_SAMPLES = _route("GET", f"{V1}/pipeline-samples")  # the designer's samples
+OPEN_PIPELINE_SAMPLE = _route("POST", f"{V1}/pipeline-samples/{{name}}")  # its data asset made, its YAML
 LIST_SCHEDULES = _route("GET", f"{V1}/schedules")
 CREATE_SCHEDULE = _route("POST", f"{V1}/schedules", idempotent=True)
 GET_SCHEDULE = _route("GET", f"{V1}/schedules/{{name}}")

@@ -83,6 +83,36 @@ def submit(
     _started(ws, submit_pipeline(ws, job), stream)
 
 
+@app.command("samples")
+def samples(output: Format = OutputOpt) -> None:
+    """The designer's samples (regression, classification, churn, flight delays), ready to run."""
+    from trainyard.samples import SAMPLES
+
+    listed = [s.summary() for s in SAMPLES.values()]
+    if output is Format.json:
+        print_json(listed)
+        return
+    console.print(table("Samples", ["name", "title", "description"], [list(s.values()) for s in listed]))
+    console.print("open one with: trainyard pipeline sample NAME --out NAME.yml")
+
+
+@app.command("sample")
+def sample(
+    name: str = typer.Argument(..., help="A sample (`trainyard pipeline samples` lists them)."),
+    out: Path = typer.Option(None, "--out", help="Write the YAML here (default: print it)."),
+) -> None:
+    """A sample's pipeline YAML; its table becomes the data asset sample-NAME that the YAML reads."""
+    from trainyard.samples import open_sample
+    from trainyard.workspace import Workspace
+
+    text = open_sample(Workspace.from_config(), name)
+    if out is None:
+        print(text, end="")
+        return
+    out.write_text(text, encoding="utf-8")
+    console.print(f"wrote {out}; run it with: trainyard pipeline submit -f {out} --stream")
+
+
 @app.command("rerun")
 def rerun(
     run_id: str = typer.Argument(..., help="The pipeline run to run again."),

@@ -305,7 +305,11 @@ def _execute(
     """Run ``comp`` in ``run`` and store its outputs; on any error they are removed and it is raised."""
     workspace = run.workspace
     try:
-        run.log_params({k: json.dumps(v) if isinstance(v, list | dict) else v for k, v in params.items()})
+        # A param the job logged when it was submitted keeps what the user gave (a data asset's
+        # ``azureml:NAME:VERSION``, not the local path the worker read it into); the rest are logged.
+        submitted = workspace.store.get_run(run.id).params
+        shown = {k: json.dumps(v) if isinstance(v, list | dict) else v for k, v in params.items()}
+        run.log_params({k: v for k, v in shown.items() if k not in submitted})
         ctx = RunContext(run)
         outputs = comp.execute(ctx, {k: v.value for k, v in resolved.items()}, params)
         locations, out_hashes = _persist(workspace, run.id, comp, outputs)

@@ -6,7 +6,8 @@ Azure's published pipelines do: the body is Azure's ``{"ExperimentName", "Parame
 or trainyard's ``{"inputs": {...}}``, and the reply has the run's id as ``Id`` and ``run_id``.
 Like every POST it needs a contributor's token (``server/auth.py``).
 
-``POST /api/v1/pipeline-jobs`` runs a pipeline sent as its YAML text (the studio's designer).
+``POST /api/v1/pipeline-jobs`` runs a pipeline sent as its YAML text (the studio's designer);
+``/api/v1/pipeline-samples`` lists the designer's samples and opens one (``samples.py``).
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from trainyard.api.schemas import (
 from trainyard.pipelines.published import trigger_inputs, trigger_published
 from trainyard.pipelines.spec import parse_pipeline
 from trainyard.pipelines.submit import submit_pipeline
+from trainyard.samples import SAMPLES, open_sample
 from trainyard.server.routes.deps import IdempotencyKey, PrincipalDep, StoreDep, WorkspaceDep, create_once
 from trainyard.server.routing import serve
 
@@ -100,6 +102,18 @@ def trigger_pipeline(name: str, body: PipelineTrigger, ws: WorkspaceDep, princip
         "pipeline": name,
         "version": version,
     }
+
+
+@serve(router, routes.LIST_PIPELINE_SAMPLES)
+def list_pipeline_samples() -> Any:
+    return {"samples": [s.summary() for s in SAMPLES.values()]}
+
+
+@serve(router, routes.OPEN_PIPELINE_SAMPLE)
+def open_pipeline_sample(name: str, ws: WorkspaceDep) -> Any:
+    """The sample's pipeline YAML, for the designer to open; its table becomes (or already is) the
+    data asset ``sample-NAME`` that the YAML reads, which is why this is a write."""
+    return {"name": name, "yaml": open_sample(ws, name)}
 
 
 @serve(router, routes.SUBMIT_PIPELINE)

@@ -5,7 +5,7 @@ import uPlot from "uplot";
 import { getJson, query, V1, type Run, type Series } from "../api";
 import { ErrorLine } from "./ErrorLine";
 
-const PALETTE = ["#2563eb", "#dc2626", "#16a34a", "#9333ea", "#ea580c", "#0891b2", "#be185d", "#65a30d", "#4b5563", "#ca8a04"];
+export const PALETTE = ["#2563eb", "#dc2626", "#16a34a", "#9333ea", "#ea580c", "#0891b2", "#be185d", "#65a30d", "#4b5563", "#ca8a04"];
 
 export function CompareChart({
   runs,

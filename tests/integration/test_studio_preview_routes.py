@@ -7,12 +7,14 @@ import math
 from pathlib import Path
 
 import pandas as pd
+import pytest
 from fastapi.testclient import TestClient
 
 from tests.integration.scoring_helpers import COLUMNS, saved_iris
 from tests.integration.server_helpers import token_for_app
 from trainyard.server.app import create_app
-from trainyard.server.routes.artifact_previews import MAX_PREVIEW_ROWS
+from trainyard.server.routes import artifact_previews
+from trainyard.server.routes.artifact_previews import MAX_PREVIEW_COLUMNS, MAX_PREVIEW_ROWS
 from trainyard.workspace import Workspace
 
 TABLE = "/api/v1/artifact-table"
@@ -35,7 +37,7 @@ def test_a_parquet_files_first_rows_come_back_as_columns_to_a_reader(tmp_path: P
             "when": pd.date_range("2026-01-01", periods=2500, freq="h"),
         }
     )
-    frame.to_parquet(tmp_path / "t.parquet", row_group_size=1000)
+    frame.to_parquet(tmp_path / "t.parquet", row_group_size=100)
     ws.artifacts.put_file("runs/r1/outputs/t.parquet", tmp_path / "t.parquet")
     http = _reader(ws)
 
@@ -54,9 +56,28 @@ def test_a_parquet_files_first_rows_come_back_as_columns_to_a_reader(tmp_path: P
     default = http.get(TABLE, params={"key": "runs/r1/outputs/t.parquet"}).json()
     assert len(default["columns"]["step"]) == 100
     most = http.get(TABLE, params={"key": "runs/r1/outputs/t.parquet", "rows": MAX_PREVIEW_ROWS}).json()
-    assert most["columns"]["step"] == list(range(MAX_PREVIEW_ROWS))  # one row group's worth
+    assert most["columns"]["step"] == list(range(MAX_PREVIEW_ROWS))  # across row groups
+    crossing = http.get(TABLE, params={"key": "runs/r1/outputs/t.parquet", "rows": 250}).json()
+    assert crossing["columns"]["split"] == ["train", "test"] * 125
     for rows in (0, MAX_PREVIEW_ROWS + 1):
         assert http.get(TABLE, params={"key": "runs/r1/outputs/t.parquet", "rows": rows}).status_code == 400
+    ws.close()
+
+
+def test_a_wide_table_shows_its_first_columns_and_a_large_first_group_is_refused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ws = Workspace.create(tmp_path / "ws")
+    wide = pd.DataFrame({f"c{i}": [i] for i in range(MAX_PREVIEW_COLUMNS + 5)})
+    wide.to_parquet(tmp_path / "wide.parquet")
+    ws.artifacts.put_file("runs/r1/wide.parquet", tmp_path / "wide.parquet")
+    http = _reader(ws)
+    answer = http.get(TABLE, params={"key": "runs/r1/wide.parquet"}).json()
+    assert list(answer["columns"]) == [f"c{i}" for i in range(MAX_PREVIEW_COLUMNS)]
+    assert answer["total_columns"] == MAX_PREVIEW_COLUMNS + 5 and answer["total_rows"] == 1
+    monkeypatch.setattr(artifact_previews, "MAX_ROW_GROUP_BYTES", 100)
+    refused = http.get(TABLE, params={"key": "runs/r1/wide.parquet"})
+    assert refused.status_code == 400 and "download it instead" in refused.json()["message"]
     ws.close()
 
 

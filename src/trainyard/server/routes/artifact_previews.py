@@ -67,8 +67,15 @@ def table(
             )
         names = parquet.schema_arrow.names
         shown = names[:MAX_PREVIEW_COLUMNS]
-        batch = next(parquet.iter_batches(batch_size=rows, columns=shown), None)
-    values = batch.to_pydict() if batch is not None else {name: [] for name in shown}
+        batches: list[pa.RecordBatch] = []
+        for batch in parquet.iter_batches(batch_size=rows, columns=shown):  # one may end with its group
+            batches.append(batch)
+            if sum(b.num_rows for b in batches) >= rows:
+                break
+    if batches:
+        values = pa.Table.from_batches(batches).slice(0, rows).to_pydict()
+    else:
+        values = {name: [] for name in shown}
     return {
         "columns": {name: [_cell(v) for v in values[name]] for name in shown},
         "total_rows": meta.num_rows,

@@ -12,6 +12,7 @@ import { TableChart, TableView } from "./TableView";
 
 const TABLES = "tables";
 const IMAGES = "images";
+const MOST = 20; // tables, and images, read for one page: the rest are in the run's files
 
 async function files(prefix: string): Promise<string[]> {
   return (await getJson<{ files: string[] }>(`${V1}/artifact-list?${query({ prefix })}`)).files.sort();
@@ -27,18 +28,26 @@ export async function loggedTable(runId: string, name: string): Promise<Table | 
   }
 }
 
-export interface NamedTable {
+interface NamedTable {
   name: string;
   table: Table;
 }
 
-// every table the run logged, by name
-export async function loggedTables(runId: string): Promise<NamedTable[]> {
+interface Some<T> {
+  items: T[];
+  left: number; // how many more there are than were read (MOST at most are)
+}
+
+// the first MOST tables the run logged, by name
+async function loggedTables(runId: string, hide: string[]): Promise<Some<NamedTable>> {
   const names = (await files(`${runArtifacts(runId)}/${TABLES}`))
     .filter((file) => file.endsWith(".json"))
-    .map((file) => file.slice(0, -".json".length));
-  const tables = await Promise.all(names.map(async (name) => ({ name, table: await loggedTable(runId, name) })));
-  return tables.filter((t): t is NamedTable => t.table !== null);
+    .map((file) => file.slice(0, -".json".length))
+    .filter((name) => !hide.includes(name));
+  const tables = await Promise.all(
+    names.slice(0, MOST).map(async (name) => ({ name, table: await loggedTable(runId, name) })),
+  );
+  return { items: tables.filter((t): t is NamedTable => t.table !== null), left: Math.max(0, names.length - MOST) };
 }
 
 interface Image {
@@ -46,13 +55,24 @@ interface Image {
   url: string; // an object URL (the PNG fetched with the page's credentials)
 }
 
-async function loggedImages(runId: string): Promise<Image[]> {
+async function loggedImages(runId: string): Promise<Some<Image>> {
   const prefix = `${runArtifacts(runId)}/${IMAGES}`;
-  return Promise.all(
-    (await files(prefix)).map(async (file) => {
+  const all = await files(prefix);
+  const items = await Promise.all(
+    all.slice(0, MOST).map(async (file) => {
       const blob = await (await request(artifactUrl(`${prefix}/${file}`))).blob();
       return { name: file.replace(/\.png$/i, ""), url: URL.createObjectURL(blob) };
     }),
+  );
+  return { items, left: all.length - items.length };
+}
+
+function Left({ count, what }: { count: number; what: string }) {
+  if (count === 0) return null;
+  return (
+    <p className="muted">
+      {count} more {what} under {what}/ in the files below
+    </p>
   );
 }
 
@@ -69,8 +89,9 @@ export function LoggedTables({
   heading: ReactNode;
   hide?: string[];
 }) {
-  const { value, error } = usePolled(() => loggedTables(runId), null, [runId, live]);
-  const shown = (value ?? []).filter((t) => !hide.includes(t.name));
+  const key = hide.join("\n");
+  const { value, error } = usePolled(() => loggedTables(runId, hide), null, [runId, live, key]);
+  const shown = value?.items ?? [];
   if (shown.length === 0) return <ErrorLine error={error} />;
   return (
     <div className="logged-tables">
@@ -85,6 +106,7 @@ export function LoggedTables({
           <TableChart table={table} testId={`table-chart-${name}`} />
         </figure>
       ))}
+      <Left count={value?.left ?? 0} what={TABLES} />
     </div>
   );
 }
@@ -101,33 +123,34 @@ export function LoggedImages({
   heading: ReactNode;
   testId: string;
 }) {
-  const [images, setImages] = useState<Image[]>([]);
+  const [images, setImages] = useState<Some<Image>>({ items: [], left: 0 });
   const [error, setError] = useState<unknown>(null);
   useEffect(() => {
     let shown: Image[] = [];
     let gone = false;
-    loggedImages(runId).then((list) => {
-      shown = list;
-      if (gone) list.forEach((image) => URL.revokeObjectURL(image.url));
-      else setImages(list);
+    loggedImages(runId).then((some) => {
+      shown = some.items;
+      if (gone) shown.forEach((image) => URL.revokeObjectURL(image.url));
+      else setImages(some);
     }, setError);
     return () => {
       gone = true;
       shown.forEach((image) => URL.revokeObjectURL(image.url));
     };
   }, [runId, live]);
-  if (images.length === 0) return <ErrorLine error={error} />;
+  if (images.items.length === 0) return <ErrorLine error={error} />;
   return (
     <>
       {heading}
       <div className="images" data-testid={testId}>
-        {images.map((image) => (
+        {images.items.map((image) => (
           <figure key={image.name}>
             <figcaption>{image.name}</figcaption>
             <img src={image.url} alt={image.name} />
           </figure>
         ))}
       </div>
+      <Left count={images.left} what={IMAGES} />
     </>
   );
 }

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import type { Run } from "./api";
-import { automlBoard, automlObjective, importanceBars, parseTable } from "./automl";
+import { automlBoard, automlObjective, importanceBars } from "./automl";
+import { parseTable } from "./tables";
 
 function trial(n: number, status: string, value?: number): Run {
   return {
@@ -37,22 +38,7 @@ describe("automl leaderboard", () => {
   });
 });
 
-describe("logged tables", () => {
-  it("turns columns into rows and refuses other shapes", () => {
-    expect(parseTable({ guardrail: ["a", "b"], status: ["done", "passed"] })).toEqual({
-      columns: ["guardrail", "status"],
-      rows: [
-        ["a", "done"],
-        ["b", "passed"],
-      ],
-    });
-    expect(parseTable({})).toEqual({ columns: [], rows: [] });
-    expect(parseTable({ a: [1], b: [1, 2] })).toBeNull();
-    expect(parseTable({ a: 1 })).toBeNull();
-    expect(parseTable([1, 2])).toBeNull();
-    expect(parseTable(null)).toBeNull();
-  });
-
+describe("feature importance", () => {
   it("draws importance as bars of the largest, largest first, negatives at zero", () => {
     const table = parseTable({ feature: ["x", "y", "z", "w"], importance: [0.1, 0.4, -0.05, null] });
     expect(importanceBars(table)).toEqual([

@@ -1,12 +1,15 @@
 // An AutoML parent's page (automl/driver.py): its trials ranked as a sweep's are, under AutoML's
-// tags, the goal following from the primary metric; and the tables it logged (guardrails,
-// feature importance), read from its tables/ artifacts.
+// tags, the goal following from the primary metric; and its feature importance (a table it
+// logged, tables.ts) as bars.
 import { leaderboard, type Trial, type TrialTags } from "./sweep";
 import type { Run } from "./api";
+import type { Table } from "./tables";
 
 export const TASK_TAG = "automl.task";
 export const METRIC_TAG = "automl.primary_metric";
 export const LEARNER_TAG = "automl.learner";
+// the tables the board draws itself (the run's page leaves them out of its own list of tables)
+export const BOARD_TABLES = { guardrails: "data_guardrails", importance: "feature_importance" };
 export const TAGS: TrialTags = { trial: "automl.trial", best: "automl.best_run_id" };
 // the metrics AutoML minimizes (automl/metrics.py MINIMIZED); every other is maximized
 const MINIMIZED = new Set(["normalized_root_mean_squared_error", "normalized_mean_absolute_error"]);
@@ -19,25 +22,6 @@ export function automlObjective(run: Run): { metric: string; goal: "maximize" | 
 
 export function automlBoard(parent: Run, trials: Run[], metric: string, goal: "maximize" | "minimize"): Trial[] {
   return leaderboard(parent, trials, metric, goal, TAGS);
-}
-
-export interface Table {
-  columns: string[];
-  rows: unknown[][];
-}
-
-// a logged table, {"column": [values…]}, as rows; null if the JSON is not of that shape
-export function parseTable(json: unknown): Table | null {
-  if (json === null || typeof json !== "object" || Array.isArray(json)) return null;
-  const columns = Object.entries(json as Record<string, unknown>);
-  if (!columns.every(([, values]) => Array.isArray(values))) return null;
-  const lengths = new Set(columns.map(([, values]) => (values as unknown[]).length));
-  if (lengths.size > 1) return null;
-  const count = columns.length ? (columns[0][1] as unknown[]).length : 0;
-  return {
-    columns: columns.map(([name]) => name),
-    rows: Array.from({ length: count }, (_, i) => columns.map(([, values]) => (values as unknown[])[i])),
-  };
 }
 
 export interface Bar {

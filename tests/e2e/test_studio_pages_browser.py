@@ -1,5 +1,6 @@
-"""The studio's registry, endpoint, compare, pipeline, sweep and AutoML pages in Debian's Chromium, on
-a team server's workspace: what an owner sees and may change, and what a reader sees (no controls)."""
+"""The studio's registry, endpoint, compare, pipeline, sweep and AutoML pages, and what any run's
+page shows of the tables, images and files it logged, in Debian's Chromium, on a team server's
+workspace: what an owner sees and may change, and what a reader sees (no controls)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
 import pytest
 import yaml
 
@@ -189,6 +191,62 @@ def test_compare_draws_parallel_coordinates_a_scatter_and_smooths_the_charts(
     assert errors == []  # nothing thrown in the page along the way
 
 
+def test_a_runs_page_draws_its_tables_shows_its_images_and_previews_csv_parquet_and_mlmodel(
+    team: tuple[str, Workspace, dict[str, str]], browser: Any, tmp_path: Path
+) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from matplotlib import pyplot as plt
+    from playwright.sync_api import expect
+
+    url, ws, tokens = team
+    run = ty_sdk.Experiment(ws, "logged").start_logging(display_name="with-tables")
+    run.log_table(
+        "curve", {"epoch": [0, 1, 2, 3], "loss": [0.9, 0.5, 0.3, 0.25], "acc": [0.5, 0.7, 0.8, 0.85]}
+    )
+    for name, f1 in (("setosa", 1.0), ("versicolor", 0.8)):
+        run.log_row("per_class", cls=name, f1=f1)
+    figure, axes = plt.subplots(figsize=(2, 2))
+    axes.plot([0, 1], [1, 0])
+    run.log_image("the-plot", plot=figure)
+    (tmp_path / "rows.csv").write_text('city,note\n"Paris, FR","say ""hi"""\nOslo,cold\n')
+    pd.DataFrame({"x": [1, 2, 3], "label": ["a", "b", "c"]}).to_parquet(tmp_path / "rows.parquet")
+    signature = {"inputs": '[{"name": "x", "type": "double"}]', "outputs": '[{"type": "long"}]'}
+    (tmp_path / "MLmodel").write_text(yaml.safe_dump({"flavors": {"sklearn": {}}, "signature": signature}))
+    for name in ("rows.csv", "rows.parquet", "MLmodel"):
+        run.upload_file(f"outputs/{name}", tmp_path / name)
+    run.complete()
+
+    page = _signed_in(browser, url, tokens["reader"], f"#/runs/{run.id}")
+    curve = page.get_by_test_id("table-curve")
+    expect(curve.locator("table.grid tbody tr")).to_have_count(4)
+    expect(curve.locator("table.grid thead")).to_contain_text("epoch")
+    page.wait_for_function(_CANVAS_DRAWN, arg="[data-testid='table-chart-curve'] canvas")
+    expect(page.get_by_test_id("table-chart-curve")).to_contain_text("loss")  # the legend
+    expect(page.get_by_test_id("table-per_class")).to_contain_text("versicolor")
+    page.wait_for_function(_CANVAS_DRAWN, arg="[data-testid='table-chart-per_class'] canvas")  # bars
+    images = page.get_by_test_id("logged-images")
+    expect(images).to_contain_text("the-plot")
+    picture = images.get_by_role("img", name="the-plot")
+    expect(picture).to_be_visible()
+    assert picture.evaluate("img => img.complete && img.naturalWidth") > 0  # a decoded PNG
+
+    preview = page.get_by_test_id("preview")
+    page.get_by_role("button", name="outputs/rows.csv", exact=True).click()
+    expect(preview.get_by_test_id("preview-table").locator("tbody tr")).to_have_count(2)
+    expect(preview).to_contain_text("Paris, FR")
+    expect(preview).to_contain_text('say "hi"')
+    page.get_by_role("button", name="outputs/rows.parquet", exact=True).click()
+    expect(preview.get_by_test_id("preview-table").locator("tbody tr")).to_have_count(3)
+    expect(preview).to_contain_text("the first 3 of 3 rows")
+    expect(preview.get_by_test_id("preview-table").locator("thead")).to_contain_text("label")
+    page.get_by_role("button", name="outputs/MLmodel", exact=True).click()
+    expect(preview).to_contain_text("flavors: sklearn")
+    expect(preview.get_by_test_id("signature-inputs")).to_contain_text("double")
+    expect(preview.get_by_test_id("signature-outputs")).to_contain_text("long")
+
+
 def test_a_pipeline_runs_page_draws_its_steps_live_and_opens_a_steps_run(
     tmp_path: Path, browser: Any
 ) -> None:
@@ -311,6 +369,8 @@ def test_an_automl_runs_page_ranks_its_trials_and_shows_guardrails_importance_an
             expect(page.get_by_test_id("guardrails")).to_contain_text("class balancing")
             bars = page.get_by_test_id("feature-importance").locator("rect")
             expect(bars).to_have_count(4)  # iris's four features
-            expect(page.get_by_test_id("automl-images").locator("img")).to_have_count(1)  # the plot
+            expect(page.get_by_test_id("table-leaderboard")).to_be_visible()  # with every run's tables
+            expect(page.get_by_test_id("table-data_guardrails")).to_have_count(0)  # the board's own
+            expect(page.get_by_test_id("logged-images").locator("img")).to_have_count(1)  # the plot
     finally:
         ws.close()

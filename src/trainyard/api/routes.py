@@ -191,6 +191,8 @@ LIST_ARTIFACTS = _route("GET", f"{V1}/artifact-list")
 ARTIFACT_INFO = _route("GET", f"{V1}/artifact-info")
 COPY_ARTIFACT = _route("POST", f"{V1}/artifact-copy")
 APPEND_ARTIFACT = _route("POST", f"{V1}/artifact-append")  # the raw body, at an offset
+ARTIFACT_TABLE = _route("GET", f"{V1}/artifact-table")  # a Parquet file's first rows, as columns
+ARTIFACT_MLMODEL = _route("GET", f"{V1}/artifact-mlmodel")  # an MLmodel file's flavors and signature
 
 # compute agents --------------------------------------------------------------------------------
 CLAIM = _route("POST", f"{AGENT}/claim")  # 204: nothing queued within the wait

@@ -1,41 +1,22 @@
 // An AutoML run's results: its trials ranked by the primary metric (the best the driver named
-// marked), the data guardrails and the feature importance it logged (tables/, importance as SVG
-// bars), and the images of the run and of its winner (images/). Trials are read again every 5 s
-// while it runs; the tables and images once, and again when it ends.
-import { useEffect, useState } from "react";
-import { ApiError, artifactUrl, childRuns, getJson, query, request, runArtifacts, V1, type Run } from "../api";
-import { automlBoard, importanceBars, LEARNER_TAG, parseTable, TAGS, type Table } from "../automl";
+// marked), the data guardrails and the feature importance it logged (Logged.tsx reads them;
+// importance as SVG bars), and the images its winner logged (the run's own are on its page with
+// every run's). Trials are read again every 5 s while it runs; the tables and images once, and
+// again when it ends.
+import { childRuns, type Run } from "../api";
+import { automlBoard, BOARD_TABLES, importanceBars, LEARNER_TAG, TAGS } from "../automl";
+import type { Table } from "../tables";
 import { duration, metric } from "../format";
 import { href } from "../route";
 import { usePolled } from "../hooks";
 import { ErrorLine } from "./ErrorLine";
+import { LoggedImages, loggedTable } from "./Logged";
 import { StatusBadge } from "./StatusBadge";
+import { TableView } from "./TableView";
 
 const BAR_HEIGHT = 18;
 const LABEL_WIDTH = 180;
 const BAR_WIDTH = 320;
-
-// a table the run logged, null if it logged none of that name
-async function loggedTable(runId: string, name: string): Promise<Table | null> {
-  try {
-    return parseTable(await getJson<unknown>(artifactUrl(`${runArtifacts(runId)}/tables/${name}.json`)));
-  } catch (error) {
-    if (error instanceof ApiError && error.status === 404) return null;
-    throw error;
-  }
-}
-
-// the PNGs under a run's images/, as object URLs (fetched with the page's credentials)
-async function loggedImages(runId: string): Promise<{ key: string; url: string }[]> {
-  const prefix = `${runArtifacts(runId)}/images`;
-  const { files } = await getJson<{ files: string[] }>(`${V1}/artifact-list?${query({ prefix })}`);
-  return Promise.all(
-    files.sort().map(async (file) => {
-      const blob = await (await request(artifactUrl(`${prefix}/${file}`))).blob();
-      return { key: `${runId}/${file}`, url: URL.createObjectURL(blob) };
-    }),
-  );
-}
 
 function Importance({ table }: { table: Table }) {
   const bars = importanceBars(table);
@@ -79,34 +60,23 @@ export function AutoMLBoard({
   const trials = polled.value ?? [];
   // read once, and again when the run ends (``live`` turns false)
   const { value: rails, error: railsError } = usePolled(
-    () => loggedTable(parent.id, "data_guardrails"),
+    () => loggedTable(parent.id, BOARD_TABLES.guardrails),
     null,
     [parent.id, live],
   );
   const { value: importance, error: importanceError } = usePolled(
-    () => loggedTable(parent.id, "feature_importance"),
+    () => loggedTable(parent.id, BOARD_TABLES.importance),
     null,
     [parent.id, live],
   );
-  const [images, setImages] = useState<{ key: string; url: string }[]>([]);
-  const [error, setError] = useState<unknown>(null);
   const best = parent.tags[TAGS.best];
-  useEffect(() => {
-    const runs = best ? [parent.id, best] : [parent.id];
-    let shown: { key: string; url: string }[] = [];
-    Promise.all(runs.map(loggedImages)).then((lists) => {
-      shown = lists.flat();
-      setImages(shown);
-    }, setError);
-    return () => shown.forEach((image) => URL.revokeObjectURL(image.url));
-  }, [parent.id, best, live]);
   const rows = automlBoard(parent, trials, metricKey, goal);
   return (
     <div className="automl">
       <p className="muted">
         {parent.tags["automl.task"]}: {trials.length} trials; {goal} {metricKey}
       </p>
-      <ErrorLine error={error ?? polled.error ?? railsError ?? importanceError} />
+      <ErrorLine error={polled.error ?? railsError ?? importanceError} />
       <div className="scroller short">
         <table className="grid" data-testid="leaderboard">
           <thead>
@@ -141,24 +111,7 @@ export function AutoMLBoard({
       {rails && rails.rows.length > 0 && (
         <>
           <h3>Data guardrails</h3>
-          <table className="grid" data-testid="guardrails">
-            <thead>
-              <tr>
-                {rails.columns.map((name) => (
-                  <th key={name}>{name}</th>
-                ))}
-              </tr>
-            </thead>
-            <tbody>
-              {rails.rows.map((row, i) => (
-                <tr key={i}>
-                  {row.map((cell, j) => (
-                    <td key={j}>{String(cell ?? "")}</td>
-                  ))}
-                </tr>
-              ))}
-            </tbody>
-          </table>
+          <TableView table={rails} maxRows={rails.rows.length} testId="guardrails" />
         </>
       )}
       {importance && importance.rows.length > 0 && (
@@ -167,19 +120,7 @@ export function AutoMLBoard({
           <Importance table={importance} />
         </>
       )}
-      {images.length > 0 && (
-        <>
-          <h3>Images</h3>
-          <div className="images" data-testid="automl-images">
-            {images.map((image) => (
-              <figure key={image.key}>
-                <figcaption>{image.key}</figcaption>
-                <img src={image.url} alt={image.key} />
-              </figure>
-            ))}
-          </div>
-        </>
-      )}
+      {best && <LoggedImages runId={best} live={live} heading={<h3>Images of the best trial</h3>} testId="best-images" />}
     </div>
   );
 }

@@ -8,7 +8,7 @@ import { runName } from "../compare";
 import { smoothedSeries, withSmoothed } from "../smooth";
 import { ErrorLine } from "./ErrorLine";
 
-const PALETTE = ["#2563eb", "#dc2626", "#16a34a", "#9333ea", "#ea580c", "#0891b2", "#be185d", "#65a30d", "#4b5563", "#ca8a04"];
+export const PALETTE = ["#2563eb", "#dc2626", "#16a34a", "#9333ea", "#ea580c", "#0891b2", "#be185d", "#65a30d", "#4b5563", "#ca8a04"];
 
 export function CompareChart({
   runs,

@@ -11,7 +11,8 @@ import { StatusBadge } from "../components/StatusBadge";
 import { PipelineDag } from "../components/PipelineDag";
 import { SweepBoard } from "../components/SweepBoard";
 import { AutoMLBoard } from "../components/AutoMLBoard";
-import { automlObjective } from "../automl";
+import { LoggedImages, LoggedTables } from "../components/Logged";
+import { automlObjective, BOARD_TABLES } from "../automl";
 import { objectiveOf } from "../sweep";
 
 function Pairs({ values, testId }: { values: Record<string, string>; testId: string }) {
@@ -157,6 +158,13 @@ export function RunDetail({ runId }: { runId: string }) {
       {metricKeys.length > 0 && (
         <Pairs testId="latest-metrics" values={Object.fromEntries(metricKeys.map((k) => [k, metric(run.metrics[k])]))} />
       )}
+      <LoggedTables
+        runId={run.id}
+        live={live}
+        heading={<h2>Tables</h2>}
+        hide={automl ? Object.values(BOARD_TABLES) : []}
+      />
+      <LoggedImages runId={run.id} live={live} heading={<h2>Images</h2>} testId="logged-images" />
       <div className="columns">
         <div>
           <h2>Params</h2>

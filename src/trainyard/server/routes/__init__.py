@@ -7,6 +7,7 @@ from fastapi import APIRouter
 
 def all_routers() -> list[APIRouter]:
     from trainyard.server.routes import (
+        artifact_previews,
         artifacts,
         components,
         compute,
@@ -35,5 +36,6 @@ def all_routers() -> list[APIRouter]:
         endpoints.router,
         online_endpoints.router,
         artifacts.router,
+        artifact_previews.router,
         compute.router,
     ]

@@ -14,12 +14,24 @@ from typing import Any
 
 from trainyard.errors import InvalidInputError
 
-PARAM_TYPES = ("int", "float", "bool", "string", "path", "model_ref", "column", "columns", "json")
+PARAM_TYPES = (
+    "int",
+    "float",
+    "bool",
+    "string",
+    "python",
+    "path",
+    "model_ref",
+    "column",
+    "columns",
+    "json",
+)
 _JSON_TYPES: dict[str, dict[str, Any]] = {
     "int": {"type": "integer"},
     "float": {"type": "number"},
     "bool": {"type": "boolean"},
     "string": {"type": "string"},
+    "python": {"type": "string", "format": "python"},  # source code: the designer's code editor
     "path": {"type": "string", "format": "path"},
     "model_ref": {"type": "string", "format": "model-reference"},
     "column": {"type": "string", "format": "column-name"},
@@ -129,9 +141,13 @@ class Param:
             if not math.isfinite(value):
                 raise self._fail("a finite number (not inf or nan)", value)
             return float(value)
-        if self.type in ("string", "path", "model_ref", "column"):
-            if not isinstance(value, str) or (self.type != "string" and not value):
-                allowed = {"string": "a string", "model_ref": "name, name:version or name@alias"}
+        if self.type in ("string", "python", "path", "model_ref", "column"):
+            if not isinstance(value, str) or (self.type not in ("string", "python") and not value):
+                allowed = {
+                    "string": "a string",
+                    "python": "Python source text",
+                    "model_ref": "name, name:version or name@alias",
+                }
                 raise self._fail(allowed.get(self.type, f"a {self.type} name"), value)
             return value
         if self.type == "columns":

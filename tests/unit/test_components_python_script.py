@@ -172,3 +172,9 @@ def test_a_changed_bundle_folder_changes_the_reuse_key(tmp_path: Path):
     before = _param_content(None, RUN, params)  # paths need no workspace
     (folder / "m.py").write_text("A = 2\n")
     assert _param_content(None, RUN, params) != before
+
+
+def test_a_script_longer_than_a_run_param_holds_is_refused_before_it_runs(table):
+    long = "# " + "x" * 6000 + "\ndef azureml_main(a, b):\n    return a,\n"
+    with pytest.raises(ComponentInputError, match="script has 6041 characters; the limit is 6000: move code"):
+        RUN(dataframe1=table, script=long)

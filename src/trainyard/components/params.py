@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from trainyard.errors import InvalidInputError
+from trainyard.limits import MAX_PARAM_VALUE_LENGTH
 
 PARAM_TYPES = (
     "int",
@@ -149,6 +150,11 @@ class Param:
                     "model_ref": "name, name:version or name@alias",
                 }
                 raise self._fail(allowed.get(self.type, f"a {self.type} name"), value)
+            if self.type == "python" and len(value) > MAX_PARAM_VALUE_LENGTH:  # it is a run's param
+                raise ComponentInputError(
+                    f"{self.name} has {len(value)} characters; the limit is {MAX_PARAM_VALUE_LENGTH}: "
+                    "move code into a module the script imports (script_bundle)"
+                )
             return value
         if self.type == "columns":
             names = [value] if isinstance(value, str) else value

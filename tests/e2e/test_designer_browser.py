@@ -2,7 +2,8 @@
 and clicked onto the canvas, wired, a connection of another kind refused with the CLI's words,
 an out-of-range parameter refused as it is typed, undo and redo, and Submit, which queues the
 pipeline and opens its run's page; the draft is still there after, a module duplicates, and a
-pipeline written by hand opens and saves back unchanged."""
+pipeline written by hand opens and saves back unchanged; Execute Python Script's script is typed
+into its Python code editor and saved into the draft, the YAML and the submitted pipeline."""
 
 from __future__ import annotations
 
@@ -142,3 +143,57 @@ def test_draw_wire_check_and_submit_a_pipeline(
     page.get_by_role("button", name="YAML", exact=True).click()
     saved = page.get_by_label("pipeline YAML").input_value()
     assert yaml.safe_load(saved) == yaml.safe_load(WRITTEN)
+
+
+SCRIPT = """\
+import pandas as pd
+def azureml_main(dataframe1 = None, dataframe2 = None):
+    return pd.DataFrame({"n": [1, 2]}),
+"""
+
+
+def test_execute_python_script_is_edited_in_a_python_code_editor_and_saved_into_the_pipeline(
+    page,  # noqa: ANN001 - playwright's Page
+    studio: tuple[str, Workspace],  # noqa: F811
+) -> None:
+    from playwright.sync_api import expect
+
+    _, ws = studio
+    page.get_by_role("link", name="Designer", exact=True).click()
+    palette, canvas = page.get_by_test_id("palette"), page.get_by_test_id("canvas")
+    expect(palette).to_contain_text("Python Language", timeout=60_000)
+    palette.get_by_role("button", name="Execute Python Script").drag_to(
+        canvas, target_position={"x": 200, "y": 60}
+    )
+    expect(page.get_by_test_id("node-execute_python_script_1")).to_be_visible()
+
+    field = page.get_by_test_id("param-script")
+    editor = page.get_by_label("script (Python)")
+    expect(editor).to_contain_text("def azureml_main(dataframe1 = None, dataframe2 = None):")  # the template
+    expect(
+        field.locator(".cm-line", has_text="def azureml_main").locator("span", has_text="def")
+    ).to_have_count(1)
+    editor.click()
+    page.keyboard.press("Control+A")
+    page.keyboard.insert_text(SCRIPT + "#")
+    page.keyboard.press("Backspace")  # typed in the editor: not a Delete of the module
+    expect(editor).to_contain_text('return pd.DataFrame({"n": [1, 2]}),')
+    expect(editor).not_to_contain_text("#")
+    expect(page.get_by_test_id("node-execute_python_script_1")).to_be_visible()
+    draft = page.evaluate("JSON.parse(localStorage.getItem('trainyard.designer.draft'))")
+    assert draft["nodes"][0]["params"] == {"script": SCRIPT}  # the draft the browser keeps
+
+    page.get_by_role("button", name="Expand").click()
+    expect(field).to_have_class(re.compile(r"\bexpanded\b"))
+    page.get_by_role("button", name="Close").click()
+    expect(field).not_to_have_class(re.compile(r"\bexpanded\b"))
+
+    page.get_by_role("button", name="YAML", exact=True).click()
+    step = yaml.safe_load(page.get_by_label("pipeline YAML").input_value())["jobs"]["execute_python_script_1"]
+    assert step == {"component": "azureml:execute-python-script", "inputs": {"script": SCRIPT}}
+    page.get_by_role("button", name="YAML", exact=True).click()
+
+    page.get_by_role("button", name="Submit").click()
+    page.wait_for_url(re.compile(r".*#/runs/[0-9a-f]+$"))
+    run = ws.store.get_run(page.url.rsplit("/", 1)[1])
+    assert run.job["steps"]["execute_python_script_1"]["params"] == {"script": SCRIPT}

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import io
 import os
 import signal
 import textwrap
 import time
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 import trainyard as ty
@@ -418,3 +420,45 @@ def test_a_parallel_step_scores_another_steps_files_in_mini_batches(ws, project)
     (project / "bad.yml").write_text(textwrap.dedent(bad))
     with pytest.raises(InvalidInputError, match="step 'score': input_data names input 'nope'"):
         load_pipeline(project / "bad.yml")
+
+
+def test_execute_python_script_runs_the_users_function_as_a_step_and_its_mistake_fails_the_step(ws, project):
+    text = """
+    type: pipeline
+    inputs:
+      raw: {type: uri_file, path: ./data.csv}
+    jobs:
+      load:
+        component: import-data
+        inputs: {path: "${{parent.inputs.raw}}"}
+      script:
+        component: azureml:execute-python-script
+        inputs:
+          dataframe1: "${{parent.jobs.load.outputs.dataset}}"
+          script: |
+            def azureml_main(dataframe1 = None, dataframe2 = None):
+                print("rows in:", len(dataframe1))
+                dataframe1["z"] = dataframe1["x"] + dataframe1["y"]
+                return dataframe1, dataframe1.tail(1)
+    """
+    run = run_pipeline(ws, project, text)
+    assert run.refresh().status is RunStatus.COMPLETED, run.log_text()
+    kid = steps(ws, run)["script"]
+    table = get_component_output(ws, kid.id, "result_dataset")
+    assert table.to_dict("list") == {"x": [1, 3, 5], "y": [2, 4, 6], "z": [3, 7, 11]}
+    assert len(get_component_output(ws, kid.id, "python_device")) == 1
+    assert "rows in: 3" in ty.Run(ws, kid.id).log_text()[0]  # what the script prints is in the log
+
+    broken = text.replace('dataframe1["x"] + dataframe1["y"]', "1 / 0")
+    failed = run_pipeline(ws, project, broken)
+    assert failed.refresh().status is RunStatus.FAILED
+    kid = steps(ws, failed)["script"]
+    assert "azureml_main raised ZeroDivisionError: division by zero at script line 3" in kid.error
+    log = ty.Run(ws, kid.id).log_text()[0]
+    assert 'File "<script>", line 3, in azureml_main' in log and "python_script.py" not in log
+
+
+def get_component_output(ws, run_id: str, port: str) -> pd.DataFrame:
+    return pd.read_parquet(
+        io.BytesIO(ws.artifacts.get_bytes(run_key(run_id, f"outputs/{port}/data.parquet")))
+    )

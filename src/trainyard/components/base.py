@@ -52,6 +52,7 @@ COMPONENT_MODULES: tuple[str, ...] = (
     "trainyard.components.text",
     "trainyard.components.vowpal",
     "trainyard.components.persist",
+    "trainyard.components.python_script",
 )
 
 

@@ -33,6 +33,7 @@ _BY_CATEGORY = {
     "Evaluate": "Model Scoring and Evaluation",
     "Model": "Data Input and Output",
     "Text Analytics": "Text Analytics",
+    "Python Language": "Python Language",
 }
 _BY_NAME = {
     "import-data": "Data Input and Output",

@@ -13,13 +13,26 @@ from dataclasses import dataclass
 from typing import Any
 
 from trainyard.errors import InvalidInputError
+from trainyard.limits import MAX_PARAM_VALUE_LENGTH
 
-PARAM_TYPES = ("int", "float", "bool", "string", "path", "model_ref", "column", "columns", "json")
+PARAM_TYPES = (
+    "int",
+    "float",
+    "bool",
+    "string",
+    "python",
+    "path",
+    "model_ref",
+    "column",
+    "columns",
+    "json",
+)
 _JSON_TYPES: dict[str, dict[str, Any]] = {
     "int": {"type": "integer"},
     "float": {"type": "number"},
     "bool": {"type": "boolean"},
     "string": {"type": "string"},
+    "python": {"type": "string", "format": "python"},  # source code: the designer's code editor
     "path": {"type": "string", "format": "path"},
     "model_ref": {"type": "string", "format": "model-reference"},
     "column": {"type": "string", "format": "column-name"},
@@ -129,10 +142,19 @@ class Param:
             if not math.isfinite(value):
                 raise self._fail("a finite number (not inf or nan)", value)
             return float(value)
-        if self.type in ("string", "path", "model_ref", "column"):
-            if not isinstance(value, str) or (self.type != "string" and not value):
-                allowed = {"string": "a string", "model_ref": "name, name:version or name@alias"}
+        if self.type in ("string", "python", "path", "model_ref", "column"):
+            if not isinstance(value, str) or (self.type not in ("string", "python") and not value):
+                allowed = {
+                    "string": "a string",
+                    "python": "Python source text",
+                    "model_ref": "name, name:version or name@alias",
+                }
                 raise self._fail(allowed.get(self.type, f"a {self.type} name"), value)
+            if self.type == "python" and len(value) > MAX_PARAM_VALUE_LENGTH:  # it is a run's param
+                raise ComponentInputError(
+                    f"{self.name} has {len(value)} characters; the limit is {MAX_PARAM_VALUE_LENGTH}: "
+                    "move code into a module the script imports (script_bundle)"
+                )
             return value
         if self.type == "columns":
             names = [value] if isinstance(value, str) else value

@@ -11,8 +11,8 @@ A component run records:
   otherwise).
 
 The reuse key is the sha256 of the component name, version, input hashes and parameters (files
-named by ``path`` parameters count by content, ``model_ref`` ones by the version they resolve
-to), so a pipeline can find a completed run that did the same work (``find_reusable_run``).
+and folders named by ``path`` parameters count by content, ``model_ref`` ones by the version
+they resolve to), so a pipeline can find a completed run that did the same work (``find_reusable_run``).
 Every output is serialised before the first byte is uploaded, and a run that fails has its
 ``outputs/`` removed: no half-written output is left behind.
 """
@@ -264,8 +264,8 @@ def _persist(ws: Workspace, run_id: str, comp: Component, outputs: dict[str, Any
 
 # running -----------------------------------------------------------------------------------------
 def _param_content(ws: Workspace, comp: Component, params: dict[str, Any]) -> dict[str, str]:
-    """What ``path`` and ``model_ref`` parameters point at, for the reuse key: a file's content,
-    the registered version an alias resolves to now."""
+    """What ``path`` and ``model_ref`` parameters point at, for the reuse key: a file's or a
+    folder's content, the registered version an alias resolves to now."""
     from trainyard.registry import Model
 
     found = {}
@@ -273,6 +273,8 @@ def _param_content(ws: Workspace, comp: Component, params: dict[str, Any]) -> di
         value = params.get(p.name)
         if p.type == "path" and value and Path(value).is_file():
             found[f"param:{p.name}"] = sha256_file(Path(value))
+        elif p.type == "path" and value and Path(value).is_dir():  # a script bundle's folder
+            found[f"param:{p.name}"] = sha256_folder(Path(value))
         elif p.type == "model_ref" and value:
             found[f"param:{p.name}"] = Model(ws, value).id
     return found

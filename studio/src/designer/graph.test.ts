@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import { addNode, connect, dataParam, emptyDraft, layout, pasteNode, removeNode, setDataParam, setParam, type ComponentSpec } from "./graph";
 import { push, redo, start, undo } from "./undo";
-import { formatG, parseField } from "./params";
+import { codeText, formatG, isCode, parseField } from "./params";
 import { componentName, fromYaml, toYaml } from "./pipeline";
 
 const port = (kind: string) => ({ kind, description: "", optional: false });
@@ -106,6 +106,18 @@ describe("parameters, in the CLI's words (components/params.py)", () => {
     });
     expect(parseField("cols", { type: "array", items: { type: "string" } }, "a, b")).toEqual({ value: ["a", "b"] });
     expect(parseField("seed", { type: "integer" }, "")).toEqual({ value: undefined });
+  });
+  it("takes a script as written and shows the module's template until one is set", () => {
+    const script = { type: "string", format: "python", default: "def azureml_main(dataframe1 = None, dataframe2 = None):\n    return dataframe1,\n" };
+    expect(isCode(script) && !isCode({ type: "string" })).toBe(true);
+    expect(parseField("script", script, "  x = 1\n")).toEqual({ value: "  x = 1\n" }); // indentation kept
+    expect(parseField("script", script, "")).toEqual({ value: "" }); // emptied stays empty, not the default
+    expect(codeText(undefined, script)).toBe(script.default);
+    expect(codeText("", script)).toBe("");
+    expect(codeText("print(1)", script)).toBe("print(1)");
+    const d = setParam(addNode(emptyDraft, "split", 0, 0), "split_1", "script", "def azureml_main(a, b):\n    return a,\n");
+    const opened = fromYaml(toYaml(d), cat);
+    expect("draft" in opened && opened.draft.nodes[0].params.script).toBe("def azureml_main(a, b):\n    return a,\n");
   });
   it("formats numbers as Python's :g does", () => {
     expect([0, 0.7, 1e-6, 1234567, 100000, 0.0001].map(formatG)).toEqual(["0", "0.7", "1e-06", "1.23457e+06", "100000", "0.0001"]);

@@ -55,6 +55,7 @@ export function parseField(name: string, prop: Property, text: string): Parsed {
   const fail = (allowed: string, value: unknown, float = false): Parsed => ({
     error: `${name} must be ${allowed}, got ${repr(value, float)}`,
   });
+  if (isCode(prop)) return { value: text }; // source code as written: an emptied script stays empty
   if (text.trim() === "") return { value: undefined };
   const type = prop.type;
   let value: unknown = text;
@@ -106,6 +107,18 @@ export function parseField(name: string, prop: Property, text: string): Parsed {
   }
   if (Array.isArray(prop.enum) && !prop.enum.includes(value)) return fail(`one of ${prop.enum.join(", ")}`, value);
   return { value };
+}
+
+/** A parameter whose value is source code (``format: python``): edited in the code editor. */
+export function isCode(prop: Property): boolean {
+  return prop.format === "python";
+}
+
+/** What the code editor shows: the draft's value, or the module's default (Azure's template)
+ * while none is set, so there is a script to start from. */
+export function codeText(value: unknown, prop: Property): string {
+  if (typeof value === "string") return value;
+  return typeof prop.default === "string" ? prop.default : "";
 }
 
 /** The field's text for a value the draft holds (the inverse of ``parseField``). */

@@ -1,7 +1,7 @@
 // The designer: a palette of the catalogue's modules, a canvas where they are wired output to
 // input, a parameter panel generated from each module's JSON schema, and Submit, which sends the
 // draft as the pipeline YAML `trainyard pipeline submit -f` reads (designer/pipeline.ts).
-import { useEffect, useMemo, useRef, useState, type KeyboardEvent, type PointerEvent } from "react";
+import { lazy, Suspense, useEffect, useMemo, useRef, useState, type KeyboardEvent, type PointerEvent } from "react";
 import { ApiError, getJson, postJson, V1 } from "../api";
 import { usePolled } from "../hooks";
 import { ErrorLine } from "../components/ErrorLine";
@@ -22,7 +22,7 @@ import {
   type DraftNode,
   type Wire,
 } from "../designer/graph";
-import { fieldText, missingRequired, parseField, type Property } from "../designer/params";
+import { codeText, fieldText, isCode, missingRequired, parseField, type Property } from "../designer/params";
 import { fromYaml, toYaml } from "../designer/pipeline";
 import { push, redo, start, undo, type History } from "../designer/undo";
 import { href } from "../route";
@@ -32,6 +32,9 @@ interface Category {
   name: string;
   components: ComponentSpec[];
 }
+
+// CodeMirror is loaded when a code parameter is first shown, not with every page
+const CodeEditor = lazy(() => import("../components/CodeEditor").then((m) => ({ default: m.CodeEditor })));
 
 const SAVED = "trainyard.designer.draft";
 const NODE = { w: 190, h: 84 };
@@ -87,6 +90,7 @@ export function Designer() {
   const [moving, setMoving] = useState<{ id: string; dx: number; dy: number; x: number; y: number } | null>(null);
   const [submitting, setSubmitting] = useState(false);
   const [clipboard, setClipboard] = useState<DraftNode | null>(null);
+  const [expanded, setExpanded] = useState<string | null>(null); // the code field shown large
   const canvas = useRef<HTMLDivElement>(null);
   const draft = history.present;
   const chosen = selected && "node" in selected ? draft.nodes.find((n) => n.id === selected.node) : undefined;
@@ -475,6 +479,25 @@ export function Designer() {
                 const text = texts[key] ?? dataParam(draft, chosen.id, name) ?? fieldText(chosen.params[name]);
                 const fallback = prop.default === undefined ? "required" : `default: ${fieldText(prop.default) || "none"}`;
                 const choices = Array.isArray(prop.enum) ? prop.enum : prop.type === "boolean" ? [true, false] : null;
+                if (isCode(prop))
+                  return (
+                    <div key={key} className={`field code-field${expanded === key ? " expanded" : ""}`} data-testid={`param-${name}`}>
+                      <span className="code-head">
+                        <span className="mono">{name}</span> <small className="muted">Python</small>
+                        <button type="button" onClick={() => setExpanded(expanded === key ? null : key)}>
+                          {expanded === key ? "Close" : "Expand"}
+                        </button>
+                      </span>
+                      <Suspense fallback={<p className="muted">Loading the editor…</p>}>
+                        <CodeEditor
+                          value={codeText(chosen.params[name], prop)}
+                          onChange={(t) => editParam(chosen.id, name, prop, t)}
+                          label={`${name} (Python)`}
+                        />
+                      </Suspense>
+                      <small className="muted">{String(prop.description ?? "")}</small>
+                    </div>
+                  );
                 return (
                   <label key={name} className="field">
                     <span className="mono">{name}</span>

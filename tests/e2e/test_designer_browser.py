@@ -2,8 +2,9 @@
 and clicked onto the canvas, wired, a connection of another kind refused with the CLI's words,
 an out-of-range parameter refused as it is typed, undo and redo, and Submit, which queues the
 pipeline and opens its run's page; the draft is still there after, a module duplicates, and a
-pipeline written by hand opens and saves back unchanged; Execute Python Script's script is typed
-into its Python code editor and saved into the draft, the YAML and the submitted pipeline."""
+pipeline written by hand opens and saves back unchanged, a sample opens from the Samples list;
+Execute Python Script's script is typed into its Python code editor and saved into the draft,
+the YAML and the submitted pipeline."""
 
 from __future__ import annotations
 
@@ -143,6 +144,16 @@ def test_draw_wire_check_and_submit_a_pipeline(
     page.get_by_role("button", name="YAML", exact=True).click()
     saved = page.get_by_label("pipeline YAML").input_value()
     assert yaml.safe_load(saved) == yaml.safe_load(WRITTEN)
+
+    page.get_by_role("button", name="YAML", exact=True).click()  # closed again
+    page.get_by_label("open a sample").select_option(label="Regression: automobile price prediction")
+    for node in ("import_data", "clean", "split", "learner", "train", "score", "evaluate"):
+        expect(page.get_by_test_id(f"node-{node}")).to_be_visible()
+    expect(page.get_by_test_id("wire-score.scored_dataset-evaluate.scored_dataset")).to_have_count(1)
+    expect(page.get_by_test_id("palette")).to_contain_text("sample-automobile-price")  # its data asset
+    page.get_by_role("button", name="YAML", exact=True).click()
+    sample = yaml.safe_load(page.get_by_label("pipeline YAML").input_value())
+    assert sample["inputs"]["data"]["path"] == "azureml:sample-automobile-price:1"
 
 
 SCRIPT = """\

@@ -2,7 +2,7 @@
 // input, a parameter panel generated from each module's JSON schema, and Submit, which sends the
 // draft as the pipeline YAML `trainyard pipeline submit -f` reads (designer/pipeline.ts).
 import { lazy, Suspense, useEffect, useMemo, useRef, useState, type KeyboardEvent, type PointerEvent } from "react";
-import { ApiError, getJson, postJson, V1 } from "../api";
+import { getJson, postJson, V1 } from "../api";
 import { usePolled } from "../hooks";
 import { ErrorLine } from "../components/ErrorLine";
 import {
@@ -70,6 +70,14 @@ function portAt(node: DraftNode, names: string[], port: string, side: "in" | "ou
   return { x: node.x + ((i + 1) * NODE.w) / (names.length + 1), y: node.y + (side === "in" ? 0 : NODE.h) };
 }
 
+interface Sample {
+  name: string;
+  title: string;
+  description: string;
+}
+
+const messageOf = (e: unknown) => (e instanceof Error ? e.message : String(e)); // an ApiError is one too
+
 export function Designer() {
   const { value: categories, error: loadError } = usePolled(
     () => getJson<{ categories: Category[] }>(`${V1}/components/catalogue`).then((reply) => reply.categories),
@@ -77,8 +85,10 @@ export function Designer() {
     [],
   );
   // the data assets for the palette, which works without them
-  const assets = usePolled(() => getJson<{ versions: DataAsset[] }>(`${V1}/data`).then((r) => r.versions), null, [])
-    .value ?? [];
+  const assetsRead = usePolled(() => getJson<{ versions: DataAsset[] }>(`${V1}/data`).then((r) => r.versions), null, []);
+  const assets = assetsRead.value ?? [];
+  const samples =
+    usePolled(() => getJson<{ samples: Sample[] }>(`${V1}/pipeline-samples`).then((r) => r.samples), null, []).value ?? [];
   const [history, setHistory] = useState<History<Draft>>(() => start(savedDraft()));
   const [selected, setSelected] = useState<Selected>(null);
   const [pending, setPending] = useState<{ node: string; port: string } | null>(null);
@@ -186,6 +196,20 @@ export function Designer() {
     setSelected(null);
   };
 
+  // the server makes the sample's table a data asset and answers the YAML that reads it
+  const openSample = async (name: string) => {
+    try {
+      const reply = await postJson<{ yaml: string }>(`${V1}/pipeline-samples/${encodeURIComponent(name)}`, {});
+      const opened = fromYaml(reply.yaml, catalogue);
+      if ("error" in opened) return setMessage(opened.error);
+      undoRedo(push(history, opened.draft));
+      setMessage(null);
+      assetsRead.reload();
+    } catch (e) {
+      setMessage(messageOf(e));
+    }
+  };
+
   const submit = async () => {
     if (!draft.nodes.length) return setMessage("add modules to the canvas first");
     const invalid = Object.values(errors)[0];
@@ -200,7 +224,7 @@ export function Designer() {
       const reply = await postJson<{ run_id: string }>(`${V1}/pipeline-jobs`, { yaml: toYaml(draft) });
       window.location.hash = href({ page: "run", runId: reply.run_id });
     } catch (e) {
-      setMessage(e instanceof ApiError || e instanceof Error ? e.message : String(e));
+      setMessage(messageOf(e));
     } finally {
       setSubmitting(false);
     }
@@ -262,6 +286,19 @@ export function Designer() {
         <button type="button" onClick={() => setYamlText(yamlText === null ? toYaml(draft) : null)}>
           YAML
         </button>
+        <select
+          aria-label="open a sample"
+          value=""
+          disabled={!categories || !samples.length}
+          onChange={(e) => e.target.value && openSample(e.target.value)}
+        >
+          <option value="">Samples…</option>
+          {samples.map((sample) => (
+            <option key={sample.name} value={sample.name} title={sample.description}>
+              {sample.title}
+            </option>
+          ))}
+        </select>
         <label>
           Experiment{" "}
           <input

@@ -18,7 +18,7 @@ function DiffTable({ runs, rows }: { runs: Run[]; rows: { label: string; values:
   const same = rows.filter((r) => new Set(r.values).size <= 1);
   return (
     <div className="scroller short">
-      <table className="grid" data-testid="compare-table">
+      <table className="grid flat" data-testid="compare-table">
         <thead>
           <tr>
             <th></th>

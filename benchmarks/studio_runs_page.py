@@ -10,7 +10,7 @@ of ``REPEAT``:
 * a click on a metric's header to the first row of the new order drawn (the server sorts);
 * ``POST /api/v1/runs/search`` for that page, newest first and ordered by a metric;
 * the long run's page: from navigation to its chart drawn on the canvas, and the
-  ``metric-series`` request it makes (the server reads the whole series, keeps min/max per bucket).
+  ``metric-series`` request it makes (the server cuts the series from its blocks' summaries).
 
 MLflow's UI is not measured here: ``mlflow server`` needs the full ``mlflow`` package (the
 ``bench`` extra), which was not installed where this was written.
@@ -54,6 +54,7 @@ def populate(ws) -> tuple[str, str]:  # noqa: ANN001 - a Workspace
     (as ``server_search.py`` does: writing 5,000 runs through the Store takes minutes)."""
     from sqlalchemy import insert
 
+    from trainyard.store.sql import blocks
     from trainyard.store.sql.models import LATEST, METRICS, PARAMS
     from trainyard.store.sql.models import RUNS as RUN_TABLE
 
@@ -86,6 +87,7 @@ def populate(ws) -> tuple[str, str]:  # noqa: ANN001 - a Workspace
         conn.execute(insert(LATEST), metrics)
         conn.execute(insert(METRICS), series)
         conn.execute(insert(LATEST), [series[-1]])
+        blocks.rebuild(conn)  # the summaries log_batch keeps, for rows inserted around it
     print(f"# {RUNS} runs and a {POINTS:,}-point metric written in {time.perf_counter() - started:.0f} s")
     return experiment, long_id
 

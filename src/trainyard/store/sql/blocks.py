@@ -11,6 +11,7 @@ steps asked may start or stop inside them.
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Iterable
 from typing import Any
@@ -61,12 +62,11 @@ def summaries(rows: Iterable[Row]) -> list[Row]:
     return list(blocks.values())
 
 
-def add(conn: Connection, rows: list[Row]) -> None:
-    """Merge the summaries of newly written metric rows into ``metric_blocks``."""
-    if not rows:
-        return
-    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
-    upsert = dialect.insert(METRIC_BLOCKS)
+@functools.cache
+def _merge(dialect: str) -> Any:
+    """The upsert that merges a block's new summary into the stored one (built once: building it
+    costs more than running it for a small batch)."""
+    upsert = (postgresql if dialect == "postgresql" else sqlite).insert(METRIC_BLOCKS)
     new, old = upsert.excluded, METRIC_BLOCKS.c
     merged: dict[str, Any] = {"count": old["count"] + new["count"]}
     for end in _ENDS:
@@ -80,7 +80,13 @@ def add(conn: Connection, rows: list[Row]) -> None:
             {f"{end}_{n}": case((better, new[f"{end}_{n}"]), else_=old[f"{end}_{n}"]) for n in _PICKED}
         )
     keys = [old.run_id, old.attempt, old.key, old.block]
-    conn.execute(upsert.on_conflict_do_update(index_elements=keys, set_=merged), summaries(rows))
+    return upsert.on_conflict_do_update(index_elements=keys, set_=merged)
+
+
+def add(conn: Connection, rows: list[Row]) -> None:
+    """Merge the summaries of newly written metric rows into ``metric_blocks``."""
+    if rows:
+        conn.execute(_merge(conn.dialect.name), summaries(rows))
 
 
 def rebuild(conn: Connection, chunk: int = 10_000) -> None:

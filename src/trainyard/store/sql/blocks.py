@@ -12,6 +12,7 @@ steps asked may start or stop inside them.
 from __future__ import annotations
 
 import functools
+import itertools
 import math
 from collections.abc import Iterable
 from typing import Any
@@ -91,15 +92,22 @@ def add(conn: Connection, rows: list[Row]) -> None:
 
 def rebuild(conn: Connection, chunk: int = 10_000) -> None:
     """``metric_blocks`` made again from every metric row: for a store written before it existed,
-    or rows inserted around the store (benchmarks)."""
+    or rows inserted around the store (benchmarks). The rows are streamed in series order and
+    written a series at a time (at least ``chunk`` summaries per insert), so memory stays small."""
     conn.execute(delete(METRIC_BLOCKS))
     names = ("run_id", "attempt", "key", "step", "value", "is_nan", "negative_zero", "timestamp")
-    query = select(*(METRICS.c[n] for n in names)).order_by(
-        METRICS.c.run_id, METRICS.c.attempt, METRICS.c.key, METRICS.c.step, METRICS.c.timestamp, METRICS.c.id
-    )
-    made = summaries(dict(zip(names, row, strict=True)) for row in conn.execute(query))
-    for start in range(0, len(made), chunk):
-        conn.execute(insert(METRIC_BLOCKS), made[start : start + chunk])
+    c = METRICS.c
+    query = select(*(c[n] for n in names)).order_by(c.run_id, c.attempt, c.key, c.step, c.timestamp, c.id)
+    rows = conn.execute(query.execution_options(yield_per=chunk))  # a server-side cursor
+    streamed = (dict(zip(names, row, strict=True)) for row in rows)
+    waiting: list[Row] = []
+    for _, series in itertools.groupby(streamed, key=lambda r: (r["run_id"], r["attempt"], r["key"])):
+        waiting += summaries(series)
+        if len(waiting) >= chunk:
+            conn.execute(insert(METRIC_BLOCKS), waiting)
+            waiting = []
+    if waiting:
+        conn.execute(insert(METRIC_BLOCKS), waiting)
 
 
 def width(low: int, high: int, ranges: int) -> int:

@@ -5,7 +5,8 @@ Revises: 0017
 
 ``metric_blocks`` keeps, per run, attempt, key and block of steps, the count of values and the
 smallest and largest finite one with its step and time (``store.sql.blocks``). Filled from the
-metrics already logged.
+metrics already logged by ``blocks.rebuild``, which reads the head schema's tables: a later
+revision that changes ``metrics`` or ``metric_blocks`` must give this one a frozen copy of it.
 """
 
 import sqlalchemy as sa

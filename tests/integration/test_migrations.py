@@ -282,6 +282,37 @@ def test_0010_puts_old_metrics_under_their_runs_attempt(empty_store_uri, engines
         assert conn.execute(text("SELECT COUNT(*) FROM metrics")).scalar() == 3
 
 
+def test_0018_summarises_the_metrics_already_logged(empty_store_uri, engines):
+    """A series logged before 0018 gets its blocks, so a long one is cut with its spike kept."""
+    engine = _engine(engines, empty_store_uri)
+    schema.upgrade(engine, "0017")
+    _insert_at_first_revision(engine)  # a run at attempt 2, and two values (under attempt 1)
+    long = [
+        {"r": "r" * 32, "v": 9.0 if s == 3_210 else 1.0 / (1 + s), "f": False, "s": s, "t": 2000.0 + s}
+        for s in range(5_000)
+    ]
+    with engine.begin() as conn:
+        conn.execute(
+            text(
+                "INSERT INTO metrics (run_id, key, value, is_nan, negative_zero, step, timestamp, attempt)"
+                " VALUES (:r, 'long', :v, :f, :f, :s, :t, 2)"
+            ),
+            long,
+        )
+    schema.upgrade(engine)
+    store = SqlStore(empty_store_uri, create=False)
+    try:
+        series = store.get_metric_series("r" * 32, "long", 20)
+        assert not series.exact and series.total == 5_000 and 9.0 in series.values
+        assert series.steps[series.values.index(9.0)] == 3_210
+        with engine.connect() as conn:
+            assert conn.execute(text("SELECT SUM(count) FROM metric_blocks")).scalar() == 5_002
+    finally:
+        store.close()
+    schema.downgrade(engine, "0017")
+    assert "metric_blocks" not in _tables(engine)
+
+
 # -- frozen stores: one SQLite file per released schema, written by that release (tests/data) --
 FROZEN = sorted((Path(__file__).parents[1] / "data").glob("schema-*.db"))
 

@@ -5,13 +5,16 @@ the test's tmp dir, and a fresh PostgreSQL database copied from a migrated templ
 """
 
 import math
+import random
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import select, text
 
 from trainyard.errors import InvalidInputError
 from trainyard.store import Metric
+from trainyard.store.sql import blocks
 from trainyard.store.sql.engine import read_tx
+from trainyard.store.sql.models import METRIC_BLOCKS
 from trainyard.store.sql.store import SqlStore
 from trainyard.testing.store_suite import ServerSuite, StoreSuite
 
@@ -50,5 +53,53 @@ def test_negative_zero_keeps_its_sign(store_uri: str) -> None:
             store.get_run(run.id).metrics["z"]
         ]
         assert [math.copysign(1.0, v) for v in values] == [1.0, -1.0, -1.0], values
+    finally:
+        store.close()
+
+
+def _blocks(store: SqlStore) -> list[tuple]:
+    with read_tx(store.engine) as conn:
+        return [tuple(r) for r in conn.execute(select(METRIC_BLOCKS).order_by(*METRIC_BLOCKS.primary_key))]
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_a_long_series_is_cut_from_blocks_with_every_ranges_extremes(store_uri: str, seed: int) -> None:
+    """Blocks merged batch by batch (steps out of order, repeated, ties, NaN and infinities) equal
+    blocks made from all the rows at once, and each range of the cut shows its own extremes."""
+    rng = random.Random(seed)
+    store = SqlStore(store_uri)
+    try:
+        run = store.create_run(store.create_experiment("long").id)
+        choices = [0.0, 1.0, -1.0, 0.5, -0.0, math.nan, math.inf, -math.inf]
+        steps = [rng.randrange(-3_000, 40_000) for _ in range(4_000)]
+        values = [rng.random() if rng.random() < 0.5 else rng.choice(choices) for _ in steps]
+        logged = [Metric("m", v, s, rng.choice([1.0, 2.0])) for v, s in zip(values, steps, strict=True)]
+        for i in range(0, len(logged), 500):
+            store.log_batch(run.id, metrics=logged[i : i + 500])
+        merged = _blocks(store)
+        with store.engine.begin() as conn:
+            blocks.rebuild(conn)
+        assert _blocks(store) == merged
+
+        low, high = rng.randrange(-3_000, 0), rng.randrange(30_000, 40_000)
+        points = 40
+        width = blocks.width(low, high, points // 2 - 1)
+        assert width, "the cut must come from the blocks here"
+        series = store.get_metric_series(run.id, "m", points, min_step=low, max_step=high)
+        inside = sorted((m for m in logged if low <= m.step <= high), key=lambda m: (m.step, m.timestamp))
+        assert not series.exact and series.total == len(inside) and len(series.steps) <= points
+        assert (series.steps[0], series.steps[-1]) == (inside[0].step, inside[-1].step)
+        first = low // blocks.BLOCK * blocks.BLOCK
+        ranges: dict[int, list[float]] = {}
+        for m in inside:
+            if math.isfinite(m.value):
+                ranges.setdefault((m.step - first) // width, []).append(m.value)
+        shown: dict[int, list[float]] = {}
+        for step, value in zip(series.steps, series.values, strict=True):
+            if math.isfinite(value):
+                shown.setdefault((step - first) // width, []).append(value)
+        assert {k: (min(v), max(v)) for k, v in shown.items()} == {
+            k: (min(v), max(v)) for k, v in ranges.items()
+        }
     finally:
         store.close()

@@ -239,12 +239,14 @@ class TrackingStore(abc.ABC):
         at most ``points`` of them, in step order (then time): what a chart that wide draws.
 
         With at most ``points`` such values, all of them, exactly (``exact``). Else the steps are
-        cut into ``points // 2 - 1`` ranges of equal width (whole steps), and each range gives the
-        smallest and the largest of its finite values; the first and the last value are kept
-        too. Every value returned was logged at the step and time returned with it, so spikes
-        survive (the min/max half of M4). ``total`` counts the values between the steps. The
-        cut is made where the values are (the database), so a series of millions reads only
-        those rows. ``NotFoundError`` for an unknown run; ``InvalidInputError`` for ``points``
+        cut into at most ``points // 2 - 1`` ranges of equal width (whole steps; the SQL stores
+        start a long series' ranges at a block of 64 steps and make them whole blocks wide), and
+        each range gives the smallest and the largest of its finite values; the first and the
+        last value are kept too. Every value returned was logged at the step and time returned
+        with it, so spikes survive (the min/max half of M4). ``total`` counts the values between
+        the steps. The cut is made where the values are (the database), and the SQL stores make
+        it from summaries kept per block as values are logged, so a series of millions reads a
+        fraction of its rows. ``NotFoundError`` for an unknown run; ``InvalidInputError`` for ``points``
         outside ``limits.MIN_SERIES_POINTS`` to ``MAX_SERIES_POINTS`` or an attempt the run has not
         made.
         """

@@ -373,6 +373,59 @@ class MetricsSuite:
         zoomed = store.get_metric_series(run.id, "loss", 200, min_step=12_300, max_step=12_399)
         assert zoomed.exact and zoomed.steps == list(range(12_300, 12_400))
 
+    @PROPERTY_SETTINGS
+    @given(
+        st.lists(
+            st.tuples(
+                st.sampled_from([0.0, 1.0, -1.0, 2.5, -0.0, math.nan, math.inf, -math.inf]),
+                st.integers(min_value=0, max_value=300),  # steps since the value before
+            ),
+            min_size=1,
+            max_size=150,
+        ),
+        st.integers(min_value=-20_000, max_value=20_000),
+        st.integers(min_value=1, max_value=60),
+        st.integers(min_value=4, max_value=30),
+        st.tuples(st.floats(0, 1), st.floats(0, 1)),
+        st.booleans(),
+    )
+    def test_a_series_spread_over_many_steps_is_cut_to_every_ranges_extremes(
+        self,
+        store: Store,
+        logged: list[tuple[float, int]],
+        start: int,
+        batch: int,
+        points: int,
+        cuts: tuple[float, float],
+        bounded: bool,
+    ) -> None:
+        """Wide enough step spans are cut from summaries of blocks of steps (SQL stores), logged
+        over several batches; negative steps, repeated steps, ties and non-finite values."""
+        run = _new_run(store)
+        metrics, step = [], start
+        for i, (value, gap) in enumerate(logged):
+            step += gap
+            metrics.append(_metric("m", value, step, float(i)))
+        for i in range(0, len(metrics), batch):
+            store.log_batch(run.id, metrics=metrics[i : i + batch])
+        low, high = metrics[0].step, metrics[-1].step
+        if bounded:
+            low, high = sorted(round(low + f * (high - low)) for f in cuts)
+        inside = [m for m in metrics if low <= m.step <= high]
+        series = store.get_metric_series(run.id, "m", points, min_step=low, max_step=high)
+        assert series.total == len(inside) and series.exact == (len(inside) <= points)
+        assert len(series.steps) <= points and series.steps == sorted(series.steps)
+        returned = list(zip(series.steps, series.timestamps, strict=True))
+        by_place = {(m.step, m.timestamp): m.value for m in inside}
+        assert all(_same(v, by_place[p]) for v, p in zip(series.values, returned, strict=True))
+        if inside:
+            assert returned[0] == (inside[0].step, inside[0].timestamp)
+            assert returned[-1] == (inside[-1].step, inside[-1].timestamp)
+        finite = [m.value for m in inside if math.isfinite(m.value)]
+        shown = [v for v in series.values if math.isfinite(v)]
+        if finite:
+            assert max(shown) == max(finite) and min(shown) == min(finite)
+
     def test_a_series_of_an_attempt_and_of_nothing(self, store: Store) -> None:
         run_id = _run_in(store, RunStatus.RUNNING)
         store.log_batch(run_id, metrics=[_metric("loss", 1.0, 0, 1.0)])

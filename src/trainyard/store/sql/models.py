@@ -94,6 +94,30 @@ METRICS = Table(
     Index("ix_metrics_run_attempt_key_step", "run_id", "attempt", "key", "step"),
 )
 
+# Each metric's values summarised per block of ``series.BLOCK`` steps (``block`` = step // BLOCK),
+# kept as they are logged: how many there are, and the smallest and the largest finite one with
+# the step and time it was logged at (NULL while the block holds none). A long series is cut to a
+# chart's width from these rather than from every row (``SqlTracking.get_metric_series``).
+METRIC_BLOCKS = Table(
+    "metric_blocks",
+    metadata,
+    Column("run_id", String(32), _run_fk(), primary_key=True),
+    Column("attempt", Integer, primary_key=True),
+    Column("key", String(250), primary_key=True),
+    Column("block", BigInteger, primary_key=True),
+    Column("count", BigInteger, nullable=False),
+    *(
+        Column(f"{end}_{name}", kind)
+        for end in ("low", "high")
+        for name, kind in (
+            ("value", Float),
+            ("negative_zero", Boolean),
+            ("step", BigInteger),
+            ("timestamp", Float),
+        )
+    ),
+)
+
 # The newest value of each metric per run (highest step, then timestamp): run lists read this.
 LATEST = Table(
     "latest_metrics",

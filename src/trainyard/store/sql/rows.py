@@ -1,8 +1,8 @@
 """The rows a ``log_batch`` writes: validated up front, written in one transaction.
 
-Metrics append (NaN and -0.0 stored as flags) under the run's attempt; the latest value per key is
-kept in ``latest_metrics`` for run lists (of the current attempt: a requeue clears it); params are
-write-once; tags overwrite.
+Metrics append (NaN and -0.0 stored as flags) under the run's attempt and update their blocks'
+summaries (``blocks``); the latest value per key is kept in ``latest_metrics`` for run lists (of
+the current attempt: a requeue clears it); params are write-once; tags overwrite.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from sqlalchemy import Connection, delete, insert, select, update
 from trainyard.errors import InvalidInputError
 from trainyard.limits import MAX_PARAM_VALUE_LENGTH, MAX_TAG_VALUE_LENGTH
 from trainyard.store.records import Metric
+from trainyard.store.sql import blocks
 from trainyard.store.sql.models import LATEST, METRICS, PARAMS, TAGS
 from trainyard.store.validation import (
     validate_key,
@@ -83,7 +84,9 @@ class Batch:
     def write(self, conn: Connection, attempt: int, current: int) -> None:
         """The rows, the metrics under ``attempt``; the latest values only from the ``current`` one."""
         if self.metrics:
-            conn.execute(insert(METRICS), [{**row, "attempt": attempt} for row in self.metrics])
+            written = [{**row, "attempt": attempt} for row in self.metrics]
+            conn.execute(insert(METRICS), written)
+            blocks.add(conn, written)
             if attempt == current:  # a lost attempt's late values are history, not the run's latest
                 self._update_latest(conn)
         if self.params:

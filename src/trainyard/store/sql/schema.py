@@ -20,7 +20,7 @@ if TYPE_CHECKING:
 
 from trainyard.errors import WorkspaceError
 
-HEAD = "0017"
+HEAD = "0018"
 KNOWN = (
     "0001",
     "0002",
@@ -38,6 +38,7 @@ KNOWN = (
     "0015",
     "0016",
     "0017",
+    "0018",
 )
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
 PG_LOCK_ID = 0x7472_6169  # "trai"

@@ -18,7 +18,7 @@ from trainyard.limits import MAX_SERIES_POINTS, MAX_TAG_VALUE_LENGTH, MIN_SERIES
 from trainyard.status import RunStatus, check_transition
 from trainyard.store.records import Experiment, Metric, MetricSeries, RunInfo, RunPage
 from trainyard.store.search import check_max_results, decode_page_token, encode_page_token
-from trainyard.store.sql import rows
+from trainyard.store.sql import blocks, rows
 from trainyard.store.sql.engine import read_tx, with_retries, write_tx
 from trainyard.store.sql.idempotency import SqlIdempotency
 from trainyard.store.sql.models import EXPERIMENTS as EXP
@@ -483,6 +483,8 @@ class SqlTracking(SqlIdempotency):
             METRICS.c.timestamp,
             METRICS.c.id,
         )
+        order = (METRICS.c.step, METRICS.c.timestamp, METRICS.c.id)
+        ranges = points // 2 - 1
         with read_tx(self.engine) as conn:
             made = _made(run_id, attempt, self._attempt(conn, run_id))
             where = [METRICS.c.run_id == run_id, METRICS.c.attempt == made, METRICS.c.key == key]
@@ -490,25 +492,39 @@ class SqlTracking(SqlIdempotency):
                 where.append(METRICS.c.step >= min_step)
             if max_step is not None:
                 where.append(METRICS.c.step <= max_step)
-            total, low, high = conn.execute(
-                select(func.count(), func.min(METRICS.c.step), func.max(METRICS.c.step)).where(*where)
-            ).one()
-            order = (METRICS.c.step, METRICS.c.timestamp, METRICS.c.id)
-            if total <= points:
-                found = conn.execute(select(*value_columns).where(*where).order_by(*order)).all()
-            else:
-                query = _extremes(
-                    self.engine.dialect.name, where, value_columns, order, (low, high), points // 2 - 1
+            # ORDER BY ... LIMIT 1 rather than min()/max(): PostgreSQL's planner, on statistics that
+            # predate a bulk write, aggregates over the whole series instead of reading its ends
+            low, high = conn.execute(
+                select(
+                    *(
+                        select(METRICS.c.step).where(*where).order_by(end).limit(1).scalar_subquery()
+                        for end in (METRICS.c.step, METRICS.c.step.desc())
+                    )
                 )
-                found = conn.execute(query).all()
-        rows = sorted({row[5]: row for row in found}.values(), key=lambda r: (r[0], r[4], r[5]))
+            ).one()
+            step_width = 0 if low is None else blocks.width(low, high, ranges)
+            if step_width:  # a long series: from the blocks' summaries
+                total, found = blocks.cut(conn, where, (run_id, made, key), low, high, step_width)
+            else:
+                total = conn.execute(select(func.count()).where(*where)).scalar_one()
+                if total > points:
+                    query = _extremes(
+                        self.engine.dialect.name, where, value_columns, order, (low, high), ranges
+                    )
+                    unique = {row[5]: row for row in conn.execute(query)}.values()
+                    found = [tuple(row[:5]) for row in sorted(unique, key=lambda r: (r[0], r[4], r[5]))]
+            if total <= points:
+                found = [
+                    tuple(row[:5])
+                    for row in conn.execute(select(*value_columns).where(*where).order_by(*order))
+                ]
         return MetricSeries(
             key,
             total,
             total <= points,
-            [step for step, *_ in rows],
-            [_metric_value(value, nan, nz) for _, value, nan, nz, *_ in rows],
-            [row[4] for row in rows],
+            [step for step, *_ in found],
+            [_metric_value(value, nan, nz) for _, value, nan, nz, _ in found],
+            [when for *_, when in found],
         )
 
     def _attempt(self, conn: Connection, run_id: str) -> int:

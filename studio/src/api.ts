@@ -89,6 +89,9 @@ export interface Experiment {
   deleted: boolean;
 }
 
+// who a run is for: a team server records its caller on every run, a child has its parent's
+export const USER_TAG = "mlflow.user";
+
 export interface Run {
   id: string;
   experiment_id: string;

@@ -166,7 +166,8 @@ def test_a_team_servers_studio_signs_in_with_a_token_and_only_writers_change_run
     from playwright.sync_api import expect, sync_playwright
 
     ws = Workspace.create(tmp_path / "team")
-    sample_experiment(ws, runs=2, points=30)
+    _, made = sample_experiment(ws, runs=2, points=30)
+    ws.store.log_batch(made[0].id, [], tags={"mlflow.user": "ada"})  # what the server records for its caller
     app = create_app(ws)
     with ThreadedServer(app) as server, sync_playwright() as p:
         token = token_for_app(app, role="reader", user="rita")
@@ -182,6 +183,8 @@ def test_a_team_servers_studio_signs_in_with_a_token_and_only_writers_change_run
             expect(page.get_by_test_id("who")).to_have_text("rita (reader)")
             page.get_by_role("link", name="studio-sample").click()
             expect(page.get_by_test_id("run-row")).to_have_count(2)
+            expect(page.get_by_test_id("runs").locator("thead")).to_contain_text("User")
+            expect(page.get_by_test_id("run-row").filter(has_text="run-0")).to_contain_text("ada")
             page.get_by_label("select run-0").check()  # a reader selects to compare, and that is all
             expect(page.get_by_label("select run-0")).to_be_checked()
             expect(page.get_by_test_id("bulk-actions")).to_have_count(0)

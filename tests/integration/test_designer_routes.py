@@ -125,7 +125,7 @@ def test_a_pipeline_submitted_as_yaml_is_queued_and_names_its_run(
         == "designer"
         == ws.store.get_experiment(body["experiment_id"]).name
     )
-    assert run.tags["trainyard.submitted_by"] == "ada"
+    assert run.tags["mlflow.user"] == "ada"
     assert run.job["steps"]["split"]["params"] == {"fraction": 0.7}
 
 

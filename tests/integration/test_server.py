@@ -101,7 +101,16 @@ def test_json_bodies_are_capped(client: httpx.Client) -> None:
         f"/api/v1/runs/{run['id']}/batch", content=chunked(), headers={"content-type": "application/json"}
     )
     _json_error(response, 413, "REQUEST_TOO_LARGE")
-    assert client.get(f"/api/v1/runs/{run['id']}").json()["tags"] == {}
+    assert client.get(f"/api/v1/runs/{run['id']}").json()["tags"] == {"mlflow.user": "tester"}
+
+
+def test_a_run_is_its_callers_and_a_child_its_parents_whatever_the_body_says(client: httpx.Client) -> None:
+    exp = client.post("/api/v1/experiments", json={"name": "whose"}).json()
+    spoofed = {"mlflow.user": "mallory", "team": "a"}
+    root = client.post("/api/v1/runs", json={"experiment_id": exp["id"], "tags": spoofed}).json()
+    assert root["tags"] == {"mlflow.user": "tester", "team": "a"}  # the token's user
+    child = {"experiment_id": exp["id"], "parent_id": root["id"], "tags": spoofed}
+    assert client.post("/api/v1/runs", json=child).json()["tags"] == root["tags"]  # the parent's
 
 
 def test_a_retried_create_with_the_same_key_creates_once(client: httpx.Client) -> None:

@@ -16,6 +16,8 @@ from typing import Any, TypeVar
 from trainyard.errors import InvalidInputError
 from trainyard.status import DeploymentStatus, RunStatus, parse_deployment_status
 
+USER_TAG = "mlflow.user"  # who a run is for (MLflow's tag; ``Store.create_run`` fills it in)
+
 
 @dataclass(frozen=True)
 class Experiment:

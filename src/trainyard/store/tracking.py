@@ -95,8 +95,10 @@ class TrackingStore(abc.ABC):
     ) -> RunInfo:
         """A new run in ``status`` (a ``running`` one has its start time), named its id's start if unnamed.
 
-        ``NotFoundError`` if the experiment or the parent does not exist; ``InvalidInputError``
-        for a bad tag.
+        A child run not given a user (the tag ``USER_TAG``, MLflow's ``mlflow.user``) has its
+        parent's, so a sweep's trials and a pipeline's steps are their submitter's (a team server
+        sets a root run's from the caller's token). ``NotFoundError`` if the experiment or the
+        parent does not exist; ``InvalidInputError`` for a bad tag.
         """
 
     @abc.abstractmethod

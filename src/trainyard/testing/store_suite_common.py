@@ -12,7 +12,7 @@ from hypothesis import HealthCheck, settings
 
 from trainyard.status import ALLOWED, RunStatus
 from trainyard.store.base import Store
-from trainyard.store.records import Metric, RunInfo
+from trainyard.store.records import USER_TAG, Metric, RunInfo
 
 UNKNOWN_ID = "0" * 32
 
@@ -101,3 +101,8 @@ def _unchanged(before: RunInfo, after: RunInfo) -> None:
     fields += ("cancel_requested", "tags", "params", "metrics")  # type: ignore[assignment]
     for name in fields:
         assert getattr(after, name) == getattr(before, name), f"{name} changed"
+
+
+def own_tags(run: RunInfo) -> dict[str, str]:
+    """The run's tags but its user, which a team server records for every run it creates."""
+    return {k: v for k, v in run.tags.items() if k != USER_TAG}

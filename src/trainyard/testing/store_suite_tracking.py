@@ -24,7 +24,7 @@ from trainyard.limits import (
 )
 from trainyard.status import TERMINAL, RunStatus
 from trainyard.store.base import Store
-from trainyard.store.records import RunInfo
+from trainyard.store.records import USER_TAG, RunInfo
 from trainyard.testing.store_suite_common import (
     ILLEGAL,
     UNKNOWN_ID,
@@ -33,6 +33,7 @@ from trainyard.testing.store_suite_common import (
     _run_in,
     _together,
     _unchanged,
+    own_tags,
 )
 from trainyard.testing.store_suite_metrics import MetricsSuite
 
@@ -100,7 +101,7 @@ class TrackingSuite(MetricsSuite):
         assert (got.compute, got.job, got.snapshot_id, got.environment) == ("local", job, "snap1", "sk:2")
         assert got.status is RunStatus.QUEUED and got.attempt == 1 and not got.cancel_requested
         assert got.start_time is None and got.end_time is None and got.error is None
-        assert got.tags == {"k": "v"} and got.params == {} and got.metrics == {}
+        assert own_tags(got) == {"k": "v"} and got.params == {} and got.metrics == {}
         assert before - 1 <= got.created_at <= time.time() + 1
         unnamed = store.create_run(exp.id)
         assert unnamed.name and unnamed.id != run.id
@@ -140,6 +141,14 @@ class TrackingSuite(MetricsSuite):
         assert [r.id for r in store.search_runs(parent_id=parent.id)] == [c.id for c in reversed(children)]
         assert store.search_runs(parent_id=other_parent.id) == []
         assert store.count_runs(exp.id) == 5  # children count too
+
+    def test_a_child_run_is_its_parents_users(self, store: Store) -> None:
+        exp = store.create_experiment("users")
+        parent = store.create_run(exp.id, tags={USER_TAG: "ada"})  # a server puts its caller here
+        user = parent.tags[USER_TAG]
+        trial = store.create_run(exp.id, parent_id=parent.id, tags={"trial": "1"})
+        step = store.create_run(exp.id, parent_id=trial.id)
+        assert trial.tags == {"trial": "1", USER_TAG: user} and step.tags == {USER_TAG: user}
 
     def test_search_runs_filters_newest_first(self, store: Store) -> None:
         a = store.create_experiment("a")
@@ -516,7 +525,9 @@ class TrackingSuite(MetricsSuite):
         exp = store.create_experiment("bulk")
         a, b = (store.create_run(exp.id, tags={"old": "x", "keep": "k"}) for _ in range(2))
         store.update_run_tags([a.id, b.id, a.id], {"team": "vision", "old": None, "never": None})
-        assert store.get_run(a.id).tags == store.get_run(b.id).tags == {"team": "vision", "keep": "k"}
+        assert (
+            own_tags(store.get_run(a.id)) == own_tags(store.get_run(b.id)) == {"team": "vision", "keep": "k"}
+        )
         with pytest.raises(NotFoundError, match=UNKNOWN_ID):
             store.update_run_tags([a.id, UNKNOWN_ID], {"team": "other", "keep": None})
         with pytest.raises(InvalidInputError):
@@ -525,7 +536,7 @@ class TrackingSuite(MetricsSuite):
             store.update_run_tags([f"{n:032x}" for n in range(MAX_BULK_RUNS + 1)], {"x": "1"})
         with pytest.raises(InvalidInputError):
             store.update_run_tags([], {"x": "1"})
-        assert store.get_run(a.id).tags == {"team": "vision", "keep": "k"}
+        assert own_tags(store.get_run(a.id)) == {"team": "vision", "keep": "k"}
 
     def test_runs_delete_softly_and_restore(self, store: Store) -> None:
         exp = store.create_experiment("soft")

@@ -6,7 +6,7 @@
 import { useEffect, useMemo, useRef, useState } from "react";
 import { createColumnHelper, flexRender, getCoreRowModel, useReactTable, type ColumnDef } from "@tanstack/react-table";
 import { useVirtualizer } from "@tanstack/react-virtual";
-import { getJson, postJson, TERMINAL, V1, type Experiment, type Run, type RunPage } from "../api";
+import { getJson, postJson, TERMINAL, USER_TAG, V1, type Experiment, type Run, type RunPage } from "../api";
 import { duration, metric, searchKey, when } from "../format";
 import { href } from "../route";
 import { ErrorLine } from "../components/ErrorLine";
@@ -136,6 +136,7 @@ export function Runs({ experimentId, writer }: { experimentId: string; writer: b
     const tagKeys = available.tags.filter((k) => shown(`tags.${k}`, false)).slice(0, room);
     return { metricKeys, paramKeys, tagKeys };
   }, [available, choice]);
+  const hasUser = available.tags.includes(USER_TAG); // a column once any run has a user
 
   const columns = useMemo<ColumnDef<Run, any>[]>(
     () => [
@@ -177,6 +178,15 @@ export function Runs({ experimentId, writer }: { experimentId: string; writer: b
         cell: (c) => duration(c.row.original.start_time, c.row.original.end_time),
         meta: { numeric: true } satisfies Meta,
       }),
+      ...(hasUser
+        ? [
+            column.accessor((run) => run.tags[USER_TAG], {
+              id: "user",
+              header: "User",
+              meta: { sortKey: searchKey("tags", USER_TAG) } satisfies Meta,
+            }),
+          ]
+        : []),
       ...metricKeys.map((key) =>
         column.accessor((run) => run.metrics[key], {
           id: `metrics.${key}`,
@@ -200,7 +210,7 @@ export function Runs({ experimentId, writer }: { experimentId: string; writer: b
         }),
       ),
     ],
-    [metricKeys, paramKeys, tagKeys, selected],
+    [metricKeys, paramKeys, tagKeys, selected, hasUser],
   );
 
   const table = useReactTable({ data: runs, columns, getCoreRowModel: getCoreRowModel(), manualSorting: true });
@@ -338,7 +348,7 @@ export function Runs({ experimentId, writer }: { experimentId: string; writer: b
         <table className="grid" data-testid="runs">
           <thead>
             <tr className="groups">
-              <th colSpan={5}></th>
+              <th colSpan={hasUser ? 6 : 5}></th>
               {metricGroup > 0 && <th colSpan={metricGroup}>Metrics (latest)</th>}
               {paramKeys.length > 0 && <th colSpan={paramKeys.length}>Params</th>}
               {tagKeys.length > 0 && <th colSpan={tagKeys.length}>Tags</th>}

@@ -35,6 +35,7 @@ from trainyard.pipelines.submit import submit_pipeline
 from trainyard.samples import SAMPLES, open_sample
 from trainyard.server.routes.deps import IdempotencyKey, PrincipalDep, StoreDep, WorkspaceDep, create_once
 from trainyard.server.routing import serve
+from trainyard.store.records import USER_TAG
 
 router = APIRouter(tags=["pipelines"])
 
@@ -92,7 +93,7 @@ def trigger_pipeline(name: str, body: PipelineTrigger, ws: WorkspaceDep, princip
         version=body.version,
         inputs=trigger_inputs(body.ParameterAssignments, body.inputs),
         experiment_name=body.ExperimentName or body.experiment_name,
-        tags={"trainyard.triggered_by": principal.user},
+        tags={"trainyard.triggered_by": principal.user, USER_TAG: principal.user},
     )
     return {
         "Id": run.id,
@@ -123,7 +124,7 @@ def submit_pipeline_job(body: PipelineSubmit, ws: WorkspaceDep, principal: Princ
     is queued). It has no folder with it, so its steps are catalogue modules or registered
     components and its data inputs are data assets or URLs. The reply names the pipeline run."""
     job = parse_pipeline(body.yaml)
-    run = submit_pipeline(ws, job, tags={"trainyard.submitted_by": principal.user})
+    run = submit_pipeline(ws, job, tags={USER_TAG: principal.user})
     return {
         "run_id": run.id,
         "experiment_id": run.experiment_id,

@@ -21,15 +21,26 @@ from trainyard.api.schemas import (
     to_json,
 )
 from trainyard.errors import InvalidInputError
-from trainyard.server.routes.deps import IdempotencyKey, StoreDep, create_once
+from trainyard.server.routes.deps import IdempotencyKey, PrincipalDep, StoreDep, create_once
 from trainyard.server.routing import serve
+from trainyard.store.records import USER_TAG
 
 router = APIRouter(tags=["runs"])
 
 
 @serve(router, routes.CREATE_RUN)
-def create_run(body: RunCreate, request: Request, idempotency_key: IdempotencyKey = None) -> Any:
+def create_run(
+    body: RunCreate,
+    request: Request,
+    principal: PrincipalDep,
+    idempotency_key: IdempotencyKey = None,
+) -> Any:
+    """A new run. A root run's user (``USER_TAG``) is the caller, whatever the body says, so no
+    one logs as someone else; a child's is its parent's (the store's rule): a sweep's trial or a
+    pipeline's step is its submitter's, not the agent's that made it."""
     fields = body.model_dump(exclude={"experiment_id"})
+    tags = {k: v for k, v in (fields["tags"] or {}).items() if k != USER_TAG}
+    fields["tags"] = tags if body.parent_id is not None else {**tags, USER_TAG: principal.user}
     return create_once(request, idempotency_key, lambda keyed: keyed.create_run(body.experiment_id, **fields))
 
 

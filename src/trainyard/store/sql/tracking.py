@@ -16,7 +16,7 @@ from trainyard.deletion import RunView
 from trainyard.errors import AlreadyExistsError, InvalidInputError, NotFoundError
 from trainyard.limits import MAX_SERIES_POINTS, MAX_TAG_VALUE_LENGTH, MIN_SERIES_POINTS
 from trainyard.status import RunStatus, check_transition
-from trainyard.store.records import Experiment, Metric, MetricSeries, RunInfo, RunPage
+from trainyard.store.records import USER_TAG, Experiment, Metric, MetricSeries, RunInfo, RunPage
 from trainyard.store.search import check_max_results, decode_page_token, encode_page_token
 from trainyard.store.sql import blocks, rows
 from trainyard.store.sql.engine import read_tx, with_retries, write_tx
@@ -217,12 +217,18 @@ class SqlTracking(SqlIdempotency):
             "attempt": 1,
             "cancel_requested": False,
         }
-        tag_rows = rows.tag_rows(run_id, tags or {})
+        given = dict(tags or {})
+        rows.tag_rows(run_id, given)  # checked before anything is written
 
         def write(conn: Connection) -> dict[str, Any]:
+            if parent_id is not None and USER_TAG not in given:
+                found = select(TAGS.c.value).where(TAGS.c.run_id == parent_id, TAGS.c.key == USER_TAG)
+                user = conn.execute(found).scalar_one_or_none()
+                if user is not None:
+                    given[USER_TAG] = user
             conn.execute(insert(RUNS).values(**row))
-            if tag_rows:
-                conn.execute(insert(TAGS), tag_rows)
+            if given:
+                conn.execute(insert(TAGS), rows.tag_rows(run_id, given))
             return {"id": run_id}
 
         try:

@@ -85,6 +85,8 @@ REQUEUE = _route("POST", f"{V1}/runs/{{run_id}}/requeue")
 HEARTBEAT = _route("POST", f"{V1}/runs/{{run_id}}/heartbeat")
 REQUEST_CANCEL = _route("POST", f"{V1}/runs/{{run_id}}/cancel")
 SET_RUN_ERROR = _route("PUT", f"{V1}/runs/{{run_id}}/error")
+# a step's table or report output: first rows and column statistics (the designer's side panel)
+GET_OUTPUT_PREVIEW = _route("GET", f"{V1}/runs/{{run_id}}/outputs/{{port}}/preview")
 
 # metrics, params and tags ----------------------------------------------------------------------
 LOG_BATCH = _route("POST", f"{V1}/runs/{{run_id}}/batch", idempotent=True)  # once per batch id

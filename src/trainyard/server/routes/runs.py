@@ -1,4 +1,5 @@
-"""Runs: create, get, search, short ids, status changes, requeue, heartbeat, cancel, errors."""
+"""Runs: create, get, search, short ids, status changes, requeue, heartbeat, cancel, errors, and
+a step's output table previewed."""
 
 from __future__ import annotations
 
@@ -17,7 +18,8 @@ from trainyard.api.schemas import (
     StatusChange,
     to_json,
 )
-from trainyard.server.routes.deps import IdempotencyKey, StoreDep, create_once
+from trainyard.components.preview import MAX_ROWS, output_preview
+from trainyard.server.routes.deps import IdempotencyKey, StoreDep, WorkspaceDep, create_once
 from trainyard.server.routing import serve
 
 router = APIRouter(tags=["runs"])
@@ -70,3 +72,17 @@ def request_cancel(run_id: str, store: StoreDep, body: CancelRequest | None = No
 def set_run_error(run_id: str, body: RunError, store: StoreDep) -> Any:
     store.set_run_error(run_id, body.error)
     return {}
+
+
+@serve(router, routes.GET_OUTPUT_PREVIEW)
+def get_output_preview(
+    run_id: str,
+    port: str,
+    ws: WorkspaceDep,
+    rows: Annotated[int, Query(ge=0, le=MAX_ROWS, description="How many first rows.")] = 20,
+    table: Annotated[str | None, Query(description="A report's table; its first by default.")] = None,
+) -> Any:
+    """Output ``port`` of a (step's) run as a table: its first ``rows`` rows and each column's
+    count, missing, unique, mean, min and max (``components/preview.py``); a report output names
+    its tables and previews one."""
+    return output_preview(ws, run_id, port, table, rows)

@@ -38,6 +38,17 @@ export function newestByStep(children: Run[]): Map<string, Run> {
   return newest;
 }
 
+export const REUSED_TAG = "pipeline.reused_from";
+
+/** A step as its newest run (``undefined``: none yet) shows it. */
+export function stepState(run: Run | undefined): Pick<StepBox, "status" | "runId" | "reused"> {
+  return {
+    status: run?.status ?? "not started",
+    runId: run?.id ?? null,
+    reused: run !== undefined && REUSED_TAG in run.tags,
+  };
+}
+
 export function layout(job: JobRecord, children: Run[]): Dag {
   const layers = job.layers ?? [];
   const steps = job.steps ?? {};
@@ -45,14 +56,11 @@ export function layout(job: JobRecord, children: Run[]): Dag {
   const place = new Map<string, StepBox>();
   layers.forEach((layer, column) =>
     layer.forEach((step, row) => {
-      const run = newest.get(step);
       place.set(step, {
         step,
         x: BOX.margin + column * (BOX.width + BOX.gapX),
         y: BOX.margin + row * (BOX.height + BOX.gapY),
-        status: run?.status ?? "not started",
-        runId: run?.id ?? null,
-        reused: run !== undefined && "pipeline.reused_from" in run.tags,
+        ...stepState(newest.get(step)),
       });
     }),
   );

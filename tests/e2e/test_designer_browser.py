@@ -1,10 +1,12 @@
 """The designer in Debian's Chromium, driven by Playwright on ``trainyard studio``: modules dragged
 and clicked onto the canvas, wired, a connection of another kind refused with the CLI's words,
 an out-of-range parameter refused as it is typed, undo and redo, and Submit, which queues the
-pipeline and opens its run's page; the draft is still there after, a module duplicates, and a
-pipeline written by hand opens and saves back unchanged, a sample opens from the Samples list;
-Execute Python Script's script is typed into its Python code editor and saved into the draft,
-the YAML and the submitted pipeline."""
+pipeline and links its run's page; the draft is still there after, a module duplicates, and a
+pipeline written by hand opens and saves back unchanged, a sample opens from the Samples list.
+A classifier's pipeline submitted from the designer shows each module's status until it ends,
+and Evaluate Model clicked shows its run, its curves and confusion matrix, and its report's
+tables. Execute Python Script's script is typed into its Python code editor and saved into the
+draft, the YAML and the submitted pipeline."""
 
 from __future__ import annotations
 
@@ -117,6 +119,10 @@ def test_draw_wire_check_and_submit_a_pipeline(
     expect(page.get_by_test_id("param-error-fraction")).to_have_count(0)
 
     page.get_by_role("button", name="Submit").click()
+    link = page.get_by_test_id("designer-run-link")  # the canvas now shows the run's steps
+    expect(link).to_be_visible()
+    expect(page.get_by_test_id("status-split_data_1")).to_be_visible()
+    link.click()
     page.wait_for_url(re.compile(r".*#/runs/[0-9a-f]+$"))
     run_id = page.url.rsplit("/", 1)[1]
     run = ws.store.get_run(run_id)
@@ -205,6 +211,95 @@ def test_execute_python_script_is_edited_in_a_python_code_editor_and_saved_into_
     page.get_by_role("button", name="YAML", exact=True).click()
 
     page.get_by_role("button", name="Submit").click()
-    page.wait_for_url(re.compile(r".*#/runs/[0-9a-f]+$"))
-    run = ws.store.get_run(page.url.rsplit("/", 1)[1])
+    link = page.get_by_test_id("designer-run-link")
+    expect(link).to_be_visible()
+    run = ws.store.get_run(link.get_attribute("href").rsplit("/", 1)[1])
     assert run.job["steps"]["execute_python_script_1"]["params"] == {"script": SCRIPT}
+
+
+CLASSIFIER = """\
+type: pipeline
+experiment_name: designer-live
+inputs:
+  rows: {type: uri_file, path: "azureml:cancer:1"}
+jobs:
+  load:
+    component: azureml:import-data
+    inputs: {path: "${{parent.inputs.rows}}"}
+  split:
+    component: azureml:split-data
+    inputs: {dataset: "${{parent.jobs.load.outputs.dataset}}", fraction: 0.7}
+  learner:
+    component: azureml:two-class-logistic-regression
+  train:
+    component: azureml:train-model
+    inputs:
+      untrained_model: ${{parent.jobs.learner.outputs.untrained_model}}
+      dataset: ${{parent.jobs.split.outputs.results1}}
+      label_column: target
+  score:
+    component: azureml:score-model
+    inputs:
+      trained_model: ${{parent.jobs.train.outputs.trained_model}}
+      dataset: ${{parent.jobs.split.outputs.results2}}
+  evaluate:
+    component: azureml:evaluate-model
+    inputs: {scored_dataset: "${{parent.jobs.score.outputs.scored_dataset}}"}
+"""
+STEPS = ("load", "split", "learner", "train", "score", "evaluate")
+
+
+def test_a_submitted_pipeline_shows_each_modules_status_and_evaluate_models_output(
+    page,  # noqa: ANN001 - playwright's Page
+    studio: tuple[str, Workspace],  # noqa: F811
+    tmp_path: Path,
+) -> None:
+    from playwright.sync_api import expect
+    from sklearn.datasets import load_breast_cancer
+
+    _, ws = studio
+    cancer = load_breast_cancer(as_frame=True).frame.iloc[:, [0, 1, 2, 3, -1]]
+    csv = tmp_path / "cancer.csv"
+    cancer.to_csv(csv, index=False)
+    Data.create(ws, "cancer", csv)
+    page.get_by_role("link", name="Designer", exact=True).click()
+    expect(page.get_by_test_id("palette")).to_contain_text("Data Input and Output", timeout=60_000)
+    page.get_by_role("button", name="YAML", exact=True).click()
+    page.get_by_label("pipeline YAML").fill(CLASSIFIER)
+    page.get_by_role("button", name="Open this YAML").click()
+    page.get_by_role("button", name="Submit").click()
+
+    expect(page.get_by_test_id("designer-run-link")).to_be_visible()
+    run_id = page.get_by_test_id("designer-run-link").get_attribute("href").rsplit("/", 1)[1]
+    for step in STEPS:  # each module turns completed as its step's run does (the driver's pace)
+        expect(page.get_by_test_id(f"status-{step}")).to_have_attribute(
+            "data-status", "completed", timeout=240_000
+        )
+    expect(page.get_by_test_id("designer-run")).to_contain_text("completed")
+    children = {c.tags["pipeline.step"]: c for c in ws.store.search_runs(parent_id=run_id)}
+    assert sorted(children) == sorted(STEPS)
+    expect(page.get_by_test_id("status-train")).to_contain_text(" s")  # its duration
+
+    page.get_by_test_id("node-evaluate").get_by_text("Evaluate Model").click()
+    panel = page.get_by_test_id("step-panel")
+    expect(panel.get_by_test_id("step-run-link")).to_have_attribute(
+        "href", f"#/runs/{children['evaluate'].id}"
+    )
+    expect(panel.get_by_test_id("step-metrics")).to_contain_text("auc")
+    for image in ("roc_curve", "precision_recall_curve", "confusion_matrix"):  # drawn from the run's images
+        drawn = panel.get_by_test_id(f"image-{image}").locator("img")
+        expect(drawn).to_be_visible()
+        assert drawn.evaluate("img => img.naturalWidth") > 100
+    results = panel.get_by_test_id("output-evaluation_results")
+    results.get_by_label("evaluation_results table").select_option("confusion_matrix")
+    expect(results.get_by_test_id("output-rows").locator("thead")).to_contain_text("actual")
+    expect(results.get_by_test_id("output-rows").locator("tbody tr")).to_have_count(2)
+    expect(results.get_by_test_id("output-stats")).to_contain_text("missing")
+
+    page.get_by_test_id("node-score").get_by_text("Score Model").click()  # a table's first rows
+    scored = panel.get_by_test_id("output-scored_dataset")
+    expect(scored).to_contain_text("Scored Probabilities")
+    test_rows = len(cancer) - int(len(cancer) * 0.7)
+    expect(scored).to_contain_text(f"{test_rows} rows, 7 columns; the first 10 shown")
+    expect(scored.get_by_test_id("output-rows").locator("tbody tr")).to_have_count(10)
+    expect(panel.get_by_test_id("log")).to_contain_text("score-model: outputs scored_dataset")

@@ -1,5 +1,6 @@
-"""The designer's two routes: the module catalogue grouped by Studio's categories, and a pipeline
-submitted as its YAML text, checked with the CLI's code and messages, refused to a reader."""
+"""The designer's routes: the module catalogue grouped by Studio's categories, a pipeline
+submitted as its YAML text, checked with the CLI's code and messages, refused to a reader, and a
+step's output table (or report) previewed as its first rows and column statistics."""
 
 from __future__ import annotations
 
@@ -7,15 +8,19 @@ import textwrap
 from collections.abc import Iterator
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from fastapi.testclient import TestClient
 
 from tests.integration.server_helpers import token_for_app
 from tests.unit.test_command_component import component, write
+from trainyard.api import routes
 from trainyard.components import catalogue
 from trainyard.components.categories import REGISTERED, STUDIO_CATEGORIES
 from trainyard.components.command import register_command_component
+from trainyard.components.runner import run_component
 from trainyard.errors import InvalidInputError
+from trainyard.pipelines.record import REUSED_TAG
 from trainyard.pipelines.spec import load_pipeline
 from trainyard.pipelines.submit import prepare_pipeline
 from trainyard.workspace import Workspace
@@ -188,3 +193,86 @@ def test_a_reader_cannot_submit(ws: Workspace, client: TestClient, tmp_path: Pat
     assert reply.status_code == 403 and "reader" in reply.json()["message"]
     assert client.post(SUBMIT, json={"yaml": pipeline(csv)}).status_code == 401
     assert ws.store.search_runs() == []
+
+
+def _preview(run_id: str, port: str) -> str:
+    return routes.GET_OUTPUT_PREVIEW.at(run_id=run_id, port=port).path
+
+
+def test_a_steps_output_table_previews_its_first_rows_and_column_statistics(
+    ws: Workspace, client: TestClient
+) -> None:
+    rows = pd.DataFrame(
+        {
+            "x": [1.5, None, 3.0, 4.5, 6.0, 7.5, 9.0, 10.5],
+            "city": ["a", "b", None, "a", "c", "a", "b", "a"],
+            "y": [0, 1, 0, 1, 1, 0, 1, 0],
+        }
+    )
+    split = run_component(ws, "split-data", {"dataset": rows}, {"fraction": 0.5, "randomize": False})
+    reader = _auth(client, "reader", "rita")
+    reply = client.get(_preview(split.run_id, "results2"), params={"rows": 3}, headers=reader)
+    assert reply.status_code == 200, reply.text
+    body = reply.json()
+    kept = rows.iloc[4:]
+    assert (body["kind"], body["run_id"], body["rows"], body["columns"]) == ("table", split.run_id, 4, 3)
+    assert body["column_names"] == ["x", "city", "y"]
+    assert body["head"] == [[6.0, "c", 1], [7.5, "a", 0], [9.0, "b", 1]]
+    x, city, y = body["stats"]
+    assert x == {
+        "name": "x",
+        "dtype": "float64",
+        "count": 4,
+        "missing": 0,
+        "unique": 4,
+        "mean": kept["x"].mean(),
+        "min": 6.0,
+        "max": 10.5,
+    }
+    assert (city["count"], city["missing"], city["unique"], city["mean"]) == (4, 0, 3, None)
+    assert (y["min"], y["max"], y["mean"]) == (0, 1, 0.5)
+    first = client.get(_preview(split.run_id, "results1"), headers=reader).json()
+    assert first["stats"][0]["missing"] == 1 and first["head"][1] == [None, "b", 1]  # NaN is null
+    assert client.get(_preview(split.run_id, "results1")).status_code == 401
+
+    # a reused step shows the outputs of the run it took them from
+    reused = ws.store.create_run(
+        ws.store.get_run(split.run_id).experiment_id, tags={REUSED_TAG: split.run_id}
+    )
+    again = client.get(_preview(reused.id, "results2"), params={"rows": 3}, headers=reader).json()
+    assert (again["run_id"], again["head"]) == (split.run_id, body["head"])
+
+    missing = client.get(_preview(split.run_id, "scored"), headers=reader)
+    assert missing.status_code == 404
+    assert missing.json()["message"].endswith(
+        "has no table or report output 'scored'; its outputs: results1, results2"
+    )
+    assert (
+        client.get(_preview(split.run_id, "results1"), params={"rows": 101}, headers=reader).status_code
+        == 400
+    )
+
+
+def test_evaluate_models_report_names_its_tables_and_previews_the_confusion_matrix(
+    ws: Workspace, client: TestClient
+) -> None:
+    scored = pd.DataFrame(
+        {
+            "y": [0, 1, 0, 1, 1, 0],
+            "Scored Labels": [0, 1, 1, 1, 0, 0],
+            "Scored Probabilities": [0.1, 0.9, 0.6, 0.8, 0.4, 0.2],
+        }
+    )
+    evaluated = run_component(ws, "evaluate-model", {"scored_dataset": scored}, {"label_column": "y"})
+    reader = _auth(client, "reader", "rita")
+    path = _preview(evaluated.run_id, "evaluation_results")
+    body = client.get(path, headers=reader).json()
+    assert body["kind"] == "report" and {"confusion_matrix", "metrics"} <= set(body["tables"])
+    matrix = client.get(path, params={"table": "confusion_matrix"}, headers=reader).json()
+    assert matrix["table"] == "confusion_matrix" and matrix["column_names"] == ["actual", "0", "1"]
+    assert matrix["head"] == [["0", 2, 1], ["1", 1, 2]]
+    unknown = client.get(path, params={"table": "roc"}, headers=reader)
+    assert unknown.status_code == 404 and "has no table 'roc'; it has: " in unknown.json()["message"]
+    # what the side panel draws as the curves and the confusion matrix: the run's logged images
+    images = ws.artifacts.list(f"runs/{evaluated.run_id}/images")
+    assert {"roc_curve.png", "precision_recall_curve.png", "confusion_matrix.png"} <= set(images)

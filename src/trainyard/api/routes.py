@@ -88,6 +88,8 @@ SET_RUN_ERROR = _route("PUT", f"{V1}/runs/{{run_id}}/error")
 TAG_RUNS = _route("POST", f"{V1}/runs/tags")  # bulk: every run named, or none
 DELETE_RUNS = _route("POST", f"{V1}/runs/delete")
 RESTORE_RUNS = _route("POST", f"{V1}/runs/restore")
+# a step's table or report output: first rows and column statistics (the designer's side panel)
+GET_OUTPUT_PREVIEW = _route("GET", f"{V1}/runs/{{run_id}}/outputs/{{port}}/preview")
 
 # metrics, params and tags ----------------------------------------------------------------------
 LOG_BATCH = _route("POST", f"{V1}/runs/{{run_id}}/batch", idempotent=True)  # once per batch id

@@ -302,16 +302,19 @@ def _start(
 
 
 def _execute(
-    run: TrackedRun, comp: Component, params: dict[str, Any], resolved: dict[str, _Input], key: str
+    run: TrackedRun,
+    comp: Component,
+    params: dict[str, Any],
+    resolved: dict[str, _Input],
+    key: str,
+    logged: frozenset[str] = frozenset(),
 ) -> ComponentResult:
-    """Run ``comp`` in ``run`` and store its outputs; on any error they are removed and it is raised."""
+    """Run ``comp`` in ``run`` and store its outputs; on any error they are removed and it is
+    raised. ``logged``: params the run has already, left as they are."""
     workspace = run.workspace
     try:
-        # A param the job logged when it was submitted keeps what the user gave (a data asset's
-        # ``azureml:NAME:VERSION``, not the local path the worker read it into); the rest are logged.
-        submitted = workspace.store.get_run(run.id).params
         shown = {k: json.dumps(v) if isinstance(v, list | dict) else v for k, v in params.items()}
-        run.log_params({k: v for k, v in shown.items() if k not in submitted})
+        run.log_params({k: v for k, v in shown.items() if k not in logged})
         ctx = RunContext(run)
         outputs = comp.execute(ctx, {k: v.value for k, v in resolved.items()}, params)
         locations, out_hashes = _persist(workspace, run.id, comp, outputs)
@@ -355,7 +358,10 @@ def run_component_in(
     """Run a component inside a job's own run (a pipeline step): its worker finishes the run."""
     comp, checked, resolved, key, tags = _start(run.workspace, name, inputs, params)
     run.set_tags(tags)
-    return _execute(run, comp, checked, resolved, key)
+    # the job's inputs are the run's params already (a data asset as ``azureml:rows:1``, not the
+    # local path the worker made of it), and params cannot change
+    logged = frozenset(run.workspace.store.get_run(run.id).params)
+    return _execute(run, comp, checked, resolved, key, logged)
 
 
 def find_reusable_run(workspace: Workspace, key: str) -> str | None:

@@ -25,12 +25,12 @@ from trainyard.compute.reaper import reap
 from trainyard.compute.worker import LOG
 from trainyard.data.lineage import inherit_reads
 from trainyard.errors import InvalidInputError, InvalidTransitionError, TrainyardError
-from trainyard.jobs.run_outputs import HASH_TAG, output_hashes
+from trainyard.jobs.run_outputs import HASH_TAG
 from trainyard.jobs.spec import CommandJob
 from trainyard.jobs.submit import PreparedJob, job_record, start_run
 from trainyard.liveness import worker_id
 from trainyard.pipelines.automl_step import start_automl_step
-from trainyard.pipelines.record import KEY_TAG, REUSED_TAG, STEP_TAG, PipelineRecord
+from trainyard.pipelines.record import KEY_TAG, REUSED_TAG, STEP_TAG, PipelineRecord, outputs_holder
 from trainyard.status import RunStatus
 from trainyard.store import RunInfo
 from trainyard.tracking import TrackedRun, current_run
@@ -39,7 +39,6 @@ if TYPE_CHECKING:
     from trainyard.workspace import Workspace
 
 POLL_SECONDS = 0.05
-BEST_TRIAL_TAG = "sweep.best_run_id"  # a sweep step's outputs are its best trial's
 REAP_SECONDS = 2.0
 
 
@@ -104,13 +103,7 @@ class Driver:
         """The run holding a finished step's outputs, and their hashes: the run it reused, a
         sweep's best trial, or the step's own run."""
         if child.id not in self.held:
-            if REUSED_TAG in child.tags:  # the hashes were copied onto it
-                self.held[child.id] = (child.tags[REUSED_TAG], output_hashes(child.tags))
-            elif BEST_TRIAL_TAG in child.tags:
-                best = self.store.get_run(child.tags[BEST_TRIAL_TAG])
-                self.held[child.id] = (best.id, output_hashes(best.tags))
-            else:
-                self.held[child.id] = (child.id, output_hashes(child.tags))
+            self.held[child.id] = outputs_holder(self.store, child)
         return self.held[child.id]
 
     # -- starting a step -------------------------------------------------------------------------

@@ -11,22 +11,37 @@ from __future__ import annotations
 
 import hashlib
 import json
-from typing import Any, ClassVar, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, JsonValue
 
 from trainyard.components.step import step_command
 from trainyard.compute.job import JobKind, JobRecord
 from trainyard.environments import Environment
-from trainyard.jobs.run_outputs import output_uri
+from trainyard.jobs.run_outputs import output_hashes, output_uri
 from trainyard.jobs.spec import CommandJob, PathInput
 from trainyard.pipelines.spec import Settings
+
+if TYPE_CHECKING:
+    from trainyard.store import RunInfo, Store
 
 STEP_TAG = "pipeline.step"
 KEY_TAG = "pipeline.reuse_key"
 REUSED_TAG = "pipeline.reused_from"
+BEST_TRIAL_TAG = "sweep.best_run_id"  # a sweep step's outputs are its best trial's
 # an output kind as the type of the input that reads it (a model or a table is a folder of files)
 INPUT_TYPE = {"uri_file": "uri_file", "table": "uri_folder", "model": "uri_folder"}
+
+
+def outputs_holder(store: Store, child: RunInfo) -> tuple[str, dict[str, str]]:
+    """The run holding a finished step's outputs, and their hashes: the run it reused, a sweep's
+    best trial, or the step's own run (the driver wires them on; the studio shows them)."""
+    if REUSED_TAG in child.tags:  # the hashes were copied onto it
+        return child.tags[REUSED_TAG], output_hashes(child.tags)
+    if BEST_TRIAL_TAG in child.tags:
+        best = store.get_run(child.tags[BEST_TRIAL_TAG])
+        return best.id, output_hashes(best.tags)
+    return child.id, output_hashes(child.tags)
 
 
 class WireRecord(BaseModel):

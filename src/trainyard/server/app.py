@@ -267,7 +267,9 @@ def create_app(
         dependencies=[Depends(require_token), *dependencies],  # deny by default (server/auth.py)
     )
     app.state.workspace = workspace
-    workspace.agents_run_jobs = True  # a run the server starts itself waits for an agent
+    # A team server's runs wait for an agent; `trainyard studio` (a local session) is its user's
+    # own machine, so what it submits (the designer's Submit) runs on local compute, as the CLI's.
+    workspace.agents_run_jobs = local_session is None
     app.state.allow_private_urls = allow_private_urls
     app.state.serving_host = serving_host
     app.state.public_url = public_url

@@ -1,10 +1,14 @@
 // The designer: a palette of the catalogue's modules, a canvas where they are wired output to
 // input, a parameter panel generated from each module's JSON schema, and Submit, which sends the
-// draft as the pipeline YAML `trainyard pipeline submit -f` reads (designer/pipeline.ts).
+// draft as the pipeline YAML `trainyard pipeline submit -f` reads (designer/pipeline.ts). Once
+// submitted, each module shows its step's status, read again until the pipeline run ends, and a
+// module clicked shows its step's run (components/StepPanel.tsx).
 import { lazy, Suspense, useEffect, useMemo, useRef, useState, type KeyboardEvent, type PointerEvent } from "react";
-import { getJson, postJson, V1 } from "../api";
+import { childRuns, getJson, postJson, V1, type Run } from "../api";
 import { usePolled } from "../hooks";
 import { ErrorLine } from "../components/ErrorLine";
+import { StatusBadge } from "../components/StatusBadge";
+import { StepPanel } from "../components/StepPanel";
 import {
   addNode,
   connect,
@@ -24,6 +28,7 @@ import {
 } from "../designer/graph";
 import { codeText, fieldText, isCode, missingRequired, parseField, type Property } from "../designer/params";
 import { fromYaml, toYaml } from "../designer/pipeline";
+import { nodeStatuses, stillRunning, type NodeStatus } from "../designer/status";
 import { push, redo, start, undo, type History } from "../designer/undo";
 import { href } from "../route";
 import "./designer.css";
@@ -37,6 +42,7 @@ interface Category {
 const CodeEditor = lazy(() => import("../components/CodeEditor").then((m) => ({ default: m.CodeEditor })));
 
 const SAVED = "trainyard.designer.draft";
+const SUBMITTED = "trainyard.designer.submitted"; // the pipeline run the canvas shows
 const NODE = { w: 190, h: 84 };
 const CANVAS = { w: 2400, h: 1600 };
 const REFERENCE = /^\$\{\{.*\}\}$/; // ${{parent.inputs.x}}: a pipeline input, taken as written
@@ -101,11 +107,34 @@ export function Designer() {
   const [submitting, setSubmitting] = useState(false);
   const [clipboard, setClipboard] = useState<DraftNode | null>(null);
   const [expanded, setExpanded] = useState<string | null>(null); // the code field shown large
+  const [submitted, setSubmitted] = useState<string | null>(() => localStorage.getItem(SUBMITTED));
   const canvas = useRef<HTMLDivElement>(null);
   const draft = history.present;
   const chosen = selected && "node" in selected ? draft.nodes.find((n) => n.id === selected.node) : undefined;
 
   useEffect(() => localStorage.setItem(SAVED, JSON.stringify(draft)), [draft]);
+  useEffect(() => (submitted ? localStorage.setItem(SUBMITTED, submitted) : localStorage.removeItem(SUBMITTED)), [submitted]);
+
+  // the submitted pipeline run and its steps' runs, read every 2 s until it ends, then once more
+  const [watched, setWatched] = useState<{ runId: string; pipeline: Run; children: Run[] } | null>(null);
+  const shownRun = watched && watched.runId === submitted ? watched : null;
+  const live = submitted !== null && stillRunning(shownRun?.pipeline ?? null);
+  const { error: watchError } = usePolled(
+    async () => {
+      if (!submitted) return setWatched(null);
+      const [pipeline, children] = await Promise.all([getJson<Run>(`${V1}/runs/${encodeURIComponent(submitted)}`), childRuns(submitted)]);
+      setWatched({ runId: submitted, pipeline, children });
+    },
+    live ? 2000 : null,
+    [submitted, live],
+  );
+  const statuses = useMemo(
+    () =>
+      shownRun
+        ? nodeStatuses(Object.keys(shownRun.pipeline.job?.steps ?? {}), shownRun.children)
+        : new Map<string, NodeStatus>(),
+    [shownRun],
+  );
 
   const catalogue = useMemo(() => {
     const byName: Record<string, ComponentSpec> = {};
@@ -222,7 +251,7 @@ export function Designer() {
     setSubmitting(true);
     try {
       const reply = await postJson<{ run_id: string }>(`${V1}/pipeline-jobs`, { yaml: toYaml(draft) });
-      window.location.hash = href({ page: "run", runId: reply.run_id });
+      setSubmitted(reply.run_id);
     } catch (e) {
       setMessage(messageOf(e));
     } finally {
@@ -315,6 +344,20 @@ export function Designer() {
           {message}
         </p>
       )}
+      {submitted && (
+        <p className="designer-run" data-testid="designer-run">
+          Pipeline run{" "}
+          <a href={href({ page: "run", runId: submitted })} data-testid="designer-run-link">
+            {submitted.slice(0, 12)}
+          </a>{" "}
+          {shownRun && <StatusBadge status={shownRun.pipeline.status} />}
+          {live && <span className="muted"> read every 2 s</span>}{" "}
+          <button type="button" className="small" onClick={() => setSubmitted(null)}>
+            Hide run status
+          </button>
+          <ErrorLine error={watchError} />
+        </p>
+      )}
       {yamlText !== null && (
         <div className="designer-yaml">
           <textarea value={yamlText} onChange={(e) => setYamlText(e.target.value)} spellCheck={false} aria-label="pipeline YAML" />
@@ -331,7 +374,7 @@ export function Designer() {
           </button>
         </div>
       )}
-      <div className="designer-body">
+      <div className={chosen && statuses.has(chosen.id) ? "designer-body with-run" : "designer-body"}>
         <aside className="palette" data-testid="palette">
           <input type="search" placeholder="Search modules" value={search} onChange={(e) => setSearch(e.target.value)} />
           {!categories && !loadError && <p className="muted">Loading the modules…</p>}
@@ -441,13 +484,20 @@ export function Designer() {
               const ins = Object.keys(spec?.inputs ?? {});
               const outs = Object.keys(spec?.outputs ?? {});
               const isChosen = chosen?.id === node.id;
+              const step = statuses.get(node.id);
               return (
                 <div
                   key={node.id}
-                  className={isChosen ? "node chosen" : "node"}
+                  className={`node${isChosen ? " chosen" : ""}${step ? ` run-${step.status.replace(" ", "-")}` : ""}`}
                   data-testid={`node-${node.id}`}
                   style={{ left: node.x, top: node.y, width: NODE.w, height: NODE.h }}
                 >
+                  {step && (
+                    <span className="node-status" data-testid={`status-${node.id}`} data-status={step.status}>
+                      {step.status}
+                      {step.duration && ` · ${step.duration}`}
+                    </span>
+                  )}
                   {ins.map((port) => (
                     <button
                       type="button"
@@ -498,6 +548,12 @@ export function Designer() {
               <p className="muted">
                 <span className="mono">{chosen.id}</span>: {chosenSpec.description}
               </p>
+              {statuses.has(chosen.id) && (
+                <>
+                  <h3>Run</h3>
+                  <StepPanel step={chosen.id} state={statuses.get(chosen.id)!} spec={chosenSpec} />
+                </>
+              )}
               <h3>Ports</h3>
               <ul className="ports">
                 {Object.entries(chosenSpec.inputs).map(([port, p]) => {

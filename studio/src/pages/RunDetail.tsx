@@ -5,6 +5,7 @@ import { href } from "../route";
 import { Artifacts } from "../components/Artifacts";
 import { ErrorLine } from "../components/ErrorLine";
 import { LogTail } from "../components/LogTail";
+import { Pairs } from "../components/Pairs";
 import { MetricChart, type ChartOptions } from "../components/MetricChart";
 import { Smoothing } from "../components/Smoothing";
 import { StatusBadge } from "../components/StatusBadge";
@@ -14,23 +15,6 @@ import { AutoMLBoard } from "../components/AutoMLBoard";
 import { LoggedImages, LoggedTables } from "../components/Logged";
 import { automlObjective, BOARD_TABLES } from "../automl";
 import { objectiveOf } from "../sweep";
-
-function Pairs({ values, testId }: { values: Record<string, string>; testId: string }) {
-  const keys = Object.keys(values).sort();
-  if (keys.length === 0) return <p className="muted">None.</p>;
-  return (
-    <table className="grid pairs" data-testid={testId}>
-      <tbody>
-        {keys.map((key) => (
-          <tr key={key}>
-            <th>{key}</th>
-            <td>{values[key]}</td>
-          </tr>
-        ))}
-      </tbody>
-    </table>
-  );
-}
 
 export function RunDetail({ runId }: { runId: string }) {
   const [run, setRun] = useState<Run | null>(null);

@@ -1,5 +1,6 @@
-"""Runs: create, get, search, short ids, status changes, requeue, heartbeat, cancel, errors, and bulk
-tag, delete and restore (contributors only, as every write: ``server/auth.py``)."""
+"""Runs: create, get, search, short ids, status changes, requeue, heartbeat, cancel, errors, bulk
+tag, delete and restore (contributors only, as every write: ``server/auth.py``), and a step's
+output table previewed."""
 
 from __future__ import annotations
 
@@ -20,8 +21,9 @@ from trainyard.api.schemas import (
     StatusChange,
     to_json,
 )
+from trainyard.components.preview import MAX_ROWS, output_preview
 from trainyard.errors import InvalidInputError
-from trainyard.server.routes.deps import IdempotencyKey, PrincipalDep, StoreDep, create_once
+from trainyard.server.routes.deps import IdempotencyKey, PrincipalDep, StoreDep, WorkspaceDep, create_once
 from trainyard.server.routing import serve
 from trainyard.store.records import USER_TAG
 
@@ -108,3 +110,17 @@ def delete_runs(body: RunSelection, store: StoreDep) -> Any:
 def restore_runs(body: RunSelection, store: StoreDep) -> Any:
     store.restore_runs(body.run_ids)
     return {}
+
+
+@serve(router, routes.GET_OUTPUT_PREVIEW)
+def get_output_preview(
+    run_id: str,
+    port: str,
+    ws: WorkspaceDep,
+    rows: Annotated[int, Query(ge=0, le=MAX_ROWS, description="How many first rows.")] = 20,
+    table: Annotated[str | None, Query(description="A report's table; its first by default.")] = None,
+) -> Any:
+    """Output ``port`` of a (step's) run as a table: its first ``rows`` rows and each column's
+    count, missing, unique, mean, min and max (``components/preview.py``); a report output names
+    its tables and previews one."""
+    return output_preview(ws, run_id, port, table, rows)

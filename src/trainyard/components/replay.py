@@ -47,24 +47,23 @@ class InferencePipeline:
         """The request rows as the training rows were when Train Model read them."""
         for t in self.transformations:
             comp = get_component(t.component)
-            params = self._without_absent_label(comp, t.params, rows)
-            if params is None:  # the step only touched the label, which requests do not carry
+            params = self._for_request(comp, t.params, rows)
+            if params is None:  # the step only touched columns the request does not carry
                 continue
             (rows,) = comp(dataset=rows, **params).values()
         return rows
 
-    def _without_absent_label(
-        self, comp: Any, params: dict[str, Any], rows: pd.DataFrame
-    ) -> dict[str, Any] | None:
-        """``params`` with the label left out of column lists when the request has no label."""
-        label = self.model.label_column
-        if label is None or label in rows.columns:
-            return params
+    def _for_request(self, comp: Any, params: dict[str, Any], rows: pd.DataFrame) -> dict[str, Any] | None:
+        """``params`` without the columns a request may leave out: the label (requests have none)
+        and, for Select Columns' exclude, the columns it drops anyway."""
+        absent = {self.model.label_column} - set(rows.columns)
+        if comp.name == "select-columns" and params.get("mode") == "exclude":
+            absent |= set(params["columns"]) - set(rows.columns)
         out = dict(params)
         for p in comp.params:
             value = out.get(p.name)
-            if p.type == "columns" and isinstance(value, list) and label in value:
-                out[p.name] = [c for c in value if c != label]
+            if p.type == "columns" and isinstance(value, list) and absent & set(value):
+                out[p.name] = [c for c in value if c not in absent]
                 if not out[p.name] and p.required:
                     return None
         return out

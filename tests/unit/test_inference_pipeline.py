@@ -127,3 +127,46 @@ def test_a_malformed_designer_body_says_what_is_expected(body, message):
 def test_the_other_score_shapes_still_decode():
     frame = codecs.decode_azure({"input_data": {"columns": ["a"], "data": [[1]]}}, None)
     assert isinstance(frame, pd.DataFrame) and frame["a"].tolist() == [1]
+
+
+def test_replayed_steps_leave_out_the_label_and_excluded_columns_a_request_does_not_carry():
+    from trainyard.components.base import get_component
+    from trainyard.components.replay import InferencePipeline, Transformation
+
+    table = pd.DataFrame({"a": [0.0, 1.0, 2.0, 3.0] * 5, "y": [0, 0, 1, 1] * 5})
+    learner = get_component("two-class-logistic-regression")()["untrained_model"]
+    model = get_component("train-model")(untrained_model=learner, dataset=table, label_column="y")
+    steps = [
+        Transformation("select", "select-columns", "1", {"columns": ["noise"], "mode": "exclude"}),
+        Transformation("keep", "select-columns", "1", {"columns": ["a", "y"], "mode": "include"}),
+        Transformation(
+            "label",
+            "edit-metadata",
+            "1",
+            {
+                "columns": ["y"],
+                "data_type": "unchanged",
+                "categorical": "unchanged",
+                "fields": "label",
+                "new_names": None,
+            },
+        ),
+        Transformation(
+            "fill",
+            "clean-missing-data",
+            "1",
+            {
+                "columns": None,
+                "cleaning_mode": "custom_value",
+                "replacement_value": "3",
+                "min_missing_ratio": 0.0,
+                "max_missing_ratio": 1.0,
+                "add_indicator": False,
+                "seed": 0,
+            },
+        ),
+    ]
+    pipeline = InferencePipeline(steps, model["trained_model"])
+    scored = pipeline.predict(pd.DataFrame({"a": [None, 0.0], "extra": [1, 2]}))
+    assert list(scored.columns) == ["a", "Scored Labels", "Scored Probabilities"]
+    assert scored["a"].tolist() == [3.0, 0.0] and scored["Scored Labels"].tolist() == [1, 0]

@@ -81,7 +81,7 @@ export function App() {
       <main className="page">
         {route.page === "experiments" && <Experiments />}
         {route.page === "runs" && <Runs experimentId={route.experimentId} writer={canWrite(who.role)} />}
-        {route.page === "run" && <RunDetail runId={route.runId} />}
+        {route.page === "run" && <RunDetail runId={route.runId} writer={canWrite(who.role)} />}
         {route.page === "compare" && <Compare runIds={route.runIds} />}
         {route.page === "models" && <Models />}
         {route.page === "model" && <Model name={route.name} writer={canWrite(who.role)} />}

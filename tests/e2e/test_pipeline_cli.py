@@ -73,3 +73,10 @@ def test_submit_stream_show_and_rerun_as_a_user_types_them(tmp_path: Path):
     bad = ty(tmp_path, "pipeline", "rerun", run_id[:12], "--set", "inputs.m=1", check=False)
     assert bad.returncode != 0 and "Traceback" not in bad.stderr
     assert "the pipeline has no input 'm' (inputs: n)" in bad.stderr
+
+    no_model = ty(tmp_path, "pipeline", "create-inference", run_id[:12], "--name", "rt", check=False)
+    assert no_model.returncode != 0 and "Traceback" not in no_model.stderr
+    assert (
+        "the pipeline has no train-model step; an inference pipeline is made from exactly one"
+        in no_model.stderr
+    )

@@ -374,3 +374,34 @@ def test_an_automl_runs_page_ranks_its_trials_and_shows_guardrails_importance_an
             expect(page.get_by_test_id("logged-images").locator("img")).to_have_count(1)  # the plot
     finally:
         ws.close()
+
+
+def test_an_owner_creates_a_training_runs_inference_pipeline_and_a_reader_sees_no_button(
+    tmp_path: Path, browser: Any
+) -> None:
+    from playwright.sync_api import expect
+
+    from tests.integration.test_inference_pipeline import train
+
+    ty(tmp_path, "init")
+    ws = Workspace.from_config(tmp_path)
+    run = train(ws, tmp_path)
+    app = create_app(ws)
+    try:
+        with ThreadedServer(app) as server:
+            reader = _signed_in(
+                browser, server.url, token_for_app(app, role="reader", user="rd"), f"#/runs/{run.id}"
+            )
+            expect(reader.get_by_test_id("dag-step")).to_have_count(8)
+            expect(reader.get_by_test_id("create-inference")).to_have_count(0)
+            page = _signed_in(
+                browser, server.url, token_for_app(app, role="owner", user="ow"), f"#/runs/{run.id}"
+            )
+            page.get_by_label("inference model name").fill("designer-rt")
+            page.get_by_role("button", name="Create inference pipeline").click()
+            made = page.get_by_test_id("create-inference")
+            expect(made).to_contain_text("Registered designer-rt:1", timeout=30_000)
+            expect(made).to_contain_text("trainyard deployment create blue -e ENDPOINT -m designer-rt:1")
+        assert ty_sdk.Model(ws, "designer-rt:1").lineage()["run_id"] == run.id
+    finally:
+        ws.close()

@@ -134,6 +134,7 @@ GET_PUBLISHED_PIPELINE = _route("GET", f"{V1}/pipelines/{{name}}/versions/{{vers
 GET_DEFAULT_PIPELINE = _route("GET", f"{V1}/pipelines/{{name}}/default")
 SET_PIPELINE_DEFAULT = _route("PUT", f"{V1}/pipelines/{{name}}/default")
 TRIGGER_PIPELINE = _route("POST", f"{V1}/pipelines/{{name}}/runs")  # Azure's published-pipeline submit
+CREATE_INFERENCE_MODEL = _route("POST", f"{V1}/pipeline-runs/{{run_id}}/inference-model")  # registers it
 SUBMIT_PIPELINE = _route("POST", f"{V1}/pipeline-jobs")  # a pipeline's YAML text, as `pipeline submit -f`
 LIST_PIPELINE_SAMPLES = _route("GET", f"{V1}/pipeline-samples")  # the designer's samples
 OPEN_PIPELINE_SAMPLE = _route("POST", f"{V1}/pipeline-samples/{{name}}")  # its data asset made, its YAML

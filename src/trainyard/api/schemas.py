@@ -260,6 +260,12 @@ class PipelineSubmit(Body):
     yaml: str = Field(min_length=1, max_length=1_000_000)
 
 
+class InferenceModelCreate(Body):
+    """The model name a training pipeline run's inference pipeline is registered under."""
+
+    name: Key
+
+
 class PipelineTrigger(BaseModel):
     """A published pipeline's run: Azure's body (``ExperimentName``, ``ParameterAssignments``)
     or trainyard's (``inputs``, ``experiment_name``, ``version``); inputs are

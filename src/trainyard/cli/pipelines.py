@@ -1,4 +1,4 @@
-"""``trainyard pipeline validate|submit|show|rerun|publish|trigger`` and ``pipeline published
+"""``trainyard pipeline validate|submit|show|rerun|create-inference|publish|trigger`` and ``pipeline published
 list|show|set-default``: pipeline jobs and published pipelines from the command line."""
 
 from __future__ import annotations
@@ -153,6 +153,24 @@ def show(run_id: str = typer.Argument(..., help="A pipeline run (the 12-characte
     ws = Workspace.from_config()
     reap(ws)
     show_dag(ws, resolve_run_id(ws, run_id))
+
+
+@app.command("create-inference")
+def create_inference(
+    run_id: str = typer.Argument(..., help="A completed training pipeline run."),
+    name: str = typer.Option(..., "--name", help="The model to register it as (its next version)."),
+) -> None:
+    """Register the run's real-time inference pipeline: its row-wise steps before Train Model,
+    with the same parameters, then Score Model with the trained model."""
+    from trainyard.cli.runs import resolve_run_id
+    from trainyard.pipelines.inference import make_inference_model
+    from trainyard.workspace import Workspace
+
+    ws = Workspace.from_config()
+    version = make_inference_model(ws, resolve_run_id(ws, run_id), name)
+    console.print(f"registered [bold]{version.name}:{version.version}[/]; deploy it with:")
+    console.print(f"  trainyard endpoint create {name}-ep")
+    console.print(f"  trainyard deployment create blue -e {name}-ep -m {version.name}:{version.version}")
 
 
 def show_dag(ws, run_id: str) -> None:  # noqa: ANN001

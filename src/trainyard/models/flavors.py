@@ -275,6 +275,27 @@ class _OnnxPredictor:
         return np.asarray(self.session.run(None, {self.input: _as_array(data)})[0])
 
 
+class InferenceFlavor(Flavor):
+    """A training pipeline's transformations and its trained model (``components/replay.py``):
+    the steps as JSON and the model as its own model directory, so nothing is pickled."""
+
+    name = "trainyard_inference"
+    packages = ("scikit-learn", "skops")
+
+    def matches(self, model: Any) -> bool:
+        return type(model).__name__ == "InferencePipeline" and "trainyard" in _module_root(model)
+
+    def save(
+        self, model: Any, folder: Path, serialization: str | None, example: Any = None
+    ) -> tuple[dict[str, Any], bool]:
+        return model.save(folder), False
+
+    def load(self, folder: Path, conf: dict[str, Any], trust: bool) -> Any:
+        from trainyard.components.replay import InferencePipeline
+
+        return InferencePipeline.load(folder, conf, trust)
+
+
 class PythonFlavor(Flavor):
     """Any object with ``predict(model_input)``: pickled with cloudpickle, so it needs trust."""
 
@@ -336,6 +357,7 @@ FLAVORS: list[Flavor] = [
     OnnxFlavor(),
     PyTorchFlavor(),
     SklearnFlavor(),
+    InferenceFlavor(),
     PythonFlavor(),
 ]
 

@@ -74,8 +74,10 @@ class Model:
         tags: dict[str, Any] | None = None,
         properties: dict[str, Any] | None = None,
         description: str | None = None,
+        run_id: str | None = None,
     ) -> Model:
-        """Register a local file or folder as the next version of ``model_name``."""
+        """Register a local file or folder as the next version of ``model_name`` (``run_id``: the
+        run it was made from, for its lineage)."""
         path = Path(model_path)
         if not path.exists():
             raise InvalidInputError(f"cannot register {path}: no such file or folder")
@@ -90,7 +92,7 @@ class Model:
             for f in files
         }
         return cls._store_version(
-            workspace, model_name, uploads, str(path.resolve()), None, tags, properties, description
+            workspace, model_name, uploads, str(path.resolve()), run_id, tags, properties, description
         )
 
     @classmethod

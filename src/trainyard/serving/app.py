@@ -195,6 +195,9 @@ def create_app(
                         500, f"run() in the entry script failed: {type(exc).__name__}: {exc}"
                     ) from None
             body, _ = await body_of(request)
+            if codecs.is_designer(body):
+                rows = codecs.decode_designer(body)
+                return codecs.designer_reply(rows, await predict(rows))
             return codecs.as_list(await predict(codecs.decode_azure(body, scored_model().signature)))
         except (InvalidInputError, _Refused) as exc:
             return failure(exc)

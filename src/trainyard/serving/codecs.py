@@ -2,7 +2,9 @@
 
 * MLflow ``/invocations``: JSON with exactly one of ``dataframe_split``, ``dataframe_records``,
   ``instances``, ``inputs`` (optional ``params``), or CSV.
-* Azure ``/score``: ``{"data": …}`` or ``{"input_data": {"columns", "index", "data"}}``.
+* Azure ``/score``: ``{"data": …}`` or ``{"input_data": {"columns", "index", "data"}}``, or the
+  designer's ``{"Inputs": {"WebServiceInput0": [{row}…]}, "GlobalParameters": {}}``, answered
+  ``{"Results": {"WebServiceOutput0": [{row}…]}}``.
 * The Open Inference Protocol's tensors are in ``oip.py``.
 
 Every malformed body is an ``InvalidInputError`` that says what was expected: the JSON parser's
@@ -174,7 +176,8 @@ def decode_csv(raw: bytes) -> pd.DataFrame:
 def decode_azure(body: Any, signature: Signature | None) -> Any:
     if not isinstance(body, dict) or not ({"data", "input_data"} & set(body)):
         raise InvalidInputError(
-            'send {"data": [[...]]} or {"input_data": {"columns": [...], "data": [[...]]}}'
+            'send {"data": [[...]]}, {"input_data": {"columns": [...], "data": [[...]]}} or '
+            '{"Inputs": {"WebServiceInput0": [{...}]}}'
         )
     if "input_data" in body:
         value = body["input_data"]
@@ -182,6 +185,37 @@ def decode_azure(body: Any, signature: Signature | None) -> Any:
             return _split(value, "input_data")
         return _frame(value, signature, "input_data")
     return _frame(body["data"], signature, "data")
+
+
+DESIGNER_INPUT, DESIGNER_OUTPUT = "WebServiceInput0", "WebServiceOutput0"
+
+
+def is_designer(body: Any) -> bool:
+    """Whether a ``/score`` body is the designer's web service shape (``Inputs``)."""
+    return isinstance(body, dict) and "Inputs" in body
+
+
+def decode_designer(body: dict[str, Any]) -> pd.DataFrame:
+    """The rows of the designer's one web service input."""
+    inputs, extra = body["Inputs"], sorted(set(body) - {"Inputs", "GlobalParameters"})
+    if extra:
+        raise InvalidInputError(f"the designer's body has Inputs and GlobalParameters, not {extra[0]!r}")
+    if not isinstance(body.get("GlobalParameters", {}), dict):
+        raise InvalidInputError("GlobalParameters must be an object")
+    if not isinstance(inputs, dict) or len(inputs) != 1:
+        raise InvalidInputError(f'Inputs must hold one web service input: {{"{DESIGNER_INPUT}": [{{...}}]}}')
+    ((name, rows),) = inputs.items()
+    if not isinstance(rows, list) or not rows or not all(isinstance(r, dict) for r in rows):
+        raise InvalidInputError(f"Inputs.{name} must be a non-empty list of {{column: value}} rows")
+    return _built(lambda: pd.DataFrame(rows), f"Inputs.{name}")
+
+
+def designer_reply(rows: pd.DataFrame, predictions: Any) -> dict[str, Any]:
+    """The scored rows as the designer's web service output: a model that scores a table (an
+    inference pipeline) gives its rows; any other model's predictions become ``Scored Labels``."""
+    if not isinstance(predictions, pd.DataFrame):
+        predictions = rows.assign(**{"Scored Labels": as_list(predictions)})
+    return {"Results": {DESIGNER_OUTPUT: json.loads(predictions.to_json(orient="records"))}}
 
 
 def non_finite(data: Any) -> str:

@@ -10,13 +10,20 @@ import { MetricChart, type ChartOptions } from "../components/MetricChart";
 import { Smoothing } from "../components/Smoothing";
 import { StatusBadge } from "../components/StatusBadge";
 import { PipelineDag } from "../components/PipelineDag";
+import { CreateInference } from "../components/CreateInference";
 import { SweepBoard } from "../components/SweepBoard";
 import { AutoMLBoard } from "../components/AutoMLBoard";
 import { LoggedImages, LoggedTables } from "../components/Logged";
 import { automlObjective, BOARD_TABLES } from "../automl";
 import { objectiveOf } from "../sweep";
 
-export function RunDetail({ runId }: { runId: string }) {
+// a completed pipeline run with a Train Model step: what "Create inference pipeline" takes
+function trains(run: Run): boolean {
+  const steps = Object.values(run.job?.steps ?? {});
+  return run.status === "completed" && steps.some((s) => (s.component ?? "").split("@")[0] === "train-model");
+}
+
+export function RunDetail({ runId, writer = false }: { runId: string; writer?: boolean }) {
   const [run, setRun] = useState<Run | null>(null);
   const [error, setError] = useState<unknown>(null);
   const [options, setOptions] = useState<ChartOptions>({ axis: "step", log: false });
@@ -93,6 +100,9 @@ export function RunDetail({ runId }: { runId: string }) {
         <>
           <h2>Steps</h2>
           <PipelineDag runId={run.id} job={run.job} live={live} />
+          {writer && trains(run) && (
+            <CreateInference runId={run.id} suggested={`${(run.name || "pipeline").replace(/[^A-Za-z0-9_-]+/g, "-")}-rt`} />
+          )}
         </>
       )}
       {objective && (

@@ -7,7 +7,9 @@ or trainyard's ``{"inputs": {...}}``, and the reply has the run's id as ``Id`` a
 Like every POST it needs a contributor's token (``server/auth.py``).
 
 ``POST /api/v1/pipeline-jobs`` runs a pipeline sent as its YAML text (the studio's designer);
-``/api/v1/pipeline-samples`` lists the designer's samples and opens one (``samples.py``).
+``POST /api/v1/pipeline-runs/{run_id}/inference-model`` registers a training run's inference
+pipeline as a model version (``pipelines/inference.py``); ``/api/v1/pipeline-samples`` lists
+the designer's samples and opens one (``samples.py``).
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from trainyard.api import routes
 from trainyard.api.schemas import (
     AliasIn,
     FiringFinish,
+    InferenceModelCreate,
     PipelinePublish,
     PipelineSubmit,
     PipelineTrigger,
@@ -29,6 +32,7 @@ from trainyard.api.schemas import (
     Version,
     to_json,
 )
+from trainyard.pipelines.inference import make_inference_model
 from trainyard.pipelines.published import trigger_inputs, trigger_published
 from trainyard.pipelines.spec import parse_pipeline
 from trainyard.pipelines.submit import submit_pipeline
@@ -131,6 +135,14 @@ def submit_pipeline_job(body: PipelineSubmit, ws: WorkspaceDep, principal: Princ
         "status": run.status.value,
         "steps": sorted(job.jobs),
     }
+
+
+@serve(router, routes.CREATE_INFERENCE_MODEL)
+def create_inference_model(run_id: str, body: InferenceModelCreate, ws: WorkspaceDep) -> Any:
+    """The designer's "Create inference pipeline": the run's inference pipeline registered as
+    the next version of ``name``, ready for ``deployment create -m name:version``."""
+    version = make_inference_model(ws, run_id, body.name)
+    return {"name": version.name, "version": version.version, "run_id": run_id}
 
 
 @serve(router, routes.LIST_SCHEDULES)

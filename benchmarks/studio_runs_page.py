@@ -1,8 +1,10 @@
 """The studio in headless Chromium: the runs page of a large experiment, sorting it, and a long chart.
 
-An embedded workspace gets ``BENCH_STUDIO_RUNS`` runs (5,000 by default) with 20 params and 20
-metrics each, and one more run with a ``BENCH_STUDIO_POINTS``-point metric (1,000,000 by
-default) with a spike every 99,991 steps. The studio's app runs in this process (``trainyard
+An embedded workspace gets ``BENCH_STUDIO_RUNS`` runs (5,000 by default, so it stays quick;
+``BENCH_STUDIO_RUNS=100000`` for issue 16's figure, about 7 minutes to write on the loaded
+development machine) with 20 params and 20 metrics each, one more run with a
+``BENCH_STUDIO_POINTS``-point metric (1,000,000 by default) with a spike every 99,991 steps, and
+50 runs of a 10,000-point metric to compare. The studio's app runs in this process (``trainyard
 studio``'s app, on a free port); Debian's Chromium opens it through Playwright. Measured, median
 of ``REPEAT``:
 
@@ -11,12 +13,16 @@ of ``REPEAT``:
   the click event in the page, and from Playwright's ``click()`` call (its checks included);
 * ``POST /api/v1/runs/search`` for that page, newest first and ordered by a metric;
 * the long run's page: from navigation to its chart drawn on the canvas, and the
-  ``metric-series`` request it makes (the server cuts the series from its blocks' summaries).
+  ``metric-series`` request it makes (the server cuts the series from its blocks' summaries);
+* the compare page of the 50 runs: from navigation to every compare chart's canvas drawn.
 
-MLflow's UI is not measured here: ``mlflow server`` needs the full ``mlflow`` package (the
-``bench`` extra), which was not installed where this was written.
+With ``MLFLOW_PYTHON`` (an interpreter with the full ``mlflow`` package, in a venv of its own:
+pip downgrades ``mlflow-skinny`` beside trainyard), ``mlflow_ui.py`` fills an MLflow store with
+the same runs, starts ``mlflow server`` on it and times its runs page the same way.
 
-Run: ``.venv/bin/python benchmarks/studio_runs_page.py`` (``make dev`` installs Chromium).
+Run: ``.venv/bin/python benchmarks/studio_runs_page.py`` (``make dev`` installs Chromium); with
+MLflow: ``python -m venv /tmp/mlflow-venv && /tmp/mlflow-venv/bin/pip install 'mlflow>=3.0'``, then
+``MLFLOW_PYTHON=/tmp/mlflow-venv/bin/python .venv/bin/python benchmarks/studio_runs_page.py``.
 """
 
 from __future__ import annotations

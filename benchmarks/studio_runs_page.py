@@ -1,8 +1,10 @@
 """The studio in headless Chromium: the runs page of a large experiment, sorting it, and a long chart.
 
-An embedded workspace gets ``BENCH_STUDIO_RUNS`` runs (5,000 by default) with 20 params and 20
-metrics each, and one more run with a ``BENCH_STUDIO_POINTS``-point metric (1,000,000 by
-default) with a spike every 99,991 steps. The studio's app runs in this process (``trainyard
+An embedded workspace gets ``BENCH_STUDIO_RUNS`` runs (5,000 by default, so it stays quick;
+``BENCH_STUDIO_RUNS=100000`` for issue 16's figure, about 7 minutes to write on the loaded
+development machine) with 20 params and 20 metrics each, one more run with a
+``BENCH_STUDIO_POINTS``-point metric (1,000,000 by default) with a spike every 99,991 steps, and
+50 runs of a 10,000-point metric to compare. The studio's app runs in this process (``trainyard
 studio``'s app, on a free port); Debian's Chromium opens it through Playwright. Measured, median
 of ``REPEAT``:
 
@@ -11,12 +13,16 @@ of ``REPEAT``:
   the click event in the page, and from Playwright's ``click()`` call (its checks included);
 * ``POST /api/v1/runs/search`` for that page, newest first and ordered by a metric;
 * the long run's page: from navigation to its chart drawn on the canvas, and the
-  ``metric-series`` request it makes (the server cuts the series from its blocks' summaries).
+  ``metric-series`` request it makes (the server cuts the series from its blocks' summaries);
+* the compare page of the 50 runs: from navigation to every compare chart's canvas drawn.
 
-MLflow's UI is not measured here: ``mlflow server`` needs the full ``mlflow`` package (the
-``bench`` extra), which was not installed where this was written.
+With ``MLFLOW_PYTHON`` (an interpreter with the full ``mlflow`` package, in a venv of its own:
+pip downgrades ``mlflow-skinny`` beside trainyard), ``mlflow_ui.py`` fills an MLflow store with
+the same runs, starts ``mlflow server`` on it and times its runs page the same way.
 
-Run: ``.venv/bin/python benchmarks/studio_runs_page.py`` (``make dev`` installs Chromium).
+Run: ``.venv/bin/python benchmarks/studio_runs_page.py`` (``make dev`` installs Chromium); with
+MLflow: ``python -m venv /tmp/mlflow-venv && /tmp/mlflow-venv/bin/pip install 'mlflow>=3.0'``, then
+``MLFLOW_PYTHON=/tmp/mlflow-venv/bin/python .venv/bin/python benchmarks/studio_runs_page.py``.
 """
 
 from __future__ import annotations
@@ -31,28 +37,37 @@ import uuid
 from pathlib import Path
 
 import httpx
+import mlflow_ui
 
 sys.path.insert(0, str(Path(__file__).parent))
 sys.path.insert(0, str(Path(__file__).parents[1] / "src"))
 
 RUNS = int(os.environ.get("BENCH_STUDIO_RUNS", "5000"))
 POINTS = int(os.environ.get("BENCH_STUDIO_POINTS", "1000000"))
+COMPARED = 50
+COMPARED_POINTS = 10_000
+MLFLOW_PYTHON = os.environ.get("MLFLOW_PYTHON")  # an interpreter with the full mlflow package
 REPEAT = 5
 CHROMIUM = "/usr/bin/chromium"
 FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
          "--disable-sync", "--no-first-run", "--disable-quic"]  # fmt: skip
-DRAWN = """selector => {
-  const canvas = document.querySelector(selector);
-  if (!canvas || !canvas.width) return false;
-  const data = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height).data;
-  for (let i = 3; i < data.length; i += 4) if (data[i] !== 0) return true;
-  return false;
+# Every canvas under the selector (at least ``count``) has a pixel drawn.
+DRAWN = """([selector, count]) => {
+  const canvases = [...document.querySelectorAll(selector)];
+  const drawn = canvas => {
+    if (!canvas.width) return false;
+    const data = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height).data;
+    for (let i = 3; i < data.length; i += 4) if (data[i] !== 0) return true;
+    return false;
+  };
+  return canvases.length >= count && canvases.every(drawn);
 }"""
 # Checked on every animation frame: Playwright's locator waits and ``expect`` poll with a backoff
 # (0, 20, 70, 170, 270, 770 ms, ...), which would add up to 500 ms to what is measured.
 FIRST_ROW = """text => {
   const row = document.querySelector("[data-testid='run-row']");
-  return !!row && (text === null || row.textContent.includes(text)) && performance.now();
+  const cells = row ? [...row.querySelectorAll("td")].map(td => td.textContent.trim()) : [];
+  return !!row && (text === null || cells.includes(text)) && performance.now();
 }"""
 # The page's clock when the click reaches it: Playwright's click() spends 100-300 ms on its own
 # checks (visible, stable over two frames, not covered) before it sends the mouse events.
@@ -60,51 +75,115 @@ ON_CLICK = """() => document.addEventListener(
   "click", () => { window.clickedAt = performance.now(); }, { capture: true, once: true })"""
 
 
-def populate(ws) -> tuple[str, str]:  # noqa: ANN001 - a Workspace
-    """The big experiment's id and the id of the run with the long metric, bulk-inserted in SQL
-    (as ``server_search.py`` does: writing 5,000 runs through the Store takes minutes)."""
+CHUNK = 2_000  # runs per insert: 100,000 runs' 6,000,000 rows are never all in memory
+
+
+def _run_row(rid: str, experiment: str, name: str, created: float, start: float, end: float) -> dict:
+    return dict(id=rid, experiment_id=experiment, parent_id=None, name=name, status="completed",
+                created_at=created, start_time=start, end_time=end, heartbeat_at=end, attempt=1,
+                cancel_requested=False)  # fmt: skip
+
+
+def _write(conn, runs: list[dict], params: list[dict], metrics: list[dict]) -> None:  # noqa: ANN001
+    """The rows ``create_run`` and ``log_batch`` write: the run, its params, every metric value,
+    each series' newest in ``latest_metrics`` and the block summaries ``log_batch`` keeps."""
     from sqlalchemy import insert
 
     from trainyard.store.sql import blocks
     from trainyard.store.sql.models import LATEST, METRICS, PARAMS
     from trainyard.store.sql.models import RUNS as RUN_TABLE
 
+    newest: dict[tuple[str, str], dict] = {}
+    for m in metrics:
+        newest[(m["run_id"], m["key"])] = {k: v for k, v in m.items() if k != "attempt"}
+    for table, rows in ((RUN_TABLE, runs), (PARAMS, params), (METRICS, metrics)):
+        if rows:
+            conn.execute(insert(table), rows)
+    if metrics:
+        conn.execute(insert(LATEST), list(newest.values()))
+        blocks.add(conn, metrics)
+
+
+def _metric(rid: str, key: str, value: float, step: int, when: float) -> dict:
+    return dict(run_id=rid, key=key, value=value, is_nan=False, negative_zero=False, step=step,
+                timestamp=when, attempt=1)  # fmt: skip
+
+
+def populate(ws) -> tuple[str, list[dict], str, list[str]]:  # noqa: ANN001 - a Workspace
+    """The big experiment's id and its runs (name, params, metrics: what MLflow gets too), the id
+    of the run with the long metric, and the compared runs' ids. Bulk-inserted in SQL in one
+    transaction, the rows the store would write (as ``server_search.py`` does: writing 5,000
+    runs through the Store takes minutes, 100,000 hours)."""
     started = time.perf_counter()
-    engine = ws.store.engine
-    experiment = ws.store.create_experiment("bench").id
+    experiment, long, compared = (ws.store.create_experiment(n).id for n in ("bench", "long", "compare"))
     rng = random.Random(7)
     now = time.time()
-    runs, params, metrics = [], [], []
-    for i in range(RUNS):
-        rid = uuid.uuid4().hex
-        runs.append(dict(id=rid, experiment_id=experiment, parent_id=None, name=f"run-{i}",
-                         status="completed", created_at=now - RUNS + i, start_time=now - 60,
-                         end_time=now - rng.random() * 50, heartbeat_at=now, attempt=1,
-                         cancel_requested=False))  # fmt: skip
-        params += [dict(run_id=rid, key=f"p{k}", value=str(rng.randint(0, 99))) for k in range(20)]
-        metrics += [dict(run_id=rid, key=f"m{k}", value=rng.random(), is_nan=False, step=0, timestamp=now)
-                    for k in range(20)]  # fmt: skip
-    long = ws.store.create_experiment("long").id
-    long_id = uuid.uuid4().hex
-    runs.append(dict(id=long_id, experiment_id=long, parent_id=None, name="long", status="completed",
-                     created_at=now, start_time=now - POINTS, end_time=now, heartbeat_at=now, attempt=1,
-                     cancel_requested=False))  # fmt: skip
-    series = [dict(run_id=long_id, key="long", value=1 / (1 + s / 1e4) + (s % 99_991 == 0), is_nan=False,
-                   step=s, timestamp=now - POINTS + s) for s in range(POINTS)]  # fmt: skip
-    with engine.begin() as conn:
-        conn.execute(insert(RUN_TABLE), runs)
-        conn.execute(insert(PARAMS), params)
-        conn.execute(insert(METRICS), metrics)
-        conn.execute(insert(LATEST), metrics)
-        conn.execute(insert(METRICS), series)
-        conn.execute(insert(LATEST), [series[-1]])
-        blocks.rebuild(conn)  # the summaries log_batch keeps, for rows inserted around it
-    print(f"# {RUNS} runs and a {POINTS:,}-point metric written in {time.perf_counter() - started:.0f} s")
-    return experiment, long_id
+    big: list[dict] = []
+    with ws.store.engine.begin() as conn:
+        for first in range(0, RUNS, CHUNK):
+            runs, params, metrics = [], [], []
+            for i in range(first, min(first + CHUNK, RUNS)):
+                rid = uuid.uuid4().hex
+                end = now - rng.random() * 50
+                p = {f"p{k}": str(rng.randint(0, 99)) for k in range(20)}
+                m = {f"m{k}": rng.random() for k in range(20)}
+                if MLFLOW_PYTHON:  # kept for MLflow's store
+                    big.append(dict(name=f"run-{i}", start=now - 60, end=end, params=p, metrics=m))
+                runs.append(_run_row(rid, experiment, f"run-{i}", now - RUNS + i, now - 60, end))
+                params += [dict(run_id=rid, key=k, value=v) for k, v in p.items()]
+                metrics += [_metric(rid, k, v, 0, now) for k, v in m.items()]
+            _write(conn, runs, params, metrics)
+        long_id = uuid.uuid4().hex
+        long_run = _run_row(long_id, long, "long", now, now - POINTS, now)
+        series = [_metric(long_id, "long", 1 / (1 + s / 1e4) + (s % 99_991 == 0), s, now - POINTS + s)
+                  for s in range(POINTS)]  # fmt: skip
+        _write(conn, [long_run], [], series)
+        del series
+        ids = [uuid.uuid4().hex for _ in range(COMPARED)]
+        for n, rid in enumerate(ids):
+            run = _run_row(rid, compared, f"c{n}", now + n, now - COMPARED_POINTS, now)
+            decay = 1 + n / COMPARED
+            values = [_metric(rid, "loss", decay / (1 + s / 500) + rng.random() * 0.02, s,
+                              now - COMPARED_POINTS + s) for s in range(COMPARED_POINTS)]  # fmt: skip
+            _write(conn, [run], [dict(run_id=rid, key="lr", value=str(decay))], values)
+    print(f"# {RUNS:,} runs, a {POINTS:,}-point metric and {COMPARED} runs of {COMPARED_POINTS:,} points "
+          f"written in {time.perf_counter() - started:.0f} s")  # fmt: skip
+    return experiment, big, long_id, ids
 
 
 def median_ms(samples: list[float]) -> str:
     return f"{statistics.median(samples) * 1000:.0f} ms"
+
+
+def runs_page(page, url: str, top: str) -> tuple[list[float], list[float], list[float]]:  # noqa: ANN001
+    """Navigation to the first rows drawn, and a click on ``metrics.m5`` to the first row of the
+    new order (``top``) drawn, from the click event and from Playwright's ``click()``, in s."""
+    first, sort, sort_wall = [], [], []
+    for _ in range(REPEAT):
+        page.goto("about:blank")
+        start = time.perf_counter()
+        page.goto(url)
+        page.wait_for_function(FIRST_ROW, arg=None, timeout=120_000)
+        first.append(time.perf_counter() - start)
+        page.evaluate(ON_CLICK)
+        start = time.perf_counter()
+        page.get_by_title("sort by metrics.m5").click()
+        drawn_at = page.wait_for_function(FIRST_ROW, arg=top, timeout=120_000).json_value()
+        sort_wall.append(time.perf_counter() - start)
+        sort.append((drawn_at - page.evaluate("window.clickedAt")) / 1000)
+    return first, sort, sort_wall
+
+
+def drawn_after(page, url: str, selector: str, count: int = 1) -> list[float]:  # noqa: ANN001
+    """Seconds from navigation to ``url`` until ``count`` canvases under ``selector`` are drawn."""
+    samples = []
+    for _ in range(REPEAT):
+        page.goto("about:blank")
+        start = time.perf_counter()
+        page.goto(url)
+        page.wait_for_function(DRAWN, arg=[selector, count], timeout=120_000)
+        samples.append(time.perf_counter() - start)
+    return samples
 
 
 def main() -> list[str]:
@@ -117,7 +196,7 @@ def main() -> list[str]:
 
     with tempfile.TemporaryDirectory() as tmp:
         ws = Workspace.create(Path(tmp) / "ws")
-        experiment_id, long_id = populate(ws)
+        experiment_id, big, long_id, compared = populate(ws)
         top = ws.store.search_runs([experiment_id], order_by=["metrics.m5 DESC"], max_results=1)[0].name
         session = LocalSession()
         rows: list[str] = []
@@ -131,7 +210,7 @@ def main() -> list[str]:
                     start = time.perf_counter()
                     client.post("/api/v1/runs/search", json=body).raise_for_status()
                     samples.append(time.perf_counter() - start)
-                rows.append(f"runs/search, a page of 200 of {RUNS} runs, {label}: {median_ms(samples)}")
+                rows.append(f"runs/search, a page of 200 of {RUNS:,} runs, {label}: {median_ms(samples)}")
             start = time.perf_counter()
             client.get(f"/api/v1/runs/{long_id}/metric-series", params={"key": "long", "points": 1200})
             rows.append(
@@ -141,34 +220,28 @@ def main() -> list[str]:
             browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=FLAGS)
             page = browser.new_page(viewport={"width": 1280, "height": 800})
             page.goto(f"{server.url}/studio/?token={session.url_token}")
-            first, sort, sort_wall = [], [], []
-            for _ in range(REPEAT):
-                page.goto("about:blank")
-                start = time.perf_counter()
-                page.goto(f"{server.url}/studio/#/experiments/{experiment_id}")
-                page.wait_for_function(FIRST_ROW, arg=None, timeout=60_000)
-                first.append(time.perf_counter() - start)
-                page.evaluate(ON_CLICK)
-                start = time.perf_counter()
-                page.get_by_title("sort by metrics.m5").click()
-                drawn_at = page.wait_for_function(FIRST_ROW, arg=top, timeout=60_000).json_value()
-                sort_wall.append(time.perf_counter() - start)
-                sort.append((drawn_at - page.evaluate("window.clickedAt")) / 1000)
+            first, sort, sort_wall = runs_page(
+                page, f"{server.url}/studio/#/experiments/{experiment_id}", top
+            )
             rows.append(
-                f"runs page, first rows drawn ({RUNS} runs, 20 params + 20 metrics): {median_ms(first)}"
+                f"runs page, first rows drawn ({RUNS:,} runs, 20 params + 20 metrics): {median_ms(first)}"
             )
             rows.append(f"sort by a metric, the click event to first row drawn: {median_ms(sort)}")
             rows.append(f"the same, from Playwright's click() call: {median_ms(sort_wall)}")
-            drawn = []
-            for _ in range(REPEAT):
-                page.goto("about:blank")
-                start = time.perf_counter()
-                page.goto(f"{server.url}/studio/#/runs/{long_id}")
-                page.wait_for_function(DRAWN, arg="[data-testid='chart-long'] canvas", timeout=120_000)
-                drawn.append(time.perf_counter() - start)
+            drawn = drawn_after(
+                page, f"{server.url}/studio/#/runs/{long_id}", "[data-testid='chart-long'] canvas"
+            )
             rows.append(
                 f"run page with a {POINTS:,}-point metric, navigation to chart drawn: {median_ms(drawn)}"
             )
+            url = f"{server.url}/studio/#/compare/{','.join(compared)}"
+            drawn = drawn_after(page, url, "figure[data-testid^='compare-'] canvas")
+            rows.append(
+                f"compare of {COMPARED} runs x {COMPARED_POINTS:,} points, navigation to chart drawn: "
+                f"{median_ms(drawn)}"
+            )
+            if MLFLOW_PYTHON:
+                rows += mlflow_ui.compare(Path(tmp), MLFLOW_PYTHON, big, top, first, sort, page)
             browser.close()
             client.close()
         ws.close()

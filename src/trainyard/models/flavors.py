@@ -9,6 +9,7 @@ scikit-learn without skops, on request, and for custom Python models; such model
 from __future__ import annotations
 
 import abc
+import importlib
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
@@ -277,7 +278,9 @@ class _OnnxPredictor:
 
 class InferenceFlavor(Flavor):
     """A training pipeline's transformations and its trained model (``components/replay.py``):
-    the steps as JSON and the model as its own model directory, so nothing is pickled."""
+    the steps as JSON and the model as its own model directory, so nothing is pickled. The
+    MLmodel entry names the class that reads it back (MLflow's ``loader_module`` idea), so this
+    layer needs nothing from the components layer above it; only trainyard's own classes load."""
 
     name = "trainyard_inference"
     packages = ("scikit-learn", "skops")
@@ -288,12 +291,15 @@ class InferenceFlavor(Flavor):
     def save(
         self, model: Any, folder: Path, serialization: str | None, example: Any = None
     ) -> tuple[dict[str, Any], bool]:
-        return model.save(folder), False
+        loader = f"{type(model).__module__}:{type(model).__qualname__}"
+        return {**model.save(folder), "loader": loader}, False
 
     def load(self, folder: Path, conf: dict[str, Any], trust: bool) -> Any:
-        from trainyard.components.replay import InferencePipeline
-
-        return InferencePipeline.load(folder, conf, trust)
+        module, _, qualname = str(conf.get("loader", "")).partition(":")
+        if module.split(".")[0] != "trainyard" or not qualname:
+            named = conf.get("loader")
+            raise TrainyardError(f"{folder}: a {self.name} model names no trainyard loader ({named!r})")
+        return getattr(importlib.import_module(module), qualname).load(folder, conf, trust)
 
 
 class PythonFlavor(Flavor):

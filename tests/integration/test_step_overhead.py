@@ -4,6 +4,7 @@ driver's command becomes, and a store's kept connections across a fork."""
 from __future__ import annotations
 
 import os
+import subprocess
 import sys
 import textwrap
 from pathlib import Path
@@ -11,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from trainyard.compute.wakeup import Waiter, notify_ended
-from trainyard.compute.zygote import Zygote, runs_in_zygote
+from trainyard.compute.zygote import runs_in_zygote
 from trainyard.status import RunStatus
 from trainyard.store.sql.store import SqlStore
 
@@ -50,39 +51,58 @@ def test_only_trainyards_drivers_run_in_a_zygote() -> None:
     assert not runs_in_zygote(["python", "train.py"], True)
 
 
+ZYGOTE_USER = """
+import os, sys
+from trainyard.compute.zygote import Zygote
+log_path, work, mode = sys.argv[1:4]
+with open(log_path, "ab", buffering=0) as log:
+    zygote = Zygote(log, lambda: None)
+    if mode == "unused":
+        zygote.close()
+    else:
+        zygote.start(["python", "-m", "zmod", "a", "b"], {**os.environ, "ZVAR": "z"}, work)
+        zygote.wait(60)
+print("exit", zygote.returncode, zygote.poll())
+"""
+
+
+def zygote_in_a_new_process(tmp_path: Path, mode: str) -> str:
+    """Run ``ZYGOTE_USER`` in a new interpreter: a zygote is forked only by a single-threaded one."""
+    work = tmp_path / "work"
+    work.mkdir()
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(tmp_path), *sys.path])}
+    done = subprocess.run(
+        [sys.executable, "-c", ZYGOTE_USER, str(tmp_path / "log.txt"), str(work), mode],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    return done.stdout
+
+
 @linux
-def test_a_zygote_becomes_the_command_in_its_own_session(tmp_path: Path, monkeypatch) -> None:  # noqa: ANN001
+def test_a_zygote_becomes_the_command_in_its_own_session(tmp_path: Path) -> None:
     (tmp_path / "zmod.py").write_text(
         textwrap.dedent(
             """
             import os, sys
-            said = f"args {sys.argv[1:]} cwd {os.getcwd()} env {os.environ['ZVAR']}\\n"
-            os.write(1, said.encode())  # the descriptors: pytest has replaced sys.stdout
-            os.write(2, f"pgid {os.getpgid(0) == os.getpid()} stdin {os.read(0, 10) == b''}\\n".encode())
+            print(f"args {sys.argv[1:]} cwd {os.getcwd()} env {os.environ['ZVAR']}")
+            print(f"pgid {os.getpgid(0) == os.getpid()} stdin {sys.stdin.read() == ''}", file=sys.stderr)
             sys.exit(3)
             """
         )
     )
-    work = tmp_path / "work"
-    work.mkdir()
-    log_path = tmp_path / "log.txt"
-    monkeypatch.syspath_prepend(str(tmp_path))  # what the zygote, forked from this process, imports from
-    with open(log_path, "ab", buffering=0) as log:
-        zygote = Zygote(log, lambda: None)
-        zygote.start(["python", "-m", "zmod", "a", "b"], {**os.environ, "ZVAR": "z"}, str(work))
-        assert zygote.wait(60) == 3
-        assert zygote.poll() == 3
-    text = log_path.read_text()
-    assert f"args ['a', 'b'] cwd {work} env z" in text
+    assert "exit 3 3" in zygote_in_a_new_process(tmp_path, "start")
+    text = (tmp_path / "log.txt").read_text()
+    assert f"args ['a', 'b'] cwd {tmp_path / 'work'} env z" in text
     assert "pgid True stdin True" in text
 
 
 @linux
 def test_an_unused_zygote_goes_away(tmp_path: Path) -> None:
-    with open(tmp_path / "log.txt", "ab", buffering=0) as log:
-        zygote = Zygote(log, lambda: None)
-        zygote.close()
-    assert zygote.returncode == 0
+    assert "exit 0 0" in zygote_in_a_new_process(tmp_path, "unused")
     assert (tmp_path / "log.txt").read_text() == ""
 
 

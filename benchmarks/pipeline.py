@@ -5,8 +5,8 @@
    other by a shell loop, vs a Prefect flow of 20 tasks each launching the script. Prefect runs
    in a venv of its own (pip downgrades FastAPI under trainyard's server when both share one):
    ``--prefect`` makes one under the system's temporary folder the first time (``pip install
-   prefect``, a few minutes) and reuses it after; ``PREFECT_PYTHON`` names another interpreter
-   with Prefect. Without either, no Prefect row.
+   prefect``: 10 minutes on a loaded 2-core machine) and reuses it after; ``PREFECT_PYTHON``
+   names another interpreter with Prefect. Without either, no Prefect row.
 2. A 50-step fan-out/fan-in pipeline submitted twice: the second submit, every step reused,
    timed from submit to the pipeline's end.
 
@@ -66,7 +66,7 @@ def prefect_python() -> str | None:
     found = python.exists() and subprocess.run([python, "-c", "import prefect"], capture_output=True)
     if found and found.returncode == 0:
         return str(python)
-    print(f"installing {PREFECT_REQUIREMENT} into {PREFECT_VENV} (once; a few minutes)", flush=True)
+    print(f"installing {PREFECT_REQUIREMENT} into {PREFECT_VENV} (once; minutes)", flush=True)
     steps = (
         [sys.executable, "-m", "venv", "--clear", str(PREFECT_VENV)],
         [str(python), "-m", "pip", "install", "--quiet", "--disable-pip-version-check", PREFECT_REQUIREMENT],

@@ -2,13 +2,15 @@
 
 1. Orchestration overhead per step: a chain of 20 no-op command steps (each reads the output
    of the one before) as a trainyard pipeline, vs the same 20 scripts launched one after the
-   other by a shell loop, vs a Prefect flow of 20 tasks each launching the script (Prefect runs
-   with ``PREFECT_PYTHON``, default this interpreter: Prefect in a venv of its own, since pip
-   downgrades FastAPI under trainyard's server when both share one; without it, no Prefect row).
+   other by a shell loop, vs a Prefect flow of 20 tasks each launching the script. Prefect runs
+   in a venv of its own (pip downgrades FastAPI under trainyard's server when both share one):
+   ``--prefect`` makes one under the system's temporary folder the first time (``pip install
+   prefect``: 10 minutes on a loaded 2-core machine) and reuses it after; ``PREFECT_PYTHON``
+   names another interpreter with Prefect. Without either, no Prefect row.
 2. A 50-step fan-out/fan-in pipeline submitted twice: the second submit, every step reused,
    timed from submit to the pipeline's end.
 
-    PYTHONPATH=. python benchmarks/pipeline.py
+    PYTHONPATH=. python benchmarks/pipeline.py [--prefect] [--only-chain]
 
 With ``TRAINYARD_FORK_SERVER_IDLE_SECONDS=0`` every step's worker is a new interpreter, as before
 the fork server (``compute/forkserver.py``).
@@ -16,6 +18,7 @@ the fork server (``compute/forkserver.py``).
 
 from __future__ import annotations
 
+import argparse
 import os
 import subprocess
 import sys
@@ -52,6 +55,28 @@ chain(int(sys.argv[1]))
 """
 CHAIN = 20
 FAN = 48
+PREFECT_REQUIREMENT = "prefect>=3.9,<3.10"
+PREFECT_VENV = Path(tempfile.gettempdir()) / "trainyard-bench-prefect"
+
+
+def prefect_python() -> str | None:
+    """The interpreter of a cached venv with Prefect, made (``pip install prefect``) when missing;
+    None, saying why, when it cannot be made."""
+    python = PREFECT_VENV / "bin" / "python"
+    found = python.exists() and subprocess.run([python, "-c", "import prefect"], capture_output=True)
+    if found and found.returncode == 0:
+        return str(python)
+    print(f"installing {PREFECT_REQUIREMENT} into {PREFECT_VENV} (once; minutes)", flush=True)
+    steps = (
+        [sys.executable, "-m", "venv", "--clear", str(PREFECT_VENV)],
+        [str(python), "-m", "pip", "install", "--quiet", "--disable-pip-version-check", PREFECT_REQUIREMENT],
+    )
+    for step in steps:
+        done = subprocess.run(step, capture_output=True, text=True)
+        if done.returncode != 0:
+            print(f"cannot make the Prefect venv ({' '.join(step[:4])}...): {done.stderr.strip()[-300:]}")
+            return None
+    return str(python)
 
 
 def chain_spec(n: int) -> dict:
@@ -104,8 +129,9 @@ def shell_loop(src: Path, n: int) -> float:
     return time.perf_counter() - start
 
 
-def prefect_flow(src: Path, n: int) -> float | None:
-    python = os.environ.get("PREFECT_PYTHON", sys.executable)
+def prefect_flow(python: str | None, src: Path, n: int) -> float | None:
+    if python is None:
+        return None
     (src / "flow.py").write_text(textwrap.dedent(PREFECT_FLOW))
     env = {
         **os.environ,
@@ -122,6 +148,11 @@ def prefect_flow(src: Path, n: int) -> float | None:
 
 
 def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--prefect", action="store_true", help="make (once) and use a venv with Prefect")
+    parser.add_argument("--only-chain", action="store_true", help="the 20-step chain only, not the fan-out")
+    args = parser.parse_args()
+    python = prefect_python() if args.prefect else os.environ.get("PREFECT_PYTHON")
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
         src = root / "src"
@@ -131,16 +162,19 @@ def main() -> None:
         os.chdir(root)
         # warm-ups: the workspace's first job starts its supervisor, Prefect's first flow makes its database
         run_pipeline(ws, root, {**chain_spec(1), "experiment_name": "warm-up"})
-        prefect_flow(src, 1)
+        prefect_flow(python, src, 1)
         ours = run_pipeline(ws, root, chain_spec(CHAIN))
         shell = shell_loop(src, CHAIN)
-        prefect = prefect_flow(src, CHAIN)
+        prefect = prefect_flow(python, src, CHAIN)
         print(f"{CHAIN}-step chain: trainyard {ours:.2f}s, shell loop {shell:.2f}s", end="")
         print(f", prefect {prefect:.2f}s" if prefect is not None else "")
         print(f"  overhead per step over the shell loop: {(ours - shell) / CHAIN * 1000:.0f} ms")
         print(row(f"{CHAIN}-step chain", ours, "shell loop", shell))
         if prefect is not None:
             print(row(f"{CHAIN}-step chain", ours, "Prefect flow", prefect))
+        if args.only_chain:
+            ws.close()
+            return
 
         first = run_pipeline(ws, root, fan_spec(FAN))
         second = run_pipeline(ws, root, fan_spec(FAN))

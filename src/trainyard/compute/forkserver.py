@@ -38,9 +38,10 @@ from trainyard.compute.slots import try_lock
 
 IDLE_VAR = "TRAINYARD_FORK_SERVER_IDLE_SECONDS"
 ANSWER_TIMEOUT = 1.0  # a fork takes milliseconds; past this the submitter starts a plain worker
-# What a worker imports only once it opens the workspace (SQLAlchemy alone is 0.3 s): imported,
-# never opened, so the fork copies modules and no connection.
-PRELOAD = ("trainyard.store.sql.store", "trainyard.artifacts.fsspec_store")
+# What a worker imports only once it opens the workspace (SQLAlchemy alone is 0.3 s), and the
+# pipeline driver its zygote runs (compute/zygote.py): imported, never opened, so the fork
+# copies modules and no connection.
+PRELOAD = ("trainyard.store.sql.store", "trainyard.artifacts.fsspec_store", "trainyard.pipelines.driver")
 PACKAGE = Path(__file__).resolve().parents[1]  # this trainyard's folder (no import of the package)
 MAX_UNIX_PATH = 107  # sun_path holds 108 bytes, the last one a NUL
 

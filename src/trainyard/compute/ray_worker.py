@@ -37,6 +37,8 @@ DEFAULT_CPUS = 1.0  # a job reserves one CPU unless it says: the cluster bounds 
 
 
 class RayWorker(Worker):
+    forks_commands = False  # the command runs on the cluster, not here
+
     def __init__(self, ws: Workspace, run_id: str, target: RayCompute) -> None:
         super().__init__(ws, run_id)
         self.target = target

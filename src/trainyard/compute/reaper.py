@@ -23,6 +23,7 @@ from trainyard.compute import get_compute, supervisor
 from trainyard.compute.external import EXTERNAL
 from trainyard.compute.job import JobRecordError, recorded_job
 from trainyard.compute.slots import try_lock
+from trainyard.compute.wakeup import notify_ended
 from trainyard.liveness import worker_alive
 from trainyard.status import RunStatus
 from trainyard.store import RunInfo
@@ -78,6 +79,7 @@ def reap(ws: Workspace, now: float | None = None, *, resubmit: bool = True) -> l
                 get_compute(run.compute or "local", ws).submit(ws, ws.store.get_run(run.id))
             reaped.append(run.id)
         elif ws.store.set_status(run.id, RunStatus.FAILED, error=error, expected=run.status):
+            notify_ended(ws.root, run.id, run.parent_id)
             reaped.append(run.id)
     return reaped
 

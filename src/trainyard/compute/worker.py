@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import os
+import select
 import shutil
 import signal
 import socket
@@ -20,12 +21,15 @@ import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import ClassVar, Protocol
 
 from trainyard.artifacts import run_key
 from trainyard.compute.base import CANCELED_BY_USER
 from trainyard.compute.job import Distribution, JobRecord, JobRecordError
 from trainyard.compute.log_shipper import LogShipper
 from trainyard.compute.slots import Slot, try_acquire
+from trainyard.compute.wakeup import notify_ended
+from trainyard.compute.zygote import Zygote, runs_in_zygote
 from trainyard.environments import resolve
 from trainyard.errors import TrainyardError
 from trainyard.jobs.data_inputs import materialize_data_inputs
@@ -45,6 +49,17 @@ PR_SET_PDEATHSIG = 1
 _prctl = ctypes.CDLL(None, use_errno=True).prctl if sys.platform == "linux" else None
 
 
+class Process(Protocol):
+    """A process of the command: a ``subprocess.Popen``, or a zygote become the command."""
+
+    pid: int
+    returncode: int | None
+
+    def poll(self) -> int | None: ...
+
+    def wait(self, timeout: float | None = None) -> int: ...
+
+
 @dataclass(frozen=True)
 class Stop:
     """Why the worker ends a run before its command does: a cancel (``canceled``), the job's
@@ -60,6 +75,8 @@ def die_with_parent() -> None:  # runs in the child between fork and exec
 
 
 class Worker:
+    forks_commands: ClassVar[bool] = True  # a driver's command from a zygote; a Ray worker's goes to Ray
+
     def __init__(self, ws: Workspace, run_id: str, job_dir: Path | None = None) -> None:
         self.ws = ws
         self.store = ws.store
@@ -72,6 +89,7 @@ class Worker:
         self.stopped = Stop(RunStatus.CANCELED, CANCELED_BY_USER)  # what a stop means, once set
         self.distribution: Distribution | None = None  # the job's, once it runs: ranks to start
         self.failed_rank: int | None = None  # the rank of a distributed job that failed it
+        self.zygote: Zygote | None = None  # forked for a driver's command, until it is started
         # The job writes straight into the log of a store on this disk; else into a scratch file
         # whose new bytes are appended to the log as it grows.
         key = run_key(run_id, LOG)
@@ -94,6 +112,22 @@ class Worker:
             self._finish(RunStatus.FAILED, str(exc))
             self._close_log()  # a server workspace's log gets the error line too
             return
+        self.zygote = self._fork_zygote(job)
+        try:
+            self._claim_and_run(job)
+        finally:
+            if self.zygote is not None:  # not used: the run was not ours to run, or it failed first
+                self.zygote.close()
+
+    def _fork_zygote(self, job: JobRecord) -> Zygote | None:
+        """A zygote for a trainyard driver's command (``compute/zygote.py``), while no thread runs."""
+        if not (self.forks_commands and sys.platform == "linux" and threading.active_count() == 1):
+            return None
+        if not runs_in_zygote(job.argv, job.environment.is_default) or job.distribution is not None:
+            return None
+        return Zygote(self.log, die_with_parent)
+
+    def _claim_and_run(self, job: JobRecord) -> None:
         slot = self._wait_for_slot() if job.uses_slot else NO_SLOT
         if slot is None:
             self._close_log()
@@ -221,7 +255,7 @@ class Worker:
         threads = {"OMP_NUM_THREADS": "1"} if self.distribution is not None else {}
         env = {**threads, **os.environ, **env_vars, **self._run_vars(info)}
         (self.work / "outputs").mkdir(exist_ok=True)
-        procs: list[subprocess.Popen[bytes]] = []
+        procs: list[Process] = []
         pumps: list[threading.Thread] = []
         try:
             for rank, rank_env in enumerate(rank_vars(self.distribution)):
@@ -239,8 +273,12 @@ class Worker:
             for pump in pumps:  # the ranks' last lines are in the log before the run ends
                 pump.join(5.0)
 
-    def _start(self, argv: list[str], env: dict[str, str], piped: bool) -> subprocess.Popen[bytes]:
+    def _start(self, argv: list[str], env: dict[str, str], piped: bool) -> Process:
         """One process of the command, in its own process group, dying with the worker."""
+        if self.zygote is not None and not piped and runs_in_zygote(argv, True):
+            zygote, self.zygote = self.zygote, None
+            zygote.start(argv, env, str(self.work))
+            return zygote
         return subprocess.Popen(
             argv,
             cwd=self.work,
@@ -258,8 +296,14 @@ class Worker:
         for line in proc.stdout:
             self.log.write(f"[rank {rank}] ".encode() + line + (b"" if line.endswith(b"\n") else b"\n"))
 
-    def _wait(self, procs: list[subprocess.Popen[bytes]], timeout: float | None) -> tuple[int, bool]:
+    def _wait(self, procs: list[Process], timeout: float | None) -> tuple[int, bool]:
         deadline = None if timeout is None else time.monotonic() + float(timeout)
+        with _Exits(procs) as exits:
+            return self._wait_exits(procs, deadline, timeout, exits)
+
+    def _wait_exits(
+        self, procs: list[Process], deadline: float | None, timeout: float | None, exits: _Exits
+    ) -> tuple[int, bool]:
         while True:
             codes = [proc.poll() for proc in procs]
             failed = next((rank for rank, code in enumerate(codes) if code), None)
@@ -277,9 +321,9 @@ class Worker:
             if self.stop.is_set():
                 stopped = self._terminate(procs)
                 return next((p.returncode for p in procs if p.returncode), 0), stopped
-            time.sleep(0.05)
+            exits.wait(0.05)  # back at once when a process ends; a stop or the timeout within 0.05 s
 
-    def _terminate(self, procs: list[subprocess.Popen[bytes]]) -> bool:
+    def _terminate(self, procs: list[Process]) -> bool:
         """Stop every process group of the command (``_kill_groups``).
 
         False when the command had ended by itself before the stop came: it was not stopped.
@@ -326,10 +370,10 @@ class Worker:
 
     def _finish(self, status: RunStatus, error: str | None = None, code: int | None = None) -> None:
         self.stop.set()
-        done = self.store.set_status(
-            self.run_id, status, error=error, exit_code=code, expected=self.store.get_run(self.run_id).status
-        )
+        info = self.store.get_run(self.run_id)
+        done = self.store.set_status(self.run_id, status, error=error, exit_code=code, expected=info.status)
         if done:
+            notify_ended(self.ws.root, self.run_id, info.parent_id)
             self.say(f"run {status.value}" + (f": {error}" if error else ""))
 
     # -- background ---------------------------------------------------------------------------
@@ -347,6 +391,29 @@ class Worker:
                 self.say(f"heartbeat failed: {exc}")
 
 
+class _Exits:
+    """Sleep until one of the command's processes exits (its pidfd readable) or the timeout."""
+
+    def __init__(self, procs: list[Process]) -> None:
+        self.fds: list[int] = []
+        if hasattr(os, "pidfd_open"):
+            with contextlib.suppress(OSError):  # a kernel before 5.3: plain sleeps
+                self.fds = [os.pidfd_open(proc.pid) for proc in procs]
+
+    def wait(self, timeout: float) -> None:
+        if self.fds:
+            select.select(self.fds, [], [], timeout)
+        else:
+            time.sleep(timeout)
+
+    def __enter__(self) -> _Exits:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        for fd in self.fds:
+            os.close(fd)
+
+
 class _NoSlot:
     """What a job that needs no slot holds (a sweep's driver, which mostly waits on its trials)."""
 
@@ -357,7 +424,7 @@ class _NoSlot:
 NO_SLOT = _NoSlot()
 
 
-def _kill_groups(procs: list[subprocess.Popen[bytes]]) -> None:
+def _kill_groups(procs: list[Process]) -> None:
     """SIGTERM each process group, then SIGKILL what is left after the grace period."""
     for sig, wait in ((signal.SIGTERM, GRACE_SECONDS), (signal.SIGKILL, 5.0)):
         for proc in procs:
@@ -371,7 +438,7 @@ def _kill_groups(procs: list[subprocess.Popen[bytes]]) -> None:
             os.killpg(proc.pid, signal.SIGKILL)  # stragglers of the group
 
 
-def _ended_by(proc: subprocess.Popen[bytes], end: float) -> bool:
+def _ended_by(proc: Process, end: float) -> bool:
     try:
         proc.wait(max(0.0, end - time.monotonic()))
     except subprocess.TimeoutExpired:

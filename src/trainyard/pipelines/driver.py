@@ -22,6 +22,7 @@ from trainyard.artifacts.paths import join
 from trainyard.compute import get_compute
 from trainyard.compute.job import JobRecord
 from trainyard.compute.reaper import reap
+from trainyard.compute.wakeup import Waiter, wake
 from trainyard.compute.worker import LOG
 from trainyard.data.lineage import inherit_reads
 from trainyard.errors import InvalidInputError, InvalidTransitionError, TrainyardError
@@ -68,6 +69,7 @@ class Driver:
 
     def on_sigterm(self, *_: object) -> None:
         self.stopping = "the pipeline was canceled"
+        wake(self.ws.root, [("child", self.run.id)])  # out of its wait at once
 
     def progress(self) -> Progress:
         children = sorted(self.store.search_runs(parent_id=self.run.id), key=lambda c: c.created_at)
@@ -217,7 +219,14 @@ class Driver:
 
     # -- the loop --------------------------------------------------------------------------------
     def loop(self) -> Progress:
+        with Waiter(self.ws.root, "child", self.run.id) as waiter:
+            return self._loop(waiter)
+
+    def _loop(self, waiter: Waiter) -> Progress:
+        """Start the steps that can start, then sleep until a step ends (a wake-up from its
+        worker) or the poll interval passes, until none runs or can start."""
         settings = self.record.settings
+        poll = waiter.poll_seconds(POLL_SECONDS)
         last_reap = 0.0
         while True:
             if time.monotonic() - last_reap > REAP_SECONDS:  # a step whose worker died must not hang us
@@ -246,7 +255,8 @@ class Driver:
                 self.launch(step, state.done)
             if not ready and not state.running:
                 return state
-            time.sleep(POLL_SECONDS)
+            if not ready:  # a step started now may be settled already (reused): look again first
+                waiter.wait(poll)
 
     def _blocked(self, state: Progress) -> set[str]:
         """Steps that cannot run because a step they need failed."""

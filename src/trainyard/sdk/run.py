@@ -174,26 +174,28 @@ class Run(TrackedRun):
     ) -> dict[str, Any]:
         """Block until the run ends, printing its log as it grows when ``show_output``."""
         from trainyard.compute.reaper import reap
+        from trainyard.compute.wakeup import Waiter
 
         out = stream or sys.stdout
         offset = 0
         deadline = None if timeout_seconds is None else time.monotonic() + timeout_seconds
         last_reap = 0.0
-        while True:
-            status = self.refresh().status
-            if show_output:
-                text, offset = self.log_text(offset)
-                if text:
-                    out.write(text)
-                    out.flush()
-            if status.is_terminal:
-                break
-            if time.monotonic() - last_reap > 2:
-                reap(self.workspace)
-                last_reap = time.monotonic()
-            if deadline is not None and time.monotonic() > deadline:
-                raise TrainyardError(f"run {self.id} is still {status.value} after {timeout_seconds}s")
-            time.sleep(0.1)
+        with Waiter(self.workspace.root, "end", self.id) as waiter:  # its worker wakes it at the end
+            while True:
+                status = self.refresh().status
+                if show_output:
+                    text, offset = self.log_text(offset)
+                    if text:
+                        out.write(text)
+                        out.flush()
+                if status.is_terminal:
+                    break
+                if time.monotonic() - last_reap > 2:
+                    reap(self.workspace)
+                    last_reap = time.monotonic()
+                if deadline is not None and time.monotonic() > deadline:
+                    raise TrainyardError(f"run {self.id} is still {status.value} after {timeout_seconds}s")
+                waiter.wait(0.1)
         if show_output:
             text, offset = self.log_text(offset)
             out.write(text)

@@ -25,6 +25,7 @@ from optuna.trial import TrialState
 from trainyard.compute import get_compute
 from trainyard.compute.job import JobRecord
 from trainyard.compute.reaper import reap
+from trainyard.compute.wakeup import Waiter
 from trainyard.errors import InvalidTransitionError
 from trainyard.jobs.spec import CommandJob
 from trainyard.jobs.submit import PreparedJob, job_record, start_run
@@ -210,6 +211,10 @@ class Driver:
             self.say(f"trial {number} {child.status.value}: {why}")
 
     def loop(self) -> None:
+        with Waiter(self.ws.root, "child", self.run.id) as waiter:  # a trial's end wakes it at once
+            self._loop(waiter)
+
+    def _loop(self, waiter: Waiter) -> None:
         limits = self.spec.limits
         deadline = None if limits.timeout is None else self.info.created_at + limits.timeout
         last_reap = 0.0
@@ -240,7 +245,7 @@ class Driver:
                 running += 1
             if started >= self.capacity and not running:
                 return
-            time.sleep(POLL_SECONDS)
+            waiter.wait(POLL_SECONDS)
 
     def _tag_if_stopped(self, child: RunInfo) -> bool:
         """Tag a trial the policy stopped, once it has ended canceled (not when the stop came late)."""

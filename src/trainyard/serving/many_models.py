@@ -7,7 +7,8 @@ version once, and looks again when the name gets a new version (checked at most 
 ``many-models retry`` just registered serves on the next request) and every ``RELIST_SECONDS``
 (an archived or re-tagged version). Models are loaded on demand into a ``ModelCache`` of at most
 ``max_models_in_memory``, least recently used evicted first; two requests for the same cold
-partition load it once. The answers are in the request's row order.
+partition load it once. A request's partitions in memory are scored before those it must load
+(which may evict them). The answers are in the request's row order.
 """
 
 from __future__ import annotations
@@ -99,6 +100,11 @@ class ModelCache:
         self._say(f"loaded {what} in {took:.0f} ms ({held} of {self.capacity} in memory{evicted})")
         return model
 
+    def held(self) -> set[int]:
+        """The versions loaded now."""
+        with self._lock:
+            return set(self._models)
+
     def stats(self) -> dict[str, Any]:
         with self._lock:
             return {
@@ -186,8 +192,9 @@ class ModelGroup:
             keys = partitions_of(frame, view.columns, "the request")
         check_known(self.name, keys, view.index)
         predictions: list[Any] = [None] * len(frame)
-        for key, rows in keys.items():
-            version = view.index[key]
+        held = self.cache.held()  # the partitions in memory first: a load may evict one of them
+        for key in sorted(keys, key=lambda k: view.index[k].version not in held):
+            rows, version = keys[key], view.index[key]
             model = self.cache.get(version.version, f"{key} ({self.name}:{version.version})")
             answers = as_list(model.predict(features(model, frame.iloc[rows], view.columns)))
             for row, value in zip(rows, answers, strict=True):

@@ -45,13 +45,18 @@ def own(ws, store: int, rows: list[dict]) -> list[float]:
 
 
 @pytest.fixture
-def group(ws, script_dir):
+def endpoint(ws):
+    endpoints.create_endpoint(ws, "sales", timeout=120)  # a loaded machine starts it slowly
+    yield
+    endpoints.delete_endpoint(ws, "sales")
+
+
+@pytest.fixture
+def group(ws, script_dir, endpoint):
     """The sales group with store 1 failed (its rows refused by the script): models for 0 and 2."""
     run = ty.submit_many_models(ws, script_config(script_dir({"train.py": SCRIPT}), sales(bad_store=1)))
     run.wait_for_completion(timeout_seconds=180, raise_on_error=False)
-    endpoints.create_endpoint(ws, "sales", timeout=120)  # a loaded machine starts it slowly
-    yield run
-    endpoints.delete_endpoint(ws, "sales")
+    return run
 
 
 def test_one_deployment_routes_rows_by_partition_evicts_and_serves_a_retried_partition(
@@ -138,7 +143,7 @@ def own_version(ws, store: int) -> int:
     return version
 
 
-def test_a_deployment_of_no_group_or_with_an_entry_script_is_refused(ws, group, tmp_path):
+def test_a_deployment_of_no_group_or_with_an_entry_script_is_refused(ws, endpoint, tmp_path):
     with pytest.raises(NotFoundError, match="'nothing-many' has no version tagged with its partition"):
         endpoints.create_deployment(ws, "sales", "none", "nothing-many", many_models=True)
     script = tmp_path / "score.py"

@@ -13,9 +13,8 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from trainyard.automl.config import read_table
 from trainyard.errors import InvalidInputError, NotFoundError
-from trainyard.manymodels.spec import TAG_PREFIX, key_text, values_of
+from trainyard.manymodels.keys import TAG_PREFIX, key_text, values_of
 from trainyard.store.records import MODEL_READY, ModelVersion
 
 if TYPE_CHECKING:
@@ -127,6 +126,8 @@ def score_file(
     ws: Workspace, name: str, columns: list[str], source: Path, target: Path, label: str | None = None
 ) -> int:
     """Score a .csv / .parquet file into ``target`` (by its suffix); returns the row count."""
+    from trainyard.automl.config import read_table
+
     if target.suffix.lower() not in (".csv", ".parquet"):
         raise InvalidInputError(f"--output {target}: use a .csv or .parquet file")
     scored = score_frame(ws, name, columns, read_table(source, "--data"), label)

@@ -159,3 +159,45 @@ def test_a_deployment_of_no_group_or_with_an_entry_script_is_refused(ws, endpoin
     )
     assert refused.returncode == 1 and "not both" in refused.stdout + refused.stderr
     assert ws.store.list_deployments("sales") == []
+
+
+def test_a_server_workspace_serves_the_group_from_the_server(tmp_path, monkeypatch):
+    """A client asks for the deployment; the server runs it on its own workspace's group."""
+    from sklearn.linear_model import LinearRegression
+
+    from trainyard import models
+    from trainyard.store.server import server_part
+    from trainyard.workspace import Workspace
+
+    from .server_helpers import ServerProcess
+
+    monkeypatch.setenv("TRAINYARD_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.delenv("TRAINYARD_WORKSPACE", raising=False)
+    served = Workspace.create(tmp_path / "srv")
+    x = pd.DataFrame({"x": [0.0, 1.0, 2.0, 3.0]})
+    for store, slope in ((0, 1.0), (1, -2.0)):  # registered as the driver registers them
+        folder = models.save(LinearRegression().fit(x, x["x"] * slope), tmp_path / f"s{store}")
+        ty.Model.register(served, folder, "sales-many", tags={"partition.store": str(store)})
+    auth = server_part(served.store)
+    auth.add_user("alice", "contributor")
+    monkeypatch.setenv("TRAINYARD_TOKEN", auth.create_token("alice")[0])
+    server = ServerProcess(served.root)
+    server.start()
+    try:
+        alice = Workspace.from_config(server.url)
+        endpoints.create_endpoint(alice, "sales")
+        made = endpoints.create_deployment(
+            alice, "sales", "stores", "sales-many", many_models=True, max_models_in_memory=1
+        )
+        assert made.serves_group and made.max_models_in_memory == 1
+        endpoints.set_traffic(alice, "sales", {"stores": 100})
+        body = {"data": [{"store": 1, "x": 2.0}, {"store": 0, "x": 2.0}]}
+        status, reply = endpoints.invoke(alice, "sales", json.dumps(body).encode())
+        assert status == 200 and np.allclose(reply, [-4.0, 2.0])
+        shown = endpoints.describe(alice, "sales")["deployments"][0]["many_models"]
+        assert (shown["loaded"], shown["evicted"], shown["partitions"]) == (2, 1, 2)
+    finally:
+        for endpoint in served.store.list_endpoints():
+            endpoints.delete_endpoint(served, endpoint.name)
+        server.stop()
+        served.close()

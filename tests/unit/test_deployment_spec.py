@@ -66,3 +66,29 @@ def test_the_command_line_says_what_neither_it_nor_the_file_gave(tmp_path):
     result = CliRunner().invoke(app, ["deployment", "create", "-f", str(path)])
     assert isinstance(result.exception, InvalidInputError)
     assert "give the deployment's --endpoint (or write it in the --file YAML)" in str(result.exception)
+
+
+def test_many_models_names_a_group_instead_of_a_model(tmp_path):
+    spec = load_deployment(
+        write(
+            tmp_path,
+            "name: stores\nendpoint_name: sales\n"
+            "many_models: {model_name: sales-many, max_models_in_memory: 4}\n",
+        )
+    )
+    assert spec.model is None and spec.many_models is not None
+    assert (spec.many_models.model_name, spec.many_models.max_models_in_memory) == ("sales-many", 4)
+    with pytest.raises(
+        InvalidInputError, match="model: \\(one version\\) or many_models: \\(a group\\), not both"
+    ):
+        load_deployment(write(tmp_path, "model: iris:1\nmany_models: {model_name: sales-many}\n"))
+    with pytest.raises(InvalidInputError, match="drop code_configuration"):
+        load_deployment(
+            write(
+                tmp_path,
+                "many_models: {model_name: sales-many}\n"
+                "code_configuration: {code: score, scoring_script: score.py}\n",
+            )
+        )
+    with pytest.raises(InvalidInputError, match="max_models_in_memory"):
+        load_deployment(write(tmp_path, "many_models: {model_name: sales-many, max_models_in_memory: 0}\n"))

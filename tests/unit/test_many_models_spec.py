@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 
 from trainyard.errors import InvalidInputError
-from trainyard.manymodels.spec import key_text, load_spec, make_many_settings, parse_key
+from trainyard.manymodels.keys import key_text, parse_key
+from trainyard.manymodels.spec import load_spec, make_many_settings
 
 
 def test_flat_automl_settings_are_gathered_and_checked_by_automl(tmp_path: Path):

@@ -350,7 +350,7 @@ class EndpointCreate(Body):
 class DeploymentCreate(Body):
     name: str
     model_name: str
-    model_version: Version
+    model_version: Annotated[int, Field(ge=0, le=2**31 - 1)]  # 0: a many-models group's every version
     workers: Annotated[int, Field(ge=1, le=2**31 - 1)]
 
 
@@ -380,6 +380,9 @@ class OnlineDeploymentCreate(Body):
     entry_script: str | None = Field(default=None, description="A score.py's text, with init() and run().")
     environment: str | None = Field(
         default=None, max_length=300, description="A registered environment, name:VERSION, to score in."
+    )
+    max_models_in_memory: Annotated[int, Field(ge=1, le=100_000)] | None = Field(
+        default=None, description="Set: `model` names a many-models group, this many models kept loaded."
     )
 
 

@@ -195,6 +195,12 @@ def deployment_create(
         None, "--endpoint", "-e", help="The endpoint (or endpoint_name: in --file)."
     ),
     model: str = typer.Option(None, "--model", "-m", help="name:VERSION or name@ALIAS"),
+    many_models: str = typer.Option(
+        None, "--many-models", help="Serve this many-models group (its model name) instead of one version."
+    ),
+    max_models_in_memory: int = typer.Option(
+        None, min=1, help="With --many-models: models kept loaded per worker (default 16)."
+    ),
     workers: int = typer.Option(None, min=1, help="Scoring worker processes (default 1)."),
     entry_script: Path = typer.Option(None, help="An Azure-style score.py with init() and run(raw_data)."),
     environment: str = typer.Option(
@@ -213,15 +219,21 @@ def deployment_create(
     from trainyard.serving.deployment_spec import DeploymentSpec, load_deployment
 
     spec = load_deployment(file) if file else DeploymentSpec()
+    if model and many_models:
+        raise InvalidInputError("give --model (one version) or --many-models (a group), not both")
+    group = many_models or (None if model else spec.many_models and spec.many_models.model_name)
     named = {
         "NAME": name or spec.name,
         "--endpoint": endpoint or spec.endpoint_name,
-        "--model": model or spec.model,
+        "--model": group or model or spec.model,
     }
     for what, value in named.items():
         if not value:
             raise InvalidInputError(f"give the deployment's {what} (or write it in the --file YAML)")
     name, endpoint, model = (str(v) for v in named.values())
+    if max_models_in_memory is not None and not group:
+        raise InvalidInputError("--max-models-in-memory is for a --many-models deployment")
+    in_memory = max_models_in_memory or (spec.many_models.max_models_in_memory if spec.many_models else None)
     with console.status(f"starting deployment {name}…"):
         record = endpoints.create_deployment(
             _ws(),
@@ -232,9 +244,16 @@ def deployment_create(
             entry_script=entry_script or spec.entry_script,
             request_timeout=request_timeout or spec.request_timeout or endpoints.DEFAULT_REQUEST_TIMEOUT,
             environment=environment or spec.environment,
+            many_models=bool(group),
+            max_models_in_memory=in_memory if group else None,
         )
     where = f" in environment {record.environment}" if record.environment else ""
-    console.print(f"deployment {name} ready: {record.model_name}:{record.model_version} on {endpoint}{where}")
+    served = (
+        f"many models {record.model_name} (up to {record.max_models_in_memory} in memory)"
+        if record.serves_group
+        else f"{record.model_name}:{record.model_version}"
+    )
+    console.print(f"deployment {name} ready: {served} on {endpoint}{where}")
 
 
 @deployment_app.command("delete")

@@ -27,19 +27,17 @@ from trainyard.jobs.snapshot import blob_key, read_manifest
 from trainyard.jobs.spec import PathInput
 from trainyard.jobs.submit import PreparedJob, start_run
 from trainyard.jobs.uploads import SCHEME
-from trainyard.manymodels.record import ManyModelsRecord, Partition, PreparedScript
-from trainyard.manymodels.spec import (
-    DATA_INPUT,
+from trainyard.manymodels.keys import (
     GROUP_TAG,
-    MODEL_OUTPUT,
     MODEL_TAG,
     PARTITION_TAG,
     TAG_PREFIX,
-    ManyModelsSettings,
     key_text,
     model_tags,
     parse_key,
 )
+from trainyard.manymodels.record import ManyModelsRecord, Partition, PreparedScript
+from trainyard.manymodels.spec import DATA_INPUT, MODEL_OUTPUT, ManyModelsSettings
 from trainyard.status import RunStatus
 from trainyard.store import RunInfo
 from trainyard.tracking import TrackedRun, current_run

@@ -10,7 +10,6 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Literal
 
-import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from trainyard.automl.config import AutoMLSettings, check_settings, make_settings
@@ -20,10 +19,6 @@ from trainyard.jobs.spec import CommandJob, make_job, problems
 from trainyard.numbers import Count, Duration
 from trainyard.yamlfile import read_yaml_mapping
 
-PARTITION_TAG = "many_models.partition"  # on each partition's run: its key, ``store=3,brand=a``
-GROUP_TAG = "many_models.run_id"  # on each partition's run and model version: the parent run
-MODEL_TAG = "many_models.model"  # on a script partition's run once its model is registered
-TAG_PREFIX = "partition."  # ``partition.store=3`` on each registered version
 DATA_INPUT = "data"  # the script's input: the partition's rows, one file
 MODEL_OUTPUT = "model"  # the script's output folder: the model it trained
 
@@ -168,44 +163,3 @@ def load_spec(path: str | Path) -> tuple[ManyModelsSettings, str]:
 
 def is_data_ref(text: str) -> bool:
     return text.startswith(("data:", "azureml:"))
-
-
-def value_text(value: Any) -> str:
-    """A partition value as tags and keys hold it: ``3``, not ``np.int64(3)`` nor ``3.0`` for an int."""
-    if isinstance(value, np.generic):
-        value = value.item()
-    return str(value)
-
-
-def values_of(columns: list[str], key: Any) -> dict[str, str]:
-    """A pandas group key (a value, or a tuple of one per column) as partition values."""
-    return {c: value_text(v) for c, v in zip(columns, key if isinstance(key, tuple) else (key,), strict=True)}
-
-
-def key_text(values: dict[str, str]) -> str:
-    """``store=3,brand=a``: how a partition is named in tags, logs and on the command line."""
-    return ",".join(f"{column}={value}" for column, value in values.items())
-
-
-def parse_key(text: str, columns: list[str]) -> dict[str, str]:
-    """``store=3`` (or ``store=3,brand=a``) into its values, every partition column named once."""
-    values: dict[str, str] = {}
-    for part in text.split(","):
-        column, sep, value = part.partition("=")
-        if not sep or column.strip() not in columns:
-            raise InvalidInputError(
-                f"cannot read the partition {text!r}; name every partition column: "
-                + ",".join(f"{c}=VALUE" for c in columns)
-            )
-        values[column.strip()] = value.strip()
-    if set(values) != set(columns):
-        raise InvalidInputError(
-            f"partition {text!r} lacks {', '.join(c for c in columns if c not in values)}; "
-            "name every partition column: " + ",".join(f"{c}=VALUE" for c in columns)
-        )
-    return {c: values[c] for c in columns}
-
-
-def model_tags(values: dict[str, str]) -> dict[str, str]:
-    """The tags of a partition's registered version: ``partition.store=3`` per column."""
-    return {f"{TAG_PREFIX}{column}": value for column, value in values.items()}

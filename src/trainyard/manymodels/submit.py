@@ -22,8 +22,9 @@ from trainyard.jobs.snapshot import take_snapshot
 from trainyard.jobs.spec import make_job
 from trainyard.jobs.submit import PreparedJob, job_record, prepare_job, start_run
 from trainyard.jobs.uploads import SCHEME
+from trainyard.manymodels.keys import values_of
 from trainyard.manymodels.record import ManyModelsRecord, Partition, PreparedScript
-from trainyard.manymodels.spec import ManyModelsSettings, is_data_ref, values_of
+from trainyard.manymodels.spec import ManyModelsSettings, is_data_ref
 from trainyard.store import RunInfo
 
 if TYPE_CHECKING:

@@ -8,6 +8,9 @@ that hangs is a 504, and a worker whose every slot hangs says so on its health r
 A model that does not load gives a server that is live but never ready (``unready_app``).
 With an entry script and a folder that is no model directory (any registered files), the
 script alone serves: ``/score`` calls its ``run``, and the model routes say to use ``/score``.
+A ``ModelGroup`` (``serving/many_models.py``) serves a many-models group on ``/score`` and
+``/invocations``: a row whose partition has no model is a 404 naming it, and the health routes
+show the loaded models and the cache's loads and evictions.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ from fastapi.responses import JSONResponse, Response
 from starlette.applications import Starlette
 
 from trainyard.errors import InvalidInputError, TrainyardError
+from trainyard.manymodels.score import UnknownPartitionError
 from trainyard.models.format import LoadedModel, has_mlmodel
 from trainyard.serving import codecs, oip
 from trainyard.serving.deadline import Deadline, DeadlineExceeded
@@ -29,13 +33,16 @@ from trainyard.serving.entry_script import load_entry_script
 from trainyard.serving.env import (
     ENV_ENTRY,
     ENV_KEYS,
+    ENV_MAX_MODELS,
     ENV_MODEL,
     ENV_NAME,
     ENV_TIMEOUT,
     ENV_TRUST,
     ENV_VERSION,
+    ENV_WORKSPACE,
 )
 from trainyard.serving.keys import BearerKeys
+from trainyard.serving.many_models import ModelGroup
 from trainyard.serving.openapi import request_bodies
 
 MAX_BODY = 50 * 1024 * 1024
@@ -43,6 +50,11 @@ SCRIPT_ONLY = (
     "this server scores with its entry script only: POST /score (the model's folder has no "
     "MLmodel, so /invocations and /v2 have no model to call)"
 )
+GROUP_ONLY = (
+    "this server serves a many-models group: POST rows with column names (the partition columns "
+    "among them) to /score or /invocations; each partition's model has its own inputs, so /v2 has none"
+)
+NO_BODIES: dict[str, dict[str, Any]] = {"invocations": {}, "score": {}, "infer": {}}
 
 
 class _Refused(Exception):
@@ -52,7 +64,7 @@ class _Refused(Exception):
 
 
 def create_app(
-    model: LoadedModel | None,
+    model: LoadedModel | ModelGroup | None,
     name: str,
     version: str,
     keys: list[str] | None = None,
@@ -61,16 +73,18 @@ def create_app(
     request_timeout: float | None = None,
     model_dir: Path | None = None,
 ) -> FastAPI:
-    """A scoring app for ``model``, or with an entry script for the files in ``model_dir`` alone."""
+    """A scoring app for ``model`` (one, or a many-models group), or with an entry script for
+    the files in ``model_dir`` alone."""
     if model is None and not (entry_script and model_dir):
         raise InvalidInputError(
             "a scoring server without a model needs an entry script and the model's folder"
         )
     app = FastAPI(title=f"trainyard scoring: {name}:{version}", version=version)
     deadline = Deadline(request_timeout) if request_timeout else None
-    folder = model.path if model is not None else model_dir
+    group = model if isinstance(model, ModelGroup) else None
+    folder = model.path if isinstance(model, LoadedModel) else model_dir
     script = load_entry_script(entry_script, folder) if entry_script and folder else None
-    bodies = request_bodies(model) if model is not None else {"invocations": {}, "score": {}, "infer": {}}
+    bodies = request_bodies(model) if isinstance(model, LoadedModel) else NO_BODIES
     secrets = [k.encode() for k in keys or [] if k]
 
     if secrets:
@@ -122,14 +136,23 @@ def create_app(
         # Without a deadline, CPU-bound work stays on the loop: a thread hop only adds latency.
         return await deadline.run(fn, arg) if deadline is not None else fn(arg)
 
-    def scored_model() -> LoadedModel:
+    def scored_model() -> LoadedModel | ModelGroup:
         if model is None:
             raise _Refused(404, SCRIPT_ONLY)
         return model
 
+    def one_model() -> LoadedModel:
+        """The model of the /v2 routes: a group has no one signature to take tensors by."""
+        scored = scored_model()
+        if isinstance(scored, ModelGroup):
+            raise _Refused(404, GROUP_ONLY)
+        return scored
+
     async def predict(data: Any) -> Any:
         try:
             return await call(scored_model().predict, data)
+        except UnknownPartitionError as exc:
+            raise _Refused(404, str(exc)) from None
         except TrainyardError:
             raise
         except DeadlineExceeded as exc:
@@ -150,6 +173,7 @@ def create_app(
             return JSONResponse({"error": message}, status_code=status)
         code = {
             400: "BAD_REQUEST",
+            404: "NOT_FOUND",
             413: "REQUEST_TOO_LARGE",
             415: "UNSUPPORTED_MEDIA_TYPE",
             504: "TIMEOUT",
@@ -165,7 +189,7 @@ def create_app(
         stuck = deadline.stuck if deadline is not None else None
         if stuck:
             return JSONResponse({"status": "stuck", "error": stuck}, status_code=503)
-        return {"status": "ok"}
+        return {"status": "ok", "many_models": group.stats()} if group is not None else {"status": "ok"}
 
     @app.get("/version")
     async def served_version() -> dict[str, str]:
@@ -224,9 +248,10 @@ def create_app(
     async def model_metadata(model_name: str, model_version: str | None = None) -> Any:
         if (refused := _unknown_model(model_name, model_version)) is not None:
             return refused
-        if model is None:
-            return failure(_Refused(404, SCRIPT_ONLY), oip=True)
-        return oip.metadata(model, name, version)
+        try:
+            return oip.metadata(one_model(), name, version)
+        except _Refused as exc:
+            return failure(exc, oip=True)
 
     @app.get("/v2/models/{model_name}/ready")
     @app.get("/v2/models/{model_name}/versions/{model_version}/ready")
@@ -240,7 +265,7 @@ def create_app(
     async def infer(model_name: str, request: Request, model_version: str | None = None) -> Any:
         try:
             _check_name(model_name, model_version)
-            signature = scored_model().signature
+            signature = one_model().signature
             raw = await raw_body(request)
             content_type(request, ("application/json", "application/octet-stream"))
             body, tail = oip.split_body(raw, request.headers.get(oip.HEADER_LENGTH))
@@ -272,13 +297,18 @@ def app_from_env() -> Starlette:
     keys = [k for k in os.environ.get(ENV_KEYS, "").split(",") if k]
     script = os.environ.get(ENV_ENTRY) or None
     timeout = float(os.environ.get(ENV_TIMEOUT) or 0) or None
-    folder = Path(os.environ[ENV_MODEL])
+    folder = Path(os.environ.get(ENV_MODEL, ""))
     try:  # an entry script loads what is no model directory itself
-        model = (
-            None
-            if script and not has_mlmodel(folder)
-            else load(folder, trust=os.environ.get(ENV_TRUST) == "1")
-        )
+        model: LoadedModel | ModelGroup | None
+        if os.environ.get(ENV_MAX_MODELS):  # a group: its models come from the workspace, on demand
+            from trainyard.workspace import Workspace
+
+            workspace = Workspace(os.environ[ENV_WORKSPACE])
+            model = ModelGroup(workspace, os.environ[ENV_NAME], int(os.environ[ENV_MAX_MODELS]))
+        elif script and not has_mlmodel(folder):
+            model = None
+        else:
+            model = load(folder, trust=os.environ.get(ENV_TRUST) == "1")
         return create_app(
             model,
             os.environ[ENV_NAME],

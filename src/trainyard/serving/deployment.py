@@ -6,7 +6,8 @@ interpreter on a free loopback port, marks the deployment ``ready`` with that po
 server answers, and restarts the server if it dies or its health routes say it is stuck (every
 prediction slot hung past the request timeout), counting restarts; every restart uses the same
 interpreter. A model that does not load in the server fails the deployment with the server's
-own error, and the server is kept: live, not ready.
+own error, and the server is kept: live, not ready. A many-models deployment loads nothing
+here: its server reads the group's versions from the workspace and loads them on demand.
 SIGTERM stops the server gracefully (in-flight requests finish) and ends the supervisor.
 """
 
@@ -72,12 +73,20 @@ class Supervisor:
         return resolve(env, log=lambda line: print(line, flush=True))
 
     def _start_server(
-        self, folder: str, port: int, environment: ResolvedEnvironment
+        self, folder: str | None, port: int, environment: ResolvedEnvironment
     ) -> subprocess.Popen[bytes]:
+        served = (
+            {serve_env.ENV_MODEL: folder}
+            if folder is not None
+            else {
+                serve_env.ENV_WORKSPACE: str(self.ws.root),
+                serve_env.ENV_MAX_MODELS: str(self.record.max_models_in_memory),
+            }
+        )
         env = {
             **os.environ,
             **environment.env_vars,
-            serve_env.ENV_MODEL: folder,
+            **served,
             serve_env.ENV_NAME: self.record.model_name,
             serve_env.ENV_VERSION: str(self.record.model_version),
             serve_env.ENV_TRUST: "1",
@@ -151,14 +160,22 @@ class Supervisor:
         except subprocess.TimeoutExpired:
             os.killpg(proc.pid, signal.SIGKILL)
 
-    def run(self) -> None:
+    def _model_folder(self) -> str | None:
+        """The model's folder on this machine, checked; a group's models are the server's to fetch."""
         from trainyard.models.format import fetch
+        from trainyard.serving.many_models import group_columns
 
+        if self.record.serves_group:
+            group_columns(self.ws, self.record.model_name)  # it still has a partition's model
+            return None
+        uri = f"models:/{self.record.model_name}/{self.record.model_version}"
+        scripted = self.ws.artifacts.exists(entry_script_key(self.endpoint, self.name))
+        return str(fetch(uri, self.ws, scripted=scripted))  # a script loads any registered files
+
+    def run(self) -> None:
         self._update(DeploymentUpdate(worker=worker_id()))
         try:
-            uri = f"models:/{self.record.model_name}/{self.record.model_version}"
-            scripted = self.ws.artifacts.exists(entry_script_key(self.endpoint, self.name))
-            folder = str(fetch(uri, self.ws, scripted=scripted))  # a script loads any registered files
+            folder = self._model_folder()
         except Exception as exc:  # a model that cannot load: the deployment fails, the endpoint serves on
             self._update(
                 DeploymentUpdate(status=DeploymentStatus.FAILED, error=f"the model did not load: {exc}")

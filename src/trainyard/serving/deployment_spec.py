@@ -11,6 +11,12 @@
     request_settings:
       request_timeout_ms: 60000
 
+or, instead of ``model:``, a many-models group (every partition's model, routed by row)::
+
+    many_models:
+      model_name: sales-many          # the group's registered name
+      max_models_in_memory: 16        # per scoring worker, least recently used evicted first
+
 Every key is optional here; what is missing comes from the command line.
 """
 
@@ -38,11 +44,18 @@ class RequestSettings(BaseModel):
     request_timeout_ms: Count = Field(gt=0)
 
 
+class ManyModelsServing(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    model_name: str = Field(min_length=1)
+    max_models_in_memory: Count | None = Field(default=None, ge=1)
+
+
 class DeploymentSpec(BaseModel):
     model_config = ConfigDict(extra="forbid")
     name: str | None = None
     endpoint_name: str | None = None
     model: str | None = None
+    many_models: ManyModelsServing | None = None
     code_configuration: CodeConfiguration | None = None
     environment: Environment | str | None = None
     workers: Count | None = Field(default=None, ge=1)
@@ -69,6 +82,12 @@ def load_deployment(path: str | Path) -> DeploymentSpec:
         spec = DeploymentSpec.model_validate(raw)
     except ValidationError as exc:
         raise InvalidInputError(f"{path} is not a valid deployment: {problems(exc, 'deployment')}") from None
+    if spec.model is not None and spec.many_models is not None:
+        raise InvalidInputError(f"{path}: give model: (one version) or many_models: (a group), not both")
+    if spec.many_models is not None and spec.code_configuration is not None:
+        raise InvalidInputError(
+            f"{path}: a many_models: deployment routes to its partitions' models; drop code_configuration:"
+        )
     if spec.model is not None:
         spec.model = spec.model.removeprefix("azureml:")
     code = spec.code_configuration

@@ -35,6 +35,7 @@ from trainyard.serving.inference_config import InferenceConfig
 from trainyard.serving.router import REFRESH
 from trainyard.status import DeploymentStatus
 from trainyard.store import DeploymentRecord, DeploymentUpdate, EndpointRecord, EndpointUpdate, Store
+from trainyard.store.records import GROUP_VERSION
 from trainyard.store.validation import check_endpoint_name
 from trainyard.workspace import Workspace
 
@@ -170,6 +171,8 @@ def create_deployment(
     environment: Environment | str | None = None,
     inference_config: InferenceConfig | None = None,
     *,
+    many_models: bool = False,
+    max_models_in_memory: int | None = None,
     store: Store | None = None,
 ) -> DeploymentRecord:
     """Start ``model_ref`` behind ``endpoint``; each prediction may take ``request_timeout`` seconds
@@ -177,9 +180,14 @@ def create_deployment(
     ``environment`` (or an ``inference_config`` naming one) the scoring server runs in its
     interpreter; ``timeout`` counts from the end of its build, which the deployment's log shows.
 
+    With ``many_models``, ``model_ref`` is the name of a many-models group, and the deployment
+    serves every partition's model, routing each row by its partition columns and keeping at
+    most ``max_models_in_memory`` loaded per worker (``serving/many_models.py``).
+
     ``store`` is where its record is made, as for ``create_endpoint``.
     """
     from trainyard.registry import Model
+    from trainyard.serving.many_models import DEFAULT_MODELS_IN_MEMORY, group_columns
 
     if inference_config is not None:
         if entry_script is not None or environment is not None:
@@ -194,15 +202,45 @@ def create_deployment(
         raise InvalidInputError(f"the request timeout is seconds above 0, not {request_timeout}")
     if entry_script is not None and not Path(entry_script).is_file():
         raise InvalidInputError(f"entry script {entry_script} does not exist")
+    if not many_models and max_models_in_memory is not None:
+        raise InvalidInputError("max_models_in_memory is for a many-models deployment (--many-models NAME)")
+    if many_models:
+        if entry_script is not None:
+            raise InvalidInputError(
+                "a many-models deployment routes rows to its partitions' models itself; "
+                "it takes no entry script"
+            )
+        if max_models_in_memory is None:
+            max_models_in_memory = DEFAULT_MODELS_IN_MEMORY
+        if max_models_in_memory < 1:
+            raise InvalidInputError(f"max_models_in_memory must be 1 or more, not {max_models_in_memory}")
     pinned = _pinned(ws, environment)  # registered in the workspace, a server's too
     if ws.is_server:
         environment_ref = pinned[1] if pinned else None
         return on_server.create_deployment(
-            ws, endpoint, name, model_ref, workers, entry_script, request_timeout, environment_ref
+            ws,
+            endpoint,
+            name,
+            model_ref,
+            workers,
+            entry_script,
+            request_timeout,
+            environment_ref,
+            max_models_in_memory if many_models else None,
         )
-    model = Model(ws, model_ref)
-    made = (store or ws.store).create_deployment(endpoint, name, model.name, model.version, workers)
-    settings = DeploymentUpdate(request_timeout=request_timeout, environment=pinned[1] if pinned else None)
+    if many_models:
+        model_name = model_ref.removeprefix("azureml:")
+        group_columns(ws, model_name)  # a name with no partition's model is refused here
+        model_version = GROUP_VERSION
+    else:
+        model = Model(ws, model_ref)
+        model_name, model_version = model.name, model.version
+    made = (store or ws.store).create_deployment(endpoint, name, model_name, model_version, workers)
+    settings = DeploymentUpdate(
+        request_timeout=request_timeout,
+        environment=pinned[1] if pinned else None,
+        max_models_in_memory=max_models_in_memory if many_models else None,
+    )
     ws.store.update_deployment(endpoint, name, settings)
     if entry_script is not None:  # kept with the deployment, so later edits of the file change nothing
         ws.artifacts.put_file(entry_script_key(endpoint, name), str(entry_script))
@@ -379,7 +417,10 @@ def describe(ws: Workspace, name: str, host: str = LOOPBACK) -> dict[str, Any]:
         "deployments": [
             {
                 "name": d.name,
-                "model": f"{d.model_name}:{d.model_version}",
+                "model": f"{d.model_name} (many models)"
+                if d.serves_group
+                else f"{d.model_name}:{d.model_version}",
+                "many_models": _group_health(d) if d.serves_group else None,
                 "status": d.status.value,
                 "workers": d.workers,
                 "restarts": d.restarts,
@@ -391,6 +432,18 @@ def describe(ws: Workspace, name: str, host: str = LOOPBACK) -> dict[str, Any]:
             for d in ws.store.list_deployments(name)
         ],
     }
+
+
+def _group_health(deployment: DeploymentRecord) -> dict[str, Any] | None:
+    """A ready many-models deployment's partitions and cache counts, as its server's health route
+    shows them (one worker's, when it has several); None while it does not answer."""
+    if deployment.status != DeploymentStatus.READY or not deployment.port:
+        return None
+    try:
+        reply = httpx.get(f"{_url(LOOPBACK, deployment.port)}/health", timeout=1)
+        return dict(reply.json()["many_models"]) if reply.status_code == 200 else None
+    except (httpx.TransportError, ValueError, KeyError):
+        return None
 
 
 def endpoint_log(ws: Workspace, name: str, deployment: str | None = None) -> str:

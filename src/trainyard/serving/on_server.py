@@ -34,9 +34,11 @@ def create_deployment(
     entry_script: str | os.PathLike[str] | None,
     request_timeout: float | None,
     environment: str | None,
+    max_models_in_memory: int | None = None,
 ) -> DeploymentRecord:
     """The entry script travels as text: the server keeps it with the deployment. The
-    environment is one registered in the server's workspace (``name:version``)."""
+    environment is one registered in the server's workspace (``name:version``). With
+    ``max_models_in_memory``, ``model_ref`` names a many-models group."""
     body = {
         "name": name,
         "model": model_ref,
@@ -44,6 +46,7 @@ def create_deployment(
         "request_timeout": request_timeout,
         "entry_script": Path(entry_script).read_text() if entry_script is not None else None,
         "environment": environment,
+        "max_models_in_memory": max_models_in_memory,
     }
     reply = ws.server.call(routes.START_DEPLOYMENT.at(endpoint=endpoint), json=body)
     return from_json(DeploymentRecord, reply)

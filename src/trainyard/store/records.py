@@ -138,6 +138,9 @@ class EndpointRecord:
     restarts: int = 0
 
 
+GROUP_VERSION = 0  # the model_version of a deployment that serves a many-models group
+
+
 @dataclass(frozen=True)
 class DeploymentRecord:
     endpoint: str
@@ -153,9 +156,17 @@ class DeploymentRecord:
     restarts: int = 0
     request_timeout: float | None = None
     environment: str | None = None  # "name:version", pinned when the deployment was created
+    # set: a many-models deployment serving every partition's version of model_name (model_version
+    # is then GROUP_VERSION), with at most this many models loaded per scoring worker
+    max_models_in_memory: int | None = None
 
     def __post_init__(self) -> None:  # records decoded from JSON or rows carry the status's name
         object.__setattr__(self, "status", DeploymentStatus(self.status))
+
+    @property
+    def serves_group(self) -> bool:
+        """Whether it serves a many-models group rather than one version."""
+        return self.max_models_in_memory is not None
 
 
 @dataclass(frozen=True)
@@ -230,6 +241,7 @@ class DeploymentUpdate(_Update):
     restarts: int | Unset = UNSET
     request_timeout: float | None | Unset = UNSET
     environment: str | None | Unset = UNSET
+    max_models_in_memory: int | None | Unset = UNSET
 
     def __post_init__(self) -> None:
         if self.status is not UNSET:

@@ -7,7 +7,7 @@ import pytest
 from trainyard.errors import AlreadyExistsError, InvalidInputError, InvalidTransitionError, NotFoundError
 from trainyard.status import DEPLOYMENT_ALLOWED, DeploymentStatus
 from trainyard.store.base import Store
-from trainyard.store.records import DeploymentUpdate, EndpointUpdate
+from trainyard.store.records import GROUP_VERSION, DeploymentUpdate, EndpointUpdate
 
 # A path of allowed moves from CREATING to each status.
 DEPLOYMENT_PATHS: dict[DeploymentStatus, list[DeploymentStatus]] = {
@@ -114,6 +114,15 @@ class EndpointSuite:
         assert pinned.environment == "six:2" and pinned.request_timeout is None
         store.update_deployment("ep-one", "blue", DeploymentUpdate(status=DeploymentStatus.READY, port=9))
         assert store.list_deployments("ep-one")[0].environment == "six:2"
+
+    def test_a_many_models_deployment_keeps_its_cache_size(self, store: Store) -> None:
+        _endpoint(store)
+        assert not store.create_deployment("ep-one", "one", "model", 1, 1).serves_group
+        made = store.create_deployment("ep-one", "group", "sales-many", GROUP_VERSION, 2)
+        assert made.model_version == GROUP_VERSION and made.max_models_in_memory is None
+        sized = store.update_deployment("ep-one", "group", DeploymentUpdate(max_models_in_memory=8))
+        assert sized.serves_group and sized.max_models_in_memory == 8 and sized.workers == 2
+        assert [d.max_models_in_memory for d in store.list_deployments("ep-one")] == [None, 8]
 
     def test_an_update_names_only_fields_it_has(self) -> None:
         with pytest.raises(InvalidInputError, match="port"):

@@ -115,6 +115,8 @@ def start_deployment(
             entry_script=str(script) if script else None,
             request_timeout=body.request_timeout,
             environment=body.environment,
+            many_models=body.max_models_in_memory is not None,
+            max_models_in_memory=body.max_models_in_memory,
             store=keyed_store(request, idempotency_key),
         )
     return to_json(record)

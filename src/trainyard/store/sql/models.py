@@ -229,6 +229,7 @@ DEPLOYMENTS = Table(
     Column("created_at", Float, nullable=False),
     Column("request_timeout", Float),  # seconds a prediction may take; None: no limit
     Column("environment", String(300)),  # "name:version" of the environment it scores in; None: the default
+    Column("max_models_in_memory", Integer),  # set: it serves a many-models group; None: one version
 )
 
 # Server auth (store/sql/auth.py): users with one role in this workspace, and API tokens kept

@@ -47,7 +47,7 @@ def test_partitions_run_as_tasks_of_one_ray_job_and_fail_alone_then_a_retry_trai
     assert good.status == RunStatus.COMPLETED and good.metrics["r2"] > 0.99
     assert refused.error == "exit code 1: negative x values: refusing this partition"
     assert killed.status == RunStatus.FAILED
-    assert killed.error.startswith(("its Ray task failed: ", "worker lost")), killed.error
+    assert killed.error.startswith("its Ray task failed: "), killed.error
     (version,) = ws.store.list_model_versions("sales-many")
     assert version.run_id == good.id and version.tags["partition.store"] == "0"
     assert run.get_leaderboard()["model"][0] == f"sales-many:{version.version}"
@@ -78,7 +78,7 @@ def test_cancel_stops_the_partitions_tasks(ws, script_dir, cluster, head):
     assert run.refresh().status == RunStatus.CANCELED
     children = ws.store.search_runs(parent_id=run.id)
     assert children and {c.status for c in children} == {RunStatus.CANCELED}
-    assert all(c.error == "canceled by the user" for c in children), [c.error for c in children]
+    assert {c.error for c in children} == {"the many-models run was canceled"}
 
     def tasks_left() -> list[object]:
         return list_tasks(

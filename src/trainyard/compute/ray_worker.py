@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 from trainyard.compute import get_compute
 from trainyard.compute.job import JobRecord
 from trainyard.compute.ray_target import RayCompute, RayUnreachableError, cluster_state
-from trainyard.compute.reaper import ACTIVE
+from trainyard.compute.reaper import ACTIVE, TASK_TAG
 from trainyard.compute.worker import GRACE_SECONDS, NO_SLOT, Worker
 from trainyard.errors import InvalidInputError, TrainyardError
 from trainyard.status import RunStatus
@@ -35,7 +35,6 @@ LOST_AFTER_SECONDS = 15.0  # a cluster that has not answered for this long is lo
 NO_EXIT_CODE = 1  # what a run that Ray ended without an exit code records
 RETURN_VAR = "TRAINYARD_RETURN_DIR"  # the run's work folder, where the job copies ./outputs back
 DEFAULT_CPUS = 1.0  # a job reserves one CPU unless it says: the cluster bounds how many run at once
-TASK_TAG = "ray.task"  # "true" on a child run that runs as a Ray task of its parent's Ray job
 
 
 class RayWorker(Worker):

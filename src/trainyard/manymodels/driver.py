@@ -267,9 +267,9 @@ class Driver:
         self.run = run
         self.group = Group.of_run(run.workspace, run.id)
         self.stopping = ""
-        signal.signal(signal.SIGTERM, self._on_sigterm)
+        signal.signal(signal.SIGTERM, self.on_sigterm)
 
-    def _on_sigterm(self, *_: object) -> None:
+    def on_sigterm(self, *_: object) -> None:
         self.stopping = "the many-models run was canceled"
 
     def say(self, line: str) -> None:

@@ -14,7 +14,9 @@ A ``python script.py`` command runs inside the task's Ray worker process, which 
 between tasks: trainyard, pandas and scikit-learn are imported once per worker, not once per
 partition. Any other command runs as a subprocess of the task. A cancel (its SIGTERM to the
 worker process, or the cancel request a heartbeat reads) and the job's timeout (SIGALRM) stop the
-script where it is. A task that dies (its worker killed) fails its partition alone, saying so.
+script where it is; a SIGTERM without a cancel request is Ray stopping its worker, and the run is
+left to its parent to end with the reason. A task that dies (its worker killed) fails its
+partition alone, saying so.
 When the driver's job ends with partitions still active (canceled, killed, or the cluster
 lost), the parent's worker ends them with the parent's reason (``RayWorker._finish``).
 """
@@ -66,6 +68,7 @@ class TaskWorker(Worker):
         super().__init__(ws, run_id)
         self.target = target
         self.trapped = False  # whether a stop may be raised into the script now
+        self.abandoned = False  # Ray stopped the process: the parent's driver or worker ends the run
 
     def claim_and_run(self) -> None:
         """Run the partition unless it is no longer queued (canceled before its task started)."""
@@ -99,7 +102,7 @@ class TaskWorker(Worker):
         saved = (dict(os.environ), os.getcwd(), sys.argv, list(sys.path))
         code = 0
         with open(self.log_path, "a", buffering=1) as out:
-            previous = {}
+            previous: dict[int, Any] = {}
             try:
                 os.environ.update(env)
                 os.chdir(self.work)
@@ -139,17 +142,26 @@ class TaskWorker(Worker):
             return {}
 
         def on_term(_sig: int, _frame: FrameType | None) -> None:
+            if not self.store.get_run(self.run_id).cancel_requested:  # Ray stopping its worker
+                self.say("the Ray worker was stopped (SIGTERM, no cancel): the parent run ends this one")
+                self.abandoned = True
             self._request_stop(CANCELED_BY_USER)
 
         def on_alarm(_sig: int, _frame: FrameType | None) -> None:
             self._request_stop(f"timed out after {timeout:g}s (the job's timeout)", RunStatus.FAILED)
 
-        previous = {signal.SIGTERM: signal.signal(signal.SIGTERM, on_term)}
+        previous: dict[int, Any] = {signal.SIGTERM: signal.signal(signal.SIGTERM, on_term)}
         if timeout:
             previous[signal.SIGALRM] = signal.signal(signal.SIGALRM, on_alarm)
             signal.setitimer(signal.ITIMER_REAL, float(timeout))
         self.trapped = True
         return previous
+
+    def _finish(self, status: RunStatus, error: str | None = None, code: int | None = None) -> None:
+        if self.abandoned:  # the job ends (its driver canceled, the cluster lost): its parent says why
+            self.stop.set()
+            return
+        super()._finish(status, error, code)
 
     def _request_stop(self, reason: str, status: RunStatus = RunStatus.CANCELED) -> None:
         super()._request_stop(reason, status)
@@ -197,6 +209,7 @@ class TaskDispatch:
 
     def loop(self) -> None:
         ray = _connect()
+        signal.signal(signal.SIGTERM, self.driver.on_sigterm)  # Ray's own handler would just exit
         group, ws = self.group, self.ws
         assert group.script is not None  # the driver sends only script partitions here
         options = task_options(group.script.job.resources, group.script.environment.requirements)

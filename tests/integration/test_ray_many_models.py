@@ -110,4 +110,6 @@ def test_a_head_stopped_mid_run_fails_the_parent_and_its_partitions_with_the_rea
     )
     children = ws.store.search_runs(parent_id=run.id)
     assert children and {c.status for c in children} == {RunStatus.FAILED}
-    assert {c.error for c in children} == {info.error}
+    # the driver saw its tasks' node die, or died with the head first and the parent's worker ended them
+    node_dead = "its Ray task failed: Task failed because the node it was running on is dead"
+    assert all(c.error == info.error or c.error.startswith(node_dead) for c in children), children

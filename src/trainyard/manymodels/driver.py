@@ -22,8 +22,7 @@ import pandas as pd
 from trainyard.compute import get_compute
 from trainyard.compute.job import JobRecordError
 from trainyard.compute.ray_target import RayCompute
-from trainyard.compute.ray_worker import TASK_TAG
-from trainyard.compute.reaper import reap
+from trainyard.compute.reaper import TASK_TAG, reap
 from trainyard.errors import InvalidInputError, InvalidTransitionError, NotFoundError, TrainyardError
 from trainyard.jobs.snapshot import blob_key, read_manifest
 from trainyard.jobs.spec import PathInput

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 from trainyard.compute import get_compute
 from trainyard.compute.job import JobRecord
 from trainyard.compute.ray_target import RayCompute, RayUnreachableError, cluster_state
+from trainyard.compute.reaper import ACTIVE, TASK_TAG
 from trainyard.compute.worker import GRACE_SECONDS, NO_SLOT, Worker
 from trainyard.errors import InvalidInputError, TrainyardError
 from trainyard.status import RunStatus
@@ -47,13 +48,7 @@ class RayWorker(Worker):
         return NO_SLOT  # type: ignore[return-value]
 
     def _environment(self, job: JobRecord, argv: list[str]) -> tuple[list[str], dict[str, str]]:
-        """The cluster's python runs the command, with the requirements Ray installs for it."""
-        if job.environment.python is not None:
-            raise InvalidInputError(
-                f"environment {job.environment.name!r} asks for python {job.environment.python}; on the "
-                f"Ray target {self.target.name!r} the cluster's python runs the job: leave python out"
-            )
-        return argv, dict(job.environment.env_vars)
+        return cluster_environment(job, argv, self.target.name)
 
     def _run_command(
         self, argv: list[str], env_vars: dict[str, str], info: RunInfo, timeout: float | None
@@ -73,7 +68,7 @@ class RayWorker(Worker):
     def _check_fits(self, job: JobRecord) -> None:
         """A job asking for more than any node has would wait forever: fail it now, saying so."""
         res = job.resources
-        wanted = {"CPU": res.cpu or DEFAULT_CPUS, "GPU": res.gpu or 0.0, "memory": float(res.memory or 0)}
+        wanted = {"CPU": job_cpus(job), "GPU": res.gpu or 0.0, "memory": float(res.memory or 0)}
         largest = cluster_state(self.target.spec.address).largest_node
         over = [f"{key} {value:g} (the largest node has {largest.get(key, 0):g})"
                 for key, value in wanted.items() if value > largest.get(key, 0)]  # fmt: skip
@@ -97,7 +92,7 @@ class RayWorker(Worker):
                     submission_id=_submission_id(self.run_id, attempt),
                     runtime_env=runtime_env,
                     metadata={"trainyard_run": self.run_id},
-                    entrypoint_num_cpus=job.resources.cpu or DEFAULT_CPUS,
+                    entrypoint_num_cpus=job_cpus(job),
                     entrypoint_num_gpus=job.resources.gpu,
                     entrypoint_memory=job.resources.memory,
                 )
@@ -159,11 +154,41 @@ class RayWorker(Worker):
         self._request_stop(f"Ray: {(info.message or 'the job failed').strip()[:500]}", RunStatus.FAILED)
         return NO_EXIT_CODE, True
 
+    def _finish(self, status: RunStatus, error: str | None = None, code: int | None = None) -> None:
+        """The run's end, then the end of the child runs its job ran as Ray tasks and left active
+        (a driver killed with its job, a lost cluster): Ray ends a job's tasks with its driver."""
+        super()._finish(status, error, code)
+        final = self.store.get_run(self.run_id)
+        if not final.status.is_terminal:
+            return
+        ended = RunStatus.CANCELED if final.status == RunStatus.CANCELED else RunStatus.FAILED
+        reason = final.error or f"its parent run {self.run_id} {final.status.value} before it ended"
+        for child in self.store.search_runs(parent_id=self.run_id, statuses=ACTIVE):
+            if child.tags.get(TASK_TAG) == "true":
+                self.store.set_status(child.id, ended, error=reason, expected=child.status)
+
     def _stop_quietly(self, client: JobSubmissionClient, job_id: str) -> None:
         try:
             client.stop_job(job_id)
         except Exception as exc:  # not found (never submitted), already ended, cluster gone
             self.say(f"could not stop Ray job {job_id}: {exc}")
+
+
+def job_cpus(job: JobRecord) -> float:
+    """The CPUs a job reserves: its ``resources.cpu``, else one, and none for a driver that mostly
+    waits on its children (a many-models driver: its partitions' tasks take the CPUs)."""
+    return job.resources.cpu or (DEFAULT_CPUS if job.uses_slot else 0.0)
+
+
+def cluster_environment(job: JobRecord, argv: list[str], target: str) -> tuple[list[str], dict[str, str]]:
+    """The argv and variables of a command the cluster's python runs (Ray installs the
+    requirements); an environment asking for another python is refused, saying why."""
+    if job.environment.python is not None:
+        raise InvalidInputError(
+            f"environment {job.environment.name!r} asks for python {job.environment.python}; on the "
+            f"Ray target {target!r} the cluster's python runs the job: leave python out"
+        )
+    return argv, dict(job.environment.env_vars)
 
 
 def _entrypoint(argv: list[str], outputs: list[str]) -> str:

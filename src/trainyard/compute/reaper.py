@@ -33,6 +33,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 ACTIVE = (RunStatus.QUEUED, RunStatus.PREPARING, RunStatus.RUNNING)
+TASK_TAG = "ray.task"  # "true" on a child run that runs as a Ray task of its parent's Ray job
 
 
 UNREACHABLE_PASSES = 20
@@ -45,11 +46,16 @@ def interval(config: WorkspaceConfig) -> float:
 
 def watched(ws: Workspace) -> list[RunInfo]:
     """The active runs that have a worker to lose (a queued run without one waits for an agent;
-    an external run's client ends it)."""
+    an external run's client ends it; a run that is a Ray task of its active parent's job is
+    ended by that parent's driver or worker, with the reason, ``manymodels/on_ray.py``)."""
+    active = list(ws.store.search_runs(statuses=ACTIVE))
+    ids = {run.id for run in active}
     return [
         run
-        for run in ws.store.search_runs(statuses=ACTIVE)
-        if not (run.status == RunStatus.QUEUED and run.worker is None) and run.compute != EXTERNAL
+        for run in active
+        if not (run.status == RunStatus.QUEUED and run.worker is None)
+        and run.compute != EXTERNAL
+        and not (run.tags.get(TASK_TAG) == "true" and run.parent_id in ids)
     ]
 
 

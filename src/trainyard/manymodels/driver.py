@@ -21,7 +21,8 @@ import pandas as pd
 
 from trainyard.compute import get_compute
 from trainyard.compute.job import JobRecordError
-from trainyard.compute.reaper import reap
+from trainyard.compute.ray_target import RayCompute
+from trainyard.compute.reaper import TASK_TAG, reap
 from trainyard.errors import InvalidInputError, InvalidTransitionError, NotFoundError, TrainyardError
 from trainyard.jobs.snapshot import blob_key, read_manifest
 from trainyard.jobs.spec import PathInput
@@ -91,12 +92,15 @@ class Group:
         known = ", ".join(key_text(p.values) for p in self.partitions[:10])
         raise InvalidInputError(f"run {self.parent.id} has no partition {key_text(values)}; it has {known}")
 
-    def launch(self, partition: Partition, attempt: int = 1) -> RunInfo:
-        """Start the partition's run; one whose rows AutoML refuses is recorded failed at once."""
+    def launch(self, partition: Partition, attempt: int = 1, *, as_task: bool = False) -> RunInfo:
+        """Start the partition's run; one whose rows AutoML refuses is recorded failed at once.
+        ``as_task``: only create the script's run, queued, for a Ray task of the driver to run."""
         key = key_text(partition.values)
         name = f"{self.parent.name}_{key}" + (f"_{attempt}" if attempt > 1 else "")
         versions = {**model_tags(partition.values), GROUP_TAG: self.parent.id}
         tags = {PARTITION_TAG: key, ATTEMPT_TAG: str(attempt), **versions}
+        if as_task:
+            tags[TASK_TAG] = "true"
         if self.script is not None:
             job = self.script.job.model_copy(
                 update={
@@ -111,7 +115,13 @@ class Group:
                 job, self.script.environment, self.script.snapshot_id, self.parent.experiment_id
             )
             return start_run(
-                self.ws, prepared, parent_id=self.parent.id, name=name, tags=tags, reads_of=[self.parent.id]
+                self.ws,
+                prepared,
+                parent_id=self.parent.id,
+                name=name,
+                tags=tags,
+                reads_of=[self.parent.id],
+                finish_here=(lambda _: True) if as_task else None,
             )
         from trainyard.automl.submit import submit_automl
 
@@ -142,35 +152,8 @@ class Group:
 
     def settle(self, child: RunInfo) -> None:
         """Register a script partition's model once its run completed (AutoML registers its own)."""
-        if self.script is None or child.status != RunStatus.COMPLETED:
-            return
-        if MODEL_TAG in child.tags or ERROR_TAG in child.tags:
-            return
-        from trainyard.registry import Model
-
-        name = self.settings.group_model_name
-        try:
-            done = [v for v in self.ws.store.list_model_versions(name) if v.run_id == child.id]
-        except NotFoundError:  # the group's first version
-            done = []
-        try:
-            version = (
-                done[0].version
-                if done  # a driver lost after registering, before tagging
-                else Model.register_from_run(
-                    self.ws,
-                    child.id,
-                    name,
-                    f"outputs/{MODEL_OUTPUT}",
-                    tags={k: v for k, v in child.tags.items() if k.startswith(TAG_PREFIX) or k == GROUP_TAG},
-                ).version
-            )
-        except NotFoundError:
-            self.ws.store.log_batch(
-                child.id, tags={ERROR_TAG: "the script wrote no model to ${{outputs.model}}"}
-            )
-            return
-        self.ws.store.log_batch(child.id, tags={MODEL_TAG: f"{name}:{version}"})
+        if self.script is not None:
+            register_model(self.ws, child, self.settings.group_model_name)
 
     # -- the summary ---------------------------------------------------------------------------------
     def leaderboard(self) -> dict[str, list[Any]]:
@@ -237,6 +220,37 @@ class Outcome:
         return cls(status, model, value, error)
 
 
+def register_model(ws: Workspace, child: RunInfo, name: str) -> str | None:
+    """Register a completed script partition's ``outputs/model`` as the next version of ``name``,
+    with the partition's tags; tag the run with the version (returned: ``name:version``), or with
+    why it has none. Done once: a run tagged either way is left alone."""
+    if child.status != RunStatus.COMPLETED or MODEL_TAG in child.tags or ERROR_TAG in child.tags:
+        return child.tags.get(MODEL_TAG)
+    from trainyard.registry import Model
+
+    try:
+        done = [v for v in ws.store.list_model_versions(name) if v.run_id == child.id]
+    except NotFoundError:  # the group's first version
+        done = []
+    try:
+        version = (
+            done[0].version
+            if done  # a driver lost after registering, before tagging
+            else Model.register_from_run(
+                ws,
+                child.id,
+                name,
+                f"outputs/{MODEL_OUTPUT}",
+                tags={k: v for k, v in child.tags.items() if k.startswith(TAG_PREFIX) or k == GROUP_TAG},
+            ).version
+        )
+    except NotFoundError:
+        ws.store.log_batch(child.id, tags={ERROR_TAG: "the script wrote no model to ${{outputs.model}}"})
+        return None
+    ws.store.log_batch(child.id, tags={MODEL_TAG: f"{name}:{version}"})
+    return f"{name}:{version}"
+
+
 def read_partition(ws: Workspace, partition: Partition) -> pd.DataFrame:
     """A partition's rows, from the file the submitter stored."""
     snapshot_id, _, name = partition.data.removeprefix(SCHEME).partition("/")
@@ -250,9 +264,9 @@ class Driver:
         self.run = run
         self.group = Group.of_run(run.workspace, run.id)
         self.stopping = ""
-        signal.signal(signal.SIGTERM, self._on_sigterm)
+        signal.signal(signal.SIGTERM, self.on_sigterm)
 
-    def _on_sigterm(self, *_: object) -> None:
+    def on_sigterm(self, *_: object) -> None:
         self.stopping = "the many-models run was canceled"
 
     def say(self, line: str) -> None:
@@ -260,6 +274,11 @@ class Driver:
 
     def loop(self) -> None:
         group, ws = self.group, self.group.ws
+        if group.script is not None and isinstance(get_compute(group.settings.compute, ws), RayCompute):
+            from trainyard.manymodels.on_ray import TaskDispatch
+
+            TaskDispatch(self).loop()
+            return
         limit = group.settings.max_concurrent_partitions
         todo = {key_text(p.values): p for p in group.partitions}
         settled: set[str] = set()

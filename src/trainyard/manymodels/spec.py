@@ -13,6 +13,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from trainyard.automl.config import AutoMLSettings, check_settings, make_settings
+from trainyard.compute.job import JobResources
 from trainyard.environments import Environment
 from trainyard.errors import InvalidInputError
 from trainyard.jobs.spec import CommandJob, make_job, problems
@@ -42,6 +43,7 @@ class ManyModelsSettings(BaseModel):
     experiment_timeout_minutes: Duration = 15.0  # per partition
     compute: str = "local"
     max_concurrent_partitions: Count = Field(1, ge=1)
+    resources: JobResources | None = None  # what each partition reserves on a Ray target
     model_name: str | None = None
     automl_settings: dict[str, Any] = Field(default_factory=dict)  # iterations, allowed_models...
 
@@ -113,6 +115,7 @@ class ManyModelsSettings(BaseModel):
             environment=self.environment,
             compute=self.compute,
             timeout=self.experiment_timeout_minutes * 60,
+            **({"resources": self.resources} if self.resources is not None else {}),
         )
         if DATA_INPUT not in job.references("inputs"):
             raise InvalidInputError(

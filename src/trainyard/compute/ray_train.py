@@ -28,13 +28,12 @@ import argparse
 import os
 import shutil
 import socket
-import subprocess
 import sys
 import tempfile
 import threading
 from typing import Any
 
-from trainyard.compute.worker import Rank, die_with_parent, kill_groups, rank_failed, torchrun_vars
+from trainyard.compute.worker import Rank, kill_groups, rank_failed, start_command, torchrun_vars
 
 POLL_SECONDS = 0.1  # how often the driver takes the ranks' lines from the queue
 
@@ -149,15 +148,7 @@ def _rank_main(config: dict[str, Any]) -> None:
     addr, port = broadcast_from_rank_zero(_rendezvous() if me.rank == 0 else None)
     env = {"OMP_NUM_THREADS": "1", **os.environ, **torchrun_vars(me, addr, port)}
     lines = config["lines"]
-    proc = subprocess.Popen(
-        config["command"],
-        env=env,
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-        preexec_fn=die_with_parent,
-    )
+    proc = start_command(config["command"], env)  # in the job's working dir, Ray's cwd
     try:
         assert proc.stdout is not None
         for raw in proc.stdout:

@@ -21,6 +21,7 @@ import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 
 from trainyard.artifacts import run_key
 from trainyard.compute.base import CANCELED_BY_USER
@@ -241,17 +242,7 @@ class Worker:
                 pump.join(5.0)
 
     def _start(self, argv: list[str], env: dict[str, str], piped: bool) -> subprocess.Popen[bytes]:
-        """One process of the command, in its own process group, dying with the worker."""
-        return subprocess.Popen(
-            argv,
-            cwd=self.work,
-            env=env,
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE if piped else self.log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-            preexec_fn=die_with_parent,
-        )
+        return start_command(argv, env, self.work, None if piped else self.log)
 
     def _pump(self, proc: subprocess.Popen[bytes], rank: int) -> None:
         """A rank's output into the run's log, each line prefixed ``[rank K]`` (one write a line)."""
@@ -346,6 +337,23 @@ class Worker:
                     self._request_stop(CANCELED_BY_USER)
             except Exception as exc:  # a store hiccup must not kill the job
                 self.say(f"heartbeat failed: {exc}")
+
+
+def start_command(
+    argv: list[str], env: dict[str, str], cwd: Path | None = None, log: BinaryIO | None = None
+) -> subprocess.Popen[bytes]:
+    """One process of a command, in its own process group, dying with its parent; its output
+    (stderr too) into ``log``, or piped when there is none (a rank's, to prefix its lines)."""
+    return subprocess.Popen(
+        argv,
+        cwd=cwd,
+        env=env,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE if log is None else log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+        preexec_fn=die_with_parent,
+    )
 
 
 class _NoSlot:

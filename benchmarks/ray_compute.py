@@ -147,9 +147,11 @@ def sweep_against_tune(ws, src: Path, gcs: str, trials: int) -> list[str]:  # no
 
 
 def main(only: str | None = None, trials: int = 200, repeat: int = 5) -> list[str]:
+    from trainyard.compute import ray_target
     from trainyard.compute.ray_target import start_local_head, stop_local_head
     from trainyard.compute.targets import TargetSpec, save_target
 
+    ray_target.READY_SECONDS = 240.0  # a shared, loaded machine can miss `ray start`'s usual 60 s
     head = start_local_head(CPUS)
     assert head.local is not None
     try:

@@ -319,11 +319,94 @@ def wait_for(predicate, timeout: float = 60.0) -> None:
         time.sleep(0.2)
 
 
-def test_a_distributed_job_on_a_ray_target_is_refused_at_submit(ws, script_dir):
+def test_a_ddp_script_trains_unchanged_on_ray_train_workers(ws, script_dir, cluster, head):
+    """test_distributed's DDP script, as written for Azure ML, on 2 Ray Train workers."""
+    from ray.job_submission import JobStatus, JobSubmissionClient
+
+    from tests.integration.test_distributed import DDP
+
+    distribution = {"type": "pytorch", "process_count_per_instance": 2}
+    run = run_job(ws, script_dir({"train.py": DDP}), "python train.py", distribution=distribution)
+    details = run.wait_for_completion(show_output=False, raise_on_error=False, timeout_seconds=240)
+    log = run.log_text()[0]
+    assert details["status"] == "completed", (details, log)
+    assert [m.step for m in run.get_metric_history("loss")] == [0, 1, 2]  # rank 0's, once a step
+    assert "[rank 0] rank 0 world 2 local 0" in log and "[rank 1] rank 1 world 2 local 1" in log
+    assert "[rank 0] weights in sync" in log and "[rank 1] weights in sync" in log
+    assert JobSubmissionClient(head.address).get_job_status(f"trainyard-{run.id}-1") == JobStatus.SUCCEEDED
+
+
+RANKS = """
+import os, sys, time
+open(f"{os.environ['PIDS']}/{os.environ['RANK']}.pid", "w").write(str(os.getpid()))
+keys = ("RANK", "LOCAL_RANK", "WORLD_SIZE", "NODE_RANK", "MASTER_PORT")
+print(" ".join(f"{k}={os.environ[k]}" for k in keys), flush=True)
+if os.environ["RANK"] == "1" and os.environ["FAIL"] == "1":
+    print("rank 1 gives up", flush=True)
+    sys.exit(4)
+time.sleep(300)
+"""
+
+
+def test_a_failing_rank_fails_the_run_and_ray_train_stops_the_others(ws, script_dir, cluster, tmp_path):
+    """Two instances of one process: two ranks. Rank 1 exits 4; rank 0, asleep, is stopped."""
+    pids = tmp_path / "pids"
+    pids.mkdir()
+    env = {"env_vars": {"PIDS": str(pids), "FAIL": "1"}}
+    run = run_job(
+        ws, script_dir({"r.py": RANKS}), "python r.py", environment=env,
+        distribution={"type": "pytorch"}, resources={"instance_count": 2},
+    )  # fmt: skip
+    details = run.wait_for_completion(show_output=False, raise_on_error=False, timeout_seconds=240)
+    log = run.log_text()[0]
+    assert details["status"] == "failed", log
+    assert details["error"] == "rank 1: exit code 4: rank 1 gives up"
+    assert "[rank 0] RANK=0 LOCAL_RANK=0 WORLD_SIZE=2 NODE_RANK=0 MASTER_PORT=" in log
+    assert "[trainyard] rank 1 exited with code 4: stopping the other ranks" in log
+    assert_ended(pids, 2)
+
+
+def test_a_cancel_stops_every_rank_on_the_cluster(ws, script_dir, cluster, head, tmp_path):
+    from ray.job_submission import JobStatus, JobSubmissionClient
+
+    pids = tmp_path / "pids"
+    pids.mkdir()
+    env = {"env_vars": {"PIDS": str(pids), "FAIL": "0"}}
+    distribution = {"type": "pytorch", "process_count_per_instance": 2}
+    run = run_job(ws, script_dir({"r.py": RANKS}), "python r.py", environment=env, distribution=distribution)
+    wait_for(lambda: "[rank 1] RANK=1" in run.log_text()[0] and "[rank 0] RANK=0" in run.log_text()[0], 240)
+    run.cancel()
+    details = run.wait_for_completion(show_output=False, raise_on_error=False, timeout_seconds=60)
+    assert details["status"] == "canceled"
+    assert JobSubmissionClient(head.address).get_job_status(f"trainyard-{run.id}-1") == JobStatus.STOPPED
+    assert_ended(pids, 2)
+
+
+def test_more_ranks_than_the_cluster_has_cpus_fails_the_run_before_submitting(ws, script_dir, cluster, head):
+    from ray.job_submission import JobSubmissionClient
+
+    distribution = {"type": "pytorch", "process_count_per_instance": 3}
+    run = run_job(ws, script_dir({"train.py": TRAIN}), "python train.py", distribution=distribution)
+    details = run.wait_for_completion(show_output=False, timeout_seconds=60, raise_on_error=False)
+    assert details["status"] == "failed"
+    assert details["error"] == (
+        "the job asks for more than the Ray target 'cluster' has: CPU 3 for its 3 ranks (the cluster has 2)"
+    )
+    assert not_on_ray(JobSubmissionClient(head.address), run.id)  # nothing was left waiting there
+
+
+def test_instances_without_distribution_on_a_ray_target_are_refused_at_submit(ws, script_dir):
     save_target(ws, "elsewhere", TargetSpec(address=f"http://127.0.0.1:{free_ports(1)[0]}"))
     src = script_dir({"train.py": TRAIN})
     job = make_job(
-        code=str(src), command="python train.py", compute="elsewhere", distribution={"type": "pytorch"}
+        code=str(src), command="python train.py", compute="elsewhere", resources={"instance_count": 2}
     )
-    with pytest.raises(InvalidInputError, match="compute 'elsewhere' does not run distributed jobs yet"):
+    with pytest.raises(InvalidInputError, match="instance_count is 2 without distribution"):
         submit_job(ws, job)
+
+
+def assert_ended(pids, ranks: int) -> None:
+    """Every rank wrote its pid, and nothing of those processes' groups is left running."""
+    assert sorted(p.name for p in pids.iterdir()) == [f"{k}.pid" for k in range(ranks)]
+    for pid_file in pids.iterdir():  # each rank leads a process group of its own
+        wait_for(lambda pid=int(pid_file.read_text()): not _group_alive(pid), timeout=30)

@@ -18,8 +18,9 @@ from typing import TYPE_CHECKING, Any
 from trainyard.compute import get_compute
 from trainyard.compute.job import JobRecord
 from trainyard.compute.ray_target import RayCompute, RayUnreachableError, cluster_state
+from trainyard.compute.ray_train import driver_argv
 from trainyard.compute.reaper import ACTIVE, TASK_TAG
-from trainyard.compute.worker import GRACE_SECONDS, NO_SLOT, Worker
+from trainyard.compute.worker import GRACE_SECONDS, NO_SLOT, RANK_FAILED, Worker
 from trainyard.errors import InvalidInputError, TrainyardError
 from trainyard.status import RunStatus
 from trainyard.store import RunInfo
@@ -66,12 +67,18 @@ class RayWorker(Worker):
         return self._follow(client, job_id, timeout)
 
     def _check_fits(self, job: JobRecord) -> None:
-        """A job asking for more than any node has would wait forever: fail it now, saying so."""
+        """A job asking for more than the cluster has would wait forever: fail it now, saying so.
+        A distributed job's ``resources`` are each rank's: each must fit a node, all the cluster."""
         res = job.resources
         wanted = {"CPU": job_cpus(job), "GPU": res.gpu or 0.0, "memory": float(res.memory or 0)}
-        largest = cluster_state(self.target.spec.address).largest_node
-        over = [f"{key} {value:g} (the largest node has {largest.get(key, 0):g})"
-                for key, value in wanted.items() if value > largest.get(key, 0)]  # fmt: skip
+        state = cluster_state(self.target.spec.address)
+        over = [f"{key} {value:g} (the largest node has {state.largest_node.get(key, 0):g})"
+                for key, value in wanted.items() if value > state.largest_node.get(key, 0)]  # fmt: skip
+        ranks = _ranks(job)
+        if ranks > 1:
+            total = state.resources
+            over += [f"{key} {value * ranks:g} for its {ranks} ranks (the cluster has {total.get(key, 0):g})"
+                     for key, value in wanted.items() if value * ranks > total.get(key, 0)]  # fmt: skip
         if over:
             raise InvalidInputError(
                 f"the job asks for more than the Ray target {self.target.name!r} has: {', '.join(over)}"
@@ -80,11 +87,23 @@ class RayWorker(Worker):
     def _submit(
         self, client: JobSubmissionClient, job: JobRecord, argv: list[str], env: dict[str, str], attempt: int
     ) -> str:
+        """A command as the job's entrypoint, reserving its ``resources``; a distributed job's
+        entrypoint is a TorchTrainer's driver (``ray_train.py``), which reserves nothing itself
+        (it waits on its ranks, which reserve ``resources`` each)."""
         runtime_env: dict[str, Any] = {"working_dir": str(self.work), "env_vars": env}
         if job.environment.requirements:
             runtime_env["pip"] = list(job.environment.requirements)
         if attempt > 1:  # a lost worker's job may still run: this attempt replaces it
             self._stop_quietly(client, _submission_id(self.run_id, attempt - 1))
+        res = job.resources
+        reserve: dict[str, Any] = {
+            "entrypoint_num_cpus": job_cpus(job),
+            "entrypoint_num_gpus": res.gpu,
+            "entrypoint_memory": res.memory,
+        }
+        if job.distribution is not None:
+            argv = driver_argv(_ranks(job), res.cpu or DEFAULT_CPUS, res.gpu or 0.0, res.memory, argv)
+            reserve = {"entrypoint_num_cpus": 0}
         try:
             return str(
                 client.submit_job(
@@ -92,9 +111,7 @@ class RayWorker(Worker):
                     submission_id=_submission_id(self.run_id, attempt),
                     runtime_env=runtime_env,
                     metadata={"trainyard_run": self.run_id},
-                    entrypoint_num_cpus=job_cpus(job),
-                    entrypoint_num_gpus=job.resources.gpu,
-                    entrypoint_memory=job.resources.memory,
+                    **reserve,
                 )
             )
         except Exception as exc:  # Ray raises RuntimeError for a refused request, others for the network
@@ -126,7 +143,13 @@ class RayWorker(Worker):
                 self.log.write(logs[shown:].encode())
                 shown = len(logs)
             if status.is_terminal():
-                return self._outcome(client, job_id, status == JobStatus.STOPPED, stopping_since is not None)
+                code, stopped = self._outcome(
+                    client, job_id, status == JobStatus.STOPPED, stopping_since is not None
+                )
+                failed = RANK_FAILED.search(logs) if self.distribution is not None else None
+                if failed is not None and not stopped:  # the driver's line: the rank and its code
+                    self.failed_rank, code = int(failed[1]), int(failed[2])
+                return code, stopped
             if deadline is not None and time.monotonic() > deadline:
                 self._request_stop(f"timed out after {timeout:g}s (the job's timeout)", RunStatus.FAILED)
             if self.stop.is_set() and stopping_since is None:
@@ -199,6 +222,13 @@ def _entrypoint(argv: list[str], outputs: list[str]) -> str:
     made = shlex.join(["mkdir", "-p", "outputs", *(f"outputs/{name}" for name in outputs)])
     back = f'[ -d "$d" ] && [ -d "${RETURN_VAR}" ] && cp -R "$d" "${RETURN_VAR}/"'
     return f"{made} && {{ {shlex.join(argv)}; code=$?; for d in outputs logs; do {back}; done; exit $code; }}"
+
+
+def _ranks(job: JobRecord) -> int:
+    """How many processes run the command: ``process_count_per_instance`` x ``instance_count``."""
+    if job.distribution is None:
+        return 1
+    return job.distribution.process_count_per_instance * job.resources.instance_count
 
 
 def _submission_id(run_id: str, attempt: int) -> str:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import os
+import re
 import select
 import shutil
 import signal
@@ -21,7 +22,7 @@ import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import ClassVar, Protocol
+from typing import BinaryIO, ClassVar, Protocol
 
 from trainyard.artifacts import run_key
 from trainyard.compute.base import CANCELED_BY_USER
@@ -264,7 +265,7 @@ class Worker:
                     pumps.append(threading.Thread(target=self._pump, args=(procs[-1], rank), daemon=True))
                     pumps[-1].start()
         except OSError as exc:
-            _kill_groups(procs)
+            kill_groups(procs)
             self._request_stop(f"cannot start {argv[0]!r}: {exc.strerror}", RunStatus.FAILED)
             return 127, True
         try:
@@ -279,16 +280,7 @@ class Worker:
             zygote, self.zygote = self.zygote, None
             zygote.start(argv, env, str(self.work))
             return zygote
-        return subprocess.Popen(
-            argv,
-            cwd=self.work,
-            env=env,
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE if piped else self.log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-            preexec_fn=die_with_parent,
-        )
+        return start_command(argv, env, self.work, None if piped else self.log)
 
     def _pump(self, proc: subprocess.Popen[bytes], rank: int) -> None:
         """A rank's output into the run's log, each line prefixed ``[rank K]`` (one write a line)."""
@@ -311,8 +303,8 @@ class Worker:
                 if self.distribution is not None:
                     self.failed_rank = failed
                     if len(procs) > 1:
-                        self.say(f"rank {failed} exited with code {codes[failed]}: stopping the other ranks")
-                        _kill_groups(procs)
+                        self.say(rank_failed(failed, codes[failed] or 0))
+                        kill_groups(procs)
                 return codes[failed] or 0, False
             if all(code is not None for code in codes):
                 return 0, False
@@ -324,14 +316,14 @@ class Worker:
             exits.wait(0.05)  # back at once when a process ends; a stop or the timeout within 0.05 s
 
     def _terminate(self, procs: list[Process]) -> bool:
-        """Stop every process group of the command (``_kill_groups``).
+        """Stop every process group of the command (``kill_groups``).
 
         False when the command had ended by itself before the stop came: it was not stopped.
         """
         if all(proc.poll() is not None for proc in procs):
             return False
         self.say(f"stopping: {self._stop_reason()}")
-        _kill_groups(procs)
+        kill_groups(procs)
         return True
 
     def _upload_outputs(self) -> None:
@@ -414,6 +406,23 @@ class _Exits:
             os.close(fd)
 
 
+def start_command(
+    argv: list[str], env: dict[str, str], cwd: Path | None = None, log: BinaryIO | None = None
+) -> subprocess.Popen[bytes]:
+    """One process of a command, in its own process group, dying with its parent; its output
+    (stderr too) into ``log``, or piped when there is none (a rank's, to prefix its lines)."""
+    return subprocess.Popen(
+        argv,
+        cwd=cwd,
+        env=env,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE if log is None else log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+        preexec_fn=die_with_parent,
+    )
+
+
 class _NoSlot:
     """What a job that needs no slot holds (a sweep's driver, which mostly waits on its trials)."""
 
@@ -424,7 +433,7 @@ class _NoSlot:
 NO_SLOT = _NoSlot()
 
 
-def _kill_groups(procs: list[Process]) -> None:
+def kill_groups(procs: list[Process]) -> None:
     """SIGTERM each process group, then SIGKILL what is left after the grace period."""
     for sig, wait in ((signal.SIGTERM, GRACE_SECONDS), (signal.SIGKILL, 5.0)):
         for proc in procs:
@@ -446,6 +455,16 @@ def _ended_by(proc: Process, end: float) -> bool:
     return True
 
 
+def rank_failed(rank: int, code: int) -> str:
+    """What the log says when a rank fails a distributed job (a Ray target's worker reads it back)."""
+    return f"rank {rank} exited with code {code}: stopping the other ranks"
+
+
+RANK_FAILED = re.compile(
+    r"^\[trainyard\] rank (\d+) exited with code (-?\d+): stopping the other ranks$", re.M
+)
+
+
 def rank_vars(distribution: Distribution | None) -> list[dict[str, str]]:
     """The variables of each process of the command: one process with none, or a rank each
     with torchrun's ``--standalone`` environment (one node, rank 0 at 127.0.0.1 on a free port).
@@ -461,16 +480,34 @@ def rank_vars(distribution: Distribution | None) -> list[dict[str, str]]:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
-    shared = {
-        "WORLD_SIZE": str(count),
-        "LOCAL_WORLD_SIZE": str(count),
-        "ROLE_WORLD_SIZE": str(count),
-        "MASTER_ADDR": "127.0.0.1",
-        "MASTER_PORT": str(port),
-        "NODE_RANK": "0",
-        "GROUP_RANK": "0",
+    return [torchrun_vars(Rank(k, k, count, count, 0), "127.0.0.1", port) for k in range(count)]
+
+
+@dataclass(frozen=True)
+class Rank:
+    """Where one process of a distributed job sits: its rank, on its node, and the node's."""
+
+    rank: int
+    local_rank: int
+    world_size: int
+    local_world_size: int
+    node_rank: int
+
+
+def torchrun_vars(rank: Rank, master_addr: str, master_port: int) -> dict[str, str]:
+    """The variables torchrun (and Azure ML) give a rank: what ``init_process_group`` reads."""
+    return {
+        "RANK": str(rank.rank),
+        "LOCAL_RANK": str(rank.local_rank),
+        "ROLE_RANK": str(rank.rank),
+        "WORLD_SIZE": str(rank.world_size),
+        "LOCAL_WORLD_SIZE": str(rank.local_world_size),
+        "ROLE_WORLD_SIZE": str(rank.world_size),
+        "MASTER_ADDR": master_addr,
+        "MASTER_PORT": str(master_port),
+        "NODE_RANK": str(rank.node_rank),
+        "GROUP_RANK": str(rank.node_rank),
     }
-    return [{**shared, "RANK": str(k), "LOCAL_RANK": str(k), "ROLE_RANK": str(k)} for k in range(count)]
 
 
 def _describe_exit(code: int, log_path: Path, prefix: str = "") -> str:

@@ -85,19 +85,21 @@ def prepare_job(
 
 def _check_instances(job: CommandJob, target: ComputeTarget) -> None:
     """Local compute and an agent run a job on their one machine (``distribution`` makes it
-    several processes there); a Ray target runs one process until Ray Train is wired in."""
+    several processes there); a Ray target runs a distributed job's instances x processes as
+    Ray Train workers, and a job without ``distribution`` as one process."""
     count = job.resources.instance_count
-    if isinstance(target, RayCompute):
-        if job.distribution is not None or count > 1:
-            raise InvalidInputError(
-                f"compute {job.compute!r} does not run distributed jobs yet (distribution, "
-                "resources.instance_count); run it on compute: local"
-            )
-    elif count > 1:
+    if count == 1:
+        return
+    if not isinstance(target, RayCompute):
         raise InvalidInputError(
             f"resources.instance_count is {count}, but compute {job.compute!r} runs a job on "
             "one machine; more instances need a cluster. Give instance_count: 1 and "
             "distribution.process_count_per_instance for more processes on this machine"
+        )
+    if job.distribution is None:
+        raise InvalidInputError(
+            f"resources.instance_count is {count} without distribution: give distribution: "
+            "{type: pytorch, process_count_per_instance: N} to run N x instance_count ranks"
         )
 
 

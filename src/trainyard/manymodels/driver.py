@@ -21,7 +21,6 @@ import pandas as pd
 
 from trainyard.compute import get_compute
 from trainyard.compute.job import JobRecordError
-from trainyard.compute.ray_target import RayCompute
 from trainyard.compute.reaper import TASK_TAG, reap
 from trainyard.errors import InvalidInputError, InvalidTransitionError, NotFoundError, TrainyardError
 from trainyard.jobs.snapshot import blob_key, read_manifest
@@ -41,7 +40,7 @@ from trainyard.manymodels.record import ManyModelsRecord, Partition, PreparedScr
 from trainyard.manymodels.spec import DATA_INPUT, MODEL_OUTPUT, ManyModelsSettings
 from trainyard.status import RunStatus
 from trainyard.store import RunInfo
-from trainyard.tracking import TrackedRun, current_run
+from trainyard.tracking import TrackedRun
 
 if TYPE_CHECKING:
     from trainyard.workspace import Workspace
@@ -274,11 +273,6 @@ class Driver:
 
     def loop(self) -> None:
         group, ws = self.group, self.group.ws
-        if group.script is not None and isinstance(get_compute(group.settings.compute, ws), RayCompute):
-            from trainyard.manymodels.on_ray import TaskDispatch
-
-            TaskDispatch(self).loop()
-            return
         limit = group.settings.max_concurrent_partitions
         todo = {key_text(p.values): p for p in group.partitions}
         settled: set[str] = set()
@@ -390,22 +384,3 @@ def retry(
         ended.append(ws.store.get_run(child.id))
     group.log_summary(TrackedRun(ws, run_id))
     return ended
-
-
-def main() -> None:
-    run = current_run(TrackedRun)
-    driver = Driver(run)
-    settings = driver.group.settings
-    driver.say(
-        f"many models: {len(driver.group.partitions)} partition(s) by "
-        f"{', '.join(settings.partition_column_names)}, "
-        f"{'AutoML ' + str(settings.task) if settings.task else 'your script'}, "
-        f"{settings.max_concurrent_partitions} at a time; models registered as {settings.group_model_name}"
-    )
-    driver.loop()
-    driver.finish()
-    run.flush()
-
-
-if __name__ == "__main__":
-    main()

@@ -42,11 +42,10 @@ from trainyard.compute.ray_worker import DEFAULT_CPUS, cluster_environment
 from trainyard.compute.worker import NO_SLOT, Worker
 from trainyard.errors import InvalidInputError, InvalidTransitionError, TrainyardError
 from trainyard.manymodels.driver import Outcome, register_model
-from trainyard.manymodels.spec import key_text
+from trainyard.manymodels.keys import key_text
 from trainyard.status import RunStatus
 from trainyard.store import RunInfo
 from trainyard.tracking import context
-from trainyard.tracking.buffer import buffer_for
 from trainyard.workspace import Workspace
 
 if TYPE_CHECKING:
@@ -97,8 +96,6 @@ class TaskWorker(Worker):
         """Run ``script`` as ``__main__`` here, as ``python script.py args`` would in the work
         folder, its output into the run's log and ``Run.get_context()`` the partition's run;
         the process's environment, folder, argv and path are put back after."""
-        from trainyard.sdk.run import Run
-
         saved = (dict(os.environ), os.getcwd(), sys.argv, list(sys.path))
         code = 0
         with open(self.log_path, "a", buffering=1) as out:
@@ -108,10 +105,9 @@ class TaskWorker(Worker):
                 os.chdir(self.work)
                 sys.argv = [script, *args]
                 sys.path.insert(0, str(self.work))
-                context._current = Run(self.ws, self.run_id, job_owned=True)
-                buffer_for(self.ws.store).log_under(self.run_id, info.attempt)
                 previous = self._trap_stops(timeout)
-                with contextlib.redirect_stdout(out), contextlib.redirect_stderr(out):
+                job = context.running_job(self.ws, self.run_id, info.attempt)
+                with job, contextlib.redirect_stdout(out), contextlib.redirect_stderr(out):
                     try:
                         runpy.run_path(str(self.work / script), run_name="__main__")
                     except SystemExit as exc:
@@ -126,9 +122,6 @@ class TaskWorker(Worker):
                 for sig, handler in previous.items():
                     signal.signal(sig, handler)
                 signal.setitimer(signal.ITIMER_REAL, 0)
-                if context._current is not None:
-                    context._current.flush()
-                context._current = None
                 os.environ.clear()
                 os.environ.update(saved[0])
                 os.chdir(saved[1])

@@ -110,7 +110,7 @@ def submit_many_models(
         experiment_name=settings.experiment_name,
         display_name="many_models",
         code=".",
-        command=["python", "-m", "trainyard.manymodels.driver"],
+        command=["python", "-m", "trainyard.manymodels"],
         compute=settings.compute,
         max_retries=DRIVER_RETRIES,
     )

@@ -12,15 +12,20 @@ other ranks' would count each step N times. The SDK's ``Run.get_context()`` is `
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
+from collections.abc import Iterator
 from pathlib import Path
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 from trainyard.errors import TrainyardError
 from trainyard.tracking import ownership
 from trainyard.tracking.buffer import buffer_for
 from trainyard.tracking.run import TrackedRun
+
+if TYPE_CHECKING:
+    from trainyard.workspace import Workspace
 
 RUN_ID_VAR = "TRAINYARD_RUN_ID"
 WORKSPACE_VAR = "TRAINYARD_WORKSPACE"
@@ -29,6 +34,24 @@ ATTEMPT_VAR = "TRAINYARD_ATTEMPT"
 
 R = TypeVar("R", bound=TrackedRun)
 _current: TrackedRun | None = None
+_job: tuple[Workspace, str, int] | None = None  # a job run inside this process (``running_job``)
+
+
+@contextlib.contextmanager
+def running_job(ws: Workspace, run_id: str, attempt: int) -> Iterator[None]:
+    """Make ``run_id`` the current run while its job runs inside this process rather than in a
+    worker of its own (a partition's script in a warm Ray worker): the script's
+    ``Run.get_context()`` gets it, of the kind it asks for, on ``ws``; flushed and forgotten after."""
+    global _current, _job
+    _current, _job = None, (ws, run_id, attempt)
+    try:
+        yield
+    finally:
+        try:
+            if _current is not None:
+                _current.flush()
+        finally:
+            _current, _job = None, None
 
 
 def current_run(kind: type[R], allow_offline: bool = True) -> R:
@@ -49,6 +72,11 @@ def current_run(kind: type[R], allow_offline: bool = True) -> R:
 def _attach(kind: type[R], allow_offline: bool) -> R:
     from trainyard.workspace import Workspace
 
+    if _job is not None:
+        ws, job_run, job_attempt = _job
+        job = kind(ws, job_run, job_owned=True)
+        buffer_for(ws.store).log_under(job_run, job_attempt)
+        return job
     run_id = os.environ.get(RUN_ID_VAR)
     if run_id:
         ownership.install_hooks()  # SIGTERM still exits through atexit, which flushes the metrics

@@ -154,11 +154,16 @@ def run_trainyard(
         children = ws.store.search_runs(parent_id=run.id)
         searched = [c for c in children if "Ensemble" not in c.tags.get("automl.learner", "")]
         metrics = run.get_metrics()
+        info = run.refresh()
         extra = {
+            "run_seconds": info.end_time - info.created_at,  # what the budget bounds
             "cv": float(run.tags["automl.best_value"]),
             "trials": len(searched),
             "trials_per_search_second": len(searched) / max(metrics.get("budget_search_seconds", used), 1e-9),
             "best": run.tags["automl.best_learner"],
+            "budget_line": next(
+                (line for line in reversed(run.log_text()[0].splitlines()) if line.startswith("budget ")), ""
+            ),
         }
         return np.asarray(model.predict(test.drop(columns="target"))), used, extra
 
@@ -260,6 +265,7 @@ def main() -> None:
             row[f"{system}_cv"] = result.get("cv")
             if system == "trainyard":
                 row.update(trials=result["trials"], trials_per_s=result["trials_per_search_second"])
+                row["budget_line"] = result["budget_line"]
         results.append(row)
         print(json.dumps(row), flush=True)
     report(results, args.budget)

@@ -34,6 +34,7 @@ class FoldFeatures:
     train: Any  # dense float32 array or CSR matrix
     valid: Any
     seconds: float  # fitting and applying the featurizer
+    featurizer: Any = None  # fitted on the fold's training rows: a fold model's first step
 
 
 @dataclass
@@ -137,7 +138,8 @@ def featurize_folds(ctx: Context) -> None:
         start = time.perf_counter()
         featurizer, train_features = featurize(ctx, train)
         valid_features = _compact(featurizer.transform(ctx.X.iloc[valid]))
-        ctx.features.append(FoldFeatures(train_features, valid_features, time.perf_counter() - start))
+        seconds = time.perf_counter() - start
+        ctx.features.append(FoldFeatures(train_features, valid_features, seconds, featurizer))
 
 
 def predict(model: Any, X: pd.DataFrame, task: str, n_classes: int) -> np.ndarray:
@@ -160,24 +162,33 @@ def _subsample(train: np.ndarray, size: int, seed: int) -> np.ndarray:
     return np.sort(np.random.default_rng(seed).permutation(train)[:size])
 
 
-def evaluate(learner: str, params: dict[str, Any], sample_size: int) -> dict[str, Any]:
-    """Fit and score one configuration on every fold; returns metrics and out-of-fold predictions."""
+def evaluate(
+    learner: str, params: dict[str, Any], sample_size: int, metric: str = "", best_loss: float = np.inf
+) -> dict[str, Any]:
+    """Fit and score one configuration on every fold; returns metrics and out-of-fold predictions,
+    and, when its ``metric`` beats ``best_loss`` (a new best), its first fold's fitted model: the
+    model the driver falls back on when refitting on every row would overrun the budget."""
     ctx = _context
     assert ctx is not None, "load_context was not called in this worker"
     if ctx.task == "forecasting":
         return ctx.evaluate(learner, params)
-    return evaluate_in(ctx, learner, params, sample_size)
+    result = evaluate_in(ctx, learner, params, sample_size)
+    first = result.pop("fold_model")
+    if metric in result["metrics"] and loss(metric, result["metrics"][metric]) < best_loss:
+        result["fold_model"] = first
+    return result
 
 
 def evaluate_in(ctx: Context, learner: str, params: dict[str, Any], sample_size: int) -> dict[str, Any]:
     """``evaluate`` on a given context (the driver's own, before any worker exists)."""
     start = time.perf_counter()
-    parts = []
+    parts, models = [], []
     for (train, _), fold in zip(ctx.folds, ctx.features, strict=True):
         rows = _subsample(np.arange(len(train)), sample_size, ctx.seed)
         model = Pipeline(model_steps(ctx.task, ctx.seed, learner, params, target_kind(ctx)))
         model.fit(fold.train[rows], ctx.y[train[rows]])
         parts.append(predict(model, fold.valid, ctx.task, ctx.n_classes))
+        models.append(model)
     oof = np.concatenate(parts)
     truth = ctx.y[ctx.valid_index]
     if not np.all(np.isfinite(oof)):
@@ -186,7 +197,14 @@ def evaluate_in(ctx: Context, learner: str, params: dict[str, Any], sample_size:
         "metrics": score_all(ctx.task, truth, oof),
         "seconds": time.perf_counter() - start,
         "predictions": oof.astype(np.float32),
+        "fold_model": models[0],
     }
+
+
+def fold_pipeline(ctx: Context, model: Pipeline) -> Pipeline:
+    """A model fitted on the first fold's featurized rows, with that fold's featurizer in front:
+    it scores raw rows like a refitted one (trained on fewer rows)."""
+    return Pipeline([("featurize", ctx.features[0].featurizer), *model.steps])
 
 
 _all_rows: tuple[Any, Any] | None = None  # this worker's featurizer fitted on every row, and its output

@@ -6,7 +6,9 @@ winner on all rows, explains it, saves and registers it, all inside the time bud
 from __future__ import annotations
 
 import math
+import os
 import pickle
+import shutil
 import signal
 import tempfile
 import threading
@@ -33,6 +35,7 @@ from trainyard.automl.evaluate import (
     fit_final,
     fold_pipeline,
     load_context,
+    share,
     target_kind,
 )
 from trainyard.automl.featurize import guardrails, infer_plan
@@ -159,12 +162,6 @@ class Driver:
         print(line, flush=True)
 
     # -- estimates ---------------------------------------------------------------------------------
-    def featurize_seconds(self) -> float:
-        """How long fitting the featurization on every row should take, from the folds'."""
-        if not isinstance(self.ctx, Context) or not self.ctx.features:  # forecasting featurizes per fit
-            return 0.0
-        return max(f.seconds for f in self.ctx.features) * len(self.ctx.X) / self.train_rows * 1.2
-
     def refit_seconds(self, trial: Trial) -> float:
         """How long fitting ``trial`` on every row should take, from its fold fits."""
         folds = len(self.ctx.folds)
@@ -181,7 +178,7 @@ class Driver:
             seconds = max(
                 seconds, sum(self.refit_seconds(t) for t in best[:3]) / self.s.max_concurrent_iterations
             )
-        seconds += self.featurize_seconds() + REGISTER_SECONDS + CLOSE_SECONDS
+        seconds += REGISTER_SECONDS + CLOSE_SECONDS  # every row was featurized before the search
         if self.s.model_explainability and self.ctx.task != "forecasting":
             seconds += self.explain_seconds()
         return min(seconds, 0.3 * self.s.timeout_seconds)
@@ -524,10 +521,14 @@ def main() -> None:
     with budget.phase("prepare"):
         train, valid = load_frames(run.workspace, record.automl_data)
         ctx, classes = prepare(run, settings, train, valid)
-    with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / "context.pkl"
+    sweep_stale_folders()
+    with tempfile.TemporaryDirectory(prefix=f"{FOLDER_PREFIX}{os.getpid()}-") as tmp:
         with budget.phase("prepare"):
-            path.write_bytes(pickle.dumps(ctx))
+            if isinstance(ctx, Context):
+                path = share(ctx, Path(tmp))
+            else:  # forecasting: its frame is small
+                path = Path(tmp) / "context.pkl"
+                path.write_bytes(pickle.dumps(ctx))
         with budget.phase("workers"):  # waits for the fork server's imports, if still running
             pool = WorkerPool(settings.max_concurrent_iterations, load_context, (str(path),))
         try:
@@ -547,6 +548,23 @@ def main() -> None:
             pool.close()
     print(budget.record(run), flush=True)
     run.flush()
+
+
+FOLDER_PREFIX = "trainyard-automl-"  # then the driver's pid: its workers' shared files
+
+
+def sweep_stale_folders() -> None:
+    """Remove the shared files of drivers that were killed (a normal exit removes its own)."""
+    for folder in Path(tempfile.gettempdir()).glob(f"{FOLDER_PREFIX}*-*"):
+        pid = folder.name.removeprefix(FOLDER_PREFIX).split("-")[0]
+        if not pid.isdigit():
+            continue
+        try:
+            os.kill(int(pid), 0)
+        except ProcessLookupError:
+            shutil.rmtree(folder, ignore_errors=True)
+        except PermissionError:  # another user's live process
+            pass
 
 
 def prepare(

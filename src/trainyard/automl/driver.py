@@ -10,6 +10,7 @@ import os
 import pickle
 import shutil
 import signal
+import sys
 import tempfile
 import threading
 import time
@@ -513,6 +514,7 @@ class Driver:
 
 
 def main() -> None:
+    """The run's process (started by ``python -m trainyard.automl``)."""
     run = current_run(TrackedRun)
     record = AutoMLRecord.of_run(run.info)
     settings = record.automl
@@ -548,6 +550,10 @@ def main() -> None:
             pool.close()
     print(budget.record(run), flush=True)
     run.flush()
+    # the run's worker finishes the run when this process exits; the interpreter's own teardown
+    # of the libraries loaded (seconds on a busy machine) would count against the budget
+    sys.stderr.flush()
+    os._exit(0)
 
 
 FOLDER_PREFIX = "trainyard-automl-"  # then the driver's pid: its workers' shared files

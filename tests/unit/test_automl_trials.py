@@ -63,7 +63,7 @@ def test_the_leaderboard_is_built_from_the_children_while_no_table_is_logged(par
 def test_stopping_cancels_running_trials_as_canceled_child_runs(parent):
     import time
 
-    from trainyard.automl.driver import Driver
+    from trainyard.automl.driver import Driver, Slowdown
 
     class Pool:
         def __init__(self) -> None:
@@ -77,6 +77,7 @@ def test_stopping_cancels_running_trials_as_canceled_child_runs(parent):
     driver = Driver.__new__(Driver)
     driver.store, driver.stopping, driver.say = parent.workspace.store, "stop", print
     driver.pending, driver.writer = {0: None}, trials.Writer()
+    driver.deadline, driver.slowdown = time.time() + 60, Slowdown()
     trial = Trial(0, "", "LightGBM", {}, 100)
     trials.start(driver.store, parent.info, trial, {})
     driver.trials = [trial]

@@ -43,13 +43,13 @@ def test_the_featurizer_is_fitted_once_per_fold_and_trials_reuse_it(monkeypatch)
     real = ev.build_featurizer
     monkeypatch.setattr(ev, "build_featurizer", lambda *a: built.append(1) or real(*a))
     ev.featurize_folds(ctx)
-    assert len(built) == len(ctx.folds) == 3
+    assert len(built) == len(ctx.folds) + 1 == 4  # once per fold, once on every row (the refit)
     for learner, params in [("ElasticNet", {"alpha": 0.01, "l1_ratio": 0.5}), ("KNN", {})]:
         params = params or {"n_neighbors": 5, "distance_weights": 0.0}
         result = ev.evaluate_in(ctx, learner, params, 10_000)
         assert math.isfinite(result["metrics"]["r2_score"])
         assert len(result["predictions"]) == len(ctx.y)
-    assert len(built) == 3  # the trials fitted no featurizer
+    assert len(built) == 4  # the trials fitted no featurizer
 
 
 def test_high_cardinality_columns_stay_few_features_and_unseen_levels_predict():
@@ -57,14 +57,43 @@ def test_high_cardinality_columns_stay_few_features_and_unseen_levels_predict():
     ev.featurize_folds(ctx)
     width = ctx.features[0].train.shape[1]
     assert width < 200  # 120 levels: target + count encoded, not one-hot
-    ev._context, ev._all_rows = ctx, None
+    ev._context = ctx
     try:
         pipeline = ev.fit_final("LightGBM", {"n_estimators": 20, "num_leaves": 8, "log_max_bin": 6})
     finally:
-        ev._context, ev._all_rows = None, None
+        ev._context = None
     unseen = wide(5, seed=1).drop(columns="price").assign(c0="never-seen", c1=None)
     pred = pipeline.predict(unseen)
     assert pred.shape == (5,) and np.isfinite(pred).all()
+
+
+def test_large_featurized_arrays_reach_the_workers_as_mapped_files(tmp_path, monkeypatch):
+    import pickle
+
+    monkeypatch.setattr(ev, "SHARE_BYTES", 1000)  # the test's arrays are small
+    ctx = context(wide())
+    ev.featurize_folds(ctx)
+    before = ev.evaluate_in(ctx, "ElasticNet", {"alpha": 0.01, "l1_ratio": 0.5}, 10_000)
+    path = ev.share(ctx, tmp_path)
+    assert sorted(p.name for p in tmp_path.glob("*.npy")) == sorted(
+        [f"fold{i}-{part}-0.npy" for i in range(3) for part in ("train", "valid")] + ["all-train-0.npy"]
+    )
+    shipped = pickle.loads(path.read_bytes())
+    assert len(shipped.X) == 0 and isinstance(shipped.features[0].train, ev.Mapped)  # not the rows
+    assert path.stat().st_size < ctx.features[0].train.nbytes
+    assert isinstance(ctx.features[0].train, np.memmap)  # the driver maps them too
+    ev.load_context(str(path))
+    try:
+        assert isinstance(ev._context.features[0].train, np.memmap)
+        after = ev.evaluate("ElasticNet", {"alpha": 0.01, "l1_ratio": 0.5}, 10_000)
+        model = ev.fit_final("LightGBM", {"n_estimators": 20, "num_leaves": 8, "log_max_bin": 6})
+    finally:
+        ev._context = None
+    assert after["metrics"] == before["metrics"]
+    assert np.isfinite(model.predict(wide(5, seed=1).drop(columns="price"))).all()
+    csr = sparse.random(400, 50, density=0.5, format="csr", dtype=np.float32, random_state=0)
+    mapped = ev._mapped(csr, tmp_path / "sparse")
+    assert isinstance(mapped, ev.Mapped) and (mapped.open() != csr).nnz == 0
 
 
 def test_a_skewed_positive_label_is_tried_on_a_log_scale():
@@ -95,11 +124,11 @@ def test_regressors_stay_within_the_label_range_and_linear_inputs_are_clipped():
 def test_the_explanation_is_cut_to_the_time_it_gets():
     ctx = context(wide())
     ev.featurize_folds(ctx)
-    ev._context, ev._all_rows = ctx, None
+    ev._context = ctx
     try:
         pipeline = ev.fit_final("ElasticNet", {"alpha": 0.001, "l1_ratio": 0.5})
     finally:
-        ev._context, ev._all_rows = None, None
+        ev._context = None
     args = (ctx.X, ctx.y, "regression", "r2_score", 0, 0)
     whole, cut = final.importance(pipeline, *args)
     assert cut == "" and set(whole["feature"]) == set(ctx.X.columns)

@@ -17,7 +17,8 @@ from trainyard.errors import InvalidInputError
 from trainyard.numbers import Count, Duration, Finite
 
 WORKER_START_SECONDS = 3.0  # a worker process importing scikit-learn and the boosters
-CHEAP_FIT_ROWS_PER_SECOND = 200_000.0
+CHEAP_FIT_ROWS_PER_SECOND = 200_000.0  # cells (rows x columns) a cheap learner fits per second
+FEATURIZE_CELLS_PER_SECOND = 5_000_000.0  # featurizing (imputing, encoding) before the search
 
 
 class AutoMLSettings(BaseModel):
@@ -116,6 +117,18 @@ def _columns(frame: pd.DataFrame) -> str:
     return (", ".join(names) + more) if names else "none"
 
 
+def first_trial_seconds(s: AutoMLSettings, rows: int, columns: int) -> float:
+    """About how long until a first trial has a score: a worker's start, featurizing every row
+    once per fold and once more for the refit, and a cheap fit of the first sample (big tables
+    start on ``INITIAL_SAMPLE`` rows) per fold."""
+    from trainyard.automl.search import INITIAL_SAMPLE
+
+    folds = max(folds_needed(s), 1)
+    featurize = rows * columns / FEATURIZE_CELLS_PER_SECOND * (folds + 1)
+    fit = min(rows, INITIAL_SAMPLE) * columns / CHEAP_FIT_ROWS_PER_SECOND * folds
+    return WORKER_START_SECONDS + featurize + fit
+
+
 def folds_needed(s: AutoMLSettings) -> int:
     if s.task == "forecasting":
         return s.n_cross_validations or 3
@@ -192,7 +205,7 @@ def check(s: AutoMLSettings, train: pd.DataFrame, valid: pd.DataFrame | None) ->
             f"training_data has {len(train)} rows, too few to validate "
             f"({s.n_cross_validations or 2} folds); give at least 10 rows"
         )
-    one_trial = WORKER_START_SECONDS + train.size / CHEAP_FIT_ROWS_PER_SECOND * max(folds_needed(s), 1)
+    one_trial = first_trial_seconds(s, *train.shape)
     if s.timeout_seconds < one_trial:
         raise InvalidInputError(
             f"experiment_timeout_minutes={s.experiment_timeout_minutes:g} ({s.timeout_seconds:.1f} s) is "

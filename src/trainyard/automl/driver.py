@@ -6,8 +6,11 @@ winner on all rows, explains it, saves and registers it, all inside the time bud
 from __future__ import annotations
 
 import math
+import os
 import pickle
+import shutil
 import signal
+import sys
 import tempfile
 import threading
 import time
@@ -31,7 +34,9 @@ from trainyard.automl.evaluate import (
     evaluate,
     featurize_folds,
     fit_final,
+    fold_pipeline,
     load_context,
+    share,
     target_kind,
 )
 from trainyard.automl.featurize import guardrails, infer_plan
@@ -47,7 +52,9 @@ from trainyard.tracking import TrackedRun, current_run
 BOARD_EVERY = 10.0
 KEEP_PREDICTIONS = 8
 ENSEMBLE_MEMBERS = 5
-REGISTER_SECONDS = 1.0  # saving, uploading and registering the model after the refit
+REGISTER_SECONDS = 1.0  # saving, uploading and registering the model after the refit, unloaded
+CLOSE_SECONDS = 1.0  # closing the pool, recording the budget, flushing the run and exiting, unloaded
+EXPLAIN_MIN_SECONDS = 1.0  # less than this left after registering: no explanation at all
 PHASES = ("startup", "prepare", "workers", "search", "ensembles", "refit", "register", "explain")
 
 
@@ -90,6 +97,34 @@ class Budget:
         return f"budget {self.limit:g} s, used {total:.1f} s: {split}{cuts}"
 
 
+def _probe() -> float:
+    """Seconds a fixed bit of work (tens of ms on an idle core) takes now: how busy the machine is."""
+    start = time.perf_counter()
+    values = np.random.default_rng(0).random(100_000)
+    for _ in range(4):
+        np.sort(values)
+    return time.perf_counter() - start
+
+
+class Slowdown:
+    """How much slower the machine is now than during the search: the phases after the search
+    are estimated from times measured during it, and a machine that gets busier after it would
+    overrun them. Probed at each leaderboard (every ``BOARD_EVERY`` s) and when the search ends."""
+
+    def __init__(self) -> None:
+        self.during: list[float] = []
+
+    def sample(self) -> None:
+        self.during.append(min(_probe(), _probe()))
+
+    def factor(self) -> float:
+        """Now against the search's median, between 1 and 4 (a single probe is noisy)."""
+        if not self.during:
+            return 1.0
+        now = sorted(_probe() for _ in range(3))[1]
+        return float(min(4.0, max(1.0, now / float(np.median(self.during)))))
+
+
 class Driver:
     def __init__(
         self,
@@ -117,6 +152,9 @@ class Driver:
         self.stopping = ""
         self.last_board = time.monotonic()
         self.writer = trials.Writer()  # child-run writes, off the search's path
+        self.slowdown = Slowdown()
+        self.search_started = time.time()  # set again when the search starts
+        self.fallback: tuple[Trial, Pipeline] | None = None  # the best trial's first fold model
         signal.signal(signal.SIGTERM, self._on_sigterm)
 
     def _on_sigterm(self, *_: object) -> None:
@@ -126,12 +164,6 @@ class Driver:
         print(line, flush=True)
 
     # -- estimates ---------------------------------------------------------------------------------
-    def featurize_seconds(self) -> float:
-        """How long fitting the featurization on every row should take, from the folds'."""
-        if not isinstance(self.ctx, Context) or not self.ctx.features:  # forecasting featurizes per fit
-            return 0.0
-        return max(f.seconds for f in self.ctx.features) * len(self.ctx.X) / self.train_rows * 1.2
-
     def refit_seconds(self, trial: Trial) -> float:
         """How long fitting ``trial`` on every row should take, from its fold fits."""
         folds = len(self.ctx.folds)
@@ -148,7 +180,7 @@ class Driver:
             seconds = max(
                 seconds, sum(self.refit_seconds(t) for t in best[:3]) / self.s.max_concurrent_iterations
             )
-        seconds += self.featurize_seconds() + REGISTER_SECONDS
+        seconds += REGISTER_SECONDS + CLOSE_SECONDS  # every row was featurized before the search
         if self.s.model_explainability and self.ctx.task != "forecasting":
             seconds += self.explain_seconds()
         return min(seconds, 0.3 * self.s.timeout_seconds)
@@ -169,19 +201,20 @@ class Driver:
             if since >= self.s.early_stopping_iterations:
                 return f"early stopping: no better score in the last {since} trials"
         now = time.time()
-        if now >= self.deadline - self.reserve() and (best or now >= self.deadline + self.grace()):
+        if now >= self.deadline - self.reserve() and (best or now >= self.first_trials_end()):
             return "the time budget is spent"
         return ""
 
-    def grace(self) -> float:
-        """How far past the budget the first trials may run when none has finished yet (a slow
-        start on a busy machine): a model a little late beats no model."""
-        return max(5.0, 0.05 * self.s.timeout_seconds)
+    def first_trials_end(self) -> float:
+        """How long the first trials may run when none has finished yet (a slow start on a busy
+        machine): ``max(5 s, 5 %)`` past the budget, or past the search's start when starting the
+        run and preparing the data spent the budget already: a model a little late beats none."""
+        return max(self.deadline, self.search_started) + max(5.0, 0.05 * self.s.timeout_seconds)
 
     def launch(self, pool: WorkerPool) -> bool:
         left = self.deadline - self.reserve() - time.time()
         if not trials.ranked(self.trials, self.metric):  # none finished yet: a model a little late
-            left += self.grace()
+            left = max(left, self.first_trials_end() - time.time())
         too_slow = {n for n in self.learners if self.scheduler.states[n].last_cost > left}
         if self.baselines:  # forecasting: the naive baselines go on the leaderboard first
             proposal: Proposal | None = Proposal(self.baselines.pop(0), {}, len(self.ctx.y), np.zeros(0))
@@ -195,7 +228,10 @@ class Driver:
         self.writer.submit(trials.start, self.store, self.info, trial, params)
         self.trials.append(trial)
         self.pending[trial.number] = proposal
-        pool.submit(trial.number, evaluate, proposal.learner, proposal.params, proposal.sample_size)
+        best = trials.ranked(self.trials, self.metric)
+        best_loss = loss(self.metric, best[0].metrics[self.metric]) if best else math.inf
+        args = (proposal.learner, proposal.params, proposal.sample_size, self.metric, best_loss)
+        pool.submit(trial.number, evaluate, *args)
         return True
 
     def settle(self, number: int, ok: bool, value: Any, seconds: float) -> None:
@@ -224,6 +260,8 @@ class Driver:
         new_best = not best_before or cast(float, result) < loss(
             self.metric, best_before[0].metrics[self.metric]
         )
+        if new_best and "fold_model" in value:
+            self.fallback = (trial, fold_pipeline(cast(Context, self.ctx), value["fold_model"]))
         mark = "  << new best" if new_best else ""
         self.say(
             f"trial {number} {trial.learner} {value_text} "
@@ -232,6 +270,10 @@ class Driver:
         self.run.log(f"best_{self.metric}", best_now[0].metrics[self.metric])
 
     def search(self, pool: WorkerPool) -> None:
+        self.search_started = time.time()
+        if self.search_started > self.deadline:
+            self.budget.cut(f"the search began {self.search_started - self.deadline:.1f} s past the budget")
+        self.slowdown.sample()
         while True:
             reason = self.stopping or self._stop_reason()
             if not reason and len(self.trials) >= self.s.iterations:
@@ -256,6 +298,7 @@ class Driver:
                 self.settle(outcome.key, outcome.ok, outcome.value, outcome.seconds)
             if time.monotonic() - self.last_board > BOARD_EVERY:
                 self.show_board(5)
+                self.slowdown.sample()
 
     def _request_cancel(self, trial: Trial) -> None:
         self.store.request_cancel(trial.run_id, trial.error)
@@ -298,15 +341,23 @@ class Driver:
         return built
 
     # -- the winner ------------------------------------------------------------------------------------
-    def fit_winner(self, pool: WorkerPool, winner: Trial, built: dict[str, Any]) -> Any:
+    def fit_winner(
+        self, pool: WorkerPool, winner: Trial, built: dict[str, Any], until: float = math.inf
+    ) -> Any:
+        """``winner`` refitted on every row, or None when that is not done by ``until`` (the
+        refits still running are canceled)."""
         todo = [self.trials[n] for n in winner.members] if winner.members else [winner]
         fitted: dict[int, Any] = {}
         queue = list(todo)
         while queue or pool.running:
+            if time.time() > until:
+                for number in list(pool.running):
+                    pool.cancel(number, replace=False)  # no worker is needed after the refit
+                return None
             while queue and pool.idle:
                 t = queue.pop(0)
                 pool.submit(t.number, fit_final, t.learner, t.params)
-            for outcome in pool.wait(0.25):
+            for outcome in pool.wait(max(0.01, min(0.25, until - time.time()))):
                 if not outcome.ok:
                     raise RuntimeError(f"refitting trial {outcome.key} on all rows failed: {outcome.value}")
                 fitted[outcome.key] = outcome.value
@@ -328,9 +379,10 @@ class Driver:
         members = [self.trials[n] for n in trial.members] if trial.members else [trial]
         return sum(self.refit_seconds(m) for m in members) / self.s.max_concurrent_iterations
 
-    def _refit_fits(self, trial: Trial) -> bool:
-        """Whether refitting ``trial`` (an ensemble: all its members) should end within the budget."""
-        return time.time() + self._refit_need(trial) <= self.deadline
+    def _refit_fits(self, trial: Trial, until: float, slowdown: float) -> bool:
+        """Whether refitting ``trial`` (an ensemble: all its members) should end by ``until`` on a
+        machine ``slowdown`` times slower than during the search."""
+        return time.time() + self._refit_need(trial) * slowdown <= until
 
     def finish(self, pool: WorkerPool) -> None:
         try:
@@ -342,8 +394,21 @@ class Driver:
                 self.say(f"{len(self.writer.errors)} child-run write(s) failed: {self.writer.errors[0]}")
 
     def _finish(self, pool: WorkerPool) -> None:
+        """Ensembles, the refit, registration and the explanation, each started only when the
+        time left holds it and the fixed costs after it (registering, closing), on the machine as
+        busy as it is now; the refit is canceled at its deadline for the best trial's fold model."""
+        slowdown = self.slowdown.factor()
+        closing = CLOSE_SECONDS * slowdown
+        refit_until = self.deadline - REGISTER_SECONDS * slowdown - closing
+        if slowdown > 1.2:
+            self.say(f"the machine is {slowdown:.1f}x slower than during the search: estimates scaled")
         with self.budget.phase("ensembles"):
-            built = self.ensembles() if self.s.enable_ensembling and not self.stopping else {}
+            built: dict[str, Any] = {}
+            if self.s.enable_ensembling and not self.stopping:
+                if time.time() < refit_until:
+                    built = self.ensembles()
+                else:
+                    self.budget.cut("ensembles (no time left after the search)")
             self.writer.flush()  # the leaderboard and the tags name the trials' run ids
         ranked = trials.ranked(self.trials, self.metric)
         table = trials.leaderboard(self.trials, self.metric)
@@ -353,16 +418,18 @@ class Driver:
             return
         if not ranked:
             errors = {t.error for t in self.trials if t.error}
-            self.run.fail(f"no trial completed; errors: {'; '.join(sorted(errors))[:500] or 'none recorded'}")
+            if not errors:  # nothing failed: the time went before the first trial could end
+                before = sum(self.budget.seconds.get(p, 0.0) for p in ("startup", "prepare", "workers"))
+                self.run.fail(
+                    f"no trial completed within the budget: starting the run and preparing the data "
+                    f"took {before:.0f} s of {self.s.timeout_seconds:g} s: "
+                    "give a longer experiment_timeout_minutes"
+                )
+                return
+            self.run.fail(f"no trial completed; errors: {'; '.join(sorted(errors))[:500]}")
             return
-        winner = next((t for t in ranked if self._refit_fits(t)), None) or min(ranked, key=self._refit_need)
-        if winner is not ranked[0]:
-            self.say(
-                f"trial {ranked[0].number} {ranked[0].learner} would not refit within the budget; "
-                "using the best one that does"
-            )
         with self.budget.phase("refit"):
-            raw = self.fit_winner(pool, winner, built)
+            winner, raw = self.refit(pool, ranked, built, refit_until, slowdown)
         with self.budget.phase("register"):
             self.register(raw, winner)
         if self.ctx.task == "forecasting":
@@ -373,7 +440,44 @@ class Driver:
             self.say(f"forecast of the next {self.s.forecast_horizon} step(s) logged as the table 'forecast'")
         elif self.s.model_explainability:
             with self.budget.phase("explain"):
-                self.explain(raw)
+                left = self.deadline - closing - time.time()
+                if left >= EXPLAIN_MIN_SECONDS:
+                    self.explain(raw, left - 0.5 * slowdown)  # logging the table and the plot
+                else:
+                    self.budget.cut(f"explanation left out ({max(0.0, left):.1f} s left)")
+                    self.say(f"explanation left out to fit the budget ({max(0.0, left):.1f} s left)")
+
+    def refit(
+        self, pool: WorkerPool, ranked: list[Trial], built: dict[str, Any], until: float, slowdown: float
+    ) -> tuple[Trial, Any]:
+        """The best trial whose refit on every row should end by ``until``, refitted; when none
+        should, or the refit runs past ``until``, the best trial's model fitted on its first fold
+        (already in hand). Without one (forecasting) a refit that runs late beats no model."""
+        fits = next((t for t in ranked if self._refit_fits(t, until, slowdown)), None)
+        fallback = self.fallback
+        if fits is None and fallback is not None:
+            trial, model = fallback
+            left = max(0.0, until - time.time())
+            self._cut_refit(trial, f"no refit on every row fits the {left:.1f} s left")
+            return trial, model
+        winner = fits or min(ranked, key=self._refit_need)
+        if winner is not ranked[0]:
+            self.say(
+                f"trial {ranked[0].number} {ranked[0].learner} would not refit within the budget; "
+                f"using trial {winner.number} {winner.learner}, the best one that should"
+            )
+        raw = self.fit_winner(pool, winner, built, until if fallback is not None else math.inf)
+        if raw is None and fallback is not None:
+            trial, model = fallback
+            self._cut_refit(trial, f"refitting trial {winner.number} {winner.learner} ran past its deadline")
+            return trial, model
+        return winner, raw
+
+    def _cut_refit(self, trial: Trial, why: str) -> None:
+        rows = min(trial.sample_size, len(self.ctx.folds[0][0]))
+        what = f"refit ({why}): trial {trial.number} {trial.learner}'s model fitted on fold 1 ({rows} rows)"
+        self.budget.cut(what)
+        self.say(f"{what} is used instead")
 
     def register(self, raw: Any, winner: Trial) -> None:
         """Save and register the model; the parent's tags name it."""
@@ -395,11 +499,10 @@ class Driver:
         )
         self.say(f"model saved to {self.model_path} and registered as {registered.name}:{registered.version}")
 
-    def explain(self, model: Any) -> None:
+    def explain(self, model: Any, seconds: float) -> None:
         """Permutation importance on the validation rows, for the model fitted on encoded labels,
-        cut (fewer rows, repeats or columns) to the time left in the budget."""
+        cut (fewer rows, repeats or columns) to the ``seconds`` it gets."""
         rows = self.ctx.valid_index
-        left = self.deadline - time.time() - 0.5  # logging the table and the plot (imported already)
         table, cut = final.importance(
             model,
             self.ctx.X.iloc[rows],
@@ -408,7 +511,7 @@ class Driver:
             self.metric,
             self.ctx.n_classes,
             self.s.seed,
-            left,
+            seconds,
         )
         if cut:
             self.budget.cut(f"explanation {cut}")
@@ -424,6 +527,7 @@ class Driver:
 
 
 def main() -> None:
+    """The run's process (started by ``python -m trainyard.automl``)."""
     run = current_run(TrackedRun)
     record = AutoMLRecord.of_run(run.info)
     settings = record.automl
@@ -432,10 +536,14 @@ def main() -> None:
     with budget.phase("prepare"):
         train, valid = load_frames(run.workspace, record.automl_data)
         ctx, classes = prepare(run, settings, train, valid)
-    with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / "context.pkl"
+    sweep_stale_folders()
+    with tempfile.TemporaryDirectory(prefix=f"{FOLDER_PREFIX}{os.getpid()}-") as tmp:
         with budget.phase("prepare"):
-            path.write_bytes(pickle.dumps(ctx))
+            if isinstance(ctx, Context):
+                path = share(ctx, Path(tmp))
+            else:  # forecasting: its frame is small
+                path = Path(tmp) / "context.pkl"
+                path.write_bytes(pickle.dumps(ctx))
         with budget.phase("workers"):  # waits for the fork server's imports, if still running
             pool = WorkerPool(settings.max_concurrent_iterations, load_context, (str(path),))
         try:
@@ -455,6 +563,27 @@ def main() -> None:
             pool.close()
     print(budget.record(run), flush=True)
     run.flush()
+    # the run's worker finishes the run when this process exits; the interpreter's own teardown
+    # of the libraries loaded (seconds on a busy machine) would count against the budget
+    sys.stderr.flush()
+    os._exit(0)
+
+
+FOLDER_PREFIX = "trainyard-automl-"  # then the driver's pid: its workers' shared files
+
+
+def sweep_stale_folders() -> None:
+    """Remove the shared files of drivers that were killed (a normal exit removes its own)."""
+    for folder in Path(tempfile.gettempdir()).glob(f"{FOLDER_PREFIX}*-*"):
+        pid = folder.name.removeprefix(FOLDER_PREFIX).split("-")[0]
+        if not pid.isdigit():
+            continue
+        try:
+            os.kill(int(pid), 0)
+        except ProcessLookupError:
+            shutil.rmtree(folder, ignore_errors=True)
+        except PermissionError:  # another user's live process
+            pass
 
 
 def prepare(

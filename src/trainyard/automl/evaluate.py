@@ -1,21 +1,25 @@
 """What a worker process does: hold the experiment's data, fit a pipeline per fold, score it.
 
 The driver writes a ``Context`` once; each worker loads it at start, so a trial message is only
-(learner, params, sample size). Out-of-fold predictions come back so the driver can score
-ensembles without fitting anything again.
+(learner, params, sample size). The featurized rows, the bulk of it (about 1 GB per million rows
+at 250 features), go as memory-mapped ``.npy`` files (``share``) beside the pickle: every worker
+maps the same pages instead of holding a copy. Out-of-fold predictions come back so the driver
+can score ensembles without fitting anything again.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import pickle
 import time
 import warnings
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import stats
+from scipy import sparse, stats
 from scipy.special import expit, softmax
 from sklearn.base import BaseEstimator, RegressorMixin
 from sklearn.exceptions import ConvergenceWarning
@@ -34,6 +38,7 @@ class FoldFeatures:
     train: Any  # dense float32 array or CSR matrix
     valid: Any
     seconds: float  # fitting and applying the featurizer
+    featurizer: Any = None  # fitted on the fold's training rows: a fold model's first step
 
 
 @dataclass
@@ -47,6 +52,7 @@ class Context:
     seed: int = 0
     features: list[FoldFeatures] = field(default_factory=list)
     log_target: bool = False  # regression learners fit log(label): chosen by ``choose_target``
+    all_rows: FoldFeatures | None = None  # every row featurized, for the refit (``valid`` unused)
 
     @property
     def valid_index(self) -> np.ndarray:
@@ -55,14 +61,81 @@ class Context:
 
 _context: Any = None  # a Context, or a forecasting context
 
+SHARE_BYTES = 1 << 20  # arrays this large travel to the workers as memory-mapped files
+
+
+@dataclass
+class Mapped:
+    """An array in ``.npy`` files that the workers map instead of unpickling a copy: one file for
+    a dense array, three (data, indices, indptr) for a CSR matrix of ``shape``."""
+
+    paths: tuple[str, ...]
+    shape: tuple[int, int] | None = None
+
+    def open(self) -> Any:
+        # copy-on-write: a learner that writes into its input changes its own pages only
+        arrays = [np.load(p, mmap_mode="c") for p in self.paths]
+        if self.shape is None:
+            return arrays[0]
+        return sparse.csr_matrix(tuple(arrays), shape=self.shape, copy=False)
+
+
+def _mapped(matrix: Any, stem: Path) -> Any:
+    """``matrix`` written as ``.npy`` files under ``stem`` and named by a ``Mapped``, when it is
+    large enough to matter; else ``matrix`` itself (it travels in the pickle)."""
+    if matrix is None:
+        return None
+    csr = sparse.issparse(matrix)
+    parts: list[np.ndarray] = [matrix.data, matrix.indices, matrix.indptr] if csr else [matrix]
+    if parts[0].nbytes < SHARE_BYTES:
+        return matrix
+    paths = []
+    for i, part in enumerate(parts):
+        np.save(f"{stem}-{i}.npy", part)
+        paths.append(f"{stem}-{i}.npy")
+    return Mapped(tuple(paths), matrix.shape if csr else None)
+
+
+def _open(matrix: Any) -> Any:
+    return matrix.open() if isinstance(matrix, Mapped) else matrix
+
+
+def share(ctx: Context, folder: Path) -> Path:
+    """Write the context the workers load into ``folder``: its large featurized arrays as
+    ``.npy`` files, the rest pickled (without the raw rows: workers use the featurized ones). The
+    driver's own ``ctx`` then maps the same files, which frees its copies. Returns the pickle's path."""
+
+    def moved(f: FoldFeatures, name: str) -> FoldFeatures:
+        return dataclasses.replace(
+            f,
+            train=_mapped(f.train, folder / f"{name}-train"),
+            valid=_mapped(f.valid, folder / f"{name}-valid"),
+        )
+
+    features = [moved(f, f"fold{i}") for i, f in enumerate(ctx.features)]
+    all_rows = moved(ctx.all_rows, "all") if ctx.all_rows is not None else None
+    shared = dataclasses.replace(ctx, X=ctx.X.iloc[:0], features=features, all_rows=all_rows)
+    path = folder / "context.pkl"
+    path.write_bytes(pickle.dumps(shared))
+    _open_features(shared)
+    ctx.features, ctx.all_rows = shared.features, shared.all_rows
+    return path
+
+
+def _open_features(ctx: Context) -> None:
+    for f in [*ctx.features, *([ctx.all_rows] if ctx.all_rows is not None else [])]:
+        f.train, f.valid = _open(f.train), _open(f.valid)
+
 
 def load_context(path: str) -> None:
-    """Worker initializer: read the experiment's data once."""
+    """Worker initializer: read the experiment's data once (mapping its large arrays)."""
     global _context
     threadpool_limits(1)  # one core per worker: max_concurrent_iterations workers use that many cores
     warnings.filterwarnings("ignore", category=ConvergenceWarning)  # the trial's score already says it
     with open(path, "rb") as fh:
         _context = pickle.load(fh)
+    if isinstance(_context, Context):
+        _open_features(_context)
 
 
 class BoundedRegressor(RegressorMixin, BaseEstimator):
@@ -131,13 +204,18 @@ def featurize(ctx: Context, rows: np.ndarray | None = None) -> tuple[Any, Any]:
 
 
 def featurize_folds(ctx: Context) -> None:
-    """Fit the featurization once per fold, so trials only fit their learner."""
+    """Fit the featurization once per fold, so trials only fit their learner, and once on every
+    row for the refit (done here once, not in each worker that refits)."""
     ctx.features = []
     for train, valid in ctx.folds:
         start = time.perf_counter()
         featurizer, train_features = featurize(ctx, train)
         valid_features = _compact(featurizer.transform(ctx.X.iloc[valid]))
-        ctx.features.append(FoldFeatures(train_features, valid_features, time.perf_counter() - start))
+        seconds = time.perf_counter() - start
+        ctx.features.append(FoldFeatures(train_features, valid_features, seconds, featurizer))
+    start = time.perf_counter()
+    featurizer, features = featurize(ctx)
+    ctx.all_rows = FoldFeatures(features, None, time.perf_counter() - start, featurizer)
 
 
 def predict(model: Any, X: pd.DataFrame, task: str, n_classes: int) -> np.ndarray:
@@ -160,24 +238,33 @@ def _subsample(train: np.ndarray, size: int, seed: int) -> np.ndarray:
     return np.sort(np.random.default_rng(seed).permutation(train)[:size])
 
 
-def evaluate(learner: str, params: dict[str, Any], sample_size: int) -> dict[str, Any]:
-    """Fit and score one configuration on every fold; returns metrics and out-of-fold predictions."""
+def evaluate(
+    learner: str, params: dict[str, Any], sample_size: int, metric: str = "", best_loss: float = np.inf
+) -> dict[str, Any]:
+    """Fit and score one configuration on every fold; returns metrics and out-of-fold predictions,
+    and, when its ``metric`` beats ``best_loss`` (a new best), its first fold's fitted model: the
+    model the driver falls back on when refitting on every row would overrun the budget."""
     ctx = _context
     assert ctx is not None, "load_context was not called in this worker"
     if ctx.task == "forecasting":
         return ctx.evaluate(learner, params)
-    return evaluate_in(ctx, learner, params, sample_size)
+    result = evaluate_in(ctx, learner, params, sample_size)
+    first = result.pop("fold_model")
+    if metric in result["metrics"] and loss(metric, result["metrics"][metric]) < best_loss:
+        result["fold_model"] = first
+    return result
 
 
 def evaluate_in(ctx: Context, learner: str, params: dict[str, Any], sample_size: int) -> dict[str, Any]:
     """``evaluate`` on a given context (the driver's own, before any worker exists)."""
     start = time.perf_counter()
-    parts = []
+    parts, models = [], []
     for (train, _), fold in zip(ctx.folds, ctx.features, strict=True):
         rows = _subsample(np.arange(len(train)), sample_size, ctx.seed)
         model = Pipeline(model_steps(ctx.task, ctx.seed, learner, params, target_kind(ctx)))
         model.fit(fold.train[rows], ctx.y[train[rows]])
         parts.append(predict(model, fold.valid, ctx.task, ctx.n_classes))
+        models.append(model)
     oof = np.concatenate(parts)
     truth = ctx.y[ctx.valid_index]
     if not np.all(np.isfinite(oof)):
@@ -186,25 +273,29 @@ def evaluate_in(ctx: Context, learner: str, params: dict[str, Any], sample_size:
         "metrics": score_all(ctx.task, truth, oof),
         "seconds": time.perf_counter() - start,
         "predictions": oof.astype(np.float32),
+        "fold_model": models[0],
     }
 
 
-_all_rows: tuple[Any, Any] | None = None  # this worker's featurizer fitted on every row, and its output
+def fold_pipeline(ctx: Context, model: Pipeline) -> Pipeline:
+    """A model fitted on the first fold's featurized rows, with that fold's featurizer in front:
+    it scores raw rows like a refitted one (trained on fewer rows)."""
+    return Pipeline([("featurize", ctx.features[0].featurizer), *model.steps])
 
 
 def fit_final(learner: str, params: dict[str, Any]) -> Pipeline:
-    """The configuration fitted on every row (training and validation). The featurizer is fitted
-    on every row once per worker and shared by the members of an ensemble it refits."""
-    global _all_rows
+    """The configuration fitted on every row (training and validation), behind the featurizer
+    fitted on every row (shared by the members of an ensemble)."""
     ctx = _context
     assert ctx is not None, "load_context was not called in this worker"
     if ctx.task == "forecasting":
         return ctx.fit(learner, params)
-    if _all_rows is None:
-        _all_rows = featurize(ctx)
-    featurizer, features = _all_rows
-    model = Pipeline(model_steps(ctx.task, ctx.seed, learner, params, target_kind(ctx))).fit(features, ctx.y)
-    return Pipeline([("featurize", featurizer), *model.steps])
+    rows = ctx.all_rows
+    assert rows is not None, "featurize_folds was not called on this context"
+    model = Pipeline(model_steps(ctx.task, ctx.seed, learner, params, target_kind(ctx))).fit(
+        rows.train, ctx.y
+    )
+    return Pipeline([("featurize", rows.featurizer), *model.steps])
 
 
 SKEWED = 0.75  # labels more skewed than this (and all positive) are tried on a log scale

@@ -117,13 +117,17 @@ class WorkerPool:
         fresh = _Worker(*self._init)
         self.workers[self.workers.index(worker)] = fresh
 
-    def cancel(self, key: Any) -> None:
-        """Kill the worker running ``key`` and start a fresh one in its place."""
-        for worker in self.workers:
+    def cancel(self, key: Any, replace: bool = True) -> None:
+        """Kill the worker running ``key`` and, when ``replace``, start a fresh one in its place
+        (it loads the context again: seconds of CPU on a large table)."""
+        for worker in list(self.workers):
             if worker.task == key:
                 worker.process.kill()
                 worker.process.join(5)
-                self._replace(worker)
+                if replace:
+                    self._replace(worker)
+                else:
+                    self.workers.remove(worker)
 
     def close(self) -> None:
         for worker in self.workers:
@@ -131,7 +135,8 @@ class WorkerPool:
                 worker.conn.send(None)
             else:
                 worker.process.kill()
-        for worker in self.workers:
-            worker.process.join(5)
+        for worker in self.workers:  # an idle one exits at once, unless still loading its context
+            worker.process.join(0.5)
             if worker.process.is_alive():
                 worker.process.kill()
+                worker.process.join(5)

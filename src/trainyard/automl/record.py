@@ -10,7 +10,7 @@ from trainyard.automl.config import AutoMLSettings
 from trainyard.compute.job import JobKind, JobRecord
 
 MODEL_PATH = "outputs/model"
-DRIVER = ["python", "-m", "trainyard.automl.driver"]  # the command of an AutoML run (a pipeline step's too)
+DRIVER = ["python", "-m", "trainyard.automl"]  # the command of an AutoML run (a pipeline step's too)
 
 
 class AutoMLData(BaseModel):

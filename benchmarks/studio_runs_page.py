@@ -20,6 +20,11 @@ With ``MLFLOW_PYTHON`` (an interpreter with the full ``mlflow`` package, in a ve
 pip downgrades ``mlflow-skinny`` beside trainyard), ``mlflow_ui.py`` fills an MLflow store with
 the same runs, starts ``mlflow server`` on it and times its runs page the same way.
 
+``BENCH_STUDIO_CACHE=/some/folder`` keeps the filled workspace there and reuses it on the next
+run of the same size (upgraded to the current schema first), so a 100,000-run figure can be
+re-measured without writing the runs again; not with ``MLFLOW_PYTHON``, which needs the runs'
+values in memory to fill MLflow's store.
+
 Run: ``.venv/bin/python benchmarks/studio_runs_page.py`` (``make dev`` installs Chromium); with
 MLflow: ``python -m venv /tmp/mlflow-venv && /tmp/mlflow-venv/bin/pip install 'mlflow>=3.0'``, then
 ``MLFLOW_PYTHON=/tmp/mlflow-venv/bin/python .venv/bin/python benchmarks/studio_runs_page.py``.
@@ -29,6 +34,7 @@ from __future__ import annotations
 
 import os
 import random
+import shutil
 import statistics
 import sys
 import tempfile
@@ -47,6 +53,7 @@ POINTS = int(os.environ.get("BENCH_STUDIO_POINTS", "1000000"))
 COMPARED = 50
 COMPARED_POINTS = 10_000
 MLFLOW_PYTHON = os.environ.get("MLFLOW_PYTHON")  # an interpreter with the full mlflow package
+CACHE = os.environ.get("BENCH_STUDIO_CACHE")
 REPEAT = 5
 CHROMIUM = "/usr/bin/chromium"
 FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
@@ -93,9 +100,11 @@ def _write(conn, runs: list[dict], params: list[dict], metrics: list[dict]) -> N
     from trainyard.store.sql.models import LATEST, METRICS, PARAMS
     from trainyard.store.sql.models import RUNS as RUN_TABLE
 
+    experiments = {r["id"]: r["experiment_id"] for r in runs}
     newest: dict[tuple[str, str], dict] = {}
     for m in metrics:
         newest[(m["run_id"], m["key"])] = {k: v for k, v in m.items() if k != "attempt"}
+        newest[(m["run_id"], m["key"])]["experiment_id"] = experiments[m["run_id"]]
     for table, rows in ((RUN_TABLE, runs), (PARAMS, params), (METRICS, metrics)):
         if rows:
             conn.execute(insert(table), rows)
@@ -151,6 +160,28 @@ def populate(ws) -> tuple[str, list[dict], str, list[str]]:  # noqa: ANN001 - a 
     return experiment, big, long_id, ids
 
 
+def filled(folder: Path):  # noqa: ANN201 - a Workspace and populate()'s ids
+    """The workspace in ``folder``, filled by ``populate`` once per size; later runs reuse it."""
+    from trainyard.store.upgrade import upgrade_schema
+    from trainyard.workspace import Workspace
+
+    done = folder / f"filled-{RUNS}-{POINTS}"
+    if done.exists():
+        unopened = Workspace.create(folder, connect=False)
+        upgrade_schema(unopened._resolve(unopened.config.store))
+        ws = Workspace.create(folder)
+        named = {e.name: e.id for e in ws.store.list_experiments()}
+        experiment, long, compared = (named[n] for n in ("bench", "long", "compare"))
+        ids = [r.id for r in reversed(ws.store.search_runs([compared]).runs)]
+        print(f"# reusing the runs filled in {folder}")
+        return ws, (experiment, [], ws.store.search_runs([long]).runs[0].id, ids)
+    shutil.rmtree(folder, ignore_errors=True)
+    ws = Workspace.create(folder)
+    ids = populate(ws)
+    done.touch()
+    return ws, ids
+
+
 def median_ms(samples: list[float]) -> str:
     return f"{statistics.median(samples) * 1000:.0f} ms"
 
@@ -195,8 +226,11 @@ def main() -> list[str]:
     from trainyard.workspace import Workspace
 
     with tempfile.TemporaryDirectory() as tmp:
-        ws = Workspace.create(Path(tmp) / "ws")
-        experiment_id, big, long_id, compared = populate(ws)
+        if CACHE and not MLFLOW_PYTHON:
+            ws, (experiment_id, big, long_id, compared) = filled(Path(CACHE))
+        else:
+            ws = Workspace.create(Path(tmp) / "ws")
+            experiment_id, big, long_id, compared = populate(ws)
         top = ws.store.search_runs([experiment_id], order_by=["metrics.m5 DESC"], max_results=1)[0].name
         session = LocalSession()
         rows: list[str] = []

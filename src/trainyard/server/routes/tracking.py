@@ -10,7 +10,7 @@ from fastapi import APIRouter, Query, Request
 from trainyard.api import routes
 from trainyard.api.schemas import LogBatch, from_json, to_json
 from trainyard.limits import MAX_SERIES_POINTS, MIN_SERIES_POINTS
-from trainyard.server.routes.deps import IdempotencyKey, StoreDep, scoped_key
+from trainyard.server.routes.deps import IdempotencyKey, StoreDep, refuse_user_tag, scoped_key
 from trainyard.server.routing import serve
 from trainyard.store import Metric
 
@@ -26,6 +26,7 @@ def log_batch(
     The ``Idempotency-Key`` is the batch's id (scoped to the caller): a batch sent again after
     its reply was lost is stored once.
     """
+    refuse_user_tag(body.tags)
     metrics = [from_json(Metric, m.model_dump()) for m in body.metrics]
     batch_id = scoped_key(request, idempotency_key) if idempotency_key else None
     store.log_batch(run_id, metrics, body.params, body.tags, batch_id=batch_id, attempt=body.attempt)
@@ -68,5 +69,6 @@ def get_metric_series(
 
 @serve(router, routes.DELETE_TAG)
 def delete_tag(run_id: str, key: Annotated[str, Query(min_length=1)], store: StoreDep) -> Any:
+    refuse_user_tag([key])
     store.delete_tag(run_id, key)
     return {}

@@ -20,7 +20,7 @@ if TYPE_CHECKING:
 
 from trainyard.errors import WorkspaceError
 
-HEAD = "0018"
+HEAD = "0019"
 KNOWN = (
     "0001",
     "0002",
@@ -39,6 +39,7 @@ KNOWN = (
     "0016",
     "0017",
     "0018",
+    "0019",
 )
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
 PG_LOCK_ID = 0x7472_6169  # "trai"

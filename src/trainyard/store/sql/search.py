@@ -82,18 +82,16 @@ def _ordering(query: Select[Any], orders: list[OrderBy], metrics: dict[str, Any]
     return query.order_by(*keys, RUNS.c.created_at.desc(), RUNS.c.id)
 
 
-def search_query(
+def _matching(
     dialect: str,
     experiment_ids: Sequence[str] | None,
     statuses: Iterable[RunStatus] | None,
     parent_id: str | None,
     filter_string: str | None,
-    order_by: Sequence[str] | None,
-    view: RunView = RunView.ALL,
-) -> Select[Any]:
-    """``SELECT runs.*`` matching every condition, in the asked order (newest first by default)."""
+    view: RunView,
+) -> tuple[Select[Any], dict[str, Any]]:
+    """``SELECT runs.*`` matching every condition, and the ``latest_metrics`` joined per filtered metric."""
     clauses = parse_filter(filter_string)
-    orders = parse_order_by(list(order_by) if order_by is not None else None)
     query = select(RUNS)
     if view != RunView.ALL:
         deleted = select(TAGS.c.run_id).where(TAGS.c.key == DELETED_TAG, TAGS.c.value == DELETED)
@@ -107,7 +105,73 @@ def search_query(
     metrics: dict[str, Any] = {}  # one inner join per filtered metric, shared by its clauses and order
     for clause in clauses:
         if clause.entity == "metric" and clause.key not in metrics:
-            table = metrics[clause.key] = LATEST.alias(f"m{len(metrics)}")
-            query = query.join(table, and_(table.c.run_id == RUNS.c.id, table.c.key == clause.key))
+            query = _join_metric(query, clause.key, metrics)
         query = query.where(_condition(clause, dialect, metrics))
+    return query, metrics
+
+
+def _join_metric(query: Select[Any], key: str, metrics: dict[str, Any]) -> Select[Any]:
+    table = metrics[key] = LATEST.alias(f"m{len(metrics)}")
+    return query.join(table, and_(table.c.run_id == RUNS.c.id, table.c.key == key))
+
+
+def _finite(
+    query: Select[Any], key: str, metrics: dict[str, Any], experiment_ids: Sequence[str]
+) -> tuple[Select[Any], Any]:
+    """Only runs whose ``key`` is a number (not NaN), joined on the index that leads with the
+    experiment, so that the rows come from it in the value's order."""
+    if key not in metrics:
+        query = _join_metric(query, key, metrics)
+    table = metrics[key]
+    query = query.where(table.c.experiment_id.in_(list(experiment_ids)), table.c.is_nan == false())
+    return query, table.c.value
+
+
+def search_query(
+    dialect: str,
+    experiment_ids: Sequence[str] | None,
+    statuses: Iterable[RunStatus] | None,
+    parent_id: str | None,
+    filter_string: str | None,
+    order_by: Sequence[str] | None,
+    view: RunView = RunView.ALL,
+    *,
+    bound: float | None = None,
+) -> Select[Any]:
+    """``SELECT runs.*`` matching every condition, in the asked order (newest first by default).
+
+    ``bound`` (from ``bound_query``) keeps only the runs whose first order key, a metric, is a
+    number at or before it in that order: the page's rows and ties, for a short sort.
+    """
+    query, metrics = _matching(dialect, experiment_ids, statuses, parent_id, filter_string, view)
+    orders = parse_order_by(list(order_by) if order_by is not None else None)
+    if bound is not None and experiment_ids is not None and orders and orders[0].entity == "metric":
+        query, value = _finite(query, orders[0].key, metrics, experiment_ids)
+        query = query.where(value >= bound if orders[0].descending else value <= bound)
     return _ordering(query, orders, metrics)
+
+
+def bound_query(
+    dialect: str,
+    experiment_ids: Sequence[str] | None,
+    statuses: Iterable[RunStatus] | None,
+    parent_id: str | None,
+    filter_string: str | None,
+    order_by: Sequence[str] | None,
+    view: RunView,
+    position: int,
+) -> Select[Any] | None:
+    """The value at ``position`` (from 0) of the first order key among the matching runs where
+    it is a metric they hold as a number; None when the search is not ordered so.
+
+    Every row up to that position in the full order has a value at or before it (numbers come
+    before NaN and runs without the metric), so ``search_query(bound=...)`` sorts only those
+    rather than every run of the experiments: the index gives them in order.
+    """
+    orders = parse_order_by(list(order_by) if order_by is not None else None)
+    if experiment_ids is None or not orders or orders[0].entity != "metric":
+        return None
+    query, metrics = _matching(dialect, experiment_ids, statuses, parent_id, filter_string, view)
+    query, value = _finite(query, orders[0].key, metrics, experiment_ids)
+    ordered = value.desc() if orders[0].descending else value.asc()
+    return query.with_only_columns(value).order_by(ordered).offset(position).limit(1)

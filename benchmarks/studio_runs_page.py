@@ -172,9 +172,9 @@ def filled(folder: Path):  # noqa: ANN201 - a Workspace and populate()'s ids
         ws = Workspace.create(folder)
         named = {e.name: e.id for e in ws.store.list_experiments()}
         experiment, long, compared = (named[n] for n in ("bench", "long", "compare"))
-        ids = [r.id for r in reversed(ws.store.search_runs([compared]).runs)]
+        ids = [r.id for r in reversed(ws.store.search_runs([compared]))]
         print(f"# reusing the runs filled in {folder}")
-        return ws, (experiment, [], ws.store.search_runs([long]).runs[0].id, ids)
+        return ws, (experiment, [], ws.store.search_runs([long])[0].id, ids)
     shutil.rmtree(folder, ignore_errors=True)
     ws = Workspace.create(folder)
     ids = populate(ws)

@@ -601,6 +601,8 @@ class TrackingSuite(MetricsSuite):
             return [r.name for r in store.search_runs([exp.id], view=view, **kwargs)]
 
         assert names(RunView.ACTIVE) == ["kept"] and names(RunView.DELETED) == ["gone"]
+        counts = [store.count_runs(exp.id, view=v) for v in (RunView.ACTIVE, RunView.DELETED, RunView.ALL)]
+        assert counts == [1, 1, 2] and store.count_runs(exp.id) == 2  # a title counts what it lists
         assert (
             sorted(names(RunView.ALL))
             == ["gone", "kept"]

@@ -82,6 +82,14 @@ def _ordering(query: Select[Any], orders: list[OrderBy], metrics: dict[str, Any]
     return query.order_by(*keys, RUNS.c.created_at.desc(), RUNS.c.id)
 
 
+def in_view(query: Select[Any], view: RunView) -> Select[Any]:
+    """Only the runs ``view`` shows: deleted ones (tagged so) left out, or only those."""
+    if view == RunView.ALL:
+        return query
+    deleted = select(TAGS.c.run_id).where(TAGS.c.key == DELETED_TAG, TAGS.c.value == DELETED)
+    return query.where(RUNS.c.id.in_(deleted) if view == RunView.DELETED else RUNS.c.id.not_in(deleted))
+
+
 def _matching(
     dialect: str,
     experiment_ids: Sequence[str] | None,
@@ -92,10 +100,7 @@ def _matching(
 ) -> tuple[Select[Any], dict[str, Any]]:
     """``SELECT runs.*`` matching every condition, and the ``latest_metrics`` joined per filtered metric."""
     clauses = parse_filter(filter_string)
-    query = select(RUNS)
-    if view != RunView.ALL:
-        deleted = select(TAGS.c.run_id).where(TAGS.c.key == DELETED_TAG, TAGS.c.value == DELETED)
-        query = query.where(RUNS.c.id.in_(deleted) if view == RunView.DELETED else RUNS.c.id.not_in(deleted))
+    query = in_view(select(RUNS), view)
     if experiment_ids is not None:
         query = query.where(RUNS.c.experiment_id.in_(list(experiment_ids)))
     if statuses is not None:

@@ -23,7 +23,7 @@ from trainyard.store.sql.engine import read_tx, with_retries, write_tx
 from trainyard.store.sql.idempotency import SqlIdempotency
 from trainyard.store.sql.models import EXPERIMENTS as EXP
 from trainyard.store.sql.models import LATEST, METRICS, PARAMS, RUNS, TAGS
-from trainyard.store.sql.search import bound_query, search_query
+from trainyard.store.sql.search import bound_query, in_view, search_query
 from trainyard.store.validation import (
     apply_tag_changes,
     check_batch_id,
@@ -283,9 +283,10 @@ class SqlTracking(SqlIdempotency):
         with read_tx(self.engine) as conn:
             return list(conn.execute(query).scalars())
 
-    def count_runs(self, experiment_id: str) -> int:
+    def count_runs(self, experiment_id: str, *, view: RunView = RunView.ALL) -> int:
         with read_tx(self.engine) as conn:
-            query = select(func.count()).select_from(RUNS).where(RUNS.c.experiment_id == experiment_id)
+            query = in_view(select(func.count()).select_from(RUNS), view)
+            query = query.where(RUNS.c.experiment_id == experiment_id)
             return int(conn.execute(query).scalar() or 0)
 
     def _load_runs(self, query: Any, *, by_id_list: bool = False) -> list[RunInfo]:

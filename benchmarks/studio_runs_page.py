@@ -14,7 +14,8 @@ of ``REPEAT``:
 * ``POST /api/v1/runs/search`` for that page, newest first and ordered by a metric;
 * the long run's page: from navigation to its chart drawn on the canvas, and the
   ``metric-series`` request it makes (the server cuts the series from its blocks' summaries);
-* the compare page of the 50 runs: from navigation to every compare chart's canvas drawn.
+* the compare page of the 50 runs: from navigation to every compare chart's canvas drawn, and
+  its series as one batched ``GET /metric-series`` against 50 one-run requests in a row.
 
 With ``MLFLOW_PYTHON`` (an interpreter with the full ``mlflow`` package, in a venv of its own:
 pip downgrades ``mlflow-skinny`` beside trainyard), ``mlflow_ui.py`` fills an MLflow store with
@@ -205,6 +206,26 @@ def runs_page(page, url: str, top: str) -> tuple[list[float], list[float], list[
     return first, sort, sort_wall
 
 
+def compare_requests(client: httpx.Client, compared: list[str]) -> str:
+    """The compare chart's series: one batched ``GET /metric-series`` against one request a run
+    (what the page made before), sent one after another so that only the server's work differs."""
+    params = {"key": "loss", "points": 1200}
+    batched, singles = [], []
+    for _ in range(REPEAT):
+        start = time.perf_counter()
+        client.get("/api/v1/metric-series", params={**params, "run_id": compared}).raise_for_status()
+        batched.append(time.perf_counter() - start)
+        start = time.perf_counter()
+        for rid in compared:
+            client.get(f"/api/v1/runs/{rid}/metric-series", params=params).raise_for_status()
+        singles.append(time.perf_counter() - start)
+    ratio = statistics.median(singles) / statistics.median(batched)
+    return (
+        f"metric-series of {COMPARED} runs x {COMPARED_POINTS:,} points to 1,200: one batched request "
+        f"{median_ms(batched)}, {COMPARED} requests {median_ms(singles)} ({ratio:.1f}x)"
+    )
+
+
 def drawn_after(page, url: str, selector: str, count: int = 1) -> list[float]:  # noqa: ANN001
     """Seconds from navigation to ``url`` until ``count`` canvases under ``selector`` are drawn."""
     samples = []
@@ -250,6 +271,7 @@ def main() -> list[str]:
             rows.append(
                 f"metric-series of {POINTS:,} points to 1,200: {median_ms([time.perf_counter() - start])}"
             )
+            rows.append(compare_requests(client, compared))
 
             browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=FLAGS)
             page = browser.new_page(viewport={"width": 1280, "height": 800})

@@ -3,11 +3,15 @@
 Metric filters join ``latest_metrics`` (one row per run and key) once per metric, and ordering
 by a filtered metric reuses that join; params and tags filter as ``IN (subquery)``; ordering by
 any other metric, param or tag left-joins that one key so runs without it still come back, last.
+A page ordered by a metric is two queries (``RunSearch.bound``, then ``query(bound)``): the
+page's boundary value read along ``latest_metrics``' experiment/key/value index, then a sort of
+only the rows up to it.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import ColumnElement, Select, and_, case, false, select
@@ -132,51 +136,47 @@ def _finite(
     return query, table.c.value
 
 
-def search_query(
-    dialect: str,
-    experiment_ids: Sequence[str] | None,
-    statuses: Iterable[RunStatus] | None,
-    parent_id: str | None,
-    filter_string: str | None,
-    order_by: Sequence[str] | None,
-    view: RunView = RunView.ALL,
-    *,
-    bound: float | None = None,
-) -> Select[Any]:
-    """``SELECT runs.*`` matching every condition, in the asked order (newest first by default).
+@dataclass(frozen=True)
+class RunSearch:
+    """One search's conditions and order, compiled to the page's queries."""
 
-    ``bound`` (from ``bound_query``) keeps only the runs whose first order key, a metric, is a
-    number at or before it in that order: the page's rows and ties, for a short sort.
-    """
-    query, metrics = _matching(dialect, experiment_ids, statuses, parent_id, filter_string, view)
-    orders = parse_order_by(list(order_by) if order_by is not None else None)
-    if bound is not None and experiment_ids is not None and orders and orders[0].entity == "metric":
-        query, value = _finite(query, orders[0].key, metrics, experiment_ids)
-        query = query.where(value >= bound if orders[0].descending else value <= bound)
-    return _ordering(query, orders, metrics)
+    dialect: str
+    experiment_ids: Sequence[str] | None
+    statuses: Iterable[RunStatus] | None
+    parent_id: str | None
+    filter_string: str | None
+    order_by: Sequence[str] | None
+    view: RunView = RunView.ALL
 
+    def _parts(self) -> tuple[Select[Any], dict[str, Any], list[OrderBy]]:
+        query, metrics = _matching(
+            self.dialect, self.experiment_ids, self.statuses, self.parent_id, self.filter_string, self.view
+        )
+        return query, metrics, parse_order_by(list(self.order_by) if self.order_by is not None else None)
 
-def bound_query(
-    dialect: str,
-    experiment_ids: Sequence[str] | None,
-    statuses: Iterable[RunStatus] | None,
-    parent_id: str | None,
-    filter_string: str | None,
-    order_by: Sequence[str] | None,
-    view: RunView,
-    position: int,
-) -> Select[Any] | None:
-    """The value at ``position`` (from 0) of the first order key among the matching runs where
-    it is a metric they hold as a number; None when the search is not ordered so.
+    def query(self, bound: float | None = None) -> Select[Any]:
+        """``SELECT runs.*`` matching every condition, in the asked order (newest first by default).
 
-    Every row up to that position in the full order has a value at or before it (numbers come
-    before NaN and runs without the metric), so ``search_query(bound=...)`` sorts only those
-    rather than every run of the experiments: the index gives them in order.
-    """
-    orders = parse_order_by(list(order_by) if order_by is not None else None)
-    if experiment_ids is None or not orders or orders[0].entity != "metric":
-        return None
-    query, metrics = _matching(dialect, experiment_ids, statuses, parent_id, filter_string, view)
-    query, value = _finite(query, orders[0].key, metrics, experiment_ids)
-    ordered = value.desc() if orders[0].descending else value.asc()
-    return query.with_only_columns(value).order_by(ordered).offset(position).limit(1)
+        ``bound`` (from ``bound()``) keeps only the runs whose first order key, a metric, is a
+        number at or before it in that order: the page's rows and ties, for a short sort.
+        """
+        query, metrics, orders = self._parts()
+        if bound is not None and self.experiment_ids is not None and orders and orders[0].entity == "metric":
+            query, value = _finite(query, orders[0].key, metrics, self.experiment_ids)
+            query = query.where(value >= bound if orders[0].descending else value <= bound)
+        return _ordering(query, orders, metrics)
+
+    def bound(self, position: int) -> Select[Any] | None:
+        """The value at ``position`` (from 0) of the first order key among the matching runs
+        where it is a metric they hold as a number; None when the search is not ordered so.
+
+        Every row up to that position in the full order has a value at or before it (numbers
+        come before NaN and runs without the metric), so ``query(bound=...)`` sorts only those
+        rather than every run of the experiments: the index gives them in order.
+        """
+        query, metrics, orders = self._parts()
+        if self.experiment_ids is None or not orders or orders[0].entity != "metric":
+            return None
+        query, value = _finite(query, orders[0].key, metrics, self.experiment_ids)
+        ordered = value.desc() if orders[0].descending else value.asc()
+        return query.with_only_columns(value).order_by(ordered).offset(position).limit(1)

@@ -23,7 +23,7 @@ from trainyard.store.sql.engine import read_tx, with_retries, write_tx
 from trainyard.store.sql.idempotency import SqlIdempotency
 from trainyard.store.sql.models import EXPERIMENTS as EXP
 from trainyard.store.sql.models import LATEST, METRICS, PARAMS, RUNS, TAGS
-from trainyard.store.sql.search import bound_query, in_view, search_query
+from trainyard.store.sql.search import RunSearch, in_view
 from trainyard.store.validation import (
     apply_tag_changes,
     check_batch_id,
@@ -258,16 +258,16 @@ class SqlTracking(SqlIdempotency):
         view: RunView = RunView.ALL,
     ) -> RunPage:
         dialect = self.engine.dialect.name
-        matching = (dialect, experiment_ids, statuses, parent_id, filter_string, order_by, view)
+        search = RunSearch(dialect, experiment_ids, statuses, parent_id, filter_string, order_by, view)
         offset = decode_page_token(page_token)
         limit = check_max_results(max_results)
         if limit is None:
-            query = search_query(*matching)
+            query = search.query()
             return RunPage(self._load_runs(query.offset(offset) if offset else query))
-        bounding = bound_query(*matching, offset + limit)  # the page's last value, for a short sort
+        bounding = search.bound(offset + limit)  # the page's last value, for a short sort
         with read_tx(self.engine) as conn:
             bound = None if bounding is None else conn.execute(bounding).scalar()
-            query = search_query(*matching, bound=bound)
+            query = search.query(bound)
             found = self._read_runs(conn, query.offset(offset).limit(limit + 1), by_id_list=True)
         more = len(found) > limit
         return RunPage(found[:limit], encode_page_token(offset + limit) if more else None)

@@ -83,7 +83,7 @@ def populate(uri: str) -> str:
                 conn.execute(insert(RUN_TABLE), runs)
                 conn.execute(insert(PARAMS), params)
                 conn.execute(insert(METRICS), metrics)
-                conn.execute(insert(LATEST), metrics)
+                conn.execute(insert(LATEST), [{**m, "experiment_id": exp} for m in metrics])
                 conn.execute(insert(TAGS), tags)
             progress.advance(task, len(runs))
     with store.engine.begin() as conn:  # planner statistics, as autovacuum would gather them later

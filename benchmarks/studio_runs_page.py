@@ -14,11 +14,17 @@ of ``REPEAT``:
 * ``POST /api/v1/runs/search`` for that page, newest first and ordered by a metric;
 * the long run's page: from navigation to its chart drawn on the canvas, and the
   ``metric-series`` request it makes (the server cuts the series from its blocks' summaries);
-* the compare page of the 50 runs: from navigation to every compare chart's canvas drawn.
+* the compare page of the 50 runs: from navigation to every compare chart's canvas drawn, and
+  its series as one batched ``GET /metric-series`` against 50 one-run requests in a row.
 
 With ``MLFLOW_PYTHON`` (an interpreter with the full ``mlflow`` package, in a venv of its own:
 pip downgrades ``mlflow-skinny`` beside trainyard), ``mlflow_ui.py`` fills an MLflow store with
 the same runs, starts ``mlflow server`` on it and times its runs page the same way.
+
+``BENCH_STUDIO_CACHE=/some/folder`` keeps the filled workspace there and reuses it on the next
+run of the same size (upgraded to the current schema first), so a 100,000-run figure can be
+re-measured without writing the runs again; not with ``MLFLOW_PYTHON``, which needs the runs'
+values in memory to fill MLflow's store.
 
 Run: ``.venv/bin/python benchmarks/studio_runs_page.py`` (``make dev`` installs Chromium); with
 MLflow: ``python -m venv /tmp/mlflow-venv && /tmp/mlflow-venv/bin/pip install 'mlflow>=3.0'``, then
@@ -29,6 +35,7 @@ from __future__ import annotations
 
 import os
 import random
+import shutil
 import statistics
 import sys
 import tempfile
@@ -47,6 +54,7 @@ POINTS = int(os.environ.get("BENCH_STUDIO_POINTS", "1000000"))
 COMPARED = 50
 COMPARED_POINTS = 10_000
 MLFLOW_PYTHON = os.environ.get("MLFLOW_PYTHON")  # an interpreter with the full mlflow package
+CACHE = os.environ.get("BENCH_STUDIO_CACHE")
 REPEAT = 5
 CHROMIUM = "/usr/bin/chromium"
 FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
@@ -93,9 +101,11 @@ def _write(conn, runs: list[dict], params: list[dict], metrics: list[dict]) -> N
     from trainyard.store.sql.models import LATEST, METRICS, PARAMS
     from trainyard.store.sql.models import RUNS as RUN_TABLE
 
+    experiments = {r["id"]: r["experiment_id"] for r in runs}
     newest: dict[tuple[str, str], dict] = {}
     for m in metrics:
         newest[(m["run_id"], m["key"])] = {k: v for k, v in m.items() if k != "attempt"}
+        newest[(m["run_id"], m["key"])]["experiment_id"] = experiments[m["run_id"]]
     for table, rows in ((RUN_TABLE, runs), (PARAMS, params), (METRICS, metrics)):
         if rows:
             conn.execute(insert(table), rows)
@@ -151,6 +161,28 @@ def populate(ws) -> tuple[str, list[dict], str, list[str]]:  # noqa: ANN001 - a 
     return experiment, big, long_id, ids
 
 
+def filled(folder: Path):  # noqa: ANN201 - a Workspace and populate()'s ids
+    """The workspace in ``folder``, filled by ``populate`` once per size; later runs reuse it."""
+    from trainyard.store.upgrade import upgrade_schema
+    from trainyard.workspace import Workspace
+
+    done = folder / f"filled-{RUNS}-{POINTS}"
+    if done.exists():
+        unopened = Workspace.create(folder, connect=False)
+        upgrade_schema(unopened._resolve(unopened.config.store))
+        ws = Workspace.create(folder)
+        named = {e.name: e.id for e in ws.store.list_experiments()}
+        experiment, long, compared = (named[n] for n in ("bench", "long", "compare"))
+        ids = [r.id for r in reversed(ws.store.search_runs([compared]))]
+        print(f"# reusing the runs filled in {folder}")
+        return ws, (experiment, [], ws.store.search_runs([long])[0].id, ids)
+    shutil.rmtree(folder, ignore_errors=True)
+    ws = Workspace.create(folder)
+    ids = populate(ws)
+    done.touch()
+    return ws, ids
+
+
 def median_ms(samples: list[float]) -> str:
     return f"{statistics.median(samples) * 1000:.0f} ms"
 
@@ -174,6 +206,26 @@ def runs_page(page, url: str, top: str) -> tuple[list[float], list[float], list[
     return first, sort, sort_wall
 
 
+def compare_requests(client: httpx.Client, compared: list[str]) -> str:
+    """The compare chart's series: one batched ``GET /metric-series`` against one request a run
+    (what the page made before), sent one after another so that only the server's work differs."""
+    params = {"key": "loss", "points": 1200}
+    batched, singles = [], []
+    for _ in range(REPEAT):
+        start = time.perf_counter()
+        client.get("/api/v1/metric-series", params={**params, "run_id": compared}).raise_for_status()
+        batched.append(time.perf_counter() - start)
+        start = time.perf_counter()
+        for rid in compared:
+            client.get(f"/api/v1/runs/{rid}/metric-series", params=params).raise_for_status()
+        singles.append(time.perf_counter() - start)
+    ratio = statistics.median(singles) / statistics.median(batched)
+    return (
+        f"metric-series of {COMPARED} runs x {COMPARED_POINTS:,} points to 1,200: one batched request "
+        f"{median_ms(batched)}, {COMPARED} requests {median_ms(singles)} ({ratio:.1f}x)"
+    )
+
+
 def drawn_after(page, url: str, selector: str, count: int = 1) -> list[float]:  # noqa: ANN001
     """Seconds from navigation to ``url`` until ``count`` canvases under ``selector`` are drawn."""
     samples = []
@@ -195,8 +247,11 @@ def main() -> list[str]:
     from trainyard.workspace import Workspace
 
     with tempfile.TemporaryDirectory() as tmp:
-        ws = Workspace.create(Path(tmp) / "ws")
-        experiment_id, big, long_id, compared = populate(ws)
+        if CACHE and not MLFLOW_PYTHON:
+            ws, (experiment_id, big, long_id, compared) = filled(Path(CACHE))
+        else:
+            ws = Workspace.create(Path(tmp) / "ws")
+            experiment_id, big, long_id, compared = populate(ws)
         top = ws.store.search_runs([experiment_id], order_by=["metrics.m5 DESC"], max_results=1)[0].name
         session = LocalSession()
         rows: list[str] = []
@@ -216,6 +271,7 @@ def main() -> list[str]:
             rows.append(
                 f"metric-series of {POINTS:,} points to 1,200: {median_ms([time.perf_counter() - start])}"
             )
+            rows.append(compare_requests(client, compared))
 
             browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=FLAGS)
             page = browser.new_page(viewport={"width": 1280, "height": 800})

@@ -21,6 +21,8 @@ MAX_ORDER_KEYS = 10  # items of ``order_by``
 # Values in one answer of ``get_metric_series`` (a chart is narrower than this many pixels).
 MIN_SERIES_POINTS = 4
 MAX_SERIES_POINTS = 20_000
+# Runs one batched series request names (the studio compares 2 to 100 runs).
+MAX_SERIES_RUNS = 100
 
 # A file name (one part of a path) on Linux, macOS and Windows file systems, in bytes.
 MAX_FILE_NAME_BYTES = 255

@@ -6,8 +6,9 @@ import json
 
 from typer.testing import CliRunner
 
+import trainyard as ty
 from trainyard.cli.main import app
-from trainyard.deletion import is_deleted
+from trainyard.deletion import RunView, is_deleted
 from trainyard.errors import NotFoundError
 from trainyard.workspace import Workspace
 
@@ -38,3 +39,16 @@ def test_an_unknown_run_is_named_and_nothing_changes(ws: Workspace) -> None:
         assert isinstance(result.exception, NotFoundError), result.output
         assert argv[-1] in str(result.exception)
     assert not is_deleted(ws.store.get_run(run.id).tags)
+
+
+def test_an_experiments_runs_and_count_leave_deleted_runs_out(ws: Workspace) -> None:
+    """``Experiment.get_runs`` and ``trainyard experiment list`` show what MLflow's ACTIVE_ONLY does."""
+    exp = ty.Experiment(ws, "sdk")
+    a, b = (ws.store.create_run(exp.id, name=n) for n in "ab")
+    ws.store.delete_runs([a.id])
+    assert [r.id for r in exp.get_runs()] == [b.id]
+    assert [r.id for r in exp.get_runs(view=RunView.DELETED)] == [a.id]
+    assert sorted(r.id for r in exp.get_runs(view=RunView.ALL)) == sorted([a.id, b.id])
+    listed = CliRunner().invoke(app, ["experiment", "list", "-o", "json"])
+    assert listed.exit_code == 0, listed.output
+    assert {e["name"]: e["runs"] for e in json.loads(listed.stdout)}["sdk"] == 1

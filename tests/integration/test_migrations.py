@@ -313,6 +313,31 @@ def test_0018_summarises_the_metrics_already_logged(empty_store_uri, engines):
     assert "metric_blocks" not in _tables(engine)
 
 
+def test_0019_gives_latest_metrics_their_runs_experiment(empty_store_uri, engines):
+    """Latest values from before 0019 get their run's experiment, so ordered pages still find them."""
+    engine = _engine(engines, empty_store_uri)
+    schema.upgrade(engine, "0018")
+    _insert_at_first_revision(engine)  # run "r"*32 in experiment "e"*32, its latest loss NaN
+    schema.upgrade(engine)
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT experiment_id FROM latest_metrics")).scalars().all() == ["e" * 32]
+    store = SqlStore(empty_store_uri, create=False)
+    try:
+        store.log_batch("r" * 32, metrics=[Metric("loss", 0.25, 2, 1004.0)])
+        other = store.create_run("e" * 32, name="new")
+        store.log_batch(other.id, metrics=[Metric("loss", 0.5, 0, 1005.0)])
+        page = store.search_runs(["e" * 32], order_by=["metrics.loss DESC"], max_results=1)
+        assert [r.name for r in page] == ["new"] and page.next_page_token is not None
+        page = store.search_runs(
+            ["e" * 32], order_by=["metrics.loss DESC"], max_results=1, page_token=page.next_page_token
+        )
+        assert [r.name for r in page] == ["old run"] and page.next_page_token is None
+    finally:
+        store.close()
+    schema.downgrade(engine, "0018")
+    assert "experiment_id" not in {c["name"] for c in inspect(engine).get_columns("latest_metrics")}
+
+
 # -- frozen stores: one SQLite file per released schema, written by that release (tests/data) --
 FROZEN = sorted((Path(__file__).parents[1] / "data").glob("schema-*.db"))
 

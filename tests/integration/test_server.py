@@ -113,6 +113,39 @@ def test_a_run_is_its_callers_and_a_child_its_parents_whatever_the_body_says(cli
     assert client.post("/api/v1/runs", json=child).json()["tags"] == root["tags"]  # the parent's
 
 
+def test_a_runs_user_cannot_be_changed_afterwards(client: httpx.Client) -> None:
+    """Every tag write that names ``mlflow.user`` is refused, ours and MLflow's, and nothing is
+    written: not the batch's other tags, not its metrics."""
+    exp = client.post("/api/v1/experiments", json={"name": "owned"}).json()
+    run = client.post("/api/v1/runs", json={"experiment_id": exp["id"]}).json()
+    mlflow = "/api/2.0/mlflow/runs"
+    metric = {"key": "m", "value": 1.0, "timestamp": 1.0, "step": 0}
+    pairs = [{"key": "mlflow.user", "value": "mallory"}, {"key": "team", "value": "a"}]
+    writes = [
+        ("POST", f"/api/v1/runs/{run['id']}/batch",
+         {"tags": {"mlflow.user": "mallory", "team": "a"}, "metrics": [metric]}),
+        ("POST", "/api/v1/runs/tags", {"run_ids": [run["id"]], "set": {"mlflow.user": "mallory"}}),
+        ("POST", "/api/v1/runs/tags", {"run_ids": [run["id"]], "remove": ["mlflow.user"]}),
+        ("POST", f"{mlflow}/set-tag", {"run_id": run["id"], "key": "mlflow.user", "value": "mallory"}),
+        ("POST", f"{mlflow}/delete-tag", {"run_id": run["id"], "key": "mlflow.user"}),
+        ("POST", f"{mlflow}/log-batch",
+         {"run_id": run["id"], "tags": pairs}),
+    ]  # fmt: skip
+    for method, path, body in writes:
+        response = client.request(method, path, json=body)
+        assert response.status_code == 400, (path, response.text)
+        assert (
+            "'mlflow.user'" in response.json()["message"]
+            and "cannot be set or removed" in response.json()["message"]
+        )
+    response = client.delete(f"/api/v1/runs/{run['id']}/tags", params={"key": "mlflow.user"})
+    assert "'mlflow.user'" in _json_error(response, 400, "INVALID_PARAMETER_VALUE")
+    after = client.get(f"/api/v1/runs/{run['id']}").json()
+    assert after["tags"] == {"mlflow.user": "tester"} and after["metrics"] == {}
+    ok = client.post(f"/api/v1/runs/{run['id']}/batch", json={"tags": {"team": "a"}})
+    assert ok.status_code == 200 and client.get(f"/api/v1/runs/{run['id']}").json()["tags"]["team"] == "a"
+
+
 def test_a_retried_create_with_the_same_key_creates_once(client: httpx.Client) -> None:
     exp = client.post("/api/v1/experiments", json={"name": "retries"}).json()
     key = {"Idempotency-Key": "k-123"}

@@ -47,6 +47,9 @@ def test_a_contributor_tags_deletes_and_restores_runs(ws: Workspace, client: Tes
     assert _names(client, ada, experiment_ids=[exp.id]) == ["b", "c"]  # hidden unless asked
     assert _names(client, ada, experiment_ids=[exp.id], view="deleted") == ["a"]
     assert _names(client, ada, experiment_ids=[exp.id], view="all") == ["a", "b", "c"]
+    count = f"/api/v1/experiments/{exp.id}/run-count"  # the studio's title: what its table lists
+    counted = [client.get(count, params=p, headers=ada).json()["count"] for p in ({}, {"view": "deleted"})]
+    assert counted == [2, 1]
     assert ws.store.get_run(a.id).tags["team"] == "vision"  # nothing is lost
     assert client.post(f"{RUNS}/restore", json={"run_ids": [a.id]}, headers=ada).status_code == 200
     assert _names(client, ada, experiment_ids=[exp.id]) == ["a", "b", "c"]

@@ -127,6 +127,36 @@ def test_metric_series_is_exact_when_it_fits_and_keeps_the_extremes_when_not(
         )
 
 
+def test_several_runs_series_in_one_request_are_each_cut_as_one_runs(
+    local: tuple[ThreadedServer, LocalSession, Workspace],
+) -> None:
+    """GET /metric-series?run_id=...: what the compare page draws, each run's series as its own
+    route answers it, in the order asked; a run without the key is empty, an unknown one a 404."""
+    server, session, ws = local
+    experiment = ws.store.get_experiment_by_name("studio-sample")
+    assert experiment is not None
+    runs = [r.id for r in ws.store.search_runs([experiment.id])]
+    bare = ws.store.create_run(experiment.id, name="no-loss").id
+    with _signed_in(server, session) as client:
+        for params in ({"points": 10}, {"points": 10, "min_step": 30, "max_step": 35}, {"points": 100}):
+            asked = [*reversed(runs), bare]
+            batch = client.get("/api/v1/metric-series", params={"run_id": asked, "key": "loss", **params})
+            assert batch.status_code == 200, batch.text
+            series = batch.json()["series"]
+            assert [s.pop("run_id") for s in series] == asked
+            one = [
+                client.get(f"/api/v1/runs/{rid}/metric-series", params={"key": "loss", **params}).json()
+                for rid in asked
+            ]
+            assert series == one and series[-1]["total"] == 0 and series[0]["total"] > 0
+        unknown = client.get("/api/v1/metric-series", params={"run_id": [runs[0], "0" * 32], "key": "loss"})
+        assert unknown.status_code == 404 and "0" * 32 in unknown.json()["message"]
+        for bad in ({"key": "loss"}, {"run_id": ["x"] * 101, "key": "loss"}, {"run_id": runs, "key": ""}):
+            assert client.get("/api/v1/metric-series", params=bad).status_code == 400, bad
+        documented = client.get("/api/v1/openapi.json").json()["paths"]["/api/v1/metric-series"]["get"]
+        assert {p["name"] for p in documented["parameters"]} >= {"run_id", "key", "points", "min_step"}
+
+
 def test_non_finite_values_are_spelled_out(local: tuple[ThreadedServer, LocalSession, Workspace]) -> None:
     server, session, ws = local
     experiment = ws.store.create_experiment("gaps")

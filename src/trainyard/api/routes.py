@@ -95,6 +95,7 @@ GET_OUTPUT_PREVIEW = _route("GET", f"{V1}/runs/{{run_id}}/outputs/{{port}}/previ
 LOG_BATCH = _route("POST", f"{V1}/runs/{{run_id}}/batch", idempotent=True)  # once per batch id
 GET_METRIC_HISTORY = _route("GET", f"{V1}/runs/{{run_id}}/metrics")
 GET_METRIC_SERIES = _route("GET", f"{V1}/runs/{{run_id}}/metric-series")  # one key, cut to a chart's width
+GET_METRIC_SERIES_BATCH = _route("GET", f"{V1}/metric-series")  # one key of several runs (compare)
 DELETE_TAG = _route("DELETE", f"{V1}/runs/{{run_id}}/tags")
 
 # environments ----------------------------------------------------------------------------------

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 import typer
 
 from trainyard.cli.output import Format, console, fmt_time, print_json, table
+from trainyard.deletion import RunView
 
 if TYPE_CHECKING:
     from trainyard.store.records import Experiment
@@ -32,7 +33,7 @@ def list_experiments(
                 "id": exp.id,
                 "name": exp.name,
                 "created": exp.created_at,
-                "runs": ws.store.count_runs(exp.id),
+                "runs": ws.store.count_runs(exp.id, view=RunView.ACTIVE),
                 "latest_run": latest,
                 "deleted": exp.deleted,
             }

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any, Protocol, TextIO
 
 from trainyard.artifacts import run_key
 from trainyard.compute.base import CANCELED_BY_USER
+from trainyard.deletion import RunView
 from trainyard.errors import InvalidInputError, NotFoundError, TrainyardError
 from trainyard.status import RunStatus
 from trainyard.tracking.context import current_run
@@ -265,6 +266,10 @@ class Experiment:
         """An interactive run (notebooks): running now, finished by ``complete()`` or at exit."""
         return Run.start(self.workspace, self.id, name=display_name, compute="offline")
 
-    def get_runs(self, include_children: bool = False) -> builtins.list[Run]:  # `list` is the classmethod
-        runs = self.workspace.store.search_runs([self.id])
+    def get_runs(
+        self, include_children: bool = False, view: RunView = RunView.ACTIVE
+    ) -> builtins.list[Run]:  # `list` is the classmethod
+        """The experiment's runs, newest first; deleted ones left out (MLflow's ``ACTIVE_ONLY``)
+        unless ``view`` is ``RunView.DELETED`` or ``RunView.ALL``."""
+        runs = self.workspace.store.search_runs([self.id], view=view)
         return [Run(self.workspace, r.id, r) for r in runs if include_children or r.parent_id is None]

@@ -166,8 +166,9 @@ class RestStore(Store):
     def find_run_ids(self, prefix: str, limit: int = 2) -> list[str]:
         return list(self._get(routes.FIND_RUN_IDS, prefix=prefix, limit=limit)["ids"])
 
-    def count_runs(self, experiment_id: str) -> int:
-        return int(self._get(routes.COUNT_RUNS.at(experiment_id=experiment_id))["count"])
+    def count_runs(self, experiment_id: str, *, view: RunView = RunView.ALL) -> int:
+        found = self._get(routes.COUNT_RUNS.at(experiment_id=experiment_id), view=RunView(view).value)
+        return int(found["count"])
 
     def set_status(
         self,

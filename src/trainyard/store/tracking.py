@@ -132,8 +132,9 @@ class TrackingStore(abc.ABC):
         """Ids starting with ``prefix`` (at most ``limit``): how short ids typed by people resolve."""
 
     @abc.abstractmethod
-    def count_runs(self, experiment_id: str) -> int:
-        """How many runs (children included) the experiment holds; 0 for an unknown id."""
+    def count_runs(self, experiment_id: str, *, view: RunView = RunView.ALL) -> int:
+        """How many runs (children included) the experiment holds, of those ``view`` shows (a
+        count for people leaves the deleted ones out, as their searches do); 0 for an unknown id."""
 
     @abc.abstractmethod
     def set_status(

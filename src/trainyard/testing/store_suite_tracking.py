@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import math
+import random
 import time
 from typing import Any
 
@@ -290,6 +291,58 @@ class TrackingSuite(MetricsSuite):
         with pytest.raises(InvalidInputError):
             store.search_runs([exp], max_results=0)
 
+    def test_pages_ordered_by_a_metric_keep_ties_nan_and_missing_in_order(self, store: Store) -> None:
+        """Every page size walks the same order: numbers (ties newest first, then by id), NaN,
+        then runs without the metric; other experiments' values and deleted runs never count."""
+        exp, other = store.create_experiment("ties").id, store.create_experiment("ties-other").id
+        rng = random.Random(3)
+        choices: list[float | None] = [0.1, 0.2, 0.3, 0.0, -0.0, math.nan, None]
+        runs: list[tuple[RunInfo, float | None]] = []
+        for i in range(24):
+            run = store.create_run(exp, name=f"t{i}")
+            value = rng.choice(choices)
+            store.log_batch(run.id, metrics=[] if value is None else [_metric("loss", value)])
+            store.log_batch(run.id, metrics=[_metric("acc", i / 24)])
+            runs.append((store.get_run(run.id), value))
+            time.sleep(0.002)
+        for value in (10.0, -10.0, math.nan):  # the same key elsewhere, around every boundary
+            store.log_batch(store.create_run(other, name="elsewhere").id, metrics=[_metric("loss", value)])
+        values = {r.id: v for r, v in runs}
+        gone = [r.id for r, v in runs[:3]]
+        store.delete_runs(gone)
+
+        def expected(descending: bool, kept: Any) -> list[str]:
+            def key(item: tuple[RunInfo, float | None]) -> tuple[Any, ...]:
+                run, value = item
+                rank = 2 if value is None else 1 if math.isnan(value) else 0
+                number = 0.0 if rank else (-value if descending else value)  # type: ignore[operator]
+                return (rank, number, -run.created_at, run.id)
+
+            return [r.name for r, v in sorted(runs, key=key) if kept(r)]
+
+        for descending in (True, False):
+            order = [f"metrics.loss {'DESC' if descending else 'ASC'}"]
+            searches: list[tuple[dict[str, Any], Any]] = [
+                ({"view": RunView.ALL}, lambda r: True),
+                ({"view": RunView.ACTIVE}, lambda r: r.id not in gone),
+                ({"filter_string": "metrics.acc >= 0.5"}, lambda r: r.metrics["acc"] >= 0.5),
+                ({"filter_string": "metrics.loss > 0.1"}, lambda r: values[r.id] in (0.2, 0.3)),
+            ]
+            for kwargs, kept in searches:
+                want = expected(descending, kept)
+                assert [x.name for x in store.search_runs([exp], order_by=order, **kwargs)] == want
+                for size in (1, 4, 7, len(want), 50):
+                    names, token = [], None
+                    while True:
+                        page = store.search_runs(
+                            [exp], order_by=order, max_results=size, page_token=token, **kwargs
+                        )
+                        names += [x.name for x in page]
+                        token = page.next_page_token
+                        if token is None:
+                            break
+                    assert names == want, (order, kwargs, size)
+
     # metrics ---------------------------------------------------------------------------------
     def test_lifecycle_sets_start_and_end_times(self, store: Store) -> None:
         run = _new_run(store)
@@ -548,6 +601,8 @@ class TrackingSuite(MetricsSuite):
             return [r.name for r in store.search_runs([exp.id], view=view, **kwargs)]
 
         assert names(RunView.ACTIVE) == ["kept"] and names(RunView.DELETED) == ["gone"]
+        counts = [store.count_runs(exp.id, view=v) for v in (RunView.ACTIVE, RunView.DELETED, RunView.ALL)]
+        assert counts == [1, 1, 2] and store.count_runs(exp.id) == 2  # a title counts what it lists
         assert (
             sorted(names(RunView.ALL))
             == ["gone", "kept"]

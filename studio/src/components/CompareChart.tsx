@@ -1,10 +1,11 @@
-// One metric of several runs overlaid: each run's series cut to the chart's width by the server,
-// joined on their steps (uPlot.join), one line per run; smoothed (smooth.ts), each run's line
+// One metric of several runs overlaid: each run's series cut to the chart's width by the server
+// (one batched request, series.ts), joined on their steps (uPlot.join), one line per run; smoothed (smooth.ts), each run's line
 // is drawn faint under its smoothed one. Changing the smoothing draws again without fetching.
 import { useEffect, useRef, useState } from "react";
 import uPlot from "uplot";
-import { getJson, query, V1, type Run, type Series } from "../api";
+import type { Run } from "../api";
 import { runName } from "../compare";
+import { fetchSeries } from "../series";
 import { smoothedSeries, withSmoothed } from "../smooth";
 import { ErrorLine } from "./ErrorLine";
 
@@ -30,10 +31,10 @@ export function CompareChart({
     const width = Math.max(300, element.clientWidth);
     const having = runs.filter((run) => metricKey in run.metrics);
     let cancelled = false;
-    Promise.all(
-      having.map((run) =>
-        getJson<Series>(`${V1}/runs/${encodeURIComponent(run.id)}/metric-series?${query({ key: metricKey, points: width })}`),
-      ),
+    fetchSeries(
+      having.map((run) => run.id),
+      metricKey,
+      { points: width },
     )
       .then((all) => {
         if (cancelled) return;

@@ -71,7 +71,7 @@ export function Runs({ experimentId, writer }: { experimentId: string; writer: b
     const id = encodeURIComponent(experimentId);
     getJson<Experiment>(`${V1}/experiments/${id}`).then(setExperiment, setError);
     getJson<{ count: number }>(`${V1}/experiments/${id}/run-count`).then((c) => setCount(c.count), setError);
-  }, [experimentId]);
+  }, [experimentId, reads]); // the count leaves deleted runs out: read again after a bulk change
 
   function load(token: string | null, mine: number) {
     setLoading(true);

@@ -32,6 +32,7 @@ from trainyard.server.mlflow.protocol import (
     read_args,
     run_id_of,
 )
+from trainyard.server.routes.deps import refuse_user_tag
 from trainyard.status import RunStatus
 from trainyard.store.base import Store
 from trainyard.store.records import Experiment, Metric, RunInfo
@@ -274,6 +275,7 @@ def tracking_router(workspace: Workspace) -> APIRouter:
 
     @router.post("/runs/set-tag")
     def set_tag(args: Args = Depends(read_args)) -> dict[str, Any]:
+        refuse_user_tag([args.need("key")])
         store.log_batch(run_id_of(args), tags={args.need("key"): args.str("value") or ""})
         return {}
 
@@ -281,6 +283,7 @@ def tracking_router(workspace: Workspace) -> APIRouter:
     def delete_tag(args: Args = Depends(read_args)) -> dict[str, Any]:
         run = run_of(args)
         key = args.need("key")
+        refuse_user_tag([key])
         if key not in run.tags:
             raise NotFoundError(f"run {run.id} has no tag {key!r}")
         store.delete_tag(run.id, key)
@@ -291,13 +294,15 @@ def tracking_router(workspace: Workspace) -> APIRouter:
         """The hot path of MLflow clients: no run read, the store's write checks that the run exists."""
         run_id = run_id_of(args)
         check_batch_limits(args)
+        tags = args.pairs("tags")
+        refuse_user_tag(tags)
         raw = args.items("metrics")
         metrics = [metric_of(m) for m in raw]
         linked = {m for m, given in zip(metrics, raw, strict=True) if given.str("model_id")}
         if linked:  # MLflow 3's log_model re-sends the run's metrics to link them to the model
             seen = {m for key in {m.key for m in linked} for m in store.get_metric_history(run_id, key)}
             metrics = [m for m in metrics if m not in linked or m not in seen]
-        store.log_batch(run_id, metrics=metrics, params=args.pairs("params"), tags=args.pairs("tags"))
+        store.log_batch(run_id, metrics=metrics, params=args.pairs("params"), tags=tags)
         return {}
 
     def link_models(args: Args, side: str) -> None:

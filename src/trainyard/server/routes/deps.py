@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Annotated, Any
 
 from fastapi import Depends, Header, Request
@@ -11,9 +11,11 @@ from fastapi import Depends, Header, Request
 from trainyard.api.routes import IDEMPOTENCY_HEADER
 from trainyard.api.schemas import to_json
 from trainyard.artifacts import ArtifactStore
+from trainyard.errors import InvalidInputError
 from trainyard.limits import MAX_IDEMPOTENCY_KEY_LENGTH
 from trainyard.store import Store
 from trainyard.store.auth import Principal
+from trainyard.store.records import USER_TAG
 from trainyard.store.server import server_part
 from trainyard.workspace import Workspace
 
@@ -69,3 +71,13 @@ def keyed_store(request: Request, key: str | None) -> Store:
 def create_once(request: Request, key: str | None, create: Callable[[Store], Any]) -> Any:
     """The JSON of ``create(store)`` with the ``keyed_store`` of the request's key."""
     return to_json(create(keyed_store(request, key)))
+
+
+def refuse_user_tag(keys: Iterable[str]) -> None:
+    """A run's ``USER_TAG`` is who created it, recorded by the server from the caller: a later
+    tag write (set, remove, a batch's tags) that names it is refused, so no one re-attributes a run."""
+    if USER_TAG in set(keys):
+        raise InvalidInputError(
+            f"tag {USER_TAG!r} is the run's user, recorded by the server when the run was created; "
+            "it cannot be set or removed afterwards (leave it out of the tags)"
+        )

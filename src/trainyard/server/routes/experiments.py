@@ -8,6 +8,7 @@ from fastapi import APIRouter, Query, Request
 
 from trainyard.api import routes
 from trainyard.api.schemas import ExperimentCreate, ExperimentUpdate, to_json
+from trainyard.deletion import RunView
 from trainyard.errors import NotFoundError
 from trainyard.server.routes.deps import IdempotencyKey, StoreDep, create_once
 from trainyard.server.routing import serve
@@ -41,8 +42,9 @@ def get_experiment(experiment_id: str, store: StoreDep) -> Any:
 
 
 @serve(router, routes.COUNT_RUNS)
-def count_runs(experiment_id: str, store: StoreDep) -> Any:
-    return {"count": store.count_runs(experiment_id)}
+def count_runs(experiment_id: str, store: StoreDep, view: RunView = RunView.ACTIVE) -> Any:
+    """The runs a search of the experiment shows: deleted ones left out unless asked for."""
+    return {"count": store.count_runs(experiment_id, view=view)}
 
 
 @serve(router, routes.UPDATE_EXPERIMENT)

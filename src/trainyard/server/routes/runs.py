@@ -23,7 +23,14 @@ from trainyard.api.schemas import (
 )
 from trainyard.components.preview import MAX_ROWS, output_preview
 from trainyard.errors import InvalidInputError
-from trainyard.server.routes.deps import IdempotencyKey, PrincipalDep, StoreDep, WorkspaceDep, create_once
+from trainyard.server.routes.deps import (
+    IdempotencyKey,
+    PrincipalDep,
+    StoreDep,
+    WorkspaceDep,
+    create_once,
+    refuse_user_tag,
+)
 from trainyard.server.routing import serve
 from trainyard.store.records import USER_TAG
 
@@ -95,6 +102,7 @@ def tag_runs(body: RunTagChange, store: StoreDep) -> Any:
     both = sorted(set(body.set) & set(body.remove))
     if both:
         raise InvalidInputError(f"tags {', '.join(both)}: set or remove a tag, not both")
+    refuse_user_tag([*body.set, *body.remove])
     store.update_run_tags(body.run_ids, {**dict.fromkeys(body.remove), **body.set})
     return {}
 

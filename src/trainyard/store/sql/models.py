@@ -119,6 +119,8 @@ METRIC_BLOCKS = Table(
 )
 
 # The newest value of each metric per run (highest step, then timestamp): run lists read this.
+# The run's experiment is copied here (runs never change experiment) so that a search ordered by
+# a metric walks the index in order instead of sorting every run of the experiment.
 LATEST = Table(
     "latest_metrics",
     metadata,
@@ -129,6 +131,8 @@ LATEST = Table(
     Column("negative_zero", Boolean, nullable=False, server_default=false()),
     Column("step", BigInteger, nullable=False),
     Column("timestamp", Float, nullable=False),
+    Column("experiment_id", String(32), nullable=False),
+    Index("ix_latest_metrics_experiment_key_value", "experiment_id", "key", "is_nan", "value", "run_id"),
 )
 
 PARAMS = Table(
@@ -145,6 +149,8 @@ TAGS = Table(
     Column("run_id", String(32), _run_fk(), primary_key=True),
     Column("key", String(250), primary_key=True),
     Column("value", Text, nullable=False),
+    # by key: the deleted-run marker every people's search leaves out, and tag filters
+    Index("ix_run_tags_key", "key"),
 )
 
 ENVIRONMENTS = Table(

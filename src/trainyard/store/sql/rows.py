@@ -81,14 +81,15 @@ class Batch:
             tag_rows(run_id, tags),
         )
 
-    def write(self, conn: Connection, attempt: int, current: int) -> None:
-        """The rows, the metrics under ``attempt``; the latest values only from the ``current`` one."""
+    def write(self, conn: Connection, experiment_id: str, attempt: int, current: int) -> None:
+        """The rows, the metrics under ``attempt``; the latest values only from the ``current`` one
+        (kept with the run's experiment, which ordered searches walk by)."""
         if self.metrics:
             written = [{**row, "attempt": attempt} for row in self.metrics]
             conn.execute(insert(METRICS), written)
             blocks.add(conn, written)
             if attempt == current:  # a lost attempt's late values are history, not the run's latest
-                self._update_latest(conn)
+                self._update_latest(conn, experiment_id)
         if self.params:
             self._insert_params(conn)
         if self.tags:
@@ -96,12 +97,12 @@ class Batch:
             conn.execute(delete(TAGS).where(TAGS.c.run_id == self.run_id, TAGS.c.key.in_(keys)))
             conn.execute(insert(TAGS), self.tags)
 
-    def _update_latest(self, conn: Connection) -> None:
+    def _update_latest(self, conn: Connection, experiment_id: str) -> None:
         query = select(LATEST.c.key, LATEST.c.step, LATEST.c.timestamp).where(
             LATEST.c.run_id == self.run_id, LATEST.c.key.in_(list(self.latest))
         )
         existing = {key: (step, ts) for key, step, ts in conn.execute(query)}
-        new = [row for key, row in self.latest.items() if key not in existing]
+        new = [{**r, "experiment_id": experiment_id} for key, r in self.latest.items() if key not in existing]
         if new:
             conn.execute(insert(LATEST), new)
         for key, row in self.latest.items():

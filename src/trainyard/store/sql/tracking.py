@@ -23,7 +23,7 @@ from trainyard.store.sql.engine import read_tx, with_retries, write_tx
 from trainyard.store.sql.idempotency import SqlIdempotency
 from trainyard.store.sql.models import EXPERIMENTS as EXP
 from trainyard.store.sql.models import LATEST, METRICS, PARAMS, RUNS, TAGS
-from trainyard.store.sql.search import search_query
+from trainyard.store.sql.search import RunSearch, in_view
 from trainyard.store.validation import (
     apply_tag_changes,
     check_batch_id,
@@ -257,14 +257,18 @@ class SqlTracking(SqlIdempotency):
         page_token: str | None = None,
         view: RunView = RunView.ALL,
     ) -> RunPage:
-        query = search_query(
-            self.engine.dialect.name, experiment_ids, statuses, parent_id, filter_string, order_by, view
-        )
+        dialect = self.engine.dialect.name
+        search = RunSearch(dialect, experiment_ids, statuses, parent_id, filter_string, order_by, view)
         offset = decode_page_token(page_token)
         limit = check_max_results(max_results)
         if limit is None:
+            query = search.query()
             return RunPage(self._load_runs(query.offset(offset) if offset else query))
-        found = self._load_runs(query.offset(offset).limit(limit + 1), by_id_list=True)
+        bounding = search.bound(offset + limit)  # the page's last value, for a short sort
+        with read_tx(self.engine) as conn:
+            bound = None if bounding is None else conn.execute(bounding).scalar()
+            query = search.query(bound)
+            found = self._read_runs(conn, query.offset(offset).limit(limit + 1), by_id_list=True)
         more = len(found) > limit
         return RunPage(found[:limit], encode_page_token(offset + limit) if more else None)
 
@@ -279,9 +283,10 @@ class SqlTracking(SqlIdempotency):
         with read_tx(self.engine) as conn:
             return list(conn.execute(query).scalars())
 
-    def count_runs(self, experiment_id: str) -> int:
+    def count_runs(self, experiment_id: str, *, view: RunView = RunView.ALL) -> int:
         with read_tx(self.engine) as conn:
-            query = select(func.count()).select_from(RUNS).where(RUNS.c.experiment_id == experiment_id)
+            query = in_view(select(func.count()).select_from(RUNS), view)
+            query = query.where(RUNS.c.experiment_id == experiment_id)
             return int(conn.execute(query).scalar() or 0)
 
     def _load_runs(self, query: Any, *, by_id_list: bool = False) -> list[RunInfo]:
@@ -291,28 +296,29 @@ class SqlTracking(SqlIdempotency):
         search again as a subquery three times.
         """
         with read_tx(self.engine) as conn:
-            rows = conn.execute(query).mappings().all()
-            if not rows:
-                return []
-            ids: Any = (
-                [r["id"] for r in rows]
-                if by_id_list
-                else query.with_only_columns(RUNS.c.id).scalar_subquery()
-            )
-            extra: dict[str, dict[str, dict[str, Any]]] = {r["id"]: {"p": {}, "t": {}, "m": {}} for r in rows}
-            for rid, k, v in conn.execute(
-                select(PARAMS.c.run_id, PARAMS.c.key, PARAMS.c.value).where(PARAMS.c.run_id.in_(ids))
-            ):
-                extra[rid]["p"][k] = v
-            for rid, k, v in conn.execute(
-                select(TAGS.c.run_id, TAGS.c.key, TAGS.c.value).where(TAGS.c.run_id.in_(ids))
-            ):
-                extra[rid]["t"][k] = v
-            latest = select(
-                LATEST.c.run_id, LATEST.c.key, LATEST.c.value, LATEST.c.is_nan, LATEST.c.negative_zero
-            ).where(LATEST.c.run_id.in_(ids))
-            for rid, k, v, nan, negative_zero in conn.execute(latest):
-                extra[rid]["m"][k] = _metric_value(v, nan, negative_zero)
+            return self._read_runs(conn, query, by_id_list=by_id_list)
+
+    def _read_runs(self, conn: Connection, query: Any, *, by_id_list: bool) -> list[RunInfo]:
+        rows = conn.execute(query).mappings().all()
+        if not rows:
+            return []
+        ids: Any = (
+            [r["id"] for r in rows] if by_id_list else query.with_only_columns(RUNS.c.id).scalar_subquery()
+        )
+        extra: dict[str, dict[str, dict[str, Any]]] = {r["id"]: {"p": {}, "t": {}, "m": {}} for r in rows}
+        for rid, k, v in conn.execute(
+            select(PARAMS.c.run_id, PARAMS.c.key, PARAMS.c.value).where(PARAMS.c.run_id.in_(ids))
+        ):
+            extra[rid]["p"][k] = v
+        for rid, k, v in conn.execute(
+            select(TAGS.c.run_id, TAGS.c.key, TAGS.c.value).where(TAGS.c.run_id.in_(ids))
+        ):
+            extra[rid]["t"][k] = v
+        latest = select(
+            LATEST.c.run_id, LATEST.c.key, LATEST.c.value, LATEST.c.is_nan, LATEST.c.negative_zero
+        ).where(LATEST.c.run_id.in_(ids))
+        for rid, k, v, nan, negative_zero in conn.execute(latest):
+            extra[rid]["m"][k] = _metric_value(v, nan, negative_zero)
         return [self._run_info(r, extra[r["id"]]) for r in rows]
 
     @staticmethod
@@ -442,9 +448,11 @@ class SqlTracking(SqlIdempotency):
         key = None if batch_id is None else _batch_key(run_id, batch_id)
 
         def write(conn: Connection) -> dict[str, Any]:
-            conn.execute(select(RUNS.c.id).where(RUNS.c.id == run_id).with_for_update(key_share=True))
-            current = self._attempt(conn, run_id)
-            batch.write(conn, _made(run_id, attempt, current), current)
+            experiment_id = conn.execute(
+                select(RUNS.c.experiment_id).where(RUNS.c.id == run_id).with_for_update(key_share=True)
+            ).scalar()
+            current = self._attempt(conn, run_id)  # NotFoundError for a run that is not there
+            batch.write(conn, str(experiment_id), _made(run_id, attempt, current), current)
             return {"run_id": run_id}
 
         self._once("metric batch", key, write)

@@ -313,10 +313,10 @@ def test_0018_summarises_the_metrics_already_logged(empty_store_uri, engines):
     assert "metric_blocks" not in _tables(engine)
 
 
-def test_0019_gives_latest_metrics_their_runs_experiment(empty_store_uri, engines):
-    """Latest values from before 0019 get their run's experiment, so ordered pages still find them."""
+def test_0020_gives_latest_metrics_their_runs_experiment(empty_store_uri, engines):
+    """Latest values from before 0020 get their run's experiment, so ordered pages still find them."""
     engine = _engine(engines, empty_store_uri)
-    schema.upgrade(engine, "0018")
+    schema.upgrade(engine, "0019")
     _insert_at_first_revision(engine)  # run "r"*32 in experiment "e"*32, its latest loss NaN
     schema.upgrade(engine)
     with engine.connect() as conn:
@@ -334,7 +334,7 @@ def test_0019_gives_latest_metrics_their_runs_experiment(empty_store_uri, engine
         assert [r.name for r in page] == ["old run"] and page.next_page_token is None
     finally:
         store.close()
-    schema.downgrade(engine, "0018")
+    schema.downgrade(engine, "0019")
     assert "experiment_id" not in {c["name"] for c in inspect(engine).get_columns("latest_metrics")}
 
 

@@ -20,7 +20,7 @@ if TYPE_CHECKING:
 
 from trainyard.errors import WorkspaceError
 
-HEAD = "0019"
+HEAD = "0020"
 KNOWN = (
     "0001",
     "0002",
@@ -40,6 +40,7 @@ KNOWN = (
     "0017",
     "0018",
     "0019",
+    "0020",
 )
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
 PG_LOCK_ID = 0x7472_6169  # "trai"

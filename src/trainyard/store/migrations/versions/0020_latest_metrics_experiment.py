@@ -1,7 +1,7 @@
 """latest metrics by experiment: a run list ordered by a metric reads an index in order
 
-Revision ID: 0019
-Revises: 0018
+Revision ID: 0020
+Revises: 0019
 
 ``latest_metrics`` gets its run's experiment (filled from ``runs``; a run never changes
 experiment) and an index on experiment, key, NaN flag and value, so ``order_by metrics.X`` with
@@ -13,8 +13,8 @@ make leave out the runs tagged deleted, which otherwise read every run's tags.
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0019"
-down_revision = "0018"
+revision = "0020"
+down_revision = "0019"
 branch_labels = None
 depends_on = None
 

@@ -126,3 +126,18 @@ def test_a_supervisor_of_a_removed_workspace_leaves_at_once(tmp_path):
     thread.join(5)
     assert not thread.is_alive()
     ws.close()
+
+
+def test_a_ray_task_run_whose_parent_ended_is_ended_with_its_reason(quick):
+    """A many-models driver that died between making a partition's run and its Ray task leaves it
+    queued with no worker: the reaper ends it with the parent's reason (it used to wait forever)."""
+    exp = quick.store.get_or_create_experiment("orphans")
+    parent = quick.store.create_run(exp.id, name="parent")
+    task = quick.store.create_run(exp.id, name="task", parent_id=parent.id, tags={reaper.TASK_TAG: "true"})
+    other = quick.store.create_run(exp.id, name="not a task", parent_id=parent.id)
+    assert reaper.reap(quick) == []  # the parent is active: its driver or worker ends its tasks
+    lost = "lost the Ray cluster of target 'doomed'"
+    quick.store.set_status(parent.id, RunStatus.FAILED, error=lost, expected=RunStatus.QUEUED)
+    assert reaper.reap(quick) == [task.id]
+    assert row(quick, task.id)[::2] == ("failed", lost)
+    assert quick.store.get_run(other.id).status == RunStatus.QUEUED  # queued for an agent, as before

@@ -13,13 +13,14 @@ from __future__ import annotations
 import shlex
 import sys
 import time
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from trainyard.compute import get_compute
 from trainyard.compute.job import JobRecord
 from trainyard.compute.ray_target import RayCompute, RayUnreachableError, cluster_state
 from trainyard.compute.ray_train import driver_argv
-from trainyard.compute.reaper import ACTIVE, TASK_TAG
+from trainyard.compute.reaper import end_tasks_of
 from trainyard.compute.worker import GRACE_SECONDS, NO_SLOT, RANK_FAILED, Worker
 from trainyard.errors import InvalidInputError, TrainyardError
 from trainyard.status import RunStatus
@@ -178,17 +179,13 @@ class RayWorker(Worker):
         return NO_EXIT_CODE, True
 
     def _finish(self, status: RunStatus, error: str | None = None, code: int | None = None) -> None:
-        """The run's end, then the end of the child runs its job ran as Ray tasks and left active
-        (a driver killed with its job, a lost cluster): Ray ends a job's tasks with its driver."""
+        """The end of the child runs its job ran as Ray tasks and left active (a driver killed
+        with its job, a lost cluster: Ray ends a job's tasks with its driver), with the run's
+        reason, then the run's own end: whoever sees the run ended sees its tasks ended."""
+        info = self.store.get_run(self.run_id)
+        if not info.status.is_terminal:
+            end_tasks_of(self.ws, replace(info, status=status, error=error or info.error))
         super()._finish(status, error, code)
-        final = self.store.get_run(self.run_id)
-        if not final.status.is_terminal:
-            return
-        ended = RunStatus.CANCELED if final.status == RunStatus.CANCELED else RunStatus.FAILED
-        reason = final.error or f"its parent run {self.run_id} {final.status.value} before it ended"
-        for child in self.store.search_runs(parent_id=self.run_id, statuses=ACTIVE):
-            if child.tags.get(TASK_TAG) == "true":
-                self.store.set_status(child.id, ended, error=reason, expected=child.status)
 
     def _stop_quietly(self, client: JobSubmissionClient, job_id: str) -> None:
         try:

@@ -44,11 +44,11 @@ def interval(config: WorkspaceConfig) -> float:
     return max(0.2, config.heartbeat_timeout_seconds / 4)
 
 
-def watched(ws: Workspace) -> list[RunInfo]:
+def watched(ws: Workspace, active: list[RunInfo] | None = None) -> list[RunInfo]:
     """The active runs that have a worker to lose (a queued run without one waits for an agent;
     an external run's client ends it; a run that is a Ray task of its active parent's job is
     ended by that parent's driver or worker, with the reason, ``manymodels/on_ray.py``)."""
-    active = list(ws.store.search_runs(statuses=ACTIVE))
+    active = list(ws.store.search_runs(statuses=ACTIVE)) if active is None else active
     ids = {run.id for run in active}
     return [
         run
@@ -59,6 +59,22 @@ def watched(ws: Workspace) -> list[RunInfo]:
     ]
 
 
+def end_tasks_of(ws: Workspace, parent: RunInfo) -> list[str]:
+    """End the child runs left active that ran, or were to run, as Ray tasks of an ended parent's
+    Ray job: Ray ends a job's tasks with its driver, so nothing else will. Canceled with a
+    canceled parent, else failed, with the parent's reason; returns their ids."""
+    ended = RunStatus.CANCELED if parent.status == RunStatus.CANCELED else RunStatus.FAILED
+    reason = parent.error or f"its parent run {parent.id} {parent.status.value} before it ended"
+    done = []
+    for child in ws.store.search_runs(parent_id=parent.id, statuses=ACTIVE):
+        if child.tags.get(TASK_TAG) == "true" and ws.store.set_status(
+            child.id, ended, error=reason, expected=child.status
+        ):
+            notify_ended(ws.root, child.id, parent.id)
+            done.append(child.id)
+    return done
+
+
 def reap(ws: Workspace, now: float | None = None, *, resubmit: bool = True) -> list[str]:
     """Retry or fail the active runs whose worker is gone; returns their ids.
 
@@ -67,7 +83,14 @@ def reap(ws: Workspace, now: float | None = None, *, resubmit: bool = True) -> l
     now = time.time() if now is None else now
     timeout = ws.config.heartbeat_timeout_seconds
     reaped = []
-    for run in watched(ws):
+    active = list(ws.store.search_runs(statuses=ACTIVE))
+    ids = {run.id for run in active}
+    orphans = {r.parent_id for r in active if r.tags.get(TASK_TAG) == "true" and r.parent_id not in ids}
+    for parent_id in orphans:
+        parent = ws.store.get_run(parent_id) if parent_id else None
+        if parent is not None and parent.status.is_terminal:  # its driver died with the Ray job
+            reaped += end_tasks_of(ws, parent)
+    for run in watched(ws, [run for run in active if run.id not in reaped]):
         alive = worker_alive(run.worker)
         silent = now - (run.heartbeat_at or run.created_at)
         if alive is True or (alive is None and silent <= timeout):

@@ -364,9 +364,9 @@ class Worker:
         self.stop.set()
         info = self.store.get_run(self.run_id)
         done = self.store.set_status(self.run_id, status, error=error, exit_code=code, expected=info.status)
-        if done:
-            notify_ended(self.ws.root, self.run_id, info.parent_id)
+        if done:  # the line first: a woken follower reads the log to its end and stops there
             self.say(f"run {status.value}" + (f": {error}" if error else ""))
+            notify_ended(self.ws.root, self.run_id, info.parent_id)
 
     # -- background ---------------------------------------------------------------------------
     def _request_stop(self, reason: str, status: RunStatus = RunStatus.CANCELED) -> None:

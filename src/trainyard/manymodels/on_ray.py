@@ -39,6 +39,7 @@ from trainyard.compute.base import CANCELED_BY_USER
 from trainyard.compute.job import JobRecord
 from trainyard.compute.ray_target import _first_line
 from trainyard.compute.ray_worker import DEFAULT_CPUS, cluster_environment
+from trainyard.compute.reaper import end_tasks_of
 from trainyard.compute.worker import NO_SLOT, Worker
 from trainyard.errors import InvalidInputError, InvalidTransitionError, TrainyardError
 from trainyard.manymodels.driver import Outcome, register_model
@@ -219,6 +220,10 @@ class TaskDispatch:
             while todo and len(pending) < limit:
                 partition, attempt = todo.pop(0)
                 child = group.launch(partition, attempt, as_task=True)
+                parent = ws.store.get_run(group.parent.id)
+                if parent.status.is_terminal:  # its worker ended it (a lost cluster) as this run was made
+                    end_tasks_of(ws, parent)
+                    return
                 ref = task.remote(str(ws.root), child.id, group.settings.compute, model_name)
                 pending[ref] = (key_text(partition.values), child.id)
             ready, rest = ray.wait(list(pending), num_returns=1, timeout=POLL_SECONDS)

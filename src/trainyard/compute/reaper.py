@@ -24,6 +24,7 @@ from trainyard.compute.external import EXTERNAL
 from trainyard.compute.job import JobRecordError, recorded_job
 from trainyard.compute.slots import try_lock
 from trainyard.compute.wakeup import notify_ended
+from trainyard.errors import NotFoundError
 from trainyard.liveness import worker_alive
 from trainyard.status import RunStatus
 from trainyard.store import RunInfo
@@ -87,7 +88,10 @@ def reap(ws: Workspace, now: float | None = None, *, resubmit: bool = True) -> l
     ids = {run.id for run in active}
     orphans = {r.parent_id for r in active if r.tags.get(TASK_TAG) == "true" and r.parent_id not in ids}
     for parent_id in orphans:
-        parent = ws.store.get_run(parent_id) if parent_id else None
+        try:
+            parent = ws.store.get_run(parent_id) if parent_id else None
+        except NotFoundError:  # a parent gone from the store must not stop the pass for every run
+            parent = None
         if parent is not None and parent.status.is_terminal:  # its driver died with the Ray job
             reaped += end_tasks_of(ws, parent)
     for run in watched(ws, [run for run in active if run.id not in reaped]):

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from trainyard import yamlfile
 from trainyard.credentials import normalize_url
 from trainyard.errors import WorkspaceError
 from trainyard.store import Store, open_store
@@ -62,7 +63,7 @@ class Workspace:
                 f"{self.root} is not a trainyard workspace (no {CONFIG}); run `trainyard init`"
             )
         try:
-            raw = yaml.safe_load(cfg_file.read_text()) or {}
+            raw = yamlfile.safe_load(cfg_file.read_text()) or {}
             self.config = WorkspaceConfig.model_validate(raw)
         except (yaml.YAMLError, ValidationError) as exc:
             raise WorkspaceError(f"{cfg_file} is not a valid workspace config: {exc}") from None

@@ -3,7 +3,7 @@ for a new interpreter to import trainyard (0.3-0.8 s) before it runs.
 
 ``python -m trainyard.compute.forkserver <workspace>`` imports the worker module, listens on
 ``compute/forkserver.sock`` and, for each request (a run, and the submitter's environment and
-working directory), double-forks a worker and answers its pid. It stays single-threaded and
+working directory), forks a worker and answers its pid. It stays single-threaded and
 never opens the workspace's store, so a fork copies no lock held by another thread and no
 database connection: each worker opens its own, as one started by ``subprocess`` does. The
 worker makes itself a session leader, closes every inherited descriptor, writes its output to
@@ -24,6 +24,7 @@ import contextlib
 import importlib
 import json
 import os
+import signal
 import socket
 import struct
 import sys
@@ -103,6 +104,7 @@ def serve(root: Path, idle: float) -> None:
     for module in PRELOAD:
         importlib.import_module(module)
 
+    signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # its workers are reaped by the kernel
     path = socket_path(root)
     path.unlink(missing_ok=True)  # a killed server's; no live one has it while we hold the lock
     listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
@@ -137,34 +139,25 @@ def _answer(
         if uid != os.getuid() or request["identity"] != _identity():
             conn.sendall(b'{"error": "another user or interpreter"}\n')
             return False
-        pid = _double_fork(request, root, run, [conn, listener])
+        pid = _fork_worker(request, root, run, [conn, listener])
         conn.sendall(json.dumps({"pid": pid}).encode() + b"\n")
     except (OSError, ValueError, KeyError, TypeError):  # the submitter gave up, or sent nonsense
         return False
     return True
 
 
-def _double_fork(
+def _fork_worker(
     request: dict[str, Any], root: Path, run: Callable[[list[str]], None], sockets: Sequence[socket.socket]
 ) -> int:
-    """Start the worker as a grandchild, so this server has no children to reap; its pid."""
+    """Fork the worker; its pid. The server ignores SIGCHLD (``serve``), so the kernel reaps its
+    workers when they exit: one fork, no zombie, and no second fork to leave an orphan."""
     sys.stdout.flush()
     sys.stderr.flush()
-    read, write = os.pipe()
-    child = os.fork()
-    if child == 0:  # the child: forks the worker, tells its pid and is gone
-        try:
-            os.close(read)
-            pid = os.fork()
-            if pid == 0:
-                _become_worker(request, root, run, sockets)
-            os.write(write, str(pid).encode())
-        finally:
-            os._exit(0)
-    os.close(write)
-    os.waitpid(child, 0)
-    with os.fdopen(read, "rb") as pipe:
-        return int(pipe.read())  # ValueError if the second fork failed
+    pid = os.fork()
+    if pid == 0:
+        signal.signal(signal.SIGCHLD, signal.SIG_DFL)  # kept across exec: the worker waits on its commands
+        _become_worker(request, root, run, sockets)
+    return pid
 
 
 def _become_worker(

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 import yaml
 
+from trainyard import yamlfile
 from trainyard.errors import InvalidInputError, NotFoundError, TrainyardError
 from trainyard.hashing import sha256_file
 from trainyard.models import native
@@ -125,7 +126,7 @@ def read_descriptor(folder: Path) -> dict[str, Any]:
     if not path.is_file():
         return native.describe(folder)
     try:
-        descriptor = yaml.safe_load(path.read_text())
+        descriptor = yamlfile.safe_load(path.read_text())
     except yaml.YAMLError as exc:
         raise TrainyardError(f"{path} is not valid YAML: {exc}") from None
     if not isinstance(descriptor, dict) or "flavors" not in descriptor:

@@ -62,14 +62,23 @@ class Workspace:
             raise WorkspaceError(
                 f"{self.root} is not a trainyard workspace (no {CONFIG}); run `trainyard init`"
             )
+        self._config_text = cfg_file.read_text()
         try:
-            raw = yamlfile.safe_load(cfg_file.read_text()) or {}
+            raw = yamlfile.safe_load(self._config_text) or {}
             self.config = WorkspaceConfig.model_validate(raw)
         except (yaml.YAMLError, ValidationError) as exc:
             raise WorkspaceError(f"{cfg_file} is not a valid workspace config: {exc}") from None
 
     def __repr__(self) -> str:
         return f"Workspace({self.uri!r})"
+
+    def config_unchanged(self) -> bool:
+        """Whether the config file still says what it said when this was opened: a long-lived
+        process (the fork server) hands its opened workspace on only while it does."""
+        try:
+            return (self.root / CONFIG).read_text() == self._config_text
+        except OSError:
+            return False
 
     # opening -------------------------------------------------------------------------------
     @classmethod

@@ -3,6 +3,7 @@ of the submitter's inherited, cancel as before, and a second worker that leaves 
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import socket
@@ -67,8 +68,9 @@ def fws(ws: Workspace, monkeypatch: pytest.MonkeyPatch) -> Iterator[Workspace]:
     monkeypatch.setenv(forkserver.IDLE_VAR, "30")
     start_server(ws.root)
     yield ws
-    for pid in server_pids(ws.root):
-        os.kill(pid, signal.SIGTERM)
+    for pid in server_pids(ws.root):  # and its workers, which have its argv: one may have ended
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGTERM)
     wait_for(lambda: not server_pids(ws.root))
 
 
@@ -157,3 +159,19 @@ def test_a_workspace_too_deep_for_a_unix_socket_runs_its_jobs_without_one(tmp_pa
     assert "ran anyway" in run.log_text()[0]
     assert not forkserver.lock_path(ws.root).exists() and not server_pids(ws.root)
     ws.close()
+
+
+def test_a_worker_starts_from_the_servers_opened_workspace_while_its_config_is_unchanged(ws, monkeypatch):
+    from trainyard.compute import worker
+    from trainyard.workspace import CONFIG
+
+    opened = forkserver._opened_workspace(ws.root)
+    assert opened is not None
+    used: list[Workspace] = []
+    monkeypatch.setattr(worker.Worker, "run", lambda self: used.append(self.ws))
+    worker.main([str(ws.root), "r1"], opened=opened)
+    assert used[-1] is opened
+    config = ws.root / CONFIG
+    config.write_text(config.read_text() + "# edited\n")
+    worker.main([str(ws.root), "r2"], opened=opened)
+    assert used[-1] is not opened and used[-1].root == ws.root

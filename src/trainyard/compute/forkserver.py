@@ -3,9 +3,10 @@ for a new interpreter to import trainyard (0.3-0.8 s) before it runs.
 
 ``python -m trainyard.compute.forkserver <workspace>`` imports the worker module, listens on
 ``compute/forkserver.sock`` and, for each request (a run, and the submitter's environment and
-working directory), forks a worker and answers its pid. It stays single-threaded and
-never opens the workspace's store, so a fork copies no lock held by another thread and no
-database connection: each worker opens its own, as one started by ``subprocess`` does. The
+working directory), forks a worker and answers its pid. It stays single-threaded, so a fork
+copies no lock held by another thread. It opens the workspace once (``_opened_workspace``) and
+closes its store's connections, so a worker starts with the engine made and its first
+statements compiled but opens its own connections, as one started by ``subprocess`` does. The
 worker makes itself a session leader, closes every inherited descriptor, writes its output to
 the job's ``worker.log`` and takes the submitter's environment, then runs ``worker.main``
 (``random`` reseeds itself after a fork: its at-fork hook).
@@ -31,11 +32,15 @@ import sys
 import time
 import traceback
 from collections.abc import Callable, Sequence
+from functools import partial
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from trainyard.compute import supervisor
 from trainyard.compute.slots import try_lock
+
+if TYPE_CHECKING:
+    from trainyard.workspace import Workspace
 
 IDLE_VAR = "TRAINYARD_FORK_SERVER_IDLE_SECONDS"
 ANSWER_TIMEOUT = 1.0  # a fork takes milliseconds; past this the submitter starts a plain worker
@@ -103,6 +108,7 @@ def serve(root: Path, idle: float) -> None:
 
     for module in PRELOAD:
         importlib.import_module(module)
+    opened = _opened_workspace(root)
 
     signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # its workers are reaped by the kernel
     path = socket_path(root)
@@ -119,12 +125,34 @@ def serve(root: Path, idle: float) -> None:
             except TimeoutError:
                 break
             with conn:
-                if _answer(conn, root, worker.main, listener):
+                if _answer(conn, root, partial(worker.main, opened=opened), listener):
                     deadline = time.monotonic() + idle
     finally:
         path.unlink(missing_ok=True)  # before the lock goes: a new server binds only after
         listener.close()
         lock.release()
+
+
+def _opened_workspace(root: Path) -> Workspace | None:
+    """The workspace, its store opened once (the engine made, the schema checked, a run read: the
+    statements each worker runs first are compiled and cached) and its connections closed, so each
+    forked worker starts from it (``worker.main``) and connects anew. None for a server's
+    workspace, whose client takes the submitter's credentials from its environment, or one that
+    does not open: each worker opens its own then."""
+    from trainyard.errors import NotFoundError, TrainyardError
+    from trainyard.workspace import Workspace
+
+    try:
+        ws = Workspace(root)
+        if ws.is_server:
+            return None
+        with contextlib.suppress(NotFoundError):
+            ws.store.get_run("0" * 12)
+        ws.artifacts  # noqa: B018 - made once here, not in every worker
+        ws.store.close()  # no connection crosses a fork (store/sql/engine.py)
+    except TrainyardError:
+        return None
+    return ws
 
 
 def _answer(

@@ -528,9 +528,12 @@ def _describe_exit(code: int, log_path: Path, prefix: str = "") -> str:
     return f"exit code {code}" + (f": {last[:500]}" if last else "")
 
 
-def main(argv: list[str] | None = None) -> None:
+def main(argv: list[str] | None = None, opened: Workspace | None = None) -> None:
+    """Run the job of the run ``argv`` names (workspace root, run id). ``opened``: the fork
+    server's workspace at that root, its store open, used while its config is what is on disk."""
     ws_root, run_id = (argv or sys.argv[1:])[:2]
-    Worker(Workspace(ws_root), run_id).run()
+    ws = opened if opened is not None and opened.config_unchanged() else Workspace(ws_root)
+    Worker(ws, run_id).run()
 
 
 if __name__ == "__main__":

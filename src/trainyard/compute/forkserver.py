@@ -109,6 +109,7 @@ def serve(root: Path, idle: float) -> None:
     for module in PRELOAD:
         importlib.import_module(module)
     opened = _opened_workspace(root)
+    worker.setpriv()  # found once here, not in each worker
 
     signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # its workers are reaped by the kernel
     path = socket_path(root)

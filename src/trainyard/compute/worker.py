@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
+import errno
+import functools
 import os
 import re
 import select
@@ -73,6 +75,32 @@ class Stop:
 def die_with_parent() -> None:  # runs in the child between fork and exec
     if _prctl is not None:
         _prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+
+
+@functools.cache
+def setpriv() -> str | None:
+    """util-linux's ``setpriv`` where it takes ``--pdeathsig``: it sets the parent-death signal
+    and execs the command, so a command starts by vfork with no Python run in the child (1.5 ms
+    from Popen to exit of ``true``, against 6 ms for a fork that runs ``die_with_parent``).
+    Found once per process (the fork server finds it for its workers)."""
+    found = shutil.which("setpriv") if sys.platform == "linux" else None
+    if found is None:
+        return None
+    probe = subprocess.run([found, "--pdeathsig", "KILL", "--", "true"], capture_output=True, check=False)
+    return found if probe.returncode == 0 else None
+
+
+def _executable(program: str, env: dict[str, str], cwd: Path | None) -> None:
+    """Raise what exec would for a program that cannot run (a launcher would only exit 127)."""
+    if os.sep in program:
+        candidates = [Path(cwd or ".", program)]
+    else:
+        candidates = [Path(folder, program) for folder in os.get_exec_path(env)]
+    if any(path.is_file() and os.access(path, os.X_OK) for path in candidates):
+        return
+    if any(path.is_file() for path in candidates):
+        raise PermissionError(errno.EACCES, os.strerror(errno.EACCES), program)
+    raise FileNotFoundError(errno.ENOENT, os.strerror(errno.ENOENT), program)
 
 
 class Worker:
@@ -411,15 +439,18 @@ def start_command(
 ) -> subprocess.Popen[bytes]:
     """One process of a command, in its own process group, dying with its parent; its output
     (stderr too) into ``log``, or piped when there is none (a rank's, to prefix its lines)."""
+    launcher = setpriv()
+    if launcher is not None:
+        _executable(argv[0], env, cwd)
     return subprocess.Popen(
-        argv,
+        argv if launcher is None else [launcher, "--pdeathsig", "KILL", "--", *argv],
         cwd=cwd,
         env=env,
         stdin=subprocess.DEVNULL,
         stdout=subprocess.PIPE if log is None else log,
         stderr=subprocess.STDOUT,
         start_new_session=True,
-        preexec_fn=die_with_parent,
+        preexec_fn=die_with_parent if launcher is None else None,
     )
 
 

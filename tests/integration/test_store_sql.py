@@ -103,3 +103,21 @@ def test_a_long_series_is_cut_from_blocks_with_every_ranges_extremes(store_uri: 
         }
     finally:
         store.close()
+
+
+def test_more_runs_than_one_statement_holds_are_cut_in_chunks(store_uri: str) -> None:
+    """SQLite allows 500 selects in one compound statement; a cut of many runs is made 100 at a
+    time, each run's series as its own cut."""
+    store = SqlStore(store_uri)
+    try:
+        experiment = store.create_experiment("many").id
+        runs = [store.create_run(experiment).id for _ in range(260)]
+        for n, run_id in enumerate(runs):
+            logged = [Metric("m", float(s * n), s * 50, 1.0) for s in range((n % 3 + 1) * 20)]
+            store.log_batch(run_id, metrics=logged)
+        for points in (4, 20):  # from the blocks (two end blocks each: 520 selects), from the rows
+            batch = store.get_metric_series_of_runs(runs, "m", points)
+            assert batch == [store.get_metric_series(r, "m", points) for r in runs]
+            assert [s.total for s in batch[:3]] == [20, 40, 60]
+    finally:
+        store.close()

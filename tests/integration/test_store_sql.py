@@ -8,6 +8,8 @@ import math
 import random
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from sqlalchemy import select, text
 
 from trainyard.errors import InvalidInputError
@@ -121,3 +123,25 @@ def test_more_runs_than_one_statement_holds_are_cut_in_chunks(store_uri: str) ->
             assert [s.total for s in batch[:3]] == [20, 40, 60]
     finally:
         store.close()
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.integers(min_value=-(2**40), max_value=2**40),
+    st.integers(min_value=0, max_value=2**22),
+    st.integers(min_value=1, max_value=9_999),
+)
+def test_a_cut_from_blocks_keeps_at_least_half_the_ranges_asked(low: int, span: int, ranges: int) -> None:
+    """``blocks.width``: whole-block ranges from ``low``'s block, never more than asked, and used
+    only where they number at least half of those asked; else the rows are cut (0)."""
+    assert blocks.width(0, 9_999, 596 // 2 - 1) == blocks.BLOCK  # a compare chart's 10,000 steps
+    assert blocks.width(0, 9_999, 1200 // 2 - 1) == 0  # twice as wide: from the rows
+    high = low + span
+    start = low // blocks.BLOCK * blocks.BLOCK
+    spanned = (high - start) // blocks.BLOCK + 1
+    width = blocks.width(low, high, ranges)
+    if width == 0:
+        assert 2 * spanned < ranges
+        return
+    made = -(-(high - start + 1) // width)
+    assert width % blocks.BLOCK == 0 and made <= ranges and 2 * made >= ranges

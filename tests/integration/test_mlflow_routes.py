@@ -52,6 +52,27 @@ def test_experiment_zero_is_default(client: TestClient, ws: Workspace) -> None:
     assert (exp["name"], exp["experiment_id"]) == ("Default", default.id)
 
 
+def test_a_run_is_its_authenticated_callers_whatever_the_body_says(client: TestClient, ws: Workspace) -> None:
+    """MLflow clients send the machine's login name as ``user_id`` and as the tag ``mlflow.user``;
+    the server records the caller its token names instead (the client's token is ``tester``'s)."""
+    exp = client.post(f"{API}/experiments/create", json={"name": "whose"}).json()["experiment_id"]
+    claimed = {"user_id": "mallory", "tags": [{"key": "mlflow.user", "value": "mallory"}]}
+    for body in (claimed, {}, {"user_id": "tester"}):
+        reply = client.post(f"{API}/runs/create", json={"experiment_id": exp, **body})
+        assert reply.status_code == 200, reply.text
+        info = reply.json()["run"]["info"]
+        assert info["user_id"] == "tester"
+        assert ws.store.get_run(info["run_id"]).tags["mlflow.user"] == "tester"
+        fetched = client.get(f"{API}/runs/get", params={"run_id": info["run_id"]}).json()["run"]
+        assert fetched["info"]["user_id"] == "tester"
+        assert {"key": "mlflow.user", "value": "tester"} in fetched["data"]["tags"]
+    error(
+        client.post(f"{API}/runs/create", json={"experiment_id": exp, "user_id": {"a": 1}}),
+        400,
+        "INVALID_PARAMETER_VALUE",
+    )
+
+
 def test_search_compares_start_time_in_milliseconds(client: TestClient, run_id: str) -> None:
     """MLflow clients filter times in milliseconds; trainyard keeps seconds."""
     now_ms = int(time.time() * 1000)

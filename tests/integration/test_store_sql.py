@@ -8,6 +8,8 @@ import math
 import random
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from sqlalchemy import select, text
 
 from trainyard.errors import InvalidInputError
@@ -103,3 +105,43 @@ def test_a_long_series_is_cut_from_blocks_with_every_ranges_extremes(store_uri: 
         }
     finally:
         store.close()
+
+
+def test_more_runs_than_one_statement_holds_are_cut_in_chunks(store_uri: str) -> None:
+    """SQLite allows 500 selects in one compound statement; a cut of many runs is made 100 at a
+    time, each run's series as its own cut."""
+    store = SqlStore(store_uri)
+    try:
+        experiment = store.create_experiment("many").id
+        runs = [store.create_run(experiment).id for _ in range(260)]
+        for n, run_id in enumerate(runs):
+            logged = [Metric("m", float(s * n), s * 50, 1.0) for s in range((n % 3 + 1) * 20)]
+            store.log_batch(run_id, metrics=logged)
+        for points in (4, 20):  # from the blocks (two end blocks each: 520 selects), from the rows
+            batch = store.get_metric_series_of_runs(runs, "m", points)
+            assert batch == [store.get_metric_series(r, "m", points) for r in runs]
+            assert [s.total for s in batch[:3]] == [20, 40, 60]
+    finally:
+        store.close()
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.integers(min_value=-(2**40), max_value=2**40),
+    st.integers(min_value=0, max_value=2**22),
+    st.integers(min_value=1, max_value=9_999),
+)
+def test_a_cut_from_blocks_keeps_at_least_half_the_ranges_asked(low: int, span: int, ranges: int) -> None:
+    """``blocks.width``: whole-block ranges from ``low``'s block, never more than asked, and used
+    only where they number at least half of those asked; else the rows are cut (0)."""
+    assert blocks.width(0, 9_999, 596 // 2 - 1) == blocks.BLOCK  # a compare chart's 10,000 steps
+    assert blocks.width(0, 9_999, 1200 // 2 - 1) == 0  # twice as wide: from the rows
+    high = low + span
+    start = low // blocks.BLOCK * blocks.BLOCK
+    spanned = (high - start) // blocks.BLOCK + 1
+    width = blocks.width(low, high, ranges)
+    if width == 0:
+        assert 2 * spanned < ranges
+        return
+    made = -(-(high - start + 1) // width)
+    assert width % blocks.BLOCK == 0 and made <= ranges and 2 * made >= ranges

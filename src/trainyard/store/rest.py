@@ -19,7 +19,7 @@ from trainyard.api.routes import Route, Target
 from trainyard.api.schemas import MAX_BATCH_METRICS, from_json, to_json
 from trainyard.deletion import RunView
 from trainyard.errors import NotFoundError
-from trainyard.limits import MAX_PARAM_VALUE_LENGTH, MAX_TAG_VALUE_LENGTH
+from trainyard.limits import MAX_PARAM_VALUE_LENGTH, MAX_SERIES_RUNS, MAX_TAG_VALUE_LENGTH
 from trainyard.status import RunStatus
 from trainyard.store.base import Store
 from trainyard.store.datastores import check_datastore, check_datastore_name
@@ -255,6 +255,31 @@ class RestStore(Store):
             target, key=key, points=points, min_step=min_step, max_step=max_step, attempt=attempt
         )
         return from_json(MetricSeries, found)
+
+    def get_metric_series_of_runs(
+        self,
+        run_ids: Sequence[str],
+        key: str,
+        points: int,
+        *,
+        min_step: int | None = None,
+        max_step: int | None = None,
+    ) -> list[MetricSeries]:
+        asked = list(dict.fromkeys(run_ids))
+        found: dict[str, MetricSeries] = {}
+        for first in range(0, len(asked), MAX_SERIES_RUNS):  # the route's limit per request
+            reply = self._get(
+                routes.GET_METRIC_SERIES_BATCH,
+                run_id=asked[first : first + MAX_SERIES_RUNS],
+                key=key,
+                points=points,
+                min_step=min_step,
+                max_step=max_step,
+            )
+            for series in reply["series"]:
+                run_id = series.pop("run_id")
+                found[run_id] = from_json(MetricSeries, series)
+        return [found[r] for r in run_ids]
 
     def delete_tag(self, run_id: str, key: str) -> None:
         self.client.call(routes.DELETE_TAG.at(run_id=run_id), params={"key": key})

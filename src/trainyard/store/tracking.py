@@ -243,7 +243,8 @@ class TrackingStore(abc.ABC):
 
         With at most ``points`` such values, all of them, exactly (``exact``). Else the steps are
         cut into at most ``points // 2 - 1`` ranges of equal width (whole steps; the SQL stores
-        start a long series' ranges at a block of 64 steps and make them whole blocks wide), and
+        start a long series' ranges at a block of 64 steps and make them whole blocks wide, a
+        series being long when that keeps at least half the ranges: fewer ranges then), and
         each range gives the smallest and the largest of its finite values; the first and the
         last value are kept too. Every value returned was logged at the step and time returned
         with it, so spikes survive (the min/max half of M4). ``total`` counts the values between
@@ -253,6 +254,22 @@ class TrackingStore(abc.ABC):
         outside ``limits.MIN_SERIES_POINTS`` to ``MAX_SERIES_POINTS`` or an attempt the run has not
         made.
         """
+
+    def get_metric_series_of_runs(
+        self,
+        run_ids: Sequence[str],
+        key: str,
+        points: int,
+        *,
+        min_step: int | None = None,
+        max_step: int | None = None,
+    ) -> list[MetricSeries]:
+        """``get_metric_series`` of each run (its last attempt), in the order of ``run_ids``, each
+        cut exactly as that cuts it: what a compare chart draws. The SQL stores read all the runs
+        in a few queries (every long series from its blocks' summaries, every short one's rows
+        in one query) rather than a few per run; this default asks run by run. ``NotFoundError``
+        naming the first unknown run; ``InvalidInputError`` for ``points`` out of bounds."""
+        return [self.get_metric_series(r, key, points, min_step=min_step, max_step=max_step) for r in run_ids]
 
     @abc.abstractmethod
     def delete_tag(self, run_id: str, key: str) -> None:

@@ -427,6 +427,47 @@ class MetricsSuite:
         if finite:
             assert max(shown) == max(finite) and min(shown) == min(finite)
 
+    def test_several_runs_series_are_each_cut_as_one_runs(self, store: Store) -> None:
+        """``get_metric_series_of_runs``: series that come back whole, are cut from their rows, are
+        cut from their blocks, are long in steps but few, are missing, or were logged again by a
+        retry (the last attempt counts), in the order asked, each equal to its own cut."""
+        exact, short, long, sparse, bare = (_new_run(store) for _ in range(5))
+        odd = [math.nan, -0.0, math.inf]
+        store.log_batch(
+            exact.id, metrics=[_metric("m", ([*odd, 0.5] * 8)[s], s, float(s)) for s in range(30)]
+        )
+        store.log_batch(short.id, metrics=[_metric("m", math.sin(s), s, float(s)) for s in range(400)])
+        for first in range(0, 3000, 500):
+            spike = [
+                _metric("m", 9.0 if s == 1234 else 1 / (1 + s), s, float(s))
+                for s in range(first, first + 500)
+            ]
+            store.log_batch(long.id, metrics=spike)
+        store.log_batch(sparse.id, metrics=[_metric("m", float(s), s * 5000) for s in range(3)])
+        store.log_batch(bare.id, metrics=[_metric("other", 1.0)])
+        retried = _run_in(store, RunStatus.RUNNING)
+        store.log_batch(retried, metrics=[_metric("m", 5.0, s) for s in range(100)])
+        assert store.requeue(retried, RunStatus.RUNNING, "worker lost")
+        store.log_batch(retried, metrics=[_metric("m", float(s), s) for s in range(50)])
+        asked = [long.id, exact.id, bare.id, short.id, sparse.id, retried, long.id]
+        for points, steps in ((40, {}), (40, {"min_step": 100, "max_step": 2500}), (4, {}), (1000, {})):
+            batch = store.get_metric_series_of_runs(asked, "m", points, **steps)
+            one = [store.get_metric_series(r, "m", points, **steps) for r in asked]
+            assert len(batch) == len(asked)
+            for got, want in zip(batch, one, strict=True):
+                assert (got.key, got.total, got.exact) == (want.key, want.total, want.exact)
+                assert got.steps == want.steps and got.timestamps == want.timestamps
+                assert all(_same(a, b) for a, b in zip(got.values, want.values, strict=True))
+        cut = store.get_metric_series_of_runs([long.id, bare.id, retried], "m", 40)
+        assert not cut[0].exact and 9.0 in cut[0].values and cut[0].total == 3000
+        assert cut[1].total == 0 and cut[2].total == 50  # the retry's, not the lost attempt's 100
+        assert store.get_metric_series_of_runs([retried], "m", 50)[0].values == [float(s) for s in range(50)]
+        assert store.get_metric_series_of_runs([], "m", 40) == []
+        with pytest.raises(NotFoundError, match="0" * 32):
+            store.get_metric_series_of_runs([exact.id, "0" * 32], "m", 40)
+        with pytest.raises(InvalidInputError):
+            store.get_metric_series_of_runs([exact.id], "m", 3)
+
     def test_a_series_of_an_attempt_and_of_nothing(self, store: Store) -> None:
         run_id = _run_in(store, RunStatus.RUNNING)
         store.log_batch(run_id, metrics=[_metric("loss", 1.0, 0, 1.0)])

@@ -32,10 +32,10 @@ from trainyard.server.mlflow.protocol import (
     read_args,
     run_id_of,
 )
-from trainyard.server.routes.deps import refuse_user_tag
+from trainyard.server.routes.deps import PrincipalDep, refuse_user_tag
 from trainyard.status import RunStatus
 from trainyard.store.base import Store
-from trainyard.store.records import Experiment, Metric, RunInfo
+from trainyard.store.records import USER_TAG, Experiment, Metric, RunInfo
 from trainyard.store.search import Clause, parse_filter
 
 if TYPE_CHECKING:
@@ -88,7 +88,7 @@ def run_json(run: RunInfo, datasets: list[dict[str, Any]] | None = None) -> dict
         "run_uuid": run.id,
         "run_name": run.tags.get(RUN_NAME_TAG, run.name),
         "experiment_id": run.experiment_id,
-        "user_id": run.tags.get("mlflow.user", ""),
+        "user_id": run.tags.get(USER_TAG, ""),
         "status": STATUS_OUT[run.status],
         "start_time": ms(run.start_time or run.created_at),
         "end_time": ms(run.end_time),
@@ -205,10 +205,14 @@ def tracking_router(workspace: Workspace) -> APIRouter:
 
     # runs ----------------------------------------------------------------------------------
     @router.post("/runs/create")
-    def create_run(args: Args = Depends(read_args)) -> dict[str, Any]:
-        tags = args.pairs("tags")
-        if args.str("user_id"):
-            tags.setdefault("mlflow.user", args.need("user_id"))
+    def create_run(principal: PrincipalDep, args: Args = Depends(read_args)) -> dict[str, Any]:
+        """The run's user (``user_id``, the tag ``mlflow.user``) is the caller the server
+        authenticated, as v1's ``POST /runs`` records it: MLflow clients send the login name of
+        the machine they run on (``getpass.getuser()``) in both, which is ignored, so a run is never
+        recorded as someone else's and an unmodified client still works."""
+        tags = {k: v for k, v in args.pairs("tags").items() if k != USER_TAG}
+        args.str("user_id")  # still checked as a string, as MLflow's proto has it
+        tags[USER_TAG] = principal.user
         name = args.str("run_name") or tags.get(RUN_NAME_TAG)
         if name:
             tags[RUN_NAME_TAG] = name

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
+from fastapi.responses import JSONResponse
 
 from trainyard.api import routes
 from trainyard.api.schemas import LogBatch, from_json, to_json
@@ -65,7 +66,7 @@ def get_metric_series(
     series = store.get_metric_series(
         run_id, key, points, min_step=min_step, max_step=max_step, attempt=attempt
     )
-    return to_json(series)
+    return JSONResponse(to_json(series))
 
 
 @serve(router, routes.GET_METRIC_SERIES_BATCH)
@@ -81,11 +82,13 @@ def get_metric_series_batch(
     max_step: MaxStep = None,
 ) -> Any:
     """The series ``key`` of each run (its last attempt), cut as ``metric-series`` cuts one, in
-    the order asked: what a compare chart draws, in one request rather than one per run. A run
-    that never logged ``key`` has an empty series; an unknown run is a 404 naming it."""
-    steps = {"min_step": min_step, "max_step": max_step}
-    cut = [(rid, store.get_metric_series(rid, key, points, **steps)) for rid in dict.fromkeys(run_id)]
-    return {"series": [{"run_id": rid, **to_json(series)} for rid, series in cut]}
+    the order asked: what a compare chart draws, in one request rather than one per run, and in a
+    few queries rather than a few per run (``Store.get_metric_series_of_runs``). A run that never
+    logged ``key`` has an empty series; an unknown run is a 404 naming it."""
+    asked = list(dict.fromkeys(run_id))
+    cut = store.get_metric_series_of_runs(asked, key, points, min_step=min_step, max_step=max_step)
+    body = {"series": [{"run_id": rid, **to_json(series)} for rid, series in zip(asked, cut, strict=True)]}
+    return JSONResponse(body)  # plain JSON already: FastAPI's encoder would walk every value again
 
 
 @serve(router, routes.DELETE_TAG)

@@ -255,18 +255,22 @@ def evaluate(
     return result
 
 
-def evaluate_in(ctx: Context, learner: str, params: dict[str, Any], sample_size: int) -> dict[str, Any]:
-    """``evaluate`` on a given context (the driver's own, before any worker exists)."""
+def evaluate_in(
+    ctx: Context, learner: str, params: dict[str, Any], sample_size: int, folds: int | None = None
+) -> dict[str, Any]:
+    """``evaluate`` on a given context (the driver's own, before any worker exists), on its
+    first ``folds`` folds when given (the predictions are then those folds' validation rows)."""
     start = time.perf_counter()
     parts, models = [], []
-    for (train, _), fold in zip(ctx.folds, ctx.features, strict=True):
+    used = list(zip(ctx.folds, ctx.features, strict=True))[:folds]
+    for (train, _), fold in used:
         rows = _subsample(np.arange(len(train)), sample_size, ctx.seed)
         model = Pipeline(model_steps(ctx.task, ctx.seed, learner, params, target_kind(ctx)))
         model.fit(fold.train[rows], ctx.y[train[rows]])
         parts.append(predict(model, fold.valid, ctx.task, ctx.n_classes))
         models.append(model)
     oof = np.concatenate(parts)
-    truth = ctx.y[ctx.valid_index]
+    truth = ctx.y[np.concatenate([valid for (_, valid), _ in used])]
     if not np.all(np.isfinite(oof)):
         raise ValueError("the model predicted NaN or infinite values")
     return {
@@ -304,17 +308,23 @@ SKEWED = 0.75  # labels more skewed than this (and all positive) are tried on a 
 PROBES: dict[str, dict[str, Any]] = {"ElasticNet": {"alpha": 1e-2, "l1_ratio": 0.5}}
 
 
-def choose_target(ctx: Context, metric: str, sample_size: int) -> str:
+def choose_target(ctx: Context, metric: str, sample_size: int, time_left: float = np.inf) -> str:
     """For a skewed, positive regression label, try the log scale with cheap probe learners on
-    the cached folds and keep it if it validates better; returns what was found, for the log."""
+    the first cached fold (the same rows for both scales: what matters is which is better, and
+    the other folds would double or quadruple the time) and keep it if it validates better;
+    returns what was found, for the log. Not tried when no time is left (``time_left`` <= 0)."""
     y = ctx.y
     if ctx.task != "regression" or y.min() <= 0 or stats.skew(y) < SKEWED:
         return ""
+    if time_left <= 0:
+        ctx.log_target = False
+        return f"label skewed ({stats.skew(y):.2f}): log scale not tried (the budget is spent)"
     total = {False: 0.0, True: 0.0}
     for log in total:
         ctx.log_target = log
         for learner, params in PROBES.items():
-            total[log] += loss(metric, evaluate_in(ctx, learner, params, sample_size)["metrics"][metric])
+            result = evaluate_in(ctx, learner, params, sample_size, folds=1)
+            total[log] += loss(metric, result["metrics"][metric])
     ctx.log_target = total[True] < total[False]
     kept = "kept" if ctx.log_target else "not kept"
     return (

@@ -186,3 +186,19 @@ def test_automatic_folds_follow_the_time_left_and_the_log_scale_needs_time():
     ev.featurize_folds(ctx)
     said = ev.choose_target(ctx, "r2_score", 10_000, time_left=0)
     assert "log scale not tried" in said and not ctx.log_target
+
+
+def test_with_a_holdout_the_label_scale_probe_is_the_first_trial():
+    from trainyard.automl.portfolio import portfolio
+
+    frame = wide()
+    s = make_settings(task="regression", label_column_name="price", validation_size=0.2)
+    X, y = frame.drop(columns="price"), frame["price"].to_numpy(float)
+    ctx = ev.Context("regression", X, y, infer_plan(X, "auto"), make_folds(s, len(X), len(X), y), 0)
+    ev.featurize_folds(ctx)
+    ev.choose_target(ctx, "r2_score", 10_000)
+    spec = portfolio("regression")["ElasticNet"]
+    first = spec.params(spec.init_unit())  # the search's first proposal
+    reused = ctx.probed[ev.probe_key(ctx, "ElasticNet", first, 10_000, 1)]
+    again = ev.evaluate_in(ctx, "ElasticNet", first, 10_000)["metrics"]
+    assert reused["metrics"] == pytest.approx(again, rel=1e-9)  # alpha 1e-2 vs 1e-2 + 4e-18

@@ -38,6 +38,7 @@ from trainyard.automl.evaluate import (
     fit_final,
     fold_pipeline,
     load_context,
+    probe_key,
     share,
     target_kind,
 )
@@ -292,14 +293,21 @@ class Driver:
         self.trials.append(trial)
         self.pending[0] = proposal
         start = time.monotonic()
-        try:  # one core, as a worker has, and its warnings as a worker filters them
-            with threadpool_limits(1), warnings.catch_warnings():
-                warnings.simplefilter("ignore", ConvergenceWarning)
-                value: Any = evaluate_in(self.ctx, proposal.learner, proposal.params, proposal.sample_size)
-            ok = True
-        except Exception as exc:  # noqa: BLE001 - the trial's failure, recorded as a worker's would be
-            text = str(exc).strip().splitlines()
-            ok, value = False, f"{type(exc).__name__}: {text[0] if text else ''}".rstrip(": ")
+        key = probe_key(
+            self.ctx, proposal.learner, proposal.params, proposal.sample_size, len(self.ctx.folds)
+        )
+        value: Any = self.ctx.probed.get(key)  # the label-scale probe was this very trial
+        ok = value is not None
+        if not ok:
+            try:  # one core, as a worker has, and its warnings as a worker filters them
+                with threadpool_limits(1), warnings.catch_warnings():
+                    warnings.simplefilter("ignore", ConvergenceWarning)
+                    value = evaluate_in(self.ctx, proposal.learner, proposal.params, proposal.sample_size)
+                ok = True
+            except Exception as exc:  # noqa: BLE001 - the trial's failure, recorded as a worker's would be
+                text = str(exc).strip().splitlines()
+                value = f"{type(exc).__name__}: {text[0] if text else ''}".rstrip(": ")
+        self.ctx.probed.clear()
         self.settle(0, ok, value, time.monotonic() - start)
         return True
 

@@ -53,6 +53,7 @@ class Context:
     features: list[FoldFeatures] = field(default_factory=list)
     log_target: bool = False  # regression learners fit log(label): chosen by ``choose_target``
     all_rows: FoldFeatures | None = None  # every row featurized, for the refit (``valid`` unused)
+    probed: dict[Any, Any] = field(default_factory=dict)  # ``choose_target``'s results, by ``probe_key``
 
     @property
     def valid_index(self) -> np.ndarray:
@@ -114,7 +115,7 @@ def share(ctx: Context, folder: Path) -> Path:
 
     features = [moved(f, f"fold{i}") for i, f in enumerate(ctx.features)]
     all_rows = moved(ctx.all_rows, "all") if ctx.all_rows is not None else None
-    shared = dataclasses.replace(ctx, X=ctx.X.iloc[:0], features=features, all_rows=all_rows)
+    shared = dataclasses.replace(ctx, X=ctx.X.iloc[:0], features=features, all_rows=all_rows, probed={})
     path = folder / "context.pkl"
     path.write_bytes(pickle.dumps(shared))
     _open_features(shared)
@@ -302,6 +303,14 @@ def fit_final(learner: str, params: dict[str, Any]) -> Pipeline:
     return Pipeline([("featurize", rows.featurizer), *model.steps])
 
 
+def probe_key(ctx: Context, learner: str, params: dict[str, Any], sample_size: int, folds: int) -> Any:
+    """What identifies a result of ``evaluate_in``: the same key, the same result (parameters to
+    10 significant digits: a point of the search space comes back through a log scale)."""
+    values = tuple(sorted((k, f"{v:.10g}" if isinstance(v, float) else str(v)) for k, v in params.items()))
+    rows = min(sample_size, ctx.folds[0][0].size)
+    return (learner, values, rows, min(folds, len(ctx.folds)), ctx.log_target)
+
+
 SKEWED = 0.75  # labels more skewed than this (and all positive) are tried on a log scale
 # the learner the log scale is tried with: linear learners gain or lose the most from it (trees
 # split on ranks of the features, and are nearly indifferent), and it is the cheapest to fit
@@ -325,6 +334,8 @@ def choose_target(ctx: Context, metric: str, sample_size: int, time_left: float 
         for learner, params in PROBES.items():
             result = evaluate_in(ctx, learner, params, sample_size, folds=1)
             total[log] += loss(metric, result["metrics"][metric])
+            # with a single fold (a holdout) this is a whole trial: the search's first one may be it
+            ctx.probed[probe_key(ctx, learner, params, sample_size, 1)] = result
     ctx.log_target = total[True] < total[False]
     kept = "kept" if ctx.log_target else "not kept"
     return (

@@ -279,7 +279,9 @@ class Driver:
         worker needs on a busy machine, and once it has, the run has a model (its fold model)
         whatever the search's first worker trials do. False when it was left to the workers (k-NN
         alone: scoring many validation rows is not cheap; forecasting: its baselines come first)."""
-        if not isinstance(self.ctx, Context) or self.baselines or self.trials or self.s.iterations < 1:
+        if self.trials or self.stopping or not isinstance(self.ctx, Context) or self.baselines:
+            return False
+        if self.s.iterations < 1:
             return False
         if self.learners[0] == "KNN":  # the scheduler's first proposal: the first untried learner
             return False

@@ -176,7 +176,7 @@ def test_preparing_the_data_is_cut_to_the_time_left():
     assert leak["detail"].endswith("(0 of 40 columns checked in the time left)")
 
 
-def test_automatic_folds_follow_the_time_left_and_the_log_scale_needs_time():
+def test_automatic_folds_follow_the_time_left_and_without_time_the_log_scale_is_untried():
     s = make_settings(task="regression", label_column_name="y", experiment_timeout_minutes=1)
     y = np.arange(1095.0)
     assert len(make_folds(s, 1095, 1095, y, 79)) == 5  # the whole minute
@@ -185,7 +185,7 @@ def test_automatic_folds_follow_the_time_left_and_the_log_scale_needs_time():
     ctx = context(wide())
     ev.featurize_folds(ctx)
     said = ev.choose_target(ctx, "r2_score", 10_000, time_left=0)
-    assert "log scale not tried" in said and not ctx.log_target
+    assert "log scale taken, not tried" in said and ctx.log_target and not ctx.probed
 
 
 def test_with_a_holdout_the_label_scale_probe_is_the_first_trial():

@@ -321,13 +321,17 @@ def choose_target(ctx: Context, metric: str, sample_size: int, time_left: float 
     """For a skewed, positive regression label, try the log scale with cheap probe learners on
     the first cached fold (the same rows for both scales: what matters is which is better, and
     the other folds would double or quadruple the time) and keep it if it validates better;
-    returns what was found, for the log. Not tried when no time is left (``time_left`` <= 0)."""
+    returns what was found, for the log. When no time is left (``time_left`` <= 0) the log scale
+    is taken untried: on the label's own scale a price-like label (values of 100,000) makes the
+    linear learners' regularization negligible, so the first trial's ElasticNet fits ten times
+    slower (2.5 s instead of 0.2 s on a 200-column table) as well as worse (r2 0.71 against 0.82
+    on its holdout), and the search may get no other trial."""
     y = ctx.y
     if ctx.task != "regression" or y.min() <= 0 or stats.skew(y) < SKEWED:
         return ""
     if time_left <= 0:
-        ctx.log_target = False
-        return f"label skewed ({stats.skew(y):.2f}): log scale not tried (the budget is spent)"
+        ctx.log_target = True
+        return f"label skewed ({stats.skew(y):.2f}): log scale taken, not tried (the budget is spent)"
     total = {False: 0.0, True: 0.0}
     for log in total:
         ctx.log_target = log

@@ -120,6 +120,13 @@ class Slowdown:
     def sample(self) -> None:
         self.during.append(min(_probe(), _probe()))
 
+    def recent(self) -> float:
+        """The latest sample against the search's median, between 1 and 4, without probing: what
+        the search keeps back for the phases after it scales with it, as ``factor`` scales them."""
+        if len(self.during) < 2:
+            return 1.0
+        return float(min(4.0, max(1.0, self.during[-1] / float(np.median(self.during)))))
+
     def factor(self) -> float:
         """Now against the search's median, between 1 and 4 (a single probe is noisy)."""
         if not self.during:
@@ -184,6 +191,7 @@ class Driver:
                 seconds, sum(self.refit_seconds(t) for t in best[:3]) / self.s.max_concurrent_iterations
             )
         seconds += REGISTER_SECONDS + CLOSE_SECONDS  # every row was featurized before the search
+        seconds *= self.slowdown.recent()  # the phases after the search scale these by the load then
         if self.s.model_explainability and self.ctx.task != "forecasting":
             seconds += self.explain_seconds()
         return min(seconds, 0.3 * self.s.timeout_seconds)

@@ -184,7 +184,7 @@ def test_automatic_folds_follow_the_time_left_and_without_time_the_log_scale_is_
     assert len(make_folds(s, 1095, 1095, y, 79, seconds=-1)) == 1  # none left: a holdout
     ctx = context(wide())
     ev.featurize_folds(ctx)
-    said = ev.choose_target(ctx, "r2_score", 10_000, time_left=0)
+    said = ev.choose_target(ctx, "r2_score", 10_000, time_to_try=False)
     assert "log scale taken, not tried" in said and ctx.log_target and not ctx.probed
 
 

@@ -643,6 +643,7 @@ PILOT_ROWS = 2000  # featurized once to estimate how long the folds' featurizati
 CUT_MIN_ROWS = 5 * PILOT_ROWS  # tables at most this long are never cut
 PREPARE_SHARE = 0.25  # the folds' featurization may take this share of the time left; rows are cut to fit
 GUARDRAIL_SHARE = 0.1  # the leakage check stops after this share of the time left
+PROBE_SHARE = 0.25  # less of the budget left than this: a skewed label's log scale is taken untried
 
 
 def cut_rows(
@@ -739,7 +740,8 @@ def prepare(
     with warnings.catch_warnings():  # the probes' scores already say how well they converged
         warnings.simplefilter("ignore", ConvergenceWarning)
         sample = min(INITIAL_SAMPLE, min(len(t) for t, _ in folds))
-        tried = choose_target(ctx, s.metric, sample, deadline - time.time())
+        left = deadline - time.time()
+        tried = choose_target(ctx, s.metric, sample, left >= PROBE_SHARE * s.timeout_seconds)
     if tried:
         print(tried, flush=True)
     return ctx, classes

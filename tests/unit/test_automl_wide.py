@@ -169,6 +169,11 @@ def test_preparing_the_data_is_cut_to_the_time_left():
     # validation_data's rows (after the training rows) are all kept
     rows, _ = driver.cut_rows(s, X, y, plan, 11_000, time.time())
     assert len(rows) == driver.CUT_MIN_ROWS + 1000 and (rows[-1000:] == np.arange(11_000, 12_000)).all()
+    labels = np.zeros(12_000, dtype=int)
+    labels[:3] = [1, 2, 2]  # rare classes: all of their rows are kept in a sample
+    c = make_settings(task="classification", label_column_name="price")
+    rows, _ = driver.cut_rows(c, X, labels, plan, len(X), time.time())
+    assert len(rows) == driver.CUT_MIN_ROWS and {0, 1, 2} <= set(rows)
     small = wide()
     features = small.drop(columns="price")
     rails = guardrails(features, small["price"], infer_plan(features, "auto"), "regression", 0)

@@ -664,7 +664,9 @@ def cut_rows(
     left = deadline - time.time()
     pilot = np.sort(np.random.default_rng(s.seed).choice(n_train, PILOT_ROWS, replace=False))
     start = time.perf_counter()
-    build_featurizer(plan, X, s.task).fit_transform(X.iloc[pilot], y[pilot])
+    with warnings.catch_warnings():  # an estimate only: what the real featurization says is logged
+        warnings.simplefilter("ignore")
+        build_featurizer(plan, X, s.task).fit_transform(X.iloc[pilot], y[pilot])
     per_row = (time.perf_counter() - start) / PILOT_ROWS
     fits = fold_count(s, n_train, X.shape[1], left) + 1  # the folds, and every row for the refit
     whole = per_row * n_train * fits + per_row * (len(X) - n_train)
@@ -673,12 +675,28 @@ def cut_rows(
     keep = max(CUT_MIN_ROWS, int(n_train * PREPARE_SHARE * max(left, 0.0) / whole))
     if keep >= n_train:
         return everything, ""
-    rows = np.sort(np.random.default_rng(s.seed).choice(n_train, keep, replace=False))
+    rows = _sample(s, y[:n_train], keep)
     what = (
         f"training rows: a sample of {keep} of {n_train} (featurizing all of them would take about "
         f"{whole:.0f} s of the {max(left, 0.0):.0f} s left)"
     )
     return np.concatenate([rows, np.arange(n_train, len(X))]), what
+
+
+KEEP_PER_CLASS = 5  # a sample of a classification table keeps this many rows of each class (or all)
+
+
+def _sample(s: AutoMLSettings, y: np.ndarray, size: int) -> np.ndarray:
+    """``size`` random row numbers of ``y``, sorted; for classification every class keeps
+    ``KEEP_PER_CLASS`` rows (all of a rarer one), so the folds can still be stratified."""
+    rng = np.random.default_rng(s.seed)
+    if s.task != "classification":
+        return np.sort(rng.choice(len(y), size, replace=False))
+    kept = [rng.permutation(np.flatnonzero(y == c))[:KEEP_PER_CLASS] for c in np.unique(y)]
+    must = np.concatenate(kept)
+    rest = np.setdiff1d(np.arange(len(y)), must)
+    more = rng.choice(rest, max(0, min(size - len(must), len(rest))), replace=False)
+    return np.sort(np.concatenate([must, more]))
 
 
 def prepare(

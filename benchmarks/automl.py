@@ -14,6 +14,7 @@ cross-validated estimate of its winner is printed next to its test score (the tr
 
     .venv/bin/python benchmarks/automl.py --budget 60 [--datasets breast_cancer,fair] [--explain]
     .venv/bin/python benchmarks/automl.py --budget 30 --datasets wide --explain   # the wide tables
+    .venv/bin/python benchmarks/automl.py --budget 30 --datasets wide_200 --logs logs/  # keep run logs
 """
 
 from __future__ import annotations
@@ -161,7 +162,12 @@ def score(task: str, y: np.ndarray, pred: np.ndarray) -> float:
 
 
 def run_trainyard(
-    train: pd.DataFrame, test: pd.DataFrame, task: str, budget: float, explain: bool = False
+    train: pd.DataFrame,
+    test: pd.DataFrame,
+    task: str,
+    budget: float,
+    explain: bool = False,
+    log: Path | None = None,
 ) -> tuple[np.ndarray, float, dict[str, object]]:
     import trainyard as ty
 
@@ -178,8 +184,13 @@ def run_trainyard(
         )
         start = time.time()
         run = ty.Experiment(ws, "bench").submit(cfg)
-        run.wait_for_completion()
+        run.wait_for_completion(raise_on_error=False)
         used = time.time() - start
+        if log is not None:  # the run's whole log, kept (a failed run's too)
+            log.write_text(run.log_text()[0])
+        info = run.refresh()
+        if info.status.value != "completed":
+            raise SystemExit(f"trainyard run {info.status.value}: {info.error}")
         _, model = run.get_output()
         children = ws.store.search_runs(parent_id=run.id)
         searched = [c for c in children if "Ensemble" not in c.tags.get("automl.learner", "")]
@@ -227,10 +238,13 @@ def run_flaml(
     return np.asarray(automl.predict(Xt)), used, {"cv": 1 - automl.best_loss, "best": automl.best_estimator}
 
 
-def one(system: str, name: str, budget: float, explain: bool) -> dict[str, object]:
+def one(system: str, name: str, budget: float, explain: bool, logs: Path | None = None) -> dict[str, object]:
     train, test, task = load(name)
-    fn = run_trainyard if system == "trainyard" else run_flaml
-    pred, used, extra = fn(train, test, task, budget, explain)
+    if system == "trainyard":
+        log = None if logs is None else logs / f"{name}-{budget:g}s.log"
+        pred, used, extra = run_trainyard(train, test, task, budget, explain, log)
+    else:
+        pred, used, extra = run_flaml(train, test, task, budget, explain)
     return {
         "system": system,
         "dataset": name,
@@ -251,11 +265,14 @@ def main() -> None:
     parser.add_argument("--datasets", default="", help="comma-separated subset of: " + ", ".join(DATASETS))
     parser.add_argument("--json", type=Path, default=None, help="also write the results here")
     parser.add_argument("--explain", action="store_true", help="trainyard explains its model (its default)")
+    parser.add_argument(
+        "--logs", type=Path, default=None, help="keep each trainyard run's log in this folder"
+    )
     parser.add_argument("--only", choices=SYSTEMS, help="run one system (e.g. an older trainyard)")
     parser.add_argument("--one", nargs=2, metavar=("SYSTEM", "DATASET"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.one:
-        print(json.dumps(one(args.one[0], args.one[1], args.budget, args.explain)))
+        print(json.dumps(one(args.one[0], args.one[1], args.budget, args.explain, args.logs)))
         return
     given = [n for n in args.datasets.split(",") if n]
     names = [d for n in given for d in GROUPS.get(n, [n])] or DEFAULT
@@ -271,6 +288,9 @@ def main() -> None:
     results = []
     systems = [args.only] if args.only else list(SYSTEMS)
     flags = ["--explain"] if args.explain else []
+    if args.logs:
+        args.logs.mkdir(parents=True, exist_ok=True)
+        flags += ["--logs", str(args.logs.resolve())]
     for name in names:
         procs = {
             s: subprocess.Popen(

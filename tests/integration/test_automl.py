@@ -141,3 +141,36 @@ def test_a_wide_table_records_where_the_budget_went(ws):
     assert "model__regressor__n_estimators" in lgbm.params and lgbm.params["target"] in ("log", "identity")
     _, pipeline = run.get_output()
     assert np.isfinite(pipeline.predict(wide(4, seed=2).drop(columns="price"))).all()
+
+
+def two_hundred_columns(n: int = 400, seed: int = 0) -> pd.DataFrame:
+    """A wide_200-shaped table, small: 60 numeric columns, 140 categorical ones (2-25 levels)."""
+    rng = np.random.default_rng(seed)
+    data: dict[str, object] = {f"n{i}": rng.normal(size=n) for i in range(60)}
+    for j in range(140):
+        data[f"c{j}"] = [f"v{v}" for v in rng.integers(0, 2 + j % 24, n)]
+    frame = pd.DataFrame(data)
+    frame["price"] = np.exp(11 + 0.4 * frame["n0"] + 0.1 * (frame["c1"] == "v1") + rng.normal(0, 0.1, n))
+    return frame
+
+
+def test_a_wide_table_with_a_short_budget_ends_with_a_registered_model(ws):
+    """200 columns and a budget that a busy machine may spend before the search: the first trial
+    runs in the driver, so the run still ends with a model in the registry (issue 19)."""
+    cfg = ty.AutoMLConfig(
+        task="regression",
+        training_data=two_hundred_columns(),
+        label_column_name="price",
+        experiment_timeout_minutes=0.2,
+        model_name="wide-short",
+    )
+    run = ty.Experiment(ws, "automl").submit(cfg)
+    run.wait_for_completion(timeout_seconds=180)
+    assert run.refresh().status == RunStatus.COMPLETED
+    log = run.log_text()[0]
+    assert "trial 0 ElasticNet spearman_correlation=" in log  # the first trial completed
+    name, version = run.tags["automl.model"].split(":")
+    assert name == "wide-short" and Model(ws, name, int(version)).version == int(version)
+    _, pipeline = run.get_output()
+    pred = pipeline.predict(two_hundred_columns(5, seed=1).drop(columns="price"))
+    assert pred.shape == (5,) and np.isfinite(pred).all()

@@ -101,3 +101,18 @@ def test_the_writer_keeps_the_order_of_writes_and_their_errors():
     writer.flush()
     assert seen == ["automl-trial-writes", 2] and writer.errors == ["ZeroDivisionError: division by zero"]
     writer.close()
+
+
+def test_what_the_search_keeps_back_follows_the_latest_load_sample():
+    from trainyard.automl.driver import Slowdown
+
+    slowdown = Slowdown()
+    assert slowdown.recent() == 1.0  # no samples yet
+    slowdown.during = [0.02]
+    assert slowdown.recent() == 1.0  # one sample: nothing to compare with
+    slowdown.during = [0.02, 0.02, 0.06]
+    assert slowdown.recent() == 3.0  # three times slower than the search's median
+    slowdown.during = [0.02, 0.02, 0.5]
+    assert slowdown.recent() == 4.0  # capped as factor() is
+    slowdown.during = [0.04, 0.04, 0.01]
+    assert slowdown.recent() == 1.0  # a quieter machine keeps back no less

@@ -149,3 +149,61 @@ def test_fewer_folds_when_the_table_is_wide_for_the_budget():
     y = np.arange(3750.0)
     assert len(make_folds(s, 3750, 3750, y, 200)) == 1
     assert len(make_folds(s.model_copy(update={"n_cross_validations": 5}), 3750, 3750, y, 200)) == 5
+
+
+def test_preparing_the_data_is_cut_to_the_time_left():
+    import time
+
+    from trainyard.automl import driver
+    from trainyard.automl.featurize import guardrails
+
+    frame = wide(12_000)
+    s = make_settings(task="regression", label_column_name="price", experiment_timeout_minutes=1)
+    X, y = frame.drop(columns="price"), frame["price"].to_numpy(float)
+    plan = infer_plan(X, "auto")
+    rows, cut = driver.cut_rows(s, X, y, plan, len(X), time.time() + 3600)  # time enough: all rows
+    assert cut == "" and len(rows) == len(X)
+    rows, cut = driver.cut_rows(s, X, y, plan, len(X), time.time())  # none left: the smallest sample
+    assert len(rows) == driver.CUT_MIN_ROWS and len(set(rows)) == len(rows) and rows.max() < len(X)
+    assert cut.startswith(f"training rows: a sample of {driver.CUT_MIN_ROWS} of 12000")
+    # validation_data's rows (after the training rows) are all kept
+    rows, _ = driver.cut_rows(s, X, y, plan, 11_000, time.time())
+    assert len(rows) == driver.CUT_MIN_ROWS + 1000 and (rows[-1000:] == np.arange(11_000, 12_000)).all()
+    labels = np.zeros(12_000, dtype=int)
+    labels[:3] = [1, 2, 2]  # rare classes: all of their rows are kept in a sample
+    c = make_settings(task="classification", label_column_name="price")
+    rows, _ = driver.cut_rows(c, X, labels, plan, len(X), time.time())
+    assert len(rows) == driver.CUT_MIN_ROWS and {0, 1, 2} <= set(rows)
+    small = wide()
+    features = small.drop(columns="price")
+    rails = guardrails(features, small["price"], infer_plan(features, "auto"), "regression", 0)
+    leak = next(r for r in rails if r["guardrail"] == "leakage-suspicious columns")
+    assert leak["detail"].endswith("(0 of 40 columns checked in the time left)")
+
+
+def test_automatic_folds_follow_the_time_left_and_without_time_the_log_scale_is_untried():
+    s = make_settings(task="regression", label_column_name="y", experiment_timeout_minutes=1)
+    y = np.arange(1095.0)
+    assert len(make_folds(s, 1095, 1095, y, 79)) == 5  # the whole minute
+    assert len(make_folds(s, 1095, 1095, y, 79, seconds=30)) == 3  # a start that took half of it
+    assert len(make_folds(s, 1095, 1095, y, 79, seconds=-1)) == 1  # none left: a holdout
+    ctx = context(wide())
+    ev.featurize_folds(ctx)
+    said = ev.choose_target(ctx, "r2_score", 10_000, time_to_try=False)
+    assert "log scale taken, not tried" in said and ctx.log_target and not ctx.probed
+
+
+def test_with_a_holdout_the_label_scale_probe_is_the_first_trial():
+    from trainyard.automl.portfolio import portfolio
+
+    frame = wide()
+    s = make_settings(task="regression", label_column_name="price", validation_size=0.2)
+    X, y = frame.drop(columns="price"), frame["price"].to_numpy(float)
+    ctx = ev.Context("regression", X, y, infer_plan(X, "auto"), make_folds(s, len(X), len(X), y), 0)
+    ev.featurize_folds(ctx)
+    ev.choose_target(ctx, "r2_score", 10_000)
+    spec = portfolio("regression")["ElasticNet"]
+    first = spec.params(spec.init_unit())  # the search's first proposal
+    reused = ctx.probed[ev.probe_key(ctx, "ElasticNet", first, 10_000, 1)]
+    again = ev.evaluate_in(ctx, "ElasticNet", first, 10_000)["metrics"]
+    assert reused["metrics"] == pytest.approx(again, rel=1e-9)  # alpha 1e-2 vs 1e-2 + 4e-18

@@ -55,16 +55,33 @@ def load_frames(ws: Workspace, data: AutoMLData) -> tuple[pd.DataFrame, pd.DataF
     return load_frame(ws, data.training_data), valid
 
 
+def fold_count(s: AutoMLSettings, n_train: int, columns: int = 1, seconds: float | None = None) -> int:
+    """How many folds ``make_folds`` makes without validation_data (1: a holdout); the automatic
+    choice follows ``seconds``, the time the search has (the whole budget unless given)."""
+    if s.n_cross_validations is not None:
+        return s.n_cross_validations
+    if s.validation_size is not None:
+        return 1
+    return auto_folds(n_train, columns, s.timeout_seconds if seconds is None else seconds)
+
+
 def make_folds(
-    s: AutoMLSettings, n_train: int, n_all: int, y: np.ndarray, columns: int = 1
+    s: AutoMLSettings,
+    n_train: int,
+    n_all: int,
+    y: np.ndarray,
+    columns: int = 1,
+    seconds: float | None = None,
 ) -> list[tuple[np.ndarray, np.ndarray]]:
-    """(train rows, validation rows) pairs: validation_data, k folds, or a holdout."""
+    """(train rows, validation rows) pairs: validation_data, k folds, or a holdout. The number of
+    folds chosen automatically follows ``seconds``: the time left when the data is prepared (a
+    start that took half the budget leaves half of it), the whole budget when not given."""
     if n_all > n_train:  # validation_data was appended after the training rows
         return [(np.arange(n_train), np.arange(n_train, n_all))]
     stratify = s.task == "classification"
     k = s.n_cross_validations
     if k is None and s.validation_size is None:
-        auto = auto_folds(n_train, columns, s.timeout_seconds)
+        auto = fold_count(s, n_train, columns, seconds)
         k = auto if auto > 1 else None
     index = np.arange(n_train)
     if k is not None:

@@ -24,22 +24,25 @@ import numpy as np
 import pandas as pd
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.pipeline import Pipeline
+from threadpoolctl import threadpool_limits
 
 from trainyard.automl import ensemble, final, trials
 from trainyard.automl.config import AutoMLSettings
-from trainyard.automl.data import load_frames, make_folds
+from trainyard.automl.data import fold_count, load_frames, make_folds
 from trainyard.automl.evaluate import (
     Context,
     choose_target,
     evaluate,
+    evaluate_in,
     featurize_folds,
     fit_final,
     fold_pipeline,
     load_context,
+    probe_key,
     share,
     target_kind,
 )
-from trainyard.automl.featurize import guardrails, infer_plan
+from trainyard.automl.featurize import ColumnPlan, build_featurizer, guardrails, infer_plan
 from trainyard.automl.forecast import BASELINES, ForecastModel, prepare_forecasting
 from trainyard.automl.metrics import loss
 from trainyard.automl.pool import WorkerPool, warm_up
@@ -117,6 +120,13 @@ class Slowdown:
     def sample(self) -> None:
         self.during.append(min(_probe(), _probe()))
 
+    def recent(self) -> float:
+        """The latest sample against the search's median, between 1 and 4, without probing: what
+        the search keeps back for the phases after it scales with it, as ``factor`` scales them."""
+        if len(self.during) < 2:
+            return 1.0
+        return float(min(4.0, max(1.0, self.during[-1] / float(np.median(self.during)))))
+
     def factor(self) -> float:
         """Now against the search's median, between 1 and 4 (a single probe is noisy)."""
         if not self.during:
@@ -181,6 +191,7 @@ class Driver:
                 seconds, sum(self.refit_seconds(t) for t in best[:3]) / self.s.max_concurrent_iterations
             )
         seconds += REGISTER_SECONDS + CLOSE_SECONDS  # every row was featurized before the search
+        seconds *= self.slowdown.recent()  # the phases after the search scale these by the load then
         if self.s.model_explainability and self.ctx.task != "forecasting":
             seconds += self.explain_seconds()
         return min(seconds, 0.3 * self.s.timeout_seconds)
@@ -269,11 +280,53 @@ class Driver:
         )
         self.run.log(f"best_{self.metric}", best_now[0].metrics[self.metric])
 
+    def first_here(self) -> bool:
+        """The first trial, in the driver's own process, on the data it already holds: no worker
+        start, no message, nothing to cancel. The first proposal is a learner's cheapest point
+        (the linear learner first), so it ends in a fraction of the time a trial in a fresh
+        worker needs on a busy machine, and once it has, the run has a model (its fold model)
+        whatever the search's first worker trials do. False when it was left to the workers (k-NN
+        alone: scoring many validation rows is not cheap; forecasting: its baselines come first)."""
+        if self.trials or self.stopping or not isinstance(self.ctx, Context) or self.baselines:
+            return False
+        if self.s.iterations < 1:
+            return False
+        if self.learners[0] == "KNN":  # the scheduler's first proposal: the first untried learner
+            return False
+        proposal = self.scheduler.next()
+        if proposal is None:
+            return False
+        trial = Trial(0, "", proposal.learner, proposal.params, proposal.sample_size)
+        scaled = self.specs[proposal.learner].scaled
+        params = trials.step_params(trial.learner, trial.params, scaled, target_kind(self.ctx))
+        self.writer.submit(trials.start, self.store, self.info, trial, params)
+        self.trials.append(trial)
+        self.pending[0] = proposal
+        start = time.monotonic()
+        key = probe_key(
+            self.ctx, proposal.learner, proposal.params, proposal.sample_size, len(self.ctx.folds)
+        )
+        value: Any = self.ctx.probed.get(key)  # the label-scale probe was this very trial
+        ok = value is not None
+        if not ok:
+            try:  # one core, as a worker has, and its warnings as a worker filters them
+                with threadpool_limits(1), warnings.catch_warnings():
+                    warnings.simplefilter("ignore", ConvergenceWarning)
+                    value = evaluate_in(self.ctx, proposal.learner, proposal.params, proposal.sample_size)
+                ok = True
+            except Exception as exc:  # noqa: BLE001 - the trial's failure, recorded as a worker's would be
+                text = str(exc).strip().splitlines()
+                value = f"{type(exc).__name__}: {text[0] if text else ''}".rstrip(": ")
+        self.ctx.probed.clear()
+        self.settle(0, ok, value, time.monotonic() - start)
+        return True
+
     def search(self, pool: WorkerPool) -> None:
         self.search_started = time.time()
         if self.search_started > self.deadline:
             self.budget.cut(f"the search began {self.search_started - self.deadline:.1f} s past the budget")
         self.slowdown.sample()
+        self.first_here()  # while the workers load the data
         while True:
             reason = self.stopping or self._stop_reason()
             if not reason and len(self.trials) >= self.s.iterations:
@@ -535,7 +588,7 @@ def main() -> None:
     warm_up()
     with budget.phase("prepare"):
         train, valid = load_frames(run.workspace, record.automl_data)
-        ctx, classes = prepare(run, settings, train, valid)
+        ctx, classes = prepare(run, settings, train, valid, budget)
     sweep_stale_folders()
     with tempfile.TemporaryDirectory(prefix=f"{FOLDER_PREFIX}{os.getpid()}-") as tmp:
         with budget.phase("prepare"):
@@ -586,10 +639,76 @@ def sweep_stale_folders() -> None:
             pass
 
 
+PILOT_ROWS = 2000  # featurized once to estimate how long the folds' featurization takes
+CUT_MIN_ROWS = 5 * PILOT_ROWS  # tables at most this long are never cut
+PREPARE_SHARE = 0.25  # the folds' featurization may take this share of the time left; rows are cut to fit
+GUARDRAIL_SHARE = 0.1  # the leakage check stops after this share of the time left
+PROBE_SHARE = 0.25  # less of the budget left than this: a skewed label's log scale is taken untried
+
+
+def cut_rows(
+    s: AutoMLSettings,
+    X: pd.DataFrame,
+    y: np.ndarray,
+    plan: ColumnPlan,
+    n_train: int,
+    deadline: float,
+) -> tuple[np.ndarray, str]:
+    """The rows to prepare: all of them, or when featurizing every training row once per fold
+    and once more for the refit would take more than ``PREPARE_SHARE`` of the time left (an
+    estimate from a ``PILOT_ROWS`` pilot, scaled linearly), a random sample of the training
+    rows that fits (validation_data's rows are all kept). Returns the rows and what was cut."""
+    everything = np.arange(len(X))
+    if n_train <= CUT_MIN_ROWS:
+        return everything, ""
+    left = deadline - time.time()
+    pilot = np.sort(np.random.default_rng(s.seed).choice(n_train, PILOT_ROWS, replace=False))
+    start = time.perf_counter()
+    with warnings.catch_warnings():  # an estimate only: what the real featurization says is logged
+        warnings.simplefilter("ignore")
+        build_featurizer(plan, X, s.task).fit_transform(X.iloc[pilot], y[pilot])
+    per_row = (time.perf_counter() - start) / PILOT_ROWS
+    fits = fold_count(s, n_train, X.shape[1], left) + 1  # the folds, and every row for the refit
+    whole = per_row * n_train * fits + per_row * (len(X) - n_train)
+    if whole <= PREPARE_SHARE * left:
+        return everything, ""
+    keep = max(CUT_MIN_ROWS, int(n_train * PREPARE_SHARE * max(left, 0.0) / whole))
+    if keep >= n_train:
+        return everything, ""
+    rows = _sample(s, y[:n_train], keep)
+    what = (
+        f"training rows: a sample of {keep} of {n_train} (featurizing all of them would take about "
+        f"{whole:.0f} s of the {max(left, 0.0):.0f} s left)"
+    )
+    return np.concatenate([rows, np.arange(n_train, len(X))]), what
+
+
+KEEP_PER_CLASS = 5  # a sample of a classification table keeps this many rows of each class (or all)
+
+
+def _sample(s: AutoMLSettings, y: np.ndarray, size: int) -> np.ndarray:
+    """``size`` random row numbers of ``y``, sorted; for classification every class keeps
+    ``KEEP_PER_CLASS`` rows (all of a rarer one), so the folds can still be stratified."""
+    rng = np.random.default_rng(s.seed)
+    if s.task != "classification":
+        return np.sort(rng.choice(len(y), size, replace=False))
+    kept = [rng.permutation(np.flatnonzero(y == c))[:KEEP_PER_CLASS] for c in np.unique(y)]
+    must = np.concatenate(kept)
+    rest = np.setdiff1d(np.arange(len(y)), must)
+    more = rng.choice(rest, max(0, min(size - len(must), len(rest))), replace=False)
+    return np.sort(np.concatenate([must, more]))
+
+
 def prepare(
-    run: TrackedRun, s: AutoMLSettings, train: pd.DataFrame, valid: pd.DataFrame | None
+    run: TrackedRun,
+    s: AutoMLSettings,
+    train: pd.DataFrame,
+    valid: pd.DataFrame | None,
+    budget: Budget | None = None,
 ) -> tuple[Context, list[Any] | None]:
-    """Features plan, guardrails, encoded labels and folds: what every worker needs."""
+    """Features plan, guardrails, encoded labels and folds: what every worker needs, bounded by
+    the budget: rows are cut to a sample when featurizing them all would not fit the time left,
+    the leakage check stops at its share of it, and the number of automatic folds follows it."""
     if s.task == "forecasting":
         fctx = prepare_forecasting(s, train)
         f = fctx.features
@@ -599,21 +718,33 @@ def prepare(
             flush=True,
         )
         return fctx, None  # type: ignore[return-value]
+    deadline = run.info.created_at + s.timeout_seconds
     frame = train if valid is None else pd.concat([train, valid], ignore_index=True)
+    n_train = len(train)
     X = frame.drop(columns=[s.label_column_name])
     labels = frame[s.label_column_name]
     plan = infer_plan(X, s.featurization)
-    rails = guardrails(X, labels, plan, s.task)
-    run.log_table("data_guardrails", {k: [r[k] for r in rails] for k in ("guardrail", "status", "detail")})
-    for r in rails:
-        print(f"guardrail {r['guardrail']}: {r['status']} - {r['detail']}", flush=True)
     classes = None
     if s.task == "classification":
         classes_arr, y = np.unique(labels.to_numpy(), return_inverse=True)
         classes = classes_arr.tolist()
     else:
         y = labels.to_numpy(dtype=float)
-    folds = make_folds(s, len(train), len(frame), y, X.shape[1])
+    rows, cut = cut_rows(s, X, y, plan, n_train, deadline)
+    if cut:
+        n_train -= len(X) - len(rows)
+        X, labels, y = X.iloc[rows].reset_index(drop=True), labels.iloc[rows].reset_index(drop=True), y[rows]
+        if budget is not None:
+            budget.cut(cut)
+        print(f"data cut to fit the budget: {cut}", flush=True)
+    rails = guardrails(X, labels, plan, s.task, time.time() + GUARDRAIL_SHARE * (deadline - time.time()))
+    run.log_table("data_guardrails", {k: [r[k] for r in rails] for k in ("guardrail", "status", "detail")})
+    for r in rails:
+        print(f"guardrail {r['guardrail']}: {r['status']} - {r['detail']}", flush=True)
+    unchecked = next((r["detail"] for r in rails if "checked in the time left" in r["detail"]), "")
+    if unchecked and budget is not None:
+        budget.cut(f"leakage check {unchecked.rsplit('(', 1)[-1].rstrip(')')}")
+    folds = make_folds(s, n_train, len(X), y, X.shape[1], deadline - time.time())
     k = len(classes) if classes else 0
     ctx = Context(s.task, X, y, plan, folds, k, s.seed)
     start = time.perf_counter()
@@ -626,7 +757,9 @@ def prepare(
     )
     with warnings.catch_warnings():  # the probes' scores already say how well they converged
         warnings.simplefilter("ignore", ConvergenceWarning)
-        tried = choose_target(ctx, s.metric, min(INITIAL_SAMPLE, min(len(t) for t, _ in folds)))
+        sample = min(INITIAL_SAMPLE, min(len(t) for t, _ in folds))
+        left = deadline - time.time()
+        tried = choose_target(ctx, s.metric, sample, left >= PROBE_SHARE * s.timeout_seconds)
     if tried:
         print(tried, flush=True)
     return ctx, classes

@@ -5,6 +5,8 @@ from it, and the fitted one is the first step of the returned pipeline, so it sc
 
 from __future__ import annotations
 
+import math
+import time
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -251,8 +253,12 @@ def build_featurizer(plan: ColumnPlan, frame: pd.DataFrame, task: str) -> Column
     return ColumnTransformer(steps, remainder="drop", sparse_threshold=0.3)
 
 
-def guardrails(frame: pd.DataFrame, y: pd.Series, plan: ColumnPlan, task: str) -> list[dict[str, str]]:
-    """Azure-style data guardrails: what was found in the data and what was done about it."""
+def guardrails(
+    frame: pd.DataFrame, y: pd.Series, plan: ColumnPlan, task: str, until: float = math.inf
+) -> list[dict[str, str]]:
+    """Azure-style data guardrails: what was found in the data and what was done about it. The
+    leakage check (a tree per column) stops at ``until`` (a wall-clock time) with the columns it
+    checked, and its detail says how many."""
     rows = []
     missing = {c: int(n) for c, n in frame.isna().sum().items() if n and plan.purposes.get(c) != "ignore"}
     rows.append(
@@ -281,11 +287,13 @@ def guardrails(frame: pd.DataFrame, y: pd.Series, plan: ColumnPlan, task: str) -
             or "none",
         }
     )
+    leaks, checked, total = _leaks(frame, y, plan, until)
+    unchecked = f" ({checked} of {total} columns checked in the time left)" if checked < total else ""
     rows.append(
         {
             "guardrail": "leakage-suspicious columns",
-            "status": "alerted" if (leaks := _leaks(frame, y, plan)) else "passed",
-            "detail": ", ".join(leaks) or "none",
+            "status": "alerted" if leaks else "passed",
+            "detail": (", ".join(leaks) or "none") + unchecked,
         }
     )
     for col, why in plan.dropped.items():
@@ -297,26 +305,33 @@ LEAK_SCORE = 0.99
 LEAK_ROWS = 5000
 
 
-def _leaks(frame: pd.DataFrame, y: pd.Series, plan: ColumnPlan) -> list[str]:
+def _leaks(
+    frame: pd.DataFrame, y: pd.Series, plan: ColumnPlan, until: float = math.inf
+) -> tuple[list[str], int, int]:
     """Columns that alone almost determine the label (a shallow tree on that column alone scores
-    >= 0.99 accuracy or R², well above the majority class): likely derived from the label."""
+    >= 0.99 accuracy or R², well above the majority class): likely derived from the label. Stops
+    at ``until``; returns the columns found, how many were checked, and how many there are."""
     from sklearn.tree import DecisionTreeClassifier, DecisionTreeRegressor
 
+    columns = plan.columns("numeric") + plan.columns("categorical") + plan.columns("boolean")
     rows = frame.sample(min(len(frame), LEAK_ROWS), random_state=0).index
     target = y.loc[rows]
     classify = not pd.api.types.is_float_dtype(target) or target.nunique() <= 20
     majority = target.value_counts(normalize=True).iloc[0] if classify else 0.0
     if majority >= LEAK_SCORE or len(rows) < 20:
-        return []
+        return [], len(columns), len(columns)
     tree = (DecisionTreeClassifier if classify else DecisionTreeRegressor)(max_depth=3, random_state=0)
     half = np.arange(len(rows)) % 3 != 0  # fit on two thirds, score on the rest: one fit per column
     truth = target.to_numpy()
-    found = []
-    for col in plan.columns("numeric") + plan.columns("categorical") + plan.columns("boolean"):
+    found, checked = [], 0
+    for col in columns:
+        if time.time() >= until:
+            break
+        checked += 1
         values = frame.loc[rows, col]
         codes = values if plan.purposes[col] == "numeric" else pd.Series(pd.factorize(values)[0], index=rows)
         x = codes.fillna(-1).to_numpy(dtype=float)[:, None]
         score = tree.fit(x[half], truth[half]).score(x[~half], truth[~half])
         if score >= LEAK_SCORE:
             found.append(f"{col} (alone scores {score:.3f})")
-    return found
+    return found, checked, len(columns)

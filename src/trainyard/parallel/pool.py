@@ -107,7 +107,7 @@ class WorkerPool(ABC):
     def wait(self, workers: list[Worker], timeout: float) -> dict[Worker, Heard]:
         """Wait up to ``timeout`` seconds until a worker says something or dies; what each said."""
 
-    def close(self) -> None:
+    def close(self) -> None:  # noqa: B027 - most pools have nothing to close
         """The job is over and its workers are stopped."""
 
 

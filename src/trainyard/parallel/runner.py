@@ -4,13 +4,13 @@
 It splits the input (``batches``), starts ``max_concurrency_per_instance`` worker processes
 (``pool.ProcessPool``: forked from a fork server, each imports the entry script and calls
 ``init()`` once; in a Ray job on a Ray target, ``instance_count`` x that many Ray actors spread
-over the cluster instead, ``on_ray.ActorPool``) and hands each free worker the next mini-batch. A mini-batch whose ``run()`` raises, whose
-worker dies, or that takes longer than ``retry_settings.timeout`` (its worker is killed and
-replaced) is tried again up to ``retry_settings.max_retries`` times, and then counts as failed;
-more failed mini-batches than ``mini_batch_error_threshold`` (-1: any number) stop the job,
-naming them and why. The rows ``run()`` returns are appended in mini-batch order to
-``DIR/parallel_run_step.txt``, which appears only when the job succeeds. SIGTERM (a cancel)
-stops the workers and leaves no output.
+over the cluster instead, ``on_ray.ActorPool``) and hands each free worker the next
+mini-batch. A mini-batch whose ``run()`` raises, whose worker dies, or that takes longer than
+``retry_settings.timeout`` (its worker is killed and replaced) is tried again up to
+``retry_settings.max_retries`` times, and then counts as failed; more failed mini-batches than
+``mini_batch_error_threshold`` (-1: any number) stop the job, naming them and why. The rows
+``run()`` returns are appended in mini-batch order to ``DIR/parallel_run_step.txt``, which
+appears only when the job succeeds. SIGTERM (a cancel) stops the workers and leaves no output.
 """
 
 from __future__ import annotations

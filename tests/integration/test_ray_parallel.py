@@ -4,6 +4,8 @@ real local Ray head (2 CPUs on 127.0.0.1, this module's own, stopped after it)."
 from __future__ import annotations
 
 import textwrap
+from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -14,13 +16,14 @@ from trainyard.jobs.submit import submit_job
 pytest.importorskip("ray.job_submission", reason="Ray is not installed (the ray extra)")
 
 from tests.integration import test_ray_compute as ray_compute  # noqa: E402 - after the skip
+from trainyard.compute.targets import TargetSpec  # noqa: E402
 
 pytestmark = pytest.mark.timeout(300)
 head = ray_compute.head  # this module's own head (a module-scoped fixture)
 cluster = ray_compute.cluster
 
 SCORE = """
-import argparse, os
+import argparse, os, time
 from pathlib import Path
 
 import ray
@@ -36,6 +39,13 @@ def run(paths):
     if any(p.endswith("f002.txt") for p in paths) and not marker.exists():  # fails its first try
         marker.write_text("failed once")
         raise RuntimeError("flaky")
+    if any(p.endswith("f000.txt") for p in paths):  # held until another actor has run one
+        deadline = time.monotonic() + 120
+        while not [f for f in marker.parent.glob("ran-*") if f.name != f"ran-{os.getpid()}"]:
+            if time.monotonic() > deadline:
+                break
+            time.sleep(0.1)
+    (marker.parent / f"ran-{os.getpid()}").touch()
     return [f"{Path(p).name},{Path(p).read_text()},{os.getpid()},{actor}" for p in paths]
 """
 
@@ -49,7 +59,7 @@ outputs:
   scores: {type: uri_folder}
 input_data: ${{inputs.files}}
 mini_batch_size: 2
-max_concurrency_per_instance: 1
+max_concurrency_per_instance: CONCURRENCY
 resources: {instance_count: 2}
 mini_batch_error_threshold: 0
 retry_settings: {max_retries: 1, timeout: 60}
@@ -61,18 +71,32 @@ task:
 """
 
 
-def test_mini_batches_run_on_ray_actors_with_a_retry_and_rows_in_order(ws, tmp_path, cluster, head):
-    from ray.util.state import list_actors
-
-    root = tmp_path / "proj"
+def write_project(root: Path, marker: Path, concurrency: int = 1) -> Path:
+    """The entry script, six files f000.txt..f005.txt (three mini-batches), and the job's file."""
     (root / "src").mkdir(parents=True)
     (root / "src" / "score.py").write_text(textwrap.dedent(SCORE))
     (root / "files").mkdir()
     for i in range(6):
         (root / "files" / f"f{i:03d}.txt").write_text(str(i))
-    marker = tmp_path / "marker"
-    (root / "parallel.yml").write_text(SPEC.replace("MARKER", str(marker)))
-    run = ty.Run(ws, submit_job(ws, load_job(root / "parallel.yml")).id)
+    spec = SPEC.replace("MARKER", str(marker)).replace("CONCURRENCY", str(concurrency))
+    (root / "parallel.yml").write_text(spec)
+    return root / "parallel.yml"
+
+
+def actors_of(head: TargetSpec, run: ty.Run) -> dict[str, Any]:
+    """The ParallelActors of the run's Ray job, by actor id."""
+    from ray.job_submission import JobSubmissionClient
+    from ray.util.state import list_actors
+
+    job_id = JobSubmissionClient(head.address).get_job_info(f"trainyard-{run.id}-1").driver_info.id
+    found = list_actors(address=head.address, filters=[("class_name", "=", "ParallelActor")])
+    return {a.actor_id: a for a in found if a.job_id == job_id}
+
+
+def test_mini_batches_run_on_ray_actors_with_a_retry_and_rows_in_order(ws, tmp_path, cluster, head):
+    (tmp_path / "marks").mkdir()
+    marker = tmp_path / "marks" / "flaky"
+    run = ty.Run(ws, submit_job(ws, load_job(write_project(tmp_path / "proj", marker))).id)
     details = run.wait_for_completion(show_output=False, timeout_seconds=240, raise_on_error=False)
     log = run.log_text()[0]
     assert details["status"] == "completed", log
@@ -81,13 +105,23 @@ def test_mini_batches_run_on_ray_actors_with_a_retry_and_rows_in_order(ws, tmp_p
     text = run.download_file("outputs/scores/parallel_run_step.txt", tmp_path / "out.txt").read_text()
     rows = [line.split(",") for line in text.splitlines()]
     assert [(name, value) for name, value, _, _ in rows] == [(f"f{i:03d}.txt", str(i)) for i in range(6)]
+    # the job's two Ray actors ran them (f000's mini-batch waits until the other actor ran one)
     ran = {(pid, actor) for _, _, pid, actor in rows}
-    # Ray actors of the runner's job ran them (one CPU each), spread over the two CPUs: every
-    # actor id in the rows is a ParallelActor's, and both actors ran mini-batches
-    actors = {
-        a.actor_id: a
-        for a in list_actors(address=head.address, filters=[("class_name", "=", "ParallelActor")])
-    }
-    assert {actor for _, actor in ran} <= set(actors), (ran, actors)
-    assert len(ran) == 2 and len({pid for pid, _ in ran}) == 2, rows
-    assert run.get_metrics()["mini_batches_completed"] == 3
+    actors = actors_of(head, run)
+    assert len(actors) == 2 and {actor for _, actor in ran} == set(actors), (ran, actors)
+    assert {str(a.pid) for a in actors.values()} == {pid for pid, _ in ran}
+    assert "the mini-batches ran on 2 Ray actor(s) on 1 node(s)" in log
+    assert run.get_metrics()["mini_batches_completed"][-1] == 3
+
+
+def test_more_actors_than_the_cluster_has_cpus_fail_the_job_before_any_starts(ws, tmp_path, cluster, head):
+    spec = write_project(tmp_path / "proj", tmp_path / "flaky", concurrency=2)  # 2 x 2 on 2 CPUs
+    run = ty.Run(ws, submit_job(ws, load_job(spec)).id)
+    details = run.wait_for_completion(show_output=False, timeout_seconds=240, raise_on_error=False)
+    assert details["status"] == "failed", run.log_text()[0]
+    assert ws.store.get_run(run.id).error == (  # the runner's last line, as on local compute
+        "exit code 1: error: the parallel job asks for more than the Ray target 'cluster' has: "
+        "CPU 4 for its 4 actors (instance_count x max_concurrency_per_instance, one CPU each; "
+        "the cluster has 2)"
+    )
+    assert actors_of(head, run) == {}

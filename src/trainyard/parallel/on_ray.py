@@ -204,6 +204,7 @@ def _connect() -> Any:
     """Ray, connected to the cluster of the job the runner runs as (``RAY_ADDRESS``); the runner's
     own SIGTERM and SIGINT handlers (its cancel) are kept."""
     os.environ.setdefault("RAY_DEDUP_LOGS", "0")  # the actors' lines in the job's log as printed
+    os.environ.setdefault("RAY_COLOR_PREFIX", "0")  # and without colour codes: it is a file
     try:
         import ray
     except ImportError:

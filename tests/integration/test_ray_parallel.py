@@ -36,16 +36,20 @@ def init():
     marker = Path(parser.parse_known_args()[0].marker)
 
 def run(paths):
+    (marker.parent / f"ran-{os.getpid()}").touch()
     if any(p.endswith("f002.txt") for p in paths) and not marker.exists():  # fails its first try
         marker.write_text("failed once")
         raise RuntimeError("flaky")
-    if any(p.endswith("f000.txt") for p in paths):  # held until another actor has run one
+    hung = marker.parent / "hung"
+    if any(p.endswith("f004.txt") for p in paths) and not hung.exists():  # hangs its first try
+        hung.write_text("hung once")
+        time.sleep(120)
+    if any(p.endswith("f000.txt") for p in paths):  # held until another actor has started one
         deadline = time.monotonic() + 120
         while not [f for f in marker.parent.glob("ran-*") if f.name != f"ran-{os.getpid()}"]:
             if time.monotonic() > deadline:
                 break
             time.sleep(0.1)
-    (marker.parent / f"ran-{os.getpid()}").touch()
     return [f"{Path(p).name},{Path(p).read_text()},{os.getpid()},{actor}" for p in paths]
 """
 
@@ -62,7 +66,7 @@ mini_batch_size: 2
 max_concurrency_per_instance: CONCURRENCY
 resources: {instance_count: 2}
 mini_batch_error_threshold: 0
-retry_settings: {max_retries: 1, timeout: 60}
+retry_settings: {max_retries: 1, timeout: 30}
 task:
   code: ./src
   entry_script: score.py
@@ -102,15 +106,19 @@ def test_mini_batches_run_on_ray_actors_with_a_retry_and_rows_in_order(ws, tmp_p
     assert details["status"] == "completed", log
     assert "3 mini-batches of" in log and "on 2 Ray actor(s) on the Ray target 'cluster'" in log
     assert marker.exists() and "failed (try 1 of 2): RuntimeError: flaky; trying again" in log
+    hung = "#2 (f004.txt..f005.txt) failed (try 1 of 2): timed out after 30s (retry_settings.timeout)"
+    assert hung in log
     text = run.download_file("outputs/scores/parallel_run_step.txt", tmp_path / "out.txt").read_text()
     rows = [line.split(",") for line in text.splitlines()]
     assert [(name, value) for name, value, _, _ in rows] == [(f"f{i:03d}.txt", str(i)) for i in range(6)]
-    # the job's two Ray actors ran them (f000's mini-batch waits until the other actor ran one)
-    ran = {(pid, actor) for _, _, pid, actor in rows}
+    # Ray actors of the job ran them: two started mini-batches (f000's waits until another one has
+    # started one), and a third replaced the one killed with the hung mini-batch
     actors = actors_of(head, run)
-    assert len(actors) == 2 and {actor for _, actor in ran} == set(actors), (ran, actors)
-    assert {str(a.pid) for a in actors.values()} == {pid for pid, _ in ran}
-    assert "the mini-batches ran on 2 Ray actor(s) on 1 node(s)" in log
+    pids = {str(a.pid) for a in actors.values()}
+    started = {f.name.removeprefix("ran-") for f in (tmp_path / "marks").glob("ran-*")}
+    assert len(actors) == 3 and len(started) >= 2 and started <= pids, (started, actors)
+    assert {actor for *_, actor in rows} <= set(actors) and {pid for _, _, pid, _ in rows} <= pids
+    assert "[parallel] 3 Ray actor(s) started (" in log and "), on 1 node(s)" in log
     assert run.get_metrics()["mini_batches_completed"][-1] == 3
 
 

@@ -26,6 +26,8 @@ import logging
 import os
 import signal
 import sys
+import traceback
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -52,9 +54,6 @@ class ParallelActor:
 
     def start(self) -> tuple[Any, ...]:
         """Import the entry script, call ``init()``: ``("ready", pid, node)``, ``("init_failed", why)``."""
-        import logging
-        import traceback
-
         import ray
 
         logging.basicConfig(
@@ -67,7 +66,7 @@ class ParallelActor:
         if not script.is_file() and script.is_relative_to(spec.cwd):
             script = Path.cwd() / script.relative_to(spec.cwd)
         try:
-            self.script = EntryScript(WorkerSpec(str(script), *_rest(spec)))
+            self.script = EntryScript(replace(spec, script=str(script)))
         except BaseException as exc:  # noqa: BLE001 - whatever the script raises, the runner is told
             traceback.print_exc()
             return ("init_failed", describe(exc))
@@ -87,10 +86,6 @@ class ParallelActor:
     def stop(self) -> None:
         if self.script is not None:
             self.script.shutdown()
-
-
-def _rest(spec: WorkerSpec) -> tuple[list[str], str, str, str]:
-    return spec.arguments, spec.logging_level, spec.parts, spec.cwd
 
 
 class _Actor(Worker):
@@ -139,8 +134,10 @@ class ActorPool(WorkerPool):
         )
         self.parts = Path(spec.parts)
         self.ran_on: dict[int, str] = {}  # pid -> node id of every actor that said ready
+        self.started = 0
 
     def start(self) -> Worker:
+        self.started += 1
         return _Actor(self.actor.remote(self.spec), self.ray)
 
     def wait(self, workers: list[Worker], timeout: float) -> dict[Worker, Heard]:
@@ -184,7 +181,7 @@ class ActorPool(WorkerPool):
 
     def close(self) -> None:
         nodes = len(set(self.ran_on.values()))
-        LOG.info("the mini-batches ran on %d Ray actor(s) on %d node(s)", len(self.ran_on), nodes)
+        LOG.info("%d Ray actor(s) started (%d ready), on %d node(s)", self.started, len(self.ran_on), nodes)
 
 
 def check_fits(ray: Any, size: int, target: str) -> None:

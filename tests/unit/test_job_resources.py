@@ -35,3 +35,18 @@ def test_bad_resources_are_refused_naming_the_key(resources, message):
 
 def test_a_job_without_resources_reserves_nothing_it_did_not_ask_for():
     assert make_job(command="python train.py").resources == JobResources()
+
+
+def test_on_a_ray_target_a_parallel_jobs_runner_reserves_no_cpu_its_actors_do():
+    from trainyard.compute.job import JobRecord
+    from trainyard.compute.ray_worker import job_cpus
+    from trainyard.parallel.spec import parallel_command_job
+
+    parallel = parallel_command_job(
+        {"input_data": "${{inputs.files}}", "task": {"entry_script": "score.py"}},
+        {"files": {"type": "uri_folder", "path": "/data"}},
+    )
+    record = JobRecord(command=parallel.command, argv=parallel.argv())
+    assert job_cpus(record) == 0.0
+    assert job_cpus(JobRecord(command="python train.py", argv=["python", "train.py"])) == 1.0
+    assert job_cpus(record.model_copy(update={"resources": JobResources(cpu=2)})) == 2.0

@@ -80,7 +80,7 @@ def test_settings_read_azure_references_counts_and_sizes():
         ({"partition_keys": []}, "at least one column"),
         ({"mini_batch_error_threshold": -2}, "greater than or equal to -1"),
         ({"retry_settings": {"timeout": 0}}, "greater than 0"),
-        ({"resources": {"instance_count": 2}}, "less than or equal to 1"),
+        ({"resources": {"instance_count": 0}}, "greater than or equal to 1"),
         ({"input_data": "${{outputs.x}}"}, "inputs.NAME"),
         ({"mini_batch_sise": 5}, "Extra inputs"),
     ],
@@ -369,6 +369,22 @@ def test_an_entry_script_that_cannot_start_fails_the_job(tmp_path):
         run_parallel(settings(norun), tmp_path / "files")
     with pytest.raises(ParallelJobError, match="entry script nope.py not found"):
         run_parallel(settings(Path("nope.py")), tmp_path / "files")
+
+
+def test_more_than_one_instance_off_a_ray_target_is_refused_before_any_worker_starts(tmp_path, monkeypatch):
+    monkeypatch.delenv("RAY_ADDRESS", raising=False)
+    entry = script(tmp_path, ECHO)
+    with pytest.raises(ParallelJobError) as caught:
+        run_parallel(settings(entry, resources={"instance_count": 2}), files(tmp_path, 2), tmp_path / "out")
+    assert str(caught.value) == (
+        "resources.instance_count is 2, but this parallel job runs on one machine (not on a Ray "
+        "target); give instance_count: 1, or compute: a Ray target"
+    )
+    assert not (tmp_path / "out").exists()
+    # the count reaches the runner in --settings (it is the settings', not the command job's)
+    assert json.loads(settings(entry, resources={"instance_count": 3}).runner_json())["resources"] == {
+        "instance_count": 3
+    }
 
 
 def test_workers_run_in_the_runners_folder(tmp_path, monkeypatch):

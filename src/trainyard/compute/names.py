@@ -16,3 +16,9 @@ def check_target_name(name: str) -> str:
             f"compute target {name!r}: up to 64 letters, digits and . _ - (first a letter or digit)"
         )
     return name
+
+
+# Set in a Ray job's environment by its run's worker (``ray_worker.py``): the name of the Ray
+# target the job runs on. A command that spreads its own work over the cluster (the parallel
+# runner's Ray actors) reads it, and words its errors with it.
+RAY_TARGET_VAR = "TRAINYARD_RAY_TARGET"

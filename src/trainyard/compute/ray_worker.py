@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from trainyard.compute import get_compute
 from trainyard.compute.job import JobRecord
+from trainyard.compute.names import RAY_TARGET_VAR
 from trainyard.compute.ray_target import RayCompute, RayUnreachableError, cluster_state
 from trainyard.compute.ray_train import driver_argv
 from trainyard.compute.reaper import end_tasks_of
@@ -37,6 +38,9 @@ LOST_AFTER_SECONDS = 15.0  # a cluster that has not answered for this long is lo
 NO_EXIT_CODE = 1  # what a run that Ray ended without an exit code records
 RETURN_VAR = "TRAINYARD_RETURN_DIR"  # the run's work folder, where the job copies ./outputs back
 DEFAULT_CPUS = 1.0  # a job reserves one CPU unless it says: the cluster bounds how many run at once
+# Commands that spread their own work over the cluster as Ray actors, each reserving its CPU,
+# while the command itself mostly waits: the parallel runner (``parallel/on_ray.py``).
+SPREADING_MODULES = ("trainyard.parallel.runner",)
 
 
 class RayWorker(Worker):
@@ -59,7 +63,12 @@ class RayWorker(Worker):
         try:
             client = self.target.client()
             self._check_fits(job)
-            env = {**env_vars, **self._run_vars(info), RETURN_VAR: str(self.work)}
+            env = {
+                **env_vars,
+                **self._run_vars(info),
+                RETURN_VAR: str(self.work),
+                RAY_TARGET_VAR: self.target.name,
+            }
             job_id = self._submit(client, job, argv, env, info.attempt)
         except (RayUnreachableError, InvalidInputError) as exc:
             self._request_stop(str(exc), RunStatus.FAILED)
@@ -196,8 +205,15 @@ class RayWorker(Worker):
 
 def job_cpus(job: JobRecord) -> float:
     """The CPUs a job reserves: its ``resources.cpu``, else one, and none for a driver that mostly
-    waits on its children (a many-models driver: its partitions' tasks take the CPUs)."""
-    return job.resources.cpu or (DEFAULT_CPUS if job.uses_slot else 0.0)
+    waits on its children (a many-models driver: its partitions' tasks take the CPUs; a parallel
+    job's runner: its actors do)."""
+    return job.resources.cpu or (DEFAULT_CPUS if job.uses_slot and not spreads_itself(job) else 0.0)
+
+
+def spreads_itself(job: JobRecord) -> bool:
+    """Whether the job's command is ``python -m`` one of ``SPREADING_MODULES``."""
+    argv = job.argv
+    return len(argv) > 2 and argv[1] == "-m" and argv[2] in SPREADING_MODULES
 
 
 def cluster_environment(job: JobRecord, argv: list[str], target: str) -> tuple[list[str], dict[str, str]]:

@@ -2,14 +2,15 @@
 [--kind files|table] [--output DIR] [-- program arguments]``, the command of a parallel job.
 
 It splits the input (``batches``), starts ``max_concurrency_per_instance`` worker processes
-(``worker``; forked from a fork server, each imports the entry script and calls ``init()``
-once) and hands each free worker the next mini-batch. A mini-batch whose ``run()`` raises, whose
-worker dies, or that takes longer than ``retry_settings.timeout`` (its worker is killed and
-replaced) is tried again up to ``retry_settings.max_retries`` times, and then counts as failed;
-more failed mini-batches than ``mini_batch_error_threshold`` (-1: any number) stop the job,
-naming them and why. The rows ``run()`` returns are appended in mini-batch order to
-``DIR/parallel_run_step.txt``, which appears only when the job succeeds. SIGTERM (a cancel)
-stops the workers and leaves no output.
+(``pool.ProcessPool``: forked from a fork server, each imports the entry script and calls
+``init()`` once; in a Ray job on a Ray target, ``instance_count`` x that many Ray actors spread
+over the cluster instead, ``on_ray.ActorPool``) and hands each free worker the next
+mini-batch. A mini-batch whose ``run()`` raises, whose worker dies, or that takes longer than
+``retry_settings.timeout`` (its worker is killed and replaced) is tried again up to
+``retry_settings.max_retries`` times, and then counts as failed; more failed mini-batches than
+``mini_batch_error_threshold`` (-1: any number) stop the job, naming them and why. The rows
+``run()`` returns are appended in mini-batch order to ``DIR/parallel_run_step.txt``, which
+appears only when the job succeeds. SIGTERM (a cancel) stops the workers and leaves no output.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ import argparse
 import json
 import logging
 import math
-import multiprocessing
+import os
 import shutil
 import signal
 import sys
@@ -27,8 +28,6 @@ import threading
 import time
 from collections import deque
 from dataclasses import dataclass
-from multiprocessing.connection import Connection, wait
-from multiprocessing.context import ForkServerContext, SpawnContext
 from pathlib import Path
 from typing import Any
 
@@ -36,13 +35,13 @@ from pydantic import ValidationError
 
 from trainyard.errors import TrainyardError
 from trainyard.parallel.batches import Kind, MiniBatch, split
+from trainyard.parallel.pool import STOP_GRACE_SECONDS, Heard, ProcessPool, Worker, WorkerGone, WorkerPool
 from trainyard.parallel.progress import MetricSink, Progress
 from trainyard.parallel.rows import assemble
 from trainyard.parallel.settings import ParallelSettings
-from trainyard.parallel.worker import WorkerSpec, serve
+from trainyard.parallel.worker import WorkerSpec
 
 LOG = logging.getLogger("trainyard.parallel")
-STOP_GRACE_SECONDS = 5.0
 POLL_SECONDS = 0.5
 SHOWN_FAILURES = 5
 IN_FLIGHT = 2  # mini-batches a worker holds: the one it runs and the next
@@ -74,76 +73,12 @@ class Outcome:
     output: Path | None
 
 
-def _exit_text(code: int | None) -> str:
-    if code is not None and code < 0:
-        return f"killed by signal {signal.Signals(-code).name}"
-    return f"exit code {code}"
-
-
-def worker_context(preload: list[str]) -> ForkServerContext | SpawnContext:
-    """Workers forked from a fork server that has imported the worker module (and ``preload``,
-    pandas for a table): each starts in milliseconds, a replacement too, and none is a fork of
-    the runner and its threads. The server starts once per process, with the first preload."""
-    if "forkserver" not in multiprocessing.get_all_start_methods():  # not on Windows
-        return multiprocessing.get_context("spawn")
-    ctx = multiprocessing.get_context("forkserver")
-    ctx.set_forkserver_preload(["trainyard.parallel.worker", *preload])
-    return ctx
-
-
-class _Worker:
-    """One worker process, the mini-batch it is running and the one it gets next (``batches``).
-
-    A second mini-batch waits in the worker's pipe, so the worker goes on to it the moment it
-    finishes one, without waiting for the runner to be scheduled to hear and answer.
-    """
-
-    def __init__(
-        self,
-        ctx: ForkServerContext | SpawnContext,
-        lifeline: Connection,
-        spec: WorkerSpec,
-    ) -> None:
-        self.conn, child = ctx.Pipe()
-        self.process = ctx.Process(
-            target=serve,
-            args=(child, lifeline, spec),
-            name="parallel-worker",
-        )
-        self.process.start()
-        child.close()  # the runner's copy: the worker's death then reads as EOF here
-        self.ready = False
-        self.batches: deque[MiniBatch] = deque()  # the first is running
-        self.started = 0.0  # when the first started
-        self.deadline = math.inf  # and when it times out
-
-    def give(self, batch: MiniBatch, timeout: float) -> None:
-        self.batches.append(batch)  # before sending: a worker that dies on it still owes it
-        if len(self.batches) == 1:
-            self._started(timeout)
-        self.conn.send((batch.index, batch.data, batch.context))
-
-    def finished(self, index: int, timeout: float) -> MiniBatch:
-        """The running mini-batch ``index`` ended; the next one in the pipe starts now."""
-        batch = self.batches.popleft()
-        assert batch.index == index, (batch.index, index)  # a pipe keeps order
-        if self.batches:
-            self._started(timeout)
-        return batch
-
-    def _started(self, timeout: float) -> None:
-        self.started = time.monotonic()
-        self.deadline = self.started + timeout
-
-    def kill(self) -> None:
-        if self.process.is_alive():
-            self.process.kill()
-        self.process.join(STOP_GRACE_SECONDS)
-        self.conn.close()
-
-
 class Scheduler:
-    """Hands mini-batches to free workers, retries failures, enforces the timeout and threshold."""
+    """Hands mini-batches to free workers, retries failures, enforces the timeout and threshold.
+
+    The workers come from a ``WorkerPool``: processes on this machine, or on a Ray target the
+    Ray actors of ``on_ray.ActorPool``; this logic is the same for both.
+    """
 
     def __init__(
         self,
@@ -153,6 +88,7 @@ class Scheduler:
         arguments: list[str],
         progress: Progress,
         stop: threading.Event,
+        ray_target: str | None = None,
     ) -> None:
         script = Path(settings.task.entry_script).resolve()
         if not script.is_file():
@@ -163,31 +99,40 @@ class Scheduler:
         self.pending: deque[MiniBatch] = deque(batches)
         self.progress = progress
         self.stop = stop
-        table = bool(batches) and not isinstance(batches[0].data, list)
-        self.ctx = worker_context(["pandas"] if table else [])
-        self.lifeline, self.lifeline_end = self.ctx.Pipe(duplex=False)  # the end only we hold
-        self.workers: list[_Worker] = []
+        self.size = worker_count(settings, ray_target)
+        self.ray_target = ray_target
+        self.pool: WorkerPool | None = None
+        self.workers: list[Worker] = []
         self.tries: dict[int, int] = {}
         self.done: dict[int, int] = {}  # index -> its size (files or rows)
         self.failures: list[Failure] = []
         self.timeout = float(settings.retry_settings.timeout)
 
+    def _pool(self) -> WorkerPool:
+        table = bool(self.pending) and not isinstance(self.pending[0].data, list)
+        if self.ray_target is None:
+            return ProcessPool(self.spec, table)
+        from trainyard.parallel.on_ray import ActorPool
+
+        return ActorPool(self.spec, self.size, self.ray_target)
+
     # -- the loop --------------------------------------------------------------------------------
     def run(self) -> tuple[list[int], int, list[Failure]]:
         """Run every mini-batch; ``ParallelJobError`` past the threshold, ``ParallelJobStopped`` on stop."""
+        self.pool = self._pool()
         clean = False
         try:
-            for _ in range(min(self.settings.max_concurrency_per_instance, self.total)):
+            for _ in range(min(self.size, self.total)):
                 self._start()
             while (self.pending or self._busy()) and not self.stop.is_set():
                 self._assign()
-                ready = set(wait(self._waitables(), timeout=self._wait_seconds()))
+                heard = self.pool.wait(self.workers, self._wait_seconds())
                 now = time.monotonic()
                 for worker in list(self.workers):
                     if self.stop.is_set():
                         break
-                    if worker.conn in ready or worker.process.sentinel in ready:
-                        self._hear(worker)
+                    if worker in heard:
+                        self._hear(worker, heard[worker])
                     elif worker.batches and now > worker.deadline:
                         self._timed_out(worker)
             if self.stop.is_set():
@@ -201,7 +146,8 @@ class Scheduler:
         return sorted(self.done), sum(self.done.values()), self.failures
 
     def _start(self) -> None:
-        self.workers.append(_Worker(self.ctx, self.lifeline, self.spec))
+        assert self.pool is not None
+        self.workers.append(self.pool.start())
 
     def _busy(self) -> bool:
         return any(w.batches for w in self.workers)
@@ -213,27 +159,21 @@ class Scheduler:
             while worker.ready and len(worker.batches) < IN_FLIGHT and self.pending:
                 try:
                     worker.give(self.pending.popleft(), self.timeout)
-                except OSError:  # it died just now: its sentinel says so on the next wait
+                except WorkerGone:  # it died just now: the next wait says so
                     break
-
-    def _waitables(self) -> list[Any]:
-        return [w.conn for w in self.workers] + [w.process.sentinel for w in self.workers]
 
     def _wait_seconds(self) -> float:
         nearest = min((w.deadline for w in self.workers if w.batches), default=math.inf)
         return max(0.0, min(POLL_SECONDS, nearest - time.monotonic()))
 
     # -- what a worker says ----------------------------------------------------------------------
-    def _hear(self, worker: _Worker) -> None:
-        try:
-            while worker.conn.poll():
-                self._handle(worker, worker.conn.recv())
-        except (EOFError, OSError):
-            pass
-        if not worker.process.is_alive():
-            self._died(worker)
+    def _hear(self, worker: Worker, heard: Heard) -> None:
+        for message in heard.messages:
+            self._handle(worker, message)
+        if heard.gone is not None:
+            self._died(worker, heard.gone)
 
-    def _handle(self, worker: _Worker, message: tuple[Any, ...]) -> None:
+    def _handle(self, worker: Worker, message: tuple[Any, ...]) -> None:
         kind = message[0]
         if kind == "ready":
             worker.ready = True
@@ -251,22 +191,21 @@ class Scheduler:
         elif kind == "failed":
             self._attempt_failed(worker.finished(message[1], self.timeout), message[2])
 
-    def _died(self, worker: _Worker) -> None:
+    def _died(self, worker: Worker, why: str) -> None:
         self.workers.remove(worker)
         worker.kill()
-        why = f"the worker process died ({_exit_text(worker.process.exitcode)})"
         if not worker.ready:
             raise ParallelJobError(
                 f"{why} while importing {self.settings.task.entry_script} or in its init()"
             )
         self._lost(worker, why)
 
-    def _timed_out(self, worker: _Worker) -> None:
+    def _timed_out(self, worker: Worker) -> None:
         self.workers.remove(worker)
         worker.kill()
         self._lost(worker, f"timed out after {self.timeout:g}s (retry_settings.timeout)")
 
-    def _lost(self, worker: _Worker, why: str) -> None:
+    def _lost(self, worker: Worker, why: str) -> None:
         """A worker gone with its mini-batches: the running one's try failed, the next goes back."""
         if worker.batches:
             running = worker.batches.popleft()
@@ -276,7 +215,7 @@ class Scheduler:
 
     def _replace(self) -> None:
         """A new worker for one that died or hung, while there is work it could take."""
-        if self.pending and len(self.workers) < self.settings.max_concurrency_per_instance:
+        if self.pending and len(self.workers) < self.size:
             self._start()
 
     def _attempt_failed(self, batch: MiniBatch, reason: str) -> None:
@@ -304,20 +243,26 @@ class Scheduler:
     def _stop_workers(self, clean: bool) -> None:
         """Done: each worker is told to stop (and runs ``shutdown()``); else they are terminated."""
         for worker in self.workers:
-            try:
-                if clean:
-                    worker.conn.send(None)
-                elif worker.process.is_alive():
-                    worker.process.terminate()
-            except OSError:
-                pass
+            worker.stop(clean)
         deadline = time.monotonic() + STOP_GRACE_SECONDS
         for worker in self.workers:
-            worker.process.join(max(0.0, deadline - time.monotonic()))
+            worker.join(max(0.0, deadline - time.monotonic()))
             worker.kill()
         self.workers = []
-        self.lifeline.close()
-        self.lifeline_end.close()
+        if self.pool is not None:
+            self.pool.close()
+
+
+def worker_count(settings: ParallelSettings, ray_target: str | None) -> int:
+    """How many workers run the job: ``max_concurrency_per_instance`` on this machine, and
+    ``instance_count`` x that many Ray actors on a Ray target."""
+    instances = settings.resources.instance_count if settings.resources else 1
+    if ray_target is None and instances > 1:
+        raise ParallelJobError(
+            f"resources.instance_count is {instances}, but this parallel job runs on one machine "
+            "(not on a Ray target); give instance_count: 1, or compute: a Ray target"
+        )
+    return instances * settings.max_concurrency_per_instance
 
 
 def describe_failures(failures: list[Failure]) -> str:
@@ -343,18 +288,16 @@ def run_parallel(
     ``output``: the folder that gets ``parallel_run_step.txt``. ``stop``: set it to stop the job
     (the runner's SIGTERM handler does).
     """
+    ray_target = ray_target_of_job()
+    count = worker_count(settings, ray_target)
     batches = split(input_path, settings, kind)
-    LOG.info(
-        "%d mini-batches of %s on %d worker(s)",
-        len(batches),
-        input_path,
-        min(settings.max_concurrency_per_instance, len(batches)),
-    )
+    where = f"Ray actor(s) on the Ray target {ray_target!r}" if ray_target else "worker process(es)"
+    LOG.info("%d mini-batches of %s on %d %s", len(batches), input_path, min(count, len(batches)), where)
     parts = Path(tempfile.mkdtemp(prefix="trainyard-parallel-"))
     try:
         with Progress(len(batches), metrics, bar=progress_bar) as progress:
             scheduler = Scheduler(
-                settings, batches, parts, arguments or [], progress, stop or threading.Event()
+                settings, batches, parts, arguments or [], progress, stop or threading.Event(), ray_target
             )
             completed, rows, failed = scheduler.run()
         if failed:
@@ -368,6 +311,16 @@ def run_parallel(
     finally:
         shutil.rmtree(parts, ignore_errors=True)
     return Outcome(len(batches), completed, rows, failed, written)
+
+
+def ray_target_of_job() -> str | None:
+    """The Ray target's name when the runner runs as a Ray job on one (its worker sets
+    ``TRAINYARD_RAY_TARGET``, and Ray sets ``RAY_ADDRESS`` for a job's driver); else None."""
+    if not os.environ.get("RAY_ADDRESS"):
+        return None
+    from trainyard.compute.names import RAY_TARGET_VAR  # only here: a local job need not import compute
+
+    return os.environ.get(RAY_TARGET_VAR) or None
 
 
 def _parse(argv: list[str]) -> tuple[argparse.Namespace, list[str]]:

@@ -102,10 +102,11 @@ class RunFunctionTask(BaseModel):
 
 
 class Resources(BaseModel):
-    """``resources:``: trainyard runs a parallel job on one instance; its workers are processes."""
+    """``resources:``: on local compute a parallel job runs on one instance, its workers
+    processes; on a Ray target ``instance_count`` x ``max_concurrency_per_instance`` Ray actors."""
 
     model_config = ConfigDict(extra="forbid")
-    instance_count: Count = Field(default=1, ge=1, le=1)
+    instance_count: Count = Field(default=1, ge=1, le=256)
 
 
 class ParallelSettings(BaseModel):
@@ -177,10 +178,7 @@ class ParallelSettings(BaseModel):
         return json.dumps(
             self.model_dump(
                 mode="json",
-                exclude={
-                    "resources": True,
-                    "task": {"code", "program_arguments", "append_row_to", "environment"},
-                },
+                exclude={"task": {"code", "program_arguments", "append_row_to", "environment"}},
                 exclude_defaults=True,
             ),
             separators=(",", ":"),

@@ -81,6 +81,34 @@ class WorkerSpec:
     cwd: str  # the runner's: a fork server's child starts in the server's
 
 
+class EntryScript:
+    """The entry script loaded in a worker (a process or a Ray actor): ``init()`` called once,
+    then ``run_batch`` per mini-batch, ``shutdown()`` at a clean stop."""
+
+    def __init__(self, spec: WorkerSpec) -> None:
+        """Import the script and call its ``init()``; whatever either raises is the caller's."""
+        self.module = load_entry_script(Path(spec.script), spec.arguments)
+        init = getattr(self.module, "init", None)
+        if callable(init):
+            init()
+        self.run, self.takes_context = _run_function(self.module)
+
+    def run_batch(self, index: int, data: Any, context: Any) -> tuple[str, int] | str:
+        """The mini-batch's lines and rows, or why it failed (its traceback printed to stderr)."""
+        try:
+            result = self.run(data, context) if self.takes_context else self.run(data)
+            return result_lines(result)
+        except Exception as exc:
+            print(f"mini-batch #{index} failed:", file=sys.stderr)
+            traceback.print_exc()
+            return describe(exc)
+
+    def shutdown(self) -> None:
+        shutdown = getattr(self.module, "shutdown", None)
+        if callable(shutdown):
+            shutdown()
+
+
 def serve(conn: Connection, lifeline: Connection, spec: WorkerSpec) -> None:
     """The worker's main function (the target of its ``multiprocessing`` process).
 
@@ -92,11 +120,7 @@ def serve(conn: Connection, lifeline: Connection, spec: WorkerSpec) -> None:
     logging.basicConfig(level=spec.logging_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     os.chdir(spec.cwd)
     try:
-        module = load_entry_script(Path(spec.script), spec.arguments)
-        init = getattr(module, "init", None)
-        if callable(init):
-            init()
-        run, takes_context = _run_function(module)
+        script = EntryScript(spec)
     except BaseException as exc:  # noqa: BLE001 - whatever the script raises, the runner is told
         traceback.print_exc()
         conn.send(("init_failed", describe(exc)))
@@ -111,16 +135,15 @@ def serve(conn: Connection, lifeline: Connection, spec: WorkerSpec) -> None:
         if message is None:
             break
         index, data, context = message
+        outcome = script.run_batch(index, data, context)
+        if isinstance(outcome, str):
+            conn.send(("failed", index, outcome))
+            continue
+        text, rows = outcome
         try:
-            result = run(data, context) if takes_context else run(data)
-            text, rows = result_lines(result)
             write_part(folder, index, text)
-        except Exception as exc:
-            print(f"mini-batch #{index} failed:", file=sys.stderr)
-            traceback.print_exc()
+        except OSError as exc:
             conn.send(("failed", index, describe(exc)))
             continue
         conn.send(("done", index, rows))
-    shutdown = getattr(module, "shutdown", None)
-    if callable(shutdown):
-        shutdown()
+    script.shutdown()

@@ -207,10 +207,12 @@ def test_cli_lists_and_shows_a_target_and_refuses_bad_input(ws, cluster):
 
 
 SCORE = """
-import sys, time
+import os, signal, sys, time
 from trainyard import Run
 run = Run.get_context()
 q = float(sys.argv[1])
+if q == 0.5:  # its process (the Ray worker running its task) dies
+    os.kill(os.getpid(), signal.SIGKILL)
 for step in range(8):
     run.log("score", q * (step + 1))
     run.flush()
@@ -221,8 +223,9 @@ for step in range(8):
 def test_a_sweeps_trials_run_as_ray_tasks_of_its_driver_and_a_hopeless_one_is_stopped_early(
     ws, script_dir, cluster, head
 ):
-    """Four trials, as many at a time as the head's free CPUs take; the bandit policy stops the
-    hopeless one mid-run; the best is picked. One Ray job: the driver's (reserving no CPU)."""
+    """Four trials, as many at a time as the head's free CPUs take: one whose task dies fails
+    alone, the bandit policy stops the hopeless one mid-run, the best of the two others is picked.
+    One Ray job: the driver's (reserving no CPU)."""
     from ray.job_submission import JobSubmissionClient
 
     src = script_dir({"score.py": SCORE})
@@ -230,7 +233,7 @@ def test_a_sweeps_trials_run_as_ray_tasks_of_its_driver_and_a_hopeless_one_is_st
         source_directory=src, script="score.py", arguments=["${{search_space.q}}"], compute_target="cluster"
     )
     policy = ty.BanditPolicy(slack_factor=0.2, evaluation_interval=1, delay_evaluation=2)
-    space = {"q": ty.choice(1.0, 0.95, 0.9, 0.05)}
+    space = {"q": ty.choice(1.0, 0.9, 0.5, 0.05)}
     sweep = ty.Experiment(ws, "sweeps").submit(
         ty.SweepConfig(
             cfg,
@@ -246,9 +249,11 @@ def test_a_sweeps_trials_run_as_ray_tasks_of_its_driver_and_a_hopeless_one_is_st
     log = sweep.log_text()[0]
     assert details["status"] == "completed", log
     trials = {float(t.params["q"]): t for t in ws.store.search_runs(parent_id=sweep.id)}
-    assert sorted(trials) == [0.05, 0.9, 0.95, 1.0]
+    assert sorted(trials) == [0.05, 0.5, 0.9, 1.0]
     assert {(t.compute, t.tags.get("ray.task")) for t in trials.values()} == {("cluster", "true")}
-    for q in (1.0, 0.95, 0.9):
+    killed = trials[0.5]
+    assert killed.status is ty.RunStatus.FAILED and killed.error.startswith("its Ray task failed: ")
+    for q in (1.0, 0.9):
         assert trials[q].status is ty.RunStatus.COMPLETED, (q, trials[q].error)
         assert trials[q].metrics["score"] == pytest.approx(8 * q)
     hopeless = trials[0.05]

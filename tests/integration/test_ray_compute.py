@@ -267,6 +267,51 @@ def test_a_sweeps_trials_run_as_ray_tasks_of_its_driver_and_a_hopeless_one_is_st
     assert not {t.id for t in trials.values()} & {j.metadata["trainyard_run"] for j in jobs}
 
 
+SLOW_TRIAL = """
+import sys, time
+from trainyard import Run
+print("trial started", flush=True)
+time.sleep(3)
+Run.get_context().log("y", float(sys.argv[1]))
+"""
+
+
+def test_a_sweep_whose_worker_is_killed_goes_on_in_its_retry_without_running_a_trial_twice(
+    ws, script_dir, cluster
+):
+    """The sweep's local worker is killed while trials run as tasks of its Ray job; the retry
+    stops that job, its driver rebuilds from the store, ends the trials the lost job had taken,
+    and runs the rest: four trials in all, each number once."""
+    import os
+    import signal
+
+    src = script_dir({"slow.py": SLOW_TRIAL})
+    cfg = ty.ScriptRunConfig(
+        source_directory=src, script="slow.py", arguments=["${{search_space.x}}"], compute_target="cluster"
+    )
+    space = {"x": ty.choice(1.0, 2.0, 3.0, 4.0)}
+    sweep = ty.Experiment(ws, "sweeps").submit(
+        ty.SweepConfig(
+            cfg, space, primary_metric="y", goal="maximize", sampling="grid", max_concurrent_trials=2
+        )
+    )
+
+    def trial_running() -> bool:
+        return any(t.status is ty.RunStatus.RUNNING for t in ws.store.search_runs(parent_id=sweep.id))
+
+    wait_for(trial_running, 120)
+    os.kill(int(ws.store.get_run(sweep.id).worker.rsplit(":", 2)[1]), signal.SIGKILL)
+    details = sweep.wait_for_completion(show_output=False, timeout_seconds=180, raise_on_error=False)
+    assert details["status"] == "completed" and details["attempt"] == 2, sweep.log_text()[0]
+    trials = ws.store.search_runs(parent_id=sweep.id)
+    assert sorted(int(t.tags["sweep.trial"]) for t in trials) == [0, 1, 2, 3]
+    assert all(t.status.is_terminal and t.tags["ray.task"] == "true" for t in trials)
+    completed = [t for t in trials if t.status is ty.RunStatus.COMPLETED]
+    assert completed and all(t.error for t in trials if t.status is not ty.RunStatus.COMPLETED)
+    best = max(completed, key=lambda t: t.metrics["y"])
+    assert ws.store.get_run(sweep.id).tags["sweep.best_run_id"] == best.id
+
+
 PIPELINE = """
 type: pipeline
 experiment_name: pipes

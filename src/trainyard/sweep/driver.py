@@ -54,6 +54,7 @@ POLL_SECONDS = 0.1
 REAP_SECONDS = 2.0
 STOPPED_EARLY_TAG = "sweep.early_terminated"  # on a trial its policy stopped: pruned, not failed
 EARLY_TERMINATION = "early termination by "  # how the policy's cancel reason starts
+SWEEP_CANCELED = "the sweep was canceled"  # what a SIGTERM to the driver means
 
 optuna.logging.set_verbosity(optuna.logging.WARNING)
 
@@ -139,7 +140,7 @@ class Driver:
             self.limit = slots
 
     def _on_sigterm(self, *_: object) -> None:
-        self.stopping = "the sweep was canceled"
+        self.stopping = SWEEP_CANCELED
 
     def say(self, line: str) -> None:
         print(line, flush=True)
@@ -278,9 +279,10 @@ class Driver:
         deadline = None if limits.timeout is None else self.info.created_at + limits.timeout
         last_reap = 0.0
         while True:
-            if (
-                time.monotonic() - last_reap > REAP_SECONDS
-            ):  # a trial whose worker died must not hang the sweep
+            # A trial whose worker died must not hang the sweep. Not in a Ray job: a trial's task
+            # that dies is seen by the pool, the workspace's supervisor reaps the rest, and a
+            # worker this process started (a retry's) would be stopped with the job's processes.
+            if self.pool is None and time.monotonic() - last_reap > REAP_SECONDS:
                 reap(self.ws)
                 last_reap = time.monotonic()
             if self.pool is not None:
@@ -295,6 +297,8 @@ class Driver:
             active = [c for c in children if not c.status.is_terminal]
             if not self.stopping and deadline is not None and time.time() > deadline:
                 self.stopping = f"the sweep's timeout ({limits.timeout:g}s) was reached"
+            if self.stopping == SWEEP_CANCELED and self._stopped_by_ray():
+                self.stopping = "the sweep's Ray job was stopped"
             if self.stopping:
                 self.say(f"stopping: {self.stopping}; canceling {len(active)} running trial(s)")
                 if self.pool is not None:
@@ -311,6 +315,11 @@ class Driver:
             if started >= self.capacity and not running:
                 return
             waiter.wait(POLL_SECONDS)
+
+    def _stopped_by_ray(self) -> bool:
+        """Whether a SIGTERM to this driver was Ray stopping its job without a cancel of the sweep
+        (a retry of the sweep's lost worker replacing the job, the sweep job's own timeout)."""
+        return self.pool is not None and not self.store.get_run(self.run.id).cancel_requested
 
     def _parent_ended(self) -> bool:
         """Whether this sweep's worker ended it (a lost cluster) as a trial was made: then the

@@ -5,8 +5,9 @@
    script and working dir on the same cluster, timed to the line appearing on its output.
    Each side runs one untimed job first (Ray starts its job workers on the first).
 2. A sweep of N one-second trials on the cluster (2 at a time, one per CPU): trainyard's sweep,
-   each trial a Ray job, against Ray Tune running the same N trials (a function trainable that
-   sleeps 1 s and reports) on the same cluster.
+   its driver one Ray job and each trial a Ray task of it (``compute/ray_tasks.py``), against
+   Ray Tune running the same N trials (a function trainable that sleeps 1 s and reports) on the
+   same cluster.
 
 ``python benchmarks/ray_compute.py [--only submit|sweep] [--trials 200] [--repeat 5]``: the head
 is started on 127.0.0.1 with ``--num-cpus 2`` and stopped at the end. Needs the ``ray`` extra

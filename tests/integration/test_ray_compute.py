@@ -207,29 +207,33 @@ def test_cli_lists_and_shows_a_target_and_refuses_bad_input(ws, cluster):
 
 
 SCORE = """
-import sys, time
+import os, signal, sys, time
 from trainyard import Run
 run = Run.get_context()
 q = float(sys.argv[1])
-for step in range(40):
+if q == 0.5:  # its process (the Ray worker running its task) dies
+    os.kill(os.getpid(), signal.SIGKILL)
+for step in range(8):
     run.log("score", q * (step + 1))
     run.flush()
-    time.sleep(0.25 if q == 1 else 2)  # a hopeless trial still runs when the good one has reported
+    time.sleep(0.2 if q > 0.5 else 2)  # a hopeless trial still runs when the good ones have reported
 """
 
 
-def test_a_sweeps_trials_run_on_the_cluster_and_a_stopped_trials_ray_job_is_stopped(
+def test_a_sweeps_trials_run_as_ray_tasks_of_its_driver_and_a_hopeless_one_is_stopped_early(
     ws, script_dir, cluster, head
 ):
-    """Two trials, one per CPU of the head; the bandit policy stops the hopeless one mid-run."""
-    from ray.job_submission import JobStatus, JobSubmissionClient
+    """Four trials, as many at a time as the head's free CPUs take: one whose task dies fails
+    alone, the bandit policy stops the hopeless one mid-run, the best of the two others is picked.
+    One Ray job: the driver's (reserving no CPU)."""
+    from ray.job_submission import JobSubmissionClient
 
     src = script_dir({"score.py": SCORE})
     cfg = ty.ScriptRunConfig(
         source_directory=src, script="score.py", arguments=["${{search_space.q}}"], compute_target="cluster"
     )
     policy = ty.BanditPolicy(slack_factor=0.2, evaluation_interval=1, delay_evaluation=2)
-    space = {"q": ty.choice(1.0, 0.05)}
+    space = {"q": ty.choice(1.0, 0.9, 0.5, 0.05)}
     sweep = ty.Experiment(ws, "sweeps").submit(
         ty.SweepConfig(
             cfg,
@@ -237,21 +241,75 @@ def test_a_sweeps_trials_run_on_the_cluster_and_a_stopped_trials_ray_job_is_stop
             primary_metric="score",
             goal="maximize",
             sampling="grid",
-            max_concurrent_trials=2,
+            max_concurrent_trials=4,
             early_termination=policy,
         )
     )
-    sweep.wait_for_completion(show_output=False, timeout_seconds=180)
+    details = sweep.wait_for_completion(show_output=False, timeout_seconds=180, raise_on_error=False)
+    log = sweep.log_text()[0]
+    assert details["status"] == "completed", log
     trials = {float(t.params["q"]): t for t in ws.store.search_runs(parent_id=sweep.id)}
-    assert {t.compute for t in trials.values()} == {"cluster"}
-    client = JobSubmissionClient(head.address)
-    good, hopeless = trials[1.0], trials[0.05]
-    assert good.status is ty.RunStatus.COMPLETED and good.metrics["score"] == 40
-    assert client.get_job_status(f"trainyard-{good.id}-1") == JobStatus.SUCCEEDED
-    assert hopeless.status is ty.RunStatus.CANCELED
+    assert sorted(trials) == [0.05, 0.5, 0.9, 1.0]
+    assert {(t.compute, t.tags.get("ray.task")) for t in trials.values()} == {("cluster", "true")}
+    killed = trials[0.5]
+    assert killed.status is ty.RunStatus.FAILED and killed.error.startswith("its Ray task failed: ")
+    for q in (1.0, 0.9):
+        assert trials[q].status is ty.RunStatus.COMPLETED, (q, trials[q].error)
+        assert trials[q].metrics["score"] == pytest.approx(8 * q)
+    hopeless = trials[0.05]
+    assert hopeless.status is ty.RunStatus.CANCELED, hopeless.error
     assert hopeless.error.startswith("early termination by BanditPolicy(slack_factor=0.2")
-    assert client.get_job_status(f"trainyard-{hopeless.id}-1") == JobStatus.STOPPED
-    assert not_on_ray(client, sweep.id)  # the driver ran here: on the cluster it would hold a CPU
+    assert hopeless.tags.get("sweep.early_terminated") == "true"
+    assert ws.store.get_run(sweep.id).tags["sweep.best_run_id"] == trials[1.0].id
+    assert "at a time as Ray tasks" in log and "at most 2 trial(s) at a time" in log, log
+    jobs = [j for j in JobSubmissionClient(head.address).list_jobs() if j.metadata.get("trainyard_run")]
+    assert sweep.id in {j.metadata["trainyard_run"] for j in jobs}  # the driver is a Ray job
+    assert not {t.id for t in trials.values()} & {j.metadata["trainyard_run"] for j in jobs}
+
+
+SLOW_TRIAL = """
+import sys, time
+from trainyard import Run
+print("trial started", flush=True)
+time.sleep(3)
+Run.get_context().log("y", float(sys.argv[1]))
+"""
+
+
+def test_a_sweep_whose_worker_is_killed_goes_on_in_its_retry_without_running_a_trial_twice(
+    ws, script_dir, cluster
+):
+    """The sweep's local worker is killed while trials run as tasks of its Ray job; the retry
+    stops that job, its driver rebuilds from the store, ends the trials the lost job had taken,
+    and runs the rest: four trials in all, each number once."""
+    import os
+    import signal
+
+    src = script_dir({"slow.py": SLOW_TRIAL})
+    cfg = ty.ScriptRunConfig(
+        source_directory=src, script="slow.py", arguments=["${{search_space.x}}"], compute_target="cluster"
+    )
+    space = {"x": ty.choice(1.0, 2.0, 3.0, 4.0)}
+    sweep = ty.Experiment(ws, "sweeps").submit(
+        ty.SweepConfig(
+            cfg, space, primary_metric="y", goal="maximize", sampling="grid", max_concurrent_trials=2
+        )
+    )
+
+    def trial_running() -> bool:
+        return any(t.status is ty.RunStatus.RUNNING for t in ws.store.search_runs(parent_id=sweep.id))
+
+    wait_for(trial_running, 120)
+    os.kill(int(ws.store.get_run(sweep.id).worker.rsplit(":", 2)[1]), signal.SIGKILL)
+    details = sweep.wait_for_completion(show_output=False, timeout_seconds=180, raise_on_error=False)
+    assert details["status"] == "completed" and details["attempt"] == 2, sweep.log_text()[0]
+    trials = ws.store.search_runs(parent_id=sweep.id)
+    assert sorted(int(t.tags["sweep.trial"]) for t in trials) == [0, 1, 2, 3]
+    assert all(t.status.is_terminal and t.tags["ray.task"] == "true" for t in trials)
+    completed = [t for t in trials if t.status is ty.RunStatus.COMPLETED]
+    assert completed and all(t.error for t in trials if t.status is not ty.RunStatus.COMPLETED)
+    best = max(completed, key=lambda t: t.metrics["y"])
+    assert ws.store.get_run(sweep.id).tags["sweep.best_run_id"] == best.id
 
 
 PIPELINE = """

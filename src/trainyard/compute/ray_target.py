@@ -2,9 +2,10 @@
 
 The run still gets a detached local worker (``compute/ray_worker.py``), so statuses, logs,
 cancel, timeout and retries work as on local compute; the cluster, not a local slot, decides
-when and where the command runs. A sweep's or a pipeline's driver runs on this machine as on
-local compute: it mostly waits, and the trials or steps it submits to the target are what run on
-the cluster. ``start_local_head`` starts a head on 127.0.0.1 for
+when and where the command runs. A pipeline's driver runs on this machine as on local compute:
+it mostly waits, and the steps it submits to the target are what run on the cluster. A sweep's
+(and a many-models run's) driver is a Ray job reserving no CPU, whose trials (partitions) are Ray
+tasks of that job (``compute/ray_tasks.py``). ``start_local_head`` starts a head on 127.0.0.1 for
 development and tests (``trainyard compute create NAME --type ray --local``).
 """
 
@@ -35,7 +36,7 @@ if TYPE_CHECKING:
     from trainyard.workspace import Workspace
 
 READY_SECONDS = 60.0  # how long a new head's Jobs API may take to answer
-LOCAL_DRIVERS = {JobKind.SWEEP.value, JobKind.PIPELINE.value}  # they submit runs to the target
+LOCAL_DRIVERS = {JobKind.PIPELINE.value}  # it submits runs to the target
 STOP_GRACE_SECONDS = 5.0  # then SIGKILL: a dev head keeps nothing worth a longer wait
 
 
@@ -57,9 +58,9 @@ class RayCompute(LocalCompute):
         return connect(self.spec.address)
 
     def submit(self, ws: Workspace, run: RunInfo) -> None:
-        """A sweep's or a pipeline's driver runs here: on the cluster it would hold a CPU that its
-        own trials or steps wait for. Anything else (a command, an AutoML run, whose trials run
-        in its own process) runs as a Ray job."""
+        """A pipeline's driver runs here: its steps are Ray jobs of their own. Anything else (a
+        command, an AutoML run, whose trials run in its own process, a sweep's or a many-models
+        driver, which runs its children as Ray tasks and reserves no CPU) runs as a Ray job."""
         if (run.job or {}).get("type") in LOCAL_DRIVERS:
             LocalCompute().submit(ws, run)
         else:

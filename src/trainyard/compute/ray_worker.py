@@ -205,8 +205,8 @@ class RayWorker(Worker):
 
 def job_cpus(job: JobRecord) -> float:
     """The CPUs a job reserves: its ``resources.cpu``, else one, and none for a driver that mostly
-    waits on its children (a many-models driver: its partitions' tasks take the CPUs; a parallel
-    job's runner: its actors do)."""
+    waits on its children (a many-models or sweep driver: its partitions' or trials' tasks take
+    the CPUs; a parallel job's runner: its actors do)."""
     return job.resources.cpu or (DEFAULT_CPUS if job.uses_slot and not spreads_itself(job) else 0.0)
 
 

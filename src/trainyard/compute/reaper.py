@@ -48,7 +48,7 @@ def interval(config: WorkspaceConfig) -> float:
 def watched(ws: Workspace, active: list[RunInfo] | None = None) -> list[RunInfo]:
     """The active runs that have a worker to lose (a queued run without one waits for an agent;
     an external run's client ends it; a run that is a Ray task of its active parent's job is
-    ended by that parent's driver or worker, with the reason, ``manymodels/on_ray.py``)."""
+    ended by that parent's driver or worker, with the reason, ``compute/ray_tasks.py``)."""
     active = list(ws.store.search_runs(statuses=ACTIVE)) if active is None else active
     ids = {run.id for run in active}
     return [

@@ -7,15 +7,25 @@ re-attached, and the trial count comes from the children that exist, so no trial
 and none is lost. Trial numbers carry on after the warm-start sweeps' trials (a resumed sweep's
 after the sweep it resumes), and each number's configuration is drawn afresh from the seed
 (``sweep.sampling``), so neither a restart nor a resume repeats what already ran.
+
+On a Ray target the driver is a Ray job reserving no CPU, and each trial is a Ray task of it
+(``compute/ray_tasks.py``, as many-models partitions are): created queued and tagged
+``ray.task``, run by a task with the local worker's phases, the script in the warm Ray worker
+process; at most as many at once as the cluster's free CPUs take when the sweep starts. The
+policy's cancel is a cancel request that the trial's task reads with its heartbeat and stops the
+script (as a many-models cancel's request is read); a trial whose task dies fails
+alone, saying so. A restarted driver sends a task again for a trial its previous attempt queued
+but no task took, and fails one that a lost task had started (that task died with the job).
 """
 
 from __future__ import annotations
 
 import contextlib
 import json
+import os
 import signal
 import time
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 import optuna
 from optuna.distributions import BaseDistribution
@@ -24,7 +34,7 @@ from optuna.trial import TrialState
 
 from trainyard.compute import get_compute
 from trainyard.compute.job import JobRecord
-from trainyard.compute.reaper import reap
+from trainyard.compute.reaper import TASK_TAG, end_tasks_of, reap
 from trainyard.compute.wakeup import Waiter
 from trainyard.errors import InvalidTransitionError
 from trainyard.jobs.spec import CommandJob
@@ -36,11 +46,15 @@ from trainyard.sweep.record import INTERNAL_TAG, SweepRecord
 from trainyard.sweep.sampling import Sampling
 from trainyard.tracking import TrackedRun, current_run
 
+if TYPE_CHECKING:
+    from trainyard.compute.ray_tasks import TaskPool
+
 TRIAL_TAG = "sweep.trial"
 POLL_SECONDS = 0.1
 REAP_SECONDS = 2.0
 STOPPED_EARLY_TAG = "sweep.early_terminated"  # on a trial its policy stopped: pruned, not failed
 EARLY_TERMINATION = "early termination by "  # how the policy's cancel reason starts
+SWEEP_CANCELED = "the sweep was canceled"  # what a SIGTERM to the driver means
 
 optuna.logging.set_verbosity(optuna.logging.WARNING)
 
@@ -98,10 +112,35 @@ class Driver:
             self.info.experiment_id,
         )
         self.stopping = ""
+        self.limit = self.spec.limits.max_concurrent_trials
+        self.pool: TaskPool | None = None  # on a Ray target: the trials' tasks in flight
         signal.signal(signal.SIGTERM, self._on_sigterm)
 
+    def use_ray(self) -> None:
+        """Run the trials as Ray tasks of this driver's Ray job, as many at once as the cluster's
+        free CPUs take (and ``max_concurrent_trials`` allows); refused if a trial cannot fit."""
+        from trainyard.compute.ray_tasks import (
+            TaskPool,
+            check_fits,
+            connect_in_job,
+            free_slots,
+            run_task,
+            task_options,
+        )
+
+        ray = connect_in_job("sweep")
+        signal.signal(signal.SIGTERM, self._on_sigterm)  # Ray's own handler would just exit
+        target = self.prepared.job.compute
+        options = task_options(self.prepared.job.resources, self.prepared.environment.requirements)
+        check_fits(ray, options, target, "each trial")
+        self.pool = TaskPool(ray, run_task, options, self.ws, target)
+        slots = free_slots(ray, options)
+        if slots < self.limit:
+            self.say(f"at most {slots} trial(s) at a time: the free CPUs of the Ray target {target!r}")
+            self.limit = slots
+
     def _on_sigterm(self, *_: object) -> None:
-        self.stopping = "the sweep was canceled"
+        self.stopping = SWEEP_CANCELED
 
     def say(self, line: str) -> None:
         print(line, flush=True)
@@ -137,6 +176,8 @@ class Driver:
                     if frozen is not None:
                         self.study.add_trial(frozen)
         own = sorted(self.store.search_runs(parent_id=self.run.id), key=lambda c: c.created_at)
+        if any(self._lost_task(child) for child in own):
+            own = sorted(self.store.search_runs(parent_id=self.run.id), key=lambda c: c.created_at)
         for child in own:
             internal = json.loads(child.tags.get(INTERNAL_TAG, "{}"))
             if child.status.is_terminal:
@@ -150,26 +191,45 @@ class Driver:
                 self.reported[child.id] = -1
                 if child.status == RunStatus.QUEUED and child.worker is None:
                     # the last driver died between recording this trial and starting it
-                    get_compute(child.compute or "local", self.ws).submit(self.ws, child)
+                    if self.pool is not None and child.tags.get(TASK_TAG) == "true":
+                        self.pool.send(child.id)
+                    else:
+                        get_compute(child.compute or "local", self.ws).submit(self.ws, child)
         if self.spec.sampling == "grid":  # grid points an earlier sweep ran are not run again
             self.capacity = min(self.capacity, len(own) + self.sampling.grid_left(self.study))
         if self.trials or self.study.trials:
             self.say(f"resumed: {len(self.study.trials)} trial(s) known, {len(self.trials)} still running")
 
+    def _lost_task(self, child: RunInfo) -> bool:
+        """Fail a trial that a Ray task of the previous driver had taken: the task died with that
+        driver's job. One still queued that no task took is sent again (``rebuild``)."""
+        if child.status.is_terminal or child.tags.get(TASK_TAG) != "true":
+            return False
+        if child.status == RunStatus.QUEUED and child.worker is None:
+            return False
+        lost = "its Ray task was lost with the sweep driver's previous attempt"
+        return self.store.set_status(child.id, RunStatus.FAILED, error=lost, expected=child.status)
+
     # -- the loop ----------------------------------------------------------------------------------
     def launch(self, number: int) -> None:
         trial = self.sampling.ask(self.study, number, self.distributions)
         values = {name: self.space[name].value(trial.params[name]) for name in self.space}
+        tags = {INTERNAL_TAG: json.dumps(trial.params), TRIAL_TAG: str(number)}
+        if self.pool is not None:
+            tags[TASK_TAG] = "true"
         child = start_run(
             self.ws,
             self.prepared,
             record=job_record(self.prepared, JobRecord, self.spec.trial_argv(values)),
             parent_id=self.run.id,
             name=f"{self.info.name}_{number}",
-            tags={INTERNAL_TAG: json.dumps(trial.params), TRIAL_TAG: str(number)},
+            tags=tags,
             params={name: str(value) for name, value in values.items()},
             reads_of=[self.run.id],  # a pipeline step's trials read what the step reads
+            finish_here=None if self.pool is None else (lambda _: True),  # no worker: a task runs it
         )
+        if self.pool is not None:
+            self.pool.send(child.id)
         self.trials[child.id] = trial
         self.reported[child.id] = -1
         shown = " ".join(f"{k}={v:.6g}" if isinstance(v, float) else f"{k}={v}" for k, v in values.items())
@@ -219,11 +279,14 @@ class Driver:
         deadline = None if limits.timeout is None else self.info.created_at + limits.timeout
         last_reap = 0.0
         while True:
-            if (
-                time.monotonic() - last_reap > REAP_SECONDS
-            ):  # a trial whose worker died must not hang the sweep
+            # A trial whose worker died must not hang the sweep. Not in a Ray job: a trial's task
+            # that dies is seen by the pool, the workspace's supervisor reaps the rest, and a
+            # worker this process started (a retry's) would be stopped with the job's processes.
+            if self.pool is None and time.monotonic() - last_reap > REAP_SECONDS:
                 reap(self.ws)
                 last_reap = time.monotonic()
+            if self.pool is not None:
+                self.pool.ended(0)  # a trial whose task died is failed here, saying so
             children = self.store.search_runs(parent_id=self.run.id)
             for child in children:
                 if child.id in self.trials:
@@ -234,18 +297,38 @@ class Driver:
             active = [c for c in children if not c.status.is_terminal]
             if not self.stopping and deadline is not None and time.time() > deadline:
                 self.stopping = f"the sweep's timeout ({limits.timeout:g}s) was reached"
+            if self.stopping == SWEEP_CANCELED and self._stopped_by_ray():
+                self.stopping = "the sweep's Ray job was stopped"
             if self.stopping:
                 self.say(f"stopping: {self.stopping}; canceling {len(active)} running trial(s)")
+                if self.pool is not None:
+                    self.pool.stop(self.stopping)
                 self._cancel_all(active, self.stopping)
                 return
             running, started = len(active), len(children)
-            while running < limits.max_concurrent_trials and started < self.capacity:
+            while running < self.limit and started < self.capacity:
                 self.launch(self.first_number + started)
                 started += 1
                 running += 1
+                if self.pool is not None and self._parent_ended():
+                    return
             if started >= self.capacity and not running:
                 return
             waiter.wait(POLL_SECONDS)
+
+    def _stopped_by_ray(self) -> bool:
+        """Whether a SIGTERM to this driver was Ray stopping its job without a cancel of the sweep
+        (a retry of the sweep's lost worker replacing the job, the sweep job's own timeout)."""
+        return self.pool is not None and not self.store.get_run(self.run.id).cancel_requested
+
+    def _parent_ended(self) -> bool:
+        """Whether this sweep's worker ended it (a lost cluster) as a trial was made: then the
+        trials it left are ended with its reason, as its worker ended the others."""
+        parent = self.store.get_run(self.run.id)
+        if parent.status.is_terminal:
+            end_tasks_of(self.ws, parent)
+            self.stopping = parent.error or f"the sweep {parent.status.value}"
+        return parent.status.is_terminal
 
     def _tag_if_stopped(self, child: RunInfo) -> bool:
         """Tag a trial the policy stopped, once it has ended canceled (not when the stop came late)."""
@@ -257,7 +340,13 @@ class Driver:
 
     def _cancel(self, child: RunInfo, reason: str) -> None:
         with contextlib.suppress(InvalidTransitionError):  # it may have ended on its own meanwhile
-            get_compute(child.compute or "local", self.ws).cancel(self.ws, child, reason)
+            if child.tags.get(TASK_TAG) == "true":
+                # Its task's heartbeat reads the request and stops the script (within
+                # heartbeat_seconds); no SIGTERM to the Ray worker process, which may have moved
+                # on to another trial's task by the time the signal lands.
+                self.store.request_cancel(child.id, reason)
+            else:
+                get_compute(child.compute or "local", self.ws).cancel(self.ws, child, reason)
 
     def _cancel_all(self, active: list[RunInfo], reason: str, wait: float = 20.0) -> None:
         for child in active:
@@ -309,13 +398,18 @@ class Driver:
 def main() -> None:
     run = current_run(TrackedRun)
     driver = Driver(run)
+    if "RAY_ADDRESS" in os.environ:  # a Ray job: the sweep's driver on a Ray target
+        from trainyard.compute.ray_target import RayCompute
+
+        if isinstance(get_compute(driver.prepared.job.compute, driver.ws), RayCompute):
+            driver.use_ray()
     driver.rebuild()
     spec = driver.spec
     policy = describe(driver.policy) if driver.policy else "none"
     driver.say(
         f"sweep: {spec.sampling} sampling of {', '.join(driver.space)}; {spec.objective.goal} "
         f"{spec.objective.primary_metric}; policy {policy}; up to {driver.capacity} trials, "
-        f"{spec.limits.max_concurrent_trials} at a time"
+        f"{driver.limit} at a time" + (" as Ray tasks" if driver.pool is not None else "")
     )
     driver.loop()
     driver.finish()

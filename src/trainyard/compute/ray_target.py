@@ -83,7 +83,7 @@ def connect(address: str) -> JobSubmissionClient:
     try:
         return jobs.JobSubmissionClient(address)
     except (ConnectionError, RuntimeError, ValueError, OSError) as exc:
-        raise RayUnreachableError(f"cannot reach the Ray cluster at {address}: {_first_line(exc)}") from None
+        raise RayUnreachableError(f"cannot reach the Ray cluster at {address}: {first_line(exc)}") from None
 
 
 @dataclass(frozen=True)
@@ -107,7 +107,7 @@ def cluster_state(address: str) -> ClusterState:
         jobs = client.list_jobs()
     except Exception as exc:  # Ray raises several kinds (RayStateApiException, ConnectionError, ...)
         raise RayUnreachableError(
-            f"the Ray cluster at {address} does not answer: {_first_line(exc)}"
+            f"the Ray cluster at {address} does not answer: {first_line(exc)}"
         ) from None
     alive = [node for node in nodes if node.state == "ALIVE"]
     totals: dict[str, float] = {}
@@ -240,6 +240,6 @@ def _group_alive(pgid: int) -> bool:
     return False
 
 
-def _first_line(exc: BaseException) -> str:
+def first_line(exc: BaseException) -> str:
     text = str(exc).strip()
     return text.splitlines()[0] if text else type(exc).__name__

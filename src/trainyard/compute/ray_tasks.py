@@ -37,7 +37,7 @@ from typing import Any
 from trainyard.compute import get_compute
 from trainyard.compute.base import CANCELED_BY_USER
 from trainyard.compute.job import JobRecord
-from trainyard.compute.ray_target import _first_line
+from trainyard.compute.ray_target import first_line
 from trainyard.compute.ray_worker import DEFAULT_CPUS, cluster_environment
 from trainyard.compute.worker import NO_SLOT, Worker
 from trainyard.errors import InvalidInputError, InvalidTransitionError, TrainyardError
@@ -294,6 +294,6 @@ def lost(ws: Workspace, run_id: str, exc: Exception) -> str:
         reason = info.cancel_reason or CANCELED_BY_USER
         ws.store.set_status(run_id, RunStatus.CANCELED, error=reason, expected=info.status)
         return f"canceled {reason}"
-    reason = f"its Ray task failed: {_first_line(exc)}"
+    reason = f"its Ray task failed: {first_line(exc)}"
     ws.store.set_status(run_id, RunStatus.FAILED, error=reason, expected=info.status)
     return f"failed {reason}"

@@ -31,6 +31,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+from trainyard.compute.ray_target import first_line
 from trainyard.errors import InvalidInputError, TrainyardError
 from trainyard.parallel.batches import MiniBatch
 from trainyard.parallel.pool import Heard, Worker, WorkerGone, WorkerPool
@@ -157,10 +158,10 @@ class ActorPool(WorkerPool):
                 try:
                     message = ray.get(actor.owed.pop(0))
                 except ray.exceptions.RayActorError as exc:
-                    said.gone = f"the Ray actor died ({_first_line(exc)})"
+                    said.gone = f"the Ray actor died ({first_line(exc)})"
                     break
                 except ray.exceptions.RayError as exc:  # a result Ray could not return
-                    said.gone = f"the Ray actor failed ({_first_line(exc)})"
+                    said.gone = f"the Ray actor failed ({first_line(exc)})"
                     break
                 said.messages.append(self._message(message))
         return heard
@@ -215,8 +216,3 @@ def _connect() -> Any:
             if handler is not None:
                 signal.signal(sig, handler)
     return ray
-
-
-def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip()
-    return text.splitlines()[0] if text else type(exc).__name__

@@ -113,6 +113,17 @@ def rebuild(conn: Connection, chunk: int = 10_000) -> None:
         conn.execute(insert(METRIC_BLOCKS), waiting)
 
 
+# What a cut reads of each metric row: its point, and the row's id to keep ties in log order.
+VALUE_COLUMNS = (
+    METRICS.c.step,
+    METRICS.c.value,
+    METRICS.c.is_nan,
+    METRICS.c.negative_zero,
+    METRICS.c.timestamp,
+    METRICS.c.id,
+)
+
+
 def width(low: int, high: int, ranges: int) -> int:
     """The steps per range when ``low`` to ``high`` is cut into at most ``ranges`` ranges of whole
     blocks starting at ``low``'s block; 0 when that would make fewer than half as many ranges
@@ -136,15 +147,7 @@ def cut(
     block, the smallest and largest finite value, and the first and the last value: the values
     of ``key`` of the run's attempt, ``where`` limiting the steps (both ends included). Two
     queries for all the runs: the rows of each run's end blocks, and the summaries between."""
-    columns = (
-        METRICS.c.run_id,
-        METRICS.c.step,
-        METRICS.c.value,
-        METRICS.c.is_nan,
-        METRICS.c.negative_zero,
-        METRICS.c.timestamp,
-        METRICS.c.id,
-    )
+    columns = (METRICS.c.run_id, *VALUE_COLUMNS)
     m, b = METRICS.c, METRIC_BLOCKS.c
     inside = []  # a select per run and end block, and per run of the summaries between
     between = []

@@ -123,14 +123,6 @@ def _check_points(points: int) -> None:
         )
 
 
-_VALUE_COLUMNS = (
-    METRICS.c.step,
-    METRICS.c.value,
-    METRICS.c.is_nan,
-    METRICS.c.negative_zero,
-    METRICS.c.timestamp,
-    METRICS.c.id,
-)
 _ORDER = (METRICS.c.step, METRICS.c.timestamp, METRICS.c.id)
 
 
@@ -211,13 +203,15 @@ def _series(
                 continue
             low, high = spans[run_id]
             where = [m.run_id == run_id, m.attempt == attempt, m.key == key, *bounds]
-            query = _extremes(conn.dialect.name, where, _VALUE_COLUMNS, _ORDER, (low, high), ranges)
+            query = _extremes(conn.dialect.name, where, blocks.VALUE_COLUMNS, _ORDER, (low, high), ranges)
             unique = {row[5]: row for row in conn.execute(query)}.values()
             found[run_id] = (totals[run_id], sorted(unique, key=lambda r: (r[0], r[4], r[5])))
     if whole:
         query = _each(
             [
-                select(m.run_id, *_VALUE_COLUMNS).where(m.run_id == r, m.attempt == a, m.key == key, *bounds)
+                select(m.run_id, *blocks.VALUE_COLUMNS).where(
+                    m.run_id == r, m.attempt == a, m.key == key, *bounds
+                )
                 for r, a in whole
             ]
         )

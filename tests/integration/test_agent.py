@@ -26,6 +26,7 @@ from trainyard.server.agent_routes import JobQueue
 from trainyard.server.app import create_app
 from trainyard.server.running import ThreadedServer
 from trainyard.status import RunStatus
+from trainyard.store.queue import TASK_TAG
 from trainyard.store.server import ServerStore, server_part
 from trainyard.workspace import Workspace
 
@@ -201,6 +202,7 @@ def test_two_claimers_never_get_the_same_run(store_uri: str, tmp_path: Path):
     experiment = ws.store.get_or_create_experiment("race")
     created = {ws.store.create_run(experiment.id, compute="gpu").id for _ in range(16)}
     ws.store.create_run(experiment.id, compute="cpu")  # another target's queue: not taken
+    ws.store.create_run(experiment.id, compute="gpu", tags={TASK_TAG: "true"})  # a driver's Ray task's
     claimed: list[str] = []
     lock = threading.Lock()
 

@@ -468,3 +468,76 @@ def assert_ended(pids, ranks: int) -> None:
     assert sorted(p.name for p in pids.iterdir()) == [f"{k}.pid" for k in range(ranks)]
     for pid_file in pids.iterdir():  # each rank leads a process group of its own
         wait_for(lambda pid=int(pid_file.read_text()): not _group_alive(pid), timeout=30)
+
+
+SWEEP_TRIAL = """
+import sys
+from trainyard import Run
+Run.get_context().log("y", float(sys.argv[1]))
+"""
+
+
+def test_an_agent_runs_a_server_workspaces_jobs_and_sweep_trials_on_the_cluster(
+    ws, script_dir, head, tmp_path, monkeypatch
+):
+    """The team server: ``trainyard agent --ray`` claims the runs of compute ``cluster`` and runs
+    each as a Ray job (a sweep's trials as Ray tasks of its driver's job), which log to the server
+    by its URL and the run's job token."""
+    from tests.integration.server_helpers import agent_process
+    from trainyard.server.app import create_app
+    from trainyard.server.running import ThreadedServer
+
+    src = script_dir({"train.py": TRAIN, "trial.py": SWEEP_TRIAL})
+    app = create_app(ws)
+    with ThreadedServer(app) as server:
+        auth = app.state.auth
+        auth.add_user("ada", "contributor")
+        user_token, _ = auth.create_token("ada")
+        agent_token, _ = auth.create_token("ada", kind="agent")
+        monkeypatch.setenv("TRAINYARD_TOKEN", user_token)
+        try:
+            client = Workspace.from_config(server.url)
+            job = ty.Run(
+                client,
+                submit_job(
+                    client, make_job(code=str(src), command="python train.py a", compute="cluster")
+                ).id,
+            )
+            trials = ty.ScriptRunConfig(
+                source_directory=src,
+                script="trial.py",
+                arguments=["${{search_space.q}}"],
+                compute_target="cluster",
+            )
+            sweep = ty.Experiment(client, "sweeps").submit(
+                ty.SweepConfig(
+                    trials, {"q": ty.choice(1.0, 2.0)}, primary_metric="y", goal="maximize", sampling="grid"
+                )
+            )
+            agent = ("--compute", "cluster", "--ray", head.address, "--concurrency", "2")
+            with agent_process(
+                server.url,
+                agent_token,
+                tmp_path / "agent.log",
+                *agent,
+                TRAINYARD_CACHE_DIR=str(tmp_path / "agent-cache"),
+            ):
+                details = job.wait_for_completion(
+                    show_output=False, timeout_seconds=120, raise_on_error=False
+                )
+                swept = sweep.wait_for_completion(
+                    show_output=False, timeout_seconds=120, raise_on_error=False
+                )
+        finally:
+            app.state.job_queue.stop()
+    agent_log = (tmp_path / "agent.log").read_text()
+    assert details["status"] == "completed", (job.log_text(), agent_log)
+    assert ws.store.get_run(job.id).metrics == {"acc": 0.9}
+    log = ws.artifacts.get_bytes(f"runs/{job.id}/logs/std_log.txt").decode()
+    assert "hello from the cluster ['a']" in log and f"Ray job trainyard-{job.id}-1" in log, log
+    assert swept["status"] == "completed", (sweep.log_text(), agent_log)
+    ran = {float(t.params["q"]): t for t in ws.store.search_runs(parent_id=sweep.id)}
+    assert {q: (t.status, t.tags.get("ray.task"), t.metrics.get("y")) for q, t in ran.items()} == {
+        1.0: (ty.RunStatus.COMPLETED, "true", 1.0),
+        2.0: (ty.RunStatus.COMPLETED, "true", 2.0),
+    }

@@ -22,8 +22,15 @@ def agent(
     work_dir: Path | None = typer.Option(
         None, help="Scratch folder for jobs (default: ~/.cache/trainyard/agent/NAME)."
     ),
+    ray: str | None = typer.Option(
+        None,
+        "--ray",
+        help="Run the jobs on this Ray cluster (ray://head:10001, http://head:8265 or auto) "
+        "instead of on this machine.",
+    ),
 ) -> None:
-    """Pull queued jobs for a compute target and run them; Ctrl-C stops claiming and lets jobs finish."""
+    """Pull queued jobs for a compute target and run them (here, or on a Ray cluster with --ray);
+    Ctrl-C stops claiming and lets jobs finish."""
     from trainyard.compute import TARGET_NAME
     from trainyard.compute.agent import Agent
     from trainyard.credentials import token_for
@@ -38,11 +45,17 @@ def agent(
         raise InvalidInputError(
             "no token: pass --token, set TRAINYARD_TOKEN, or run `trainyard login URL` with an agent token"
         )
+    address = None
+    if ray is not None:  # looked up once, as `compute create` does: a ray:// lookup costs seconds
+        from trainyard.compute.ray_target import connect
+
+        address = connect(ray).get_address()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
     logging.getLogger("httpx").setLevel(logging.WARNING)  # not a line per claim
-    runner = Agent(server, compute, token, concurrency=concurrency, work_dir=work_dir)
+    runner = Agent(server, compute, token, concurrency=concurrency, work_dir=work_dir, ray_address=address)
     signal.signal(signal.SIGTERM, lambda *_: runner.stop())
+    where = f" on the Ray cluster at {address}" if address else ""
     console.print(
-        f"agent {runner.me}: running {compute!r} jobs from {runner.server}, {concurrency} at a time"
+        f"agent {runner.me}: running {compute!r} jobs from {runner.server}{where}, {concurrency} at a time"
     )
     runner.run()

@@ -5,7 +5,7 @@ claim loop, while a slot is free, long-polls the claim route (``trainyard.api.ro
 server answers the moment a run is queued) and sends the runs the agent holds, so a run whose
 claim answer was lost (a server killed just after the claim, a reply cut off and asked again)
 goes back to the queue instead of waiting for ever on an agent that lives on. Each claimed run
-starts ``python -m trainyard.compute.agent URL RUN`` with the run's job token: the ordinary
+starts ``python -m trainyard.compute.agent_worker URL RUN`` with the run's job token: the ordinary
 worker (snapshot, environment, command, outputs, compare-and-set status, heartbeats) against
 the server workspace, its log appended to the server's as it grows. Worker and job die with the agent
 (``PR_SET_PDEATHSIG``), so a dead agent's runs go silent and the server's reaper fails or
@@ -19,7 +19,6 @@ from __future__ import annotations
 import logging
 import os
 import shutil
-import signal
 import subprocess
 import sys
 import threading
@@ -31,7 +30,7 @@ from trainyard.api.client import MAX_DELAY, ServerClient
 from trainyard.api.errors import ServerAccessError
 from trainyard.compute.base import ComputeTarget
 from trainyard.compute.queues import warn_if_unserved
-from trainyard.compute.worker import NO_SLOT, Worker, die_with_parent
+from trainyard.compute.worker import die_with_parent
 from trainyard.credentials import TOKEN_VAR
 from trainyard.errors import TrainyardError, WorkspaceError
 from trainyard.liveness import worker_id
@@ -73,13 +72,21 @@ class Agent:
     """Claim loops for one compute target name; ``run()`` blocks until ``stop()``."""
 
     def __init__(
-        self, server: str, compute: str, token: str, *, concurrency: int = 1, work_dir: Path | None = None
+        self,
+        server: str,
+        compute: str,
+        token: str,
+        *,
+        concurrency: int = 1,
+        work_dir: Path | None = None,
+        ray_address: str | None = None,
     ) -> None:
         self.client = ServerClient(server, token=token)
         self.server = self.client.url
         self.compute = compute
         self.token = token
         self.concurrency = concurrency
+        self.ray_address = ray_address  # a Ray cluster's Jobs API: the jobs run there, not here
         self.work_dir = work_dir or _default_work_dir(compute)
         self.me = worker_id()
         self.stopping = threading.Event()
@@ -172,9 +179,10 @@ class Agent:
         job_dir.mkdir(parents=True, exist_ok=True)
         env = {**os.environ, TOKEN_VAR: job_token, WORKSPACE_VAR: self.server}
         log.info("running %s", run_id)
+        argv = [sys.executable, "-m", "trainyard.compute.agent_worker", self.server, run_id, str(job_dir)]
         with open(job_dir / "worker.log", "ab") as out:
             proc = subprocess.Popen(
-                [sys.executable, "-m", "trainyard.compute.agent", self.server, run_id, str(job_dir)],
+                argv + ([self.ray_address] if self.ray_address else []),
                 env=env,
                 stdin=subprocess.DEVNULL,
                 stdout=out,
@@ -191,14 +199,6 @@ class Agent:
             shutil.rmtree(job_dir, ignore_errors=True)
 
 
-class AgentWorker(Worker):
-    """The local worker, for a run an agent claimed (its log is appended to the server's as it grows)."""
-
-    def run_claimed_remote(self) -> None:
-        signal.signal(signal.SIGTERM, lambda *_: self._request_stop("canceled by the user"))
-        self.run_claimed(NO_SLOT)
-
-
 def _join(threads: list[threading.Thread]) -> None:
     for thread in threads:
         while thread.is_alive():
@@ -208,15 +208,3 @@ def _join(threads: list[threading.Thread]) -> None:
 def _default_work_dir(compute: str) -> Path:
     base = Path(os.environ.get("TRAINYARD_CACHE_DIR") or Path.home() / ".cache" / "trainyard")
     return base / "agent" / compute
-
-
-def main(argv: list[str] | None = None) -> None:
-    """The worker process of one claimed run: ``python -m trainyard.compute.agent URL RUN DIR``."""
-    from trainyard.workspace import Workspace
-
-    server, run_id, job_dir = (argv or sys.argv[1:])[:3]
-    AgentWorker(Workspace.from_config(server), run_id, Path(job_dir)).run_claimed_remote()
-
-
-if __name__ == "__main__":
-    main()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 
 from trainyard.errors import InvalidInputError
@@ -20,5 +21,14 @@ def check_target_name(name: str) -> str:
 
 # Set in a Ray job's environment by its run's worker (``ray_worker.py``): the name of the Ray
 # target the job runs on. A command that spreads its own work over the cluster (the parallel
-# runner's Ray actors) reads it, and words its errors with it.
+# runner's Ray actors, a sweep's or many-models driver's tasks) reads it, and words its errors with it.
 RAY_TARGET_VAR = "TRAINYARD_RAY_TARGET"
+
+
+def in_ray_job_on(target: str) -> bool:
+    """Whether this process is the driver of a Ray job on the Ray target ``target`` (Ray sets
+    ``RAY_ADDRESS`` for a job's driver): a driver whose children go to the target its own job runs
+    on runs them as Ray tasks of that job. Read from the job's environment, not from the
+    workspace's targets: a server workspace's jobs reach Ray through an agent (``agent --ray``),
+    and its compute names are the agents' queues."""
+    return bool(os.environ.get("RAY_ADDRESS")) and os.environ.get(RAY_TARGET_VAR) == target

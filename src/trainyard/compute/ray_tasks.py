@@ -3,7 +3,7 @@
 A Ray job per child would start a job driver process each (seconds); a task takes milliseconds.
 The driver (a many-models run's, a sweep's) is itself a Ray job on the target, reserving no CPU
 (``ray_worker.job_cpus``). It creates each child run queued, tagged ``ray.task``
-(``reaper.TASK_TAG``), and sends a task (``TaskPool.send``) asking for the child job's
+(``store.queue.TASK_TAG``), and sends a task (``TaskPool.send``) asking for the child job's
 ``resources`` (one CPU by default, ``task_options``). The task runs the child with the local
 worker's own phases (``TaskWorker``): claim, snapshot restore, inputs, heartbeat, ``./outputs``
 uploaded, finish. So its status, log, metrics and files land where a Ray job's would, through the
@@ -169,9 +169,10 @@ def _exit_code(code: object, out: Any) -> int:
 
 
 def task_workspace(root: str) -> Workspace:
-    """The workspace at ``root``, opened once per Ray worker process (one store, one metric buffer)."""
+    """The workspace at ``root`` (a folder, or a server's URL), opened once per Ray worker process
+    (one store, one metric buffer)."""
     if root not in _workspaces:
-        _workspaces[root] = Workspace(root)
+        _workspaces[root] = Workspace.from_config(root)
     return _workspaces[root]
 
 
@@ -245,7 +246,7 @@ class TaskPool:
 
     def send(self, run_id: str, *args: Any) -> None:
         """Run the queued child ``run_id`` as a task: ``fn(workspace, run_id, target, *args)``."""
-        self.pending[self.task.remote(str(self.ws.root), run_id, self.target, *args)] = run_id
+        self.pending[self.task.remote(self.ws.uri, run_id, self.target, *args)] = run_id
 
     def ended(self, timeout: float) -> list[tuple[str, str]]:
         """The children whose task ended (waiting up to ``timeout`` for one), each with the line

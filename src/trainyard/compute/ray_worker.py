@@ -10,10 +10,12 @@ this machine copies its ./outputs and ./logs back into the run's work folder (``
 
 from __future__ import annotations
 
+import os
 import shlex
 import sys
 import time
 from dataclasses import replace
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from trainyard.compute import get_compute
@@ -23,9 +25,11 @@ from trainyard.compute.ray_target import RayCompute, RayUnreachableError, cluste
 from trainyard.compute.ray_train import driver_argv
 from trainyard.compute.reaper import end_tasks_of
 from trainyard.compute.worker import GRACE_SECONDS, NO_SLOT, RANK_FAILED, Worker
+from trainyard.credentials import TOKEN_VAR
 from trainyard.errors import InvalidInputError, TrainyardError
 from trainyard.status import RunStatus
 from trainyard.store import RunInfo
+from trainyard.tracking.context import WORKSPACE_VAR
 from trainyard.workspace import Workspace
 
 if TYPE_CHECKING:
@@ -46,8 +50,8 @@ SPREADING_MODULES = ("trainyard.parallel.runner",)
 class RayWorker(Worker):
     forks_commands = False  # the command runs on the cluster, not here
 
-    def __init__(self, ws: Workspace, run_id: str, target: RayCompute) -> None:
-        super().__init__(ws, run_id)
+    def __init__(self, ws: Workspace, run_id: str, target: RayCompute, job_dir: Path | None = None) -> None:
+        super().__init__(ws, run_id, job_dir)
         self.target = target
 
     def _wait_for_slot(self) -> Slot | None:
@@ -66,6 +70,7 @@ class RayWorker(Worker):
             env = {
                 **env_vars,
                 **self._run_vars(info),
+                **self._server_access(),
                 RETURN_VAR: str(self.work),
                 RAY_TARGET_VAR: self.target.name,
             }
@@ -75,6 +80,13 @@ class RayWorker(Worker):
             return NO_EXIT_CODE, True
         self.say(f"Ray job {job_id} on {self.target.spec.address}")
         return self._follow(client, job_id, timeout)
+
+    def _server_access(self) -> dict[str, str]:
+        """A server workspace's job (an agent's, ``trainyard agent --ray``) reaches the server from
+        any node: by its URL and the run's job token, not by this machine's cache folder."""
+        if not self.ws.is_server:
+            return {}
+        return {WORKSPACE_VAR: self.ws.uri, TOKEN_VAR: os.environ.get(TOKEN_VAR, "")}
 
     def _check_fits(self, job: JobRecord) -> None:
         """A job asking for more than the cluster has would wait forever: fail it now, saying so.

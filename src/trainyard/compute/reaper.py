@@ -28,13 +28,13 @@ from trainyard.errors import NotFoundError
 from trainyard.liveness import worker_alive
 from trainyard.status import RunStatus
 from trainyard.store import RunInfo
+from trainyard.store.queue import TASK_TAG
 
 if TYPE_CHECKING:
     from trainyard.workspace import Workspace, WorkspaceConfig
 
 log = logging.getLogger(__name__)
 ACTIVE = (RunStatus.QUEUED, RunStatus.PREPARING, RunStatus.RUNNING)
-TASK_TAG = "ray.task"  # "true" on a child run that runs as a Ray task of its parent's Ray job
 
 
 UNREACHABLE_PASSES = 20

@@ -170,6 +170,11 @@ class Worker:
             return
         self.run_claimed(slot)
 
+    def run_held(self) -> None:
+        """Run a run claimed elsewhere (an agent's claim on the server): SIGTERM stops it."""
+        signal.signal(signal.SIGTERM, lambda *_: self._request_stop(CANCELED_BY_USER))
+        self.run_claimed(NO_SLOT)
+
     def run_claimed(self, slot: Slot | _NoSlot) -> None:
         """Prepare, run and finish a run this worker holds (``preparing``, claimed by compare-and-set)."""
         try:

@@ -3,8 +3,7 @@ script on a Ray target, as Ray tasks of this one Ray job (``on_ray.py``)."""
 
 from __future__ import annotations
 
-from trainyard.compute import get_compute
-from trainyard.compute.ray_target import RayCompute
+from trainyard.compute.names import in_ray_job_on
 from trainyard.manymodels.driver import Driver
 from trainyard.tracking import TrackedRun, current_run
 
@@ -19,7 +18,7 @@ def main() -> None:
         f"{'AutoML ' + str(settings.task) if settings.task else 'your script'}, "
         f"{settings.max_concurrent_partitions} at a time; models registered as {settings.group_model_name}"
     )
-    if group.script is not None and isinstance(get_compute(settings.compute, group.ws), RayCompute):
+    if group.script is not None and in_ray_job_on(settings.compute):
         from trainyard.manymodels.on_ray import TaskDispatch
 
         TaskDispatch(driver).loop()

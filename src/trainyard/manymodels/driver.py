@@ -21,7 +21,7 @@ import pandas as pd
 
 from trainyard.compute import get_compute
 from trainyard.compute.job import JobRecordError
-from trainyard.compute.reaper import TASK_TAG, reap
+from trainyard.compute.reaper import reap
 from trainyard.errors import InvalidInputError, InvalidTransitionError, NotFoundError, TrainyardError
 from trainyard.jobs.snapshot import blob_key, read_manifest
 from trainyard.jobs.spec import PathInput
@@ -40,6 +40,7 @@ from trainyard.manymodels.record import ManyModelsRecord, Partition, PreparedScr
 from trainyard.manymodels.spec import DATA_INPUT, MODEL_OUTPUT, ManyModelsSettings
 from trainyard.status import RunStatus
 from trainyard.store import RunInfo
+from trainyard.store.queue import TASK_TAG
 from trainyard.tracking import TrackedRun
 
 if TYPE_CHECKING:

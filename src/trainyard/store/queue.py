@@ -11,6 +11,9 @@ from dataclasses import dataclass
 from trainyard.status import RunStatus
 
 AGENT_MEMORY_SECONDS = 3600.0
+# "true" on a child run that runs as a Ray task of its parent's Ray job (``compute/ray_tasks.py``):
+# queued for that task alone, so never offered to an agent serving the same compute name.
+TASK_TAG = "ray.task"
 
 
 @dataclass(frozen=True)

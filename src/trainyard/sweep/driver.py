@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-import os
 import signal
 import time
 from typing import TYPE_CHECKING, Any, cast
@@ -34,13 +33,15 @@ from optuna.trial import TrialState
 
 from trainyard.compute import get_compute
 from trainyard.compute.job import JobRecord
-from trainyard.compute.reaper import TASK_TAG, end_tasks_of, reap
+from trainyard.compute.names import in_ray_job_on
+from trainyard.compute.reaper import end_tasks_of, reap
 from trainyard.compute.wakeup import Waiter
 from trainyard.errors import InvalidTransitionError
 from trainyard.jobs.spec import CommandJob
 from trainyard.jobs.submit import PreparedJob, job_record, start_run
 from trainyard.status import RunStatus
 from trainyard.store import RunInfo
+from trainyard.store.queue import TASK_TAG
 from trainyard.sweep.policy import describe
 from trainyard.sweep.record import INTERNAL_TAG, SweepRecord
 from trainyard.sweep.sampling import Sampling
@@ -398,11 +399,8 @@ class Driver:
 def main() -> None:
     run = current_run(TrackedRun)
     driver = Driver(run)
-    if "RAY_ADDRESS" in os.environ:  # a Ray job: the sweep's driver on a Ray target
-        from trainyard.compute.ray_target import RayCompute
-
-        if isinstance(get_compute(driver.prepared.job.compute, driver.ws), RayCompute):
-            driver.use_ray()
+    if in_ray_job_on(driver.prepared.job.compute):  # the trials' target runs this driver's Ray job
+        driver.use_ray()
     driver.rebuild()
     spec = driver.spec
     policy = describe(driver.policy) if driver.policy else "none"

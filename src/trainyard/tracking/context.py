@@ -80,7 +80,7 @@ def _attach(kind: type[R], allow_offline: bool) -> R:
     run_id = os.environ.get(RUN_ID_VAR)
     if run_id:
         ownership.install_hooks()  # SIGTERM still exits through atexit, which flushes the metrics
-        run = kind(Workspace(os.environ[WORKSPACE_VAR]), run_id, job_owned=True)
+        run = kind(Workspace.from_config(os.environ[WORKSPACE_VAR]), run_id, job_owned=True)
         run.metrics_muted = os.environ.get("RANK", "0") != "0"  # a distributed job's: rank 0 logs
         attempt = os.environ.get(ATTEMPT_VAR)
         if attempt:

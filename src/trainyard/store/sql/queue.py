@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import time
 
-from sqlalchemy import Engine, delete, select
+from sqlalchemy import Engine, delete, exists, select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from trainyard.status import RunStatus
-from trainyard.store.queue import AGENT_MEMORY_SECONDS, AgentSighting, QueueRun
+from trainyard.store.queue import AGENT_MEMORY_SECONDS, TASK_TAG, AgentSighting, QueueRun
 from trainyard.store.sql.engine import read_tx, with_retries, write_tx
-from trainyard.store.sql.models import AGENTS, RUNS
+from trainyard.store.sql.models import AGENTS, RUNS, TAGS
 
 ON_QUEUE = (RunStatus.QUEUED.value, RunStatus.PREPARING.value, RunStatus.RUNNING.value)
 
@@ -20,10 +20,15 @@ class SqlQueue:
     engine: Engine
 
     def queued_run_ids(self, compute: str, limit: int = 8) -> list[str]:
+        """The oldest queued runs an agent for ``compute`` may claim: not a driver's Ray tasks'."""
+        a_task = exists().where(TAGS.c.run_id == RUNS.c.id, TAGS.c.key == TASK_TAG, TAGS.c.value == "true")
         query = (
             select(RUNS.c.id)
             .where(
-                RUNS.c.status == RunStatus.QUEUED.value, RUNS.c.compute == compute, RUNS.c.worker.is_(None)
+                RUNS.c.status == RunStatus.QUEUED.value,
+                RUNS.c.compute == compute,
+                RUNS.c.worker.is_(None),
+                ~a_task,
             )
             .order_by(RUNS.c.created_at)
             .limit(limit)

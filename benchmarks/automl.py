@@ -292,6 +292,7 @@ def main() -> None:
         args.logs.mkdir(parents=True, exist_ok=True)
         flags += ["--logs", str(args.logs.resolve())]
     for name in names:
+        load_before = _load()
         procs = {
             s: subprocess.Popen(
                 [sys.executable, __file__, "--budget", str(args.budget), *flags, "--one", s, name],
@@ -316,6 +317,7 @@ def main() -> None:
             if system == "trainyard":
                 row.update(trials=result["trials"], trials_per_s=result["trials_per_search_second"])
                 row.update(run_seconds=result["run_seconds"], budget_line=result["budget_line"])
+        row["load"] = f"{load_before}→{_load()}"  # both systems ran under it, side by side
         results.append(row)
         print(json.dumps(row), flush=True)
     report(results, args.budget)
@@ -323,11 +325,16 @@ def main() -> None:
         args.json.write_text(json.dumps(results, indent=1))
 
 
+def _load() -> str:
+    """The machine's one-minute load average (its other work slows both systems alike)."""
+    return Path("/proc/loadavg").read_text().split()[0] if Path("/proc/loadavg").exists() else "?"
+
+
 def report(results: list[dict[str, object]], budget: float) -> None:
     lines = [
         "| dataset | task | rows × cols | trainyard | (its CV) | FLAML | Δ | trainyard s | FLAML s | "
-        "trainyard s / budget | trials (per search s) |",
-        "|---|---|---|---|---|---|---|---|---|---|---|",
+        "trainyard s / budget | trials (per search s) | load |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     ranks: dict[str, list[float]] = {s: [] for s in SYSTEMS}
     for r in results:
@@ -341,7 +348,7 @@ def report(results: list[dict[str, object]], budget: float) -> None:
         lines.append(
             f"| {r['dataset']} | {r['task']} | {r['rows']} × {r['columns']} | {a:.4f} | "
             f"{r['trainyard_cv']:.4f} | {flaml} | {delta} | {ty_s:.1f} | {flaml_s} | {ty_s / budget:.2f} | "
-            f"{r['trials']} ({r['trials_per_s']:.1f}) |"
+            f"{r['trials']} ({r['trials_per_s']:.1f}) | {r['load']} |"
         )
         if b is not None:
             ranks["trainyard"].append(1.0 if a > b else 2.0 if a < b else 1.5)  # type: ignore[operator]

@@ -116,3 +116,22 @@ def test_what_the_search_keeps_back_follows_the_latest_load_sample():
     assert slowdown.recent() == 4.0  # capped as factor() is
     slowdown.during = [0.04, 0.04, 0.01]
     assert slowdown.recent() == 1.0  # a quieter machine keeps back no less
+
+
+def test_the_refit_the_search_kept_time_back_for_is_tried_when_a_fresh_probe_reads_slower():
+    import time
+
+    from trainyard.automl.driver import Driver, Slowdown
+
+    driver = Driver.__new__(Driver)
+    driver.say, driver.slowdown = print, Slowdown()
+    driver.slowdown.during = [0.02, 0.02]  # the search's load: its estimates as they were
+    best, other = Trial(0, "", "LightGBM", {}, 100), Trial(1, "", "ElasticNet", {}, 100)
+    driver.fallback = (best, "fold model")
+    driver._refit_need = lambda trial: 2.0  # type: ignore[method-assign]
+    tried: list[float] = []
+    driver.fit_winner = lambda pool, winner, built, until: tried.append(until) or "refitted"  # type: ignore[method-assign]
+    until = time.time() + 3.0
+    # 2 s of refit at a probe reading 2x slower does not fit 3 s; at the search's load it does
+    winner, model = driver.refit(None, [best, other], {}, until, slowdown=2.0)  # type: ignore[arg-type]
+    assert (winner, model, tried) == (best, "refitted", [until])  # canceled at ``until`` if late

@@ -121,6 +121,17 @@ def test_regressors_stay_within_the_label_range_and_linear_inputs_are_clipped():
     assert sparse.issparse(sparse_out) and sparse_out.toarray()[0, 0] == pytest.approx(19 / X.std())
 
 
+def test_on_the_log_scale_predictions_are_the_label_mean_not_its_geometric_mean():
+    from sklearn.dummy import DummyRegressor
+
+    rng = np.random.default_rng(0)
+    y = np.exp(rng.normal(10, 0.8, 3000))  # lognormal: its mean is exp(0.32) times its geometric mean
+    X = np.zeros((len(y), 1))
+    model = ev.BoundedRegressor(DummyRegressor(), log=True).fit(X, y)
+    assert model.predict(X[:1])[0] == pytest.approx(y.mean(), rel=0.02)
+    assert model.smearing_ == pytest.approx(0.32, abs=0.05)
+
+
 def test_the_explanation_is_cut_to_the_time_it_gets():
     ctx = context(wide())
     ev.featurize_folds(ctx)

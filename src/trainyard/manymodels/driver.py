@@ -137,7 +137,8 @@ class Group:
                 parent_id=self.parent.id,
                 name=name,
                 reads_of=[self.parent.id],
-                **({"compute": self.settings.compute, "finish_here": lambda _: True} if as_task else {}),
+                compute=self.settings.compute if as_task else "local",
+                finish_here=(lambda _: True) if as_task else None,
             )
         except InvalidInputError as exc:
             info = self.ws.store.create_run(

@@ -106,8 +106,8 @@ class ManyModelsSettings(BaseModel):
         )
         if cpus is None:
             return settings
-        given = "max_concurrent_iterations" in self.automl_settings
-        wanted = min(settings.max_concurrent_iterations, cpus) if given else cpus
+        asked = "max_concurrent_iterations" in self.automl_settings
+        wanted = min(settings.max_concurrent_iterations, cpus) if asked else cpus
         return settings.model_copy(update={"max_concurrent_iterations": wanted})
 
     def script_job(self, data_uri: str) -> CommandJob:

@@ -98,7 +98,7 @@ class TaskDispatch:
                     end_tasks_of(ws, parent)
                     return
                 if child.status.is_terminal:  # AutoML refused its rows
-                    self.driver.say(f"partition {key_text(partition.values)}: failed {child.error}")
+                    self.driver.say(f"failed at once: {child.error}")  # it names the partition
                     continue
                 pool.send(child.id, *args)
                 keys[child.id] = key_text(partition.values)

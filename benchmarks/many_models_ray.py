@@ -10,6 +10,11 @@ model (Ridge on 3 features), the same fit done three ways, side by side on one c
 
 Target: trainyard within 20 % of the hand-written tasks. ``--partitions`` (default 1000),
 ``--rows`` per partition, ``--cpus`` of the head.
+
+``--automl``: AutoML per partition instead (``task: regression``, ``--minutes`` of budget and
+``--iterations`` trials each, ``--cpus`` partitions at a time), trainyard only, from submit to
+the parent's end, with each partition's own wall time and where it ran. Run it with another
+trainyard first on ``PYTHONPATH`` to time that one on the same head.
 """
 
 from __future__ import annotations
@@ -127,11 +132,50 @@ def trainyard_run(ws, code: Path, table, partitions: int, cpus: int) -> tuple[fl
     return took, submitted
 
 
+def automl_run(ws, table, partitions: int, cpus: int, minutes: float, iterations: int) -> list[str]:  # noqa: ANN001
+    """AutoML per partition on the cluster: the wall time, and each partition's."""
+    import trainyard as ty
+
+    config = ty.ManyModelsConfig(
+        training_data=table,
+        partition_column_names=["store"],
+        label_column_name="y",
+        task="regression",
+        experiment_timeout_minutes=minutes,
+        iterations=iterations,
+        allowed_models=["ElasticNet", "KNN"],
+        enable_ensembling=False,
+        model_explainability=False,
+        compute="cluster",
+        max_concurrent_partitions=cpus,
+        experiment_name="bench",
+    )
+    start = time.perf_counter()
+    run = ty.submit_many_models(ws, config)
+    run.wait_for_completion(show_output=False, timeout_seconds=3600, raise_on_error=False)
+    took = time.perf_counter() - start
+    children = ws.store.search_runs(parent_id=run.id)
+    walls = sorted((c.end_time or c.created_at) - c.created_at for c in children)
+    statuses = sorted({f"{c.status.value} on {c.compute} (ray.task: {c.tags.get('ray.task', 'no')})"
+                       for c in children})  # fmt: skip
+    return [
+        f"{partitions} AutoML partitions x {len(table) // partitions} rows, {iterations} trials each, "
+        f"budget {minutes:g} min, {cpus} at a time, a local Ray head with {cpus} CPUs",
+        f"trainyard many-models: {took:.2f} s from submit to the parent's end ({run.refresh().status.value})",
+        f"each partition's run, created to ended: median {walls[len(walls) // 2]:.2f} s, "
+        f"min {walls[0]:.2f} s, max {walls[-1]:.2f} s",
+        f"partitions: {'; '.join(statuses)}",
+    ]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--partitions", type=int, default=1000)
     parser.add_argument("--rows", type=int, default=50)
     parser.add_argument("--cpus", type=int, default=2)
+    parser.add_argument("--automl", action="store_true", help="AutoML per partition (trainyard only)")
+    parser.add_argument("--minutes", type=float, default=0.5, help="--automl: each partition's budget")
+    parser.add_argument("--iterations", type=int, default=4, help="--automl: trials per partition")
     args = parser.parse_args()
 
     from trainyard.compute.ray_target import start_local_head, stop_local_head
@@ -149,6 +193,11 @@ def main() -> None:
             table.to_csv(root / "table.csv", index=False)
             ws = scratch_workspace(root)
             save_target(ws, "cluster", TargetSpec(address=head.address))
+            if args.automl:
+                report = automl_run(ws, table, args.partitions, args.cpus, args.minutes, args.iterations)
+                ws.close()
+                print("\n".join(report))
+                return
             seq = sequential(table, root / "out_seq")
             hand = by_hand(head.address, root / "hand", root / "table.csv", root / "out_hand")
             ours, submit = trainyard_run(ws, root / "code", table, args.partitions, args.cpus)

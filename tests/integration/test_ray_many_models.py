@@ -3,6 +3,7 @@ real local Ray head (2 CPUs on 127.0.0.1, this module's own, stopped after it)."
 
 from __future__ import annotations
 
+import pandas as pd
 import pytest
 
 import trainyard as ty
@@ -61,6 +62,48 @@ def test_partitions_run_as_tasks_of_one_ray_job_and_fail_alone_then_a_retry_trai
     )
     assert child.get_status() == "completed" and child.tags["many_models.attempt"] == "2"
     assert sorted(v.tags["partition.store"] for v in ws.store.list_model_versions("sales-many")) == ["0", "1"]
+
+
+def test_automl_partitions_run_as_tasks_of_one_ray_job_and_one_with_too_few_rows_fails_alone(
+    ws, cluster, head
+):
+    from ray.job_submission import JobSubmissionClient
+
+    two = sales().query("store < 2")
+    tiny = pd.DataFrame({"store": 3, "x": [1.0, 2.0, 3.0], "y": [1.0, 2.0, 3.0]})
+    config = ty.ManyModelsConfig(
+        training_data=pd.concat([two, tiny], ignore_index=True),
+        partition_column_names=["store"],
+        label_column_name="y",
+        task="regression",
+        experiment_timeout_minutes=1,
+        iterations=2,
+        max_concurrent_iterations=4,  # each task has one CPU: one trial at a time
+        allowed_models=["ElasticNet"],
+        enable_ensembling=False,
+        model_explainability=False,
+        max_concurrent_partitions=3,
+        compute=cluster,
+        experiment_name="sales-automl",
+        model_name="stores",
+    )
+    run = ty.submit_many_models(ws, config)
+    run.wait_for_completion(show_output=False, timeout_seconds=180, raise_on_error=False)
+    info = run.refresh()
+    assert info.status == RunStatus.FAILED and "1 of 3 partition(s) failed: store=3" in info.error
+    children = {c.tags["many_models.partition"]: c for c in ws.store.search_runs(parent_id=run.id)}
+    assert {c.tags["ray.task"] for c in children.values()} == {"true"}
+    assert {c.compute for c in children.values()} == {cluster}
+    assert [children[k].status for k in ("store=0", "store=1")] == [RunStatus.COMPLETED] * 2
+    assert {children[k].params["max_concurrent_iterations"] for k in ("store=0", "store=1")} == {"1"}
+    assert "training_data has 3 rows, too few" in children["store=3"].error
+    versions = ws.store.list_model_versions("stores")
+    assert sorted(v.tags["partition.store"] for v in versions) == ["0", "1"]
+    board = run.get_leaderboard()
+    assert board["status"] == ["completed", "completed", "failed"]
+    assert all(v > 0.9 for v in board["spearman_correlation"][:2])
+    jobs = {j.metadata.get("trainyard_run") for j in JobSubmissionClient(head.address).list_jobs()}
+    assert run.id in jobs and not jobs & {c.id for c in children.values()}  # one Ray job: the driver's
 
 
 def test_cancel_stops_the_partitions_tasks(ws, script_dir, cluster, head):

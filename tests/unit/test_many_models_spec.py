@@ -29,6 +29,18 @@ def test_flat_automl_settings_are_gathered_and_checked_by_automl(tmp_path: Path)
     assert load_spec(spec)[1] == "data:sales@latest"  # a data asset is left for submit to resolve
 
 
+def test_a_ray_task_runs_one_trial_per_cpu_at_most():
+    def concurrency(cpus: int, **fields: object) -> int:
+        settings = make_many_settings(
+            partition_column_names=["store"], task="regression", label_column_name="y", **fields
+        )
+        return settings.automl({}, cpus).max_concurrent_iterations
+
+    assert concurrency(2) == 2  # all of the task's CPUs by default
+    assert concurrency(2, max_concurrent_iterations=8) == 2
+    assert concurrency(4, max_concurrent_iterations=3) == 3
+
+
 @pytest.mark.parametrize(
     "fields, message",
     [

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from trainyard.automl.config import AutoMLSettings, check, read_table
@@ -32,10 +32,12 @@ def submit_automl(
     compute: str = "local",
     reads_of: Sequence[str] = (),
     model_path: str = MODEL_PATH,
+    finish_here: Callable[[RunInfo], bool] | None = None,
 ) -> RunInfo:
     """Queue the AutoML driver run; ``parent_id``/``name``: the pipeline or many-models run it is
     a step or partition of, ``reads_of``: the runs whose data reads it inherits,
-    ``model_path``: the run output the best model is written to."""
+    ``model_path``: the run output the best model is written to, ``finish_here``: as
+    ``start_run``'s (a many-models driver's Ray task runs it instead of the target)."""
     train = read_table(training_data, "training_data")
     valid = None if validation_data is None else read_table(validation_data, "validation_data")
     check(settings, train, valid)
@@ -56,6 +58,7 @@ def submit_automl(
         parent_id=parent_id,
         name=name,
         reads_of=reads_of,
+        finish_here=finish_here,
         tags={"automl.task": settings.task, "automl.primary_metric": settings.metric, **(tags or {})},
         params={
             "task": settings.task,

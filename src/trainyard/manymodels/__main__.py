@@ -1,5 +1,5 @@
-"""A many-models run's driver (its command): partitions as child runs on their compute, or, for a
-script on a Ray target, as Ray tasks of this one Ray job (``on_ray.py``)."""
+"""A many-models run's driver (its command): partitions as child runs on their compute, or, on a
+Ray target, as Ray tasks of this one Ray job (``on_ray.py``)."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ def main() -> None:
         f"{'AutoML ' + str(settings.task) if settings.task else 'your script'}, "
         f"{settings.max_concurrent_partitions} at a time; models registered as {settings.group_model_name}"
     )
-    if group.script is not None and in_ray_job_on(settings.compute):
+    if in_ray_job_on(settings.compute):
         from trainyard.manymodels.on_ray import TaskDispatch
 
         TaskDispatch(driver).loop()

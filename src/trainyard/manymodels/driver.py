@@ -20,7 +20,8 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from trainyard.compute import get_compute
-from trainyard.compute.job import JobRecordError
+from trainyard.compute.job import JobRecordError, JobResources
+from trainyard.compute.ray_worker import DEFAULT_CPUS
 from trainyard.compute.reaper import reap
 from trainyard.errors import InvalidInputError, InvalidTransitionError, NotFoundError, TrainyardError
 from trainyard.jobs.snapshot import blob_key, read_manifest
@@ -94,7 +95,8 @@ class Group:
 
     def launch(self, partition: Partition, attempt: int = 1, *, as_task: bool = False) -> RunInfo:
         """Start the partition's run; one whose rows AutoML refuses is recorded failed at once.
-        ``as_task``: only create the script's run, queued, for a Ray task of the driver to run."""
+        ``as_task``: only create its run, queued, on the target, for a Ray task of the driver to
+        run (an AutoML one with a trial on each of the task's CPUs at most)."""
         key = key_text(partition.values)
         name = f"{self.parent.name}_{key}" + (f"_{attempt}" if attempt > 1 else "")
         versions = {**model_tags(partition.values), GROUP_TAG: self.parent.id}
@@ -129,13 +131,15 @@ class Group:
             rows = read_partition(self.ws, partition).drop(columns=self.settings.partition_column_names)
             return submit_automl(
                 self.ws,
-                self.settings.automl(versions),
+                self.settings.automl(versions, self.task_cpus() if as_task else None),
                 rows,
                 self.settings.experiment_name,
                 tags=tags,
                 parent_id=self.parent.id,
                 name=name,
                 reads_of=[self.parent.id],
+                compute=self.settings.compute if as_task else "local",
+                finish_here=(lambda _: True) if as_task else None,
             )
         except InvalidInputError as exc:
             info = self.ws.store.create_run(
@@ -149,6 +153,10 @@ class Group:
                 info.id, RunStatus.FAILED, error=f"partition {key}: {exc}", expected=RunStatus.QUEUED
             )
             return self.ws.store.get_run(info.id)
+
+    def task_cpus(self) -> int:
+        """The whole CPUs an AutoML partition's Ray task has (one at least): its trials' share."""
+        return max(1, int((self.settings.resources or JobResources()).cpu or DEFAULT_CPUS))
 
     def settle(self, child: RunInfo) -> None:
         """Register a script partition's model once its run completed (AutoML registers its own)."""

@@ -1,4 +1,4 @@
-"""Many models on a Ray target: each script partition runs as a Ray task of the driver's one job.
+"""Many models on a Ray target: each partition runs as a Ray task of the driver's one job.
 
 The tasks and what runs in them are ``compute/ray_tasks.py``'s (shared with a sweep's trials):
 each partition's child run is created queued, tagged ``ray.task``, and run by a task asking for
@@ -6,6 +6,10 @@ the partition job's ``resources``, with the local worker's phases, the script in
 worker process. Then the task registers the partition's model, so the driver's own work per
 partition is its run's creation. A task that dies fails its partition alone, saying so; when the
 driver's job ends with partitions still active, the parent's worker ends them with its reason.
+
+An AutoML partition's task runs AutoML's driver (``python -m trainyard.automl``, a subprocess of
+the task), its trials in that driver's pool, one on each of the task's CPUs at most; the driver
+registers the model itself.
 """
 
 from __future__ import annotations
@@ -13,11 +17,13 @@ from __future__ import annotations
 import signal
 from typing import TYPE_CHECKING, Any
 
+from trainyard.compute.job import JobResources
 from trainyard.compute.ray_tasks import (
     TaskPool,
     TaskWorker,
     check_fits,
     connect_in_job,
+    free_slots,
     task_options,
     task_workspace,
 )
@@ -44,6 +50,14 @@ def run_partition(ws_root: str, run_id: str, target: str, model_name: str) -> st
     return f"{outcome.status} {outcome.error or ''}".rstrip()
 
 
+def run_automl_partition(ws_root: str, run_id: str, target: str) -> str:
+    """The Ray task of an AutoML partition: run its queued run; what the driver prints."""
+    ws = task_workspace(ws_root)
+    TaskWorker(ws, run_id, target).claim_and_run()
+    outcome = Outcome.of(ws.store.get_run(run_id), None)
+    return f"{outcome.status} {outcome.model or outcome.error or ''}".rstrip()
+
+
 class TaskDispatch:
     """The driver's loop on a Ray target: up to ``max_concurrent_partitions`` tasks in flight."""
 
@@ -56,14 +70,21 @@ class TaskDispatch:
         ray = connect_in_job("many-models")
         signal.signal(signal.SIGTERM, self.driver.on_sigterm)  # Ray's own handler would just exit
         group, ws = self.group, self.ws
-        assert group.script is not None  # the driver sends only script partitions here
-        options = task_options(group.script.job.resources, group.script.environment.requirements)
-        check_fits(ray, options, group.settings.compute)
-        pool = TaskPool(ray, run_partition, options, ws, group.settings.compute)
+        limit = group.settings.max_concurrent_partitions
+        if group.script is not None:
+            options = task_options(group.script.job.resources, group.script.environment.requirements)
+            check_fits(ray, options, group.settings.compute)
+            pool = TaskPool(ray, run_partition, options, ws, group.settings.compute)
+            args: tuple[str, ...] = (group.settings.group_model_name,)
+        else:
+            options = task_options(group.settings.resources or JobResources(), ())
+            check_fits(ray, options, group.settings.compute)
+            pool = TaskPool(ray, run_automl_partition, options, ws, group.settings.compute)
+            args = ()
+            # AutoML's budget runs from its run's creation: none may wait on the cluster for a CPU
+            limit = min(limit, free_slots(ray, options))
         todo = self._todo()
         keys: dict[str, str] = {}  # run id -> partition key
-        limit = group.settings.max_concurrent_partitions
-        model_name = group.settings.group_model_name
         while todo or pool:
             if self.driver.stopping:
                 self.driver.say(f"stopping: {self.driver.stopping}; canceling {len(pool)} partition run(s)")
@@ -76,7 +97,10 @@ class TaskDispatch:
                 if parent.status.is_terminal:  # its worker ended it (a lost cluster) as this run was made
                     end_tasks_of(ws, parent)
                     return
-                pool.send(child.id, model_name)
+                if child.status.is_terminal:  # AutoML refused its rows
+                    self.driver.say(f"failed at once: {child.error}")  # it names the partition
+                    continue
+                pool.send(child.id, *args)
                 keys[child.id] = key_text(partition.values)
             for run_id, line in pool.ended(POLL_SECONDS):
                 self.driver.say(f"partition {keys.pop(run_id)}: {line}")

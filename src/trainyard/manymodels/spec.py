@@ -88,12 +88,14 @@ class ManyModelsSettings(BaseModel):
     def kind(self) -> str:
         return "automl" if self.task is not None else "script"
 
-    def automl(self, tags: dict[str, str]) -> AutoMLSettings:
-        """The AutoML settings of one partition, whose model is registered with ``tags``."""
+    def automl(self, tags: dict[str, str], cpus: int | None = None) -> AutoMLSettings:
+        """The AutoML settings of one partition, whose model is registered with ``tags``;
+        ``cpus``: those of the Ray task it runs in, one trial on each at most (all of them by
+        default), so that the cluster spreads partitions, not one partition's trials."""
         given = sorted(set(self.automl_settings) & _OWN_AUTOML_KEYS)
         if given:
             raise InvalidInputError(f"many-models sets {', '.join(given)} itself; give it at the top level")
-        return make_settings(
+        settings = make_settings(
             task=self.task,
             label_column_name=self.label_column_name,
             experiment_timeout_minutes=self.experiment_timeout_minutes,
@@ -102,6 +104,11 @@ class ManyModelsSettings(BaseModel):
             primary_metric=self.primary_metric,
             **self.automl_settings,
         )
+        if cpus is None:
+            return settings
+        asked = "max_concurrent_iterations" in self.automl_settings
+        wanted = min(settings.max_concurrent_iterations, cpus) if asked else cpus
+        return settings.model_copy(update={"max_concurrent_iterations": wanted})
 
     def script_job(self, data_uri: str) -> CommandJob:
         """The command job of one partition: its rows as ``${{inputs.data}}``, its model written

@@ -135,8 +135,10 @@ def test_a_driver_killed_hard_fails_the_partitions_lost_with_it_and_its_retry_ru
         f"while not os.path.exists({str(tmp_path / 'again')!r}): time.sleep(0.2)\n"
     )
     script = SCRIPT.replace("rows = pd.read_csv(a.data)\n", wait + "rows = pd.read_csv(a.data)\n")
-    run = ty.submit_many_models(ws, script_config(script_dir({"train.py": script}), sales(), compute=cluster))
-    wait_for(lambda: len(list((tmp_path / "ran").iterdir())) == 2, 120)  # two CPUs: two partitions
+    config = script_config(script_dir({"train.py": script}), sales(), compute=cluster)
+    config.settings = config.settings.model_copy(update={"max_concurrent_partitions": 2})
+    run = ty.submit_many_models(ws, config)
+    wait_for(lambda: len(list((tmp_path / "ran").iterdir())) == 2, 120)  # two in flight, the third not made
     driver = JobSubmissionClient(head.address).get_job_info(f"trainyard-{run.id}-1").driver_info
     os.kill(int(ws.store.get_run(run.id).worker.rsplit(":", 2)[1]), signal.SIGKILL)
     os.kill(int(driver.pid), signal.SIGKILL)

@@ -178,13 +178,18 @@ def second_node(head: TargetSpec) -> Iterator[str]:
 
 
 TABLE_SCORE = """
+import os, time
 import ray
 
 def init():
     global node
     node = ray.get_runtime_context().get_node_id()
+    open(os.path.join(READY, node), "w").close()
 
 def run(frame):
+    deadline = time.monotonic() + 120
+    while len(os.listdir(READY)) < 2 and time.monotonic() < deadline:  # both actors up: both get some
+        time.sleep(0.1)
     frame["y"] = frame["x"] * 2
     frame["node"] = node
     return frame[["x", "y", "node"]]
@@ -216,7 +221,8 @@ def test_a_parallel_steps_table_is_scored_in_order_by_actors_spread_over_two_nod
     ws, tmp_path, cluster, head, second_node
 ):
     """A csv's mini-batches (10 rows each) travel as DataFrames to two actors, placed one on each
-    node (SPREAD); the appended rows come back in the table's order."""
+    node (SPREAD; each mini-batch is held until both are up); the appended rows come back in the
+    table's order."""
     from ray.util.state import list_nodes
 
     from trainyard.artifacts import run_key
@@ -225,7 +231,8 @@ def test_a_parallel_steps_table_is_scored_in_order_by_actors_spread_over_two_nod
 
     root = tmp_path / "proj"
     (root / "src").mkdir(parents=True)
-    (root / "src" / "score.py").write_text(TABLE_SCORE)
+    (tmp_path / "ready").mkdir()
+    (root / "src" / "score.py").write_text(TABLE_SCORE.replace("READY", repr(str(tmp_path / "ready"))))
     (root / "rows.csv").write_text("x\n" + "".join(f"{x}\n" for x in range(45)))
     (root / "pipeline.yml").write_text(TABLE_PIPELINE)
     pipeline = ty.Run(ws, submit_pipeline(ws, load_pipeline(root / "pipeline.yml")).id)

@@ -364,6 +364,122 @@ def test_a_pipelines_steps_run_on_the_cluster_passing_an_output_along(ws, script
     assert ws.artifacts.get_bytes(run_key(pipeline.id, "outputs/model/model.txt")) == b"3 rows"
 
 
+SWEEP_PIPELINE = """
+type: pipeline
+experiment_name: pipes
+settings: {default_compute: cluster}
+jobs:
+  tune:
+    type: sweep
+    code: src
+    command: python tune.py ${{outputs.model}} ${{search_space.x}}
+    outputs: {model: {type: uri_folder}}
+    search_space: {x: {type: choice, values: [1, 2]}}
+    sampling_algorithm: grid
+    objective: {primary_metric: score, goal: maximize}
+    limits: {max_total_trials: 2, max_concurrent_trials: 2}
+  show:
+    code: src
+    command: python show.py ${{inputs.m}}
+    inputs: {m: "${{parent.jobs.tune.outputs.model}}"}
+"""
+TUNE = """
+import pathlib, sys
+from trainyard import Run
+x = float(sys.argv[2])
+Run.get_context().log("score", x)
+pathlib.Path(sys.argv[1], "model.txt").write_text(f"x={x:g}")
+"""
+SHOW = "import pathlib, sys\nprint('best', pathlib.Path(sys.argv[1], 'model.txt').read_text(), flush=True)\n"
+
+
+def test_a_sweep_step_runs_its_trials_as_ray_tasks_and_its_best_trials_output_feeds_the_next_step(
+    ws, script_dir, cluster, head
+):
+    from ray.job_submission import JobStatus, JobSubmissionClient
+
+    from trainyard.pipelines import load_pipeline
+    from trainyard.pipelines.submit import submit_pipeline
+
+    root = script_dir({"tune.py": TUNE, "show.py": SHOW}).parent
+    (root / "pipeline.yml").write_text(SWEEP_PIPELINE)
+    pipeline = ty.Run(ws, submit_pipeline(ws, load_pipeline(root / "pipeline.yml")).id)
+    details = pipeline.wait_for_completion(show_output=False, timeout_seconds=180, raise_on_error=False)
+    assert details["status"] == "completed", pipeline.log_text()
+    steps = {s.tags["pipeline.step"]: s for s in ws.store.search_runs(parent_id=pipeline.id)}
+    assert sorted(steps) == ["show", "tune"] and {s.compute for s in steps.values()} == {"cluster"}
+    trials = {t.params["x"]: t for t in ws.store.search_runs(parent_id=steps["tune"].id)}
+    assert sorted(trials) == ["1", "2"]
+    assert {(t.compute, t.tags.get("ray.task"), t.status) for t in trials.values()} == {
+        ("cluster", "true", ty.RunStatus.COMPLETED)
+    }
+    assert steps["tune"].tags["sweep.best_run_id"] == trials["2"].id
+    assert "best x=2" in ty.Run(ws, steps["show"].id).log_text()[0]  # the best trial's output, read there
+    client = JobSubmissionClient(head.address)
+    for step in steps.values():  # the sweep's driver is a Ray job, its trials are tasks of it
+        assert client.get_job_status(f"trainyard-{step.id}-1") == JobStatus.SUCCEEDED
+    assert all(not_on_ray(client, t.id) for t in trials.values())
+
+
+LOST_TRIAL = """
+import os, sys, time
+from trainyard import Run
+from trainyard.liveness import worker_id
+x, folder = sys.argv[1], sys.argv[2]
+open(os.path.join(folder, "ran", f"{x}-{os.getpid()}"), "w").write(worker_id())  # this process
+time.sleep(0 if os.path.exists(os.path.join(folder, "again")) else 120)
+Run.get_context().log("y", float(x))
+"""
+LOST = "its Ray task was lost with the sweep driver's previous attempt"
+
+
+def test_a_sweep_whose_ray_driver_is_killed_hard_ends_the_trials_lost_with_it_and_its_retry_runs_the_rest(
+    ws, script_dir, cluster, head, tmp_path
+):
+    """The sweep's local worker and its Ray job's driver are both SIGKILLed while two trials run,
+    so nothing cancels them: Ray ends their tasks with the job; the retry's driver fails them,
+    saying so, and runs the third trial. Each trial number once; no trial's process left."""
+    import os
+    import signal
+
+    from ray.job_submission import JobSubmissionClient
+
+    from trainyard.liveness import worker_alive
+
+    (tmp_path / "ran").mkdir()
+    src = script_dir({"lost.py": LOST_TRIAL})
+    cfg = ty.ScriptRunConfig(
+        source_directory=src,
+        script="lost.py",
+        arguments=["${{search_space.x}}", str(tmp_path)],
+        compute_target="cluster",
+    )
+    space = {"x": ty.choice(1.0, 2.0, 3.0)}
+    sweep = ty.Experiment(ws, "sweeps").submit(
+        ty.SweepConfig(
+            cfg, space, primary_metric="y", goal="maximize", sampling="grid", max_concurrent_trials=2
+        )
+    )
+    wait_for(lambda: len(list((tmp_path / "ran").iterdir())) == 2, 120)
+    first = {p.name.split("-")[0] for p in (tmp_path / "ran").iterdir()}  # the grid's order is seeded
+    driver = JobSubmissionClient(head.address).get_job_info(f"trainyard-{sweep.id}-1").driver_info
+    os.kill(int(ws.store.get_run(sweep.id).worker.rsplit(":", 2)[1]), signal.SIGKILL)
+    os.kill(int(driver.pid), signal.SIGKILL)
+    (tmp_path / "again").touch()
+    details = sweep.wait_for_completion(show_output=False, timeout_seconds=180, raise_on_error=False)
+    assert details["status"] == "completed" and details["attempt"] == 2, sweep.log_text()[0]
+    trials = {t.params["x"]: t for t in ws.store.search_runs(parent_id=sweep.id)}
+    assert sorted(int(t.tags["sweep.trial"]) for t in trials.values()) == [0, 1, 2]
+    lost = {x for x, t in trials.items() if t.status is ty.RunStatus.FAILED and t.error == LOST}
+    assert lost == first, {x: (t.status, t.error) for x, t in trials.items()}
+    (rest,) = set(trials) - first
+    assert trials[rest].status is ty.RunStatus.COMPLETED
+    assert ws.store.get_run(sweep.id).tags["sweep.best_run_id"] == trials[rest].id
+    ran = {p.name.split("-")[0]: p.read_text() for p in (tmp_path / "ran").iterdir()}
+    assert sorted(ran) == ["1.0", "2.0", "3.0"] and len(list((tmp_path / "ran").iterdir())) == 3
+    wait_for(lambda: not any(worker_alive(ran[x]) for x in lost), 30)  # Ray ended their processes
+
+
 def not_on_ray(client, run_id: str) -> bool:
     return all(job.metadata.get("trainyard_run") != run_id for job in client.list_jobs())
 

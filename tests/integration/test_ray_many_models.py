@@ -156,3 +156,46 @@ def test_a_head_stopped_mid_run_fails_the_parent_and_its_partitions_with_the_rea
     # the driver saw its tasks' node die, or died with the head first and the parent's worker ended them
     node_dead = "its Ray task failed: Task failed because the node it was running on is dead"
     assert all(c.error == info.error or c.error.startswith(node_dead) for c in children), children
+
+
+MM_LOST = "its Ray task was lost with the many-models driver's previous attempt"
+
+
+def test_a_driver_killed_hard_fails_the_partitions_lost_with_it_and_its_retry_runs_them_again(
+    ws, script_dir, cluster, head, tmp_path
+):
+    """The run's local worker and its Ray job's driver are SIGKILLed while two partitions train:
+    the retry's driver fails them, saying so, runs them again (attempt 2) and the third once."""
+    import os
+    import signal
+
+    from ray.job_submission import JobSubmissionClient
+
+    (tmp_path / "ran").mkdir()
+    wait = (
+        "import os, time\n"
+        f"open(os.path.join({str(tmp_path / 'ran')!r}, str(os.getpid())), 'w').close()\n"
+        f"while not os.path.exists({str(tmp_path / 'again')!r}): time.sleep(0.2)\n"
+    )
+    script = SCRIPT.replace("rows = pd.read_csv(a.data)\n", wait + "rows = pd.read_csv(a.data)\n")
+    config = script_config(script_dir({"train.py": script}), sales(), compute=cluster)
+    config.settings = config.settings.model_copy(update={"max_concurrent_partitions": 2})
+    run = ty.submit_many_models(ws, config)
+    wait_for(lambda: len(list((tmp_path / "ran").iterdir())) == 2, 120)  # two in flight, the third not made
+    driver = JobSubmissionClient(head.address).get_job_info(f"trainyard-{run.id}-1").driver_info
+    os.kill(int(ws.store.get_run(run.id).worker.rsplit(":", 2)[1]), signal.SIGKILL)
+    os.kill(int(driver.pid), signal.SIGKILL)
+    (tmp_path / "again").touch()
+    run.wait_for_completion(show_output=False, timeout_seconds=180, raise_on_error=False)
+    info = run.refresh()
+    assert info.status == RunStatus.COMPLETED and info.attempt == 2, run.log_text()
+    children = ws.store.search_runs(parent_id=run.id)
+    lost = [c for c in children if c.status == RunStatus.FAILED]
+    assert len(lost) == 2 and {c.error for c in lost} == {MM_LOST}, [(c.status, c.error) for c in children]
+    again = {c.tags["many_models.partition"] for c in children if c.tags["many_models.attempt"] == "2"}
+    assert again == {c.tags["many_models.partition"] for c in lost}
+    assert sorted(v.tags["partition.store"] for v in ws.store.list_model_versions("sales-many")) == [
+        "0",
+        "1",
+        "2",
+    ]

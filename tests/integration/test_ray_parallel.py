@@ -3,7 +3,12 @@ real local Ray head (2 CPUs on 127.0.0.1, this module's own, stopped after it)."
 
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
+import tempfile
 import textwrap
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +21,8 @@ from trainyard.jobs.submit import submit_job
 pytest.importorskip("ray.job_submission", reason="Ray is not installed (the ray extra)")
 
 from tests.integration import test_ray_compute as ray_compute  # noqa: E402 - after the skip
-from trainyard.compute.targets import TargetSpec  # noqa: E402
+from trainyard.compute.ray_target import _group_alive, cluster_state, free_ports, stop_local_head  # noqa: E402
+from trainyard.compute.targets import LocalHead, TargetSpec  # noqa: E402
 
 pytestmark = pytest.mark.timeout(300)
 head = ray_compute.head  # this module's own head (a module-scoped fixture)
@@ -133,3 +139,113 @@ def test_more_actors_than_the_cluster_has_cpus_fail_the_job_before_any_starts(ws
         "the cluster has 2)"
     )
     assert actors_of(head, run) == {}
+
+
+@pytest.fixture
+def second_node(head: TargetSpec) -> Iterator[str]:
+    """A second Ray node on this machine (1 CPU, a ``node2`` resource), joined to the module's head:
+    real processes in a group of their own, stopped after the test. Its node id."""
+    from ray.util.state import list_nodes
+
+    assert head.local is not None
+    gcs = (Path(head.local.temp_dir) / "ray_current_cluster").read_text().strip()
+    temp_dir = tempfile.mkdtemp(prefix="ty-ray-", dir="/tmp")
+    ports = ("node-manager", "object-manager", "metrics-export", "dashboard-agent-listen",
+             "dashboard-agent-grpc", "runtime-env-agent")  # fmt: skip
+    argv = [sys.executable, "-m", "ray.scripts.scripts", "start", "--address", gcs, "--disable-usage-stats",
+            "--node-ip-address", "127.0.0.1", "--num-cpus", "1", "--resources", json.dumps({"node2": 1}),
+            "--temp-dir", temp_dir]  # fmt: skip
+    for name, port in zip(ports, free_ports(len(ports)), strict=True):
+        argv += [f"--{name}-port", str(port)]
+    proc = subprocess.Popen(
+        argv,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    node = LocalHead(pgid=proc.pid, temp_dir=temp_dir, num_cpus=1)
+    try:
+        output, _ = proc.communicate(timeout=120)
+        assert proc.returncode == 0, output.decode(errors="replace")[-2000:]
+        ray_compute.wait_for(lambda: cluster_state(head.address).nodes_alive == 2, 60)
+        (joined,) = [n.node_id for n in list_nodes(address=head.address) if n.resources_total.get("node2")]
+        yield joined
+    finally:
+        stop_local_head(node)
+        assert not _group_alive(node.pgid), "the second node's processes left running"
+        ray_compute.wait_for(lambda: cluster_state(head.address).nodes_alive == 1, 60)
+
+
+TABLE_SCORE = """
+import os, time
+import ray
+
+def init():
+    global node
+    node = ray.get_runtime_context().get_node_id()
+    open(os.path.join(READY, node), "w").close()
+
+def run(frame):
+    deadline = time.monotonic() + 120
+    while len(os.listdir(READY)) < 2 and time.monotonic() < deadline:  # both actors up: both get some
+        time.sleep(0.1)
+    frame["y"] = frame["x"] * 2
+    frame["node"] = node
+    return frame[["x", "y", "node"]]
+"""
+TABLE_PIPELINE = """
+type: pipeline
+experiment_name: scoring
+settings: {default_compute: cluster}
+inputs:
+  table: {type: uri_file, path: ./rows.csv}
+jobs:
+  score:
+    type: parallel
+    inputs: {table: "${{parent.inputs.table}}"}
+    outputs: {scores: {type: uri_folder}}
+    input_data: ${{inputs.table}}
+    mini_batch_size: "10"
+    max_concurrency_per_instance: 1
+    resources: {instance_count: 2}
+    task:
+      type: run_function
+      code: ./src
+      entry_script: score.py
+      append_row_to: ${{outputs.scores}}
+"""
+
+
+def test_a_parallel_steps_table_is_scored_in_order_by_actors_spread_over_two_nodes(
+    ws, tmp_path, cluster, head, second_node
+):
+    """A csv's mini-batches (10 rows each) travel as DataFrames to two actors, placed one on each
+    node (SPREAD; each mini-batch is held until both are up); the appended rows come back in the
+    table's order."""
+    from ray.util.state import list_nodes
+
+    from trainyard.artifacts import run_key
+    from trainyard.pipelines import load_pipeline
+    from trainyard.pipelines.submit import submit_pipeline
+
+    root = tmp_path / "proj"
+    (root / "src").mkdir(parents=True)
+    (tmp_path / "ready").mkdir()
+    (root / "src" / "score.py").write_text(TABLE_SCORE.replace("READY", repr(str(tmp_path / "ready"))))
+    (root / "rows.csv").write_text("x\n" + "".join(f"{x}\n" for x in range(45)))
+    (root / "pipeline.yml").write_text(TABLE_PIPELINE)
+    pipeline = ty.Run(ws, submit_pipeline(ws, load_pipeline(root / "pipeline.yml")).id)
+    details = pipeline.wait_for_completion(show_output=False, timeout_seconds=240, raise_on_error=False)
+    assert details["status"] == "completed", pipeline.log_text()
+    (step,) = ws.store.search_runs(parent_id=pipeline.id)
+    log = ty.Run(ws, step.id).log_text()[0]
+    assert step.compute == "cluster" and "5 mini-batches of" in log, log
+    text = ws.artifacts.get_bytes(run_key(step.id, "outputs/scores/parallel_run_step.txt")).decode()
+    rows = [line.split(",") for line in text.splitlines()]
+    assert [(x, y) for x, y, _ in rows] == [(str(x), str(x * 2)) for x in range(45)]
+    nodes = {n.node_id for n in list_nodes(address=head.address) if n.state == "ALIVE"}
+    assert len(nodes) == 2 and second_node in nodes
+    assert {node for *_, node in rows} == nodes  # each node's actor scored some of them
+    assert {a.node_id for a in actors_of(head, ty.Run(ws, step.id)).values()} == nodes
+    assert "[parallel] 2 Ray actor(s) started (2 ready), on 2 node(s)" in log

@@ -177,7 +177,8 @@ class Driver:
                     if frozen is not None:
                         self.study.add_trial(frozen)
         own = sorted(self.store.search_runs(parent_id=self.run.id), key=lambda c: c.created_at)
-        if any(self._lost_task(child) for child in own):
+        lost = [child for child in own if self._lost_task(child)]  # each of them: any() stops at the first
+        if lost:
             own = sorted(self.store.search_runs(parent_id=self.run.id), key=lambda c: c.created_at)
         for child in own:
             internal = json.loads(child.tags.get(INTERNAL_TAG, "{}"))

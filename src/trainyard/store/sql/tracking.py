@@ -345,7 +345,7 @@ class SqlTracking(SqlIdempotency):
         planned = []
         for new in runs:
             run_id = new_id()
-            row = {
+            row: dict[str, Any] = {
                 "id": run_id,
                 "experiment_id": new.experiment_id,
                 "parent_id": new.parent_id,

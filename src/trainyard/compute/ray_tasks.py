@@ -62,6 +62,7 @@ class TaskWorker(Worker):
         self.target = target
         self.trapped = False  # whether a stop may be raised into the script now
         self.abandoned = False  # Ray stopped the process: the parent's driver or worker ends the run
+        self.ran = False  # whether this task claimed the run (so no one else ran or registered it)
 
     def claim_and_run(self) -> None:
         """Run the child unless it is no longer queued (canceled before its task started)."""
@@ -70,6 +71,7 @@ class TaskWorker(Worker):
         ):
             self._close_log()
             return
+        self.ran = True
         self.run_claimed(NO_SLOT)
 
     def _environment(self, job: JobRecord, argv: list[str]) -> tuple[list[str], dict[str, str]]:
@@ -144,11 +146,17 @@ class TaskWorker(Worker):
         self.trapped = True
         return previous
 
-    def _finish(self, status: RunStatus, error: str | None = None, code: int | None = None) -> None:
+    def _finish(
+        self,
+        status: RunStatus,
+        error: str | None = None,
+        code: int | None = None,
+        info: RunInfo | None = None,
+    ) -> None:
         if self.abandoned:  # the job ends (its driver canceled, the cluster lost): its parent says why
             self.stop.set()
             return
-        super()._finish(status, error, code)
+        super()._finish(status, error, code, info)
 
     def _request_stop(self, reason: str, status: RunStatus = RunStatus.CANCELED) -> None:
         super()._request_stop(reason, status)

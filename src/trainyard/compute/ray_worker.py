@@ -199,14 +199,20 @@ class RayWorker(Worker):
         self._request_stop(f"Ray: {(info.message or 'the job failed').strip()[:500]}", RunStatus.FAILED)
         return NO_EXIT_CODE, True
 
-    def _finish(self, status: RunStatus, error: str | None = None, code: int | None = None) -> None:
+    def _finish(
+        self,
+        status: RunStatus,
+        error: str | None = None,
+        code: int | None = None,
+        info: RunInfo | None = None,
+    ) -> None:
         """The end of the child runs its job ran as Ray tasks and left active (a driver killed
         with its job, a lost cluster: Ray ends a job's tasks with its driver), with the run's
         reason, then the run's own end: whoever sees the run ended sees its tasks ended."""
-        info = self.store.get_run(self.run_id)
+        info = info or self.store.get_run(self.run_id)
         if not info.status.is_terminal:
             end_tasks_of(self.ws, replace(info, status=status, error=error or info.error))
-        super()._finish(status, error, code)
+        super()._finish(status, error, code, info)
 
     def _stop_quietly(self, client: JobSubmissionClient, job_id: str) -> None:
         try:

@@ -377,8 +377,8 @@ class Worker:
     def _finish_command(self, code: int) -> None:
         """A command that ended by itself (a cancel that lands after that does not change it)."""
         if code == 0:
-            error = self.store.get_run(self.run_id).error  # the script's own run.fail()
-            self._finish(RunStatus.FAILED if error else RunStatus.COMPLETED, error, code)
+            info = self.store.get_run(self.run_id)  # its error: the script's own run.fail()
+            self._finish(RunStatus.FAILED if info.error else RunStatus.COMPLETED, info.error, code, info)
         elif self.failed_rank is None:
             self._finish(RunStatus.FAILED, _describe_exit(code, self.log_path), code)
         else:
@@ -393,9 +393,16 @@ class Worker:
             return self.store.get_run(self.run_id).cancel_reason or self.stopped.reason
         return self.stopped.reason
 
-    def _finish(self, status: RunStatus, error: str | None = None, code: int | None = None) -> None:
+    def _finish(
+        self,
+        status: RunStatus,
+        error: str | None = None,
+        code: int | None = None,
+        info: RunInfo | None = None,
+    ) -> None:
+        """End the run (compare-and-set from its status in ``info``, read now if not given)."""
         self.stop.set()
-        info = self.store.get_run(self.run_id)
+        info = info or self.store.get_run(self.run_id)
         done = self.store.set_status(self.run_id, status, error=error, exit_code=code, expected=info.status)
         if done:  # the line first: a woken follower reads the log to its end and stops there
             self.say(f"run {status.value}" + (f": {error}" if error else ""))

@@ -59,12 +59,18 @@ def register_output(
 
 def inherit_reads(ws: Workspace, run_id: str, sources: Sequence[str]) -> None:
     """Record on ``run_id`` every data version the ``sources`` runs read (their outputs are its input)."""
-    seen: set[tuple[str, int]] = set()
+    for name, version in reads_of_runs(ws, sources):
+        ws.store.record_data_lineage(run_id, name, version, "read")
+
+
+def reads_of_runs(ws: Workspace, sources: Sequence[str]) -> list[tuple[str, int]]:
+    """Each data version the ``sources`` runs read, once, as ``(name, version)``."""
+    seen: dict[tuple[str, int], None] = {}
     for source in sources:
         for row in ws.store.list_data_lineage(run_id=source):
-            if row.direction == "read" and (row.name, row.version) not in seen:
-                seen.add((row.name, row.version))
-                ws.store.record_data_lineage(run_id, row.name, row.version, "read")
+            if row.direction == "read":
+                seen[(row.name, row.version)] = None
+    return list(seen)
 
 
 def uses_of(ws: Workspace, name: str, version: int) -> DataUse:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import sys
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
@@ -17,7 +17,7 @@ from trainyard.compute import get_compute
 from trainyard.compute.base import ComputeTarget
 from trainyard.compute.job import JobRecord
 from trainyard.compute.ray_target import RayCompute
-from trainyard.data.lineage import inherit_reads
+from trainyard.data.lineage import reads_of_runs
 from trainyard.environments import Environment
 from trainyard.errors import InvalidInputError, TrainyardError
 from trainyard.jobs.data_inputs import record_data_reads, resolve_data_inputs
@@ -26,7 +26,7 @@ from trainyard.jobs.spec import CommandJob
 from trainyard.jobs.uploads import upload_inputs
 from trainyard.limits import MAX_PARAM_VALUE_LENGTH
 from trainyard.status import RunStatus
-from trainyard.store import RunInfo
+from trainyard.store import NewRun, RunInfo
 from trainyard.store.validation import check_labels
 
 if TYPE_CHECKING:
@@ -121,6 +121,66 @@ def _shown(value: object) -> str:
     return str(getattr(value, "path", value))
 
 
+def new_run(
+    prepared: PreparedJob,
+    *,
+    record: JobRecord | None = None,
+    parent_id: str | None = None,
+    name: str | None = None,
+    tags: dict[str, str] | None = None,
+    params: dict[str, str] | None = None,
+) -> NewRun:
+    """The queued run of ``prepared`` to create (with ``record``, by default the job's): its
+    inputs as params, its job's tags and ``tags``."""
+    job = prepared.job
+    record = record or job_record(prepared, JobRecord)
+    inputs = {k: _shown(v) for k, v in job.inputs.items()}
+    return NewRun(
+        prepared.experiment_id,
+        name=name or job.display_name,
+        parent_id=parent_id,
+        compute=job.compute,
+        job=record.to_json(),
+        snapshot_id=prepared.snapshot_id,
+        environment=prepared.environment.name,
+        tags={**job.tags, **(tags or {})},
+        params=check_labels("param", {**inputs, **(params or {})}, MAX_PARAM_VALUE_LENGTH),
+    )
+
+
+def queue_runs(
+    ws: Workspace, runs: Sequence[tuple[CommandJob, NewRun]], reads_of: Sequence[str] = ()
+) -> list[RunInfo]:
+    """Create the runs, queued, in one store call (``Store.create_runs``), each with the data
+    reads of its job's inputs and of the ``reads_of`` runs; none is handed to compute yet.
+
+    ``reads_of``: runs whose data reads these inherit (a pipeline step's upstream steps),
+    recorded before they start, so that what they start in turn (a sweep's trials) inherits them too.
+    """
+    made = ws.store.create_runs([new for _, new in runs])
+    with failed_on_error(ws, made):
+        inherited = reads_of_runs(ws, reads_of)
+        for (job, _), info in zip(runs, made, strict=True):
+            record_data_reads(ws, info.id, job)
+            for data, version in inherited:
+                ws.store.record_data_lineage(info.id, data, version, "read")
+    return made
+
+
+@contextlib.contextmanager
+def failed_on_error(ws: Workspace, runs: Sequence[RunInfo]) -> Iterator[None]:
+    """An error in the block fails the queued ``runs`` (no worker will take them) and is raised."""
+    try:
+        yield
+    except BaseException as exc:
+        reason = str(exc) if isinstance(exc, TrainyardError) else f"{type(exc).__name__}: {exc}"
+        for info in runs:
+            with contextlib.suppress(Exception):  # the first error is the one to report
+                failed = f"submit failed: {reason}"
+                ws.store.set_status(info.id, RunStatus.FAILED, error=failed, expected=RunStatus.QUEUED)
+        raise
+
+
 def start_run(
     ws: Workspace,
     prepared: PreparedJob,
@@ -133,41 +193,16 @@ def start_run(
     finish_here: Callable[[RunInfo], bool] | None = None,
     reads_of: Sequence[str] = (),
 ) -> RunInfo:
-    """Create a queued run of ``prepared`` (with ``record``, by default the job's) and start it.
-
-    ``reads_of``: runs whose data reads this one inherits (a pipeline step's upstream steps),
-    recorded before it starts, so that what it starts in turn (a sweep's trials) inherits them too.
+    """Create a queued run of ``prepared`` (``new_run``, ``queue_runs``) and start it.
 
     ``finish_here``: tried first, in this process; when it finished the run (a pipeline whose
     every step is reused), no compute target is asked to run it.
     """
-    job = prepared.job
-    record = record or job_record(prepared, JobRecord)
-    inputs = {k: _shown(v) for k, v in job.inputs.items()}
-    run_params = check_labels("param", {**inputs, **(params or {})}, MAX_PARAM_VALUE_LENGTH)
-    info = ws.store.create_run(
-        prepared.experiment_id,
-        name=name or job.display_name,
-        parent_id=parent_id,
-        compute=job.compute,
-        job=record.to_json(),
-        snapshot_id=prepared.snapshot_id,
-        environment=prepared.environment.name,
-        tags={**job.tags, **(tags or {})},
-    )
-    try:
-        if run_params:
-            ws.store.log_batch(info.id, params=run_params)
-        record_data_reads(ws, info.id, job)
-        inherit_reads(ws, info.id, reads_of)
+    new = new_run(prepared, record=record, parent_id=parent_id, name=name, tags=tags, params=params)
+    [info] = queue_runs(ws, [(prepared.job, new)], reads_of)
+    with failed_on_error(ws, [info]):
         if finish_here is None or not finish_here(info):
-            get_compute(job.compute, ws).submit(ws, info)
-    except BaseException as exc:  # no worker will take it: it must not stay queued
-        reason = str(exc) if isinstance(exc, TrainyardError) else f"{type(exc).__name__}: {exc}"
-        with contextlib.suppress(Exception):  # the first error is the one to report
-            failed = f"submit failed: {reason}"
-            ws.store.set_status(info.id, RunStatus.FAILED, error=failed, expected=RunStatus.QUEUED)
-        raise
+            get_compute(prepared.job.compute, ws).submit(ws, info)
     return info
 
 

@@ -14,6 +14,7 @@ import contextlib
 import io
 import signal
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -26,7 +27,7 @@ from trainyard.compute.reaper import reap
 from trainyard.errors import InvalidInputError, InvalidTransitionError, NotFoundError, TrainyardError
 from trainyard.jobs.snapshot import blob_key, read_manifest
 from trainyard.jobs.spec import PathInput
-from trainyard.jobs.submit import PreparedJob, start_run
+from trainyard.jobs.submit import PreparedJob, new_run, queue_runs, start_run
 from trainyard.jobs.uploads import SCHEME
 from trainyard.manymodels.keys import (
     GROUP_TAG,
@@ -95,35 +96,18 @@ class Group:
 
     def launch(self, partition: Partition, attempt: int = 1, *, as_task: bool = False) -> RunInfo:
         """Start the partition's run; one whose rows AutoML refuses is recorded failed at once.
-        ``as_task``: only create its run, queued, on the target, for a Ray task of the driver to
-        run (an AutoML one with a trial on each of the task's CPUs at most)."""
-        key = key_text(partition.values)
-        name = f"{self.parent.name}_{key}" + (f"_{attempt}" if attempt > 1 else "")
+        ``as_task`` (AutoML): only create its run, queued, on the target, for a Ray task of the
+        driver to run, with a trial on each of the task's CPUs at most (script partitions' task
+        runs are ``queue_tasks``')."""
+        name, tags = self._labels(partition, attempt)
         versions = {**model_tags(partition.values), GROUP_TAG: self.parent.id}
-        tags = {PARTITION_TAG: key, ATTEMPT_TAG: str(attempt), **versions}
+        key = tags[PARTITION_TAG]
         if as_task:
             tags[TASK_TAG] = "true"
         if self.script is not None:
-            job = self.script.job.model_copy(
-                update={
-                    "inputs": {
-                        **self.script.job.inputs,
-                        DATA_INPUT: PathInput(type="uri_file", path=partition.data),
-                    },
-                    "display_name": name,
-                }
-            )
-            prepared = PreparedJob(
-                job, self.script.environment, self.script.snapshot_id, self.parent.experiment_id
-            )
+            prepared = self._script_job(partition, name)
             return start_run(
-                self.ws,
-                prepared,
-                parent_id=self.parent.id,
-                name=name,
-                tags=tags,
-                reads_of=[self.parent.id],
-                finish_here=(lambda _: True) if as_task else None,
+                self.ws, prepared, parent_id=self.parent.id, name=name, tags=tags, reads_of=[self.parent.id]
             )
         from trainyard.automl.submit import submit_automl
 
@@ -157,6 +141,31 @@ class Group:
     def task_cpus(self) -> int:
         """The whole CPUs an AutoML partition's Ray task has (one at least): its trials' share."""
         return max(1, int((self.settings.resources or JobResources()).cpu or DEFAULT_CPUS))
+
+    def queue_tasks(self, todo: Sequence[tuple[Partition, int]]) -> list[RunInfo]:
+        """Create the script runs of ``todo``'s partitions (each with its attempt), queued and
+        tagged for Ray tasks of the driver to run, in one store call."""
+        runs = []
+        for partition, attempt in todo:
+            name, tags = self._labels(partition, attempt)
+            prepared = self._script_job(partition, name)
+            new = new_run(prepared, parent_id=self.parent.id, name=name, tags={**tags, TASK_TAG: "true"})
+            runs.append((prepared.job, new))
+        return queue_runs(self.ws, runs, reads_of=[self.parent.id])
+
+    def _labels(self, partition: Partition, attempt: int) -> tuple[str, dict[str, str]]:
+        """A partition's run name and tags: its key, attempt, ``partition.*`` and group."""
+        key = key_text(partition.values)
+        name = f"{self.parent.name}_{key}" + (f"_{attempt}" if attempt > 1 else "")
+        tags = {PARTITION_TAG: key, ATTEMPT_TAG: str(attempt), **model_tags(partition.values)}
+        return name, {**tags, GROUP_TAG: self.parent.id}
+
+    def _script_job(self, partition: Partition, name: str) -> PreparedJob:
+        """The script's job with the partition's rows as its data input."""
+        assert self.script is not None
+        inputs = {**self.script.job.inputs, DATA_INPUT: PathInput(type="uri_file", path=partition.data)}
+        job = self.script.job.model_copy(update={"inputs": inputs, "display_name": name})
+        return PreparedJob(job, self.script.environment, self.script.snapshot_id, self.parent.experiment_id)
 
     def settle(self, child: RunInfo) -> None:
         """Register a script partition's model once its run completed (AutoML registers its own)."""
@@ -228,16 +237,19 @@ class Outcome:
         return cls(status, model, value, error)
 
 
-def register_model(ws: Workspace, child: RunInfo, name: str) -> str | None:
+def register_model(ws: Workspace, child: RunInfo, name: str, *, fresh: bool = False) -> str | None:
     """Register a completed script partition's ``outputs/model`` as the next version of ``name``,
     with the partition's tags; tag the run with the version (returned: ``name:version``), or with
-    why it has none. Done once: a run tagged either way is left alone."""
+    why it has none. Done once: a run tagged either way is left alone, and a version of the run
+    (a driver lost after registering, before tagging) is the one. ``fresh``: the run completed in
+    this process just now, so no version of it can exist yet (none is looked for among the
+    group's versions, which a thousand partitions make a thousand)."""
     if child.status != RunStatus.COMPLETED or MODEL_TAG in child.tags or ERROR_TAG in child.tags:
         return child.tags.get(MODEL_TAG)
     from trainyard.registry import Model
 
     try:
-        done = [v for v in ws.store.list_model_versions(name) if v.run_id == child.id]
+        done = [] if fresh else [v for v in ws.store.list_model_versions(name) if v.run_id == child.id]
     except NotFoundError:  # the group's first version
         done = []
     try:

@@ -41,9 +41,10 @@ POLL_SECONDS = 0.5
 def run_partition(ws_root: str, run_id: str, target: str, model_name: str) -> str:
     """The Ray task: run a partition's queued run, register its model; what the driver prints."""
     ws = task_workspace(ws_root)
-    TaskWorker(ws, run_id, target).claim_and_run()
+    worker = TaskWorker(ws, run_id, target)
+    worker.claim_and_run()
     child = ws.store.get_run(run_id)
-    model = register_model(ws, child, model_name)
+    model = register_model(ws, child, model_name, fresh=worker.ran)
     if model is not None:
         return f"completed {model}"
     outcome = Outcome.of(ws.store.get_run(run_id) if child.status == RunStatus.COMPLETED else child, None)
@@ -90,18 +91,24 @@ class TaskDispatch:
                 self.driver.say(f"stopping: {self.driver.stopping}; canceling {len(pool)} partition run(s)")
                 pool.stop(self.driver.stopping)
                 return
-            while todo and len(pool) < limit:
-                partition, attempt = todo.pop(0)
-                child = group.launch(partition, attempt, as_task=True)
+            batch = todo[: max(0, limit - len(pool))]
+            if batch:  # created in one store call; the parent read once for them
+                del todo[: len(batch)]
+                children = (
+                    group.queue_tasks(batch)
+                    if group.script is not None
+                    else [group.launch(partition, attempt, as_task=True) for partition, attempt in batch]
+                )
                 parent = ws.store.get_run(group.parent.id)
-                if parent.status.is_terminal:  # its worker ended it (a lost cluster) as this run was made
+                if parent.status.is_terminal:  # its worker ended it (a lost cluster) as these runs were made
                     end_tasks_of(ws, parent)
                     return
-                if child.status.is_terminal:  # AutoML refused its rows
-                    self.driver.say(f"failed at once: {child.error}")  # it names the partition
-                    continue
-                pool.send(child.id, *args)
-                keys[child.id] = key_text(partition.values)
+                for child, (partition, _) in zip(children, batch, strict=True):
+                    if child.status.is_terminal:  # AutoML refused its rows
+                        self.driver.say(f"failed at once: {child.error}")  # it names the partition
+                        continue
+                    pool.send(child.id, *args)
+                    keys[child.id] = key_text(partition.values)
             for run_id, line in pool.ended(POLL_SECONDS):
                 self.driver.say(f"partition {keys.pop(run_id)}: {line}")
 

@@ -50,6 +50,22 @@ class MetricSeries:
 
 
 @dataclass(frozen=True)
+class NewRun:
+    """A queued run to create with others in one call (``Store.create_runs``): what
+    ``create_run`` takes, plus the params it starts with."""
+
+    experiment_id: str
+    name: str | None = None
+    parent_id: str | None = None
+    compute: str | None = None
+    job: dict[str, Any] | None = None
+    snapshot_id: str | None = None
+    environment: str | None = None
+    tags: dict[str, str] = field(default_factory=dict)
+    params: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
 class RunInfo:
     """A run as the store knows it. ``metrics`` holds the latest value of each metric."""
 

@@ -21,11 +21,12 @@ from trainyard.limits import (
     MAX_FILTER_VALUES,
     MAX_KEY_LENGTH,
     MAX_ORDER_KEYS,
+    MAX_PARAM_VALUE_LENGTH,
     MAX_TAG_VALUE_LENGTH,
 )
 from trainyard.status import TERMINAL, RunStatus
 from trainyard.store.base import Store
-from trainyard.store.records import USER_TAG, RunInfo
+from trainyard.store.records import USER_TAG, NewRun, RunInfo
 from trainyard.testing.store_suite_common import (
     ILLEGAL,
     UNKNOWN_ID,
@@ -150,6 +151,49 @@ class TrackingSuite(MetricsSuite):
         trial = store.create_run(exp.id, parent_id=parent.id, tags={"trial": "1"})
         step = store.create_run(exp.id, parent_id=trial.id)
         assert trial.tags == {"trial": "1", USER_TAG: user} and step.tags == {USER_TAG: user}
+
+    def test_create_runs_makes_queued_runs_with_tags_and_params(self, store: Store) -> None:
+        exp = store.create_experiment("batch")
+        parent = store.create_run(exp.id, status=RunStatus.RUNNING, tags={USER_TAG: "ada"})
+        user = parent.tags[USER_TAG]
+        job = {"argv": ["python", "train.py"]}
+        made = store.create_runs(
+            [
+                NewRun(
+                    exp.id,
+                    name=f"p{i}",
+                    parent_id=parent.id,
+                    compute="local",
+                    job=job,
+                    snapshot_id="snap",
+                    environment="sk:1",
+                    tags={"part": str(i)},
+                    params={"data": f"d{i}"},
+                )
+                for i in range(3)
+            ]  # fmt: skip
+            + [NewRun(exp.id)]
+        )
+        assert [store.get_run(r.id) for r in made] == made
+        assert [r.name for r in made[:3]] == ["p0", "p1", "p2"] and made[3].name
+        assert all(r.status is RunStatus.QUEUED and r.attempt == 1 and r.start_time is None for r in made)
+        assert [(r.parent_id, r.compute, r.job, r.snapshot_id, r.environment) for r in made[:3]] == [
+            (parent.id, "local", job, "snap", "sk:1")
+        ] * 3
+        assert [r.tags for r in made[:3]] == [{"part": str(i), USER_TAG: user} for i in range(3)]
+        assert [r.params for r in made] == [{"data": "d0"}, {"data": "d1"}, {"data": "d2"}, {}]
+        assert len({r.id for r in made}) == 4 and store.create_runs([]) == []
+        assert {r.id for r in store.search_runs(parent_id=parent.id)} == {r.id for r in made[:3]}
+
+    def test_create_runs_creates_none_when_one_is_bad(self, store: Store) -> None:
+        exp = store.create_experiment("batch-bad")
+        too_long = "x" * (MAX_PARAM_VALUE_LENGTH + 1)
+        for bad in (NewRun(exp.id, tags={"": "x"}), NewRun(exp.id, params={"p": too_long})):
+            with pytest.raises(InvalidInputError):
+                store.create_runs([NewRun(exp.id, name="fine"), bad])
+        with pytest.raises(NotFoundError):
+            store.create_runs([NewRun(exp.id, name="fine"), NewRun(exp.id, parent_id=UNKNOWN_ID)])
+        assert store.count_runs(exp.id) == 0
 
     def test_search_runs_filters_newest_first(self, store: Store) -> None:
         a = store.create_experiment("a")

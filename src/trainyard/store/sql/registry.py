@@ -94,10 +94,14 @@ class SqlRegistry(SqlIdempotency):
             "properties": check_labels("property", properties, MAX_TAG_VALUE_LENGTH),
         }
 
+        named = select(MODELS.c.name).where(MODELS.c.name == name)
+        with read_tx(self.engine) as conn:  # a read: a name's every version after its first skips the write
+            known = conn.execute(named).first() is not None
         try:  # the name's row first: it is what numbering versions locks
-            with write_tx(self.engine) as conn:
-                if conn.execute(select(MODELS.c.name).where(MODELS.c.name == name)).first() is None:
-                    conn.execute(insert(MODELS).values(**_model_row(name)))
+            if not known:
+                with write_tx(self.engine) as conn:
+                    if conn.execute(named).first() is None:
+                        conn.execute(insert(MODELS).values(**_model_row(name)))
         except IntegrityError:
             pass  # another process registered the name at the same moment
 

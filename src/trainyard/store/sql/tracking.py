@@ -30,7 +30,7 @@ from trainyard.deletion import RunView
 from trainyard.errors import AlreadyExistsError, InvalidInputError, NotFoundError
 from trainyard.limits import MAX_SERIES_POINTS, MAX_TAG_VALUE_LENGTH, MIN_SERIES_POINTS
 from trainyard.status import RunStatus, check_transition
-from trainyard.store.records import USER_TAG, Experiment, Metric, MetricSeries, RunInfo, RunPage
+from trainyard.store.records import USER_TAG, Experiment, Metric, MetricSeries, NewRun, RunInfo, RunPage
 from trainyard.store.search import check_max_results, decode_page_token, encode_page_token
 from trainyard.store.sql import blocks, rows
 from trainyard.store.sql.engine import read_tx, with_retries, write_tx
@@ -332,45 +332,67 @@ class SqlTracking(SqlIdempotency):
         environment: str | None = None,
         tags: dict[str, str] | None = None,
     ) -> RunInfo:
-        run_id = new_id()
+        new = NewRun(experiment_id, name, parent_id, compute, job, snapshot_id, environment, dict(tags or {}))
+        return self._insert_runs([new], status)[0]
+
+    def create_runs(self, runs: Sequence[NewRun]) -> list[RunInfo]:
+        return self._insert_runs(runs, RunStatus.QUEUED) if runs else []
+
+    def _insert_runs(self, runs: Sequence[NewRun], status: RunStatus) -> list[RunInfo]:
+        """``runs`` in ``status``, each with its tags (a child its parent's user) and params, in
+        one transaction (once per idempotency key); every row checked before it is written."""
         now = time.time()
-        row = {
-            "id": run_id,
-            "experiment_id": experiment_id,
-            "parent_id": parent_id,
-            "name": name or run_id[:12],
-            "status": status.value,
-            "created_at": now,
-            "start_time": now if status == RunStatus.RUNNING else None,
-            "heartbeat_at": now,
-            "compute": compute,
-            "job": job,
-            "snapshot_id": snapshot_id,
-            "environment": environment,
-            "attempt": 1,
-            "cancel_requested": False,
-        }
-        given = dict(tags or {})
-        rows.tag_rows(run_id, given)  # checked before anything is written
+        planned = []
+        for new in runs:
+            run_id = new_id()
+            row: dict[str, Any] = {
+                "id": run_id,
+                "experiment_id": new.experiment_id,
+                "parent_id": new.parent_id,
+                "name": new.name or run_id[:12],
+                "status": status.value,
+                "created_at": now,
+                "start_time": now if status == RunStatus.RUNNING else None,
+                "heartbeat_at": now,
+                "compute": new.compute,
+                "job": new.job,
+                "snapshot_id": new.snapshot_id,
+                "environment": new.environment,
+                "attempt": 1,
+                "cancel_requested": False,
+            }
+            rows.tag_rows(run_id, new.tags)  # checked before anything is written
+            planned.append((row, dict(new.tags), rows.Batch.of(run_id, (), new.params, {}).params))
 
         def write(conn: Connection) -> dict[str, Any]:
-            if parent_id is not None and USER_TAG not in given:
-                found = select(TAGS.c.value).where(TAGS.c.run_id == parent_id, TAGS.c.key == USER_TAG)
-                user = conn.execute(found).scalar_one_or_none()
-                if user is not None:
-                    given[USER_TAG] = user
-            conn.execute(insert(RUNS).values(**row))
-            if given:
-                conn.execute(insert(TAGS), rows.tag_rows(run_id, given))
-            return {"id": run_id}
+            users: dict[str, str | None] = {}
+            for row, given, _ in planned:
+                parent_id = row["parent_id"]
+                if parent_id is not None and USER_TAG not in given:
+                    if parent_id not in users:
+                        found = select(TAGS.c.value).where(TAGS.c.run_id == parent_id, TAGS.c.key == USER_TAG)
+                        users[parent_id] = conn.execute(found).scalar_one_or_none()
+                    if users[parent_id] is not None:
+                        given[USER_TAG] = str(users[parent_id])
+            conn.execute(insert(RUNS), [row for row, _, _ in planned])
+            tag_rows = [t for row, given, _ in planned for t in rows.tag_rows(row["id"], given)]
+            if tag_rows:
+                conn.execute(insert(TAGS), tag_rows)
+            param_rows = [p for _, _, params in planned for p in params]
+            if param_rows:
+                conn.execute(insert(PARAMS), param_rows)
+            return {"ids": [row["id"] for row, _, _ in planned]}
 
         try:
             made = self._create("run", write)
         except IntegrityError:
             raise NotFoundError(
-                f"cannot create the run: experiment {experiment_id!r} or parent {parent_id!r} does not exist"
+                "cannot create the run: experiment "
+                f"{planned[0][0]['experiment_id']!r} or parent {planned[0][0]['parent_id']!r} does not exist"
             ) from None
-        return self.get_run(made["id"])
+        ids = made["ids"] if "ids" in made else [made["id"]]  # a key an older version recorded
+        found = {info.id: info for info in self._load_runs(select(RUNS).where(RUNS.c.id.in_(ids)))}
+        return [found[run_id] for run_id in ids]
 
     def get_run(self, run_id: str) -> RunInfo:
         runs = self._load_runs(select(RUNS).where(RUNS.c.id == run_id))

@@ -593,6 +593,13 @@ Run.get_context().log("y", float(sys.argv[1]))
 """
 
 
+def test_an_agent_with_an_unreachable_ray_cluster_refuses_to_start():
+    unreachable = f"http://127.0.0.1:{free_ports(1)[0]}"
+    argv = ["agent", "--server", "http://127.0.0.1:9", "--token", "ty_x", "--ray", unreachable]
+    result = CliRunner().invoke(app, argv)
+    assert f"cannot reach the Ray cluster at {unreachable}" in str(result.exception), result.output
+
+
 def test_an_agent_runs_a_server_workspaces_jobs_and_sweep_trials_on_the_cluster(
     ws, script_dir, head, tmp_path, monkeypatch
 ):

@@ -512,10 +512,14 @@ def test_a_ddp_script_trains_unchanged_on_ray_train_workers(ws, script_dir, clus
 
 RANKS = """
 import os, sys, time
-open(f"{os.environ['PIDS']}/{os.environ['RANK']}.pid", "w").write(str(os.getpid()))
 keys = ("RANK", "LOCAL_RANK", "WORLD_SIZE", "NODE_RANK", "MASTER_PORT")
 print(" ".join(f"{k}={os.environ[k]}" for k in keys), flush=True)
+open(f"{os.environ['PIDS']}/{os.environ['RANK']}.pid", "w").write(str(os.getpid()))
 if os.environ["RANK"] == "1" and os.environ["FAIL"] == "1":
+    for _ in range(1200):  # rank 0 is up (printed, its pid written): its stop is what is checked
+        if os.path.exists(f"{os.environ['PIDS']}/0.pid"):
+            break
+        time.sleep(0.1)
     print("rank 1 gives up", flush=True)
     sys.exit(4)
 time.sleep(300)

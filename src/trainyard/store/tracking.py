@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import abc
 from collections.abc import Iterable, Sequence
+from dataclasses import replace
 from typing import Any
 
 from trainyard.deletion import DELETED, DELETED_TAG, RunView
@@ -121,10 +122,11 @@ class TrackingStore(abc.ABC):
         for new in runs:
             check_labels("tag", new.tags, MAX_TAG_VALUE_LENGTH)
             check_labels("param", new.params, MAX_PARAM_VALUE_LENGTH)
-        for experiment_id in {new.experiment_id for new in runs}:
-            self.get_experiment(experiment_id)
-        for parent_id in {new.parent_id for new in runs if new.parent_id is not None}:
-            self.get_run(parent_id)
+        if len(runs) > 1:  # one run's create checks its experiment and parent itself
+            for experiment_id in {new.experiment_id for new in runs}:
+                self.get_experiment(experiment_id)
+            for parent_id in {new.parent_id for new in runs if new.parent_id is not None}:
+                self.get_run(parent_id)
         made = []
         for new in runs:
             info = self.create_run(
@@ -137,9 +139,9 @@ class TrackingStore(abc.ABC):
                 environment=new.environment,
                 tags=new.tags,
             )
-            if new.params:
+            if new.params:  # a new run has no params but these: no read back
                 self.log_batch(info.id, params=new.params)
-                info = self.get_run(info.id)
+                info = replace(info, params=dict(new.params))
             made.append(info)
         return made
 

@@ -21,8 +21,7 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from trainyard.compute import get_compute
-from trainyard.compute.job import JobRecordError, JobResources
-from trainyard.compute.ray_worker import DEFAULT_CPUS
+from trainyard.compute.job import JobRecordError
 from trainyard.compute.reaper import reap
 from trainyard.errors import InvalidInputError, InvalidTransitionError, NotFoundError, TrainyardError
 from trainyard.jobs.snapshot import blob_key, read_manifest
@@ -94,11 +93,12 @@ class Group:
         known = ", ".join(key_text(p.values) for p in self.partitions[:10])
         raise InvalidInputError(f"run {self.parent.id} has no partition {key_text(values)}; it has {known}")
 
-    def launch(self, partition: Partition, attempt: int = 1, *, as_task: bool = False) -> RunInfo:
+    def launch(self, partition: Partition, attempt: int = 1, *, task_cpus: int | None = None) -> RunInfo:
         """Start the partition's run; one whose rows AutoML refuses is recorded failed at once.
-        ``as_task`` (AutoML): only create its run, queued, on the target, for a Ray task of the
-        driver to run, with a trial on each of the task's CPUs at most (script partitions' task
-        runs are ``queue_tasks``')."""
+        ``task_cpus`` (AutoML): only create its run, queued, on the target, for a Ray task of the
+        driver with that many CPUs to run, a trial on each at most (script partitions' task runs
+        are ``queue_tasks``')."""
+        as_task = task_cpus is not None
         name, tags = self._labels(partition, attempt)
         versions = {**model_tags(partition.values), GROUP_TAG: self.parent.id}
         key = tags[PARTITION_TAG]
@@ -115,7 +115,7 @@ class Group:
             rows = read_partition(self.ws, partition).drop(columns=self.settings.partition_column_names)
             return submit_automl(
                 self.ws,
-                self.settings.automl(versions, self.task_cpus() if as_task else None),
+                self.settings.automl(versions, task_cpus),
                 rows,
                 self.settings.experiment_name,
                 tags=tags,
@@ -137,10 +137,6 @@ class Group:
                 info.id, RunStatus.FAILED, error=f"partition {key}: {exc}", expected=RunStatus.QUEUED
             )
             return self.ws.store.get_run(info.id)
-
-    def task_cpus(self) -> int:
-        """The whole CPUs an AutoML partition's Ray task has (one at least): its trials' share."""
-        return max(1, int((self.settings.resources or JobResources()).cpu or DEFAULT_CPUS))
 
     def queue_tasks(self, todo: Sequence[tuple[Partition, int]]) -> list[RunInfo]:
         """Create the script runs of ``todo``'s partitions (each with its attempt), queued and

@@ -15,6 +15,7 @@ registers the model itself.
 from __future__ import annotations
 
 import signal
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from trainyard.compute.job import JobResources
@@ -71,18 +72,20 @@ class TaskDispatch:
         ray = connect_in_job("many-models")
         signal.signal(signal.SIGTERM, self.driver.on_sigterm)  # Ray's own handler would just exit
         group, ws = self.group, self.ws
-        limit = group.settings.max_concurrent_partitions
-        if group.script is not None:
-            options = task_options(group.script.job.resources, group.script.environment.requirements)
-            check_fits(ray, options, group.settings.compute)
-            pool = TaskPool(ray, run_partition, options, ws, group.settings.compute)
-            args: tuple[str, ...] = (group.settings.group_model_name,)
+        script = group.script
+        task: Callable[..., str]
+        args: tuple[str, ...]
+        if script is not None:
+            options = task_options(script.job.resources, script.environment.requirements)
+            task, args = run_partition, (group.settings.group_model_name,)
         else:
             options = task_options(group.settings.resources or JobResources(), ())
-            check_fits(ray, options, group.settings.compute)
-            pool = TaskPool(ray, run_automl_partition, options, ws, group.settings.compute)
-            args = ()
-            # AutoML's budget runs from its run's creation: none may wait on the cluster for a CPU
+            task, args = run_automl_partition, ()
+        check_fits(ray, options, group.settings.compute)
+        pool = TaskPool(ray, task, options, ws, group.settings.compute)
+        limit = group.settings.max_concurrent_partitions
+        cpus = max(1, int(options["num_cpus"]))  # an AutoML partition's trials: one on each at most
+        if script is None:  # AutoML's budget runs from its run's creation: none may wait for a CPU
             limit = min(limit, free_slots(ray, options))
         todo = self._todo()
         keys: dict[str, str] = {}  # run id -> partition key
@@ -96,8 +99,8 @@ class TaskDispatch:
                 del todo[: len(batch)]
                 children = (
                     group.queue_tasks(batch)
-                    if group.script is not None
-                    else [group.launch(partition, attempt, as_task=True) for partition, attempt in batch]
+                    if script is not None
+                    else [group.launch(partition, attempt, task_cpus=cpus) for partition, attempt in batch]
                 )
                 parent = ws.store.get_run(group.parent.id)
                 if parent.status.is_terminal:  # its worker ended it (a lost cluster) as these runs were made

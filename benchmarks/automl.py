@@ -327,7 +327,7 @@ def main() -> None:
 
 def _load() -> str:
     """The machine's one-minute load average (its other work slows both systems alike)."""
-    return Path("/proc/loadavg").read_text().split()[0] if Path("/proc/loadavg").exists() else "?"
+    return f"{os.getloadavg()[0]:.2f}"
 
 
 def report(results: list[dict[str, object]], budget: float) -> None:
